@@ -1,0 +1,11 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Context } from './context.js';
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Full help text: usage line, what it does, its own flags. */
+  help: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(ctx: Context): Promise<number>;
+}

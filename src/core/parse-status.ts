@@ -1,0 +1,398 @@
+/**
+ * Parses an OpenVPN server status file (status-version 1, 2 or 3) into a snapshot.
+ * Every row is mapped through the file's own header, never by position, so the column
+ * sets of OpenVPN 2.1 to 2.7 all work and unknown extra columns are kept in `extra`.
+ * Anything that is not one complete server status file is an InputError naming the line:
+ * a torn read must never look like "everybody disconnected".
+ */
+import { InputError } from './errors.js';
+import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress } from './remote-address.js';
+import { isoFromEpochSeconds, isoFromMs, parseWallTime, zonedToEpochMs } from './time.js';
+
+export interface StatusClient {
+  commonName: string;
+  username: string | null;
+  realAddress: string;
+  realPort: number | null;
+  protocol: string | null;
+  virtualAddress: string | null;
+  virtualIpv6: string | null;
+  bytesReceived: number;
+  bytesSent: number;
+  connectedAt: string;
+  clientId: number | null;
+  peerId: number | null;
+  cipher: string | null;
+  /** Columns this parser does not know, by their header name. */
+  extra: Record<string, string>;
+}
+
+export type RouteKind = 'ipv4' | 'ipv6' | 'mac' | 'cached' | 'subnet' | 'other';
+
+export interface StatusRoute {
+  virtualAddress: string;
+  kind: RouteKind;
+  commonName: string;
+  realAddress: string;
+  realPort: number | null;
+  protocol: string | null;
+  lastRefAt: string | null;
+}
+
+export interface StatusSnapshot {
+  schemaVersion: 1;
+  format: 1 | 2 | 3;
+  title: string | null;
+  updatedAt: string | null;
+  clients: StatusClient[];
+  routes: StatusRoute[];
+  globalStats: Record<string, string>;
+}
+
+export interface ParseOptions {
+  /** Named in errors. */
+  file: string;
+  /** IANA zone in which the file's time text is read when no time_t is given. */
+  timeZone: string;
+}
+
+const CLIENT_COLUMNS: Record<string, string> = {
+  'Common Name': 'commonName',
+  'Real Address': 'realAddress',
+  'Virtual Address': 'virtualAddress',
+  'Virtual IPv6 Address': 'virtualIpv6',
+  'Bytes Received': 'bytesReceived',
+  'Bytes Sent': 'bytesSent',
+  'Connected Since': 'connectedSince',
+  'Connected Since (time_t)': 'connectedSinceEpoch',
+  Username: 'username',
+  'Client ID': 'clientId',
+  'Peer ID': 'peerId',
+  'Data Channel Cipher': 'cipher',
+};
+const ROUTE_COLUMNS: Record<string, string> = {
+  'Virtual Address': 'virtualAddress',
+  'Common Name': 'commonName',
+  'Real Address': 'realAddress',
+  'Last Ref': 'lastRef',
+  'Last Ref (time_t)': 'lastRefEpoch',
+};
+const REQUIRED_CLIENT = ['commonName', 'realAddress', 'bytesReceived', 'bytesSent'];
+const REQUIRED_ROUTE = ['virtualAddress', 'commonName', 'realAddress'];
+
+interface Header {
+  names: string[];
+  keys: (string | null)[];
+}
+
+class Parser {
+  private readonly timeCache = new Map<string, string | null>();
+  constructor(private readonly opts: ParseOptions) {}
+
+  fail(line: number, reason: string): never {
+    throw new InputError(this.opts.file, line, reason);
+  }
+
+  header(names: string[], known: Record<string, string>, required: string[], line: number, what: string): Header {
+    const keys = names.map((n) => known[n] ?? null);
+    for (const r of required) {
+      if (!keys.includes(r)) {
+        const name = Object.keys(known).find((k) => known[k] === r);
+        this.fail(line, `${what} header has no "${name}" column`);
+      }
+    }
+    if (!keys.includes('connectedSince') && !keys.includes('connectedSinceEpoch') && known === CLIENT_COLUMNS) {
+      this.fail(line, `${what} header has no "Connected Since" column`);
+    }
+    return { names, keys };
+  }
+
+  record(header: Header, fields: string[], line: number, what: string): { known: Map<string, string>; extra: Record<string, string> } {
+    if (fields.length !== header.names.length) {
+      this.fail(line, `${what} row has ${fields.length} fields, its header has ${header.names.length}`);
+    }
+    const known = new Map<string, string>();
+    const extra: Record<string, string> = {};
+    fields.forEach((value, i) => {
+      const key = header.keys[i];
+      if (key) known.set(key, value);
+      else extra[header.names[i] ?? `column ${i + 1}`] = value;
+    });
+    return { known, extra };
+  }
+
+  instant(text: string, line: number, what: string): string {
+    let iso = this.timeCache.get(text);
+    if (iso === undefined) {
+      const w = parseWallTime(text);
+      iso = w ? isoFromMs(zonedToEpochMs(w, this.opts.timeZone)) : null;
+      this.timeCache.set(text, iso);
+    }
+    if (iso === null) this.fail(line, `${what} "${text}" is not a valid time`);
+    return iso;
+  }
+
+  epoch(text: string, line: number, what: string): string {
+    if (!/^\d{1,12}$/.test(text)) this.fail(line, `${what} "${text}" is not a time_t`);
+    return isoFromEpochSeconds(Number(text));
+  }
+
+  count(text: string | undefined, line: number, what: string): number {
+    if (text === undefined || !/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
+      this.fail(line, `${what} "${text ?? ''}" is not a whole number`);
+    }
+    return Number(text);
+  }
+
+  optionalId(text: string | undefined, line: number, what: string): number | null {
+    if (text === undefined || text === '') return null;
+    return this.count(text, line, what);
+  }
+
+  address(text: string, line: number) {
+    const a = parseRemoteAddress(text);
+    if (!a) this.fail(line, `Real Address "${text}" is not an address`);
+    return a;
+  }
+
+  client(header: Header, fields: string[], line: number): StatusClient {
+    const { known, extra } = this.record(header, fields, line, 'client');
+    const commonName = known.get('commonName') ?? '';
+    const real = this.address(known.get('realAddress') ?? '', line);
+    const epoch = known.get('connectedSinceEpoch');
+    const connectedAt =
+      epoch !== undefined && epoch !== ''
+        ? this.epoch(epoch, line, 'Connected Since (time_t)')
+        : this.instant(known.get('connectedSince') ?? '', line, 'Connected Since');
+    const username = known.get('username');
+    const cipher = known.get('cipher');
+    let virtualAddress: string | null = known.get('virtualAddress') || null;
+    let virtualIpv6: string | null = known.get('virtualIpv6') || null;
+    // 2.1-era files print an IPv6 pool address in "Virtual Address"; TAP clients a MAC.
+    if (virtualAddress !== null && !isIpv4(virtualAddress)) {
+      if (isIpv6(virtualAddress) && virtualIpv6 === null) virtualIpv6 = virtualAddress;
+      virtualAddress = null;
+    }
+    return {
+      commonName,
+      username: username === undefined || username === '' || username === 'UNDEF' ? null : username,
+      realAddress: real.host,
+      realPort: real.port,
+      protocol: real.protocol,
+      virtualAddress,
+      virtualIpv6,
+      bytesReceived: this.count(known.get('bytesReceived'), line, 'Bytes Received'),
+      bytesSent: this.count(known.get('bytesSent'), line, 'Bytes Sent'),
+      connectedAt,
+      clientId: this.optionalId(known.get('clientId'), line, 'Client ID'),
+      peerId: this.optionalId(known.get('peerId'), line, 'Peer ID'),
+      cipher: cipher === undefined || cipher === '' ? null : cipher,
+      extra,
+    };
+  }
+
+  route(header: Header, fields: string[], line: number): StatusRoute & { rawReal: string } {
+    const { known } = this.record(header, fields, line, 'route');
+    const rawReal = known.get('realAddress') ?? '';
+    const real = this.address(rawReal, line);
+    const virtualAddress = known.get('virtualAddress') ?? '';
+    const epoch = known.get('lastRefEpoch');
+    const lastRef = known.get('lastRef');
+    let lastRefAt: string | null = null;
+    if (epoch !== undefined && epoch !== '') lastRefAt = this.epoch(epoch, line, 'Last Ref (time_t)');
+    else if (lastRef !== undefined && lastRef !== '') lastRefAt = this.instant(lastRef, line, 'Last Ref');
+    return {
+      virtualAddress,
+      kind: routeKind(virtualAddress),
+      commonName: known.get('commonName') ?? '',
+      realAddress: real.host,
+      realPort: real.port,
+      protocol: real.protocol,
+      lastRefAt,
+      rawReal,
+    };
+  }
+}
+
+function routeKind(v: string): RouteKind {
+  if (isMacAddress(v)) return 'mac';
+  if (v.includes('/')) return 'subnet';
+  if (v.endsWith('C') && (isIpv4(v.slice(0, -1)) || isIpv6(v.slice(0, -1)))) return 'cached';
+  if (isIpv4(v)) return 'ipv4';
+  if (isIpv6(v)) return 'ipv6';
+  return 'other';
+}
+
+function splitLines(text: string): string[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = body.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i] ?? '';
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  }
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** The last line must be END and nothing may follow it: otherwise the read was torn. */
+function checkEnd(p: Parser, lines: string[], endIndex: number): void {
+  if (endIndex < 0) p.fail(lines.length, 'no END line: the file is incomplete (read while OpenVPN was writing it?)');
+  for (let i = endIndex + 1; i < lines.length; i++) {
+    if ((lines[i] ?? '').trim() !== '') p.fail(i + 1, 'content after END');
+  }
+}
+
+export function parseStatus(text: string, opts: ParseOptions): StatusSnapshot {
+  const p = new Parser(opts);
+  const lines = splitLines(text);
+  if (lines.length === 0 || lines.every((l) => l.trim() === '')) p.fail(1, 'empty file');
+  const first = lines[0] ?? '';
+  if (first === 'OpenVPN STATISTICS') p.fail(1, 'client-mode "OpenVPN STATISTICS", not a server status file');
+  const known = first === 'OpenVPN CLIENT LIST' || /^(TITLE|TIME|HEADER)[\t,]/.test(first);
+  // Say "incomplete" before any row error: a file cut mid-line fails in its last row too.
+  if (known && !lines.includes('END')) p.fail(lines.length, 'no END line: the file is incomplete (read while OpenVPN was writing it?)');
+  if (first === 'OpenVPN CLIENT LIST') return parseV1(p, lines);
+  const v3 = /^(TITLE|TIME|HEADER)\t/.exec(first);
+  const v2 = /^(TITLE|TIME|HEADER),/.exec(first);
+  if (v3) return parseV23(p, lines, '\t', 3);
+  if (v2) return parseV23(p, lines, ',', 2);
+  return p.fail(1, 'not an OpenVPN server status file (expected "OpenVPN CLIENT LIST", "TITLE" or "TIME")');
+}
+
+function parseV1(p: Parser, lines: string[]): StatusSnapshot {
+  const updated = /^Updated,(.*)$/.exec(lines[1] ?? '');
+  if (!updated) p.fail(2, 'expected "Updated,<time>"');
+  const updatedAt = p.instant(updated[1] ?? '', 2, 'Updated');
+  const clientHeader = p.header((lines[2] ?? '').split(','), CLIENT_COLUMNS, REQUIRED_CLIENT, 3, 'CLIENT LIST');
+  const clients: { client: StatusClient; rawReal: string }[] = [];
+  const routes: StatusRoute[] = [];
+  const rawRoutes: (StatusRoute & { rawReal: string })[] = [];
+  const globalStats: Record<string, string> = {};
+  let section: 'clients' | 'routes' | 'stats' = 'clients';
+  let routeHeader: Header | null = null;
+  let endIndex = -1;
+  for (let i = 3; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const n = i + 1;
+    if (line === 'END') {
+      endIndex = i;
+      break;
+    }
+    if (line.trim() === '') continue;
+    if (line === 'ROUTING TABLE' && section === 'clients') {
+      section = 'routes';
+      routeHeader = p.header((lines[i + 1] ?? '').split(','), ROUTE_COLUMNS, REQUIRED_ROUTE, n + 1, 'ROUTING TABLE');
+      i++;
+      continue;
+    }
+    if (line === 'GLOBAL STATS' && section !== 'stats') {
+      section = 'stats';
+      continue;
+    }
+    const fields = line.split(',');
+    if (section === 'clients') {
+      const client = p.client(clientHeader, fields, n);
+      clients.push({ client, rawReal: fields[clientHeader.keys.indexOf('realAddress')] ?? '' });
+    } else if (section === 'routes' && routeHeader) {
+      rawRoutes.push(p.route(routeHeader, fields, n));
+    } else {
+      if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
+      globalStats[fields[0] ?? ''] = fields.slice(1).join(',');
+    }
+  }
+  checkEnd(p, lines, endIndex);
+  // v1 has no virtual address column: join the routing table on CN + real address.
+  const byClient = new Map<string, StatusRoute[]>();
+  for (const r of rawRoutes) {
+    const { rawReal, ...route } = r;
+    routes.push(route);
+    const key = `${route.commonName}\u0000${rawReal}`;
+    const list = byClient.get(key);
+    if (list) list.push(route);
+    else byClient.set(key, [route]);
+  }
+  for (const { client, rawReal } of clients) {
+    const own = byClient.get(`${client.commonName}\u0000${rawReal}`) ?? [];
+    client.virtualAddress = own.find((r) => r.kind === 'ipv4')?.virtualAddress ?? null;
+    client.virtualIpv6 = own.find((r) => r.kind === 'ipv6')?.virtualAddress ?? null;
+  }
+  return {
+    schemaVersion: 1,
+    format: 1,
+    title: null,
+    updatedAt,
+    clients: clients.map((c) => c.client),
+    routes,
+    globalStats,
+  };
+}
+
+function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): StatusSnapshot {
+  const headers = new Map<string, Header>();
+  const clients: StatusClient[] = [];
+  const routes: StatusRoute[] = [];
+  const globalStats: Record<string, string> = {};
+  let title: string | null = null;
+  let updatedAt: string | null = null;
+  let endIndex = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const n = i + 1;
+    if (line === 'END') {
+      endIndex = i;
+      break;
+    }
+    if (line.trim() === '') continue;
+    const fields = line.split(sep);
+    const type = fields[0] ?? '';
+    switch (type) {
+      case 'TITLE':
+        title = fields.slice(1).join(sep);
+        break;
+      case 'TIME': {
+        if (fields.length < 2 || fields.length > 3) p.fail(n, `TIME row has ${fields.length} fields, expected 3`);
+        const epoch = fields[2];
+        updatedAt = epoch !== undefined && epoch !== '' ? p.epoch(epoch, n, 'TIME') : p.instant(fields[1] ?? '', n, 'TIME');
+        break;
+      }
+      case 'HEADER': {
+        const of = fields[1] ?? '';
+        const names = fields.slice(2);
+        if (of === 'CLIENT_LIST') headers.set(of, p.header(names, CLIENT_COLUMNS, REQUIRED_CLIENT, n, 'CLIENT_LIST'));
+        else if (of === 'ROUTING_TABLE') headers.set(of, p.header(names, ROUTE_COLUMNS, REQUIRED_ROUTE, n, 'ROUTING_TABLE'));
+        else headers.set(of, { names, keys: names.map(() => null) });
+        break;
+      }
+      case 'CLIENT_LIST': {
+        const h = headers.get(type);
+        if (!h) p.fail(n, 'CLIENT_LIST row before its HEADER');
+        clients.push(p.client(h, fields.slice(1), n));
+        break;
+      }
+      case 'ROUTING_TABLE': {
+        const h = headers.get(type);
+        if (!h) p.fail(n, 'ROUTING_TABLE row before its HEADER');
+        const { rawReal: _raw, ...route } = p.route(h, fields.slice(1), n);
+        routes.push(route);
+        break;
+      }
+      case 'GLOBAL_STATS':
+        if (fields.length !== 3) p.fail(n, `GLOBAL_STATS row has ${fields.length} fields, expected 3`);
+        globalStats[fields[1] ?? ''] = fields[2] ?? '';
+        break;
+      default:
+        p.fail(n, `unknown record type "${type.slice(0, 40)}"`);
+    }
+  }
+  checkEnd(p, lines, endIndex);
+  if (updatedAt === null) p.fail(1, 'no TIME row');
+  if (!headers.has('CLIENT_LIST')) p.fail(1, 'no HEADER for CLIENT_LIST');
+  // Fill a missing virtual address from the routing table (e.g. 2.1 files without the column).
+  for (const c of clients) {
+    if (c.virtualAddress !== null || c.virtualIpv6 !== null) continue;
+    const own = routes.filter((r) => r.commonName === c.commonName && r.realAddress === c.realAddress && r.realPort === c.realPort);
+    c.virtualAddress = own.find((r) => r.kind === 'ipv4')?.virtualAddress ?? null;
+    c.virtualIpv6 = own.find((r) => r.kind === 'ipv6')?.virtualAddress ?? null;
+  }
+  return { schemaVersion: 1, format, title, updatedAt, clients, routes, globalStats };
+}

@@ -1,0 +1,222 @@
+/**
+ * Reconciles what the status files show with the collector's state. Pure: the caller
+ * passes the observations and `now`, and persists what comes back.
+ *
+ * Rules (see DESIGN.md, "Facts about the status file"):
+ * - a session is ended only when two fresh snapshots with different update times both
+ *   lack it: a spliced read (new head over old tail) can parse fine and list nobody;
+ * - its end is the update time of the last snapshot that listed it (`lastSeenAt`);
+ * - a file whose own update time is older than `staleAfterS`, or that is missing that
+ *   long, means the server stopped: its sessions end with reason `server-stopped`, but are
+ *   held in the state (not yet written to the CSV) until a fresh snapshot confirms it,
+ *   so a session that shows up again is re-opened, never duplicated.
+ */
+import type { StatusSnapshot } from './parse-status.js';
+import { endSession, sessionFromClient, type Session } from './session.js';
+import { msFromIso } from './time.js';
+
+export interface TrackedSession extends Session {
+  /** Update time of the first fresh snapshot that lacked this session, else null. */
+  missingSince: string | null;
+}
+
+export interface InstanceState {
+  /** Update time of the last snapshot accepted from this instance. */
+  lastUpdatedAt: string | null;
+}
+
+export interface CollectorState {
+  schemaVersion: 1;
+  /** Size of the history CSV after the last committed append: a larger file means a crash came between append and state write. */
+  historyBytes: number;
+  /** Bumped whenever the CSV is rewritten rather than appended to (delete, restore, retention). */
+  historyGeneration: number;
+  instances: Record<string, InstanceState>;
+  /** Open sessions, and server-stopped ones held until their instance is fresh again. */
+  tracked: TrackedSession[];
+  /** id → when it was written to the CSV; kept a day so a closed session is never written twice. */
+  recentlyClosed: Record<string, string>;
+}
+
+export type Observation =
+  | { instance: string; kind: 'snapshot'; snapshot: StatusSnapshot; fileModifiedAt: string }
+  | { instance: string; kind: 'missing' }
+  | { instance: string; kind: 'unreadable'; reason: string };
+
+export interface ReconcileOptions {
+  now: string;
+  staleAfterS: number;
+  /** Instances currently configured; tracked sessions of any other instance are treated as missing. */
+  instances: string[];
+}
+
+export interface ReconcileResult {
+  state: CollectorState;
+  /** Ended sessions to append to the CSV, in end order. */
+  closed: Session[];
+  opened: Session[];
+  /** Sessions ended this run (disconnected, or held as server-stopped). */
+  ended: Session[];
+  reopened: Session[];
+  warnings: string[];
+}
+
+export const RECENTLY_CLOSED_KEEP_S = 24 * 3600;
+/** Tolerated clock skew before a status file's update time counts as "in the future". */
+export const FUTURE_TOLERANCE_S = 300;
+
+export function emptyState(): CollectorState {
+  return { schemaVersion: 1, historyBytes: 0, historyGeneration: 0, instances: {}, tracked: [], recentlyClosed: {} };
+}
+
+const isHeld = (s: TrackedSession): boolean => s.endedAt !== null;
+
+function untrack(s: TrackedSession): Session {
+  const { missingSince: _m, ...session } = s;
+  return session;
+}
+
+export function reconcile(prev: CollectorState, observations: Observation[], opts: ReconcileOptions): ReconcileResult {
+  const nowMs = msFromIso(opts.now);
+  const result: ReconcileResult = {
+    state: { ...prev, instances: { ...prev.instances }, tracked: [], recentlyClosed: {} },
+    closed: [],
+    opened: [],
+    ended: [],
+    reopened: [],
+    warnings: [],
+  };
+  for (const [id, at] of Object.entries(prev.recentlyClosed)) {
+    if (nowMs - msFromIso(at) <= RECENTLY_CLOSED_KEEP_S * 1000) result.state.recentlyClosed[id] = at;
+  }
+  const byInstance = new Map<string, TrackedSession[]>();
+  for (const s of prev.tracked) {
+    const list = byInstance.get(s.instance) ?? [];
+    list.push({ ...s });
+    byInstance.set(s.instance, list);
+  }
+  const seen = new Set<string>();
+  for (const obs of observations) {
+    seen.add(obs.instance);
+    const tracked = byInstance.get(obs.instance) ?? [];
+    byInstance.set(obs.instance, reconcileInstance(obs, tracked, result, opts, nowMs));
+  }
+  // Instances no longer configured: their file is as good as missing.
+  for (const [instance, tracked] of byInstance) {
+    if (seen.has(instance) || opts.instances.includes(instance)) continue;
+    byInstance.set(instance, reconcileInstance({ instance, kind: 'missing' }, tracked, result, opts, nowMs));
+  }
+  for (const list of byInstance.values()) result.state.tracked.push(...list);
+  for (const s of result.closed) result.state.recentlyClosed[s.id] = opts.now;
+  return result;
+}
+
+function holdAsStopped(tracked: TrackedSession[], result: ReconcileResult): TrackedSession[] {
+  return tracked.map((s) => {
+    if (isHeld(s)) return s;
+    const held = { ...endSession(s, 'server-stopped'), missingSince: null };
+    result.ended.push(untrack(held));
+    return held;
+  });
+}
+
+function reconcileInstance(
+  obs: Observation,
+  tracked: TrackedSession[],
+  result: ReconcileResult,
+  opts: ReconcileOptions,
+  nowMs: number,
+): TrackedSession[] {
+  const inst = result.state.instances[obs.instance] ?? { lastUpdatedAt: null };
+  result.state.instances[obs.instance] = inst;
+  const staleMs = opts.staleAfterS * 1000;
+
+  if (obs.kind === 'unreadable') return tracked;
+  if (obs.kind === 'missing') {
+    const last = inst.lastUpdatedAt === null ? Number.NEGATIVE_INFINITY : msFromIso(inst.lastUpdatedAt);
+    return nowMs - last > staleMs ? holdAsStopped(tracked, result) : tracked;
+  }
+
+  const snap = obs.snapshot;
+  const updatedAt = snap.updatedAt ?? obs.fileModifiedAt;
+  const updatedMs = msFromIso(updatedAt);
+  if (updatedMs - nowMs > FUTURE_TOLERANCE_S * 1000) {
+    result.warnings.push(
+      `${obs.instance}: status file time ${updatedAt} is in the future; if the file has no time_t (status-version 1), check --tz`,
+    );
+    return tracked;
+  }
+  const stale = nowMs - updatedMs > staleMs;
+  const last = inst.lastUpdatedAt;
+  if (!stale && last !== null && updatedAt < last) {
+    result.warnings.push(`${obs.instance}: status file time ${updatedAt} is older than the last one seen (${last}); ignored`);
+    return tracked;
+  }
+  if (!stale && last !== null && updatedAt === last) return tracked; // nothing new since the last run
+  if (!stale) inst.lastUpdatedAt = updatedAt;
+
+  const byId = new Map(tracked.map((s) => [s.id, s]));
+  const listed = new Set<string>();
+  const hasRoute = new Set(snap.routes.map((r) => `${r.commonName}\u0000${r.realAddress}\u0000${r.realPort}`));
+  for (const client of snap.clients) {
+    const fresh = sessionFromClient(obs.instance, client, updatedAt);
+    if (listed.has(fresh.id)) continue; // the same row twice in one file
+    listed.add(fresh.id);
+    const known = byId.get(fresh.id);
+    if (known) {
+      if (stale) continue; // a stale file brings no news about a session we know
+      const wasHeld = isHeld(known);
+      const updated: TrackedSession = {
+        ...known,
+        lastSeenAt: updatedAt > known.lastSeenAt ? updatedAt : known.lastSeenAt,
+        bytesReceived: fresh.bytesReceived,
+        bytesSent: fresh.bytesSent,
+        virtualAddress: fresh.virtualAddress ?? known.virtualAddress,
+        virtualIpv6: fresh.virtualIpv6 ?? known.virtualIpv6,
+        clientId: fresh.clientId,
+        peerId: fresh.peerId,
+        cipher: fresh.cipher ?? known.cipher,
+        endedAt: null,
+        durationS: null,
+        endReason: null,
+        missingSince: null,
+      };
+      byId.set(fresh.id, updated);
+      if (wasHeld) result.reopened.push(untrack(updated));
+      continue;
+    }
+    if (result.state.recentlyClosed[fresh.id] !== undefined) {
+      if (stale) continue; // an old file still lists what we already closed: no news
+      result.warnings.push(`${obs.instance}: session ${fresh.id} (${fresh.commonName}) is listed again after it was recorded as ended; not recorded twice`);
+      continue;
+    }
+    // Listed before it is fully connected (authentication pending): no address, no route yet.
+    const pending =
+      client.virtualAddress === null &&
+      client.virtualIpv6 === null &&
+      !hasRoute.has(`${client.commonName}\u0000${client.realAddress}\u0000${client.realPort}`);
+    if (pending) continue;
+    const opened: TrackedSession = { ...fresh, missingSince: null };
+    byId.set(fresh.id, opened);
+    result.opened.push(untrack(opened));
+  }
+
+  if (stale) return holdAsStopped([...byId.values()], result);
+
+  const next: TrackedSession[] = [];
+  for (const s of byId.values()) {
+    if (listed.has(s.id)) {
+      next.push(s);
+    } else if (s.missingSince === null) {
+      next.push({ ...s, missingSince: updatedAt });
+    } else if (s.missingSince < updatedAt) {
+      // Lacking from two snapshots with different update times: gone for real.
+      const done = isHeld(s) ? untrack(s) : endSession(untrack(s), 'disconnected');
+      if (!isHeld(s)) result.ended.push(done);
+      result.closed.push(done);
+    } else {
+      next.push(s);
+    }
+  }
+  return next;
+}

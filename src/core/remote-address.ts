@@ -1,0 +1,58 @@
+/**
+ * OpenVPN's "Real Address" in all the forms it has printed:
+ *   1.2.3.4:5678         IPv4 with port
+ *   1.2.3.4              IPv4 without port (seen in hand-edited files)
+ *   2001:db8::1          IPv6 without port (2.4 to 2.6)
+ *   ::ffff:1.2.3.4       v4-mapped IPv6, no port
+ *   [2001:db8::1]:1194   bracketed IPv6 with port
+ *   udp4:1.2.3.4:5678, tcp4-server:1.2.3.4:5678, udp6:[2001:db8::1]:1194   (2.7 adds the protocol)
+ */
+export interface RemoteAddress {
+  host: string;
+  port: number | null;
+  protocol: string | null;
+}
+
+const PROTOCOL = /^((?:udp|tcp)(?:4|6)?(?:-server|-client)?):(.*)$/;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const IPV6 = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(?:%[\w.-]+)?$/;
+
+function parsePort(text: string): number | null {
+  if (!/^\d{1,5}$/.test(text)) return null;
+  const n = Number(text);
+  return n <= 65535 ? n : null;
+}
+
+/** Null when the text is not an address in any of these forms. */
+export function parseRemoteAddress(text: string): RemoteAddress | null {
+  let rest = text.trim();
+  let protocol: string | null = null;
+  const p = PROTOCOL.exec(rest);
+  if (p) {
+    protocol = p[1] ?? null;
+    rest = p[2] ?? '';
+  }
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+  if (bracket) {
+    const host = bracket[1] ?? '';
+    if (!IPV6.test(host)) return null;
+    const port = bracket[2] === undefined ? null : parsePort(bracket[2]);
+    if (bracket[2] !== undefined && port === null) return null;
+    return { host, port, protocol };
+  }
+  const colons = rest.split(':').length - 1;
+  if (colons === 1) {
+    const [host = '', portText = ''] = rest.split(':');
+    const port = parsePort(portText);
+    if (port === null || host === '') return null;
+    return { host, port, protocol };
+  }
+  if (colons === 0) {
+    return IPV4.test(rest) || /^[A-Za-z0-9.-]+$/.test(rest) ? { host: rest, port: null, protocol } : null;
+  }
+  return IPV6.test(rest) ? { host: rest, port: null, protocol } : null;
+}
+
+export const isIpv4 = (s: string): boolean => IPV4.test(s);
+export const isMacAddress = (s: string): boolean => /^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}(?:@\d+)?$/.test(s);
+export const isIpv6 = (s: string): boolean => !isMacAddress(s) && IPV6.test(s) && s.includes(':');

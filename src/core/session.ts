@@ -1,0 +1,93 @@
+/**
+ * A VPN session as the history records it. One shape for the CSV, the state file,
+ * the `sessions --json` output and the pages.
+ */
+import { createHash } from 'node:crypto';
+import type { StatusClient } from './parse-status.js';
+import { secondsBetween } from './time.js';
+
+export type EndReason = 'disconnected' | 'server-stopped';
+/** Where the record came from: the status file, the predecessor's CSV (later: OpenVPN hooks). */
+export type SessionSource = 'status' | 'legacy';
+
+export interface Session {
+  id: string;
+  instance: string;
+  /** The username where OpenVPN reports one, else the common name. */
+  user: string;
+  commonName: string;
+  username: string | null;
+  realAddress: string;
+  realPort: number | null;
+  protocol: string | null;
+  virtualAddress: string | null;
+  virtualIpv6: string | null;
+  clientId: number | null;
+  peerId: number | null;
+  cipher: string | null;
+  connectedAt: string;
+  /** Update time of the last status file that listed the session. */
+  lastSeenAt: string;
+  endedAt: string | null;
+  durationS: number | null;
+  /** Last value seen; null where unknown (imported from the predecessor, which had none). */
+  bytesReceived: number | null;
+  bytesSent: number | null;
+  endReason: EndReason | null;
+  source: SessionSource;
+}
+
+/**
+ * Identity: instance, common name, connect time and real address:port. Two clients sharing
+ * a CN differ by address or port; the same session seen again maps to the same id.
+ * The id is hex, so it is safe in file names, URLs and HTML attributes.
+ */
+export function sessionId(instance: string, commonName: string, connectedAt: string, realAddress: string, realPort: number | null): string {
+  const key = JSON.stringify([instance, commonName, connectedAt, realAddress, realPort]);
+  return createHash('sha256').update(key).digest('hex').slice(0, 20);
+}
+
+export function userOf(commonName: string, username: string | null): string {
+  return username ?? commonName;
+}
+
+export function sessionFromClient(instance: string, c: StatusClient, seenAt: string): Session {
+  return {
+    id: sessionId(instance, c.commonName, c.connectedAt, c.realAddress, c.realPort),
+    instance,
+    user: userOf(c.commonName, c.username),
+    commonName: c.commonName,
+    username: c.username,
+    realAddress: c.realAddress,
+    realPort: c.realPort,
+    protocol: c.protocol,
+    virtualAddress: c.virtualAddress,
+    virtualIpv6: c.virtualIpv6,
+    clientId: c.clientId,
+    peerId: c.peerId,
+    cipher: c.cipher,
+    connectedAt: c.connectedAt,
+    lastSeenAt: seenAt,
+    endedAt: null,
+    durationS: null,
+    bytesReceived: c.bytesReceived,
+    bytesSent: c.bytesSent,
+    endReason: null,
+    source: 'status',
+  };
+}
+
+/** Ends a session at the last moment it was seen. */
+export function endSession(s: Session, reason: EndReason): Session {
+  return { ...s, endedAt: s.lastSeenAt, durationS: Math.max(0, secondsBetween(s.connectedAt, s.lastSeenAt)), endReason: reason };
+}
+
+export function statusOf(s: Session): 'active' | 'ended' {
+  return s.endedAt === null ? 'active' : 'ended';
+}
+
+/** Newest first: by connect time, then id for a stable order. */
+export function compareNewestFirst(a: Session, b: Session): number {
+  if (a.connectedAt !== b.connectedAt) return a.connectedAt < b.connectedAt ? 1 : -1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}

@@ -1,0 +1,169 @@
+/**
+ * Settings: command-line flags over the config file over defaults. Validation is pure and
+ * names the offending key; the CLI reads the file and the environment.
+ */
+import { UsageError } from './errors.js';
+import { isValidTimeZone } from './time.js';
+
+export interface StatusSource {
+  instance: string;
+  path: string;
+}
+
+export type Lang = 'de' | 'en';
+
+export interface Settings {
+  status: StatusSource[];
+  history: string;
+  aliases: string;
+  out: string;
+  tz: string;
+  lang: Lang;
+  /** Seconds after which a status file that was not updated means the server stopped. */
+  staleAfter: number;
+  /** Seconds to wait for the lock before giving up (exit 0 with a message). */
+  lockTimeout: number;
+  title: string;
+}
+
+export const DEFAULTS: Omit<Settings, 'tz'> = {
+  status: [{ instance: 'default', path: '/var/log/openvpn-status.log' }],
+  history: '/var/log/openvpn-sessions.csv',
+  aliases: '/var/log/openvpn-aliases.json',
+  out: '/var/www/openvpn-status-web',
+  lang: 'de',
+  staleAfter: 300,
+  lockTimeout: 10,
+  title: 'OpenVPN Web Status',
+};
+
+/** What the config file may say; every key is optional. */
+export type ConfigFile = Partial<Omit<Settings, 'status'>> & { status?: string | string[] | Record<string, string> };
+
+const KEYS: Record<keyof Settings, string> = {
+  status: 'a path, a list of [NAME=]PATH, or an object {"NAME": "PATH"}',
+  history: 'a path',
+  aliases: 'a path',
+  out: 'a path',
+  tz: 'an IANA time zone such as "Europe/Berlin"',
+  lang: '"de" or "en"',
+  staleAfter: 'a number of seconds (at least 10)',
+  lockTimeout: 'a number of seconds (0 to 600)',
+  title: 'a text',
+};
+
+const INSTANCE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** `udp=/run/openvpn/udp.status` or a bare path (instance `default`). */
+export function parseStatusSpec(spec: string, where: string): StatusSource {
+  const eq = spec.indexOf('=');
+  const slash = spec.indexOf('/');
+  if (eq > 0 && (slash < 0 || eq < slash)) {
+    const instance = spec.slice(0, eq);
+    const path = spec.slice(eq + 1);
+    if (!INSTANCE.test(instance)) throw new UsageError(`${where}: instance name "${instance}" must be letters, digits, '.', '_' or '-'`);
+    if (path === '') throw new UsageError(`${where}: no path after "${instance}="`);
+    return { instance, path };
+  }
+  if (spec === '') throw new UsageError(`${where}: empty path`);
+  return { instance: 'default', path: spec };
+}
+
+export function checkStatusSources(list: StatusSource[], where: string): StatusSource[] {
+  const seen = new Set<string>();
+  for (const s of list) {
+    if (seen.has(s.instance)) throw new UsageError(`${where}: instance "${s.instance}" is named twice`);
+    seen.add(s.instance);
+  }
+  return list;
+}
+
+/** Validates a parsed config file; `file` is named in every error. */
+export function validateConfig(data: unknown, file: string): ConfigFile {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError(`${file}: expected a JSON object`);
+  const out: ConfigFile = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (key.startsWith('$') || key.startsWith('//')) continue; // "$schema", comments
+    if (!(key in KEYS)) throw new UsageError(`${file}: unknown key "${key}"`);
+    const expect = (ok: boolean): void => {
+      if (!ok) throw new UsageError(`${file}: key "${key}" must be ${KEYS[key as keyof Settings]}`);
+    };
+    switch (key as keyof Settings) {
+      case 'status':
+        expect(
+          typeof value === 'string' ||
+            (Array.isArray(value) && value.every((v) => typeof v === 'string')) ||
+            (typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string')),
+        );
+        out.status = value as ConfigFile['status'];
+        break;
+      case 'lang':
+        expect(value === 'de' || value === 'en');
+        out.lang = value as Lang;
+        break;
+      case 'tz':
+        expect(typeof value === 'string' && isValidTimeZone(value));
+        out.tz = value as string;
+        break;
+      case 'staleAfter':
+        expect(typeof value === 'number' && Number.isFinite(value) && value >= 10);
+        out.staleAfter = value as number;
+        break;
+      case 'lockTimeout':
+        expect(typeof value === 'number' && value >= 0 && value <= 600);
+        out.lockTimeout = value as number;
+        break;
+      default:
+        expect(typeof value === 'string' && value !== '');
+        (out as Record<string, unknown>)[key] = value;
+    }
+  }
+  return out;
+}
+
+export function statusFromConfig(v: NonNullable<ConfigFile['status']>, file: string): StatusSource[] {
+  if (typeof v === 'string') return [parseStatusSpec(v, `${file}: key "status"`)];
+  if (Array.isArray(v)) return checkStatusSources(v.map((s) => parseStatusSpec(s, `${file}: key "status"`)), `${file}: key "status"`);
+  return Object.entries(v).map(([instance, path]) => parseStatusSpec(`${instance}=${path}`, `${file}: key "status"`));
+}
+
+export interface FlagValues {
+  status?: string[];
+  history?: string;
+  aliases?: string;
+  out?: string;
+  tz?: string;
+  lang?: string;
+  staleAfter?: string;
+}
+
+export function resolveSettings(flags: FlagValues, config: ConfigFile, configFile: string, systemZone: string): Settings {
+  const status = flags.status?.length
+    ? checkStatusSources(
+        flags.status.map((s) => parseStatusSpec(s, '--status')),
+        '--status',
+      )
+    : config.status !== undefined
+      ? statusFromConfig(config.status, configFile)
+      : DEFAULTS.status;
+  const tz = flags.tz ?? config.tz ?? systemZone;
+  if (!isValidTimeZone(tz)) throw new UsageError(`--tz: unknown time zone "${tz}"`);
+  const lang = flags.lang ?? config.lang ?? DEFAULTS.lang;
+  if (lang !== 'de' && lang !== 'en') throw new UsageError(`--lang: must be de or en, not "${lang}"`);
+  let staleAfter = config.staleAfter ?? DEFAULTS.staleAfter;
+  if (flags.staleAfter !== undefined) {
+    staleAfter = Number(flags.staleAfter);
+    if (!Number.isFinite(staleAfter) || staleAfter < 10) throw new UsageError('--stale-after: must be a number of seconds, at least 10');
+  }
+  return {
+    status,
+    history: flags.history ?? config.history ?? DEFAULTS.history,
+    aliases: flags.aliases ?? config.aliases ?? DEFAULTS.aliases,
+    out: flags.out ?? config.out ?? DEFAULTS.out,
+    tz,
+    lang,
+    staleAfter,
+    lockTimeout: config.lockTimeout ?? DEFAULTS.lockTimeout,
+    title: config.title ?? DEFAULTS.title,
+  };
+}

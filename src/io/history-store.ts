@@ -1,0 +1,218 @@
+/**
+ * The session history on disk:
+ *   <history>.csv          ended sessions, appended (fsync'd) in the order they ended;
+ *                          rewritten atomically only for deletion, restore or retention
+ *   <history>.state.json   open and held sessions, per-instance progress (atomic rewrite)
+ *   <history>.lock         the cross-process lock every writer holds
+ * The state records the CSV's size after its last committed append, so a run killed
+ * between the append and the state write is detected and repaired on the next run.
+ */
+import { createReadStream } from 'node:fs';
+import { open, readFile, stat, truncate } from 'node:fs/promises';
+import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { InputError } from '../core/errors.js';
+import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
+import { emptyState, type CollectorState } from '../core/reconcile.js';
+import type { Session } from '../core/session.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { ifMissing } from './fs-errors.js';
+
+export interface HistoryPaths {
+  history: string;
+  state: string;
+  lock: string;
+}
+
+export function historyPaths(history: string): HistoryPaths {
+  return { history, state: `${history}.state.json`, lock: `${history}.lock` };
+}
+
+export async function readState(path: string): Promise<CollectorState> {
+  const raw = await readFile(path, 'utf8').catch(ifMissing(null));
+  if (raw === null) return emptyState();
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (e) {
+    throw new InputError(path, null, `not valid JSON (${(e as Error).message}); restore it from a backup or remove it to start afresh`);
+  }
+  const s = data as Partial<CollectorState>;
+  if (s.schemaVersion !== 1 || !Array.isArray(s.tracked) || typeof s.instances !== 'object' || typeof s.historyBytes !== 'number') {
+    throw new InputError(path, null, 'not a collector state file of schemaVersion 1');
+  }
+  return { ...emptyState(), ...s } as CollectorState;
+}
+
+export async function writeState(path: string, state: CollectorState): Promise<void> {
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 1)}\n`);
+}
+
+const encode = (sessions: Session[]): string => stringify(sessions.map(sessionToRecord));
+const HEADER_LINE = stringify([HISTORY_COLUMNS as unknown as string[]]);
+
+/** The CSV's own header, or null when the file is missing or empty. */
+export async function readHistoryHeader(path: string): Promise<string[] | null> {
+  const fh = await open(path, 'r').catch(ifMissing(null));
+  if (!fh) return null;
+  try {
+    const buf = Buffer.alloc(65536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    if (bytesRead === 0) return null;
+    const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const end = text.indexOf('\n');
+    if (end < 0 && bytesRead === buf.length) throw new InputError(path, 1, 'header line is longer than 64 KiB');
+    const rows = parseSync(end < 0 ? text : text.slice(0, end + 1)) as string[][];
+    return rows[0] ?? null;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function checkedHeader(path: string): Promise<string[] | null> {
+  const header = await readHistoryHeader(path);
+  if (header) {
+    const missing = missingRequiredColumns(header);
+    if (missing.length > 0) throw new InputError(path, 1, `not a session history: no column ${missing.join(', ')}`);
+  }
+  return header;
+}
+
+/** Streams every session in the CSV, in file order. */
+export async function* readHistory(path: string): AsyncGenerator<Session> {
+  if ((await checkedHeader(path)) === null) return;
+  const parser = createReadStream(path).pipe(parse({ columns: true, bom: true, info: true, skip_empty_lines: true }));
+  try {
+    for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      yield sessionFromRecord(item.record, path, item.info.lines);
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const lines = (e as { lines?: number }).lines;
+    if (typeof lines === 'number') throw new InputError(path, lines, (e as Error).message);
+    throw e;
+  }
+}
+
+export async function readAllHistory(path: string): Promise<Session[]> {
+  const all: Session[] = [];
+  for await (const s of readHistory(path)) all.push(s);
+  return all;
+}
+
+/** Replaces the whole CSV atomically; returns its new size. */
+export async function rewriteHistory(path: string, sessions: Session[]): Promise<number> {
+  const data = Buffer.from(HEADER_LINE + encode(sessions));
+  await writeFileAtomic(path, data);
+  return data.length;
+}
+
+/** Appends ended sessions with one fsync'd write; returns the CSV's new size. */
+export async function appendHistory(path: string, sessions: Session[]): Promise<number> {
+  const header = await checkedHeader(path);
+  if (header === null) return rewriteHistory(path, sessions);
+  if (header.join('\u0000') !== HISTORY_COLUMNS.join('\u0000')) {
+    // Written by another version: rewrite once in today's columns rather than append misaligned rows.
+    return rewriteHistory(path, [...(await readAllHistory(path)), ...sessions]);
+  }
+  const fh = await open(path, 'a+');
+  try {
+    const { size } = await fh.stat();
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    const data = Buffer.from((last[0] === 0x0a ? '' : '\n') + encode(sessions));
+    if (sessions.length > 0) {
+      await fh.write(data, 0, data.length);
+      await fh.sync();
+    }
+    return (await fh.stat()).size;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Ids of the complete rows from byte `from` on (a tail the last run appended but did not record). */
+async function idsFrom(path: string, from: number, header: string[]): Promise<string[] | null> {
+  const fh = await open(path, 'r');
+  try {
+    if (from > 0) {
+      const prev = Buffer.alloc(1);
+      await fh.read(prev, 0, 1, from - 1);
+      if (prev[0] !== 0x0a) return null; // not a line boundary: the file was edited, scan it all
+    }
+    const { size } = await fh.stat();
+    const buf = Buffer.alloc(size - from);
+    await fh.read(buf, 0, buf.length, from);
+    const rows = parseSync(buf, { columns: header, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
+    return rows.map((r) => r.id ?? '');
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface Recovery {
+  state: CollectorState;
+  notes: string[];
+}
+
+/**
+ * Brings state and CSV back in step after a crash or a hand edit: a torn last line is cut
+ * (or completed, when it is a whole row missing only its newline); rows that were appended
+ * but not recorded in the state are taken as written, so they are never appended twice.
+ */
+export async function recoverHistory(path: string, state: CollectorState, now: string): Promise<Recovery> {
+  const notes: string[] = [];
+  const st = await stat(path).catch(ifMissing(null));
+  if (st === null || st.size === 0) {
+    if (state.historyBytes > 0) notes.push(`${path}: history file is missing or empty; a new one is started`);
+    return { state: { ...state, historyBytes: 0 }, notes };
+  }
+  let size = st.size;
+  const fh = await open(path, 'r+');
+  try {
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) {
+      const tailStart = Math.max(0, size - 65536);
+      const tail = Buffer.alloc(size - tailStart);
+      await fh.read(tail, 0, tail.length, tailStart);
+      const cut = tailStart + tail.lastIndexOf(0x0a) + 1;
+      const partial = tail.subarray(cut - tailStart).toString('utf8');
+      const header = await readHistoryHeader(path);
+      let complete = false;
+      try {
+        complete = cut > 0 && (parseSync(partial) as string[][])[0]?.length === header?.length;
+      } catch (e) {
+        if (!(e instanceof Error) || !('code' in e) || !String((e as { code: unknown }).code).startsWith('CSV_')) throw e;
+      }
+      if (complete) {
+        await fh.write('\n', size);
+        size += 1;
+        notes.push(`${path}: the last row had no line end; completed it`);
+      } else {
+        await truncate(path, cut);
+        size = cut;
+        notes.push(`${path}: cut a torn last line (${partial.length} characters) left by an interrupted write`);
+      }
+      await fh.sync();
+    }
+  } finally {
+    await fh.close();
+  }
+  if (size === state.historyBytes) return { state, notes };
+  const header = await checkedHeader(path);
+  let ids: string[] | null = null;
+  if (header && size > state.historyBytes && state.historyBytes > 0) ids = await idsFrom(path, state.historyBytes, header);
+  if (ids === null) {
+    ids = [];
+    for await (const s of readHistory(path)) ids.push(s.id);
+  }
+  const written = new Set(ids);
+  const tracked = state.tracked.filter((s) => !written.has(s.id));
+  const dropped = state.tracked.length - tracked.length;
+  if (dropped > 0) notes.push(`${path}: ${dropped} session(s) were written by an interrupted run; recorded once`);
+  const recentlyClosed = { ...state.recentlyClosed };
+  for (const s of state.tracked) if (written.has(s.id)) recentlyClosed[s.id] = now;
+  return { state: { ...state, tracked, recentlyClosed, historyBytes: size }, notes };
+}

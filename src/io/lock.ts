@@ -1,0 +1,132 @@
+/**
+ * One cross-process lock, shared by the cron job, the delete endpoint and every other
+ * writer of a history. An exclusive-create lock file holding the owner's pid, host and
+ * process start time; a lock whose owner died (SIGKILL, power loss) is taken over.
+ */
+import { hostname } from 'node:os';
+import { mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
+import { ifMissing } from './fs-errors.js';
+import { isProcessAlive, processStartTime } from './process-alive.js';
+
+export class LockBusyError extends Error {
+  readonly code = 'ELOCKED';
+  constructor(
+    readonly path: string,
+    readonly owner: string,
+  ) {
+    super(`${path}: held by ${owner}`);
+    this.name = 'LockBusyError';
+  }
+}
+
+interface Owner {
+  pid: number;
+  host: string;
+  start: string | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A lock file or takeover folder this old with no readable owner is debris of a crash. */
+const ORPHAN_MS = 10_000;
+
+async function readOwner(path: string): Promise<Owner | null> {
+  const raw = await readFile(path, 'utf8').catch(ifMissing(null));
+  if (raw === null) return null;
+  try {
+    const o = JSON.parse(raw) as Owner;
+    return typeof o.pid === 'number' && typeof o.host === 'string' ? o : null;
+  } catch (e) {
+    if (e instanceof SyntaxError) return null; // created but not yet written, or torn
+    throw e;
+  }
+}
+
+async function ageMs(path: string): Promise<number> {
+  return Date.now() - (await stat(path)).mtimeMs;
+}
+
+function ownerIsDead(o: Owner): boolean {
+  if (o.host !== hostname()) return false; // cannot tell across hosts
+  if (!isProcessAlive(o.pid)) return true;
+  const start = processStartTime(o.pid);
+  return o.start !== null && start !== null && start !== o.start; // pid reused by another process
+}
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+async function tryCreate(path: string, me: Owner): Promise<boolean> {
+  try {
+    const fh = await open(path, 'wx', 0o644);
+    try {
+      await fh.writeFile(JSON.stringify(me));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+/** Removes a dead owner's lock; a takeover folder makes sure only one waiter does it. */
+async function takeOver(path: string, dead: string): Promise<void> {
+  const guard = `${path}.takeover`;
+  try {
+    await mkdir(guard);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    if ((await ageMs(guard).catch(ifMissing(0))) > ORPHAN_MS) await rmdir(guard).catch(ifMissing(undefined));
+    return;
+  }
+  try {
+    const now = await readFile(path, 'utf8').catch(ifMissing(null));
+    if (now === dead) await unlink(path);
+  } finally {
+    await rmdir(guard);
+  }
+}
+
+export async function acquireLock(path: string, timeoutMs: number): Promise<Lock> {
+  const me: Owner = { pid: process.pid, host: hostname(), start: processStartTime(process.pid) };
+  const deadline = Date.now() + timeoutMs;
+  let delay = 20;
+  for (;;) {
+    if (await tryCreate(path, me)) break;
+    const raw = await readFile(path, 'utf8').catch(ifMissing(null));
+    if (raw !== null) {
+      const owner = await readOwner(path);
+      const orphan = owner === null && (await ageMs(path).catch(ifMissing(0))) > ORPHAN_MS;
+      if (orphan || (owner !== null && ownerIsDead(owner))) {
+        await takeOver(path, raw);
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        throw new LockBusyError(path, owner ? `pid ${owner.pid} on ${owner.host}` : 'an unknown process');
+      }
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 250);
+  }
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      const owner = await readOwner(path);
+      if (owner && owner.pid === me.pid && owner.host === me.host) await unlink(path);
+    },
+  };
+}
+
+export async function withLock<T>(path: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+  const lock = await acquireLock(path, timeoutMs);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
