@@ -79,6 +79,8 @@ const ROUTE_COLUMNS: Record<string, string> = {
 };
 const REQUIRED_CLIENT = ['commonName', 'realAddress', 'bytesReceived', 'bytesSent'];
 const REQUIRED_ROUTE = ['virtualAddress', 'commonName', 'realAddress'];
+/** 9999-12-31T23:59:59Z, the last instant with a four-digit year. */
+const MAX_EPOCH_S = 253402300799;
 
 interface Header {
   names: string[];
@@ -133,8 +135,17 @@ class Parser {
   }
 
   epoch(text: string, line: number, what: string): string {
-    if (!/^\d{1,12}$/.test(text)) this.fail(line, `${what} "${text}" is not a time_t`);
+    // Beyond year 9999 toISOString() gives "+010000-…", which is not our ISO form.
+    if (!/^\d{1,12}$/.test(text) || Number(text) > MAX_EPOCH_S) this.fail(line, `${what} "${text}" is not a time_t`);
     return isoFromEpochSeconds(Number(text));
+  }
+
+  /**
+   * The time_t column wins over the text beside it, but OpenVPN writes both from the same
+   * clock, so text that is not a time at all means a damaged row, not one to trust.
+   */
+  checkText(text: string | undefined, line: number, what: string): void {
+    if (text !== undefined && parseWallTime(text) === null) this.fail(line, `${what} "${text}" is not a valid time`);
   }
 
   count(text: string | undefined, line: number, what: string): number {
@@ -160,14 +171,22 @@ class Parser {
     const commonName = known.get('commonName') ?? '';
     const real = this.address(known.get('realAddress') ?? '', line);
     const epoch = known.get('connectedSinceEpoch');
-    const connectedAt =
-      epoch !== undefined && epoch !== ''
-        ? this.epoch(epoch, line, 'Connected Since (time_t)')
-        : this.instant(known.get('connectedSince') ?? '', line, 'Connected Since');
+    let connectedAt: string;
+    if (epoch !== undefined && epoch !== '') {
+      this.checkText(known.get('connectedSince'), line, 'Connected Since');
+      connectedAt = this.epoch(epoch, line, 'Connected Since (time_t)');
+    } else {
+      connectedAt = this.instant(known.get('connectedSince') ?? '', line, 'Connected Since');
+    }
     const username = known.get('username');
     const cipher = known.get('cipher');
     let virtualAddress: string | null = known.get('virtualAddress') || null;
     let virtualIpv6: string | null = known.get('virtualIpv6') || null;
+    // Empty is "none"; anything else must be an address (a damaged row is not recorded).
+    if (virtualAddress !== null && !isIpv4(virtualAddress) && !isIpv6(virtualAddress) && !isMacAddress(virtualAddress)) {
+      this.fail(line, `Virtual Address "${virtualAddress}" is not an address`);
+    }
+    if (virtualIpv6 !== null && !isIpv6(virtualIpv6)) this.fail(line, `Virtual IPv6 Address "${virtualIpv6}" is not an IPv6 address`);
     // 2.1-era files print an IPv6 pool address in "Virtual Address"; TAP clients a MAC.
     if (virtualAddress !== null && !isIpv4(virtualAddress)) {
       if (isIpv6(virtualAddress) && virtualIpv6 === null) virtualIpv6 = virtualAddress;
@@ -199,8 +218,10 @@ class Parser {
     const epoch = known.get('lastRefEpoch');
     const lastRef = known.get('lastRef');
     let lastRefAt: string | null = null;
-    if (epoch !== undefined && epoch !== '') lastRefAt = this.epoch(epoch, line, 'Last Ref (time_t)');
-    else if (lastRef !== undefined && lastRef !== '') lastRefAt = this.instant(lastRef, line, 'Last Ref');
+    if (epoch !== undefined && epoch !== '') {
+      this.checkText(lastRef, line, 'Last Ref');
+      lastRefAt = this.epoch(epoch, line, 'Last Ref (time_t)');
+    } else if (lastRef !== undefined && lastRef !== '') lastRefAt = this.instant(lastRef, line, 'Last Ref');
     return {
       virtualAddress,
       kind: routeKind(virtualAddress),
@@ -352,7 +373,12 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
       case 'TIME': {
         if (fields.length < 2 || fields.length > 3) p.fail(n, `TIME row has ${fields.length} fields, expected 3`);
         const epoch = fields[2];
-        updatedAt = epoch !== undefined && epoch !== '' ? p.epoch(epoch, n, 'TIME') : p.instant(fields[1] ?? '', n, 'TIME');
+        if (epoch !== undefined && epoch !== '') {
+          p.checkText(fields[1], n, 'TIME');
+          updatedAt = p.epoch(epoch, n, 'TIME');
+        } else {
+          updatedAt = p.instant(fields[1] ?? '', n, 'TIME');
+        }
         break;
       }
       case 'HEADER': {

@@ -15,7 +15,10 @@ export interface RemoteAddress {
 
 const PROTOCOL = /^((?:udp|tcp)(?:4|6)?(?:-server|-client)?):(.*)$/;
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
-const IPV6 = /^[0-9a-fA-F:.]*:[0-9a-fA-F:.]*(?:%[\w.-]+)?$/;
+// Hex digits, dots and at least one colon, then an optional zone. The lookahead finds the
+// colon without backtracking: the old form `[…]*:[…]*` took quadratic time on long colon runs.
+const IPV6 = /^(?=[0-9a-fA-F.]*:)[0-9a-fA-F:.]+(?:%[\w.-]+)?$/;
+const HOSTNAME = /^[A-Za-z0-9.-]+$/;
 
 function parsePort(text: string): number | null {
   if (!/^\d{1,5}$/.test(text)) return null;
@@ -44,11 +47,12 @@ export function parseRemoteAddress(text: string): RemoteAddress | null {
   if (colons === 1) {
     const [host = '', portText = ''] = rest.split(':');
     const port = parsePort(portText);
-    if (port === null || host === '') return null;
+    // Same host rule as without a port: "garbage text:12" is not an address.
+    if (port === null || !HOSTNAME.test(host)) return null;
     return { host, port, protocol };
   }
   if (colons === 0) {
-    return IPV4.test(rest) || /^[A-Za-z0-9.-]+$/.test(rest) ? { host: rest, port: null, protocol } : null;
+    return HOSTNAME.test(rest) ? { host: rest, port: null, protocol } : null;
   }
   return IPV6.test(rest) ? { host: rest, port: null, protocol } : null;
 }

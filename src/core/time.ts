@@ -72,15 +72,14 @@ function offsetMs(ms: number, timeZone: string): number {
  */
 export function zonedToEpochMs(w: WallTime, timeZone: string): number {
   const guess = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  const first = guess - offsetMs(guess, timeZone);
-  const second = guess - offsetMs(first, timeZone);
-  if (first === second) {
-    // Also try one hour earlier: in an ambiguous hour that is the earlier instant.
-    const earlier = first - 3600_000;
-    if (guess - offsetMs(earlier, timeZone) === earlier) return earlier;
-    return first;
-  }
-  return Math.max(first, second);
+  // The offsets a day either side: between them a zone changes its offset at most once.
+  const before = offsetMs(guess - 86_400_000, timeZone);
+  const after = offsetMs(guess + 86_400_000, timeZone);
+  // An instant fits when the zone's offset at that instant leads back to the same wall time.
+  const fits = [guess - before, guess - after].filter((t) => offsetMs(t, timeZone) === guess - t);
+  // Two fits: the repeated hour, take the earlier. None: the skipped hour, read it with the
+  // offset from before the change, which moves it forward (02:30 becomes 03:30).
+  return fits.length > 0 ? Math.min(...fits) : guess - before;
 }
 
 const daysInMonth = (year: number, month: number): number => new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -144,14 +143,25 @@ export function isoFromEpochSeconds(s: number): string {
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 
+/**
+ * For text that starts `YYYY-MM-DDTHH`: a real calendar day and hour. Date.parse does not
+ * check this: it rolls `02-30` over to March 2 and reads hour 24 as the next midnight.
+ */
+function isRealDay(text: string): boolean {
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  const hour = Number(text.slice(11, 13));
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(Number(text.slice(0, 4)), month) && hour <= 23;
+}
+
 /** Epoch ms of an ISO UTC instant, or NaN when it is not one. */
 export function msFromIso(iso: string): number {
-  return ISO_UTC.test(iso) ? Date.parse(iso) : Number.NaN;
+  return ISO_UTC.test(iso) && isRealDay(iso) ? Date.parse(iso) : Number.NaN;
 }
 
 /** Normalises any ISO 8601 instant with an offset or Z to our whole-second UTC form. */
 export function normaliseInstant(text: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text)) return null;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text) || !isRealDay(text)) return null;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? null : isoFromMs(ms);
 }
