@@ -5,12 +5,13 @@
 import { isExpectedError, UsageError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { COMMON_HELP, makeContext } from './context.js';
+import { buildCommand } from './build.js';
 import { collectCommand } from './collect.js';
 import { importLegacyCommand } from './import-legacy.js';
 import { parseCommand } from './parse.js';
 import { sessionsCommand } from './sessions.js';
 
-export const COMMANDS: Command[] = [parseCommand, collectCommand, sessionsCommand, importLegacyCommand];
+export const COMMANDS: Command[] = [parseCommand, collectCommand, buildCommand, sessionsCommand, importLegacyCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

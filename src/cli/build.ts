@@ -1,0 +1,419 @@
+/**
+ * `build`: renders the output folder from the history. Incremental: the CSV is read only
+ * from where the last build stopped, and only pages whose model changed are rendered and
+ * rewritten. A full build happens on the first run, after a history rewrite (delete,
+ * restore) and when zone, language, title, aliases or the version change.
+ */
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { concurrencySeries } from '../core/chart-series.js';
+import { dayOf, formatDateTime } from '../core/format.js';
+import { LABELS } from '../core/i18n.js';
+import type { CollectorState } from '../core/reconcile.js';
+import type { Session } from '../core/session.js';
+import type { Settings } from '../core/settings.js';
+import { userSlug } from '../core/slug.js';
+import { msFromIso, secondsBetween } from '../core/time.js';
+import { loadAliases } from '../io/aliases.js';
+import {
+  cachePaths,
+  clearCache,
+  emptyManifest,
+  listCachedDays,
+  loadDay,
+  loadManifest,
+  loadUserTotals,
+  saveDay,
+  saveManifest,
+  saveUserTotals,
+  type Manifest,
+  type Totals,
+  type UserTotals,
+} from '../io/build-cache.js';
+import { ifMissing } from '../io/fs-errors.js';
+import { historyPaths, readState } from '../io/history-store.js';
+import { readHistorySince } from '../io/history-tail.js';
+import { publishFiles, removeFiles } from '../io/output.js';
+import { siteAssets } from '../render/assets.js';
+import { renderChartSvg } from '../render/chart.js';
+import { renderPages } from '../render/eleventy.js';
+import { aliasOf, type KnownUser, type ModelContext } from '../render/models.js';
+import {
+  archivePage,
+  dashboardPage,
+  dayPages,
+  LIVE_ON_DASHBOARD,
+  livePages,
+  ROOT_ROWS,
+  userMonthPages,
+  userPage,
+  viewRootPages,
+  type PageModel,
+} from '../render/pages.js';
+import { outputFile } from '../render/urls.js';
+import type { SiteModel } from '../render/view-model.js';
+import type { Command } from './command.js';
+import type { Logger } from './context.js';
+import { withHistoryLock } from './lock.js';
+
+/** Bump when templates or models change shape: every page is then rebuilt. */
+export const SITE_VERSION = '1';
+const RECENT_KEEP_S = 25 * 3600;
+const RENDER_BATCH = 400;
+
+export interface BuildOutcome {
+  full: boolean;
+  pagesRendered: number;
+  filesWritten: number;
+  ms: number;
+}
+
+const monthOf = (day: string): string => day.slice(0, 7);
+const byNewest = (a: string, b: string): number => (a < b ? 1 : a > b ? -1 : 0);
+
+function untracked(state: CollectorState): Session[] {
+  return state.tracked.map(({ missingSince: _m, ...s }) => s);
+}
+
+/** What a tracked session shows on history pages; a change means its pages need rebuilding. */
+function trackedSignature(s: Session, timeZone: string): string {
+  const ended = s.endedAt !== null;
+  return JSON.stringify([dayOf(s.connectedAt, timeZone), s.user, s.endedAt, s.virtualAddress, s.virtualIpv6, ended ? [s.bytesReceived, s.bytesSent] : null]);
+}
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
+}
+
+/** Builds under the history lock held by the caller. */
+export async function buildLocked(settings: Settings, now: string, log: Logger): Promise<BuildOutcome> {
+  const started = Date.now();
+  const tz = settings.tz;
+  const paths = historyPaths(settings.history);
+  const cp = cachePaths(settings.history);
+  const state = await readState(paths.state);
+  const { aliases, problem } = await loadAliases(settings.aliases);
+  if (problem) log.warn(problem);
+  const t = LABELS[settings.lang];
+  const ctx: ModelContext = { lang: settings.lang, timeZone: tz, t, aliases, now };
+  const key = hashOf({ SITE_VERSION, tz, lang: settings.lang, title: settings.title, aliases });
+
+  const loaded = await loadManifest(cp);
+  if (loaded.problem) log.warn(loaded.problem);
+  const csvSize = (await stat(paths.history).catch(ifMissing(null)))?.size ?? 0;
+  const previous = loaded.manifest;
+  const full =
+    previous === null || previous.key !== key || previous.generation !== state.historyGeneration || previous.csvBytes > csvSize;
+  const m: Manifest = full ? emptyManifest(key, state.historyGeneration) : previous;
+  if (full) await clearCache(cp);
+  const oldDays = new Set(Object.keys(m.days));
+
+  // 1. New ended sessions into the day files.
+  const { sessions: newEnded, size } = await readHistorySince(paths.history, m.csvBytes);
+  const dayMemo = new Map<string, Session[]>();
+  const getDay = async (day: string): Promise<Session[]> => {
+    let list = dayMemo.get(day);
+    if (!list) {
+      list = await loadDay(cp, day);
+      dayMemo.set(day, list);
+    }
+    return list;
+  };
+  const dirtyDays = new Set<string>();
+  const dirtyUserMonths = new Map<string, Set<string>>();
+  const mark = (day: string, user: string): void => {
+    dirtyDays.add(day);
+    const months = dirtyUserMonths.get(user) ?? new Set<string>();
+    months.add(monthOf(day));
+    dirtyUserMonths.set(user, months);
+  };
+  const newByDay = new Map<string, Session[]>();
+  for (const s of newEnded) {
+    const day = dayOf(s.connectedAt, tz);
+    const list = newByDay.get(day) ?? [];
+    list.push(s);
+    newByDay.set(day, list);
+    mark(day, s.user);
+  }
+  for (const [day, list] of newByDay) {
+    const byId = new Map((await getDay(day)).map((s) => [s.id, s]));
+    for (const s of list) byId.set(s.id, s); // a re-read tail after a crash replaces, never doubles
+    const merged = [...byId.values()];
+    dayMemo.set(day, merged);
+    await saveDay(cp, day, merged);
+  }
+
+  // 2. Open and held sessions: which pages did they change since the last build?
+  const tracked = untracked(state);
+  const trackedSigs: Record<string, string> = {};
+  for (const s of tracked) {
+    const sig = trackedSignature(s, tz);
+    trackedSigs[s.id] = sig;
+    if (m.tracked[s.id] !== sig) mark(dayOf(s.connectedAt, tz), s.user);
+  }
+  const previousTrackedUsers = new Set<string>();
+  for (const [id, sig] of Object.entries(m.tracked)) {
+    const [day, user] = JSON.parse(sig) as [string, string];
+    previousTrackedUsers.add(user);
+    if (trackedSigs[id] === undefined) mark(day, user);
+  }
+  m.tracked = trackedSigs;
+  const trackedOnDay = (day: string): Session[] => tracked.filter((s) => dayOf(s.connectedAt, tz) === day);
+  const sessionsOfDay = async (day: string): Promise<Session[]> => [...(await getDay(day)), ...trackedOnDay(day)];
+
+  // 3. Day summaries.
+  for (const day of dirtyDays) {
+    const sessions = await sessionsOfDay(day);
+    if (sessions.length === 0) delete m.days[day];
+    else m.days[day] = { sessions: sessions.length, users: new Set(sessions.map((s) => s.user)).size };
+  }
+  const days = Object.keys(m.days).sort(byNewest);
+  // A new day changes its neighbours' newer/older links.
+  days.forEach((day, i) => {
+    if (oldDays.has(day)) return;
+    for (const n of [days[i - 1], days[i + 1]]) if (n !== undefined) dirtyDays.add(n);
+  });
+
+  // 4. Users: per-month totals of ended sessions, recomputed from the day files of each dirty month.
+  const monthDaysCache = new Map<string, string[]>();
+  const allCachedDays = await listCachedDays(cp);
+  const sessionsOfMonth = async (month: string): Promise<Session[]> => {
+    let names = monthDaysCache.get(month);
+    if (!names) {
+      names = allCachedDays.filter((d) => monthOf(d) === month);
+      for (const d of newByDay.keys()) if (monthOf(d) === month && !names.includes(d)) names.push(d);
+      monthDaysCache.set(month, names);
+    }
+    const out: Session[] = [];
+    for (const d of names) out.push(...(await getDay(d)));
+    return out;
+  };
+  const previousUsers = new Set(Object.keys(m.users));
+  const totalsByUser = new Map<string, UserTotals>();
+  for (const [user, months] of dirtyUserMonths) {
+    const slug = userSlug(user);
+    const totals = await loadUserTotals(cp, slug);
+    for (const month of months) {
+      const mine = (await sessionsOfMonth(month)).filter((s) => s.user === user);
+      if (mine.length === 0) {
+        delete totals[month];
+        continue;
+      }
+      const perDay: Record<string, Totals> = {};
+      let first = mine[0]?.connectedAt as string;
+      let last = mine[0]?.lastSeenAt as string;
+      for (const s of mine) {
+        const d = dayOf(s.connectedAt, tz);
+        const tt = (perDay[d] ??= [0, 0, 0, 0]);
+        tt[0] += 1;
+        tt[1] += s.durationS ?? secondsBetween(s.connectedAt, s.endedAt ?? s.lastSeenAt);
+        tt[2] += s.bytesReceived ?? 0;
+        tt[3] += s.bytesSent ?? 0;
+        if (s.connectedAt < first) first = s.connectedAt;
+        const end = s.endedAt ?? s.lastSeenAt;
+        if (end > last) last = end;
+      }
+      totals[month] = { days: perDay, first, last };
+    }
+    await saveUserTotals(cp, slug, totals);
+    totalsByUser.set(user, totals);
+    const months2 = Object.keys(totals).sort(byNewest);
+    if (months2.length === 0) {
+      delete m.users[user];
+      continue;
+    }
+    const entries = months2.map((mo) => totals[mo] as UserTotals[string]);
+    m.users[user] = {
+      first: entries.reduce((a, e) => (e.first < a ? e.first : a), entries[0]?.first as string),
+      last: entries.reduce((a, e) => (e.last > a ? e.last : a), entries[0]?.last as string),
+      sessions: entries.reduce((a, e) => a + Object.values(e.days).reduce((b, d) => b + d[0], 0), 0),
+      months: months2,
+    };
+  }
+
+  // Known users (filter dropdown): with history or connected now.
+  const userNames = new Set([...Object.keys(m.users), ...tracked.map((s) => s.user)]);
+  const sample = new Map<string, Session>();
+  for (const s of [...tracked, ...newEnded]) sample.set(s.user, s);
+  const knownUser = (user: string): KnownUser => {
+    const s = sample.get(user);
+    return { user, alias: s ? aliasOf(s, aliases) : (aliases[user] ?? null) };
+  };
+  const users: KnownUser[] = [...userNames].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }) || (a < b ? -1 : 1)).map(knownUser);
+  const usersChanged = full || [...userNames].some((u) => !previousUsers.has(u) && !previousTrackedUsers.has(u));
+  if (usersChanged) {
+    // Every filter dropdown lists the users: rebuild every user's root pages.
+    for (const u of userNames) if (!dirtyUserMonths.has(u)) dirtyUserMonths.set(u, new Set());
+  }
+
+  // 5. Chart intervals: open and held sessions plus what ended within the last 25 hours.
+  const nowMs = msFromIso(now);
+  const recentById = new Map<string, [string, string, string]>(m.recent.map((r) => [r[0], r]));
+  for (const s of newEnded) recentById.set(s.id, [s.id, s.connectedAt, s.endedAt as string]);
+  m.recent = [...recentById.values()].filter(([, , end]) => nowMs - msFromIso(end) <= RECENT_KEEP_S * 1000);
+  const intervals = [...m.recent.map(([, start, end]) => ({ start, end })), ...tracked.map((s) => ({ start: s.connectedAt, end: s.endedAt }))];
+  const chartSvg = await renderChartSvg(concurrencySeries(intervals, { now }), {
+    timeZone: tz,
+    lang: settings.lang,
+    now,
+    labels: { title: t.chartTitle, y: t.chartY, x: t.chartX, desc: t.chartDesc },
+    current: tracked.filter((s) => s.endedAt === null).length,
+  });
+
+  // 6. Page models.
+  const models: PageModel[] = [];
+  const live = tracked.filter((s) => s.endedAt === null);
+  /** Sessions of the newest days until `rows` matching ones are collected. */
+  const newest = async (rows: number, keep: (s: Session) => boolean): Promise<Session[]> => {
+    const out: Session[] = [];
+    for (const day of days) {
+      out.push(...(await sessionsOfDay(day)).filter(keep));
+      if (out.length >= rows) break;
+    }
+    return out;
+  };
+  models.push(dashboardPage({ live, chartSvg, recent: await newest(ROOT_ROWS, () => true), users, days }, ctx));
+  if (live.length > LIVE_ON_DASHBOARD) models.push(...livePages(live, ctx));
+  models.push(
+    archivePage(
+      days.map((day) => ({ day, ...(m.days[day] as { sessions: number; users: number }) })),
+      ctx,
+    ),
+  );
+  models.push(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
+  models.push(...viewRootPages({ user: null, status: 'ended', sessions: await newest(ROOT_ROWS, (s) => s.endedAt !== null), users, periods: days }, ctx));
+  for (const day of dirtyDays) {
+    if (!m.days[day]) continue;
+    const i = days.indexOf(day);
+    const sessions = await sessionsOfDay(day);
+    const neighbours = { newer: days[i - 1] ?? null, older: days[i + 1] ?? null };
+    models.push(...dayPages('all', day, sessions, neighbours, ctx), ...dayPages('ended', day, sessions, neighbours, ctx));
+  }
+  for (const [user, dirtyMonths] of dirtyUserMonths) {
+    const summary = m.users[user];
+    const own = tracked.filter((s) => s.user === user);
+    const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(dayOf(s.connectedAt, tz)))])].sort(byNewest);
+    if (months.length === 0) continue;
+    const ku = knownUser(user);
+    const monthSessions = async (month: string): Promise<Session[]> => [
+      ...(await sessionsOfMonth(month)).filter((s) => s.user === user),
+      ...own.filter((s) => monthOf(dayOf(s.connectedAt, tz)) === month),
+    ];
+    const newestOwn = async (keep: (s: Session) => boolean): Promise<Session[]> => {
+      const out: Session[] = [];
+      for (const month of months) {
+        out.push(...(await monthSessions(month)).filter(keep));
+        if (out.length >= ROOT_ROWS) break;
+      }
+      return out;
+    };
+    const totals = totalsByUser.get(user) ?? (await loadUserTotals(cp, userSlug(user)));
+    const perDay = Object.values(totals)
+      .flatMap((e) => Object.entries(e.days))
+      .sort((a, b) => byNewest(a[0], b[0]))
+      .map(([day, [n, seconds, bytesIn, bytesOut]]) => ({ day, sessions: n, seconds, bytesIn, bytesOut }));
+    const lastTracked = own.reduce<string | null>((a, s) => (a === null || s.lastSeenAt > a ? s.lastSeenAt : a), null);
+    const firstTracked = own.reduce<string | null>((a, s) => (a === null || s.connectedAt < a ? s.connectedAt : a), null);
+    const pick = (a: string | null | undefined, b: string | null, f: (x: string, y: string) => boolean): string | null =>
+      a == null ? b : b === null ? a : f(a, b) ? a : b;
+    models.push(
+      userPage(
+        {
+          user: ku,
+          users,
+          sessions: await newestOwn(() => true),
+          months,
+          totals: perDay,
+          first: pick(summary?.first, firstTracked, (x, y) => x < y),
+          last: pick(summary?.last, lastTracked, (x, y) => x > y),
+          sessionCount: (summary?.sessions ?? 0) + own.length,
+        },
+        ctx,
+      ),
+    );
+    models.push(...viewRootPages({ user: ku, status: 'active', sessions: own.filter((s) => s.endedAt === null), users, periods: [] }, ctx));
+    models.push(...viewRootPages({ user: ku, status: 'ended', sessions: await newestOwn((s) => s.endedAt !== null), users, periods: months }, ctx));
+    const monthsToRender = new Set(dirtyMonths);
+    months.forEach((mo, i) => {
+      if (!dirtyMonths.has(mo)) return;
+      // A month new to this user changes its neighbours' links.
+      if (summary && !summary.months.includes(mo)) for (const n of [months[i - 1], months[i + 1]]) if (n) monthsToRender.add(n);
+    });
+    for (const month of monthsToRender) {
+      const i = months.indexOf(month);
+      if (i < 0) continue;
+      const sessions = await monthSessions(month);
+      const neighbours = { newer: months[i - 1] ?? null, older: months[i + 1] ?? null };
+      models.push(...userMonthPages(ku, 'all', month, sessions, neighbours, ctx), ...userMonthPages(ku, 'ended', month, sessions, neighbours, ctx));
+    }
+  }
+
+  // 7. Render what changed; publish atomically; drop pages that no longer exist.
+  const site: SiteModel = {
+    title: settings.title,
+    lang: settings.lang,
+    generated: `${formatDateTime(now, tz)} (${tz})`,
+    assetVersion: SITE_VERSION,
+    t: t as unknown as Record<string, string>,
+  };
+  const oldPages = m.pages;
+  const pages: Record<string, string> = full ? {} : { ...oldPages };
+  const toRender: PageModel[] = [];
+  for (const model of models) {
+    const h = hashOf(model);
+    // The dashboard and live pages carry the "as of" time, so they are rendered every run.
+    if (!full && oldPages[model.url] === h && model.kind !== 'dashboard' && model.kind !== 'live') {
+      pages[model.url] = h;
+      continue;
+    }
+    pages[model.url] = h;
+    toRender.push(model);
+  }
+  let filesWritten = 0;
+  for (let i = 0; i < toRender.length; i += RENDER_BATCH) {
+    const html = await renderPages(site, toRender.slice(i, i + RENDER_BATCH));
+    filesWritten += await publishFiles(
+      settings.out,
+      [...html].map(([url, content]) => ({ path: outputFile(url), content })),
+    );
+  }
+  // Live pages beyond the current count, and (on a full build) every page not produced again.
+  const produced = new Set(models.map((p) => p.url));
+  const gone = Object.keys(oldPages).filter((url) => (full || url.startsWith('/live/')) && !produced.has(url));
+  for (const url of gone) delete pages[url];
+  await removeFiles(settings.out, gone.map(outputFile));
+  filesWritten += await publishFiles(settings.out, (await siteAssets()).map((a) => ({ path: a.path, content: a.content })));
+
+  m.pages = pages;
+  m.csvBytes = size;
+  m.generation = state.historyGeneration;
+  m.key = key;
+  await saveManifest(cp, m);
+  return { full, pagesRendered: toRender.length, filesWritten, ms: Date.now() - started };
+}
+
+export function describeBuild(o: BuildOutcome): string {
+  return `build: ${o.full ? 'full' : 'incremental'}, ${o.pagesRendered} page(s) rendered, ${o.filesWritten} file(s) written, ${o.ms} ms`;
+}
+
+export async function build(settings: Settings, now: string, log: Logger): Promise<BuildOutcome | null> {
+  return withHistoryLock(settings, log, 'build', () => buildLocked(settings, now, log));
+}
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'render the static site into the output folder',
+  help: `Usage: openvpn-status-web build [--history FILE] [--out DIR] [--aliases FILE] [--tz ZONE] [--lang de|en]
+
+Renders the dashboard, the history views (every user × all/active/ended, by day and by
+month), the user pages and the archive into --out. Incremental: only new history is read
+and only changed pages are rewritten, each atomically (nginx never sees a half-written
+file). Its cache lives in HISTORY.cache/ and may be deleted at any time.`,
+  options: {},
+  async run(ctx) {
+    const outcome = await build(ctx.settings, ctx.now, ctx.log);
+    if (outcome) ctx.log.info(describeBuild(outcome));
+    return 0;
+  },
+};
+

@@ -1,0 +1,114 @@
+/**
+ * The site builder's cache, beside the history (HISTORY.cache/): what was already read from
+ * the CSV and rendered, so a quiet minute reads only the CSV's new tail and renders only
+ * pages whose content changed. It can always be deleted: the next build is then a full one.
+ *   manifest.json        progress and summaries (see Manifest)
+ *   days/DAY.json        ended sessions that started on DAY (configured zone)
+ *   users/SLUG.json      a user's per-day totals, by month
+ */
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HISTORY_COLUMNS, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
+import type { Session } from '../core/session.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { ifMissing } from './fs-errors.js';
+
+/** sessions, seconds, bytes received, bytes sent */
+export type Totals = [number, number, number, number];
+
+export interface UserSummary {
+  first: string;
+  last: string;
+  sessions: number;
+  /** Months with ended sessions, "YYYY-MM". */
+  months: string[];
+}
+
+export interface Manifest {
+  schemaVersion: 1;
+  /** Hash of everything that changes every page: zone, language, title, aliases, version. */
+  key: string;
+  /** The history's generation this cache was built from; a rewrite (delete, restore) bumps it. */
+  generation: number;
+  /** Bytes of the CSV already read. */
+  csvBytes: number;
+  /** Days with history: ended sessions and users that day. */
+  days: Record<string, { sessions: number; users: number }>;
+  users: Record<string, UserSummary>;
+  /** Signature of each open/held session at the last build, to see which pages it changed. */
+  tracked: Record<string, string>;
+  /** [id, start, end] of ended sessions that ended within the last 25 h, for the chart. */
+  recent: [string, string, string][];
+  /** Page URL → hash of the model it was rendered from. */
+  pages: Record<string, string>;
+}
+
+export interface CachePaths {
+  dir: string;
+  manifest: string;
+  days: string;
+  users: string;
+}
+
+export function cachePaths(history: string): CachePaths {
+  const dir = `${history}.cache`;
+  return { dir, manifest: join(dir, 'manifest.json'), days: join(dir, 'days'), users: join(dir, 'users') };
+}
+
+export function emptyManifest(key: string, generation: number): Manifest {
+  return { schemaVersion: 1, key, generation, csvBytes: 0, days: {}, users: {}, tracked: {}, recent: [], pages: {} };
+}
+
+/** Null when there is no usable manifest (missing, or from another version): the build is then full. */
+export async function loadManifest(p: CachePaths): Promise<{ manifest: Manifest | null; problem: string | null }> {
+  const raw = await readFile(p.manifest, 'utf8').catch(ifMissing(null));
+  if (raw === null) return { manifest: null, problem: null };
+  try {
+    const m = JSON.parse(raw) as Manifest;
+    if (m.schemaVersion !== 1) return { manifest: null, problem: `${p.manifest}: unknown schemaVersion; rebuilding` };
+    return { manifest: m, problem: null };
+  } catch (e) {
+    return { manifest: null, problem: `${p.manifest}: ${(e as Error).message}; rebuilding` };
+  }
+}
+
+export async function saveManifest(p: CachePaths, m: Manifest): Promise<void> {
+  await mkdir(p.dir, { recursive: true });
+  await writeFileAtomic(p.manifest, JSON.stringify(m));
+}
+
+export async function clearCache(p: CachePaths): Promise<void> {
+  await rm(p.days, { recursive: true, force: true });
+  await rm(p.users, { recursive: true, force: true });
+}
+
+export async function loadDay(p: CachePaths, day: string): Promise<Session[]> {
+  const file = join(p.days, `${day}.json`);
+  const raw = await readFile(file, 'utf8').catch(ifMissing(null));
+  if (raw === null) return [];
+  const rows = JSON.parse(raw) as string[][];
+  return rows.map((r, i) => sessionFromRecord(Object.fromEntries(HISTORY_COLUMNS.map((c, j) => [c, r[j]])), file, i + 1));
+}
+
+export async function saveDay(p: CachePaths, day: string, sessions: Session[]): Promise<void> {
+  await mkdir(p.days, { recursive: true });
+  await writeFileAtomic(join(p.days, `${day}.json`), JSON.stringify(sessions.map(sessionToRecord)));
+}
+
+export async function listCachedDays(p: CachePaths): Promise<string[]> {
+  const names = await readdir(p.days).catch(ifMissing([] as string[]));
+  return names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+}
+
+/** month → that month's per-day totals and first/last activity, of ended sessions. */
+export type UserTotals = Record<string, { days: Record<string, Totals>; first: string; last: string }>;
+
+export async function loadUserTotals(p: CachePaths, slug: string): Promise<UserTotals> {
+  const raw = await readFile(join(p.users, `${slug}.json`), 'utf8').catch(ifMissing(null));
+  return raw === null ? {} : (JSON.parse(raw) as UserTotals);
+}
+
+export async function saveUserTotals(p: CachePaths, slug: string, totals: UserTotals): Promise<void> {
+  await mkdir(p.users, { recursive: true });
+  await writeFileAtomic(join(p.users, `${slug}.json`), JSON.stringify(totals));
+}

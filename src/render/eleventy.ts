@@ -1,0 +1,119 @@
+/// <reference path="./eleventy.d.ts" />
+/**
+ * Renders every page of the static site in-process with Eleventy 3 (Nunjucks), to memory.
+ *
+ * Templates live in the package's `site/` folder (one paginated template, `site/pages.njk`,
+ * renders every PageModel by its `kind`). Eleventy reads nothing but that folder: no config
+ * file, no .gitignore, no template data files; the data is handed over as global data.
+ */
+import Eleventy from '@11ty/eleventy';
+import type { EleventyUserConfig, NunjucksEnvironment } from '@11ty/eleventy';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { PageModel, SiteModel } from './view-model.js';
+
+/**
+ * The templates' folder. This module is src/render/eleventy.ts under tsx and
+ * dist/render/eleventy.js after `tsc`: both are two levels below the package root.
+ */
+export const SITE_DIR = fileURLToPath(new URL('../../site/', import.meta.url));
+
+/**
+ * Eleventy wants an output folder even though toJSON() writes nothing. It must lie outside
+ * SITE_DIR (Eleventy ignores the output folder's contents as input) and is never created.
+ */
+const UNUSED_OUTPUT = join(tmpdir(), 'openvpn-status-web-eleventy-unused');
+
+/**
+ * "/", "/active/", "/u/alice/", "/d/2026-11-25/p2/", "/u/o-brien~1a2b3c4d/": segments of URL
+ * unreserved characters, none starting with a dot. No %XX: nginx decodes it before looking
+ * for the file, so the url and the file name (outputPathFor) would no longer match.
+ */
+const URL_PATTERN = /^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/)*$/;
+
+/** The file a page URL is written to, relative to the output folder: "/u/alice/" → "u/alice/index.html". */
+export function outputPathFor(url: string): string {
+  return `${url.slice(1)}index.html`;
+}
+
+function checkUrls(pages: readonly PageModel[]): void {
+  const seen = new Set<string>();
+  for (const p of pages) {
+    if (!URL_PATTERN.test(p.url)) {
+      throw new Error(`renderPages: page url ${JSON.stringify(p.url)} is not a "/…/" path of plain segments`);
+    }
+    if (seen.has(p.url)) throw new Error(`renderPages: two pages have the url ${JSON.stringify(p.url)}`);
+    seen.add(p.url);
+  }
+}
+
+/**
+ * The Nunjucks environment of the first build, reused by every later build in this process.
+ * Its loader caches the compiled layout and partials, so a build only compiles the small
+ * page template: without this, recompiling every partial was most of a build's time.
+ * The templates are package files that do not change while the process runs.
+ */
+let sharedEnv: NunjucksEnvironment | null = null;
+
+/** All Eleventy configuration (filters, if ever needed, are registered here and only here). */
+function configure(cfg: EleventyUserConfig, site: SiteModel, pages: readonly PageModel[]): void {
+  cfg.setTemplateFormats(['njk']);
+  cfg.setUseGitIgnore(false);
+  // No `pages.11tydata.js`/`pages.json` lookups next to the template.
+  cfg.setDataFileSuffixes([]);
+  if (sharedEnv) {
+    // Eleventy adds its custom tags (`setAsync`) to the environment on every build and
+    // nunjucks keeps a list of them: drop the previous build's so the list does not grow.
+    for (const name of Object.keys(sharedEnv.extensions)) sharedEnv.removeExtension(name);
+    cfg.setLibrary('njk', sharedEnv);
+  } else {
+    // Autoescape stays on: every model text is plain text; only the chart SVG is `| safe`.
+    cfg.setNunjucksEnvironmentOptions({ autoescape: true, trimBlocks: true, lstripBlocks: true });
+    cfg.on('eleventy.engine.njk', ({ environment }) => {
+      sharedEnv ??= environment;
+    });
+  }
+  // Do not read the cwd's package.json for the `pkg` global data: the cwd is none of our
+  // business (a broken package.json there would fail the build). There is no config API
+  // for `keys.package`; the merged configuration is open for changes at this event.
+  cfg.on('eleventy.config', (templateConfig) => {
+    templateConfig.getConfig().keys.package = false;
+  });
+  // Eleventy reads `.eleventyignore` (and `.gitignore`, off above) in the cwd and makes its
+  // lines cwd-relative globs ("./…"); when the cwd is above the package such a line can hide
+  // our templates. Our own ignores are absolute (SITE_DIR and the output folder are) or
+  // "**/…", so every relative entry came from the cwd: drop those.
+  cfg.on('eleventy.ignores', (ignores) => {
+    const ours = ignores.filter((glob) => glob.startsWith('**/') || isAbsolute(glob));
+    ignores.splice(0, ignores.length, ...ours);
+  });
+  cfg.addGlobalData('site', site);
+  cfg.addGlobalData('pages', pages);
+}
+
+/** Renders `pages`; returns each page's url → HTML, in the order of `pages`. */
+export async function renderPages(site: SiteModel, pages: PageModel[]): Promise<Map<string, string>> {
+  checkUrls(pages);
+  const result = new Map<string, string>();
+  if (pages.length === 0) return result;
+
+  const elev = new Eleventy(SITE_DIR, UNUSED_OUTPUT, {
+    quietMode: true,
+    // '' = read no config file (a missing path would be an error; undefined = look in the cwd).
+    configPath: '',
+    // Skip reading the cwd's package.json to guess the module type.
+    loader: 'esm',
+    config: (cfg) => configure(cfg, site, pages),
+  });
+  const rendered = new Map<string, string>();
+  for (const entry of await elev.toJSON()) {
+    if (typeof entry.url === 'string') rendered.set(entry.url, entry.content);
+  }
+  for (const p of pages) {
+    const html = rendered.get(p.url);
+    if (html === undefined) throw new Error(`renderPages: Eleventy produced no output for ${p.url}`);
+    result.set(p.url, html);
+  }
+  return result;
+}

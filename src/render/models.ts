@@ -1,0 +1,147 @@
+/**
+ * Builds display-ready view models from sessions: formatted in the configured language
+ * and zone, aliases applied, links relative to the page they appear on.
+ */
+import { dayOf, formatBytes, formatDateTime, formatDuration } from '../core/format.js';
+import type { PagedGroup } from '../core/grouping.js';
+import type { Labels } from '../core/i18n.js';
+import { statusOf, type Session } from '../core/session.js';
+import type { Lang } from '../core/settings.js';
+import { userSlug } from '../core/slug.js';
+import { secondsBetween } from '../core/time.js';
+import { hrefFrom, viewRoot } from './urls.js';
+import type { Detail, FilterModel, HistoryGroup, HistoryRow, LiveRow, StatusFilter } from './view-model.js';
+
+export interface ModelContext {
+  lang: Lang;
+  timeZone: string;
+  t: Labels;
+  /** user → alias; a user's alias may also be found under its common name or username. */
+  aliases: Record<string, string>;
+  now: string;
+}
+
+export function aliasOf(s: Pick<Session, 'user' | 'commonName' | 'username'>, aliases: Record<string, string>): string | null {
+  // Own keys only: a user named "constructor" must not get Object.prototype's function.
+  const own = (key: string | null): string | undefined => (key !== null && Object.hasOwn(aliases, key) ? aliases[key] : undefined);
+  return own(s.user) ?? own(s.commonName) ?? own(s.username) ?? null;
+}
+
+function endReasonLabel(s: Session, t: Labels): string | null {
+  if (s.endReason === 'disconnected') return t.reasonDisconnected;
+  if (s.endReason === 'server-stopped') return t.reasonServerStopped;
+  return null;
+}
+
+function details(s: Session, ctx: ModelContext): Detail[] {
+  const t = ctx.t;
+  const d: Detail[] = [
+    { label: t.commonName, value: s.commonName },
+    { label: t.username, value: s.username ?? '–' },
+    { label: t.publicIp, value: s.realAddress },
+    { label: t.realPort, value: s.realPort === null ? '–' : String(s.realPort) },
+  ];
+  if (s.protocol !== null) d.push({ label: t.protocol, value: s.protocol });
+  d.push(
+    { label: t.virtualIpv4, value: s.virtualAddress ?? '–' },
+    { label: t.virtualIpv6, value: s.virtualIpv6 ?? '–' },
+    { label: t.clientId, value: s.clientId === null ? '–' : String(s.clientId) },
+    { label: t.peerId, value: s.peerId === null ? '–' : String(s.peerId) },
+    { label: t.cipher, value: s.cipher ?? '–' },
+    { label: t.instance, value: s.instance },
+    { label: t.start, value: formatDateTime(s.connectedAt, ctx.timeZone) },
+  );
+  if (s.endedAt !== null) d.push({ label: t.end, value: formatDateTime(s.endedAt, ctx.timeZone) });
+  const reason = endReasonLabel(s, t);
+  if (reason !== null) d.push({ label: t.endReason, value: reason });
+  return d;
+}
+
+export function userHref(page: string, user: string): string {
+  return hrefFrom(page, viewRoot(userSlug(user), 'all'));
+}
+
+/**
+ * A history row. Open sessions show no byte counts or duration here: those change every
+ * minute and live in the live table, so history pages stay unchanged until a session ends.
+ */
+export function historyRow(s: Session, page: string, ctx: ModelContext): HistoryRow {
+  const ended = s.endedAt !== null;
+  return {
+    id: s.id,
+    user: s.user,
+    alias: aliasOf(s, ctx.aliases),
+    userHref: userHref(page, s.user),
+    day: dayOf(s.connectedAt, ctx.timeZone),
+    realAddress: s.realAddress,
+    tunnel: [s.virtualAddress, s.virtualIpv6].filter((v): v is string => v !== null),
+    start: formatDateTime(s.connectedAt, ctx.timeZone),
+    end: ended ? formatDateTime(s.endedAt as string, ctx.timeZone) : null,
+    duration: ended ? formatDuration(s.durationS ?? secondsBetween(s.connectedAt, s.endedAt as string), ctx.lang) : null,
+    bytesIn: formatBytes(s.bytesReceived, ctx.lang),
+    bytesOut: ended ? formatBytes(s.bytesSent, ctx.lang) : '',
+    status: statusOf(s),
+    endReason: endReasonLabel(s, ctx.t),
+    details: details(s, ctx),
+  };
+}
+
+export function historyGroups(paged: PagedGroup[], page: string, ctx: ModelContext): HistoryGroup[] {
+  return paged.map((p) => {
+    const [head, ...others] = p.sessions.map((s) => historyRow(s, page, ctx));
+    return { key: `${p.group.day}/${p.group.user}`, head: head as HistoryRow, others, continued: p.continued };
+  });
+}
+
+/** A live row: bytes are OpenVPN's received/sent as seen from the server. */
+export function liveRow(s: Session, page: string, ctx: ModelContext): LiveRow {
+  return {
+    id: s.id,
+    user: s.user,
+    alias: aliasOf(s, ctx.aliases),
+    userHref: userHref(page, s.user),
+    instance: s.instance,
+    realAddress: s.realAddress,
+    virtualAddress: s.virtualAddress,
+    virtualIpv6: s.virtualIpv6,
+    connectedSince: formatDateTime(s.connectedAt, ctx.timeZone),
+    durationSoFar: formatDuration(Math.max(0, secondsBetween(s.connectedAt, ctx.now)), ctx.lang),
+    bytesIn: formatBytes(s.bytesReceived, ctx.lang),
+    bytesOut: formatBytes(s.bytesSent, ctx.lang),
+    details: details(s, ctx),
+  };
+}
+
+export interface KnownUser {
+  user: string;
+  alias: string | null;
+}
+
+/** The user and status choices; each option links to its view's root. */
+export function filterModel(page: string, users: KnownUser[], current: { user: string | null; status: StatusFilter }, ctx: ModelContext): FilterModel {
+  const t = ctx.t;
+  const slugOf = (u: string | null) => (u === null ? null : userSlug(u));
+  return {
+    users: [
+      { value: '', label: t.noFilter, href: hrefFrom(page, viewRoot(null, current.status)), selected: current.user === null },
+      ...users.map((u) => ({
+        value: u.user,
+        label: u.alias ? `${u.user} (${u.alias})` : u.user,
+        href: hrefFrom(page, viewRoot(slugOf(u.user), current.status)),
+        selected: current.user === u.user,
+      })),
+    ],
+    statuses: (
+      [
+        ['all', t.all],
+        ['active', t.onlyActive],
+        ['ended', t.onlyEnded],
+      ] as [StatusFilter, string][]
+    ).map(([value, label]) => ({
+      value,
+      label,
+      href: hrefFrom(page, viewRoot(slugOf(current.user), value)),
+      selected: current.status === value,
+    })),
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * Page models for every kind of page, from sessions that the builder hands in. Pure: no
+ * files, no clock. Every HTML page stays under its size budget by a bounded row count.
+ */
+import { formatBytes, formatDateTime, formatDuration } from '../core/format.js';
+import { groupByUserDay, paginateGroups } from '../core/grouping.js';
+import { compareNewestFirst, type Session } from '../core/session.js';
+import { userSlug } from '../core/slug.js';
+import { filterModel, historyGroups, liveRow, type KnownUser, type ModelContext } from './models.js';
+import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, viewRoot } from './urls.js';
+import type {
+  ArchivePage,
+  DashboardPage,
+  DayTotal,
+  DownloadLinks,
+  HistoryPage,
+  Link,
+  LivePage,
+  PageModel,
+  StatusFilter,
+  UserPage,
+} from './view-model.js';
+
+/** History rows per page: ~250 rows with their info details stay well under 300 KB. */
+export const ROWS_PER_PAGE = 250;
+/** History rows on the dashboard and on view roots. */
+export const ROOT_ROWS = 100;
+/** Live rows on the dashboard before the table is cut and /live/ lists them all. */
+export const LIVE_ON_DASHBOARD = 200;
+export const LIVE_PER_PAGE = 400;
+
+const NO_DOWNLOADS: DownloadLinks = { xlsx: null, csv: null };
+
+function link(from: string, to: string, label: string): Link {
+  return { href: hrefFrom(from, to), label };
+}
+
+const partLabel = (ctx: ModelContext, n: number, of: number): string => (of > 1 ? ` (${ctx.t.part} ${n} ${ctx.t.of} ${of})` : '');
+
+/** The newest `rows` sessions' groups, for the dashboard and view roots. */
+function newestGroups(sessions: Session[], rows: number, timeZone: string) {
+  const groups = groupByUserDay(sessions, timeZone);
+  return paginateGroups(groups, rows)[0] ?? [];
+}
+
+export interface DashboardInput {
+  live: Session[];
+  chartSvg: string;
+  /** Sessions of the newest days (all statuses); the newest ROOT_ROWS are shown. */
+  recent: Session[];
+  users: KnownUser[];
+  /** Newest first. */
+  days: string[];
+}
+
+export function dashboardPage(input: DashboardInput, ctx: ModelContext): DashboardPage {
+  const url = '/';
+  const live = [...input.live].sort(compareNewestFirst);
+  const shown = newestGroups(input.recent, ROOT_ROWS, ctx.timeZone);
+  const oldestShown = shown[shown.length - 1]?.group.day ?? null;
+  return {
+    kind: 'dashboard',
+    url,
+    root: rootOf(url),
+    heading: ctx.t.history,
+    prev: null,
+    next: oldestShown !== null ? link(url, dayUrl('all', oldestShown), ctx.t.older) : null,
+    position: null,
+    chart: { svg: input.chartSvg },
+    live: live.slice(0, LIVE_ON_DASHBOARD).map((s) => liveRow(s, url, ctx)),
+    liveTruncated: live.length > LIVE_ON_DASHBOARD,
+    liveAll: live.length > LIVE_ON_DASHBOARD ? link(url, LIVE_URL, `${ctx.t.liveAll} (${live.length})`) : null,
+    showInstance: new Set(live.map((s) => s.instance)).size > 1,
+    filter: filterModel(url, input.users, { user: null, status: 'all' }, ctx),
+    groups: historyGroups(shown, url, ctx),
+    archive: link(url, ARCHIVE_URL, ctx.t.archive),
+    downloads: NO_DOWNLOADS,
+  };
+}
+
+export function livePages(live: Session[], ctx: ModelContext): LivePage[] {
+  const sorted = [...live].sort(compareNewestFirst);
+  const count = Math.max(1, Math.ceil(sorted.length / LIVE_PER_PAGE));
+  const showInstance = new Set(sorted.map((s) => s.instance)).size > 1;
+  return Array.from({ length: count }, (_, i) => {
+    const url = partUrl(LIVE_URL, i + 1);
+    return {
+      kind: 'live',
+      url,
+      root: rootOf(url),
+      heading: ctx.t.live,
+      prev: i > 0 ? link(url, partUrl(LIVE_URL, i), ctx.t.newer) : null,
+      next: i + 1 < count ? link(url, partUrl(LIVE_URL, i + 2), ctx.t.older) : null,
+      position: count > 1 ? `${ctx.t.part} ${i + 1} ${ctx.t.of} ${count}` : null,
+      live: sorted.slice(i * LIVE_PER_PAGE, (i + 1) * LIVE_PER_PAGE).map((s) => liveRow(s, url, ctx)),
+      showInstance,
+    };
+  });
+}
+
+export function archivePage(days: { day: string; sessions: number; users: number }[], ctx: ModelContext): ArchivePage {
+  const url = ARCHIVE_URL;
+  return {
+    kind: 'archive',
+    url,
+    root: rootOf(url),
+    heading: ctx.t.archive,
+    prev: null,
+    next: null,
+    position: null,
+    days: days.map((d) => ({ link: link(url, dayUrl('all', d.day), d.day), sessions: d.sessions, users: d.users })),
+  };
+}
+
+const headingFor = (ctx: ModelContext, user: string | null, alias: string | null, status: StatusFilter): string => {
+  const who = user === null ? '' : ` — ${user}${alias ? ` (${alias})` : ''}`;
+  const what = status === 'active' ? ` — ${ctx.t.onlyActive}` : status === 'ended' ? ` — ${ctx.t.onlyEnded}` : '';
+  return `${ctx.t.history}${who}${what}`;
+};
+
+export interface PeriodInput {
+  /** URL of part n of this period. */
+  urlOf: (n: number) => string;
+  label: string;
+  sessions: Session[];
+  /** First page of the newer and older period of the same view, if any. */
+  newer: string | null;
+  older: string | null;
+  heading: string;
+}
+
+/** A period (a day, a user's month, or the active sessions) split into parts. */
+export function periodPages(input: PeriodInput, ctx: ModelContext): HistoryPage[] {
+  const pages = paginateGroups(groupByUserDay(input.sessions, ctx.timeZone), ROWS_PER_PAGE);
+  return pages.map((paged, i) => {
+    const url = input.urlOf(i + 1);
+    const prev = i > 0 ? input.urlOf(i) : input.newer;
+    const next = i + 1 < pages.length ? input.urlOf(i + 2) : input.older;
+    return {
+      kind: 'history',
+      url,
+      root: rootOf(url),
+      heading: input.heading,
+      prev: prev === null ? null : link(url, prev, ctx.t.newer),
+      next: next === null ? null : link(url, next, ctx.t.older),
+      position: `${input.label}${partLabel(ctx, i + 1, pages.length)}`,
+      filter: null,
+      groups: historyGroups(paged, url, ctx),
+      downloads: NO_DOWNLOADS,
+      periods: [],
+    };
+  });
+}
+
+export function dayPages(status: 'all' | 'ended', day: string, sessions: Session[], neighbours: { newer: string | null; older: string | null }, ctx: ModelContext): HistoryPage[] {
+  const shown = status === 'ended' ? sessions.filter((s) => s.endedAt !== null) : sessions;
+  return periodPages(
+    {
+      urlOf: (n) => dayUrl(status, day, n),
+      label: day,
+      sessions: shown,
+      newer: neighbours.newer === null ? null : dayUrl(status, neighbours.newer),
+      older: neighbours.older === null ? null : dayUrl(status, neighbours.older),
+      heading: `${headingFor(ctx, null, null, status)} — ${day}`,
+    },
+    ctx,
+  );
+}
+
+export function userMonthPages(
+  user: KnownUser,
+  status: 'all' | 'ended',
+  month: string,
+  sessions: Session[],
+  neighbours: { newer: string | null; older: string | null },
+  ctx: ModelContext,
+): HistoryPage[] {
+  const slug = userSlug(user.user);
+  const shown = status === 'ended' ? sessions.filter((s) => s.endedAt !== null) : sessions;
+  return periodPages(
+    {
+      urlOf: (n) => userMonthUrl(slug, status, month, n),
+      label: month,
+      sessions: shown,
+      newer: neighbours.newer === null ? null : userMonthUrl(slug, status, neighbours.newer),
+      older: neighbours.older === null ? null : userMonthUrl(slug, status, neighbours.older),
+      heading: `${headingFor(ctx, user.user, user.alias, status)} — ${month}`,
+    },
+    ctx,
+  );
+}
+
+export interface ViewRootInput {
+  user: KnownUser | null;
+  status: StatusFilter;
+  /** For "active": every active session of the view; otherwise the newest sessions (≥ ROOT_ROWS rows' worth). */
+  sessions: Session[];
+  users: KnownUser[];
+  /** Newest first: days (all users) or months (one user). */
+  periods: string[];
+}
+
+/** The first page of a filtered view (except "/", the dashboard, and "/u/SLUG/", the user page). */
+export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryPage[] {
+  const slug = input.user === null ? null : userSlug(input.user.user);
+  const base = viewRoot(slug, input.status);
+  const heading = headingFor(ctx, input.user?.user ?? null, input.user?.alias ?? null, input.status);
+  const filter = filterModel(base, input.users, { user: input.user?.user ?? null, status: input.status }, ctx);
+  if (input.status === 'active') {
+    // Every active session, in as many parts as needed.
+    return periodPages({ urlOf: (n) => partUrl(base, n), label: ctx.t.onlyActive, sessions: input.sessions, newer: null, older: null, heading }, ctx).map(
+      (p, i) => ({ ...p, filter: i === 0 ? filter : null }),
+    );
+  }
+  const periodUrl = (p: string): string => (slug === null ? dayUrl(input.status as 'ended', p) : userMonthUrl(slug, input.status as 'ended', p));
+  const shown = newestGroups(input.sessions, ROOT_ROWS, ctx.timeZone);
+  const oldest = shown[shown.length - 1];
+  const oldestPeriod = oldest ? (slug === null ? oldest.group.day : oldest.group.day.slice(0, 7)) : null;
+  return [
+    {
+      kind: 'history',
+      url: base,
+      root: rootOf(base),
+      heading,
+      prev: null,
+      next: oldestPeriod === null ? null : link(base, periodUrl(oldestPeriod), ctx.t.older),
+      position: null,
+      filter,
+      groups: historyGroups(shown, base, ctx),
+      downloads: NO_DOWNLOADS,
+      periods: input.periods.map((p) => link(base, periodUrl(p), p)),
+    },
+  ];
+}
+
+export interface UserPageInput {
+  user: KnownUser;
+  users: KnownUser[];
+  /** The user's newest sessions (all statuses), at least ROOT_ROWS rows' worth. */
+  sessions: Session[];
+  /** Newest first. */
+  months: string[];
+  totals: { day: string; sessions: number; seconds: number; bytesIn: number; bytesOut: number }[];
+  first: string | null;
+  last: string | null;
+  sessionCount: number;
+}
+
+/** Days of per-day totals shown on a user page (a year keeps it well under the size budget). */
+export const USER_TOTAL_DAYS = 366;
+
+export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
+  const slug = userSlug(input.user.user);
+  const url = viewRoot(slug, 'all');
+  const t = ctx.t;
+  const shown = newestGroups(input.sessions, ROOT_ROWS, ctx.timeZone);
+  const oldest = shown[shown.length - 1];
+  const sum = { seconds: 0, bytesIn: 0, bytesOut: 0 };
+  for (const d of input.totals) {
+    sum.seconds += d.seconds;
+    sum.bytesIn += d.bytesIn;
+    sum.bytesOut += d.bytesOut;
+  }
+  const totals: DayTotal[] = input.totals.slice(0, USER_TOTAL_DAYS).map((d) => ({
+    day: d.day,
+    sessions: d.sessions,
+    duration: formatDuration(d.seconds, ctx.lang),
+    bytesIn: formatBytes(d.bytesIn, ctx.lang),
+    bytesOut: formatBytes(d.bytesOut, ctx.lang),
+  }));
+  return {
+    kind: 'user',
+    url,
+    root: rootOf(url),
+    heading: headingFor(ctx, input.user.user, input.user.alias, 'all'),
+    prev: null,
+    next: oldest ? link(url, userMonthUrl(slug, 'all', oldest.group.day.slice(0, 7)), t.older) : null,
+    position: null,
+    user: input.user.user,
+    alias: input.user.alias,
+    filter: filterModel(url, input.users, { user: input.user.user, status: 'all' }, ctx),
+    summary: [
+      { label: t.firstSeen, value: input.first === null ? '–' : formatDateTime(input.first, ctx.timeZone) },
+      { label: t.lastSeen, value: input.last === null ? '–' : formatDateTime(input.last, ctx.timeZone) },
+      { label: t.sessions, value: String(input.sessionCount) },
+      { label: t.totalDuration, value: formatDuration(sum.seconds, ctx.lang) },
+      { label: t.bytesIn, value: formatBytes(sum.bytesIn, ctx.lang) },
+      { label: t.bytesOut, value: formatBytes(sum.bytesOut, ctx.lang) },
+    ],
+    totals,
+    groups: historyGroups(shown, url, ctx),
+    periods: input.months.map((m) => link(url, userMonthUrl(slug, 'all', m), m)),
+    downloads: NO_DOWNLOADS,
+  };
+}
+
+export type { PageModel };

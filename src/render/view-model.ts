@@ -1,0 +1,180 @@
+/**
+ * What the templates get: plain, display-ready data. Every text is unescaped here;
+ * nunjucks autoescape escapes it in the HTML. Every link is relative (`root` is the
+ * prefix back to the site root, e.g. "../../"), so the site works under any URL path.
+ */
+import type { Lang } from '../core/settings.js';
+
+export interface Link {
+  href: string;
+  label: string;
+}
+
+export interface Detail {
+  label: string;
+  value: string;
+}
+
+export type Status = 'active' | 'ended';
+export type StatusFilter = 'all' | 'active' | 'ended';
+
+/** One session in a history table. */
+export interface HistoryRow {
+  id: string;
+  user: string;
+  alias: string | null;
+  /** Link to the user's page. */
+  userHref: string;
+  day: string;
+  realAddress: string;
+  /** IPv4 and/or IPv6 tunnel addresses, possibly empty. */
+  tunnel: string[];
+  start: string;
+  /** null while the session is open: the template shows "läuft…". */
+  end: string | null;
+  /** Exact end (from OpenVPN's hooks) or estimated from the status file; null while open. */
+  duration: string | null;
+  bytesIn: string;
+  bytesOut: string;
+  status: Status;
+  /** Translated end reason, or null. */
+  endReason: string | null;
+  /** Everything else for the info control: common name, username, ports, ids, cipher, instance. */
+  details: Detail[];
+}
+
+/** A user's sessions on one day: the latest is the head, the day's others expand under it. */
+export interface HistoryGroup {
+  key: string;
+  head: HistoryRow;
+  others: HistoryRow[];
+  /** True when this group began on the previous page (a very large group is split). */
+  continued: boolean;
+}
+
+export interface LiveRow {
+  id: string;
+  user: string;
+  alias: string | null;
+  userHref: string;
+  instance: string;
+  realAddress: string;
+  virtualAddress: string | null;
+  virtualIpv6: string | null;
+  connectedSince: string;
+  durationSoFar: string;
+  bytesIn: string;
+  bytesOut: string;
+  details: Detail[];
+}
+
+export interface FilterOption {
+  value: string;
+  label: string;
+  /** Where choosing this option leads (with the other filter kept). */
+  href: string;
+  selected: boolean;
+}
+
+/** The user and status dropdowns, and the same choices as plain links for use without JS. */
+export interface FilterModel {
+  users: FilterOption[];
+  statuses: FilterOption[];
+}
+
+export interface DownloadLinks {
+  /** Pre-built files of exactly this view (issue: exports); absent until they exist. */
+  xlsx: string | null;
+  csv: string | null;
+}
+
+interface PageBase {
+  url: string;
+  /** Relative prefix to the site root: "" for "/", "../" for "/active/", … */
+  root: string;
+  /** <title> and <h2> context, e.g. "Verbindungs-History — alice (Alice A.)". */
+  heading: string;
+  /** Older/newer pages of the same view. */
+  prev: Link | null;
+  next: Link | null;
+  /** A short line saying which part of the view this page shows, e.g. "2026-11-25 (Teil 2 von 3)". */
+  position: string | null;
+}
+
+export interface ChartModel {
+  /** The inline SVG, rendered at build time (trusted markup from our own renderer). */
+  svg: string;
+}
+
+/** "/": the dashboard — reload bar, chart, live table, newest history groups. */
+export interface DashboardPage extends PageBase {
+  kind: 'dashboard';
+  chart: ChartModel;
+  live: LiveRow[];
+  /** True when the live table was cut; `liveAll` links to the full list. */
+  liveTruncated: boolean;
+  liveAll: Link | null;
+  showInstance: boolean;
+  filter: FilterModel;
+  groups: HistoryGroup[];
+  archive: Link;
+  downloads: DownloadLinks;
+}
+
+/** A history view: all users or one, status all/active/ended, one period or part of it. */
+export interface HistoryPage extends PageBase {
+  kind: 'history';
+  filter: FilterModel | null;
+  groups: HistoryGroup[];
+  downloads: DownloadLinks;
+  /** Links to the view's periods (days or months), newest first, on a view's first page. */
+  periods: Link[];
+}
+
+export interface DayTotal {
+  day: string;
+  sessions: number;
+  duration: string;
+  bytesIn: string;
+  bytesOut: string;
+}
+
+/** "/u/<slug>/": a user's summary, per-day totals, newest sessions. */
+export interface UserPage extends PageBase {
+  kind: 'user';
+  user: string;
+  alias: string | null;
+  filter: FilterModel;
+  summary: Detail[];
+  totals: DayTotal[];
+  groups: HistoryGroup[];
+  periods: Link[];
+  downloads: DownloadLinks;
+}
+
+/** "/live/…": every live connection when the dashboard's table was cut. */
+export interface LivePage extends PageBase {
+  kind: 'live';
+  live: LiveRow[];
+  showInstance: boolean;
+}
+
+/** "/archive/": every day with history, newest first. */
+export interface ArchivePage extends PageBase {
+  kind: 'archive';
+  days: { link: Link; sessions: number; users: number }[];
+}
+
+export type PageModel = DashboardPage | HistoryPage | UserPage | LivePage | ArchivePage;
+
+/** Site-wide values every page shares. */
+export interface SiteModel {
+  title: string;
+  lang: Lang;
+  /** "Stand: 2026-11-26 16:14:55 (Europe/Berlin)". */
+  generated: string;
+  /** Appended to asset URLs so a new version is fetched after an upgrade. */
+  assetVersion: string;
+  /** UI strings in the site's language; keys in src/core/i18n.ts. */
+  t: Record<string, string>;
+}

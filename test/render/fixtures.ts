@@ -1,0 +1,308 @@
+/**
+ * Sample view models for the template tests: one page of every kind, hostile names
+ * (`<script>alert(1)</script>`, `O'Brien "x"`, `a&b`) in every kind of slot, and the empty
+ * states. Built by hand from the types, independent of the model builders.
+ */
+import { LABELS } from '../../src/core/i18n.js';
+import type { Lang } from '../../src/core/settings.js';
+import type {
+  ArchivePage,
+  DashboardPage,
+  Detail,
+  FilterModel,
+  HistoryGroup,
+  HistoryPage,
+  HistoryRow,
+  LivePage,
+  LiveRow,
+  PageModel,
+  SiteModel,
+  UserPage,
+} from '../../src/render/view-model.js';
+
+export const EVIL_CN = '<script>alert(1)</script>';
+export const QUOTE_CN = `O'Brien "x"`;
+export const AMP_ALIAS = 'a&b';
+
+/** Our chart renderer's kind of markup: classes only. */
+export const CHART_SVG =
+  '<svg class="chart" viewBox="0 0 600 200" role="img" aria-labelledby="chart-t"><title id="chart-t">Verbindungen letzte 24h</title>' +
+  '<path class="chart-area" d="M0,200L600,100L600,200Z"></path><path class="chart-line" d="M0,200L600,100"></path>' +
+  '<text class="chart-title" x="300" y="14">Verbindungen letzte 24h</text></svg>';
+
+export function siteModel(lang: Lang = 'de'): SiteModel {
+  return {
+    title: 'OpenVPN Web Status',
+    lang,
+    generated: lang === 'de' ? 'Stand: 2026-11-26 16:14:55 (Europe/Berlin)' : 'As of: 2026-11-26 16:14:55 (Europe/Berlin)',
+    assetVersion: '0.1.0',
+    t: { ...LABELS[lang] },
+  };
+}
+
+function details(user: string, extra: Detail[] = []): Detail[] {
+  return [
+    { label: 'Common Name', value: user },
+    { label: 'Port', value: '51234' },
+    ...extra,
+  ];
+}
+
+function row(id: string, user: string, alias: string | null, over: Partial<HistoryRow> = {}): HistoryRow {
+  return {
+    id,
+    user,
+    alias,
+    userHref: `u/${encodeURIComponent(user)}/`,
+    day: '2026-11-25',
+    realAddress: '203.0.113.7',
+    tunnel: ['10.8.0.2', 'fd00::2'],
+    start: '2026-11-25 08:00:00',
+    end: '2026-11-25 09:30:00',
+    duration: '1 Std, 30 Min',
+    bytesIn: '12,3 MB',
+    bytesOut: '4,5 MB',
+    status: 'ended',
+    endReason: 'getrennt',
+    details: details(user, [{ label: 'Session ID', value: id }]),
+    ...over,
+  };
+}
+
+function liveRow(id: string, user: string, alias: string | null, over: Partial<LiveRow> = {}): LiveRow {
+  return {
+    id,
+    user,
+    alias,
+    userHref: `u/${encodeURIComponent(user)}/`,
+    instance: 'udp-main',
+    realAddress: '198.51.100.23',
+    virtualAddress: '10.8.0.6',
+    virtualIpv6: null,
+    connectedSince: '2026-11-26 15:55:51',
+    durationSoFar: '19 Min',
+    bytesIn: '1,2 MB',
+    bytesOut: '300 kB',
+    details: details(user, [{ label: 'Cipher', value: 'AES-256-GCM' }]),
+    ...over,
+  };
+}
+
+/** alice: head active + two others; O'Brien: no others; <script>: continued group. */
+export function sampleGroups(): HistoryGroup[] {
+  return [
+    {
+      key: 'alice|2026-11-25',
+      head: row('h-alice-3', 'alice', 'Alice A.', {
+        start: '2026-11-25 15:00:00',
+        end: null,
+        duration: null,
+        status: 'active',
+        endReason: null,
+      }),
+      others: [
+        row('o-alice-2', 'alice', 'Alice A.', { start: '2026-11-25 12:00:00', end: '2026-11-25 12:10:00' }),
+        row('o-alice-1', 'alice', 'Alice A.', { start: '2026-11-25 07:00:00', end: '2026-11-25 07:42:00', endReason: 'Server gestoppt' }),
+      ],
+      continued: false,
+    },
+    {
+      key: `${QUOTE_CN}|2026-11-25`,
+      head: row('h-obrien', QUOTE_CN, AMP_ALIAS),
+      others: [],
+      continued: false,
+    },
+    {
+      key: `${EVIL_CN}|2026-11-24`,
+      head: row('h-evil', EVIL_CN, EVIL_CN, { day: '2026-11-24', tunnel: [] }),
+      others: [row('o-evil', EVIL_CN, EVIL_CN, { day: '2026-11-24' })],
+      continued: true,
+    },
+  ];
+}
+
+function filterModel(root: string, selectedUser: string | null): FilterModel {
+  const users = [
+    { value: '', label: '(kein Filter)', href: `${root}`, selected: selectedUser === null },
+    { value: 'alice', label: 'alice (Alice A.)', href: `${root}u/alice/`, selected: selectedUser === 'alice' },
+    { value: QUOTE_CN, label: `${QUOTE_CN} (${AMP_ALIAS})`, href: `${root}h/u/O%27Brien%20%22x%22/`, selected: false },
+    { value: EVIL_CN, label: EVIL_CN, href: `${root}h/u/%3Cscript%3E/`, selected: false },
+  ];
+  const statuses = [
+    { value: 'all', label: 'alle', href: `${root}`, selected: true },
+    { value: 'active', label: 'nur aktiv', href: `${root}h/active/`, selected: false },
+    { value: 'ended', label: 'nur beendet', href: `${root}h/ended/`, selected: false },
+  ];
+  return { users, statuses };
+}
+
+export function dashboardPage(): DashboardPage {
+  return {
+    kind: 'dashboard',
+    url: '/',
+    root: '',
+    heading: 'OpenVPN Web Status',
+    prev: null,
+    next: { href: 'd/2026-11-25/p2/', label: 'Ältere Einträge' },
+    position: null,
+    chart: { svg: CHART_SVG },
+    live: [
+      liveRow('l1', 'flex-RN13P', 'Handy Flex', { instance: 'udp-main' }),
+      liveRow('l2', EVIL_CN, AMP_ALIAS, { instance: 'tcp-backup', virtualIpv6: 'fd00::6' }),
+      liveRow('l3', QUOTE_CN, QUOTE_CN),
+    ],
+    liveTruncated: true,
+    liveAll: { href: 'live/', label: 'Alle aktiven Verbindungen' },
+    showInstance: true,
+    filter: filterModel('', null),
+    groups: sampleGroups(),
+    archive: { href: 'archive/', label: 'Archiv (alle Tage)' },
+    downloads: { xlsx: 'downloads/history-all.xlsx', csv: 'downloads/history-all.csv' },
+  };
+}
+
+/** A dashboard with nothing live and no history (the predecessor's second screenshot). */
+export function emptyDashboardPage(): DashboardPage {
+  return {
+    ...dashboardPage(),
+    next: null,
+    live: [],
+    liveTruncated: false,
+    liveAll: null,
+    showInstance: false,
+    groups: [],
+    downloads: { xlsx: null, csv: null },
+  };
+}
+
+export function historyPage(): HistoryPage {
+  return {
+    kind: 'history',
+    url: '/d/2026-11-25/',
+    root: '../../',
+    heading: 'Verbindungs-History — 2026-11-25',
+    prev: null,
+    next: { href: 'p2/', label: 'Ältere Einträge' },
+    position: '2026-11-25 (Teil 1 von 2)',
+    filter: filterModel('../../', null),
+    groups: sampleGroups(),
+    downloads: { xlsx: '../../downloads/2026-11-25.xlsx', csv: null },
+    periods: [
+      { href: '../../d/2026-11-25/', label: '2026-11-25' },
+      { href: '../../d/2026-11-24/', label: '2026-11-24' },
+    ],
+  };
+}
+
+/** The last part of a day: no filter, no periods, no downloads, no groups. */
+export function historyPage2(): HistoryPage {
+  return {
+    kind: 'history',
+    url: '/d/2026-11-25/p2/',
+    root: '../../../',
+    heading: 'Verbindungs-History — 2026-11-25',
+    prev: { href: '../', label: 'Neuere Einträge' },
+    next: null,
+    position: '2026-11-25 (Teil 2 von 2)',
+    filter: null,
+    groups: [],
+    downloads: { xlsx: null, csv: null },
+    periods: [],
+  };
+}
+
+export function userPage(): UserPage {
+  return {
+    kind: 'user',
+    url: '/u/alice/',
+    root: '../../',
+    heading: 'Verbindungs-History — alice (Alice A.)',
+    prev: null,
+    next: null,
+    position: null,
+    user: 'alice',
+    alias: 'Alice A.',
+    filter: filterModel('../../', 'alice'),
+    summary: [
+      { label: 'Zuerst gesehen', value: '2026-11-01 08:00:00' },
+      { label: 'Zuletzt gesehen', value: '2026-11-26 16:14:55' },
+      { label: 'Sitzungen', value: '42' },
+    ],
+    totals: [
+      { day: '2026-11-25', sessions: 3, duration: '2 Std, 12 Min', bytesIn: '30 MB', bytesOut: '9 MB' },
+      { day: '2026-11-24', sessions: 1, duration: '5 Min', bytesIn: '1 MB', bytesOut: '200 kB' },
+    ],
+    groups: sampleGroups().slice(0, 1),
+    periods: [{ href: '../../u/alice/m/2026-11/', label: '2026-11' }],
+    downloads: { xlsx: '../../downloads/u-alice.xlsx', csv: '../../downloads/u-alice.csv' },
+  };
+}
+
+/** A user whose name and alias are hostile. */
+export function evilUserPage(): UserPage {
+  return {
+    ...userPage(),
+    url: '/u/script-alert-1-script~5d41402a/',
+    heading: `Verbindungs-History — ${EVIL_CN} (${AMP_ALIAS})`,
+    user: EVIL_CN,
+    alias: AMP_ALIAS,
+    summary: [{ label: 'Common Name', value: QUOTE_CN }],
+    totals: [],
+    groups: sampleGroups().slice(2),
+    periods: [],
+    downloads: { xlsx: null, csv: null },
+  };
+}
+
+export function livePage(): LivePage {
+  return {
+    kind: 'live',
+    url: '/live/',
+    root: '../',
+    heading: 'Alle aktiven Verbindungen',
+    prev: null,
+    next: { href: 'p2/', label: 'Ältere Einträge' },
+    position: 'Teil 1 von 2',
+    live: [liveRow('l1', 'flex-RN13P', 'Handy Flex'), liveRow('l2', EVIL_CN, AMP_ALIAS)],
+    showInstance: false,
+  };
+}
+
+export function emptyLivePage(): LivePage {
+  return { ...livePage(), url: '/live/p2/', root: '../../', prev: { href: '../', label: 'Neuere Einträge' }, next: null, live: [] };
+}
+
+export function archivePage(): ArchivePage {
+  return {
+    kind: 'archive',
+    url: '/archive/',
+    root: '../',
+    heading: 'Archiv (alle Tage)',
+    prev: null,
+    next: null,
+    position: null,
+    days: [
+      { link: { href: '../d/2026-11-25/', label: '2026-11-25' }, sessions: 17, users: 4 },
+      { link: { href: '../d/2026-11-24/', label: '2026-11-24' }, sessions: 3, users: 2 },
+    ],
+  };
+}
+
+export function emptyArchivePage(): ArchivePage {
+  return { ...archivePage(), url: '/archive/empty/', root: '../../', days: [] };
+}
+
+/** One page of every kind (and the empty states), all with distinct urls. */
+export function allPages(): PageModel[] {
+  return [
+    dashboardPage(),
+    historyPage(),
+    historyPage2(),
+    userPage(),
+    evilUserPage(),
+    livePage(),
+    emptyLivePage(),
+    archivePage(),
+    emptyArchivePage(),
+  ];
+}
