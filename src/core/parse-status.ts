@@ -6,7 +6,7 @@
  * a torn read must never look like "everybody disconnected".
  */
 import { InputError } from './errors.js';
-import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress } from './remote-address.js';
+import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress, type RemoteAddress } from './remote-address.js';
 import { isoFromEpochSeconds, isoFromMs, parseWallTime, zonedToEpochMs } from './time.js';
 
 export interface StatusClient {
@@ -85,6 +85,29 @@ const MAX_EPOCH_S = 253402300799;
 interface Header {
   names: string[];
   keys: (string | null)[];
+  /** key → column, built once per header instead of a Map per row. */
+  index: Map<string, number>;
+  hasExtra: boolean;
+}
+
+function makeHeader(names: string[], keys: (string | null)[]): Header {
+  const index = new Map<string, number>();
+  keys.forEach((k, i) => {
+    if (k !== null && !index.has(k)) index.set(k, i);
+  });
+  return { names, keys, index, hasExtra: keys.some((k) => k === null) };
+}
+
+/** One row seen through its header. */
+class Row {
+  constructor(
+    private readonly header: Header,
+    private readonly fields: string[],
+  ) {}
+  get(key: string): string | undefined {
+    const i = this.header.index.get(key);
+    return i === undefined ? undefined : this.fields[i];
+  }
 }
 
 class Parser {
@@ -106,21 +129,20 @@ class Parser {
     if (!keys.includes('connectedSince') && !keys.includes('connectedSinceEpoch') && known === CLIENT_COLUMNS) {
       this.fail(line, `${what} header has no "Connected Since" column`);
     }
-    return { names, keys };
+    return makeHeader(names, keys);
   }
 
-  record(header: Header, fields: string[], line: number, what: string): { known: Map<string, string>; extra: Record<string, string> } {
+  record(header: Header, fields: string[], line: number, what: string): { known: Row; extra: Record<string, string> } {
     if (fields.length !== header.names.length) {
       this.fail(line, `${what} row has ${fields.length} fields, its header has ${header.names.length}`);
     }
-    const known = new Map<string, string>();
     const extra: Record<string, string> = {};
-    fields.forEach((value, i) => {
-      const key = header.keys[i];
-      if (key) known.set(key, value);
-      else extra[header.names[i] ?? `column ${i + 1}`] = value;
-    });
-    return { known, extra };
+    if (header.hasExtra) {
+      for (let i = 0; i < fields.length; i++) {
+        if (header.keys[i] === null) extra[header.names[i] ?? `column ${i + 1}`] = fields[i] ?? '';
+      }
+    }
+    return { known: new Row(header, fields), extra };
   }
 
   instant(text: string, line: number, what: string): string {
@@ -145,7 +167,8 @@ class Parser {
    * clock, so text that is not a time at all means a damaged row, not one to trust.
    */
   checkText(text: string | undefined, line: number, what: string): void {
-    if (text !== undefined && parseWallTime(text) === null) this.fail(line, `${what} "${text}" is not a valid time`);
+    if (text === undefined) return;
+    if (parseWallTime(text) === null) this.fail(line, `${what} "${text}" is not a valid time`);
   }
 
   count(text: string | undefined, line: number, what: string): number {
@@ -160,7 +183,7 @@ class Parser {
     return this.count(text, line, what);
   }
 
-  address(text: string, line: number) {
+  address(text: string, line: number): RemoteAddress {
     const a = parseRemoteAddress(text);
     if (!a) this.fail(line, `Real Address "${text}" is not an address`);
     return a;
@@ -210,7 +233,7 @@ class Parser {
     };
   }
 
-  route(header: Header, fields: string[], line: number): StatusRoute & { rawReal: string } {
+  route(header: Header, fields: string[], line: number): { route: StatusRoute; rawReal: string } {
     const { known } = this.record(header, fields, line, 'route');
     const rawReal = known.get('realAddress') ?? '';
     const real = this.address(rawReal, line);
@@ -222,7 +245,7 @@ class Parser {
       this.checkText(lastRef, line, 'Last Ref');
       lastRefAt = this.epoch(epoch, line, 'Last Ref (time_t)');
     } else if (lastRef !== undefined && lastRef !== '') lastRefAt = this.instant(lastRef, line, 'Last Ref');
-    return {
+    const route: StatusRoute = {
       virtualAddress,
       kind: routeKind(virtualAddress),
       commonName: known.get('commonName') ?? '',
@@ -230,8 +253,8 @@ class Parser {
       realPort: real.port,
       protocol: real.protocol,
       lastRefAt,
-      rawReal,
     };
+    return { route, rawReal };
   }
 }
 
@@ -287,7 +310,7 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
   const clientHeader = p.header((lines[2] ?? '').split(','), CLIENT_COLUMNS, REQUIRED_CLIENT, 3, 'CLIENT LIST');
   const clients: { client: StatusClient; rawReal: string }[] = [];
   const routes: StatusRoute[] = [];
-  const rawRoutes: (StatusRoute & { rawReal: string })[] = [];
+  const rawRoutes: { route: StatusRoute; rawReal: string }[] = [];
   const globalStats: Record<string, string> = {};
   let section: 'clients' | 'routes' | 'stats' = 'clients';
   let routeHeader: Header | null = null;
@@ -324,8 +347,7 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
   checkEnd(p, lines, endIndex);
   // v1 has no virtual address column: join the routing table on CN + real address.
   const byClient = new Map<string, StatusRoute[]>();
-  for (const r of rawRoutes) {
-    const { rawReal, ...route } = r;
+  for (const { route, rawReal } of rawRoutes) {
     routes.push(route);
     const key = `${route.commonName}\u0000${rawReal}`;
     const list = byClient.get(key);
@@ -386,7 +408,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
         const names = fields.slice(2);
         if (of === 'CLIENT_LIST') headers.set(of, p.header(names, CLIENT_COLUMNS, REQUIRED_CLIENT, n, 'CLIENT_LIST'));
         else if (of === 'ROUTING_TABLE') headers.set(of, p.header(names, ROUTE_COLUMNS, REQUIRED_ROUTE, n, 'ROUTING_TABLE'));
-        else headers.set(of, { names, keys: names.map(() => null) });
+        else headers.set(of, makeHeader(names, names.map(() => null)));
         break;
       }
       case 'CLIENT_LIST': {
@@ -398,8 +420,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
       case 'ROUTING_TABLE': {
         const h = headers.get(type);
         if (!h) p.fail(n, 'ROUTING_TABLE row before its HEADER');
-        const { rawReal: _raw, ...route } = p.route(h, fields.slice(1), n);
-        routes.push(route);
+        routes.push(p.route(h, fields.slice(1), n).route);
         break;
       }
       case 'GLOBAL_STATS':

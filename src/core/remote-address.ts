@@ -27,15 +27,24 @@ function parsePort(text: string): number | null {
 }
 
 /** Null when the text is not an address in any of these forms. */
+const IPV4_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/;
+
 export function parseRemoteAddress(text: string): RemoteAddress | null {
+  // The common case (a.b.c.d:port) in one step.
+  const fast = IPV4_PORT.exec(text);
+  if (fast) {
+    const port = Number(fast[2]);
+    if (port <= 65535) return { host: fast[1] as string, port, protocol: null };
+  }
   let rest = text.trim();
   let protocol: string | null = null;
-  const p = PROTOCOL.exec(rest);
+  const c0 = rest.charCodeAt(0);
+  const p = c0 === 0x75 || c0 === 0x74 ? PROTOCOL.exec(rest) : null; // starts with u or t
   if (p) {
     protocol = p[1] ?? null;
     rest = p[2] ?? '';
   }
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
+  const bracket = rest.charCodeAt(0) === 0x5b ? /^\[([^\]]+)\](?::(\d+))?$/.exec(rest) : null;
   if (bracket) {
     const host = bracket[1] ?? '';
     if (!IPV6.test(host)) return null;
@@ -43,7 +52,8 @@ export function parseRemoteAddress(text: string): RemoteAddress | null {
     if (bracket[2] !== undefined && port === null) return null;
     return { host, port, protocol };
   }
-  const colons = rest.split(':').length - 1;
+  let colons = 0;
+  for (let i = rest.indexOf(':'); i >= 0 && colons < 2; i = rest.indexOf(':', i + 1)) colons++;
   if (colons === 1) {
     const [host = '', portText = ''] = rest.split(':');
     const port = parsePort(portText);

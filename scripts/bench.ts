@@ -1,0 +1,378 @@
+/**
+ * `npm run bench`: measures the compiled CLI on synthetic data and prints a Markdown table
+ * (scenario, median wall time, peak RSS, goal, result) with the machine it ran on.
+ * Exits 1 when a goal is missed or a run misbehaved, after printing the table.
+ *
+ * Each scenario is one object in SCENARIOS; cliScenario() covers any command that runs on
+ * a status file plus a history (collect now, `run` later: pass its argv).
+ * `npm run bench -- B C` runs only the scenarios whose id starts with B or C.
+ * Progress goes to stderr, the table to stdout.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { parseStatus } from '../src/core/parse-status.js';
+import { sessionFromClient } from '../src/core/session.js';
+import type { StatusClient } from '../src/core/parse-status.js';
+import { isoFromEpochSeconds } from '../src/core/time.js';
+import { readState, rewriteHistory, writeState } from '../src/io/history-store.js';
+import {
+  advanceClients,
+  syntheticClients,
+  syntheticSessions,
+  syntheticState,
+  syntheticStatusV1,
+  syntheticStatusV3,
+} from '../src/demo/synthetic.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const REPORT_RSS = pathToFileURL(join(ROOT, 'scripts', 'lib', 'report-rss.mjs')).href;
+const SEED = 20261126;
+
+// ---------------------------------------------------------------------------------------
+// Scenarios
+
+interface Goal {
+  maxWallS?: number;
+  maxRssMb?: number;
+  /** Minimum throughput, in `unit` per second. */
+  minRate?: { value: number; unit: string };
+}
+
+interface Outcome {
+  /** Median wall time of one run, seconds. */
+  wallS: number;
+  /** Median CPU time (user + system) of one run, seconds: less skewed by a busy machine. */
+  cpuS: number | null;
+  /** Highest peak RSS over the runs, MB (10^6 bytes); null when measured in-process. */
+  rssMb: number | null;
+  /** Throughput where the goal is one, per second. */
+  rate?: number;
+  /** Anything that makes the numbers untrustworthy (a failed run, wrong results). */
+  problems: string[];
+}
+
+interface Scenario {
+  /** Short handle: `npm run bench -- B` runs the scenarios whose id starts with B. */
+  id: string;
+  name: string;
+  goal: Goal;
+  /** Sets up its data in `dir` (a fresh folder, removed afterwards) and measures. */
+  measure(dir: string): Promise<Outcome>;
+}
+
+const log = (msg: string): void => {
+  process.stderr.write(`bench: ${msg}\n`);
+};
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+interface ChildRun {
+  wallS: number;
+  rssKb: number | null;
+  cpuMs: number | null;
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs the compiled CLI as a fresh process (what cron does), timing it from spawn to exit. */
+async function runCli(args: string[], rssFile: string): Promise<ChildRun> {
+  await rm(rssFile, { force: true });
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', REPORT_RSS, CLI, ...args], {
+    env: { ...process.env, BENCH_RSS_FILE: rssFile },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d: string) => {
+    stderr += d;
+  });
+  const code = await new Promise<number | null>((done, fail) => {
+    child.on('error', fail);
+    child.on('close', (c) => done(c));
+  });
+  const wallS = (performance.now() - started) / 1000;
+  const raw = await readFile(rssFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null; // the child died before its exit handler ran
+    throw e;
+  });
+  const [rssKb, cpuMs] = raw === null ? [null, null] : raw.trim().split(' ').map(Number);
+  return { wallS, rssKb: rssKb ?? null, cpuMs: cpuMs ?? null, code, stderr };
+}
+
+/** Counts the lines from byte `from` to the end (the rows appended during the bench). */
+async function linesFrom(path: string, from: number): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const buf = Buffer.alloc(size - from);
+    await fh.read(buf, 0, buf.length, from);
+    let n = 0;
+    for (const byte of buf) if (byte === 0x0a) n++;
+    return n;
+  } finally {
+    await fh.close();
+  }
+}
+
+interface CliScenarioSpec {
+  id: string;
+  name: string;
+  goal: Goal;
+  /** Clients connected at any time. */
+  live: number;
+  /** Sessions already in the history CSV. */
+  history: number;
+  /** Distinct users in the history (about history / (users × 60) sessions per user and day). */
+  users: number;
+  /** Clients that drop and reconnect in every third run (their old sessions are appended one run later). */
+  reconnect: number;
+  /** Timed runs, after one untimed warm-up run. */
+  runs?: number;
+  /** The command line after `node dist/cli.js`. */
+  argv(paths: { status: string; history: string; dir: string }): string[];
+}
+
+/**
+ * A command run on a status file and a history that match (the collector's steady state),
+ * with a new status update before every run: more bytes, a later update time and, in every
+ * third run, `reconnect` clients on new sessions; the run after that ends and appends the
+ * old ones. So every run does the work a cron run does, and some append to the CSV.
+ */
+function cliScenario(spec: CliScenarioSpec): Scenario {
+  return {
+    id: spec.id,
+    name: spec.name,
+    goal: spec.goal,
+    async measure(dir) {
+      const paths = { status: join(dir, 'openvpn-status.log'), history: join(dir, 'openvpn-sessions.csv'), dir };
+      const rssFile = join(dir, 'rss.txt');
+      // Times are real (the CLI reads the clock): the first update a little in the past.
+      let at = Math.floor(Date.now() / 1000) - 20;
+      let clients: StatusClient[] = syntheticClients({ count: spec.live, updatedAt: isoFromEpochSeconds(at), seed: SEED });
+      let historyBytes: number;
+      {
+        // A block: the sessions can be garbage-collected before the timed runs.
+        const t = performance.now();
+        const sessions = syntheticSessions({ count: spec.history, users: spec.users, endAt: isoFromEpochSeconds(at - 30), seed: SEED });
+        historyBytes = await rewriteHistory(paths.history, sessions);
+        const state = syntheticState({ clients, updatedAt: isoFromEpochSeconds(at), historyBytes, history: sessions });
+        await writeState(`${paths.history}.state.json`, state);
+        log(
+          `${spec.name}: ${sessions.length.toLocaleString('en')} sessions (${(historyBytes / 1e6).toFixed(1)} MB CSV, ` +
+            `${Object.keys(state.recentlyClosed).length.toLocaleString('en')} recently closed) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+        );
+      }
+      const walls: number[] = [];
+      const cpu: number[] = [];
+      const rss: number[] = [];
+      const problems: string[] = [];
+      const runs = spec.runs ?? 9;
+      let expectedAppends = 0;
+      let pendingEnds = 0;
+      for (let k = 0; k <= runs; k++) {
+        const next = Math.max(at + 1, Math.floor(Date.now() / 1000) - 3);
+        const reconnect = k % 3 === 1 ? spec.reconnect : 0;
+        clients = advanceClients(clients, { from: isoFromEpochSeconds(at), to: isoFromEpochSeconds(next), reconnect, seed: SEED });
+        at = next;
+        // Ended sessions are appended by the second update that lacks them, i.e. this one.
+        expectedAppends += pendingEnds;
+        pendingEnds = reconnect;
+        await writeFile(paths.status, syntheticStatusV3({ clients, updatedAt: isoFromEpochSeconds(at), seed: SEED }));
+        // An mtime in the past: the reader trusts the file at once instead of waiting for it to settle.
+        const past = new Date(Date.now() - 5000);
+        await utimes(paths.status, past, past);
+        const run = await runCli(spec.argv(paths), rssFile);
+        if (run.code !== 0 || run.stderr !== '') {
+          problems.push(`run ${k} exited ${run.code}: ${run.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
+        }
+        if (k === 0) continue; // warm-up: page cache, and a check that the data is a steady state
+        walls.push(run.wallS);
+        if (run.cpuMs !== null) cpu.push(run.cpuMs / 1000);
+        if (run.rssKb !== null) rss.push(run.rssKb);
+      }
+      // The data must have behaved as designed, or the timings mean nothing.
+      const state = await readState(`${paths.history}.state.json`);
+      const size = (await stat(paths.history)).size;
+      const want = new Set(clients.map((c) => sessionFromClient('default', c, '').id));
+      const have = new Set(state.tracked.map((s) => s.id));
+      if (have.size !== want.size || [...want].some((id) => !have.has(id))) {
+        problems.push(`the state tracks ${have.size} sessions, expected the ${want.size} live ones`);
+      }
+      if (state.historyBytes !== size) problems.push(`state.historyBytes ${state.historyBytes} ≠ CSV size ${size}`);
+      const appended = await linesFrom(paths.history, historyBytes);
+      if (appended !== expectedAppends) problems.push(`${appended} rows appended, expected ${expectedAppends}`);
+      log(`${spec.name}: ${appended} rows appended; runs ${walls.map((w) => w.toFixed(3)).join(' ')} s; peak RSS ${rss.map((kb) => Math.round((kb * 1024) / 1e6)).join(' ')} MB`);
+      return {
+        wallS: median(walls),
+        cpuS: cpu.length === walls.length ? median(cpu) : null,
+        rssMb: rss.length === walls.length ? (Math.max(...rss) * 1024) / 1e6 : null,
+        problems,
+      };
+    },
+  };
+}
+
+/** parseStatus in this process on a large status text: client rows per second. */
+function parseScenario(spec: { id: string; name: string; clients: number; version: 1 | 3; goal: Goal; runs?: number }): Scenario {
+  return {
+    id: spec.id,
+    name: spec.name,
+    goal: spec.goal,
+    async measure() {
+      const updatedAt = isoFromEpochSeconds(Math.floor(Date.now() / 1000));
+      const make = spec.version === 3 ? syntheticStatusV3 : syntheticStatusV1;
+      const text = make({ clients: spec.clients, updatedAt, seed: SEED });
+      const problems: string[] = [];
+      const times: number[] = [];
+      const cpu: number[] = [];
+      const runs = spec.runs ?? 9;
+      for (let k = -2; k < runs; k++) {
+        const t = performance.now();
+        const c = process.cpuUsage();
+        const snap = parseStatus(text, { file: 'synthetic', timeZone: 'UTC' });
+        const s = (performance.now() - t) / 1000;
+        const used = process.cpuUsage(c);
+        if (k === -2 && (snap.clients.length !== spec.clients || snap.clients.some((c) => c.virtualAddress === null))) {
+          problems.push(`parsed ${snap.clients.length} clients (some without a virtual address?), expected ${spec.clients}`);
+        }
+        if (k >= 0) {
+          // The first two warm the JIT.
+          times.push(s);
+          cpu.push((used.user + used.system) / 1e6);
+        }
+      }
+      const wallS = median(times);
+      return { wallS, cpuS: median(cpu), rssMb: null, rate: spec.clients / wallS, problems };
+    },
+  };
+}
+
+const collectArgv = (p: { status: string; history: string }): string[] => [
+  'collect', '--status', p.status, '--history', p.history, '--tz', 'UTC', '--quiet',
+];
+
+const SCENARIOS: Scenario[] = [
+  cliScenario({
+    id: 'A',
+    name: 'A collect: 50 live, 100,000 sessions',
+    goal: { maxWallS: 0.3, maxRssMb: 150 },
+    live: 50,
+    history: 100_000,
+    users: 400,
+    reconnect: 3,
+    argv: collectArgv,
+  }),
+  cliScenario({
+    id: 'B',
+    name: 'B collect: 1,000 live, 1,000,000 sessions',
+    goal: { maxWallS: 1.5, maxRssMb: 300 },
+    live: 1_000,
+    history: 1_000_000,
+    users: 4_000,
+    reconnect: 20,
+    argv: collectArgv,
+  }),
+  parseScenario({ id: 'C3', name: 'C parse v3: 10,000 clients', clients: 10_000, version: 3, goal: { minRate: { value: 100_000, unit: 'clients' } } }),
+  parseScenario({ id: 'C1', name: 'C parse v1: 10,000 clients', clients: 10_000, version: 1, goal: { minRate: { value: 100_000, unit: 'clients' } } }),
+];
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+const num = (n: number): string => Math.round(n).toLocaleString('en');
+
+function misses(goal: Goal, o: Outcome): string[] {
+  const out: string[] = [];
+  if (goal.maxWallS !== undefined && !(o.wallS <= goal.maxWallS)) out.push('time');
+  if (goal.maxRssMb !== undefined && !(o.rssMb !== null && o.rssMb <= goal.maxRssMb)) out.push('memory');
+  if (goal.minRate !== undefined && !(o.rate !== undefined && o.rate >= goal.minRate.value)) out.push('throughput');
+  if (o.problems.length > 0) out.push('runs');
+  return out;
+}
+
+function goalText(g: Goal): string {
+  const parts: string[] = [];
+  if (g.maxWallS !== undefined) parts.push(`≤ ${g.maxWallS} s`);
+  if (g.maxRssMb !== undefined) parts.push(`≤ ${g.maxRssMb} MB`);
+  if (g.minRate !== undefined) parts.push(`≥ ${num(g.minRate.value)} ${g.minRate.unit}/s`);
+  return parts.join(', ');
+}
+
+const seconds = (s: number): string => (s < 0.1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(3)} s`);
+
+function wallText(o: Outcome, g: Goal): string {
+  if (!Number.isFinite(o.wallS)) return '–';
+  const extra: string[] = [];
+  if (o.rate !== undefined) extra.push(`${num(o.rate)} ${g.minRate?.unit ?? ''}/s`);
+  if (o.cpuS !== null) extra.push(`CPU ${seconds(o.cpuS)}`);
+  return extra.length === 0 ? seconds(o.wallS) : `${seconds(o.wallS)} (${extra.join(', ')})`;
+}
+
+function machine(): string {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1] ?? cpus()[0]?.model ?? 'unknown CPU';
+  return `${model.trim()}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`;
+}
+
+/** The 1-minute load average: on a shared machine, other work skews wall times. */
+const load = (): string => (loadavg()[0] ?? 0).toFixed(1);
+
+async function main(): Promise<number> {
+  const loadBefore = load();
+  const dirs: string[] = [];
+  // Ctrl-C skips `finally`: remove the data folders here too.
+  process.once('SIGINT', () => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    process.exit(130);
+  });
+  const rows: string[] = [];
+  const notes: string[] = [];
+  let failed = false;
+  const only = process.argv.slice(2);
+  const chosen = only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => only.some((o) => s.id.startsWith(o)));
+  if (chosen.length === 0) throw new Error(`no scenario matches ${only.join(' ')} (ids: ${SCENARIOS.map((s) => s.id).join(' ')})`);
+  for (const s of chosen) {
+    const dir = await mkdtemp(join(tmpdir(), 'osw-bench-'));
+    dirs.push(dir);
+    let o: Outcome;
+    try {
+      log(`${s.name} …`);
+      o = await s.measure(dir);
+    } catch (e) {
+      // One broken scenario must not hide the others' numbers: it is reported as failed.
+      o = { wallS: Number.NaN, cpuS: null, rssMb: null, problems: [`stopped: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`] };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const missed = misses(s.goal, o);
+    failed ||= missed.length > 0;
+    const rss = o.rssMb === null ? '–' : `${o.rssMb.toFixed(0)} MB`;
+    rows.push(`| ${s.name} | ${wallText(o, s.goal)} | ${rss} | ${goalText(s.goal)} | ${missed.length === 0 ? 'pass' : `FAIL (${missed.join(', ')})`} |`);
+    for (const p of o.problems) notes.push(`- ${s.name}: ${p}`);
+  }
+  const out = [
+    '',
+    `Machine: ${machine()}; load average ${loadBefore} at the start, ${load()} at the end`,
+    '',
+    '| scenario | median wall (CPU) | peak RSS | goal | result |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    ...(notes.length > 0 ? ['Problems:', ...notes, ''] : []),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
