@@ -34,8 +34,7 @@ import { ifMissing } from '../io/fs-errors.js';
 import { historyPaths, readState } from '../io/history-store.js';
 import { readHistorySince } from '../io/history-tail.js';
 import { publishFiles, removeFiles } from '../io/output.js';
-import { siteAssets } from '../render/assets.js';
-import { renderChartSvg } from '../render/chart.js';
+import { siteAssets, siteFingerprint } from '../render/assets.js';
 import { renderPages } from '../render/eleventy.js';
 import { aliasOf, type KnownUser, type ModelContext } from '../render/models.js';
 import {
@@ -56,7 +55,7 @@ import type { Command } from './command.js';
 import type { Logger } from './context.js';
 import { withHistoryLock } from './lock.js';
 
-/** Bump when templates or models change shape: every page is then rebuilt. */
+/** Bump when the page models change shape: every page is then rebuilt (template changes are seen by their hash). */
 export const SITE_VERSION = '1';
 const RECENT_KEEP_S = 25 * 3600;
 const RENDER_BATCH = 400;
@@ -96,7 +95,8 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
   if (problem) log.warn(problem);
   const t = LABELS[settings.lang];
   const ctx: ModelContext = { lang: settings.lang, timeZone: tz, t, aliases, now };
-  const key = hashOf({ SITE_VERSION, tz, lang: settings.lang, title: settings.title, aliases });
+  const fingerprint = await siteFingerprint();
+  const key = hashOf({ SITE_VERSION, fingerprint, tz, lang: settings.lang, title: settings.title, aliases });
 
   const loaded = await loadManifest(cp);
   if (loaded.problem) log.warn(loaded.problem);
@@ -237,7 +237,7 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
   for (const s of [...tracked, ...newEnded]) sample.set(s.user, s);
   const knownUser = (user: string): KnownUser => {
     const s = sample.get(user);
-    return { user, alias: s ? aliasOf(s, aliases) : (aliases[user] ?? null) };
+    return { user, alias: aliasOf(s ?? { user, commonName: user, username: null }, aliases) };
   };
   const users: KnownUser[] = [...userNames].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }) || (a < b ? -1 : 1)).map(knownUser);
   const usersChanged = full || [...userNames].some((u) => !previousUsers.has(u) && !previousTrackedUsers.has(u));
@@ -252,13 +252,23 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
   for (const s of newEnded) recentById.set(s.id, [s.id, s.connectedAt, s.endedAt as string]);
   m.recent = [...recentById.values()].filter(([, , end]) => nowMs - msFromIso(end) <= RECENT_KEEP_S * 1000);
   const intervals = [...m.recent.map(([, start, end]) => ({ start, end })), ...tracked.map((s) => ({ start: s.connectedAt, end: s.endedAt }))];
-  const chartSvg = await renderChartSvg(concurrencySeries(intervals, { now }), {
+  const series = concurrencySeries(intervals, { now });
+  const chartOptions = {
     timeZone: tz,
     lang: settings.lang,
     now,
     labels: { title: t.chartTitle, y: t.chartY, x: t.chartX, desc: t.chartDesc },
     current: tracked.filter((s) => s.endedAt === null).length,
-  });
+  };
+  // Same counts in the same buckets: the chart differs at most by where its line ends inside
+  // the newest 5 minutes, so the last drawing is reused and jsdom is not even loaded.
+  const chartKey = hashOf([series, { ...chartOptions, now: series[series.length - 1]?.bucketStartMs }]);
+  let chartSvg = m.chart?.key === chartKey ? m.chart.svg : null;
+  if (chartSvg === null) {
+    const { renderChartSvg } = await import('../render/chart.js');
+    chartSvg = await renderChartSvg(series, chartOptions);
+    m.chart = { key: chartKey, svg: chartSvg };
+  }
 
   // 6. Page models.
   const models: PageModel[] = [];
@@ -352,8 +362,8 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
   const site: SiteModel = {
     title: settings.title,
     lang: settings.lang,
-    generated: `${formatDateTime(now, tz)} (${tz})`,
-    assetVersion: SITE_VERSION,
+    generated: `${t.generated}: ${formatDateTime(now, tz)} (${tz})`,
+    assetVersion: fingerprint,
     t: t as unknown as Record<string, string>,
   };
   const oldPages = m.pages;

@@ -2,16 +2,14 @@
  * `collect`: read every status file, reconcile with the history, persist. Holds the
  * history's lock throughout; a run that cannot get it within --lock-timeout exits 0.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { reconcile, type Observation, type ReconcileResult } from '../core/reconcile.js';
 import type { Settings } from '../core/settings.js';
 import { removeStaleTemps } from '../io/atomic-write.js';
 import { appendHistory, historyPaths, readState, recoverHistory, writeState } from '../io/history-store.js';
-import { acquireLock, LockBusyError } from '../io/lock.js';
 import { readStatusFile } from '../io/status-reader.js';
 import type { Command } from './command.js';
 import type { Logger } from './context.js';
+import { withHistoryLock } from './lock.js';
 
 export interface CollectOutcome {
   result: ReconcileResult;
@@ -19,46 +17,40 @@ export interface CollectOutcome {
   ms: number;
 }
 
-/** One collection under the lock; null when another run holds it. */
-export async function collect(settings: Settings, now: string, log: Logger): Promise<CollectOutcome | null> {
+/** One collection; the caller holds the history lock. */
+export async function collectLocked(settings: Settings, now: string, log: Logger): Promise<CollectOutcome> {
   const started = Date.now();
   const paths = historyPaths(settings.history);
-  await mkdir(dirname(paths.history), { recursive: true });
-  let lock;
-  try {
-    lock = await acquireLock(paths.lock, settings.lockTimeout * 1000);
-  } catch (e) {
-    if (e instanceof LockBusyError) {
-      log.warn(`collect skipped: the history is locked by ${e.owner} (${e.path})`);
-      return null;
-    }
-    throw e;
+  await removeStaleTemps(paths.state);
+  await removeStaleTemps(paths.history);
+  const recovered = await recoverHistory(paths.history, await readState(paths.state), now);
+  for (const note of recovered.notes) log.warn(note);
+  const reads = await Promise.all(settings.status.map((s) => readStatusFile(s.path, { timeZone: settings.tz })));
+  const observations: Observation[] = reads.map((read, i) => {
+    const { instance, path } = settings.status[i] as (typeof settings.status)[number];
+    if (read.kind === 'unreadable') log.warn(`${instance}: ${path} skipped this run: ${read.reason}`);
+    if (read.kind === 'missing') log.detail(`${instance}: ${path} does not exist`);
+    return { instance, ...read };
+  });
+  const result = reconcile(recovered.state, observations, {
+    now,
+    staleAfterS: settings.staleAfter,
+    instances: settings.status.map((s) => s.instance),
+  });
+  for (const w of result.warnings) log.warn(w);
+  if (result.closed.length > 0) {
+    const appended = await appendHistory(paths.history, result.closed);
+    result.state.historyBytes = appended.bytes;
+    if (appended.rewritten) result.state.historyGeneration += 1;
   }
-  try {
-    await removeStaleTemps(paths.state);
-    await removeStaleTemps(paths.history);
-    const recovered = await recoverHistory(paths.history, await readState(paths.state), now);
-    for (const note of recovered.notes) log.warn(note);
-    const reads = await Promise.all(settings.status.map((s) => readStatusFile(s.path, { timeZone: settings.tz })));
-    const observations: Observation[] = reads.map((read, i) => {
-      const { instance, path } = settings.status[i] as (typeof settings.status)[number];
-      if (read.kind === 'unreadable') log.warn(`${instance}: ${path} skipped this run: ${read.reason}`);
-      if (read.kind === 'missing') log.detail(`${instance}: ${path} does not exist`);
-      return { instance, ...read };
-    });
-    const result = reconcile(recovered.state, observations, {
-      now,
-      staleAfterS: settings.staleAfter,
-      instances: settings.status.map((s) => s.instance),
-    });
-    for (const w of result.warnings) log.warn(w);
-    if (result.closed.length > 0) result.state.historyBytes = await appendHistory(paths.history, result.closed);
-    await writeState(paths.state, result.state);
-    const active = result.state.tracked.filter((s) => s.endedAt === null).length;
-    return { result, active, ms: Date.now() - started };
-  } finally {
-    await lock.release();
-  }
+  await writeState(paths.state, result.state);
+  const active = result.state.tracked.filter((s) => s.endedAt === null).length;
+  return { result, active, ms: Date.now() - started };
+}
+
+/** One collection under the history lock; null when another run holds it. */
+export async function collect(settings: Settings, now: string, log: Logger): Promise<CollectOutcome | null> {
+  return withHistoryLock(settings, log, 'collect', () => collectLocked(settings, now, log));
 }
 
 export function describeCollect(o: CollectOutcome): string {

@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Settings } from '../core/settings.js';
 import { historyPaths } from '../io/history-store.js';
 import { acquireLock, LockBusyError } from '../io/lock.js';
@@ -10,6 +12,7 @@ import type { Logger } from './context.js';
  */
 export async function withHistoryLock<T>(settings: Settings, log: Logger, what: string, fn: () => Promise<T>): Promise<T | null> {
   const { lock: path } = historyPaths(settings.history);
+  await mkdir(dirname(path), { recursive: true });
   let lock;
   try {
     lock = await acquireLock(path, settings.lockTimeout * 1000);

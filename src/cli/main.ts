@@ -5,13 +5,23 @@
 import { isExpectedError, UsageError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { COMMON_HELP, makeContext } from './context.js';
-import { buildCommand } from './build.js';
-import { collectCommand } from './collect.js';
-import { importLegacyCommand } from './import-legacy.js';
-import { parseCommand } from './parse.js';
-import { sessionsCommand } from './sessions.js';
 
-export const COMMANDS: Command[] = [parseCommand, collectCommand, buildCommand, sessionsCommand, importLegacyCommand];
+interface CommandEntry {
+  name: string;
+  summary: string;
+  /** Loaded only when run: `collect` must not pay for Eleventy, jsdom and d3 (about 0.7 s). */
+  load: () => Promise<Command>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { name: 'parse', summary: 'parse one status file and print it as JSON', load: async () => (await import('./parse.js')).parseCommand },
+  { name: 'collect', summary: 'read the status file(s) and update the session history', load: async () => (await import('./collect.js')).collectCommand },
+  { name: 'build', summary: 'render the static site into the output folder', load: async () => (await import('./build.js')).buildCommand },
+  { name: 'run', summary: 'collect, then build: the command for cron (every minute)', load: async () => (await import('./run.js')).runCommand },
+  { name: 'sessions', summary: 'list the recorded sessions (open ones included)', load: async () => (await import('./sessions.js')).sessionsCommand },
+  { name: 'import-legacy', summary: "import the predecessor's openvpn-sessions.csv", load: async () => (await import('./import-legacy.js')).importLegacyCommand },
+  { name: 'demo', summary: 'build a site from generated sample data and serve it on http://127.0.0.1:8050', load: async () => (await import('./demo.js')).demoCommand },
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -41,8 +51,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write('openvpn-status-web 0.1.0\n');
       return 0;
     }
-    const command = COMMANDS.find((c) => c.name === name);
-    if (!command) throw new UsageError(`unknown command "${name}" (see "openvpn-status-web --help")`);
+    const entry = COMMANDS.find((c) => c.name === name);
+    if (!entry) throw new UsageError(`unknown command "${name}" (see "openvpn-status-web --help")`);
+    const command = await entry.load();
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(`${command.help}\n\n${COMMON_HELP}\n`);
       return 0;

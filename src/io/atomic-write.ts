@@ -19,12 +19,23 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
+export interface WriteOptions {
+  mode?: number;
+  /**
+   * fsync file and folder (default). Off for the published site: rename alone keeps readers
+   * from seeing half a file, and after a power loss the next build writes the pages again
+   * from the history, which is durable.
+   */
+  durable?: boolean;
+}
+
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<void> {
+  const durable = opts.durable ?? true;
   const tmp = `${path}${TMP_MARK}${process.pid}`;
-  const fh = await open(tmp, 'w', mode);
+  const fh = await open(tmp, 'w', opts.mode ?? 0o644);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (e) {
     await fh.close();
     await unlink(tmp);
@@ -32,11 +43,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
   await fh.close();
   await rename(tmp, path);
-  await fsyncDir(dirname(path));
+  if (durable) await fsyncDir(dirname(path));
 }
 
 /** Writes only when the bytes differ, so unchanged files keep their mtime. Returns true when written. */
-export async function writeFileIfChanged(path: string, data: string | Uint8Array, mode = 0o644): Promise<boolean> {
+export async function writeFileIfChanged(path: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<boolean> {
   const next = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
   try {
     const current = await readFile(path);
@@ -44,7 +55,7 @@ export async function writeFileIfChanged(path: string, data: string | Uint8Array
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  await writeFileAtomic(path, next, mode);
+  await writeFileAtomic(path, next, opts);
   return true;
 }
 

@@ -41,6 +41,8 @@ export interface Manifest {
   recent: [string, string, string][];
   /** Page URL → hash of the model it was rendered from. */
   pages: Record<string, string>;
+  /** The last chart and what it was drawn from: drawing needs jsdom, which is slow to load. */
+  chart?: { key: string; svg: string };
 }
 
 export interface CachePaths {

@@ -20,7 +20,7 @@ export async function publishFiles(out: string, files: { path: string; content: 
   for (const f of files) dirs.add(dirname(inside(out, f.path)));
   for (const d of dirs) await mkdir(d, { recursive: true });
   for (const f of files) {
-    if (await writeFileIfChanged(inside(out, f.path), f.content)) written++;
+    if (await writeFileIfChanged(inside(out, f.path), f.content, { durable: false })) written++;
   }
   return written;
 }

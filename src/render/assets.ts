@@ -1,4 +1,5 @@
 /** The static files under site/assets/ that every published site carries (CSS, the client script). */
+import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { SITE_DIR } from './eleventy.js';
@@ -24,4 +25,16 @@ export async function siteAssets(): Promise<{ path: string; content: Buffer }[]>
       content: await readFile(file),
     })),
   );
+}
+
+/**
+ * A hash of everything under site/ (templates and assets): a new version of either means
+ * every page must be rendered again, and asset URLs change so browsers fetch the new ones.
+ */
+export async function siteFingerprint(): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of (await listFiles(SITE_DIR)).sort()) {
+    hash.update(relative(SITE_DIR, file)).update('\u0000').update(await readFile(file)).update('\u0000');
+  }
+  return hash.digest('hex').slice(0, 12);
 }

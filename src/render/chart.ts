@@ -87,7 +87,7 @@ export function integerTicks(max: number): number[] {
   const last = ticks[ticks.length - 1];
   if (last !== max) {
     const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : max;
-    if (last !== undefined && last !== 0 && max - last < step / 2) ticks.pop();
+    if (last !== undefined && last !== 0 && max - last <= step / 2) ticks.pop();
     ticks.push(max);
   }
   return ticks;

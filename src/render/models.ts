@@ -78,7 +78,7 @@ export function historyRow(s: Session, page: string, ctx: ModelContext): History
     start: formatDateTime(s.connectedAt, ctx.timeZone),
     end: ended ? formatDateTime(s.endedAt as string, ctx.timeZone) : null,
     duration: ended ? formatDuration(s.durationS ?? secondsBetween(s.connectedAt, s.endedAt as string), ctx.lang) : null,
-    bytesIn: formatBytes(s.bytesReceived, ctx.lang),
+    bytesIn: ended ? formatBytes(s.bytesReceived, ctx.lang) : '',
     bytesOut: ended ? formatBytes(s.bytesSent, ctx.lang) : '',
     status: statusOf(s),
     endReason: endReasonLabel(s, ctx.t),

@@ -1,0 +1,120 @@
+/**
+ * `demo`: a full dashboard from generated sample data — about 60 days of history for 30
+ * users with aliases, and a live status file with six connected clients that keeps
+ * changing — built into a temp folder and served at http://127.0.0.1:8050.
+ */
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StatusClient } from '../core/parse-status.js';
+import { UsageError } from '../core/errors.js';
+import type { Settings } from '../core/settings.js';
+import { isoFromMs, msFromIso } from '../core/time.js';
+import { advanceClients, syntheticClients, syntheticSessions, syntheticState, syntheticStatusV3 } from '../demo/synthetic.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { historyPaths, rewriteHistory, writeState } from '../io/history-store.js';
+import { serveStatic } from '../server/static.js';
+import type { Command } from './command.js';
+import { runOnce } from './run.js';
+
+const SEED = 8050;
+const USERS = 30;
+const LIVE = 6;
+/** A status update every 10 s, like `status FILE 10`. */
+const TICK_MS = 10_000;
+
+const ALIASES = [
+  'Handy Flex', 'Laptop Mint Flex', 'Büro Köln', 'Außendienst Süd', 'Home-Office Jana', 'Tablet Lager',
+  'Kasse 1', 'Kasse 2', 'Werkstatt', 'Vertrieb Nord', 'Geschäftsführung', 'Buchhaltung', 'IT-Notfallzugang',
+  'Praktikant', 'Messe-Laptop',
+];
+
+function parseListen(text: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new UsageError(`demo: --listen must be HOST:PORT, not "${text}"`);
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+async function writeStatus(path: string, clients: StatusClient[], updatedAt: string): Promise<void> {
+  await writeFileAtomic(path, syntheticStatusV3({ clients, updatedAt, seed: SEED }));
+  // The reader trusts a file only once its mtime is a moment old.
+  const past = new Date(msFromIso(updatedAt) - 1000);
+  await utimes(path, past, past);
+}
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'build a site from generated sample data and serve it on http://127.0.0.1:8050',
+  help: `Usage: openvpn-status-web demo [--listen HOST:PORT] [--lang de|en] [--tz ZONE] [--keep]
+
+Generates about 60 days of history for 30 users (with aliases and traffic) and a live
+OpenVPN 2.6 status file with six clients, runs "run" on them into a temp folder and serves
+the result at http://127.0.0.1:8050 (--listen to change). Every 10 seconds the status file
+moves on (traffic grows, now and then a client reconnects) and the site is rebuilt, so the
+live table, the chart and auto-reload can be watched. Ctrl-C stops it and removes the temp
+folder (--keep leaves it).`,
+  options: { listen: { type: 'string' }, keep: { type: 'boolean' } },
+  async run(ctx) {
+    const { host, port } = parseListen((ctx.values.listen as string | undefined) ?? '127.0.0.1:8050');
+    const dir = await mkdtemp(join(tmpdir(), 'openvpn-status-web-demo-'));
+    const settings: Settings = {
+      ...ctx.settings,
+      status: [{ instance: 'default', path: join(dir, 'openvpn-status.log') }],
+      history: join(dir, 'openvpn-sessions.csv'),
+      aliases: join(dir, 'openvpn-aliases.json'),
+      out: join(dir, 'site'),
+    };
+    const statusPath = settings.status[0]?.path as string;
+    let now = ctx.now;
+    // History up to ten minutes ago; the live clients are users 0…5 of the same population.
+    const history = syntheticSessions({ count: USERS * 60 * 2, users: USERS, endAt: isoFromMs(msFromIso(now) - 600_000), spanDays: 60, seed: SEED });
+    let clients = syntheticClients({ count: LIVE, updatedAt: now, seed: SEED });
+    const users = [...new Set([...clients.map((c) => c.username ?? c.commonName), ...history.map((s) => s.user)])];
+    const aliases = Object.fromEntries(users.slice(0, ALIASES.length).map((u, i) => [u, ALIASES[i] as string]));
+    await writeFile(settings.aliases, `${JSON.stringify(aliases, null, 2)}\n`);
+    const paths = historyPaths(settings.history);
+    const historyBytes = await rewriteHistory(paths.history, history);
+    await writeState(paths.state, syntheticState({ clients, updatedAt: now, historyBytes, history, seed: SEED }));
+    await writeStatus(statusPath, clients, now);
+    ctx.log.info(`demo: data in ${dir}`);
+    const first = await runOnce(settings, now, ctx.log);
+    if (first) ctx.log.info(`demo: ${first.built.pagesRendered} pages rendered in ${first.built.ms} ms`);
+
+    const server = await serveStatic(settings.out, host, port);
+    process.stdout.write(`Dashboard: http://${host.includes(':') ? `[${host}]` : host}:${port}/  (Ctrl-C stops)\n`);
+
+    let tick = 0;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        const next = isoFromMs(Math.max(Date.now(), msFromIso(now) + 1000));
+        tick++;
+        clients = advanceClients(clients, { from: now, to: next, reconnect: tick % 6 === 0 ? 1 : 0, seed: SEED + tick });
+        now = next;
+        await writeStatus(statusPath, clients, now);
+        const outcome = await runOnce(settings, now, ctx.log);
+        if (outcome) ctx.log.detail(`demo: tick ${tick}, ${outcome.built.pagesRendered} page(s) rendered`);
+      })()
+        .catch((e: unknown) => process.stderr.write(`openvpn-status-web: demo update failed: ${(e as Error).stack ?? String(e)}\n`))
+        .finally(() => {
+          busy = false;
+        });
+    }, TICK_MS);
+
+    await new Promise<void>((resolve) => {
+      const stop = (): void => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    clearInterval(timer);
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections(); // browsers keep connections alive; close would wait for them
+    await closed;
+    if (ctx.values.keep === true) process.stdout.write(`demo: kept ${dir}\n`);
+    else await rm(dir, { recursive: true, force: true });
+    return 0;
+  },
+};

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { userSlug } from '../../src/core/slug.js';
+import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, outputFile, partUrl, rootOf, userMonthUrl, viewRoot } from '../../src/render/urls.js';
+
+/** Where a relative link on page `from` leads. */
+const resolve = (from: string, href: string): string => new URL(href, `http://x${from}`).pathname;
+
+describe('URL shapes', () => {
+  test('viewRoot', () => {
+    assert.equal(viewRoot(null, 'all'), '/');
+    assert.equal(viewRoot(null, 'active'), '/active/');
+    assert.equal(viewRoot(null, 'ended'), '/ended/');
+    assert.equal(viewRoot('alice', 'all'), '/u/alice/');
+    assert.equal(viewRoot('alice', 'active'), '/u/alice/active/');
+    assert.equal(viewRoot('alice', 'ended'), '/u/alice/ended/');
+  });
+
+  test('dayUrl', () => {
+    assert.equal(dayUrl('all', '2026-11-25'), '/d/2026-11-25/');
+    assert.equal(dayUrl('all', '2026-11-25', 1), '/d/2026-11-25/');
+    assert.equal(dayUrl('all', '2026-11-25', 2), '/d/2026-11-25/p2/');
+    assert.equal(dayUrl('ended', '2026-11-25'), '/ended/d/2026-11-25/');
+    assert.equal(dayUrl('ended', '2026-11-25', 13), '/ended/d/2026-11-25/p13/');
+  });
+
+  test('userMonthUrl', () => {
+    assert.equal(userMonthUrl('alice', 'all', '2026-11'), '/u/alice/m/2026-11/');
+    assert.equal(userMonthUrl('alice', 'all', '2026-11', 3), '/u/alice/m/2026-11/p3/');
+    assert.equal(userMonthUrl('alice', 'ended', '2026-11'), '/u/alice/ended/m/2026-11/');
+    assert.equal(userMonthUrl('alice', 'ended', '2026-11', 2), '/u/alice/ended/m/2026-11/p2/');
+  });
+
+  test('partUrl: part 1 is the base itself', () => {
+    assert.equal(partUrl('/active/', 1), '/active/');
+    assert.equal(partUrl('/active/', 2), '/active/p2/');
+    assert.equal(partUrl(LIVE_URL, 1), '/live/');
+    assert.equal(partUrl(LIVE_URL, 10), '/live/p10/');
+    assert.equal(partUrl('/', 2), '/p2/');
+  });
+
+  test('fixed pages', () => {
+    assert.equal(ARCHIVE_URL, '/archive/');
+    assert.equal(LIVE_URL, '/live/');
+  });
+
+  test('rootOf: one "../" per path segment', () => {
+    const cases: [string, string][] = [
+      ['/', ''],
+      ['/active/', '../'],
+      ['/u/alice/', '../../'],
+      ['/d/2026-11-25/p2/', '../../../'],
+      ['/u/alice/ended/m/2026-11/p2/', '../../../../../../'],
+    ];
+    for (const [url, root] of cases) {
+      assert.equal(rootOf(url), root, url);
+      assert.equal(resolve(url, root || './'), '/', url);
+    }
+  });
+
+  test('outputFile', () => {
+    assert.equal(outputFile('/'), 'index.html');
+    assert.equal(outputFile('/active/'), 'active/index.html');
+    assert.equal(outputFile('/u/alice/m/2026-11/p2/'), 'u/alice/m/2026-11/p2/index.html');
+    assert.equal(outputFile(ARCHIVE_URL), 'archive/index.html');
+  });
+});
+
+describe('hrefFrom', () => {
+  const odd = userSlug('Jürgen Müller');
+  const urls = [
+    '/',
+    '/active/',
+    '/active/p2/',
+    '/ended/',
+    ARCHIVE_URL,
+    LIVE_URL,
+    partUrl(LIVE_URL, 2),
+    dayUrl('all', '2026-11-25'),
+    dayUrl('all', '2026-11-25', 2),
+    dayUrl('ended', '2026-11-24'),
+    dayUrl('ended', '2026-11-24', 3),
+    viewRoot('alice', 'all'),
+    viewRoot('alice', 'active'),
+    viewRoot('alice', 'ended'),
+    viewRoot(odd, 'all'),
+    viewRoot(odd, 'ended'),
+    userMonthUrl('alice', 'all', '2026-11'),
+    userMonthUrl('alice', 'all', '2026-11', 2),
+    userMonthUrl(odd, 'ended', '2026-10', 4),
+  ];
+
+  test('known answers', () => {
+    assert.equal(hrefFrom('/', '/'), './');
+    assert.equal(hrefFrom('/', '/active/'), 'active/');
+    assert.equal(hrefFrom('/active/', '/'), '../');
+    assert.equal(hrefFrom('/active/', '/active/'), '../active/');
+    assert.equal(hrefFrom('/u/alice/', '/d/2026-11-25/'), '../../d/2026-11-25/');
+    assert.equal(hrefFrom('/d/2026-11-25/p2/', '/d/2026-11-25/'), '../../../d/2026-11-25/');
+  });
+
+  test(`every pair among ${urls.length} page urls resolves to its target`, () => {
+    let pairs = 0;
+    for (const from of urls) {
+      for (const to of urls) {
+        const href = hrefFrom(from, to);
+        assert.ok(!href.startsWith('/'), `relative, not absolute: ${href}`);
+        assert.ok(!href.includes('//'), href);
+        assert.equal(resolve(from, href), to, `${from} → ${to} via ${href}`);
+        pairs++;
+      }
+    }
+    assert.equal(pairs, urls.length ** 2);
+  });
+
+  test('links stay correct when the site is served below a path prefix', () => {
+    for (const from of urls) {
+      for (const to of urls) {
+        const href = hrefFrom(from, to);
+        assert.equal(new URL(href, `http://x/vpn/status${from}`).pathname, `/vpn/status${to}`, `${from} → ${to}`);
+      }
+    }
+  });
+
+  test('every page url is a "/…/" path of safe segments', () => {
+    for (const url of urls) assert.match(url, /^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/)*$/, url);
+  });
+});
