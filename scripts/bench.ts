@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -133,8 +133,10 @@ interface CliScenarioSpec {
   live: number;
   /** Sessions already in the history CSV. */
   history: number;
-  /** Distinct users in the history (about history / (users × 60) sessions per user and day). */
+  /** Distinct users in the history (about history / (users × spanDays) sessions per user and day). */
   users: number;
+  /** Days the history spans (default 60). */
+  spanDays?: number;
   /** Clients that drop and reconnect in every third run (their old sessions are appended one run later). */
   reconnect: number;
   /** Timed runs, after one untimed warm-up run. */
@@ -164,7 +166,7 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
       {
         // A block: the sessions can be garbage-collected before the timed runs.
         const t = performance.now();
-        const sessions = syntheticSessions({ count: spec.history, users: spec.users, endAt: isoFromEpochSeconds(at - 30), seed: SEED });
+        const sessions = syntheticSessions({ count: spec.history, users: spec.users, endAt: isoFromEpochSeconds(at - 30), spanDays: spec.spanDays ?? 60, seed: SEED });
         historyBytes = await rewriteHistory(paths.history, sessions);
         const state = syntheticState({ clients, updatedAt: isoFromEpochSeconds(at), historyBytes, history: sessions });
         await writeState(`${paths.history}.state.json`, state);
@@ -196,10 +198,20 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
         if (run.code !== 0 || run.stderr !== '') {
           problems.push(`run ${k} exited ${run.code}: ${run.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
         }
-        if (k === 0) continue; // warm-up: page cache, and a check that the data is a steady state
+        if (k === 0) {
+          // Warm-up: page cache, and a check that the data is a steady state (for `run`: the full build).
+          log(`${spec.name}: warm-up run ${run.wallS.toFixed(1)} s, peak RSS ${run.rssKb === null ? '?' : Math.round((run.rssKb * 1024) / 1e6)} MB`);
+          continue;
+        }
         walls.push(run.wallS);
         if (run.cpuMs !== null) cpu.push(run.cpuMs / 1000);
         if (run.rssKb !== null) rss.push(run.rssKb);
+      }
+      // A built site: no HTML page may pass 300 KB, whatever the history's size.
+      const largest = await largestHtml(join(dir, 'site'));
+      if (largest !== null) {
+        log(`${spec.name}: largest HTML page ${(largest.bytes / 1000).toFixed(0)} KB (${largest.path}), dashboard ${(largest.dashboard / 1000).toFixed(0)} KB`);
+        if (largest.bytes > 300_000) problems.push(`${largest.path} is ${largest.bytes} bytes, over 300 KB`);
       }
       // The data must have behaved as designed, or the timings mean nothing.
       const state = await readState(`${paths.history}.state.json`);
@@ -221,6 +233,22 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
       };
     },
   };
+}
+
+/** The largest .html file under a site folder, and the dashboard's size; null without a site. */
+async function largestHtml(site: string): Promise<{ path: string; bytes: number; dashboard: number } | null> {
+  const dashboard = await stat(join(site, 'index.html')).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return null;
+    throw e;
+  });
+  if (dashboard === null) return null;
+  let best = { path: 'index.html', bytes: dashboard.size };
+  for (const entry of await readdir(site, { recursive: true })) {
+    if (!entry.endsWith('.html')) continue;
+    const { size } = await stat(join(site, entry));
+    if (size > best.bytes) best = { path: entry, bytes: size };
+  }
+  return { ...best, dashboard: dashboard.size };
 }
 
 /** parseStatus in this process on a large status text: client rows per second. */
@@ -262,6 +290,10 @@ const collectArgv = (p: { status: string; history: string }): string[] => [
   'collect', '--status', p.status, '--history', p.history, '--tz', 'UTC', '--quiet',
 ];
 
+const runArgv = (p: { status: string; history: string; dir: string }): string[] => [
+  'run', '--status', p.status, '--history', p.history, '--out', join(p.dir, 'site'), '--aliases', join(p.dir, 'aliases.json'), '--tz', 'UTC', '--quiet',
+];
+
 const SCENARIOS: Scenario[] = [
   cliScenario({
     id: 'A',
@@ -282,6 +314,30 @@ const SCENARIOS: Scenario[] = [
     users: 4_000,
     reconnect: 20,
     argv: collectArgv,
+  }),
+  // `run` = collect + build. The untimed warm-up run is the first, full build (its cost is
+  // reported on stderr); the timed runs are the steady state a cron job sees every minute.
+  cliScenario({
+    id: 'D',
+    name: 'D run: 50 live, 100,000 sessions',
+    goal: { maxWallS: 0.5, maxRssMb: 200 },
+    live: 50,
+    history: 100_000,
+    users: 400,
+    spanDays: 365,
+    reconnect: 3,
+    argv: runArgv,
+  }),
+  cliScenario({
+    id: 'E',
+    name: 'E run: 1,000 live, 1,000,000 sessions',
+    goal: { maxWallS: 2, maxRssMb: 400 },
+    live: 1_000,
+    history: 1_000_000,
+    users: 4_000,
+    spanDays: 730,
+    reconnect: 20,
+    argv: runArgv,
   }),
   parseScenario({ id: 'C3', name: 'C parse v3: 10,000 clients', clients: 10_000, version: 3, goal: { minRate: { value: 100_000, unit: 'clients' } } }),
   parseScenario({ id: 'C1', name: 'C parse v1: 10,000 clients', clients: 10_000, version: 1, goal: { minRate: { value: 100_000, unit: 'clients' } } }),

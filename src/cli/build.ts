@@ -297,7 +297,7 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
     const i = days.indexOf(day);
     const sessions = await sessionsOfDay(day);
     const neighbours = { newer: days[i - 1] ?? null, older: days[i + 1] ?? null };
-    models.push(...dayPages('all', day, sessions, neighbours, ctx), ...dayPages('ended', day, sessions, neighbours, ctx));
+    models.push(...dayPages(day, sessions, neighbours, ctx));
   }
   for (const [user, dirtyMonths] of dirtyUserMonths) {
     const summary = m.users[user];
@@ -354,7 +354,7 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
       if (i < 0) continue;
       const sessions = await monthSessions(month);
       const neighbours = { newer: months[i - 1] ?? null, older: months[i + 1] ?? null };
-      models.push(...userMonthPages(ku, 'all', month, sessions, neighbours, ctx), ...userMonthPages(ku, 'ended', month, sessions, neighbours, ctx));
+      models.push(...userMonthPages(ku, month, sessions, neighbours, ctx));
     }
   }
 

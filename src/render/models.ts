@@ -33,27 +33,21 @@ function endReasonLabel(s: Session, t: Labels): string | null {
   return null;
 }
 
+/** What the row's columns do not already show. */
 function details(s: Session, ctx: ModelContext): Detail[] {
   const t = ctx.t;
   const d: Detail[] = [
     { label: t.commonName, value: s.commonName },
     { label: t.username, value: s.username ?? '–' },
-    { label: t.publicIp, value: s.realAddress },
     { label: t.realPort, value: s.realPort === null ? '–' : String(s.realPort) },
   ];
   if (s.protocol !== null) d.push({ label: t.protocol, value: s.protocol });
   d.push(
-    { label: t.virtualIpv4, value: s.virtualAddress ?? '–' },
-    { label: t.virtualIpv6, value: s.virtualIpv6 ?? '–' },
     { label: t.clientId, value: s.clientId === null ? '–' : String(s.clientId) },
     { label: t.peerId, value: s.peerId === null ? '–' : String(s.peerId) },
     { label: t.cipher, value: s.cipher ?? '–' },
     { label: t.instance, value: s.instance },
-    { label: t.start, value: formatDateTime(s.connectedAt, ctx.timeZone) },
   );
-  if (s.endedAt !== null) d.push({ label: t.end, value: formatDateTime(s.endedAt, ctx.timeZone) });
-  const reason = endReasonLabel(s, t);
-  if (reason !== null) d.push({ label: t.endReason, value: reason });
   return d;
 }
 

@@ -64,7 +64,7 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     root: rootOf(url),
     heading: ctx.t.history,
     prev: null,
-    next: oldestShown !== null ? link(url, dayUrl('all', oldestShown), ctx.t.older) : null,
+    next: oldestShown !== null ? link(url, dayUrl(oldestShown), ctx.t.older) : null,
     position: null,
     chart: { svg: input.chartSvg },
     live: live.slice(0, LIVE_ON_DASHBOARD).map((s) => liveRow(s, url, ctx)),
@@ -108,7 +108,7 @@ export function archivePage(days: { day: string; sessions: number; users: number
     prev: null,
     next: null,
     position: null,
-    days: days.map((d) => ({ link: link(url, dayUrl('all', d.day), d.day), sessions: d.sessions, users: d.users })),
+    days: days.map((d) => ({ link: link(url, dayUrl(d.day), d.day), sessions: d.sessions, users: d.users })),
   };
 }
 
@@ -152,39 +152,42 @@ export function periodPages(input: PeriodInput, ctx: ModelContext): HistoryPage[
   });
 }
 
-export function dayPages(status: 'all' | 'ended', day: string, sessions: Session[], neighbours: { newer: string | null; older: string | null }, ctx: ModelContext): HistoryPage[] {
-  const shown = status === 'ended' ? sessions.filter((s) => s.endedAt !== null) : sessions;
+/**
+ * One day of history, all users, every session of the day. Past periods exist once, not per
+ * status filter: a day or month that is over holds ended sessions only (bar the odd session
+ * still running), so a copy filtered to "ended" would double the site's size for nothing.
+ */
+export function dayPages(day: string, sessions: Session[], neighbours: { newer: string | null; older: string | null }, ctx: ModelContext): HistoryPage[] {
   return periodPages(
     {
-      urlOf: (n) => dayUrl(status, day, n),
+      urlOf: (n) => dayUrl(day, n),
       label: day,
-      sessions: shown,
-      newer: neighbours.newer === null ? null : dayUrl(status, neighbours.newer),
-      older: neighbours.older === null ? null : dayUrl(status, neighbours.older),
-      heading: `${headingFor(ctx, null, null, status)} — ${day}`,
+      sessions,
+      newer: neighbours.newer === null ? null : dayUrl(neighbours.newer),
+      older: neighbours.older === null ? null : dayUrl(neighbours.older),
+      heading: `${headingFor(ctx, null, null, 'all')} — ${day}`,
     },
     ctx,
   );
 }
 
+/** One month of a user's history, every session (see dayPages on why not per status). */
 export function userMonthPages(
   user: KnownUser,
-  status: 'all' | 'ended',
   month: string,
   sessions: Session[],
   neighbours: { newer: string | null; older: string | null },
   ctx: ModelContext,
 ): HistoryPage[] {
   const slug = userSlug(user.user);
-  const shown = status === 'ended' ? sessions.filter((s) => s.endedAt !== null) : sessions;
   return periodPages(
     {
-      urlOf: (n) => userMonthUrl(slug, status, month, n),
+      urlOf: (n) => userMonthUrl(slug, month, n),
       label: month,
-      sessions: shown,
-      newer: neighbours.newer === null ? null : userMonthUrl(slug, status, neighbours.newer),
-      older: neighbours.older === null ? null : userMonthUrl(slug, status, neighbours.older),
-      heading: `${headingFor(ctx, user.user, user.alias, status)} — ${month}`,
+      sessions,
+      newer: neighbours.newer === null ? null : userMonthUrl(slug, neighbours.newer),
+      older: neighbours.older === null ? null : userMonthUrl(slug, neighbours.older),
+      heading: `${headingFor(ctx, user.user, user.alias, 'all')} — ${month}`,
     },
     ctx,
   );
@@ -212,7 +215,7 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
       (p, i) => ({ ...p, filter: i === 0 ? filter : null }),
     );
   }
-  const periodUrl = (p: string): string => (slug === null ? dayUrl(input.status as 'ended', p) : userMonthUrl(slug, input.status as 'ended', p));
+  const periodUrl = (p: string): string => (slug === null ? dayUrl(p) : userMonthUrl(slug, p));
   const shown = newestGroups(input.sessions, ROOT_ROWS, ctx.timeZone);
   const oldest = shown[shown.length - 1];
   const oldestPeriod = oldest ? (slug === null ? oldest.group.day : oldest.group.day.slice(0, 7)) : null;
@@ -274,7 +277,7 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
     root: rootOf(url),
     heading: headingFor(ctx, input.user.user, input.user.alias, 'all'),
     prev: null,
-    next: oldest ? link(url, userMonthUrl(slug, 'all', oldest.group.day.slice(0, 7)), t.older) : null,
+    next: oldest ? link(url, userMonthUrl(slug, oldest.group.day.slice(0, 7)), t.older) : null,
     position: null,
     user: input.user.user,
     alias: input.user.alias,
@@ -289,7 +292,7 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
     ],
     totals,
     groups: historyGroups(shown, url, ctx),
-    periods: input.months.map((m) => link(url, userMonthUrl(slug, 'all', m), m)),
+    periods: input.months.map((m) => link(url, userMonthUrl(slug, m), m)),
     downloads: NO_DOWNLOADS,
   };
 }

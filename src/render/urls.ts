@@ -4,9 +4,9 @@
  *
  *   /                         dashboard (all users, all sessions)
  *   /active/  /ended/         all users, by status
- *   /d/DAY/  /ended/d/DAY/    one day of history (all users); /p2/… for further parts
+ *   /d/DAY/                   one day of history (all users); /p2/… for further parts
  *   /u/SLUG/                  a user's page; /u/SLUG/active/, /u/SLUG/ended/
- *   /u/SLUG/m/MONTH/          a user's month; /u/SLUG/ended/m/MONTH/
+ *   /u/SLUG/m/MONTH/          a user's month
  *   /live/                    every live connection when the dashboard's list is cut
  *   /archive/                 every day with history
  */
@@ -19,12 +19,12 @@ export function viewRoot(slug: string | null, status: StatusFilter): string {
 
 const part = (n: number): string => (n > 1 ? `p${n}/` : '');
 
-export function dayUrl(status: 'all' | 'ended', day: string, n = 1): string {
-  return `${status === 'all' ? '' : '/ended'}/d/${day}/${part(n)}`;
+export function dayUrl(day: string, n = 1): string {
+  return `/d/${day}/${part(n)}`;
 }
 
-export function userMonthUrl(slug: string, status: 'all' | 'ended', month: string, n = 1): string {
-  return `${viewRoot(slug, status)}m/${month}/${part(n)}`;
+export function userMonthUrl(slug: string, month: string, n = 1): string {
+  return `${viewRoot(slug, 'all')}m/${month}/${part(n)}`;
 }
 
 export function partUrl(base: string, n: number): string {

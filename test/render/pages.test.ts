@@ -6,7 +6,7 @@ import { sessionId, type EndReason, type Session } from '../../src/core/session.
 import type { Lang } from '../../src/core/settings.js';
 import { userSlug } from '../../src/core/slug.js';
 import { isoFromMs } from '../../src/core/time.js';
-import { aliasOf, filterModel, historyRow, type KnownUser, type ModelContext } from '../../src/render/models.js';
+import { aliasOf, filterModel, historyRow, liveRow, type KnownUser, type ModelContext } from '../../src/render/models.js';
 import {
   archivePage,
   dashboardPage,
@@ -22,7 +22,7 @@ import {
   viewRootPages,
 } from '../../src/render/pages.js';
 import { dayUrl, userMonthUrl, viewRoot } from '../../src/render/urls.js';
-import type { HistoryGroup, HistoryPage, HistoryRow, PageModel } from '../../src/render/view-model.js';
+import type { Detail, HistoryGroup, HistoryPage, HistoryRow, PageModel } from '../../src/render/view-model.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { sampleSession } from '../helpers/sessions.js';
 
@@ -147,21 +147,68 @@ describe('history and live rows', () => {
     assert.equal(r.bytesOut, '–');
   });
 
-  test('details list the connection facts, with the end only once ended', () => {
-    const open = historyRow(mk({ user: 'alice', at: '2026-11-26T10:00:00Z', seconds: null }), '/', EN);
-    const ended = historyRow(mk({ user: 'alice', at: '2026-11-26T10:00:00Z', seconds: 60 }), '/', EN);
-    const labels = (r: HistoryRow) => r.details.map((d) => d.label);
-    for (const l of ['Common name', 'Public IP', 'Instance', 'Cipher', 'Start']) assert.ok(labels(open).includes(l), `open session details have ${l}`);
-    for (const l of ['End', 'End reason']) assert.ok(!labels(open).includes(l), `open session details have no ${l}`);
+  test("details list only what the row's columns do not show, the same whether open or ended", () => {
+    const pairs = (r: { details: Detail[] }): string[][] => r.details.map((d) => [d.label, d.value]);
+    const ended = mk({ user: 'bob', cn: 'cn-bob', at: '2026-11-26T10:00:00Z', seconds: 60 });
+    const open = { ...ended, endedAt: null, durationS: null, endReason: null, lastSeenAt: NOW };
+    const want = [
+      ['Common name', 'cn-bob'],
+      ['Username', 'bob'],
+      ['Port', String(ended.realPort)],
+      ['Protocol', 'udp4'],
+      ['Client ID', '0'],
+      ['Peer ID', '0'],
+      ['Cipher', 'AES-256-GCM'],
+      ['Instance', 'udp'],
+    ];
+    assert.deepEqual(pairs(historyRow(ended, '/', EN)), want, 'ended history row');
+    assert.deepEqual(pairs(historyRow(open, '/', EN)), want, 'open history row');
+    assert.deepEqual(pairs(liveRow(open, '/', EN)), want, 'live row');
     assert.deepEqual(
-      ended.details.filter((d) => d.label === 'End' || d.label === 'End reason').map((d) => d.value),
-      ['2026-11-26 11:01:00', 'disconnected'],
+      pairs(historyRow(ended, '/', DE)).map(([label]) => label),
+      ['Common Name', 'Username', 'Port', 'Protokoll', 'Client ID', 'Peer ID', 'Cipher', 'Instanz'],
+    );
+  });
+
+  test('details leave out the columns: public IP, tunnel addresses, start, end, end reason', () => {
+    const s = mk({ user: 'alice', at: '2026-11-25T22:30:00Z', seconds: 3750, reason: 'server-stopped' });
+    for (const ctx of [DE, EN]) {
+      const t = ctx.t;
+      const row = historyRow(s, '/', ctx);
+      const labels = row.details.map((d) => d.label);
+      for (const l of [t.publicIp, t.virtualIpv4, t.virtualIpv6, t.start, t.end, t.endReason]) {
+        assert.ok(!labels.includes(l), `${ctx.lang}: no "${l}" in details`);
+      }
+      // What is left out is in the columns, not lost.
+      const values = row.details.map((d) => d.value);
+      for (const v of [row.realAddress, ...row.tunnel, row.start, row.end, row.endReason]) {
+        assert.ok(v !== null && v !== '', `${ctx.lang}: the row's columns show ${String(v)}`);
+        assert.ok(!values.includes(v), `${ctx.lang}: ${v} is a column, not a detail`);
+      }
+      const live = liveRow({ ...s, endedAt: null, durationS: null, endReason: null }, '/', ctx).details.map((d) => d.label);
+      for (const l of [t.publicIp, t.virtualIpv4, t.virtualIpv6, t.start]) assert.ok(!live.includes(l), `${ctx.lang}: no "${l}" in live details`);
+    }
+  });
+
+  test('details: protocol only when known, "–" for what is unknown', () => {
+    const s = { ...mk({ user: 'alice', at: '2026-11-26T10:00:00Z' }), protocol: null, realPort: null, clientId: null, peerId: null, cipher: null };
+    assert.deepEqual(
+      historyRow(s, '/', EN).details.map((d) => [d.label, d.value]),
+      [
+        ['Common name', 'alice'],
+        ['Username', '–'],
+        ['Port', '–'],
+        ['Client ID', '–'],
+        ['Peer ID', '–'],
+        ['Cipher', '–'],
+        ['Instance', 'udp'],
+      ],
     );
   });
 
   test('the user link leads to the user page from any page', () => {
     const s = mk({ user: 'Jürgen M/..', at: '2026-11-26T10:00:00Z' });
-    for (const page of ['/', '/d/2026-11-26/p2/', '/u/alice/ended/m/2026-11/']) {
+    for (const page of ['/', '/d/2026-11-26/p2/', '/u/alice/ended/', '/u/alice/m/2026-11/p2/']) {
       assert.equal(resolve(page, historyRow(s, page, DE).userHref), viewRoot(userSlug('Jürgen M/..'), 'all'));
     }
   });
@@ -338,7 +385,7 @@ describe('dayPages', () => {
   const sessions = [...ended, ...open];
 
   test(`split at ROWS_PER_PAGE (${ROWS_PER_PAGE}) rows, chained across parts and to the neighbour days`, () => {
-    const pages = dayPages('all', DAY, sessions, neighbours, DE);
+    const pages = dayPages(DAY, sessions, neighbours, DE);
     assert.deepEqual(
       pages.map((p) => [p.url, rowsOf(p.groups).length, p.position]),
       [
@@ -364,38 +411,33 @@ describe('dayPages', () => {
   });
 
   test('the newest and oldest day have no link past the ends', () => {
-    const pages = dayPages('all', DAY, sessions.slice(0, 5), { newer: null, older: null }, EN);
+    const pages = dayPages(DAY, sessions.slice(0, 5), { newer: null, older: null }, EN);
     assert.equal(pages.length, 1);
     assert.equal(pages[0]?.prev, null);
     assert.equal(pages[0]?.next, null);
     assert.equal(pages[0]?.position, DAY);
   });
 
-  test("the 'ended' variant holds only ended sessions, under /ended/d/", () => {
-    const pages = dayPages('ended', DAY, sessions, neighbours, DE);
+  test('one page set per day, whatever the status: open and ended sessions together', () => {
+    const pages = dayPages(DAY, [...ended.slice(0, 5), ...open.slice(0, 3)], neighbours, EN);
     assert.equal(pages.length, 1);
     const [p] = pages as [HistoryPage];
-    assert.equal(p.url, `/ended/d/${DAY}/`);
-    assert.equal(p.heading, `Verbindungs-History — nur beendet — ${DAY}`);
-    assertEachOnce(rowIds(p.groups), ended, 'exactly the ended sessions');
+    assert.equal(p.url, `/d/${DAY}/`);
+    assert.equal(p.heading, `Connection history — ${DAY}`);
     assert.deepEqual(
-      rowsOf(p.groups).filter((r) => r.status !== 'ended' || r.end === null || r.duration === null),
-      [],
-      'only ended rows, each with end and duration',
+      rowsOf(p.groups)
+        .map((r) => r.status)
+        .sort(),
+      [...Array(3).fill('active'), ...Array(5).fill('ended')],
     );
-    assert.equal(resolve(p.url, p.prev?.href ?? ''), '/ended/d/2026-11-26/');
-    assert.equal(resolve(p.url, p.next?.href ?? ''), '/ended/d/2026-11-24/');
-  });
-
-  test('a day with no ended sessions still has its (empty) ended page', () => {
-    const pages = dayPages('ended', DAY, open, neighbours, DE);
-    assert.equal(pages.length, 1);
-    assert.deepEqual(pages[0]?.groups, []);
+    const onlyOpen = dayPages(DAY, open, neighbours, DE);
+    assert.equal(onlyOpen.length, 1);
+    assertEachOnce(rowIds(onlyOpen[0]?.groups ?? []), open, 'a day of open sessions only');
   });
 
   test('a group larger than a page continues on the next part, marked continued', () => {
     const big = many(ROWS_PER_PAGE + 3, '2026-11-25T22:00:00Z', { user: 'alice' });
-    const pages = dayPages('all', DAY, big, neighbours, EN);
+    const pages = dayPages(DAY, big, neighbours, EN);
     assert.deepEqual(
       pages.map((p) => p.groups.map((g) => [g.head.user, 1 + g.others.length, g.continued])),
       [[['alice', ROWS_PER_PAGE, false]], [['alice', 3, true]]],
@@ -433,7 +475,7 @@ describe('viewRootPages', () => {
     assert.equal(pages[0]?.heading, 'Connection history — alice (Alice A.) — active only');
   });
 
-  test("'ended' for all users: newest rows, periods are the ended day pages", () => {
+  test("'ended' for all users: newest rows, periods and \"older\" lead to the (all-status) day pages", () => {
     const sessions = [...many(80, '2026-11-26T12:00:00Z'), ...many(80, '2026-11-25T12:00:00Z')];
     const days = ['2026-11-26', '2026-11-25', '2026-11-24'];
     const [p, ...rest] = viewRootPages({ user: null, status: 'ended', sessions, users, periods: days }, DE);
@@ -443,12 +485,14 @@ describe('viewRootPages', () => {
     assert.equal(rowsOf(p.groups).length, ROOT_ROWS);
     assert.deepEqual(
       p.periods.map((l) => [l.label, resolve(p.url, l.href)]),
-      days.map((d) => [d, `/ended/d/${d}/`]),
+      days.map((d) => [d, `/d/${d}/`]),
     );
-    assert.equal(resolve(p.url, p.next?.href ?? ''), '/ended/d/2026-11-25/');
+    assert.equal(resolve(p.url, p.next?.href ?? ''), '/d/2026-11-25/');
+    assert.equal(p.heading, 'Verbindungs-History — nur beendet');
+    assert.equal(p.filter?.statuses.find((o) => o.selected)?.value, 'ended');
   });
 
-  test("'ended' for one user: periods are the user's ended month pages", () => {
+  test("'ended' for one user: periods and \"older\" lead to the user's (all-status) month pages", () => {
     const bob = users[1] as KnownUser;
     const sessions = [mk({ user: 'bob', at: '2026-11-02T12:00:00Z' }), mk({ user: 'bob', at: '2026-10-30T12:00:00Z' })];
     const [p] = viewRootPages({ user: bob, status: 'ended', sessions, users, periods: ['2026-11', '2026-10'] }, DE);
@@ -456,9 +500,9 @@ describe('viewRootPages', () => {
     assert.equal(p.url, '/u/bob/ended/');
     assert.deepEqual(
       p.periods.map((l) => resolve(p.url, l.href)),
-      ['/u/bob/ended/m/2026-11/', '/u/bob/ended/m/2026-10/'],
+      ['/u/bob/m/2026-11/', '/u/bob/m/2026-10/'],
     );
-    assert.equal(resolve(p.url, p.next?.href ?? ''), '/u/bob/ended/m/2026-10/');
+    assert.equal(resolve(p.url, p.next?.href ?? ''), '/u/bob/m/2026-10/');
     assert.equal(p.filter?.users.find((o) => o.selected)?.value, 'bob');
   });
 });
@@ -563,10 +607,10 @@ describe('userMonthPages', () => {
       // Spread over days: one group per day, each small.
       connectedAt: isoFromMs(Date.parse('2026-11-20T12:00:00Z') - Math.floor(i / 20) * 86_400_000 - (i % 20) * 60_000),
     }));
-    const pages = userMonthPages(ku, 'all', '2026-11', sessions, { newer: '2026-12', older: '2026-10' }, DE);
+    const pages = userMonthPages(ku, '2026-11', sessions, { newer: '2026-12', older: '2026-10' }, DE);
     assert.deepEqual(
       pages.map((p) => p.url),
-      [userMonthUrl(slug, 'all', '2026-11'), userMonthUrl(slug, 'all', '2026-11', 2)],
+      [userMonthUrl(slug, '2026-11'), userMonthUrl(slug, '2026-11', 2)],
     );
     assert.equal(resolve(pages[0]?.url ?? '', pages[0]?.prev?.href ?? ''), `/u/${slug}/m/2026-12/`);
     assert.equal(resolve(pages[1]?.url ?? '', pages[1]?.next?.href ?? ''), `/u/${slug}/m/2026-10/`);
@@ -644,7 +688,7 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
   days.forEach((day, i) => {
     const ss = all.filter((s) => dayOfS(s) === day);
     const neighbours = { newer: days[i - 1] ?? null, older: days[i + 1] ?? null };
-    models.push(...dayPages('all', day, ss, neighbours, ctx), ...dayPages('ended', day, ss, neighbours, ctx));
+    models.push(...dayPages(day, ss, neighbours, ctx));
   });
   for (const ku of known) {
     const own = all.filter((s) => s.user === ku.user);
@@ -679,7 +723,7 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
     months.forEach((month, i) => {
       const ss = own.filter((s) => dayOfS(s).startsWith(month));
       const neighbours = { newer: months[i - 1] ?? null, older: months[i + 1] ?? null };
-      models.push(...userMonthPages(ku, 'all', month, ss, neighbours, ctx), ...userMonthPages(ku, 'ended', month, ss, neighbours, ctx));
+      models.push(...userMonthPages(ku, month, ss, neighbours, ctx));
     });
   }
   return models;
@@ -710,9 +754,12 @@ describe('a whole site', () => {
         assert.equal(resolve(m.url, m.root || './'), '/', `root of ${m.url}`);
       }
       // The site has every kind of page, including parts.
-      for (const url of ['/', '/live/', '/live/p2/', '/archive/', '/active/', '/active/p2/', '/ended/', '/d/2026-11-25/p2/', '/ended/d/2026-10-24/', '/u/alice/', '/u/alice/ended/m/2026-10/']) {
+      for (const url of ['/', '/live/', '/live/p2/', '/archive/', '/active/', '/active/p2/', '/ended/', '/d/2026-10-24/', '/d/2026-11-25/p2/', '/u/alice/', '/u/alice/active/', '/u/alice/ended/', '/u/alice/m/2026-10/']) {
         assert.ok(urls.has(url), `the site has ${url}`);
       }
+      // Past periods exist once, not per status.
+      const perStatusPeriods = [...urls].filter((u) => /^\/(?:u\/[^/]+\/)?(?:active|ended)\/(?:d|m)\//.test(u));
+      assert.deepEqual(perStatusPeriods, [], 'no per-status day or month pages');
       let checked = 0;
       for (const m of models) {
         for (const [where, href] of linksIn(m)) {
@@ -726,17 +773,28 @@ describe('a whole site', () => {
     });
   }
 
-  test('every session is on its day pages exactly once; ended pages hold exactly the ended ones', () => {
+  test('every session is on its day and month pages exactly once; the ended views show only ended sessions', () => {
     const models = buildSite(all, DE);
     const history = models.filter((m): m is HistoryPage => m.kind === 'history');
     const onDays = history.filter((m) => m.url.startsWith('/d/')).flatMap((m) => rowIds(m.groups));
     assertEachOnce(onDays, all, 'day pages');
-    const onEndedDays = history.filter((m) => m.url.startsWith('/ended/d/')).flatMap((m) => rowIds(m.groups));
-    assertEachOnce(onEndedDays, all.filter((s) => s.endedAt !== null), 'ended day pages');
     const onMonths = history.filter((m) => /^\/u\/[^/]+\/m\//.test(m.url)).flatMap((m) => rowIds(m.groups));
     assertEachOnce(onMonths, all, 'user month pages');
     const active = history.filter((m) => m.url === '/active/' || m.url.startsWith('/active/p')).flatMap((m) => rowIds(m.groups));
     assertEachOnce(active, all.filter((s) => s.endedAt === null), 'active view');
+    const endedIds = new Set(all.filter((s) => s.endedAt !== null).map((s) => s.id));
+    const endedRoots = history.filter((m) => /^\/(?:u\/[^/]+\/)?ended\/$/.test(m.url));
+    assert.equal(endedRoots.length, 1 + new Set(all.map((s) => s.user)).size, 'an ended root for all users and for each user');
+    for (const m of endedRoots) {
+      const rows = rowsOf(m.groups);
+      assert.ok(rows.length > 0, `${m.url} shows the newest ended sessions`);
+      const notEnded = rows.filter((r) => r.status !== 'ended' || !endedIds.has(r.id)).map((r) => r.id);
+      assert.deepEqual(notEnded, [], `${m.url} shows only ended sessions`);
+      for (const l of [...m.periods, ...(m.next ? [m.next] : [])]) {
+        const target = resolve(m.url, l.href);
+        assert.match(target, /^\/(?:d|u\/[^/]+\/m)\/[0-9-]+\/$/, `${m.url}: ${l.label} leads to an all-status period page`);
+      }
+    }
     for (const m of history) assert.ok(rowsOf(m.groups).length <= ROWS_PER_PAGE, `${m.url} has too many rows`);
   });
 
@@ -746,7 +804,7 @@ describe('a whole site', () => {
     const days = [...new Set(all.map((s) => dayOf(s.connectedAt, TZ)))].sort(byNewest);
     assert.deepEqual(
       archive.days.map((d) => [d.link.label, resolve(archive.url, d.link.href)]),
-      days.map((d) => [d, dayUrl('all', d)]),
+      days.map((d) => [d, dayUrl(d)]),
     );
     assert.equal(
       archive.days.reduce((n, d) => n + d.sessions, 0),
@@ -756,8 +814,8 @@ describe('a whole site', () => {
 
   test('the same sessions in UTC fall on other days than in Berlin', () => {
     const late = mk({ user: 'alice', at: '2026-11-25T23:30:00Z' });
-    const berlin = dayPages('all', '2026-11-26', [late], { newer: null, older: null }, DE);
-    const utc = dayPages('all', '2026-11-25', [late], { newer: null, older: null }, { ...DE, timeZone: 'UTC' });
+    const berlin = dayPages('2026-11-26', [late], { newer: null, older: null }, DE);
+    const utc = dayPages('2026-11-25', [late], { newer: null, older: null }, { ...DE, timeZone: 'UTC' });
     assert.equal(berlin[0]?.groups[0]?.head.day, '2026-11-26');
     assert.equal(berlin[0]?.groups[0]?.head.start, '2026-11-26 00:30:00');
     assert.equal(utc[0]?.groups[0]?.head.day, '2026-11-25');

@@ -187,7 +187,7 @@ describe('labels', () => {
     for (const german of ['Automatisch neu laden', 'Aktive Verbindungen', 'Öffentliche IP', 'läuft…']) {
       assert.ok(!html.includes(german), german);
     }
-    assert.ok(page(en, '/d/2026-11-25/p2/').includes('No history yet.'));
+    assert.ok(page(en, '/d/2026-11-25/p2/').includes('No history yet.'), 'English empty history');
   });
 });
 
@@ -279,7 +279,7 @@ describe('escaping and Content-Security-Policy', () => {
     assert.ok(html.includes(CHART_SVG), 'chart svg as is');
     assert.ok(!html.includes('&lt;svg'), 'escaped svg');
     assert.equal(doc(html).querySelectorAll('.chart-panel svg.chart path.chart-line').length, 1);
-    assert.ok(!page(de, '/d/2026-11-25/').includes('<svg'));
+    assert.ok(!page(de, '/d/2026-11-25/').includes('<svg'), 'no chart on a day page');
   });
 });
 

@@ -16,19 +16,18 @@ describe('URL shapes', () => {
     assert.equal(viewRoot('alice', 'ended'), '/u/alice/ended/');
   });
 
-  test('dayUrl', () => {
-    assert.equal(dayUrl('all', '2026-11-25'), '/d/2026-11-25/');
-    assert.equal(dayUrl('all', '2026-11-25', 1), '/d/2026-11-25/');
-    assert.equal(dayUrl('all', '2026-11-25', 2), '/d/2026-11-25/p2/');
-    assert.equal(dayUrl('ended', '2026-11-25'), '/ended/d/2026-11-25/');
-    assert.equal(dayUrl('ended', '2026-11-25', 13), '/ended/d/2026-11-25/p13/');
+  test('dayUrl: one page set per day, no status variant', () => {
+    assert.equal(dayUrl('2026-11-25'), '/d/2026-11-25/');
+    assert.equal(dayUrl('2026-11-25', 1), '/d/2026-11-25/');
+    assert.equal(dayUrl('2026-11-25', 2), '/d/2026-11-25/p2/');
+    assert.equal(dayUrl('2026-11-25', 13), '/d/2026-11-25/p13/');
   });
 
-  test('userMonthUrl', () => {
-    assert.equal(userMonthUrl('alice', 'all', '2026-11'), '/u/alice/m/2026-11/');
-    assert.equal(userMonthUrl('alice', 'all', '2026-11', 3), '/u/alice/m/2026-11/p3/');
-    assert.equal(userMonthUrl('alice', 'ended', '2026-11'), '/u/alice/ended/m/2026-11/');
-    assert.equal(userMonthUrl('alice', 'ended', '2026-11', 2), '/u/alice/ended/m/2026-11/p2/');
+  test('userMonthUrl: one page set per month, under the user page, no status variant', () => {
+    assert.equal(userMonthUrl('alice', '2026-11'), '/u/alice/m/2026-11/');
+    assert.equal(userMonthUrl('alice', '2026-11', 1), '/u/alice/m/2026-11/');
+    assert.equal(userMonthUrl('alice', '2026-11', 3), '/u/alice/m/2026-11/p3/');
+    assert.ok(userMonthUrl('alice', '2026-11').startsWith(viewRoot('alice', 'all')), 'a month lives below the user page');
   });
 
   test('partUrl: part 1 is the base itself', () => {
@@ -50,7 +49,8 @@ describe('URL shapes', () => {
       ['/active/', '../'],
       ['/u/alice/', '../../'],
       ['/d/2026-11-25/p2/', '../../../'],
-      ['/u/alice/ended/m/2026-11/p2/', '../../../../../../'],
+      ['/u/alice/ended/', '../../../'],
+      ['/u/alice/m/2026-11/p2/', '../../../../../'],
     ];
     for (const [url, root] of cases) {
       assert.equal(rootOf(url), root, url);
@@ -76,18 +76,18 @@ describe('hrefFrom', () => {
     ARCHIVE_URL,
     LIVE_URL,
     partUrl(LIVE_URL, 2),
-    dayUrl('all', '2026-11-25'),
-    dayUrl('all', '2026-11-25', 2),
-    dayUrl('ended', '2026-11-24'),
-    dayUrl('ended', '2026-11-24', 3),
+    dayUrl('2026-11-25'),
+    dayUrl('2026-11-25', 2),
+    dayUrl('2026-11-24', 3),
     viewRoot('alice', 'all'),
     viewRoot('alice', 'active'),
     viewRoot('alice', 'ended'),
     viewRoot(odd, 'all'),
     viewRoot(odd, 'ended'),
-    userMonthUrl('alice', 'all', '2026-11'),
-    userMonthUrl('alice', 'all', '2026-11', 2),
-    userMonthUrl(odd, 'ended', '2026-10', 4),
+    userMonthUrl('alice', '2026-11'),
+    userMonthUrl('alice', '2026-11', 2),
+    userMonthUrl(odd, '2026-10'),
+    userMonthUrl(odd, '2026-10', 4),
   ];
 
   test('known answers', () => {
@@ -105,7 +105,7 @@ describe('hrefFrom', () => {
       for (const to of urls) {
         const href = hrefFrom(from, to);
         assert.ok(!href.startsWith('/'), `relative, not absolute: ${href}`);
-        assert.ok(!href.includes('//'), href);
+        assert.ok(!href.includes('//'), `no empty segment: ${href}`);
         assert.equal(resolve(from, href), to, `${from} → ${to} via ${href}`);
         pairs++;
       }
