@@ -358,6 +358,10 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
     }
   }
 
+  log.detail(
+    `build: ${newEnded.length} new ended, ${dirtyDays.size} dirty day(s), ${dirtyUserMonths.size} dirty user(s)` +
+      `${usersChanged ? ' (user list changed)' : ''}, ${models.length} page model(s)`,
+  );
   // 7. Render what changed; publish atomically; drop pages that no longer exist.
   const site: SiteModel = {
     title: settings.title,

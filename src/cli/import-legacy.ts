@@ -84,7 +84,8 @@ OpenVPN instance the rows belong to.`,
       }
       if (fresh.length > 0) {
         const state = recovered.state;
-        state.historyBytes = await appendHistory(paths.history, fresh);
+        // Old days get new rows: the generation bump makes the builder start afresh.
+        state.historyBytes = (await appendHistory(paths.history, fresh)).bytes;
         state.historyGeneration += 1;
         await writeState(paths.state, state);
       }

@@ -107,6 +107,8 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
     byInstance.set(instance, reconcileInstance({ instance, kind: 'missing' }, tracked, result, opts, nowMs));
   }
   for (const list of byInstance.values()) result.state.tracked.push(...list);
+  // In end order across instances too, as the CSV promises (a stable sort keeps ties in file order).
+  result.closed.sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
   for (const s of result.closed) result.state.recentlyClosed[s.id] = opts.now;
   return result;
 }
@@ -127,7 +129,8 @@ function reconcileInstance(
   opts: ReconcileOptions,
   nowMs: number,
 ): TrackedSession[] {
-  const inst = result.state.instances[obs.instance] ?? { lastUpdatedAt: null };
+  // A copy: the caller's state must not change (its instances map was copied shallowly).
+  const inst: InstanceState = { ...(result.state.instances[obs.instance] ?? { lastUpdatedAt: null }) };
   result.state.instances[obs.instance] = inst;
   const staleMs = opts.staleAfterS * 1000;
 

@@ -108,13 +108,20 @@ export async function rewriteHistory(path: string, sessions: Session[]): Promise
   return data.length;
 }
 
-/** Appends ended sessions with one fsync'd write; returns the CSV's new size. */
-export async function appendHistory(path: string, sessions: Session[]): Promise<number> {
+export interface AppendResult {
+  /** The CSV's new size. */
+  bytes: number;
+  /** True when the file was rewritten rather than appended to: bump `historyGeneration`. */
+  rewritten: boolean;
+}
+
+/** Appends ended sessions with one fsync'd write. */
+export async function appendHistory(path: string, sessions: Session[]): Promise<AppendResult> {
   const header = await checkedHeader(path);
-  if (header === null) return rewriteHistory(path, sessions);
+  if (header === null) return { bytes: await rewriteHistory(path, sessions), rewritten: false };
   if (header.join('\u0000') !== HISTORY_COLUMNS.join('\u0000')) {
     // Written by another version: rewrite once in today's columns rather than append misaligned rows.
-    return rewriteHistory(path, [...(await readAllHistory(path)), ...sessions]);
+    return { bytes: await rewriteHistory(path, [...(await readAllHistory(path)), ...sessions]), rewritten: true };
   }
   const fh = await open(path, 'a+');
   try {
@@ -126,14 +133,49 @@ export async function appendHistory(path: string, sessions: Session[]): Promise<
       await fh.write(data, 0, data.length);
       await fh.sync();
     }
-    return (await fh.stat()).size;
+    return { bytes: (await fh.stat()).size, rewritten: false };
   } finally {
     await fh.close();
   }
 }
 
-/** Ids of the complete rows from byte `from` on (a tail the last run appended but did not record). */
-async function idsFrom(path: string, from: number, header: string[]): Promise<string[] | null> {
+/** True when `text` is one row with every column of `header` and valid values. */
+function isWholeRow(text: string, header: string[], path: string): boolean {
+  let rows: string[][];
+  try {
+    rows = parseSync(text) as string[][];
+  } catch (e) {
+    if (isCsvError(e)) return false;
+    throw e;
+  }
+  const fields = rows[0];
+  if (rows.length !== 1 || fields === undefined || fields.length !== header.length) return false;
+  try {
+    sessionFromRecord(Object.fromEntries(header.map((c, i) => [c, fields[i]])), path, 0);
+    return true;
+  } catch (e) {
+    if (e instanceof InputError) return false;
+    throw e;
+  }
+}
+
+const isCsvError = (e: unknown): boolean => e instanceof Error && 'code' in e && String((e as { code: unknown }).code).startsWith('CSV_');
+
+async function truncateSynced(path: string, size: number): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.truncate(size);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Ids of the complete rows from byte `from` on (a tail the last run appended but did not
+ * record); null when `from` is not a line boundary, 'torn' when the tail does not parse.
+ */
+async function idsFrom(path: string, from: number, header: string[]): Promise<string[] | 'torn' | null> {
   const fh = await open(path, 'r');
   try {
     if (from > 0) {
@@ -144,7 +186,13 @@ async function idsFrom(path: string, from: number, header: string[]): Promise<st
     const { size } = await fh.stat();
     const buf = Buffer.alloc(size - from);
     await fh.read(buf, 0, buf.length, from);
-    const rows = parseSync(buf, { columns: header, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
+    let rows: Record<string, string>[];
+    try {
+      rows = parseSync(buf, { columns: header, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
+    } catch (e) {
+      if (isCsvError(e)) return 'torn';
+      throw e;
+    }
     return rows.map((r) => r.id ?? '');
   } finally {
     await fh.close();
@@ -158,8 +206,9 @@ export interface Recovery {
 
 /**
  * Brings state and CSV back in step after a crash or a hand edit: a torn last line is cut
- * (or completed, when it is a whole row missing only its newline); rows that were appended
- * but not recorded in the state are taken as written, so they are never appended twice.
+ * (in a hand-edited file, a whole valid row missing only its newline is completed instead);
+ * rows that were appended but not recorded in the state are taken as written, so they are
+ * never appended twice; an interrupted append that does not parse is cut as a whole.
  */
 export async function recoverHistory(path: string, state: CollectorState, now: string): Promise<Recovery> {
   const notes: string[] = [];
@@ -180,12 +229,11 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
       const cut = tailStart + tail.lastIndexOf(0x0a) + 1;
       const partial = tail.subarray(cut - tailStart).toString('utf8');
       const header = await readHistoryHeader(path);
-      let complete = false;
-      try {
-        complete = cut > 0 && (parseSync(partial) as string[][])[0]?.length === header?.length;
-      } catch (e) {
-        if (!(e instanceof Error) || !('code' in e) || !String((e as { code: unknown }).code).startsWith('CSV_')) throw e;
-      }
+      // Past the committed size it is the end of an interrupted append: always cut (the
+      // state still holds those sessions). A row cut in its last field ("statu") has every
+      // column, so only a hand-edited file gets its last row completed, and only a valid one.
+      const appended = state.historyBytes > 0 && cut >= state.historyBytes;
+      const complete = !appended && cut > 0 && header !== null && isWholeRow(partial, header, path);
       if (complete) {
         await fh.write('\n', size);
         size += 1;
@@ -202,8 +250,15 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
   }
   if (size === state.historyBytes) return { state, notes };
   const header = await checkedHeader(path);
-  let ids: string[] | null = null;
+  let ids: string[] | 'torn' | null = null;
   if (header && size > state.historyBytes && state.historyBytes > 0) ids = await idsFrom(path, state.historyBytes, header);
+  if (ids === 'torn') {
+    // Cut inside a quoted field that holds a line break: drop the whole interrupted append;
+    // the state still holds its sessions, so the next append writes them once.
+    await truncateSynced(path, state.historyBytes);
+    notes.push(`${path}: cut an interrupted append (${size - state.historyBytes} bytes) that does not parse`);
+    return { state, notes };
+  }
   if (ids === null) {
     ids = [];
     for await (const s of readHistory(path)) ids.push(s.id);

@@ -72,15 +72,19 @@ async function tryCreate(path: string, me: Owner): Promise<boolean> {
   }
 }
 
-/** Removes a dead owner's lock; a takeover folder makes sure only one waiter does it. */
-async function takeOver(path: string, dead: string): Promise<void> {
+/**
+ * Removes a dead owner's lock; a takeover folder makes sure only one waiter does it.
+ * False when another waiter is doing it (or died doing it: its folder is removed once old).
+ */
+async function takeOver(path: string, dead: string): Promise<boolean> {
   const guard = `${path}.takeover`;
   try {
     await mkdir(guard);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    if ((await ageMs(guard).catch(ifMissing(0))) > ORPHAN_MS) await rmdir(guard).catch(ifMissing(undefined));
-    return;
+    if ((await ageMs(guard).catch(ifMissing(0))) <= ORPHAN_MS) return false;
+    await rmdir(guard).catch(ifMissing(undefined));
+    return true;
   }
   try {
     const now = await readFile(path, 'utf8').catch(ifMissing(null));
@@ -88,6 +92,7 @@ async function takeOver(path: string, dead: string): Promise<void> {
   } finally {
     await rmdir(guard);
   }
+  return true;
 }
 
 export async function acquireLock(path: string, timeoutMs: number): Promise<Lock> {
@@ -101,7 +106,8 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<Lock
       const owner = await readOwner(path);
       const orphan = owner === null && (await ageMs(path).catch(ifMissing(0))) > ORPHAN_MS;
       if (orphan || (owner !== null && ownerIsDead(owner))) {
-        await takeOver(path, raw);
+        // Wait while another waiter takes over, rather than spin on the file system.
+        if (!(await takeOver(path, raw))) await sleep(delay);
         continue;
       }
       if (Date.now() >= deadline) {

@@ -1,8 +1,11 @@
 /**
  * Reads a live status file that OpenVPN rewrites in place (seek 0, a write per line,
  * ftruncate). A read is accepted only when the file did not change during it (size, mtime
- * and inode equal before and after) and its mtime is a little in the past; a torn,
- * empty or unparsable read is retried a few times within about a second.
+ * and inode equal before and after), its mtime is a little in the past, and it is still
+ * unchanged a moment after the read; a torn, empty or unparsable read is retried a few
+ * times within about a second. A writer stalled mid-rewrite for longer than that quiet
+ * window still leaves a complete-looking file: the collector's two-snapshot rule is the
+ * defence behind this one.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
@@ -20,6 +23,8 @@ export interface ReadStatusOptions {
   retryDelayMs?: number;
   /** How old the mtime must be before a read is trusted. */
   settleMs?: number;
+  /** How long the file must stay unchanged after a read that parsed (default: settleMs). */
+  confirmMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +33,9 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
   const attempts = opts.attempts ?? 6;
   const retryDelayMs = opts.retryDelayMs ?? 150;
   const settleMs = opts.settleMs ?? 100;
+  const confirmMs = opts.confirmMs ?? settleMs;
   let reason = 'not read';
+  let settleWaits = 0;
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await sleep(retryDelayMs);
     let before;
@@ -41,8 +48,14 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
     }
     const age = Date.now() - before.mtimeMs;
     if (age < settleMs) {
-      await sleep(settleMs - age);
-      i--; // waiting for the writer to finish is not a failed attempt
+      reason = age < 0 ? 'its modification time is in the future' : 'it kept being written';
+      // Waiting for the writer to finish is not a failed attempt, but a file that is written
+      // without pause (or has a future mtime) must not hold the collector and its lock forever.
+      if (settleWaits < attempts) {
+        settleWaits++;
+        await sleep(Math.min(settleMs - age, settleMs));
+        i--;
+      }
       continue;
     }
     let data: Buffer;
@@ -53,21 +66,32 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
       if (code === 'ENOENT') return { kind: 'missing' };
       return { kind: 'unreadable', reason: (e as Error).message };
     }
-    const after = await stat(path).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') return null;
-      throw e;
-    });
-    if (!after || after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ino !== before.ino || data.length !== after.size) {
+    const unchanged = async (): Promise<boolean> => {
+      const now = await stat(path).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') return null;
+        throw e;
+      });
+      return now !== null && now.size === before.size && now.mtimeMs === before.mtimeMs && now.ino === before.ino && data.length === now.size;
+    };
+    if (!(await unchanged())) {
       reason = 'the file changed while it was read';
       continue;
     }
+    let snapshot: StatusSnapshot;
     try {
-      const snapshot = parseStatus(data.toString('utf8'), { file: path, timeZone: opts.timeZone });
-      return { kind: 'snapshot', snapshot, fileModifiedAt: isoFromMs(after.mtimeMs) };
+      snapshot = parseStatus(data.toString('utf8'), { file: path, timeZone: opts.timeZone });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       reason = e.message;
+      continue;
     }
+    // A writer that paused mid-rewrite (preempted, blocked on the disk) goes on soon.
+    if (confirmMs > 0) await sleep(confirmMs);
+    if (!(await unchanged())) {
+      reason = 'the file changed just after it was read';
+      continue;
+    }
+    return { kind: 'snapshot', snapshot, fileModifiedAt: isoFromMs(before.mtimeMs) };
   }
   return { kind: 'unreadable', reason };
 }

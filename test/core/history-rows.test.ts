@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { InputError } from '../../src/core/errors.js';
+import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../../src/core/history-rows.js';
+import type { Session } from '../../src/core/session.js';
+import { sampleSession } from '../helpers/sessions.js';
+
+const asRecord = (s: Session): Record<string, string> => Object.fromEntries(HISTORY_COLUMNS.map((c, i) => [c, sessionToRecord(s)[i] ?? '']));
+
+function inputError(fn: () => unknown, line: number, re: RegExp): void {
+  assert.throws(fn, (e: unknown) => {
+    assert.ok(e instanceof InputError, String(e));
+    assert.equal(e.file, 'h.csv');
+    assert.equal(e.line, line);
+    assert.match(e.message, re);
+    return true;
+  });
+}
+
+describe('history rows', () => {
+  test('a record has one value per column, nulls as empty text', () => {
+    const open = sampleSession({ endedAt: null, durationS: null, endReason: null, username: null, virtualIpv6: null, clientId: null });
+    const rec = sessionToRecord(open);
+    assert.equal(rec.length, HISTORY_COLUMNS.length);
+    const byName = asRecord(open);
+    assert.equal(byName.endedAt, '');
+    assert.equal(byName.username, '');
+    assert.equal(byName.clientId, '');
+    assert.equal(byName.realPort, '42001');
+    assert.equal(byName.bytesSent, '3049');
+  });
+
+  test('session → record → session keeps every field, nulls included', () => {
+    const cases: Session[] = [
+      sampleSession(),
+      sampleSession({ endReason: 'server-stopped', clientId: 17, peerId: 3 }),
+      sampleSession({
+        username: null,
+        user: 'Dave Lee',
+        commonName: 'Dave Lee',
+        realPort: null,
+        protocol: null,
+        virtualAddress: null,
+        virtualIpv6: null,
+        clientId: null,
+        peerId: null,
+        cipher: null,
+        endedAt: null,
+        durationS: null,
+        bytesReceived: null,
+        bytesSent: null,
+        endReason: null,
+        source: 'legacy',
+      }),
+    ];
+    for (const s of cases) assert.deepEqual(sessionFromRecord(asRecord(s), 'h.csv', 2), s);
+  });
+
+  test('a record written by an older version (fewer columns) gets sensible defaults', () => {
+    const s = sessionFromRecord(
+      { id: 'abc', commonName: 'bob_jones', username: 'bjones', realAddress: '127.0.0.13', connectedAt: '2026-11-26T16:00:00Z', endedAt: '2026-11-26T17:00:00Z' },
+      'h.csv',
+      5,
+    );
+    assert.equal(s.instance, 'default');
+    assert.equal(s.user, 'bjones', 'user falls back to the username');
+    assert.equal(s.lastSeenAt, '2026-11-26T17:00:00Z', 'lastSeenAt falls back to endedAt');
+    assert.equal(s.source, 'status');
+    assert.equal(s.realPort, null);
+    assert.equal(s.bytesReceived, null);
+    assert.equal(s.endReason, null);
+    const open = sessionFromRecord({ id: 'x', commonName: 'cn', realAddress: '1.2.3.4', connectedAt: '2026-11-26T16:00:00Z', endedAt: '' }, 'h.csv', 6);
+    assert.equal(open.user, 'cn', 'then the common name');
+    assert.equal(open.lastSeenAt, '2026-11-26T16:00:00Z', 'then connectedAt');
+  });
+
+  test('a bad value names the file, the line and the column', () => {
+    const good = asRecord(sampleSession());
+    inputError(() => sessionFromRecord({ ...good, id: '' }, 'h.csv', 7), 7, /column id: is empty/);
+    inputError(() => sessionFromRecord({ ...good, connectedAt: '2026-11-26 16:14:55' }, 'h.csv', 8), 8, /column connectedAt: .*not an ISO UTC time/);
+    inputError(() => sessionFromRecord({ ...good, connectedAt: '' }, 'h.csv', 8), 8, /column connectedAt: is empty/);
+    inputError(() => sessionFromRecord({ ...good, endedAt: 'yesterday' }, 'h.csv', 9), 9, /column endedAt/);
+    inputError(() => sessionFromRecord({ ...good, realPort: '42001.5' }, 'h.csv', 10), 10, /column realPort: "42001.5" is not a whole number/);
+    inputError(() => sessionFromRecord({ ...good, bytesSent: '=1+2' }, 'h.csv', 11), 11, /column bytesSent/);
+    inputError(() => sessionFromRecord({ ...good, endReason: 'kicked' }, 'h.csv', 12), 12, /column endReason: "kicked"/);
+    inputError(() => sessionFromRecord({ ...good, source: 'hook' }, 'h.csv', 13), 13, /column source: "hook" is unknown/);
+    inputError(() => sessionFromRecord({ ...good, realAddress: '' }, 'h.csv', 14), 14, /column realAddress: is empty/);
+  });
+
+  test('missingRequiredColumns names what a history must have', () => {
+    assert.deepEqual(missingRequiredColumns([...HISTORY_COLUMNS]), []);
+    assert.deepEqual(missingRequiredColumns(['id', 'commonName', 'realAddress', 'connectedAt', 'endedAt']), []);
+    assert.deepEqual(missingRequiredColumns(['user', 'public_ip', 'tunnel_ip', 'start', 'end', 'duration_s']), [
+      'id',
+      'commonName',
+      'realAddress',
+      'connectedAt',
+      'endedAt',
+    ]);
+  });
+});

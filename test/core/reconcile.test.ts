@@ -1,0 +1,478 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { StatusClient, StatusRoute, StatusSnapshot } from '../../src/core/parse-status.js';
+import {
+  emptyState,
+  reconcile,
+  RECENTLY_CLOSED_KEEP_S,
+  type CollectorState,
+  type Observation,
+  type ReconcileResult,
+} from '../../src/core/reconcile.js';
+import { sessionId } from '../../src/core/session.js';
+import { isoPlus } from '../helpers/status.js';
+
+const T0 = '2026-11-26T16:00:00Z';
+/** T0 plus `s` seconds. */
+const at = (s: number): string => isoPlus(T0, s);
+const STALE = 300;
+
+function client(commonName: string, over: Partial<StatusClient> = {}): StatusClient {
+  return {
+    commonName,
+    username: null,
+    realAddress: '203.0.113.10',
+    realPort: 40000,
+    protocol: null,
+    virtualAddress: '10.8.0.2',
+    virtualIpv6: null,
+    bytesReceived: 100,
+    bytesSent: 200,
+    connectedAt: at(-60),
+    clientId: 1,
+    peerId: 1,
+    cipher: 'AES-256-GCM',
+    extra: {},
+    ...over,
+  };
+}
+
+/** A snapshot; every client with an address gets its route, as OpenVPN lists it. */
+function snap(updatedAt: string, clients: StatusClient[], routes?: StatusRoute[]): StatusSnapshot {
+  return {
+    schemaVersion: 1,
+    format: 3,
+    title: 'OpenVPN 2.6.14',
+    updatedAt,
+    clients,
+    routes:
+      routes ??
+      clients
+        .filter((c) => c.virtualAddress !== null)
+        .map((c) => ({
+          virtualAddress: c.virtualAddress as string,
+          kind: 'ipv4' as const,
+          commonName: c.commonName,
+          realAddress: c.realAddress,
+          realPort: c.realPort,
+          protocol: null,
+          lastRefAt: updatedAt,
+        })),
+    globalStats: {},
+  };
+}
+
+const seen = (s: StatusSnapshot, instance = 'default'): Observation => ({
+  instance,
+  kind: 'snapshot',
+  snapshot: s,
+  fileModifiedAt: s.updatedAt as string,
+});
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+/** One run; `prev` is frozen, so a reconcile that mutates its input throws. */
+function run(prev: CollectorState, observations: Observation[], now: string, instances = ['default']): ReconcileResult {
+  return reconcile(deepFreeze(structuredClone(prev)), observations, { now, staleAfterS: STALE, instances });
+}
+
+/** Runs the snapshots one after another, each with `now` a second after its update time. */
+function runAll(snapshots: StatusSnapshot[], prev = emptyState()): ReconcileResult[] {
+  const results: ReconcileResult[] = [];
+  let state = prev;
+  for (const s of snapshots) {
+    const r = run(state, [seen(s)], isoPlus(s.updatedAt as string, 1));
+    results.push(r);
+    state = r.state;
+  }
+  return results;
+}
+
+const last = <T>(list: T[]): T => {
+  const v = list[list.length - 1];
+  assert.ok(v !== undefined, 'empty list');
+  return v;
+};
+const ids = (list: { id: string }[]): string[] => list.map((s) => s.id).sort();
+const idOf = (c: StatusClient, instance = 'default'): string => sessionId(instance, c.commonName, c.connectedAt, c.realAddress, c.realPort);
+
+const alice = client('alice', { realPort: 40001, virtualAddress: '10.8.0.2' });
+const bob = client('bob', { username: 'bjones', realAddress: '198.51.100.7', realPort: 40002, virtualAddress: '10.8.0.3' });
+const carol = client('carol', { realAddress: '192.0.2.5', realPort: 40003, virtualAddress: '10.8.0.4', connectedAt: at(-30) });
+
+describe('reconcile: opening and updating', () => {
+  test('session ids are stable hex and differ by port, address, connect time and instance', () => {
+    const a = sessionId('default', 'alice', '2026-11-26T16:14:55Z', '1.2.3.4', 1194);
+    assert.match(a, /^[0-9a-f]{20}$/);
+    assert.equal(a, sessionId('default', 'alice', '2026-11-26T16:14:55Z', '1.2.3.4', 1194));
+    for (const other of [
+      sessionId('default', 'alice', '2026-11-26T16:14:55Z', '1.2.3.4', 1195),
+      sessionId('default', 'alice', '2026-11-26T16:14:55Z', '1.2.3.5', 1194),
+      sessionId('default', 'alice', '2026-11-26T16:14:56Z', '1.2.3.4', 1194),
+      sessionId('udp', 'alice', '2026-11-26T16:14:55Z', '1.2.3.4', 1194),
+      sessionId('default', 'alice', '2026-11-26T16:14:55Z', '1.2.3.4', null),
+    ]) {
+      assert.notEqual(a, other);
+    }
+  });
+
+  test('a client in a fresh snapshot opens an active session', () => {
+    const r = run(emptyState(), [seen(snap(at(0), [bob]))], at(1));
+    assert.equal(r.opened.length, 1);
+    const s = r.opened[0];
+    assert.ok(s);
+    assert.equal(s.id, idOf(bob));
+    assert.equal(s.user, 'bjones', 'user is the username where OpenVPN reports one');
+    assert.equal(s.commonName, 'bob');
+    assert.equal(s.connectedAt, bob.connectedAt);
+    assert.equal(s.lastSeenAt, at(0));
+    assert.equal(s.endedAt, null);
+    assert.equal(s.endReason, null);
+    assert.equal(s.source, 'status');
+    assert.deepEqual(r.closed, []);
+    assert.deepEqual(r.ended, []);
+    assert.deepEqual(ids(r.state.tracked), [s.id]);
+    assert.equal(r.state.tracked[0]?.missingSince, null);
+    assert.deepEqual(r.state.instances, { default: { lastUpdatedAt: at(0) } });
+  });
+
+  test('the same identity seen again is the same session, with bytes and lastSeenAt updated', () => {
+    const later = { ...alice, bytesReceived: 5000, bytesSent: 7000, clientId: 9, cipher: 'CHACHA20-POLY1305' };
+    const [first, second] = runAll([snap(at(0), [alice]), snap(at(60), [later])]);
+    assert.ok(first && second);
+    assert.deepEqual(second.opened, []);
+    assert.deepEqual(second.reopened, []);
+    assert.equal(second.state.tracked.length, 1);
+    const s = second.state.tracked[0];
+    assert.ok(s);
+    assert.equal(s.id, first.opened[0]?.id);
+    assert.equal(s.connectedAt, alice.connectedAt);
+    assert.equal(s.lastSeenAt, at(60));
+    assert.equal(s.bytesReceived, 5000);
+    assert.equal(s.bytesSent, 7000);
+    assert.equal(s.clientId, 9);
+    assert.equal(s.cipher, 'CHACHA20-POLY1305');
+  });
+
+  test('two clients sharing a common name are two sessions', () => {
+    const kiosk1 = client('shared-dup', { username: 'kiosk1', realAddress: '127.0.0.14', realPort: 42004, virtualAddress: '10.8.0.5' });
+    const kiosk2 = client('shared-dup', { realAddress: '127.0.0.15', realPort: 42005, virtualAddress: '10.8.0.6' });
+    const r = run(emptyState(), [seen(snap(at(0), [kiosk1, kiosk2]))], at(1));
+    assert.equal(r.opened.length, 2);
+    assert.notEqual(r.opened[0]?.id, r.opened[1]?.id);
+    assert.deepEqual(r.opened.map((s) => s.user).sort(), ['kiosk1', 'shared-dup']);
+  });
+
+  test('the same client from two ports of one address is two sessions', () => {
+    const other = { ...alice, realPort: 40999, virtualAddress: '10.8.0.9' };
+    const r = run(emptyState(), [seen(snap(at(0), [alice, other]))], at(1));
+    assert.equal(r.opened.length, 2);
+  });
+
+  test('identical duplicate rows are one session', () => {
+    const r = run(emptyState(), [seen(snap(at(0), [alice, { ...alice }, bob]))], at(1));
+    assert.deepEqual(ids(r.opened), ids([{ id: idOf(alice) }, { id: idOf(bob) }]));
+    assert.equal(r.state.tracked.length, 2);
+  });
+
+  test('a client listed before it is fully connected (no address, no route) is recorded only once it has an address', () => {
+    const pending = client('client-07', { username: 'user07', realPort: 42207, virtualAddress: null, cipher: 'BF-CBC', connectedAt: at(-1) });
+    const [r1, r2] = runAll([snap(at(0), [alice, pending]), snap(at(5), [alice, { ...pending, virtualAddress: '10.8.0.8', cipher: 'AES-256-GCM' }])]);
+    assert.ok(r1 && r2);
+    assert.deepEqual(ids(r1.opened), [idOf(alice)]);
+    assert.equal(r1.state.tracked.length, 1);
+    assert.equal(r2.opened.length, 1);
+    const s = r2.opened[0];
+    assert.equal(s?.id, idOf(pending), 'the session keeps the identity it had while pending');
+    assert.equal(s?.connectedAt, at(-1));
+    assert.equal(s?.virtualAddress, '10.8.0.8');
+    assert.equal(s?.cipher, 'AES-256-GCM');
+  });
+
+  test('a client without a virtual IP but with its own route (a TAP client, MAC route) is recorded', () => {
+    const tap = client('tap-client', { virtualAddress: null, realPort: 41000 });
+    const route: StatusRoute = {
+      virtualAddress: '52:54:00:12:34:56',
+      kind: 'mac',
+      commonName: 'tap-client',
+      realAddress: tap.realAddress,
+      realPort: tap.realPort,
+      protocol: null,
+      lastRefAt: at(0),
+    };
+    const r = run(emptyState(), [seen(snap(at(0), [tap], [route]))], at(1));
+    assert.deepEqual(ids(r.opened), [idOf(tap)]);
+  });
+
+  test('reconcile does not change the state it is given', () => {
+    const prev = runAll([snap(at(0), [alice, bob])])[0]?.state;
+    assert.ok(prev);
+    const copy = structuredClone(prev);
+    // run() freezes its input: any mutation would throw.
+    run(prev, [seen(snap(at(60), [bob]))], at(61));
+    run(prev, [seen(snap(at(60), []))], at(1000));
+    assert.deepEqual(prev, copy);
+  });
+});
+
+describe('reconcile: ending', () => {
+  test('gone from one fresh snapshot: still open, missingSince set', () => {
+    const [, r] = runAll([snap(at(0), [alice, bob]), snap(at(60), [bob])]);
+    assert.ok(r);
+    assert.deepEqual(r.closed, []);
+    assert.deepEqual(r.ended, []);
+    const a = r.state.tracked.find((s) => s.id === idOf(alice));
+    assert.ok(a, 'alice is still tracked');
+    assert.equal(a.endedAt, null);
+    assert.equal(a.missingSince, at(60));
+    assert.equal(a.lastSeenAt, at(0));
+    assert.equal(r.state.tracked.find((s) => s.id === idOf(bob))?.missingSince, null);
+  });
+
+  test('gone from two snapshots with different update times: ended at the last time it was listed, not at now', () => {
+    const results = runAll([snap(at(0), [alice, bob]), snap(at(60), [alice, bob]), snap(at(120), [bob]), snap(at(180), [bob])]);
+    const r = last(results);
+    assert.equal(r.closed.length, 1);
+    const s = r.closed[0];
+    assert.ok(s);
+    assert.equal(s.id, idOf(alice));
+    assert.equal(s.endedAt, at(60), 'endedAt = update time of the last file that listed it');
+    assert.equal(s.lastSeenAt, at(60));
+    assert.equal(s.durationS, 120, 'connected at -60, last seen at +60');
+    assert.equal(s.endReason, 'disconnected');
+    assert.ok(!('missingSince' in s), 'closed sessions are plain sessions');
+    assert.deepEqual(ids(r.ended), [idOf(alice)]);
+    assert.deepEqual(ids(r.state.tracked), [idOf(bob)]);
+    assert.equal(r.state.recentlyClosed[idOf(alice)], at(181));
+  });
+
+  test('a session missing once and then listed again stays open (missingSince cleared)', () => {
+    const r = last(runAll([snap(at(0), [alice]), snap(at(60), []), snap(at(120), [alice]), snap(at(180), [alice])]));
+    assert.deepEqual(r.closed, []);
+    assert.equal(r.state.tracked[0]?.missingSince, null);
+    assert.equal(r.state.tracked[0]?.lastSeenAt, at(180));
+  });
+
+  test('a spliced read (fresh TIME, zero clients) followed by a normal snapshot ends nobody', () => {
+    const all = [alice, bob, carol];
+    const [, spliced, normal] = runAll([snap(at(0), all), snap(at(1), []), snap(at(2), all)]);
+    assert.ok(spliced && normal);
+    assert.deepEqual(spliced.closed, []);
+    assert.deepEqual(spliced.ended, []);
+    assert.ok(spliced.state.tracked.every((s) => s.missingSince === at(1)));
+    assert.deepEqual(normal.closed, []);
+    assert.deepEqual(normal.ended, []);
+    assert.equal(normal.state.tracked.length, 3);
+    assert.ok(normal.state.tracked.every((s) => s.missingSince === null && s.endedAt === null && s.lastSeenAt === at(2)));
+  });
+
+  test('the same update time twice changes nothing, even when the second read lists nobody', () => {
+    const prev = runAll([snap(at(0), [alice, bob])])[0]?.state;
+    assert.ok(prev);
+    for (const again of [snap(at(0), []), snap(at(0), [{ ...alice, bytesReceived: 1 }])]) {
+      const r = run(prev, [seen(again)], at(30));
+      assert.deepEqual(r.state, prev);
+      assert.deepEqual([r.opened, r.closed, r.ended, r.reopened, r.warnings], [[], [], [], [], []]);
+    }
+  });
+
+  test('an unreadable file changes nothing', () => {
+    const prev = last(runAll([snap(at(0), [alice, bob]), snap(at(60), [bob])])).state;
+    const r = run(prev, [{ instance: 'default', kind: 'unreadable', reason: 'no END line' }], at(120));
+    assert.deepEqual(r.state, prev);
+    assert.deepEqual([r.opened, r.closed, r.ended, r.reopened], [[], [], [], []]);
+    // Even long after: an unreadable file is no evidence that the server stopped.
+    assert.deepEqual(run(prev, [{ instance: 'default', kind: 'unreadable', reason: 'x' }], at(3600)).state, prev);
+  });
+
+  test('closed sessions come out in end order, across instances too', () => {
+    const both = ['tcp', 'udp'];
+    const r1 = run(emptyState(), [seen(snap(at(30), [bob, carol]), 'tcp'), seen(snap(at(0), [alice]), 'udp')], at(31), both);
+    const r2 = run(r1.state, [seen(snap(at(90), [carol]), 'tcp'), seen(snap(at(60), []), 'udp')], at(91), both);
+    const r3 = run(r2.state, [seen(snap(at(150), []), 'tcp'), seen(snap(at(120), []), 'udp')], at(151), both);
+    assert.deepEqual(
+      r3.closed.map((s) => [s.instance, s.commonName, s.endedAt]),
+      [
+        ['udp', 'alice', at(0)],
+        ['tcp', 'bob', at(30)],
+      ],
+    );
+    const r4 = run(r3.state, [seen(snap(at(210), []), 'tcp'), seen(snap(at(180), []), 'udp')], at(211), both);
+    assert.deepEqual(
+      r4.closed.map((s) => [s.commonName, s.endedAt]),
+      [['carol', at(90)]],
+    );
+  });
+});
+
+describe('reconcile: stale and missing files (server stopped)', () => {
+  const open = (): CollectorState => last(runAll([snap(at(0), [alice, bob])])).state;
+
+  test('a file whose update time is older than staleAfter ends its sessions as server-stopped, held in the state', () => {
+    const r = run(open(), [seen(snap(at(0), [alice, bob]))], at(STALE + 1));
+    assert.deepEqual(r.closed, [], 'held, not yet written to the CSV');
+    assert.deepEqual(ids(r.ended), ids([{ id: idOf(alice) }, { id: idOf(bob) }]));
+    assert.equal(r.state.tracked.length, 2);
+    for (const s of r.state.tracked) {
+      assert.equal(s.endReason, 'server-stopped');
+      assert.equal(s.endedAt, at(0));
+      assert.equal(s.durationS, 60);
+    }
+    // Seeing the same stale file again ends nothing twice.
+    const again = run(r.state, [seen(snap(at(0), [alice, bob]))], at(STALE + 61));
+    assert.deepEqual(again.ended, []);
+    assert.deepEqual(again.state.tracked, r.state.tracked);
+  });
+
+  test('a file exactly staleAfter old is still fresh', () => {
+    const r = run(open(), [seen(snap(at(0), [alice, bob]))], at(STALE));
+    assert.deepEqual(r.ended, []);
+  });
+
+  test('a missing file: nothing within staleAfter, server-stopped after it', () => {
+    const missing: Observation = { instance: 'default', kind: 'missing' };
+    const soon = run(open(), [missing], at(STALE));
+    assert.deepEqual(soon.ended, []);
+    assert.deepEqual(soon.state, open());
+    const later = run(open(), [missing], at(STALE + 1));
+    assert.equal(later.ended.length, 2);
+    assert.ok(later.ended.every((s) => s.endReason === 'server-stopped' && s.endedAt === at(0)));
+    assert.deepEqual(later.closed, []);
+  });
+
+  test('the same identity in a fresh file re-opens a held session: no duplicate', () => {
+    const held = run(open(), [{ instance: 'default', kind: 'missing' }], at(1000)).state;
+    const fresh = { ...alice, bytesReceived: 999 };
+    const r = run(held, [seen(snap(at(1000), [fresh]))], at(1001));
+    assert.deepEqual(ids(r.reopened), [idOf(alice)]);
+    assert.deepEqual(r.opened, []);
+    assert.deepEqual(r.closed, []);
+    const a = r.state.tracked.filter((s) => s.id === idOf(alice));
+    assert.equal(a.length, 1);
+    assert.equal(a[0]?.endedAt, null);
+    assert.equal(a[0]?.endReason, null);
+    assert.equal(a[0]?.durationS, null);
+    assert.equal(a[0]?.lastSeenAt, at(1000));
+    assert.equal(a[0]?.bytesReceived, 999);
+    // bob is still held, now missing once.
+    const b = r.state.tracked.find((s) => s.id === idOf(bob));
+    assert.equal(b?.endReason, 'server-stopped');
+    assert.equal(b?.missingSince, at(1000));
+  });
+
+  test('a held session is written to closed only after two fresh snapshots lack it', () => {
+    const held = run(open(), [seen(snap(at(0), [alice, bob]))], at(1000)).state;
+    const first = run(held, [seen(snap(at(1000), []))], at(1001));
+    assert.deepEqual(first.closed, []);
+    assert.equal(first.state.tracked.length, 2);
+    const second = run(first.state, [seen(snap(at(1060), []))], at(1061));
+    assert.deepEqual(second.ended, [], 'they ended when the server stopped, not now');
+    assert.equal(second.closed.length, 2);
+    for (const s of second.closed) {
+      assert.equal(s.endReason, 'server-stopped');
+      assert.equal(s.endedAt, at(0));
+    }
+    assert.deepEqual(second.state.tracked, []);
+    assert.deepEqual(Object.keys(second.state.recentlyClosed).sort(), ids(second.closed));
+  });
+
+  test('a new client in a stale file is recorded, and held as server-stopped at once', () => {
+    const r = run(emptyState(), [seen(snap(at(0), [alice]))], at(1000));
+    assert.deepEqual(ids(r.opened), [idOf(alice)]);
+    assert.deepEqual(ids(r.ended), [idOf(alice)]);
+    assert.equal(r.state.tracked[0]?.endReason, 'server-stopped');
+    assert.deepEqual(r.state.instances.default, { lastUpdatedAt: null }, 'a stale file is not progress');
+  });
+
+  test('a future-dated file is ignored with a warning', () => {
+    const prev = open();
+    const r = run(prev, [seen(snap(at(3600), []))], at(60));
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0] ?? '', /default: .*in the future.*--tz/);
+    assert.deepEqual(r.state, prev);
+    // A little clock skew is tolerated.
+    const skew = run(prev, [seen(snap(at(120), [alice, bob]))], at(61));
+    assert.deepEqual(skew.warnings, []);
+    assert.equal(skew.state.instances.default?.lastUpdatedAt, at(120));
+  });
+
+  test('a file older than the last one seen (but not stale) is ignored with a warning', () => {
+    const prev = last(runAll([snap(at(0), [alice, bob]), snap(at(60), [alice, bob])])).state;
+    const r = run(prev, [seen(snap(at(30), []))], at(61));
+    assert.match(r.warnings[0] ?? '', /older than the last one seen/);
+    assert.deepEqual(r.state, prev);
+  });
+
+  test('an instance no longer configured is treated as missing', () => {
+    const prev = open();
+    const others: Observation[] = [seen(snap(at(100), []), 'udp')];
+    const soon = run(prev, others, at(101), ['udp']);
+    assert.deepEqual(soon.ended, []);
+    assert.deepEqual(soon.state.tracked, prev.tracked);
+    const later = run(prev, [seen(snap(at(400), []), 'udp')], at(401), ['udp']);
+    assert.equal(later.ended.length, 2);
+    assert.ok(later.state.tracked.every((s) => s.instance === 'default' && s.endReason === 'server-stopped'));
+    // Still configured but not observed this run: left alone.
+    const configured = run(prev, [seen(snap(at(400), []), 'udp')], at(401), ['udp', 'default']);
+    assert.deepEqual(configured.ended, []);
+  });
+});
+
+describe('reconcile: written once', () => {
+  const closedState = (): { state: CollectorState; closedAt: string } => {
+    const r = last(runAll([snap(at(0), [alice]), snap(at(60), []), snap(at(120), [])]));
+    assert.equal(r.closed.length, 1);
+    return { state: r.state, closedAt: at(121) };
+  };
+
+  test('recentlyClosed prevents writing a session twice', () => {
+    const { state } = closedState();
+    const r = run(state, [seen(snap(at(180), [alice]))], at(181));
+    assert.deepEqual(r.opened, []);
+    assert.deepEqual(r.state.tracked, []);
+    assert.match(r.warnings[0] ?? '', /listed again after it was recorded as ended; not recorded twice/);
+    // A stale file that still lists it is no news: no warning either.
+    const stale = run(state, [seen(snap(at(0), [alice]))], at(1000));
+    assert.deepEqual([stale.opened, stale.warnings, stale.state.tracked], [[], [], []]);
+  });
+
+  test('recentlyClosed is pruned after 24 h', () => {
+    const { state, closedAt } = closedState();
+    const kept = run(state, [{ instance: 'default', kind: 'unreadable', reason: 'x' }], isoPlus(closedAt, RECENTLY_CLOSED_KEEP_S));
+    assert.deepEqual(Object.keys(kept.state.recentlyClosed), [idOf(alice)]);
+    const pruned = run(state, [{ instance: 'default', kind: 'unreadable', reason: 'x' }], isoPlus(closedAt, RECENTLY_CLOSED_KEEP_S + 1));
+    assert.deepEqual(pruned.state.recentlyClosed, {});
+  });
+});
+
+describe('reconcile: several instances', () => {
+  const both = ['udp', 'tcp'];
+
+  test('instances are independent: same client on both is two sessions, each ends on its own', () => {
+    const r0 = run(emptyState(), [seen(snap(at(0), [alice]), 'udp'), seen(snap(at(0), [alice, bob]), 'tcp')], at(1), both);
+    assert.equal(r0.opened.length, 3);
+    assert.notEqual(idOf(alice, 'udp'), idOf(alice, 'tcp'));
+    assert.deepEqual(ids(r0.opened), ids([{ id: idOf(alice, 'udp') }, { id: idOf(alice, 'tcp') }, { id: idOf(bob, 'tcp') }]));
+    assert.deepEqual(r0.state.instances, { udp: { lastUpdatedAt: at(0) }, tcp: { lastUpdatedAt: at(0) } });
+
+    // udp loses alice twice while tcp is unreadable, then lists alice again.
+    const r1 = run(r0.state, [seen(snap(at(60), []), 'udp'), { instance: 'tcp', kind: 'unreadable', reason: 'torn' }], at(61), both);
+    const r2 = run(r1.state, [seen(snap(at(120), []), 'udp'), seen(snap(at(120), [alice, bob]), 'tcp')], at(121), both);
+    assert.deepEqual(ids(r2.closed), [idOf(alice, 'udp')]);
+    assert.equal(r2.closed[0]?.instance, 'udp');
+    assert.deepEqual(ids(r2.state.tracked), ids([{ id: idOf(alice, 'tcp') }, { id: idOf(bob, 'tcp') }]));
+    assert.ok(r2.state.tracked.every((s) => s.missingSince === null && s.lastSeenAt === at(120)));
+    assert.deepEqual(r2.state.instances, { udp: { lastUpdatedAt: at(120) }, tcp: { lastUpdatedAt: at(120) } });
+
+    // tcp goes stale: only its sessions are held.
+    const r3 = run(r2.state, [seen(snap(at(500), []), 'udp'), seen(snap(at(120), [alice, bob]), 'tcp')], at(501), both);
+    assert.equal(r3.ended.length, 2);
+    assert.ok(r3.ended.every((s) => s.instance === 'tcp' && s.endReason === 'server-stopped'));
+  });
+});

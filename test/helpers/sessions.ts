@@ -1,0 +1,29 @@
+/** Sessions for the history tests. */
+import { sessionId, type Session } from '../../src/core/session.js';
+
+export function sampleSession(over: Partial<Session> = {}): Session {
+  const base: Session = {
+    id: sessionId('udp', 'flex-RN13P', '2026-11-26T16:14:55Z', '127.0.0.11', 42001),
+    instance: 'udp',
+    user: 'jdoe',
+    commonName: 'flex-RN13P',
+    username: 'jdoe',
+    realAddress: '127.0.0.11',
+    realPort: 42001,
+    protocol: 'udp4',
+    virtualAddress: '10.8.0.3',
+    virtualIpv6: 'fd00:8::1001',
+    clientId: 0,
+    peerId: 0,
+    cipher: 'AES-256-GCM',
+    connectedAt: '2026-11-26T16:14:55Z',
+    lastSeenAt: '2026-11-26T16:15:11Z',
+    endedAt: '2026-11-26T16:15:11Z',
+    durationS: 16,
+    bytesReceived: 3032,
+    bytesSent: 3049,
+    endReason: 'disconnected',
+    source: 'status',
+  };
+  return { ...base, ...over };
+}
