@@ -19,12 +19,13 @@ import {
   cachePaths,
   clearCache,
   emptyManifest,
-  listCachedDays,
   loadDay,
   loadManifest,
+  loadUserMonth,
   loadUserTotals,
   saveDay,
   saveManifest,
+  saveUserMonth,
   saveUserTotals,
   type Manifest,
   type Totals,
@@ -55,8 +56,8 @@ import type { Command } from './command.js';
 import type { Logger } from './context.js';
 import { withHistoryLock } from './lock.js';
 
-/** Bump when the page models change shape: every page is then rebuilt (template changes are seen by their hash). */
-export const SITE_VERSION = '1';
+/** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
+export const SITE_VERSION = '2';
 const RECENT_KEEP_S = 25 * 3600;
 const RENDER_BATCH = 400;
 
@@ -135,12 +136,40 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
     newByDay.set(day, list);
     mark(day, s.user);
   }
+  const merge = (old: Session[], add: Session[]): Session[] => {
+    const byId = new Map(old.map((s) => [s.id, s]));
+    for (const s of add) byId.set(s.id, s); // a re-read tail after a crash replaces, never doubles
+    return [...byId.values()];
+  };
   for (const [day, list] of newByDay) {
-    const byId = new Map((await getDay(day)).map((s) => [s.id, s]));
-    for (const s of list) byId.set(s.id, s); // a re-read tail after a crash replaces, never doubles
-    const merged = [...byId.values()];
+    const merged = merge(await getDay(day), list);
     dayMemo.set(day, merged);
     await saveDay(cp, day, merged);
+  }
+  // The same sessions by user and month, so a user's pages never need a whole month of everybody.
+  const userMonthMemo = new Map<string, Session[]>();
+  const userMonthKey = (user: string, month: string): string => `${month}\u0000${user}`;
+  const getUserMonth = async (user: string, month: string): Promise<Session[]> => {
+    const k = userMonthKey(user, month);
+    let list = userMonthMemo.get(k);
+    if (!list) {
+      list = await loadUserMonth(cp, userSlug(user), month);
+      userMonthMemo.set(k, list);
+    }
+    return list;
+  };
+  const newByUserMonth = new Map<string, { user: string; month: string; sessions: Session[] }>();
+  for (const s of newEnded) {
+    const month = monthOf(dayOf(s.connectedAt, tz));
+    const k = userMonthKey(s.user, month);
+    const entry = newByUserMonth.get(k) ?? { user: s.user, month, sessions: [] };
+    entry.sessions.push(s);
+    newByUserMonth.set(k, entry);
+  }
+  for (const [k, { user, month, sessions }] of newByUserMonth) {
+    const merged = merge(await getUserMonth(user, month), sessions);
+    userMonthMemo.set(k, merged);
+    await saveUserMonth(cp, userSlug(user), month, merged);
   }
 
   // 2. Open and held sessions: which pages did they change since the last build?
@@ -175,26 +204,13 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
   });
 
   // 4. Users: per-month totals of ended sessions, recomputed from the day files of each dirty month.
-  const monthDaysCache = new Map<string, string[]>();
-  const allCachedDays = await listCachedDays(cp);
-  const sessionsOfMonth = async (month: string): Promise<Session[]> => {
-    let names = monthDaysCache.get(month);
-    if (!names) {
-      names = allCachedDays.filter((d) => monthOf(d) === month);
-      for (const d of newByDay.keys()) if (monthOf(d) === month && !names.includes(d)) names.push(d);
-      monthDaysCache.set(month, names);
-    }
-    const out: Session[] = [];
-    for (const d of names) out.push(...(await getDay(d)));
-    return out;
-  };
   const previousUsers = new Set(Object.keys(m.users));
   const totalsByUser = new Map<string, UserTotals>();
   for (const [user, months] of dirtyUserMonths) {
     const slug = userSlug(user);
     const totals = await loadUserTotals(cp, slug);
     for (const month of months) {
-      const mine = (await sessionsOfMonth(month)).filter((s) => s.user === user);
+      const mine = await getUserMonth(user, month);
       if (mine.length === 0) {
         delete totals[month];
         continue;
@@ -306,7 +322,7 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
     if (months.length === 0) continue;
     const ku = knownUser(user);
     const monthSessions = async (month: string): Promise<Session[]> => [
-      ...(await sessionsOfMonth(month)).filter((s) => s.user === user),
+      ...(await getUserMonth(user, month)),
       ...own.filter((s) => monthOf(dayOf(s.connectedAt, tz)) === month),
     ];
     const newestOwn = async (keep: (s: Session) => boolean): Promise<Session[]> => {

@@ -62,7 +62,7 @@ export function sessionFromRecord(r: Record<string, string | undefined>, file: s
   const int = (c: HistoryColumn): number | null => {
     const v = text(c);
     if (v === null) return null;
-    if (!/^-?\d{1,16}$/.test(v)) bad(c, `"${v}" is not a whole number`);
+    if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) bad(c, `"${v}" is not a whole number ≥ 0`);
     return Number(v);
   };
   const endReason = text('endReason');
@@ -73,6 +73,7 @@ export function sessionFromRecord(r: Record<string, string | undefined>, file: s
   if (source !== 'status' && source !== 'legacy') bad('source', `"${source}" is unknown`);
   const connectedAt = instant('connectedAt') ?? bad('connectedAt', 'is empty');
   const endedAt = instant('endedAt');
+  if (endedAt !== null && endedAt < connectedAt) bad('endedAt', `${endedAt} is before connectedAt ${connectedAt}`);
   const commonName = required('commonName');
   const username = text('username');
   return {

@@ -5,6 +5,7 @@
  *   manifest.json        progress and summaries (see Manifest)
  *   days/DAY.json        ended sessions that started on DAY (configured zone)
  *   users/SLUG.json      a user's per-day totals, by month
+ *   users/SLUG/MONTH.json  a user's ended sessions that started in MONTH
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -84,18 +85,24 @@ export async function clearCache(p: CachePaths): Promise<void> {
   await rm(p.users, { recursive: true, force: true });
 }
 
-export async function loadDay(p: CachePaths, day: string): Promise<Session[]> {
-  const file = join(p.days, `${day}.json`);
+async function loadSessions(file: string): Promise<Session[]> {
   const raw = await readFile(file, 'utf8').catch(ifMissing(null));
   if (raw === null) return [];
   const rows = JSON.parse(raw) as string[][];
   return rows.map((r, i) => sessionFromRecord(Object.fromEntries(HISTORY_COLUMNS.map((c, j) => [c, r[j]])), file, i + 1));
 }
 
-export async function saveDay(p: CachePaths, day: string, sessions: Session[]): Promise<void> {
-  await mkdir(p.days, { recursive: true });
-  await writeFileAtomic(join(p.days, `${day}.json`), JSON.stringify(sessions.map(sessionToRecord)));
+async function saveSessions(dir: string, file: string, sessions: Session[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map(sessionToRecord)));
 }
+
+export const loadDay = (p: CachePaths, day: string): Promise<Session[]> => loadSessions(join(p.days, `${day}.json`));
+export const saveDay = (p: CachePaths, day: string, sessions: Session[]): Promise<void> => saveSessions(p.days, `${day}.json`, sessions);
+export const loadUserMonth = (p: CachePaths, slug: string, month: string): Promise<Session[]> =>
+  loadSessions(join(p.users, slug, `${month}.json`));
+export const saveUserMonth = (p: CachePaths, slug: string, month: string, sessions: Session[]): Promise<void> =>
+  saveSessions(join(p.users, slug), `${month}.json`, sessions);
 
 export async function listCachedDays(p: CachePaths): Promise<string[]> {
   const names = await readdir(p.days).catch(ifMissing([] as string[]));
