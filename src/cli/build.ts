@@ -59,7 +59,8 @@ import { withHistoryLock } from './lock.js';
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
 export const SITE_VERSION = '2';
 const RECENT_KEEP_S = 25 * 3600;
-const RENDER_BATCH = 400;
+/** Pages per Eleventy run: its memory grows with the batch (about 2.5 MB a page). */
+const RENDER_BATCH = 100;
 
 export interface BuildOutcome {
   full: boolean;
@@ -286,8 +287,42 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
     m.chart = { key: chartKey, svg: chartSvg };
   }
 
-  // 6. Page models.
-  const models: PageModel[] = [];
+  // 6. Page models, rendered in batches as they come (a full build must not hold them all).
+  const site: SiteModel = {
+    title: settings.title,
+    lang: settings.lang,
+    generated: `${t.generated}: ${formatDateTime(now, tz)} (${tz})`,
+    assetVersion: fingerprint,
+    t: t as unknown as Record<string, string>,
+  };
+  const oldPages = m.pages;
+  const pages: Record<string, string> = full ? {} : { ...oldPages };
+  const produced = new Set<string>();
+  const queue: PageModel[] = [];
+  let pagesRendered = 0;
+  let filesWritten = 0;
+  const flush = async (): Promise<void> => {
+    if (queue.length === 0) return;
+    const batch = queue.splice(0);
+    pagesRendered += batch.length;
+    const html = await renderPages(site, batch);
+    filesWritten += await publishFiles(
+      settings.out,
+      [...html].map(([url, content]) => ({ path: outputFile(url), content })),
+    );
+  };
+  /** Renders a page unless the same model was rendered before. */
+  const emit = async (...list: PageModel[]): Promise<void> => {
+    for (const model of list) {
+      produced.add(model.url);
+      const h = hashOf(model);
+      // The dashboard and live pages carry the "as of" time, so they are rendered every run.
+      const same = !full && oldPages[model.url] === h && model.kind !== 'dashboard' && model.kind !== 'live';
+      pages[model.url] = h;
+      if (!same) queue.push(model);
+    }
+    if (queue.length >= RENDER_BATCH) await flush();
+  };
   const live = tracked.filter((s) => s.endedAt === null);
   /** Sessions of the newest days until `rows` matching ones are collected. */
   const newest = async (rows: number, keep: (s: Session) => boolean): Promise<Session[]> => {
@@ -298,22 +333,22 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
     }
     return out;
   };
-  models.push(dashboardPage({ live, chartSvg, recent: await newest(ROOT_ROWS, () => true), users, days }, ctx));
-  if (live.length > LIVE_ON_DASHBOARD) models.push(...livePages(live, ctx));
-  models.push(
+  await emit(dashboardPage({ live, chartSvg, recent: await newest(ROOT_ROWS, () => true), users, days }, ctx));
+  if (live.length > LIVE_ON_DASHBOARD) await emit(...livePages(live, ctx));
+  await emit(
     archivePage(
       days.map((day) => ({ day, ...(m.days[day] as { sessions: number; users: number }) })),
       ctx,
     ),
   );
-  models.push(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
-  models.push(...viewRootPages({ user: null, status: 'ended', sessions: await newest(ROOT_ROWS, (s) => s.endedAt !== null), users, periods: days }, ctx));
+  await emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
+  await emit(...viewRootPages({ user: null, status: 'ended', sessions: await newest(ROOT_ROWS, (s) => s.endedAt !== null), users, periods: days }, ctx));
   for (const day of dirtyDays) {
     if (!m.days[day]) continue;
     const i = days.indexOf(day);
     const sessions = await sessionsOfDay(day);
     const neighbours = { newer: days[i - 1] ?? null, older: days[i + 1] ?? null };
-    models.push(...dayPages(day, sessions, neighbours, ctx));
+    await emit(...dayPages(day, sessions, neighbours, ctx));
   }
   for (const [user, dirtyMonths] of dirtyUserMonths) {
     const summary = m.users[user];
@@ -342,7 +377,7 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
     const firstTracked = own.reduce<string | null>((a, s) => (a === null || s.connectedAt < a ? s.connectedAt : a), null);
     const pick = (a: string | null | undefined, b: string | null, f: (x: string, y: string) => boolean): string | null =>
       a == null ? b : b === null ? a : f(a, b) ? a : b;
-    models.push(
+    await emit(
       userPage(
         {
           user: ku,
@@ -357,8 +392,8 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
         ctx,
       ),
     );
-    models.push(...viewRootPages({ user: ku, status: 'active', sessions: own.filter((s) => s.endedAt === null), users, periods: [] }, ctx));
-    models.push(...viewRootPages({ user: ku, status: 'ended', sessions: await newestOwn((s) => s.endedAt !== null), users, periods: months }, ctx));
+    await emit(...viewRootPages({ user: ku, status: 'active', sessions: own.filter((s) => s.endedAt === null), users, periods: [] }, ctx));
+    await emit(...viewRootPages({ user: ku, status: 'ended', sessions: await newestOwn((s) => s.endedAt !== null), users, periods: months }, ctx));
     const monthsToRender = new Set(dirtyMonths);
     months.forEach((mo, i) => {
       if (!dirtyMonths.has(mo)) return;
@@ -370,45 +405,16 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
       if (i < 0) continue;
       const sessions = await monthSessions(month);
       const neighbours = { newer: months[i - 1] ?? null, older: months[i + 1] ?? null };
-      models.push(...userMonthPages(ku, month, sessions, neighbours, ctx));
+      await emit(...userMonthPages(ku, month, sessions, neighbours, ctx));
     }
   }
 
+  await flush();
   log.detail(
     `build: ${newEnded.length} new ended, ${dirtyDays.size} dirty day(s), ${dirtyUserMonths.size} dirty user(s)` +
-      `${usersChanged ? ' (user list changed)' : ''}, ${models.length} page model(s)`,
+      `${usersChanged ? ' (user list changed)' : ''}, ${produced.size} page model(s)`,
   );
-  // 7. Render what changed; publish atomically; drop pages that no longer exist.
-  const site: SiteModel = {
-    title: settings.title,
-    lang: settings.lang,
-    generated: `${t.generated}: ${formatDateTime(now, tz)} (${tz})`,
-    assetVersion: fingerprint,
-    t: t as unknown as Record<string, string>,
-  };
-  const oldPages = m.pages;
-  const pages: Record<string, string> = full ? {} : { ...oldPages };
-  const toRender: PageModel[] = [];
-  for (const model of models) {
-    const h = hashOf(model);
-    // The dashboard and live pages carry the "as of" time, so they are rendered every run.
-    if (!full && oldPages[model.url] === h && model.kind !== 'dashboard' && model.kind !== 'live') {
-      pages[model.url] = h;
-      continue;
-    }
-    pages[model.url] = h;
-    toRender.push(model);
-  }
-  let filesWritten = 0;
-  for (let i = 0; i < toRender.length; i += RENDER_BATCH) {
-    const html = await renderPages(site, toRender.slice(i, i + RENDER_BATCH));
-    filesWritten += await publishFiles(
-      settings.out,
-      [...html].map(([url, content]) => ({ path: outputFile(url), content })),
-    );
-  }
   // Live pages beyond the current count, and (on a full build) every page not produced again.
-  const produced = new Set(models.map((p) => p.url));
   const gone = Object.keys(oldPages).filter((url) => (full || url.startsWith('/live/')) && !produced.has(url));
   for (const url of gone) delete pages[url];
   await removeFiles(settings.out, gone.map(outputFile));
@@ -419,7 +425,7 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
   m.generation = state.historyGeneration;
   m.key = key;
   await saveManifest(cp, m);
-  return { full, pagesRendered: toRender.length, filesWritten, ms: Date.now() - started };
+  return { full, pagesRendered, filesWritten, ms: Date.now() - started };
 }
 
 export function describeBuild(o: BuildOutcome): string {
