@@ -99,19 +99,23 @@ function makeHeader(names: string[], keys: (string | null)[]): Header {
 }
 
 /** One row seen through its header. */
+/** One row seen through its header; `offset` skips the record type (v2/v3) without copying. */
 class Row {
   constructor(
     private readonly header: Header,
     private readonly fields: string[],
+    private readonly offset: number,
   ) {}
   get(key: string): string | undefined {
     const i = this.header.index.get(key);
-    return i === undefined ? undefined : this.fields[i];
+    return i === undefined ? undefined : this.fields[i + this.offset];
   }
 }
 
 class Parser {
   private readonly timeCache = new Map<string, string | null>();
+  /** Time texts already checked: many rows share one (Last Ref, clients of one reconnect wave). */
+  private readonly validText = new Set<string>();
   constructor(private readonly opts: ParseOptions) {}
 
   fail(line: number, reason: string): never {
@@ -132,17 +136,18 @@ class Parser {
     return makeHeader(names, keys);
   }
 
-  record(header: Header, fields: string[], line: number, what: string): { known: Row; extra: Record<string, string> } {
-    if (fields.length !== header.names.length) {
-      this.fail(line, `${what} row has ${fields.length} fields, its header has ${header.names.length}`);
+  record(header: Header, fields: string[], offset: number, line: number, what: string): { known: Row; extra: Record<string, string> } {
+    const count = fields.length - offset;
+    if (count !== header.names.length) {
+      this.fail(line, `${what} row has ${count} fields, its header has ${header.names.length}`);
     }
     const extra: Record<string, string> = {};
     if (header.hasExtra) {
-      for (let i = 0; i < fields.length; i++) {
-        if (header.keys[i] === null) extra[header.names[i] ?? `column ${i + 1}`] = fields[i] ?? '';
+      for (let i = 0; i < count; i++) {
+        if (header.keys[i] === null) extra[header.names[i] ?? `column ${i + 1}`] = fields[i + offset] ?? '';
       }
     }
-    return { known: new Row(header, fields), extra };
+    return { known: new Row(header, fields, offset), extra };
   }
 
   instant(text: string, line: number, what: string): string {
@@ -167,8 +172,9 @@ class Parser {
    * clock, so text that is not a time at all means a damaged row, not one to trust.
    */
   checkText(text: string | undefined, line: number, what: string): void {
-    if (text === undefined) return;
+    if (text === undefined || this.validText.has(text)) return;
     if (parseWallTime(text) === null) this.fail(line, `${what} "${text}" is not a valid time`);
+    this.validText.add(text);
   }
 
   count(text: string | undefined, line: number, what: string): number {
@@ -189,8 +195,8 @@ class Parser {
     return a;
   }
 
-  client(header: Header, fields: string[], line: number): StatusClient {
-    const { known, extra } = this.record(header, fields, line, 'client');
+  client(header: Header, fields: string[], offset: number, line: number): StatusClient {
+    const { known, extra } = this.record(header, fields, offset, line, 'client');
     const commonName = known.get('commonName') ?? '';
     const real = this.address(known.get('realAddress') ?? '', line);
     const epoch = known.get('connectedSinceEpoch');
@@ -233,8 +239,8 @@ class Parser {
     };
   }
 
-  route(header: Header, fields: string[], line: number): { route: StatusRoute; rawReal: string } {
-    const { known } = this.record(header, fields, line, 'route');
+  route(header: Header, fields: string[], offset: number, line: number): { route: StatusRoute; rawReal: string } {
+    const { known } = this.record(header, fields, offset, line, 'route');
     const rawReal = known.get('realAddress') ?? '';
     const real = this.address(rawReal, line);
     const virtualAddress = known.get('virtualAddress') ?? '';
@@ -335,10 +341,10 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
     }
     const fields = line.split(',');
     if (section === 'clients') {
-      const client = p.client(clientHeader, fields, n);
+      const client = p.client(clientHeader, fields, 0, n);
       clients.push({ client, rawReal: fields[clientHeader.keys.indexOf('realAddress')] ?? '' });
     } else if (section === 'routes' && routeHeader) {
-      rawRoutes.push(p.route(routeHeader, fields, n));
+      rawRoutes.push(p.route(routeHeader, fields, 0, n));
     } else {
       if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
       globalStats[fields[0] ?? ''] = fields.slice(1).join(',');
@@ -414,13 +420,13 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
       case 'CLIENT_LIST': {
         const h = headers.get(type);
         if (!h) p.fail(n, 'CLIENT_LIST row before its HEADER');
-        clients.push(p.client(h, fields.slice(1), n));
+        clients.push(p.client(h, fields, 1, n));
         break;
       }
       case 'ROUTING_TABLE': {
         const h = headers.get(type);
         if (!h) p.fail(n, 'ROUTING_TABLE row before its HEADER');
-        routes.push(p.route(h, fields.slice(1), n).route);
+        routes.push(p.route(h, fields, 1, n).route);
         break;
       }
       case 'GLOBAL_STATS':
