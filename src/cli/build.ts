@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { concurrencySeries } from '../core/chart-series.js';
 import { dayOf, formatDateTime } from '../core/format.js';
 import { LABELS } from '../core/i18n.js';
@@ -16,6 +17,7 @@ import { userSlug } from '../core/slug.js';
 import { msFromIso, secondsBetween } from '../core/time.js';
 import { loadAliases } from '../io/aliases.js';
 import {
+  CacheError,
   cachePaths,
   clearCache,
   emptyManifest,
@@ -34,7 +36,7 @@ import {
 import { ifMissing } from '../io/fs-errors.js';
 import { historyPaths, readState } from '../io/history-store.js';
 import { readHistorySince } from '../io/history-tail.js';
-import { publishFiles, removeFiles } from '../io/output.js';
+import { publishedPages, publishFiles, removeFiles } from '../io/output.js';
 import { siteAssets, siteFingerprint } from '../render/assets.js';
 import { renderPages } from '../render/eleventy.js';
 import { aliasOf, type KnownUser, type ModelContext } from '../render/models.js';
@@ -86,8 +88,18 @@ function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
 }
 
-/** Builds under the history lock held by the caller. */
+/** Builds under the history lock held by the caller. A damaged cache is dropped and the build done in full. */
 export async function buildLocked(settings: Settings, now: string, log: Logger): Promise<BuildOutcome> {
+  try {
+    return await buildOnce(settings, now, log, false);
+  } catch (e) {
+    if (!(e instanceof CacheError)) throw e;
+    log.warn(`${e.message}; rebuilding the site in full`);
+    return buildOnce(settings, now, log, true);
+  }
+}
+
+async function buildOnce(settings: Settings, now: string, log: Logger, forceFull: boolean): Promise<BuildOutcome> {
   const started = Date.now();
   const tz = settings.tz;
   const paths = historyPaths(settings.history);
@@ -98,14 +110,20 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
   const t = LABELS[settings.lang];
   const ctx: ModelContext = { lang: settings.lang, timeZone: tz, t, aliases, now };
   const fingerprint = await siteFingerprint();
-  const key = hashOf({ SITE_VERSION, fingerprint, tz, lang: settings.lang, title: settings.title, aliases });
+  const key = hashOf({ SITE_VERSION, fingerprint, tz, lang: settings.lang, title: settings.title, aliases, out: resolve(settings.out) });
 
   const loaded = await loadManifest(cp);
   if (loaded.problem) log.warn(loaded.problem);
   const csvSize = (await stat(paths.history).catch(ifMissing(null)))?.size ?? 0;
   const previous = loaded.manifest;
+  const outEmpty = (await stat(join(settings.out, 'index.html')).catch(ifMissing(null))) === null;
   const full =
-    previous === null || previous.key !== key || previous.generation !== state.historyGeneration || previous.csvBytes > csvSize;
+    forceFull ||
+    outEmpty ||
+    previous === null ||
+    previous.key !== key ||
+    previous.generation !== state.historyGeneration ||
+    previous.csvBytes > csvSize;
   const m: Manifest = full ? emptyManifest(key, state.historyGeneration) : previous;
   if (full) await clearCache(cp);
   const oldDays = new Set(Object.keys(m.days));
@@ -295,7 +313,7 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
     assetVersion: fingerprint,
     t: t as unknown as Record<string, string>,
   };
-  const oldPages = m.pages;
+  const oldPages = previous?.pages ?? {};
   const pages: Record<string, string> = full ? {} : { ...oldPages };
   const produced = new Set<string>();
   const queue: PageModel[] = [];
@@ -415,7 +433,8 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
       `${usersChanged ? ' (user list changed)' : ''}, ${produced.size} page model(s)`,
   );
   // Live pages beyond the current count, and (on a full build) every page not produced again.
-  const gone = Object.keys(oldPages).filter((url) => (full || url.startsWith('/live/')) && !produced.has(url));
+  const known = full ? [...new Set([...Object.keys(oldPages), ...(await publishedPages(settings.out))])] : Object.keys(oldPages);
+  const gone = known.filter((url) => (full || url.startsWith('/live/')) && !produced.has(url));
   for (const url of gone) delete pages[url];
   await removeFiles(settings.out, gone.map(outputFile));
   filesWritten += await publishFiles(settings.out, (await siteAssets()).map((a) => ({ path: a.path, content: a.content })));

@@ -4,6 +4,7 @@
  * changing — built into a temp folder and served at http://127.0.0.1:8050.
  */
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatusClient } from '../core/parse-status.js';
@@ -81,8 +82,19 @@ folder (--keep leaves it).`,
     const first = await runOnce(settings, now, ctx.log);
     if (first) ctx.log.info(`demo: ${first.built.pagesRendered} pages rendered in ${first.built.ms} ms`);
 
-    const server = await serveStatic(settings.out, host, port);
-    process.stdout.write(`Dashboard: http://${host.includes(':') ? `[${host}]` : host}:${port}/  (Ctrl-C stops)\n`);
+    let server;
+    try {
+      server = await serveStatic(settings.out, host, port);
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new UsageError(`demo: cannot listen on ${host}:${port} (${code}); choose another with --listen HOST:PORT`);
+      }
+      throw e;
+    }
+    const bound = (server.address() as AddressInfo).port;
+    process.stdout.write(`Dashboard: http://${host.includes(':') ? `[${host}]` : host}:${bound}/  (Ctrl-C stops)\n`);
 
     let tick = 0;
     let busy = false;
@@ -110,6 +122,8 @@ folder (--keep leaves it).`,
       process.once('SIGTERM', stop);
     });
     clearInterval(timer);
+    // Let an update in progress finish before its folder goes away.
+    while (busy) await new Promise((r) => setTimeout(r, 50));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections(); // browsers keep connections alive; close would wait for them
     await closed;

@@ -9,6 +9,7 @@
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -85,11 +86,35 @@ export async function clearCache(p: CachePaths): Promise<void> {
   await rm(p.users, { recursive: true, force: true });
 }
 
+/** A cache file that cannot be read back: the builder drops the cache and builds in full. */
+export class CacheError extends Error {
+  constructor(file: string, reason: string) {
+    super(`${file}: damaged cache file (${reason})`);
+    this.name = 'CacheError';
+  }
+}
+
+function parseCached<T>(file: string, raw: string, check: (v: unknown) => boolean): T {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (e) {
+    throw new CacheError(file, (e as Error).message);
+  }
+  if (!check(data)) throw new CacheError(file, 'unexpected content');
+  return data as T;
+}
+
 async function loadSessions(file: string): Promise<Session[]> {
   const raw = await readFile(file, 'utf8').catch(ifMissing(null));
   if (raw === null) return [];
-  const rows = JSON.parse(raw) as string[][];
-  return rows.map((r, i) => sessionFromRecord(Object.fromEntries(HISTORY_COLUMNS.map((c, j) => [c, r[j]])), file, i + 1));
+  const rows = parseCached<string[][]>(file, raw, (v) => Array.isArray(v) && v.every(Array.isArray));
+  try {
+    return rows.map((r, i) => sessionFromRecord(Object.fromEntries(HISTORY_COLUMNS.map((c, j) => [c, r[j]])), file, i + 1));
+  } catch (e) {
+    if (e instanceof InputError) throw new CacheError(file, e.reason);
+    throw e;
+  }
 }
 
 async function saveSessions(dir: string, file: string, sessions: Session[]): Promise<void> {
@@ -113,8 +138,9 @@ export async function listCachedDays(p: CachePaths): Promise<string[]> {
 export type UserTotals = Record<string, { days: Record<string, Totals>; first: string; last: string }>;
 
 export async function loadUserTotals(p: CachePaths, slug: string): Promise<UserTotals> {
-  const raw = await readFile(join(p.users, `${slug}.json`), 'utf8').catch(ifMissing(null));
-  return raw === null ? {} : (JSON.parse(raw) as UserTotals);
+  const file = join(p.users, `${slug}.json`);
+  const raw = await readFile(file, 'utf8').catch(ifMissing(null));
+  return raw === null ? {} : parseCached<UserTotals>(file, raw, (v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
 export async function saveUserTotals(p: CachePaths, slug: string, totals: UserTotals): Promise<void> {

@@ -2,9 +2,11 @@
  * Publishes the site into the output folder nginx serves: each file written to a temp
  * name and renamed (never half-written), unchanged files left alone (same mtime).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { writeFileIfChanged } from './atomic-write.js';
+import { ifMissing } from './fs-errors.js';
+import { isProcessAlive } from './process-alive.js';
 
 function inside(out: string, path: string): string {
   const full = resolve(out, path);
@@ -29,3 +31,20 @@ export async function removeFiles(out: string, paths: string[]): Promise<void> {
   for (const p of paths) await rm(inside(out, p), { force: true });
 }
 
+
+/**
+ * The page URLs published in the folder (every `…/index.html` outside assets/), for a full
+ * build to find pages that no longer exist. Removes temp files a killed run left behind.
+ */
+export async function publishedPages(out: string): Promise<string[]> {
+  const entries = await readdir(out, { recursive: true }).catch(ifMissing([] as string[]));
+  const urls: string[] = [];
+  for (const entry of entries) {
+    const path = entry.split('\\').join('/');
+    const temp = /\.tmp-(\d+)$/.exec(path);
+    if (temp && !isProcessAlive(Number(temp[1]))) await rm(inside(out, path), { force: true });
+    if (path.startsWith('assets/') || !(path === 'index.html' || path.endsWith('/index.html'))) continue;
+    urls.push(`/${path.slice(0, -'index.html'.length)}`);
+  }
+  return urls;
+}

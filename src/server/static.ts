@@ -43,19 +43,26 @@ export function serveStatic(root: string, host: string, port: number): Promise<S
       if (e instanceof URIError || e instanceof TypeError) return send(400, 'bad request\n');
       throw e;
     }
+    if (path.includes('\0')) return send(404, 'not found\n');
     const file = normalize(join(base, path));
     if (file !== base && !file.startsWith(base + sep)) return send(404, 'not found\n');
+    // A file addressed as a folder (ENOTDIR) is as absent as a missing one.
+    const statOrNull = (p: string) =>
+      stat(p).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOTDIR') return null;
+        return ifMissing(null)(e);
+      });
     void (async () => {
       let target = file;
-      let st = await stat(target).catch(ifMissing(null));
+      let st = await statOrNull(target);
       if (st?.isDirectory()) {
         if (!path.endsWith('/')) {
-          res.writeHead(301, { Location: `${path}/`, ...SECURITY_HEADERS });
+          res.writeHead(301, { Location: `${encodeURI(path)}/`, ...SECURITY_HEADERS });
           res.end();
           return;
         }
         target = join(target, 'index.html');
-        st = await stat(target).catch(ifMissing(null));
+        st = await statOrNull(target);
       }
       if (!st?.isFile()) return send(404, 'not found\n');
       res.writeHead(200, {

@@ -1,0 +1,151 @@
+/** The site builder's cache (src/io/build-cache.ts): round trips, and a broken manifest is a problem, never a throw. */
+import assert from 'node:assert/strict';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { sessionId, type Session } from '../../src/core/session.js';
+import { userSlug } from '../../src/core/slug.js';
+import {
+  cachePaths,
+  clearCache,
+  emptyManifest,
+  listCachedDays,
+  loadDay,
+  loadManifest,
+  loadUserTotals,
+  saveDay,
+  saveManifest,
+  saveUserTotals,
+  type Manifest,
+  type UserTotals,
+} from '../../src/io/build-cache.js';
+import { sampleSession } from '../helpers/sessions.js';
+import { listDir, tempDir } from '../helpers/tmp.js';
+
+const ODD_NAMES = [
+  'Surname, Given',
+  'O\'Brien "x"',
+  '<script>alert(1)</script>',
+  '=1+2',
+  'line\nbreak\r\nand\ttab',
+  'Jürgen Groß 🙂',
+  'lone \ud800 surrogate',
+  ' padded ',
+  '\\back\\slash\\',
+  'a'.repeat(300),
+];
+
+function oddSession(cn: string, i: number): Session {
+  const connectedAt = `2026-03-18T0${i % 10}:00:00Z`;
+  return sampleSession({
+    id: sessionId('udp', cn, connectedAt, '2001:db8::1', null),
+    commonName: cn,
+    username: i % 2 === 0 ? null : `${cn}-login`,
+    user: i % 2 === 0 ? cn : `${cn}-login`,
+    realAddress: '2001:db8::1',
+    realPort: null,
+    protocol: i % 3 === 0 ? null : 'tcp6-server',
+    virtualIpv6: null,
+    connectedAt,
+    lastSeenAt: '2026-03-18T12:00:00Z',
+    endedAt: '2026-03-18T12:00:00Z',
+    durationS: 43200 - (i % 10) * 3600,
+    bytesReceived: i === 3 ? null : 2 ** 40 + i,
+    bytesSent: i === 3 ? null : 7,
+    endReason: i % 2 === 0 ? 'disconnected' : 'server-stopped',
+    source: i === 3 ? 'legacy' : 'status',
+  });
+}
+
+describe('build cache', () => {
+  test('paths live beside the history', () => {
+    assert.deepEqual(cachePaths('/var/log/openvpn-sessions.csv'), {
+      dir: '/var/log/openvpn-sessions.csv.cache',
+      manifest: '/var/log/openvpn-sessions.csv.cache/manifest.json',
+      days: '/var/log/openvpn-sessions.csv.cache/days',
+      users: '/var/log/openvpn-sessions.csv.cache/users',
+    });
+  });
+
+  test('saveDay/loadDay give back the same sessions, whatever their names', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    const sessions = ODD_NAMES.map(oddSession);
+    await saveDay(p, '2026-03-18', sessions);
+    assert.deepEqual(await loadDay(p, '2026-03-18'), sessions);
+    await saveDay(p, '2026-03-17', []);
+    assert.deepEqual(await loadDay(p, '2026-03-17'), []);
+    assert.deepEqual(await loadDay(p, '2026-01-01'), [], 'a day never saved is empty');
+    assert.deepEqual((await listCachedDays(p)).sort(), ['2026-03-17', '2026-03-18']);
+    assert.deepEqual(await listDir(p.days), ['2026-03-17.json', '2026-03-18.json'], 'no temp file is left');
+  });
+
+  test('saveDay replaces a day; a leftover temp file is not a day', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    await saveDay(p, '2026-03-18', [oddSession('a', 1), oddSession('b', 2)]);
+    await saveDay(p, '2026-03-18', [oddSession('c', 3)]);
+    assert.deepEqual(await loadDay(p, '2026-03-18'), [oddSession('c', 3)]);
+    await writeFile(join(p.days, '2026-03-19.json.tmp-999999'), '[');
+    assert.deepEqual(await listCachedDays(p), ['2026-03-18']);
+  });
+
+  test('listCachedDays of a cache that does not exist is empty', async (t) => {
+    assert.deepEqual(await listCachedDays(cachePaths(join(await tempDir(t), 'h.csv'))), []);
+  });
+
+  test('user totals round trip under any slug', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    const totals: UserTotals = {
+      '2026-03': { days: { '2026-03-18': [3, 5400, 2 ** 40, 12], '2026-03-17': [1, 60, 0, 0] }, first: '2026-03-17T08:00:00Z', last: '2026-03-18T17:00:00Z' },
+      '2026-02': { days: {}, first: '2026-02-01T00:00:00Z', last: '2026-02-01T00:00:00Z' },
+    };
+    for (const name of ODD_NAMES) {
+      const slug = userSlug(name);
+      await saveUserTotals(p, slug, totals);
+      assert.deepEqual(await loadUserTotals(p, slug), totals, name);
+    }
+    assert.deepEqual(await loadUserTotals(p, 'nobody'), {});
+    assert.equal((await readdir(p.users)).length, ODD_NAMES.length, 'one file per user, no two names share one');
+  });
+
+  test('the manifest round trips; clearCache drops days and users', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    assert.deepEqual(await loadManifest(p), { manifest: null, problem: null }, 'no cache yet: no manifest, no problem');
+    const m: Manifest = {
+      ...emptyManifest('key-1', 3),
+      csvBytes: 12345,
+      days: { '2026-03-18': { sessions: 4, users: 2 } },
+      users: { 'O\'Brien "x"': { first: '2026-03-18T08:00:00Z', last: '2026-03-18T09:00:00Z', sessions: 4, months: ['2026-03'] } },
+      tracked: { abc: '["2026-03-18","alice",null]' },
+      recent: [['abc', '2026-03-18T08:00:00Z', '2026-03-18T09:00:00Z']],
+      pages: { '/': 'h1', '/u/o-brien-x~12345678/': 'h2' },
+      chart: { key: 'k', svg: '<svg xmlns="http://www.w3.org/2000/svg"><title>t</title></svg>' },
+    };
+    await saveManifest(p, m);
+    assert.deepEqual(await loadManifest(p), { manifest: m, problem: null });
+    await saveDay(p, '2026-03-18', [oddSession('a', 1)]);
+    await saveUserTotals(p, 'alice', {});
+    await clearCache(p);
+    assert.deepEqual(await listDir(p.dir), ['manifest.json']);
+    assert.deepEqual(await loadDay(p, '2026-03-18'), []);
+    await clearCache(p); // twice is fine
+  });
+
+  for (const [what, content] of [
+    ['cut short', '{"schemaVersion":1,"key":"abc","gener'],
+    ['not JSON at all', 'garbage\u0000\u0001'],
+    ['empty', ''],
+    ['null', 'null'],
+    ['an array', '[1,2,3]'],
+    ['another schema version', '{"schemaVersion":2,"key":"abc"}'],
+  ] as const) {
+    test(`a manifest that is ${what}: no manifest and a problem naming it, never a throw`, async (t) => {
+      const p = cachePaths(join(await tempDir(t), 'h.csv'));
+      await mkdir(p.dir, { recursive: true });
+      await writeFile(p.manifest, content);
+      const r = await loadManifest(p);
+      assert.equal(r.manifest, null);
+      assert.ok(r.problem?.startsWith(`${p.manifest}: `), `the problem names the file: ${r.problem}`);
+      assert.match(r.problem ?? '', /rebuilding/);
+    });
+  }
+});
