@@ -23,7 +23,7 @@ export interface ReadStatusOptions {
   retryDelayMs?: number;
   /** How old the mtime must be before a read is trusted. */
   settleMs?: number;
-  /** How long the file must stay unchanged after a read that parsed (default: settleMs). */
+  /** How much longer than settleMs the file must stand unchanged, read included (default: settleMs). */
   confirmMs?: number;
 }
 
@@ -85,8 +85,11 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
       reason = e.message;
       continue;
     }
-    // A writer that paused mid-rewrite (preempted, blocked on the disk) goes on soon.
-    if (confirmMs > 0) await sleep(confirmMs);
+    // A writer that paused mid-rewrite (preempted, blocked on the disk) goes on soon: trust
+    // the read once the file has stood unchanged for settleMs + confirmMs in all. OpenVPN
+    // rewrites it every few seconds, so usually it is that old already and nobody waits.
+    const wait = settleMs + confirmMs - (Date.now() - before.mtimeMs);
+    if (wait > 0) await sleep(wait);
     if (!(await unchanged())) {
       reason = 'the file changed just after it was read';
       continue;
