@@ -7,7 +7,7 @@
  */
 import { InputError } from './errors.js';
 import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress, type RemoteAddress } from './remote-address.js';
-import { isoFromEpochSeconds, isoFromMs, parseWallTime, zonedToEpochMs } from './time.js';
+import { isoFromEpochSeconds, isoFromMs, isPlausibleIsoText, parseWallTime, zonedToEpochMs } from './time.js';
 
 export interface StatusClient {
   commonName: string;
@@ -116,6 +116,8 @@ class Parser {
   private readonly timeCache = new Map<string, string | null>();
   /** Time texts already checked: many rows share one (Last Ref, clients of one reconnect wave). */
   private readonly validText = new Set<string>();
+  /** time_t text → ISO: routes' Last Ref and a wave of reconnects share a few values. */
+  private readonly epochCache = new Map<string, string>();
   constructor(private readonly opts: ParseOptions) {}
 
   fail(line: number, reason: string): never {
@@ -162,9 +164,14 @@ class Parser {
   }
 
   epoch(text: string, line: number, what: string): string {
-    // Beyond year 9999 toISOString() gives "+010000-…", which is not our ISO form.
-    if (!/^\d{1,12}$/.test(text) || Number(text) > MAX_EPOCH_S) this.fail(line, `${what} "${text}" is not a time_t`);
-    return isoFromEpochSeconds(Number(text));
+    let iso = this.epochCache.get(text);
+    if (iso === undefined) {
+      // Beyond year 9999 toISOString() gives "+010000-…", which is not our ISO form.
+      if (!/^\d{1,12}$/.test(text) || Number(text) > MAX_EPOCH_S) this.fail(line, `${what} "${text}" is not a time_t`);
+      iso = isoFromEpochSeconds(Number(text));
+      this.epochCache.set(text, iso);
+    }
+    return iso;
   }
 
   /**
@@ -172,7 +179,7 @@ class Parser {
    * clock, so text that is not a time at all means a damaged row, not one to trust.
    */
   checkText(text: string | undefined, line: number, what: string): void {
-    if (text === undefined || this.validText.has(text)) return;
+    if (text === undefined || isPlausibleIsoText(text) || this.validText.has(text)) return;
     if (parseWallTime(text) === null) this.fail(line, `${what} "${text}" is not a valid time`);
     this.validText.add(text);
   }

@@ -150,6 +150,31 @@ const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
  * before 2.5, `YYYY-MM-DD HH:MM:SS` from 2.5. Returns null when it is neither or not a
  * real calendar time.
  */
+/**
+ * A quick check, without allocating, that `text` is a `YYYY-MM-DD HH:MM:SS` time with fields
+ * in range (days up to 28; anything it does not accept goes through parseWallTime).
+ */
+export function isPlausibleIsoText(text: string): boolean {
+  if (text.length !== 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32) return false;
+  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
+  const n = (at: number): number => {
+    const a = text.charCodeAt(at) - 48;
+    const b = text.charCodeAt(at + 1) - 48;
+    return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+  };
+  const century = n(0);
+  const year = n(2);
+  const month = n(5);
+  const day = n(8);
+  const hour = n(11);
+  const minute = n(14);
+  const second = n(17);
+  return (
+    century >= 19 && year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 &&
+    century * 100 + year >= 1970
+  );
+}
+
 export function parseWallTime(text: string): WallTime | null {
   // 2.5+ text first: it is what current servers write.
   let m = ISO_LOCAL.exec(text);

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import {
   isoFromEpochSeconds,
   isoFromMs,
+  isPlausibleIsoText,
   isValidTimeZone,
   isValidWallTime,
   msFromIso,
@@ -184,4 +185,31 @@ describe('instants as text', () => {
     assert.equal(isValidTimeZone('UTC'), true);
     assert.equal(isValidTimeZone('Mars/Olympus_Mons'), false);
   });
+});
+
+describe('isPlausibleIsoText (the parser\'s allocation-free fast path)', () => {
+  const cases: [string, boolean][] = [
+    ['2026-11-26 16:14:33', true],
+    ['1970-01-01 00:00:00', true],
+    ['2026-02-28 23:59:59', true],
+    ['2026-02-29 00:00:00', false], // day > 28: left to parseWallTime, which knows leap years
+    ['2026-12-31 12:00:00', false],
+    ['1969-12-31 23:59:59', false],
+    ['2026-13-01 00:00:00', false],
+    ['2026-00-10 00:00:00', false],
+    ['2026-11-26 24:00:00', false],
+    ['2026-11-26 23:60:00', false],
+    ['2026-11-26 23:59:60', false],
+    ['2026-11-26T16:14:33', false],
+    ['2026-11-26 16:14:3', false],
+    ['Thu Nov 26 16:14:33 2026', false],
+    ['2026-1a-26 16:14:33', false],
+  ];
+  for (const [text, want] of cases) {
+    test(`${JSON.stringify(text)} → ${want}`, () => {
+      assert.equal(isPlausibleIsoText(text), want);
+      // Whatever it accepts, the full parser accepts too.
+      if (want) assert.notEqual(parseWallTime(text), null, `parseWallTime rejects ${text}`);
+    });
+  }
 });
