@@ -295,9 +295,11 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     labels: { title: t.chartTitle, y: t.chartY, x: t.chartX, desc: t.chartDesc },
     current: tracked.filter((s) => s.endedAt === null).length,
   };
-  // Same counts in the same buckets: the chart differs at most by where its line ends inside
-  // the newest 5 minutes, so the last drawing is reused and jsdom is not even loaded.
-  const chartKey = hashOf([series, { ...chartOptions, now: series[series.length - 1]?.bucketStartMs }]);
+  // The chart is drawn again when a 5-minute bucket completes (or a finished bucket's count
+  // changes, or the settings do); in between the last drawing is reused and jsdom (about 1 s
+  // to load here) is not even loaded, so the newest bucket lags by at most 5 minutes.
+  const { current: _current, now: _now, ...stable } = chartOptions;
+  const chartKey = hashOf([series.slice(0, -1), series[series.length - 1]?.bucketStartMs, stable]);
   let chartSvg = m.chart?.key === chartKey ? m.chart.svg : null;
   if (chartSvg === null) {
     const { renderChartSvg } = await import('../render/chart.js');
