@@ -98,7 +98,6 @@ function makeHeader(names: string[], keys: (string | null)[]): Header {
   return { names, keys, index, hasExtra: keys.some((k) => k === null) };
 }
 
-/** One row seen through its header. */
 /** One row seen through its header; `offset` skips the record type (v2/v3) without copying. */
 class Row {
   constructor(
@@ -138,18 +137,24 @@ class Parser {
     return makeHeader(names, keys);
   }
 
-  record(header: Header, fields: string[], offset: number, line: number, what: string): { known: Row; extra: Record<string, string> } {
+  /** The row through its header; a field count other than the header's is an error. */
+  record(header: Header, fields: string[], offset: number, line: number, what: string): Row {
     const count = fields.length - offset;
     if (count !== header.names.length) {
       this.fail(line, `${what} row has ${count} fields, its header has ${header.names.length}`);
     }
+    return new Row(header, fields, offset);
+  }
+
+  /** The columns this parser does not know, by header name. */
+  extra(header: Header, fields: string[], offset: number): Record<string, string> {
     const extra: Record<string, string> = {};
     if (header.hasExtra) {
-      for (let i = 0; i < count; i++) {
+      for (let i = 0; i < header.names.length; i++) {
         if (header.keys[i] === null) extra[header.names[i] ?? `column ${i + 1}`] = fields[i + offset] ?? '';
       }
     }
-    return { known: new Row(header, fields, offset), extra };
+    return extra;
   }
 
   instant(text: string, line: number, what: string): string {
@@ -203,7 +208,7 @@ class Parser {
   }
 
   client(header: Header, fields: string[], offset: number, line: number): StatusClient {
-    const { known, extra } = this.record(header, fields, offset, line, 'client');
+    const known = this.record(header, fields, offset, line, 'client');
     const commonName = known.get('commonName') ?? '';
     const real = this.address(known.get('realAddress') ?? '', line);
     const epoch = known.get('connectedSinceEpoch');
@@ -242,12 +247,12 @@ class Parser {
       clientId: this.optionalId(known.get('clientId'), line, 'Client ID'),
       peerId: this.optionalId(known.get('peerId'), line, 'Peer ID'),
       cipher: cipher === undefined || cipher === '' ? null : cipher,
-      extra,
+      extra: this.extra(header, fields, offset),
     };
   }
 
   route(header: Header, fields: string[], offset: number, line: number): { route: StatusRoute; rawReal: string } {
-    const { known } = this.record(header, fields, offset, line, 'route');
+    const known = this.record(header, fields, offset, line, 'route');
     const rawReal = known.get('realAddress') ?? '';
     const real = this.address(rawReal, line);
     const virtualAddress = known.get('virtualAddress') ?? '';
