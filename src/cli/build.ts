@@ -459,7 +459,6 @@ export async function build(settings: Settings, now: string, log: Logger): Promi
 
 export const buildCommand: Command = {
   name: 'build',
-  summary: 'render the static site into the output folder',
   help: `Usage: openvpn-status-web build [--history FILE] [--out DIR] [--aliases FILE] [--tz ZONE] [--lang de|en]
 
 Renders the dashboard, the history views (every user × all/active/ended, by day and by

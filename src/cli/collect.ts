@@ -63,7 +63,6 @@ export function describeCollect(o: CollectOutcome): string {
 
 export const collectCommand: Command = {
   name: 'collect',
-  summary: 'read the status file(s) and update the session history',
   help: `Usage: openvpn-status-web collect [--status [NAME=]FILE]... [--history FILE]
 
 Reads each status file (retrying torn reads for about a second), records new sessions,

@@ -3,7 +3,6 @@ import type { Context } from './context.js';
 
 export interface Command {
   name: string;
-  summary: string;
   /** Full help text: usage line, what it does, its own flags. */
   help: string;
   options: NonNullable<ParseArgsConfig['options']>;

@@ -46,7 +46,6 @@ async function writeStatus(path: string, clients: StatusClient[], updatedAt: str
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'build a site from generated sample data and serve it on http://127.0.0.1:8050',
   help: `Usage: openvpn-status-web demo [--listen HOST:PORT] [--lang de|en] [--tz ZONE] [--keep]
 
 Generates about 60 days of history for 30 users (with aliases and traffic) and a live

@@ -28,7 +28,6 @@ function progress(total: number): (done: number) => void {
 
 export const importLegacyCommand: Command = {
   name: 'import-legacy',
-  summary: "import the predecessor's openvpn-sessions.csv",
   help: `Usage: openvpn-status-web import-legacy FILE [--tz ZONE] [--instance NAME] [--history FILE]
 
 Imports the Python tool's CSV (user,public_ip,tunnel_ip,start,end,duration_s; local time

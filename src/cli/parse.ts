@@ -5,7 +5,6 @@ import type { Command } from './command.js';
 
 export const parseCommand: Command = {
   name: 'parse',
-  summary: 'parse one status file and print it as JSON',
   help: `Usage: openvpn-status-web parse FILE [--tz ZONE]
 
 Parses an OpenVPN server status file (status-version 1, 2 or 3, detected from the content)

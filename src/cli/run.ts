@@ -16,7 +16,6 @@ export async function runOnce(settings: Settings, now: string, log: Logger): Pro
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'collect, then build: the command for cron (every minute)',
   help: `Usage: openvpn-status-web run [--status [NAME=]FILE]... [--history FILE] [--out DIR] [--quiet]
 
 Does "collect" and then "build" while holding the history's lock once, so the pages always

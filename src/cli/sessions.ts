@@ -51,7 +51,6 @@ export function sessionJson(s: Session) {
 
 export const sessionsCommand: Command = {
   name: 'sessions',
-  summary: 'list the recorded sessions (open ones included)',
   help: `Usage: openvpn-status-web sessions [--status active|ended|all] [--user NAME] [--json] [--history FILE]
 
 Lists every session the history knows, newest first. Here --status is the filter

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { seededRng } from '../helpers/random.js';
 import { test } from 'node:test';
 import { concurrencySeries, intervalsFromSessions, type Interval, type SeriesPoint } from '../../src/core/chart-series.js';
 import { isoFromMs, msFromIso } from '../../src/core/time.js';
@@ -163,17 +164,8 @@ test('intervalsFromSessions: connect time to end time, null while open', () => {
   );
 });
 
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so a failure reproduces. */
+const rng = seededRng;
 
 /** The definition, second by second (all instants are whole seconds, so this is exact). */
 function bruteForce(intervals: Interval[], nowIso: string, hours: number, bucketSeconds: number): number[] {
