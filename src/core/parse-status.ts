@@ -82,34 +82,56 @@ const REQUIRED_ROUTE = ['virtualAddress', 'commonName', 'realAddress'];
 /** 9999-12-31T23:59:59Z, the last instant with a four-digit year. */
 const MAX_EPOCH_S = 253402300799;
 
+/** Column of each known field, -1 when the header lacks it: one fixed shape, read directly per row. */
+interface Positions {
+  commonName: number;
+  realAddress: number;
+  virtualAddress: number;
+  virtualIpv6: number;
+  bytesReceived: number;
+  bytesSent: number;
+  connectedSince: number;
+  connectedSinceEpoch: number;
+  username: number;
+  clientId: number;
+  peerId: number;
+  cipher: number;
+  lastRef: number;
+  lastRefEpoch: number;
+}
+
 interface Header {
   names: string[];
   keys: (string | null)[];
-  /** key → column, built once per header instead of a Map per row. */
-  index: Map<string, number>;
+  pos: Positions;
   hasExtra: boolean;
 }
 
 function makeHeader(names: string[], keys: (string | null)[]): Header {
-  const index = new Map<string, number>();
+  const pos: Positions = {
+    commonName: -1,
+    realAddress: -1,
+    virtualAddress: -1,
+    virtualIpv6: -1,
+    bytesReceived: -1,
+    bytesSent: -1,
+    connectedSince: -1,
+    connectedSinceEpoch: -1,
+    username: -1,
+    clientId: -1,
+    peerId: -1,
+    cipher: -1,
+    lastRef: -1,
+    lastRefEpoch: -1,
+  };
   keys.forEach((k, i) => {
-    if (k !== null && !index.has(k)) index.set(k, i);
+    if (k !== null && k in pos && pos[k as keyof Positions] < 0) pos[k as keyof Positions] = i;
   });
-  return { names, keys, index, hasExtra: keys.some((k) => k === null) };
+  return { names, keys, pos, hasExtra: keys.some((k) => k === null) };
 }
 
-/** One row seen through its header; `offset` skips the record type (v2/v3) without copying. */
-class Row {
-  constructor(
-    private readonly header: Header,
-    private readonly fields: string[],
-    private readonly offset: number,
-  ) {}
-  get(key: string): string | undefined {
-    const i = this.header.index.get(key);
-    return i === undefined ? undefined : this.fields[i + this.offset];
-  }
-}
+/** The field at header column `i` of a row whose record type takes `offset` fields. */
+const field = (fields: string[], offset: number, i: number): string | undefined => (i < 0 ? undefined : fields[i + offset]);
 
 class Parser {
   private readonly timeCache = new Map<string, string | null>();
@@ -137,13 +159,12 @@ class Parser {
     return makeHeader(names, keys);
   }
 
-  /** The row through its header; a field count other than the header's is an error. */
-  record(header: Header, fields: string[], offset: number, line: number, what: string): Row {
+  /** A field count other than the header's is an error. */
+  checkCount(header: Header, fields: string[], offset: number, line: number, what: string): void {
     const count = fields.length - offset;
     if (count !== header.names.length) {
       this.fail(line, `${what} row has ${count} fields, its header has ${header.names.length}`);
     }
-    return new Row(header, fields, offset);
   }
 
   /** The columns this parser does not know, by header name. */
@@ -172,8 +193,9 @@ class Parser {
     let iso = this.epochCache.get(text);
     if (iso === undefined) {
       // Beyond year 9999 toISOString() gives "+010000-…", which is not our ISO form.
-      if (!/^\d{1,12}$/.test(text) || Number(text) > MAX_EPOCH_S) this.fail(line, `${what} "${text}" is not a time_t`);
-      iso = isoFromEpochSeconds(Number(text));
+      const seconds = text.length <= 12 && /^\d+$/.test(text) ? Number(text) : NaN;
+      if (!(seconds <= MAX_EPOCH_S)) this.fail(line, `${what} "${text}" is not a time_t`);
+      iso = isoFromEpochSeconds(seconds);
       this.epochCache.set(text, iso);
     }
     return iso;
@@ -208,21 +230,23 @@ class Parser {
   }
 
   client(header: Header, fields: string[], offset: number, line: number): StatusClient {
-    const known = this.record(header, fields, offset, line, 'client');
-    const commonName = known.get('commonName') ?? '';
-    const real = this.address(known.get('realAddress') ?? '', line);
-    const epoch = known.get('connectedSinceEpoch');
+    this.checkCount(header, fields, offset, line, 'client');
+    const p = header.pos;
+    const get = (i: number): string | undefined => field(fields, offset, i);
+    const commonName = get(p.commonName) ?? '';
+    const real = this.address(get(p.realAddress) ?? '', line);
+    const epoch = get(p.connectedSinceEpoch);
     let connectedAt: string;
     if (epoch !== undefined && epoch !== '') {
-      this.checkText(known.get('connectedSince'), line, 'Connected Since');
+      this.checkText(get(p.connectedSince), line, 'Connected Since');
       connectedAt = this.epoch(epoch, line, 'Connected Since (time_t)');
     } else {
-      connectedAt = this.instant(known.get('connectedSince') ?? '', line, 'Connected Since');
+      connectedAt = this.instant(get(p.connectedSince) ?? '', line, 'Connected Since');
     }
-    const username = known.get('username');
-    const cipher = known.get('cipher');
-    let virtualAddress: string | null = known.get('virtualAddress') || null;
-    let virtualIpv6: string | null = known.get('virtualIpv6') || null;
+    const username = get(p.username);
+    const cipher = get(p.cipher);
+    let virtualAddress: string | null = get(p.virtualAddress) || null;
+    let virtualIpv6: string | null = get(p.virtualIpv6) || null;
     // Empty is "none"; anything else must be an address (a damaged row is not recorded).
     if (virtualAddress !== null && !isIpv4(virtualAddress) && !isIpv6(virtualAddress) && !isMacAddress(virtualAddress)) {
       this.fail(line, `Virtual Address "${virtualAddress}" is not an address`);
@@ -241,23 +265,25 @@ class Parser {
       protocol: real.protocol,
       virtualAddress,
       virtualIpv6,
-      bytesReceived: this.count(known.get('bytesReceived'), line, 'Bytes Received'),
-      bytesSent: this.count(known.get('bytesSent'), line, 'Bytes Sent'),
+      bytesReceived: this.count(get(p.bytesReceived), line, 'Bytes Received'),
+      bytesSent: this.count(get(p.bytesSent), line, 'Bytes Sent'),
       connectedAt,
-      clientId: this.optionalId(known.get('clientId'), line, 'Client ID'),
-      peerId: this.optionalId(known.get('peerId'), line, 'Peer ID'),
+      clientId: this.optionalId(get(p.clientId), line, 'Client ID'),
+      peerId: this.optionalId(get(p.peerId), line, 'Peer ID'),
       cipher: cipher === undefined || cipher === '' ? null : cipher,
       extra: this.extra(header, fields, offset),
     };
   }
 
   route(header: Header, fields: string[], offset: number, line: number): { route: StatusRoute; rawReal: string } {
-    const known = this.record(header, fields, offset, line, 'route');
-    const rawReal = known.get('realAddress') ?? '';
+    this.checkCount(header, fields, offset, line, 'route');
+    const p = header.pos;
+    const get = (i: number): string | undefined => field(fields, offset, i);
+    const rawReal = get(p.realAddress) ?? '';
     const real = this.address(rawReal, line);
-    const virtualAddress = known.get('virtualAddress') ?? '';
-    const epoch = known.get('lastRefEpoch');
-    const lastRef = known.get('lastRef');
+    const virtualAddress = get(p.virtualAddress) ?? '';
+    const epoch = get(p.lastRefEpoch);
+    const lastRef = get(p.lastRef);
     let lastRefAt: string | null = null;
     if (epoch !== undefined && epoch !== '') {
       this.checkText(lastRef, line, 'Last Ref');
@@ -266,7 +292,7 @@ class Parser {
     const route: StatusRoute = {
       virtualAddress,
       kind: routeKind(virtualAddress),
-      commonName: known.get('commonName') ?? '',
+      commonName: get(p.commonName) ?? '',
       realAddress: real.host,
       realPort: real.port,
       protocol: real.protocol,
@@ -285,12 +311,17 @@ function routeKind(v: string): RouteKind {
   return 'other';
 }
 
+/** Empty or only white space; most lines start with a letter, so trim() is rarely needed. */
+const isBlank = (line: string): boolean => line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '');
+
 function splitLines(text: string): string[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const lines = body.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i] ?? '';
-    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  if (body.includes('\r')) {
+    for (let i = 0; i < lines.length; i++) {
+      const l = lines[i] ?? '';
+      if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+    }
   }
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
@@ -340,7 +371,7 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
       endIndex = i;
       break;
     }
-    if (line.trim() === '') continue;
+    if (isBlank(line)) continue;
     if (line === 'ROUTING TABLE' && section === 'clients') {
       section = 'routes';
       routeHeader = p.header((lines[i + 1] ?? '').split(','), ROUTE_COLUMNS, REQUIRED_ROUTE, n + 1, 'ROUTING TABLE');
@@ -354,7 +385,7 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
     const fields = line.split(',');
     if (section === 'clients') {
       const client = p.client(clientHeader, fields, 0, n);
-      clients.push({ client, rawReal: fields[clientHeader.keys.indexOf('realAddress')] ?? '' });
+      clients.push({ client, rawReal: fields[clientHeader.pos.realAddress] ?? '' });
     } else if (section === 'routes' && routeHeader) {
       rawRoutes.push(p.route(routeHeader, fields, 0, n));
     } else {
@@ -403,7 +434,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
       endIndex = i;
       break;
     }
-    if (line.trim() === '') continue;
+    if (isBlank(line)) continue;
     const fields = line.split(sep);
     const type = fields[0] ?? '';
     switch (type) {
