@@ -49,6 +49,7 @@ import {
   ROOT_ROWS,
   userMonthPages,
   userPage,
+  usersPages,
   viewRootPages,
   type PageModel,
 } from '../render/pages.js';
@@ -361,6 +362,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       ctx,
     ),
   );
+  await emit(...usersPages(users, ctx));
   await emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await emit(...viewRootPages({ user: null, status: 'ended', sessions: await newest(ROOT_ROWS, (s) => s.endedAt !== null), users, periods: days }, ctx));
   for (const day of dirtyDays) {
@@ -436,7 +438,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   );
   // Live pages beyond the current count, and (on a full build) every page not produced again.
   const known = full ? [...new Set([...Object.keys(oldPages), ...(await publishedPages(settings.out))])] : Object.keys(oldPages);
-  const gone = known.filter((url) => (full || url.startsWith('/live/')) && !produced.has(url));
+  const gone = known.filter((url) => (full || url.startsWith('/live/') || url.startsWith('/users/')) && !produced.has(url));
   for (const url of gone) delete pages[url];
   await removeFiles(settings.out, gone.map(outputFile));
   filesWritten += await publishFiles(settings.out, (await siteAssets()).map((a) => ({ path: a.path, content: a.content })));

@@ -72,6 +72,7 @@ const de = {
   userPage: 'Benutzerseite',
   sessionsCount: 'Sitzungen',
   usersCount: 'Benutzer',
+  allUsers: 'Alle Benutzer',
   pagination: 'Seiten',
   periods: 'Zeiträume',
 };
@@ -149,6 +150,7 @@ const en: Labels = {
   userPage: 'User page',
   sessionsCount: 'sessions',
   usersCount: 'users',
+  allUsers: 'All users',
   pagination: 'Pages',
   periods: 'Periods',
 };

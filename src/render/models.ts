@@ -9,7 +9,7 @@ import { statusOf, type Session } from '../core/session.js';
 import type { Lang } from '../core/settings.js';
 import { userSlug } from '../core/slug.js';
 import { secondsBetween } from '../core/time.js';
-import { hrefFrom, viewRoot } from './urls.js';
+import { hrefFrom, USERS_URL, viewRoot } from './urls.js';
 import type { Detail, FilterModel, HistoryGroup, HistoryRow, LiveRow, StatusFilter } from './view-model.js';
 
 export interface ModelContext {
@@ -106,6 +106,9 @@ export function liveRow(s: Session, page: string, ctx: ModelContext): LiveRow {
   };
 }
 
+/** Users listed in a filter dropdown before it gives way to the users index. */
+export const FILTER_USERS_MAX = 250;
+
 export interface KnownUser {
   user: string;
   alias: string | null;
@@ -115,10 +118,15 @@ export interface KnownUser {
 export function filterModel(page: string, users: KnownUser[], current: { user: string | null; status: StatusFilter }, ctx: ModelContext): FilterModel {
   const t = ctx.t;
   const slugOf = (u: string | null) => (u === null ? null : userSlug(u));
+  // Every page with a filter lists the users; past a few hundred that alone would pass the
+  // page size budget, so the list moves to the users index.
+  const tooMany = users.length > FILTER_USERS_MAX;
+  const listed = tooMany ? users.filter((u) => u.user === current.user) : users;
   return {
+    allUsers: tooMany ? { href: hrefFrom(page, USERS_URL), label: `${t.allUsers} (${users.length})` } : null,
     users: [
       { value: '', label: t.noFilter, href: hrefFrom(page, viewRoot(null, current.status)), selected: current.user === null },
-      ...users.map((u) => ({
+      ...listed.map((u) => ({
         value: u.user,
         label: u.alias ? `${u.user} (${u.alias})` : u.user,
         href: hrefFrom(page, viewRoot(slugOf(u.user), current.status)),

@@ -7,7 +7,7 @@ import { groupByUserDay, paginateGroups } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { userSlug } from '../core/slug.js';
 import { filterModel, historyGroups, liveRow, type KnownUser, type ModelContext } from './models.js';
-import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, viewRoot } from './urls.js';
+import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, USERS_URL, viewRoot } from './urls.js';
 import type {
   ArchivePage,
   DashboardPage,
@@ -19,6 +19,7 @@ import type {
   PageModel,
   StatusFilter,
   UserPage,
+  UsersPage,
 } from './view-model.js';
 
 /** History rows per page: 200 rows with their info details stay under 300 KB (about 1.2 KB a row). */
@@ -94,6 +95,29 @@ export function livePages(live: Session[], ctx: ModelContext): LivePage[] {
       position: count > 1 ? `${ctx.t.part} ${i + 1} ${ctx.t.of} ${count}` : null,
       live: sorted.slice(i * LIVE_PER_PAGE, (i + 1) * LIVE_PER_PAGE).map((s) => liveRow(s, url, ctx)),
       showInstance,
+    };
+  });
+}
+
+/** Users on one users-index page: about 100 bytes each. */
+export const USERS_PER_PAGE = 1000;
+
+/** "/users/" and its parts: every known user with alias, linking to the user's page. */
+export function usersPages(users: KnownUser[], ctx: ModelContext): UsersPage[] {
+  const count = Math.max(1, Math.ceil(users.length / USERS_PER_PAGE));
+  return Array.from({ length: count }, (_, i) => {
+    const url = partUrl(USERS_URL, i + 1);
+    return {
+      kind: 'users',
+      url,
+      root: rootOf(url),
+      heading: ctx.t.allUsers,
+      prev: i > 0 ? link(url, partUrl(USERS_URL, i), ctx.t.newer) : null,
+      next: i + 1 < count ? link(url, partUrl(USERS_URL, i + 2), ctx.t.older) : null,
+      position: count > 1 ? `${ctx.t.part} ${i + 1} ${ctx.t.of} ${count}` : null,
+      users: users
+        .slice(i * USERS_PER_PAGE, (i + 1) * USERS_PER_PAGE)
+        .map((u) => link(url, viewRoot(userSlug(u.user), 'all'), u.alias ? `${u.user} (${u.alias})` : u.user)),
     };
   });
 }

@@ -9,6 +9,7 @@
  *   /u/SLUG/m/MONTH/          a user's month
  *   /live/                    every live connection when the dashboard's list is cut
  *   /archive/                 every day with history
+ *   /users/                   every known user (when the filter cannot list them all)
  */
 import type { StatusFilter } from './view-model.js';
 
@@ -33,6 +34,7 @@ export function partUrl(base: string, n: number): string {
 
 export const ARCHIVE_URL = '/archive/';
 export const LIVE_URL = '/live/';
+export const USERS_URL = '/users/';
 
 /** "../../" for "/a/b/": the way back to the site root from a page. */
 export function rootOf(url: string): string {

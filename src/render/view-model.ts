@@ -80,6 +80,8 @@ export interface FilterOption {
 export interface FilterModel {
   users: FilterOption[];
   statuses: FilterOption[];
+  /** With more users than a dropdown can carry, `users` holds only "no filter" and the current one, and this leads to the users index. */
+  allUsers: Link | null;
 }
 
 export interface DownloadLinks {
@@ -165,7 +167,13 @@ export interface ArchivePage extends PageBase {
   days: { link: Link; sessions: number; users: number }[];
 }
 
-export type PageModel = DashboardPage | HistoryPage | UserPage | LivePage | ArchivePage;
+/** "/users/": every known user, for sites with more users than the filter dropdown lists. */
+export interface UsersPage extends PageBase {
+  kind: 'users';
+  users: Link[];
+}
+
+export type PageModel = DashboardPage | HistoryPage | UserPage | LivePage | ArchivePage | UsersPage;
 
 /** Site-wide values every page shares. */
 export interface SiteModel {

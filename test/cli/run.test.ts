@@ -86,7 +86,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     const days = [...new Set(all.map((s) => dayIn(s.connectedAt)))].sort();
     assert.ok(days.length >= 10, `sessions on ${days.length} days`);
     const withEndedDays = [...files].some((f) => f.startsWith('ended/d/'));
-    const expected = new Set(['index.html', 'active/index.html', 'ended/index.html', 'archive/index.html']);
+    const expected = new Set(['index.html', 'active/index.html', 'ended/index.html', 'archive/index.html', 'users/index.html']);
     for (const day of days) {
       expected.add(`d/${day}/index.html`);
       if (withEndedDays && site.history.some((s) => dayIn(s.connectedAt) === day)) expected.add(`ended/d/${day}/index.html`);

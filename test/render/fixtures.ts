@@ -133,7 +133,7 @@ function filterModel(root: string, selectedUser: string | null): FilterModel {
     { value: 'active', label: 'nur aktiv', href: `${root}h/active/`, selected: false },
     { value: 'ended', label: 'nur beendet', href: `${root}h/ended/`, selected: false },
   ];
-  return { users, statuses };
+  return { users, statuses, allUsers: null };
 }
 
 export function dashboardPage(): DashboardPage {
