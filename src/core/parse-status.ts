@@ -395,16 +395,21 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
   }
   checkEnd(p, lines, endIndex);
   // v1 has no virtual address column: join the routing table on CN + real address.
-  const byClient = new Map<string, StatusRoute[]>();
+  // Common name → real address → routes (nested maps: no joined key string per row).
+  const byClient = new Map<string, Map<string, StatusRoute[]>>();
   for (const { route, rawReal } of rawRoutes) {
     routes.push(route);
-    const key = `${route.commonName}\u0000${rawReal}`;
-    const list = byClient.get(key);
+    let byReal = byClient.get(route.commonName);
+    if (!byReal) {
+      byReal = new Map();
+      byClient.set(route.commonName, byReal);
+    }
+    const list = byReal.get(rawReal);
     if (list) list.push(route);
-    else byClient.set(key, [route]);
+    else byReal.set(rawReal, [route]);
   }
   for (const { client, rawReal } of clients) {
-    const own = byClient.get(`${client.commonName}\u0000${rawReal}`) ?? [];
+    const own = byClient.get(client.commonName)?.get(rawReal) ?? [];
     client.virtualAddress = own.find((r) => r.kind === 'ipv4')?.virtualAddress ?? null;
     client.virtualIpv6 = own.find((r) => r.kind === 'ipv6')?.virtualAddress ?? null;
   }

@@ -203,14 +203,17 @@ export function parseWallTime(text: string): WallTime | null {
 
 /** `2026-11-26T16:14:33Z` for epoch milliseconds (sub-second part dropped). */
 export function isoFromMs(ms: number): string {
-  return `${new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19)}Z`;
+  return isoFromEpochSeconds(Math.floor(ms / 1000));
 }
+
+/** Date's own formatting, for instants outside 1970–9999 where the arithmetic below does not apply. */
+const isoByDate = (s: number): string => `${new Date(s * 1000).toISOString().slice(0, 19)}Z`;
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
 
 /** Whole seconds to ISO by calendar arithmetic (days → civil date), ~10× faster than Date#toISOString. */
 export function isoFromEpochSeconds(s: number): string {
-  if (!Number.isSafeInteger(s) || s < 0 || s > 253402300799) return isoFromMs(s * 1000);
+  if (!Number.isSafeInteger(s) || s < 0 || s > 253402300799) return isoByDate(s);
   const days = Math.floor(s / 86400);
   const sod = s - days * 86400;
   // Howard Hinnant's civil_from_days.
