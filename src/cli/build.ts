@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { concurrencySeries } from '../core/chart-series.js';
 import { dayOf, formatDateTime } from '../core/format.js';
 import { LABELS } from '../core/i18n.js';
-import type { CollectorState } from '../core/reconcile.js';
+import { untrack } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { userSlug } from '../core/slug.js';
@@ -74,10 +74,6 @@ export interface BuildOutcome {
 
 const monthOf = (day: string): string => day.slice(0, 7);
 const byNewest = (a: string, b: string): number => (a < b ? 1 : a > b ? -1 : 0);
-
-function untracked(state: CollectorState): Session[] {
-  return state.tracked.map(({ missingSince: _m, ...s }) => s);
-}
 
 /** What a tracked session shows on history pages; a change means its pages need rebuilding. */
 function trackedSignature(s: Session, timeZone: string): string {
@@ -193,7 +189,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   }
 
   // 2. Open and held sessions: which pages did they change since the last build?
-  const tracked = untracked(state);
+  const tracked = state.tracked.map(untrack);
+  const live = tracked.filter((s) => s.endedAt === null);
   const trackedSigs: Record<string, string> = {};
   for (const s of tracked) {
     const sig = trackedSignature(s, tz);
@@ -294,7 +291,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     lang: settings.lang,
     now,
     labels: { title: t.chartTitle, y: t.chartY, x: t.chartX, desc: t.chartDesc },
-    current: tracked.filter((s) => s.endedAt === null).length,
+    current: live.length,
   };
   // The chart is drawn again when a 5-minute bucket completes (or a finished bucket's count
   // changes, or the settings do); in between the last drawing is reused and jsdom (about 1 s
@@ -344,7 +341,6 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     }
     if (queue.length >= RENDER_BATCH) await flush();
   };
-  const live = tracked.filter((s) => s.endedAt === null);
   /** Sessions of the newest days until `rows` matching ones are collected. */
   const newest = async (rows: number, keep: (s: Session) => boolean): Promise<Session[]> => {
     const out: Session[] = [];

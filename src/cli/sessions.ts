@@ -1,4 +1,5 @@
 import { UsageError } from '../core/errors.js';
+import { untrack } from '../core/reconcile.js';
 import { compareNewestFirst, statusOf, type Session } from '../core/session.js';
 import { secondsBetween } from '../core/time.js';
 import { historyPaths, readHistory, readState } from '../io/history-store.js';
@@ -13,10 +14,7 @@ export async function loadSessions(history: string): Promise<Session[]> {
   // both (the CSV copy wins) instead of in neither.
   const state = await readState(paths.state);
   const byId = new Map<string, Session>();
-  for (const t of state.tracked) {
-    const { missingSince: _m, ...s } = t;
-    byId.set(s.id, s);
-  }
+  for (const t of state.tracked) byId.set(t.id, untrack(t));
   for await (const s of readHistory(paths.history)) byId.set(s.id, s);
   return [...byId.values()];
 }

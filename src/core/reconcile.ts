@@ -71,7 +71,8 @@ export function emptyState(): CollectorState {
 
 const isHeld = (s: TrackedSession): boolean => s.endedAt !== null;
 
-function untrack(s: TrackedSession): Session {
+/** A tracked session as the rest of the program sees it (without the collector's bookkeeping). */
+export function untrack(s: TrackedSession): Session {
   const { missingSince: _m, ...session } = s;
   return session;
 }

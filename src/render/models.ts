@@ -114,6 +114,11 @@ export interface KnownUser {
   alias: string | null;
 }
 
+/** "alice (Alice A.)", or just "alice" without an alias. */
+export function userLabel(user: string, alias: string | null): string {
+  return alias ? `${user} (${alias})` : user;
+}
+
 /** The user and status choices; each option links to its view's root. */
 export function filterModel(page: string, users: KnownUser[], current: { user: string | null; status: StatusFilter }, ctx: ModelContext): FilterModel {
   const t = ctx.t;
@@ -128,7 +133,7 @@ export function filterModel(page: string, users: KnownUser[], current: { user: s
       { value: '', label: t.noFilter, href: hrefFrom(page, viewRoot(null, current.status)), selected: current.user === null },
       ...listed.map((u) => ({
         value: u.user,
-        label: u.alias ? `${u.user} (${u.alias})` : u.user,
+        label: userLabel(u.user, u.alias),
         href: hrefFrom(page, viewRoot(slugOf(u.user), current.status)),
         selected: current.user === u.user,
       })),

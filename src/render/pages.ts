@@ -6,7 +6,7 @@ import { formatBytes, formatDateTime, formatDuration } from '../core/format.js';
 import { groupByUserDay, paginateGroups } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { userSlug } from '../core/slug.js';
-import { filterModel, historyGroups, liveRow, type KnownUser, type ModelContext } from './models.js';
+import { filterModel, historyGroups, liveRow, userLabel, type KnownUser, type ModelContext } from './models.js';
 import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, USERS_URL, viewRoot } from './urls.js';
 import type {
   ArchivePage,
@@ -79,21 +79,29 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
   };
 }
 
+/** Part i (0-based) of `count` of a list split over `base`, `base`p2/, …: the shared page fields. */
+function listPart(base: string, i: number, count: number, heading: string, ctx: ModelContext) {
+  const url = partUrl(base, i + 1);
+  return {
+    url,
+    root: rootOf(url),
+    heading,
+    prev: i > 0 ? link(url, partUrl(base, i), ctx.t.newer) : null,
+    next: i + 1 < count ? link(url, partUrl(base, i + 2), ctx.t.older) : null,
+    position: count > 1 ? `${ctx.t.part} ${i + 1} ${ctx.t.of} ${count}` : null,
+  };
+}
+
 export function livePages(live: Session[], ctx: ModelContext): LivePage[] {
   const sorted = [...live].sort(compareNewestFirst);
   const count = Math.max(1, Math.ceil(sorted.length / LIVE_PER_PAGE));
   const showInstance = new Set(sorted.map((s) => s.instance)).size > 1;
   return Array.from({ length: count }, (_, i) => {
-    const url = partUrl(LIVE_URL, i + 1);
+    const part = listPart(LIVE_URL, i, count, ctx.t.live, ctx);
     return {
       kind: 'live',
-      url,
-      root: rootOf(url),
-      heading: ctx.t.live,
-      prev: i > 0 ? link(url, partUrl(LIVE_URL, i), ctx.t.newer) : null,
-      next: i + 1 < count ? link(url, partUrl(LIVE_URL, i + 2), ctx.t.older) : null,
-      position: count > 1 ? `${ctx.t.part} ${i + 1} ${ctx.t.of} ${count}` : null,
-      live: sorted.slice(i * LIVE_PER_PAGE, (i + 1) * LIVE_PER_PAGE).map((s) => liveRow(s, url, ctx)),
+      ...part,
+      live: sorted.slice(i * LIVE_PER_PAGE, (i + 1) * LIVE_PER_PAGE).map((s) => liveRow(s, part.url, ctx)),
       showInstance,
     };
   });
@@ -106,18 +114,13 @@ export const USERS_PER_PAGE = 1000;
 export function usersPages(users: KnownUser[], ctx: ModelContext): UsersPage[] {
   const count = Math.max(1, Math.ceil(users.length / USERS_PER_PAGE));
   return Array.from({ length: count }, (_, i) => {
-    const url = partUrl(USERS_URL, i + 1);
+    const part = listPart(USERS_URL, i, count, ctx.t.allUsers, ctx);
     return {
       kind: 'users',
-      url,
-      root: rootOf(url),
-      heading: ctx.t.allUsers,
-      prev: i > 0 ? link(url, partUrl(USERS_URL, i), ctx.t.newer) : null,
-      next: i + 1 < count ? link(url, partUrl(USERS_URL, i + 2), ctx.t.older) : null,
-      position: count > 1 ? `${ctx.t.part} ${i + 1} ${ctx.t.of} ${count}` : null,
+      ...part,
       users: users
         .slice(i * USERS_PER_PAGE, (i + 1) * USERS_PER_PAGE)
-        .map((u) => link(url, viewRoot(userSlug(u.user), 'all'), u.alias ? `${u.user} (${u.alias})` : u.user)),
+        .map((u) => link(part.url, viewRoot(userSlug(u.user), 'all'), userLabel(u.user, u.alias))),
     };
   });
 }
@@ -137,7 +140,7 @@ export function archivePage(days: { day: string; sessions: number; users: number
 }
 
 const headingFor = (ctx: ModelContext, user: string | null, alias: string | null, status: StatusFilter): string => {
-  const who = user === null ? '' : ` — ${user}${alias ? ` (${alias})` : ''}`;
+  const who = user === null ? '' : ` — ${userLabel(user, alias)}`;
   const what = status === 'active' ? ` — ${ctx.t.onlyActive}` : status === 'ended' ? ` — ${ctx.t.onlyEnded}` : '';
   return `${ctx.t.history}${who}${what}`;
 };
