@@ -8,7 +8,7 @@
  * between the append and the state write is detected and repaired on the next run.
  */
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat, truncate } from 'node:fs/promises';
+import { open, type FileHandle, readFile, stat, truncate } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
@@ -171,6 +171,14 @@ async function truncateSynced(path: string, size: number): Promise<void> {
   }
 }
 
+/** The file's bytes from `from` to its end. */
+export async function bytesFrom(fh: FileHandle, from: number): Promise<Buffer> {
+  const { size } = await fh.stat();
+  const buf = Buffer.alloc(Math.max(0, size - from));
+  if (buf.length > 0) await fh.read(buf, 0, buf.length, from);
+  return buf;
+}
+
 /**
  * Ids of the complete rows from byte `from` on (a tail the last run appended but did not
  * record); null when `from` is not a line boundary, 'torn' when the tail does not parse.
@@ -183,9 +191,7 @@ async function idsFrom(path: string, from: number, header: string[]): Promise<st
       await fh.read(prev, 0, 1, from - 1);
       if (prev[0] !== 0x0a) return null; // not a line boundary: the file was edited, scan it all
     }
-    const { size } = await fh.stat();
-    const buf = Buffer.alloc(size - from);
-    await fh.read(buf, 0, buf.length, from);
+    const buf = await bytesFrom(fh, from);
     let rows: Record<string, string>[];
     try {
       rows = parseSync(buf, { columns: header, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];

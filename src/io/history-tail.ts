@@ -4,7 +4,7 @@ import { InputError } from '../core/errors.js';
 import { sessionFromRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
 import { ifMissing } from './fs-errors.js';
-import { readHistory, readHistoryHeader } from './history-store.js';
+import { bytesFrom, readAllHistory, readHistoryHeader } from './history-store.js';
 
 /**
  * The sessions appended to the CSV after byte `from`, and the CSV's size: the builder
@@ -17,20 +17,11 @@ export async function readHistorySince(path: string, from: number): Promise<{ se
   let tail: Buffer;
   try {
     size = (await fh.stat()).size;
-    if (from === 0 || size <= from) {
-      tail = Buffer.alloc(0);
-    } else {
-      tail = Buffer.alloc(size - from);
-      await fh.read(tail, 0, tail.length, from);
-    }
+    tail = from === 0 ? Buffer.alloc(0) : await bytesFrom(fh, from);
   } finally {
     await fh.close();
   }
-  if (from === 0) {
-    const sessions: Session[] = [];
-    for await (const s of readHistory(path)) sessions.push(s);
-    return { sessions, size };
-  }
+  if (from === 0) return { sessions: await readAllHistory(path), size };
   if (tail.length === 0) return { sessions: [], size };
   const header = await readHistoryHeader(path);
   if (!header) return { sessions: [], size };
