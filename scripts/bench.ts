@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { sessionFromClient } from '../src/core/session.js';
 import type { StatusClient } from '../src/core/parse-status.js';
 import { isoFromEpochSeconds } from '../src/core/time.js';
+import { ifMissing } from '../src/io/fs-errors.js';
 import { readState, rewriteHistory, writeState } from '../src/io/history-store.js';
 import {
   advanceClients,
@@ -236,10 +237,7 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
 
 /** The largest .html file under a site folder, and the dashboard's size; null without a site. */
 async function largestHtml(site: string): Promise<{ path: string; bytes: number; dashboard: number } | null> {
-  const dashboard = await stat(join(site, 'index.html')).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return null;
-    throw e;
-  });
+  const dashboard = await stat(join(site, 'index.html')).catch(ifMissing(null));
   if (dashboard === null) return null;
   let best = { path: 'index.html', bytes: dashboard.size };
   for (const entry of await readdir(site, { recursive: true })) {

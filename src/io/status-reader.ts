@@ -11,6 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
 import { parseStatus, type StatusSnapshot } from '../core/parse-status.js';
 import { isoFromMs } from '../core/time.js';
+import { ifMissing } from './fs-errors.js';
 
 export type StatusRead =
   | { kind: 'snapshot'; snapshot: StatusSnapshot; fileModifiedAt: string }
@@ -67,10 +68,7 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
       return { kind: 'unreadable', reason: (e as Error).message };
     }
     const unchanged = async (): Promise<boolean> => {
-      const now = await stat(path).catch((e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return null;
-        throw e;
-      });
+      const now = await stat(path).catch(ifMissing(null));
       return now !== null && now.size === before.size && now.mtimeMs === before.mtimeMs && now.ino === before.ino && data.length === now.size;
     };
     if (!(await unchanged())) {
