@@ -7,7 +7,7 @@
  */
 import { InputError } from './errors.js';
 import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress, type RemoteAddress } from './remote-address.js';
-import { isoFromEpochSeconds, isoFromMs, isPlausibleIsoText, parseWallTime, zonedToEpochMs } from './time.js';
+import { isoFromEpochSeconds, isoFromMs, isPlausibleIsoText, parseWallTime, twoDigits, zonedToEpochMs } from './time.js';
 
 export interface StatusClient {
   commonName: string;
@@ -130,8 +130,18 @@ function makeHeader(names: string[], keys: (string | null)[]): Header {
   return { names, keys, pos, hasExtra: keys.some((k) => k === null) };
 }
 
-/** The field at header column `i` of a row whose record type takes `offset` fields. */
-const field = (fields: string[], offset: number, i: number): string | undefined => (i < 0 ? undefined : fields[i + offset]);
+/** 1 to 16 ASCII digits as a safe integer, else -1 (a loop: the regex and Number() per field showed in profiles). */
+function wholeNumber(text: string): number {
+  const len = text.length;
+  if (len === 0 || len > 16) return -1;
+  let n = 0;
+  for (let i = 0; i < len; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return Number.isSafeInteger(n) ? n : -1;
+}
 
 class Parser {
   private readonly timeCache = new Map<string, string | null>();
@@ -178,23 +188,50 @@ class Parser {
     return extra;
   }
 
+  /** Epoch ms of each wall minute (`YYYYMMDDHHMM` as a number) in the file's zone. */
+  private readonly minuteCache = new Map<number, number>();
+
   instant(text: string, line: number, what: string): string {
     let iso = this.timeCache.get(text);
     if (iso === undefined) {
-      const w = parseWallTime(text);
-      iso = w ? isoFromMs(zonedToEpochMs(w, this.opts.timeZone)) : null;
+      iso = isPlausibleIsoText(text) ? this.isoTextInstant(text) : this.otherTextInstant(text);
       this.timeCache.set(text, iso);
     }
     if (iso === null) this.fail(line, `${what} "${text}" is not a valid time`);
     return iso;
   }
 
+  /**
+   * 2.5+ text (`YYYY-MM-DD HH:MM:SS`) by arithmetic: the rows of one file share few minutes,
+   * and a number key needs no string hashing (the regex and zone look-up per row showed in profiles).
+   */
+  private isoTextInstant(text: string): string {
+    const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+    const month = twoDigits(text, 5);
+    const day = twoDigits(text, 8);
+    const hour = twoDigits(text, 11);
+    const minute = twoDigits(text, 14);
+    const key = (((year * 100 + month) * 100 + day) * 100 + hour) * 100 + minute;
+    let base = this.minuteCache.get(key);
+    if (base === undefined) {
+      base = zonedToEpochMs({ year, month, day, hour, minute, second: 0 }, this.opts.timeZone);
+      this.minuteCache.set(key, base);
+    }
+    return isoFromMs(base + twoDigits(text, 17) * 1000);
+  }
+
+  /** ctime text (before 2.5) and anything else parseWallTime reads; null when it is no time. */
+  private otherTextInstant(text: string): string | null {
+    const w = parseWallTime(text);
+    return w ? isoFromMs(zonedToEpochMs(w, this.opts.timeZone)) : null;
+  }
+
   epoch(text: string, line: number, what: string): string {
     let iso = this.epochCache.get(text);
     if (iso === undefined) {
       // Beyond year 9999 toISOString() gives "+010000-…", which is not our ISO form.
-      const seconds = text.length <= 12 && /^\d+$/.test(text) ? Number(text) : NaN;
-      if (!(seconds <= MAX_EPOCH_S)) this.fail(line, `${what} "${text}" is not a time_t`);
+      const seconds = text.length <= 12 ? wholeNumber(text) : -1;
+      if (seconds < 0 || seconds > MAX_EPOCH_S) this.fail(line, `${what} "${text}" is not a time_t`);
       iso = isoFromEpochSeconds(seconds);
       this.epochCache.set(text, iso);
     }
@@ -212,10 +249,9 @@ class Parser {
   }
 
   count(text: string | undefined, line: number, what: string): number {
-    if (text === undefined || !/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
-      this.fail(line, `${what} "${text ?? ''}" is not a whole number`);
-    }
-    return Number(text);
+    const n = text === undefined ? -1 : wholeNumber(text);
+    if (n < 0) this.fail(line, `${what} "${text ?? ''}" is not a whole number`);
+    return n;
   }
 
   optionalId(text: string | undefined, line: number, what: string): number | null {
@@ -232,7 +268,7 @@ class Parser {
   client(header: Header, fields: string[], offset: number, line: number): StatusClient {
     this.checkCount(header, fields, offset, line, 'client');
     const p = header.pos;
-    const get = (i: number): string | undefined => field(fields, offset, i);
+    const get = (i: number): string | undefined => (i < 0 ? undefined : fields[i + offset]);
     const commonName = get(p.commonName) ?? '';
     const real = this.address(get(p.realAddress) ?? '', line);
     const epoch = get(p.connectedSinceEpoch);
@@ -275,10 +311,10 @@ class Parser {
     };
   }
 
-  route(header: Header, fields: string[], offset: number, line: number): { route: StatusRoute; rawReal: string } {
+  route(header: Header, fields: string[], offset: number, line: number): StatusRoute {
     this.checkCount(header, fields, offset, line, 'route');
     const p = header.pos;
-    const get = (i: number): string | undefined => field(fields, offset, i);
+    const get = (i: number): string | undefined => (i < 0 ? undefined : fields[i + offset]);
     const rawReal = get(p.realAddress) ?? '';
     const real = this.address(rawReal, line);
     const virtualAddress = get(p.virtualAddress) ?? '';
@@ -289,7 +325,7 @@ class Parser {
       this.checkText(lastRef, line, 'Last Ref');
       lastRefAt = this.epoch(epoch, line, 'Last Ref (time_t)');
     } else if (lastRef !== undefined && lastRef !== '') lastRefAt = this.instant(lastRef, line, 'Last Ref');
-    const route: StatusRoute = {
+    return {
       virtualAddress,
       kind: routeKind(virtualAddress),
       commonName: get(p.commonName) ?? '',
@@ -298,17 +334,34 @@ class Parser {
       protocol: real.protocol,
       lastRefAt,
     };
-    return { route, rawReal };
   }
 }
 
 function routeKind(v: string): RouteKind {
+  // Most routes are plain IPv4: decide those without the other patterns.
+  if (v.indexOf(':') < 0 && v.indexOf('/') < 0 && v.charCodeAt(v.length - 1) !== 67 && isIpv4(v)) return 'ipv4';
   if (isMacAddress(v)) return 'mac';
   if (v.includes('/')) return 'subnet';
   if (v.endsWith('C') && (isIpv4(v.slice(0, -1)) || isIpv6(v.slice(0, -1)))) return 'cached';
   if (isIpv4(v)) return 'ipv4';
   if (isIpv6(v)) return 'ipv6';
   return 'other';
+}
+
+/**
+ * Splits `line` into `out`, reusing its array: one array per row was a large part of the
+ * parser's garbage. Callers must copy what they keep (slices, never `out` itself).
+ */
+function splitInto(line: string, sep: string, out: string[]): string[] {
+  let n = 0;
+  let from = 0;
+  for (let at = line.indexOf(sep); at >= 0; at = line.indexOf(sep, from)) {
+    out[n++] = line.slice(from, at);
+    from = at + 1;
+  }
+  out[n++] = line.slice(from);
+  if (out.length !== n) out.length = n;
+  return out;
 }
 
 /** Empty or only white space; most lines start with a letter, so trim() is rarely needed. */
@@ -364,6 +417,7 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
   let section: 'clients' | 'routes' | 'stats' = 'clients';
   let routeHeader: Header | null = null;
   let endIndex = -1;
+  const row: string[] = [];
   for (let i = 3; i < lines.length; i++) {
     const line = lines[i] ?? '';
     const n = i + 1;
@@ -382,36 +436,41 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
       section = 'stats';
       continue;
     }
-    const fields = line.split(',');
+    const fields = splitInto(line, ',', row);
     if (section === 'clients') {
       const client = p.client(clientHeader, fields, 0, n);
       clients.push({ client, rawReal: fields[clientHeader.pos.realAddress] ?? '' });
     } else if (section === 'routes' && routeHeader) {
-      rawRoutes.push(p.route(routeHeader, fields, 0, n));
+      rawRoutes.push({ route: p.route(routeHeader, fields, 0, n), rawReal: fields[routeHeader.pos.realAddress] ?? '' });
     } else {
       if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
       globalStats[fields[0] ?? ''] = fields.slice(1).join(',');
     }
   }
   checkEnd(p, lines, endIndex);
-  // v1 has no virtual address column: join the routing table on CN + real address.
-  // Common name → real address → routes (nested maps: no joined key string per row).
-  const byClient = new Map<string, Map<string, StatusRoute[]>>();
+  // v1 has no virtual address column: join the routing table on CN + real address. The
+  // real address text (address:port) nearly always names one client alone, so it is the map
+  // key; clients sharing one are rare and wait in `more`. The first route of a kind wins.
+  const byReal = new Map<string, StatusClient>();
+  const more = new Map<string, StatusClient[]>();
+  for (const { client, rawReal } of clients) {
+    client.virtualAddress = null;
+    client.virtualIpv6 = null;
+    if (!byReal.has(rawReal)) byReal.set(rawReal, client);
+    else more.set(rawReal, [...(more.get(rawReal) ?? []), client]);
+  }
+  const assign = (c: StatusClient, r: StatusRoute): void => {
+    if (r.commonName !== c.commonName) return;
+    if (r.kind === 'ipv4') c.virtualAddress ??= r.virtualAddress;
+    else if (r.kind === 'ipv6') c.virtualIpv6 ??= r.virtualAddress;
+  };
   for (const { route, rawReal } of rawRoutes) {
     routes.push(route);
-    let byReal = byClient.get(route.commonName);
-    if (!byReal) {
-      byReal = new Map();
-      byClient.set(route.commonName, byReal);
-    }
-    const list = byReal.get(rawReal);
-    if (list) list.push(route);
-    else byReal.set(rawReal, [route]);
-  }
-  for (const { client, rawReal } of clients) {
-    const own = byClient.get(client.commonName)?.get(rawReal) ?? [];
-    client.virtualAddress = own.find((r) => r.kind === 'ipv4')?.virtualAddress ?? null;
-    client.virtualIpv6 = own.find((r) => r.kind === 'ipv6')?.virtualAddress ?? null;
+    const c = byReal.get(rawReal);
+    if (c === undefined) continue;
+    assign(c, route);
+    const others = more.size === 0 ? undefined : more.get(rawReal);
+    if (others) for (const o of others) assign(o, route);
   }
   return {
     schemaVersion: 1,
@@ -432,6 +491,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
   let title: string | null = null;
   let updatedAt: string | null = null;
   let endIndex = -1;
+  const row: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
     const n = i + 1;
@@ -440,7 +500,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
       break;
     }
     if (isBlank(line)) continue;
-    const fields = line.split(sep);
+    const fields = splitInto(line, sep, row);
     const type = fields[0] ?? '';
     switch (type) {
       case 'TITLE':
@@ -474,7 +534,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
       case 'ROUTING_TABLE': {
         const h = headers.get(type);
         if (!h) p.fail(n, 'ROUTING_TABLE row before its HEADER');
-        routes.push(p.route(h, fields, 1, n).route);
+        routes.push(p.route(h, fields, 1, n));
         break;
       }
       case 'GLOBAL_STATS':

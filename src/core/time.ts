@@ -145,6 +145,13 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const CTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
 const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
 
+/** The two decimal digits at `at` as a number, -1 when they are not two digits. */
+export function twoDigits(text: string, at: number): number {
+  const a = text.charCodeAt(at) - 48;
+  const b = text.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
 /**
  * Reads OpenVPN's time text: ctime (`Wed Feb  1 16:01:42 2023`, day space-padded or not)
  * before 2.5, `YYYY-MM-DD HH:MM:SS` from 2.5. Returns null when it is neither or not a
@@ -157,18 +164,13 @@ const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
 export function isPlausibleIsoText(text: string): boolean {
   if (text.length !== 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32) return false;
   if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
-  const n = (at: number): number => {
-    const a = text.charCodeAt(at) - 48;
-    const b = text.charCodeAt(at + 1) - 48;
-    return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-  };
-  const century = n(0);
-  const year = n(2);
-  const month = n(5);
-  const day = n(8);
-  const hour = n(11);
-  const minute = n(14);
-  const second = n(17);
+  const century = twoDigits(text, 0);
+  const year = twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
   return (
     century >= 19 && year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 &&
     century * 100 + year >= 1970

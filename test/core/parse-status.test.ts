@@ -778,6 +778,35 @@ describe('v1 routing-table join', () => {
   });
 });
 
+  test('clients sharing one real address each get the routes of their own CN; the first route of a kind wins', () => {
+    const text = [
+      'OpenVPN CLIENT LIST',
+      'Updated,2026-11-27 09:00:00',
+      'Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since',
+      'alice,192.0.2.1:1000,1,2,2026-11-27 08:00:00',
+      'bob,192.0.2.1:1000,3,4,2026-11-27 08:00:00',
+      'carol,192.0.2.1:1000,5,6,2026-11-27 08:00:00',
+      'ROUTING TABLE',
+      'Virtual Address,Common Name,Real Address,Last Ref',
+      '10.8.0.3,bob,192.0.2.1:1000,2026-11-27 08:59:00',
+      'fd00::3,carol,192.0.2.1:1000,2026-11-27 08:59:00',
+      '10.8.0.2,alice,192.0.2.1:1000,2026-11-27 08:59:00',
+      '10.8.0.9,alice,192.0.2.1:1000,2026-11-27 08:59:00',
+      'GLOBAL STATS',
+      'END',
+      '',
+    ].join('\n');
+    const s = parseStatus(text, { file: 'join', timeZone: 'UTC' });
+    assert.deepEqual(
+      s.clients.map((c) => [c.commonName, c.virtualAddress, c.virtualIpv6]),
+      [
+        ['alice', '10.8.0.2', null],
+        ['bob', '10.8.0.3', null],
+        ['carol', null, 'fd00::3'],
+      ],
+    );
+  });
+
 describe('whole-file rules', () => {
   const V2 = read('v2-connected.log');
   const V1 = read('v1-connected.log');
