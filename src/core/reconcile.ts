@@ -9,7 +9,9 @@
  * - a file whose own update time is older than `staleAfterS`, or that is missing that
  *   long, means the server stopped: its sessions end with reason `server-stopped`, but are
  *   held in the state (not yet written to the CSV) until a fresh snapshot confirms it,
- *   so a session that shows up again is re-opened, never duplicated.
+ *   so a session that shows up again is re-opened, never duplicated;
+ * - a held session is written to the CSV after HOLD_MAX_S even if its file never turns
+ *   fresh again (the server was retired, or its instance removed from the configuration).
  */
 import type { StatusSnapshot } from './parse-status.js';
 import { endSession, sessionFromClient, type Session } from './session.js';
@@ -62,6 +64,11 @@ export interface ReconcileResult {
 }
 
 export const RECENTLY_CLOSED_KEEP_S = 24 * 3600;
+/**
+ * How long a server-stopped session waits for its instance to come back. A restarted server
+ * gives its clients new connect times (new sessions), so after a day nothing can re-open it.
+ */
+export const HOLD_MAX_S = 24 * 3600;
 /** Tolerated clock skew before a status file's update time counts as "in the future". */
 export const FUTURE_TOLERANCE_S = 300;
 
@@ -107,7 +114,12 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
     if (seen.has(instance) || opts.instances.includes(instance)) continue;
     byInstance.set(instance, reconcileInstance({ instance, kind: 'missing' }, tracked, result, opts, nowMs));
   }
-  for (const list of byInstance.values()) result.state.tracked.push(...list);
+  for (const list of byInstance.values()) {
+    for (const s of list) {
+      if (isHeld(s) && nowMs - msFromIso(s.endedAt as string) > HOLD_MAX_S * 1000) result.closed.push(untrack(s));
+      else result.state.tracked.push(s);
+    }
+  }
   // In end order across instances too, as the CSV promises (a stable sort keeps ties in file order).
   result.closed.sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
   for (const s of result.closed) result.state.recentlyClosed[s.id] = opts.now;

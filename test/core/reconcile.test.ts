@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { StatusClient, StatusRoute, StatusSnapshot } from '../../src/core/parse-status.js';
 import {
   emptyState,
+  HOLD_MAX_S,
   reconcile,
   RECENTLY_CLOSED_KEEP_S,
   type CollectorState,
@@ -421,6 +422,23 @@ describe('reconcile: stale and missing files (server stopped)', () => {
     // Still configured but not observed this run: left alone.
     const configured = run(prev, [seen(snap(at(400), []), 'udp')], at(401), ['udp', 'default']);
     assert.deepEqual(configured.ended, []);
+  });
+
+  test('held sessions are written to the CSV a day after they ended, even if their instance never returns', () => {
+    const held = run(open(), [seen(snap(at(400), []), 'udp')], at(401), ['udp']).state;
+    assert.equal(held.tracked.length, 2, 'both sessions held as server-stopped');
+    const endedAt = held.tracked[0]?.endedAt as string;
+    const dayLater = (extra: number): string => isoPlus(endedAt, HOLD_MAX_S + extra);
+    const before = run(held, [seen(snap(dayLater(0), []), 'udp')], dayLater(0), ['udp']);
+    assert.deepEqual(before.closed, [], 'not before a day has passed');
+    const after = run(before.state, [seen(snap(dayLater(60), []), 'udp')], dayLater(60), ['udp']);
+    assert.deepEqual(ids(after.closed), ids(held.tracked));
+    assert.ok(after.closed.every((s) => s.endReason === 'server-stopped' && s.endedAt === s.lastSeenAt), 'ended at their last sighting');
+    assert.deepEqual(after.state.tracked, []);
+    assert.deepEqual(Object.keys(after.state.recentlyClosed).sort(), ids(held.tracked));
+    // Also when the file is still configured but stays stale.
+    const stale = run(held, [], dayLater(60), ['udp', 'default']);
+    assert.deepEqual(ids(stale.closed), ids(held.tracked));
   });
 });
 
