@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { SITE_DIR } from './eleventy.js';
+import { SITE_DIR } from './site-files.js';
 
 const ASSETS_DIR = join(SITE_DIR, 'assets');
 

@@ -10,43 +10,14 @@ import Eleventy from '@11ty/eleventy';
 import type { EleventyUserConfig, NunjucksEnvironment } from '@11ty/eleventy';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { checkUrls, SITE_DIR } from './site-files.js';
 import type { PageModel, SiteModel } from './view-model.js';
-
-/**
- * The templates' folder. This module is src/render/eleventy.ts under tsx and
- * dist/render/eleventy.js after `tsc`: both are two levels below the package root.
- */
-export const SITE_DIR = fileURLToPath(new URL('../../site/', import.meta.url));
 
 /**
  * Eleventy wants an output folder even though toJSON() writes nothing. It must lie outside
  * SITE_DIR (Eleventy ignores the output folder's contents as input) and is never created.
  */
 const UNUSED_OUTPUT = join(tmpdir(), 'openvpn-status-web-eleventy-unused');
-
-/**
- * "/", "/active/", "/u/alice/", "/d/2026-11-25/p2/", "/u/o-brien~1a2b3c4d/": segments of URL
- * unreserved characters, none starting with a dot. No %XX: nginx decodes it before looking
- * for the file, so the url and the file name (outputPathFor) would no longer match.
- */
-const URL_PATTERN = /^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/)*$/;
-
-/** The file a page URL is written to, relative to the output folder: "/u/alice/" → "u/alice/index.html". */
-export function outputPathFor(url: string): string {
-  return `${url.slice(1)}index.html`;
-}
-
-function checkUrls(pages: readonly PageModel[]): void {
-  const seen = new Set<string>();
-  for (const p of pages) {
-    if (!URL_PATTERN.test(p.url)) {
-      throw new Error(`renderPages: page url ${JSON.stringify(p.url)} is not a "/…/" path of plain segments`);
-    }
-    if (seen.has(p.url)) throw new Error(`renderPages: two pages have the url ${JSON.stringify(p.url)}`);
-    seen.add(p.url);
-  }
-}
 
 /**
  * The Nunjucks environment of the first build, reused by every later build in this process.

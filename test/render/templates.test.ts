@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
 import { JSDOM, VirtualConsole } from 'jsdom';
 import { siteAssets } from '../../src/render/assets.js';
-import { outputPathFor, renderPages, SITE_DIR } from '../../src/render/eleventy.js';
+import { renderPages } from '../../src/render/eleventy.js';
+import { outputPathFor, SITE_DIR } from '../../src/render/site-files.js';
 import type { PageModel } from '../../src/render/view-model.js';
 import {
   allPages,

@@ -1,0 +1,61 @@
+/// <reference path="./nunjucks.d.ts" />
+/**
+ * The same templates as src/render/eleventy.ts, rendered with nunjucks (Eleventy's own
+ * template engine) directly. Loading Eleventy takes 0.45–0.6 s on a small server, more
+ * than the whole budget of a quiet cron minute, so incremental builds (the dashboard, a day
+ * that gained a session) render here and full builds through Eleventy. A test renders
+ * every page kind both ways and requires identical bytes.
+ */
+import nunjucks, { type Environment, type Loader } from 'nunjucks';
+import { checkUrls, NUNJUCKS_OPTIONS, templateSources, templatesHash, type TemplateSource } from './site-files.js';
+import type { PageModel, SiteModel } from './view-model.js';
+
+interface Compiled {
+  hash: string;
+  templates: Record<string, unknown>;
+}
+
+/** The precompiled module beside this one (dist/ only: `npm run build` writes it). */
+async function loadCompiled(): Promise<Compiled | null> {
+  try {
+    return (await import(new URL('./templates.compiled.js', import.meta.url).href)) as Compiled;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
+    throw e;
+  }
+}
+
+let envPromise: Promise<Environment> | null = null;
+
+/** The precompiled templates when they were made from the current sources, else the sources (compiled on use). */
+async function environment(): Promise<Environment> {
+  const sources = templateSources();
+  const compiled = await loadCompiled();
+  if (compiled !== null && compiled.hash === templatesHash(sources)) {
+    return new nunjucks.Environment(new nunjucks.PrecompiledLoader(compiled.templates), NUNJUCKS_OPTIONS);
+  }
+  return sourceEnvironment(sources);
+}
+
+/** Templates compiled from their sources (tsx runs, or site/ changed after the build). */
+function sourceEnvironment(sources: readonly TemplateSource[]): Environment {
+  const byName = new Map(sources.map((s) => [s.name, s.source]));
+  // nunjucks takes any object with getSource() as a (synchronous) loader.
+  const loader = {
+    getSource(name: string): { src: string; path: string; noCache: boolean } | null {
+      const src = byName.get(name);
+      return src === undefined ? null : { src, path: name, noCache: false };
+    },
+  };
+  return new nunjucks.Environment(loader as unknown as Loader, NUNJUCKS_OPTIONS);
+}
+
+/** Renders `pages`; returns each page's url → HTML, in the order of `pages` (as renderPages does). */
+export async function renderPagesDirect(site: SiteModel, pages: PageModel[]): Promise<Map<string, string>> {
+  checkUrls(pages);
+  envPromise ??= environment();
+  const template = (await envPromise).getTemplate('pages.njk', true);
+  const result = new Map<string, string>();
+  for (const view of pages) result.set(view.url, template.render({ site, pages, view }));
+  return result;
+}

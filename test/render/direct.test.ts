@@ -1,0 +1,62 @@
+/**
+ * The direct nunjucks renderer (used for incremental builds) and Eleventy (full builds)
+ * must produce the same bytes for every page kind, both languages, the empty dashboard
+ * and hostile text: otherwise a page would change when the other path renders it next.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, test } from 'node:test';
+import nunjucks from 'nunjucks';
+import { LABELS } from '../../src/core/i18n.js';
+import { renderPagesDirect } from '../../src/render/direct.js';
+import { renderPages } from '../../src/render/eleventy.js';
+import type { ModelContext } from '../../src/render/models.js';
+import { usersPages } from '../../src/render/pages.js';
+import { precompiledModule } from '../../src/render/precompile.js';
+import { NUNJUCKS_OPTIONS, templateSources, templatesHash } from '../../src/render/site-files.js';
+import { allPages, archivePage, emptyDashboardPage, siteModel } from './fixtures.js';
+
+const ctx: ModelContext = { lang: 'de', timeZone: 'UTC', t: LABELS.de, aliases: {}, now: '2026-11-26T12:00:00Z' };
+const users = usersPages([{ user: '<script>alert(1)</script>', alias: `O'Brien "x"` }, { user: 'bob', alias: 'a&b' }], ctx);
+
+describe('renderPagesDirect', () => {
+  test('gives byte-identical pages to Eleventy for every page kind, in both languages', async () => {
+    for (const lang of ['de', 'en'] as const) {
+      const pages = [...allPages(), { ...emptyDashboardPage(), url: '/empty/' }, ...users];
+      const kinds = new Set(pages.map((p) => p.kind));
+      assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'user', 'users'], 'the fixtures cover every kind');
+      const viaEleventy = await renderPages(siteModel(lang), pages);
+      const direct = await renderPagesDirect(siteModel(lang), pages);
+      assert.deepEqual([...direct.keys()], [...viaEleventy.keys()], 'same urls in the same order');
+      for (const [url, html] of viaEleventy) assert.equal(direct.get(url), html, `${lang} ${url}`);
+    }
+  });
+
+  test('checks urls like renderPages', async () => {
+    await assert.rejects(renderPagesDirect(siteModel('de'), [{ ...archivePage(), url: '/../x/' }]), /not a "\/…\/" path/);
+    await assert.rejects(renderPagesDirect(siteModel('de'), [archivePage(), archivePage()]), /two pages have the url/);
+  });
+
+  test('the precompiled module (what npm run build writes) renders the same bytes as the sources', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'osw-precompiled-'));
+    try {
+      const sources = templateSources();
+      const file = join(dir, 'templates.compiled.mjs');
+      await writeFile(file, precompiledModule(sources));
+      const compiled = (await import(pathToFileURL(file).href)) as { hash: string; templates: Record<string, unknown> };
+      assert.equal(compiled.hash, templatesHash(sources));
+      assert.deepEqual(Object.keys(compiled.templates).sort(), sources.map((s) => s.name).sort());
+      const env = new nunjucks.Environment(new nunjucks.PrecompiledLoader(compiled.templates), NUNJUCKS_OPTIONS);
+      const pages = allPages();
+      const direct = await renderPagesDirect(siteModel('en'), pages);
+      for (const view of pages) {
+        assert.equal(env.getTemplate('pages.njk').render({ site: siteModel('en'), pages, view }), direct.get(view.url), view.url);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
