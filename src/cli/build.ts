@@ -35,7 +35,7 @@ import {
 } from '../io/build-cache.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { historyPaths, readState } from '../io/history-store.js';
-import { readHistorySince } from '../io/history-tail.js';
+import { historyChunks } from '../io/history-tail.js';
 import { publishedPages, publishFiles, removeFiles } from '../io/output.js';
 import { siteAssets, siteFingerprint } from '../render/assets.js';
 import { renderPagesDirect } from '../render/direct.js';
@@ -64,6 +64,10 @@ export const SITE_VERSION = '2';
 const RECENT_KEEP_S = 25 * 3600;
 /** Pages per Eleventy run: its memory grows with the batch (about 2.5 MB a page). */
 const RENDER_BATCH = 100;
+/** Sessions read from the CSV at a time (a full build streams it). */
+const CHUNK_SESSIONS = 50_000;
+/** Day and user-month lists kept in memory at most (each memo; all are on disk as well). */
+const MEMO_MAX = 256;
 
 export interface BuildOutcome {
   full: boolean;
@@ -125,14 +129,30 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   if (full) await clearCache(cp);
   const oldDays = new Set(Object.keys(m.days));
 
-  // 1. New ended sessions into the day files.
-  const { sessions: newEnded, size } = await readHistorySince(paths.history, m.csvBytes);
+  // 1. New ended sessions into the day files and the user-month files, a chunk at a time:
+  // a full build of a million sessions must not hold them all.
   const dayMemo = new Map<string, Session[]>();
+  const userMonthMemo = new Map<string, Session[]>();
+  /** Memos only save re-reading files that are on disk already: bounded, dropped when full. */
+  const remember = (memo: Map<string, Session[]>, k: string, list: Session[]): void => {
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(k, list);
+  };
   const getDay = async (day: string): Promise<Session[]> => {
     let list = dayMemo.get(day);
     if (!list) {
       list = await loadDay(cp, day);
-      dayMemo.set(day, list);
+      remember(dayMemo, day, list);
+    }
+    return list;
+  };
+  const userMonthKey = (user: string, month: string): string => `${month}\u0000${user}`;
+  const getUserMonth = async (user: string, month: string): Promise<Session[]> => {
+    const k = userMonthKey(user, month);
+    let list = userMonthMemo.get(k);
+    if (!list) {
+      list = await loadUserMonth(cp, userSlug(user), month);
+      remember(userMonthMemo, k, list);
     }
     return list;
   };
@@ -144,49 +164,48 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     months.add(monthOf(day));
     dirtyUserMonths.set(user, months);
   };
-  const newByDay = new Map<string, Session[]>();
-  for (const s of newEnded) {
-    const day = dayOf(s.connectedAt, tz);
-    const list = newByDay.get(day) ?? [];
-    list.push(s);
-    newByDay.set(day, list);
-    mark(day, s.user);
-  }
   const merge = (old: Session[], add: Session[]): Session[] => {
     const byId = new Map(old.map((s) => [s.id, s]));
     for (const s of add) byId.set(s.id, s); // a re-read tail after a crash replaces, never doubles
     return [...byId.values()];
   };
-  for (const [day, list] of newByDay) {
-    const merged = merge(await getDay(day), list);
-    dayMemo.set(day, merged);
-    await saveDay(cp, day, merged);
-  }
-  // The same sessions by user and month, so a user's pages never need a whole month of everybody.
-  const userMonthMemo = new Map<string, Session[]>();
-  const userMonthKey = (user: string, month: string): string => `${month}\u0000${user}`;
-  const getUserMonth = async (user: string, month: string): Promise<Session[]> => {
-    const k = userMonthKey(user, month);
-    let list = userMonthMemo.get(k);
-    if (!list) {
-      list = await loadUserMonth(cp, userSlug(user), month);
-      userMonthMemo.set(k, list);
+  /** One session per user seen in new history (for its alias), and the chart's recent intervals. */
+  const sample = new Map<string, Session>();
+  const nowMs = msFromIso(now);
+  const recentById = new Map<string, [string, string, string]>(m.recent.map((r) => [r[0], r]));
+  let newEndedCount = 0;
+  const history = await historyChunks(paths.history, m.csvBytes, CHUNK_SESSIONS);
+  for await (const chunk of history.chunks) {
+    newEndedCount += chunk.length;
+    const newByDay = new Map<string, Session[]>();
+    const newByUserMonth = new Map<string, { user: string; month: string; sessions: Session[] }>();
+    for (const s of chunk) {
+      const day = dayOf(s.connectedAt, tz);
+      const list = newByDay.get(day) ?? [];
+      list.push(s);
+      newByDay.set(day, list);
+      mark(day, s.user);
+      const month = monthOf(day);
+      const k = userMonthKey(s.user, month);
+      const entry = newByUserMonth.get(k) ?? { user: s.user, month, sessions: [] };
+      entry.sessions.push(s);
+      newByUserMonth.set(k, entry);
+      sample.set(s.user, s);
+      if (nowMs - msFromIso(s.endedAt as string) <= RECENT_KEEP_S * 1000) recentById.set(s.id, [s.id, s.connectedAt, s.endedAt as string]);
     }
-    return list;
-  };
-  const newByUserMonth = new Map<string, { user: string; month: string; sessions: Session[] }>();
-  for (const s of newEnded) {
-    const month = monthOf(dayOf(s.connectedAt, tz));
-    const k = userMonthKey(s.user, month);
-    const entry = newByUserMonth.get(k) ?? { user: s.user, month, sessions: [] };
-    entry.sessions.push(s);
-    newByUserMonth.set(k, entry);
+    for (const [day, list] of newByDay) {
+      const merged = merge(await getDay(day), list);
+      remember(dayMemo, day, merged);
+      await saveDay(cp, day, merged);
+    }
+    // The same sessions by user and month, so a user's pages never need a whole month of everybody.
+    for (const [k, { user, month, sessions }] of newByUserMonth) {
+      const merged = merge(await getUserMonth(user, month), sessions);
+      remember(userMonthMemo, k, merged);
+      await saveUserMonth(cp, userSlug(user), month, merged);
+    }
   }
-  for (const [k, { user, month, sessions }] of newByUserMonth) {
-    const merged = merge(await getUserMonth(user, month), sessions);
-    userMonthMemo.set(k, merged);
-    await saveUserMonth(cp, userSlug(user), month, merged);
-  }
+  const size = history.size;
 
   // 2. Open and held sessions: which pages did they change since the last build?
   const tracked = state.tracked.map(untrack);
@@ -266,8 +285,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
 
   // Known users (filter dropdown): with history or connected now.
   const userNames = new Set([...Object.keys(m.users), ...tracked.map((s) => s.user)]);
-  const sample = new Map<string, Session>();
-  for (const s of [...tracked, ...newEnded]) sample.set(s.user, s);
+  for (const s of tracked) if (!sample.has(s.user)) sample.set(s.user, s);
   const knownUser = (user: string): KnownUser => {
     const s = sample.get(user);
     return { user, alias: aliasOf(s ?? { user, commonName: user, username: null }, aliases) };
@@ -280,9 +298,6 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   }
 
   // 5. Chart intervals: open and held sessions plus what ended within the last 25 hours.
-  const nowMs = msFromIso(now);
-  const recentById = new Map<string, [string, string, string]>(m.recent.map((r) => [r[0], r]));
-  for (const s of newEnded) recentById.set(s.id, [s.id, s.connectedAt, s.endedAt as string]);
   m.recent = [...recentById.values()].filter(([, , end]) => nowMs - msFromIso(end) <= RECENT_KEEP_S * 1000);
   const intervals = [...m.recent.map(([, start, end]) => ({ start, end })), ...tracked.map((s) => ({ start: s.connectedAt, end: s.endedAt }))];
   const series = concurrencySeries(intervals, { now });
@@ -432,7 +447,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
 
   await flush();
   log.detail(
-    `build: ${newEnded.length} new ended, ${dirtyDays.size} dirty day(s), ${dirtyUserMonths.size} dirty user(s)` +
+    `build: ${newEndedCount} new ended, ${dirtyDays.size} dirty day(s), ${dirtyUserMonths.size} dirty user(s)` +
       `${usersChanged ? ' (user list changed)' : ''}, ${produced.size} page model(s)`,
   );
   // Live pages beyond the current count, and (on a full build) every page not produced again.

@@ -79,10 +79,10 @@ async function checkedHeader(path: string): Promise<string[] | null> {
   return header;
 }
 
-/** Streams every session in the CSV, in file order. */
-export async function* readHistory(path: string): AsyncGenerator<Session> {
-  if ((await checkedHeader(path)) === null) return;
-  const parser = createReadStream(path).pipe(parse({ columns: true, bom: true, info: true, skip_empty_lines: true }));
+/** Streams every session in the CSV, in file order (only its first `size` bytes when given). */
+export async function* readHistory(path: string, size?: number): AsyncGenerator<Session> {
+  if ((await checkedHeader(path)) === null || size === 0) return;
+  const parser = createReadStream(path, size === undefined ? {} : { end: size - 1 }).pipe(parse({ columns: true, bom: true, info: true, skip_empty_lines: true }));
   try {
     for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       yield sessionFromRecord(item.record, path, item.info.lines);

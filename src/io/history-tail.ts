@@ -4,15 +4,23 @@ import { InputError } from '../core/errors.js';
 import { sessionFromRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
 import { ifMissing } from './fs-errors.js';
-import { bytesFrom, readAllHistory, readHistoryHeader } from './history-store.js';
+import { bytesFrom, readHistory, readHistoryHeader } from './history-store.js';
+
+export interface HistoryChunks {
+  /** The CSV's size when opened: the builder's next start. */
+  size: number;
+  /** The sessions after byte `from`, in file order, at most `chunk` at a time. */
+  chunks: AsyncIterable<Session[]>;
+}
 
 /**
- * The sessions appended to the CSV after byte `from`, and the CSV's size: the builder
- * reads only what is new since its last run. From 0 it streams the whole file.
+ * The sessions appended to the CSV after byte `from`: the builder reads only what is new
+ * since its last run (a small tail, parsed at once). From 0 it streams the whole file in
+ * chunks, so a full build of a large history never holds it all.
  */
-export async function readHistorySince(path: string, from: number): Promise<{ sessions: Session[]; size: number }> {
+export async function historyChunks(path: string, from: number, chunk: number): Promise<HistoryChunks> {
   const fh = await open(path, 'r').catch(ifMissing(null));
-  if (!fh) return { sessions: [], size: 0 };
+  if (!fh) return { size: 0, chunks: none() };
   let size: number;
   let tail: Buffer;
   try {
@@ -21,15 +29,35 @@ export async function readHistorySince(path: string, from: number): Promise<{ se
   } finally {
     await fh.close();
   }
-  if (from === 0) return { sessions: await readAllHistory(path), size };
-  if (tail.length === 0) return { sessions: [], size };
+  if (from === 0) return { size, chunks: streamed(path, size, chunk) };
+  if (tail.length === 0) return { size, chunks: none() };
   const header = await readHistoryHeader(path);
-  if (!header) return { sessions: [], size };
+  if (!header) return { size, chunks: none() };
   let rows: Record<string, string>[];
   try {
     rows = parseSync(tail, { columns: header, skip_empty_lines: true }) as Record<string, string>[];
   } catch (e) {
     throw new InputError(path, null, `after byte ${from}: ${(e as Error).message}`);
   }
-  return { sessions: rows.map((r, i) => sessionFromRecord(r, path, i + 1)), size };
+  const sessions = rows.map((r, i) => sessionFromRecord(r, path, i + 1));
+  return { size, chunks: once(sessions) };
+}
+
+async function* none(): AsyncGenerator<Session[]> {}
+
+async function* once(sessions: Session[]): AsyncGenerator<Session[]> {
+  yield sessions;
+}
+
+/** The whole file, in chunks; rows past `size` (none while the caller holds the lock) are left for the next build. */
+async function* streamed(path: string, size: number, chunk: number): AsyncGenerator<Session[]> {
+  let list: Session[] = [];
+  for await (const s of readHistory(path, size)) {
+    list.push(s);
+    if (list.length >= chunk) {
+      yield list;
+      list = [];
+    }
+  }
+  if (list.length > 0) yield list;
 }
