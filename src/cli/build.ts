@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { concurrencySeries } from '../core/chart-series.js';
 import { dayOf, formatDateTime } from '../core/format.js';
+import { rewritesSince } from '../core/history-rewrite.js';
 import { LABELS } from '../core/i18n.js';
 import { untrack } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
@@ -118,13 +119,11 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const csvSize = (await stat(paths.history).catch(ifMissing(null)))?.size ?? 0;
   const previous = loaded.manifest;
   const outEmpty = (await stat(join(settings.out, 'index.html')).catch(ifMissing(null))) === null;
-  const full =
-    forceFull ||
-    outEmpty ||
-    previous === null ||
-    previous.key !== key ||
-    previous.generation !== state.historyGeneration ||
-    previous.csvBytes > csvSize;
+  // Rewrites of the CSV since the last build (delete, restore, retention) are applied to the
+  // cache when the state lists them all; otherwise the build is a full one.
+  const rewrites = previous === null ? null : rewritesSince(state, previous);
+  const csvStart = rewrites?.at(-1)?.bytesAfter ?? previous?.csvBytes ?? 0;
+  const full = forceFull || outEmpty || previous === null || previous.key !== key || rewrites === null || csvStart > csvSize;
   const m: Manifest = full ? emptyManifest(key, state.historyGeneration) : previous;
   if (full) await clearCache(cp);
   const oldDays = new Set(Object.keys(m.days));
@@ -173,8 +172,38 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const sample = new Map<string, Session>();
   const nowMs = msFromIso(now);
   const recentById = new Map<string, [string, string, string]>(m.recent.map((r) => [r[0], r]));
+  for (const r of full ? [] : (rewrites ?? [])) {
+    const gone = new Set((r.removed ?? []).map((x) => x.id));
+    const byDay = new Map<string, Session[]>();
+    const byUserMonth = new Map<string, { user: string; month: string; sessions: Session[] }>();
+    for (const x of [...(r.removed ?? []), ...(r.added ?? [])]) {
+      const day = dayOf(x.connectedAt, tz);
+      mark(day, x.user);
+      byDay.set(day, byDay.get(day) ?? []);
+      const k = userMonthKey(x.user, monthOf(day));
+      byUserMonth.set(k, byUserMonth.get(k) ?? { user: x.user, month: monthOf(day), sessions: [] });
+    }
+    for (const s of r.added ?? []) {
+      const day = dayOf(s.connectedAt, tz);
+      byDay.get(day)?.push(s);
+      byUserMonth.get(userMonthKey(s.user, monthOf(day)))?.sessions.push(s);
+      sample.set(s.user, s);
+      if (s.endedAt !== null && nowMs - msFromIso(s.endedAt) <= RECENT_KEEP_S * 1000) recentById.set(s.id, [s.id, s.connectedAt, s.endedAt]);
+    }
+    for (const id of gone) recentById.delete(id);
+    for (const [day, added] of byDay) {
+      const list = merge((await getDay(day)).filter((s) => !gone.has(s.id)), added);
+      remember(dayMemo, day, list);
+      await saveDay(cp, day, list);
+    }
+    for (const [k, { user, month, sessions }] of byUserMonth) {
+      const list = merge((await getUserMonth(user, month)).filter((s) => !gone.has(s.id)), sessions);
+      remember(userMonthMemo, k, list);
+      await saveUserMonth(cp, userSlug(user), month, list);
+    }
+  }
   let newEndedCount = 0;
-  const history = await historyChunks(paths.history, m.csvBytes, CHUNK_SESSIONS);
+  const history = await historyChunks(paths.history, full ? 0 : csvStart, CHUNK_SESSIONS);
   for await (const chunk of history.chunks) {
     newEndedCount += chunk.length;
     const newByDay = new Map<string, Session[]>();
@@ -291,7 +320,10 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     return { user, alias: aliasOf(s ?? { user, commonName: user, username: null }, aliases) };
   };
   const users: KnownUser[] = [...userNames].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }) || (a < b ? -1 : 1)).map(knownUser);
-  const usersChanged = full || [...userNames].some((u) => !previousUsers.has(u) && !previousTrackedUsers.has(u));
+  const usersChanged =
+    full ||
+    [...userNames].some((u) => !previousUsers.has(u) && !previousTrackedUsers.has(u)) ||
+    [...previousUsers].some((u) => !userNames.has(u));
   if (usersChanged) {
     // Every filter dropdown lists the users: rebuild every user's root pages.
     for (const u of userNames) if (!dirtyUserMonths.has(u)) dirtyUserMonths.set(u, new Set());
@@ -386,11 +418,15 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     const neighbours = { newer: days[i - 1] ?? null, older: days[i + 1] ?? null };
     await emit(...dayPages(day, sessions, neighbours, ctx));
   }
+  /** Each rebuilt user's pages: its roots always, its months when listed (null: the user is gone). */
+  const userScopes: { prefix: string; months: Set<string> | null }[] = [];
   for (const [user, dirtyMonths] of dirtyUserMonths) {
     const summary = m.users[user];
     const own = tracked.filter((s) => s.user === user);
     const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(dayOf(s.connectedAt, tz)))])].sort(byNewest);
-    if (months.length === 0) continue;
+    const scope = { prefix: `/u/${userSlug(user)}/`, months: months.length === 0 ? null : new Set<string>() };
+    userScopes.push(scope);
+    if (months.length === 0) continue; // every session deleted: all the user's pages go
     const ku = knownUser(user);
     const monthSessions = async (month: string): Promise<Session[]> => [
       ...(await getUserMonth(user, month)),
@@ -437,6 +473,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       if (summary && !summary.months.includes(mo)) for (const n of [months[i - 1], months[i + 1]]) if (n) monthsToRender.add(n);
     });
     for (const month of monthsToRender) {
+      scope.months?.add(month);
       const i = months.indexOf(month);
       if (i < 0) continue;
       const sessions = await monthSessions(month);
@@ -450,9 +487,21 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     `build: ${newEndedCount} new ended, ${dirtyDays.size} dirty day(s), ${dirtyUserMonths.size} dirty user(s)` +
       `${usersChanged ? ' (user list changed)' : ''}, ${produced.size} page model(s)`,
   );
-  // Live pages beyond the current count, and (on a full build) every page not produced again.
+  // Pages not produced again where they would have been: on a full build every page; else
+  // live and users-index parts beyond the current count, the parts of a rebuilt day (or
+  // the whole day, when a deletion emptied it), a rebuilt user's roots and months.
   const known = full ? [...new Set([...Object.keys(oldPages), ...(await publishedPages(settings.out))])] : Object.keys(oldPages);
-  const gone = known.filter((url) => (full || url.startsWith('/live/') || url.startsWith('/users/')) && !produced.has(url));
+  const rebuilt = (url: string): boolean => {
+    if (full || url.startsWith('/live/') || url.startsWith('/users/')) return true;
+    if (url.startsWith('/d/') && dirtyDays.has(url.slice(3, 13))) return true;
+    for (const { prefix, months } of userScopes) {
+      if (!url.startsWith(prefix)) continue;
+      const rest = url.slice(prefix.length);
+      return months === null || !rest.startsWith('m/') || months.has(rest.slice(2, 9));
+    }
+    return false;
+  };
+  const gone = known.filter((url) => rebuilt(url) && !produced.has(url));
   for (const url of gone) delete pages[url];
   await removeFiles(settings.out, gone.map(outputFile));
   filesWritten += await publishFiles(settings.out, (await siteAssets()).map((a) => ({ path: a.path, content: a.content })));

@@ -13,6 +13,7 @@
  * - a held session is written to the CSV after HOLD_MAX_S even if its file never turns
  *   fresh again (the server was retired, or its instance removed from the configuration).
  */
+import type { HistoryRewrite } from './history-rewrite.js';
 import type { StatusSnapshot } from './parse-status.js';
 import { endSession, sessionFromClient, type Session } from './session.js';
 import { msFromIso } from './time.js';
@@ -38,6 +39,8 @@ export interface CollectorState {
   tracked: TrackedSession[];
   /** id → when it was written to the CSV; kept a day so a closed session is never written twice. */
   recentlyClosed: Record<string, string>;
+  /** The last rewrites of the CSV, for incremental builds (src/core/history-rewrite.ts). */
+  rewrites: HistoryRewrite[];
 }
 
 export type Observation =
@@ -73,7 +76,7 @@ export const HOLD_MAX_S = 24 * 3600;
 export const FUTURE_TOLERANCE_S = 300;
 
 export function emptyState(): CollectorState {
-  return { schemaVersion: 1, historyBytes: 0, historyGeneration: 0, instances: {}, tracked: [], recentlyClosed: {} };
+  return { schemaVersion: 1, historyBytes: 0, historyGeneration: 0, instances: {}, tracked: [], recentlyClosed: {}, rewrites: [] };
 }
 
 const isHeld = (s: TrackedSession): boolean => s.endedAt !== null;

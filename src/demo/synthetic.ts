@@ -487,5 +487,6 @@ export function syntheticState(opts: SyntheticStateOptions): CollectorState {
     instances: { [instance]: { lastUpdatedAt: opts.updatedAt } },
     tracked: clients.map((c) => ({ ...sessionFromClient(instance, c, opts.updatedAt), missingSince: null })),
     recentlyClosed,
+    rewrites: [],
   };
 }
