@@ -1,6 +1,7 @@
 /*
  * openvpn-status-web: the one client script. Every page works without it; it adds the
- * theme switch, auto-reload and the filter dropdowns.
+ * theme switch, auto-reload, the filter dropdowns and, where the delete endpoint answers
+ * (GET api/health), the checkboxes and buttons that delete history entries.
  *
  * It is loaded in <head> WITHOUT defer (see layouts/base.njk): the first part runs before
  * the body is parsed, so the theme and the `js` class are in place before the first paint
@@ -11,6 +12,8 @@
   'use strict';
 
   var root = document.documentElement;
+  // Only valid while this script first runs: its URL locates the site root (…/assets/app.js).
+  var thisScript = document.currentScript;
 
   function load(key) {
     try {
@@ -134,12 +137,219 @@
     });
   }
 
+  // --- Deleting history entries (only where the endpoint answers) --------------------------
+
+  function siteBase() {
+    var el = thisScript || document.querySelector('script[src*="assets/app.js"]');
+    return el && el.src ? new URL('../', el.src) : null;
+  }
+
+  /** "{n} entries" with {n} → 3; counts in the page's language. */
+  function fill(text, values) {
+    return String(text || '').replace(/\{(\w+)\}/g, function (m, key) {
+      if (!(key in values)) return m;
+      var v = values[key];
+      return typeof v === 'number' ? v.toLocaleString(root.lang || undefined) : String(v);
+    });
+  }
+
+  /** The JSON answer of the endpoint; an error (with the endpoint's reason) unless 2xx. */
+  function answer(res) {
+    return res.json().then(
+      function (data) {
+        if (!res.ok) throw new Error((data && data.error) || 'HTTP ' + res.status);
+        return data;
+      },
+      function () {
+        throw new Error('HTTP ' + res.status);
+      }
+    );
+  }
+
+  function api(base, path, body) {
+    var init = { credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } };
+    if (body !== undefined) {
+      init.method = 'POST';
+      // JSON only: the endpoint refuses anything else, so a plain form can never delete.
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return window.fetch(new URL(path, base).href, init).then(answer);
+  }
+
+  function checkbox(label, className) {
+    var wrap = document.createElement('label');
+    wrap.className = 'sel ' + className;
+    wrap.title = label;
+    var box = document.createElement('input');
+    box.type = 'checkbox';
+    var text = document.createElement('span');
+    text.className = 'vh';
+    text.textContent = label;
+    wrap.appendChild(box);
+    wrap.appendChild(text);
+    return { label: wrap, box: box };
+  }
+
+  /** Adds the checkbox column to the history table after `bar` and wires the bar's buttons. */
+  function enableDelete(bar, base) {
+    var table = bar.nextElementSibling && bar.nextElementSibling.querySelector('table.history');
+    var headRow = table && table.tHead && table.tHead.rows[0];
+    var button = bar.querySelector('[data-delete-selected]');
+    var count = bar.querySelector('[data-delete-count]');
+    var clear = bar.querySelector('[data-delete-all]');
+    var status = bar.querySelector('[data-delete-status]');
+    if (!headRow || !button || !count || !clear || !status) return;
+    var text = bar.dataset;
+
+    var all = checkbox(text.selectAll, 'sel-all');
+    var th = document.createElement('th');
+    th.scope = 'col';
+    th.className = 'c-select';
+    th.appendChild(all.label);
+    headRow.insertBefore(th, headRow.firstChild);
+
+    var sessions = [];
+    var groups = [];
+    Array.prototype.forEach.call(table.tBodies, function (tbody) {
+      var members = [];
+      var headCell = null;
+      Array.prototype.forEach.call(tbody.rows, function (row) {
+        var id = row.cells[0] ? row.cells[0].getAttribute('data-session-id') : null;
+        if (id === null) {
+          // Info rows and the "no history" row span the table: one column more now.
+          if (row.cells[0]) row.cells[0].colSpan += 1;
+          return;
+        }
+        var cell = document.createElement('td');
+        cell.className = 'c-select';
+        row.insertBefore(cell, row.firstChild);
+        if (row.classList.contains('head')) headCell = cell;
+        // A live session cannot be deleted: the next run would record it again.
+        if (!row.classList.contains('ended')) return;
+        var c = checkbox(text.selectSession, 'sel-session');
+        c.box.value = id;
+        cell.appendChild(c.label);
+        members.push(c.box);
+        sessions.push(c.box);
+      });
+      if (headCell && members.length > 1) {
+        var g = checkbox(text.selectGroup, 'sel-group');
+        headCell.insertBefore(g.label, headCell.firstChild);
+        groups.push({ box: g.box, members: members });
+      }
+    });
+
+    var busy = false;
+    function selected() {
+      return sessions.filter(function (b) {
+        return b.checked;
+      });
+    }
+    function mirror(box, members) {
+      var n = members.filter(function (m) {
+        return m.checked;
+      }).length;
+      box.checked = members.length > 0 && n === members.length;
+      box.indeterminate = n > 0 && n < members.length;
+    }
+    function refresh() {
+      groups.forEach(function (g) {
+        mirror(g.box, g.members);
+      });
+      mirror(all.box, sessions);
+      all.box.disabled = sessions.length === 0;
+      var n = selected().length;
+      count.textContent = n > 0 ? '(' + fill('{n}', { n: n }) + ')' : '';
+      button.disabled = busy || n === 0;
+      clear.disabled = busy;
+    }
+    function settle(message) {
+      busy = false;
+      status.textContent = message;
+      refresh();
+    }
+    function fail(err) {
+      settle(fill(text.failed, { error: err && err.message ? err.message : String(err) }));
+    }
+    function start() {
+      busy = true;
+      status.textContent = text.deleting;
+      refresh();
+    }
+    function done() {
+      // The endpoint answers after the pages are rebuilt: reloading shows the result.
+      window.location.reload();
+    }
+
+    table.addEventListener('change', function (e) {
+      var target = e.target;
+      if (target === all.box) {
+        sessions.forEach(function (b) {
+          b.checked = target.checked;
+        });
+      }
+      groups.forEach(function (g) {
+        if (g.box !== target) return;
+        g.members.forEach(function (m) {
+          m.checked = target.checked;
+        });
+      });
+      refresh();
+    });
+
+    button.addEventListener('click', function () {
+      var ids = selected().map(function (b) {
+        return b.value;
+      });
+      if (busy || ids.length === 0) return;
+      if (!window.confirm(fill(text.confirmDelete, { n: ids.length }))) return;
+      start();
+      api(base, 'api/sessions/delete', { ids: ids }).then(done, fail);
+    });
+
+    clear.addEventListener('click', function () {
+      if (busy || !window.confirm(fill(text.confirmClear, {}))) return;
+      start();
+      // The second question names the count, and the endpoint deletes only if it still matches.
+      api(base, 'api/sessions/count')
+        .then(function (data) {
+          var n = data.count;
+          if (n === 0) return settle(text.nothing);
+          if (!window.confirm(fill(text.confirmClearCount, { n: n }))) return settle('');
+          return api(base, 'api/sessions/clear', { confirm: 'DELETE ALL', expectedCount: n }).then(done);
+        })
+        .catch(fail);
+    });
+
+    table.classList.add('selectable');
+    bar.hidden = false;
+    refresh();
+  }
+
+  function wireDelete() {
+    var bars = document.querySelectorAll('[data-delete-bar]');
+    var base = siteBase();
+    if (bars.length === 0 || !base || typeof window.fetch !== 'function') return;
+    api(base, 'api/health')
+      .then(function (health) {
+        if (!health || health.ok !== true) return;
+        bars.forEach(function (bar) {
+          enableDelete(bar, base);
+        });
+      })
+      .catch(function () {
+        /* no endpoint (an auditor's site without /api/): the pages stay read-only, with no delete control */
+      });
+  }
+
   function init() {
     showJsControls();
     wireThemeToggle();
     wireAutoReload();
     wireFilters();
     wireRowsWithoutHas();
+    wireDelete();
   }
 
   if (document.readyState === 'loading') {

@@ -14,8 +14,10 @@ import { isoFromMs, msFromIso } from '../core/time.js';
 import { advanceClients, syntheticClients, syntheticSessions, syntheticState, syntheticStatusV3 } from '../demo/synthetic.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { historyPaths, rewriteHistory, writeState } from '../io/history-store.js';
+import { apiHandler, isLoopbackHost, mountApi } from '../server/api.js';
 import { serveStatic } from '../server/static.js';
 import type { Command } from './command.js';
+import { historyOps } from './history-edit.js';
 import { runOnce } from './run.js';
 
 const SEED = 8050;
@@ -52,8 +54,9 @@ Generates about 60 days of history for 30 users (with aliases and traffic) and a
 OpenVPN 2.6 status file with six clients, runs "run" on them into a temp folder and serves
 the result at http://127.0.0.1:8050 (--listen to change). Every 10 seconds the status file
 moves on (traffic grows, now and then a client reconnects) and the site is rebuilt, so the
-live table, the chart and auto-reload can be watched. Ctrl-C stops it and removes the temp
-folder (--keep leaves it).`,
+live table, the chart and auto-reload can be watched. On a loopback address it also runs
+the delete endpoint at /api/ (without a password), so the history shows delete controls.
+Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
   options: { listen: { type: 'string' }, keep: { type: 'boolean' } },
   async run(ctx) {
     const { host, port } = parseListen((ctx.values.listen as string | undefined) ?? '127.0.0.1:8050');
@@ -92,6 +95,10 @@ folder (--keep leaves it).`,
       }
       throw e;
     }
+    // The delete endpoint at /api/, without a password: only where nobody but this machine can reach it.
+    if (isLoopbackHost(host)) {
+      mountApi(server, apiHandler({ ops: historyOps({ settings, log: ctx.log }), passwd: null, publicOrigin: null, warn: ctx.log.warn }));
+    } else ctx.log.info(`demo: no delete endpoint on ${host} (only on a loopback address, as it runs without a password)`);
     const bound = (server.address() as AddressInfo).port;
     process.stdout.write(`Dashboard: http://${host.includes(':') ? `[${host}]` : host}:${bound}/  (Ctrl-C stops)\n`);
 

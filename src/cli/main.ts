@@ -21,6 +21,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'sessions', summary: 'list the recorded sessions (open ones included)', load: async () => (await import('./sessions.js')).sessionsCommand },
   { name: 'import-legacy', summary: "import the predecessor's openvpn-sessions.csv", load: async () => (await import('./import-legacy.js')).importLegacyCommand },
   { name: 'demo', summary: 'build a site from generated sample data and serve it on http://127.0.0.1:8050', load: async () => (await import('./demo.js')).demoCommand },
+  { name: 'serve', summary: 'run the endpoint that deletes and restores history entries (behind nginx at /api/)', load: async () => (await import('./serve.js')).serveCommand },
+  { name: 'passwd', summary: "add a user to the endpoint's password file, or change their password", load: async () => (await import('./passwd.js')).passwdCommand },
 ];
 
 function usage(): string {

@@ -75,6 +75,23 @@ const de = {
   allUsers: 'Alle Benutzer',
   pagination: 'Seiten',
   periods: 'Zeiträume',
+  // Export files (xlsx, CSV): a file's headers carry the unit, the pages' columns do not.
+  exportSheet: 'Verbindungen',
+  exportDurationS: 'Dauer (Sekunden)',
+  exportBytesIn: 'Empfangen (Bytes)',
+  exportBytesOut: 'Gesendet (Bytes)',
+  // Delete controls: shown only where the endpoint answers (/api/health); {n} is a count.
+  deleteSelected: 'Selektierte löschen',
+  deleteAll: 'Gesamte History löschen',
+  selectAll: 'Alle beendeten Sitzungen dieser Tabelle auswählen',
+  selectGroup: 'Alle beendeten Sitzungen dieses Tages auswählen',
+  selectSession: 'Sitzung auswählen',
+  confirmDelete: '{n} ausgewählte Einträge löschen? Sie kommen in den Papierkorb und lassen sich wiederherstellen.',
+  confirmClear: 'Wirklich die GESAMTE History löschen? Laufende Verbindungen bleiben erhalten.',
+  confirmClearCount: 'Letzte Rückfrage: alle {n} beendeten Einträge der History löschen?',
+  nothingToDelete: 'Die History ist leer.',
+  deleting: 'Wird gelöscht…',
+  deleteFailed: 'Löschen fehlgeschlagen: {error}',
 };
 
 export type Labels = typeof de;
@@ -153,6 +170,21 @@ const en: Labels = {
   allUsers: 'All users',
   pagination: 'Pages',
   periods: 'Periods',
+  exportSheet: 'Sessions',
+  exportDurationS: 'Duration (seconds)',
+  exportBytesIn: 'Received (bytes)',
+  exportBytesOut: 'Sent (bytes)',
+  deleteSelected: 'Delete selected',
+  deleteAll: 'Delete the whole history',
+  selectAll: 'Select every ended session in this table',
+  selectGroup: 'Select every ended session of this day',
+  selectSession: 'Select session',
+  confirmDelete: 'Delete {n} selected entries? They go to the trash and can be restored.',
+  confirmClear: 'Really delete the ENTIRE history? Live connections are kept.',
+  confirmClearCount: 'Last question: delete all {n} ended entries of the history?',
+  nothingToDelete: 'The history is empty.',
+  deleting: 'Deleting…',
+  deleteFailed: 'Delete failed: {error}',
 };
 
 export const LABELS: Record<Lang, Labels> = { de, en };

@@ -24,6 +24,10 @@ export interface Settings {
   /** Seconds to wait for the lock before giving up (exit 0 with a message). */
   lockTimeout: number;
   title: string;
+  /** The endpoint's password file (`serve`); set only when configured. */
+  passwd?: string;
+  /** The origin the site is served from (`serve` accepts POSTs from it); set only when configured. */
+  publicOrigin?: string;
 }
 
 export const DEFAULTS: Omit<Settings, 'tz'> = {
@@ -50,7 +54,14 @@ const KEYS: Record<keyof Settings, string> = {
   staleAfter: 'a number of seconds (at least 10)',
   lockTimeout: 'a number of seconds (0 to 600)',
   title: 'a text',
+  passwd: 'a path',
+  publicOrigin: 'an origin such as "https://vpn.example.org" (scheme, host, optional port)',
 };
+
+/** `http(s)://host[:port]` and nothing more: what a browser sends as Origin. */
+export function isOrigin(text: string): boolean {
+  return /^https?:\/\/[^/?#@\s]+$/.test(text) && URL.canParse(text) && new URL(text).origin === text;
+}
 
 const INSTANCE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -113,6 +124,10 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
         expect(typeof value === 'number' && value >= 0 && value <= 600);
         out.lockTimeout = value as number;
         break;
+      case 'publicOrigin':
+        expect(typeof value === 'string' && isOrigin(value));
+        out.publicOrigin = value as string;
+        break;
       default:
         expect(typeof value === 'string' && value !== '');
         (out as Record<string, unknown>)[key] = value;
@@ -165,5 +180,36 @@ export function resolveSettings(flags: FlagValues, config: ConfigFile, configFil
     staleAfter,
     lockTimeout: config.lockTimeout ?? DEFAULTS.lockTimeout,
     title: config.title ?? DEFAULTS.title,
+    // Only when configured, so settings without them look as they always did.
+    ...(config.passwd !== undefined ? { passwd: config.passwd } : {}),
+    ...(config.publicOrigin !== undefined ? { publicOrigin: config.publicOrigin } : {}),
   };
+}
+
+/** The command-line flag of each setting that has one (the others come from the config file only). */
+export const SETTING_FLAGS: Partial<Record<keyof Settings, string>> = {
+  status: '--status',
+  history: '--history',
+  aliases: '--aliases',
+  out: '--out',
+  tz: '--tz',
+  lang: '--lang',
+  staleAfter: '--stale-after',
+};
+
+export type SettingSource = 'flag' | 'config' | 'default' | 'system';
+
+/**
+ * Where each effective setting came from, by the same precedence as resolveSettings
+ * (flag, then config file, then default; the zone's default is the system's). For
+ * `config check`, so an admin sees which layer to edit.
+ */
+export function settingSources(flags: FlagValues, config: ConfigFile, settings: Settings): Record<string, SettingSource> {
+  const out: Record<string, SettingSource> = {};
+  for (const key of Object.keys(settings)) {
+    const flag = (flags as Record<string, unknown>)[key];
+    const given = Array.isArray(flag) ? flag.length > 0 : flag !== undefined;
+    out[key] = given ? 'flag' : (config as Record<string, unknown>)[key] !== undefined ? 'config' : key === 'tz' ? 'system' : 'default';
+  }
+  return out;
 }

@@ -8,7 +8,8 @@
  * between the append and the state write is detected and repaired on the next run.
  */
 import { createReadStream } from 'node:fs';
-import { open, type FileHandle, readFile, stat, truncate } from 'node:fs/promises';
+import { open, type FileHandle, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
@@ -16,7 +17,7 @@ import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import { emptyState, type CollectorState } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { fsyncDir, writeFileAtomic } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 
 export interface HistoryPaths {
@@ -276,4 +277,102 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
   const recentlyClosed = { ...state.recentlyClosed };
   for (const s of state.tracked) if (written.has(s.id)) recentlyClosed[s.id] = now;
   return { state: { ...state, tracked, recentlyClosed, historyBytes: size }, notes };
+}
+
+// ---------------------------------------------------------------------------------------
+// Deletion and restore (the endpoint): streamed, so a large history costs no memory.
+
+export interface HistoryScan {
+  /** Rows in the CSV. */
+  rows: number;
+  /** The ids of `wanted` that the CSV holds. */
+  found: Set<string>;
+}
+
+/** Counts the CSV's rows and finds which of `wanted` it holds, streaming. */
+export async function scanHistory(path: string, wanted: ReadonlySet<string> = new Set()): Promise<HistoryScan> {
+  const found = new Set<string>();
+  let rows = 0;
+  for await (const s of readHistory(path)) {
+    rows++;
+    if (wanted.has(s.id)) found.add(s.id);
+  }
+  return { rows, found };
+}
+
+export interface HistoryEdit {
+  /** Rows to leave out. */
+  drop?: (s: Session) => boolean;
+  /** Rows to put back, each before the first row that ended later (the CSV is in end order). */
+  insert?: Session[];
+}
+
+export interface PreparedHistoryEdit {
+  /** Size of the new CSV. */
+  bytes: number;
+  /** The rows left out, in file order. */
+  removed: Session[];
+  /** Renames the new CSV over the old one (and fsyncs the folder). */
+  commit(): Promise<void>;
+  /** Removes the new CSV; the old one stays. */
+  abort(): Promise<void>;
+}
+
+const TEMP_FLUSH_BYTES = 1 << 18;
+
+/**
+ * Writes the edited CSV (today's columns) to a temp file beside it and fsyncs it; nothing
+ * changes until commit(). The temp name is the one writeFileAtomic uses, so a killed
+ * writer's leftover is removed by the next run (removeStaleTemps). Call under the lock.
+ */
+export async function prepareHistoryEdit(path: string, edit: HistoryEdit): Promise<PreparedHistoryEdit> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const insert = [...(edit.insert ?? [])].sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
+  const removed: Session[] = [];
+  const fh = await open(tmp, 'w', 0o644);
+  let bytes = 0;
+  try {
+    let pending = HEADER_LINE;
+    const flush = async (): Promise<void> => {
+      const data = Buffer.from(pending);
+      pending = '';
+      await fh.write(data, 0, data.length);
+      bytes += data.length;
+    };
+    let next = 0;
+    for await (const s of readHistory(path)) {
+      if (edit.drop?.(s)) {
+        removed.push(s);
+        continue;
+      }
+      const ended = s.endedAt ?? '';
+      while (next < insert.length && ((insert[next] as Session).endedAt ?? '') < ended) pending += encode([insert[next++] as Session]);
+      pending += encode([s]);
+      if (pending.length >= TEMP_FLUSH_BYTES) await flush();
+    }
+    if (next < insert.length) pending += encode(insert.slice(next));
+    await flush();
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await unlink(tmp).catch(ifMissing(undefined));
+    throw e;
+  }
+  await fh.close();
+  let done = false;
+  return {
+    bytes,
+    removed,
+    async commit() {
+      if (done) throw new Error(`${path}: this edit was already committed or aborted`);
+      done = true;
+      await rename(tmp, path);
+      await fsyncDir(dirname(path));
+    },
+    async abort() {
+      if (done) return;
+      done = true;
+      await unlink(tmp).catch(ifMissing(undefined));
+    },
+  };
 }

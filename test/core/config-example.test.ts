@@ -17,4 +17,6 @@ test('config.example.json is valid and documents every key', () => {
     { instance: 'tcp', path: '/run/openvpn-server/status-tcp.log' },
   ]);
   assert.equal(settings.tz, 'Europe/Berlin');
+  assert.equal(settings.passwd, '/etc/openvpn-status-web/passwd');
+  assert.equal(settings.publicOrigin, 'https://vpn.example.org');
 });

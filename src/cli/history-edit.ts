@@ -1,0 +1,266 @@
+/**
+ * Deleting, clearing and restoring history entries: what the endpoint (`serve`, and `demo`
+ * without authentication) does behind its HTTP checks. Each change holds the history lock
+ * (the one `collect` and `run` take), in this order, so that a crash at any instant loses
+ * nothing and duplicates nothing:
+ *   1. the removed rows are appended to the trash (fsync'd);
+ *   2. the state is written with historyGeneration bumped and historyBytes 0 (the next
+ *      collect re-reads the CSV's ids instead of trusting an
+ *      offset into a file that is about to be replaced);
+ *   3. the new CSV, written and fsync'd beside the old one, is renamed over it;
+ *   4. the state gets the new CSV size and the rewrite in its journal (what left and what
+ *      came back: the next build updates only those days and users); the audit log gets a line;
+ *   5. the site is rebuilt, so the response comes after the pages show the change.
+ * The site is brought up to date before step 1 too: the journal only helps a build that had
+ * read the CSV up to the rewrite (src/core/history-rewrite.ts).
+ * A crash after 1 leaves rows both in the CSV and the trash: restoring them only takes them
+ * out of the trash. Restore works the same way round (CSV first, then the trash).
+ */
+import { planClear, planDelete, planRestore, type Refusal } from '../core/deletion.js';
+import { recordRewrite, REWRITE_ROWS_MAX } from '../core/history-rewrite.js';
+import type { CollectorState } from '../core/reconcile.js';
+import type { Session } from '../core/session.js';
+import type { Settings } from '../core/settings.js';
+import { isoFromMs } from '../core/time.js';
+import { removeStaleTemps } from '../io/atomic-write.js';
+import {
+  historyPaths,
+  prepareHistoryEdit,
+  readHistory,
+  readState,
+  recoverHistory,
+  rewriteHistory,
+  scanHistory,
+  writeState,
+  type HistoryEdit,
+} from '../io/history-store.js';
+import { appendAudit, appendTrash, openTrashWriter, readTrash, removeFromTrash, trashPaths, type AuditAction, type TrashEntry } from '../io/trash.js';
+import { buildLocked, type BuildOutcome } from './build.js';
+import type { Logger } from './context.js';
+import { withHistoryLock } from './lock.js';
+
+/** Who asked: the authenticated user (null without authentication) and the client's address. */
+export interface Actor {
+  user: string | null;
+  client: string;
+}
+
+export interface EditDone {
+  ok: true;
+  /** Ids the change applied to (a clear lists the first 10,000). */
+  ids: string[];
+  count: number;
+  build: Pick<BuildOutcome, 'full' | 'pagesRendered' | 'ms'> | null;
+}
+
+/** Another process held the history lock past lockTimeout. */
+export interface Busy {
+  ok: false;
+  status: 503;
+  error: string;
+}
+
+export type EditResult = EditDone | Refusal | Busy;
+
+export interface TrashItem {
+  id: string;
+  user: string;
+  commonName: string;
+  realAddress: string;
+  connectedAt: string;
+  endedAt: string | null;
+  deletedAt: string;
+  deletedBy: string | null;
+}
+
+export interface HistoryOps {
+  deleteSessions(ids: string[], actor: Actor): Promise<EditResult>;
+  clearHistory(expectedCount: number, actor: Actor): Promise<EditResult>;
+  restoreSessions(ids: string[], actor: Actor): Promise<EditResult>;
+  /** How many entries a clear would delete. */
+  countSessions(): Promise<{ ok: true; count: number } | Busy>;
+  /** The newest `limit` trash entries, newest first, and how many there are. */
+  listTrash(limit: number): Promise<{ total: number; entries: TrashItem[] }>;
+}
+
+/** Longer than the lock's longest poll interval (src/io/lock.ts). */
+const FAIR_GAP_MS = 300;
+/** A clear of a large history lists this many ids in its audit line; the trash holds them all. */
+const AUDIT_IDS_MAX = 10_000;
+
+export interface HistoryOpsOptions {
+  settings: Settings;
+  log: Logger;
+  /** The clock for trash, audit and build times (tests pin it). */
+  now?: () => string;
+  /** Rebuilds the site under the lock; default buildLocked. */
+  rebuild?: (settings: Settings, now: string, log: Logger) => Promise<BuildOutcome>;
+}
+
+export function historyOps(opts: HistoryOpsOptions): HistoryOps {
+  const { settings, log } = opts;
+  const now = opts.now ?? (() => isoFromMs(Date.now()));
+  const rebuild = opts.rebuild ?? buildLocked;
+  const paths = historyPaths(settings.history);
+  const tp = trashPaths(settings.history);
+  // One change at a time in this process: requests queue here rather than poll the lock file,
+  // so lockTimeout bounds only the wait for other processes (the cron job).
+  let queue: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    waiting++;
+    const step = async (): Promise<T> => {
+      waiting--;
+      return fn();
+    };
+    const run = queue.then(step, step);
+    queue = run.catch(() => undefined); // the caller gets the error; the queue only moves on
+    return run;
+  };
+
+  const locked = <T>(what: string, fn: () => Promise<T>): Promise<T | Busy> =>
+    serial(async () => {
+      const r = await withHistoryLock(settings, log, what, fn);
+      // Queued changes would take the lock again at once, and the cron job, which polls for
+      // it every 250 ms at most, could wait past its timeout: leave it a gap.
+      if (waiting > 0) await new Promise((resolve) => setTimeout(resolve, FAIR_GAP_MS));
+      return r === null ? { ok: false as const, status: 503 as const, error: 'the history is locked by another run; try again in a minute' } : r;
+    });
+
+  /** The state after the repairs `collect` would make first (a torn tail, an unrecorded append). */
+  const recovered = async (at: string): Promise<CollectorState> => {
+    await removeStaleTemps(paths.history);
+    const r = await recoverHistory(paths.history, await readState(paths.state), at);
+    for (const note of r.notes) log.warn(note);
+    if (r.notes.length > 0) await writeState(paths.state, r.state);
+    return r.state;
+  };
+
+  /** Steps 2–4 for a CSV change; `trash` runs first (step 1) with the rows that leave the CSV. */
+  const rewrite = async (state: CollectorState, edit: HistoryEdit, trash: (removed: Session[]) => Promise<void>): Promise<void> => {
+    await rebuild(settings, now(), log);
+    const prepared = await prepareHistoryEdit(paths.history, edit);
+    try {
+      await trash(prepared.removed);
+      const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
+      await writeState(paths.state, bumped);
+      await prepared.commit();
+      const change = { bytesBefore: state.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added: edit.insert ?? [] };
+      await writeState(paths.state, recordRewrite(state, change));
+    } finally {
+      await prepared.abort(); // a no-op once committed
+    }
+  };
+
+  /** Audit line, log line, rebuild. `ids` may list only the first AUDIT_IDS_MAX of `count`. */
+  const finish = async (action: AuditAction, actor: Actor, ids: string[], count: number, at: string, changed: boolean): Promise<EditDone> => {
+    await appendAudit(tp.audit, {
+      at,
+      action,
+      user: actor.user,
+      client: actor.client,
+      ids,
+      count,
+      ...(count > ids.length ? { idsOmitted: count - ids.length } : {}),
+    });
+    log.info(`${action}: ${count} session(s) by ${actor.user ?? '(no authentication)'} from ${actor.client}`);
+    let build: EditDone['build'] = null;
+    if (changed) {
+      const b = await rebuild(settings, now(), log);
+      build = { full: b.full, pagesRendered: b.pagesRendered, ms: b.ms };
+    }
+    return { ok: true, ids, count, build };
+  };
+
+  return {
+    deleteSessions: (ids, actor) =>
+      locked('delete', async () => {
+        const at = now();
+        const state = await recovered(at);
+        const { found } = await scanHistory(paths.history, new Set(ids));
+        const plan = planDelete(ids, found, state.tracked);
+        if (!plan.ok) return plan;
+        const drop = new Set(plan.value);
+        await rewrite(state, { drop: (s) => drop.has(s.id) }, (removed) =>
+          appendTrash(tp.trash, removed.map((session): TrashEntry => ({ deletedAt: at, deletedBy: actor.user, session }))),
+        );
+        return finish('delete', actor, plan.value, plan.value.length, at, true);
+      }),
+
+    clearHistory: (expectedCount, actor) =>
+      locked('clear', async () => {
+        const at = now();
+        const state = await recovered(at);
+        const { rows } = await scanHistory(paths.history);
+        const plan = planClear(expectedCount, rows);
+        if (!plan.ok) return plan;
+        if (rows === 0) return finish('clear', actor, [], 0, at, false);
+        // Streamed into the trash (a clear of a million rows must not hold them in memory), then the CSV is emptied.
+        const ids: string[] = [];
+        let count = 0;
+        // For the build's journal; past REWRITE_ROWS_MAX the next build is a full one anyway.
+        const removed: Session[] = [];
+        await rebuild(settings, now(), log);
+        const writer = await openTrashWriter(tp.trash);
+        try {
+          for await (const session of readHistory(paths.history)) {
+            count++;
+            if (ids.length < AUDIT_IDS_MAX) ids.push(session.id);
+            if (removed.length <= REWRITE_ROWS_MAX) removed.push(session);
+            await writer.add({ deletedAt: at, deletedBy: actor.user, session });
+          }
+        } finally {
+          await writer.close();
+        }
+        const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
+        await writeState(paths.state, bumped);
+        const bytes = await rewriteHistory(paths.history, []);
+        await writeState(paths.state, recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }));
+        return finish('clear', actor, ids, count, at, true);
+      }),
+
+    restoreSessions: (ids, actor) =>
+      locked('restore', async () => {
+        const at = now();
+        const state = await recovered(at);
+        const wanted = new Set(ids);
+        // The newest trash entry of each id (an id deleted, restored and deleted again is in it once, but be sure).
+        const entries = new Map<string, TrashEntry>();
+        for await (const e of readTrash(tp.trash)) if (wanted.has(e.session.id)) entries.set(e.session.id, e);
+        const { found } = await scanHistory(paths.history, wanted);
+        const plan = planRestore(ids, new Set(entries.keys()), found, state.tracked);
+        if (!plan.ok) return plan;
+        const insert = plan.value.insert.map((id) => (entries.get(id) as TrashEntry).session);
+        if (insert.length > 0) await rewrite(state, { insert }, async () => undefined);
+        await removeFromTrash(tp.trash, new Set(ids));
+        return finish('restore', actor, ids, ids.length, at, insert.length > 0);
+      }),
+
+    countSessions: () => locked('count', async () => ({ ok: true as const, count: (await scanHistory(paths.history)).rows })),
+
+    async listTrash(limit) {
+      // Read without the lock: the trash is only ever appended to or replaced by a rename.
+      const ring: TrashEntry[] = [];
+      let total = 0;
+      for await (const e of readTrash(tp.trash)) {
+        if (limit > 0) ring[total % limit] = e;
+        total++;
+      }
+      const newest: TrashEntry[] = [];
+      for (let i = total - 1; i >= Math.max(0, total - limit); i--) newest.push(ring[i % limit] as TrashEntry);
+      const entries = newest.map(
+        (e): TrashItem => ({
+          id: e.session.id,
+          user: e.session.user,
+          commonName: e.session.commonName,
+          realAddress: e.session.realAddress,
+          connectedAt: e.session.connectedAt,
+          endedAt: e.session.endedAt,
+          deletedAt: e.deletedAt,
+          deletedBy: e.deletedBy,
+        }),
+      );
+      return { total, entries };
+    },
+  };
+}

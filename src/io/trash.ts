@@ -1,0 +1,264 @@
+/**
+ * Beside the history CSV, written only by the endpoint (under the history lock):
+ *   <history>.trash.jsonl   deleted rows, one JSON line each, until they are restored
+ *   <history>.audit.jsonl   one JSON line per delete, clear and restore: who, from where, what
+ * Both are appended with one fsync'd write. A crash mid-append leaves a torn last line:
+ * readers skip it and the next append cuts it (in the trash, the rows of an interrupted
+ * delete are still in the CSV, which is renamed only after the trash is on disk).
+ */
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { InputError } from '../core/errors.js';
+import { HISTORY_COLUMNS, sessionFromRecord } from '../core/history-rows.js';
+import type { Session } from '../core/session.js';
+import { fsyncDir } from './atomic-write.js';
+import { ifMissing } from './fs-errors.js';
+
+export interface TrashPaths {
+  trash: string;
+  audit: string;
+}
+
+export function trashPaths(history: string): TrashPaths {
+  return { trash: `${history}.trash.jsonl`, audit: `${history}.audit.jsonl` };
+}
+
+export interface TrashEntry {
+  deletedAt: string;
+  /** The authenticated user who deleted it; null where the endpoint runs without authentication (demo). */
+  deletedBy: string | null;
+  session: Session;
+}
+
+export type AuditAction = 'delete' | 'clear' | 'restore';
+
+export interface AuditEntry {
+  at: string;
+  action: AuditAction;
+  user: string | null;
+  /** The client's address (nginx's X-Real-IP when it is in front). */
+  client: string;
+  ids: string[];
+  count: number;
+  /** Ids not listed in `ids` (a clear of a large history lists the first ones; the trash has them all). */
+  idsOmitted?: number;
+}
+
+/**
+ * Makes the file end at a line boundary before an append: a torn last line (a crash
+ * mid-append) is cut, unless it is a whole entry that only lacks its newline.
+ */
+async function endAtLine(fh: FileHandle, isWhole: (line: string) => boolean): Promise<void> {
+  const { size } = await fh.stat();
+  if (size === 0) return;
+  const last = Buffer.alloc(1);
+  await fh.read(last, 0, 1, size - 1);
+  if (last[0] === 0x0a) return;
+  // Look back for the previous newline, 64 KiB at a time (an audit line of a clear can be long).
+  let cut = 0;
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - 65536);
+    const buf = Buffer.alloc(end - start);
+    await fh.read(buf, 0, buf.length, start);
+    const i = buf.lastIndexOf(0x0a);
+    if (i >= 0) {
+      cut = start + i + 1;
+      break;
+    }
+    end = start;
+  }
+  const tail = Buffer.alloc(size - cut);
+  await fh.read(tail, 0, tail.length, cut);
+  if (isWhole(tail.toString('utf8'))) await fh.write('\n', size);
+  else await fh.truncate(cut);
+}
+
+const isJsonLine = (line: string): boolean => {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch (e) {
+    if (e instanceof SyntaxError) return false;
+    throw e;
+  }
+};
+
+async function appendLines(path: string, lines: string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const fh = await open(path, 'a+', 0o600);
+  try {
+    await endAtLine(fh, isJsonLine);
+    await fh.appendFile(lines.map((l) => `${l}\n`).join(''));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Appends deleted rows with one fsync'd write. */
+export async function appendTrash(path: string, entries: TrashEntry[]): Promise<void> {
+  await appendLines(
+    path,
+    entries.map((e) => JSON.stringify(e)),
+  );
+}
+
+/** Appends many entries in batches (a clear of a large history), fsync'd once at close(). */
+export async function openTrashWriter(path: string): Promise<{ add(entry: TrashEntry): Promise<void>; close(): Promise<void> }> {
+  const fh = await open(path, 'a+', 0o600);
+  let pending = '';
+  const flush = async (): Promise<void> => {
+    if (pending === '') return;
+    const data = pending;
+    pending = '';
+    await fh.appendFile(data);
+  };
+  try {
+    await endAtLine(fh, isJsonLine);
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  return {
+    async add(entry) {
+      pending += `${JSON.stringify(entry)}\n`;
+      if (pending.length >= 1 << 18) await flush();
+    },
+    async close() {
+      try {
+        await flush();
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    },
+  };
+}
+
+export async function appendAudit(path: string, entry: AuditEntry): Promise<void> {
+  await appendLines(path, [JSON.stringify(entry)]);
+}
+
+/** Every line of a JSON-lines file with its number; a last line without a newline (torn) is left out. */
+async function* jsonLines(path: string): AsyncGenerator<{ value: unknown; line: number }> {
+  const fh = await open(path, 'r').catch(ifMissing(null));
+  if (fh === null) return;
+  let size: number;
+  let endsWithNewline = true;
+  try {
+    size = (await fh.stat()).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await fh.read(last, 0, 1, size - 1);
+      endsWithNewline = last[0] === 0x0a;
+    }
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  if (size === 0) {
+    await fh.close();
+    return;
+  }
+  // The same descriptor and size: a writer renaming or appending meanwhile does not change what this read sees.
+  const stream = fh.createReadStream({ start: 0, end: size - 1 });
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let held: string | null = null;
+  let n = 0;
+  const parse = (text: string, line: number): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new InputError(path, line, `not a JSON line: ${e.message}`);
+      throw e;
+    }
+  };
+  // One line behind, so the last one can be judged once it is known to be the last.
+  try {
+    for await (const text of lines) {
+      if (held !== null && held !== '') yield { value: parse(held, n), line: n };
+      held = text;
+      n++;
+    }
+  } finally {
+    lines.close();
+    stream.destroy(); // closes the descriptor also when the reader stopped early or a line was bad
+  }
+  if (held !== null && held !== '') {
+    if (endsWithNewline) yield { value: parse(held, n), line: n };
+    else if (isJsonLine(held)) yield { value: JSON.parse(held) as unknown, line: n };
+  }
+}
+
+function trashEntryFrom(v: unknown, path: string, line: number): TrashEntry {
+  const bad = (why: string): never => {
+    throw new InputError(path, line, `not a trash entry: ${why}`);
+  };
+  if (typeof v !== 'object' || v === null) return bad('not an object');
+  const o = v as Record<string, unknown>;
+  if (typeof o.deletedAt !== 'string') bad('no deletedAt');
+  if (o.deletedBy !== null && typeof o.deletedBy !== 'string') bad('deletedBy is not a text or null');
+  const s = o.session;
+  if (typeof s !== 'object' || s === null) return bad('no session');
+  // The session goes through the CSV's own checks, so a restored row is one the history accepts.
+  const record: Record<string, string> = {};
+  for (const c of HISTORY_COLUMNS) {
+    const value = (s as Record<string, unknown>)[c];
+    if (value === null) record[c] = '';
+    else if (typeof value === 'string' || typeof value === 'number') record[c] = String(value);
+    else bad(`session.${c} is missing`);
+  }
+  const session = sessionFromRecord(record, path, line);
+  if (session.endedAt === null) bad('the session has no end');
+  return { deletedAt: o.deletedAt as string, deletedBy: o.deletedBy as string | null, session };
+}
+
+/** Every trash entry, in the order they were deleted. */
+export async function* readTrash(path: string): AsyncGenerator<TrashEntry> {
+  for await (const { value, line } of jsonLines(path)) yield trashEntryFrom(value, path, line);
+}
+
+export async function readAudit(path: string): Promise<AuditEntry[]> {
+  const out: AuditEntry[] = [];
+  for await (const { value } of jsonLines(path)) out.push(value as AuditEntry);
+  return out;
+}
+
+/**
+ * Rewrites the trash without the entries of `ids`, streaming to a temp file that is then
+ * renamed over it. Returns how many entries were removed.
+ */
+export async function removeFromTrash(path: string, ids: ReadonlySet<string>): Promise<number> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w', 0o600);
+  let removed = 0;
+  try {
+    let pending = '';
+    for await (const e of readTrash(path)) {
+      if (ids.has(e.session.id)) {
+        removed++;
+        continue;
+      }
+      pending += `${JSON.stringify(e)}\n`;
+      if (pending.length >= 1 << 18) {
+        await fh.appendFile(pending);
+        pending = '';
+      }
+    }
+    await fh.appendFile(pending);
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await unlink(tmp).catch(ifMissing(undefined));
+    throw e;
+  }
+  await fh.close();
+  if (removed === 0) {
+    await unlink(tmp);
+    return 0;
+  }
+  await rename(tmp, path);
+  await fsyncDir(dirname(path));
+  return removed;
+}

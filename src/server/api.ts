@@ -1,0 +1,365 @@
+/**
+ * The endpoint behind nginx's /api/: delete, clear and restore history entries. Every
+ * request passes, in this order: route (404) and method (405); for POST, a cross-site
+ * check (403: an Origin other than this host or the public origin, or Sec-Fetch-Site
+ * cross-site/same-site); HTTP Basic authentication against the password file (401), with
+ * a per-client slowdown after failed attempts (429); for POST, Content-Type
+ * application/json (415: an HTML form cannot send it, and a cross-site fetch with it needs
+ * a CORS preflight this server never grants), a body of at most 64 KB (413) that parses
+ * (400). Answers are JSON, never cached.
+ *
+ *   GET  /api/health            {ok: true}: no authentication; the page shows its delete controls when this answers
+ *   GET  /api/sessions/count    {count}: what a clear would delete
+ *   GET  /api/trash?limit=N     {total, entries}: the newest deleted entries (default 100, at most 1000)
+ *   POST /api/sessions/delete   {ids: [...]}
+ *   POST /api/sessions/clear    {confirm: "DELETE ALL", expectedCount: N}
+ *   POST /api/sessions/restore  {ids: [...]}
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { parseClearBody, parseIdsBody, type Refusal } from '../core/deletion.js';
+import { isExpectedError } from '../core/errors.js';
+import { readPasswd, verifyUser } from '../io/passwd.js';
+import type { Actor, EditResult, HistoryOps } from '../cli/history-edit.js';
+import { SECURITY_HEADERS } from './static.js';
+
+export const BODY_LIMIT = 64 * 1024;
+/** How much of an oversized body is read (and dropped) so the client sees the 413 before the connection closes. */
+const DRAIN_LIMIT = 1024 * 1024;
+const REALM = 'openvpn-status-web';
+
+export interface SlowdownOptions {
+  /** Failed attempts allowed before the slowdown starts. */
+  free: number;
+  /** The wait after the first counted failure; doubled with each further one. */
+  baseMs: number;
+  maxMs: number;
+  /** A client's failures are forgotten this long after its last one. */
+  forgetMs: number;
+  /** At most this many clients are remembered (the oldest are forgotten first). */
+  maxClients: number;
+}
+
+export const DEFAULT_SLOWDOWN: SlowdownOptions = { free: 3, baseMs: 1000, maxMs: 60_000, forgetMs: 15 * 60_000, maxClients: 10_000 };
+
+/** Failed logins per client: after `free` of them, each further attempt must wait, twice as long each time. */
+export class FailedAttempts {
+  private readonly clients = new Map<string, { failures: number; last: number; until: number }>();
+  constructor(
+    private readonly opts: SlowdownOptions = DEFAULT_SLOWDOWN,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Milliseconds `client` must still wait before its credentials are checked again; 0 = now. */
+  waitMs(client: string): number {
+    const c = this.clients.get(client);
+    if (!c) return 0;
+    const now = this.clock();
+    if (now - c.last > this.opts.forgetMs) {
+      this.clients.delete(client);
+      return 0;
+    }
+    return Math.max(0, c.until - now);
+  }
+
+  fail(client: string): void {
+    const now = this.clock();
+    const c = this.clients.get(client) ?? { failures: 0, last: now, until: 0 };
+    c.failures++;
+    c.last = now;
+    const over = c.failures - this.opts.free;
+    c.until = over > 0 ? now + Math.min(this.opts.maxMs, this.opts.baseMs * 2 ** Math.min(over - 1, 30)) : 0;
+    this.clients.delete(client); // re-insert: the map's order is the forgetting order
+    this.clients.set(client, c);
+    while (this.clients.size > this.opts.maxClients) {
+      const oldest = this.clients.keys().next().value;
+      if (oldest === undefined) break;
+      this.clients.delete(oldest);
+    }
+  }
+
+  succeed(client: string): void {
+    this.clients.delete(client);
+  }
+}
+
+/**
+ * Null when a state-changing request may come from where it says, else why not. Browsers
+ * send Origin with every POST and Sec-Fetch-Site with every request; a request with
+ * neither is not from a browser (curl, a script with the password), so no page can have
+ * made it.
+ */
+export function crossSiteProblem(headers: IncomingMessage['headers'], publicOrigin: string | null): string | null {
+  const origin = headers.origin;
+  if (origin !== undefined) {
+    const host = headers.host;
+    const same = host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+    return same || (publicOrigin !== null && origin === publicOrigin) ? null : `requests from origin ${origin.slice(0, 200)} are not accepted`;
+  }
+  const site = headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return `${site} requests are not accepted`;
+  return null;
+}
+
+const LOOPBACK = (a: string): boolean => a === '::1' || /^(::ffff:)?127\./.test(a);
+
+/** The client's address; behind nginx (a loopback peer) the X-Real-IP it sets. */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  const real = req.headers['x-real-ip'];
+  if (trustProxy && LOOPBACK(peer) && typeof real === 'string' && isIP(real.trim()) !== 0) return real.trim();
+  return peer;
+}
+
+/** User and password of a Basic Authorization header, or null. */
+export function parseBasicAuth(header: string | undefined): { user: string; password: string } | null {
+  if (header === undefined) return null;
+  const m = /^Basic[ ]+([A-Za-z0-9+/]+={0,2})[ ]*$/i.exec(header);
+  if (!m) return null;
+  const text = Buffer.from(m[1] as string, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0) return null;
+  return { user: text.slice(0, colon), password: text.slice(colon + 1) };
+}
+
+export interface ApiOptions {
+  ops: HistoryOps;
+  /** The password file; null runs without authentication (the demo, on a loopback address only). */
+  passwd: string | null;
+  publicOrigin: string | null;
+  /** Where refused logins and unexpected errors are reported. */
+  warn: (msg: string) => void;
+  /** Use nginx's X-Real-IP for requests from a loopback address (default true). */
+  trustProxy?: boolean;
+  slowdown?: SlowdownOptions;
+  clock?: () => number;
+}
+
+class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(String(body.error));
+    this.name = 'HttpRefusal';
+  }
+}
+
+const refuse = (status: number, error: string, headers: Record<string, string> = {}): HttpRefusal => new HttpRefusal(status, { error }, headers);
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const data = Buffer.from(`${JSON.stringify(body)}\n`);
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(data.length),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(data);
+}
+
+/** The body, or a 413 once it passes BODY_LIMIT (the rest is read and dropped, up to DRAIN_LIMIT). */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    const tooLarge = (): HttpRefusal => refuse(413, `the body is larger than ${BODY_LIMIT} bytes`, { Connection: 'close' });
+    if (Number.isFinite(declared) && declared > BODY_LIMIT) {
+      drain(req);
+      reject(tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > BODY_LIMIT) {
+        req.off('data', onData);
+        drain(req);
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(c);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function drain(req: IncomingMessage): void {
+  let dropped = 0;
+  req.on('data', (c: Buffer) => {
+    dropped += c.length;
+    if (dropped > DRAIN_LIMIT) req.socket.destroy();
+  });
+  req.resume();
+}
+
+function jsonBody(req: IncomingMessage, raw: Buffer): unknown {
+  const type = req.headers['content-type'] ?? '';
+  const [media, ...params] = type.split(';').map((p) => p.trim().toLowerCase());
+  if (media !== 'application/json') throw refuse(415, 'the body must be JSON, sent with Content-Type: application/json');
+  const charset = params.find((p) => p.startsWith('charset='));
+  if (charset !== undefined && charset.replace(/^charset="?|"?$/g, '') !== 'utf-8') throw refuse(415, 'the body must be UTF-8');
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw refuse(400, `the body is not valid JSON: ${e.message}`);
+    throw e;
+  }
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  auth: boolean;
+  run(ctx: { req: IncomingMessage; url: URL; actor: Actor; body: unknown }): Promise<[number, unknown]>;
+}
+
+function editReply(r: EditResult): [number, unknown] {
+  if (r.ok) return [200, { ok: true, count: r.count, ids: r.ids, rebuilt: r.build !== null }];
+  const { ok: _ok, status, ...rest } = r;
+  return [status, rest];
+}
+
+function routes(ops: HistoryOps): Record<string, Route> {
+  const checked = <T>(c: { ok: true; value: T } | Refusal): T => {
+    if (!c.ok) throw new HttpRefusal(c.status, { error: c.error });
+    return c.value;
+  };
+  return {
+    '/api/health': { method: 'GET', auth: false, run: async () => [200, { ok: true }] },
+    '/api/sessions/count': {
+      method: 'GET',
+      auth: true,
+      run: async () => {
+        const r = await ops.countSessions();
+        return r.ok ? [200, { count: r.count }] : [r.status, { error: r.error }];
+      },
+    },
+    '/api/trash': {
+      method: 'GET',
+      auth: true,
+      run: async ({ url }) => {
+        const raw = url.searchParams.get('limit') ?? '100';
+        if (!/^\d{1,4}$/.test(raw) || Number(raw) > 1000) throw refuse(400, 'limit must be a whole number from 0 to 1000');
+        return [200, await ops.listTrash(Number(raw))];
+      },
+    },
+    '/api/sessions/delete': { method: 'POST', auth: true, run: async ({ body, actor }) => editReply(await ops.deleteSessions(checked(parseIdsBody(body)), actor)) },
+    '/api/sessions/clear': {
+      method: 'POST',
+      auth: true,
+      run: async ({ body, actor }) => editReply(await ops.clearHistory(checked(parseClearBody(body)).expectedCount, actor)),
+    },
+    '/api/sessions/restore': { method: 'POST', auth: true, run: async ({ body, actor }) => editReply(await ops.restoreSessions(checked(parseIdsBody(body)), actor)) },
+  };
+}
+
+/** The request handler (for serveApi, or mounted at /api/ of another server). */
+export function apiHandler(opts: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const table = routes(opts.ops);
+  const attempts = new FailedAttempts(opts.slowdown ?? DEFAULT_SLOWDOWN, opts.clock ?? Date.now);
+  const trustProxy = opts.trustProxy ?? true;
+
+  const authenticate = async (req: IncomingMessage, client: string): Promise<string | null> => {
+    if (opts.passwd === null) return null;
+    const challenge = { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` };
+    const wait = attempts.waitMs(client);
+    if (wait > 0) throw refuse(429, 'too many failed logins; wait before trying again', { 'Retry-After': String(Math.ceil(wait / 1000)) });
+    const creds = parseBasicAuth(req.headers.authorization);
+    // No credentials at all is how a browser's first request looks: not a failed attempt.
+    if (req.headers.authorization === undefined) throw refuse(401, 'authentication required', challenge);
+    const users = await readPasswd(opts.passwd);
+    if (users === null) throw new Error(`${opts.passwd}: the password file is gone`);
+    if (creds && (await verifyUser(users, creds.user, creds.password))) {
+      attempts.succeed(client);
+      return creds.user;
+    }
+    attempts.fail(client);
+    opts.warn(`api: failed login${creds ? ` as "${creds.user.slice(0, 64)}"` : ' (malformed Authorization header)'} from ${client}`);
+    throw refuse(401, 'wrong user or password', challenge);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://api.invalid');
+    } catch (e) {
+      if (e instanceof TypeError) throw refuse(400, 'bad request target');
+      throw e;
+    }
+    const route = table[url.pathname];
+    if (!route) throw refuse(404, 'no such endpoint');
+    if (req.method !== route.method) throw refuse(405, `use ${route.method}`, { Allow: route.method });
+    if (route.method === 'POST') {
+      const problem = crossSiteProblem(req.headers, opts.publicOrigin);
+      if (problem) throw refuse(403, problem);
+    }
+    const client = clientAddress(req, trustProxy);
+    const user = route.auth ? await authenticate(req, client) : null;
+    let body: unknown = null;
+    if (route.method === 'POST') {
+      const type = req.headers['content-type'];
+      // Refused before the body is read: a form post or an empty POST never costs more than its headers.
+      if (type === undefined || type.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+        drain(req);
+        throw refuse(415, 'the body must be JSON, sent with Content-Type: application/json');
+      }
+      body = jsonBody(req, await readBody(req));
+    } else {
+      req.resume();
+    }
+    // A client that hung up while its body was read will not learn the outcome: change nothing for it.
+    if (req.socket.destroyed) return;
+    const [status, reply] = await route.run({ req, url, actor: { user, client }, body });
+    send(res, status, reply);
+  };
+
+  return (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (e instanceof HttpRefusal) {
+        send(res, e.status, e.body, e.headers);
+        return;
+      }
+      opts.warn(`api: ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+      // A damaged history or trash file names itself and its line: the admin can act on that.
+      send(res, 500, { error: isExpectedError(e) ? e.message : 'internal error; see the server log' });
+    });
+  };
+}
+
+/** A server that answers only the API; resolves once it listens. */
+export function serveApi(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Server> {
+  const server = createServer(handler);
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      ok(server);
+    });
+  });
+}
+
+/**
+ * Routes `/api/…` of an existing server (the demo's static one) to `handler`; every other
+ * request still goes to the server's own listeners.
+ */
+export function mountApi(server: Server, handler: (req: IncomingMessage, res: ServerResponse) => void): void {
+  const others = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if ((req.url ?? '').startsWith('/api/')) handler(req, res);
+    else for (const l of others) l(req, res);
+  });
+}
+
+/** True for addresses only this machine can reach: where the API may run without a password. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || LOOPBACK(host);
+}
