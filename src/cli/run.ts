@@ -14,6 +14,11 @@ export async function runOnce(settings: Settings, now: string, log: Logger): Pro
   });
 }
 
+/** The one line a run prints on stderr: sessions new, ended and active, pages, and the time it took (lock wait included). */
+export function describeRun(o: { collected: CollectOutcome; built: BuildOutcome }, ms: number): string {
+  return `${describeCollect(o.collected)}; ${describeBuild(o.built)}; run: ${ms} ms`;
+}
+
 export const runCommand: Command = {
   name: 'run',
   help: `Usage: openvpn-status-web run [--status [NAME=]FILE]... [--history FILE] [--out DIR] [--quiet]
@@ -21,13 +26,20 @@ export const runCommand: Command = {
 Does "collect" and then "build" while holding the history's lock once, so the pages always
 show what was just recorded. Put it in cron or a systemd timer, every minute:
 
-  * * * * * root /usr/bin/node /opt/openvpn-status-web/dist/cli.js run --quiet
+  * * * * * root /usr/local/bin/openvpn-status-web run --config /etc/openvpn-status-web/config.json --quiet
 
-A run that cannot get the lock (another one still busy) exits 0 with a message.`,
+The package's scripts/cron/ and scripts/systemd/ hold the complete crontab line and units.
+
+A run that cannot get the lock (another one still busy) exits 0 with a message.
+
+It prints one line on stderr (new, ended and active sessions, pages written, times);
+--quiet leaves only warnings and errors, --verbose adds detail. "watch" does the same
+within a second of each status file change.`,
   options: {},
   async run(ctx) {
+    const started = Date.now();
     const outcome = await runOnce(ctx.settings, ctx.now, ctx.log);
-    if (outcome) ctx.log.info(`${describeCollect(outcome.collected)}; ${describeBuild(outcome.built)}`);
+    if (outcome) ctx.log.info(describeRun(outcome, Date.now() - started));
     return 0;
   },
 };

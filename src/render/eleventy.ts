@@ -53,10 +53,11 @@ function configure(cfg: EleventyUserConfig, site: SiteModel, pages: readonly Pag
   });
   // Eleventy reads `.eleventyignore` (and `.gitignore`, off above) in the cwd and makes its
   // lines cwd-relative globs ("./…"); when the cwd is above the package such a line can hide
-  // our templates. Our own ignores are absolute (SITE_DIR and the output folder are) or
-  // "**/…", so every relative entry came from the cwd: drop those.
+  // our templates. Its default "**/node_modules/**" hides all of them once the package is
+  // installed (…/lib/node_modules/openvpn-status-web/site/) and run from outside it, as cron
+  // does. Our own ignores are absolute (SITE_DIR's and the output folder's): keep only those.
   cfg.on('eleventy.ignores', (ignores) => {
-    const ours = ignores.filter((glob) => glob.startsWith('**/') || isAbsolute(glob));
+    const ours = ignores.filter((glob) => isAbsolute(glob));
     ignores.splice(0, ignores.length, ...ours);
   });
   cfg.addGlobalData('site', site);
