@@ -285,6 +285,87 @@ function parseScenario(spec: { id: string; name: string; clients: number; versio
   };
 }
 
+const EXPORT_CHILD = join(ROOT, 'scripts', 'lib', 'bench-export.mjs');
+
+/**
+ * One export file (xlsx or csv) of `rows` synthetic sessions, written by the compiled
+ * modules in a fresh child process each run (after an untimed warm-up). The figure is the
+ * writer's wall and CPU time as the child measures it (rows in, file on disk); the time
+ * exportRows took before it is logged apart; the peak RSS is the whole child's (sessions,
+ * rows and writer).
+ */
+function exportScenario(spec: { id: string; name: string; format: 'xlsx' | 'csv'; rows: number; users: number; goal: Goal; runs?: number }): Scenario {
+  return {
+    id: spec.id,
+    name: spec.name,
+    goal: spec.goal,
+    async measure(dir) {
+      const out = join(dir, `export.${spec.format}`);
+      const rssFile = join(dir, 'rss.txt');
+      const walls: number[] = [];
+      const cpu: number[] = [];
+      const rss: number[] = [];
+      const problems: string[] = [];
+      const rowsMs: number[] = [];
+      const runs = spec.runs ?? 5;
+      for (let k = 0; k <= runs; k++) {
+        // A fresh file each run: an unchanged one would be compared, not written.
+        await rm(out, { force: true });
+        await rm(rssFile, { force: true });
+        const child = spawn(process.execPath, ['--import', REPORT_RSS, EXPORT_CHILD, join(ROOT, 'dist'), out, spec.format, String(spec.rows), String(spec.users), String(SEED)], {
+          env: { ...process.env, BENCH_RSS_FILE: rssFile },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8');
+        child.stderr.setEncoding('utf8');
+        child.stdout.on('data', (d: string) => {
+          stdout += d;
+        });
+        child.stderr.on('data', (d: string) => {
+          stderr += d;
+        });
+        const code = await new Promise<number | null>((done, fail) => {
+          child.on('error', fail);
+          child.on('close', (c) => done(c));
+        });
+        if (code !== 0 || stderr !== '') {
+          problems.push(`run ${k} exited ${code}: ${stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
+          continue;
+        }
+        const r = JSON.parse(stdout) as { wallMs: number; cpuMs: number; rowsMs: number; bytes: number; rows: number; written: boolean };
+        const size = (await stat(out)).size;
+        const magic = (await readFile(out)).subarray(0, 3);
+        const looksRight = spec.format === 'xlsx' ? magic.subarray(0, 2).toString('latin1') === 'PK' : magic.equals(Buffer.from([0xef, 0xbb, 0xbf]));
+        if (r.rows !== spec.rows || !r.written || size !== r.bytes || !looksRight) {
+          problems.push(`run ${k}: ${r.rows} rows, written ${r.written}, ${size} bytes on disk vs ${r.bytes} reported, ${spec.format} header ${looksRight ? 'ok' : 'wrong'}`);
+        }
+        const rawRss = await readFile(rssFile, 'utf8').catch(ifMissing(null));
+        const rssKb = rawRss === null ? null : Number(rawRss.trim().split(' ')[0]);
+        if (k === 0) {
+          log(`${spec.name}: warm-up ${(r.wallMs / 1000).toFixed(2)} s, ${(r.bytes / 1e6).toFixed(1)} MB file, peak RSS ${rssKb === null ? '?' : Math.round((rssKb * 1024) / 1e6)} MB`);
+          continue;
+        }
+        walls.push(r.wallMs / 1000);
+        cpu.push(r.cpuMs / 1000);
+        rowsMs.push(r.rowsMs);
+        if (rssKb !== null) rss.push(rssKb);
+      }
+      log(
+        `${spec.name}: writer ${walls.map((w) => w.toFixed(3)).join(' ')} s; exportRows before it (not in the figure) ` +
+          `${rowsMs.map((ms) => (ms / 1000).toFixed(3)).join(' ')} s; peak RSS ${rss.map((kb) => Math.round((kb * 1024) / 1e6)).join(' ')} MB`,
+      );
+      return {
+        wallS: walls.length > 0 ? median(walls) : Number.NaN,
+        cpuS: cpu.length > 0 ? median(cpu) : null,
+        rssMb: rss.length === runs ? (Math.max(...rss) * 1024) / 1e6 : null,
+        problems,
+      };
+    },
+  };
+}
+
 const collectArgv = (p: { status: string; history: string }): string[] => [
   'collect', '--status', p.status, '--history', p.history, '--tz', 'UTC', '--quiet',
 ];
@@ -338,6 +419,7 @@ const SCENARIOS: Scenario[] = [
     reconnect: 20,
     argv: runArgv,
   }),
+  exportScenario({ id: 'X', name: 'X xlsx export: 100,000 rows', format: 'xlsx', rows: 100_000, users: 400, goal: { maxWallS: 4, maxRssMb: 400 } }),
   parseScenario({ id: 'C3', name: 'C parse v3: 10,000 clients', clients: 10_000, version: 3, goal: { minRate: { value: 100_000, unit: 'clients' } } }),
   parseScenario({ id: 'C1', name: 'C parse v1: 10,000 clients', clients: 10_000, version: 1, goal: { minRate: { value: 100_000, unit: 'clients' } } }),
 ];

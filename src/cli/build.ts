@@ -1,18 +1,21 @@
 /**
  * `build`: renders the output folder from the history. Incremental: the CSV is read only
  * from where the last build stopped, and only pages whose model changed are rendered and
- * rewritten. A full build happens on the first run, after a history rewrite (delete,
- * restore) and when zone, language, title, aliases or the version change.
+ * rewritten; a journaled rewrite of the CSV (delete, restore) updates only its days and
+ * users. A full build happens on the first run, after a rewrite the journal cannot replay,
+ * and when zone, language, title, aliases or the version change. Then the export files
+ * (src/cli/exports.ts) and the JSON snapshots follow.
  */
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { concurrencySeries } from '../core/chart-series.js';
 import { dayOf, formatDateTime } from '../core/format.js';
+import { dayFileName } from '../core/export-names.js';
 import { rewritesSince } from '../core/history-rewrite.js';
 import { LABELS } from '../core/i18n.js';
 import { untrack } from '../core/reconcile.js';
-import type { Session } from '../core/session.js';
+import { compareNewestFirst, type Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { userSlug } from '../core/slug.js';
 import { msFromIso, secondsBetween } from '../core/time.js';
@@ -39,6 +42,7 @@ import { historyPaths, readState } from '../io/history-store.js';
 import { historyChunks } from '../io/history-tail.js';
 import { publishedPages, publishFiles, removeFiles } from '../io/output.js';
 import { siteAssets, siteFingerprint } from '../render/assets.js';
+import { snapshotFiles } from '../render/snapshots.js';
 import { renderPagesDirect } from '../render/direct.js';
 import { aliasOf, type KnownUser, type ModelContext } from '../render/models.js';
 import {
@@ -58,10 +62,11 @@ import { outputFile } from '../render/urls.js';
 import type { SiteModel } from '../render/view-model.js';
 import type { Command } from './command.js';
 import type { Logger } from './context.js';
+import { emptyExportsManifest, updateExports } from './exports.js';
 import { withHistoryLock } from './lock.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
-export const SITE_VERSION = '2';
+export const SITE_VERSION = '3';
 const RECENT_KEEP_S = 25 * 3600;
 /** Pages per Eleventy run: its memory grows with the batch (about 2.5 MB a page). */
 const RENDER_BATCH = 100;
@@ -324,6 +329,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     full ||
     [...userNames].some((u) => !previousUsers.has(u) && !previousTrackedUsers.has(u)) ||
     [...previousUsers].some((u) => !userNames.has(u));
+  /** Users whose sessions changed (before the user-list rule below adds the rest). */
+  const changedUsers = new Set(dirtyUserMonths.keys());
   if (usersChanged) {
     // Every filter dropdown lists the users: rebuild every user's root pages.
     for (const u of userNames) if (!dirtyUserMonths.has(u)) dirtyUserMonths.set(u, new Set());
@@ -400,7 +407,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     }
     return out;
   };
-  await emit(dashboardPage({ live, chartSvg, recent: await newest(ROOT_ROWS, () => true), users, days }, ctx));
+  const recent = await newest(ROOT_ROWS, () => true);
+  await emit(dashboardPage({ live, chartSvg, recent, users, days }, ctx));
   if (live.length > LIVE_ON_DASHBOARD) await emit(...livePages(live, ctx));
   await emit(
     archivePage(
@@ -483,6 +491,43 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   }
 
   await flush();
+
+  // 7. Export files of the views and days whose sessions changed.
+  m.exports ??= emptyExportsManifest();
+  const exported = await updateExports(
+    {
+      out: settings.out,
+      ctx: { lang: settings.lang, timeZone: tz, aliasOf: (s) => aliasOf(s, aliases), now },
+      full,
+      tracked,
+      users: [...userNames],
+      changedUsers,
+      changedDays: dirtyDays,
+      days,
+      sessionsOfDay,
+      sessionsOfUser: async (user) => {
+        const own = tracked.filter((s) => s.user === user);
+        const list = [...own];
+        for (const month of m.users[user]?.months ?? []) list.push(...(await getUserMonth(user, month)));
+        return list;
+      },
+    },
+    m.exports,
+  );
+  filesWritten += exported.written;
+  // 8. JSON snapshots of what the pages show, for other tools.
+  filesWritten += await publishFiles(
+    settings.out,
+    snapshotFiles({
+      now,
+      timeZone: tz,
+      aliases,
+      live,
+      recent: [...recent].sort(compareNewestFirst).slice(0, ROOT_ROWS),
+      series,
+      days: days.map((day) => ({ day, ...(m.days[day] as { sessions: number; users: number }), xlsx: `exports/days/${dayFileName(day)}` })),
+    }),
+  );
   log.detail(
     `build: ${newEndedCount} new ended, ${dirtyDays.size} dirty day(s), ${dirtyUserMonths.size} dirty user(s)` +
       `${usersChanged ? ' (user list changed)' : ''}, ${produced.size} page model(s)`,

@@ -2,6 +2,7 @@
  * Page models for every kind of page, from sessions that the builder hands in. Pure: no
  * files, no clock. Every HTML page stays under its size budget by a bounded row count.
  */
+import { dayFileName, exportFileName } from '../core/export-names.js';
 import { formatBytes, formatDateTime, formatDuration } from '../core/format.js';
 import { groupByUserDay, paginateGroups } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
@@ -30,7 +31,22 @@ export const ROOT_ROWS = 100;
 export const LIVE_ON_DASHBOARD = 200;
 export const LIVE_PER_PAGE = 400;
 
-const NO_DOWNLOADS: DownloadLinks = { xlsx: null, csv: null };
+/** Export files live below this folder of the site (written by src/cli/exports.ts). */
+export const EXPORTS_DIR = '/exports/';
+export const DAY_EXPORTS_DIR = '/exports/days/';
+
+/** The pre-built files of a view (all users when `user` is null), relative to `page`. */
+function viewDownloads(page: string, user: string | null, status: StatusFilter): DownloadLinks {
+  return {
+    xlsx: hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'xlsx')}`),
+    csv: hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'csv')}`),
+  };
+}
+
+/** A day's archive file (Excel only: the day's view is the history of that day). */
+function dayDownloads(page: string, day: string): DownloadLinks {
+  return { xlsx: hrefFrom(page, `${DAY_EXPORTS_DIR}${dayFileName(day)}`), csv: null };
+}
 
 function link(from: string, to: string, label: string): Link {
   return { href: hrefFrom(from, to), label };
@@ -75,7 +91,7 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     filter: filterModel(url, input.users, { user: null, status: 'all' }, ctx),
     groups: historyGroups(shown, url, ctx),
     archive: link(url, ARCHIVE_URL, ctx.t.archive),
-    downloads: NO_DOWNLOADS,
+    downloads: viewDownloads(url, null, 'all'),
   };
 }
 
@@ -135,7 +151,13 @@ export function archivePage(days: { day: string; sessions: number; users: number
     prev: null,
     next: null,
     position: null,
-    days: days.map((d) => ({ link: link(url, dayUrl(d.day), d.day), sessions: d.sessions, users: d.users })),
+    days: days.map((d) => ({
+      link: link(url, dayUrl(d.day), d.day),
+      sessions: d.sessions,
+      users: d.users,
+      xlsx: hrefFrom(url, `${DAY_EXPORTS_DIR}${dayFileName(d.day)}`),
+      xlsxName: dayFileName(d.day),
+    })),
   };
 }
 
@@ -148,6 +170,8 @@ const headingFor = (ctx: ModelContext, user: string | null, alias: string | null
 export interface PeriodInput {
   /** URL of part n of this period. */
   urlOf: (n: number) => string;
+  /** The files to offer on each part. */
+  downloads: (url: string) => DownloadLinks;
   label: string;
   sessions: Session[];
   /** First page of the newer and older period of the same view, if any. */
@@ -173,7 +197,7 @@ export function periodPages(input: PeriodInput, ctx: ModelContext): HistoryPage[
       position: `${input.label}${partLabel(ctx, i + 1, pages.length)}`,
       filter: null,
       groups: historyGroups(paged, url, ctx),
-      downloads: NO_DOWNLOADS,
+      downloads: input.downloads(url),
       periods: [],
     };
   });
@@ -188,6 +212,7 @@ export function dayPages(day: string, sessions: Session[], neighbours: { newer: 
   return periodPages(
     {
       urlOf: (n) => dayUrl(day, n),
+      downloads: (url) => dayDownloads(url, day),
       label: day,
       sessions,
       newer: neighbours.newer === null ? null : dayUrl(neighbours.newer),
@@ -210,6 +235,7 @@ export function userMonthPages(
   return periodPages(
     {
       urlOf: (n) => userMonthUrl(slug, month, n),
+      downloads: (url) => viewDownloads(url, user.user, 'all'),
       label: month,
       sessions,
       newer: neighbours.newer === null ? null : userMonthUrl(slug, neighbours.newer),
@@ -238,7 +264,8 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
   const filter = filterModel(base, input.users, { user: input.user?.user ?? null, status: input.status }, ctx);
   if (input.status === 'active') {
     // Every active session, in as many parts as needed.
-    return periodPages({ urlOf: (n) => partUrl(base, n), label: ctx.t.onlyActive, sessions: input.sessions, newer: null, older: null, heading }, ctx).map(
+    const downloads = (url: string): DownloadLinks => viewDownloads(url, input.user?.user ?? null, 'active');
+    return periodPages({ urlOf: (n) => partUrl(base, n), downloads, label: ctx.t.onlyActive, sessions: input.sessions, newer: null, older: null, heading }, ctx).map(
       (p, i) => ({ ...p, filter: i === 0 ? filter : null }),
     );
   }
@@ -257,7 +284,7 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
       position: null,
       filter,
       groups: historyGroups(shown, base, ctx),
-      downloads: NO_DOWNLOADS,
+      downloads: viewDownloads(base, input.user?.user ?? null, input.status),
       periods: input.periods.map((p) => link(base, periodUrl(p), p)),
     },
   ];
@@ -320,7 +347,7 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
     totals,
     groups: historyGroups(shown, url, ctx),
     periods: input.months.map((m) => link(url, userMonthUrl(slug, m), m)),
-    downloads: NO_DOWNLOADS,
+    downloads: viewDownloads(url, input.user.user, 'all'),
   };
 }
 

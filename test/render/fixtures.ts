@@ -282,8 +282,20 @@ export function archivePage(): ArchivePage {
     next: null,
     position: null,
     days: [
-      { link: { href: '../d/2026-11-25/', label: '2026-11-25' }, sessions: 17, users: 4 },
-      { link: { href: '../d/2026-11-24/', label: '2026-11-24' }, sessions: 3, users: 2 },
+      {
+        link: { href: '../d/2026-11-25/', label: '2026-11-25' },
+        sessions: 17,
+        users: 4,
+        xlsx: '../exports/days/openvpn-history_2026-11-25.xlsx',
+        xlsxName: 'openvpn-history_2026-11-25.xlsx',
+      },
+      {
+        link: { href: '../d/2026-11-24/', label: '2026-11-24' },
+        sessions: 3,
+        users: 2,
+        xlsx: '../exports/days/openvpn-history_2026-11-24.xlsx',
+        xlsxName: 'openvpn-history_2026-11-24.xlsx',
+      },
     ],
   };
 }

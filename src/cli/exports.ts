@@ -1,0 +1,143 @@
+/**
+ * The pre-built export files of the site (wired here, written by src/io/xlsx-export.ts and
+ * csv-export.ts): per view (all users and each user × all/active/ended) an .xlsx and a .csv
+ * in `exports/`, and per day of history an .xlsx in `exports/days/`.
+ *
+ * A file is written only when its rows changed: each file's digest of its rows is kept in
+ * the build manifest. Running sessions are in the files with their start only (duration and
+ * traffic are on the live page), so a file changes when sessions start, end or are
+ * deleted, not every minute. The two files over the whole history of all users are the
+ * large ones (a row per session): they follow changes at most every BIG_EVERY_S.
+ */
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dayFileName, exportFileName, type ExportStatus } from '../core/export-names.js';
+import { exportDigest, exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
+import { compareNewestFirst, type Session } from '../core/session.js';
+import { msFromIso } from '../core/time.js';
+import { writeCsv } from '../io/csv-export.js';
+import { ifMissing } from '../io/fs-errors.js';
+import { writeXlsx } from '../io/xlsx-export.js';
+
+/** How often at most the whole-history files of all users are rewritten (they take seconds on a large history). */
+export const BIG_EVERY_S = 15 * 60;
+/** Excel's sheet holds 1,048,576 rows: the header and the newest sessions. */
+export const EXPORT_ROWS_MAX = 1_048_575;
+
+const STATUSES: readonly ExportStatus[] = ['all', 'active', 'ended'];
+
+/** What the build manifest keeps about the export files. */
+export interface ExportsManifest {
+  /** File (relative to the output folder) → digest of the rows it holds. */
+  digests: Record<string, string>;
+  /** When the whole-history files of all users were last checked, and whether a change waits. */
+  bigAt: string | null;
+  bigPending: boolean;
+}
+
+export const emptyExportsManifest = (): ExportsManifest => ({ digests: {}, bigAt: null, bigPending: true });
+
+export interface ExportInput {
+  out: string;
+  ctx: ExportContext;
+  full: boolean;
+  /** Open and held sessions (the state's tracked ones). */
+  tracked: Session[];
+  /** Every known user. */
+  users: string[];
+  /** Users whose sessions changed since the last build (new, ended, deleted, restored, started). */
+  changedUsers: Set<string>;
+  /** Days whose sessions changed, and every day with history (newest first). */
+  changedDays: Set<string>;
+  days: string[];
+  sessionsOfDay(day: string): Promise<Session[]>;
+  /** A user's sessions, tracked ones included. */
+  sessionsOfUser(user: string): Promise<Session[]>;
+}
+
+const byStatus = (sessions: Session[], status: ExportStatus): Session[] =>
+  status === 'all' ? sessions : sessions.filter((s) => (s.endedAt === null) === (status === 'active'));
+
+/** Writes what changed; returns the number of files written and removed. */
+export async function updateExports(input: ExportInput, m: ExportsManifest): Promise<{ written: number; removed: number }> {
+  const { out, ctx } = input;
+  await mkdir(join(out, 'exports', 'days'), { recursive: true });
+  const keep = new Set<string>();
+  let written = 0;
+  /** One view's files: rewritten when the digest of its rows changed (or a file is missing on a full build). */
+  const write = async (files: { xlsx: string; csv: string | null }, sessions: Session[]): Promise<void> => {
+    const rows: ExportRow[] = exportRows([...sessions].sort(compareNewestFirst).slice(0, EXPORT_ROWS_MAX), ctx);
+    const digest = exportDigest(rows, ctx.lang);
+    for (const file of [files.xlsx, files.csv]) {
+      if (file === null) continue;
+      keep.add(file);
+      if (!input.full && m.digests[file] === digest) continue;
+      const path = join(out, file);
+      const done = file.endsWith('.csv')
+        ? await writeCsv(path, rows, { lang: ctx.lang, durable: false })
+        : await writeXlsx(path, rows, { lang: ctx.lang, durable: false });
+      if (done.written) written++;
+      m.digests[file] = digest;
+    }
+  };
+  const viewFiles = (user: string | null, status: ExportStatus) => ({
+    xlsx: `exports/${exportFileName(user, status, 'xlsx')}`,
+    csv: `exports/${exportFileName(user, status, 'csv')}`,
+  });
+
+  // All users: the running sessions every build (a handful of rows), the whole history when due.
+  const live = input.tracked.filter((s) => s.endedAt === null);
+  await write(viewFiles(null, 'active'), live);
+  if (input.full || input.changedDays.size > 0) m.bigPending = true;
+  const due = m.bigAt === null || msFromIso(ctx.now) - msFromIso(m.bigAt) >= BIG_EVERY_S * 1000;
+  for (const status of ['all', 'ended'] as const) for (const f of Object.values(viewFiles(null, status))) keep.add(f);
+  if (input.full || (m.bigPending && due)) {
+    // Newest days first, until a sheet is full (sessionsOfDay includes the tracked sessions).
+    const all: Session[] = [];
+    for (const day of input.days) {
+      all.push(...(await input.sessionsOfDay(day)));
+      if (all.length >= EXPORT_ROWS_MAX) break;
+    }
+    await write(viewFiles(null, 'all'), all);
+    await write(viewFiles(null, 'ended'), byStatus(all, 'ended'));
+    m.bigAt = ctx.now;
+    m.bigPending = false;
+  }
+
+  // Each user whose sessions changed (every user on a full build).
+  const known = new Set(input.users);
+  for (const user of input.full ? input.users : [...input.changedUsers]) {
+    if (!known.has(user)) continue;
+    const sessions = await input.sessionsOfUser(user);
+    for (const status of STATUSES) await write(viewFiles(user, status), byStatus(sessions, status));
+  }
+
+  // Each changed day (every day on a full build).
+  const withHistory = new Set(input.days);
+  for (const day of input.full ? input.days : [...input.changedDays]) {
+    if (withHistory.has(day)) await write({ xlsx: `exports/days/${dayFileName(day)}`, csv: null }, await input.sessionsOfDay(day));
+  }
+
+  // Files of users and days that are gone: all not kept on a full build; else those of changed users and days.
+  const stale: string[] = [];
+  if (input.full) {
+    for (const dir of ['exports', 'exports/days']) {
+      for (const name of await readdir(join(out, dir)).catch(ifMissing([] as string[]))) {
+        const file = `${dir}/${name}`;
+        if ((name.endsWith('.xlsx') || name.endsWith('.csv')) && !keep.has(file)) stale.push(file);
+      }
+    }
+    for (const file of Object.keys(m.digests)) if (!keep.has(file)) delete m.digests[file];
+  } else {
+    for (const user of input.changedUsers) {
+      if (known.has(user)) continue;
+      for (const status of STATUSES) stale.push(...Object.values(viewFiles(user, status)));
+    }
+    for (const day of input.changedDays) if (!withHistory.has(day)) stale.push(`exports/days/${dayFileName(day)}`);
+  }
+  for (const file of stale) {
+    await unlink(join(out, file)).catch(ifMissing(undefined));
+    delete m.digests[file];
+  }
+  return { written, removed: stale.length };
+}

@@ -1,0 +1,82 @@
+/**
+ * Writes export rows as CSV (csv-stringify): UTF-8 with a byte order mark (so Excel reads
+ * umlauts right), a header row, CRLF line ends (RFC 4180, what Excel writes), `;` between
+ * fields in German and `,` in English (see csvDelimiter), numbers as digits, times as
+ * `YYYY-MM-DD HH:MM:SS` in the zone, empty cells for nulls.
+ *
+ * Text that a spreadsheet would take for a formula gets a leading apostrophe (escapeFormula:
+ * csv-stringify's own `escape_formulas` misses the full-width characters). CSV cannot hold
+ * lone UTF-16 surrogates: UTF-8 writes them as U+FFFD.
+ *
+ * Streamed to a temp file beside the target, then renamed over it; a target that already
+ * holds the same bytes is left alone (same mtime).
+ */
+import { createWriteStream } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
+import { EXPORT_COLUMNS, escapeFormula, exportHeaders, type ExportRow } from '../core/export-rows.js';
+import type { Lang } from '../core/settings.js';
+import { publishTempFile, tempPathFor, type WriteOptions } from './atomic-write.js';
+import { ifMissing } from './fs-errors.js';
+import type { ExportWriteResult } from './xlsx-export.js';
+
+export interface CsvWriteOptions extends WriteOptions {
+  lang: Lang;
+  /**
+   * Field separator. Default by language: `;` for German (German Excel splits a CSV it opens
+   * by double-click at its list separator, `;`, and would show one column), `,` for English.
+   */
+  delimiter?: ',' | ';';
+}
+
+export function csvDelimiter(opts: Pick<CsvWriteOptions, 'lang' | 'delimiter'>): ',' | ';' {
+  return opts.delimiter ?? (opts.lang === 'de' ? ';' : ',');
+}
+
+/** One row as CSV fields, in column order. */
+export function csvFields(r: ExportRow): string[] {
+  return EXPORT_COLUMNS.map((c) => {
+    const v = r[c.key];
+    if (v === null) return '';
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new RangeError(`export column ${c.key} holds ${v}, not a number`);
+      return String(v);
+    }
+    return c.kind === 'text' ? escapeFormula(v) : v;
+  });
+}
+
+/**
+ * Writes `rows` to `path` (a .csv file) unless it already holds exactly these bytes.
+ * `rows` may be a generator: rows are consumed as the file is written. One write per path
+ * at a time: the temp file's name is the path plus this process's id.
+ */
+export async function writeCsv(path: string, rows: Iterable<ExportRow>, opts: CsvWriteOptions): Promise<ExportWriteResult> {
+  const tmp = tempPathFor(path);
+  let count = 0;
+  function* records(): Generator<string[]> {
+    // The header is a record, not csv-stringify's `header`: that needs `columns`, and the labels are escaped too.
+    yield exportHeaders(opts.lang).map(escapeFormula);
+    for (const r of rows) {
+      count++;
+      yield csvFields(r);
+    }
+  }
+  try {
+    await pipeline(
+      Readable.from(records()),
+      // quote_record_delimiter: with a record_delimiter given it defaults to false, and a CN
+      // holding a lone CR or LF would then split its row when read back.
+      stringify({ bom: true, delimiter: csvDelimiter(opts), record_delimiter: 'windows', quote_record_delimiter: true }),
+      createWriteStream(tmp, { mode: opts.mode ?? 0o644 }),
+    );
+  } catch (e) {
+    await unlink(tmp).catch(ifMissing(undefined));
+    throw e;
+  }
+  const written = await publishTempFile(tmp, path, opts);
+  const { size } = await stat(path);
+  return { written, bytes: size, rows: count };
+}

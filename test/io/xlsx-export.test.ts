@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict';
+import { readFile, stat, utimes } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { describe, test } from 'node:test';
+import ExcelJS from 'exceljs';
+import { EXPORT_COLUMNS, exportHeaders, exportRows, exportSheetName, type ExportRow } from '../../src/core/export-rows.js';
+import type { Session } from '../../src/core/session.js';
+import { excelSerial, writeXlsx, xlsxText } from '../../src/io/xlsx-export.js';
+import { sampleSession } from '../helpers/sessions.js';
+import { listDir, tempDir } from '../helpers/tmp.js';
+
+const NOW = '2026-11-26T17:00:00Z';
+const ALIASES: Record<string, string> = { jdoe: 'Größe Ärger', '=1+2': "+cmd|' /C calc'!A0" };
+
+/** Sessions with every kind of awkward text, an open one and a legacy one without byte counts. */
+function hostileSessions(): Session[] {
+  const texts = [
+    ['=1+2', '@SUM(A1)', '-2+3'],
+    ['jdoe', "+cmd|' /C calc'!A0", null],
+    ['Jürgen Müller', '<script>alert(1)</script>', 'jürgen'],
+    ['ctl', 'a\u0001b\rc\u007fd\u001fe', null],
+    ['esc', '_x0041_ stays _X0042_', null],
+    ['surrogate', 'lone \uD800 and \uFFFE', null],
+    ['space', '  padded  ', 'two\nlines'],
+    ['emoji', '😀 Zoë', null],
+  ] as const;
+  const out = texts.map(([user, cn, username], i) =>
+    sampleSession({
+      id: `s${i}`,
+      user,
+      commonName: cn,
+      username,
+      connectedAt: `2026-11-2${i % 6}T0${i}:00:00Z`,
+      lastSeenAt: `2026-11-2${i % 6}T0${i}:30:15Z`,
+      endedAt: `2026-11-2${i % 6}T0${i}:30:15Z`,
+      durationS: 1815,
+      bytesReceived: 1000 * (i + 1),
+      bytesSent: 2_000_000_000_000 + i,
+    }),
+  );
+  out.push(sampleSession({ id: 'open', user: 'open', connectedAt: '2026-11-26T16:00:00Z', endedAt: null, durationS: null, endReason: null }));
+  out.push(sampleSession({ id: 'legacy', user: 'legacy', source: 'legacy', bytesReceived: null, bytesSent: null, virtualIpv6: null, endReason: 'server-stopped' }));
+  return out;
+}
+
+const rowsOf = (sessions: Session[], lang: 'de' | 'en' = 'de'): ExportRow[] =>
+  exportRows(sessions, { lang, timeZone: 'Europe/Berlin', aliasOf: (s) => (Object.hasOwn(ALIASES, s.user) ? (ALIASES[s.user] ?? null) : null), now: NOW });
+
+/** The entries of a zip file (name → bytes, DOS time/date), read without a zip library. */
+function unzip(buf: Buffer): Map<string, { data: Buffer; time: number; date: number }> {
+  let eocd = buf.length - 22;
+  while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  assert.ok(eocd >= 0, 'zip end record found');
+  const entries = buf.readUInt16LE(eocd + 10);
+  let at = buf.readUInt32LE(eocd + 16);
+  const out = new Map<string, { data: Buffer; time: number; date: number }>();
+  for (let n = 0; n < entries; n++) {
+    assert.equal(buf.readUInt32LE(at), 0x02014b50, 'central directory entry');
+    const method = buf.readUInt16LE(at + 10);
+    const time = buf.readUInt16LE(at + 12);
+    const date = buf.readUInt16LE(at + 14);
+    const compressed = buf.readUInt32LE(at + 20);
+    const nameLen = buf.readUInt16LE(at + 28);
+    const extraLen = buf.readUInt16LE(at + 30);
+    const commentLen = buf.readUInt16LE(at + 32);
+    const local = buf.readUInt32LE(at + 42);
+    const name = buf.subarray(at + 46, at + 46 + nameLen).toString('utf8').replace(/^\//, '');
+    assert.equal(buf.readUInt16LE(local + 10), time, `${name}: local header time equals the central one`);
+    assert.equal(buf.readUInt16LE(local + 12), date, `${name}: local header date equals the central one`);
+    const dataAt = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const raw = buf.subarray(dataAt, dataAt + compressed);
+    out.set(name, { data: method === 8 ? inflateRawSync(raw) : Buffer.from(raw), time, date });
+    at += 46 + nameLen + extraLen + commentLen;
+  }
+  return out;
+}
+
+async function readBack(path: string): Promise<ExcelJS.Worksheet> {
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.readFile(path);
+  const ws = wb.worksheets[0];
+  assert.ok(ws, 'the workbook has a sheet');
+  return ws;
+}
+
+/** A wall time as the Date exceljs reads back from a cell: its UTC fields are the wall time. */
+const wallMs = (text: string): number =>
+  Date.UTC(Number(text.slice(0, 4)), Number(text.slice(5, 7)) - 1, Number(text.slice(8, 10)), Number(text.slice(11, 13)), Number(text.slice(14, 16)), Number(text.slice(17, 19)));
+
+/** Every data row of the sheet equals its export row, cell type by cell type. */
+function assertRowsEqual(ws: ExcelJS.Worksheet, rows: ExportRow[]): void {
+  rows.forEach((want, i) => {
+    const row = ws.getRow(i + 2);
+    EXPORT_COLUMNS.forEach((col, c) => {
+      const cell = row.getCell(c + 1);
+      const v = want[col.key];
+      const what = `row ${i + 2} ${col.key} (${JSON.stringify(v)})`;
+      if (v === null) {
+        assert.equal(cell.type, ExcelJS.ValueType.Null, `${what}: empty cell`);
+      } else if (col.kind === 'datetime') {
+        assert.ok(cell.value instanceof Date, `${what}: a date cell`);
+        assert.equal(cell.value.getTime(), wallMs(String(v)), `${what}: shows the wall time`);
+        assert.equal(cell.numFmt, 'yyyy-mm-dd hh:mm:ss', `${what}: date-time format`);
+      } else if (col.kind === 'number') {
+        assert.equal(cell.type, ExcelJS.ValueType.Number, `${what}: a number cell`);
+        assert.equal(cell.value, v, what);
+      } else {
+        assert.equal(cell.type, ExcelJS.ValueType.String, `${what}: a string cell, never a formula`);
+        assert.equal(cell.value, v, `${what}: the exact text`);
+      }
+    });
+  });
+}
+
+describe('writeXlsx', () => {
+  test('reads back: header, types, hostile text as text, dates in the zone, empty cells', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'x.xlsx');
+    const rows = rowsOf(hostileSessions());
+    const result = await writeXlsx(path, rows, { lang: 'de' });
+    assert.deepEqual({ written: result.written, rows: result.rows }, { written: true, rows: rows.length });
+    assert.equal(result.bytes, (await stat(path)).size);
+    assert.deepEqual(await listDir(dir), ['x.xlsx'], 'no temp file left');
+
+    const ws = await readBack(path);
+    assert.equal(ws.name, exportSheetName('de'));
+    assert.equal(ws.rowCount, rows.length + 1, 'header plus one row per session');
+    const header = ws.getRow(1);
+    exportHeaders('de').forEach((h, c) => {
+      assert.equal(header.getCell(c + 1).value, h, `header ${c + 1}`);
+      assert.equal(header.getCell(c + 1).font?.bold, true, `header ${c + 1} is bold`);
+    });
+    assertRowsEqual(ws, rows);
+    // The hostile ones, spelled out.
+    const first = ws.getRow(2);
+    assert.equal(first.getCell(1).value, '=1+2');
+    assert.equal(first.getCell(2).value, "+cmd|' /C calc'!A0");
+    assert.equal(first.getCell(3).value, '@SUM(A1)');
+    assert.equal(first.getCell(4).value, '-2+3');
+    assert.equal(ws.getRow(4).getCell(3).value, '<script>alert(1)</script>');
+    assert.equal(ws.getRow(4).getCell(1).value, 'Jürgen Müller');
+    assert.equal(ws.getRow(3).getCell(2).value, 'Größe Ärger');
+  });
+
+  test('frozen header, autofilter over it, a width for every column', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'x.xlsx');
+    await writeXlsx(path, rowsOf(hostileSessions()), { lang: 'en' });
+    const ws = await readBack(path);
+    assert.equal(ws.name, 'Sessions');
+    assert.equal(ws.views[0]?.state, 'frozen', 'frozen view');
+    assert.equal((ws.views[0] as { ySplit?: number }).ySplit, 1, 'frozen below the header row');
+    const last = String.fromCharCode(64 + EXPORT_COLUMNS.length);
+    assert.equal(ws.autoFilter, `A1:${last}1`, 'autofilter over the header');
+    EXPORT_COLUMNS.forEach((c, i) => assert.equal(ws.getColumn(i + 1).width, c.width, `width of ${c.key}`));
+  });
+
+  test('the XML holds no formula: text is shared strings, escaped', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'x.xlsx');
+    await writeXlsx(path, rowsOf(hostileSessions()), { lang: 'de' });
+    const files = unzip(await readFile(path));
+    const sheet = files.get('xl/worksheets/sheet1.xml')?.data.toString('utf8') ?? '';
+    assert.ok(sheet.includes('<sheetData>'), 'sheet XML found');
+    assert.ok(!/<f[\s>]/.test(sheet), 'no <f> (formula) element');
+    const types = new Set([...sheet.matchAll(/<c [^>]*?\bt="([^"]*)"/g)].map((m) => m[1]));
+    assert.deepEqual([...types], ['s'], 'every typed cell is a shared string (no "str", no "inlineStr")');
+    const strings = files.get('xl/sharedStrings.xml')?.data.toString('utf8') ?? '';
+    assert.ok(strings.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'markup escaped');
+    assert.ok(strings.includes('=1+2'), 'formula-like text stored as text');
+    assert.ok(!/[\x00-\x08\x0B\x0C\x0E-\x1F]/.test(strings), 'no control character in the XML');
+  });
+
+  test('the same rows give the same bytes; an unchanged file keeps its mtime', async (t) => {
+    const dir = await tempDir(t);
+    const a = join(dir, 'a.xlsx');
+    const b = join(dir, 'b.xlsx');
+    const rows = rowsOf(hostileSessions());
+    await writeXlsx(a, rows, { lang: 'de' });
+    await new Promise((r) => setTimeout(r, 2100)); // past the 2-second resolution of zip times
+    await writeXlsx(b, rows, { lang: 'de' });
+    assert.ok((await readFile(a)).equals(await readFile(b)), 'byte-identical files');
+
+    const past = new Date('2026-01-01T00:00:00Z');
+    await utimes(a, past, past);
+    const again = await writeXlsx(a, rows, { lang: 'de' });
+    assert.equal(again.written, false, 'not rewritten');
+    assert.equal((await stat(a)).mtimeMs, past.getTime(), 'mtime unchanged');
+
+    const changed = rows.map((r, i) => (i === 0 ? { ...r, bytesSent: 1 } : r));
+    assert.equal((await writeXlsx(a, changed, { lang: 'de' })).written, true, 'a changed row rewrites the file');
+    assert.notEqual((await stat(a)).mtimeMs, past.getTime(), 'new mtime');
+    assert.deepEqual(await listDir(dir), ['a.xlsx', 'b.xlsx'], 'no temp file left');
+  });
+
+  test('fixed times: zip entries and document properties carry `timestamp`, not the clock', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'x.xlsx');
+    await writeXlsx(path, rowsOf(hostileSessions()), { lang: 'de', timestamp: '2026-11-26T17:00:10Z' });
+    const files = unzip(await readFile(path));
+    for (const [name, f] of files) {
+      assert.equal(f.date, ((2026 - 1980) << 9) | (11 << 5) | 26, `${name}: zip date`);
+      assert.equal(f.time, (17 << 11) | (0 << 5) | 5, `${name}: zip time`);
+    }
+    const core = files.get('docProps/core.xml')?.data.toString('utf8') ?? '';
+    assert.match(core, /<dcterms:created[^>]*>2026-11-26T17:00:10Z<\/dcterms:created>/, 'created');
+    assert.match(core, /<dcterms:modified[^>]*>2026-11-26T17:00:10Z<\/dcterms:modified>/, 'modified');
+  });
+
+  test('rows from a generator, across write batches', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'x.xlsx');
+    const base = rowsOf([sampleSession()])[0] as ExportRow;
+    const n = 2_345;
+    function* gen(): Generator<ExportRow> {
+      for (let i = 0; i < n; i++) yield { ...base, user: `user ${i}`, durationS: i, bytesReceived: i * 7 };
+    }
+    const result = await writeXlsx(path, gen(), { lang: 'en' });
+    assert.equal(result.rows, n);
+    const ws = await readBack(path);
+    assert.equal(ws.rowCount, n + 1);
+    for (const i of [0, 999, 1000, 1001, 1999, 2000, n - 1]) {
+      assert.equal(ws.getRow(i + 2).getCell(1).value, `user ${i}`, `row of item ${i}`);
+      assert.equal(ws.getRow(i + 2).getCell(11).value, i, `duration of item ${i}`);
+      assert.equal(ws.getRow(i + 2).getCell(13).value, i * 7, `bytes of item ${i}`);
+    }
+  });
+
+  test('no rows: a valid workbook with the header only', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'x.xlsx');
+    assert.equal((await writeXlsx(path, [], { lang: 'de' })).rows, 0);
+    const ws = await readBack(path);
+    assert.equal(ws.rowCount, 1);
+    assert.equal(ws.getRow(1).getCell(1).value, 'Benutzer');
+  });
+
+  test('a failed write rejects and leaves neither the target nor a temp file', async (t) => {
+    const dir = await tempDir(t);
+    await assert.rejects(writeXlsx(join(dir, 'missing', 'x.xlsx'), rowsOf([sampleSession()]), { lang: 'de' }), { code: 'ENOENT' });
+    const bad = { ...(rowsOf([sampleSession()])[0] as ExportRow), start: 'yesterday' };
+    await assert.rejects(writeXlsx(join(dir, 'x.xlsx'), [bad], { lang: 'de' }), RangeError);
+    const nan = { ...(rowsOf([sampleSession()])[0] as ExportRow), durationS: Number.NaN };
+    await assert.rejects(writeXlsx(join(dir, 'x.xlsx'), [nan], { lang: 'de' }), RangeError);
+    assert.deepEqual(await listDir(dir), [], 'nothing left behind');
+  });
+});
+
+describe('exceljs internals the writer relies on', () => {
+  test('the writer file is the package\'s WorkbookWriter; ValueType.Date is 4', () => {
+    const require = createRequire(import.meta.url);
+    assert.equal(require('exceljs/lib/stream/xlsx/workbook-writer.js'), ExcelJS.stream.xlsx.WorkbookWriter, 'same class');
+    assert.equal(ExcelJS.ValueType.Date, 4, 'VALUE_TYPE_DATE in xlsx-export.ts');
+  });
+});
+
+describe('xlsxText', () => {
+  test('escapes what XML cannot hold and what looks like an escape; leaves the rest', () => {
+    assert.equal(xlsxText('plain Jürgen =1+2 <b>'), 'plain Jürgen =1+2 <b>');
+    assert.equal(xlsxText('a\u0001b'), 'a_x0001_b');
+    assert.equal(xlsxText('a\rb'), 'a_x000D_b');
+    assert.equal(xlsxText('tab\tand\nnewline'), 'tab\tand\nnewline');
+    assert.equal(xlsxText('\u007f'), '_x007F_');
+    assert.equal(xlsxText('_x0041_'), '_x005F_x0041_');
+    assert.equal(xlsxText('\uD800'), '_xD800_');
+    assert.equal(xlsxText('😀'), '😀', 'a surrogate pair is one character');
+  });
+});
+
+describe('excelSerial', () => {
+  test('Excel\'s day number of a wall time', () => {
+    assert.equal(excelSerial('1970-01-01 00:00:00'), 25569);
+    assert.equal(excelSerial('2024-12-31 12:00:00'), 45657.5);
+    assert.equal(excelSerial('1900-03-01 00:00:00'), 61);
+    for (const t of ['2026-11-26 17:14:55', '2000-02-29 23:59:59', '2026-03-29 02:30:00']) {
+      assert.equal(Math.round((excelSerial(t) - 25569) * 86_400_000), wallMs(t), t);
+    }
+  });
+
+  test('anything else is a RangeError', () => {
+    for (const bad of ['', '2026-11-26', '2026-11-26T17:14:55Z', '2026-13-01 00:00:00', '2026-11-26 24:00:00']) {
+      assert.throws(() => excelSerial(bad), RangeError, JSON.stringify(bad));
+    }
+  });
+});
