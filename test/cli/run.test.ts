@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { StatusClient } from '../../src/core/parse-status.js';
 import type { Session } from '../../src/core/session.js';
+import { dayFileName, exportFileName } from '../../src/core/export-names.js';
 import { userSlug } from '../../src/core/slug.js';
 import { advanceClients } from '../../src/demo/synthetic.js';
 import { readAllHistory } from '../../src/io/history-store.js';
@@ -29,6 +30,7 @@ import {
   writeStatusFile,
   writeSyntheticSite,
   type SyntheticSite,
+  LIVE_PART,
 } from '../helpers/site.js';
 
 const text = (el: Element | null | undefined): string => (el?.textContent ?? '').trim();
@@ -160,9 +162,9 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     await writeStatusFile(site.paths.status, next, plus(T0, 60), site.seed);
     const r = await cliOk(args(plus(T0, 61)));
     assert.match(r.stderr, /collect: 0 new, 0 ended, 0 server-stopped, 0 re-opened, 3 active/);
-    assert.match(r.stderr, /build: incremental, 1 page\(s\) rendered, 1 file\(s\) written/);
+    assert.match(r.stderr, /build: incremental, 1 page\(s\) rendered, 5 file\(s\) written/);
     const d = diffSnapshots(before, await snapshotFiles(site.paths.out));
-    assert.deepEqual(d, { touched: ['index.html'], changed: ['index.html'], added: [], removed: [] });
+    assert.deepEqual(d, { touched: LIVE_PART, changed: LIVE_PART, added: [], removed: [] });
     clients = next;
   });
 
@@ -178,7 +180,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     await writeStatusFile(site.paths.status, advanceClients(rest, { from: plus(T0, 60), to: plus(T0, 120), seed: 2 }), plus(T0, 120), site.seed);
     let r = await cliOk(args(plus(T0, 121)));
     assert.match(r.stderr, /collect: 0 new, 0 ended, 0 server-stopped, 0 re-opened, 3 active/);
-    assert.deepEqual(diffSnapshots(before, await snapshotFiles(site.paths.out)).touched, ['index.html']);
+    assert.deepEqual(diffSnapshots(before, await snapshotFiles(site.paths.out)).touched, LIVE_PART);
 
     // The second one ends it, at the update time of the last file that listed it.
     before = await snapshotFiles(site.paths.out);
@@ -193,7 +195,12 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     const d = diffSnapshots(before, await snapshotFiles(site.paths.out));
     const month = day.slice(0, 7);
     const required = [
-      'index.html',
+      ...LIVE_PART,
+      `exports/${exportFileName(null, 'active', 'xlsx')}`,
+      `exports/${exportFileName(user, 'all', 'xlsx')}`,
+      `exports/${exportFileName(user, 'active', 'csv')}`,
+      `exports/${exportFileName(user, 'ended', 'xlsx')}`,
+      `exports/days/${dayFileName(day)}`,
       'active/index.html',
       'ended/index.html',
       `d/${day}/index.html`,
@@ -204,7 +211,15 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     ];
     // Pages that may exist in this layout and may change: the "ended" copies of the period pages,
     // and the archive if its counts changed.
-    const allowed = new Set([...required, `ended/d/${day}/index.html`, `u/${slug}/ended/m/${month}/index.html`, 'archive/index.html']);
+    const allowed = new Set([
+      ...required,
+      `ended/d/${day}/index.html`,
+      `u/${slug}/ended/m/${month}/index.html`,
+      'archive/index.html',
+      // The view files of the user and of all users' running sessions, in both formats.
+      ...(['all', 'active', 'ended'] as const).flatMap((st) => [`exports/${exportFileName(user, st, 'xlsx')}`, `exports/${exportFileName(user, st, 'csv')}`]),
+      `exports/${exportFileName(null, 'active', 'csv')}`,
+    ]);
     for (const f of required) assert.ok(d.touched.includes(f), `${f} was rewritten (rewritten: ${d.touched.join(', ')})`);
     for (const f of d.touched) assert.ok(allowed.has(f), `${f} was rewritten although the disconnect does not concern it`);
     assert.deepEqual(d.touched.sort(), d.changed.sort(), 'only files whose bytes changed are rewritten');

@@ -15,6 +15,9 @@ import { historyPaths, rewriteHistory, writeState } from '../../src/io/history-s
 
 /** A Wednesday afternoon in Berlin (15:00 CET); fixed, so every run of a test is the same. */
 export const T0 = '2026-03-18T14:00:00Z';
+
+/** What every build rewrites, as it shows the time: the dashboard and the JSON snapshots. */
+export const LIVE_PART = ['data/chart-24h.json', 'data/days.json', 'data/history-recent.json', 'data/live.json', 'index.html'];
 export const TZ = 'Europe/Berlin';
 
 export interface SitePaths {

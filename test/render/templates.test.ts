@@ -490,14 +490,14 @@ describe('page kinds', () => {
     assert.equal(d.querySelector('table.history'), null);
   });
 
-  test('archive: days with session and user counts', () => {
+  test('archive: days with session and user counts and their Excel file', () => {
     const d = doc(page(de, '/archive/'));
     const rows = [...d.querySelectorAll('table.archive tbody tr')];
     assert.deepEqual(
-      rows.map((tr) => [tr.querySelector('a')?.getAttribute('href'), ...texts(tr.children)]),
-      archivePage().days.map((x) => [x.link.href, x.link.label, String(x.sessions), String(x.users)]),
+      rows.map((tr) => [tr.querySelector('a')?.getAttribute('href'), ...texts(tr.children), tr.querySelector('a[download]')?.getAttribute('href')]),
+      archivePage().days.map((x) => [x.link.href, x.link.label, String(x.sessions), String(x.users), x.xlsxName, x.xlsx]),
     );
-    assert.deepEqual(texts(d.querySelectorAll('table.archive thead th')), ['Tag', 'Sitzungen', 'Benutzer']);
+    assert.deepEqual(texts(d.querySelectorAll('table.archive thead th')), ['Tag', 'Sitzungen', 'Benutzer', 'Datei']);
   });
 });
 
