@@ -26,7 +26,7 @@ function describeSource(key: string, source: SettingSource, configFile: string |
     case 'config':
       return 'config file';
     case 'system':
-      return 'default (the system zone)';
+      return 'default: the system zone';
     case 'default':
       return 'default';
   }
