@@ -12,9 +12,9 @@ import { join, resolve } from 'node:path';
 import { concurrencySeries } from '../core/chart-series.js';
 import { dayOf, formatDateTime } from '../core/format.js';
 import { dayFileName } from '../core/export-names.js';
-import { rewritesSince } from '../core/history-rewrite.js';
+import { rewritesSince, type HistoryRewrite } from '../core/history-rewrite.js';
 import { LABELS } from '../core/i18n.js';
-import { untrack } from '../core/reconcile.js';
+import { untrack, type CollectorState } from '../core/reconcile.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { userSlug } from '../core/slug.js';
@@ -64,6 +64,7 @@ import type { Command } from './command.js';
 import type { Logger } from './context.js';
 import { emptyExportsManifest, updateExports } from './exports.js';
 import { withHistoryLock } from './lock.js';
+import { progressBar } from './progress.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
 export const SITE_VERSION = '3';
@@ -112,12 +113,21 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const paths = historyPaths(settings.history);
   const cp = cachePaths(settings.history);
   const state = await readState(paths.state);
+  // Histories copied from other hosts (extra --history flags): read, never written.
+  const extras = await Promise.all(
+    (settings.mergeHistories ?? []).map(async (path) => ({
+      path,
+      state: await readState(historyPaths(path).state),
+      size: (await stat(path).catch(ifMissing(null)))?.size ?? 0,
+    })),
+  );
   const { aliases, problem } = await loadAliases(settings.aliases);
   if (problem) log.warn(problem);
   const t = LABELS[settings.lang];
   const ctx: ModelContext = { lang: settings.lang, timeZone: tz, t, aliases, now };
   const fingerprint = await siteFingerprint();
-  const key = hashOf({ SITE_VERSION, fingerprint, tz, lang: settings.lang, title: settings.title, aliases, out: resolve(settings.out) });
+  const sourcesKey = extras.map((x) => resolve(x.path));
+  const key = hashOf({ SITE_VERSION, fingerprint, tz, lang: settings.lang, title: settings.title, aliases, out: resolve(settings.out), sources: sourcesKey });
 
   const loaded = await loadManifest(cp);
   if (loaded.problem) log.warn(loaded.problem);
@@ -126,9 +136,25 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const outEmpty = (await stat(join(settings.out, 'index.html')).catch(ifMissing(null))) === null;
   // Rewrites of the CSV since the last build (delete, restore, retention) are applied to the
   // cache when the state lists them all; otherwise the build is a full one.
-  const rewrites = previous === null ? null : rewritesSince(state, previous);
-  const csvStart = rewrites?.at(-1)?.bytesAfter ?? previous?.csvBytes ?? 0;
-  const full = forceFull || outEmpty || previous === null || previous.key !== key || rewrites === null || csvStart > csvSize;
+  interface Source {
+    path: string;
+    rewrites: HistoryRewrite[] | null;
+    start: number;
+    /** Bytes that may be read: a copy only as far as its state says was written. */
+    limit: number;
+    generation: number;
+  }
+  const sourceOf = (path: string, st: CollectorState, size: number, built: { csvBytes: number; generation: number } | undefined, copy: boolean): Source => {
+    const rewrites = built === undefined ? null : rewritesSince(st, built);
+    const limit = copy && st.historyBytes > 0 ? Math.min(size, st.historyBytes) : size;
+    return { path, rewrites, start: rewrites?.at(-1)?.bytesAfter ?? built?.csvBytes ?? 0, limit, generation: st.historyGeneration };
+  };
+  const sources: Source[] = [
+    sourceOf(settings.history, state, csvSize, previous ?? undefined, false),
+    ...extras.map((x) => sourceOf(x.path, x.state, x.size, previous?.sources?.[resolve(x.path)], true)),
+  ];
+  const full =
+    forceFull || outEmpty || previous === null || previous.key !== key || sources.some((src) => src.rewrites === null || src.start > src.limit);
   const m: Manifest = full ? emptyManifest(key, state.historyGeneration) : previous;
   if (full) await clearCache(cp);
   const oldDays = new Set(Object.keys(m.days));
@@ -177,7 +203,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const sample = new Map<string, Session>();
   const nowMs = msFromIso(now);
   const recentById = new Map<string, [string, string, string]>(m.recent.map((r) => [r[0], r]));
-  for (const r of full ? [] : (rewrites ?? [])) {
+  for (const r of full ? [] : sources.flatMap((src) => src.rewrites ?? [])) {
     const gone = new Set((r.removed ?? []).map((x) => x.id));
     const byDay = new Map<string, Session[]>();
     const byUserMonth = new Map<string, { user: string; month: string; sessions: Session[] }>();
@@ -208,41 +234,47 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     }
   }
   let newEndedCount = 0;
-  const history = await historyChunks(paths.history, full ? 0 : csvStart, CHUNK_SESSIONS);
-  for await (const chunk of history.chunks) {
-    newEndedCount += chunk.length;
-    const newByDay = new Map<string, Session[]>();
-    const newByUserMonth = new Map<string, { user: string; month: string; sessions: Session[] }>();
-    for (const s of chunk) {
-      const day = dayOf(s.connectedAt, tz);
-      const list = newByDay.get(day) ?? [];
-      list.push(s);
-      newByDay.set(day, list);
-      mark(day, s.user);
-      const month = monthOf(day);
-      const k = userMonthKey(s.user, month);
-      const entry = newByUserMonth.get(k) ?? { user: s.user, month, sessions: [] };
-      entry.sessions.push(s);
-      newByUserMonth.set(k, entry);
-      sample.set(s.user, s);
-      if (nowMs - msFromIso(s.endedAt as string) <= RECENT_KEEP_S * 1000) recentById.set(s.id, [s.id, s.connectedAt, s.endedAt as string]);
-    }
-    for (const [day, list] of newByDay) {
-      const merged = merge(await getDay(day), list);
-      remember(dayMemo, day, merged);
-      await saveDay(cp, day, merged);
-    }
-    // The same sessions by user and month, so a user's pages never need a whole month of everybody.
-    for (const [k, { user, month, sessions }] of newByUserMonth) {
-      const merged = merge(await getUserMonth(user, month), sessions);
-      remember(userMonthMemo, k, merged);
-      await saveUserMonth(cp, userSlug(user), month, merged);
+  const read: Record<string, { csvBytes: number; generation: number }> = {};
+  for (const src of sources) {
+    const history = await historyChunks(src.path, full ? 0 : src.start, CHUNK_SESSIONS, src.limit);
+    read[resolve(src.path)] = { csvBytes: history.size, generation: src.generation };
+    for await (const chunk of history.chunks) {
+      newEndedCount += chunk.length;
+      const newByDay = new Map<string, Session[]>();
+      const newByUserMonth = new Map<string, { user: string; month: string; sessions: Session[] }>();
+      for (const s of chunk) {
+        const day = dayOf(s.connectedAt, tz);
+        const list = newByDay.get(day) ?? [];
+        list.push(s);
+        newByDay.set(day, list);
+        mark(day, s.user);
+        const month = monthOf(day);
+        const k = userMonthKey(s.user, month);
+        const entry = newByUserMonth.get(k) ?? { user: s.user, month, sessions: [] };
+        entry.sessions.push(s);
+        newByUserMonth.set(k, entry);
+        sample.set(s.user, s);
+        if (nowMs - msFromIso(s.endedAt as string) <= RECENT_KEEP_S * 1000) recentById.set(s.id, [s.id, s.connectedAt, s.endedAt as string]);
+      }
+      for (const [day, list] of newByDay) {
+        const merged = merge(await getDay(day), list);
+        remember(dayMemo, day, merged);
+        await saveDay(cp, day, merged);
+      }
+      // The same sessions by user and month, so a user's pages never need a whole month of everybody.
+      for (const [k, { user, month, sessions }] of newByUserMonth) {
+        const merged = merge(await getUserMonth(user, month), sessions);
+        remember(userMonthMemo, k, merged);
+        await saveUserMonth(cp, userSlug(user), month, merged);
+      }
     }
   }
-  const size = history.size;
+  const size = read[resolve(settings.history)]?.csvBytes ?? 0;
+  m.sources = Object.fromEntries(extras.map((x) => [resolve(x.path), read[resolve(x.path)] as { csvBytes: number; generation: number }]));
 
   // 2. Open and held sessions: which pages did they change since the last build?
-  const tracked = state.tracked.map(untrack);
+  // Open and held sessions of every host (a session listed twice is one).
+  const tracked = [...new Map([state, ...extras.map((x) => x.state)].flatMap((st) => st.tracked.map(untrack)).map((s) => [s.id, s])).values()];
   const live = tracked.filter((s) => s.endedAt === null);
   const trackedSigs: Record<string, string> = {};
   for (const s of tracked) {
@@ -419,7 +451,11 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   await emit(...usersPages(users, ctx));
   await emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await emit(...viewRootPages({ user: null, status: 'ended', sessions: await newest(ROOT_ROWS, (s) => s.endedAt !== null), users, periods: days }, ctx));
+  // A full build of a large history takes minutes: show where it is (on a terminal only).
+  const show = full ? progressBar('build', dirtyDays.size + dirtyUserMonths.size, 1000) : () => undefined;
+  let done = 0;
   for (const day of dirtyDays) {
+    show(++done);
     if (!m.days[day]) continue;
     const i = days.indexOf(day);
     const sessions = await sessionsOfDay(day);
@@ -429,6 +465,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   /** Each rebuilt user's pages: its roots always, its months when listed (null: the user is gone). */
   const userScopes: { prefix: string; months: Set<string> | null }[] = [];
   for (const [user, dirtyMonths] of dirtyUserMonths) {
+    show(++done);
     const summary = m.users[user];
     const own = tracked.filter((s) => s.user === user);
     const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(dayOf(s.connectedAt, tz)))])].sort(byNewest);

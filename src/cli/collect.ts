@@ -1,15 +1,19 @@
 /**
- * `collect`: read every status file, reconcile with the history, persist. Holds the
- * history's lock throughout; a run that cannot get it within --lock-timeout exits 0.
+ * `collect`: take the hooks' events, read every status file, reconcile with the history,
+ * persist. Holds the history's lock throughout; a run that cannot get it within
+ * --lock-timeout exits 0.
  */
+import { applyHookEvents } from '../core/hook-events.js';
 import { reconcile, type Observation, type ReconcileResult } from '../core/reconcile.js';
-import type { Settings } from '../core/settings.js';
+import { hookSpoolPath, type Settings } from '../core/settings.js';
 import { removeStaleTemps } from '../io/atomic-write.js';
 import { appendHistory, historyPaths, readState, recoverHistory, writeState } from '../io/history-store.js';
+import { removePartsDone, takeSpool } from '../io/hook-spool.js';
 import { readStatusFile } from '../io/status-reader.js';
 import type { Command } from './command.js';
 import type { Logger } from './context.js';
 import { withHistoryLock } from './lock.js';
+import { applyRetention } from './retention.js';
 
 export interface CollectOutcome {
   result: ReconcileResult;
@@ -25,6 +29,26 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   await removeStaleTemps(paths.history);
   const recovered = await recoverHistory(paths.history, await readState(paths.state), now);
   for (const note of recovered.notes) log.warn(note);
+  // Before this run appends: the rewrite then starts where the last build stopped reading.
+  const retained = await applyRetention(settings, recovered.state, now, log);
+  const instances = settings.status.map((s) => s.instance);
+
+  // The hooks' events first: a status file that no longer lists a session was written after
+  // its client-disconnect ran, so the exact end is there before the status file could end it.
+  const spool = hookSpoolPath(settings);
+  const intake = await takeSpool(spool, retained.hookSpool, now);
+  for (const w of intake.warnings) log.warn(w);
+  if (intake.events.length > 0) log.detail(`hook spool ${spool}: ${intake.events.length} event(s)`);
+  const hooked = applyHookEvents(retained, intake.events, { instances });
+  for (const w of hooked.warnings) log.warn(w);
+  let state = hooked.state;
+  if (intake.changed) {
+    // Committed before the CSV append: from here on these lines are never read again, and a
+    // session they ended is a tracked session that the history's crash recovery knows.
+    state = { ...state, hookSpool: intake.next };
+    await writeState(paths.state, state);
+  }
+
   const reads = await Promise.all(settings.status.map((s) => readStatusFile(s.path, { timeZone: settings.tz })));
   const observations: Observation[] = reads.map((read, i) => {
     const { instance, path } = settings.status[i] as (typeof settings.status)[number];
@@ -32,11 +56,9 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
     if (read.kind === 'missing') log.detail(`${instance}: ${path} does not exist`);
     return { instance, ...read };
   });
-  const result = reconcile(recovered.state, observations, {
-    now,
-    staleAfterS: settings.staleAfter,
-    instances: settings.status.map((s) => s.instance),
-  });
+  const result = reconcile(state, observations, { now, staleAfterS: settings.staleAfter, instances });
+  result.opened.unshift(...hooked.opened);
+  result.ended.unshift(...hooked.ended);
   for (const w of result.warnings) log.warn(w);
   if (result.closed.length > 0) {
     const appended = await appendHistory(paths.history, result.closed);
@@ -44,6 +66,8 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
     if (appended.rewritten) result.state.historyGeneration += 1;
   }
   await writeState(paths.state, result.state);
+  const removed = await removePartsDone(spool, result.state.hookSpool, now);
+  if (removed.length > 0) log.detail(`hook spool: removed ${removed.join(', ')} (read to the end)`);
   const active = result.state.tracked.filter((s) => s.endedAt === null).length;
   return { result, active, ms: Date.now() - started };
 }
@@ -65,9 +89,12 @@ export const collectCommand: Command = {
   name: 'collect',
   help: `Usage: openvpn-status-web collect [--status [NAME=]FILE]... [--history FILE]
 
-Reads each status file (retrying torn reads for about a second), records new sessions,
-ends sessions that two consecutive status updates no longer list (end = the update time of
-the last file that listed them), and ends the sessions of a server whose file has not been
+Takes the events that OpenVPN's client-connect/client-disconnect hooks appended to the
+hook spool ("openvpn-status-web hook"; config key hookSpool, default
+HISTORY.hook-spool.jsonl): their connect and end times are exact and win. Then reads each
+status file (retrying torn reads for about a second), records new sessions, ends sessions
+that two consecutive status updates no longer list (end = the update time of the last file
+that listed them, an estimate), and ends the sessions of a server whose file has not been
 updated for --stale-after seconds (reason server-stopped). Ended sessions are appended to
 the history CSV; open ones live in HISTORY.state.json. A torn or unreadable status file
 changes nothing for its instance (warning, exit 0).`,

@@ -7,4 +7,9 @@ export interface Command {
   help: string;
   options: NonNullable<ParseArgsConfig['options']>;
   run(ctx: Context): Promise<number>;
+  /**
+   * When set, main calls this with the unparsed arguments instead of building a context and
+   * calling run: for `hook`, which must exit 0 whatever its flags and config file say.
+   */
+  runRaw?(argv: string[]): Promise<number>;
 }

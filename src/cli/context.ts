@@ -14,7 +14,7 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export const COMMON_OPTIONS: Options = {
   config: { type: 'string' },
   status: { type: 'string', multiple: true },
-  history: { type: 'string' },
+  history: { type: 'string', multiple: true },
   aliases: { type: 'string' },
   out: { type: 'string' },
   now: { type: 'string' },
@@ -31,6 +31,8 @@ export const COMMON_HELP = `Common flags (every command accepts them, ignoring t
   --status [NAME=]FILE   an OpenVPN status file, repeatable; a bare path is instance "default"
                          (default /var/log/openvpn-status.log)
   --history FILE         session history CSV (default /var/log/openvpn-sessions.csv);
+                         build and run take several: the first is this host's, the others
+                         (copied from other hosts) are merged into the site
                          FILE.state.json and FILE.lock live beside it
   --aliases FILE         JSON object user -> alias (default /var/log/openvpn-aliases.json)
   --out DIR              output folder for the site (default /var/www/openvpn-status-web)
@@ -86,10 +88,14 @@ export async function makeContext(argv: string[], own: Options, name: string): P
   const values = parsed.values as Context['values'];
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const config = await loadConfig(str('config'));
+  const histories = (values.history as string[] | undefined) ?? [];
+  if (histories.length > 1 && name !== 'build' && name !== 'run') {
+    throw new UsageError(`${name}: --history once (only build and run merge several histories)`);
+  }
   const settings = resolveSettings(
     {
       status: own.status ? undefined : (values.status as string[] | undefined),
-      history: str('history'),
+      history: histories[0],
       aliases: str('aliases'),
       out: str('out'),
       tz: str('tz'),
@@ -100,6 +106,7 @@ export async function makeContext(argv: string[], own: Options, name: string): P
     str('config') ?? '',
     systemTimeZone(),
   );
+  if (histories.length > 1) settings.mergeHistories = histories.slice(1);
   let now = isoFromMs(Date.now());
   const nowFlag = str('now');
   if (nowFlag !== undefined) {

@@ -13,18 +13,7 @@ import { appendHistory, historyPaths, readHistory, readState, recoverHistory, wr
 import { withLock } from '../io/lock.js';
 import { ifMissing } from '../io/fs-errors.js';
 import type { Command } from './command.js';
-
-function progress(total: number): (done: number) => void {
-  if (!process.stderr.isTTY || total < 1_000_000) return () => undefined;
-  let shown = -1;
-  return (done) => {
-    const pct = Math.floor((done / total) * 100);
-    if (pct === shown) return;
-    shown = pct;
-    const bar = '#'.repeat(Math.floor(pct / 5)).padEnd(20, '.');
-    process.stderr.write(`\rimport-legacy [${bar}] ${pct}%${pct >= 100 ? '\n' : ''}`);
-  };
-}
+import { progressBar } from './progress.js';
 
 export const importLegacyCommand: Command = {
   name: 'import-legacy',
@@ -43,7 +32,7 @@ OpenVPN instance the rows belong to.`,
     const instance = (ctx.values.instance as string | undefined) ?? 'default';
     const st = await stat(file).catch(ifMissing(null));
     if (!st) throw new InputError(file, null, 'no such file');
-    const show = progress(st.size);
+    const show = progressBar('import-legacy', st.size, 1_000_000);
     const rows: Session[] = [];
     const bad: string[] = [];
     let open = 0;

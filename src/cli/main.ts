@@ -26,6 +26,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'demo', summary: 'build a site from generated sample data and serve it on http://127.0.0.1:8050', load: async () => (await import('./demo.js')).demoCommand },
   { name: 'serve', summary: 'run the endpoint that deletes and restores history entries (behind nginx at /api/)', load: async () => (await import('./serve.js')).serveCommand },
   { name: 'passwd', summary: "add a user to the endpoint's password file, or change their password", load: async () => (await import('./passwd.js')).passwdCommand },
+  { name: 'hook', summary: "OpenVPN's client-connect/client-disconnect script: spool the event for collect (always exits 0)", load: async () => (await import('./hook.js')).hookCommand },
 ];
 
 function usage(): string {
@@ -63,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${command.help}\n\n${COMMON_HELP}\n`);
       return 0;
     }
+    if (command.runRaw) return await command.runRaw(rest);
     const ctx = await makeContext(rest, command.options, command.name);
     return await command.run(ctx);
   } catch (e) {

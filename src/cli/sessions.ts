@@ -43,6 +43,7 @@ export function sessionJson(s: Session) {
     bytesSent: s.bytesSent,
     status: statusOf(s),
     endReason: s.endReason,
+    endExact: s.endExact,
     source: s.source,
   };
 }

@@ -26,6 +26,8 @@ export interface ExportRow {
   start: string;
   /** End time, same form; null while the session is open. */
   end: string | null;
+  /** "ja"/"nein" ("yes"/"no"): the end came from OpenVPN's disconnect hook (exact) or from polling (estimated); null while open. */
+  endExact: string | null;
   /** Whole seconds; null while the session runs. */
   durationS: number | null;
   /** formatDuration in the language: "1 Std, 2 Min, 30 Sek" / "1 h 2 min 30 s"; "läuft…"/"running…" while open. */
@@ -65,6 +67,7 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { key: 'tunnelIpv6', kind: 'text', header: (t) => t.virtualIpv6, width: 22 },
   { key: 'start', kind: 'datetime', header: (t) => t.start, width: 20 },
   { key: 'end', kind: 'datetime', header: (t) => t.end, width: 20 },
+  { key: 'endExact', kind: 'text', header: (t) => t.exportEndExact, width: 12 },
   { key: 'durationS', kind: 'number', header: (t) => t.exportDurationS, width: 16 },
   { key: 'durationText', kind: 'text', header: (t) => t.duration, width: 24 },
   { key: 'bytesReceived', kind: 'number', header: (t) => t.exportBytesIn, width: 18 },
@@ -113,6 +116,7 @@ export function exportRow(s: Session, ctx: ExportContext): ExportRow {
     tunnelIpv6: s.virtualIpv6,
     start: formatDateTime(s.connectedAt, ctx.timeZone),
     end: endedAt === null ? null : formatDateTime(endedAt, ctx.timeZone),
+    endExact: endedAt === null ? null : s.endExact ? t.exportYes : t.exportNo,
     durationS,
     durationText: durationS === null ? t.running : formatDuration(durationS, ctx.lang),
     bytesReceived: endedAt === null ? null : s.bytesReceived,
@@ -141,7 +145,7 @@ export function escapeFormula(text: string): string {
 }
 
 /** Bumped when the files' layout changes, so digests of unchanged rows differ then too. */
-export const EXPORT_FORMAT_VERSION = 1;
+export const EXPORT_FORMAT_VERSION = 2;
 
 /**
  * A hex digest of everything an export file holds (format version, language, rows): equal

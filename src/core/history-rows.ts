@@ -29,6 +29,8 @@ export const HISTORY_COLUMNS = [
   'endReason',
   'lastSeenAt',
   'source',
+  // Added with the hooks (issue 8); files written before lack it and read as estimated ends.
+  'endExact',
 ] as const;
 
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
@@ -39,7 +41,7 @@ export function missingRequiredColumns(header: string[]): string[] {
   return REQUIRED.filter((c) => !header.includes(c));
 }
 
-const str = (v: string | number | null): string => (v === null ? '' : String(v));
+const str = (v: string | number | boolean | null): string => (v === null ? '' : String(v));
 
 export function sessionToRecord(s: Session): string[] {
   return HISTORY_COLUMNS.map((c) => str(s[c]));
@@ -70,7 +72,9 @@ export function sessionFromRecord(r: Record<string, string | undefined>, file: s
     bad('endReason', `"${endReason}" is not disconnected or server-stopped`);
   }
   const source = text('source') ?? 'status';
-  if (source !== 'status' && source !== 'legacy') bad('source', `"${source}" is unknown`);
+  if (source !== 'status' && source !== 'legacy' && source !== 'hook') bad('source', `"${source}" is unknown`);
+  const endExact = text('endExact') ?? 'false';
+  if (endExact !== 'true' && endExact !== 'false') bad('endExact', `"${endExact}" is not true or false`);
   const connectedAt = instant('connectedAt') ?? bad('connectedAt', 'is empty');
   const endedAt = instant('endedAt');
   if (endedAt !== null && endedAt < connectedAt) bad('endedAt', `${endedAt} is before connectedAt ${connectedAt}`);
@@ -97,6 +101,7 @@ export function sessionFromRecord(r: Record<string, string | undefined>, file: s
     bytesReceived: int('bytesReceived'),
     bytesSent: int('bytesSent'),
     endReason: endReason as EndReason | null,
+    endExact: endExact === 'true',
     source: source as SessionSource,
   };
 }

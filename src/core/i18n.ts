@@ -93,6 +93,14 @@ const de = {
   nothingToDelete: 'Die History ist leer.',
   deleting: 'Wird gelöscht…',
   deleteFailed: 'Löschen fehlgeschlagen: {error}',
+  // Exact and estimated end times (OpenVPN's client-disconnect hook or the status file).
+  endEstimated: 'geschätzt',
+  legendEstimated: 'Ende geschätzt: die letzte Aktualisierung der Statusdatei, in der die Sitzung noch stand; sie endete kurz danach.',
+  legendExact: 'Ende ohne ≈: exakt, von OpenVPN gemeldet (client-disconnect-Hook).',
+  // For the export files' column (src/core/export-rows.ts): was the end reported by OpenVPN's hook?
+  exportEndExact: 'Ende exakt',
+  exportYes: 'ja',
+  exportNo: 'nein',
 };
 
 export type Labels = typeof de;
@@ -187,6 +195,12 @@ const en: Labels = {
   nothingToDelete: 'The history is empty.',
   deleting: 'Deleting…',
   deleteFailed: 'Delete failed: {error}',
+  endEstimated: 'estimated',
+  legendEstimated: 'End estimated: the last status file update that still listed the session; it ended shortly after.',
+  legendExact: 'End without ≈: exact, reported by OpenVPN (client-disconnect hook).',
+  exportEndExact: 'End exact',
+  exportYes: 'yes',
+  exportNo: 'no',
 };
 
 export const LABELS: Record<Lang, Labels> = { de, en };

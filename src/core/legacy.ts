@@ -60,6 +60,8 @@ export function sessionFromLegacy(r: Record<string, string | undefined>, file: s
     bytesReceived: null,
     bytesSent: null,
     endReason: 'disconnected',
+    // The predecessor wrote the time its cron job noticed the end.
+    endExact: false,
     source: 'legacy',
   };
 }

@@ -11,16 +11,30 @@
  *   held in the state (not yet written to the CSV) until a fresh snapshot confirms it,
  *   so a session that shows up again is re-opened, never duplicated;
  * - a held session is written to the CSV after HOLD_MAX_S even if its file never turns
- *   fresh again (the server was retired, or its instance removed from the configuration).
+ *   fresh again (the server was retired, or its instance removed from the configuration);
+ * - with OpenVPN's hooks (hook-events.ts, applied before this): a session a client-disconnect
+ *   ended is closed with its exact end; a status file that still lists it was written before
+ *   that end and changes nothing; a session the hooks opened is the same session as the
+ *   status file's row for that connection (matched even where the ids differ), and a status
+ *   file written before its connect time says nothing about it.
  */
 import type { HistoryRewrite } from './history-rewrite.js';
+import { ConnectionIndex, hookEndedKey, isEndedByHook, MATCH_TOLERANCE_S, pruneHookEnded, type HookEndedKey } from './hook-events.js';
 import type { StatusSnapshot } from './parse-status.js';
-import { endSession, sessionFromClient, type Session } from './session.js';
+import { endSession, sessionFromClient, userOf, type Session } from './session.js';
 import { msFromIso } from './time.js';
 
 export interface TrackedSession extends Session {
   /** Update time of the first fresh snapshot that lacked this session, else null. */
   missingSince: string | null;
+}
+
+/** The hook spool's parts (src/io/hook-spool.ts): what was consumed of each, for idempotent ingestion. */
+export interface HookSpoolState {
+  /** The highest part number used so far: a part's name is never used twice. */
+  seq: number;
+  /** Parts still on disk: bytes consumed (whole lines) and when this collector first saw the part. */
+  parts: Record<string, { offset: number; seenAt: string }>;
 }
 
 export interface InstanceState {
@@ -41,6 +55,10 @@ export interface CollectorState {
   recentlyClosed: Record<string, string>;
   /** The last rewrites of the CSV, for incremental builds (src/core/history-rewrite.ts). */
   rewrites: HistoryRewrite[];
+  /** Sessions a client-disconnect hook ended that a status file may still list (absent before the hooks were used). */
+  hookEnded?: HookEndedKey[];
+  /** Progress through the hook spool (absent before the hooks were used). */
+  hookSpool?: HookSpoolState;
 }
 
 export type Observation =
@@ -103,7 +121,7 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
   const byInstance = new Map<string, TrackedSession[]>();
   for (const s of prev.tracked) {
     const list = byInstance.get(s.instance) ?? [];
-    list.push({ ...s });
+    list.push({ ...s, endExact: s.endExact === true }); // absent in states written before the hooks
     byInstance.set(s.instance, list);
   }
   const seen = new Set<string>();
@@ -119,9 +137,13 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
   }
   for (const list of byInstance.values()) {
     for (const s of list) {
-      if (isHeld(s) && nowMs - msFromIso(s.endedAt as string) > HOLD_MAX_S * 1000) result.closed.push(untrack(s));
+      if (isEndedByHook(s)) result.closed.push(untrack(s));
+      else if (isHeld(s) && nowMs - msFromIso(s.endedAt as string) > HOLD_MAX_S * 1000) result.closed.push(untrack(s));
       else result.state.tracked.push(s);
     }
+  }
+  if (prev.hookEnded !== undefined) {
+    result.state.hookEnded = pruneHookEnded(prev.hookEnded, (i) => result.state.instances[i]?.lastUpdatedAt ?? null, nowMs, RECENTLY_CLOSED_KEEP_S);
   }
   // In end order across instances too, as the CSV promises (a stable sort keeps ties in file order).
   result.closed.sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
@@ -174,19 +196,36 @@ function reconcileInstance(
   if (!stale && last !== null && updatedAt === last) return tracked; // nothing new since the last run
   if (!stale) inst.lastUpdatedAt = updatedAt;
 
-  const byId = new Map(tracked.map((s) => [s.id, s]));
+  // Sessions a client-disconnect ended wait here only to be closed: no status file changes them.
+  const endedByHook = tracked.filter(isEndedByHook);
+  const byId = new Map(tracked.filter((s) => !isEndedByHook(s)).map((s) => [s.id, s]));
   const listed = new Set<string>();
   const hasRoute = new Set(snap.routes.map((r) => `${r.commonName}\u0000${r.realAddress}\u0000${r.realPort}`));
+  // Built on first need: most rows find their session by id.
+  let byConnection: ConnectionIndex<TrackedSession> | null = null;
+  let hookEnds: ConnectionIndex<HookEndedKey> | null = null;
   for (const client of snap.clients) {
     const fresh = sessionFromClient(obs.instance, client, updatedAt);
-    if (listed.has(fresh.id)) continue; // the same row twice in one file
-    listed.add(fresh.id);
-    const known = byId.get(fresh.id);
+    let known = byId.get(fresh.id);
+    if (!known && !listed.has(fresh.id)) {
+      // A session the hooks opened has the id of their data (an IPv6 port the file lacks, say).
+      byConnection ??= new ConnectionIndex(byId.values());
+      const found = byConnection.closest(fresh, (s) => !listed.has(s.id));
+      known = found ? byId.get(found.id) : undefined;
+    }
+    const id = known?.id ?? fresh.id;
+    if (listed.has(id)) continue; // the same row twice in one file
+    listed.add(id);
     if (known) {
       if (stale) continue; // a stale file brings no news about a session we know
       const wasHeld = isHeld(known);
+      const username = known.username ?? fresh.username;
       const updated: TrackedSession = {
         ...known,
+        username,
+        user: userOf(known.commonName, username),
+        realPort: known.realPort ?? fresh.realPort,
+        protocol: fresh.protocol ?? known.protocol,
         lastSeenAt: updatedAt > known.lastSeenAt ? updatedAt : known.lastSeenAt,
         bytesReceived: fresh.bytesReceived,
         bytesSent: fresh.bytesSent,
@@ -198,10 +237,23 @@ function reconcileInstance(
         endedAt: null,
         durationS: null,
         endReason: null,
+        endExact: false,
+        source: known.source === 'hook' ? 'status' : known.source,
         missingSince: null,
       };
-      byId.set(fresh.id, updated);
+      byId.set(id, updated);
       if (wasHeld) result.reopened.push(untrack(updated));
+      continue;
+    }
+    hookEnds ??= new ConnectionIndex<HookEndedKey>([...(result.state.hookEnded ?? []), ...endedByHook.map(hookEndedKey)]);
+    const hookEnd = hookEnds.closest(fresh);
+    if (hookEnd) {
+      // Normally a file written before OpenVPN reported the end: old news.
+      if (!stale && msFromIso(updatedAt) > msFromIso(hookEnd.endedAt) + MATCH_TOLERANCE_S * 1000) {
+        result.warnings.push(
+          `${obs.instance}: session ${hookEnd.id} (${fresh.commonName}) is listed at ${updatedAt}, after its client-disconnect at ${hookEnd.endedAt}; not recorded twice`,
+        );
+      }
       continue;
     }
     if (result.state.recentlyClosed[fresh.id] !== undefined) {
@@ -220,14 +272,15 @@ function reconcileInstance(
     result.opened.push(untrack(opened));
   }
 
-  if (stale) return holdAsStopped([...byId.values()], result);
+  if (stale) return [...endedByHook, ...holdAsStopped([...byId.values()], result)];
 
-  const next: TrackedSession[] = [];
+  const next: TrackedSession[] = [...endedByHook];
   for (const s of byId.values()) {
     if (listed.has(s.id)) {
       next.push(s);
     } else if (s.missingSince === null) {
-      next.push({ ...s, missingSince: updatedAt });
+      // A file written before the session began (one the hooks reported) says nothing about it.
+      next.push(updatedAt <= s.connectedAt ? s : { ...s, missingSince: updatedAt });
     } else if (s.missingSince < updatedAt) {
       // Lacking from two snapshots with different update times: gone for real.
       const done = isHeld(s) ? untrack(s) : endSession(untrack(s), 'disconnected');

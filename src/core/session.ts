@@ -7,8 +7,12 @@ import type { StatusClient } from './parse-status.js';
 import { secondsBetween } from './time.js';
 
 export type EndReason = 'disconnected' | 'server-stopped';
-/** Where the record came from: the status file, the predecessor's CSV (later: OpenVPN hooks). */
-export type SessionSource = 'status' | 'legacy';
+/**
+ * Where the record came from: the status file (possibly completed by OpenVPN's hooks), the
+ * predecessor's CSV, or OpenVPN's client-connect/-disconnect hooks alone (a session the
+ * status file never listed, e.g. one shorter than its update interval).
+ */
+export type SessionSource = 'status' | 'legacy' | 'hook';
 
 export interface Session {
   id: string;
@@ -34,6 +38,11 @@ export interface Session {
   bytesReceived: number | null;
   bytesSent: number | null;
   endReason: EndReason | null;
+  /**
+   * True when `endedAt` is OpenVPN's own (client-disconnect hook: time_unix + time_duration);
+   * false while open and when it is estimated (the last status file that listed the session).
+   */
+  endExact: boolean;
   source: SessionSource;
 }
 
@@ -73,13 +82,14 @@ export function sessionFromClient(instance: string, c: StatusClient, seenAt: str
     bytesReceived: c.bytesReceived,
     bytesSent: c.bytesSent,
     endReason: null,
+    endExact: false,
     source: 'status',
   };
 }
 
-/** Ends a session at the last moment it was seen. */
+/** Ends a session at the last moment it was seen (an estimate: it ended before the next status update). */
 export function endSession(s: Session, reason: EndReason): Session {
-  return { ...s, endedAt: s.lastSeenAt, durationS: Math.max(0, secondsBetween(s.connectedAt, s.lastSeenAt)), endReason: reason };
+  return { ...s, endedAt: s.lastSeenAt, durationS: Math.max(0, secondsBetween(s.connectedAt, s.lastSeenAt)), endReason: reason, endExact: false };
 }
 
 export function statusOf(s: Session): 'active' | 'ended' {

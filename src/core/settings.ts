@@ -24,10 +24,16 @@ export interface Settings {
   /** Seconds to wait for the lock before giving up (exit 0 with a message). */
   lockTimeout: number;
   title: string;
+  /** Histories of other hosts (copies) that `build` merges into the site; from extra --history flags only. */
+  mergeHistories?: string[];
+  /** Sessions that ended longer ago move to a yearly archive CSV; set only when configured (default: keep all). */
+  retentionDays?: number;
   /** The endpoint's password file (`serve`); set only when configured. */
   passwd?: string;
   /** The origin the site is served from (`serve` accepts POSTs from it); set only when configured. */
   publicOrigin?: string;
+  /** The spool OpenVPN's client-connect/-disconnect hooks append to; set only when configured (default: hookSpoolPath). */
+  hookSpool?: string;
 }
 
 export const DEFAULTS: Omit<Settings, 'tz'> = {
@@ -54,8 +60,11 @@ const KEYS: Record<keyof Settings, string> = {
   staleAfter: 'a number of seconds (at least 10)',
   lockTimeout: 'a number of seconds (0 to 600)',
   title: 'a text',
+  retentionDays: 'a whole number of days (at least 1)',
+  mergeHistories: 'not a config key: give build several --history flags',
   passwd: 'a path',
   publicOrigin: 'an origin such as "https://vpn.example.org" (scheme, host, optional port)',
+  hookSpool: 'a path',
 };
 
 /** `http(s)://host[:port]` and nothing more: what a browser sends as Origin. */
@@ -63,7 +72,8 @@ export function isOrigin(text: string): boolean {
   return /^https?:\/\/[^/?#@\s]+$/.test(text) && URL.canParse(text) && new URL(text).origin === text;
 }
 
-const INSTANCE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** An instance name: in --status NAME=FILE, in the history, and in `hook --instance NAME`. */
+export const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** `udp=/run/openvpn/udp.status` or a bare path (instance `default`). */
 export function parseStatusSpec(spec: string, where: string): StatusSource {
@@ -72,7 +82,7 @@ export function parseStatusSpec(spec: string, where: string): StatusSource {
   if (eq > 0 && (slash < 0 || eq < slash)) {
     const instance = spec.slice(0, eq);
     const path = spec.slice(eq + 1);
-    if (!INSTANCE.test(instance)) throw new UsageError(`${where}: instance name "${instance}" must be letters, digits, '.', '_' or '-'`);
+    if (!INSTANCE_NAME.test(instance)) throw new UsageError(`${where}: instance name "${instance}" must be letters, digits, '.', '_' or '-'`);
     if (path === '') throw new UsageError(`${where}: no path after "${instance}="`);
     return { instance, path };
   }
@@ -123,6 +133,13 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
       case 'lockTimeout':
         expect(typeof value === 'number' && value >= 0 && value <= 600);
         out.lockTimeout = value as number;
+        break;
+      case 'mergeHistories':
+        expect(false);
+        break;
+      case 'retentionDays':
+        expect(typeof value === 'number' && Number.isInteger(value) && value >= 1);
+        out.retentionDays = value as number;
         break;
       case 'publicOrigin':
         expect(typeof value === 'string' && isOrigin(value));
@@ -181,9 +198,16 @@ export function resolveSettings(flags: FlagValues, config: ConfigFile, configFil
     lockTimeout: config.lockTimeout ?? DEFAULTS.lockTimeout,
     title: config.title ?? DEFAULTS.title,
     // Only when configured, so settings without them look as they always did.
+    ...(config.retentionDays !== undefined ? { retentionDays: config.retentionDays } : {}),
     ...(config.passwd !== undefined ? { passwd: config.passwd } : {}),
     ...(config.publicOrigin !== undefined ? { publicOrigin: config.publicOrigin } : {}),
+    ...(config.hookSpool !== undefined ? { hookSpool: config.hookSpool } : {}),
   };
+}
+
+/** Where the hooks append their events and `collect` reads them: `hookSpool`, else beside the history. */
+export function hookSpoolPath(s: Pick<Settings, 'history' | 'hookSpool'>): string {
+  return s.hookSpool ?? `${s.history}.hook-spool.jsonl`;
 }
 
 /** The command-line flag of each setting that has one (the others come from the config file only). */

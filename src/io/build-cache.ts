@@ -45,6 +45,8 @@ export interface Manifest {
   pages: Record<string, string>;
   /** The last chart and what it was drawn from: drawing needs jsdom, which is slow to load. */
   chart?: { key: string; svg: string };
+  /** Histories merged from other hosts: bytes read and generation, by resolved path. */
+  sources?: Record<string, { csvBytes: number; generation: number }>;
   /** Digests of the export files' rows and when the large ones were last written (src/cli/exports.ts). */
   exports?: { digests: Record<string, string>; bigAt: string | null; bigPending: boolean };
 }

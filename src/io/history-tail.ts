@@ -16,16 +16,17 @@ export interface HistoryChunks {
 /**
  * The sessions appended to the CSV after byte `from`: the builder reads only what is new
  * since its last run (a small tail, parsed at once). From 0 it streams the whole file in
- * chunks, so a full build of a large history never holds it all.
+ * chunks, so a full build of a large history never holds it all. Nothing past `limit` is read.
  */
-export async function historyChunks(path: string, from: number, chunk: number): Promise<HistoryChunks> {
+export async function historyChunks(path: string, from: number, chunk: number, limit = Number.POSITIVE_INFINITY): Promise<HistoryChunks> {
   const fh = await open(path, 'r').catch(ifMissing(null));
   if (!fh) return { size: 0, chunks: none() };
   let size: number;
   let tail: Buffer;
   try {
-    size = (await fh.stat()).size;
-    tail = from === 0 ? Buffer.alloc(0) : await bytesFrom(fh, from);
+    // `limit`: a copied history is read only as far as its state says it was written.
+    size = Math.min((await fh.stat()).size, limit);
+    tail = from === 0 || from >= size ? Buffer.alloc(0) : (await bytesFrom(fh, from)).subarray(0, size - from);
   } finally {
     await fh.close();
   }

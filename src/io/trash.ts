@@ -206,7 +206,7 @@ function trashEntryFrom(v: unknown, path: string, line: number): TrashEntry {
   for (const c of HISTORY_COLUMNS) {
     const value = (s as Record<string, unknown>)[c];
     if (value === null) record[c] = '';
-    else if (typeof value === 'string' || typeof value === 'number') record[c] = String(value);
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') record[c] = String(value);
     else bad(`session.${c} is missing`);
   }
   const session = sessionFromRecord(record, path, line);

@@ -71,6 +71,8 @@ export function historyRow(s: Session, page: string, ctx: ModelContext): History
     tunnel: [s.virtualAddress, s.virtualIpv6].filter((v): v is string => v !== null),
     start: formatDateTime(s.connectedAt, ctx.timeZone),
     end: ended ? formatDateTime(s.endedAt as string, ctx.timeZone) : null,
+    // `=== true`: sessions cached by a build before the hooks existed have no endExact.
+    endExact: ended && s.endExact === true,
     duration: ended ? formatDuration(s.durationS ?? secondsBetween(s.connectedAt, s.endedAt as string), ctx.lang) : null,
     bytesIn: ended ? formatBytes(s.bytesReceived, ctx.lang) : '',
     bytesOut: ended ? formatBytes(s.bytesSent, ctx.lang) : '',

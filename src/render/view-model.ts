@@ -32,7 +32,9 @@ export interface HistoryRow {
   start: string;
   /** null while the session is open: the template shows "läuft…". */
   end: string | null;
-  /** Exact end (from OpenVPN's hooks) or estimated from the status file; null while open. */
+  /** True when OpenVPN's client-disconnect hook reported the end; false for an estimate (the template marks it ≈) and while open. */
+  endExact: boolean;
+  /** null while open. */
   duration: string | null;
   bytesIn: string;
   bytesOut: string;

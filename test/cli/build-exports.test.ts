@@ -80,13 +80,14 @@ describe('export files of a build', () => {
     assert.deepEqual(namesIn(active), site.clients.map((c) => c.commonName).sort());
     for (const r of active) {
       assert.equal(r.getCell(10).value, null, 'a running session has no end');
-      assert.equal(r.getCell(11).value, null, 'nor a duration yet');
+      assert.equal(r.getCell(11).value, null, 'nor whether it is exact');
+      assert.equal(r.getCell(12).value, null, 'nor a duration yet');
     }
     const ended = await xlsxRows(join(out(), 'exports', exportFileName(null, 'ended', 'xlsx')));
     assert.deepEqual(namesIn(ended), site.history.map((s) => s.commonName).sort());
     const first = ended[0] as ExcelJS.Row;
     assert.ok(first.getCell(9).value instanceof Date, 'start is a date cell');
-    assert.equal(typeof first.getCell(11).value, 'number', 'duration in seconds is a number');
+    assert.equal(typeof first.getCell(12).value, 'number', 'duration in seconds is a number');
     const csv = csvRecords(await readFile(join(out(), 'exports', exportFileName(null, 'ended', 'csv')), 'utf8'));
     assert.equal(csv.length, ended.length + 1, 'the CSV holds the same rows plus its header');
   });

@@ -19,4 +19,5 @@ test('config.example.json is valid and documents every key', () => {
   assert.equal(settings.tz, 'Europe/Berlin');
   assert.equal(settings.passwd, '/etc/openvpn-status-web/passwd');
   assert.equal(settings.publicOrigin, 'https://vpn.example.org');
+  assert.equal(settings.hookSpool, '/var/spool/openvpn-status-web/spool.jsonl');
 });

@@ -24,15 +24,15 @@ describe('export columns', () => {
   test('the issue\'s columns, in order, with German and English headers', () => {
     assert.deepEqual(
       EXPORT_COLUMNS.map((c) => c.key),
-      ['user', 'alias', 'commonName', 'username', 'instance', 'publicIp', 'tunnelIpv4', 'tunnelIpv6', 'start', 'end', 'durationS', 'durationText', 'bytesReceived', 'bytesSent', 'status', 'endReason'],
+      ['user', 'alias', 'commonName', 'username', 'instance', 'publicIp', 'tunnelIpv4', 'tunnelIpv6', 'start', 'end', 'endExact', 'durationS', 'durationText', 'bytesReceived', 'bytesSent', 'status', 'endReason'],
     );
     assert.deepEqual(exportHeaders('de'), [
       'Benutzer', 'Alias', 'Common Name', 'Username', 'Instanz', 'Öffentliche IP', 'Tunnel IPv4', 'Tunnel IPv6',
-      'Start', 'Ende', 'Dauer (Sekunden)', 'Dauer', 'Empfangen (Bytes)', 'Gesendet (Bytes)', 'Status', 'Endegrund',
+      'Start', 'Ende', 'Ende exakt', 'Dauer (Sekunden)', 'Dauer', 'Empfangen (Bytes)', 'Gesendet (Bytes)', 'Status', 'Endegrund',
     ]);
     assert.deepEqual(exportHeaders('en'), [
       'User', 'Alias', 'Common name', 'Username', 'Instance', 'Public IP', 'Tunnel IPv4', 'Tunnel IPv6',
-      'Start', 'End', 'Duration (seconds)', 'Duration', 'Received (bytes)', 'Sent (bytes)', 'Status', 'End reason',
+      'Start', 'End', 'End exact', 'Duration (seconds)', 'Duration', 'Received (bytes)', 'Sent (bytes)', 'Status', 'End reason',
     ]);
   });
 
@@ -59,6 +59,7 @@ describe('exportRows', () => {
       tunnelIpv6: 'fd00:8::1001',
       start: '2026-11-26 16:00:00',
       end: '2026-11-26 17:02:30',
+      endExact: 'nein',
       durationS: 3750,
       durationText: '1 Std, 2 Min, 30 Sek',
       bytesReceived: 3032,

@@ -83,7 +83,8 @@ describe('history rows', () => {
     inputError(() => sessionFromRecord({ ...good, realPort: '42001.5' }, 'h.csv', 10), 10, /column realPort: "42001.5" is not a whole number/);
     inputError(() => sessionFromRecord({ ...good, bytesSent: '=1+2' }, 'h.csv', 11), 11, /column bytesSent/);
     inputError(() => sessionFromRecord({ ...good, endReason: 'kicked' }, 'h.csv', 12), 12, /column endReason: "kicked"/);
-    inputError(() => sessionFromRecord({ ...good, source: 'hook' }, 'h.csv', 13), 13, /column source: "hook" is unknown/);
+    inputError(() => sessionFromRecord({ ...good, source: 'pigeon' }, 'h.csv', 13), 13, /column source: "pigeon" is unknown/);
+    inputError(() => sessionFromRecord({ ...good, endExact: 'yes' }, 'h.csv', 15), 15, /column endExact: "yes" is not true or false/);
     inputError(() => sessionFromRecord({ ...good, realAddress: '' }, 'h.csv', 14), 14, /column realAddress: is empty/);
   });
 

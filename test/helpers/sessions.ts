@@ -23,6 +23,7 @@ export function sampleSession(over: Partial<Session> = {}): Session {
     bytesReceived: 3032,
     bytesSent: 3049,
     endReason: 'disconnected',
+    endExact: false,
     source: 'status',
   };
   return { ...base, ...over };

@@ -281,7 +281,7 @@ describe('history recovery', () => {
     const dir = await tempDir(t);
     const { path, bytes, text } = await committed(dir);
     const carol = session('carol', 3);
-    for (const partial of [rowText(carol).replace(/\n$/, ''), rowText(carol).replace(/s\n$/, '')]) {
+    for (const partial of [rowText(carol).replace(/\n$/, ''), rowText(carol).replace(/.\n$/, '')]) {
       await writeFile(path, text + partial);
       const state = stateWith(bytes, [open(carol, { missingSince: '2026-11-26T13:40:00Z' })]);
       const r = await recoverHistory(path, state, NOW);
@@ -299,8 +299,8 @@ describe('history recovery', () => {
     assert.match(r.notes.join('\n'), /no line end; completed it/);
     assert.equal(await readFile(path, 'utf8'), text + rowText(carol));
     assert.equal(r.state.historyBytes, (await stat(path)).size);
-    // A row cut in its last field is not valid: cut, not completed.
-    await writeFile(path, text + rowText(carol).replace(/s\n$/, ''));
+    // A row cut in its last field ("fals" for "false") is not valid: cut, not completed.
+    await writeFile(path, text + rowText(carol).replace(/.\n$/, ''));
     await recoverHistory(path, stateWith(0, []), NOW);
     assert.equal(await readFile(path, 'utf8'), text);
   });

@@ -64,6 +64,7 @@ function row(id: string, user: string, alias: string | null, over: Partial<Histo
     bytesOut: '4,5 MB',
     status: 'ended',
     endReason: 'getrennt',
+    endExact: true,
     details: details(user, [{ label: 'Session ID', value: id }]),
     ...over,
   };
@@ -96,13 +97,14 @@ export function sampleGroups(): HistoryGroup[] {
       head: row('h-alice-3', 'alice', 'Alice A.', {
         start: '2026-11-25 15:00:00',
         end: null,
+        endExact: false,
         duration: null,
         status: 'active',
         endReason: null,
       }),
       others: [
         row('o-alice-2', 'alice', 'Alice A.', { start: '2026-11-25 12:00:00', end: '2026-11-25 12:10:00' }),
-        row('o-alice-1', 'alice', 'Alice A.', { start: '2026-11-25 07:00:00', end: '2026-11-25 07:42:00', endReason: 'Server gestoppt' }),
+        row('o-alice-1', 'alice', 'Alice A.', { start: '2026-11-25 07:00:00', end: '2026-11-25 07:42:00', endReason: 'Server gestoppt', endExact: false }),
       ],
       continued: false,
     },

@@ -102,7 +102,6 @@ describe('the services', () => {
         ['NoNewPrivileges', 'yes'],
         ['PrivateDevices', 'yes'],
         ['StateDirectory', 'openvpn-status-web'],
-        ['ReadWritePaths', '/var/www/openvpn-status-web'],
       ]) {
         assert.equal(d.get(key as string), value, `${unit}: ${key}=${value}`);
       }
@@ -119,7 +118,10 @@ describe('the services', () => {
       const history = flag(args, '--history');
       const out = flag(args, '--out');
       assert.equal(history && dirname(history), `/var/lib/${d.get('StateDirectory')}`, `${unit}: the history lives in the StateDirectory`);
-      assert.equal(out, d.get('ReadWritePaths'), `${unit}: the output folder is the ReadWritePaths`);
+      // The output folder, and (units that collect) the hook spool's folder when it exists.
+      const writable = (d.get('ReadWritePaths') ?? '').split(' ');
+      assert.equal(writable[0], out, `${unit}: the output folder is the first ReadWritePaths`);
+      assert.deepEqual(writable.slice(1), command === 'serve' ? [] : ['-/var/spool/openvpn-status-web'], `${unit}: and the hook spool's folder, optional`);
       assert.equal(flag(args, '--config'), '/etc/openvpn-status-web/config.json');
       // The paths pass the settings' checks and win over the config file's (a stand-in for /etc's).
       const dir = await tempDir(t, 'ovsw-units-');

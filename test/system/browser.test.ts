@@ -152,7 +152,7 @@ async function readXlsx(file: string): Promise<{ header: string[]; rows: XlsxRow
       for (let c = 1; c <= row.cellCount; c++) header.push(cell(c) ?? '');
       return;
     }
-    rows.push({ user: cell(1) ?? '', commonName: cell(3) ?? '', start: cell(9) ?? '', end: cell(10), status: cell(15) ?? '' });
+    rows.push({ user: cell(1) ?? '', commonName: cell(3) ?? '', start: cell(9) ?? '', end: cell(10), status: cell(16) ?? '' });
   });
   return { header, rows };
 }
@@ -168,7 +168,7 @@ async function downloadExcel(p: Page, expectName: string): Promise<XlsxRow[]> {
   await mkdir(join(root, 'downloads'), { recursive: true });
   await download.saveAs(file);
   const { header, rows } = await readXlsx(file);
-  assert.deepEqual([header[0], header[2], header[8], header[9], header[14]], ['Benutzer', 'Common Name', 'Start', 'Ende', 'Status'], 'the columns read here');
+  assert.deepEqual([header[0], header[2], header[8], header[9], header[15]], ['Benutzer', 'Common Name', 'Start', 'Ende', 'Status'], 'the columns read here');
   return rows;
 }
 

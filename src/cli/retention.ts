@@ -1,0 +1,69 @@
+/**
+ * Retention (config key `retentionDays`): sessions that ended more than that many days ago
+ * move from the history to HISTORY.archive-YYYY.csv (same columns, by year of their end in
+ * the configured zone), once the oldest row is a day past the limit, so the CSV is rewritten
+ * about once a day. Runs inside `collect`, under the history lock, before this run's
+ * sessions are appended. The order makes every crash harmless:
+ *   1. the rows go to the archive files, skipping ids an earlier, interrupted run put there;
+ *   2. the state is written with historyGeneration bumped and historyBytes 0 (the next run
+ *      re-reads the CSV's ids instead of trusting an offset into a replaced file);
+ *   3. the new CSV (written and fsync'd beside the old one) is renamed over it;
+ *   4. the state gets the new size and the rewrite in its journal, so the next build only
+ *      updates the days and users concerned (pages and daily files of archived days go).
+ */
+import { recordRewrite } from '../core/history-rewrite.js';
+import type { CollectorState } from '../core/reconcile.js';
+import { archiveYear, retentionCutoff, retentionDue } from '../core/retention.js';
+import type { Session } from '../core/session.js';
+import type { Settings } from '../core/settings.js';
+import { appendHistory, historyPaths, prepareHistoryEdit, readHistory, writeState } from '../io/history-store.js';
+import type { Logger } from './context.js';
+
+export const archivePath = (history: string, year: string): string => `${history}.archive-${year}.csv`;
+
+async function oldestSession(path: string): Promise<Session | null> {
+  for await (const s of readHistory(path)) return s;
+  return null;
+}
+
+/** Appends `sessions` to the archive file, leaving out those it holds already. */
+async function appendToArchive(path: string, sessions: Session[]): Promise<number> {
+  const wanted = new Set(sessions.map((s) => s.id));
+  const present = new Set<string>();
+  for await (const s of readHistory(path)) if (wanted.has(s.id)) present.add(s.id);
+  const fresh = sessions.filter((s) => !present.has(s.id));
+  if (fresh.length > 0) await appendHistory(path, fresh);
+  return fresh.length;
+}
+
+/** Archives what is due; returns the state to go on with (unchanged when nothing was due). */
+export async function applyRetention(settings: Settings, state: CollectorState, now: string, log: Logger): Promise<CollectorState> {
+  const days = settings.retentionDays;
+  if (days === undefined) return state;
+  const paths = historyPaths(settings.history);
+  const oldest = await oldestSession(paths.history);
+  if (!retentionDue(oldest?.endedAt ?? null, now, days)) return state;
+  const cutoff = retentionCutoff(now, days);
+  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => (s.endedAt ?? s.lastSeenAt) < cutoff });
+  try {
+    const byYear = new Map<string, Session[]>();
+    for (const s of prepared.removed) {
+      const year = archiveYear(s, settings.tz);
+      const list = byYear.get(year);
+      if (list) list.push(s);
+      else byYear.set(year, [s]);
+    }
+    for (const [year, sessions] of byYear) await appendToArchive(archivePath(settings.history, year), sessions);
+    await writeState(paths.state, { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 });
+    await prepared.commit();
+  } finally {
+    await prepared.abort(); // a no-op once committed
+  }
+  const next = recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added: [] });
+  await writeState(paths.state, next);
+  log.info(
+    `retention: ${prepared.removed.length} session(s) that ended before ${cutoff} moved to ` +
+      [...new Set(prepared.removed.map((s) => archivePath(settings.history, archiveYear(s, settings.tz))))].join(', '),
+  );
+  return next;
+}
