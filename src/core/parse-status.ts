@@ -410,9 +410,19 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
   if (!updated) p.fail(2, 'expected "Updated,<time>"');
   const updatedAt = p.instant(updated[1] ?? '', 2, 'Updated');
   const clientHeader = p.header((lines[2] ?? '').split(','), CLIENT_COLUMNS, REQUIRED_CLIENT, 3, 'CLIENT LIST');
-  const clients: { client: StatusClient; rawReal: string }[] = [];
+  const clients: StatusClient[] = [];
   const routes: StatusRoute[] = [];
-  const rawRoutes: { route: StatusRoute; rawReal: string }[] = [];
+  // v1 has no virtual address column: the routing table (after the clients) is joined on CN
+  // + real address as it is read. The real address text (address:port) nearly always names
+  // one client alone, so it is the map key; clients sharing one are rare and wait in `more`.
+  // The first route of a kind wins.
+  const byReal = new Map<string, StatusClient>();
+  const more = new Map<string, StatusClient[]>();
+  const assign = (c: StatusClient, r: StatusRoute): void => {
+    if (r.commonName !== c.commonName) return;
+    if (r.kind === 'ipv4') c.virtualAddress ??= r.virtualAddress;
+    else if (r.kind === 'ipv6') c.virtualIpv6 ??= r.virtualAddress;
+  };
   const globalStats: Record<string, string> = {};
   let section: 'clients' | 'routes' | 'stats' = 'clients';
   let routeHeader: Header | null = null;
@@ -439,45 +449,34 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
     const fields = splitInto(line, ',', row);
     if (section === 'clients') {
       const client = p.client(clientHeader, fields, 0, n);
-      clients.push({ client, rawReal: fields[clientHeader.pos.realAddress] ?? '' });
+      client.virtualAddress = null;
+      client.virtualIpv6 = null;
+      clients.push(client);
+      const rawReal = fields[clientHeader.pos.realAddress] ?? '';
+      if (!byReal.has(rawReal)) byReal.set(rawReal, client);
+      else more.set(rawReal, [...(more.get(rawReal) ?? []), client]);
     } else if (section === 'routes' && routeHeader) {
-      rawRoutes.push({ route: p.route(routeHeader, fields, 0, n), rawReal: fields[routeHeader.pos.realAddress] ?? '' });
+      const route = p.route(routeHeader, fields, 0, n);
+      routes.push(route);
+      const rawReal = fields[routeHeader.pos.realAddress] ?? '';
+      const c = byReal.get(rawReal);
+      if (c !== undefined) {
+        assign(c, route);
+        const others = more.size === 0 ? undefined : more.get(rawReal);
+        if (others) for (const o of others) assign(o, route);
+      }
     } else {
       if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
       globalStats[fields[0] ?? ''] = fields.slice(1).join(',');
     }
   }
   checkEnd(p, lines, endIndex);
-  // v1 has no virtual address column: join the routing table on CN + real address. The
-  // real address text (address:port) nearly always names one client alone, so it is the map
-  // key; clients sharing one are rare and wait in `more`. The first route of a kind wins.
-  const byReal = new Map<string, StatusClient>();
-  const more = new Map<string, StatusClient[]>();
-  for (const { client, rawReal } of clients) {
-    client.virtualAddress = null;
-    client.virtualIpv6 = null;
-    if (!byReal.has(rawReal)) byReal.set(rawReal, client);
-    else more.set(rawReal, [...(more.get(rawReal) ?? []), client]);
-  }
-  const assign = (c: StatusClient, r: StatusRoute): void => {
-    if (r.commonName !== c.commonName) return;
-    if (r.kind === 'ipv4') c.virtualAddress ??= r.virtualAddress;
-    else if (r.kind === 'ipv6') c.virtualIpv6 ??= r.virtualAddress;
-  };
-  for (const { route, rawReal } of rawRoutes) {
-    routes.push(route);
-    const c = byReal.get(rawReal);
-    if (c === undefined) continue;
-    assign(c, route);
-    const others = more.size === 0 ? undefined : more.get(rawReal);
-    if (others) for (const o of others) assign(o, route);
-  }
   return {
     schemaVersion: 1,
     format: 1,
     title: null,
     updatedAt,
-    clients: clients.map((c) => c.client),
+    clients,
     routes,
     globalStats,
   };
