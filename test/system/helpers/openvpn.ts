@@ -106,6 +106,8 @@ export interface ListedClient {
   virtualAddress: string | null;
   bytesReceived: number;
   bytesSent: number;
+  /** `Connected Since (time_t)` (versions 2 and 3): OpenVPN's own connect instant; null in version 1. */
+  connectedAtS: number | null;
 }
 
 export interface StatusView {
@@ -145,7 +147,7 @@ export function viewOf(text: string, version: StatusVersion): StatusView | null 
       const f = l.split(',');
       if (f.length !== 5) return null;
       const [cn, real, rx, tx] = f as [string, string, string, string];
-      clients.push({ commonName: cn, realPort: portOf(real), virtualAddress: vip.get(`${cn},${real}`) ?? null, bytesReceived: Number(rx), bytesSent: Number(tx) });
+      clients.push({ commonName: cn, realPort: portOf(real), virtualAddress: vip.get(`${cn},${real}`) ?? null, bytesReceived: Number(rx), bytesSent: Number(tx), connectedAtS: null });
     }
     return { updatedAtS: utcSeconds(updated.slice('Updated,'.length)), clients };
   }
@@ -166,6 +168,7 @@ export function viewOf(text: string, version: StatusVersion): StatusView | null 
       virtualAddress: at('Virtual Address') === '' ? null : at('Virtual Address'),
       bytesReceived: Number(at('Bytes Received')),
       bytesSent: Number(at('Bytes Sent')),
+      connectedAtS: at('Connected Since (time_t)') === '' ? null : Number(at('Connected Since (time_t)')),
     });
   }
   return { updatedAtS: Number(time[2]), clients };
@@ -276,6 +279,11 @@ export interface ServerOptions {
   hooks?: { connect?: string; disconnect?: string };
   /** More lines for the server config. */
   extraConfig?: string[];
+  /**
+   * A command the server is started through, e.g. `['prlimit', '--nproc=10']` for the limit
+   * Debian's openvpn-server@.service sets (LimitNPROC=10). Its first word is looked up on PATH.
+   */
+  launcher?: string[];
 }
 
 export interface ClientOptions {
@@ -409,7 +417,8 @@ export class Server {
       serverConfig({ dev, proto: opts.proto, port, subnet, pki: opts.pki, statusFile, statusInterval, statusVersion: opts.statusVersion, authScript, hooks: opts.hooks, extraConfig: opts.extraConfig }),
     );
     // TZ=UTC: the time text of status-version 1 and 2 is the server's local time.
-    const proc = opts.procs.spawn(`openvpn server (${opts.proto}, status-version ${opts.statusVersion})`, bin('openvpn'), ['--config', config], {
+    const command = [...(opts.launcher ?? []).map((w, i) => (i === 0 ? bin(w) : w)), bin('openvpn'), '--config', config];
+    const proc = opts.procs.spawn(`openvpn server (${opts.proto}, status-version ${opts.statusVersion})`, command[0] as string, command.slice(1), {
       cwd: opts.dir,
       env: { ...process.env, TZ: 'UTC' },
       logFile: join(opts.dir, 'server.log'),
@@ -536,6 +545,20 @@ export class Server {
     this.watcher.stop();
     const procs = this.opts.procs;
     await Promise.all([...this.clients.map((c) => procs.stop(c.proc, 'SIGTERM', 5_000)), procs.stop(this.proc, 'SIGTERM', 5_000)]);
+  }
+
+  /**
+   * When OpenVPN itself says it closed a client's instance, in whole seconds (its log's
+   * timestamp, UTC: the server runs with TZ=UTC), or null before that. Over TCP the line is
+   * "SIGUSR1[soft,connection-reset] received, client-instance restarting" the moment the
+   * client closes its connection; over UDP with explicit-exit-notify it is
+   * "SIGTERM[soft,delayed-exit] received, client-instance exiting", UDP_EXIT_HOLD_S later.
+   * OpenVPN runs client-disconnect right there.
+   */
+  closeLoggedAt(client: Client): number | null {
+    const who = `${client.commonName}/127.0.0.1:${client.realPort}`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    const m = new RegExp(`^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d) ${who} SIG\\w+\\[soft,[\\w-]+\\] received, client-instance (?:exiting|restarting)$`, 'm').exec(this.proc.output());
+    return m ? utcSeconds(m[1] as string) : null;
   }
 
   /** Every log of this server and its clients, for a failing assertion. */
