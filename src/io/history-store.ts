@@ -121,8 +121,15 @@ export async function appendHistory(path: string, sessions: Session[]): Promise<
   const header = await checkedHeader(path);
   if (header === null) return { bytes: await rewriteHistory(path, sessions), rewritten: false };
   if (header.join('\u0000') !== HISTORY_COLUMNS.join('\u0000')) {
-    // Written by another version: rewrite once in today's columns rather than append misaligned rows.
-    return { bytes: await rewriteHistory(path, [...(await readAllHistory(path)), ...sessions]), rewritten: true };
+    // Written by another version: rewrite once in today's columns rather than append misaligned
+    // rows, streamed (a million rows must not be held in memory), the new ones in end order.
+    const prepared = await prepareHistoryEdit(path, { insert: sessions });
+    try {
+      await prepared.commit();
+    } finally {
+      await prepared.abort(); // a no-op once committed
+    }
+    return { bytes: prepared.bytes, rewritten: true };
   }
   const fh = await open(path, 'a+');
   try {
