@@ -122,8 +122,8 @@ export async function appendHistory(path: string, sessions: Session[]): Promise<
   if (header === null) return { bytes: await rewriteHistory(path, sessions), rewritten: false };
   if (header.join('\u0000') !== HISTORY_COLUMNS.join('\u0000')) {
     // Written by another version: rewrite once in today's columns rather than append misaligned
-    // rows, streamed (a million rows must not be held in memory), the new ones in end order.
-    const prepared = await prepareHistoryEdit(path, { insert: sessions });
+    // rows, streamed (a million rows must not be held in memory), the new ones at the end.
+    const prepared = await prepareHistoryEdit(path, { append: sessions });
     try {
       await prepared.commit();
     } finally {
@@ -312,6 +312,8 @@ export interface HistoryEdit {
   drop?: (s: Session) => boolean;
   /** Rows to put back, each before the first row that ended later (the CSV is in end order). */
   insert?: Session[];
+  /** Rows to add after all others, as an append would. */
+  append?: Session[];
 }
 
 export interface PreparedHistoryEdit {
@@ -358,6 +360,7 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit): Promi
       if (pending.length >= TEMP_FLUSH_BYTES) await flush();
     }
     if (next < insert.length) pending += encode(insert.slice(next));
+    if (edit.append && edit.append.length > 0) pending += encode(edit.append);
     await flush();
     await fh.sync();
   } catch (e) {
