@@ -20,6 +20,7 @@ import type { Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import { EXPORT_COLUMNS, exportHeaders, exportSheetName, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
+import { twoDigits } from '../core/time.js';
 import { publishTempFile, tempPathFor, type WriteOptions } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 
@@ -47,13 +48,6 @@ const DATE_FORMAT = 'yyyy-mm-dd hh:mm:ss';
 
 /** Days from Excel's epoch (1899-12-30) to 1970-01-01. */
 const EXCEL_EPOCH_DAYS = 25569;
-
-/** The two-digit number at `at` in `text`, or -1 when those are not two digits. */
-function twoDigits(text: string, at: number): number {
-  const a = text.charCodeAt(at) - 48;
-  const b = text.charCodeAt(at + 1) - 48;
-  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
-}
 
 /**
  * `YYYY-MM-DD HH:MM:SS` (a wall time) → the Excel serial (days since 1899-12-30) that shows
