@@ -145,6 +145,18 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const CTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
 const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
 
+/** 19 characters with `-`, `-`, space, `:`, `:` where `YYYY-MM-DD HH:MM:SS` has them (digits checked by the caller). */
+export function hasIsoWallShape(text: string): boolean {
+  return (
+    text.length === 19 &&
+    text.charCodeAt(4) === 45 &&
+    text.charCodeAt(7) === 45 &&
+    text.charCodeAt(10) === 32 &&
+    text.charCodeAt(13) === 58 &&
+    text.charCodeAt(16) === 58
+  );
+}
+
 /** The two decimal digits at `at` as a number, -1 when they are not two digits. */
 export function twoDigits(text: string, at: number): number {
   const a = text.charCodeAt(at) - 48;
@@ -162,8 +174,7 @@ export function twoDigits(text: string, at: number): number {
  * in range (days up to 28; anything it does not accept goes through parseWallTime).
  */
 export function isPlausibleIsoText(text: string): boolean {
-  if (text.length !== 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32) return false;
-  if (text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return false;
+  if (!hasIsoWallShape(text)) return false;
   const century = twoDigits(text, 0);
   const year = twoDigits(text, 2);
   const month = twoDigits(text, 5);

@@ -20,7 +20,7 @@ import type { Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import { EXPORT_COLUMNS, exportHeaders, exportSheetName, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
-import { twoDigits } from '../core/time.js';
+import { hasIsoWallShape, twoDigits } from '../core/time.js';
 import { publishTempFile, tempPathFor, type WriteOptions } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 
@@ -63,7 +63,7 @@ export function excelSerial(text: string): number {
   const mi = twoDigits(text, 14);
   const s = twoDigits(text, 17);
   if (
-    text.length !== 19 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(10) !== 32 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58 ||
+    !hasIsoWallShape(text) ||
     century < 0 || year < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59
   ) {
     throw new RangeError(`export time ${JSON.stringify(text)} is not YYYY-MM-DD HH:MM:SS`);
