@@ -61,14 +61,11 @@ function intlWallTime(ms: number, timeZone: string): WallTime {
 }
 
 const QUARTER_MS = 900_000;
+const DAY_MS = 86_400_000;
 const offsetCache = new Map<string, number>();
 
-/**
- * The zone's UTC offset at `ms`. Zones change their offset only on whole quarter hours of
- * UTC, so one Intl look-up per zone and quarter hour serves every instant in it.
- */
-function offsetMs(ms: number, timeZone: string): number {
-  const bucket = Math.floor(ms / QUARTER_MS) * QUARTER_MS;
+/** The zone's offset at the start of a quarter hour of UTC (Intl, cached). */
+function quarterOffset(bucket: number, timeZone: string): number {
   const key = `${timeZone}|${bucket}`;
   let offset = offsetCache.get(key);
   if (offset === undefined) {
@@ -78,6 +75,19 @@ function offsetMs(ms: number, timeZone: string): number {
     offsetCache.set(key, offset);
   }
   return offset;
+}
+
+/**
+ * The zone's UTC offset at `ms`. Zones change their offset only on whole quarter hours of
+ * UTC, and at most once a day: when the offsets at the start of a UTC day and of the next
+ * one agree, the whole day has that offset (two Intl look-ups serve a day); otherwise the
+ * day has a change, found by quarter hour.
+ */
+function offsetMs(ms: number, timeZone: string): number {
+  const day = Math.floor(ms / DAY_MS) * DAY_MS;
+  const start = quarterOffset(day, timeZone);
+  if (start === quarterOffset(day + DAY_MS, timeZone)) return start;
+  return quarterOffset(Math.floor(ms / QUARTER_MS) * QUARTER_MS, timeZone);
 }
 
 /** The wall-clock reading in `timeZone` at epoch milliseconds `ms`. */

@@ -135,6 +135,34 @@ describe('wallTimeAt', () => {
     assert.deepEqual(wallTimeAt(Date.UTC(2026, 9, 24, 22, 0, 0), 'Europe/Berlin'), wall(2026, 10, 25, 0, 0, 0));
     assert.deepEqual(wallTimeAt(Date.UTC(2026, 10, 26, 16, 14, 33), 'UTC'), wall(2026, 11, 26, 16, 14, 33));
   });
+
+  test('agrees with Intl every 7½ minutes through the days of offset changes (the offset is cached per day)', () => {
+    const intl = (ms: number, timeZone: string): WallTime => {
+      const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, Number(x.value)]));
+      return wall(p.year ?? 0, p.month ?? 0, p.day ?? 0, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
+    };
+    // Spring and autumn changes, a 30-minute change (Lord Howe), a :45 offset (Kathmandu, no change)
+    // and Samoa skipping 30 December 2011 (a whole day's change).
+    const cases: [string, number][] = [
+      ['Europe/Berlin', Date.UTC(2026, 2, 28)],
+      ['Europe/Berlin', Date.UTC(2026, 9, 24)],
+      ['America/New_York', Date.UTC(2026, 2, 7)],
+      ['America/New_York', Date.UTC(2026, 9, 31)],
+      ['Australia/Lord_Howe', Date.UTC(2026, 3, 4)],
+      ['Australia/Lord_Howe', Date.UTC(2026, 9, 3)],
+      ['Asia/Kathmandu', Date.UTC(2026, 5, 1)],
+      ['Pacific/Apia', Date.UTC(2011, 11, 29)],
+    ];
+    let checked = 0;
+    for (const [zone, from] of cases) {
+      for (let ms = from; ms < from + 3 * 86_400_000; ms += 450_000 + 1_000) {
+        assert.deepEqual(wallTimeAt(ms, zone), intl(ms, zone), `${zone} at ${new Date(ms).toISOString()}`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 4000, `only ${checked} instants checked`);
+  });
 });
 
 describe('isoFromMs and isoFromEpochSeconds', () => {
