@@ -75,6 +75,8 @@ const RENDER_BATCH = 100;
 const CHUNK_SESSIONS = 50_000;
 /** Day and user-month lists kept in memory at most (each memo; all are on disk as well). */
 const MEMO_MAX = 256;
+/** The user list's order. One collator: localeCompare with options builds one per call (40 ms for 400 users here). */
+const USER_ORDER = new Intl.Collator('en', { sensitivity: 'base' });
 
 export interface BuildOutcome {
   full: boolean;
@@ -109,6 +111,14 @@ export async function buildLocked(settings: Settings, now: string, log: Logger):
 
 async function buildOnce(settings: Settings, now: string, log: Logger, forceFull: boolean): Promise<BuildOutcome> {
   const started = Date.now();
+  /** Milliseconds per step, for --verbose: where a slow build spends its time. */
+  const steps: string[] = [];
+  let stepAt = performance.now();
+  const step = (name: string): void => {
+    const t = performance.now();
+    steps.push(`${name} ${Math.round(t - stepAt)}`);
+    stepAt = t;
+  };
   const tz = settings.tz;
   const paths = historyPaths(settings.history);
   const cp = cachePaths(settings.history);
@@ -158,6 +168,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const m: Manifest = full ? emptyManifest(key, state.historyGeneration) : previous;
   if (full) await clearCache(cp);
   const oldDays = new Set(Object.keys(m.days));
+  step('start');
 
   // 1. New ended sessions into the day files and the user-month files, a chunk at a time:
   // a full build of a million sessions must not hold them all.
@@ -272,6 +283,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const size = read[resolve(settings.history)]?.csvBytes ?? 0;
   m.sources = Object.fromEntries(extras.map((x) => [resolve(x.path), read[resolve(x.path)] as { csvBytes: number; generation: number }]));
 
+  step('history');
   // 2. Open and held sessions: which pages did they change since the last build?
   // Open and held sessions of every host (a session listed twice is one).
   const tracked = [...new Map([state, ...extras.map((x) => x.state)].flatMap((st) => st.tracked.map(untrack)).map((s) => [s.id, s])).values()];
@@ -356,7 +368,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     const s = sample.get(user);
     return { user, alias: aliasOf(s ?? { user, commonName: user, username: null }, aliases) };
   };
-  const users: KnownUser[] = [...userNames].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' }) || (a < b ? -1 : 1)).map(knownUser);
+  const users: KnownUser[] = [...userNames].sort((a, b) => USER_ORDER.compare(a, b) || (a < b ? -1 : 1)).map(knownUser);
   const usersChanged =
     full ||
     [...userNames].some((u) => !previousUsers.has(u) && !previousTrackedUsers.has(u)) ||
@@ -368,6 +380,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     for (const u of userNames) if (!dirtyUserMonths.has(u)) dirtyUserMonths.set(u, new Set());
   }
 
+  step('summaries');
   // 5. Chart intervals: open and held sessions plus what ended within the last 25 hours.
   m.recent = [...recentById.values()].filter(([, , end]) => nowMs - msFromIso(end) <= RECENT_KEEP_S * 1000);
   const intervals = [...m.recent.map(([, start, end]) => ({ start, end })), ...tracked.map((s) => ({ start: s.connectedAt, end: s.endedAt }))];
@@ -391,6 +404,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     m.chart = { key: chartKey, svg: chartSvg };
   }
 
+  step('chart');
   // 6. Page models, rendered in batches as they come (a full build must not hold them all).
   const site: SiteModel = {
     title: settings.title,
@@ -528,6 +542,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   }
 
   await flush();
+  step('pages');
 
   // 7. Export files of the views and days whose sessions changed.
   m.exports ??= emptyExportsManifest();
@@ -552,6 +567,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     m.exports,
   );
   filesWritten += exported.written;
+  step('exports');
   // 8. JSON snapshots of what the pages show, for other tools.
   filesWritten += await publishFiles(
     settings.out,
@@ -565,6 +581,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       days: days.map((day) => ({ day, ...(m.days[day] as { sessions: number; users: number }), xlsx: `exports/days/${dayFileName(day)}` })),
     }),
   );
+  step('snapshots');
   log.detail(
     `build: ${newEndedCount} new ended, ${dirtyDays.size} dirty day(s), ${dirtyUserMonths.size} dirty user(s)` +
       `${usersChanged ? ' (user list changed)' : ''}, ${produced.size} page model(s)`,
@@ -593,6 +610,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   m.generation = state.historyGeneration;
   m.key = key;
   await saveManifest(cp, m);
+  step('finish');
+  log.detail(`build steps (ms): ${steps.join(', ')}`);
   return { full, pagesRendered, filesWritten, ms: Date.now() - started };
 }
 
