@@ -12,7 +12,7 @@
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dayFileName, exportFileName, type ExportStatus } from '../core/export-names.js';
-import { exportDigest, exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
+import { exportDigest, exportRow, exportRows, rowDigest, type ExportContext, type ExportRow } from '../core/export-rows.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { msFromIso } from '../core/time.js';
 import { writeCsv } from '../io/csv-export.js';
@@ -25,6 +25,13 @@ export const BIG_EVERY_S = 15 * 60;
 export const EXPORT_ROWS_MAX = 1_048_575;
 
 const STATUSES: readonly ExportStatus[] = ['all', 'active', 'ended'];
+/**
+ * Files written at once. Most are small, and a small one spends a third of its time waiting
+ * for zlib and the disk (libuv's threads): three at a time keep both cores busy. A file of
+ * more than BIG_ROWS rows is written alone, to bound memory.
+ */
+const PARALLEL = 3;
+const BIG_ROWS = 10_000;
 
 /** What the build manifest keeps about the export files. */
 export interface ExportsManifest {
@@ -64,6 +71,12 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
   await mkdir(join(out, 'exports', 'days'), { recursive: true });
   const keep = new Set<string>();
   let written = 0;
+  const running = new Set<Promise<void>>();
+  const failures: unknown[] = [];
+  /** Waits until fewer than `limit` writes run (the first failure is thrown once all have settled). */
+  const room = async (limit: number): Promise<void> => {
+    while (running.size >= limit) await Promise.race(running);
+  };
   /** One view's files: rewritten when the digest of its rows changed (or a file is missing on a full build). */
   const write = async (files: { xlsx: string; csv: string | null }, sessions: Session[]): Promise<void> => {
     const rows: ExportRow[] = exportRows([...sessions].sort(compareNewestFirst).slice(0, EXPORT_ROWS_MAX), ctx);
@@ -72,18 +85,55 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
       if (file === null) continue;
       keep.add(file);
       if (!input.full && m.digests[file] === digest) continue;
+      const big = rows.length > BIG_ROWS;
+      await room(big ? 1 : PARALLEL);
       const path = join(out, file);
-      const done = file.endsWith('.csv')
-        ? await writeCsv(path, rows, { lang: ctx.lang, durable: false })
-        : await writeXlsx(path, rows, { lang: ctx.lang, durable: false });
-      if (done.written) written++;
-      m.digests[file] = digest;
+      const job = (async () => {
+        const done = file.endsWith('.csv')
+          ? await writeCsv(path, rows, { lang: ctx.lang, durable: false })
+          : await writeXlsx(path, rows, { lang: ctx.lang, durable: false });
+        if (done.written) written++;
+        m.digests[file] = digest;
+      })().catch((e: unknown) => {
+        failures.push(e);
+      });
+      const tracked = job.finally(() => running.delete(tracked));
+      running.add(tracked);
+      if (big) await room(1);
     }
   };
   const viewFiles = (user: string | null, status: ExportStatus) => ({
     xlsx: `exports/${exportFileName(user, status, 'xlsx')}`,
     csv: `exports/${exportFileName(user, status, 'csv')}`,
   });
+  /**
+   * The whole history of all users in one view: up to a million rows, so never all in
+   * memory. The rows come day by day (newest first, as the pages list them) while they are
+   * written; a first pass over them finds whether the view changed at all.
+   */
+  const writeWhole = async (files: { xlsx: string; csv: string }, status: 'all' | 'ended'): Promise<void> => {
+    const rows = async function* (): AsyncGenerator<ExportRow> {
+      let n = 0;
+      for (const day of input.days) {
+        for (const s of byStatus(await input.sessionsOfDay(day), status).sort(compareNewestFirst)) {
+          if (n++ === EXPORT_ROWS_MAX) return;
+          yield exportRow(s, ctx);
+        }
+      }
+    };
+    const d = rowDigest(ctx.lang);
+    for await (const r of rows()) d.add(r);
+    const digest = d.digest();
+    for (const file of [files.xlsx, files.csv]) {
+      if (!input.full && m.digests[file] === digest) continue;
+      const path = join(out, file);
+      const done = file.endsWith('.csv')
+        ? await writeCsv(path, rows(), { lang: ctx.lang, durable: false })
+        : await writeXlsx(path, rows(), { lang: ctx.lang, durable: false });
+      if (done.written) written++;
+      m.digests[file] = digest;
+    }
+  };
 
   // All users: the running sessions every build (a handful of rows), the whole history when due.
   const live = input.tracked.filter((s) => s.endedAt === null);
@@ -92,14 +142,8 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
   const due = m.bigAt === null || msFromIso(ctx.now) - msFromIso(m.bigAt) >= BIG_EVERY_S * 1000;
   for (const status of ['all', 'ended'] as const) for (const f of Object.values(viewFiles(null, status))) keep.add(f);
   if (input.full || (m.bigPending && due)) {
-    // Newest days first, until a sheet is full (sessionsOfDay includes the tracked sessions).
-    const all: Session[] = [];
-    for (const day of input.days) {
-      all.push(...(await input.sessionsOfDay(day)));
-      if (all.length >= EXPORT_ROWS_MAX) break;
-    }
-    await write(viewFiles(null, 'all'), all);
-    await write(viewFiles(null, 'ended'), byStatus(all, 'ended'));
+    await room(1);
+    for (const status of ['all', 'ended'] as const) await writeWhole(viewFiles(null, status), status);
     m.bigAt = ctx.now;
     m.bigPending = false;
   }
@@ -117,6 +161,9 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
   for (const day of input.full ? input.days : [...input.changedDays]) {
     if (withHistory.has(day)) await write({ xlsx: `exports/days/${dayFileName(day)}`, csv: null }, await input.sessionsOfDay(day));
   }
+
+  await room(1);
+  if (failures.length > 0) throw failures[0];
 
   // Files of users and days that are gone: all not kept on a full build; else those of changed users and days.
   const stale: string[] = [];

@@ -154,12 +154,21 @@ export const EXPORT_FORMAT_VERSION = 2;
  * delimiter) are not in it: keep them fixed, or add them to the stored key.
  */
 export function exportDigest(rows: readonly ExportRow[], lang: Lang): string {
+  const d = rowDigest(lang);
+  for (const r of rows) d.add(r);
+  return d.digest();
+}
+
+/** exportDigest one row at a time, for rows that are never all in memory at once. */
+export function rowDigest(lang: Lang): { add(row: ExportRow): void; digest(): string } {
   const h = createHash('sha256');
   h.update(JSON.stringify([EXPORT_FORMAT_VERSION, lang, exportHeaders(lang), exportSheetName(lang)]));
-  for (const r of rows) {
-    // Positional, in column order: a row's keys are fixed, the names would only cost time.
-    h.update('\n');
-    h.update(JSON.stringify(EXPORT_COLUMNS.map((c) => r[c.key])));
-  }
-  return h.digest('hex');
+  return {
+    add(r) {
+      // Positional, in column order: a row's keys are fixed, the names would only cost time.
+      h.update('\n');
+      h.update(JSON.stringify(EXPORT_COLUMNS.map((c) => r[c.key])));
+    },
+    digest: () => h.digest('hex'),
+  };
 }

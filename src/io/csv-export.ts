@@ -16,9 +16,10 @@ import { stat, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
+import { stringify as stringifySync } from 'csv-stringify/sync';
 import { EXPORT_COLUMNS, escapeFormula, exportHeaders, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
-import { publishTempFile, tempPathFor, type WriteOptions } from './atomic-write.js';
+import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 import type { ExportWriteResult } from './xlsx-export.js';
 
@@ -48,30 +49,37 @@ export function csvFields(r: ExportRow): string[] {
   });
 }
 
+/** Up to this many rows a file is built in memory and written at once: streams cost more than the rows for small files. */
+const IN_MEMORY_ROWS = 20_000;
+
 /**
  * Writes `rows` to `path` (a .csv file) unless it already holds exactly these bytes.
- * `rows` may be a generator: rows are consumed as the file is written. One write per path
- * at a time: the temp file's name is the path plus this process's id.
+ * `rows` may be an (async) generator: rows are consumed as the file is written. One write
+ * per path at a time: the temp file's name is the path plus this process's id.
  */
-export async function writeCsv(path: string, rows: Iterable<ExportRow>, opts: CsvWriteOptions): Promise<ExportWriteResult> {
+export async function writeCsv(path: string, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, opts: CsvWriteOptions): Promise<ExportWriteResult> {
+  // quote_record_delimiter: with a record_delimiter given it defaults to false, and a CN
+  // holding a lone CR or LF would then split its row when read back.
+  const options = { bom: true, delimiter: csvDelimiter(opts), record_delimiter: 'windows', quote_record_delimiter: true } as const;
+  // The header is a record, not csv-stringify's `header`: that needs `columns`, and the labels are escaped too.
+  const header = exportHeaders(opts.lang).map(escapeFormula);
+  if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {
+    const list = rows as ExportRow[];
+    const text = stringifySync([header, ...list.map(csvFields)], options);
+    const written = await writeFileIfChanged(path, text, opts);
+    return { written, bytes: Buffer.byteLength(text), rows: list.length };
+  }
   const tmp = tempPathFor(path);
   let count = 0;
-  function* records(): Generator<string[]> {
-    // The header is a record, not csv-stringify's `header`: that needs `columns`, and the labels are escaped too.
-    yield exportHeaders(opts.lang).map(escapeFormula);
-    for (const r of rows) {
+  async function* records(): AsyncGenerator<string[]> {
+    yield header;
+    for await (const r of rows) {
       count++;
       yield csvFields(r);
     }
   }
   try {
-    await pipeline(
-      Readable.from(records()),
-      // quote_record_delimiter: with a record_delimiter given it defaults to false, and a CN
-      // holding a lone CR or LF would then split its row when read back.
-      stringify({ bom: true, delimiter: csvDelimiter(opts), record_delimiter: 'windows', quote_record_delimiter: true }),
-      createWriteStream(tmp, { mode: opts.mode ?? 0o644 }),
-    );
+    await pipeline(Readable.from(records()), stringify(options), createWriteStream(tmp, { mode: opts.mode ?? 0o644 }));
   } catch (e) {
     await unlink(tmp).catch(ifMissing(undefined));
     throw e;

@@ -238,10 +238,10 @@ const VALUE_TYPE_DATE = 4;
 
 /**
  * Writes `rows` to `path` (an .xlsx file) unless it already holds exactly these bytes.
- * `rows` may be a generator: rows are consumed one at a time. One write per path at a time:
+ * `rows` may be an (async) generator: rows are consumed one at a time. One write per path at a time:
  * the temp file's name is the path plus this process's id.
  */
-export async function writeXlsx(path: string, rows: Iterable<ExportRow>, opts: XlsxWriteOptions): Promise<ExportWriteResult> {
+export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, opts: XlsxWriteOptions): Promise<ExportWriteResult> {
   const WorkbookWriter = workbookWriter();
   const stampMs = Date.parse(opts.timestamp ?? DEFAULT_TIMESTAMP);
   if (Number.isNaN(stampMs)) throw new RangeError(`timestamp ${JSON.stringify(opts.timestamp)} is not an ISO instant`);
@@ -277,7 +277,7 @@ export async function writeXlsx(path: string, rows: Iterable<ExportRow>, opts: X
     const kinds = EXPORT_COLUMNS.map((c) => c.kind);
     const keys = EXPORT_COLUMNS.map((c) => c.key);
     let batch = '';
-    for (const r of rows) {
+    for await (const r of rows) {
       const n = count + 2; // row 1 is the header
       let xml = `<row r="${n}">`;
       for (let i = 0; i < columns; i++) {

@@ -136,6 +136,23 @@ describe('writeCsv', () => {
     assert.deepEqual((await readCsv(empty, ',')).records, [exportHeaders('en')]);
   });
 
+  test('small arrays are written in one piece, generators and large arrays streamed: the same bytes', async (t) => {
+    const dir = await tempDir(t);
+    const rows = rowsOf('de');
+    // Past IN_MEMORY_ROWS (20,000) an array is streamed too.
+    const many = Array.from({ length: 20_001 }, (_, i) => rows[i % rows.length] as ExportRow);
+    async function* gen(list: ExportRow[]): AsyncGenerator<ExportRow> {
+      yield* list;
+    }
+    for (const [name, list] of [['few', rows], ['many', many]] as const) {
+      const a = await writeCsv(join(dir, `${name}-array.csv`), list, { lang: 'de' });
+      const b = await writeCsv(join(dir, `${name}-gen.csv`), gen(list), { lang: 'de' });
+      assert.deepEqual([a.rows, b.rows], [list.length, list.length], `${name}: row counts`);
+      assert.equal(a.bytes, b.bytes, `${name}: sizes`);
+      assert.ok((await readFile(join(dir, `${name}-array.csv`))).equals(await readFile(join(dir, `${name}-gen.csv`))), `${name}: byte-identical files`);
+    }
+  });
+
   test('a failed write rejects and leaves no temp file', async (t) => {
     const dir = await tempDir(t);
     await assert.rejects(writeCsv(join(dir, 'missing', 'x.csv'), rowsOf('de'), { lang: 'de' }), { code: 'ENOENT' });

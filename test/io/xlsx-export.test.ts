@@ -228,6 +228,21 @@ describe('writeXlsx', () => {
     }
   });
 
+  test('rows from an async generator: the same bytes as from an array', async (t) => {
+    const dir = await tempDir(t);
+    const rows = rowsOf(hostileSessions());
+    async function* gen(): AsyncGenerator<ExportRow> {
+      for (const r of rows) {
+        await new Promise((r2) => setImmediate(r2));
+        yield r;
+      }
+    }
+    await writeXlsx(join(dir, 'a.xlsx'), rows, { lang: 'de' });
+    const result = await writeXlsx(join(dir, 'b.xlsx'), gen(), { lang: 'de' });
+    assert.equal(result.rows, rows.length);
+    assert.ok((await readFile(join(dir, 'a.xlsx'))).equals(await readFile(join(dir, 'b.xlsx'))), 'byte-identical files');
+  });
+
   test('no rows: a valid workbook with the header only', async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, 'x.xlsx');
