@@ -44,12 +44,13 @@ function viewDownloads(page: string, user: string | null, status: StatusFilter):
   return {
     xlsx: hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'xlsx')}`),
     csv: hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'csv')}`),
+    lagged: user === null && status !== 'active',
   };
 }
 
 /** A day's archive file (Excel only: the day's view is the history of that day). */
 function dayDownloads(page: string, day: string): DownloadLinks {
-  return { xlsx: hrefFrom(page, `${DAY_EXPORTS_DIR}${dayFileName(day)}`), csv: null };
+  return { xlsx: hrefFrom(page, `${DAY_EXPORTS_DIR}${dayFileName(day)}`), csv: null, lagged: false };
 }
 
 function link(from: string, to: string, label: string): Link {

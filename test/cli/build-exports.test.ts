@@ -135,6 +135,11 @@ describe('export files of a build', () => {
     const user = userOfClient(site.clients[0] as { commonName: string; username: string | null });
     const userPage = await readHtml(out(), `u/${user}/index.html`);
     assert.equal(userPage.querySelector('.downloads a[href$=".xlsx"]')?.getAttribute('href'), `../../exports/${exportFileName(user, 'all', 'xlsx')}`);
+    // Only the whole-history files of all users lag (BIG_EVERY_S): their links say so, no other does.
+    assert.match(dashboard.querySelector('.downloads .lagged')?.textContent ?? '', /alle 15 Minuten/, 'note beside the whole-history file');
+    assert.equal(userPage.querySelector('.downloads .lagged'), null, "no note beside a user's files");
+    const active = await readHtml(out(), 'active/index.html');
+    assert.equal(active.querySelector('.downloads .lagged'), null, 'no note beside the active sessions of all users');
     assert.deepEqual(await brokenLinks(out()), []);
   });
 
