@@ -135,8 +135,9 @@ export async function removeStaleTemps(path: string): Promise<void> {
   }
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length));
-    if (Number.isInteger(pid) && !isProcessAlive(pid)) {
+    // `<pid>`, or `<pid>-<n>` where one process has several at once (lock.ts).
+    const m = /^(\d+)(?:-\d+)?$/.exec(name.slice(prefix.length));
+    if (m && !isProcessAlive(Number(m[1]))) {
       await unlink(join(dir, name)).catch(ifMissing(undefined));
     }
   }

@@ -1,10 +1,17 @@
 /**
  * One cross-process lock, shared by the cron job, the delete endpoint and every other
- * writer of a history. An exclusive-create lock file holding the owner's pid, host and
- * process start time; a lock whose owner died (SIGKILL, power loss) is taken over.
+ * writer of a history. A lock file holding the owner's pid, host and process start time;
+ * a lock whose owner died (SIGKILL, power loss) is taken over.
+ *
+ * The file is written under a temp name and then hard-linked to the lock's name, which
+ * fails when the name exists: so the lock appears with its owner in it, never empty, and
+ * a process killed at any instant leaves either no lock or one naming it (a dead owner,
+ * taken over at once). Lock files written otherwise (empty or torn) still count as held
+ * until they are ORPHAN_MS old.
  */
 import { hostname } from 'node:os';
-import { mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
+import { removeStaleTemps, tempPathFor } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 import { isProcessAlive, processStartTime } from './process-alive.js';
 
@@ -56,15 +63,10 @@ export interface Lock {
   release(): Promise<void>;
 }
 
-async function tryCreate(path: string, me: Owner): Promise<boolean> {
+/** Links the owner's record (at `tmp`) to the lock's name; false when the lock exists. */
+async function tryLink(tmp: string, path: string): Promise<boolean> {
   try {
-    const fh = await open(path, 'wx', 0o644);
-    try {
-      await fh.writeFile(JSON.stringify(me));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await link(tmp, path);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -95,27 +97,45 @@ async function takeOver(path: string, dead: string): Promise<boolean> {
   return true;
 }
 
+/** Calls of acquireLock in this process so far (names their temp files). */
+let attempts = 0;
+
 export async function acquireLock(path: string, timeoutMs: number): Promise<Lock> {
   const me: Owner = { pid: process.pid, host: hostname(), start: processStartTime(process.pid) };
   const deadline = Date.now() + timeoutMs;
-  let delay = 20;
-  for (;;) {
-    if (await tryCreate(path, me)) break;
-    const raw = await readFile(path, 'utf8').catch(ifMissing(null));
-    if (raw !== null) {
-      const owner = await readOwner(path);
-      const orphan = owner === null && (await ageMs(path).catch(ifMissing(0))) > ORPHAN_MS;
-      if (orphan || (owner !== null && ownerIsDead(owner))) {
-        // Wait while another waiter takes over, rather than spin on the file system.
-        if (!(await takeOver(path, raw))) await sleep(delay);
-        continue;
+  // Temp records of processes killed before they linked theirs, then this one's.
+  await removeStaleTemps(path);
+  // Numbered: the endpoint may wait for the lock in several requests at once.
+  const tmp = `${tempPathFor(path)}-${++attempts}`;
+  const fh = await open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(JSON.stringify(me));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    let delay = 20;
+    for (;;) {
+      if (await tryLink(tmp, path)) break;
+      const raw = await readFile(path, 'utf8').catch(ifMissing(null));
+      if (raw !== null) {
+        const owner = await readOwner(path);
+        const orphan = owner === null && (await ageMs(path).catch(ifMissing(0))) > ORPHAN_MS;
+        if (orphan || (owner !== null && ownerIsDead(owner))) {
+          // Wait while another waiter takes over, rather than spin on the file system.
+          if (!(await takeOver(path, raw))) await sleep(delay);
+          continue;
+        }
+        if (Date.now() >= deadline) {
+          throw new LockBusyError(path, owner ? `pid ${owner.pid} on ${owner.host}` : 'an unknown process');
+        }
       }
-      if (Date.now() >= deadline) {
-        throw new LockBusyError(path, owner ? `pid ${owner.pid} on ${owner.host}` : 'an unknown process');
-      }
+      await sleep(delay);
+      delay = Math.min(delay * 2, 250);
     }
-    await sleep(delay);
-    delay = Math.min(delay * 2, 250);
+  } finally {
+    await unlink(tmp);
   }
   let released = false;
   return {

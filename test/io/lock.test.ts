@@ -11,6 +11,7 @@ import { listDir, tempDir } from '../helpers/tmp.js';
 
 const HOLD = new URL('../helpers/child/hold-lock.mjs', import.meta.url).pathname;
 const COUNTER = new URL('../helpers/child/lock-counter.mjs', import.meta.url).pathname;
+const CHURN = new URL('../helpers/child/lock-churn.mjs', import.meta.url).pathname;
 
 const ownerOf = async (lock: string): Promise<{ pid: number; host: string; start: string | null }> => JSON.parse(await readFile(lock, 'utf8'));
 
@@ -123,6 +124,61 @@ describe('lock', () => {
     const l = await acquireLock(lock, 1_000);
     assert.equal((await ownerOf(lock)).pid, process.pid);
     await l.release();
+  });
+
+  test('a process killed at any instant of taking the lock leaves none, or one naming it: taken over at once', async (t) => {
+    ensureBuilt();
+    const dir = await tempDir(t);
+    const lock = join(dir, 'h.csv.lock');
+    let leftHeld = 0;
+    for (let i = 0; i < 15; i++) {
+      const child = await startChild(t, [CHURN, distPath('io/lock.js'), lock], 'churning');
+      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 40)));
+      await killChild(child);
+      const raw = await readFile(lock, 'utf8').catch(() => null);
+      if (raw !== null) {
+        leftHeld++;
+        assert.equal(JSON.parse(raw).pid, child.pid, `kill ${i}: the lock names its owner (was ${JSON.stringify(raw)})`);
+      }
+      // Far below the 10 s after which an unreadable lock would be taken over.
+      const started = Date.now();
+      const mine = await acquireLock(lock, 2_000);
+      assert.ok(Date.now() - started < 2_000, `kill ${i}: lock taken in ${Date.now() - started} ms`);
+      await mine.release();
+      assert.deepEqual(await listDir(dir), [], `kill ${i}: no lock and no temp record left`);
+    }
+    t.diagnostic(`${leftHeld} of 15 kills left a held lock behind`);
+  });
+
+  test('a record left by a process killed before it linked it is removed; the lock is taken at once', async (t) => {
+    const dir = await tempDir(t);
+    const lock = join(dir, 'h.csv.lock');
+    // 4194305 is above Linux's pid_max: no such process exists.
+    await writeFile(`${lock}.tmp-4194305-1`, JSON.stringify({ pid: 4194305, host: hostname(), start: null }));
+    const l = await acquireLock(lock, 100);
+    assert.equal((await ownerOf(lock)).pid, process.pid);
+    await l.release();
+    assert.deepEqual(await listDir(dir), []);
+  });
+
+  test('several waiters in one process (the endpoint) take turns', async (t) => {
+    const dir = await tempDir(t);
+    const lock = join(dir, 'h.csv.lock');
+    let inside = 0;
+    let most = 0;
+    const turns = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        withLock(lock, 5_000, async () => {
+          most = Math.max(most, ++inside);
+          await new Promise((r) => setTimeout(r, 20));
+          inside--;
+          return i;
+        }),
+      ),
+    );
+    assert.deepEqual(turns, [0, 1, 2, 3, 4]);
+    assert.equal(most, 1, 'one holder at a time');
+    assert.deepEqual(await listDir(dir), []);
   });
 
   test('release leaves a lock that is no longer ours; withLock releases after a throw', async (t) => {
