@@ -3,38 +3,14 @@
  * a password), so its pages show the delete controls. The compiled CLI, as a user starts it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 import { send } from '../helpers/api.js';
-import { CLI, ensureBuilt } from '../helpers/build.js';
+import { startDemo, stopDemo } from '../helpers/demo.js';
 
 test('demo answers api/health and refuses cross-site and unknown deletes', { timeout: 180_000 }, async (t) => {
-  ensureBuilt();
-  const child = spawn(process.execPath, [CLI, 'demo', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  let out = '';
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    const dir = /demo: data in (\S+)/.exec(out)?.[1];
-    if (dir?.includes('openvpn-status-web-demo-')) await rm(dir, { recursive: true, force: true });
-  });
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  const port = await new Promise<number>((resolve, reject) => {
-    const check = (d: string): void => {
-      out += d;
-      const m = /Dashboard: http:\/\/127\.0\.0\.1:(\d+)\//.exec(out);
-      if (m) resolve(Number(m[1]));
-    };
-    child.stdout.on('data', check);
-    child.stderr.on('data', check);
-    void exited.then(({ code }) => reject(new Error(`demo exited (${code}) before serving:\n${out}`)));
-  });
+  const demo = await startDemo(t, '127.0.0.1:0');
+  assert.ok('child' in demo, `demo exited before serving:\n${demo.output}`);
+  const port = Number(new URL(demo.url).port);
   const health = await send(port, { path: '/api/health' });
   assert.equal(health.status, 200, health.text);
   assert.deepEqual(health.json, { ok: true });
@@ -48,8 +24,5 @@ test('demo answers api/health and refuses cross-site and unknown deletes', { tim
   assert.equal(unknown.status, 404, unknown.text);
   // The static files are still served beside it.
   assert.equal((await send(port, { path: '/assets/app.js' })).status, 200);
-  child.kill('SIGINT');
-  assert.deepEqual(await exited, { code: 0, signal: null }, out);
-  const dir = /demo: data in (\S+)/.exec(out)?.[1];
-  assert.ok(dir && !existsSync(dir), 'the temp folder is removed');
+  await stopDemo(demo);
 });
