@@ -3,7 +3,6 @@
  * and proves against the generated ground truth that nothing is lost or written twice.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,6 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { HISTORY_COLUMNS } from '../../src/core/history-rows.js';
 import { readAllHistory, readState } from '../../src/io/history-store.js';
 import { cliOk, runCli, sessionsJson, type SessionJson } from '../helpers/cli.js';
+import { killPlan, typicalRunMs } from '../helpers/crash.js';
 import { collectArgs } from '../helpers/collector.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { renderV3, writeStatus, type GenClient } from '../helpers/status.js';
@@ -112,14 +112,7 @@ test('collect killed with SIGKILL at random moments loses nothing and writes not
 
   // Step 0, run normally: how long does a run take? Kills land between 0 and that.
   let k = 0;
-  const args0 = await write(step(k, true));
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const started = Date.now();
-    await cliOk(args0);
-    times.push(Date.now() - started);
-  }
-  const typical = times.sort((a, b) => a - b)[1] ?? 300;
+  const typical = await typicalRunMs(await write(step(k, true)));
 
   let kills = 0;
   let killedAfterCommit = 0;
@@ -136,15 +129,8 @@ test('collect killed with SIGKILL at random moments loses nothing and writes not
     const now = step(k, true);
     const args = await write(now);
     for (let attempt = 0; ; attempt++) {
-      // Anywhere in a run; or, a third of the time, a few milliseconds after it took the lock,
-      // where it reads and writes (most of a run is starting node and loading modules).
-      const mode = chaos();
-      const r = await runCli(
-        args,
-        mode < 0.67
-          ? { killAfterMs: randomInt(chaos, 0, typical) }
-          : { killWhen: { when: () => existsSync(`${history}.lock`), afterMs: randomInt(chaos, 0, 40) } },
-      );
+      // Anywhere in a run; or, a third of the time, a few milliseconds after it took the lock.
+      const r = await runCli(args, killPlan(chaos, typical, `${history}.lock`, 0.67));
       if (r.signal === 'SIGKILL') {
         kills++;
         if ((await committedAt()) === iso(now)) killedAfterCommit++;

@@ -4,7 +4,6 @@
  * connection is in the history exactly once with OpenVPN's exact times and final bytes.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { appendFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -13,6 +12,7 @@ import { readAllHistory, readState } from '../../src/io/history-store.js';
 import { PART_GRACE_S } from '../../src/io/hook-spool.js';
 import { appendSpoolLine } from '../../src/io/spool-append.js';
 import { cliOk, runCli } from '../helpers/cli.js';
+import { killPlan, typicalRunMs } from '../helpers/crash.js';
 import { collectArgs } from '../helpers/collector.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { renderV3, writeStatus, type GenClient } from '../helpers/status.js';
@@ -130,14 +130,7 @@ test('collect killed at random moments while hooks append: every event counted e
   const committedAt = async (): Promise<string | null> => (await readState(`${history}.state.json`)).instances.default?.lastUpdatedAt ?? null;
 
   let k = 0;
-  const args0 = collectArgs([status], history, iso((await step(k, true)) + 1));
-  const times: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const started = Date.now();
-    await cliOk(args0);
-    times.push(Date.now() - started);
-  }
-  const typical = times.sort((a, b) => a - b)[1] ?? 300;
+  const typical = await typicalRunMs(collectArgs([status], history, iso((await step(k, true)) + 1)));
 
   let kills = 0;
   let lateLines = 0;
@@ -153,10 +146,7 @@ test('collect killed at random moments while hooks append: every event counted e
     const now = await step(k, true);
     const args = collectArgs([status], history, iso(now + 1));
     for (let attempt = 0; ; attempt++) {
-      const r = await runCli(
-        args,
-        chaos() < 0.6 ? { killAfterMs: randomInt(chaos, 0, typical) } : { killWhen: { when: () => existsSync(`${history}.lock`), afterMs: randomInt(chaos, 0, 40) } },
-      );
+      const r = await runCli(args, killPlan(chaos, typical, `${history}.lock`, 0.6));
       if (r.signal === 'SIGKILL') kills++;
       else assert.equal(r.code, 0, `step ${k}: a run that was not killed failed:\n${r.stderr}`);
       note(r.stderr);
