@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every *.test.ts below the given folders with Node's test runner (TypeScript via tsx).
+// Runs every *.test.ts below the given folders (and the test files given) with Node's test
+// runner (TypeScript via tsx).
 // Node 20's --test does not expand globs itself, hence this small walker.
 //
 // test/system (real OpenVPN, nginx; slow, needs root) is left out when walking a folder
@@ -26,7 +27,11 @@ const walk = (dir) => {
     } else if (name.endsWith('.test.ts')) files.push(p);
   }
 };
-for (const r of roots.length ? roots : ['test']) walk(r);
+// A folder is walked; a test file named directly runs as it is (test/system ones too).
+for (const r of roots.length ? roots : ['test']) {
+  if (statSync(r).isDirectory()) walk(r);
+  else files.push(r);
+}
 if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);

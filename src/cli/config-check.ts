@@ -3,9 +3,10 @@
  * prints the settings a command would use, each with where it came from (flag, config file,
  * default), so an admin sees which layer to edit.
  */
+import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { SETTING_FLAGS, settingSources, type FlagValues, type Settings, type SettingSource } from '../core/settings.js';
+import { DEFAULTS, hookSpoolPath, SETTING_FLAGS, settingSources, type ConfigFile, type FlagValues, type Settings, type SettingSource } from '../core/settings.js';
 import type { Command } from './command.js';
 import { loadConfig, type Context } from './context.js';
 
@@ -51,6 +52,22 @@ export function relativePathWarnings(settings: Settings): string[] {
     .map(([what, p]) => `${what}: "${p}" is relative, so it depends on the working directory (cron and systemd start in /); use an absolute path`);
 }
 
+/**
+ * What the installed `hook` command cannot read in the config file `raw` (`config`, parsed):
+ * it is scripts/openvpn-hook.sh, which takes hookSpool (else history) with sed and refuses a
+ * value written with an escape, or the key given twice, recording nothing.
+ */
+export function shellHookWarnings(raw: string, config: ConfigFile): string[] {
+  const key = config.hookSpool !== undefined ? 'hookSpool' : config.history !== undefined ? 'history' : null;
+  if (key === null) return [];
+  const twice = (raw.match(new RegExp(`"${key}"\\s*:`, 'g')) ?? []).length > 1;
+  const escaped = new RegExp(`"${key}"\\s*:\\s*"[^"\\\\]*\\\\`).test(raw);
+  if (!twice && !escaped) return [];
+  const spool = hookSpoolPath({ history: config.history ?? DEFAULTS.history, hookSpool: config.hookSpool });
+  const why = twice ? `"${key}" is in the file more than once` : 'its value is written with an escape (\\" \\\\ \\u...)';
+  return [`${key}: ${why}, which "openvpn-status-web hook" (scripts/openvpn-hook.sh) does not read: it would record no event; write the value plainly once, or give the hooks --spool ${spool}`];
+}
+
 export const configCommand: Command = {
   name: 'config',
   help: `Usage: openvpn-status-web config check [--config FILE] [flags] [--json]
@@ -62,7 +79,8 @@ file, which overrides the defaults.
 
   --json   print { "config": FILE|null, "settings": {...}, "sources": {...} }
 
-Exit codes: 0 valid (relative paths are warned about), 2 invalid (one line naming the key).`,
+Exit codes: 0 valid (warnings: relative paths, and a hookSpool or history value the shell
+hook cannot read), 2 invalid (one line naming the key).`,
   options: { json: { type: 'boolean' } },
   async run(ctx) {
     const [sub, ...extra] = ctx.positionals;
@@ -75,6 +93,7 @@ Exit codes: 0 valid (relative paths are warned about), 2 invalid (one line namin
     const config = await loadConfig(configFile);
     const sources = settingSources(flagValuesOf(ctx.values), config, ctx.settings);
     const warnings = relativePathWarnings(ctx.settings);
+    if (configFile !== undefined) warnings.push(...shellHookWarnings(await readFile(configFile, 'utf8'), config));
     for (const w of warnings) ctx.log.warn(w);
     if (ctx.values.json === true) {
       process.stdout.write(`${JSON.stringify({ config: configFile ?? null, settings: ctx.settings, sources }, null, 2)}\n`);

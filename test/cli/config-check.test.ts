@@ -87,3 +87,22 @@ test('relative paths are valid but warned about (cron and systemd start in /)', 
   const r = await cliOk(['config', 'check', '--history', 'sessions.csv']);
   assert.match(r.stderr, /warning: history: "sessions\.csv" is relative/);
 });
+
+test('a hookSpool or history the shell hook cannot read is warned about (exit 0)', async (t) => {
+  const dir = await tempDir(t);
+  const cases: [string, RegExp | null][] = [
+    ['{"hookSpool": "/var/spool/o\\"v.jsonl"}', /^openvpn-status-web: warning: hookSpool: its value is written with an escape \(\\" \\\\ \\u\.\.\.\), which "openvpn-status-web hook" \(scripts\/openvpn-hook\.sh\) does not read: it would record no event; write the value plainly once, or give the hooks --spool \/var\/spool\/o"v\.jsonl$/m],
+    ['{"history": "/var/lib/sp\\u00e4ter.csv"}', /warning: history: its value is written with an escape .* --spool \/var\/lib\/später\.csv\.hook-spool\.jsonl$/m],
+    ['{"history": "/a.csv", "history": "/b.csv"}', /warning: history: "history" is in the file more than once, .* --spool \/b\.csv\.hook-spool\.jsonl$/m],
+    // hookSpool is what the hook reads: an escape in history then does not matter.
+    ['{"hookSpool": "/s.jsonl", "history": "/h\\\\1.csv", "title": "\\"hookSpool\\": x"}', null],
+    ['{"status": {"hookSpool": "/run/x.log"}, "history": "/h.csv"}', null],
+  ];
+  for (const [i, [content, expected]] of cases.entries()) {
+    const file = join(dir, `c${i}.json`);
+    await writeFile(file, content);
+    const r = await cliOk(['config', 'check', '--config', file]);
+    if (expected === null) assert.equal(r.stderr, '', content);
+    else assert.match(r.stderr, expected, content);
+  }
+});

@@ -1,7 +1,8 @@
 /**
- * `openvpn-status-web hook` as OpenVPN runs it: the compiled CLI, OpenVPN's environment
- * only, client-connect's extra argument. It must record the event, and exit 0 whatever
- * goes wrong (OpenVPN would reject the client), quickly.
+ * The Node hook, `node dist/cli.js hook`, as OpenVPN would run it: the compiled CLI,
+ * OpenVPN's environment only, client-connect's extra argument. It must record the event,
+ * and exit 0 whatever goes wrong (OpenVPN would reject the client), quickly. (The installed
+ * command runs the shell hook instead: test/cli/hook-front.test.ts compares the two.)
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';

@@ -73,16 +73,17 @@ export interface HookRun {
 }
 
 /**
- * Runs a hook as OpenVPN does: a clean environment of OpenVPN's variables only (plus PATH),
- * optionally as another user (`asNobody`, when the tests run as root: root may write anywhere).
+ * Runs a hook as OpenVPN does: a clean environment of OpenVPN's variables only (plus PATH,
+ * by default OpenVPN's own), optionally as another user (`asNobody`, when the tests run as
+ * root: root may write anywhere) and in another working directory (`cwd`).
  */
-export function runHook(cmd: string, args: string[], env: Record<string, string | undefined>, opts: { asNobody?: boolean } = {}): Promise<HookRun> {
-  const clean: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+export function runHook(cmd: string, args: string[], env: Record<string, string | undefined>, opts: { asNobody?: boolean; cwd?: string; path?: string } = {}): Promise<HookRun> {
+  const clean: Record<string, string> = { PATH: opts.path ?? '/usr/local/bin:/usr/bin:/bin' };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
   const ids = opts.asNobody && process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env: clean, stdio: ['ignore', 'pipe', 'pipe'], ...ids });
+    const child = spawn(cmd, args, { env: clean, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, ...ids });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

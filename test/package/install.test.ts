@@ -10,10 +10,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { decodeSpoolLine, recordFromEnv } from '../../src/core/hook-line.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
+import { hookEnv, runHook } from '../helpers/hooks.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const SLOW_MS = 5 * 60_000;
@@ -40,7 +42,7 @@ test('[slow] npm pack + npm install -g gives a working openvpn-status-web whose 
   const shipped = new Set(info.files.map((f) => f.path));
 
   // What an installed copy needs: the compiled code, the templates and assets, the admin's files.
-  for (const path of ['dist/cli.js', 'site/pages.njk', 'config.example.json', 'README.md', 'LICENSE', 'scripts/cron/openvpn-status-web.cron', 'scripts/systemd/openvpn-status-web.service', 'scripts/systemd/openvpn-status-web.timer']) {
+  for (const path of ['bin/openvpn-status-web', 'dist/cli.js', 'scripts/openvpn-hook.sh', 'site/pages.njk', 'config.example.json', 'README.md', 'LICENSE', 'scripts/cron/openvpn-status-web.cron', 'scripts/systemd/openvpn-status-web.service', 'scripts/systemd/openvpn-status-web.timer']) {
     assert.ok(shipped.has(path), `the package ships ${path}`);
   }
   for (const asset of filesBelow(join(ROOT, 'site'))) assert.ok(shipped.has(`site/${asset}`), `the package ships site/${asset}`);
@@ -53,6 +55,9 @@ test('[slow] npm pack + npm install -g gives a working openvpn-status-web whose 
   );
   const bin = join(prefix, 'bin', 'openvpn-status-web');
   assert.ok(existsSync(bin), `${bin} is installed`);
+  const installed = join(prefix, 'lib', 'node_modules', 'openvpn-status-web');
+  assert.ok(lstatSync(bin).isSymbolicLink(), 'npm links the command');
+  assert.equal(realpathSync(bin), join(installed, 'bin', 'openvpn-status-web'), 'to the sh front, bin/openvpn-status-web');
   // Run from an unrelated folder, so nothing can come from this checkout.
   const work = join(dir, 'work');
   const cli = (...args: string[]) => spawnSync(bin, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
@@ -62,8 +67,20 @@ test('[slow] npm pack + npm install -g gives a working openvpn-status-web whose 
   for (const command of ['run', 'build', 'watch', 'doctor', 'config']) assert.match(help, new RegExp(`^  ${command} `, 'm'), `--help lists ${command}`);
   assert.match(ok(cli('--version'), '--version'), /^openvpn-status-web \d+\.\d+\.\d+\n$/);
 
-  const installed = join(prefix, 'lib', 'node_modules', 'openvpn-status-web');
   ok(cli('config', 'check', '--config', join(installed, 'config.example.json')), 'config check of the shipped example');
+
+  // The hook as OpenVPN runs it, with OpenVPN's environment only: the shell hook of the installed package (a tab-separated line).
+  const config = join(dir, 'hook-config.json');
+  writeFileSync(config, JSON.stringify({ hookSpool: join(dir, 'spool.jsonl') }));
+  const env = hookEnv('udp4-connect-username');
+  const hooked = await runHook(bin, ['hook', '--instance', 'udp', '--config', config], env, { cwd: '/' });
+  assert.deepEqual([hooked.code, hooked.stderr], [0, ''], 'installed hook');
+  const line = readFileSync(join(dir, 'spool.jsonl'), 'utf8');
+  assert.match(line, /^ovsw1\t[^\n]*\n$/, 'one line from the shell hook');
+  const decoded = decodeSpoolLine(line.slice(0, -1));
+  assert.ok(decoded.ok);
+  const { hook_time: _t, ...expected } = recordFromEnv(env, 'udp', 0);
+  assert.deepEqual(decoded.value.record, expected, 'the record the Node hook writes, without its clock');
 
   const out = join(work, 'www');
   const built = cli('build', '--history', join(work, 'sessions.csv'), '--out', out, '--aliases', join(work, 'aliases.json'), '--tz', 'UTC');

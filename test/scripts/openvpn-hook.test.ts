@@ -1,11 +1,13 @@
 /**
  * scripts/openvpn-hook.sh, the POSIX sh hook, run by /bin/sh (dash on Debian) and by bash
  * with recorded OpenVPN environments: its lines must decode to exactly what the Node hook
- * records, whatever a common name holds, and it must exit 0 on any failure.
+ * records, whatever a common name holds, it must find the spool from --config and --history
+ * as the Node hook does, and it must exit 0 on any failure. (test/cli/hook-front.test.ts
+ * runs it through the installed command and compares it with the Node hook flag by flag.)
  */
 import assert from 'node:assert/strict';
-import { existsSync, realpathSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { decodeSpoolLine, eventFromRecord, recordFromEnv } from '../../src/core/hook-line.js';
@@ -72,6 +74,28 @@ for (const shell of SHELLS) {
       );
       assert.ok(got.every((r) => r.instance === 'default'), 'instance "default" unless given');
       assert.ok(!existsSync(join(dir, 'pwned')) && !existsSync('pwned'), 'nothing in a value is run');
+    });
+
+    test('--config and --history: the spool the Node hook would use', async (t) => {
+      const dir = await tempDir(t);
+      await mkdir(join(dir, 'etc'));
+      const example = JSON.parse(readFileSync(join(ROOT, 'config.example.json'), 'utf8')) as Record<string, unknown>;
+      const cases: [string, string[], string][] = [
+        // The shipped example as an admin copies it: comments with \" escapes, a status object.
+        [JSON.stringify({ ...example, hookSpool: join(dir, 'a.jsonl') }, null, 2), ['--config', join(dir, 'etc', 'c.json')], 'a.jsonl'],
+        [JSON.stringify({ history: join(dir, 'h.csv') }), ['--config', join(dir, 'etc', 'c.json')], 'h.csv.hook-spool.jsonl'],
+        [JSON.stringify({ history: join(dir, 'h.csv') }), ['--history', join(dir, 'f.csv'), '--config', join(dir, 'etc', 'c.json')], 'f.csv.hook-spool.jsonl'],
+      ];
+      for (const [config, args, spool] of cases) {
+        await writeFile(join(dir, 'etc', 'c.json'), config);
+        const r = await runHook(shell, [SCRIPT, '--instance', 'udp', ...args], connectEnv());
+        assert.deepEqual([r.code, r.stderr], [0, ''], args.join(' '));
+        assert.deepEqual((await lines(join(dir, spool))).at(-1), expected(connectEnv(), 'udp'), spool);
+      }
+      await writeFile(join(dir, 'etc', 'c.json'), '{"hookSpool": "x\\"y.jsonl"}');
+      const r = await runHook(shell, [SCRIPT, '--config', join(dir, 'etc', 'c.json')], connectEnv());
+      assert.equal(r.code, 0);
+      assert.match(r.stderr, /event not recorded: .*"hookSpool" has an escape .*use --spool \(exit 0: OpenVPN goes on\)\n$/);
     });
 
     test('concurrent hooks each append one intact line', async (t) => {

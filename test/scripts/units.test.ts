@@ -4,9 +4,9 @@
  * flags are valid, and what it writes is what its sandbox lets it write.
  *
  * verify insists that ExecStart's program exists. The units name the installed
- * /usr/local/bin/openvpn-status-web; the copies verified here start this checkout's compiled
- * CLI with this Node instead (the same program, the way the installed one starts it); nothing
- * else in the units is changed.
+ * /usr/local/bin/openvpn-status-web (npm's link to the package's bin/openvpn-status-web, a sh
+ * front that starts the compiled CLI with node); the copies verified here start this
+ * checkout's bin/openvpn-status-web instead; nothing else in the units is changed.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { COMMANDS } from '../../src/cli/main.js';
-import { CLI, ensureBuilt, ROOT } from '../helpers/build.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { cliOk } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -67,7 +67,7 @@ describe('systemd-analyze', () => {
     const dir = await tempDir(t, 'ovsw-units-');
     for (const unit of UNITS) {
       const text = readFileSync(join(SYSTEMD, unit), 'utf8');
-      await writeFile(join(dir, unit), text.replaceAll(`ExecStart=${BIN} `, `ExecStart=${process.execPath} ${CLI} `));
+      await writeFile(join(dir, unit), text.replaceAll(`ExecStart=${BIN} `, `ExecStart=${join(ROOT, 'bin', 'openvpn-status-web')} `));
     }
     // All at once: the timer refers to its service, found beside it.
     const r = spawnSync(tool, ['verify', '--man=no', ...UNITS.map((u) => join(dir, u))], { encoding: 'utf8' });
@@ -82,7 +82,7 @@ describe('systemd-analyze', () => {
     const dir = await tempDir(t, 'ovsw-units-');
     for (const unit of SERVICES) {
       const text = readFileSync(join(SYSTEMD, unit), 'utf8');
-      await writeFile(join(dir, unit), text.replaceAll(`ExecStart=${BIN} `, `ExecStart=${process.execPath} ${CLI} `));
+      await writeFile(join(dir, unit), text.replaceAll(`ExecStart=${BIN} `, `ExecStart=${join(ROOT, 'bin', 'openvpn-status-web')} `));
       const r = spawnSync(tool, ['security', '--offline=true', '--no-pager', join(dir, unit)], { encoding: 'utf8' });
       const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(r.stdout + r.stderr);
       assert.ok(m, `${unit}: no exposure level in:\n${r.stdout}\n${r.stderr}`);
