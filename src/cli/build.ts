@@ -557,6 +557,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       changedDays: dirtyDays,
       days,
       sessionsOfDay,
+      // A memo of a few hundred days would hold a third of a million sessions at once.
+      sessionsOfDayPassing: async (day) => [...(dayMemo.get(day) ?? (await loadDay(cp, day))), ...trackedOnDay(day)],
       sessionsOfUser: async (user) => {
         const own = tracked.filter((s) => s.user === user);
         const list = [...own];

@@ -58,6 +58,8 @@ export interface ExportInput {
   changedDays: Set<string>;
   days: string[];
   sessionsOfDay(day: string): Promise<Session[]>;
+  /** The same, without keeping the day in memory: for the passes over the whole history. */
+  sessionsOfDayPassing(day: string): Promise<Session[]>;
   /** A user's sessions, tracked ones included. */
   sessionsOfUser(user: string): Promise<Session[]>;
 }
@@ -115,7 +117,7 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
     const rows = async function* (): AsyncGenerator<ExportRow> {
       let n = 0;
       for (const day of input.days) {
-        for (const s of byStatus(await input.sessionsOfDay(day), status).sort(compareNewestFirst)) {
+        for (const s of byStatus(await input.sessionsOfDayPassing(day), status).sort(compareNewestFirst)) {
           if (n++ === EXPORT_ROWS_MAX) return;
           yield exportRow(s, ctx);
         }
