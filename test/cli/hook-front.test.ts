@@ -389,7 +389,7 @@ describe('bin/openvpn-status-web through symbolic links, as npm installs it', ()
   });
 });
 
-test('fast: the hook with --config (the README line), 20 runs', async (t) => {
+test('the hook with --config (the README line), 20 runs: every event recorded (its time is bench H)', async (t) => {
   const dir = await tempDir(t, 'ovsw-front-');
   await layout(dir, { 'etc/config.json': exampleConfig({ hookSpool: join(dir, 'spool.jsonl') }) });
   const args = ['--instance', 'udp', '--config', join(dir, 'etc', 'config.json')];
@@ -401,7 +401,5 @@ test('fast: the hook with --config (the README line), 20 runs', async (t) => {
   }
   const sorted = [...ms].sort((a, b) => a - b);
   t.diagnostic(`bin/openvpn-status-web hook --config (fsync'd): min ${sorted[0]?.toFixed(1)} ms, median ${median(ms).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`);
-  // The issue's bound, with room for a busy machine (it takes a few ms).
-  assert.ok(median(ms) < 100, `median ${median(ms)} ms`);
   assert.equal((await takeSpool(join(dir, 'spool.jsonl'), undefined, NOW)).events.length, 20);
 });

@@ -141,19 +141,20 @@ describe('renderPages', () => {
     assert.equal((await renderPages(siteModel(), [])).size, 0);
   });
 
-  test('rendering 5 pages stays fast once Eleventy is loaded', async (t) => {
+  test('rendering the same pages again gives the same HTML (one Eleventy, reused)', async (t) => {
     const five = allPages().slice(0, 5);
     const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    let first: Map<string, string> | null = null;
+    for (let i = 0; i < 3; i++) {
       const start = performance.now();
       const out = await renderPages(siteModel(), five);
       times.push(performance.now() - start);
       assert.equal(out.size, 5);
+      if (first === null) first = out;
+      else assert.deepEqual([...out], [...first], `run ${i}: the same HTML`);
     }
-    const median = times.sort((a, b) => a - b)[2] as number;
-    t.diagnostic(`5 pages: median ${median.toFixed(1)} ms`);
-    // The goal is ~50 ms (measured ~25 ms here); the bound leaves room for slow CI machines.
-    assert.ok(median < 1000, `median ${median} ms`);
+    // Timing is for the bench; here only a note.
+    t.diagnostic(`5 pages: ${times.map((ms) => ms.toFixed(1)).join(', ')} ms`);
   });
 });
 
