@@ -7,24 +7,17 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { applyHookEvents, candidateIds, connectionDistance, plainAddress, type HookApplyResult } from '../../src/core/hook-events.js';
 import type { HookEvent } from '../../src/core/hook-line.js';
-import { parseStatus, type StatusClient, type StatusSnapshot } from '../../src/core/parse-status.js';
+import { parseStatus, type StatusClient } from '../../src/core/parse-status.js';
 import { emptyState, reconcile, RECENTLY_CLOSED_KEEP_S, type CollectorState, type Observation, type ReconcileResult } from '../../src/core/reconcile.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { connectEnv, disconnectEnv, eventOf, HOOK_FIXTURES, hookEnv } from '../helpers/hooks.js';
+import { deepFreeze, seen, snap } from '../helpers/snapshots.js';
 import { isoPlus } from '../helpers/status.js';
 
 const T0 = '2026-11-26T16:00:00Z';
 const at = (s: number): string => isoPlus(T0, s);
 const epoch = (s: number): string => String(Date.parse(at(s)) / 1000);
 const STALE = 300;
-
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o)) deepFreeze(v);
-  }
-  return o;
-}
 
 /** alice from 198.51.100.7:51234, connected at T0+`start` s (the hook's view). */
 const connect = (start: number, over: Record<string, string | undefined> = {}): HookEvent => eventOf(connectEnv({ time_unix: epoch(start), ...over }), 'default');
@@ -51,28 +44,6 @@ function client(start: number, over: Partial<StatusClient> = {}): StatusClient {
     ...over,
   };
 }
-
-function snap(updatedAt: string, clients: StatusClient[]): StatusSnapshot {
-  return {
-    schemaVersion: 1,
-    format: 3,
-    title: 'OpenVPN 2.6.14',
-    updatedAt,
-    clients,
-    routes: clients.map((c) => ({
-      virtualAddress: c.virtualAddress as string,
-      kind: 'ipv4' as const,
-      commonName: c.commonName,
-      realAddress: c.realAddress,
-      realPort: c.realPort,
-      protocol: null,
-      lastRefAt: updatedAt,
-    })),
-    globalStats: {},
-  };
-}
-
-const seen = (s: StatusSnapshot, instance = 'default'): Observation => ({ instance, kind: 'snapshot', snapshot: s, fileModifiedAt: s.updatedAt as string });
 
 interface Cycle extends ReconcileResult {
   hooked: HookApplyResult;

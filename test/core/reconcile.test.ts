@@ -11,6 +11,7 @@ import {
   type ReconcileResult,
 } from '../../src/core/reconcile.js';
 import { sessionId } from '../../src/core/session.js';
+import { deepFreeze, seen, snap } from '../helpers/snapshots.js';
 import { isoPlus } from '../helpers/status.js';
 
 const T0 = '2026-11-26T16:00:00Z';
@@ -36,46 +37,6 @@ function client(commonName: string, over: Partial<StatusClient> = {}): StatusCli
     extra: {},
     ...over,
   };
-}
-
-/** A snapshot; every client with an address gets its route, as OpenVPN lists it. */
-function snap(updatedAt: string, clients: StatusClient[], routes?: StatusRoute[]): StatusSnapshot {
-  return {
-    schemaVersion: 1,
-    format: 3,
-    title: 'OpenVPN 2.6.14',
-    updatedAt,
-    clients,
-    routes:
-      routes ??
-      clients
-        .filter((c) => c.virtualAddress !== null)
-        .map((c) => ({
-          virtualAddress: c.virtualAddress as string,
-          kind: 'ipv4' as const,
-          commonName: c.commonName,
-          realAddress: c.realAddress,
-          realPort: c.realPort,
-          protocol: null,
-          lastRefAt: updatedAt,
-        })),
-    globalStats: {},
-  };
-}
-
-const seen = (s: StatusSnapshot, instance = 'default'): Observation => ({
-  instance,
-  kind: 'snapshot',
-  snapshot: s,
-  fileModifiedAt: s.updatedAt as string,
-});
-
-function deepFreeze<T>(o: T): T {
-  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o)) deepFreeze(v);
-  }
-  return o;
 }
 
 /** One run; `prev` is frozen, so a reconcile that mutates its input throws. */
