@@ -6,10 +6,9 @@ import { JSDOM } from 'jsdom';
 import { LABELS } from '../../src/core/i18n.js';
 import type { Lang } from '../../src/core/settings.js';
 import { historyRow, type ModelContext } from '../../src/render/models.js';
-import { renderPages } from '../../src/render/eleventy.js';
 import { SITE_DIR } from '../../src/render/site-files.js';
 import { sampleSession } from '../helpers/sessions.js';
-import { allPages, emptyDashboardPage, siteModel } from './fixtures.js';
+import { renderSamples } from './samples.js';
 
 const ctx = (lang: Lang): ModelContext => ({ lang, timeZone: 'Europe/Berlin', t: LABELS[lang], aliases: {}, now: '2026-11-26T18:00:00Z' });
 
@@ -30,9 +29,7 @@ describe('history tables: the ≈ marker and the legend', () => {
   let en: Map<string, string>;
   let empty: Map<string, string>;
   before(async () => {
-    de = await renderPages(siteModel('de'), allPages());
-    en = await renderPages(siteModel('en'), allPages());
-    empty = await renderPages(siteModel('de'), [emptyDashboardPage()]);
+    ({ de, en, empty } = await renderSamples());
   });
   const doc = (map: Map<string, string>, url: string): Document => {
     const html = map.get(url);

@@ -16,7 +16,6 @@ import {
   archivePage,
   CHART_SVG,
   dashboardPage,
-  emptyDashboardPage,
   EVIL_CN,
   historyPage,
   livePage,
@@ -24,15 +23,14 @@ import {
   siteModel,
   userPage,
 } from './fixtures.js';
+import { renderSamples } from './samples.js';
 
 let de: Map<string, string>;
 let en: Map<string, string>;
 let empty: Map<string, string>;
 
 before(async () => {
-  de = await renderPages(siteModel('de'), allPages());
-  en = await renderPages(siteModel('en'), allPages());
-  empty = await renderPages(siteModel('de'), [emptyDashboardPage()]);
+  ({ de, en, empty } = await renderSamples());
 });
 
 function page(map: Map<string, string>, url: string): string {
