@@ -53,7 +53,8 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 
 /** Writes only when the bytes differ, so unchanged files keep their mtime. Returns true when written. */
 export async function writeFileIfChanged(path: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<boolean> {
-  const next = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+  // Bytes given are compared and written as they are (a view, not a copy).
+  const next = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   try {
     const current = await readFile(path);
     if (current.equals(next)) return false;

@@ -65,9 +65,9 @@ export async function writeCsv(path: string, rows: Iterable<ExportRow> | AsyncIt
   const header = exportHeaders(opts.lang).map(escapeFormula);
   if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {
     const list = rows as ExportRow[];
-    const text = stringifySync([header, ...list.map(csvFields)], options);
-    const written = await writeFileIfChanged(path, text, opts);
-    return { written, bytes: Buffer.byteLength(text), rows: list.length };
+    const bytes = Buffer.from(stringifySync([header, ...list.map(csvFields)], options));
+    const written = await writeFileIfChanged(path, bytes, opts);
+    return { written, bytes: bytes.length, rows: list.length };
   }
   const tmp = tempPathFor(path);
   let count = 0;
