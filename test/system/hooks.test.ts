@@ -43,7 +43,7 @@ import { CLI, ensureBuilt, ROOT } from '../helpers/build.js';
 import { cliOk, type SessionJson } from '../helpers/cli.js';
 import { readHtml } from '../helpers/site.js';
 import { Collector, type TimedRun } from './helpers/collector.js';
-import { Server, UDP_EXIT_HOLD_S, type Client, type ListedClient } from './helpers/openvpn.js';
+import { isSessionOf, Server, UDP_EXIT_HOLD_S, type Client, type ListedClient } from './helpers/openvpn.js';
 import { makePki, type Pki } from './helpers/pki.js';
 import { leftovers, Procs } from './helpers/procs.js';
 import { missing, REQUIRED, systemGate, type Needs } from './helpers/requirements.js';
@@ -85,9 +85,9 @@ async function sessions(site: Collector): Promise<HookSession[]> {
   return all;
 }
 
-/** The one session of a connection (common name and real port); fails unless there is exactly one. */
+/** The one session of a connection (isSessionOf); fails unless there is exactly one. */
 function sessionOf(all: HookSession[], c: Client): HookSession {
-  const found = all.filter((s) => s.commonName === c.commonName && s.realPort === c.realPort);
+  const found = all.filter((s) => isSessionOf(s, c));
   assert.equal(found.length, 1, `${c.name} (CN ${c.commonName}, port ${c.realPort}) must be exactly one session, found ${found.length}:\n${dump(all)}`);
   return found[0] as HookSession;
 }

@@ -15,7 +15,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { ensureBuilt } from '../helpers/build.js';
 import type { SessionJson } from '../helpers/cli.js';
 import { Collector, type TimedRun } from './helpers/collector.js';
-import { Server, UDP_EXIT_HOLD_S, type Client, type Proto, type StatusVersion } from './helpers/openvpn.js';
+import { isSessionOf, Server, UDP_EXIT_HOLD_S, type Client, type Proto, type StatusVersion } from './helpers/openvpn.js';
 import { makePki, type Pki } from './helpers/pki.js';
 import { leftovers, Procs } from './helpers/procs.js';
 import { missing, systemGate, type Needs } from './helpers/requirements.js';
@@ -39,9 +39,9 @@ function expectedUser(c: Client, version: StatusVersion): string {
   return version === 1 ? c.commonName : (c.username ?? c.commonName);
 }
 
-/** The one session of a connection (common name and real port); fails unless there is exactly one. */
+/** The one session of a connection (isSessionOf); fails unless there is exactly one. */
 function sessionOf(all: SessionJson[], c: Client): SessionJson {
-  const found = all.filter((s) => s.commonName === c.commonName && s.realPort === c.realPort);
+  const found = all.filter((s) => isSessionOf(s, c));
   assert.equal(found.length, 1, `${c.name} (CN ${c.commonName}, port ${c.realPort}) must be exactly one session, found ${found.length}:\n${dump(all)}`);
   return found[0] as SessionJson;
 }

@@ -16,7 +16,7 @@ import { parseStatus } from '../../src/core/parse-status.js';
 import { emptyState, reconcile, type CollectorState } from '../../src/core/reconcile.js';
 import type { Session } from '../../src/core/session.js';
 import { isoFromMs } from '../../src/core/time.js';
-import { Server, type Client, type StatusVersion } from './helpers/openvpn.js';
+import { isSessionOf, Server, type Client, type StatusVersion } from './helpers/openvpn.js';
 import { makePki, type Pki } from './helpers/pki.js';
 import { leftovers, Procs } from './helpers/procs.js';
 import { missing, systemGate, type Needs } from './helpers/requirements.js';
@@ -112,7 +112,9 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
     stats.splicedUpdates = [...listingsByUpdate.values()].filter((s) => s.size > 1).length;
     t.diagnostic(`${clients.length} connections in ${secs} s; ${JSON.stringify(stats)}`);
 
-    const byPort = (s: Session): Client | undefined => clients.find((c) => c.commonName === s.commonName && c.realPort === s.realPort);
+    const byPort = (s: Session): Client | undefined => clients.find((c) => isSessionOf(s, c));
+    const reused = clients.filter((c) => clients.some((o) => o !== c && o.commonName === c.commonName && o.realPort === c.realPort));
+    if (reused.length > 0) t.diagnostic(`ports used by more than one client: ${reused.map((c) => `${c.name} ${c.realPort}`).join(', ')}`);
     const falseEnds = ended
       .filter(({ session, readAt }) => {
         const c = byPort(session);
@@ -129,9 +131,11 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
     assert.ok(clients.length >= SLOTS * 2, `the clients churned (${clients.length} connections)`);
 
     // And the record is complete: every connection is exactly one session, opened and ended.
+    const strays = opened.filter((s) => byPort(s) === undefined).map((s) => `${s.commonName} port ${s.realPort} since ${s.connectedAt}`);
+    assert.deepEqual(strays, [], 'every session belongs to a client that ran when it began');
     for (const c of clients) {
-      const mine = opened.filter((s) => s.commonName === c.commonName && s.realPort === c.realPort);
-      assert.equal(mine.length, 1, `${c.name} (port ${c.realPort}) was opened as exactly one session, found ${mine.length}`);
+      const mine = opened.filter((s) => byPort(s) === c);
+      assert.equal(mine.length, 1, `${c.name} (port ${c.realPort}) was opened as exactly one session, found ${mine.length}: ${JSON.stringify(mine.map((s) => [s.connectedAt, s.endedAt]))}`);
       if (version !== 1) assert.equal(mine[0]?.username, c.username, `${c.name}: username`);
     }
     assert.equal(opened.length, clients.length, `one session per connection (${opened.length} sessions, ${clients.length} connections)`);

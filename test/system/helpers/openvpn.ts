@@ -320,6 +320,16 @@ export interface Client {
   disconnect(): Promise<ProcExit>;
 }
 
+/**
+ * Whether a recorded session is this client's connection: same common name and port, begun
+ * while the client ran. The kernel may give a later client the port of an earlier one, so the
+ * port alone is not enough; "Connected Since" has whole seconds, hence a second of slack.
+ */
+export function isSessionOf(s: { commonName: string; realPort: number | null; connectedAt: string }, c: Client): boolean {
+  const at = Date.parse(s.connectedAt);
+  return s.commonName === c.commonName && s.realPort === c.realPort && c.spawnedAt - 1000 <= at && at <= (c.stoppedAt ?? Infinity) + 1000;
+}
+
 export const AUTH_SCRIPT = `#!/bin/sh
 # auth-user-pass-verify via-file: $1 holds the username, then the password.
 # With auth-user-pass-optional a client without credentials comes here with both empty:
