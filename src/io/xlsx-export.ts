@@ -10,18 +10,19 @@
  * - The same rows give the same bytes: the workbook's created/modified time and the zip
  *   entries' times are fixed (see `timestamp`), so publishTempFile can leave an unchanged
  *   file alone (same mtime).
- * - Written to a temp file beside the target, then renamed over it (atomic-write.ts).
+ * - Written to a temp file beside the target, then renamed over it (atomic-write.ts); a
+ *   small file is built in memory first and written only when its bytes differ.
  * - Data rows bypass exceljs' Row/Cell objects for speed (see WorkbookInternals).
  */
 import { createWriteStream } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import { EXPORT_COLUMNS, exportHeaders, exportSheetName, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
 import { hasIsoWallShape, twoDigits } from '../core/time.js';
-import { publishTempFile, tempPathFor, type WriteOptions } from './atomic-write.js';
+import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 
 export interface XlsxWriteOptions extends WriteOptions {
@@ -109,49 +110,76 @@ function dosDateTime(ms: number): { date: number; time: number } {
   };
 }
 
+/** The end record (22 bytes plus a comment of up to 65,535) closes a zip: where it starts in `tail`. */
+function endRecordAt(tail: Buffer, name: string): number {
+  for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === 0x06054b50) return i;
+  throw new Error(`${name}: no zip end record`);
+}
+
+/** The central directory's entry count, size and offset, from the end record at `eocd` in `tail`. */
+function centralDirectory(tail: Buffer, eocd: number, name: string): { entries: number; size: number; offset: number } {
+  const entries = tail.readUInt16LE(eocd + 10);
+  const size = tail.readUInt32LE(eocd + 12);
+  const offset = tail.readUInt32LE(eocd + 16);
+  if (entries === 0xffff || size === 0xffffffff || offset === 0xffffffff) throw new Error(`${name}: zip64 archive, entry times not fixed`);
+  return { entries, size, offset };
+}
+
+/** Stamps every entry of the central directory `cd`; returns where each entry's local header is. */
+function stampCentralDirectory(cd: Buffer, entries: number, stamp: Buffer, name: string): number[] {
+  const locals: number[] = [];
+  let at = 0;
+  for (let n = 0; n < entries; n++) {
+    if (cd.readUInt32LE(at) !== 0x02014b50) throw new Error(`${name}: bad central directory entry ${n}`);
+    stamp.copy(cd, at + 12);
+    locals.push(cd.readUInt32LE(at + 42));
+    at += 46 + cd.readUInt16LE(at + 28) + cd.readUInt16LE(at + 30) + cd.readUInt16LE(at + 32);
+  }
+  return locals;
+}
+
+/** A zip entry's time and date as its headers hold them (4 bytes). */
+function zipStamp(ms: number): Buffer {
+  const { date, time } = dosDateTime(ms);
+  const stamp = Buffer.alloc(4);
+  stamp.writeUInt16LE(time, 0);
+  stamp.writeUInt16LE(date, 2);
+  return stamp;
+}
+
 /**
  * Sets every entry's time in a finished zip (local headers and central directory) to one
  * value. Archiver stamps entries with the clock and has no option for it; the times are
  * outside the compressed data and the CRCs, so patching them in place is safe.
  */
+export function fixZipTimesInBuffer(zip: Buffer, ms: number, name = 'zip'): void {
+  const tail = zip.subarray(Math.max(0, zip.length - (22 + 0xffff)));
+  const cd = centralDirectory(tail, endRecordAt(tail, name), name);
+  const stamp = zipStamp(ms);
+  for (const [n, local] of stampCentralDirectory(zip.subarray(cd.offset, cd.offset + cd.size), cd.entries, stamp, name).entries()) {
+    if (zip.readUInt32LE(local) !== 0x04034b50) throw new Error(`${name}: bad local header for entry ${n}`);
+    stamp.copy(zip, local + 10);
+  }
+}
+
+/** fixZipTimesInBuffer for a zip file on disk, read and patched in place a piece at a time. */
 export async function fixZipTimes(path: string, ms: number): Promise<void> {
-  const { date, time } = dosDateTime(ms);
   const fh = await open(path, 'r+');
   try {
     const size = (await fh.stat()).size;
-    // The end record (22 bytes plus a comment of up to 65,535) closes the file.
-    const tailLen = Math.min(size, 22 + 0xffff);
-    const tail = Buffer.alloc(tailLen);
-    await fh.read(tail, 0, tailLen, size - tailLen);
-    let eocd = -1;
-    for (let i = tailLen - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === 0x06054b50) {
-        eocd = i;
-        break;
-      }
-    }
-    if (eocd < 0) throw new Error(`${path}: no zip end record`);
-    const entries = tail.readUInt16LE(eocd + 10);
-    const cdSize = tail.readUInt32LE(eocd + 12);
-    const cdOffset = tail.readUInt32LE(eocd + 16);
-    if (entries === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) throw new Error(`${path}: zip64 archive, entry times not fixed`);
+    const tail = Buffer.alloc(Math.min(size, 22 + 0xffff));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    const { entries, size: cdSize, offset } = centralDirectory(tail, endRecordAt(tail, path), path);
     const cd = Buffer.alloc(cdSize);
-    await fh.read(cd, 0, cdSize, cdOffset);
+    await fh.read(cd, 0, cdSize, offset);
+    const stamp = zipStamp(ms);
     const local = Buffer.alloc(4);
-    const stamp = Buffer.alloc(4);
-    stamp.writeUInt16LE(time, 0);
-    stamp.writeUInt16LE(date, 2);
-    let at = 0;
-    for (let n = 0; n < entries; n++) {
-      if (cd.readUInt32LE(at) !== 0x02014b50) throw new Error(`${path}: bad central directory entry ${n}`);
-      stamp.copy(cd, at + 12);
-      const localAt = cd.readUInt32LE(at + 42);
+    for (const [n, localAt] of stampCentralDirectory(cd, entries, stamp, path).entries()) {
       await fh.read(local, 0, 4, localAt);
       if (local.readUInt32LE(0) !== 0x04034b50) throw new Error(`${path}: bad local header for entry ${n}`);
       await fh.write(stamp, 0, 4, localAt + 10);
-      at += 46 + cd.readUInt16LE(at + 28) + cd.readUInt16LE(at + 30) + cd.readUInt16LE(at + 32);
     }
-    await fh.write(cd, 0, cdSize, cdOffset);
+    await fh.write(cd, 0, cdSize, offset);
   } finally {
     await fh.close();
   }
@@ -204,6 +232,22 @@ function internals(wb: object, ws: object): { wb: WorkbookInternals; ws: SheetIn
   return { wb: w as WorkbookInternals, ws: s as SheetInternals };
 }
 
+/** The zip entries that grow with the rows: the only ones worth compressing. */
+const DEFLATED = /^\/?xl\/(worksheets\/sheet\d+|sharedStrings)\.xml$/;
+
+/**
+ * The workbook's zip stores its entries by default (`store: true`) and compresses only the
+ * sheet and its strings. The fixed parts (styles, theme, relations, properties: about
+ * 16 KB) are stored as they are: each compressed entry starts its own zlib stream, about
+ * 0.4 ms of CPU, and for the many small files of a run those streams were a third of the time.
+ */
+function deflateRowParts(wb: object): void {
+  const zip = (wb as { zip?: { append?: unknown } }).zip;
+  if (typeof zip?.append !== 'function') throw new Error('exceljs streaming writer internals changed (zip.append): xlsx-export.ts needs updating');
+  const append = zip.append.bind(zip) as (source: unknown, data: { name: string; store?: boolean }) => unknown;
+  zip.append = (source: unknown, data: { name: string; store?: boolean }) => append(source, DEFLATED.test(data.name) ? { ...data, store: false } : data);
+}
+
 /** A1-style column letters for the export's columns (at most 26). */
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Rows per write into the sheet stream, and between yields to the event loop (so the zip can compress what is queued). */
@@ -236,75 +280,39 @@ function workbookWriter(): WorkbookWriterClass {
 /** exceljs' ValueType.Date (lib/doc/enums.js), for the date style's id. */
 const VALUE_TYPE_DATE = 4;
 
+/** Up to this many rows (given as an array) a workbook is built in memory and written at once: for small files the temp file's many writes, re-reads and comparison cost more than the rows. */
+const IN_MEMORY_ROWS = 20_000;
+
+/** Collects what is written to it. */
+class MemorySink extends Writable {
+  readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    done();
+  }
+}
+
 /**
  * Writes `rows` to `path` (an .xlsx file) unless it already holds exactly these bytes.
  * `rows` may be an (async) generator: rows are consumed one at a time. One write per path at a time:
  * the temp file's name is the path plus this process's id.
  */
 export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, opts: XlsxWriteOptions): Promise<ExportWriteResult> {
-  const WorkbookWriter = workbookWriter();
   const stampMs = Date.parse(opts.timestamp ?? DEFAULT_TIMESTAMP);
   if (Number.isNaN(stampMs)) throw new RangeError(`timestamp ${JSON.stringify(opts.timestamp)} is not an ISO instant`);
-  const columns = EXPORT_COLUMNS.length;
-  if (columns > LETTERS.length) throw new Error(`${columns} export columns: column letters past Z are not implemented`);
+  if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {
+    const sink = new MemorySink();
+    const count = await writeWorkbook(sink, rows as ExportRow[], opts.lang, stampMs);
+    const zip = Buffer.concat(sink.chunks);
+    fixZipTimesInBuffer(zip, stampMs, path);
+    const written = await writeFileIfChanged(path, zip, opts);
+    return { written, bytes: zip.length, rows: count };
+  }
   const tmp = tempPathFor(path);
   const out = createWriteStream(tmp, { mode: opts.mode ?? 0o644 });
-  const failed = failureOf(out);
-  // Marks the rejection handled: every await in the write races `failed`, which rethrows it.
-  failed.catch(() => undefined);
   let count = 0;
   try {
-    // zlib level 1: compression runs beside the row loop on a 2-core machine; level 6 takes
-    // about three times as long for files a fifth smaller.
-    const wb = new WorkbookWriter({ stream: out, useSharedStrings: true, useStyles: true, zip: { zlib: { level: 1 } } });
-    wb.created = new Date(stampMs);
-    wb.modified = new Date(stampMs);
-    wb.creator = 'openvpn-status-web';
-    wb.lastModifiedBy = 'openvpn-status-web';
-    const ws = wb.addWorksheet(exportSheetName(opts.lang), {
-      views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }],
-    });
-    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns } };
-    ws.columns = EXPORT_COLUMNS.map((c) => ({ width: c.width }));
-    const header = ws.addRow(exportHeaders(opts.lang).map(xlsxText));
-    header.eachCell((cell) => {
-      cell.style = { font: { bold: true } };
-    });
-    header.commit();
-    const raw = internals(wb, ws);
-    const zipInput = raw.ws.stream.pipes[0] as Writable;
-    const dateStyleId = raw.wb.styles.addStyleModel({ numFmt: DATE_FORMAT }, VALUE_TYPE_DATE);
-    const kinds = EXPORT_COLUMNS.map((c) => c.kind);
-    const keys = EXPORT_COLUMNS.map((c) => c.key);
-    let batch = '';
-    for await (const r of rows) {
-      const n = count + 2; // row 1 is the header
-      let xml = `<row r="${n}">`;
-      for (let i = 0; i < columns; i++) {
-        const v = r[keys[i] as keyof ExportRow];
-        if (v === null) continue; // no cell: empty
-        const ref = `${LETTERS[i]}${n}`;
-        const kind = kinds[i];
-        if (kind === 'datetime') {
-          xml += `<c r="${ref}" s="${dateStyleId}"><v>${excelSerial(String(v))}</v></c>`;
-        } else if (kind === 'number') {
-          if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`export column ${keys[i]} holds ${JSON.stringify(v)}, not a number`);
-          xml += `<c r="${ref}"><v>${v}</v></c>`;
-        } else {
-          // A shared string (t="s"): text, never a formula, whatever it starts with.
-          xml += `<c r="${ref}" t="s"><v>${raw.wb.sharedStrings.add(xlsxText(String(v)))}</v></c>`;
-        }
-      }
-      batch += `${xml}</row>`;
-      if (++count % BATCH_ROWS === 0) {
-        raw.ws.stream.write(batch);
-        batch = '';
-        await Promise.race([drained(zipInput), failed]);
-      }
-    }
-    if (batch !== '') raw.ws.stream.write(batch);
-    ws.commit();
-    await Promise.race([wb.commit(), failed]);
+    count = await writeWorkbook(out, rows, opts.lang, stampMs);
     await fixZipTimes(tmp, stampMs);
   } catch (e) {
     // Closed before the unlink: a stream still opening would create the file after it.
@@ -319,4 +327,68 @@ export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncI
   const written = await publishTempFile(tmp, path, opts);
   const { size } = await stat(path);
   return { written, bytes: size, rows: count };
+}
+
+/** Writes the workbook of `rows` to `out` (the zip's bytes; entry times still the clock's); returns the number of data rows. */
+async function writeWorkbook(out: Writable, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, lang: Lang, stampMs: number): Promise<number> {
+  const WorkbookWriter = workbookWriter();
+  const columns = EXPORT_COLUMNS.length;
+  if (columns > LETTERS.length) throw new Error(`${columns} export columns: column letters past Z are not implemented`);
+  const failed = failureOf(out);
+  // Marks the rejection handled: every await in the write races `failed`, which rethrows it.
+  failed.catch(() => undefined);
+  let count = 0;
+  // zlib level 1: compression runs beside the row loop on a 2-core machine; level 6 takes
+  // about three times as long for files a fifth smaller.
+  const wb = new WorkbookWriter({ stream: out, useSharedStrings: true, useStyles: true, zip: { store: true, zlib: { level: 1 } } });
+  deflateRowParts(wb);
+  wb.created = new Date(stampMs);
+  wb.modified = new Date(stampMs);
+  wb.creator = 'openvpn-status-web';
+  wb.lastModifiedBy = 'openvpn-status-web';
+  const ws = wb.addWorksheet(exportSheetName(lang), {
+    views: [{ state: 'frozen', xSplit: 0, ySplit: 1, topLeftCell: 'A2', activeCell: 'A2' }],
+  });
+  ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns } };
+  ws.columns = EXPORT_COLUMNS.map((c) => ({ width: c.width }));
+  const header = ws.addRow(exportHeaders(lang).map(xlsxText));
+  header.eachCell((cell) => {
+    cell.style = { font: { bold: true } };
+  });
+  header.commit();
+  const raw = internals(wb, ws);
+  const zipInput = raw.ws.stream.pipes[0] as Writable;
+  const dateStyleId = raw.wb.styles.addStyleModel({ numFmt: DATE_FORMAT }, VALUE_TYPE_DATE);
+  const kinds = EXPORT_COLUMNS.map((c) => c.kind);
+  const keys = EXPORT_COLUMNS.map((c) => c.key);
+  let batch = '';
+  for await (const r of rows) {
+    const n = count + 2; // row 1 is the header
+    let xml = `<row r="${n}">`;
+    for (let i = 0; i < columns; i++) {
+      const v = r[keys[i] as keyof ExportRow];
+      if (v === null) continue; // no cell: empty
+      const ref = `${LETTERS[i]}${n}`;
+      const kind = kinds[i];
+      if (kind === 'datetime') {
+        xml += `<c r="${ref}" s="${dateStyleId}"><v>${excelSerial(String(v))}</v></c>`;
+      } else if (kind === 'number') {
+        if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`export column ${keys[i]} holds ${JSON.stringify(v)}, not a number`);
+        xml += `<c r="${ref}"><v>${v}</v></c>`;
+      } else {
+        // A shared string (t="s"): text, never a formula, whatever it starts with.
+        xml += `<c r="${ref}" t="s"><v>${raw.wb.sharedStrings.add(xlsxText(String(v)))}</v></c>`;
+      }
+    }
+    batch += `${xml}</row>`;
+    if (++count % BATCH_ROWS === 0) {
+      raw.ws.stream.write(batch);
+      batch = '';
+      await Promise.race([drained(zipInput), failed]);
+    }
+  }
+  if (batch !== '') raw.ws.stream.write(batch);
+  ws.commit();
+  await Promise.race([wb.commit(), failed]);
+  return count;
 }

@@ -49,13 +49,13 @@ const rowsOf = (sessions: Session[], lang: 'de' | 'en' = 'de'): ExportRow[] =>
   exportRows(sessions, { lang, timeZone: 'Europe/Berlin', aliasOf: (s) => (Object.hasOwn(ALIASES, s.user) ? (ALIASES[s.user] ?? null) : null), now: NOW });
 
 /** The entries of a zip file (name → bytes, DOS time/date), read without a zip library. */
-function unzip(buf: Buffer): Map<string, { data: Buffer; time: number; date: number }> {
+function unzip(buf: Buffer): Map<string, { data: Buffer; time: number; date: number; method: number }> {
   let eocd = buf.length - 22;
   while (eocd >= 0 && buf.readUInt32LE(eocd) !== 0x06054b50) eocd--;
   assert.ok(eocd >= 0, 'zip end record found');
   const entries = buf.readUInt16LE(eocd + 10);
   let at = buf.readUInt32LE(eocd + 16);
-  const out = new Map<string, { data: Buffer; time: number; date: number }>();
+  const out = new Map<string, { data: Buffer; time: number; date: number; method: number }>();
   for (let n = 0; n < entries; n++) {
     assert.equal(buf.readUInt32LE(at), 0x02014b50, 'central directory entry');
     const method = buf.readUInt16LE(at + 10);
@@ -71,7 +71,7 @@ function unzip(buf: Buffer): Map<string, { data: Buffer; time: number; date: num
     assert.equal(buf.readUInt16LE(local + 12), date, `${name}: local header date equals the central one`);
     const dataAt = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
     const raw = buf.subarray(dataAt, dataAt + compressed);
-    out.set(name, { data: method === 8 ? inflateRawSync(raw) : Buffer.from(raw), time, date });
+    out.set(name, { data: method === 8 ? inflateRawSync(raw) : Buffer.from(raw), time, date, method });
     at += 46 + nameLen + extraLen + commentLen;
   }
   return out;
@@ -207,6 +207,18 @@ describe('writeXlsx', () => {
     const core = files.get('docProps/core.xml')?.data.toString('utf8') ?? '';
     assert.match(core, /<dcterms:created[^>]*>2026-11-26T17:00:10Z<\/dcterms:created>/, 'created');
     assert.match(core, /<dcterms:modified[^>]*>2026-11-26T17:00:10Z<\/dcterms:modified>/, 'modified');
+  });
+
+  test('only the sheet and its strings are compressed; the fixed parts are stored', async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, 'x.xlsx');
+    await writeXlsx(path, rowsOf(hostileSessions()), { lang: 'de' });
+    const methods = Object.fromEntries([...unzip(await readFile(path))].map(([name, f]) => [name, f.method]));
+    assert.equal(methods['xl/worksheets/sheet1.xml'], 8, 'sheet: deflate');
+    assert.equal(methods['xl/sharedStrings.xml'], 8, 'shared strings: deflate');
+    for (const name of ['xl/styles.xml', 'xl/theme/theme1.xml', 'xl/workbook.xml', '[Content_Types].xml', 'docProps/core.xml']) {
+      assert.equal(methods[name], 0, `${name}: stored`);
+    }
   });
 
   test('rows from a generator, across write batches', async (t) => {
