@@ -11,6 +11,7 @@
  * too. A file a power loss still left empty or torn fails to parse (CacheError): the build
  * then starts over in full.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
@@ -113,12 +114,30 @@ function parseCached<T>(file: string, raw: string, check: (v: unknown) => boolea
   return data as T;
 }
 
+/**
+ * A small cache file's text, or null when it does not exist. Read synchronously: a build
+ * reads hundreds of these (a user's months, the newest days), a few KB each, and an async
+ * read takes four trips through libuv's thread pool (open, stat, read, close): here about
+ * 45 µs a session against 5 µs, most of a user's export step.
+ */
+function readSmall(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    return ifMissing(null)(e);
+  }
+}
+
 async function loadSessions(file: string): Promise<Session[]> {
-  const raw = await readFile(file, 'utf8').catch(ifMissing(null));
+  const raw = readSmall(file);
   if (raw === null) return [];
   const rows = parseCached<string[][]>(file, raw, (v) => Array.isArray(v) && v.every(Array.isArray));
   try {
-    return rows.map((r, i) => sessionFromRecord(Object.fromEntries(HISTORY_COLUMNS.map((c, j) => [c, r[j]])), file, i + 1));
+    return rows.map((r, i) => {
+      const record: Record<string, string | undefined> = {};
+      for (let j = 0; j < HISTORY_COLUMNS.length; j++) record[HISTORY_COLUMNS[j] as string] = r[j];
+      return sessionFromRecord(record, file, i + 1);
+    });
   } catch (e) {
     if (e instanceof InputError) throw new CacheError(file, e.reason);
     throw e;
@@ -147,7 +166,7 @@ export type UserTotals = Record<string, { days: Record<string, Totals>; first: s
 
 export async function loadUserTotals(p: CachePaths, slug: string): Promise<UserTotals> {
   const file = join(p.users, `${slug}.json`);
-  const raw = await readFile(file, 'utf8').catch(ifMissing(null));
+  const raw = readSmall(file);
   return raw === null ? {} : parseCached<UserTotals>(file, raw, (v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
