@@ -64,6 +64,9 @@ export interface ExportInput {
   sessionsOfUser(user: string): Promise<Session[]>;
 }
 
+/** A view's rows: its sessions newest first, as many as a sheet holds. */
+const viewRows = (sessions: Session[], ctx: ExportContext): ExportRow[] => exportRows([...sessions].sort(compareNewestFirst).slice(0, EXPORT_ROWS_MAX), ctx);
+
 const byStatus = (sessions: Session[], status: ExportStatus): Session[] =>
   status === 'all' ? sessions : sessions.filter((s) => (s.endedAt === null) === (status === 'active'));
 
@@ -80,8 +83,7 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
     while (running.size >= limit) await Promise.race(running);
   };
   /** One view's files: rewritten when the digest of its rows changed (or a file is missing on a full build). */
-  const write = async (files: { xlsx: string; csv: string | null }, sessions: Session[]): Promise<void> => {
-    const rows: ExportRow[] = exportRows([...sessions].sort(compareNewestFirst).slice(0, EXPORT_ROWS_MAX), ctx);
+  const write = async (files: { xlsx: string; csv: string | null }, rows: ExportRow[]): Promise<void> => {
     const digest = exportDigest(rows, ctx.lang);
     for (const file of [files.xlsx, files.csv]) {
       if (file === null) continue;
@@ -139,7 +141,7 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
 
   // All users: the running sessions every build (a handful of rows), the whole history when due.
   const live = input.tracked.filter((s) => s.endedAt === null);
-  await write(viewFiles(null, 'active'), live);
+  await write(viewFiles(null, 'active'), viewRows(live, ctx));
   if (input.full || input.changedDays.size > 0) m.bigPending = true;
   const due = m.bigAt === null || msFromIso(ctx.now) - msFromIso(m.bigAt) >= BIG_EVERY_S * 1000;
   for (const status of ['all', 'ended'] as const) for (const f of Object.values(viewFiles(null, status))) keep.add(f);
@@ -154,14 +156,19 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
   const known = new Set(input.users);
   for (const user of input.full ? input.users : [...input.changedUsers]) {
     if (!known.has(user)) continue;
-    const sessions = await input.sessionsOfUser(user);
-    for (const status of STATUSES) await write(viewFiles(user, status), byStatus(sessions, status));
+    // Each session's row is made once: the user's three views share them.
+    const sessions = [...(await input.sessionsOfUser(user))].sort(compareNewestFirst);
+    const rows = exportRows(sessions, ctx);
+    for (const status of STATUSES) {
+      const mine = status === 'all' ? rows : rows.filter((_, i) => ((sessions[i] as Session).endedAt === null) === (status === 'active'));
+      await write(viewFiles(user, status), mine.slice(0, EXPORT_ROWS_MAX));
+    }
   }
 
   // Each changed day (every day on a full build).
   const withHistory = new Set(input.days);
   for (const day of input.full ? input.days : [...input.changedDays]) {
-    if (withHistory.has(day)) await write({ xlsx: `exports/days/${dayFileName(day)}`, csv: null }, await input.sessionsOfDay(day));
+    if (withHistory.has(day)) await write({ xlsx: `exports/days/${dayFileName(day)}`, csv: null }, viewRows(await input.sessionsOfDay(day), ctx));
   }
 
   await room(1);
