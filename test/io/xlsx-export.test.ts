@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFile, stat, utimes } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -7,7 +8,8 @@ import { describe, test } from 'node:test';
 import ExcelJS from 'exceljs';
 import { EXPORT_COLUMNS, exportHeaders, exportRows, exportSheetName, type ExportRow } from '../../src/core/export-rows.js';
 import type { Session } from '../../src/core/session.js';
-import { excelSerial, writeXlsx, xlsxText } from '../../src/io/xlsx-export.js';
+import { excelSerial, writeXlsx, xlsxText, xlsxWriterSource } from '../../src/io/xlsx-export.js';
+import { distPath, ensureBuilt } from '../helpers/build.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
 
@@ -280,6 +282,27 @@ describe('exceljs internals the writer relies on', () => {
     const require = createRequire(import.meta.url);
     assert.equal(require('exceljs/lib/stream/xlsx/workbook-writer.js'), ExcelJS.stream.xlsx.WorkbookWriter, 'same class');
     assert.equal(ExcelJS.ValueType.Date, 4, 'VALUE_TYPE_DATE in xlsx-export.ts');
+  });
+
+  test("compiled, the writer comes from the build's bundle, and writes the same bytes as the package's", async (t) => {
+    ensureBuilt();
+    const compiled = (await import(distPath('io/xlsx-export.js'))) as typeof import('../../src/io/xlsx-export.js');
+    assert.equal(compiled.xlsxWriterSource(), distPath('vendor/exceljs-workbook-writer.cjs'), 'the bundle');
+    assert.equal(xlsxWriterSource(), 'exceljs/lib/stream/xlsx/workbook-writer.js', 'from the sources: the package');
+    const dir = await tempDir(t);
+    const rows = rowsOf(hostileSessions());
+    await writeXlsx(join(dir, 'package.xlsx'), rows, { lang: 'de' });
+    await compiled.writeXlsx(join(dir, 'bundle.xlsx'), rows, { lang: 'de' });
+    assert.ok((await readFile(join(dir, 'package.xlsx'))).equals(await readFile(join(dir, 'bundle.xlsx'))), 'byte-identical files');
+
+    // Outside node_modules Node warns about the deprecated Buffer() of archiver-utils, on
+    // stderr, which cron would mail every minute: the bundle must not call it.
+    const script = `const { writeXlsx } = await import(${JSON.stringify(distPath('io/xlsx-export.js'))});
+      await writeXlsx(process.argv[1], [], { lang: 'de' });`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(dir, 'child.xlsx')], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stderr, '', 'no warning on stderr');
+    assert.ok((await stat(join(dir, 'child.xlsx'))).size > 0, 'the child wrote its workbook');
   });
 });
 
