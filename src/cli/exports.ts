@@ -67,8 +67,10 @@ export interface ExportInput {
 /** A view's rows: its sessions newest first, as many as a sheet holds. */
 const viewRows = (sessions: Session[], ctx: ExportContext): ExportRow[] => exportRows([...sessions].sort(compareNewestFirst).slice(0, EXPORT_ROWS_MAX), ctx);
 
-const byStatus = (sessions: Session[], status: ExportStatus): Session[] =>
-  status === 'all' ? sessions : sessions.filter((s) => (s.endedAt === null) === (status === 'active'));
+/** Whether a session belongs to the view of `status`. */
+const inStatus = (s: Session, status: ExportStatus): boolean => status === 'all' || (s.endedAt === null) === (status === 'active');
+
+const byStatus = (sessions: Session[], status: ExportStatus): Session[] => (status === 'all' ? sessions : sessions.filter((s) => inStatus(s, status)));
 
 /** Writes what changed; returns the number of files written and removed. */
 export async function updateExports(input: ExportInput, m: ExportsManifest): Promise<{ written: number; removed: number }> {
@@ -160,7 +162,7 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
     const sessions = [...(await input.sessionsOfUser(user))].sort(compareNewestFirst);
     const rows = exportRows(sessions, ctx);
     for (const status of STATUSES) {
-      const mine = status === 'all' ? rows : rows.filter((_, i) => ((sessions[i] as Session).endedAt === null) === (status === 'active'));
+      const mine = status === 'all' ? rows : rows.filter((_, i) => inStatus(sessions[i] as Session, status));
       await write(viewFiles(user, status), mine.slice(0, EXPORT_ROWS_MAX));
     }
   }
