@@ -25,6 +25,7 @@ import type { Lang } from '../core/settings.js';
 import { hasIsoWallShape, twoDigits } from '../core/time.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
+import { dosDateTime, MemorySink, MemoryZip } from './memory-zip.js';
 
 export interface XlsxWriteOptions extends WriteOptions {
   lang: Lang;
@@ -102,15 +103,6 @@ export function xlsxText(text: string): string {
   return text.replace(ESCAPE_ALL, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`);
 }
 
-/** A DOS date and time (what zip headers hold), from the UTC fields of `ms`, no earlier than 1980. */
-function dosDateTime(ms: number): { date: number; time: number } {
-  const d = new Date(Math.max(ms, Date.UTC(1980, 0, 1)));
-  return {
-    date: ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
-    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | (d.getUTCSeconds() >> 1),
-  };
-}
-
 /** The end record (22 bytes plus a comment of up to 65,535) closes a zip: where it starts in `tail`. */
 function endRecordAt(tail: Buffer, name: string): number {
   for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === 0x06054b50) return i;
@@ -149,21 +141,11 @@ function zipStamp(ms: number): Buffer {
 }
 
 /**
- * Sets every entry's time in a finished zip (local headers and central directory) to one
- * value. Archiver stamps entries with the clock and has no option for it; the times are
- * outside the compressed data and the CRCs, so patching them in place is safe.
+ * Sets every entry's time in a finished zip file (local headers and central directory) to
+ * one value, patched in place a piece at a time. Archiver stamps entries with the clock and
+ * has no option for it; the times are outside the compressed data and the CRCs, so patching
+ * them is safe.
  */
-function fixZipTimesInBuffer(zip: Buffer, ms: number, name = 'zip'): void {
-  const tail = zip.subarray(Math.max(0, zip.length - (22 + 0xffff)));
-  const cd = centralDirectory(tail, endRecordAt(tail, name), name);
-  const stamp = zipStamp(ms);
-  for (const [n, local] of stampCentralDirectory(zip.subarray(cd.offset, cd.offset + cd.size), cd.entries, stamp, name).entries()) {
-    if (zip.readUInt32LE(local) !== 0x04034b50) throw new Error(`${name}: bad local header for entry ${n}`);
-    stamp.copy(zip, local + 10);
-  }
-}
-
-/** fixZipTimesInBuffer for a zip file on disk, read and patched in place a piece at a time. */
 export async function fixZipTimes(path: string, ms: number): Promise<void> {
   const fh = await open(path, 'r+');
   try {
@@ -288,20 +270,57 @@ function workbookWriter(): WorkbookWriterClass {
   return writerClass;
 }
 
+/** What exceljs' WorkbookWriter sets up in its constructor, which MemoryWorkbookWriter redoes. */
+interface WriterInternals {
+  zip: unknown;
+  stream: unknown;
+  promise: Promise<unknown>;
+  addThemes(): Promise<void>;
+  addOfficeRels(): Promise<void>;
+}
+
+let memoryWriterClass: WorkbookWriterClass | null = null;
+
+/**
+ * exceljs' WorkbookWriter with a MemoryZip in place of its archiver (its option
+ * `memoryZipStampMs` is the entries' time). The constructor makes the archiver, pipes it
+ * to the stream and at once appends the theme and relations to it: the subclass holds those
+ * two appends back until its MemoryZip is in place, and unpipes the archiver, left unused.
+ */
+function memoryWorkbookWriter(): WorkbookWriterClass {
+  if (memoryWriterClass === null) {
+    const Base = workbookWriter() as unknown as new (options: object) => WriterInternals;
+    for (const member of ['addThemes', 'addOfficeRels'] as const) {
+      if (typeof Base.prototype[member] !== 'function') throw new Error(`exceljs streaming writer internals changed (${member}): xlsx-export.ts needs updating`);
+    }
+    class MemoryWorkbookWriter extends Base {
+      constructor(options: { memoryZipStampMs: number }) {
+        super(options);
+        const archiver = this.zip as { unpipe?: unknown } | undefined;
+        if (typeof archiver?.unpipe !== 'function' || !(this.stream instanceof Writable)) {
+          throw new Error('exceljs streaming writer internals changed (zip, stream): xlsx-export.ts needs updating');
+        }
+        archiver.unpipe(this.stream);
+        this.zip = new MemoryZip(this.stream, options.memoryZipStampMs, DEFLATED);
+        this.promise = Promise.all([this.addThemes(), this.addOfficeRels()]);
+      }
+      override addThemes(): Promise<void> {
+        return this.zip instanceof MemoryZip ? super.addThemes() : Promise.resolve();
+      }
+      override addOfficeRels(): Promise<void> {
+        return this.zip instanceof MemoryZip ? super.addOfficeRels() : Promise.resolve();
+      }
+    }
+    memoryWriterClass = MemoryWorkbookWriter as unknown as WorkbookWriterClass;
+  }
+  return memoryWriterClass;
+}
+
 /** exceljs' ValueType.Date (lib/doc/enums.js), for the date style's id. */
 const VALUE_TYPE_DATE = 4;
 
 /** Up to this many rows (given as an array) a workbook is built in memory and written at once: for small files the temp file's many writes, re-reads and comparison cost more than the rows. */
 const IN_MEMORY_ROWS = 20_000;
-
-/** Collects what is written to it. */
-class MemorySink extends Writable {
-  readonly chunks: Buffer[] = [];
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    this.chunks.push(chunk);
-    done();
-  }
-}
 
 /**
  * Writes `rows` to `path` (an .xlsx file) unless it already holds exactly these bytes.
@@ -313,9 +332,8 @@ export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncI
   if (Number.isNaN(stampMs)) throw new RangeError(`timestamp ${JSON.stringify(opts.timestamp)} is not an ISO instant`);
   if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {
     const sink = new MemorySink();
-    const count = await writeWorkbook(sink, rows as ExportRow[], opts.lang, stampMs);
+    const count = await writeWorkbook(sink, rows as ExportRow[], opts.lang, stampMs, true);
     const zip = Buffer.concat(sink.chunks);
-    fixZipTimesInBuffer(zip, stampMs, path);
     const written = await writeFileIfChanged(path, zip, opts);
     return { written, bytes: zip.length, rows: count };
   }
@@ -323,7 +341,7 @@ export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncI
   const out = createWriteStream(tmp, { mode: opts.mode ?? 0o644 });
   let count = 0;
   try {
-    count = await writeWorkbook(out, rows, opts.lang, stampMs);
+    count = await writeWorkbook(out, rows, opts.lang, stampMs, false);
     await fixZipTimes(tmp, stampMs);
   } catch (e) {
     // Closed before the unlink: a stream still opening would create the file after it.
@@ -340,9 +358,13 @@ export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncI
   return { written, bytes: size, rows: count };
 }
 
-/** Writes the workbook of `rows` to `out` (the zip's bytes; entry times still the clock's); returns the number of data rows. */
-async function writeWorkbook(out: Writable, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, lang: Lang, stampMs: number): Promise<number> {
-  const WorkbookWriter = workbookWriter();
+/**
+ * Writes the workbook of `rows` to `out` (the zip's bytes); returns the number of data rows.
+ * In memory the zip is MemoryZip's, its entry times `stampMs`; else archiver's, its entry
+ * times still the clock's (fixZipTimes).
+ */
+async function writeWorkbook(out: Writable, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, lang: Lang, stampMs: number, inMemory: boolean): Promise<number> {
+  const WorkbookWriter = inMemory ? memoryWorkbookWriter() : workbookWriter();
   const columns = EXPORT_COLUMNS.length;
   if (columns > LETTERS.length) throw new Error(`${columns} export columns: column letters past Z are not implemented`);
   const failed = failureOf(out);
@@ -352,8 +374,9 @@ async function writeWorkbook(out: Writable, rows: Iterable<ExportRow> | AsyncIte
   // Stored by default, the sheet and its strings compressed (deflateRowParts). zlib level 1:
   // compression runs beside the row loop on a 2-core machine; level 6 takes about three
   // times as long for files a fifth smaller.
-  const wb = new WorkbookWriter({ stream: out, useSharedStrings: true, useStyles: true, zip: { store: true, zlib: { level: 1 } } });
-  deflateRowParts(wb);
+  const options = { stream: out, useSharedStrings: true, useStyles: true, zip: { store: true, zlib: { level: 1 } }, memoryZipStampMs: stampMs };
+  const wb = new WorkbookWriter(options);
+  if (!inMemory) deflateRowParts(wb);
   wb.created = new Date(stampMs);
   wb.modified = new Date(stampMs);
   wb.creator = 'openvpn-status-web';
