@@ -15,10 +15,10 @@ interface Compiled {
   templates: Record<string, unknown>;
 }
 
-/** The precompiled module beside this one (dist/ only: `npm run build` writes it). */
+/** The precompiled templates, dist/render/templates.compiled.js (`npm run build` writes them; the path holds from dist/bundle/ too). */
 async function loadCompiled(): Promise<Compiled | null> {
   try {
-    return (await import(new URL('./templates.compiled.js', import.meta.url).href)) as Compiled;
+    return (await import(new URL('../render/templates.compiled.js', import.meta.url).href)) as Compiled;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null;
     throw e;

@@ -1,7 +1,8 @@
 /**
- * The CLI tests run the compiled CLI (`dist/cli.js`), as cron and users do. When `dist/` is
- * missing or older than `src/`, it is rebuilt once (`npm run build`), under a lock folder so
- * that test files running in parallel do not build at the same time.
+ * The CLI tests run the compiled CLI (`dist/cli.js`, which runs the build's bundle of it,
+ * dist/bundle/), as cron and users do. When `dist/` is missing or older than `src/`, or the
+ * bundle older than the modules, it is rebuilt once (`npm run build`), under a lock folder
+ * so that test files running in parallel do not build at the same time.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
@@ -32,7 +33,12 @@ function staleOutput(): string | null {
     }
     return null;
   };
-  return walk(src);
+  const found = walk(src);
+  if (found !== null) return found;
+  // dist/cli.js runs the bundle only when it is not older than the modules (else the modules).
+  const bundle = join(ROOT, 'dist', 'bundle', 'main.js');
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < statSync(join(ROOT, 'dist', 'cli', 'main.js')).mtimeMs) return bundle;
+  return null;
 }
 
 const pause = (ms: number): void => {
