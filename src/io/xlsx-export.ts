@@ -285,7 +285,8 @@ let memoryWriterClass: WorkbookWriterClass | null = null;
  * exceljs' WorkbookWriter with a MemoryZip in place of its archiver (its option
  * `memoryZipStampMs` is the entries' time). The constructor makes the archiver, pipes it
  * to the stream and at once appends the theme and relations to it: the subclass holds those
- * two appends back until its MemoryZip is in place, and unpipes the archiver, left unused.
+ * two appends back until its MemoryZip is in place, and unpipes the archiver, left unused
+ * (in the build's bundle a stand-in: archiver is not loaded at all).
  */
 function memoryWorkbookWriter(): WorkbookWriterClass {
   if (memoryWriterClass === null) {
@@ -371,10 +372,12 @@ async function writeWorkbook(out: Writable, rows: Iterable<ExportRow> | AsyncIte
   // Marks the rejection handled: every await in the write races `failed`, which rethrows it.
   failed.catch(() => undefined);
   let count = 0;
-  // Stored by default, the sheet and its strings compressed (deflateRowParts). zlib level 1:
-  // compression runs beside the row loop on a 2-core machine; level 6 takes about three
-  // times as long for files a fifth smaller.
-  const options = { stream: out, useSharedStrings: true, useStyles: true, zip: { store: true, zlib: { level: 1 } }, memoryZipStampMs: stampMs };
+  // Stored by default, the sheet and its strings compressed (deflateRowParts, MemoryZip).
+  // zlib level 1: compression runs beside the row loop on a 2-core machine; level 6 takes
+  // about three times as long for files a fifth smaller. `memoryZip`: the build's bundle of
+  // the writer then does not even load archiver (scripts/bundle-xlsx-writer.mjs).
+  const zip = { store: true, zlib: { level: 1 }, memoryZip: inMemory };
+  const options = { stream: out, useSharedStrings: true, useStyles: true, zip, memoryZipStampMs: stampMs };
   const wb = new WorkbookWriter(options);
   if (!inMemory) deflateRowParts(wb);
   wb.created = new Date(stampMs);

@@ -281,14 +281,22 @@ describe('exceljs internals the writer relies on', () => {
     await compiled.writeXlsx(join(dir, 'bundle.xlsx'), rows, { lang: 'de' });
     assert.ok((await readFile(join(dir, 'package.xlsx'))).equals(await readFile(join(dir, 'bundle.xlsx'))), 'byte-identical files');
 
-    // Outside node_modules Node warns about the deprecated Buffer() of archiver-utils, on
-    // stderr, which cron would mail every minute: the bundle must not call it.
-    const script = `const { writeXlsx } = await import(${JSON.stringify(distPath('io/xlsx-export.js'))});
-      await writeXlsx(process.argv[1], [], { lang: 'de' });`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(dir, 'child.xlsx')], { encoding: 'utf8' });
+    // A workbook built in memory does not load archiver: graceful-fs, which archiver-utils
+    // loads, marks the fs module it patches (Symbol.for('graceful-fs.queue')). A streamed
+    // one does, and outside node_modules Node warns about the deprecated Buffer() of
+    // archiver-utils, on stderr, which cron would mail every minute: the bundle must not call it.
+    const script = `import fs from 'node:fs';
+      const { writeXlsx } = await import(${JSON.stringify(distPath('io/xlsx-export.js'))});
+      const loaded = () => fs[Symbol.for('graceful-fs.queue')] !== undefined;
+      await writeXlsx(process.argv[1], [], { lang: 'de' });
+      const inMemory = loaded();
+      await writeXlsx(process.argv[2], (async function* () {})(), { lang: 'de' });
+      process.stdout.write(JSON.stringify({ inMemory, streamed: loaded() }));`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(dir, 'memory.xlsx'), join(dir, 'streamed.xlsx')], { encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
     assert.equal(child.stderr, '', 'no warning on stderr');
-    assert.ok((await stat(join(dir, 'child.xlsx'))).size > 0, 'the child wrote its workbook');
+    assert.deepEqual(JSON.parse(child.stdout), { inMemory: false, streamed: true }, 'archiver loaded for the streamed workbook only');
+    for (const f of ['memory.xlsx', 'streamed.xlsx']) assert.equal((await readBack(join(dir, f))).rowCount, 1, `${f}: the header row`);
   });
 });
 
