@@ -29,6 +29,7 @@ import {
   loadManifest,
   loadUserMonth,
   loadUserTotals,
+  PageHashes,
   saveDay,
   saveManifest,
   saveUserMonth,
@@ -58,7 +59,7 @@ import {
   viewRootPages,
   type PageModel,
 } from '../render/pages.js';
-import { outputFile } from '../render/urls.js';
+import { dayUrl, outputFile } from '../render/urls.js';
 import type { SiteModel } from '../render/view-model.js';
 import type { Command } from './command.js';
 import type { Logger } from './context.js';
@@ -67,7 +68,7 @@ import { withHistoryLock } from './lock.js';
 import { progressBar } from './progress.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
-export const SITE_VERSION = '3';
+export const SITE_VERSION = '4';
 const RECENT_KEEP_S = 25 * 3600;
 /** Pages per Eleventy run: its memory grows with the batch (about 2.5 MB a page). */
 const RENDER_BATCH = 100;
@@ -413,8 +414,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     assetVersion: fingerprint,
     t: t as unknown as Record<string, string>,
   };
-  const oldPages = previous?.pages ?? {};
-  const pages: Record<string, string> = full ? {} : { ...oldPages };
+  // Hashes of the models pages were last rendered from (a full build starts with none: the cache was cleared).
+  const hashes = new PageHashes(cp);
   const produced = new Set<string>();
   const queue: PageModel[] = [];
   let pagesRendered = 0;
@@ -438,8 +439,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       produced.add(model.url);
       const h = hashOf(model);
       // The dashboard and live pages carry the "as of" time, so they are rendered every run.
-      const same = !full && oldPages[model.url] === h && model.kind !== 'dashboard' && model.kind !== 'live';
-      pages[model.url] = h;
+      const same = !full && hashes.get(model.url) === h && model.kind !== 'dashboard' && model.kind !== 'live';
+      hashes.set(model.url, h);
       if (!same) queue.push(model);
     }
     if (queue.length >= RENDER_BATCH) await flush();
@@ -588,10 +589,14 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     `build: ${newEndedCount} new ended, ${dirtyDays.size} dirty day(s), ${dirtyUserMonths.size} dirty user(s)` +
       `${usersChanged ? ' (user list changed)' : ''}, ${produced.size} page model(s)`,
   );
-  // Pages not produced again where they would have been: on a full build every page; else
-  // live and users-index parts beyond the current count, the parts of a rebuilt day (or
-  // the whole day, when a deletion emptied it), a rebuilt user's roots and months.
-  const known = full ? [...new Set([...Object.keys(oldPages), ...(await publishedPages(settings.out))])] : Object.keys(oldPages);
+  // Pages not produced again where they would have been: on a full build every page (all
+  // that the output folder holds); else live and users-index parts beyond the current
+  // count, the parts of a rebuilt day (or the whole day, when a deletion emptied it), a
+  // rebuilt user's roots and months: all in the hash shards of the root, of the rebuilt
+  // days' months and of the rebuilt users.
+  const known = full
+    ? await publishedPages(settings.out)
+    : hashes.urls(['root', ...[...dirtyDays].map((day) => PageHashes.shardOf(dayUrl(day))), ...userScopes.map((u) => PageHashes.shardOf(u.prefix))]);
   const rebuilt = (url: string): boolean => {
     if (full || url.startsWith('/live/') || url.startsWith('/users/')) return true;
     if (url.startsWith('/d/') && dirtyDays.has(url.slice(3, 13))) return true;
@@ -603,11 +608,11 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     return false;
   };
   const gone = known.filter((url) => rebuilt(url) && !produced.has(url));
-  for (const url of gone) delete pages[url];
+  for (const url of gone) hashes.delete(url);
   await removeFiles(settings.out, gone.map(outputFile));
   filesWritten += await publishFiles(settings.out, (await siteAssets()).map((a) => ({ path: a.path, content: a.content })));
 
-  m.pages = pages;
+  await hashes.save();
   m.csvBytes = size;
   m.generation = state.historyGeneration;
   m.key = key;

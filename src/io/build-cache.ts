@@ -6,14 +6,15 @@
  *   days/DAY.json        ended sessions that started on DAY (configured zone)
  *   users/SLUG.json      a user's per-day totals, by month
  *   users/SLUG/MONTH.json  a user's ended sessions that started in MONTH
- * Day and user files are renamed into place without an fsync each (it cost a cron run a
+ *   pages/…              page URL → hash of its model, in shards (see PageHashes)
+ * Day, user and page files are renamed into place without an fsync each (it cost a cron run a
  * fifth of a second); the manifest, written last, is fsync'd, which on ext4 commits them
  * too. A file a power loss still left empty or torn fails to parse (CacheError): the build
  * then starts over in full.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
@@ -46,8 +47,6 @@ export interface Manifest {
   tracked: Record<string, string>;
   /** [id, start, end] of ended sessions that ended within the last 25 h, for the chart. */
   recent: [string, string, string][];
-  /** Page URL → hash of the model it was rendered from. */
-  pages: Record<string, string>;
   /** The last chart and what it was drawn from: drawing needs jsdom, which is slow to load. */
   chart?: { key: string; svg: string };
   /** Histories merged from other hosts: bytes read and generation, by resolved path. */
@@ -61,15 +60,16 @@ export interface CachePaths {
   manifest: string;
   days: string;
   users: string;
+  pages: string;
 }
 
 export function cachePaths(history: string): CachePaths {
   const dir = `${history}.cache`;
-  return { dir, manifest: join(dir, 'manifest.json'), days: join(dir, 'days'), users: join(dir, 'users') };
+  return { dir, manifest: join(dir, 'manifest.json'), days: join(dir, 'days'), users: join(dir, 'users'), pages: join(dir, 'pages') };
 }
 
 export function emptyManifest(key: string, generation: number): Manifest {
-  return { schemaVersion: 1, key, generation, csvBytes: 0, days: {}, users: {}, tracked: {}, recent: [], pages: {} };
+  return { schemaVersion: 1, key, generation, csvBytes: 0, days: {}, users: {}, tracked: {}, recent: [] };
 }
 
 /** Null when there is no usable manifest (missing, or from another version): the build is then full. */
@@ -93,6 +93,7 @@ export async function saveManifest(p: CachePaths, m: Manifest): Promise<void> {
 export async function clearCache(p: CachePaths): Promise<void> {
   await rm(p.days, { recursive: true, force: true });
   await rm(p.users, { recursive: true, force: true });
+  await rm(p.pages, { recursive: true, force: true });
 }
 
 /** A cache file that cannot be read back: the builder drops the cache and builds in full. */
@@ -173,4 +174,86 @@ export async function loadUserTotals(p: CachePaths, slug: string): Promise<UserT
 export async function saveUserTotals(p: CachePaths, slug: string, totals: UserTotals): Promise<void> {
   await mkdir(p.users, { recursive: true });
   await writeFileAtomic(join(p.users, `${slug}.json`), JSON.stringify(totals), { durable: false });
+}
+
+/**
+ * Page URL → hash of the model the page was rendered from (a build renders a page only when
+ * its model's hash changed), in shards: pages/root.json (dashboard, views of all users,
+ * archive, live and user lists), pages/d/MONTH.json (the day pages of a month) and
+ * pages/u/SLUG.json (a user's pages). A run reads and writes only the shards of the pages it
+ * builds: with a million sessions there are over 100,000 pages, and one map of them all
+ * took a quiet run a few hundred ms to read and write again. Shards are read on first use
+ * and written by save(), before the manifest (see the top of this file).
+ */
+export class PageHashes {
+  private readonly shards = new Map<string, Map<string, string>>();
+  private readonly changed = new Set<string>();
+
+  constructor(private readonly p: CachePaths) {}
+
+  /** The shard a page URL belongs to (a path below pages/, without ".json"). */
+  static shardOf(url: string): string {
+    if (url.startsWith('/u/')) {
+      const end = url.indexOf('/', 3);
+      return `u/${url.slice(3, end < 0 ? undefined : end)}`;
+    }
+    if (url.startsWith('/d/')) return `d/${url.slice(3, 10)}`;
+    return 'root';
+  }
+
+  private fileOf(shard: string): string {
+    return join(this.p.pages, `${shard}.json`);
+  }
+
+  private shard(name: string): Map<string, string> {
+    let map = this.shards.get(name);
+    if (map === undefined) {
+      const file = this.fileOf(name);
+      const raw = readSmall(file);
+      const data =
+        raw === null
+          ? {}
+          : parseCached<Record<string, string>>(file, raw, (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((h) => typeof h === 'string'));
+      map = new Map(Object.entries(data));
+      this.shards.set(name, map);
+    }
+    return map;
+  }
+
+  get(url: string): string | undefined {
+    return this.shard(PageHashes.shardOf(url)).get(url);
+  }
+
+  set(url: string, hash: string): void {
+    const name = PageHashes.shardOf(url);
+    const map = this.shard(name);
+    if (map.get(url) === hash) return;
+    map.set(url, hash);
+    this.changed.add(name);
+  }
+
+  delete(url: string): void {
+    const name = PageHashes.shardOf(url);
+    if (this.shard(name).delete(url)) this.changed.add(name);
+  }
+
+  /** The URLs the shards of these URLs' kind hold: `shards` as shardOf names them. */
+  urls(shards: Iterable<string>): string[] {
+    return [...new Set(shards)].flatMap((name) => [...this.shard(name).keys()]);
+  }
+
+  /** Writes the shards that changed (an empty one is removed). */
+  async save(): Promise<void> {
+    for (const name of this.changed) {
+      const file = this.fileOf(name);
+      const map = this.shards.get(name) as Map<string, string>;
+      if (map.size === 0) {
+        await unlink(file).catch(ifMissing(undefined));
+        continue;
+      }
+      await mkdir(dirname(file), { recursive: true });
+      await writeFileAtomic(file, JSON.stringify(Object.fromEntries(map)), { durable: false });
+    }
+    this.changed.clear();
+  }
 }

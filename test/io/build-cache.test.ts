@@ -1,6 +1,6 @@
 /** The site builder's cache (src/io/build-cache.ts): round trips, and a broken manifest is a problem, never a throw. */
 import assert from 'node:assert/strict';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { sessionId, type Session } from '../../src/core/session.js';
@@ -13,6 +13,7 @@ import {
   loadDay,
   loadManifest,
   loadUserTotals,
+  PageHashes,
   saveDay,
   saveManifest,
   saveUserTotals,
@@ -64,6 +65,7 @@ describe('build cache', () => {
       manifest: '/var/log/openvpn-sessions.csv.cache/manifest.json',
       days: '/var/log/openvpn-sessions.csv.cache/days',
       users: '/var/log/openvpn-sessions.csv.cache/users',
+      pages: '/var/log/openvpn-sessions.csv.cache/pages',
     });
   });
 
@@ -107,7 +109,7 @@ describe('build cache', () => {
     assert.equal((await readdir(p.users)).length, ODD_NAMES.length, 'one file per user, no two names share one');
   });
 
-  test('the manifest round trips; clearCache drops days and users', async (t) => {
+  test('the manifest round trips; clearCache drops days, users and page hashes', async (t) => {
     const p = cachePaths(join(await tempDir(t), 'h.csv'));
     assert.deepEqual(await loadManifest(p), { manifest: null, problem: null }, 'no cache yet: no manifest, no problem');
     const m: Manifest = {
@@ -117,17 +119,62 @@ describe('build cache', () => {
       users: { 'O\'Brien "x"': { first: '2026-03-18T08:00:00Z', last: '2026-03-18T09:00:00Z', sessions: 4, months: ['2026-03'] } },
       tracked: { abc: '["2026-03-18","alice",null]' },
       recent: [['abc', '2026-03-18T08:00:00Z', '2026-03-18T09:00:00Z']],
-      pages: { '/': 'h1', '/u/o-brien-x~12345678/': 'h2' },
       chart: { key: 'k', svg: '<svg xmlns="http://www.w3.org/2000/svg"><title>t</title></svg>' },
     };
     await saveManifest(p, m);
     assert.deepEqual(await loadManifest(p), { manifest: m, problem: null });
     await saveDay(p, '2026-03-18', [oddSession('a', 1)]);
     await saveUserTotals(p, 'alice', {});
+    const hashes = new PageHashes(p);
+    hashes.set('/', 'h1');
+    await hashes.save();
     await clearCache(p);
     assert.deepEqual(await listDir(p.dir), ['manifest.json']);
     assert.deepEqual(await loadDay(p, '2026-03-18'), []);
     await clearCache(p); // twice is fine
+  });
+
+  test('page hashes: a shard per user, per month of days, and one for the rest; only changed shards are written', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    assert.equal(PageHashes.shardOf('/'), 'root');
+    assert.equal(PageHashes.shardOf('/ended/p2/'), 'root');
+    assert.equal(PageHashes.shardOf('/live/p3/'), 'root');
+    assert.equal(PageHashes.shardOf('/d/2026-03-18/p2/'), 'd/2026-03');
+    assert.equal(PageHashes.shardOf('/u/o-brien-x~12345678/m/2026-03/'), 'u/o-brien-x~12345678');
+    assert.equal(PageHashes.shardOf('/u/alice/'), 'u/alice');
+
+    const a = new PageHashes(p);
+    assert.equal(a.get('/'), undefined, 'no cache yet: no hashes');
+    const first: [string, string][] = [['/', 'h1'], ['/d/2026-03-18/', 'h2'], ['/d/2026-03-19/p2/', 'h3'], ['/u/alice/', 'h4'], ['/u/alice/m/2026-03/', 'h5'], ['/u/bob/', 'h6']];
+    for (const [url, h] of first) a.set(url, h);
+    await a.save();
+    assert.deepEqual(await listDir(p.pages), ['d', 'root.json', 'u']);
+    assert.deepEqual(await listDir(join(p.pages, 'u')), ['alice.json', 'bob.json']);
+    assert.deepEqual(JSON.parse(await readFile(join(p.pages, 'd', '2026-03.json'), 'utf8')), { '/d/2026-03-18/': 'h2', '/d/2026-03-19/p2/': 'h3' });
+
+    const b = new PageHashes(p);
+    assert.equal(b.get('/u/alice/m/2026-03/'), 'h5');
+    assert.deepEqual(b.urls(['u/alice', 'root', 'u/alice']).sort(), ['/', '/u/alice/', '/u/alice/m/2026-03/']);
+    // Only a changed shard is written again (root.json, altered behind its back, stays as it is).
+    await writeFile(join(p.pages, 'root.json'), '{"/":"h1","/archive/":"hx"}');
+    b.set('/u/alice/', 'h4'); // same hash: nothing changes
+    b.set('/u/bob/', 'h7');
+    b.delete('/d/2026-03-18/');
+    b.delete('/d/2026-03-19/p2/');
+    await b.save();
+    assert.deepEqual(JSON.parse(await readFile(join(p.pages, 'u', 'bob.json'), 'utf8')), { '/u/bob/': 'h7' });
+    assert.deepEqual(await listDir(join(p.pages, 'd')), [], 'an emptied shard is removed');
+    assert.equal(await readFile(join(p.pages, 'root.json'), 'utf8'), '{"/":"h1","/archive/":"hx"}', 'a shard not changed is not written');
+    assert.equal(new PageHashes(p).get('/archive/'), 'hx');
+  });
+
+  test('a damaged page-hash shard is a CacheError naming it (the build then starts over in full)', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    await mkdir(join(p.pages, 'u'), { recursive: true });
+    await writeFile(join(p.pages, 'u', 'alice.json'), '{"/u/alice/":');
+    assert.throws(() => new PageHashes(p).get('/u/alice/'), (e: Error) => e.name === 'CacheError' && e.message.startsWith(join(p.pages, 'u', 'alice.json')));
+    await writeFile(join(p.pages, 'root.json'), '{"/":1}');
+    assert.throws(() => new PageHashes(p).get('/'), /unexpected content/);
   });
 
   for (const [what, content] of [
