@@ -29,7 +29,9 @@ import {
   loadManifest,
   loadUserMonth,
   loadUserTotals,
-  PageHashes,
+  exportShard,
+  pageShard,
+  ShardedHashes,
   saveDay,
   saveManifest,
   saveUserMonth,
@@ -68,7 +70,7 @@ import { withHistoryLock } from './lock.js';
 import { progressBar } from './progress.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
-export const SITE_VERSION = '4';
+export const SITE_VERSION = '5';
 const RECENT_KEEP_S = 25 * 3600;
 /** Pages per Eleventy run: its memory grows with the batch (about 2.5 MB a page). */
 const RENDER_BATCH = 100;
@@ -415,7 +417,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     t: t as unknown as Record<string, string>,
   };
   // Hashes of the models pages were last rendered from (a full build starts with none: the cache was cleared).
-  const hashes = new PageHashes(cp);
+  const hashes = new ShardedHashes(cp.pages, pageShard);
   const produced = new Set<string>();
   const queue: PageModel[] = [];
   let pagesRendered = 0;
@@ -547,6 +549,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
 
   // 7. Export files of the views and days whose sessions changed.
   m.exports ??= emptyExportsManifest();
+  const digests = new ShardedHashes(cp.exports, exportShard);
   const exported = await updateExports(
     {
       out: settings.out,
@@ -568,6 +571,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       },
     },
     m.exports,
+    digests,
   );
   filesWritten += exported.written;
   step('exports');
@@ -596,7 +600,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   // days' months and of the rebuilt users.
   const known = full
     ? await publishedPages(settings.out)
-    : hashes.urls(['root', ...[...dirtyDays].map((day) => PageHashes.shardOf(dayUrl(day))), ...userScopes.map((u) => PageHashes.shardOf(u.prefix))]);
+    : hashes.keysOf(['root', ...[...dirtyDays].map((day) => pageShard(dayUrl(day))), ...userScopes.map((u) => pageShard(u.prefix))]);
   const rebuilt = (url: string): boolean => {
     if (full || url.startsWith('/live/') || url.startsWith('/users/')) return true;
     if (url.startsWith('/d/') && dirtyDays.has(url.slice(3, 13))) return true;
@@ -613,6 +617,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   filesWritten += await publishFiles(settings.out, (await siteAssets()).map((a) => ({ path: a.path, content: a.content })));
 
   await hashes.save();
+  await digests.save();
   m.csvBytes = size;
   m.generation = state.historyGeneration;
   m.key = key;

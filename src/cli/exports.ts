@@ -4,7 +4,7 @@
  * in `exports/`, and per day of history an .xlsx in `exports/days/`.
  *
  * A file is written only when its rows changed: each file's digest of its rows is kept in
- * the build manifest. Running sessions are in the files with their start only (duration and
+ * the build cache (ShardedHashes, exports/). Running sessions are in the files with their start only (duration and
  * traffic are on the live page), so a file changes when sessions start, end or are
  * deleted, not every minute. The two files over the whole history of all users are the
  * large ones (a row per session): they follow changes at most every BIG_EVERY_S.
@@ -35,14 +35,19 @@ const BIG_ROWS = 10_000;
 
 /** What the build manifest keeps about the export files. */
 export interface ExportsManifest {
-  /** File (relative to the output folder) → digest of the rows it holds. */
-  digests: Record<string, string>;
   /** When the whole-history files of all users were last checked, and whether a change waits. */
   bigAt: string | null;
   bigPending: boolean;
 }
 
-export const emptyExportsManifest = (): ExportsManifest => ({ digests: {}, bigAt: null, bigPending: true });
+export const emptyExportsManifest = (): ExportsManifest => ({ bigAt: null, bigPending: true });
+
+/** File (relative to the output folder) → digest of the rows it holds (the build cache's ShardedHashes; empty on a full build). */
+export interface ExportDigests {
+  get(file: string): string | undefined;
+  set(file: string, digest: string): void;
+  delete(file: string): void;
+}
 
 export interface ExportInput {
   out: string;
@@ -73,7 +78,7 @@ const inStatus = (s: Session, status: ExportStatus): boolean => status === 'all'
 const byStatus = (sessions: Session[], status: ExportStatus): Session[] => (status === 'all' ? sessions : sessions.filter((s) => inStatus(s, status)));
 
 /** Writes what changed; returns the number of files written and removed. */
-export async function updateExports(input: ExportInput, m: ExportsManifest): Promise<{ written: number; removed: number }> {
+export async function updateExports(input: ExportInput, m: ExportsManifest, digests: ExportDigests): Promise<{ written: number; removed: number }> {
   const { out, ctx } = input;
   await mkdir(join(out, 'exports', 'days'), { recursive: true });
   const keep = new Set<string>();
@@ -90,7 +95,7 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
     for (const file of [files.xlsx, files.csv]) {
       if (file === null) continue;
       keep.add(file);
-      if (!input.full && m.digests[file] === digest) continue;
+      if (!input.full && digests.get(file) === digest) continue;
       const big = rows.length > BIG_ROWS;
       await room(big ? 1 : PARALLEL);
       const path = join(out, file);
@@ -99,7 +104,7 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
           ? await writeCsv(path, rows, { lang: ctx.lang, durable: false })
           : await writeXlsx(path, rows, { lang: ctx.lang, durable: false });
         if (done.written) written++;
-        m.digests[file] = digest;
+        digests.set(file, digest);
       })().catch((e: unknown) => {
         failures.push(e);
       });
@@ -131,13 +136,13 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
     for await (const r of rows()) d.add(r);
     const digest = d.digest();
     for (const file of [files.xlsx, files.csv]) {
-      if (!input.full && m.digests[file] === digest) continue;
+      if (!input.full && digests.get(file) === digest) continue;
       const path = join(out, file);
       const done = file.endsWith('.csv')
         ? await writeCsv(path, rows(), { lang: ctx.lang, durable: false })
         : await writeXlsx(path, rows(), { lang: ctx.lang, durable: false });
       if (done.written) written++;
-      m.digests[file] = digest;
+      digests.set(file, digest);
     }
   };
 
@@ -176,7 +181,8 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
   await room(1);
   if (failures.length > 0) throw failures[0];
 
-  // Files of users and days that are gone: all not kept on a full build; else those of changed users and days.
+  // Files of users and days that are gone: all not kept on a full build (whose digests
+  // started empty); else those of changed users and days.
   const stale: string[] = [];
   if (input.full) {
     for (const dir of ['exports', 'exports/days']) {
@@ -185,7 +191,6 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
         if ((name.endsWith('.xlsx') || name.endsWith('.csv')) && !keep.has(file)) stale.push(file);
       }
     }
-    for (const file of Object.keys(m.digests)) if (!keep.has(file)) delete m.digests[file];
   } else {
     for (const user of input.changedUsers) {
       if (known.has(user)) continue;
@@ -195,7 +200,7 @@ export async function updateExports(input: ExportInput, m: ExportsManifest): Pro
   }
   for (const file of stale) {
     await unlink(join(out, file)).catch(ifMissing(undefined));
-    delete m.digests[file];
+    digests.delete(file);
   }
   return { written, removed: stale.length };
 }

@@ -6,7 +6,8 @@
  *   days/DAY.json        ended sessions that started on DAY (configured zone)
  *   users/SLUG.json      a user's per-day totals, by month
  *   users/SLUG/MONTH.json  a user's ended sessions that started in MONTH
- *   pages/…              page URL → hash of its model, in shards (see PageHashes)
+ *   pages/…              page URL → hash of its model, in shards (see ShardedHashes)
+ *   exports/…            export file → digest of its rows, in shards (the same)
  * Day, user and page files are renamed into place without an fsync each (it cost a cron run a
  * fifth of a second); the manifest, written last, is fsync'd, which on ext4 commits them
  * too. A file a power loss still left empty or torn fails to parse (CacheError): the build
@@ -51,8 +52,8 @@ export interface Manifest {
   chart?: { key: string; svg: string };
   /** Histories merged from other hosts: bytes read and generation, by resolved path. */
   sources?: Record<string, { csvBytes: number; generation: number }>;
-  /** Digests of the export files' rows and when the large ones were last written (src/cli/exports.ts). */
-  exports?: { digests: Record<string, string>; bigAt: string | null; bigPending: boolean };
+  /** When the large export files were last written, and whether a change waits (src/cli/exports.ts). */
+  exports?: { bigAt: string | null; bigPending: boolean };
 }
 
 export interface CachePaths {
@@ -61,11 +62,19 @@ export interface CachePaths {
   days: string;
   users: string;
   pages: string;
+  exports: string;
 }
 
 export function cachePaths(history: string): CachePaths {
   const dir = `${history}.cache`;
-  return { dir, manifest: join(dir, 'manifest.json'), days: join(dir, 'days'), users: join(dir, 'users'), pages: join(dir, 'pages') };
+  return {
+    dir,
+    manifest: join(dir, 'manifest.json'),
+    days: join(dir, 'days'),
+    users: join(dir, 'users'),
+    pages: join(dir, 'pages'),
+    exports: join(dir, 'exports'),
+  };
 }
 
 export function emptyManifest(key: string, generation: number): Manifest {
@@ -94,6 +103,7 @@ export async function clearCache(p: CachePaths): Promise<void> {
   await rm(p.days, { recursive: true, force: true });
   await rm(p.users, { recursive: true, force: true });
   await rm(p.pages, { recursive: true, force: true });
+  await rm(p.exports, { recursive: true, force: true });
 }
 
 /** A cache file that cannot be read back: the builder drops the cache and builds in full. */
@@ -176,33 +186,49 @@ export async function saveUserTotals(p: CachePaths, slug: string, totals: UserTo
   await writeFileAtomic(join(p.users, `${slug}.json`), JSON.stringify(totals), { durable: false });
 }
 
+/** The shard of a page URL's hash: a user's pages, a month of day pages, or the rest ("root"). */
+export function pageShard(url: string): string {
+  if (url.startsWith('/u/')) {
+    const end = url.indexOf('/', 3);
+    return `u/${url.slice(3, end < 0 ? undefined : end)}`;
+  }
+  if (url.startsWith('/d/')) return `d/${url.slice(3, 10)}`;
+  return 'root';
+}
+
 /**
- * Page URL → hash of the model the page was rendered from (a build renders a page only when
- * its model's hash changed), in shards: pages/root.json (dashboard, views of all users,
- * archive, live and user lists), pages/d/MONTH.json (the day pages of a month) and
- * pages/u/SLUG.json (a user's pages). A run reads and writes only the shards of the pages it
- * builds: with a million sessions there are over 100,000 pages, and one map of them all
- * took a quiet run a few hundred ms to read and write again. Shards are read on first use
- * and written by save(), before the manifest (see the top of this file).
+ * The shard of an export file's digest: a month of day files, or one view owner's files
+ * (`exports/openvpn-history_<user part>_<status>.<ext>`: a user's, or `all`).
  */
-export class PageHashes {
+export function exportShard(file: string): string {
+  const day = /^exports\/days\/openvpn-history_(\d{4}-\d{2})-\d{2}\.[a-z]+$/.exec(file);
+  if (day) return `days/${day[1]}`;
+  const view = /^exports\/openvpn-history_(.+)_(?:all|active|ended)\.[a-z]+$/.exec(file);
+  if (view) return `views/${view[1]}`;
+  throw new RangeError(`${JSON.stringify(file)} is not an export file's name`);
+}
+
+/**
+ * Key → hash, in shards of small JSON files below `dir`, `shardOf` naming a key's shard (a
+ * path without ".json"). The build keeps two: page URL → hash of the model the page was
+ * rendered from (pages/; a page is rendered only when that hash changed; shards by
+ * pageShard) and export file → digest of its rows (exports/; shards by exportShard). A run
+ * reads and writes only the shards of the pages and files it builds: with a million
+ * sessions there are over 100,000 pages and 25,000 export files, and one map of them all in
+ * the manifest took every run a few hundred ms to read and write again. Shards are read on
+ * first use and written by save(), before the manifest (see the top of this file).
+ */
+export class ShardedHashes {
   private readonly shards = new Map<string, Map<string, string>>();
   private readonly changed = new Set<string>();
 
-  constructor(private readonly p: CachePaths) {}
-
-  /** The shard a page URL belongs to (a path below pages/, without ".json"). */
-  static shardOf(url: string): string {
-    if (url.startsWith('/u/')) {
-      const end = url.indexOf('/', 3);
-      return `u/${url.slice(3, end < 0 ? undefined : end)}`;
-    }
-    if (url.startsWith('/d/')) return `d/${url.slice(3, 10)}`;
-    return 'root';
-  }
+  constructor(
+    private readonly dir: string,
+    private readonly shardOf: (key: string) => string,
+  ) {}
 
   private fileOf(shard: string): string {
-    return join(this.p.pages, `${shard}.json`);
+    return join(this.dir, `${shard}.json`);
   }
 
   private shard(name: string): Map<string, string> {
@@ -220,25 +246,25 @@ export class PageHashes {
     return map;
   }
 
-  get(url: string): string | undefined {
-    return this.shard(PageHashes.shardOf(url)).get(url);
+  get(key: string): string | undefined {
+    return this.shard(this.shardOf(key)).get(key);
   }
 
-  set(url: string, hash: string): void {
-    const name = PageHashes.shardOf(url);
+  set(key: string, hash: string): void {
+    const name = this.shardOf(key);
     const map = this.shard(name);
-    if (map.get(url) === hash) return;
-    map.set(url, hash);
+    if (map.get(key) === hash) return;
+    map.set(key, hash);
     this.changed.add(name);
   }
 
-  delete(url: string): void {
-    const name = PageHashes.shardOf(url);
-    if (this.shard(name).delete(url)) this.changed.add(name);
+  delete(key: string): void {
+    const name = this.shardOf(key);
+    if (this.shard(name).delete(key)) this.changed.add(name);
   }
 
-  /** The URLs the shards of these URLs' kind hold: `shards` as shardOf names them. */
-  urls(shards: Iterable<string>): string[] {
+  /** Every key the named shards hold. */
+  keysOf(shards: Iterable<string>): string[] {
     return [...new Set(shards)].flatMap((name) => [...this.shard(name).keys()]);
   }
 

@@ -13,7 +13,9 @@ import {
   loadDay,
   loadManifest,
   loadUserTotals,
-  PageHashes,
+  exportShard,
+  pageShard,
+  ShardedHashes,
   saveDay,
   saveManifest,
   saveUserTotals,
@@ -66,6 +68,7 @@ describe('build cache', () => {
       days: '/var/log/openvpn-sessions.csv.cache/days',
       users: '/var/log/openvpn-sessions.csv.cache/users',
       pages: '/var/log/openvpn-sessions.csv.cache/pages',
+      exports: '/var/log/openvpn-sessions.csv.cache/exports',
     });
   });
 
@@ -109,7 +112,7 @@ describe('build cache', () => {
     assert.equal((await readdir(p.users)).length, ODD_NAMES.length, 'one file per user, no two names share one');
   });
 
-  test('the manifest round trips; clearCache drops days, users and page hashes', async (t) => {
+  test('the manifest round trips; clearCache drops days, users, page hashes and export digests', async (t) => {
     const p = cachePaths(join(await tempDir(t), 'h.csv'));
     assert.deepEqual(await loadManifest(p), { manifest: null, problem: null }, 'no cache yet: no manifest, no problem');
     const m: Manifest = {
@@ -125,25 +128,36 @@ describe('build cache', () => {
     assert.deepEqual(await loadManifest(p), { manifest: m, problem: null });
     await saveDay(p, '2026-03-18', [oddSession('a', 1)]);
     await saveUserTotals(p, 'alice', {});
-    const hashes = new PageHashes(p);
+    const hashes = new ShardedHashes(p.pages, pageShard);
     hashes.set('/', 'h1');
     await hashes.save();
+    const digests = new ShardedHashes(p.exports, exportShard);
+    digests.set('exports/openvpn-history_all_all.csv', 'd1');
+    await digests.save();
     await clearCache(p);
     assert.deepEqual(await listDir(p.dir), ['manifest.json']);
     assert.deepEqual(await loadDay(p, '2026-03-18'), []);
     await clearCache(p); // twice is fine
   });
 
-  test('page hashes: a shard per user, per month of days, and one for the rest; only changed shards are written', async (t) => {
-    const p = cachePaths(join(await tempDir(t), 'h.csv'));
-    assert.equal(PageHashes.shardOf('/'), 'root');
-    assert.equal(PageHashes.shardOf('/ended/p2/'), 'root');
-    assert.equal(PageHashes.shardOf('/live/p3/'), 'root');
-    assert.equal(PageHashes.shardOf('/d/2026-03-18/p2/'), 'd/2026-03');
-    assert.equal(PageHashes.shardOf('/u/o-brien-x~12345678/m/2026-03/'), 'u/o-brien-x~12345678');
-    assert.equal(PageHashes.shardOf('/u/alice/'), 'u/alice');
+  test('shards: of page hashes a user, a month of days, the rest; of export digests a view owner, a month of days', () => {
+    assert.equal(pageShard('/'), 'root');
+    assert.equal(pageShard('/ended/p2/'), 'root');
+    assert.equal(pageShard('/live/p3/'), 'root');
+    assert.equal(pageShard('/d/2026-03-18/p2/'), 'd/2026-03');
+    assert.equal(pageShard('/u/o-brien-x~12345678/m/2026-03/'), 'u/o-brien-x~12345678');
+    assert.equal(pageShard('/u/alice/'), 'u/alice');
+    assert.equal(exportShard('exports/days/openvpn-history_2026-03-18.xlsx'), 'days/2026-03');
+    assert.equal(exportShard('exports/openvpn-history_all_active.xlsx'), 'views/all');
+    assert.equal(exportShard('exports/openvpn-history_kaethe_neumann_ended.csv'), 'views/kaethe_neumann');
+    assert.equal(exportShard('exports/openvpn-history_x_all_all.csv'), 'views/x_all', 'a user named x_all');
+    assert.equal(exportShard('exports/openvpn-history_O-Brien-x~0123456789ab_all.xlsx'), 'views/O-Brien-x~0123456789ab');
+    assert.throws(() => exportShard('exports/other.txt'), RangeError);
+  });
 
-    const a = new PageHashes(p);
+  test('sharded hashes: read on first use, only changed shards written, an emptied one removed', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    const a = new ShardedHashes(p.pages, pageShard);
     assert.equal(a.get('/'), undefined, 'no cache yet: no hashes');
     const first: [string, string][] = [['/', 'h1'], ['/d/2026-03-18/', 'h2'], ['/d/2026-03-19/p2/', 'h3'], ['/u/alice/', 'h4'], ['/u/alice/m/2026-03/', 'h5'], ['/u/bob/', 'h6']];
     for (const [url, h] of first) a.set(url, h);
@@ -152,9 +166,9 @@ describe('build cache', () => {
     assert.deepEqual(await listDir(join(p.pages, 'u')), ['alice.json', 'bob.json']);
     assert.deepEqual(JSON.parse(await readFile(join(p.pages, 'd', '2026-03.json'), 'utf8')), { '/d/2026-03-18/': 'h2', '/d/2026-03-19/p2/': 'h3' });
 
-    const b = new PageHashes(p);
+    const b = new ShardedHashes(p.pages, pageShard);
     assert.equal(b.get('/u/alice/m/2026-03/'), 'h5');
-    assert.deepEqual(b.urls(['u/alice', 'root', 'u/alice']).sort(), ['/', '/u/alice/', '/u/alice/m/2026-03/']);
+    assert.deepEqual(b.keysOf(['u/alice', 'root', 'u/alice']).sort(), ['/', '/u/alice/', '/u/alice/m/2026-03/']);
     // Only a changed shard is written again (root.json, altered behind its back, stays as it is).
     await writeFile(join(p.pages, 'root.json'), '{"/":"h1","/archive/":"hx"}');
     b.set('/u/alice/', 'h4'); // same hash: nothing changes
@@ -165,16 +179,16 @@ describe('build cache', () => {
     assert.deepEqual(JSON.parse(await readFile(join(p.pages, 'u', 'bob.json'), 'utf8')), { '/u/bob/': 'h7' });
     assert.deepEqual(await listDir(join(p.pages, 'd')), [], 'an emptied shard is removed');
     assert.equal(await readFile(join(p.pages, 'root.json'), 'utf8'), '{"/":"h1","/archive/":"hx"}', 'a shard not changed is not written');
-    assert.equal(new PageHashes(p).get('/archive/'), 'hx');
+    assert.equal(new ShardedHashes(p.pages, pageShard).get('/archive/'), 'hx');
   });
 
-  test('a damaged page-hash shard is a CacheError naming it (the build then starts over in full)', async (t) => {
+  test('a damaged shard is a CacheError naming it (the build then starts over in full)', async (t) => {
     const p = cachePaths(join(await tempDir(t), 'h.csv'));
     await mkdir(join(p.pages, 'u'), { recursive: true });
     await writeFile(join(p.pages, 'u', 'alice.json'), '{"/u/alice/":');
-    assert.throws(() => new PageHashes(p).get('/u/alice/'), (e: Error) => e.name === 'CacheError' && e.message.startsWith(join(p.pages, 'u', 'alice.json')));
+    assert.throws(() => new ShardedHashes(p.pages, pageShard).get('/u/alice/'), (e: Error) => e.name === 'CacheError' && e.message.startsWith(join(p.pages, 'u', 'alice.json')));
     await writeFile(join(p.pages, 'root.json'), '{"/":1}');
-    assert.throws(() => new PageHashes(p).get('/'), /unexpected content/);
+    assert.throws(() => new ShardedHashes(p.pages, pageShard).get('/'), /unexpected content/);
   });
 
   for (const [what, content] of [
