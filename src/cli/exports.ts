@@ -4,9 +4,9 @@
  * in `exports/`, and per day of history an .xlsx in `exports/days/`.
  *
  * A file is written only when its rows changed: each file's digest of its rows is kept in
- * the build cache (ShardedHashes, exports/). Running sessions are in the files with their start only (duration and
- * traffic are on the live page), so a file changes when sessions start, end or are
- * deleted, not every minute. The two files over the whole history of all users are the
+ * the build cache (ShardedHashes, exports/). Running sessions are in the files with their
+ * start only (duration and traffic are on the live page), so a file changes when sessions
+ * start, end or are deleted, not every minute. The two files over the whole history of all users are the
  * large ones (a row per session): they follow changes at most every BIG_EVERY_S.
  */
 import { mkdir, readdir, unlink } from 'node:fs/promises';

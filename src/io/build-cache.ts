@@ -198,14 +198,16 @@ export function pageShard(url: string): string {
 
 /**
  * The shard of an export file's digest: a month of day files, or one view owner's files
- * (`exports/openvpn-history_<user part>_<status>.<ext>`: a user's, or `all`).
+ * (`exports/openvpn-history_<user part>_<status>.<ext>`: a user's, or `all`). Any other
+ * name (a file an older version or an admin left in exports/, which a full build removes)
+ * falls in "other".
  */
 export function exportShard(file: string): string {
   const day = /^exports\/days\/openvpn-history_(\d{4}-\d{2})-\d{2}\.[a-z]+$/.exec(file);
   if (day) return `days/${day[1]}`;
-  const view = /^exports\/openvpn-history_(.+)_(?:all|active|ended)\.[a-z]+$/.exec(file);
+  const view = /^exports\/openvpn-history_([A-Za-z0-9][A-Za-z0-9._~-]*)_(?:all|active|ended)\.[a-z]+$/.exec(file);
   if (view) return `views/${view[1]}`;
-  throw new RangeError(`${JSON.stringify(file)} is not an export file's name`);
+  return 'other';
 }
 
 /**

@@ -4,7 +4,7 @@
  * and files whose rows did not change are not rewritten.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -167,6 +167,22 @@ describe('export files of a build', () => {
       `days/${dayFileName(dayIn(gone.connectedAt))}`,
     ].sort();
     assert.deepEqual(diff.changed.sort(), expected);
+  });
+});
+
+describe('a full build and the export folder', () => {
+  test('removes the files no view has any more (a stray file, a gone user\'s), and keeps the rest', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'ovsw-exports-full-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const s = await writeSyntheticSite(dir, { sessions: 40, users: 3, spanDays: 2, live: 1, seed: 5 });
+    await cliOk(['build', ...siteArgs(s.paths, NOW)]);
+    const kept = await listFiles(join(s.paths.out, 'exports'));
+    const strays = ['left-by-an-admin.csv', exportFileName('nobody', 'all', 'xlsx'), `days/${dayFileName('2001-01-01')}`];
+    for (const f of strays) await writeFile(join(s.paths.out, 'exports', f), 'old');
+    // Without its cache the next build is a full one.
+    await rm(`${s.paths.history}.cache`, { recursive: true, force: true });
+    await cliOk(['build', ...siteArgs(s.paths, plus(NOW, 60))]);
+    assert.deepEqual(await listFiles(join(s.paths.out, 'exports')), kept, 'the strays are gone, every view and day keeps its file');
   });
 });
 
