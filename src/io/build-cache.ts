@@ -8,9 +8,9 @@
  *   users/SLUG/MONTH.json  a user's ended sessions that started in MONTH
  *   pages/…              page URL → hash of its model, in shards (see ShardedHashes)
  *   exports/…            export file → digest of its rows, in shards (the same)
- * Day, user and page files are renamed into place without an fsync each (it cost a cron run a
- * fifth of a second); the manifest, written last, is fsync'd, which on ext4 commits them
- * too. A file a power loss still left empty or torn fails to parse (CacheError): the build
+ * Day, user, page-hash and digest files are renamed into place without an fsync each (it
+ * cost a cron run a fifth of a second); the manifest, written last, is fsync'd, which on
+ * ext4 commits them too. A file a power loss still left empty or torn fails to parse (CacheError): the build
  * then starts over in full.
  */
 import { readFileSync } from 'node:fs';
