@@ -64,6 +64,24 @@ export function dayFileName(day: string, ext: ExportExt = 'xlsx'): string {
   return `${PREFIX}${day}.${ext}`;
 }
 
+/** The characters fileUserPart gives, starting with a letter or digit (plain names and base~hash alike). */
+const USER_PART = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
+const VIEW_STEM = /^(.+)_(?:all|active|ended)$/;
+
+/**
+ * Whose file a name exportFileName or dayFileName gave is: its view owner's user part
+ * (`all` for the view over all users) or its day. Null for any other name (a file an older
+ * version or an admin left in the folder).
+ */
+export function exportNameOwner(name: string): { userPart: string } | { day: string } | null {
+  const ext = /\.(?:xlsx|csv)$/.exec(name);
+  if (!name.startsWith(PREFIX) || ext === null) return null;
+  const stem = name.slice(PREFIX.length, ext.index);
+  if (DAY.test(stem)) return { day: stem };
+  const userPart = VIEW_STEM.exec(stem)?.[1];
+  return userPart !== undefined && USER_PART.test(userPart) ? { userPart } : null;
+}
+
 /**
  * The file names of every (user, status) view at once, checked to be distinct: the map is
  * keyed by user (null = all users), then by status.

@@ -10,13 +10,14 @@
  *   exports/…            export file → digest of its rows, in shards (the same)
  * Day, user, page-hash and digest files are renamed into place without an fsync each (it
  * cost a cron run a fifth of a second); the manifest, written last, is fsync'd, which on
- * ext4 commits them too. A file a power loss still left empty or torn fails to parse (CacheError): the build
- * then starts over in full.
+ * ext4 commits them too. A file a power loss still left empty or torn fails to parse
+ * (CacheError): the build then starts over in full.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { exportNameOwner } from '../core/export-names.js';
 import { HISTORY_COLUMNS, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -197,17 +198,14 @@ export function pageShard(url: string): string {
 }
 
 /**
- * The shard of an export file's digest: a month of day files, or one view owner's files
- * (`exports/openvpn-history_<user part>_<status>.<ext>`: a user's, or `all`). Any other
- * name (a file an older version or an admin left in exports/, which a full build removes)
- * falls in "other".
+ * The shard of an export file's digest (`exports/…` or `exports/days/…`): a month of day
+ * files, or one view owner's files (a user's, or `all`). Any other name (a file an older
+ * version or an admin left in exports/, which a full build removes) falls in "other".
  */
 export function exportShard(file: string): string {
-  const day = /^exports\/days\/openvpn-history_(\d{4}-\d{2})-\d{2}\.[a-z]+$/.exec(file);
-  if (day) return `days/${day[1]}`;
-  const view = /^exports\/openvpn-history_([A-Za-z0-9][A-Za-z0-9._~-]*)_(?:all|active|ended)\.[a-z]+$/.exec(file);
-  if (view) return `views/${view[1]}`;
-  return 'other';
+  const owner = exportNameOwner(basename(file));
+  if (owner === null) return 'other';
+  return 'day' in owner ? `days/${owner.day.slice(0, 7)}` : `views/${owner.userPart}`;
 }
 
 /**

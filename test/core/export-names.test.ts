@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { describe, test } from 'node:test';
-import { dayFileName, exportFileName, exportFileNames, fileUserPart, type ExportExt, type ExportStatus } from '../../src/core/export-names.js';
+import { dayFileName, exportFileName, exportFileNames, exportNameOwner, fileUserPart, type ExportExt, type ExportStatus } from '../../src/core/export-names.js';
 
 const STATUSES: ExportStatus[] = ['all', 'active', 'ended'];
 const EXTS: ExportExt[] = ['xlsx', 'csv'];
@@ -122,6 +122,24 @@ describe('exportFileNames', () => {
     assert.equal(m.size, 2);
     assert.equal(m.get(null)?.get('active'), 'openvpn-history_all_active.csv');
     assert.equal(m.get('alice')?.get('ended'), 'openvpn-history_alice_ended.csv');
+  });
+});
+
+describe('exportNameOwner', () => {
+  test('gives back the user part and the day of every name the two functions make, hostile users too', () => {
+    for (const user of [null, 'alice', 'kaethe_neumann', 'x_all', '2026-11-25', ...HOSTILE]) {
+      for (const status of STATUSES) {
+        for (const ext of EXTS) assert.deepEqual(exportNameOwner(exportFileName(user, status, ext)), { userPart: fileUserPart(user) }, JSON.stringify(user));
+      }
+    }
+    assert.deepEqual(exportNameOwner(dayFileName('2026-11-25')), { day: '2026-11-25' });
+    assert.deepEqual(exportNameOwner(dayFileName('2026-11-25', 'csv')), { day: '2026-11-25' });
+  });
+
+  test('any other name: null', () => {
+    for (const name of ['left-by-an-admin.csv', 'openvpn-history_all_active.txt', 'openvpn-history_.._all.csv', 'openvpn-history__all.csv', 'openvpn-history_alice.xlsx', 'x-openvpn-history_alice_all.csv', '']) {
+      assert.equal(exportNameOwner(name), null, JSON.stringify(name));
+    }
   });
 });
 
