@@ -8,15 +8,15 @@
  * csv-stringify's own `escape_formulas` misses the full-width characters). CSV cannot hold
  * lone UTF-16 surrogates: UTF-8 writes them as U+FFFD.
  *
- * Streamed to a temp file beside the target, then renamed over it; a target that already
- * holds the same bytes is left alone (same mtime).
+ * A large file (or rows from a generator) is streamed through csv-stringify to a temp file
+ * beside the target, then renamed over it; a small one is made in memory with the same
+ * quoting (csvText). A target that already holds the same bytes is left alone (same mtime).
  */
 import { createWriteStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import { stringify as stringifySync } from 'csv-stringify/sync';
 import { EXPORT_COLUMNS, escapeFormula, exportHeaders, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
@@ -53,6 +53,26 @@ export function csvFields(r: ExportRow): string[] {
 const IN_MEMORY_ROWS = 20_000;
 
 /**
+ * The CSV text of `records` as csv-stringify writes it with the options writeCsv gives it:
+ * a field quoted when it holds a quote, the delimiter, CR or LF, quotes doubled; CRLF after
+ * every record; a byte order mark first. A small file's text is made here: csv-stringify
+ * spends 10–20 ms on its first few calls in a fresh process, and a cron run writes a dozen
+ * small files (a test holds both to the same bytes).
+ */
+function csvText(records: readonly (readonly string[])[], delimiter: string): string {
+  let text = '\uFEFF';
+  for (const record of records) {
+    for (let i = 0; i < record.length; i++) {
+      const v = record[i] as string;
+      if (i > 0) text += delimiter;
+      text += v.includes('"') || v.includes(delimiter) || v.includes('\r') || v.includes('\n') ? `"${v.replaceAll('"', '""')}"` : v;
+    }
+    text += '\r\n';
+  }
+  return text;
+}
+
+/**
  * Writes `rows` to `path` (a .csv file) unless it already holds exactly these bytes.
  * `rows` may be an (async) generator: rows are consumed as the file is written. One write
  * per path at a time: the temp file's name is the path plus this process's id.
@@ -65,7 +85,7 @@ export async function writeCsv(path: string, rows: Iterable<ExportRow> | AsyncIt
   const header = exportHeaders(opts.lang).map(escapeFormula);
   if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {
     const list = rows as ExportRow[];
-    const bytes = Buffer.from(stringifySync([header, ...list.map(csvFields)], options));
+    const bytes = Buffer.from(csvText([header, ...list.map(csvFields)], options.delimiter));
     const written = await writeFileIfChanged(path, bytes, opts);
     return { written, bytes: bytes.length, rows: list.length };
   }

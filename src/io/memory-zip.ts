@@ -88,47 +88,78 @@ export class MemoryZip extends EventEmitter {
     );
   }
 
-  private async build(): Promise<Buffer> {
-    const { date, time } = dosDateTime(this.stampMs);
-    const parts: Buffer[] = [];
-    const central: Buffer[] = [];
-    let offset = 0;
-    for (const entry of this.entries) {
-      const raw = await entry.data;
-      const data = entry.deflate ? deflateRawSync(raw, { level: 1 }) : raw;
-      const name = Buffer.from(entry.name);
-      if (offset > 0xfffffffe || raw.length > 0xfffffffe) throw new Error(`MemoryZip: ${entry.name} needs zip64, which a small workbook never should`);
-      const fields = (h: Buffer, at: number): void => {
-        h.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
-        h.writeUInt16LE(0x0800, at + 2); // flags: names are UTF-8
-        h.writeUInt16LE(entry.deflate ? 8 : 0, at + 4);
-        h.writeUInt16LE(time, at + 6);
-        h.writeUInt16LE(date, at + 8);
-        h.writeUInt32LE(crc32(raw), at + 10);
-        h.writeUInt32LE(data.length, at + 14);
-        h.writeUInt32LE(raw.length, at + 18);
-        h.writeUInt16LE(name.length, at + 22);
-      };
-      const local = Buffer.alloc(30);
-      local.writeUInt32LE(0x04034b50, 0);
-      fields(local, 4);
-      const cd = Buffer.alloc(46);
-      cd.writeUInt32LE(0x02014b50, 0);
-      cd.writeUInt16LE(20, 4); // made by: MS-DOS, 2.0
-      fields(cd, 6);
-      cd.writeUInt32LE(offset, 42); // local header offset (comment, disk, attributes stay 0)
-      parts.push(local, name, data);
-      central.push(cd, name);
-      offset += local.length + name.length + data.length;
-    }
-    const cdSize = central.reduce((n, b) => n + b.length, 0);
-    if (this.entries.length > 0xfffe || offset > 0xfffffffe) throw new Error('MemoryZip: the workbook needs zip64');
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(this.entries.length, 8);
-    end.writeUInt16LE(this.entries.length, 10);
-    end.writeUInt32LE(cdSize, 12);
-    end.writeUInt32LE(offset, 16);
-    return Buffer.concat([...parts, ...central, end]);
+  /** The entries' names, compression and bytes, in the order appended (once every streamed part has ended). */
+  async parts(): Promise<ZipPart[]> {
+    const parts: ZipPart[] = [];
+    for (const entry of this.entries) parts.push({ name: entry.name, deflate: entry.deflate, data: await entry.data });
+    return parts;
   }
+
+  private async build(): Promise<Buffer> {
+    return zipParts(await this.parts(), this.stampMs);
+  }
+}
+
+/** A zip entry: its name, whether it is compressed (zlib level 1) or stored, and its bytes. */
+export interface ZipPart {
+  name: string;
+  deflate: boolean;
+  data: Buffer;
+}
+
+/** CRC-32 of each buffer zipped: a template's fixed parts go into many workbooks of a run. */
+const crcs = new WeakMap<Buffer, number>();
+function crcOf(data: Buffer): number {
+  let crc = crcs.get(data);
+  if (crc === undefined) {
+    crc = crc32(data);
+    crcs.set(data, crc);
+  }
+  return crc;
+}
+
+/** The zip of `parts`, in their order, every entry stamped with the UTC time `stampMs`. */
+export function zipParts(parts: readonly ZipPart[], stampMs: number): Buffer {
+  const { date, time } = dosDateTime(stampMs);
+  const out: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const entry of parts) {
+    const raw = entry.data;
+    const data = entry.deflate ? deflateRawSync(raw, { level: 1 }) : raw;
+    const name = Buffer.from(entry.name);
+    const crc = crcOf(raw);
+    if (offset > 0xfffffffe || raw.length > 0xfffffffe) throw new Error(`MemoryZip: ${entry.name} needs zip64, which a small workbook never should`);
+    const fields = (h: Buffer, at: number): void => {
+      h.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
+      h.writeUInt16LE(0x0800, at + 2); // flags: names are UTF-8
+      h.writeUInt16LE(entry.deflate ? 8 : 0, at + 4);
+      h.writeUInt16LE(time, at + 6);
+      h.writeUInt16LE(date, at + 8);
+      h.writeUInt32LE(crc, at + 10);
+      h.writeUInt32LE(data.length, at + 14);
+      h.writeUInt32LE(raw.length, at + 18);
+      h.writeUInt16LE(name.length, at + 22);
+    };
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    fields(local, 4);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(0x02014b50, 0);
+    cd.writeUInt16LE(20, 4); // made by: MS-DOS, 2.0
+    fields(cd, 6);
+    cd.writeUInt32LE(offset, 42); // local header offset (comment, disk, attributes stay 0)
+    out.push(local, name, data);
+    central.push(cd, name);
+    offset += local.length + name.length + data.length;
+  }
+  const cdSize = central.reduce((n, b) => n + b.length, 0);
+  if (parts.length > 0xfffe || offset > 0xfffffffe) throw new Error('MemoryZip: the workbook needs zip64');
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(parts.length, 8);
+  end.writeUInt16LE(parts.length, 10);
+  end.writeUInt32LE(cdSize, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...out, ...central, end]);
 }

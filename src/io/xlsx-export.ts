@@ -14,7 +14,7 @@
  *   small file is built in memory first and written only when its bytes differ.
  * - Data rows bypass exceljs' Row/Cell objects for speed (see WorkbookInternals).
  */
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,10 @@ import { Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
 import { EXPORT_COLUMNS, exportHeaders, exportSheetName, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
-import { hasIsoWallShape, twoDigits } from '../core/time.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
-import { dosDateTime, MemorySink, MemoryZip } from './memory-zip.js';
+import { dosDateTime, MemorySink, MemoryZip, zipParts, type ZipPart } from './memory-zip.js';
+import { rowXml, templateFromParts, templateWorkbook, xlsxText, type XlsxTemplate } from './xlsx-sheet.js';
 
 export interface XlsxWriteOptions extends WriteOptions {
   lang: Lang;
@@ -48,60 +48,6 @@ export interface ExportWriteResult {
 
 const DEFAULT_TIMESTAMP = '1980-01-01T00:00:00Z';
 const DATE_FORMAT = 'yyyy-mm-dd hh:mm:ss';
-
-/** Days from Excel's epoch (1899-12-30) to 1970-01-01. */
-const EXCEL_EPOCH_DAYS = 25569;
-
-/**
- * `YYYY-MM-DD HH:MM:SS` (a wall time) → the Excel serial (days since 1899-12-30) that shows
- * that wall time. Excel has no zones: the cell holds the zone's wall time as it is. Read by
- * character codes, without a regex or a Date: it runs for two cells of every row.
- */
-export function excelSerial(text: string): number {
-  const century = twoDigits(text, 0);
-  const year = twoDigits(text, 2);
-  const mo = twoDigits(text, 5);
-  const d = twoDigits(text, 8);
-  const h = twoDigits(text, 11);
-  const mi = twoDigits(text, 14);
-  const s = twoDigits(text, 17);
-  if (
-    !hasIsoWallShape(text) ||
-    century < 0 || year < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59
-  ) {
-    throw new RangeError(`export time ${JSON.stringify(text)} is not YYYY-MM-DD HH:MM:SS`);
-  }
-  const y = century * 100 + year;
-  // Howard Hinnant's days_from_civil: days since 1970-01-01.
-  const yy = mo <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  const days = era * 146097 + doe - 719468;
-  return EXCEL_EPOCH_DAYS + days + (h * 3600 + mi * 60 + s) / 86_400;
-}
-
-// Characters an XML file cannot hold (C0 controls but TAB and LF, CR which XML turns into LF,
-// DEL which exceljs drops, U+FFFE/U+FFFF, lone surrogates) and text that already looks like
-// an escape. Excel reads `_xHHHH_` in a string as that UTF-16 unit (so does exceljs), which
-// lets every common name survive exactly instead of losing characters.
-const ESCAPE_ALL = /[\x00-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]|\p{Cs}|_(?=x[0-9A-Fa-f]{4}_)/gu;
-
-/** True when `text` may need escaping: a quick scan of its code units, cheaper than a regex on short text. */
-function mayNeedEscape(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x5f || c === 0x7f || (c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe) return true;
-  }
-  return false;
-}
-
-/** Text as Excel's shared strings store it (ECMA-376 ST_Xstring escapes). */
-export function xlsxText(text: string): string {
-  if (!mayNeedEscape(text)) return text;
-  return text.replace(ESCAPE_ALL, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`);
-}
 
 /** The end record (22 bytes plus a comment of up to 65,535) closes a zip: where it starts in `tail`. */
 function endRecordAt(tail: Buffer, name: string): number {
@@ -231,8 +177,6 @@ function deflateRowParts(wb: object): void {
   zip.append = (source: unknown, data: { name: string; store?: boolean }) => append(source, DEFLATED.test(data.name) ? { ...data, store: false } : data);
 }
 
-/** A1-style column letters for the export's columns (at most 26). */
-const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** Rows per write into the sheet stream, and between yields to the event loop (so the zip can compress what is queued). */
 const BATCH_ROWS = 1_000;
 /**
@@ -326,23 +270,23 @@ const IN_MEMORY_ROWS = 20_000;
 /**
  * Writes `rows` to `path` (an .xlsx file) unless it already holds exactly these bytes.
  * `rows` may be an (async) generator: rows are consumed one at a time. One write per path at a time:
- * the temp file's name is the path plus this process's id.
+ * the temp file's name is the path plus this process's id. A small file (an array of up to
+ * IN_MEMORY_ROWS) comes from exceljs' template of its fixed parts (xlsx-sheet.ts), a larger
+ * one from exceljs' streaming writer.
  */
 export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, opts: XlsxWriteOptions): Promise<ExportWriteResult> {
-  const stampMs = Date.parse(opts.timestamp ?? DEFAULT_TIMESTAMP);
-  if (Number.isNaN(stampMs)) throw new RangeError(`timestamp ${JSON.stringify(opts.timestamp)} is not an ISO instant`);
+  const stampMs = stampOf(opts);
   if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {
-    const sink = new MemorySink();
-    const count = await writeWorkbook(sink, rows as ExportRow[], opts.lang, stampMs, true);
-    const zip = Buffer.concat(sink.chunks);
+    const list = rows as ExportRow[];
+    const zip = templateWorkbook(await xlsxTemplate(opts.lang, stampMs), list, stampMs);
     const written = await writeFileIfChanged(path, zip, opts);
-    return { written, bytes: zip.length, rows: count };
+    return { written, bytes: zip.length, rows: list.length };
   }
   const tmp = tempPathFor(path);
   const out = createWriteStream(tmp, { mode: opts.mode ?? 0o644 });
   let count = 0;
   try {
-    count = await writeWorkbook(out, rows, opts.lang, stampMs, false);
+    count = (await writeWorkbook(out, rows, opts.lang, stampMs, false)).count;
     await fixZipTimes(tmp, stampMs);
   } catch (e) {
     // Closed before the unlink: a stream still opening would create the file after it.
@@ -359,15 +303,95 @@ export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncI
   return { written, bytes: size, rows: count };
 }
 
+function stampOf(opts: { timestamp?: string }): number {
+  const stampMs = Date.parse(opts.timestamp ?? DEFAULT_TIMESTAMP);
+  if (Number.isNaN(stampMs)) throw new RangeError(`timestamp ${JSON.stringify(opts.timestamp)} is not an ISO instant`);
+  return stampMs;
+}
+
+/** The workbook of `rows` as exceljs alone writes it in memory (zip bytes): what templateWorkbook must equal. */
+export async function exceljsWorkbook(rows: ExportRow[], opts: { lang: Lang; timestamp?: string }): Promise<Buffer> {
+  const { parts } = await exceljsParts(rows, opts.lang, stampOf(opts));
+  return zipParts(parts, stampOf(opts));
+}
+
+async function exceljsParts(rows: ExportRow[], lang: Lang, stampMs: number): Promise<{ parts: ZipPart[]; dateStyleId: number }> {
+  const { zip, dateStyleId } = await writeWorkbook(new MemorySink(), rows, lang, stampMs, true);
+  if (!(zip instanceof MemoryZip)) throw new Error('exceljs streaming writer internals changed (zip): xlsx-export.ts needs updating');
+  return { parts: await zip.parts(), dateStyleId };
+}
+
+/** The template of the workbook's fixed parts, made by exceljs now (the build stores them: templatesFile). */
+async function deriveTemplate(lang: Lang, stampMs: number): Promise<XlsxTemplate> {
+  const { parts, dateStyleId } = await exceljsParts([], lang, stampMs);
+  return templateFromParts(parts, exportHeaders(lang).map(xlsxText), dateStyleId);
+}
+
+/** The templates that `npm run build` stores (scripts/xlsx-templates.mjs), beside the writer's bundle. */
+const STORED_TEMPLATES = fileURLToPath(new URL('../vendor/xlsx-templates.json', import.meta.url));
+/** What makes them (the compiled modules, also from dist/bundle/): stored templates older than these (a build that skipped the script) are not used. */
+const TEMPLATE_MAKERS = ['../io/xlsx-export.js', '../io/xlsx-sheet.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+
+interface StoredTemplate extends Omit<XlsxTemplate, 'parts'> {
+  lang: Lang;
+  stampMs: number;
+  parts: { name: string; deflate: boolean; data: string }[];
+}
+
+/** The JSON of the stored templates: both languages at the default timestamp. */
+export async function templatesFile(): Promise<string> {
+  const stampMs = stampOf({});
+  const stored: StoredTemplate[] = [];
+  for (const lang of ['de', 'en'] as const) {
+    const t = await deriveTemplate(lang, stampMs);
+    stored.push({ ...t, lang, stampMs, parts: t.parts.map((p) => ({ ...p, data: p.data.toString('utf8') })) });
+  }
+  return `${JSON.stringify(stored)}\n`;
+}
+
+let stored: StoredTemplate[] | null = null;
+const templates = new Map<string, Promise<XlsxTemplate>>();
+
+/**
+ * The template for `lang` and `stampMs`: the stored one when there is one as new as its
+ * maker and for the same header, else exceljs makes it (once per process).
+ */
+function xlsxTemplate(lang: Lang, stampMs: number): Promise<XlsxTemplate> {
+  const key = `${lang} ${stampMs}`;
+  let t = templates.get(key);
+  if (t === undefined) {
+    stored ??= storedTemplates();
+    const header = exportHeaders(lang).map(xlsxText);
+    const hit = stored.find((s) => s.lang === lang && s.stampMs === stampMs && JSON.stringify(s.header) === JSON.stringify(header));
+    t = hit
+      ? Promise.resolve({ ...hit, parts: hit.parts.map((p) => ({ ...p, data: Buffer.from(p.data, 'utf8') })) })
+      : deriveTemplate(lang, stampMs);
+    templates.set(key, t);
+  }
+  return t;
+}
+
+function storedTemplates(): StoredTemplate[] {
+  const file = statSync(STORED_TEMPLATES, { throwIfNoEntry: false });
+  const makers = TEMPLATE_MAKERS.map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? Number.NaN);
+  if (file === undefined || !makers.every((ms) => file.mtimeMs >= ms)) return [];
+  return JSON.parse(readFileSync(STORED_TEMPLATES, 'utf8')) as StoredTemplate[];
+}
+
 /**
  * Writes the workbook of `rows` to `out` (the zip's bytes); returns the number of data rows.
  * In memory the zip is MemoryZip's, its entry times `stampMs`; else archiver's, its entry
  * times still the clock's (fixZipTimes).
  */
-async function writeWorkbook(out: Writable, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, lang: Lang, stampMs: number, inMemory: boolean): Promise<number> {
+async function writeWorkbook(
+  out: Writable,
+  rows: Iterable<ExportRow> | AsyncIterable<ExportRow>,
+  lang: Lang,
+  stampMs: number,
+  inMemory: boolean,
+): Promise<{ count: number; dateStyleId: number; zip: unknown }> {
   const WorkbookWriter = inMemory ? memoryWorkbookWriter() : workbookWriter();
   const columns = EXPORT_COLUMNS.length;
-  if (columns > LETTERS.length) throw new Error(`${columns} export columns: column letters past Z are not implemented`);
   const failed = failureOf(out);
   // Marks the rejection handled: every await in the write races `failed`, which rethrows it.
   failed.catch(() => undefined);
@@ -397,28 +421,9 @@ async function writeWorkbook(out: Writable, rows: Iterable<ExportRow> | AsyncIte
   const raw = internals(wb, ws);
   const zipInput = raw.ws.stream.pipes[0] as Writable;
   const dateStyleId = raw.wb.styles.addStyleModel({ numFmt: DATE_FORMAT }, VALUE_TYPE_DATE);
-  const kinds = EXPORT_COLUMNS.map((c) => c.kind);
-  const keys = EXPORT_COLUMNS.map((c) => c.key);
   let batch = '';
   for await (const r of rows) {
-    const n = count + 2; // row 1 is the header
-    let xml = `<row r="${n}">`;
-    for (let i = 0; i < columns; i++) {
-      const v = r[keys[i] as keyof ExportRow];
-      if (v === null) continue; // no cell: empty
-      const ref = `${LETTERS[i]}${n}`;
-      const kind = kinds[i];
-      if (kind === 'datetime') {
-        xml += `<c r="${ref}" s="${dateStyleId}"><v>${excelSerial(String(v))}</v></c>`;
-      } else if (kind === 'number') {
-        if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`export column ${keys[i]} holds ${JSON.stringify(v)}, not a number`);
-        xml += `<c r="${ref}"><v>${v}</v></c>`;
-      } else {
-        // A shared string (t="s"): text, never a formula, whatever it starts with.
-        xml += `<c r="${ref}" t="s"><v>${raw.wb.sharedStrings.add(xlsxText(String(v)))}</v></c>`;
-      }
-    }
-    batch += `${xml}</row>`;
+    batch += rowXml(r, count + 2, raw.wb.sharedStrings, dateStyleId); // row 1 is the header
     if (++count % BATCH_ROWS === 0) {
       raw.ws.stream.write(batch);
       batch = '';
@@ -428,5 +433,5 @@ async function writeWorkbook(out: Writable, rows: Iterable<ExportRow> | AsyncIte
   if (batch !== '') raw.ws.stream.write(batch);
   ws.commit();
   await Promise.race([wb.commit(), failed]);
-  return count;
+  return { count, dateStyleId, zip: (wb as { zip?: unknown }).zip };
 }

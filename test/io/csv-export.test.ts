@@ -136,20 +136,28 @@ describe('writeCsv', () => {
     assert.deepEqual((await readCsv(empty, ',')).records, [exportHeaders('en')]);
   });
 
-  test('small arrays are written in one piece, generators and large arrays streamed: the same bytes', async (t) => {
+  test('small arrays are written in one piece (csvText), generators and large arrays streamed (csv-stringify): the same bytes', async (t) => {
     const dir = await tempDir(t);
-    const rows = rowsOf('de');
-    // Past IN_MEMORY_ROWS (20,000) an array is streamed too.
-    const many = Array.from({ length: 20_001 }, (_, i) => rows[i % rows.length] as ExportRow);
     async function* gen(list: ExportRow[]): AsyncGenerator<ExportRow> {
       yield* list;
     }
-    for (const [name, list] of [['few', rows], ['many', many]] as const) {
-      const a = await writeCsv(join(dir, `${name}-array.csv`), list, { lang: 'de' });
-      const b = await writeCsv(join(dir, `${name}-gen.csv`), gen(list), { lang: 'de' });
-      assert.deepEqual([a.rows, b.rows], [list.length, list.length], `${name}: row counts`);
-      assert.equal(a.bytes, b.bytes, `${name}: sizes`);
-      assert.ok((await readFile(join(dir, `${name}-array.csv`))).equals(await readFile(join(dir, `${name}-gen.csv`))), `${name}: byte-identical files`);
+    // Fields that need quoting under either delimiter, a lone CR at the end, a lone quote, an empty text.
+    const awkward = (rows: ExportRow[]): ExportRow[] => [
+      ...rows,
+      ...['ends in CR\r', '"', 'a,b', 'a;b', '', ' "x" ', 'LF\n'].map((commonName, i) => ({ ...(rows[0] as ExportRow), commonName, alias: i % 2 ? '' : 'x,y;z' })),
+    ];
+    for (const [lang, delimiter] of [['de', undefined], ['en', undefined], ['de', ','], ['en', ';']] as const) {
+      const rows = awkward(rowsOf(lang));
+      // Past IN_MEMORY_ROWS (20,000) an array is streamed too.
+      const many = Array.from({ length: 20_001 }, (_, i) => rows[i % rows.length] as ExportRow);
+      for (const [name, list] of [['few', rows], ['none', []], ['many', many]] as [string, ExportRow[]][]) {
+        const what = `${lang} ${delimiter ?? 'default'} ${name}`;
+        const a = await writeCsv(join(dir, `array.csv`), list, { lang, delimiter });
+        const b = await writeCsv(join(dir, `gen.csv`), gen(list), { lang, delimiter });
+        assert.deepEqual([a.rows, b.rows], [list.length, list.length], `${what}: row counts`);
+        assert.equal(a.bytes, b.bytes, `${what}: sizes`);
+        assert.ok((await readFile(join(dir, `array.csv`))).equals(await readFile(join(dir, `gen.csv`))), `${what}: byte-identical files`);
+      }
     }
   });
 

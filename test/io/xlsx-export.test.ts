@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import ExcelJS from 'exceljs';
 import { EXPORT_COLUMNS, exportHeaders, exportRows, exportSheetName, type ExportRow } from '../../src/core/export-rows.js';
 import type { Session } from '../../src/core/session.js';
-import { excelSerial, writeXlsx, xlsxText, xlsxWriterSource } from '../../src/io/xlsx-export.js';
+import { exceljsWorkbook, writeXlsx, xlsxWriterSource } from '../../src/io/xlsx-export.js';
+import { excelSerial, xlsxText } from '../../src/io/xlsx-sheet.js';
 import { distPath, ensureBuilt } from '../helpers/build.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
@@ -58,9 +59,9 @@ async function* slowly(rows: ExportRow[]): AsyncGenerator<ExportRow> {
   }
 }
 
-/** The two ways a workbook is written: an array in memory (MemoryZip), a generator streamed to disk (archiver). */
+/** The two ways a workbook is written: an array from exceljs' template in memory (MemoryZip), a generator by exceljs streamed to disk (archiver). */
 const PATHS: [string, (rows: ExportRow[]) => ExportRow[] | AsyncGenerator<ExportRow>][] = [
-  ['in memory', (rows) => rows],
+  ['from the template', (rows) => rows],
   ['streamed', slowly],
 ];
 
@@ -227,7 +228,7 @@ describe('writeXlsx', () => {
     }
   });
 
-  test('rows from an async generator (archiver, on disk): the same parts as from an array (MemoryZip)', async (t) => {
+  test('rows from an async generator (exceljs and archiver, on disk): the same parts as from an array (template and MemoryZip)', async (t) => {
     const dir = await tempDir(t);
     const rows = rowsOf(hostileSessions());
     await writeXlsx(join(dir, 'a.xlsx'), rows, { lang: 'de' });
@@ -260,6 +261,59 @@ describe('writeXlsx', () => {
     const nan = { ...(rowsOf([sampleSession()])[0] as ExportRow), durationS: Number.NaN };
     await assert.rejects(writeXlsx(join(dir, 'x.xlsx'), [nan], { lang: 'de' }), RangeError);
     assert.deepEqual(await listDir(dir), [], 'nothing left behind');
+  });
+});
+
+describe("small workbooks from exceljs' template of the fixed parts", () => {
+  /** Rows that repeat texts (shared strings used twice) and fill more than a few rows. */
+  const many = (): ExportRow[] => {
+    const base = rowsOf(hostileSessions());
+    return Array.from({ length: 300 }, (_, i) => ({ ...(base[i % base.length] as ExportRow), durationS: i, bytesReceived: i * 3 }));
+  };
+  const cases: [string, () => ExportRow[], 'de' | 'en', string | undefined][] = [
+    ['no rows', () => [], 'de', undefined],
+    ['hostile text (de)', () => rowsOf(hostileSessions()), 'de', undefined],
+    ['hostile text (en)', () => rowsOf(hostileSessions(), 'en'), 'en', undefined],
+    ['300 rows, texts repeated', many, 'de', undefined],
+    ['another timestamp', () => rowsOf(hostileSessions()), 'en', '2026-11-26T17:00:10Z'],
+  ];
+  for (const [name, rows, lang, timestamp] of cases) {
+    test(`the same bytes as exceljs writes alone: ${name}`, async (t) => {
+      const dir = await tempDir(t);
+      const path = join(dir, 'x.xlsx');
+      await writeXlsx(path, rows(), { lang, timestamp });
+      const mine = await readFile(path);
+      const theirs = await exceljsWorkbook(rows(), { lang, timestamp });
+      if (!mine.equals(theirs)) {
+        // Name the part that differs.
+        const a = unzip(mine);
+        const b = unzip(theirs);
+        assert.deepEqual([...a.keys()], [...b.keys()], 'the same parts in the same order');
+        for (const [part, f] of a) assert.equal(f.data.toString('utf8'), b.get(part)?.data.toString('utf8'), part);
+      }
+      assert.ok(mine.equals(theirs), 'byte-identical');
+    });
+  }
+
+  test('compiled, the stored templates are what exceljs makes now, and a small workbook does not load exceljs', async (t) => {
+    ensureBuilt();
+    const compiled = (await import(distPath('io/xlsx-export.js'))) as typeof import('../../src/io/xlsx-export.js');
+    assert.equal(await readFile(distPath('vendor/xlsx-templates.json'), 'utf8'), await compiled.templatesFile(), 'dist/vendor/xlsx-templates.json is current');
+    const dir = await tempDir(t);
+    const script = `import { createRequire } from 'node:module';
+      const { writeXlsx } = await import(${JSON.stringify(distPath('io/xlsx-export.js'))});
+      const loaded = () => Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes('exceljs')).map((f) => f.replace(/.*node_modules\\//, ''));
+      await writeXlsx(process.argv[1], [], { lang: 'de' });
+      await writeXlsx(process.argv[2], [], { lang: 'en' });
+      const small = loaded();
+      await writeXlsx(process.argv[3], [], { lang: 'de', timestamp: '2026-11-26T17:00:10Z' });
+      process.stdout.write(JSON.stringify({ small, otherTimestamp: loaded().some((f) => f.includes('workbook-writer')) }));`;
+    const files = ['de.xlsx', 'en.xlsx', 'stamp.xlsx'].map((f) => join(dir, f));
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...files], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    // Of exceljs, only its XML text escaping (sharedStringsXml), unless a template must be made.
+    assert.deepEqual(JSON.parse(child.stdout), { small: ['exceljs/lib/utils/utils.js'], otherTimestamp: true }, "exceljs' writer loaded only for a timestamp without a stored template");
+    for (const [i, f] of files.entries()) assert.ok((await readFile(f)).equals(await exceljsWorkbook([], { lang: i === 1 ? 'en' : 'de', timestamp: i === 2 ? '2026-11-26T17:00:10Z' : undefined })), `${f}: exceljs' bytes`);
   });
 });
 

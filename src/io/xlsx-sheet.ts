@@ -1,0 +1,193 @@
+/**
+ * What an export workbook holds that changes with its rows, written as exceljs writes it:
+ * the sheet's <row> elements and the shared-string table. And a template of the rest, so a
+ * small workbook needs no exceljs at run time:
+ *
+ * Every other part of a workbook (styles, theme, workbook, relations, properties, the sheet's
+ * views, columns, header row and autofilter) depends only on the language and the fixed
+ * timestamp. exceljs writes them once for a workbook without data rows (templateFromParts
+ * takes them apart); templateWorkbook then fills in the sheet's rows and the strings and
+ * zips the whole with MemoryZip's zipParts. `npm run build` stores the templates beside the
+ * writer's bundle (scripts/xlsx-templates.mjs); a test holds templateWorkbook's files to the
+ * bytes exceljs writes for the same rows, hostile text included.
+ */
+import { createRequire } from 'node:module';
+import { EXPORT_COLUMNS, type ExportRow } from '../core/export-rows.js';
+import { hasIsoWallShape, twoDigits } from '../core/time.js';
+import { zipParts, type ZipPart } from './memory-zip.js';
+
+/** Days from Excel's epoch (1899-12-30) to 1970-01-01. */
+const EXCEL_EPOCH_DAYS = 25569;
+
+/**
+ * `YYYY-MM-DD HH:MM:SS` (a wall time) → the Excel serial (days since 1899-12-30) that shows
+ * that wall time. Excel has no zones: the cell holds the zone's wall time as it is. Read by
+ * character codes, without a regex or a Date: it runs for two cells of every row.
+ */
+export function excelSerial(text: string): number {
+  const century = twoDigits(text, 0);
+  const year = twoDigits(text, 2);
+  const mo = twoDigits(text, 5);
+  const d = twoDigits(text, 8);
+  const h = twoDigits(text, 11);
+  const mi = twoDigits(text, 14);
+  const s = twoDigits(text, 17);
+  if (
+    !hasIsoWallShape(text) ||
+    century < 0 || year < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59
+  ) {
+    throw new RangeError(`export time ${JSON.stringify(text)} is not YYYY-MM-DD HH:MM:SS`);
+  }
+  const y = century * 100 + year;
+  // Howard Hinnant's days_from_civil: days since 1970-01-01.
+  const yy = mo <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  const days = era * 146097 + doe - 719468;
+  return EXCEL_EPOCH_DAYS + days + (h * 3600 + mi * 60 + s) / 86_400;
+}
+
+// Characters an XML file cannot hold (C0 controls but TAB and LF, CR which XML turns into LF,
+// DEL which exceljs drops, U+FFFE/U+FFFF, lone surrogates) and text that already looks like
+// an escape. Excel reads `_xHHHH_` in a string as that UTF-16 unit (so does exceljs), which
+// lets every common name survive exactly instead of losing characters.
+const ESCAPE_ALL = /[\x00-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]|\p{Cs}|_(?=x[0-9A-Fa-f]{4}_)/gu;
+
+/** True when `text` may need escaping: a quick scan of its code units, cheaper than a regex on short text. */
+function mayNeedEscape(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x5f || c === 0x7f || (c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe) return true;
+  }
+  return false;
+}
+
+/** Text as Excel's shared strings store it (ECMA-376 ST_Xstring escapes). */
+export function xlsxText(text: string): string {
+  if (!mayNeedEscape(text)) return text;
+  return text.replace(ESCAPE_ALL, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`);
+}
+
+
+/** A shared-string table as exceljs keeps it (lib/utils/shared-strings.js): each distinct text numbered in order of first use. */
+export class SharedStrings {
+  private readonly index = new Map<string, number>();
+  readonly values: string[] = [];
+
+  add(text: string): number {
+    let i = this.index.get(text);
+    if (i === undefined) {
+      i = this.values.length;
+      this.index.set(text, i);
+      this.values.push(text);
+    }
+    return i;
+  }
+}
+
+/** A1-style column letters for the export's columns (at most 26). */
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+const KEYS = EXPORT_COLUMNS.map((c) => c.key);
+const KINDS = EXPORT_COLUMNS.map((c) => c.kind);
+if (KEYS.length > LETTERS.length) throw new Error(`${KEYS.length} export columns: column letters past Z are not implemented`);
+
+/**
+ * The <row> of export row `r` as sheet row `n`, the XML exceljs writes for such cells: dates
+ * as serials in style `dateStyleId`, numbers as they are, text always a shared string (t="s"),
+ * so a common name `=1+2` stays text; null makes no cell (an empty one).
+ */
+export function rowXml(r: ExportRow, n: number, strings: { add(text: string): number }, dateStyleId: number): string {
+  let xml = `<row r="${n}">`;
+  for (let i = 0; i < KEYS.length; i++) {
+    const key = KEYS[i] as keyof ExportRow;
+    const v = r[key];
+    if (v === null) continue;
+    const ref = `${LETTERS[i]}${n}`;
+    const kind = KINDS[i];
+    if (kind === 'datetime') {
+      xml += `<c r="${ref}" s="${dateStyleId}"><v>${excelSerial(String(v))}</v></c>`;
+    } else if (kind === 'number') {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`export column ${key} holds ${JSON.stringify(v)}, not a number`);
+      xml += `<c r="${ref}"><v>${v}</v></c>`;
+    } else {
+      xml += `<c r="${ref}" t="s"><v>${strings.add(xlsxText(String(v)))}</v></c>`;
+    }
+  }
+  return `${xml}</row>`;
+}
+
+let xmlEncode: ((text: string) => string) | null = null;
+
+/**
+ * xl/sharedStrings.xml as exceljs' SharedStringsXform renders it: both counts are the number
+ * of distinct strings, each a <si><t>, xml:space="preserve" on text that starts or ends with
+ * white space or holds a line feed, the text escaped by exceljs' own xmlEncode (one small
+ * file of the package, not its writer).
+ */
+export function sharedStringsXml(values: readonly string[]): string {
+  xmlEncode ??= (createRequire(import.meta.url)('exceljs/lib/utils/utils.js') as { xmlEncode(text: string): string }).xmlEncode;
+  let xml = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${values.length}" uniqueCount="${values.length}">`;
+  for (const v of values) xml += `<si><t${/^\s|\n|\s$/.test(v) ? ' xml:space="preserve"' : ''}>${xmlEncode(v)}</t></si>`;
+  return `${xml}</sst>`;
+}
+
+const SHEET = 'xl/worksheets/sheet1.xml';
+const STRINGS = 'xl/sharedStrings.xml';
+
+/** The fixed parts of a workbook and the frame of its sheet, from exceljs (see the top of this file). */
+export interface XlsxTemplate {
+  /** Every zip entry in exceljs' order; the sheet's and the strings' data are placeholders. */
+  parts: ZipPart[];
+  /** The sheet's XML up to its last row (the header), and from `</sheetData>` on. */
+  sheetHead: string;
+  sheetTail: string;
+  /** The header's texts, the first shared strings. */
+  header: string[];
+  dateStyleId: number;
+}
+
+/**
+ * The template in the parts of a workbook exceljs wrote without data rows (header texts
+ * `header`, its date style `dateStyleId`). Throws when exceljs' output is not what
+ * rowXml and sharedStringsXml reproduce: then this file needs updating.
+ */
+export function templateFromParts(parts: readonly ZipPart[], header: string[], dateStyleId: number): XlsxTemplate {
+  const part = (name: string): string => {
+    const found = parts.filter((p) => p.name === name);
+    if (found.length !== 1) throw new Error(`exceljs wrote ${found.length} ${name}: xlsx-sheet.ts needs updating`);
+    return (found[0] as ZipPart).data.toString('utf8');
+  };
+  const sheet = part(SHEET);
+  const at = sheet.indexOf('</sheetData>');
+  if (at < 0 || sheet.indexOf('</sheetData>', at + 1) >= 0 || !sheet.slice(0, at).endsWith('</row>')) {
+    throw new Error('exceljs wrote an unexpected sheet frame: xlsx-sheet.ts needs updating');
+  }
+  const strings = new SharedStrings();
+  for (const h of header) strings.add(h);
+  if (part(STRINGS) !== sharedStringsXml(strings.values)) throw new Error('exceljs wrote unexpected shared strings: xlsx-sheet.ts needs updating');
+  const placeholder = Buffer.alloc(0);
+  return {
+    parts: parts.map((p) => (p.name === SHEET || p.name === STRINGS ? { ...p, data: placeholder } : p)),
+    sheetHead: sheet.slice(0, at),
+    sheetTail: sheet.slice(at),
+    header,
+    dateStyleId,
+  };
+}
+
+/** The workbook (zip bytes) of `rows` from template `t`, every entry stamped `stampMs`. */
+export function templateWorkbook(t: XlsxTemplate, rows: readonly ExportRow[], stampMs: number): Buffer {
+  const strings = new SharedStrings();
+  for (const h of t.header) strings.add(h);
+  let sheet = t.sheetHead;
+  let n = 2; // row 1 is the header
+  for (const r of rows) sheet += rowXml(r, n++, strings, t.dateStyleId);
+  sheet += t.sheetTail;
+  const data = (p: ZipPart): Buffer => (p.name === SHEET ? Buffer.from(sheet) : p.name === STRINGS ? Buffer.from(sharedStringsXml(strings.values)) : p.data);
+  return zipParts(
+    t.parts.map((p) => ({ ...p, data: data(p) })),
+    stampMs,
+  );
+}
