@@ -439,9 +439,11 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const emit = async (...list: PageModel[]): Promise<void> => {
     for (const model of list) {
       produced.add(model.url);
-      const h = hashOf(model);
-      // The dashboard and live pages carry the "as of" time, so they are rendered every run.
-      const same = !full && hashes.get(model.url) === h && model.kind !== 'dashboard' && model.kind !== 'live';
+      // The dashboard and live pages carry the "as of" time, so they are rendered every run:
+      // hashing their models (the largest) would only cost time. Their entry marks them as built.
+      const always = model.kind === 'dashboard' || model.kind === 'live';
+      const h = always ? 'every run' : hashOf(model);
+      const same = !full && !always && hashes.get(model.url) === h;
       hashes.set(model.url, h);
       if (!same) queue.push(model);
     }

@@ -104,7 +104,7 @@ export async function makeContext(argv: string[], own: Options, name: string): P
     },
     config,
     str('config') ?? '',
-    systemTimeZone(),
+    systemTimeZone,
   );
   if (histories.length > 1) settings.mergeHistories = histories.slice(1);
   let now = isoFromMs(Date.now());

@@ -34,3 +34,13 @@ declare module 'nunjucks' {
   };
   export default nunjucks;
 }
+
+/** nunjucks' slim build: the same runtime, without the compiler; it runs precompiled templates only. */
+declare module 'nunjucks/browser/nunjucks-slim.js' {
+  import type { Environment, PrecompiledLoader } from 'nunjucks';
+  const slim: {
+    Environment: typeof Environment;
+    PrecompiledLoader: typeof PrecompiledLoader;
+  };
+  export default slim;
+}

@@ -23,6 +23,19 @@ describe('settings', () => {
     assert.equal(s.title, DEFAULTS.title);
   });
 
+  test('the system zone is read only when neither flag nor config names one', () => {
+    let asked = 0;
+    const system = (): string => {
+      asked++;
+      return 'Europe/Berlin';
+    };
+    assert.equal(resolveSettings({ tz: 'UTC' }, {}, '', system).tz, 'UTC');
+    assert.equal(resolveSettings({}, validateConfig({ tz: 'Asia/Tokyo' }, 'c.json'), 'c.json', system).tz, 'Asia/Tokyo');
+    assert.equal(asked, 0, 'not read');
+    assert.equal(resolveSettings({}, {}, '', system).tz, 'Europe/Berlin');
+    assert.equal(asked, 1, 'read once');
+  });
+
   test('flags > config file > defaults', () => {
     const config = validateConfig(
       {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import nunjucks from 'nunjucks';
+import slim from 'nunjucks/browser/nunjucks-slim.js';
 import { LABELS } from '../../src/core/i18n.js';
 import { renderPagesDirect } from '../../src/render/direct.js';
 import { renderPages } from '../../src/render/eleventy.js';
@@ -40,7 +41,7 @@ describe('renderPagesDirect', () => {
     await assert.rejects(renderPagesDirect(siteModel('de'), [archivePage(), archivePage()]), /two pages have the url/);
   });
 
-  test('the precompiled module (what npm run build writes) renders the same bytes as the sources', async () => {
+  test("the precompiled module (what npm run build writes) renders the same bytes as the sources, with nunjucks' slim build (as a compiled run does) and the full one", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'osw-precompiled-'));
     try {
       const sources = templateSources();
@@ -49,11 +50,13 @@ describe('renderPagesDirect', () => {
       const compiled = (await import(pathToFileURL(file).href)) as { hash: string; templates: Record<string, unknown> };
       assert.equal(compiled.hash, templatesHash(sources));
       assert.deepEqual(Object.keys(compiled.templates).sort(), sources.map((s) => s.name).sort());
-      const env = new nunjucks.Environment(new nunjucks.PrecompiledLoader(compiled.templates), NUNJUCKS_OPTIONS);
-      const pages = allPages();
+      const pages = [...allPages(), ...users];
       const direct = await renderPagesDirect(siteModel('en'), pages);
-      for (const view of pages) {
-        assert.equal(env.getTemplate('pages.njk').render({ site: siteModel('en'), pages, view }), direct.get(view.url), view.url);
+      for (const [name, lib] of [['slim', slim], ['full', nunjucks]] as const) {
+        const env = new lib.Environment(new lib.PrecompiledLoader(compiled.templates), NUNJUCKS_OPTIONS);
+        for (const view of pages) {
+          assert.equal(env.getTemplate('pages.njk').render({ site: siteModel('en'), pages, view }), direct.get(view.url), `${name} ${view.url}`);
+        }
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
