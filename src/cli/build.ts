@@ -304,7 +304,10 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     if (trackedSigs[id] === undefined) mark(day, user);
   }
   m.tracked = trackedSigs;
-  const trackedOnDay = (day: string): Session[] => tracked.filter((s) => dayOf(s.connectedAt, tz) === day);
+  /** Each tracked session's day, worked out once: the lists below ask for it many times. */
+  const trackedDay = new Map(tracked.map((s) => [s, dayOf(s.connectedAt, tz)]));
+  const dayOfTracked = (s: Session): string => trackedDay.get(s) as string;
+  const trackedOnDay = (day: string): Session[] => tracked.filter((s) => dayOfTracked(s) === day);
   const sessionsOfDay = async (day: string): Promise<Session[]> => [...(await getDay(day)), ...trackedOnDay(day)];
 
   // 3. Day summaries.
@@ -487,14 +490,14 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     show(++done);
     const summary = m.users[user];
     const own = tracked.filter((s) => s.user === user);
-    const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(dayOf(s.connectedAt, tz)))])].sort(byNewest);
+    const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(dayOfTracked(s)))])].sort(byNewest);
     const scope = { prefix: `/u/${userSlug(user)}/`, months: months.length === 0 ? null : new Set<string>() };
     userScopes.push(scope);
     if (months.length === 0) continue; // every session deleted: all the user's pages go
     const ku = knownUser(user);
     const monthSessions = async (month: string): Promise<Session[]> => [
       ...(await getUserMonth(user, month)),
-      ...own.filter((s) => monthOf(dayOf(s.connectedAt, tz)) === month),
+      ...own.filter((s) => monthOf(dayOfTracked(s)) === month),
     ];
     const newestOwn = async (keep: (s: Session) => boolean): Promise<Session[]> => {
       const out: Session[] = [];

@@ -62,20 +62,35 @@ function intlWallTime(ms: number, timeZone: string): WallTime {
 
 const QUARTER_MS = 900_000;
 const DAY_MS = 86_400_000;
-const offsetCache = new Map<string, number>();
+/** Zone → quarter hour of UTC → offset (no string keys: this runs for every time shown). */
+const offsetCache = new Map<string, Map<number, number>>();
+let cachedOffsets = 0;
 
 /** The zone's offset at the start of a quarter hour of UTC (Intl, cached). */
 function quarterOffset(bucket: number, timeZone: string): number {
-  const key = `${timeZone}|${bucket}`;
-  let offset = offsetCache.get(key);
+  let zone = offsetCache.get(timeZone);
+  if (zone === undefined) {
+    zone = new Map();
+    offsetCache.set(timeZone, zone);
+  }
+  let offset = zone.get(bucket);
   if (offset === undefined) {
     const w = intlWallTime(bucket, timeZone);
     offset = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - bucket;
-    if (offsetCache.size > 200_000) offsetCache.clear();
-    offsetCache.set(key, offset);
+    if (cachedOffsets >= 200_000) {
+      offsetCache.clear();
+      cachedOffsets = 0;
+      zone = new Map();
+      offsetCache.set(timeZone, zone);
+    }
+    zone.set(bucket, offset);
+    cachedOffsets++;
   }
   return offset;
 }
+
+/** The last UTC day found to have one offset throughout: most readings in a row fall on the same day. */
+let lastDay = { zone: '', day: Number.NaN, offset: 0 };
 
 /**
  * The zone's UTC offset at `ms`. Zones change their offset only on whole quarter hours of
@@ -85,8 +100,12 @@ function quarterOffset(bucket: number, timeZone: string): number {
  */
 function offsetMs(ms: number, timeZone: string): number {
   const day = Math.floor(ms / DAY_MS) * DAY_MS;
+  if (day === lastDay.day && timeZone === lastDay.zone) return lastDay.offset;
   const start = quarterOffset(day, timeZone);
-  if (start === quarterOffset(day + DAY_MS, timeZone)) return start;
+  if (start === quarterOffset(day + DAY_MS, timeZone)) {
+    lastDay = { zone: timeZone, day, offset: start };
+    return start;
+  }
   return quarterOffset(Math.floor(ms / QUARTER_MS) * QUARTER_MS, timeZone);
 }
 
