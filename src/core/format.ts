@@ -31,16 +31,45 @@ export function formatDuration(seconds: number, lang: Lang): string {
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
+/**
+ * Readings already made, per zone and kind: a run shows each instant many times (a session
+ * is on several pages and in several files, and is grouped by its day again and again).
+ * Bounded: a full build of a large history just starts over now and then.
+ */
+const MEMO_MAX = 50_000;
+type Memo = Map<string, Map<string, string>>;
+const timeMemo: Memo = new Map();
+const dayMemo: Memo = new Map();
+
+function remembered(memos: Memo, timeZone: string, iso: string, read: () => string): string {
+  let memo = memos.get(timeZone);
+  if (memo === undefined) {
+    memo = new Map();
+    memos.set(timeZone, memo);
+  }
+  let value = memo.get(iso);
+  if (value === undefined) {
+    value = read();
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(iso, value);
+  }
+  return value;
+}
+
 /** "2026-11-20 23:55:51" in the zone (the seed's format, which both languages keep). */
 export function formatDateTime(iso: string, timeZone: string): string {
-  const w = wallTimeAt(msFromIso(iso), timeZone);
-  return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
+  return remembered(timeMemo, timeZone, iso, () => {
+    const w = wallTimeAt(msFromIso(iso), timeZone);
+    return `${w.year}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`;
+  });
 }
 
 /** "2026-11-20": the calendar day of an instant in the zone (also the grouping key). */
 export function dayOf(iso: string, timeZone: string): string {
-  const w = wallTimeAt(msFromIso(iso), timeZone);
-  return `${w.year}-${pad(w.month)}-${pad(w.day)}`;
+  return remembered(dayMemo, timeZone, iso, () => {
+    const w = wallTimeAt(msFromIso(iso), timeZone);
+    return `${w.year}-${pad(w.month)}-${pad(w.day)}`;
+  });
 }
 
 /** "HH:MM" in the zone, for chart axes. */

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import {
   EXPORT_COLUMNS,
+  EXPORT_FORMAT_VERSION,
   escapeFormula,
   exportDigest,
   exportHeaders,
@@ -164,5 +166,15 @@ describe('exportDigest', () => {
     // null and "" are different cells.
     const emptyAlias = rows.map((r) => ({ ...r, alias: '' }));
     assert.notEqual(exportDigest(emptyAlias, 'de'), base, 'empty alias vs none');
+  });
+
+  test('the digest of a fixed text, however many rows (digests stored by earlier builds stay valid)', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...(rows[i % 2] as ExportRow), durationS: i }));
+    const text = [
+      JSON.stringify([EXPORT_FORMAT_VERSION, 'de', exportHeaders('de'), exportSheetName('de')]),
+      ...many.map((r) => JSON.stringify(EXPORT_COLUMNS.map((c) => r[c.key]))),
+    ].join('\n');
+    assert.ok(text.length > 512 * 1024, 'more than one chunk of hashed text');
+    assert.equal(exportDigest(many, 'de'), createHash('sha256').update(text).digest('hex'));
   });
 });
