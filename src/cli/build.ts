@@ -70,7 +70,7 @@ import { withHistoryLock } from './lock.js';
 import { progressBar } from './progress.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
-export const SITE_VERSION = '5';
+export const SITE_VERSION = '6';
 const RECENT_KEEP_S = 25 * 3600;
 /** Pages per Eleventy run: its memory grows with the batch (about 2.5 MB a page). */
 const RENDER_BATCH = 100;

@@ -16,9 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from '../core/errors.js';
 import { exportNameOwner } from '../core/export-names.js';
-import { HISTORY_COLUMNS, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
@@ -140,25 +138,72 @@ function readSmall(file: string): string | null {
   }
 }
 
+/**
+ * A cached session: its fields in this order, typed as JSON holds them (numbers, null,
+ * true/false), so a run reads them back without parsing text. The history CSV is checked
+ * field by field (sessionFromRecord); the cache, which builds write, only for its shape.
+ */
+const CACHED: readonly [keyof Session, 'text' | 'text?' | 'count?' | 'flag' | 'reason?' | 'source'][] = [
+  ['id', 'text'],
+  ['instance', 'text'],
+  ['user', 'text'],
+  ['commonName', 'text'],
+  ['username', 'text?'],
+  ['realAddress', 'text'],
+  ['realPort', 'count?'],
+  ['protocol', 'text?'],
+  ['virtualAddress', 'text?'],
+  ['virtualIpv6', 'text?'],
+  ['clientId', 'count?'],
+  ['peerId', 'count?'],
+  ['cipher', 'text?'],
+  ['connectedAt', 'text'],
+  ['lastSeenAt', 'text'],
+  ['endedAt', 'text?'],
+  ['durationS', 'count?'],
+  ['bytesReceived', 'count?'],
+  ['bytesSent', 'count?'],
+  ['endReason', 'reason?'],
+  ['endExact', 'flag'],
+  ['source', 'source'],
+];
+
+function fits(kind: (typeof CACHED)[number][1], v: unknown): boolean {
+  switch (kind) {
+    case 'text':
+      return typeof v === 'string';
+    case 'text?':
+      return v === null || typeof v === 'string';
+    case 'count?':
+      return v === null || (Number.isSafeInteger(v) && (v as number) >= 0);
+    case 'flag':
+      return typeof v === 'boolean';
+    case 'reason?':
+      return v === null || v === 'disconnected' || v === 'server-stopped';
+    case 'source':
+      return v === 'status' || v === 'legacy' || v === 'hook';
+  }
+}
+
 async function loadSessions(file: string): Promise<Session[]> {
   const raw = readSmall(file);
   if (raw === null) return [];
-  const rows = parseCached<string[][]>(file, raw, (v) => Array.isArray(v) && v.every(Array.isArray));
-  try {
-    return rows.map((r, i) => {
-      const record: Record<string, string | undefined> = {};
-      for (let j = 0; j < HISTORY_COLUMNS.length; j++) record[HISTORY_COLUMNS[j] as string] = r[j];
-      return sessionFromRecord(record, file, i + 1);
-    });
-  } catch (e) {
-    if (e instanceof InputError) throw new CacheError(file, e.reason);
-    throw e;
-  }
+  const rows = parseCached<unknown[][]>(file, raw, (v) => Array.isArray(v) && v.every(Array.isArray));
+  return rows.map((r, i) => {
+    if (r.length !== CACHED.length) throw new CacheError(file, `session ${i + 1} has ${r.length} fields, not ${CACHED.length}`);
+    const s: Record<string, unknown> = {};
+    for (let j = 0; j < CACHED.length; j++) {
+      const [key, kind] = CACHED[j] as (typeof CACHED)[number];
+      if (!fits(kind, r[j])) throw new CacheError(file, `session ${i + 1}: ${key} is ${JSON.stringify(r[j])}`);
+      s[key] = r[j];
+    }
+    return s as unknown as Session;
+  });
 }
 
 async function saveSessions(dir: string, file: string, sessions: Session[]): Promise<void> {
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map(sessionToRecord)), { durable: false });
+  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map((s) => CACHED.map(([key]) => s[key]))), { durable: false });
 }
 
 export const loadDay = (p: CachePaths, day: string): Promise<Session[]> => loadSessions(join(p.days, `${day}.json`));

@@ -93,6 +93,35 @@ describe('build cache', () => {
     assert.deepEqual(await listCachedDays(p), ['2026-03-18']);
   });
 
+  test('every field of a session round trips with its type: nulls, numbers, flags, hook sessions', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    const open = sampleSession({ id: 'open', endedAt: null, durationS: null, endReason: null, endExact: false, realPort: 1194, clientId: 0, peerId: 7 });
+    const hook = sampleSession({ id: 'hook', source: 'hook', endExact: true, cipher: null, virtualAddress: null, username: null });
+    await saveDay(p, '2026-03-18', [open, hook]);
+    const back = await loadDay(p, '2026-03-18');
+    assert.deepEqual(back, [open, hook]);
+    assert.deepEqual(back.map((x) => Object.keys(x)), [Object.keys(open), Object.keys(hook)], 'every field, in the same order');
+  });
+
+  test('a cached session of the wrong shape is a CacheError naming the file and the session', async (t) => {
+    const p = cachePaths(join(await tempDir(t), 'h.csv'));
+    await saveDay(p, '2026-03-18', [sampleSession({ id: 'a' }), sampleSession({ id: 'b' })]);
+    const file = join(p.days, '2026-03-18.json');
+    const rows = JSON.parse(await readFile(file, 'utf8')) as unknown[][];
+    const damaged: [string, (r: unknown[]) => unknown[], RegExp][] = [
+      ['a field missing', (r) => r.slice(1), /session 2 has 21 fields, not 22/],
+      ['a count as text', (r) => r.map((v, i) => (i === 6 ? '1194' : v)), /session 2: realPort is "1194"/],
+      ['a negative count', (r) => r.map((v, i) => (i === 17 ? -1 : v)), /session 2: bytesReceived is -1/],
+      ['an unknown source', (r) => r.map((v, i) => (i === 21 ? 'csv' : v)), /session 2: source is "csv"/],
+      ['a flag as text', (r) => r.map((v, i) => (i === 20 ? 'true' : v)), /session 2: endExact is "true"/],
+      ['no id', (r) => r.map((v, i) => (i === 0 ? null : v)), /session 2: id is null/],
+    ];
+    for (const [what, change, message] of damaged) {
+      await writeFile(file, JSON.stringify([rows[0], change(rows[1] as unknown[])]));
+      await assert.rejects(loadDay(p, '2026-03-18'), (e: Error) => e.name === 'CacheError' && e.message.includes(file) && message.test(e.message), what);
+    }
+  });
+
   test('listCachedDays of a cache that does not exist is empty', async (t) => {
     assert.deepEqual(await listCachedDays(cachePaths(join(await tempDir(t), 'h.csv'))), []);
   });
