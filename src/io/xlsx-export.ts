@@ -5,8 +5,10 @@
  * - Header row bold and frozen, autofilter over it, a width per column.
  * - Start and end are date cells showing the zone's wall time (`yyyy-mm-dd hh:mm:ss`):
  *   Excel has no zones, so the cell holds the wall time read as if it were UTC.
- * - Durations and byte counts are numbers; text is always a shared-string cell, so a common
- *   name `=1+2` stays the text `=1+2` (exceljs makes formulas only from `{ formula }` values).
+ * - Durations and byte counts are numbers; text is always a string cell, so a common name
+ *   `=1+2` stays the text `=1+2`: a shared string in a small workbook, an inline one in a
+ *   streamed workbook, whose table of every distinct text would otherwise stay in memory
+ *   until the end and then be written as one string (xlsx-sheet.ts, rowXml).
  * - The same rows give the same bytes: the workbook's created/modified time and the zip
  *   entries' times are fixed (see `timestamp`), so publishTempFile can leave an unchanged
  *   file alone (same mtime).
@@ -127,8 +129,8 @@ function drained(w: Writable): Promise<void> {
 
 /**
  * Parts of exceljs 4's streaming writer that its typings leave out. Data rows are written as
- * XML straight into the sheet's stream, with the workbook's own shared-string table and
- * style ids: through exceljs' Row and Cell objects (~2 µs a cell) 100,000 rows took 3.6–4.8 s
+ * XML straight into the sheet's stream, with the workbook's own style ids (and, for the
+ * template of a small workbook, its shared-string table): through exceljs' Row and Cell objects (~2 µs a cell) 100,000 rows took 3.6–4.8 s
  * of CPU on this 2-core machine, against the goal of 4 s wall; this way 1.8–2.5 s. The XML
  * is the <row>/<c> exceljs writes itself. Everything else (zip, workbook, styles, shared
  * strings, views, autofilter, columns, header row) is exceljs' own. writeXlsx checks that
@@ -423,7 +425,7 @@ async function writeWorkbook(
   const dateStyleId = raw.wb.styles.addStyleModel({ numFmt: DATE_FORMAT }, VALUE_TYPE_DATE);
   let batch = '';
   for await (const r of rows) {
-    batch += rowXml(r, count + 2, raw.wb.sharedStrings, dateStyleId); // row 1 is the header
+    batch += rowXml(r, count + 2, inMemory ? raw.wb.sharedStrings : 'inline', dateStyleId); // row 1 is the header
     if (++count % BATCH_ROWS === 0) {
       raw.ws.stream.write(batch);
       batch = '';

@@ -94,11 +94,19 @@ const KINDS = EXPORT_COLUMNS.map((c) => c.kind);
 if (KEYS.length > LETTERS.length) throw new Error(`${KEYS.length} export columns: column letters past Z are not implemented`);
 
 /**
- * The <row> of export row `r` as sheet row `n`, the XML exceljs writes for such cells: dates
- * as serials in style `dateStyleId`, numbers as they are, text always a shared string (t="s"),
- * so a common name `=1+2` stays text; null makes no cell (an empty one).
+ * Where a row's text cells go: a shared-string table (small workbooks, as exceljs writes
+ * them), or `inline` in the sheet (streamed workbooks: a table of every distinct text of up
+ * to a million rows, held until the end and written as one string, took most of their
+ * memory).
  */
-export function rowXml(r: ExportRow, n: number, strings: { add(text: string): number }, dateStyleId: number): string {
+export type TextCells = { add(text: string): number } | 'inline';
+
+/**
+ * The <row> of export row `r` as sheet row `n`, the XML exceljs writes for such cells: dates
+ * as serials in style `dateStyleId`, numbers as they are, text always a string cell (t="s",
+ * or t="inlineStr"), so a common name `=1+2` stays text; null makes no cell (an empty one).
+ */
+export function rowXml(r: ExportRow, n: number, strings: TextCells, dateStyleId: number): string {
   let xml = `<row r="${n}">`;
   for (let i = 0; i < KEYS.length; i++) {
     const key = KEYS[i] as keyof ExportRow;
@@ -111,6 +119,8 @@ export function rowXml(r: ExportRow, n: number, strings: { add(text: string): nu
     } else if (kind === 'number') {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`export column ${key} holds ${JSON.stringify(v)}, not a number`);
       xml += `<c r="${ref}"><v>${v}</v></c>`;
+    } else if (strings === 'inline') {
+      xml += `<c r="${ref}" t="inlineStr"><is>${textXml(xlsxText(String(v)))}</is></c>`;
     } else {
       xml += `<c r="${ref}" t="s"><v>${strings.add(xlsxText(String(v)))}</v></c>`;
     }
@@ -121,15 +131,19 @@ export function rowXml(r: ExportRow, n: number, strings: { add(text: string): nu
 let xmlEncode: ((text: string) => string) | null = null;
 
 /**
- * xl/sharedStrings.xml as exceljs' SharedStringsXform renders it: both counts are the number
- * of distinct strings, each a <si><t>, xml:space="preserve" on text that starts or ends with
- * white space or holds a line feed, the text escaped by exceljs' own xmlEncode (one small
- * file of the package, not its writer).
+ * A <t> element as exceljs' TextXform renders it: xml:space="preserve" on text that starts
+ * or ends with white space or holds a line feed, the text escaped by exceljs' own xmlEncode
+ * (one small file of the package, not its writer).
  */
-export function sharedStringsXml(values: readonly string[]): string {
+function textXml(text: string): string {
   xmlEncode ??= (createRequire(import.meta.url)('exceljs/lib/utils/utils.js') as { xmlEncode(text: string): string }).xmlEncode;
+  return `<t${/^\s|\n|\s$/.test(text) ? ' xml:space="preserve"' : ''}>${xmlEncode(text)}</t>`;
+}
+
+/** xl/sharedStrings.xml as exceljs' SharedStringsXform renders it: both counts are the number of distinct strings, each a <si><t>. */
+export function sharedStringsXml(values: readonly string[]): string {
   let xml = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${values.length}" uniqueCount="${values.length}">`;
-  for (const v of values) xml += `<si><t${/^\s|\n|\s$/.test(v) ? ' xml:space="preserve"' : ''}>${xmlEncode(v)}</t></si>`;
+  for (const v of values) xml += `<si>${textXml(v)}</si>`;
   return `${xml}</sst>`;
 }
 
