@@ -8,8 +8,21 @@ import { createHash } from 'node:crypto';
 
 const PLAIN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/;
 
+/** Slugs made so far: a run asks for a user's slug once per row and link. Bounded. */
+const made = new Map<string, string>();
+
 export function userSlug(user: string): string {
   if (PLAIN.test(user)) return user;
+  let slug = made.get(user);
+  if (slug === undefined) {
+    slug = hashedSlug(user);
+    if (made.size >= 50_000) made.clear();
+    made.set(user, slug);
+  }
+  return slug;
+}
+
+function hashedSlug(user: string): string {
   const base = user
     .normalize('NFKD')
     // NFKD splits "ü" into "u" and a combining mark: keep the letter, drop the mark.
