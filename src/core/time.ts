@@ -194,11 +194,6 @@ export function twoDigits(text: string, at: number): number {
 }
 
 /**
- * Reads OpenVPN's time text: ctime (`Wed Feb  1 16:01:42 2023`, day space-padded or not)
- * before 2.5, `YYYY-MM-DD HH:MM:SS` from 2.5. Returns null when it is neither or not a
- * real calendar time.
- */
-/**
  * A quick check, without allocating, that `text` is a `YYYY-MM-DD HH:MM:SS` time with fields
  * in range (days up to 28; anything it does not accept goes through parseWallTime).
  */
@@ -217,6 +212,11 @@ export function isPlausibleIsoText(text: string): boolean {
   );
 }
 
+/**
+ * Reads OpenVPN's time text: ctime (`Wed Feb  1 16:01:42 2023`, day space-padded or not)
+ * before 2.5, `YYYY-MM-DD HH:MM:SS` from 2.5. Returns null when it is neither or not a
+ * real calendar time.
+ */
 export function parseWallTime(text: string): WallTime | null {
   // 2.5+ text first: it is what current servers write.
   let m = ISO_LOCAL.exec(text);

@@ -130,8 +130,9 @@ function drained(w: Writable): Promise<void> {
 /**
  * Parts of exceljs 4's streaming writer that its typings leave out. Data rows are written as
  * XML straight into the sheet's stream, with the workbook's own style ids (and, for the
- * template of a small workbook, its shared-string table): through exceljs' Row and Cell objects (~2 µs a cell) 100,000 rows took 3.6–4.8 s
- * of CPU on this 2-core machine, against the goal of 4 s wall; this way 1.8–2.5 s. The XML
+ * template of a small workbook, its shared-string table): through exceljs' Row and Cell
+ * objects (~2 µs a cell) 100,000 rows took 3.6–4.8 s of CPU on this 2-core machine,
+ * against the goal of 4 s wall; this way 1.8–2.5 s. The XML
  * is the <row>/<c> exceljs writes itself. Everything else (zip, workbook, styles, shared
  * strings, views, autofilter, columns, header row) is exceljs' own. writeXlsx checks that
  * these members exist before it relies on them, and the tests read every file back.
