@@ -14,6 +14,7 @@ import { dayOf, formatDateTime } from '../core/format.js';
 import { dayFileName } from '../core/export-names.js';
 import { rewritesSince, type HistoryRewrite } from '../core/history-rewrite.js';
 import { LABELS } from '../core/i18n.js';
+import { setBounded } from '../core/memo.js';
 import { untrack, type CollectorState } from '../core/reconcile.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
@@ -179,8 +180,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const userMonthMemo = new Map<string, Session[]>();
   /** Memos only save re-reading files that are on disk already: bounded, dropped when full. */
   const remember = (memo: Map<string, Session[]>, k: string, list: Session[]): void => {
-    if (memo.size >= MEMO_MAX) memo.clear();
-    memo.set(k, list);
+    setBounded(memo, k, list, MEMO_MAX);
   };
   const getDay = async (day: string): Promise<Session[]> => {
     let list = dayMemo.get(day);

@@ -2,6 +2,7 @@
  * The one formatter for durations, dates and byte counts, shared by the pages, the xlsx
  * files and the JSON snapshots.
  */
+import { setBounded } from './memo.js';
 import type { Lang } from './settings.js';
 import { msFromIso, wallTimeAt } from './time.js';
 
@@ -47,13 +48,7 @@ function remembered(memos: Memo, timeZone: string, iso: string, read: () => stri
     memo = new Map();
     memos.set(timeZone, memo);
   }
-  let value = memo.get(iso);
-  if (value === undefined) {
-    value = read();
-    if (memo.size >= MEMO_MAX) memo.clear();
-    memo.set(iso, value);
-  }
-  return value;
+  return memo.get(iso) ?? setBounded(memo, iso, read(), MEMO_MAX);
 }
 
 /** "2026-11-20 23:55:51" in the zone (the seed's format, which both languages keep). */

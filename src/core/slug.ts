@@ -5,6 +5,7 @@
  * a slug and no slug can climb out of its folder.
  */
 import { createHash } from 'node:crypto';
+import { setBounded } from './memo.js';
 
 const PLAIN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/;
 
@@ -13,13 +14,7 @@ const made = new Map<string, string>();
 
 export function userSlug(user: string): string {
   if (PLAIN.test(user)) return user;
-  let slug = made.get(user);
-  if (slug === undefined) {
-    slug = hashedSlug(user);
-    if (made.size >= 50_000) made.clear();
-    made.set(user, slug);
-  }
-  return slug;
+  return made.get(user) ?? setBounded(made, user, hashedSlug(user), 50_000);
 }
 
 function hashedSlug(user: string): string {

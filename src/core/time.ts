@@ -3,6 +3,7 @@
  * they sort as text and read well in a CSV. Wall-clock text from status files and
  * legacy CSVs is read in an explicit IANA zone.
  */
+import { setBounded } from './memo.js';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -131,12 +132,7 @@ const minuteCache = new Map<string, number>();
 export function zonedToEpochMs(w: WallTime, timeZone: string): number {
   // Zones change offset on whole minutes: one Intl look-up per zone and wall minute.
   const key = `${timeZone} ${w.year} ${w.month} ${w.day} ${w.hour} ${w.minute}`;
-  let base = minuteCache.get(key);
-  if (base === undefined) {
-    if (minuteCache.size > 100_000) minuteCache.clear();
-    base = zonedToEpochMsUncached({ ...w, second: 0 }, timeZone);
-    minuteCache.set(key, base);
-  }
+  const base = minuteCache.get(key) ?? setBounded(minuteCache, key, zonedToEpochMsUncached({ ...w, second: 0 }, timeZone), 100_000);
   return base + w.second * 1000;
 }
 

@@ -314,8 +314,8 @@ function stampOf(opts: { timestamp?: string }): number {
 
 /** The workbook of `rows` as exceljs alone writes it in memory (zip bytes): what templateWorkbook must equal. */
 export async function exceljsWorkbook(rows: ExportRow[], opts: { lang: Lang; timestamp?: string }): Promise<Buffer> {
-  const { parts } = await exceljsParts(rows, opts.lang, stampOf(opts));
-  return zipParts(parts, stampOf(opts));
+  const stampMs = stampOf(opts);
+  return zipParts((await exceljsParts(rows, opts.lang, stampMs)).parts, stampMs);
 }
 
 async function exceljsParts(rows: ExportRow[], lang: Lang, stampMs: number): Promise<{ parts: ZipPart[]; dateStyleId: number }> {
