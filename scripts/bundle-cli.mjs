@@ -15,7 +15,8 @@ const dist = new URL('../dist/', import.meta.url);
 const out = new URL('bundle/', dist);
 rmSync(out, { recursive: true, force: true });
 await build({
-  entryPoints: { main: new URL('cli/main.js', dist).pathname },
+  // The worker threads' entries (src/cli/*-worker.ts) beside the chunks, where src/cli/worker.ts looks for them.
+  entryPoints: Object.fromEntries(['main', 'chart-worker', 'whole-history-worker'].map((name) => [name, new URL(`cli/${name}.js`, dist).pathname])),
   outdir: out.pathname,
   chunkNames: 'chunk-[hash]',
   bundle: true,

@@ -69,6 +69,8 @@ import type { Logger } from './context.js';
 import { emptyExportsManifest, updateExports } from './exports.js';
 import { withHistoryLock } from './lock.js';
 import { progressBar } from './progress.js';
+import { writeWholeHistoryInWorker } from './whole-history.js';
+import { runWorker } from './worker.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
 export const SITE_VERSION = '6';
@@ -405,8 +407,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const chartKey = hashOf([series.slice(0, -1), series[series.length - 1]?.bucketStartMs, stable]);
   let chartSvg = m.chart?.key === chartKey ? m.chart.svg : null;
   if (chartSvg === null) {
-    const { renderChartSvg } = await import('../render/chart.js');
-    chartSvg = await renderChartSvg(series, chartOptions);
+    // In a worker (worker.ts): jsdom's heap goes with it, before the rest of the build.
+    chartSvg = await runWorker<string>('chart', [series, chartOptions]);
     m.chart = { key: chartKey, svg: chartSvg };
   }
 
@@ -566,8 +568,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       changedDays: dirtyDays,
       days,
       sessionsOfDay,
-      // A memo of a few hundred days would hold a third of a million sessions at once.
-      sessionsOfDayPassing: async (day) => [...(dayMemo.get(day) ?? (await loadDay(cp, day))), ...trackedOnDay(day)],
+      // The day files are saved by now (step 1): the worker reads them from the cache.
+      writeWholeHistory: (views) => writeWholeHistoryInWorker({ views, out: settings.out, cache: cp, lang: settings.lang, timeZone: tz, aliases, now, days, tracked }),
       sessionsOfUser: async (user) => {
         const own = tracked.filter((s) => s.user === user);
         const list = [...own];

@@ -12,12 +12,13 @@
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dayFileName, exportFileName, type ExportStatus } from '../core/export-names.js';
-import { exportDigest, exportRow, exportRows, rowDigest, type ExportContext, type ExportRow } from '../core/export-rows.js';
+import { exportDigest, exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { msFromIso } from '../core/time.js';
 import { writeCsv } from '../io/csv-export.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { writeXlsx } from '../io/xlsx-export.js';
+import type { WholeHistoryJob, WholeHistoryResult } from './whole-history.js';
 
 /** How often at most the whole-history files of all users are rewritten (they take seconds on a large history). */
 export const BIG_EVERY_S = 15 * 60;
@@ -63,8 +64,8 @@ export interface ExportInput {
   changedDays: Set<string>;
   days: string[];
   sessionsOfDay(day: string): Promise<Session[]>;
-  /** The same, without keeping the day in memory: for the passes over the whole history. */
-  sessionsOfDayPassing(day: string): Promise<Session[]>;
+  /** Writes the files over the whole history of all users (whole-history.ts: in a worker thread). */
+  writeWholeHistory(views: WholeHistoryJob['views']): Promise<WholeHistoryResult>;
   /** A user's sessions, tracked ones included. */
   sessionsOfUser(user: string): Promise<Session[]>;
 }
@@ -74,8 +75,6 @@ const viewRows = (sessions: Session[], ctx: ExportContext): ExportRow[] => expor
 
 /** Whether a session belongs to the view of `status`. */
 const inStatus = (s: Session, status: ExportStatus): boolean => status === 'all' || (s.endedAt === null) === (status === 'active');
-
-const byStatus = (sessions: Session[], status: ExportStatus): Session[] => (status === 'all' ? sessions : sessions.filter((s) => inStatus(s, status)));
 
 /** Writes what changed; returns the number of files written and removed. */
 export async function updateExports(input: ExportInput, m: ExportsManifest, digests: ExportDigests): Promise<{ written: number; removed: number }> {
@@ -117,35 +116,6 @@ export async function updateExports(input: ExportInput, m: ExportsManifest, dige
     xlsx: `exports/${exportFileName(user, status, 'xlsx')}`,
     csv: `exports/${exportFileName(user, status, 'csv')}`,
   });
-  /**
-   * The whole history of all users in one view: up to a million rows, so never all in
-   * memory. The rows come day by day (newest first, as the pages list them) while they are
-   * written; a first pass over them finds whether the view changed at all.
-   */
-  const writeWhole = async (files: { xlsx: string; csv: string }, status: 'all' | 'ended'): Promise<void> => {
-    const rows = async function* (): AsyncGenerator<ExportRow> {
-      let n = 0;
-      for (const day of input.days) {
-        for (const s of byStatus(await input.sessionsOfDayPassing(day), status).sort(compareNewestFirst)) {
-          if (n++ === EXPORT_ROWS_MAX) return;
-          yield exportRow(s, ctx);
-        }
-      }
-    };
-    const d = rowDigest(ctx.lang);
-    for await (const r of rows()) d.add(r);
-    const digest = d.digest();
-    for (const file of [files.xlsx, files.csv]) {
-      if (!input.full && digests.get(file) === digest) continue;
-      const path = join(out, file);
-      const done = file.endsWith('.csv')
-        ? await writeCsv(path, rows(), { lang: ctx.lang, durable: false })
-        : await writeXlsx(path, rows(), { lang: ctx.lang, durable: false });
-      if (done.written) written++;
-      digests.set(file, digest);
-    }
-  };
-
   // All users: the running sessions every build (a handful of rows), the whole history when due.
   const live = input.tracked.filter((s) => s.endedAt === null);
   await write(viewFiles(null, 'active'), viewRows(live, ctx));
@@ -154,7 +124,10 @@ export async function updateExports(input: ExportInput, m: ExportsManifest, dige
   for (const status of ['all', 'ended'] as const) for (const f of Object.values(viewFiles(null, status))) keep.add(f);
   if (input.full || (m.bigPending && due)) {
     await room(1);
-    for (const status of ['all', 'ended'] as const) await writeWhole(viewFiles(null, status), status);
+    const views = (['all', 'ended'] as const).map((status) => ({ status, ...viewFiles(null, status) }));
+    written += (await input.writeWholeHistory(views)).written;
+    // Written in full and compared byte for byte (whole-history.ts): no digests kept.
+    for (const v of views) for (const f of [v.xlsx, v.csv]) digests.delete(f);
     m.bigAt = ctx.now;
     m.bigPending = false;
   }

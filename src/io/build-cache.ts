@@ -107,7 +107,10 @@ export async function clearCache(p: CachePaths): Promise<void> {
 
 /** A cache file that cannot be read back: the builder drops the cache and builds in full. */
 export class CacheError extends Error {
-  constructor(file: string, reason: string) {
+  constructor(
+    readonly file: string,
+    readonly reason: string,
+  ) {
     super(`${file}: damaged cache file (${reason})`);
     this.name = 'CacheError';
   }

@@ -1,0 +1,43 @@
+/**
+ * Heavy, rare jobs of a build run in worker threads: drawing the chart (jsdom, about
+ * 100 MB) and writing the whole-history export files (millions of rows of garbage). A
+ * worker's heap goes when it ends, so the cron run's peak is the larger of the jobs, not
+ * their sum, and its limits can keep V8 from growing a heap for garbage.
+ */
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { CacheError } from '../io/build-cache.js';
+
+/**
+ * The entry `NAME-worker` beside this module: compiled, a .js file (in dist/cli/ or, bundled,
+ * in dist/bundle/: scripts/bundle-cli.mjs); run from the sources by tsx, the .ts file, loaded
+ * through tsx's API (a worker does not inherit the `--import tsx` hooks of its parent).
+ */
+function entry(name: string): URL {
+  if (!import.meta.url.endsWith('.ts')) return new URL(`./${name}-worker.js`, import.meta.url);
+  const file = new URL(`./${name}-worker.ts`, import.meta.url).href;
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import { tsImport } from ${JSON.stringify(tsx)}; await tsImport(${JSON.stringify(file)}, ${JSON.stringify(file)});`;
+  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
+}
+
+/** Runs the worker `NAME-worker` on `data` (its workerData); resolves with the one message it posts, rejects with its error. */
+export function runWorker<R>(name: string, data: unknown, resourceLimits?: ResourceLimits): Promise<R> {
+  return new Promise((resolve, reject) => {
+    let result: { value: R } | null = null;
+    // No Node options of the parent's (they default to it): `--input-type` or `-e` would stop
+    // the worker's own entry from loading, and neither compiled code nor tsx needs any.
+    const worker = new Worker(entry(name), { workerData: data, execArgv: [], ...(resourceLimits ? { resourceLimits } : {}) });
+    worker.once('message', (value: R) => {
+      result = { value };
+    });
+    // A worker's error arrives as an Error with its name, message and own fields, not its
+    // class: a CacheError is made again, so the build still starts over in full on it.
+    worker.once('error', (e: Error & Partial<CacheError>) => {
+      reject(e.name === 'CacheError' && typeof e.file === 'string' && typeof e.reason === 'string' ? new CacheError(e.file, e.reason) : e);
+    });
+    worker.once('exit', (code) => {
+      if (result !== null) resolve(result.value);
+      else reject(new Error(`the ${name} worker exited with code ${code} before it finished`));
+    });
+  });
+}
