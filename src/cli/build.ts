@@ -569,7 +569,11 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       days,
       sessionsOfDay,
       // The day files are saved by now (step 1): the worker reads them from the cache.
-      writeWholeHistory: (views) => writeWholeHistoryInWorker({ views, out: settings.out, cache: cp, lang: settings.lang, timeZone: tz, aliases, now, days, tracked }),
+      writeWholeHistory: (views) =>
+        writeWholeHistoryInWorker(
+          { views, out: settings.out, cache: cp, lang: settings.lang, timeZone: tz, aliases, now, days, tracked },
+          Math.max(0, ...days.map((day) => m.days[day]?.sessions ?? 0)) + tracked.length,
+        ),
       sessionsOfUser: async (user) => {
         const own = tracked.filter((s) => s.user === user);
         const list = [...own];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { writeWholeHistoryInWorker, type WholeHistoryJob } from '../../src/cli/whole-history.js';
+import { workerLimits, writeWholeHistoryInWorker, type WholeHistoryJob } from '../../src/cli/whole-history.js';
 import { exportRows } from '../../src/core/export-rows.js';
 import { dayOf } from '../../src/core/format.js';
 import { compareNewestFirst, type Session } from '../../src/core/session.js';
@@ -52,7 +52,7 @@ describe('the whole-history export files', () => {
   test('hold every session ("all") and every ended one ("ended"), byte for byte as the writers make them here', async (t) => {
     const dir = await tempDir(t);
     const { job, ended, open } = await setUp(dir);
-    assert.equal((await writeWholeHistoryInWorker(job)).written, 4);
+    assert.equal((await writeWholeHistoryInWorker(job, 400)).written, 4);
     const ctx = { lang: 'de' as const, timeZone: TZ, aliasOf: (s: Pick<Session, 'user'>) => (s.user === 'sophie.groß' ? 'Alias <b>' : null), now: NOW };
     for (const [status, sessions] of [['all', [...ended, ...open]], ['ended', ended]] as const) {
       const rows = exportRows(ordered(sessions), ctx);
@@ -71,10 +71,10 @@ describe('the whole-history export files', () => {
   test('a second run with the same rows leaves every file alone', async (t) => {
     const dir = await tempDir(t);
     const { job } = await setUp(dir);
-    await writeWholeHistoryInWorker(job);
+    await writeWholeHistoryInWorker(job, 400);
     const before = await Promise.all(['all.xlsx', 'all.csv', 'ended.xlsx', 'ended.csv'].map(async (f) => (await stat(join(dir, f))).mtimeMs));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal((await writeWholeHistoryInWorker(job)).written, 0);
+    assert.equal((await writeWholeHistoryInWorker(job, 400)).written, 0);
     const after = await Promise.all(['all.xlsx', 'all.csv', 'ended.xlsx', 'ended.csv'].map(async (f) => (await stat(join(dir, f))).mtimeMs));
     assert.deepEqual(after, before, 'same mtimes');
   });
@@ -84,11 +84,28 @@ describe('the whole-history export files', () => {
     const { job } = await setUp(dir);
     const damaged = join(job.cache.days, `${job.days[3]}.json`);
     await writeFile(damaged, '[[1,2');
-    await assert.rejects(writeWholeHistoryInWorker(job), (e: unknown) => {
+    await assert.rejects(writeWholeHistoryInWorker(job, 400), (e: unknown) => {
       assert.ok(e instanceof CacheError, `a CacheError, not ${String(e)}`);
       assert.equal(e.file, damaged);
       return true;
     });
     assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.xlsx') || f.endsWith('.csv') || f.includes('.tmp')), []);
+  });
+
+  test("the worker's heap grows with the largest day: a day of 25,000 sessions (64 MB alone ran out)", async (t) => {
+    const dir = await tempDir(t);
+    const day = '2026-03-18';
+    const sessions = syntheticSessions({ count: 25_000, users: 5_000, endAt: '2026-03-18T22:00:00Z', spanDays: 20, seed: 3 }).map((s) => ({
+      ...s,
+      connectedAt: `${day}T${s.connectedAt.slice(11)}`,
+    }));
+    const cache = cachePaths(join(dir, 'history.csv'));
+    await saveDay(cache, day, sessions);
+    const views = [{ status: 'all' as const, xlsx: 'all.xlsx', csv: 'all.csv' }];
+    const job: WholeHistoryJob = { out: dir, cache, lang: 'en', timeZone: 'UTC', aliases: {}, now: NOW, days: [day], tracked: [], views };
+    assert.ok(workerLimits(25_000).maxOldGenerationSizeMb > workerLimits(0).maxOldGenerationSizeMb);
+    assert.equal((await writeWholeHistoryInWorker(job, 25_000)).written, 2);
+    const lines = (await readFile(join(dir, 'all.csv'), 'utf8')).split('\r\n');
+    assert.equal(lines.length, 25_002, 'header, 25,000 rows and the empty end');
   });
 });
