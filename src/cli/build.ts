@@ -104,18 +104,27 @@ function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
 }
 
+export interface BuildOptions {
+  /**
+   * For a process that builds again and again (watch, demo): draw the chart in this thread,
+   * so jsdom is loaded once and each drawing takes milliseconds. A one-shot run (cron)
+   * draws it in a worker thread, whose heap (jsdom's, 100 MB or so) goes with it.
+   */
+  keepChartLoaded?: boolean;
+}
+
 /** Builds under the history lock held by the caller. A damaged cache is dropped and the build done in full. */
-export async function buildLocked(settings: Settings, now: string, log: Logger): Promise<BuildOutcome> {
+export async function buildLocked(settings: Settings, now: string, log: Logger, opts: BuildOptions = {}): Promise<BuildOutcome> {
   try {
-    return await buildOnce(settings, now, log, false);
+    return await buildOnce(settings, now, log, false, opts);
   } catch (e) {
     if (!(e instanceof CacheError)) throw e;
     log.warn(`${e.message}; rebuilding the site in full`);
-    return buildOnce(settings, now, log, true);
+    return buildOnce(settings, now, log, true, opts);
   }
 }
 
-async function buildOnce(settings: Settings, now: string, log: Logger, forceFull: boolean): Promise<BuildOutcome> {
+async function buildOnce(settings: Settings, now: string, log: Logger, forceFull: boolean, opts: BuildOptions): Promise<BuildOutcome> {
   const started = Date.now();
   /** Milliseconds per step, for --verbose: where a slow build spends its time. */
   const steps: string[] = [];
@@ -407,8 +416,10 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const chartKey = hashOf([series.slice(0, -1), series[series.length - 1]?.bucketStartMs, stable]);
   let chartSvg = m.chart?.key === chartKey ? m.chart.svg : null;
   if (chartSvg === null) {
-    // In a worker (worker.ts): jsdom's heap goes with it, before the rest of the build.
-    chartSvg = await runWorker<string>('chart', [series, chartOptions]);
+    // In a worker (worker.ts) jsdom's heap goes with it, before the rest of the build.
+    chartSvg = opts.keepChartLoaded === true
+      ? await (await import('../render/chart.js')).renderChartSvg(series, chartOptions)
+      : await runWorker<string>('chart', [series, chartOptions]);
     m.chart = { key: chartKey, svg: chartSvg };
   }
 

@@ -81,7 +81,7 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
     await writeState(paths.state, syntheticState({ clients, updatedAt: now, historyBytes, history, seed: SEED }));
     await writeStatus(statusPath, clients, now);
     ctx.log.info(`demo: data in ${dir}`);
-    const first = await runOnce(settings, now, ctx.log);
+    const first = await runOnce(settings, now, ctx.log, { keepChartLoaded: true });
     if (first) ctx.log.info(`demo: ${first.built.pagesRendered} pages rendered in ${first.built.ms} ms`);
 
     let server;
@@ -113,7 +113,7 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
         clients = advanceClients(clients, { from: now, to: next, reconnect: tick % 6 === 0 ? 1 : 0, seed: SEED + tick });
         now = next;
         await writeStatus(statusPath, clients, now);
-        const outcome = await runOnce(settings, now, ctx.log);
+        const outcome = await runOnce(settings, now, ctx.log, { keepChartLoaded: true });
         if (outcome) ctx.log.detail(`demo: tick ${tick}, ${outcome.built.pagesRendered} page(s) rendered`);
       })()
         .catch((e: unknown) => process.stderr.write(`openvpn-status-web: demo update failed: ${(e as Error).stack ?? String(e)}\n`))

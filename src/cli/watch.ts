@@ -149,7 +149,7 @@ export async function watchLoop(settings: Settings, log: Logger, opts: WatchOpti
     if (stopped) return;
     try {
       const started = Date.now();
-      const outcome = await runOnce(settings, isoFromMs(started), log);
+      const outcome = await runOnce(settings, isoFromMs(started), log, { keepChartLoaded: true });
       // null: another writer held the lock past lockTimeout (warned); try again soon.
       if (outcome === null) again = true;
       else log.info(describeRun(outcome, Date.now() - started));

@@ -59,7 +59,9 @@ export async function writeWholeHistory(job: WholeHistoryJob): Promise<WholeHist
   const trackedByDay = new Map<string, Session[]>();
   for (const s of job.tracked) {
     const day = dayOf(s.connectedAt, job.timeZone);
-    trackedByDay.set(day, [...(trackedByDay.get(day) ?? []), s]);
+    const list = trackedByDay.get(day);
+    if (list === undefined) trackedByDay.set(day, [s]);
+    else list.push(s);
   }
   async function* all(): AsyncGenerator<ExportRow> {
     for (const day of job.days) {
@@ -95,13 +97,13 @@ export async function writeWholeHistory(job: WholeHistoryJob): Promise<WholeHist
 }
 
 /**
- * The worker's heap. Its old space is capped: with the cap V8 collects more often instead of
- * growing, and the worker stays near 55 MB (a run that writes the files at 150 MB with
- * 100,000 sessions against 200 MB without the cap). What stays alive there is one day's
+ * The worker's heap. Its old space is capped: V8 then collects more often instead of
+ * growing (a scratch run writing the files of 100,000 sessions peaked at 150 MB for the
+ * whole process with the cap, 198 MB without). What stays alive there is one day's
  * sessions, the rows the writers share (AHEAD_ROWS) and up to 4 MB of sheet XML per
- * workbook waiting for zlib (xlsx-export.ts): the cap is 64 MB plus 2 KB for each session
- * of the largest day (a loaded session takes well under 1 KB), so a busy day cannot make
- * the worker run out of heap.
+ * workbook waiting for zlib (xlsx-export.ts). A loaded session takes about 1 KB (a day of
+ * 25,000 ran out of heap at 64 MB and fitted in 84 MB), so the cap is 64 MB plus 2 KB for
+ * each session of the largest day.
  */
 export function workerLimits(largestDaySessions: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
   return { maxOldGenerationSizeMb: 64 + Math.ceil((largestDaySessions * 2048) / 2 ** 20), maxYoungGenerationSizeMb: 16 };

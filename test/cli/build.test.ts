@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +13,8 @@ import type { Session } from '../../src/core/session.js';
 import { userSlug } from '../../src/core/slug.js';
 import { syntheticSessions } from '../../src/demo/synthetic.js';
 import { readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
+import { runOnce } from '../../src/cli/run.js';
+import { memoryLog, siteSettings } from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
 import {
   brokenLinks,
@@ -277,6 +279,21 @@ describe('the 24-hour chart', () => {
     // No ended session yet: the history holds just the three open ones.
     assert.equal(doc.querySelectorAll('table.history .running').length, 3);
     assert.equal(doc.querySelectorAll('table.history .dot-ended').length, 0);
+  });
+
+  test('drawn in a worker thread (a cron run) or in this one (watch, demo): the same SVG', async (t) => {
+    const svgs: string[] = [];
+    for (const keepChartLoaded of [false, true]) {
+      const dir = join(await tempDir(t), String(keepChartLoaded));
+      await mkdir(dir);
+      const site = await writeSyntheticSite(dir, { sessions: 400, users: 10, spanDays: 3, live: 4, updatedAt: NOW, gapS: 60 });
+      const outcome = await runOnce(siteSettings(site.paths), NOW, memoryLog(), { keepChartLoaded });
+      assert.ok(outcome, 'ran');
+      const html = await readFile(join(site.paths.out, 'index.html'), 'utf8');
+      svgs.push(/<svg [^>]*class="chart"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '');
+    }
+    assert.ok((svgs[0] ?? '').includes('<path'), `a chart with its line: ${(svgs[0] ?? '').slice(0, 300)}`);
+    assert.equal(svgs[0], svgs[1]);
   });
 });
 
