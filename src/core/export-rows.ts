@@ -147,6 +147,10 @@ export function escapeFormula(text: string): string {
 /** Bumped when the files' layout changes, so digests of unchanged rows differ then too. */
 export const EXPORT_FORMAT_VERSION = 2;
 
+/** Text handed to the hash at once: one update per row (a call into C++ each) cost more than the rows' JSON. */
+const DIGEST_CHUNK = 256 * 1024;
+const COLUMN_KEYS = EXPORT_COLUMNS.map((c) => c.key);
+
 /**
  * A hex digest of everything an export file holds (format version, language, rows): equal
  * digests mean equal files, so the build can skip a view whose digest it has stored without
@@ -154,28 +158,15 @@ export const EXPORT_FORMAT_VERSION = 2;
  * delimiter) are not in it: keep them fixed, or add them to the stored key.
  */
 export function exportDigest(rows: readonly ExportRow[], lang: Lang): string {
-  const d = rowDigest(lang);
-  for (const r of rows) d.add(r);
-  return d.digest();
-}
-
-/** Text handed to the hash at once: one update per row (a call into C++ each) cost more than the rows' JSON. */
-const DIGEST_CHUNK = 256 * 1024;
-const COLUMN_KEYS = EXPORT_COLUMNS.map((c) => c.key);
-
-/** exportDigest one row at a time, for rows that are never all in memory at once. */
-export function rowDigest(lang: Lang): { add(row: ExportRow): void; digest(): string } {
   const h = createHash('sha256');
   let pending = JSON.stringify([EXPORT_FORMAT_VERSION, lang, exportHeaders(lang), exportSheetName(lang)]);
-  return {
-    add(r) {
-      // Positional, in column order: a row's keys are fixed, the names would only cost time.
-      pending += `\n${JSON.stringify(COLUMN_KEYS.map((k) => r[k]))}`;
-      if (pending.length >= DIGEST_CHUNK) {
-        h.update(pending);
-        pending = '';
-      }
-    },
-    digest: () => h.update(pending).digest('hex'),
-  };
+  for (const r of rows) {
+    // Positional, in column order: a row's keys are fixed, the names would only cost time.
+    pending += `\n${JSON.stringify(COLUMN_KEYS.map((k) => r[k]))}`;
+    if (pending.length >= DIGEST_CHUNK) {
+      h.update(pending);
+      pending = '';
+    }
+  }
+  return h.update(pending).digest('hex');
 }
