@@ -199,18 +199,21 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
       const runs = spec.runs ?? 9;
       let expectedAppends = 0;
       let pendingEnds = 0;
-      for (let k = 0; k <= runs; k++) {
-        const next = Math.max(at + 1, Math.floor(Date.now() / 1000) - 3);
-        const reconnect = k % 3 === 1 ? spec.reconnect : 0;
+      /** The clients' next status update at `next` (epoch seconds), `reconnect` of them on new sessions. */
+      const update = async (next: number, reconnect: number): Promise<void> => {
         clients = advanceClients(clients, { from: isoFromEpochSeconds(at), to: isoFromEpochSeconds(next), reconnect, seed: SEED });
         at = next;
-        // Ended sessions are appended by the second update that lacks them, i.e. this one.
-        expectedAppends += pendingEnds;
-        pendingEnds = reconnect;
         await writeFile(paths.status, syntheticStatusV3({ clients, updatedAt: isoFromEpochSeconds(at), seed: SEED }));
         // An mtime in the past: the reader trusts the file at once instead of waiting for it to settle.
         const past = new Date(Date.now() - 5000);
         await utimes(paths.status, past, past);
+      };
+      for (let k = 0; k <= runs; k++) {
+        const reconnect = k % 3 === 1 ? spec.reconnect : 0;
+        await update(Math.max(at + 1, Math.floor(Date.now() / 1000) - 3), reconnect);
+        // Ended sessions are appended by the second update that lacks them, i.e. this one.
+        expectedAppends += pendingEnds;
+        pendingEnds = reconnect;
         const run = await runCli(spec.argv(paths), rssFile);
         if (run.code !== 0 || run.stderr !== '') {
           problems.push(`run ${k} exited ${run.code}: ${run.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
@@ -226,12 +229,7 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
       }
       const notes: string[] = [];
       if (spec.lagged === true) {
-        const next = at + 16 * 60;
-        clients = advanceClients(clients, { from: isoFromEpochSeconds(at), to: isoFromEpochSeconds(next), reconnect: 0, seed: SEED });
-        at = next;
-        await writeFile(paths.status, syntheticStatusV3({ clients, updatedAt: isoFromEpochSeconds(at), seed: SEED }));
-        const past = new Date(Date.now() - 5000);
-        await utimes(paths.status, past, past);
+        await update(at + 16 * 60, 0);
         const run = await runCli([...spec.argv(paths), '--now', isoFromEpochSeconds(at + 3)], rssFile);
         if (run.code !== 0 || run.stderr !== '') problems.push(`the run 16 minutes on exited ${run.code}: ${run.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
         if (run.rssKb !== null) rss.push(run.rssKb);
