@@ -16,7 +16,7 @@ import { rewritesSince, type HistoryRewrite } from '../core/history-rewrite.js';
 import { LABELS } from '../core/i18n.js';
 import { setBounded } from '../core/memo.js';
 import { untrack, type CollectorState } from '../core/reconcile.js';
-import { compareNewestFirst, type Session } from '../core/session.js';
+import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { userSlug } from '../core/slug.js';
 import { msFromIso, secondsBetween } from '../core/time.js';
@@ -46,7 +46,7 @@ import { historyPaths, readState } from '../io/history-store.js';
 import { historyChunks } from '../io/history-tail.js';
 import { publishedPages, publishFiles, removeFiles } from '../io/output.js';
 import { siteAssets, siteFingerprint } from '../render/assets.js';
-import { snapshotFiles } from '../render/snapshots.js';
+import { RECENT_SESSIONS, snapshotFiles } from '../render/snapshots.js';
 import { renderPagesDirect } from '../render/direct.js';
 import { aliasOf, type KnownUser, type ModelContext } from '../render/models.js';
 import {
@@ -73,7 +73,7 @@ import { writeWholeHistoryInWorker } from './whole-history.js';
 import { runWorker } from './worker.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
-export const SITE_VERSION = '6';
+export const SITE_VERSION = '7';
 const RECENT_KEEP_S = 25 * 3600;
 /** Pages per Eleventy run: its memory grows with the batch (about 2.5 MB a page). */
 const RENDER_BATCH = 100;
@@ -474,7 +474,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     }
     return out;
   };
-  const recent = await newest(ROOT_ROWS, () => true);
+  const recent = await newest(Math.max(ROOT_ROWS, RECENT_SESSIONS), () => true);
   await emit(dashboardPage({ live, chartSvg, recent, users, days }, ctx));
   if (live.length > LIVE_ON_DASHBOARD) await emit(...livePages(live, ctx));
   await emit(
@@ -605,7 +605,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       timeZone: tz,
       aliases,
       live,
-      recent: [...recent].sort(compareNewestFirst).slice(0, ROOT_ROWS),
+      recent,
       series,
       days: days.map((day) => ({ day, ...(m.days[day] as { sessions: number; users: number }), xlsx: `exports/days/${dayFileName(day)}` })),
     }),

@@ -46,21 +46,25 @@ export interface SnapshotInput {
   timeZone: string;
   aliases: Record<string, string>;
   live: Session[];
-  /** The newest sessions of every status (the dashboard's history). */
+  /** The newest sessions of every status: history-recent.json keeps the newest RECENT_SESSIONS. */
   recent: Session[];
   series: readonly SeriesPoint[];
   /** Days with history, newest first, with their archive file (relative to the site root). */
   days: { day: string; sessions: number; users: number; xlsx: string }[];
 }
 
+/** Sessions in history-recent.json (its contract since schema 1; the dashboard shows fewer). */
+export const RECENT_SESSIONS = 100;
+
 /** File (relative to the output folder) → JSON text. */
 export function snapshotFiles(input: SnapshotInput): { path: string; content: string }[] {
   const common: Common = { schemaVersion: SNAPSHOT_SCHEMA, generatedAt: input.now, timeZone: input.timeZone };
   const json = (value: object): string => `${JSON.stringify({ ...common, ...value }, null, 1)}\n`;
-  const sessions = (list: Session[]) => [...list].sort(compareNewestFirst).map((s) => sessionJson(s, input.aliases, input.now));
+  const sessions = (list: Session[], max = list.length) =>
+    [...list].sort(compareNewestFirst).slice(0, max).map((s) => sessionJson(s, input.aliases, input.now));
   return [
     { path: 'data/live.json', content: json({ sessions: sessions(input.live) }) },
-    { path: 'data/history-recent.json', content: json({ sessions: sessions(input.recent) }) },
+    { path: 'data/history-recent.json', content: json({ sessions: sessions(input.recent, RECENT_SESSIONS) }) },
     {
       path: 'data/chart-24h.json',
       content: json({ bucketSeconds: 300, points: input.series.map((p) => ({ start: isoFromMs(p.bucketStartMs), max: p.max })) }),

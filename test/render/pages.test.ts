@@ -336,12 +336,13 @@ describe('dashboardPage', () => {
   });
 
   test(`history: the newest ROOT_ROWS (${ROOT_ROWS}) rows, and "older" leads to the oldest day shown`, () => {
-    const today = many(60, '2026-11-26T15:00:00Z');
-    const yesterday = many(60, '2026-11-25T20:00:00Z');
+    const todays = ROOT_ROWS - 10;
+    const today = many(todays, '2026-11-26T15:00:00Z');
+    const yesterday = many(ROOT_ROWS, '2026-11-25T20:00:00Z');
     const page = dashboardPage(input([], [...yesterday, ...today]), DE);
     const rows = rowsOf(page.groups);
     assert.equal(rows.length, ROOT_ROWS);
-    assert.deepEqual(rows.slice(0, 60).map((r) => r.day), Array(60).fill('2026-11-26'));
+    assert.deepEqual(rows.map((r) => r.day), [...Array(todays).fill('2026-11-26'), ...Array(10).fill('2026-11-25')]);
     assert.ok(page.next, 'a link to older entries');
     assert.equal(resolve('/', page.next.href), '/d/2026-11-25/');
     assert.equal(resolve('/', page.archive.href), '/archive/');
@@ -476,7 +477,7 @@ describe('viewRootPages', () => {
   });
 
   test("'ended' for all users: newest rows, periods and \"older\" lead to the (all-status) day pages", () => {
-    const sessions = [...many(80, '2026-11-26T12:00:00Z'), ...many(80, '2026-11-25T12:00:00Z')];
+    const sessions = [...many(ROOT_ROWS - 20, '2026-11-26T12:00:00Z'), ...many(ROOT_ROWS, '2026-11-25T12:00:00Z')];
     const days = ['2026-11-26', '2026-11-25', '2026-11-24'];
     const [p, ...rest] = viewRootPages({ user: null, status: 'ended', sessions, users, periods: days }, DE);
     assert.equal(rest.length, 0);
@@ -769,7 +770,7 @@ describe('a whole site', () => {
           checked++;
         }
       }
-      assert.ok(checked > 3000, `links checked: ${checked}`);
+      assert.ok(checked > 2000, `links checked: ${checked}`);
     });
   }
 
