@@ -10,7 +10,7 @@ import type { Lang } from '../core/settings.js';
 import { userSlug } from '../core/slug.js';
 import { secondsBetween } from '../core/time.js';
 import { hrefFrom, USERS_URL, viewRoot } from './urls.js';
-import type { Detail, FilterModel, HistoryGroup, HistoryRow, LiveRow, StatusFilter } from './view-model.js';
+import type { FilterModel, HistoryGroup, HistoryRow, LiveRow, SessionInfo, StatusFilter } from './view-model.js';
 
 export interface ModelContext {
   lang: Lang;
@@ -34,21 +34,18 @@ function endReasonLabel(s: Session, t: Labels): string | null {
 }
 
 /** What the row's columns do not already show. */
-function details(s: Session, ctx: ModelContext): Detail[] {
-  const t = ctx.t;
-  const d: Detail[] = [
-    { label: t.commonName, value: s.commonName },
-    { label: t.username, value: s.username ?? '–' },
-    { label: t.realPort, value: s.realPort === null ? '–' : String(s.realPort) },
-  ];
-  if (s.protocol !== null) d.push({ label: t.protocol, value: s.protocol });
-  d.push(
-    { label: t.clientId, value: s.clientId === null ? '–' : String(s.clientId) },
-    { label: t.peerId, value: s.peerId === null ? '–' : String(s.peerId) },
-    { label: t.cipher, value: s.cipher ?? '–' },
-    { label: t.instance, value: s.instance },
-  );
-  return d;
+function sessionInfo(s: Session): SessionInfo {
+  const known = (v: string | number | null): string => (v === null ? '–' : String(v));
+  return {
+    commonName: s.commonName,
+    username: known(s.username),
+    port: known(s.realPort),
+    protocol: s.protocol,
+    clientId: known(s.clientId),
+    peerId: known(s.peerId),
+    cipher: known(s.cipher),
+    instance: s.instance,
+  };
 }
 
 export function userHref(page: string, user: string): string {
@@ -68,7 +65,8 @@ export function historyRow(s: Session, page: string, ctx: ModelContext): History
     userHref: userHref(page, s.user),
     day: dayOf(s.connectedAt, ctx.timeZone),
     realAddress: s.realAddress,
-    tunnel: [s.virtualAddress, s.virtualIpv6].filter((v): v is string => v !== null),
+    virtualAddress: s.virtualAddress,
+    virtualIpv6: s.virtualIpv6,
     start: formatDateTime(s.connectedAt, ctx.timeZone),
     end: ended ? formatDateTime(s.endedAt as string, ctx.timeZone) : null,
     // `=== true`: sessions cached by a build before the hooks existed have no endExact.
@@ -78,7 +76,7 @@ export function historyRow(s: Session, page: string, ctx: ModelContext): History
     bytesOut: ended ? formatBytes(s.bytesSent, ctx.lang) : '',
     status: statusOf(s),
     endReason: endReasonLabel(s, ctx.t),
-    details: details(s, ctx),
+    info: sessionInfo(s),
   };
 }
 
@@ -104,7 +102,7 @@ export function liveRow(s: Session, page: string, ctx: ModelContext): LiveRow {
     durationSoFar: formatDuration(Math.max(0, secondsBetween(s.connectedAt, ctx.now)), ctx.lang),
     bytesIn: formatBytes(s.bytesReceived, ctx.lang),
     bytesOut: formatBytes(s.bytesSent, ctx.lang),
-    details: details(s, ctx),
+    info: sessionInfo(s),
   };
 }
 

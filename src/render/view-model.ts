@@ -15,6 +15,23 @@ export interface Detail {
   value: string;
 }
 
+/**
+ * What a row's info control shows: what its columns do not. Unknown values are "–". Named
+ * fields, not a list of label/value pairs: the templates write each line themselves, as a
+ * loop in nunjucks cost about a third of a cold run's rendering time (it runs for every row).
+ */
+export interface SessionInfo {
+  commonName: string;
+  username: string;
+  port: string;
+  /** null when the status file does not say (status-version 1): the line is left out. */
+  protocol: string | null;
+  clientId: string;
+  peerId: string;
+  cipher: string;
+  instance: string;
+}
+
 export type Status = 'active' | 'ended';
 export type StatusFilter = 'all' | 'active' | 'ended';
 
@@ -27,8 +44,9 @@ export interface HistoryRow {
   userHref: string;
   day: string;
   realAddress: string;
-  /** IPv4 and/or IPv6 tunnel addresses, possibly empty. */
-  tunnel: string[];
+  /** The tunnel addresses, shown in one column ("–" when neither is known). */
+  virtualAddress: string | null;
+  virtualIpv6: string | null;
   start: string;
   /** null while the session is open: the template shows "läuft…". */
   end: string | null;
@@ -41,8 +59,8 @@ export interface HistoryRow {
   status: Status;
   /** Translated end reason, or null. */
   endReason: string | null;
-  /** Everything else for the info control: common name, username, ports, ids, cipher, instance. */
-  details: Detail[];
+  /** Everything else, for the info control. */
+  info: SessionInfo;
 }
 
 /** A user's sessions on one day: the latest is the head, the day's others expand under it. */
@@ -67,7 +85,7 @@ export interface LiveRow {
   durationSoFar: string;
   bytesIn: string;
   bytesOut: string;
-  details: Detail[];
+  info: SessionInfo;
 }
 
 export interface FilterOption {

@@ -8,7 +8,6 @@ import type { Lang } from '../../src/core/settings.js';
 import type {
   ArchivePage,
   DashboardPage,
-  Detail,
   FilterModel,
   HistoryGroup,
   HistoryPage,
@@ -16,6 +15,7 @@ import type {
   LivePage,
   LiveRow,
   PageModel,
+  SessionInfo,
   SiteModel,
   UserPage,
 } from '../../src/render/view-model.js';
@@ -40,12 +40,8 @@ export function siteModel(lang: Lang = 'de'): SiteModel {
   };
 }
 
-function details(user: string, extra: Detail[] = []): Detail[] {
-  return [
-    { label: 'Common Name', value: user },
-    { label: 'Port', value: '51234' },
-    ...extra,
-  ];
+function info(user: string, over: Partial<SessionInfo> = {}): SessionInfo {
+  return { commonName: user, username: '–', port: '51234', protocol: 'udp4', clientId: '7', peerId: '3', cipher: 'AES-256-GCM', instance: 'udp-main', ...over };
 }
 
 function row(id: string, user: string, alias: string | null, over: Partial<HistoryRow> = {}): HistoryRow {
@@ -56,7 +52,8 @@ function row(id: string, user: string, alias: string | null, over: Partial<Histo
     userHref: `u/${encodeURIComponent(user)}/`,
     day: '2026-11-25',
     realAddress: '203.0.113.7',
-    tunnel: ['10.8.0.2', 'fd00::2'],
+    virtualAddress: '10.8.0.2',
+    virtualIpv6: 'fd00::2',
     start: '2026-11-25 08:00:00',
     end: '2026-11-25 09:30:00',
     duration: '1 Std, 30 Min',
@@ -65,7 +62,7 @@ function row(id: string, user: string, alias: string | null, over: Partial<Histo
     status: 'ended',
     endReason: 'getrennt',
     endExact: true,
-    details: details(user, [{ label: 'Session ID', value: id }]),
+    info: info(user),
     ...over,
   };
 }
@@ -84,7 +81,7 @@ function liveRow(id: string, user: string, alias: string | null, over: Partial<L
     durationSoFar: '19 Min',
     bytesIn: '1,2 MB',
     bytesOut: '300 kB',
-    details: details(user, [{ label: 'Cipher', value: 'AES-256-GCM' }]),
+    info: info(user, { username: user, protocol: null }),
     ...over,
   };
 }
@@ -116,7 +113,7 @@ export function sampleGroups(): HistoryGroup[] {
     },
     {
       key: `${EVIL_CN}|2026-11-24`,
-      head: row('h-evil', EVIL_CN, EVIL_CN, { day: '2026-11-24', tunnel: [] }),
+      head: row('h-evil', EVIL_CN, EVIL_CN, { day: '2026-11-24', virtualAddress: null, virtualIpv6: null, info: info(EVIL_CN, { protocol: null }) }),
       others: [row('o-evil', EVIL_CN, EVIL_CN, { day: '2026-11-24' })],
       continued: true,
     },

@@ -22,7 +22,7 @@ import {
   viewRootPages,
 } from '../../src/render/pages.js';
 import { dayUrl, userMonthUrl, viewRoot } from '../../src/render/urls.js';
-import type { Detail, HistoryGroup, HistoryPage, HistoryRow, PageModel } from '../../src/render/view-model.js';
+import type { HistoryGroup, HistoryPage, HistoryRow, PageModel } from '../../src/render/view-model.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { sampleSession } from '../helpers/sessions.js';
 
@@ -147,63 +147,42 @@ describe('history and live rows', () => {
     assert.equal(r.bytesOut, '–');
   });
 
-  test("details list only what the row's columns do not show, the same whether open or ended", () => {
-    const pairs = (r: { details: Detail[] }): string[][] => r.details.map((d) => [d.label, d.value]);
+  test("info holds what the row's columns do not show, the same whether open or ended", () => {
     const ended = mk({ user: 'bob', cn: 'cn-bob', at: '2026-11-26T10:00:00Z', seconds: 60 });
     const open = { ...ended, endedAt: null, durationS: null, endReason: null, lastSeenAt: NOW };
-    const want = [
-      ['Common name', 'cn-bob'],
-      ['Username', 'bob'],
-      ['Port', String(ended.realPort)],
-      ['Protocol', 'udp4'],
-      ['Client ID', '0'],
-      ['Peer ID', '0'],
-      ['Cipher', 'AES-256-GCM'],
-      ['Instance', 'udp'],
-    ];
-    assert.deepEqual(pairs(historyRow(ended, '/', EN)), want, 'ended history row');
-    assert.deepEqual(pairs(historyRow(open, '/', EN)), want, 'open history row');
-    assert.deepEqual(pairs(liveRow(open, '/', EN)), want, 'live row');
-    assert.deepEqual(
-      pairs(historyRow(ended, '/', DE)).map(([label]) => label),
-      ['Common Name', 'Username', 'Port', 'Protokoll', 'Client ID', 'Peer ID', 'Cipher', 'Instanz'],
-    );
+    const want = {
+      commonName: 'cn-bob',
+      username: 'bob',
+      port: String(ended.realPort),
+      protocol: 'udp4',
+      clientId: '0',
+      peerId: '0',
+      cipher: 'AES-256-GCM',
+      instance: 'udp',
+    };
+    assert.deepEqual(historyRow(ended, '/', EN).info, want, 'ended history row');
+    assert.deepEqual(historyRow(open, '/', EN).info, want, 'open history row');
+    assert.deepEqual(liveRow(open, '/', EN).info, want, 'live row');
   });
 
-  test('details leave out the columns: public IP, tunnel addresses, start, end, end reason', () => {
+  test('info leaves out the columns: public IP, tunnel addresses, start, end, end reason', () => {
     const s = mk({ user: 'alice', at: '2026-11-25T22:30:00Z', seconds: 3750, reason: 'server-stopped' });
     for (const ctx of [DE, EN]) {
-      const t = ctx.t;
       const row = historyRow(s, '/', ctx);
-      const labels = row.details.map((d) => d.label);
-      for (const l of [t.publicIp, t.virtualIpv4, t.virtualIpv6, t.start, t.end, t.endReason]) {
-        assert.ok(!labels.includes(l), `${ctx.lang}: no "${l}" in details`);
-      }
       // What is left out is in the columns, not lost.
-      const values = row.details.map((d) => d.value);
-      for (const v of [row.realAddress, ...row.tunnel, row.start, row.end, row.endReason]) {
+      const values = Object.values(row.info);
+      for (const v of [row.realAddress, row.virtualAddress, row.virtualIpv6, row.start, row.end, row.endReason]) {
         assert.ok(v !== null && v !== '', `${ctx.lang}: the row's columns show ${String(v)}`);
-        assert.ok(!values.includes(v), `${ctx.lang}: ${v} is a column, not a detail`);
+        assert.ok(!values.includes(v), `${ctx.lang}: ${v} is a column, not in the info`);
       }
-      const live = liveRow({ ...s, endedAt: null, durationS: null, endReason: null }, '/', ctx).details.map((d) => d.label);
-      for (const l of [t.publicIp, t.virtualIpv4, t.virtualIpv6, t.start]) assert.ok(!live.includes(l), `${ctx.lang}: no "${l}" in live details`);
     }
   });
 
-  test('details: protocol only when known, "–" for what is unknown', () => {
-    const s = { ...mk({ user: 'alice', at: '2026-11-26T10:00:00Z' }), protocol: null, realPort: null, clientId: null, peerId: null, cipher: null };
-    assert.deepEqual(
-      historyRow(s, '/', EN).details.map((d) => [d.label, d.value]),
-      [
-        ['Common name', 'alice'],
-        ['Username', '–'],
-        ['Port', '–'],
-        ['Client ID', '–'],
-        ['Peer ID', '–'],
-        ['Cipher', '–'],
-        ['Instance', 'udp'],
-      ],
-    );
+  test('info: protocol null when unknown (the line is left out), "–" for the rest of what is unknown', () => {
+    const s = { ...mk({ user: 'alice', at: '2026-11-26T10:00:00Z' }), protocol: null, realPort: null, clientId: null, peerId: null, cipher: null, virtualIpv6: null };
+    const row = historyRow(s, '/', EN);
+    assert.deepEqual(row.info, { commonName: 'alice', username: '–', port: '–', protocol: null, clientId: '–', peerId: '–', cipher: '–', instance: 'udp' });
+    assert.equal(row.virtualIpv6, null);
   });
 
   test('the user link leads to the user page from any page', () => {

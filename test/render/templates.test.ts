@@ -9,7 +9,8 @@ import { JSDOM, VirtualConsole } from 'jsdom';
 import { siteAssets } from '../../src/render/assets.js';
 import { renderPages } from '../../src/render/eleventy.js';
 import { outputPathFor, SITE_DIR } from '../../src/render/site-files.js';
-import type { PageModel } from '../../src/render/view-model.js';
+import { LABELS } from '../../src/core/i18n.js';
+import type { PageModel, SessionInfo } from '../../src/render/view-model.js';
 import {
   allPages,
   AMP_ALIAS,
@@ -45,6 +46,26 @@ function doc(html: string): Document {
 
 function texts(nodes: Iterable<Element>): string[] {
   return [...nodes].map((n) => (n.textContent ?? '').replace(/\s+/g, ' ').trim());
+}
+
+/** The [label, value] lines of an info row. */
+function infoPairs(row: Element): string[][] {
+  return [...row.querySelectorAll('dl > div')].map((div) => texts(div.querySelectorAll('dt, dd')));
+}
+
+/** The lines an info row must show for `info`: the protocol only when known. */
+function expectedInfo(info: SessionInfo, lang: 'de' | 'en'): string[][] {
+  const t = LABELS[lang];
+  return [
+    [t.commonName, info.commonName],
+    [t.username, info.username],
+    [t.realPort, info.port],
+    ...(info.protocol === null ? [] : [[t.protocol, info.protocol]]),
+    [t.clientId, info.clientId],
+    [t.peerId, info.peerId],
+    [t.cipher, info.cipher],
+    [t.instance, info.instance],
+  ];
 }
 
 function includes(list: readonly (string | null)[], item: string): void {
@@ -314,8 +335,7 @@ describe('live table', () => {
       // What it opens: the row right below, with every detail.
       const infoRow = tr.nextElementSibling as HTMLTableRowElement;
       assert.ok(infoRow.classList.contains('info-row'), 'info row follows');
-      assert.deepEqual(texts(infoRow.querySelectorAll('dt')), live.details.map((d) => d.label));
-      assert.deepEqual(texts(infoRow.querySelectorAll('dd')), live.details.map((d) => d.value));
+      assert.deepEqual(infoPairs(infoRow), expectedInfo(live.info, 'de'));
     });
   });
 
@@ -353,6 +373,24 @@ describe('history table', () => {
     assert.equal(obrien.querySelector('details.more'), null);
     assert.deepEqual([...(obrien as HTMLTableSectionElement).rows].map((tr) => tr.className), ['head ended', 'info-row']);
     assert.equal(evil.querySelectorAll('tr.sub:not(.info-row)').length, 1);
+  });
+
+  test("each session's info row shows its info, with the live table's lines (the protocol only when known)", () => {
+    const model = historyPage();
+    const rows = model.groups.flatMap((g) => [g.head, ...g.others]);
+    assert.ok(rows.some((r) => r.info.protocol === null) && rows.some((r) => r.info.protocol !== null), 'both kinds of row');
+    const infoRows = doc(page(de, '/d/2026-11-25/')).querySelectorAll('table.history tr.info-row');
+    assert.equal(infoRows.length, rows.length);
+    rows.forEach((r, i) => assert.deepEqual(infoPairs(infoRows[i]!), expectedInfo(r.info, 'de'), r.id));
+  });
+
+  test('the tunnel column: both addresses, or "–" when neither is known', () => {
+    const heads = doc(page(de, '/d/2026-11-25/')).querySelectorAll('table.history tr.head');
+    const tunnel = (tr: Element) => tr.querySelectorAll('td')[4] as Element;
+    assert.deepEqual(texts(tunnel(heads[0]!).querySelectorAll('span.addr')), ['10.8.0.2', 'fd00::2']);
+    assert.equal(tunnel(heads[0]!).querySelector('span.none'), null);
+    assert.equal(tunnel(heads[2]!).querySelectorAll('span.addr').length, 0);
+    assert.equal(tunnel(heads[2]!).querySelector('span.none')?.textContent, '–');
   });
 
   test('without JavaScript closed groups and info rows are hidden by CSS', async () => {
