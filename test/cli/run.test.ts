@@ -13,6 +13,7 @@ import type { Session } from '../../src/core/session.js';
 import { dayFileName, exportFileName } from '../../src/core/export-names.js';
 import { userSlug } from '../../src/core/slug.js';
 import { advanceClients } from '../../src/demo/synthetic.js';
+import { ROOT_ROWS } from '../../src/render/pages.js';
 import { readAllHistory } from '../../src/io/history-store.js';
 import { cliOk } from '../helpers/cli.js';
 import {
@@ -145,7 +146,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       ...clients.map((c) => ({ user: userOfClient(c), connectedAt: c.connectedAt, id: '' })),
     ];
     assert.ok(groups.length > 5, `${groups.length} groups on the dashboard`);
-    assert.deepEqual(groups, expectedDashboardGroups(sessions, 100), 'the newest groups, newest day first');
+    assert.deepEqual(groups, expectedDashboardGroups(sessions, ROOT_ROWS), 'the newest groups, newest day first');
     // Each group holds that user's sessions of that day, newest at the head.
     for (const tb of doc.querySelectorAll('table.history tbody.group')) {
       const rows = [...tb.querySelectorAll('tr.head, tr.sub:not(.info-row)')];
