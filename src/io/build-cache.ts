@@ -53,6 +53,8 @@ export interface Manifest {
   sources?: Record<string, { csvBytes: number; generation: number }>;
   /** When the large export files were last written, and whether a change waits (src/cli/exports.ts). */
   exports?: { bigAt: string | null; bigPending: boolean };
+  /** The known users in the filter's order at the last build (sorting them needs ICU's collator). */
+  userOrder?: string[];
 }
 
 export interface CachePaths {

@@ -163,6 +163,20 @@ describe('wallTimeAt', () => {
     }
     assert.ok(checked > 4000, `only ${checked} instants checked`);
   });
+
+  test('UTC and Etc/UTC (read without Intl) agree with Etc/GMT (read through Intl), both ways', () => {
+    let checked = 0;
+    for (let ms = Date.UTC(2024, 1, 28); ms < Date.UTC(2024, 2, 2); ms += 3_600_000 + 61_000) {
+      const w = wallTimeAt(ms, 'Etc/GMT');
+      assert.deepEqual(wallTimeAt(ms, 'UTC'), w, new Date(ms).toISOString());
+      assert.deepEqual(wallTimeAt(ms, 'Etc/UTC'), w, new Date(ms).toISOString());
+      const whole = Math.floor(ms / 1000) * 1000;
+      assert.equal(zonedToEpochMs(w, 'UTC'), whole);
+      assert.equal(zonedToEpochMs(w, 'Etc/UTC'), zonedToEpochMs(w, 'Etc/GMT'));
+      checked++;
+    }
+    assert.ok(checked > 60, `only ${checked} instants checked`);
+  });
 });
 
 describe('isoFromMs and isoFromEpochSeconds', () => {
@@ -211,6 +225,7 @@ describe('instants as text', () => {
   test('isValidTimeZone', () => {
     assert.equal(isValidTimeZone('Europe/Berlin'), true);
     assert.equal(isValidTimeZone('UTC'), true);
+    assert.equal(isValidTimeZone('Etc/UTC'), true);
     assert.equal(isValidTimeZone('Mars/Olympus_Mons'), false);
   });
 });
