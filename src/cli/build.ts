@@ -227,6 +227,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     months.add(monthOf(day));
     dirtyUserMonths.set(user, months);
   };
+  /** User-months (userMonthKey) whose cache file this build rewrote: their totals are due. */
+  const savedUserMonths = new Set<string>();
   const merge = (old: Session[], add: Session[]): Session[] => {
     const byId = new Map(old.map((s) => [s.id, s]));
     for (const s of add) byId.set(s.id, s); // a re-read tail after a crash replaces, never doubles
@@ -264,6 +266,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       const list = merge((await getUserMonth(user, month)).filter((s) => !gone.has(s.id)), sessions);
       remember(userMonthMemo, k, list);
       await saveUserMonth(cp, userSlug(user), month, list);
+      savedUserMonths.add(k);
     }
   }
   let newEndedCount = 0;
@@ -299,6 +302,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
         const merged = merge(await getUserMonth(user, month), sessions);
         remember(userMonthMemo, k, merged);
         await saveUserMonth(cp, userSlug(user), month, merged);
+        savedUserMonths.add(k);
       }
     }
   }
@@ -342,13 +346,17 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     for (const n of [days[i - 1], days[i + 1]]) if (n !== undefined) dirtyDays.add(n);
   });
 
-  // 4. Users: per-month totals of ended sessions, recomputed from the day files of each dirty month.
+  // 4. Users: per-month totals of ended sessions, recomputed from the user-month files this
+  // build rewrote (a month dirty only for its open sessions keeps its totals).
   const previousUsers = new Set(Object.keys(m.users));
   const totalsByUser = new Map<string, UserTotals>();
   for (const [user, months] of dirtyUserMonths) {
     const slug = userSlug(user);
     const totals = await loadUserTotals(cp, slug);
+    let recomputed = false;
     for (const month of months) {
+      if (totals[month] !== undefined && !savedUserMonths.has(userMonthKey(user, month))) continue;
+      recomputed = true;
       const mine = await getUserMonth(user, month);
       if (mine.length === 0) {
         delete totals[month];
@@ -370,7 +378,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       }
       totals[month] = { days: perDay, first, last };
     }
-    await saveUserTotals(cp, slug, totals);
+    if (recomputed) await saveUserTotals(cp, slug, totals);
     totalsByUser.set(user, totals);
     const months2 = Object.keys(totals).sort(byNewest);
     if (months2.length === 0) {
@@ -550,6 +558,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
           totals: perDay,
           first: pick(summary?.first, firstTracked, (x, y) => x < y),
           last: pick(summary?.last, lastTracked, (x, y) => x > y),
+          connected: own.some((s) => s.endedAt === null),
           sessionCount: (summary?.sessions ?? 0) + own.length,
         },
         ctx,

@@ -309,6 +309,11 @@ export interface UserPageInput {
   totals: { day: string; sessions: number; seconds: number; bytesIn: number; bytesOut: number }[];
   first: string | null;
   last: string | null;
+  /**
+   * True while one of the user's sessions is open: "last seen" then says so. Its time would
+   * change every minute, and the page is rendered again only when a session starts or ends.
+   */
+  connected: boolean;
   sessionCount: number;
 }
 
@@ -347,7 +352,7 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
     filter: filterModel(url, input.users, { user: input.user.user, status: 'all' }, ctx),
     summary: [
       { label: t.firstSeen, value: input.first === null ? '–' : formatDateTime(input.first, ctx.timeZone) },
-      { label: t.lastSeen, value: input.last === null ? '–' : formatDateTime(input.last, ctx.timeZone) },
+      { label: t.lastSeen, value: input.connected ? t.connectedNow : input.last === null ? '–' : formatDateTime(input.last, ctx.timeZone) },
       { label: t.sessions, value: String(input.sessionCount) },
       { label: t.totalDuration, value: formatDuration(sum.seconds, ctx.lang) },
       { label: t.bytesIn, value: formatBytes(sum.bytesIn, ctx.lang) },

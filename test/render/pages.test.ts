@@ -498,7 +498,7 @@ describe('userPage', () => {
     { day: '2026-11-26', sessions: 2, seconds: 3810, bytesIn: 2_469_134, bytesOut: 6098 },
     { day: '2026-11-01', sessions: 1, seconds: 86_400, bytesIn: 1_234_567, bytesOut: 3049 },
   ];
-  const input = { user: alice, users, sessions, months: ['2026-11'], totals, first: '2026-10-31T23:30:00Z', last: '2026-11-26T11:02:30Z', sessionCount: 3 };
+  const input = { user: alice, users, sessions, months: ['2026-11'], totals, first: '2026-10-31T23:30:00Z', last: '2026-11-26T11:02:30Z', connected: false, sessionCount: 3 };
 
   test('summary: first and last seen, session count, total duration and bytes', () => {
     const de = userPage(input, DE);
@@ -518,6 +518,11 @@ describe('userPage', () => {
     const en = userPage(input, EN);
     assert.equal(en.summary[3]?.value, '1 d 1 h 3 min 30 s');
     assert.equal(en.summary[4]?.value, '3.7 MB');
+  });
+
+  test('while connected, "last seen" says so instead of a time that would be stale within the minute', () => {
+    assert.equal(userPage({ ...input, connected: true }, DE).summary[1]?.value, 'jetzt verbunden');
+    assert.equal(userPage({ ...input, connected: true }, EN).summary[1]?.value, 'connected now');
   });
 
   test('per-day totals, formatted', () => {
@@ -693,6 +698,7 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
           totals: [...perDay.values()].sort((a, b) => byNewest(a.day, b.day)),
           first: starts[0] ?? null,
           last: own.map((s) => s.lastSeenAt).sort().at(-1) ?? null,
+          connected: own.some((s) => s.endedAt === null),
           sessionCount: own.length,
         },
         ctx,
