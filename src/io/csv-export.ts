@@ -16,7 +16,6 @@ import { createWriteStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { stringify } from 'csv-stringify';
 import { EXPORT_COLUMNS, escapeFormula, exportHeaders, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
@@ -98,6 +97,8 @@ export async function writeCsv(path: string, rows: Iterable<ExportRow> | AsyncIt
       yield csvFields(r);
     }
   }
+  // Loaded here: only large files stream, and loading it costs a cron run 10 ms or so.
+  const { stringify } = await import('csv-stringify');
   try {
     await pipeline(Readable.from(records()), stringify(options), createWriteStream(tmp, { mode: opts.mode ?? 0o644 }));
   } catch (e) {

@@ -10,9 +10,6 @@
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parse } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
 import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import { emptyState, type CollectorState } from '../core/reconcile.js';
@@ -50,8 +47,26 @@ export async function writeState(path: string, state: CollectorState): Promise<v
   await writeFileAtomic(path, `${JSON.stringify(state, null, 1)}\n`);
 }
 
-const encode = (sessions: Session[]): string => stringify(sessions.map(sessionToRecord));
-const HEADER_LINE = stringify([HISTORY_COLUMNS as unknown as string[]]);
+/**
+ * csv-parse and csv-stringify, loaded on first use: most cron minutes append nothing and
+ * read no CSV, and loading the two took 20–25 ms of every run.
+ */
+interface Csv {
+  parse: typeof import('csv-parse').parse;
+  parseSync: typeof import('csv-parse/sync').parse;
+  encode(sessions: Session[]): string;
+  headerLine: string;
+}
+let csvPromise: Promise<Csv> | null = null;
+export function csv(): Promise<Csv> {
+  csvPromise ??= Promise.all([import('csv-parse'), import('csv-parse/sync'), import('csv-stringify/sync')]).then(([streaming, sync, { stringify }]) => ({
+    parse: streaming.parse,
+    parseSync: sync.parse,
+    encode: (sessions: Session[]) => stringify(sessions.map(sessionToRecord)),
+    headerLine: stringify([HISTORY_COLUMNS as unknown as string[]]),
+  }));
+  return csvPromise;
+}
 
 /** The CSV's own header, or null when the file is missing or empty. */
 export async function readHistoryHeader(path: string): Promise<string[] | null> {
@@ -64,7 +79,7 @@ export async function readHistoryHeader(path: string): Promise<string[] | null> 
     const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
     const end = text.indexOf('\n');
     if (end < 0 && bytesRead === buf.length) throw new InputError(path, 1, 'header line is longer than 64 KiB');
-    const rows = parseSync(end < 0 ? text : text.slice(0, end + 1)) as string[][];
+    const rows = (await csv()).parseSync(end < 0 ? text : text.slice(0, end + 1)) as string[][];
     return rows[0] ?? null;
   } finally {
     await fh.close();
@@ -83,6 +98,7 @@ async function checkedHeader(path: string): Promise<string[] | null> {
 /** Streams every session in the CSV, in file order (only its first `size` bytes when given). */
 export async function* readHistory(path: string, size?: number): AsyncGenerator<Session> {
   if ((await checkedHeader(path)) === null || size === 0) return;
+  const { parse } = await csv();
   const parser = createReadStream(path, size === undefined ? {} : { end: size - 1 }).pipe(parse({ columns: true, bom: true, info: true, skip_empty_lines: true }));
   try {
     for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
@@ -104,7 +120,8 @@ export async function readAllHistory(path: string): Promise<Session[]> {
 
 /** Replaces the whole CSV atomically; returns its new size. */
 export async function rewriteHistory(path: string, sessions: Session[]): Promise<number> {
-  const data = Buffer.from(HEADER_LINE + encode(sessions));
+  const { headerLine, encode } = await csv();
+  const data = Buffer.from(headerLine + encode(sessions));
   await writeFileAtomic(path, data);
   return data.length;
 }
@@ -136,7 +153,7 @@ export async function appendHistory(path: string, sessions: Session[]): Promise<
     const { size } = await fh.stat();
     const last = Buffer.alloc(1);
     await fh.read(last, 0, 1, size - 1);
-    const data = Buffer.from((last[0] === 0x0a ? '' : '\n') + encode(sessions));
+    const data = Buffer.from((last[0] === 0x0a ? '' : '\n') + (await csv()).encode(sessions));
     if (sessions.length > 0) {
       await fh.write(data, 0, data.length);
       await fh.sync();
@@ -148,10 +165,10 @@ export async function appendHistory(path: string, sessions: Session[]): Promise<
 }
 
 /** True when `text` is one row with every column of `header` and valid values. */
-function isWholeRow(text: string, header: string[], path: string): boolean {
+async function isWholeRow(text: string, header: string[], path: string): Promise<boolean> {
   let rows: string[][];
   try {
-    rows = parseSync(text) as string[][];
+    rows = (await csv()).parseSync(text) as string[][];
   } catch (e) {
     if (isCsvError(e)) return false;
     throw e;
@@ -202,7 +219,7 @@ async function idsFrom(path: string, from: number, header: string[]): Promise<st
     const buf = await bytesFrom(fh, from);
     let rows: Record<string, string>[];
     try {
-      rows = parseSync(buf, { columns: header, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
+      rows = (await csv()).parseSync(buf, { columns: header, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
     } catch (e) {
       if (isCsvError(e)) return 'torn';
       throw e;
@@ -247,7 +264,7 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
       // state still holds those sessions). A row cut in its last field ("statu") has every
       // column, so only a hand-edited file gets its last row completed, and only a valid one.
       const appended = state.historyBytes > 0 && cut >= state.historyBytes;
-      const complete = !appended && cut > 0 && header !== null && isWholeRow(partial, header, path);
+      const complete = !appended && cut > 0 && header !== null && (await isWholeRow(partial, header, path));
       if (complete) {
         await fh.write('\n', size);
         size += 1;
@@ -338,10 +355,11 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit): Promi
   const tmp = `${path}.tmp-${process.pid}`;
   const insert = [...(edit.insert ?? [])].sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
   const removed: Session[] = [];
+  const { headerLine, encode } = await csv();
   const fh = await open(tmp, 'w', 0o644);
   let bytes = 0;
   try {
-    let pending = HEADER_LINE;
+    let pending = headerLine;
     const flush = async (): Promise<void> => {
       const data = Buffer.from(pending);
       pending = '';

@@ -1,10 +1,9 @@
 import { open } from 'node:fs/promises';
-import { parse as parseSync } from 'csv-parse/sync';
 import { InputError } from '../core/errors.js';
 import { sessionFromRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
 import { ifMissing } from './fs-errors.js';
-import { bytesFrom, readHistory, readHistoryHeader } from './history-store.js';
+import { bytesFrom, csv, readHistory, readHistoryHeader } from './history-store.js';
 
 export interface HistoryChunks {
   /** The CSV's size when opened: the builder's next start. */
@@ -34,6 +33,7 @@ export async function historyChunks(path: string, from: number, chunk: number, l
   if (tail.length === 0) return { size, chunks: none() };
   const header = await readHistoryHeader(path);
   if (!header) return { size, chunks: none() };
+  const { parseSync } = await csv();
   let rows: Record<string, string>[];
   try {
     rows = parseSync(tail, { columns: header, skip_empty_lines: true }) as Record<string, string>[];
