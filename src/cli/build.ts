@@ -82,9 +82,10 @@ const CHUNK_SESSIONS = 50_000;
 /** Day and user-month lists kept in memory at most (each memo; all are on disk as well). */
 const MEMO_MAX = 256;
 /**
- * The user list's order. One collator (localeCompare with options builds one per call: 40
- * ms for 400 users here), made when a list must be sorted: creating it loads ICU's
- * collation data, 12–15 ms, and most runs find the users of the last one (Manifest.userOrder).
+ * The user list's order. One collator (localeCompare with options builds one per call:
+ * 40 ms for 400 users here), made only when a list must be sorted: creating it loads
+ * ICU's collation data, 12–15 ms, and most runs find the users of the last one
+ * (Manifest.userOrder).
  */
 let userCollator: Intl.Collator | null = null;
 function compareUsers(a: string, b: string): number {
