@@ -61,6 +61,9 @@ interface Outcome {
   notes?: string[];
 }
 
+/** A failed run's stderr in a problem line: its first three lines. */
+const firstLines = (stderr: string): string => stderr.trim().split('\n').slice(0, 3).join(' | ');
+
 interface Scenario {
   /** Short handle: `npm run bench -- B` runs the scenarios whose id starts with B. */
   id: string;
@@ -218,7 +221,7 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
         pendingEnds = reconnect;
         const run = await runCli(spec.argv(paths), rssFile);
         if (run.code !== 0 || run.stderr !== '') {
-          problems.push(`run ${k} exited ${run.code}: ${run.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
+          problems.push(`run ${k} exited ${run.code}: ${firstLines(run.stderr)}`);
         }
         if (k === 0) {
           // Warm-up: page cache, and a check that the data is a steady state (for `run`: the full build).
@@ -233,7 +236,7 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
       if (spec.lagged === true) {
         await update(at + 16 * 60, 0);
         const run = await runCli([...spec.argv(paths), '--now', isoFromEpochSeconds(at + 3)], rssFile);
-        if (run.code !== 0 || run.stderr !== '') problems.push(`the run 16 minutes on exited ${run.code}: ${run.stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
+        if (run.code !== 0 || run.stderr !== '') problems.push(`the run 16 minutes on exited ${run.code}: ${firstLines(run.stderr)}`);
         if (run.rssKb !== null) rss.push(run.rssKb);
         const mb = run.rssKb === null ? '?' : Math.round((run.rssKb * 1024) / 1e6);
         notes.push(`the run that rewrote the whole-history export files (16 minutes on): ${run.wallS.toFixed(1)} s, CPU ${run.cpuMs === null ? '?' : (run.cpuMs / 1000).toFixed(1)} s, peak RSS ${mb} MB`);
@@ -414,7 +417,7 @@ function exportScenario(spec: { id: string; name: string; format: 'xlsx' | 'csv'
           child.on('close', (c) => done(c));
         });
         if (code !== 0 || stderr !== '') {
-          problems.push(`run ${k} exited ${code}: ${stderr.trim().split('\n').slice(0, 3).join(' | ')}`);
+          problems.push(`run ${k} exited ${code}: ${firstLines(stderr)}`);
           continue;
         }
         const r = JSON.parse(stdout) as { wallMs: number; cpuMs: number; rowsMs: number; bytes: number; rows: number; written: boolean };
