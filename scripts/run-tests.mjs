@@ -5,7 +5,7 @@
 //
 // test/system (real OpenVPN, nginx; slow, needs root) is left out when walking a folder
 // above it: `npm test` skips it, `npm run test:system` names it. --concurrency=N sets how
-// many test files run at once (default 2).
+// many test files run at once (default 2). TEST_REPORTER=tap (or dot) picks another reporter.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -36,5 +36,11 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files], { stdio: 'inherit' });
+// The spec reporter: one line per test, and the failures again, with their errors, at the end.
+const reporter = process.env.TEST_REPORTER ?? 'spec';
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-reporter=${reporter}`, ...files],
+  { stdio: 'inherit' },
+);
 process.exit(r.status ?? 1);
