@@ -1,6 +1,7 @@
 /**
  * `openvpn-status-web parse FILE`: the compiled CLI, as users and scripts run it. Output is
- * the DESIGN.md contract: JSON on stdout and exit 0, or one line on stderr and exit 2.
+ * the contract in docs/CONTRACTS.md ("`parse` JSON"): JSON on stdout and exit 0, or one line on
+ * stderr and exit 2.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -11,7 +11,7 @@ import { replay } from '../helpers/collector.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { tempDir } from '../helpers/tmp.js';
 
-/** The fields `sessions --json` promises (DESIGN.md, Contracts). */
+/** The fields `sessions --json` promises (docs/CONTRACTS.md, "`sessions --json`"). */
 const CONTRACT = [
   'id',
   'instance',
