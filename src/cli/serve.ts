@@ -6,9 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../core/errors.js';
 import { isOrigin } from '../core/settings.js';
+import { safeLogger } from '../core/log-safe.js';
 import { isoFromMs } from '../core/time.js';
-import { readPasswd } from '../io/passwd.js';
-import { apiHandler, serveApi } from '../server/api.js';
+import { passwdOpenMode, readPasswd } from '../io/passwd.js';
+import { apiHandler, isLoopbackHost, listenHosts, loopbackOrPublicHost, serveApi } from '../server/api.js';
 import type { Command } from './command.js';
 import { historyOps } from './history-edit.js';
 
@@ -63,10 +64,17 @@ appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
     if (publicOrigin !== null && !isOrigin(publicOrigin)) {
       throw new UsageError(`serve: --public-origin must be scheme, host and optional port, like https://vpn.example.org, not "${publicOrigin}"`);
     }
+    const mode = await passwdOpenMode(passwd);
+    if (mode !== null) ctx.log.warn(`serve: ${passwd} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 ${passwd}`);
+    // Every line the server logs may quote a client: one line each, control characters escaped.
+    const log = safeLogger(ctx.log);
     // A pinned --now (tests, replays) stays pinned; otherwise every change is stamped when it happens.
     const pinned = ctx.values.now !== undefined;
-    const ops = historyOps({ settings: ctx.settings, log: ctx.log, now: () => (pinned ? ctx.now : isoFromMs(Date.now())) });
-    const handler = apiHandler({ ops, passwd, publicOrigin, warn: ctx.log.warn });
+    const ops = historyOps({ settings: ctx.settings, log, now: () => (pinned ? ctx.now : isoFromMs(Date.now())) });
+    // Hosts answered: loopback and the public origin's; listening elsewhere, that address too (set once bound).
+    const usual = loopbackOrPublicHost(publicOrigin);
+    let own: string[] = [];
+    const handler = apiHandler({ ops, passwd, publicOrigin, warn: log.warn, hosts: (h) => usual(h) || own.includes(h.toLowerCase()) });
     let server;
     try {
       server = await serveApi(handler, host, port);
@@ -78,6 +86,7 @@ appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
       throw e;
     }
     const bound = (server.address() as AddressInfo).port;
+    if (!isLoopbackHost(host)) own = listenHosts(host, bound);
     process.stdout.write(`API: http://${host.includes(':') ? `[${host}]` : host}:${bound}/api/  (${users.size} user(s); Ctrl-C stops)\n`);
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
