@@ -45,13 +45,15 @@ Runs the endpoint that deletes and restores history entries, for nginx to proxy 
 Every request but health needs HTTP Basic authentication against --passwd (scrypt hashes;
 "openvpn-status-web passwd FILE USER" adds a user); failed logins slow a client down. POSTs
 must be JSON (Content-Type: application/json, at most 64 KB) and come from this host or
---public-origin (the URL the site is served from, e.g. https://vpn.example.org). A change
+--public-origin (the URL the site is served from, e.g. https://vpn.example.org). Only
+requests whose Host is a loopback name or the --public-origin's host are answered (421
+otherwise), so that no other site can reach it through DNS rebinding. A change
 takes the history lock, rewrites the CSV atomically, moves the rows to HISTORY.trash.jsonl,
 appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
 
   --passwd FILE          the password file (config key "passwd"); required
   --listen HOST:PORT     where to listen (default ${DEFAULT_LISTEN})
-  --public-origin URL    the site's origin (config key "publicOrigin")`,
+  --public-origin URL    the site's origin (config key "publicOrigin"); needed behind nginx on a public name`,
   options: { listen: { type: 'string' }, passwd: { type: 'string' }, 'public-origin': { type: 'string' } },
   async run(ctx) {
     const { host, port } = parseListen((ctx.values.listen as string | undefined) ?? DEFAULT_LISTEN, 'serve');
@@ -63,6 +65,9 @@ appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
     const publicOrigin = (ctx.values['public-origin'] as string | undefined) ?? ctx.settings.publicOrigin ?? null;
     if (publicOrigin !== null && !isOrigin(publicOrigin)) {
       throw new UsageError(`serve: --public-origin must be scheme, host and optional port, like https://vpn.example.org, not "${publicOrigin}"`);
+    }
+    if (publicOrigin === null) {
+      ctx.log.warn('serve: no --public-origin: only requests for a loopback host (127.0.0.1, localhost, [::1]) are answered; behind nginx on a public name, set --public-origin (or "publicOrigin")');
     }
     const mode = await passwdOpenMode(passwd);
     if (mode !== null) ctx.log.warn(`serve: ${passwd} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 ${passwd}`);

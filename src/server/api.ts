@@ -1,12 +1,14 @@
 /**
  * The endpoint behind nginx's /api/: delete, clear and restore history entries. Every
- * request passes, in this order: route (404) and method (405); for POST, a cross-site
- * check (403: an Origin other than this host or the public origin, or Sec-Fetch-Site
- * cross-site/same-site); HTTP Basic authentication against the password file (401), with
- * a per-client slowdown after failed attempts (429); for POST, Content-Type
+ * request passes, in this order: Host (421 unless a name this server answers for: DNS
+ * rebinding); route (404) and method (405); for POST, a cross-site check (403: an Origin
+ * other than this host or the public origin, or Sec-Fetch-Site cross-site/same-site); HTTP
+ * Basic authentication against the password file (401), with a per-client slowdown after
+ * failed attempts (429; IPv6 clients counted by /64); for POST, Content-Type
  * application/json (415: an HTML form cannot send it, and a cross-site fetch with it needs
  * a CORS preflight this server never grants), a body of at most 64 KB (413) that parses
- * (400). Answers are JSON, never cached.
+ * and is at most 16 levels deep (400). Answers are JSON, never cached; every log line has
+ * its control characters escaped.
  *
  *   GET  /api/health            {ok: true}: no authentication; the page shows its delete controls when this answers
  *   GET  /api/sessions/count    {count}: what a clear would delete
