@@ -412,12 +412,12 @@ function routes(ops: HistoryOps): Record<string, Route> {
   };
 }
 
+type Users = NonNullable<Awaited<ReturnType<typeof readPasswd>>>;
+
 /**
  * The password file's users. A damaged file is reported to the log once per version of the
  * file, and answered with a bare 500: a client that has not logged in learns no path.
  */
-type Users = NonNullable<Awaited<ReturnType<typeof readPasswd>>>;
-
 function passwdLoader(path: string, warn: (msg: string) => void): () => Promise<Users> {
   let reported: string | null = null;
   return async () => {
