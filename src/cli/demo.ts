@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StatusClient } from '../core/parse-status.js';
 import { UsageError } from '../core/errors.js';
+import { safeLogger } from '../core/log-safe.js';
 import type { Settings } from '../core/settings.js';
 import { isoFromMs, msFromIso } from '../core/time.js';
 import { advanceClients, syntheticClients, syntheticSessions, syntheticState, syntheticStatusV3 } from '../demo/synthetic.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { historyPaths, rewriteHistory, writeState } from '../io/history-store.js';
-import { apiHandler, isLoopbackHost, mountApi } from '../server/api.js';
+import { apiHandler, isLoopbackHost, listenHosts, mountApi } from '../server/api.js';
 import { serveStatic } from '../server/static.js';
 import type { Command } from './command.js';
 import { historyOps } from './history-edit.js';
@@ -96,10 +97,12 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
       throw e;
     }
     // The delete endpoint at /api/, without a password: only where nobody but this machine can reach it.
-    if (isLoopbackHost(host)) {
-      mountApi(server, apiHandler({ ops: historyOps({ settings, log: ctx.log }), passwd: null, publicOrigin: null, warn: ctx.log.warn }));
-    } else ctx.log.info(`demo: no delete endpoint on ${host} (only on a loopback address, as it runs without a password)`);
     const bound = (server.address() as AddressInfo).port;
+    if (isLoopbackHost(host)) {
+      // Only the names it listens on: a page of another name resolving here (DNS rebinding) is refused.
+      const log = safeLogger(ctx.log);
+      mountApi(server, apiHandler({ ops: historyOps({ settings, log }), passwd: null, publicOrigin: null, warn: log.warn, hosts: listenHosts(host, bound) }));
+    } else ctx.log.info(`demo: no delete endpoint on ${host} (only on a loopback address, as it runs without a password)`);
     process.stdout.write(`Dashboard: http://${host.includes(':') ? `[${host}]` : host}:${bound}/  (Ctrl-C stops)\n`);
 
     let tick = 0;

@@ -6,9 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../core/errors.js';
 import { isOrigin } from '../core/settings.js';
+import { safeLogger } from '../core/log-safe.js';
 import { isoFromMs } from '../core/time.js';
-import { readPasswd } from '../io/passwd.js';
-import { apiHandler, serveApi } from '../server/api.js';
+import { passwdOpenMode, readPasswd } from '../io/passwd.js';
+import { apiHandler, isLoopbackHost, listenHosts, loopbackOrPublicHost, serveApi } from '../server/api.js';
 import type { Command } from './command.js';
 import { historyOps } from './history-edit.js';
 
@@ -44,13 +45,15 @@ Runs the endpoint that deletes and restores history entries, for nginx to proxy 
 Every request but health needs HTTP Basic authentication against --passwd (scrypt hashes;
 "openvpn-status-web passwd FILE USER" adds a user); failed logins slow a client down. POSTs
 must be JSON (Content-Type: application/json, at most 64 KB) and come from this host or
---public-origin (the URL the site is served from, e.g. https://vpn.example.org). A change
+--public-origin (the URL the site is served from, e.g. https://vpn.example.org). Only
+requests whose Host is a loopback name or the --public-origin's host are answered (421
+otherwise), so that no other site can reach it through DNS rebinding. A change
 takes the history lock, rewrites the CSV atomically, moves the rows to HISTORY.trash.jsonl,
 appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
 
   --passwd FILE          the password file (config key "passwd"); required
   --listen HOST:PORT     where to listen (default ${DEFAULT_LISTEN})
-  --public-origin URL    the site's origin (config key "publicOrigin")`,
+  --public-origin URL    the site's origin (config key "publicOrigin"); needed behind nginx on a public name`,
   options: { listen: { type: 'string' }, passwd: { type: 'string' }, 'public-origin': { type: 'string' } },
   async run(ctx) {
     const { host, port } = parseListen((ctx.values.listen as string | undefined) ?? DEFAULT_LISTEN, 'serve');
@@ -63,10 +66,20 @@ appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
     if (publicOrigin !== null && !isOrigin(publicOrigin)) {
       throw new UsageError(`serve: --public-origin must be scheme, host and optional port, like https://vpn.example.org, not "${publicOrigin}"`);
     }
+    if (publicOrigin === null) {
+      ctx.log.warn('serve: no --public-origin: only requests for a loopback host (127.0.0.1, localhost, [::1]) are answered; behind nginx on a public name, set --public-origin (or "publicOrigin")');
+    }
+    const mode = await passwdOpenMode(passwd);
+    if (mode !== null) ctx.log.warn(`serve: ${passwd} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 ${passwd}`);
+    // Every line the server logs may quote a client: one line each, control characters escaped.
+    const log = safeLogger(ctx.log);
     // A pinned --now (tests, replays) stays pinned; otherwise every change is stamped when it happens.
     const pinned = ctx.values.now !== undefined;
-    const ops = historyOps({ settings: ctx.settings, log: ctx.log, now: () => (pinned ? ctx.now : isoFromMs(Date.now())) });
-    const handler = apiHandler({ ops, passwd, publicOrigin, warn: ctx.log.warn });
+    const ops = historyOps({ settings: ctx.settings, log, now: () => (pinned ? ctx.now : isoFromMs(Date.now())) });
+    // Hosts answered: loopback and the public origin's; listening elsewhere, that address too (set once bound).
+    const usual = loopbackOrPublicHost(publicOrigin);
+    let own: string[] = [];
+    const handler = apiHandler({ ops, passwd, publicOrigin, warn: log.warn, hosts: (h) => usual(h) || own.includes(h.toLowerCase()) });
     let server;
     try {
       server = await serveApi(handler, host, port);
@@ -78,6 +91,7 @@ appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
       throw e;
     }
     const bound = (server.address() as AddressInfo).port;
+    if (!isLoopbackHost(host)) own = listenHosts(host, bound);
     process.stdout.write(`API: http://${host.includes(':') ? `[${host}]` : host}:${bound}/api/  (${users.size} user(s); Ctrl-C stops)\n`);
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();

@@ -4,7 +4,7 @@
  * with mode 0600, read on every authentication, so a changed password counts at once.
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InputError, UsageError } from '../core/errors.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
@@ -30,9 +30,16 @@ function scrypt(password: string, salt: Buffer, keylen: number, p: ScryptParams)
   return new Promise((resolve, reject) => scryptCb(password.normalize('NFC'), salt, keylen, opts, (e, key) => (e ? reject(e) : resolve(key))));
 }
 
-/** Why `user` cannot be a user name, or null. */
+/**
+ * Why `user` (taken in NFC, as it is stored and checked) cannot be a user name, or null:
+ * what one line of the file cannot hold, and a leading '#', which would read as a comment.
+ */
 export function userNameProblem(user: string): string | null {
-  return USER.test(user) ? null : `user name "${user}" must be 1–64 characters without ':', spaces or control characters`;
+  const name = user.normalize('NFC');
+  const shown = JSON.stringify(name).slice(1, -1);
+  if (!USER.test(name)) return `user name "${shown}" must be 1–64 characters without ':', spaces or control characters`;
+  if (name.startsWith('#')) return `user name "${shown}" must not start with '#' (such a line is a comment)`;
+  return null;
 }
 
 export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
@@ -63,15 +70,28 @@ export function parsePasswd(text: string, file: string): Map<string, StoredHash>
     }
     const problem = userNameProblem(user);
     if (problem) throw new InputError(file, i + 1, problem);
-    if (users.has(user)) throw new InputError(file, i + 1, `user "${user}" is listed twice`);
+    const name = user.normalize('NFC');
+    if (users.has(name)) throw new InputError(file, i + 1, `user "${name}" is listed twice`);
     const k = Buffer.from(key, 'base64');
     if (k.length < 16) throw new InputError(file, i + 1, 'hash too short');
-    users.set(user, { params, salt: Buffer.from(salt, 'base64'), key: k });
+    users.set(name, { params, salt: Buffer.from(salt, 'base64'), key: k });
   });
   return users;
 }
 
-/** The file's users, or null when it does not exist. */
+/** Identifies one version of the file (replaced, grown or touched: another version); '' when it is gone. */
+export async function passwdVersion(path: string): Promise<string> {
+  const st = await stat(path).catch(ifMissing(null));
+  return st === null ? '' : `${st.ino}:${st.size}:${st.mtimeMs}`;
+}
+
+/** The file's permission bits when group or others may read or write it, else null (also when it is gone). */
+export async function passwdOpenMode(path: string): Promise<number | null> {
+  const st = await stat(path).catch(ifMissing(null));
+  return st !== null && (st.mode & 0o077) !== 0 ? st.mode & 0o777 : null;
+}
+
+/** The file's users (names in NFC), or null when it does not exist. */
 export async function readPasswd(path: string): Promise<Map<string, StoredHash> | null> {
   const text = await readFile(path, 'utf8').catch(ifMissing(null));
   return text === null ? null : parsePasswd(text, path);
@@ -89,7 +109,7 @@ function dummyHash(): Promise<StoredHash> {
 
 /** True when `password` is `user`'s password in `users`; constant time in the password and in whether the user exists. */
 export async function verifyUser(users: ReadonlyMap<string, StoredHash>, user: string, password: string): Promise<boolean> {
-  const known = users.get(user);
+  const known = users.get(user.normalize('NFC'));
   const stored = known ?? (await dummyHash());
   if (password.length > MAX_PASSWORD_CHARS) return false;
   const key = await scrypt(password, stored.salt, stored.key.length, stored.params);
@@ -100,16 +120,18 @@ export async function verifyUser(users: ReadonlyMap<string, StoredHash>, user: s
  * Adds `user` or changes their password, keeping every other line (comments too), and
  * writes the file atomically with mode 0600. Returns true when the user was new.
  */
-export async function setPassword(path: string, user: string, password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<boolean> {
-  const problem = userNameProblem(user);
+export async function setPassword(path: string, given: string, password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<boolean> {
+  const problem = userNameProblem(given);
   if (problem) throw new UsageError(problem);
+  const user = given.normalize('NFC');
   if (password === '') throw new UsageError('the password is empty');
   if (password.length > MAX_PASSWORD_CHARS) throw new UsageError(`the password is longer than ${MAX_PASSWORD_CHARS} characters`);
   const text = (await readFile(path, 'utf8').catch(ifMissing(null))) ?? '';
   parsePasswd(text, path); // refuse to rewrite a file we cannot read back
   const line = `${user}:${await hashPassword(password, params)}`;
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const at = lines.findIndex((l) => l.startsWith(`${user}:`));
+  // The line of this user, whatever normal form a hand edit left its name in.
+  const at = lines.findIndex((l) => !l.startsWith('#') && l.slice(0, Math.max(0, l.indexOf(':'))).normalize('NFC') === user);
   if (at >= 0) lines[at] = line;
   else lines.push(line);
   await writeFileAtomic(path, `${lines.join('\n')}\n`, { mode: 0o600 });

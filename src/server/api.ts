@@ -1,12 +1,14 @@
 /**
  * The endpoint behind nginx's /api/: delete, clear and restore history entries. Every
- * request passes, in this order: route (404) and method (405); for POST, a cross-site
- * check (403: an Origin other than this host or the public origin, or Sec-Fetch-Site
- * cross-site/same-site); HTTP Basic authentication against the password file (401), with
- * a per-client slowdown after failed attempts (429); for POST, Content-Type
+ * request passes, in this order: Host (421 unless a name this server answers for: DNS
+ * rebinding); route (404) and method (405); for POST, a cross-site check (403: an Origin
+ * other than this host or the public origin, or Sec-Fetch-Site cross-site/same-site); HTTP
+ * Basic authentication against the password file (401), with a per-client slowdown after
+ * failed attempts (429; IPv6 clients counted by /64); for POST, Content-Type
  * application/json (415: an HTML form cannot send it, and a cross-site fetch with it needs
  * a CORS preflight this server never grants), a body of at most 64 KB (413) that parses
- * (400). Answers are JSON, never cached.
+ * and is at most 16 levels deep (400). Answers are JSON, never cached; every log line has
+ * its control characters escaped.
  *
  *   GET  /api/health            {ok: true}: no authentication; the page shows its delete controls when this answers
  *   GET  /api/sessions/count    {count}: what a clear would delete
@@ -18,8 +20,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { parseClearBody, parseIdsBody, type Refusal } from '../core/deletion.js';
-import { isExpectedError } from '../core/errors.js';
-import { readPasswd, verifyUser } from '../io/passwd.js';
+import { InputError, isExpectedError } from '../core/errors.js';
+import { logSafe } from '../core/log-safe.js';
+import { passwdVersion, readPasswd, verifyUser } from '../io/passwd.js';
 import type { Actor, EditResult, HistoryOps } from '../cli/history-edit.js';
 import { SECURITY_HEADERS } from './static.js';
 
@@ -40,11 +43,28 @@ export interface SlowdownOptions {
   maxClients: number;
 }
 
+/** Checks of one client that may wait for its checks in progress; more are refused at once. */
+const MAX_WAITING = 64;
+
 export const DEFAULT_SLOWDOWN: SlowdownOptions = { free: 3, baseMs: 1000, maxMs: 60_000, forgetMs: 15 * 60_000, maxClients: 10_000 };
 
-/** Failed logins per client: after `free` of them, each further attempt must wait, twice as long each time. */
+interface ClientAttempts {
+  failures: number;
+  /** Checks started and not yet settled: they count against the free attempts until they settle. */
+  inFlight: number;
+  last: number;
+  until: number;
+}
+
+/**
+ * Failed logins per client: after `free` of them, each further attempt must wait, twice as
+ * long each time. A check is reserved before the password is verified, so that parallel
+ * guesses cannot all start before the first one has failed.
+ */
 export class FailedAttempts {
-  private readonly clients = new Map<string, { failures: number; last: number; until: number }>();
+  private readonly clients = new Map<string, ClientAttempts>();
+  /** Checks that wait for a client's checks in progress, woken when one settles (apart from `clients`: never forgotten early). */
+  private readonly waiting = new Map<string, (() => void)[]>();
   constructor(
     private readonly opts: SlowdownOptions = DEFAULT_SLOWDOWN,
     private readonly clock: () => number = Date.now,
@@ -55,31 +75,78 @@ export class FailedAttempts {
     const c = this.clients.get(client);
     if (!c) return 0;
     const now = this.clock();
-    if (now - c.last > this.opts.forgetMs) {
+    if (c.inFlight === 0 && now - c.last > this.opts.forgetMs) {
       this.clients.delete(client);
       return 0;
     }
     return Math.max(0, c.until - now);
   }
 
+  /**
+   * Starts a check for `client`: resolves with 0 when it may go ahead (then `settle` must
+   * follow), else with the milliseconds it must wait first. While checks of the client are
+   * in progress that, if they failed, would use up its free attempts, a further one waits
+   * for them (at most MAX_WAITING per client), so parallel requests fare as serial ones:
+   * the right password goes on, guesses meet the slowdown.
+   */
+  async reserve(client: string): Promise<number> {
+    for (;;) {
+      const wait = this.waitMs(client);
+      if (wait > 0) return wait;
+      const c = this.clients.get(client);
+      if (c === undefined || c.inFlight === 0 || c.failures + c.inFlight <= this.opts.free) {
+        this.touch(client).inFlight++;
+        return 0;
+      }
+      const waiting = this.waiting.get(client) ?? [];
+      if (waiting.length >= MAX_WAITING) return this.delay(c.failures + c.inFlight - this.opts.free);
+      this.waiting.set(client, waiting);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    }
+  }
+
+  /** Ends a check begun with `reserve`; the client's waiting checks look again. */
+  settle(client: string, ok: boolean): void {
+    const c = this.touch(client);
+    c.inFlight = Math.max(0, c.inFlight - 1);
+    if (ok) this.succeed(client);
+    else this.fail(client);
+    const waiting = this.waiting.get(client);
+    this.waiting.delete(client);
+    for (const wake of waiting ?? []) wake();
+  }
+
   fail(client: string): void {
     const now = this.clock();
-    const c = this.clients.get(client) ?? { failures: 0, last: now, until: 0 };
+    const c = this.touch(client);
     c.failures++;
     c.last = now;
     const over = c.failures - this.opts.free;
-    c.until = over > 0 ? now + Math.min(this.opts.maxMs, this.opts.baseMs * 2 ** Math.min(over - 1, 30)) : 0;
+    c.until = over > 0 ? now + this.delay(over) : 0;
+  }
+
+  succeed(client: string): void {
+    const c = this.clients.get(client);
+    if (c === undefined) return;
+    if (c.inFlight > 0) Object.assign(c, { failures: 0, until: 0 });
+    else this.clients.delete(client);
+  }
+
+  private delay(over: number): number {
+    return Math.min(this.opts.maxMs, this.opts.baseMs * 2 ** Math.min(over - 1, 30));
+  }
+
+  /** The client's entry, moved to the end of the forgetting order (created if new); the oldest beyond maxClients are forgotten. */
+  private touch(client: string): ClientAttempts {
+    const c = this.clients.get(client) ?? { failures: 0, inFlight: 0, last: this.clock(), until: 0 };
     this.clients.delete(client); // re-insert: the map's order is the forgetting order
     this.clients.set(client, c);
     while (this.clients.size > this.opts.maxClients) {
       const oldest = this.clients.keys().next().value;
-      if (oldest === undefined) break;
+      if (oldest === undefined || oldest === client) break;
       this.clients.delete(oldest);
     }
-  }
-
-  succeed(client: string): void {
-    this.clients.delete(client);
+    return c;
   }
 }
 
@@ -103,12 +170,77 @@ export function crossSiteProblem(headers: IncomingMessage['headers'], publicOrig
 
 const LOOPBACK = (a: string): boolean => a === '::1' || /^(::ffff:)?127\./.test(a);
 
+/** Host header → lower-case name (IPv6 in brackets) and port (null without one), or null when malformed. */
+function splitHost(host: string): { name: string; port: string | null } | null {
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(host);
+  return m ? { name: (m[1] as string).toLowerCase(), port: m[2] ?? null } : null;
+}
+
+const isLoopbackName = (name: string): boolean => {
+  const bare = name.replace(/^\[|\]$/g, '');
+  return name === 'localhost' || (isIP(bare) !== 0 && LOOPBACK(bare));
+};
+
+/**
+ * Which Host headers `serve` answers: loopback names (nginx on this machine, curl) on any
+ * port, and the public origin's host. A page of another name that resolves to this machine
+ * (DNS rebinding) sends its own name and is refused.
+ */
+export function loopbackOrPublicHost(publicOrigin: string | null): (host: string) => boolean {
+  const publicHost = publicOrigin === null ? null : new URL(publicOrigin).host.toLowerCase();
+  return (host) => {
+    const h = splitHost(host);
+    return h !== null && (isLoopbackName(h.name) || `${h.name}${h.port === null ? '' : `:${h.port}`}` === publicHost);
+  };
+}
+
+/** The Host headers that name `host:port` itself (on a loopback address, every loopback name); port 80 may be left out. */
+export function listenHosts(host: string, port: number): string[] {
+  const literal = host.includes(':') ? `[${host.toLowerCase()}]` : host.toLowerCase();
+  const names = isLoopbackHost(host) ? [...new Set([literal, '127.0.0.1', 'localhost', '[::1]'])] : [literal];
+  return names.flatMap((n) => (port === 80 ? [`${n}:80`, n] : [`${n}:${port}`]));
+}
+
 /** The client's address; behind nginx (a loopback peer) the X-Real-IP it sets. */
 export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   const peer = req.socket.remoteAddress ?? 'unknown';
   const real = req.headers['x-real-ip'];
   if (trustProxy && LOOPBACK(peer) && typeof real === 'string' && isIP(real.trim()) !== 0) return real.trim();
   return peer;
+}
+
+/** The 8 groups of an IPv6 address (without zone), or null when it is none. */
+function ipv6Groups(address: string): number[] | null {
+  let text = address.replace(/%.*$/, '');
+  if (isIP(text) !== 6) return null;
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const part = (p: string | undefined): number[] => (p === undefined || p === '' ? [] : p.split(':').map((g) => parseInt(g, 16)));
+  const front = part(head);
+  const back = part(tail);
+  const zeros = tail === undefined ? [] : new Array<number>(8 - front.length - back.length).fill(0);
+  return [...front, ...zeros, ...back];
+}
+
+/**
+ * Whose failed logins an address counts as: an IPv4 address (also written IPv4-mapped,
+ * ::ffff:a.b.c.d) by itself, an IPv6 address by its /64, which one subscriber usually holds whole.
+ */
+export function attemptKey(address: string): string {
+  const g = ipv6Groups(address);
+  if (g === null) return address;
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+    const [hi, lo] = [g[6] as number, g[7] as number];
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(':')}::/64`;
 }
 
 /** User and password of a Basic Authorization header, or null. */
@@ -129,6 +261,11 @@ export interface ApiOptions {
   publicOrigin: string | null;
   /** Where refused logins and unexpected errors are reported. */
   warn: (msg: string) => void;
+  /**
+   * The Host headers answered (421 otherwise): a list (exact, any case) or a test; default
+   * loopbackOrPublicHost(publicOrigin).
+   */
+  hosts?: readonly string[] | ((host: string) => boolean);
   /** Use nginx's X-Real-IP for requests from a loopback address (default true). */
   trustProxy?: boolean;
   slowdown?: SlowdownOptions;
@@ -203,12 +340,30 @@ function jsonBody(req: IncomingMessage, raw: Buffer): unknown {
   if (media !== 'application/json') throw refuse(415, 'the body must be JSON, sent with Content-Type: application/json');
   const charset = params.find((p) => p.startsWith('charset='));
   if (charset !== undefined && charset.replace(/^charset="?|"?$/g, '') !== 'utf-8') throw refuse(415, 'the body must be UTF-8');
+  let value: unknown;
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
+    value = JSON.parse(raw.toString('utf8')) as unknown;
   } catch (e) {
     if (e instanceof SyntaxError) throw refuse(400, `the body is not valid JSON: ${e.message}`);
     throw e;
   }
+  // Every valid body is two levels deep; a deeper one would only overflow the stack of what reads it.
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) throw refuse(400, `the body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  return value;
+}
+
+const MAX_JSON_DEPTH = 16;
+
+/** True when `value` has arrays or objects nested more than `max` deep (without recursion). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [v, depth] = item;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 interface Route {
@@ -257,32 +412,72 @@ function routes(ops: HistoryOps): Record<string, Route> {
   };
 }
 
+type Users = NonNullable<Awaited<ReturnType<typeof readPasswd>>>;
+
+/**
+ * The password file's users. A damaged file is reported to the log once per version of the
+ * file, and answered with a bare 500: a client that has not logged in learns no path.
+ */
+function passwdLoader(path: string, warn: (msg: string) => void): () => Promise<Users> {
+  let reported: string | null = null;
+  return async () => {
+    try {
+      const users = await readPasswd(path);
+      if (users === null) throw new Error(`${path}: the password file is gone`);
+      return users;
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      const version = `${await passwdVersion(path)} ${e.message}`;
+      if (version !== reported) warn(`api: ${e.message}; every request that needs a login answers 500 until the file is fixed`);
+      reported = version;
+      throw refuse(500, 'internal error; see the server log');
+    }
+  };
+}
+
+/** Basic authentication with the per-client slowdown; the user name, or null without a password file. */
+function authenticator(opts: ApiOptions, warn: (msg: string) => void): (req: IncomingMessage, client: string) => Promise<string | null> {
+  const attempts = new FailedAttempts(opts.slowdown ?? DEFAULT_SLOWDOWN, opts.clock ?? Date.now);
+  const loadUsers = opts.passwd === null ? null : passwdLoader(opts.passwd, warn);
+  const challenge = { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` };
+  const slowed = (wait: number): HttpRefusal => refuse(429, 'too many failed logins; wait before trying again', { 'Retry-After': String(Math.ceil(wait / 1000)) });
+  return async (req, client) => {
+    if (loadUsers === null) return null;
+    const key = attemptKey(client);
+    const wait = attempts.waitMs(key);
+    if (wait > 0) throw slowed(wait);
+    // No credentials at all is how a browser's first request looks: not a failed attempt.
+    if (req.headers.authorization === undefined) throw refuse(401, 'authentication required', challenge);
+    const users = await loadUsers();
+    // Reserved before the (slow) check: parallel guesses count as soon as they start.
+    const reserved = await attempts.reserve(key);
+    if (reserved > 0) throw slowed(reserved);
+    const creds = parseBasicAuth(req.headers.authorization);
+    let ok = false;
+    try {
+      ok = creds !== null && (await verifyUser(users, creds.user, creds.password));
+    } finally {
+      attempts.settle(key, ok);
+    }
+    if (creds && ok) return creds.user.normalize('NFC');
+    warn(`api: failed login${creds ? ` as "${creds.user.slice(0, 64)}"` : ' (malformed Authorization header)'} from ${client}`);
+    throw refuse(401, 'wrong user or password', challenge);
+  };
+}
+
 /** The request handler (for serveApi, or mounted at /api/ of another server). */
 export function apiHandler(opts: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const table = routes(opts.ops);
-  const attempts = new FailedAttempts(opts.slowdown ?? DEFAULT_SLOWDOWN, opts.clock ?? Date.now);
+  // Log lines quote what clients sent: one line each, control characters escaped.
+  const warn = (msg: string): void => opts.warn(logSafe(msg));
+  const authenticate = authenticator(opts, warn);
   const trustProxy = opts.trustProxy ?? true;
-
-  const authenticate = async (req: IncomingMessage, client: string): Promise<string | null> => {
-    if (opts.passwd === null) return null;
-    const challenge = { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` };
-    const wait = attempts.waitMs(client);
-    if (wait > 0) throw refuse(429, 'too many failed logins; wait before trying again', { 'Retry-After': String(Math.ceil(wait / 1000)) });
-    const creds = parseBasicAuth(req.headers.authorization);
-    // No credentials at all is how a browser's first request looks: not a failed attempt.
-    if (req.headers.authorization === undefined) throw refuse(401, 'authentication required', challenge);
-    const users = await readPasswd(opts.passwd);
-    if (users === null) throw new Error(`${opts.passwd}: the password file is gone`);
-    if (creds && (await verifyUser(users, creds.user, creds.password))) {
-      attempts.succeed(client);
-      return creds.user;
-    }
-    attempts.fail(client);
-    opts.warn(`api: failed login${creds ? ` as "${creds.user.slice(0, 64)}"` : ' (malformed Authorization header)'} from ${client}`);
-    throw refuse(401, 'wrong user or password', challenge);
-  };
+  const hosts = opts.hosts ?? loopbackOrPublicHost(opts.publicOrigin);
+  const hostAllowed = typeof hosts === 'function' ? hosts : (h: string) => hosts.some((x) => x.toLowerCase() === h.toLowerCase());
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const host = req.headers.host ?? '';
+    if (!hostAllowed(host)) throw refuse(421, `this endpoint does not answer for host "${host.slice(0, 200)}"`);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://api.invalid');
@@ -327,7 +522,7 @@ export function apiHandler(opts: ApiOptions): (req: IncomingMessage, res: Server
         send(res, e.status, e.body, e.headers);
         return;
       }
-      opts.warn(`api: ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+      warn(`api: ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
       // A damaged history or trash file names itself and its line: the admin can act on that.
       send(res, 500, { error: isExpectedError(e) ? e.message : 'internal error; see the server log' });
     });

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { logSafe } from '../core/log-safe.js';
 import { ifMissing } from '../io/fs-errors.js';
 
 export const CONTENT_TYPES: Record<string, string> = {
@@ -77,7 +78,7 @@ export function serveStatic(root: string, host: string, port: number): Promise<S
       }
       createReadStream(target).pipe(res);
     })().catch((e: unknown) => {
-      process.stderr.write(`openvpn-status-web: static server: ${(e as Error).stack ?? String(e)}\n`);
+      process.stderr.write(`openvpn-status-web: static server: ${logSafe((e as Error).stack ?? String(e))}\n`);
       if (!res.headersSent) send(500, 'internal error\n');
       else res.destroy();
     });

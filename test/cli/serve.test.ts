@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { readAllHistory } from '../../src/io/history-store.js';
@@ -44,6 +44,7 @@ describe('passwd', () => {
       [['passwd', file, 'alice'], 'pw\n', /not a terminal; pass --password-stdin/],
       [['passwd', file, 'alice', '--password-stdin'], '\n', /password is empty/],
       [['passwd', file, 'a:b', '--password-stdin'], 'pw\n', /must be 1–64 characters without ':'/],
+      [['passwd', file, '#admin', '--password-stdin'], 'pw\n', /must not start with '#'/],
       [['passwd', file], 'pw\n', /expected FILE and USER/],
       [['passwd', join(dir, 'no', 'such', 'passwd'), 'alice', '--password-stdin'], 'pw\n', /folder of .* does not exist/],
     ];
@@ -122,6 +123,8 @@ describe('serve', () => {
     const site = await writeSyntheticSite(dir, { sessions: 20, users: 3, spanDays: 2, live: 1 });
     const file = join(dir, 'passwd');
     assert.equal((await runCli(['passwd', file, 'admin', '--password-stdin'], { input: `${PW}\n` })).code, 0);
+    // Readable by group and others, as a hand-made file often is: serve starts, but warns.
+    await chmod(file, 0o644);
     const config = join(dir, 'config.json');
     await writeFile(config, JSON.stringify({ passwd: file, publicOrigin: 'https://vpn.example.org' }));
     const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--listen', '127.0.0.1:0', ...siteArgs(site.paths, T0)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -140,6 +143,13 @@ describe('serve', () => {
       void exited.then((code) => reject(new Error(`serve exited (${code}) before listening:\n${out}`)));
     });
     assert.equal((await send(port, { path: '/api/health' })).status, 200);
+    // stderr and stdout are two pipes: the warning, written first, may be read after the API line.
+    const warned = /warning: .*passwd is readable by group or others \(mode 0644\); chmod 600/;
+    for (let i = 0; i < 100 && !warned.test(out); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(out, warned);
+    // DNS rebinding: only loopback and the public origin's host are answered.
+    assert.equal((await send(port, { path: '/api/health', headers: { Host: `rebind.attacker.example:${port}` } })).status, 421);
+    assert.equal((await send(port, { path: '/api/health', headers: { Host: 'vpn.example.org' } })).status, 200);
     const id = site.history[0]!.id;
     const headers = { 'Content-Type': 'application/json', Authorization: basic('admin', PW) };
     // From the configured public origin (as through nginx), and not from elsewhere.

@@ -52,11 +52,37 @@ describe('password file', () => {
   });
 
   test('user names: no colon, space or control character; passwords not empty', async (t) => {
-    for (const bad of ['', 'a:b', 'a b', 'a\tb', 'a\u0000', 'x'.repeat(65)]) assert.ok(userNameProblem(bad), JSON.stringify(bad));
+    // '#…' would read back as a comment; the others the line format cannot hold.
+    for (const bad of ['', 'a:b', 'a b', 'a\tb', 'a\u0000', 'x'.repeat(65), '#admin', 'a\u0085', 'a\u2028b', 'a\u007f', 'a\nb']) {
+      assert.ok(userNameProblem(bad), JSON.stringify(bad));
+    }
     for (const ok of ['alice', 'Jürgen.Müller', 'a@b.example', 'x'.repeat(64)]) assert.equal(userNameProblem(ok), null, ok);
     const file = join(await tempDir(t), 'passwd');
     await assert.rejects(setPassword(file, 'a:b', 'pw', FAST), UsageError);
     await assert.rejects(setPassword(file, 'alice', '', FAST), UsageError);
+  });
+
+  test('a user name starting with # is refused, not written as a comment', async (t) => {
+    const file = join(await tempDir(t), 'passwd');
+    await assert.rejects(setPassword(file, '#admin', 'pw', FAST), (e: unknown) => e instanceof UsageError && /#/.test(e.message));
+    await assert.rejects(readFile(file), /ENOENT/, 'nothing written');
+  });
+
+  test('user names are NFC-normalised when written, read and checked', async (t) => {
+    const file = join(await tempDir(t), 'passwd');
+    const nfd = 'Ju\u0308rgen';
+    const nfc = 'J\u00fcrgen';
+    assert.equal(await setPassword(file, nfd, 'one', FAST), true);
+    assert.equal(await setPassword(file, nfc, 'two', FAST), false, 'the same user in the other form: a change, not a second user');
+    const text = await readFile(file, 'utf8');
+    assert.equal(text.trimEnd().split('\n').length, 1);
+    assert.ok(text.startsWith(`${nfc}:`));
+    // A hand-edited line in NFD is found by either form too.
+    const users = parsePasswd(`${nfd}:${await hashPassword('three', FAST)}\n`, 'pw');
+    assert.equal(await verifyUser(users, nfc, 'three'), true);
+    assert.equal(await verifyUser(users, nfd, 'three'), true);
+    const h = await hashPassword('four', FAST);
+    assert.throws(() => parsePasswd(`${nfd}:${h}\n${text}`, 'pw'), (e: unknown) => e instanceof InputError && e.line === 2 && /twice/.test(e.message));
   });
 
   test('a missing file reads as null; a bad line is an error naming its line', async (t) => {

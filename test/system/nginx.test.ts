@@ -3,7 +3,7 @@
  * loopback port (helpers/nginx.ts), serving a site the CLI built from generated data, with
  * /api/ proxied to the real endpoint (`serve`). Every file of the site must answer 200 with
  * its own bytes, the right Content-Type and the security headers; `nginx -t` must pass on
- * every shipped config.
+ * every shipped config. Dotfiles are never served; /api/ is rate-limited.
  */
 import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -112,6 +112,43 @@ async function checkEveryFile(n: NginxSite, out: string): Promise<Map<string, nu
   return byType;
 }
 
+/**
+ * Dotfiles and dot-folders in the served folder (a .git checkout, a state file copied there)
+ * answer 404 or 403, with the security headers, whatever their extension; written here
+ * and removed again, so the other checks see only the site.
+ */
+async function checkDotfiles(n: NginxSite, out: string): Promise<void> {
+  const files = ['.state', '.git/config', 'nginx-probe/.hidden.json', 'assets/.secret.css', '.well-known-not/x.csv'];
+  for (const rel of files) {
+    await mkdir(join(out, rel, '..'), { recursive: true });
+    await writeFile(join(out, rel), 'secret\n');
+  }
+  try {
+    for (const rel of files) {
+      const { res, body } = await get(n, `/${rel}`);
+      assert.ok(res.status === 404 || res.status === 403, `GET /${rel}: ${res.status}, not served`);
+      assert.doesNotMatch(body.toString(), /secret/, `GET /${rel}: not the file`);
+      checkSecurityHeaders(`GET /${rel}`, res.headers, 'page');
+    }
+    for (const path of ['/%2egit/config', '/x/../.git/config']) {
+      assert.ok([400, 403, 404].includes((await get(n, path)).res.status), `GET ${path}: not served`);
+    }
+    // Certificates and security.txt may live in /.well-known/: it is served as before.
+    await mkdir(join(out, '.well-known'));
+    await writeFile(join(out, '.well-known', 'probe.txt'), 'public\n');
+    assert.equal((await get(n, '/.well-known/probe.txt')).res.status, 200, '/.well-known/ is served');
+  } finally {
+    for (const top of ['.state', '.git', 'nginx-probe/.hidden.json', 'assets/.secret.css', '.well-known-not', '.well-known']) await rm(join(out, top), { recursive: true, force: true });
+  }
+}
+
+/** The directives of the config's `location ^~ /api/ { … }` block. */
+function apiLocation(config: string): string {
+  const m = /location \^~ \/api\/ \{([^}]*)\}/.exec(config);
+  assert.ok(m, 'the config has a location ^~ /api/ block');
+  return (m[1] as string).replace(/#.*$/gm, '');
+}
+
 describe('real nginx with the shipped configuration', () => {
   before(async () => {
     if (missing(NEEDS).length > 0) return; // each test skips (or fails) with the reason
@@ -174,6 +211,8 @@ describe('real nginx with the shipped configuration', () => {
     checkSecurityHeaders('GET /no-such-page/', missingPage.res.headers, 'page');
     assert.doesNotMatch(missingPage.res.headers.get('server') ?? '', /\d/, 'server_tokens off: no nginx version');
 
+    await checkDotfiles(n, site.paths.out);
+
     // The plain-HTTP server of the config sends everybody to HTTPS.
     const httpPort = n.ports.get(80);
     if (httpPort !== undefined) {
@@ -209,6 +248,21 @@ describe('real nginx with the shipped configuration', () => {
     } finally {
       await rm(join(site.paths.out, 'api'), { recursive: true });
     }
+
+    // Parallel password guesses: the endpoint checks a few, the rest are refused (429) by
+    // the endpoint's slowdown or nginx's limit_req/limit_conn, never all answered 401.
+    assert.match(apiLocation(await readFile(SHIPPED_CONFIG, 'utf8')), /^\s*limit_req zone=\S+/m, '/api/ has limit_req');
+    assert.match(apiLocation(await readFile(SHIPPED_CONFIG, 'utf8')), /^\s*limit_conn \S+ \d+;/m, '/api/ has limit_conn');
+    const wrong = { Authorization: `Basic ${Buffer.from('admin:guess').toString('base64')}` };
+    const guesses = await Promise.all(Array.from({ length: 100 }, () => get(n, '/api/sessions/count', { headers: wrong }, false)));
+    const statuses = guesses.map((g) => g.res.status);
+    assert.deepEqual([...new Set(statuses)].sort(), [401, 429], `100 parallel guesses: 401 or 429 (${statuses.join(',')})`);
+    assert.ok(statuses.filter((x) => x === 401).length <= 10, `at most a few guesses checked: ${statuses.filter((x) => x === 401).length} × 401`);
+    // api/health needs no login: a 429 there can only be nginx's limit.
+    const burst = await Promise.all(Array.from({ length: 100 }, () => get(n, '/api/health', {}, false)));
+    const limited = burst.filter((b) => b.res.status === 429).length;
+    assert.ok(limited >= 30, `nginx limits a burst of 100 api/health requests: ${limited} × 429`);
+    checkSecurityHeaders('a 429 from nginx', burst.find((b) => b.res.status === 429)!.res.headers, 'page');
   });
 
   it("auditors' site: every file with its headers, no /api/, read-only", { timeout: 120_000 }, async (t) => {
@@ -224,6 +278,7 @@ describe('real nginx with the shipped configuration', () => {
     assert.equal(post.res.status, 405, 'POST is refused');
     const del = await get(n, '/index.html', { method: 'DELETE' });
     assert.equal(del.res.status, 405, 'DELETE is refused');
+    await checkDotfiles(n, site.paths.out);
   });
 
   it('leaves no nginx process behind', async (t) => {
