@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { dict } from '../core/dict.js';
 import { exportNameOwner } from '../core/export-names.js';
 import type { Session } from '../core/session.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -42,6 +43,7 @@ export interface Manifest {
   csvBytes: number;
   /** Days with history: ended sessions and users that day. */
   days: Record<string, { sessions: number; users: number }>;
+  /** By user name: a map without a prototype (src/core/dict.ts), as loadManifest and emptyManifest give it. */
   users: Record<string, UserSummary>;
   /** Signature of each open/held session at the last build, to see which pages it changed. */
   tracked: Record<string, string>;
@@ -79,7 +81,7 @@ export function cachePaths(history: string): CachePaths {
 }
 
 export function emptyManifest(key: string, generation: number): Manifest {
-  return { schemaVersion: 1, key, generation, csvBytes: 0, days: {}, users: {}, tracked: {}, recent: [] };
+  return { schemaVersion: 1, key, generation, csvBytes: 0, days: {}, users: dict(), tracked: {}, recent: [] };
 }
 
 /** Null when there is no usable manifest (missing, or from another version): the build is then full. */
@@ -89,7 +91,8 @@ export async function loadManifest(p: CachePaths): Promise<{ manifest: Manifest 
   try {
     const m = JSON.parse(raw) as Manifest;
     if (m.schemaVersion !== 1) return { manifest: null, problem: `${p.manifest}: unknown schemaVersion; rebuilding` };
-    return { manifest: m, problem: null };
+    // Keyed by user names: "constructor" must not be found on Object.prototype.
+    return { manifest: { ...m, users: dict(m.users) }, problem: null };
   } catch (e) {
     return { manifest: null, problem: `${p.manifest}: ${(e as Error).message}; rebuilding` };
   }
