@@ -4,8 +4,8 @@
  * pages whose content changed. It can always be deleted: the next build is then a full one.
  *   manifest.json        progress and summaries (see Manifest)
  *   days/DAY.json        ended sessions that started on DAY (configured zone)
- *   users/SLUG.json      a user's per-day totals, by month
- *   users/SLUG/MONTH.json  a user's ended sessions that started in MONTH
+ *   users/NAME.json      a user's per-day totals, by month (NAME: userCacheName, src/core/slug.ts)
+ *   users/NAME/MONTH.json  a user's ended sessions that started in MONTH
  *   pages/…              page URL → hash of its model, in shards (see ShardedHashes)
  *   exports/…            export file → digest of its rows, in shards (the same)
  * Day, user, page-hash and digest files are renamed into place without an fsync each (it
@@ -57,6 +57,8 @@ export interface Manifest {
   exports?: { bigAt: string | null; bigPending: boolean };
   /** The known users in the filter's order at the last build (sorting them needs ICU's collator). */
   userOrder?: string[];
+  /** [user, slug] of the users whose page name settles a clash (src/core/slug.ts planSlugs), sorted by user. */
+  slugs?: [string, string][];
 }
 
 export interface CachePaths {
@@ -216,10 +218,10 @@ async function saveSessions(dir: string, file: string, sessions: Session[]): Pro
 
 export const loadDay = (p: CachePaths, day: string): Promise<Session[]> => loadSessions(join(p.days, `${day}.json`));
 export const saveDay = (p: CachePaths, day: string, sessions: Session[]): Promise<void> => saveSessions(p.days, `${day}.json`, sessions);
-export const loadUserMonth = (p: CachePaths, slug: string, month: string): Promise<Session[]> =>
-  loadSessions(join(p.users, slug, `${month}.json`));
-export const saveUserMonth = (p: CachePaths, slug: string, month: string, sessions: Session[]): Promise<void> =>
-  saveSessions(join(p.users, slug), `${month}.json`, sessions);
+export const loadUserMonth = (p: CachePaths, name: string, month: string): Promise<Session[]> =>
+  loadSessions(join(p.users, name, `${month}.json`));
+export const saveUserMonth = (p: CachePaths, name: string, month: string, sessions: Session[]): Promise<void> =>
+  saveSessions(join(p.users, name), `${month}.json`, sessions);
 
 export async function listCachedDays(p: CachePaths): Promise<string[]> {
   const names = await readdir(p.days).catch(ifMissing([] as string[]));
@@ -229,15 +231,15 @@ export async function listCachedDays(p: CachePaths): Promise<string[]> {
 /** month → that month's per-day totals and first/last activity, of ended sessions. */
 export type UserTotals = Record<string, { days: Record<string, Totals>; first: string; last: string }>;
 
-export async function loadUserTotals(p: CachePaths, slug: string): Promise<UserTotals> {
-  const file = join(p.users, `${slug}.json`);
+export async function loadUserTotals(p: CachePaths, name: string): Promise<UserTotals> {
+  const file = join(p.users, `${name}.json`);
   const raw = readSmall(file);
   return raw === null ? {} : parseCached<UserTotals>(file, raw, (v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
-export async function saveUserTotals(p: CachePaths, slug: string, totals: UserTotals): Promise<void> {
+export async function saveUserTotals(p: CachePaths, name: string, totals: UserTotals): Promise<void> {
   await mkdir(p.users, { recursive: true });
-  await writeFileAtomic(join(p.users, `${slug}.json`), JSON.stringify(totals), { durable: false });
+  await writeFileAtomic(join(p.users, `${name}.json`), JSON.stringify(totals), { durable: false });
 }
 
 /** The shard of a page URL's hash: a user's pages, a month of day pages, or the rest ("root"). */
