@@ -355,8 +355,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const previousUsers = new Set(Object.keys(m.users));
   const totalsByUser = new Map<string, UserTotals>();
   for (const [user, months] of dirtyUserMonths) {
-    const slug = userCacheName(user);
-    const totals = await loadUserTotals(cp, slug);
+    const cacheName = userCacheName(user);
+    const totals = await loadUserTotals(cp, cacheName);
     let recomputed = false;
     for (const month of months) {
       if (totals[month] !== undefined && !savedUserMonths.has(userMonthKey(user, month))) continue;
@@ -382,7 +382,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       }
       totals[month] = { days: perDay, first, last };
     }
-    if (recomputed) await saveUserTotals(cp, slug, totals);
+    if (recomputed) await saveUserTotals(cp, cacheName, totals);
     totalsByUser.set(user, totals);
     const months2 = Object.keys(totals).sort(byNewest);
     if (months2.length === 0) {
