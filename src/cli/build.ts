@@ -18,7 +18,7 @@ import { setBounded } from '../core/memo.js';
 import { untrack, type CollectorState } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
-import { userSlug } from '../core/slug.js';
+import { planSlugs, userCacheName } from '../core/slug.js';
 import { msFromIso, secondsBetween } from '../core/time.js';
 import { loadAliases } from '../io/aliases.js';
 import {
@@ -48,7 +48,7 @@ import { publishedPages, publishFiles, removeFiles } from '../io/output.js';
 import { siteAssets, siteFingerprint } from '../render/assets.js';
 import { RECENT_SESSIONS, snapshotFiles } from '../render/snapshots.js';
 import { renderPagesDirect } from '../render/direct.js';
-import { aliasOf, type KnownUser, type ModelContext } from '../render/models.js';
+import { aliasOf, slugOf, type KnownUser, type ModelContext } from '../render/models.js';
 import {
   archivePage,
   dashboardPage,
@@ -73,7 +73,7 @@ import { writeWholeHistoryInWorker } from './whole-history.js';
 import { runWorker } from './worker.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
-export const SITE_VERSION = '7';
+export const SITE_VERSION = '8';
 const RECENT_KEEP_S = 25 * 3600;
 /** Pages per Eleventy run: its memory grows with the batch (about 2.5 MB a page). */
 const RENDER_BATCH = 100;
@@ -122,12 +122,15 @@ export interface BuildOptions {
   keepChartLoaded?: boolean;
 }
 
+/** Users came to share a page name or no longer do: links to them on every page move. */
+class SlugsChanged extends Error {}
+
 /** Builds under the history lock held by the caller. A damaged cache is dropped and the build done in full. */
 export async function buildLocked(settings: Settings, now: string, log: Logger, opts: BuildOptions = {}): Promise<BuildOutcome> {
   try {
     return await buildOnce(settings, now, log, false, opts);
   } catch (e) {
-    if (!(e instanceof CacheError)) throw e;
+    if (!(e instanceof CacheError) && !(e instanceof SlugsChanged)) throw e;
     log.warn(`${e.message}; rebuilding the site in full`);
     return buildOnce(settings, now, log, true, opts);
   }
@@ -215,7 +218,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     const k = userMonthKey(user, month);
     let list = userMonthMemo.get(k);
     if (!list) {
-      list = await loadUserMonth(cp, userSlug(user), month);
+      list = await loadUserMonth(cp, userCacheName(user), month);
       remember(userMonthMemo, k, list);
     }
     return list;
@@ -266,7 +269,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     for (const [k, { user, month, sessions }] of byUserMonth) {
       const list = merge((await getUserMonth(user, month)).filter((s) => !gone.has(s.id)), sessions);
       remember(userMonthMemo, k, list);
-      await saveUserMonth(cp, userSlug(user), month, list);
+      await saveUserMonth(cp, userCacheName(user), month, list);
       savedUserMonths.add(k);
     }
   }
@@ -302,7 +305,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       for (const [k, { user, month, sessions }] of newByUserMonth) {
         const merged = merge(await getUserMonth(user, month), sessions);
         remember(userMonthMemo, k, merged);
-        await saveUserMonth(cp, userSlug(user), month, merged);
+        await saveUserMonth(cp, userCacheName(user), month, merged);
         savedUserMonths.add(k);
       }
     }
@@ -352,8 +355,8 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const previousUsers = new Set(Object.keys(m.users));
   const totalsByUser = new Map<string, UserTotals>();
   for (const [user, months] of dirtyUserMonths) {
-    const slug = userSlug(user);
-    const totals = await loadUserTotals(cp, slug);
+    const cacheName = userCacheName(user);
+    const totals = await loadUserTotals(cp, cacheName);
     let recomputed = false;
     for (const month of months) {
       if (totals[month] !== undefined && !savedUserMonths.has(userMonthKey(user, month))) continue;
@@ -379,7 +382,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       }
       totals[month] = { days: perDay, first, last };
     }
-    if (recomputed) await saveUserTotals(cp, slug, totals);
+    if (recomputed) await saveUserTotals(cp, cacheName, totals);
     totalsByUser.set(user, totals);
     const months2 = Object.keys(totals).sort(byNewest);
     if (months2.length === 0) {
@@ -406,6 +409,13 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   const sameUsers = previousOrder !== undefined && previousOrder.length === userNames.size && previousOrder.every((u) => userNames.has(u));
   m.userOrder = sameUsers ? previousOrder : [...userNames].sort(compareUsers);
   const users: KnownUser[] = m.userOrder.map(knownUser);
+  // Distinct page names even for users whose hashes collide; a change in who clashes moves links on every page.
+  const plan = planSlugs(m.userOrder);
+  const slugPairs = [...plan.slugs].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  if (!full && JSON.stringify(slugPairs) !== JSON.stringify(m.slugs ?? [])) throw new SlugsChanged('the user page names changed');
+  for (const c of plan.clashes) log.warn(`users ${c.users.map((u) => JSON.stringify(u)).join(', ')} share the page name u/${c.slug}/: each gets a longer one`);
+  ctx.slugs = plan.slugs;
+  m.slugs = slugPairs;
   const usersChanged =
     full ||
     [...userNames].some((u) => !previousUsers.has(u) && !previousTrackedUsers.has(u)) ||
@@ -524,7 +534,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
     const summary = m.users[user];
     const own = tracked.filter((s) => s.user === user);
     const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(dayOfTracked(s)))])].sort(byNewest);
-    const scope = { prefix: `/u/${userSlug(user)}/`, months: months.length === 0 ? null : new Set<string>() };
+    const scope = { prefix: `/u/${slugOf(user, ctx)}/`, months: months.length === 0 ? null : new Set<string>() };
     userScopes.push(scope);
     if (months.length === 0) continue; // every session deleted: all the user's pages go
     const ku = knownUser(user);
@@ -540,7 +550,7 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
       }
       return out;
     };
-    const totals = totalsByUser.get(user) ?? (await loadUserTotals(cp, userSlug(user)));
+    const totals = totalsByUser.get(user) ?? (await loadUserTotals(cp, userCacheName(user)));
     const perDay = Object.values(totals)
       .flatMap((e) => Object.entries(e.days))
       .sort((a, b) => byNewest(a[0], b[0]))

@@ -3,13 +3,14 @@
  * persist. Holds the history's lock throughout; a run that cannot get it within
  * --lock-timeout exits 0.
  */
+import { latin1Warning } from '../core/decode-fields.js';
 import { applyHookEvents } from '../core/hook-events.js';
 import { reconcile, type Observation, type ReconcileResult } from '../core/reconcile.js';
 import { hookSpoolPath, type Settings } from '../core/settings.js';
 import { removeStaleTemps } from '../io/atomic-write.js';
 import { appendHistory, historyPaths, readState, recoverHistory, writeState } from '../io/history-store.js';
 import { removePartsDone, takeSpool } from '../io/hook-spool.js';
-import { readStatusFile } from '../io/status-reader.js';
+import { readStatusFile, type StatusRead } from '../io/status-reader.js';
 import type { Command } from './command.js';
 import type { Logger } from './context.js';
 import { withHistoryLock } from './lock.js';
@@ -58,6 +59,7 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   });
   const result = reconcile(state, observations, { now, staleAfterS: settings.staleAfter, instances });
   result.opened.unshift(...hooked.opened);
+  warnLatin1(reads, settings, result, log);
   result.ended.unshift(...hooked.ended);
   for (const w of result.warnings) log.warn(w);
   if (result.closed.length > 0) {
@@ -70,6 +72,21 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   if (removed.length > 0) log.detail(`hook spool: removed ${removed.join(', ')} (read to the end)`);
   const active = result.state.tracked.filter((s) => s.endedAt === null).length;
   return { result, active, ms: Date.now() - started };
+}
+
+/**
+ * A status file with fields that are not UTF-8 (read as Latin-1): a warning when a session
+ * with such a name starts, a detail on the runs after (the file says it every few seconds).
+ */
+function warnLatin1(reads: StatusRead[], settings: Settings, result: ReconcileResult, log: Logger): void {
+  const fresh = new Set(result.opened.flatMap((s) => [s.commonName, s.username ?? '']));
+  reads.forEach((read, i) => {
+    if (read.kind !== 'snapshot' || read.latin1 === undefined) return;
+    const { instance, path } = settings.status[i] as (typeof settings.status)[number];
+    const message = `${instance}: ${latin1Warning(path, read.latin1.lines)}`;
+    if (read.latin1.fields.some((f) => fresh.has(f))) log.warn(message);
+    else log.detail(message);
+  });
 }
 
 /** One collection under the history lock; null when another run holds it. */

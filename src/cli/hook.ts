@@ -94,7 +94,7 @@ const problemLine = (notes: string[]): string | null => (notes.length > 0 ? `ope
 function hookTarget(argv: string[], notes: string[]): { instance: string; spool: string } {
   // Lenient: a typo in OpenVPN's config must not cost the event (strict parsing would throw).
   const { values, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
-  const unknown = tokens.flatMap((t) => (t.kind === 'option' && !(t.name in OPTIONS) ? [t.rawName] : []));
+  const unknown = tokens.flatMap((t) => (t.kind === 'option' && !Object.hasOwn(OPTIONS, t.name) ? [t.rawName] : []));
   if (unknown.length > 0) notes.push(`unknown flag(s) ${unknown.join(' ')} ignored`);
   const str = (k: keyof typeof OPTIONS): string | undefined => {
     const v = values[k];

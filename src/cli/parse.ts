@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { decodeFields, latin1Warning } from '../core/decode-fields.js';
 import { InputError, UsageError } from '../core/errors.js';
 import { parseStatus } from '../core/parse-status.js';
 import type { Command } from './command.js';
@@ -16,14 +17,16 @@ and reason, and exits 2.`,
   async run(ctx) {
     const [file, ...extra] = ctx.positionals;
     if (file === undefined || extra.length > 0) throw new UsageError('parse: expected exactly one FILE');
-    let text: string;
+    let data: Buffer;
     try {
-      text = await readFile(file, 'utf8');
+      data = await readFile(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new InputError(file, null, (e as Error).message);
       throw e;
     }
+    const { text, latin1Lines } = decodeFields(data);
+    if (latin1Lines.length > 0) ctx.log.warn(latin1Warning(file, latin1Lines));
     const snapshot = parseStatus(text, { file, timeZone: ctx.settings.tz });
     process.stdout.write(`${JSON.stringify(snapshot, null, 2)}\n`);
     return 0;

@@ -5,6 +5,7 @@
  * Anything that is not one complete server status file is an InputError naming the line:
  * a torn read must never look like "everybody disconnected".
  */
+import { own, setOwn } from './dict.js';
 import { InputError } from './errors.js';
 import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress, type RemoteAddress } from './remote-address.js';
 import { isoFromEpochSeconds, isoFromMs, isPlausibleIsoText, parseWallTime, twoDigits, zonedToEpochMs } from './time.js';
@@ -156,7 +157,7 @@ class Parser {
   }
 
   header(names: string[], known: Record<string, string>, required: string[], line: number, what: string): Header {
-    const keys = names.map((n) => known[n] ?? null);
+    const keys = names.map((n) => own(known, n) ?? null);
     for (const r of required) {
       if (!keys.includes(r)) {
         const name = Object.keys(known).find((k) => known[k] === r);
@@ -182,7 +183,7 @@ class Parser {
     const extra: Record<string, string> = {};
     if (header.hasExtra) {
       for (let i = 0; i < header.names.length; i++) {
-        if (header.keys[i] === null) extra[header.names[i] ?? `column ${i + 1}`] = fields[i + offset] ?? '';
+        if (header.keys[i] === null) setOwn(extra, header.names[i] ?? `column ${i + 1}`, fields[i + offset] ?? '');
       }
     }
     return extra;
@@ -467,7 +468,7 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
       }
     } else {
       if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
-      globalStats[fields[0] ?? ''] = fields.slice(1).join(',');
+      setOwn(globalStats, fields[0] ?? '', fields.slice(1).join(','));
     }
   }
   checkEnd(p, lines, endIndex);
@@ -538,7 +539,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
       }
       case 'GLOBAL_STATS':
         if (fields.length !== 3) p.fail(n, `GLOBAL_STATS row has ${fields.length} fields, expected 3`);
-        globalStats[fields[1] ?? ''] = fields[2] ?? '';
+        setOwn(globalStats, fields[1] ?? '', fields[2] ?? '');
         break;
       default:
         p.fail(n, `unknown record type "${type.slice(0, 40)}"`);

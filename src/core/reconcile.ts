@@ -18,6 +18,7 @@
  *   status file's row for that connection (matched even where the ids differ), and a status
  *   file written before its connect time says nothing about it.
  */
+import { own, setOwn } from './dict.js';
 import type { HistoryRewrite } from './history-rewrite.js';
 import { ConnectionIndex, hookEndedKey, isEndedByHook, MATCH_TOLERANCE_S, pruneHookEnded, type HookEndedKey } from './hook-events.js';
 import type { StatusSnapshot } from './parse-status.js';
@@ -143,7 +144,7 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
     }
   }
   if (prev.hookEnded !== undefined) {
-    result.state.hookEnded = pruneHookEnded(prev.hookEnded, (i) => result.state.instances[i]?.lastUpdatedAt ?? null, nowMs, RECENTLY_CLOSED_KEEP_S);
+    result.state.hookEnded = pruneHookEnded(prev.hookEnded, (i) => own(result.state.instances, i)?.lastUpdatedAt ?? null, nowMs, RECENTLY_CLOSED_KEEP_S);
   }
   // In end order across instances too, as the CSV promises (a stable sort keeps ties in file order).
   result.closed.sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
@@ -168,8 +169,8 @@ function reconcileInstance(
   nowMs: number,
 ): TrackedSession[] {
   // A copy: the caller's state must not change (its instances map was copied shallowly).
-  const inst: InstanceState = { ...(result.state.instances[obs.instance] ?? { lastUpdatedAt: null }) };
-  result.state.instances[obs.instance] = inst;
+  const inst: InstanceState = { ...(own(result.state.instances, obs.instance) ?? { lastUpdatedAt: null }) };
+  setOwn(result.state.instances, obs.instance, inst);
   const staleMs = opts.staleAfterS * 1000;
 
   if (obs.kind === 'unreadable') return tracked;

@@ -105,7 +105,7 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
   const out: ConfigFile = {};
   for (const [key, value] of Object.entries(data)) {
     if (key.startsWith('$') || key.startsWith('//')) continue; // "$schema", comments
-    if (!(key in KEYS)) throw new UsageError(`${file}: unknown key "${key}"`);
+    if (!Object.hasOwn(KEYS, key)) throw new UsageError(`${file}: unknown key "${key}"`);
     const expect = (ok: boolean): void => {
       if (!ok) throw new UsageError(`${file}: key "${key}" must be ${KEYS[key as keyof Settings]}`);
     };

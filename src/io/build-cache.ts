@@ -4,8 +4,8 @@
  * pages whose content changed. It can always be deleted: the next build is then a full one.
  *   manifest.json        progress and summaries (see Manifest)
  *   days/DAY.json        ended sessions that started on DAY (configured zone)
- *   users/SLUG.json      a user's per-day totals, by month
- *   users/SLUG/MONTH.json  a user's ended sessions that started in MONTH
+ *   users/NAME.json      a user's per-day totals, by month (NAME: userCacheName, src/core/slug.ts)
+ *   users/NAME/MONTH.json  a user's ended sessions that started in MONTH
  *   pages/…              page URL → hash of its model, in shards (see ShardedHashes)
  *   exports/…            export file → digest of its rows, in shards (the same)
  * Day, user, page-hash and digest files are renamed into place without an fsync each (it
@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { dict } from '../core/dict.js';
 import { exportNameOwner } from '../core/export-names.js';
 import type { Session } from '../core/session.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -42,6 +43,7 @@ export interface Manifest {
   csvBytes: number;
   /** Days with history: ended sessions and users that day. */
   days: Record<string, { sessions: number; users: number }>;
+  /** By user name: a map without a prototype (src/core/dict.ts), as loadManifest and emptyManifest give it. */
   users: Record<string, UserSummary>;
   /** Signature of each open/held session at the last build, to see which pages it changed. */
   tracked: Record<string, string>;
@@ -55,6 +57,8 @@ export interface Manifest {
   exports?: { bigAt: string | null; bigPending: boolean };
   /** The known users in the filter's order at the last build (sorting them needs ICU's collator). */
   userOrder?: string[];
+  /** [user, slug] of the users whose page name settles a clash (src/core/slug.ts planSlugs), sorted by user. */
+  slugs?: [string, string][];
 }
 
 export interface CachePaths {
@@ -79,7 +83,7 @@ export function cachePaths(history: string): CachePaths {
 }
 
 export function emptyManifest(key: string, generation: number): Manifest {
-  return { schemaVersion: 1, key, generation, csvBytes: 0, days: {}, users: {}, tracked: {}, recent: [] };
+  return { schemaVersion: 1, key, generation, csvBytes: 0, days: {}, users: dict(), tracked: {}, recent: [] };
 }
 
 /** Null when there is no usable manifest (missing, or from another version): the build is then full. */
@@ -89,7 +93,8 @@ export async function loadManifest(p: CachePaths): Promise<{ manifest: Manifest 
   try {
     const m = JSON.parse(raw) as Manifest;
     if (m.schemaVersion !== 1) return { manifest: null, problem: `${p.manifest}: unknown schemaVersion; rebuilding` };
-    return { manifest: m, problem: null };
+    // Keyed by user names: "constructor" must not be found on Object.prototype.
+    return { manifest: { ...m, users: dict(m.users) }, problem: null };
   } catch (e) {
     return { manifest: null, problem: `${p.manifest}: ${(e as Error).message}; rebuilding` };
   }
@@ -213,10 +218,10 @@ async function saveSessions(dir: string, file: string, sessions: Session[]): Pro
 
 export const loadDay = (p: CachePaths, day: string): Promise<Session[]> => loadSessions(join(p.days, `${day}.json`));
 export const saveDay = (p: CachePaths, day: string, sessions: Session[]): Promise<void> => saveSessions(p.days, `${day}.json`, sessions);
-export const loadUserMonth = (p: CachePaths, slug: string, month: string): Promise<Session[]> =>
-  loadSessions(join(p.users, slug, `${month}.json`));
-export const saveUserMonth = (p: CachePaths, slug: string, month: string, sessions: Session[]): Promise<void> =>
-  saveSessions(join(p.users, slug), `${month}.json`, sessions);
+export const loadUserMonth = (p: CachePaths, name: string, month: string): Promise<Session[]> =>
+  loadSessions(join(p.users, name, `${month}.json`));
+export const saveUserMonth = (p: CachePaths, name: string, month: string, sessions: Session[]): Promise<void> =>
+  saveSessions(join(p.users, name), `${month}.json`, sessions);
 
 export async function listCachedDays(p: CachePaths): Promise<string[]> {
   const names = await readdir(p.days).catch(ifMissing([] as string[]));
@@ -226,15 +231,15 @@ export async function listCachedDays(p: CachePaths): Promise<string[]> {
 /** month → that month's per-day totals and first/last activity, of ended sessions. */
 export type UserTotals = Record<string, { days: Record<string, Totals>; first: string; last: string }>;
 
-export async function loadUserTotals(p: CachePaths, slug: string): Promise<UserTotals> {
-  const file = join(p.users, `${slug}.json`);
+export async function loadUserTotals(p: CachePaths, name: string): Promise<UserTotals> {
+  const file = join(p.users, `${name}.json`);
   const raw = readSmall(file);
   return raw === null ? {} : parseCached<UserTotals>(file, raw, (v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
-export async function saveUserTotals(p: CachePaths, slug: string, totals: UserTotals): Promise<void> {
+export async function saveUserTotals(p: CachePaths, name: string, totals: UserTotals): Promise<void> {
   await mkdir(p.users, { recursive: true });
-  await writeFileAtomic(join(p.users, `${slug}.json`), JSON.stringify(totals), { durable: false });
+  await writeFileAtomic(join(p.users, `${name}.json`), JSON.stringify(totals), { durable: false });
 }
 
 /** The shard of a page URL's hash: a user's pages, a month of day pages, or the rest ("root"). */

@@ -20,6 +20,7 @@
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { decodeFields } from '../core/decode-fields.js';
 import { decodeSpoolLine, eventFromRecord, type HookEvent } from '../core/hook-line.js';
 import type { HookSpoolState } from '../core/reconcile.js';
 import { msFromIso } from '../core/time.js';
@@ -127,7 +128,10 @@ function take(line: Buffer, at: number, out: PartRead, path: string): void {
     out.warnings.push(`${where}: a line of ${line.length} bytes is not a hook's line; skipped`);
     return;
   }
-  const decoded = decodeSpoolLine(line.toString('utf8'));
+  // The shell hook writes OpenVPN's variables as they are: a name need not be UTF-8.
+  const text = decodeFields(line);
+  if (text.latin1Lines.length > 0) out.warnings.push(`${where}: not valid UTF-8; its fields were read as Latin-1 (ISO-8859-1), so names that differ in their bytes stay distinct`);
+  const decoded = decodeSpoolLine(text.text);
   if (!decoded.ok) {
     out.warnings.push(`${where}: ${decoded.reason}; skipped`);
     return;

@@ -8,13 +8,20 @@
  * defence behind this one.
  */
 import { readFile, stat } from 'node:fs/promises';
+import { decodeFields } from '../core/decode-fields.js';
 import { InputError } from '../core/errors.js';
 import { parseStatus, type StatusSnapshot } from '../core/parse-status.js';
 import { isoFromMs } from '../core/time.js';
 import { ifMissing } from './fs-errors.js';
 
 export type StatusRead =
-  | { kind: 'snapshot'; snapshot: StatusSnapshot; fileModifiedAt: string }
+  | {
+      kind: 'snapshot';
+      snapshot: StatusSnapshot;
+      fileModifiedAt: string;
+      /** Lines with fields that are not valid UTF-8, and those fields as read (Latin-1): for the caller's warning. */
+      latin1?: { lines: number[]; fields: string[] };
+    }
   | { kind: 'missing' }
   | { kind: 'unreadable'; reason: string };
 
@@ -76,8 +83,9 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
       continue;
     }
     let snapshot: StatusSnapshot;
+    const decoded = decodeFields(data);
     try {
-      snapshot = parseStatus(data.toString('utf8'), { file: path, timeZone: opts.timeZone });
+      snapshot = parseStatus(decoded.text, { file: path, timeZone: opts.timeZone });
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       reason = e.message;
@@ -92,7 +100,8 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
       reason = 'the file changed just after it was read';
       continue;
     }
-    return { kind: 'snapshot', snapshot, fileModifiedAt: isoFromMs(before.mtimeMs) };
+    const latin1 = decoded.latin1Lines.length === 0 ? {} : { latin1: { lines: decoded.latin1Lines, fields: decoded.latin1Fields } };
+    return { kind: 'snapshot', snapshot, fileModifiedAt: isoFromMs(before.mtimeMs), ...latin1 };
   }
   return { kind: 'unreadable', reason };
 }

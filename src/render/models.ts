@@ -19,6 +19,13 @@ export interface ModelContext {
   /** user → alias; a user's alias may also be found under its common name or username. */
   aliases: Record<string, string>;
   now: string;
+  /** Users whose slug is not userSlug(user): those of a clash (src/core/slug.ts planSlugs). */
+  slugs?: ReadonlyMap<string, string>;
+}
+
+/** The path segment of a user's pages. */
+export function slugOf(user: string, ctx: Pick<ModelContext, 'slugs'>): string {
+  return ctx.slugs?.get(user) ?? userSlug(user);
 }
 
 export function aliasOf(s: Pick<Session, 'user' | 'commonName' | 'username'>, aliases: Record<string, string>): string | null {
@@ -48,8 +55,8 @@ function sessionInfo(s: Session): SessionInfo {
   };
 }
 
-export function userHref(page: string, user: string): string {
-  return hrefFrom(page, viewRoot(userSlug(user), 'all'));
+export function userHref(page: string, user: string, ctx: Pick<ModelContext, 'slugs'>): string {
+  return hrefFrom(page, viewRoot(slugOf(user, ctx), 'all'));
 }
 
 /**
@@ -62,7 +69,7 @@ export function historyRow(s: Session, page: string, ctx: ModelContext): History
     id: s.id,
     user: s.user,
     alias: aliasOf(s, ctx.aliases),
-    userHref: userHref(page, s.user),
+    userHref: userHref(page, s.user, ctx),
     day: dayOf(s.connectedAt, ctx.timeZone),
     realAddress: s.realAddress,
     virtualAddress: s.virtualAddress,
@@ -93,7 +100,7 @@ export function liveRow(s: Session, page: string, ctx: ModelContext): LiveRow {
     id: s.id,
     user: s.user,
     alias: aliasOf(s, ctx.aliases),
-    userHref: userHref(page, s.user),
+    userHref: userHref(page, s.user, ctx),
     instance: s.instance,
     realAddress: s.realAddress,
     virtualAddress: s.virtualAddress,
@@ -122,7 +129,7 @@ export function userLabel(user: string, alias: string | null): string {
 /** The user and status choices; each option links to its view's root. */
 export function filterModel(page: string, users: KnownUser[], current: { user: string | null; status: StatusFilter }, ctx: ModelContext): FilterModel {
   const t = ctx.t;
-  const slugOf = (u: string | null) => (u === null ? null : userSlug(u));
+  const slugOrAll = (u: string | null) => (u === null ? null : slugOf(u, ctx));
   // Every page with a filter lists the users; past a few hundred that alone would pass the
   // page size budget, so the list moves to the users index.
   const tooMany = users.length > FILTER_USERS_MAX;
@@ -134,7 +141,7 @@ export function filterModel(page: string, users: KnownUser[], current: { user: s
       ...listed.map((u) => ({
         value: u.user,
         label: userLabel(u.user, u.alias),
-        href: hrefFrom(page, viewRoot(slugOf(u.user), current.status)),
+        href: hrefFrom(page, viewRoot(slugOrAll(u.user), current.status)),
         selected: current.user === u.user,
       })),
     ],
@@ -147,7 +154,7 @@ export function filterModel(page: string, users: KnownUser[], current: { user: s
     ).map(([value, label]) => ({
       value,
       label,
-      href: hrefFrom(page, viewRoot(slugOf(current.user), value)),
+      href: hrefFrom(page, viewRoot(slugOrAll(current.user), value)),
       selected: current.status === value,
     })),
   };

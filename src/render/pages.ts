@@ -6,8 +6,7 @@ import { dayFileName, exportFileName } from '../core/export-names.js';
 import { formatBytes, formatDateTime, formatDuration } from '../core/format.js';
 import { groupByUserDay, paginateGroups } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
-import { userSlug } from '../core/slug.js';
-import { filterModel, historyGroups, liveRow, userLabel, type KnownUser, type ModelContext } from './models.js';
+import { filterModel, historyGroups, liveRow, slugOf, userLabel, type KnownUser, type ModelContext } from './models.js';
 import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, USERS_URL, viewRoot } from './urls.js';
 import type {
   ArchivePage,
@@ -145,7 +144,7 @@ export function usersPages(users: KnownUser[], ctx: ModelContext): UsersPage[] {
       ...part,
       users: users
         .slice(i * USERS_PER_PAGE, (i + 1) * USERS_PER_PAGE)
-        .map((u) => link(part.url, viewRoot(userSlug(u.user), 'all'), userLabel(u.user, u.alias))),
+        .map((u) => link(part.url, viewRoot(slugOf(u.user, ctx), 'all'), userLabel(u.user, u.alias))),
     };
   });
 }
@@ -240,7 +239,7 @@ export function userMonthPages(
   neighbours: { newer: string | null; older: string | null },
   ctx: ModelContext,
 ): HistoryPage[] {
-  const slug = userSlug(user.user);
+  const slug = slugOf(user.user, ctx);
   return periodPages(
     {
       urlOf: (n) => userMonthUrl(slug, month, n),
@@ -267,7 +266,7 @@ export interface ViewRootInput {
 
 /** The first page of a filtered view (except "/", the dashboard, and "/u/SLUG/", the user page). */
 export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryPage[] {
-  const slug = input.user === null ? null : userSlug(input.user.user);
+  const slug = input.user === null ? null : slugOf(input.user.user, ctx);
   const base = viewRoot(slug, input.status);
   const heading = headingFor(ctx, input.user?.user ?? null, input.user?.alias ?? null, input.status);
   const filter = filterModel(base, input.users, { user: input.user?.user ?? null, status: input.status }, ctx);
@@ -321,7 +320,7 @@ export interface UserPageInput {
 export const USER_TOTAL_DAYS = 366;
 
 export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
-  const slug = userSlug(input.user.user);
+  const slug = slugOf(input.user.user, ctx);
   const url = viewRoot(slug, 'all');
   const t = ctx.t;
   const shown = newestGroups(input.sessions, ROOT_ROWS, ctx.timeZone);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { userSlug } from '../../src/core/slug.js';
+import { longUserSlug, planSlugs, userCacheName, userSlug } from '../../src/core/slug.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 
 const SAFE = /^[A-Za-z0-9_~-]+$/;
@@ -62,13 +62,13 @@ describe('userSlug', () => {
       const slug = userSlug(user);
       assertSafe(user, slug);
       assert.notEqual(slug, user);
-      assert.match(slug, /~[0-9a-f]{8}$/);
+      assert.match(slug, /~[0-9a-f]{12}$/);
       assert.equal(userSlug(user), slug, 'deterministic');
     });
   }
 
   test('known answers: the readable part of a sanitised slug', () => {
-    const base = (user: string): string => userSlug(user).replace(/~[0-9a-f]{8}$/, '');
+    const base = (user: string): string => userSlug(user).replace(/~[0-9a-f]{12}$/, '');
     assert.equal(base('a b'), 'a-b');
     assert.equal(base('a/b'), 'a-b');
     assert.equal(base('../../etc/passwd'), 'etc-passwd');
@@ -135,5 +135,50 @@ describe('userSlug', () => {
       seen.set(slug, user);
     }
     assert.ok(seen.size > 3000, `enough distinct names were tried: ${seen.size}`);
+  });
+
+  test('48 bits: two names whose 32-bit hashes collided get distinct slugs', () => {
+    const a = userSlug('Max]#]!Muster');
+    const b = userSlug('Max>(~&Muster');
+    assert.notEqual(a, b);
+    assert.match(a, /^Max-Muster~[0-9a-f]{12}$/);
+    assert.match(b, /^Max-Muster~[0-9a-f]{12}$/);
+  });
+});
+
+describe('planSlugs', () => {
+  const users = ['alice', 'Max]#]!Muster', 'Max>(~&Muster', 'Jürgen', '__proto__'];
+
+  test('no clash: nobody gets another slug', () => {
+    assert.deepEqual(planSlugs(users), { slugs: new Map(), clashes: [] });
+  });
+
+  test('a forced clash does not throw: the users that share a slug get the long form, the others keep theirs', () => {
+    // Injected: every name that is not plain hashes alike.
+    const short = (u: string): string => (/^[a-z]+$/.test(u) ? u : 'Max-Muster~51af6008');
+    const plan = planSlugs([...users, 'alice'], short);
+    assert.deepEqual(plan.clashes, [{ slug: 'Max-Muster~51af6008', users: ['Jürgen', 'Max>(~&Muster', 'Max]#]!Muster', '__proto__'] }]);
+    assert.deepEqual([...plan.slugs.keys()].sort(), ['Jürgen', 'Max>(~&Muster', 'Max]#]!Muster', '__proto__']);
+    for (const [user, slug] of plan.slugs) {
+      assert.equal(slug, longUserSlug(user));
+      assertSafe(user, slug.slice(0, 60));
+    }
+    assert.equal(new Set([...plan.slugs.values(), 'alice']).size, 5, 'all distinct');
+    assert.deepEqual(planSlugs([...users].reverse(), short), plan, 'the same whatever the order');
+  });
+
+  test('when the long forms clash too, ~2, ~3 follow in sorted order', () => {
+    const plan = planSlugs(['b', 'a', 'c', 'x'], (u) => (u === 'x' ? 'x' : 'same'), (u) => (u === 'c' ? 'other' : 'long'));
+    assert.deepEqual([...plan.slugs].sort(), [
+      ['a', 'long'],
+      ['b', 'long~2'],
+      ['c', 'other'],
+    ]);
+  });
+
+  test('cache names: plain names as they are, others with 128 bits of hash', () => {
+    assert.equal(userCacheName('alice'), 'alice');
+    assert.match(userCacheName('Max]#]!Muster'), /^Max-Muster~[0-9a-f]{32}$/);
+    assert.notEqual(userCacheName('Max]#]!Muster'), userCacheName('Max>(~&Muster'));
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { dict } from '../../src/core/dict.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { userSlug } from '../../src/core/slug.js';
 import {
@@ -148,7 +149,8 @@ describe('build cache', () => {
       ...emptyManifest('key-1', 3),
       csvBytes: 12345,
       days: { '2026-03-18': { sessions: 4, users: 2 } },
-      users: { 'O\'Brien "x"': { first: '2026-03-18T08:00:00Z', last: '2026-03-18T09:00:00Z', sessions: 4, months: ['2026-03'] } },
+      // By user name: a map without a prototype, so a user named "constructor" is not Object's.
+      users: dict({ 'O\'Brien "x"': { first: '2026-03-18T08:00:00Z', last: '2026-03-18T09:00:00Z', sessions: 4, months: ['2026-03'] } }),
       tracked: { abc: '["2026-03-18","alice",null]' },
       recent: [['abc', '2026-03-18T08:00:00Z', '2026-03-18T09:00:00Z']],
       chart: { key: 'k', svg: '<svg xmlns="http://www.w3.org/2000/svg"><title>t</title></svg>' },

@@ -96,6 +96,19 @@ describe('hook spool: the collector side', () => {
     assert.equal(c.changed, false);
   });
 
+  test('Latin-1 bytes in a name (the shell hook writes them as they are): two names stay two, with a warning', async (t) => {
+    const dir = await tempDir(t);
+    const spool = join(dir, 'spool.jsonl');
+    const tsv = (cn: string): string => encodeTsvLine(recordFromEnv(connectEnv({ common_name: cn }), 'udp', 1795720400));
+    const raw = (text: string): Buffer =>
+      Buffer.concat(text.split(/(\{ue\}|\{oe\})/).map((p) => (p === '{ue}' ? Buffer.from([0xfc]) : p === '{oe}' ? Buffer.from([0xf6]) : Buffer.from(p))));
+    await writeFile(spool, Buffer.concat([raw(tsv('J{ue}rgen')), raw(tsv('J{oe}rgen')), raw(tsv('Jürgen Müller'))]));
+    const i = await takeSpool(spool, undefined, NOW);
+    assert.deepEqual(names(i), ['connect:Jürgen', 'connect:Jörgen', 'connect:Jürgen Müller']);
+    assert.equal(i.warnings.length, 2);
+    for (const w of i.warnings) assert.match(w, /spool\.jsonl\.1 at byte \d+: not valid UTF-8; its fields were read as Latin-1/);
+  });
+
   test('a part the state does not know (renamed by a run that died) is read from the start', async (t) => {
     const dir = await tempDir(t);
     const spool = join(dir, 'spool.jsonl');
