@@ -1,9 +1,27 @@
 import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Settings } from '../core/settings.js';
+import { PRIVATE_DIR_MODE, removeLeftoverTemps } from '../io/atomic-write.js';
+import { cachePaths } from '../io/build-cache.js';
 import { historyPaths } from '../io/history-store.js';
 import { acquireLock, LockBusyError } from '../io/lock.js';
 import type { Logger } from './context.js';
+
+/**
+ * Removes what writers killed mid-write left (`FILE.tmp-PID`; see removeLeftoverTemps), in
+ * the folders that runs write: the history's own files beside it, and the folders of the
+ * output and the cache that every build writes. After a crash (the lock's owner had died)
+ * the whole output folder and cache: a killed run may have been writing anywhere in them.
+ * Only lock holders write these, so it is done holding the lock.
+ */
+async function removeLeftovers(settings: Settings, afterCrash: boolean, log: Logger): Promise<void> {
+  const { history, out } = settings;
+  const cache = cachePaths(history);
+  const everyRun = [out, join(out, 'live'), join(out, 'data'), join(out, 'assets'), join(out, 'exports'), cache.dir, cache.pages];
+  const removed = await removeLeftoverTemps(dirname(history), { prefix: basename(history) });
+  for (const dir of afterCrash ? [out, cache.dir] : everyRun) removed.push(...(await removeLeftoverTemps(dir, { recursive: afterCrash })));
+  if (removed.length > 0) log.detail(`removed ${removed.length} temp file(s) of killed writers: ${removed.slice(0, 3).join(', ')}${removed.length > 3 ? ', …' : ''}`);
+}
 
 /**
  * Runs `fn` holding the history's lock (the one the cron job, the endpoint and every other
@@ -12,7 +30,8 @@ import type { Logger } from './context.js';
  */
 export async function withHistoryLock<T>(settings: Settings, log: Logger, what: string, fn: () => Promise<T>): Promise<T | null> {
   const { lock: path } = historyPaths(settings.history);
-  await mkdir(dirname(path), { recursive: true });
+  // The history's folder holds names and addresses: not for other local users (when created here).
+  await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
   let lock;
   try {
     lock = await acquireLock(path, settings.lockTimeout * 1000);
@@ -24,6 +43,7 @@ export async function withHistoryLock<T>(settings: Settings, log: Logger, what: 
     throw e;
   }
   try {
+    await removeLeftovers(settings, lock.afterCrash, log);
     return await fn();
   } finally {
     await lock.release();

@@ -1,8 +1,10 @@
 /**
- * The one top-level error policy: expected errors (bad input, bad usage) print one line
- * and exit 2; anything unexpected prints its stack and exits 1.
+ * The one top-level error policy: expected errors (bad input, bad usage, a disk full or a
+ * permission the machine refuses) print one line and exit 2; anything unexpected prints its
+ * stack and exits 1.
  */
 import { isExpectedError, UsageError } from '../core/errors.js';
+import { asFileSystemError } from '../io/fs-errors.js';
 import type { Command } from './command.js';
 import { COMMON_HELP, makeContext } from './context.js';
 
@@ -42,7 +44,8 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 ${COMMON_HELP}
 
-Exit codes: 0 ok (also when a torn status file was skipped, with a warning), 1 unexpected error, 2 bad input or usage.
+Exit codes: 0 ok (also when a torn status file was skipped, with a warning), 1 unexpected error,
+2 bad input or usage, or a file the machine would not write (disk full, permission, read-only).
 `;
 }
 
@@ -67,7 +70,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command.runRaw) return await command.runRaw(rest);
     const ctx = await makeContext(rest, command.options, command.name);
     return await command.run(ctx);
-  } catch (e) {
+  } catch (caught) {
+    const e = asFileSystemError(caught) ?? caught;
     if (isExpectedError(e)) {
       process.stderr.write(`openvpn-status-web: ${e.message}\n`);
       return 2;

@@ -11,7 +11,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { isExpectedError, UsageError } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
 import { isoFromMs } from '../core/time.js';
-import { ifMissing } from '../io/fs-errors.js';
+import { asFileSystemError, ifMissing } from '../io/fs-errors.js';
 import type { Command } from './command.js';
 import type { Logger } from './context.js';
 import { describeRun, runOnce } from './run.js';
@@ -153,8 +153,9 @@ export async function watchLoop(settings: Settings, log: Logger, opts: WatchOpti
       // null: another writer held the lock past lockTimeout (warned); try again soon.
       if (outcome === null) again = true;
       else log.info(describeRun(outcome, Date.now() - started));
-    } catch (e) {
-      // Bad input (a broken history row, say) is reported and waited out; anything else ends the watch.
+    } catch (caught) {
+      // Bad input (a broken history row, say) or a full disk is reported and waited out; anything else ends the watch.
+      const e = asFileSystemError(caught) ?? caught;
       if (!isExpectedError(e)) throw e;
       log.warn(`watch: run failed: ${e.message}`);
     }

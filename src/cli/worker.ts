@@ -5,6 +5,7 @@
  * their sum, and its limits can keep V8 from growing a heap for garbage.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { FileSystemError } from '../core/errors.js';
 import { CacheError } from '../io/build-cache.js';
 
 /**
@@ -31,9 +32,13 @@ export function runWorker<R>(name: string, data: unknown, resourceLimits?: Resou
       result = { value };
     });
     // A worker's error arrives as an Error with its name, message and own fields, not its
-    // class: a CacheError is made again, so the build still starts over in full on it.
-    worker.once('error', (e: Error & Partial<CacheError>) => {
-      reject(e.name === 'CacheError' && typeof e.file === 'string' && typeof e.reason === 'string' ? new CacheError(e.file, e.reason) : e);
+    // class: a CacheError is made again, so the build still starts over in full on it, and a
+    // FileSystemError (disk full in an export) so that it stays an expected one.
+    worker.once('error', (e: Error & Partial<CacheError> & Partial<FileSystemError>) => {
+      if (e.name === 'CacheError' && typeof e.file === 'string' && typeof e.reason === 'string') reject(new CacheError(e.file, e.reason));
+      else if (e.name === 'FileSystemError' && typeof e.file === 'string' && typeof e.operation === 'string' && typeof e.code === 'string' && typeof e.reason === 'string') {
+        reject(new FileSystemError(e.file, e.operation, e.code, e.reason));
+      } else reject(e);
     });
     worker.once('exit', (code) => {
       if (result !== null) resolve(result.value);

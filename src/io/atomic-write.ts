@@ -3,12 +3,20 @@
  * the target, fsync the folder. A reader (nginx, another run) sees the old file or the new
  * one, never a half-written one; a crash at any instant leaves one of the two.
  */
-import { chmod, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { chmod, lstat, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ifMissing } from './fs-errors.js';
-import { isProcessAlive } from './process-alive.js';
+import { ifMissing, onFile } from './fs-errors.js';
+import { isProcessAlive, processStartedAtMs } from './process-alive.js';
 
 const TMP_MARK = '.tmp-';
+
+/**
+ * Modes of what holds personal data (user names, public addresses): the history, its state
+ * and the build cache. Owner and group only, like the trash and the audit log (0600); the
+ * published site keeps 0644/0755, as nginx must read it.
+ */
+export const PRIVATE_FILE_MODE = 0o640;
+export const PRIVATE_DIR_MODE = 0o750;
 
 export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -34,21 +42,32 @@ export function tempPathFor(path: string): string {
   return `${path}${TMP_MARK}${process.pid}`;
 }
 
+/** Removes the temp file of a write that failed, then rethrows its error. */
+const dropTemp = (tmp: string) => async (e: unknown): Promise<never> => {
+  await unlink(tmp).catch(ifMissing(undefined));
+  throw e;
+};
+
+/**
+ * A new file gets `mode` (default 0644); a file replaced gets it too, whatever it had. A disk
+ * full, a permission or a read-only file system comes out as a FileSystemError naming `path`.
+ */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<void> {
   const durable = opts.durable ?? true;
   const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'w', opts.mode ?? 0o644);
-  try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
-  } catch (e) {
+  await onFile(path, 'write', async () => {
+    const fh = await open(tmp, 'w', opts.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      if (durable) await fh.sync();
+    } catch (e) {
+      await fh.close();
+      await dropTemp(tmp)(e);
+    }
     await fh.close();
-    await unlink(tmp);
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, path);
-  if (durable) await fsyncDir(dirname(path));
+    await rename(tmp, path).catch(dropTemp(tmp));
+    if (durable) await fsyncDir(dirname(path));
+  });
 }
 
 /** Writes only when the bytes differ, so unchanged files keep their mtime. Returns true when written. */
@@ -99,6 +118,10 @@ async function sameBytes(a: string, b: string): Promise<boolean> {
  * On any failure the temp file is removed and the error rethrown.
  */
 export async function publishTempFile(tmp: string, path: string, opts: WriteOptions = {}): Promise<boolean> {
+  return onFile(path, 'write', () => publishTemp(tmp, path, opts));
+}
+
+async function publishTemp(tmp: string, path: string, opts: WriteOptions): Promise<boolean> {
   const durable = opts.durable ?? true;
   try {
     if (await sameBytes(tmp, path)) {
@@ -123,23 +146,43 @@ export async function publishTempFile(tmp: string, path: string, opts: WriteOpti
   return true;
 }
 
-/** Removes temp files that a killed writer left beside `path` (only those of dead processes). */
-export async function removeStaleTemps(path: string): Promise<void> {
-  const dir = dirname(path);
-  const prefix = `${basename(path)}${TMP_MARK}`;
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
-  }
+/** `<pid>`, or `<pid>-<n>` where one process has several at once (lock.ts). */
+const TEMP_SUFFIX = /\.tmp-(\d+)(?:-\d+)?$/;
+
+/**
+ * True when the process that wrote a temp file is gone: dead, or its pid is now a process that
+ * started after the file was last written (reused). Never this process's own.
+ */
+function writerGone(pid: number, mtimeMs: number): boolean {
+  if (pid === process.pid) return false;
+  if (!isProcessAlive(pid)) return true;
+  const started = processStartedAtMs(pid);
+  // The start time is known to about a second (see processStartedAtMs).
+  return started !== null && started > mtimeMs + 2000;
+}
+
+/**
+ * Removes the temp files (see tempPathFor) that killed writers left in `dir`: names starting
+ * with `prefix`, in the whole tree below `dir` when `recursive`. A live writer's stay. Returns
+ * the paths removed.
+ */
+export async function removeLeftoverTemps(dir: string, opts: { prefix?: string; recursive?: boolean } = {}): Promise<string[]> {
+  const names = await onFile(dir, 'list', () => readdir(dir, { recursive: opts.recursive ?? false })).catch(ifMissing([] as string[]));
+  const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    // `<pid>`, or `<pid>-<n>` where one process has several at once (lock.ts).
-    const m = /^(\d+)(?:-\d+)?$/.exec(name.slice(prefix.length));
-    if (m && !isProcessAlive(Number(m[1]))) {
-      await unlink(join(dir, name)).catch(ifMissing(undefined));
-    }
+    const m = TEMP_SUFFIX.exec(name);
+    if (!m || !basename(name).startsWith(opts.prefix ?? '')) continue;
+    const path = join(dir, name);
+    const st = await lstat(path).catch(ifMissing(null));
+    if (st === null || !st.isFile() || !writerGone(Number(m[1]), st.mtimeMs)) continue;
+    await onFile(path, 'remove', () => unlink(path)).catch(ifMissing(undefined));
+    removed.push(path);
   }
+  return removed;
+}
+
+/** Removes temp files that a killed writer left beside `path` (only those of gone processes). */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const prefix = `${basename(path)}${TMP_MARK}`;
+  await removeLeftoverTemps(dirname(path), { prefix });
 }

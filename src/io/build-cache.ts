@@ -19,7 +19,7 @@ import { basename, dirname, join } from 'node:path';
 import { dict } from '../core/dict.js';
 import { exportNameOwner } from '../core/export-names.js';
 import type { Session } from '../core/session.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 
 /** sessions, seconds, bytes received, bytes sent */
@@ -101,8 +101,8 @@ export async function loadManifest(p: CachePaths): Promise<{ manifest: Manifest 
 }
 
 export async function saveManifest(p: CachePaths, m: Manifest): Promise<void> {
-  await mkdir(p.dir, { recursive: true });
-  await writeFileAtomic(p.manifest, JSON.stringify(m));
+  await mkdir(p.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await writeFileAtomic(p.manifest, JSON.stringify(m), { mode: PRIVATE_FILE_MODE });
 }
 
 export async function clearCache(p: CachePaths): Promise<void> {
@@ -212,8 +212,8 @@ async function loadSessions(file: string): Promise<Session[]> {
 }
 
 async function saveSessions(dir: string, file: string, sessions: Session[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map((s) => CACHED.map(([key]) => s[key]))), { durable: false });
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map((s) => CACHED.map(([key]) => s[key]))), { durable: false, mode: PRIVATE_FILE_MODE });
 }
 
 export const loadDay = (p: CachePaths, day: string): Promise<Session[]> => loadSessions(join(p.days, `${day}.json`));
@@ -238,8 +238,8 @@ export async function loadUserTotals(p: CachePaths, name: string): Promise<UserT
 }
 
 export async function saveUserTotals(p: CachePaths, name: string, totals: UserTotals): Promise<void> {
-  await mkdir(p.users, { recursive: true });
-  await writeFileAtomic(join(p.users, `${name}.json`), JSON.stringify(totals), { durable: false });
+  await mkdir(p.users, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await writeFileAtomic(join(p.users, `${name}.json`), JSON.stringify(totals), { durable: false, mode: PRIVATE_FILE_MODE });
 }
 
 /** The shard of a page URL's hash: a user's pages, a month of day pages, or the rest ("root"). */
@@ -332,8 +332,8 @@ export class ShardedHashes {
         await unlink(file).catch(ifMissing(undefined));
         continue;
       }
-      await mkdir(dirname(file), { recursive: true });
-      await writeFileAtomic(file, JSON.stringify(Object.fromEntries(map)), { durable: false });
+      await mkdir(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
+      await writeFileAtomic(file, JSON.stringify(Object.fromEntries(map)), { durable: false, mode: PRIVATE_FILE_MODE });
     }
     this.changed.clear();
   }

@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { EXPORT_COLUMNS, escapeFormula, exportHeaders, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
-import { ifMissing } from './fs-errors.js';
+import { fileError, ifMissing } from './fs-errors.js';
 import type { ExportWriteResult } from './xlsx-export.js';
 
 export interface CsvWriteOptions extends WriteOptions {
@@ -103,7 +103,7 @@ export async function writeCsv(path: string, rows: Iterable<ExportRow> | AsyncIt
     await pipeline(Readable.from(records()), stringify(options), createWriteStream(tmp, { mode: opts.mode ?? 0o644 }));
   } catch (e) {
     await unlink(tmp).catch(ifMissing(undefined));
-    throw e;
+    throw fileError(e, path, 'write');
   }
   const written = await publishTempFile(tmp, path, opts);
   const { size } = await stat(path);

@@ -14,8 +14,8 @@ import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import { emptyState, type CollectorState } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
-import { fsyncDir, writeFileAtomic } from './atomic-write.js';
-import { ifMissing } from './fs-errors.js';
+import { fsyncDir, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
+import { fileError, ifMissing, onFile } from './fs-errors.js';
 
 export interface HistoryPaths {
   history: string;
@@ -44,7 +44,7 @@ export async function readState(path: string): Promise<CollectorState> {
 }
 
 export async function writeState(path: string, state: CollectorState): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(state, null, 1)}\n`);
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 1)}\n`, { mode: PRIVATE_FILE_MODE });
 }
 
 /**
@@ -122,7 +122,7 @@ export async function readAllHistory(path: string): Promise<Session[]> {
 export async function rewriteHistory(path: string, sessions: Session[]): Promise<number> {
   const { headerLine, encode } = await csv();
   const data = Buffer.from(headerLine + encode(sessions));
-  await writeFileAtomic(path, data);
+  await writeFileAtomic(path, data, { mode: PRIVATE_FILE_MODE });
   return data.length;
 }
 
@@ -148,15 +148,17 @@ export async function appendHistory(path: string, sessions: Session[]): Promise<
     }
     return { bytes: prepared.bytes, rewritten: true };
   }
-  const fh = await open(path, 'a+');
+  const fh = await onFile(path, 'append to', () => open(path, 'a+', PRIVATE_FILE_MODE));
   try {
     const { size } = await fh.stat();
     const last = Buffer.alloc(1);
     await fh.read(last, 0, 1, size - 1);
     const data = Buffer.from((last[0] === 0x0a ? '' : '\n') + (await csv()).encode(sessions));
     if (sessions.length > 0) {
-      await fh.write(data, 0, data.length);
-      await fh.sync();
+      await onFile(path, 'append to', async () => {
+        await fh.write(data, 0, data.length);
+        await fh.sync();
+      });
     }
     return { bytes: (await fh.stat()).size, rewritten: false };
   } finally {
@@ -187,10 +189,12 @@ async function isWholeRow(text: string, header: string[], path: string): Promise
 const isCsvError = (e: unknown): boolean => e instanceof Error && 'code' in e && String((e as { code: unknown }).code).startsWith('CSV_');
 
 async function truncateSynced(path: string, size: number): Promise<void> {
-  const fh = await open(path, 'r+');
+  const fh = await onFile(path, 'truncate', () => open(path, 'r+'));
   try {
-    await fh.truncate(size);
-    await fh.sync();
+    await onFile(path, 'truncate', async () => {
+      await fh.truncate(size);
+      await fh.sync();
+    });
   } finally {
     await fh.close();
   }
@@ -276,6 +280,8 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
       }
       await fh.sync();
     }
+  } catch (e) {
+    throw fileError(e, path, 'repair');
   } finally {
     await fh.close();
   }
@@ -356,7 +362,7 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit): Promi
   const insert = [...(edit.insert ?? [])].sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
   const removed: Session[] = [];
   const { headerLine, encode } = await csv();
-  const fh = await open(tmp, 'w', 0o644);
+  const fh = await onFile(path, 'rewrite', () => open(tmp, 'w', PRIVATE_FILE_MODE));
   let bytes = 0;
   try {
     let pending = headerLine;
@@ -384,7 +390,7 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit): Promi
   } catch (e) {
     await fh.close();
     await unlink(tmp).catch(ifMissing(undefined));
-    throw e;
+    throw fileError(e, path, 'rewrite');
   }
   await fh.close();
   let done = false;
@@ -394,8 +400,10 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit): Promi
     async commit() {
       if (done) throw new Error(`${path}: this edit was already committed or aborted`);
       done = true;
-      await rename(tmp, path);
-      await fsyncDir(dirname(path));
+      await onFile(path, 'rewrite', async () => {
+        await rename(tmp, path);
+        await fsyncDir(dirname(path));
+      });
     },
     async abort() {
       if (done) return;

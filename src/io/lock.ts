@@ -12,7 +12,7 @@
 import { hostname } from 'node:os';
 import { link, mkdir, open, readFile, rmdir, stat, unlink } from 'node:fs/promises';
 import { removeStaleTemps, tempPathFor } from './atomic-write.js';
-import { ifMissing } from './fs-errors.js';
+import { ifMissing, onFile } from './fs-errors.js';
 import { isProcessAlive, processStartTime } from './process-alive.js';
 
 export class LockBusyError extends Error {
@@ -60,6 +60,8 @@ function ownerIsDead(o: Owner): boolean {
 }
 
 export interface Lock {
+  /** True when this process found the lock held by a dead owner (killed mid-run, say): its temp files may lie anywhere. */
+  readonly afterCrash: boolean;
   release(): Promise<void>;
 }
 
@@ -107,13 +109,19 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<Lock
   await removeStaleTemps(path);
   // Numbered: the endpoint may wait for the lock in several requests at once.
   const tmp = `${tempPathFor(path)}-${++attempts}`;
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(JSON.stringify(me));
-    await fh.sync();
-  } finally {
+  await onFile(path, 'create the lock', async () => {
+    const fh = await open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(JSON.stringify(me));
+      await fh.sync();
+    } catch (e) {
+      await fh.close();
+      await unlink(tmp).catch(ifMissing(undefined));
+      throw e;
+    }
     await fh.close();
-  }
+  });
+  let afterCrash = false;
   try {
     let delay = 20;
     for (;;) {
@@ -123,6 +131,7 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<Lock
         const owner = await readOwner(path);
         const orphan = owner === null && (await ageMs(path).catch(ifMissing(0))) > ORPHAN_MS;
         if (orphan || (owner !== null && ownerIsDead(owner))) {
+          afterCrash = true;
           // Wait while another waiter takes over, rather than spin on the file system.
           if (!(await takeOver(path, raw))) await sleep(delay);
           continue;
@@ -139,6 +148,7 @@ export async function acquireLock(path: string, timeoutMs: number): Promise<Lock
   }
   let released = false;
   return {
+    afterCrash,
     async release() {
       if (released) return;
       released = true;

@@ -23,3 +23,25 @@ export function processStartTime(pid: number): string | null {
     throw e;
   }
 }
+
+/** Seconds since the epoch when the machine booted (/proc/stat), or null where unknown. */
+function bootTimeS(): number | null {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/**
+ * When a process started, in ms since the epoch (to about a second: btime is whole seconds),
+ * or null where unknown. The start time counts clock ticks since boot; USER_HZ is 100 on
+ * every Linux architecture.
+ */
+export function processStartedAtMs(pid: number): number | null {
+  const ticks = processStartTime(pid);
+  const boot = ticks === null ? null : bootTimeS();
+  return ticks === null || boot === null ? null : boot * 1000 + Number(ticks) * 10;
+}

@@ -13,7 +13,7 @@ import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, sessionFromRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
 import { fsyncDir } from './atomic-write.js';
-import { ifMissing } from './fs-errors.js';
+import { fileError, ifMissing, onFile } from './fs-errors.js';
 
 export interface TrashPaths {
   trash: string;
@@ -86,11 +86,13 @@ const isJsonLine = (line: string): boolean => {
 
 async function appendLines(path: string, lines: string[]): Promise<void> {
   if (lines.length === 0) return;
-  const fh = await open(path, 'a+', 0o600);
+  const fh = await onFile(path, 'append to', () => open(path, 'a+', 0o600));
   try {
     await endAtLine(fh, isJsonLine);
-    await fh.appendFile(lines.map((l) => `${l}\n`).join(''));
-    await fh.sync();
+    await onFile(path, 'append to', async () => {
+      await fh.appendFile(lines.map((l) => `${l}\n`).join(''));
+      await fh.sync();
+    });
   } finally {
     await fh.close();
   }
@@ -112,7 +114,7 @@ export async function openTrashWriter(path: string): Promise<{ add(entry: TrashE
     if (pending === '') return;
     const data = pending;
     pending = '';
-    await fh.appendFile(data);
+    await onFile(path, 'append to', () => fh.appendFile(data));
   };
   try {
     await endAtLine(fh, isJsonLine);
@@ -128,7 +130,7 @@ export async function openTrashWriter(path: string): Promise<{ add(entry: TrashE
     async close() {
       try {
         await flush();
-        await fh.sync();
+        await onFile(path, 'append to', () => fh.sync());
       } finally {
         await fh.close();
       }
@@ -251,7 +253,7 @@ export async function removeFromTrash(path: string, ids: ReadonlySet<string>): P
   } catch (e) {
     await fh.close();
     await unlink(tmp).catch(ifMissing(undefined));
-    throw e;
+    throw fileError(e, path, 'rewrite');
   }
   await fh.close();
   if (removed === 0) {

@@ -25,7 +25,7 @@ import type ExcelJS from 'exceljs';
 import { EXPORT_COLUMNS, exportHeaders, exportSheetName, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
-import { ifMissing } from './fs-errors.js';
+import { fileError, ifMissing } from './fs-errors.js';
 import { dosDateTime, MemorySink, MemoryZip, zipParts, type ZipPart } from './memory-zip.js';
 import { rowXml, templateFromParts, templateWorkbook, xlsxText, type XlsxTemplate } from './xlsx-sheet.js';
 
@@ -299,7 +299,7 @@ export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncI
       await closed;
     }
     await unlink(tmp).catch(ifMissing(undefined));
-    throw e;
+    throw fileError(e, path, 'write');
   }
   const written = await publishTempFile(tmp, path, opts);
   const { size } = await stat(path);

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { syntheticStatusV1, syntheticStatusV3 } from '../../src/demo/synthetic.js';
 import { processStartTime } from '../../src/io/process-alive.js';
-import { CLI, ensureBuilt } from '../helpers/build.js';
+import { ensureBuilt } from '../helpers/build.js';
 import { runCli, type RunResult } from '../helpers/cli.js';
+import { reachableCli } from '../helpers/reachable.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -93,7 +94,7 @@ test('a 0600 status file another user owns: FAIL with the 0600 explanation and t
     ensureBuilt();
     await chmod(s.dir, 0o755);
     r = await new Promise<RunResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, 'doctor', ...s.args, '--no-wait'], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [reachableCli(), 'doctor', ...s.args, '--no-wait'], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -19,6 +19,7 @@ import { DEFAULTS, hookSpoolPath } from '../../src/core/settings.js';
 import { takeSpool } from '../../src/io/hook-spool.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers/build.js';
 import { connectEnv, hookEnv, median, RECORDED, runHook, type HookRun } from '../helpers/hooks.js';
+import { reachableRoot } from '../helpers/reachable.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FRONT = join(ROOT, 'bin', 'openvpn-status-web');
@@ -306,7 +307,9 @@ describe('bin/openvpn-status-web hook as OpenVPN runs it after "user nobody"', (
     await chown(join(dir, 'spool'), UID, UID);
     const env: Record<string, string> = { PATH: '/usr/bin:/bin' };
     for (const [k, v] of Object.entries(hookEnv('tcp-connect-user-nobody'))) env[k] = v;
-    const r = spawnSync('prlimit', ['--nproc=2', '--', FRONT, 'hook', '--instance', 'tcp', '--config', join(dir, 'c.json')], { env, uid: UID, gid: UID, encoding: 'utf8', timeout: 10_000 });
+    // From a copy that user can reach, wherever the checkout is.
+    const front = join(reachableRoot(), 'bin', 'openvpn-status-web');
+    const r = spawnSync('prlimit', ['--nproc=2', '--', front, 'hook', '--instance', 'tcp', '--config', join(dir, 'c.json')], { env, uid: UID, gid: UID, encoding: 'utf8', timeout: 10_000 });
     assert.deepEqual([r.status, r.stderr], [0, '']);
     const intake = await takeSpool(join(dir, 'spool', 's.jsonl'), undefined, NOW);
     assert.deepEqual([intake.warnings, intake.events.length], [[], 1]);

@@ -2,9 +2,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventFromRecord, recordFromEnv, type HookEvent } from '../../src/core/hook-line.js';
+import { ROOT } from './build.js';
+import { reachableRoot } from './reachable.js';
 
 export const HOOK_FIXTURES = fileURLToPath(new URL('../fixtures/hooks/', import.meta.url));
 
@@ -80,10 +82,13 @@ export interface HookRun {
 export function runHook(cmd: string, args: string[], env: Record<string, string | undefined>, opts: { asNobody?: boolean; cwd?: string; path?: string } = {}): Promise<HookRun> {
   const clean: Record<string, string> = { PATH: opts.path ?? '/usr/local/bin:/usr/bin:/bin' };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
-  const ids = opts.asNobody && process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  const asNobody = opts.asNobody === true && process.getuid?.() === 0;
+  const ids = asNobody ? { uid: 65534, gid: 65534 } : {};
+  // Nobody may not reach the checkout (under /root, a 0700 home): the package's files from a copy it can.
+  const reach = (p: string): string => (asNobody && p.startsWith(ROOT) ? join(reachableRoot(), relative(ROOT, p)) : p);
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env: clean, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, ...ids });
+    const child = spawn(reach(cmd), args.map(reach), { env: clean, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, ...ids });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
