@@ -13,7 +13,13 @@ import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StatusClient } from '../src/core/parse-status.js';
 import { isoFromMs, msFromIso } from '../src/core/time.js';
-import { advanceClients, syntheticClients, syntheticSessions, syntheticState, syntheticStatusV3 } from '../src/demo/synthetic.js';
+import {
+  advanceClients,
+  syntheticClients,
+  syntheticSessions,
+  syntheticState,
+  syntheticStatusV3,
+} from '../src/demo/synthetic.js';
 import { rewriteHistory, writeState } from '../src/io/history-store.js';
 
 interface Kind {
@@ -40,7 +46,15 @@ const KINDS: Record<string, Kind> = {
   },
   // The bench's D (100,000 sessions of 400 users over a year, 50 live), a tenth of it, with
   // the hostile user names the synthetic data can make.
-  d: { seed: 20261126, live: 50, history: 10_000, users: 400, spanDays: 365, aliases: ['Alias Eins', 'Alias Zwei'], hostile: true },
+  d: {
+    seed: 20261126,
+    live: 50,
+    history: 10_000,
+    users: 400,
+    spanDays: 365,
+    aliases: ['Alias Eins', 'Alias Zwei'],
+    hostile: true,
+  },
 };
 
 /** Seconds between the steps, and how many clients reconnect before each (step 0 is the first status file). */
@@ -72,12 +86,16 @@ async function main(): Promise<void> {
   await writeFile(join(dir, 'aliases.json'), `${JSON.stringify(aliases, null, 2)}\n`);
   const csv = join(dir, 'openvpn-sessions.csv');
   const historyBytes = await rewriteHistory(csv, history);
-  await writeState(`${csv}.state.json`, syntheticState({ clients, updatedAt: start, historyBytes, history, seed: kind.seed }));
+  await writeState(
+    `${csv}.state.json`,
+    syntheticState({ clients, updatedAt: start, historyBytes, history, seed: kind.seed }),
+  );
   const lines: string[] = [];
   let at = start;
   for (const [k, step] of STEPS.entries()) {
     const next = isoFromMs(msFromIso(at) + step.afterS * 1000);
-    if (k > 0) clients = advanceClients(clients, { from: at, to: next, reconnect: step.reconnect, seed: kind.seed + k });
+    if (k > 0)
+      clients = advanceClients(clients, { from: at, to: next, reconnect: step.reconnect, seed: kind.seed + k });
     at = next;
     const file = join(dir, `status-${k}.log`);
     await writeFile(file, syntheticStatusV3({ clients, updatedAt: at, seed: kind.seed }));

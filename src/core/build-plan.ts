@@ -41,7 +41,11 @@ export interface SessionGroups {
  * Groups `added` by day and user-month. `touched` (removed sessions) only open their
  * (possibly empty) groups: their day and user-month files are rewritten without them.
  */
-export function groupSessions(added: readonly Session[], timeZone: string, touched: readonly SessionRef[] = []): SessionGroups {
+export function groupSessions(
+  added: readonly Session[],
+  timeZone: string,
+  touched: readonly SessionRef[] = [],
+): SessionGroups {
   const byDay = new Map<string, Session[]>();
   const byUserMonth = new Map<string, { user: string; month: string; sessions: Session[] }>();
   const open = (s: SessionRef): { day: Session[]; userMonth: Session[] } => {
@@ -76,7 +80,14 @@ export function markGroups(dirty: Dirty, groups: SessionGroups): void {
 /** What a tracked session shows on history pages; a change means its pages need rebuilding. */
 export function trackedSignature(s: Session, timeZone: string): string {
   const ended = s.endedAt !== null;
-  return JSON.stringify([dayOf(s.connectedAt, timeZone), s.user, s.endedAt, s.virtualAddress, s.virtualIpv6, ended ? [s.bytesReceived, s.bytesSent] : null]);
+  return JSON.stringify([
+    dayOf(s.connectedAt, timeZone),
+    s.user,
+    s.endedAt,
+    s.virtualAddress,
+    s.virtualIpv6,
+    ended ? [s.bytesReceived, s.bytesSent] : null,
+  ]);
 }
 
 /**
@@ -125,14 +136,23 @@ export function besideNew(list: readonly string[], isNew: (entry: string) => boo
  * `known` (the months of the user's summary, i.e. with ended sessions) the months around it,
  * whose older/newer links change. `known` undefined: the user has no summary, nothing beside.
  */
-export function monthsToRender(months: readonly string[], dirtyMonths: ReadonlySet<string>, known: readonly string[] | undefined): Set<string> {
+export function monthsToRender(
+  months: readonly string[],
+  dirtyMonths: ReadonlySet<string>,
+  known: readonly string[] | undefined,
+): Set<string> {
   const out = new Set(dirtyMonths);
-  if (known !== undefined) for (const n of besideNew(months, (mo) => dirtyMonths.has(mo) && !known.includes(mo))) out.add(n);
+  if (known !== undefined)
+    for (const n of besideNew(months, (mo) => dirtyMonths.has(mo) && !known.includes(mo))) out.add(n);
   return out;
 }
 
 /** Whether the filter dropdown's user list changed: a user came (not even tracked before) or went. */
-export function userListChanged(now: ReadonlySet<string>, before: ReadonlySet<string>, trackedBefore: ReadonlySet<string>): boolean {
+export function userListChanged(
+  now: ReadonlySet<string>,
+  before: ReadonlySet<string>,
+  trackedBefore: ReadonlySet<string>,
+): boolean {
   return [...now].some((u) => !before.has(u) && !trackedBefore.has(u)) || [...before].some((u) => !now.has(u));
 }
 
@@ -147,7 +167,10 @@ export interface UserScope {
  * live and users-index parts, the pages of a dirty day, a rebuilt user's roots and rendered
  * months): such a page not produced again is gone.
  */
-export function isRebuilt(url: string, run: { full: boolean; dirtyDays: ReadonlySet<string>; userScopes: readonly UserScope[] }): boolean {
+export function isRebuilt(
+  url: string,
+  run: { full: boolean; dirtyDays: ReadonlySet<string>; userScopes: readonly UserScope[] },
+): boolean {
   if (run.full || url.startsWith('/live/') || url.startsWith('/users/')) return true;
   if (url.startsWith('/d/') && run.dirtyDays.has(url.slice(3, 13))) return true;
   for (const { prefix, months } of run.userScopes) {

@@ -46,7 +46,9 @@ export function monthTotals(sessions: readonly Session[], timeZone: string): Mon
   let first = head.connectedAt;
   let last = head.lastSeenAt;
   for (const s of sessions) {
-    const t = (days[dayOf(s.connectedAt, timeZone)] ??= { sessions: 0, seconds: 0, bytesIn: 0, bytesOut: 0 });
+    const day = dayOf(s.connectedAt, timeZone);
+    const t = days[day] ?? { sessions: 0, seconds: 0, bytesIn: 0, bytesOut: 0 };
+    days[day] = t;
     t.sessions += 1;
     t.seconds += s.durationS ?? secondsBetween(s.connectedAt, s.endedAt ?? s.lastSeenAt);
     t.bytesIn += s.bytesReceived ?? 0;
@@ -84,7 +86,8 @@ export function fromStored(stored: StoredUserTotals): UserMonthTotals {
   const out: UserMonthTotals = {};
   for (const [month, { days, first, last }] of Object.entries(stored)) {
     const named: Record<string, DayTotals> = {};
-    for (const [day, [sessions, seconds, bytesIn, bytesOut]] of Object.entries(days)) named[day] = { sessions, seconds, bytesIn, bytesOut };
+    for (const [day, [sessions, seconds, bytesIn, bytesOut]] of Object.entries(days))
+      named[day] = { sessions, seconds, bytesIn, bytesOut };
     out[month] = { days: named, first, last };
   }
   return out;

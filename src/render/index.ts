@@ -13,7 +13,11 @@ export interface RenderOptions {
 }
 
 /** Renders `pages`; returns each page's url → HTML, in the order of `pages`. */
-export async function renderPages(site: SiteModel, pages: PageModel[], opts: RenderOptions): Promise<Map<string, string>> {
+export async function renderPages(
+  site: SiteModel,
+  pages: PageModel[],
+  opts: RenderOptions,
+): Promise<Map<string, string>> {
   if (!opts.full) return renderPagesDirect(site, pages);
   // Loaded only when needed: a process that never renders in full never loads Eleventy.
   return (await import('./eleventy.js')).renderPages(site, pages);

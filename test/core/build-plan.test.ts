@@ -17,9 +17,13 @@ import {
 import type { Session } from '../../src/core/session.js';
 import { sampleSession } from '../helpers/sessions.js';
 
-const s = (id: string, user: string, connectedAt: string, over: Partial<Session> = {}): Session => sampleSession({ id, user, connectedAt, ...over });
+const s = (id: string, user: string, connectedAt: string, over: Partial<Session> = {}): Session =>
+  sampleSession({ id, user, connectedAt, ...over });
 /** Dirty days and user → months, as plain arrays. */
-const plain = (d: ReturnType<typeof emptyDirty>) => ({ days: [...d.days], userMonths: Object.fromEntries([...d.userMonths].map(([u, ms]) => [u, [...ms]])) });
+const plain = (d: ReturnType<typeof emptyDirty>) => ({
+  days: [...d.days],
+  userMonths: Object.fromEntries([...d.userMonths].map(([u, ms]) => [u, [...ms]])),
+});
 
 describe('groupSessions and markGroups', () => {
   const a1 = s('a1', 'alice', '2026-03-02T10:00:00Z');
@@ -28,9 +32,17 @@ describe('groupSessions and markGroups', () => {
   const cases: {
     name: string;
     input: { added: Session[]; removed?: Session[]; tz: string };
-    expected: { byDay: Record<string, string[]>; byUserMonth: Record<string, string[]>; dirty: ReturnType<typeof plain> };
+    expected: {
+      byDay: Record<string, string[]>;
+      byUserMonth: Record<string, string[]>;
+      dirty: ReturnType<typeof plain>;
+    };
   }[] = [
-    { name: 'nothing', input: { added: [], tz: 'UTC' }, expected: { byDay: {}, byUserMonth: {}, dirty: { days: [], userMonths: {} } } },
+    {
+      name: 'nothing',
+      input: { added: [], tz: 'UTC' },
+      expected: { byDay: {}, byUserMonth: {}, dirty: { days: [], userMonths: {} } },
+    },
     {
       name: 'by day and by user-month, in the order first seen',
       input: { added: [a1, b1, a2], tz: 'UTC' },
@@ -67,7 +79,9 @@ describe('groupSessions and markGroups', () => {
       assert.deepEqual(
         {
           byDay: Object.fromEntries([...g.byDay].map(([d, l]) => [d, l.map((x) => x.id)])),
-          byUserMonth: Object.fromEntries([...g.byUserMonth.values()].map((e) => [`${e.user} ${e.month}`, e.sessions.map((x) => x.id)])),
+          byUserMonth: Object.fromEntries(
+            [...g.byUserMonth.values()].map((e) => [`${e.user} ${e.month}`, e.sessions.map((x) => x.id)]),
+          ),
           dirty: plain(dirty),
         },
         c.expected,
@@ -85,7 +99,11 @@ describe('planTracked', () => {
     input: { tracked: Session[]; previous: Record<string, string> };
     expected: { dirty: ReturnType<typeof plain>; previousUsers: string[] };
   }[] = [
-    { name: 'nothing tracked, then or now', input: { tracked: [], previous: {} }, expected: { dirty: { days: [], userMonths: {} }, previousUsers: [] } },
+    {
+      name: 'nothing tracked, then or now',
+      input: { tracked: [], previous: {} },
+      expected: { dirty: { days: [], userMonths: {} }, previousUsers: [] },
+    },
     {
       name: 'a new open session dirties its day and user-month',
       input: { tracked: [open], previous: {} },
@@ -117,7 +135,10 @@ describe('planTracked', () => {
       const dirty = emptyDirty();
       const { signatures, previousUsers } = planTracked(c.input.tracked, c.input.previous, 'UTC', dirty);
       assert.deepEqual({ dirty: plain(dirty), previousUsers: [...previousUsers] }, c.expected);
-      assert.deepEqual(Object.keys(signatures), c.input.tracked.map((x) => x.id));
+      assert.deepEqual(
+        Object.keys(signatures),
+        c.input.tracked.map((x) => x.id),
+      );
     });
   }
 });
@@ -126,13 +147,29 @@ describe('neighbours and besideNew', () => {
   const days = ['2026-03-03', '2026-03-02', '2026-03-01'];
   const cases: { name: string; input: { list: string[]; i?: number; isNew?: string[] }; expected: unknown }[] = [
     { name: 'the newest has no newer', input: { list: days, i: 0 }, expected: { newer: null, older: '2026-03-02' } },
-    { name: 'a middle one has both', input: { list: days, i: 1 }, expected: { newer: '2026-03-03', older: '2026-03-01' } },
+    {
+      name: 'a middle one has both',
+      input: { list: days, i: 1 },
+      expected: { newer: '2026-03-03', older: '2026-03-01' },
+    },
     { name: 'the oldest has no older', input: { list: days, i: 2 }, expected: { newer: '2026-03-02', older: null } },
     { name: 'alone: neither', input: { list: ['2026-03-01'], i: 0 }, expected: { newer: null, older: null } },
     { name: 'nothing new: nothing beside', input: { list: days, isNew: [] }, expected: [] },
-    { name: 'a new middle day: both beside it', input: { list: days, isNew: ['2026-03-02'] }, expected: ['2026-03-03', '2026-03-01'] },
-    { name: 'a new newest day: the one after it', input: { list: days, isNew: ['2026-03-03'] }, expected: ['2026-03-02'] },
-    { name: 'two new: each one’s neighbours', input: { list: days, isNew: ['2026-03-03', '2026-03-01'] }, expected: ['2026-03-02', '2026-03-02'] },
+    {
+      name: 'a new middle day: both beside it',
+      input: { list: days, isNew: ['2026-03-02'] },
+      expected: ['2026-03-03', '2026-03-01'],
+    },
+    {
+      name: 'a new newest day: the one after it',
+      input: { list: days, isNew: ['2026-03-03'] },
+      expected: ['2026-03-02'],
+    },
+    {
+      name: 'two new: each one’s neighbours',
+      input: { list: days, isNew: ['2026-03-03', '2026-03-01'] },
+      expected: ['2026-03-02', '2026-03-02'],
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -147,23 +184,47 @@ describe('monthsToRender', () => {
   const months = ['2026-05', '2026-04', '2026-03'];
   const cases: { name: string; input: { dirty: string[]; known: string[] | undefined }; expected: string[] }[] = [
     { name: 'the dirty months', input: { dirty: ['2026-04'], known: months }, expected: ['2026-04'] },
-    { name: 'a month not in the summary: the months beside it too', input: { dirty: ['2026-04'], known: ['2026-05', '2026-03'] }, expected: ['2026-04', '2026-05', '2026-03'] },
+    {
+      name: 'a month not in the summary: the months beside it too',
+      input: { dirty: ['2026-04'], known: ['2026-05', '2026-03'] },
+      expected: ['2026-04', '2026-05', '2026-03'],
+    },
     { name: 'no summary: only the dirty ones', input: { dirty: ['2026-04'], known: undefined }, expected: ['2026-04'] },
-    { name: 'a dirty month the user no longer has is still listed (its page is removed)', input: { dirty: ['2026-01'], known: months }, expected: ['2026-01'] },
+    {
+      name: 'a dirty month the user no longer has is still listed (its page is removed)',
+      input: { dirty: ['2026-01'], known: months },
+      expected: ['2026-01'],
+    },
     { name: 'none dirty (the user list changed): none', input: { dirty: [], known: months }, expected: [] },
   ];
-  for (const c of cases) test(c.name, () => assert.deepEqual([...monthsToRender(months, new Set(c.input.dirty), c.input.known)], c.expected));
+  for (const c of cases)
+    test(c.name, () =>
+      assert.deepEqual([...monthsToRender(months, new Set(c.input.dirty), c.input.known)], c.expected),
+    );
 });
 
 describe('userListChanged', () => {
-  const cases: { name: string; input: { now: string[]; before: string[]; trackedBefore: string[] }; expected: boolean }[] = [
+  const cases: {
+    name: string;
+    input: { now: string[]; before: string[]; trackedBefore: string[] };
+    expected: boolean;
+  }[] = [
     { name: 'the same users', input: { now: ['a', 'b'], before: ['a', 'b'], trackedBefore: [] }, expected: false },
     { name: 'a new user', input: { now: ['a', 'b'], before: ['a'], trackedBefore: [] }, expected: true },
-    { name: 'a user connected last time already was listed', input: { now: ['a', 'b'], before: ['a'], trackedBefore: ['b'] }, expected: false },
+    {
+      name: 'a user connected last time already was listed',
+      input: { now: ['a', 'b'], before: ['a'], trackedBefore: ['b'] },
+      expected: false,
+    },
     { name: 'a user with history gone', input: { now: ['a'], before: ['a', 'b'], trackedBefore: [] }, expected: true },
   ];
   for (const c of cases) {
-    test(c.name, () => assert.equal(userListChanged(new Set(c.input.now), new Set(c.input.before), new Set(c.input.trackedBefore)), c.expected));
+    test(c.name, () =>
+      assert.equal(
+        userListChanged(new Set(c.input.now), new Set(c.input.before), new Set(c.input.trackedBefore)),
+        c.expected,
+      ),
+    );
   }
 });
 
@@ -186,5 +247,6 @@ describe('isRebuilt', () => {
     { name: 'a user not rebuilt', input: { url: '/u/carol/' }, expected: false },
     { name: 'the dashboard (produced every run)', input: { url: '/' }, expected: false },
   ];
-  for (const c of cases) test(c.name, () => assert.equal(isRebuilt(c.input.url, { ...run, full: c.input.full ?? false }), c.expected));
+  for (const c of cases)
+    test(c.name, () => assert.equal(isRebuilt(c.input.url, { ...run, full: c.input.full ?? false }), c.expected));
 });

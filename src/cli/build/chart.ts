@@ -8,10 +8,17 @@ import { runWorker } from '../worker.js';
 import { hashOf, RECENT_KEEP_S, type BuildRun } from './run.js';
 import type { Tracked } from './summaries.js';
 
-export async function drawChart(run: BuildRun, tracked: Tracked, keepChartLoaded: boolean): Promise<{ svg: string; series: SeriesPoint[] }> {
+export async function drawChart(
+  run: BuildRun,
+  tracked: Tracked,
+  keepChartLoaded: boolean,
+): Promise<{ svg: string; series: SeriesPoint[] }> {
   const { m, now, t, tz } = run;
   m.recent = [...run.recentById.values()].filter(([, , end]) => run.nowMs - msFromIso(end) <= RECENT_KEEP_S * 1000);
-  const intervals = [...m.recent.map(([, start, end]) => ({ start, end })), ...tracked.sessions.map((s) => ({ start: s.connectedAt, end: s.endedAt }))];
+  const intervals = [
+    ...m.recent.map(([, start, end]) => ({ start, end })),
+    ...tracked.sessions.map((s) => ({ start: s.connectedAt, end: s.endedAt })),
+  ];
   const series = concurrencySeries(intervals, { now });
   const chartOptions = {
     timeZone: tz,

@@ -19,7 +19,12 @@ import { getUserMonth, type BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked, type Users } from './summaries.js';
 
 /** Stage 7: export files of the views and days whose sessions changed; returns files written. */
-export async function writeExports(run: BuildRun, tracked: Tracked, days: string[], people: Users): Promise<{ written: number; digests: ShardedHashes }> {
+export async function writeExports(
+  run: BuildRun,
+  tracked: Tracked,
+  days: string[],
+  people: Users,
+): Promise<{ written: number; digests: ShardedHashes }> {
   const { m, settings, tz, aliases, now, cp } = run;
   m.exports ??= emptyExportsManifest();
   const digests = new ShardedHashes(cp.exports, exportShard);
@@ -37,7 +42,17 @@ export async function writeExports(run: BuildRun, tracked: Tracked, days: string
       // The day files are saved by now (stage 1): the worker reads them from the cache.
       writeWholeHistory: (views) =>
         writeWholeHistoryInWorker(
-          { views, out: settings.out, cache: cp, lang: settings.lang, timeZone: tz, aliases, now, days, tracked: tracked.sessions },
+          {
+            views,
+            out: settings.out,
+            cache: cp,
+            lang: settings.lang,
+            timeZone: tz,
+            aliases,
+            now,
+            days,
+            tracked: tracked.sessions,
+          },
           Math.max(0, ...days.map((day) => m.days[day]?.sessions ?? 0)) + tracked.sessions.length,
         ),
       sessionsOfUser: async (user) => {
@@ -53,7 +68,13 @@ export async function writeExports(run: BuildRun, tracked: Tracked, days: string
 }
 
 /** Stage 8: JSON snapshots of what the pages show, for other tools; returns files written. */
-export async function writeSnapshots(run: BuildRun, live: Session[], recent: Session[], series: SeriesPoint[], days: string[]): Promise<number> {
+export async function writeSnapshots(
+  run: BuildRun,
+  live: Session[],
+  recent: Session[],
+  series: SeriesPoint[],
+  days: string[],
+): Promise<number> {
   const { m } = run;
   return publishFiles(
     run.settings.out,
@@ -64,7 +85,11 @@ export async function writeSnapshots(run: BuildRun, live: Session[], recent: Ses
       live,
       recent,
       series,
-      days: days.map((day) => ({ day, ...(m.days[day] as { sessions: number; users: number }), xlsx: `exports/days/${dayFileName(day)}` })),
+      days: days.map((day) => ({
+        day,
+        ...(m.days[day] as { sessions: number; users: number }),
+        xlsx: `exports/days/${dayFileName(day)}`,
+      })),
     }),
   );
 }
@@ -80,16 +105,28 @@ export async function removeStalePages(run: BuildRun, published: Published): Pro
   const out = run.settings.out;
   const known = run.full
     ? await publishedPages(out)
-    : hashes.keysOf(['root', ...[...run.dirty.days].map((day) => pageShard(dayUrl(day))), ...userScopes.map((u) => pageShard(u.prefix))]);
+    : hashes.keysOf([
+        'root',
+        ...[...run.dirty.days].map((day) => pageShard(dayUrl(day))),
+        ...userScopes.map((u) => pageShard(u.prefix)),
+      ]);
   const scope = { full: run.full, dirtyDays: run.dirty.days, userScopes };
   const gone = known.filter((url) => isRebuilt(url, scope) && !produced.has(url));
   for (const url of gone) hashes.delete(url);
   await removeFiles(out, gone.map(outputFile));
-  return publishFiles(out, (await siteAssets()).map((a) => ({ path: a.path, content: a.content })));
+  return publishFiles(
+    out,
+    (await siteAssets()).map((a) => ({ path: a.path, content: a.content })),
+  );
 }
 
 /** Stage 10: the page and export hashes, then the manifest: what the next build starts from. */
-export async function commitManifest(run: BuildRun, hashes: ShardedHashes, digests: ShardedHashes, csvBytes: number): Promise<void> {
+export async function commitManifest(
+  run: BuildRun,
+  hashes: ShardedHashes,
+  digests: ShardedHashes,
+  csvBytes: number,
+): Promise<void> {
   await hashes.save();
   await digests.save();
   run.m.csvBytes = csvBytes;

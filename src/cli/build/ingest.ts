@@ -26,23 +26,34 @@ const merge = (old: Session[], add: Session[]): Session[] => {
  * Merges a batch into the cache: `added` sessions in, `removed` ones out of their day and
  * user-month files; marks those days and user-months dirty and keeps the chart's recent list.
  */
-export async function ingestBatch(run: BuildRun, added: readonly Session[], removed: readonly SessionRef[] = []): Promise<void> {
+export async function ingestBatch(
+  run: BuildRun,
+  added: readonly Session[],
+  removed: readonly SessionRef[] = [],
+): Promise<void> {
   const gone = new Set(removed.map((x) => x.id));
   const groups = groupSessions(added, run.tz, removed);
   markGroups(run.dirty, groups);
   for (const s of added) {
     run.sample.set(s.user, s);
-    if (s.endedAt !== null && run.nowMs - msFromIso(s.endedAt) <= RECENT_KEEP_S * 1000) run.recentById.set(s.id, [s.id, s.connectedAt, s.endedAt]);
+    if (s.endedAt !== null && run.nowMs - msFromIso(s.endedAt) <= RECENT_KEEP_S * 1000)
+      run.recentById.set(s.id, [s.id, s.connectedAt, s.endedAt]);
   }
   for (const id of gone) run.recentById.delete(id);
   for (const [day, list] of groups.byDay) {
-    const merged = merge((await getDay(run, day)).filter((s) => !gone.has(s.id)), list);
+    const merged = merge(
+      (await getDay(run, day)).filter((s) => !gone.has(s.id)),
+      list,
+    );
     rememberDay(run, day, merged);
     await saveDay(run.cp, day, merged);
   }
   // The same sessions by user and month, so a user's pages never need a whole month of everybody.
   for (const [k, { user, month, sessions }] of groups.byUserMonth) {
-    const merged = merge((await getUserMonth(run, user, month)).filter((s) => !gone.has(s.id)), sessions);
+    const merged = merge(
+      (await getUserMonth(run, user, month)).filter((s) => !gone.has(s.id)),
+      sessions,
+    );
     rememberUserMonth(run, user, month, merged);
     await saveUserMonth(run.cp, userSlug(user), month, merged);
     run.savedUserMonths.add(k);
@@ -64,6 +75,8 @@ export async function ingestHistory(run: BuildRun): Promise<{ newEnded: number; 
       await ingestBatch(run, chunk);
     }
   }
-  run.m.sources = Object.fromEntries(run.extras.map((x) => [resolve(x.path), read[resolve(x.path)] as { csvBytes: number; generation: number }]));
+  run.m.sources = Object.fromEntries(
+    run.extras.map((x) => [resolve(x.path), read[resolve(x.path)] as { csvBytes: number; generation: number }]),
+  );
   return { newEnded, csvBytes: read[resolve(run.settings.history)]?.csvBytes ?? 0 };
 }

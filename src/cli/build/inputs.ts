@@ -10,7 +10,14 @@ import { LABELS, type Labels } from '../../core/i18n.js';
 import type { CollectorState } from '../../core/reconcile.js';
 import type { Settings } from '../../core/settings.js';
 import { loadAliases } from '../../io/aliases.js';
-import { cachePaths, clearCache, emptyManifest, loadManifest, type CachePaths, type Manifest } from '../../io/build-cache.js';
+import {
+  cachePaths,
+  clearCache,
+  emptyManifest,
+  loadManifest,
+  type CachePaths,
+  type Manifest,
+} from '../../io/build-cache.js';
 import { ifMissing } from '../../io/fs-errors.js';
 import { historyPaths, readState, type HistoryPaths } from '../../io/history-store.js';
 import { siteFingerprint } from '../../render/assets.js';
@@ -52,29 +59,59 @@ export interface BuildInputs {
   manifest: Manifest;
 }
 
-function sourceOf(path: string, st: CollectorState, size: number, built: { csvBytes: number; generation: number } | undefined, copy: boolean): Source {
+function sourceOf(
+  path: string,
+  st: CollectorState,
+  size: number,
+  built: { csvBytes: number; generation: number } | undefined,
+  copy: boolean,
+): Source {
   const rewrites = built === undefined ? null : rewritesSince(st, built);
   const limit = copy && st.historyBytes > 0 ? Math.min(size, st.historyBytes) : size;
-  return { path, rewrites, start: rewrites?.at(-1)?.bytesAfter ?? built?.csvBytes ?? 0, limit, generation: st.historyGeneration };
+  return {
+    path,
+    rewrites,
+    start: rewrites?.at(-1)?.bytesAfter ?? built?.csvBytes ?? 0,
+    limit,
+    generation: st.historyGeneration,
+  };
 }
 
 const sizeOf = async (path: string): Promise<number> => (await stat(path).catch(ifMissing(null)))?.size ?? 0;
 
-export async function loadBuildInputs(settings: Settings, now: string, log: Logger, forceFull: boolean): Promise<BuildInputs> {
+export async function loadBuildInputs(
+  settings: Settings,
+  now: string,
+  log: Logger,
+  forceFull: boolean,
+): Promise<BuildInputs> {
   const tz = settings.tz;
   const paths = historyPaths(settings.history);
   const cp = cachePaths(settings.history);
   const state = await readState(paths.state);
   // Histories copied from other hosts (extra --history flags): read, never written.
   const extras = await Promise.all(
-    (settings.mergeHistories ?? []).map(async (path) => ({ path, state: await readState(historyPaths(path).state), size: await sizeOf(path) })),
+    (settings.mergeHistories ?? []).map(async (path) => ({
+      path,
+      state: await readState(historyPaths(path).state),
+      size: await sizeOf(path),
+    })),
   );
   const { aliases, problem } = await loadAliases(settings.aliases);
   if (problem) log.warn(problem);
   const t = LABELS[settings.lang];
   const fingerprint = await siteFingerprint();
   const sourcesKey = extras.map((x) => resolve(x.path));
-  const key = hashOf({ SITE_VERSION, fingerprint, tz, lang: settings.lang, title: settings.title, aliases, out: resolve(settings.out), sources: sourcesKey });
+  const key = hashOf({
+    SITE_VERSION,
+    fingerprint,
+    tz,
+    lang: settings.lang,
+    title: settings.title,
+    aliases,
+    out: resolve(settings.out),
+    sources: sourcesKey,
+  });
 
   const loaded = await loadManifest(cp);
   if (loaded.problem) log.warn(loaded.problem);
@@ -88,7 +125,11 @@ export async function loadBuildInputs(settings: Settings, now: string, log: Logg
     ...extras.map((x) => sourceOf(x.path, x.state, x.size, previous?.sources?.[resolve(x.path)], true)),
   ];
   const full =
-    forceFull || outEmpty || previous === null || previous.key !== key || sources.some((src) => src.rewrites === null || src.start > src.limit);
+    forceFull ||
+    outEmpty ||
+    previous === null ||
+    previous.key !== key ||
+    sources.some((src) => src.rewrites === null || src.start > src.limit);
   const manifest: Manifest = full ? emptyManifest(key, state.historyGeneration) : previous;
   if (full) await clearCache(cp);
   const ctx: ModelContext = { lang: settings.lang, timeZone: tz, t, aliases, now };

@@ -80,7 +80,13 @@ class PageEmitter {
   }
 }
 
-export async function publishPages(run: BuildRun, tracked: Tracked, days: string[], people: Users, chartSvg: string): Promise<Published> {
+export async function publishPages(
+  run: BuildRun,
+  tracked: Tracked,
+  days: string[],
+  people: Users,
+  chartSvg: string,
+): Promise<Published> {
   const { m, ctx, settings, now, tz, t } = run;
   const site: SiteModel = {
     title: settings.title,
@@ -113,17 +119,35 @@ export async function publishPages(run: BuildRun, tracked: Tracked, days: string
   published.recent = recent;
   await pages.emit(dashboardPage({ live, chartSvg, recent, users, days }, ctx));
   if (live.length > LIVE_ON_DASHBOARD) await pages.emit(...livePages(live, ctx));
-  await pages.emit(archivePage(days.map((day) => ({ day, ...(m.days[day] as { sessions: number; users: number }) })), ctx));
+  await pages.emit(
+    archivePage(
+      days.map((day) => ({ day, ...(m.days[day] as { sessions: number; users: number }) })),
+      ctx,
+    ),
+  );
   await pages.emit(...usersPages(users, ctx));
   await pages.emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
-  await pages.emit(...viewRootPages({ user: null, status: 'ended', sessions: await newest(ROOT_ROWS, (s) => s.endedAt !== null), users, periods: days }, ctx));
+  await pages.emit(
+    ...viewRootPages(
+      {
+        user: null,
+        status: 'ended',
+        sessions: await newest(ROOT_ROWS, (s) => s.endedAt !== null),
+        users,
+        periods: days,
+      },
+      ctx,
+    ),
+  );
   // A full build of a large history takes minutes: show where it is (on a terminal only).
   const show = run.full ? progressBar('build', run.dirty.days.size + run.dirty.userMonths.size, 1000) : () => undefined;
   let done = 0;
   for (const day of run.dirty.days) {
     show(++done);
     if (!m.days[day]) continue;
-    await pages.emit(...dayPages(day, await sessionsOfDay(run, tracked, day), neighbours(days, days.indexOf(day)), ctx));
+    await pages.emit(
+      ...dayPages(day, await sessionsOfDay(run, tracked, day), neighbours(days, days.indexOf(day)), ctx),
+    );
   }
   for (const [user, dirtyMonths] of run.dirty.userMonths) {
     show(++done);
@@ -134,12 +158,21 @@ export async function publishPages(run: BuildRun, tracked: Tracked, days: string
 }
 
 /** A rebuilt user's pages: its page, its view roots, and its dirty months (with the neighbours of new ones). */
-async function publishUserPages(run: BuildRun, pages: PageEmitter, tracked: Tracked, people: Users, user: string, dirtyMonths: Set<string>): Promise<void> {
+async function publishUserPages(
+  run: BuildRun,
+  pages: PageEmitter,
+  tracked: Tracked,
+  people: Users,
+  user: string,
+  dirtyMonths: Set<string>,
+): Promise<void> {
   const { ctx } = run;
   const { users } = people;
   const summary = run.m.users[user];
   const own = tracked.sessions.filter((s) => s.user === user);
-  const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(tracked.dayOf(s)))])].sort(byNewest);
+  const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(tracked.dayOf(s)))])].sort(
+    byNewest,
+  );
   const scope: UserScope = { prefix: `/u/${userSlug(user)}/`, months: months.length === 0 ? null : new Set<string>() };
   pages.out.userScopes.push(scope);
   if (months.length === 0) return; // every session deleted: all the user's pages go
@@ -173,8 +206,18 @@ async function publishUserPages(run: BuildRun, pages: PageEmitter, tracked: Trac
     sessionCount: (summary?.sessions ?? 0) + own.length,
   };
   await pages.emit(userPage(page, ctx));
-  await pages.emit(...viewRootPages({ user: ku, status: 'active', sessions: own.filter((s) => s.endedAt === null), users, periods: [] }, ctx));
-  await pages.emit(...viewRootPages({ user: ku, status: 'ended', sessions: await newestOwn((s) => s.endedAt !== null), users, periods: months }, ctx));
+  await pages.emit(
+    ...viewRootPages(
+      { user: ku, status: 'active', sessions: own.filter((s) => s.endedAt === null), users, periods: [] },
+      ctx,
+    ),
+  );
+  await pages.emit(
+    ...viewRootPages(
+      { user: ku, status: 'ended', sessions: await newestOwn((s) => s.endedAt !== null), users, periods: months },
+      ctx,
+    ),
+  );
   for (const month of monthsToRender(months, dirtyMonths, summary?.months)) {
     scope.months?.add(month);
     const i = months.indexOf(month);

@@ -28,7 +28,13 @@ export interface BuildOptions {
   keepChartLoaded?: boolean;
 }
 
-export async function buildOnce(settings: Settings, now: string, log: Logger, forceFull: boolean, opts: BuildOptions): Promise<BuildOutcome> {
+export async function buildOnce(
+  settings: Settings,
+  now: string,
+  log: Logger,
+  forceFull: boolean,
+  opts: BuildOptions,
+): Promise<BuildOutcome> {
   const started = Date.now();
   const timer = stepTimer();
   const run = startRun(await loadBuildInputs(settings, now, log, forceFull), log);

@@ -25,7 +25,11 @@ export interface Tracked {
 /** Stage 2: open and held sessions (a session listed by two hosts is one) and the pages they changed. */
 export function trackOpenSessions(run: BuildRun): Tracked {
   const { state, extras, tz } = run;
-  const sessions = [...new Map([state, ...extras.map((x) => x.state)].flatMap((st) => st.tracked.map(untrack)).map((s) => [s.id, s])).values()];
+  const sessions = [
+    ...new Map(
+      [state, ...extras.map((x) => x.state)].flatMap((st) => st.tracked.map(untrack)).map((s) => [s.id, s]),
+    ).values(),
+  ];
   const { signatures, previousUsers } = planTracked(sessions, run.m.tracked, tz, run.dirty);
   run.m.tracked = signatures;
   const days = new Map(sessions.map((s) => [s, dayOf(s.connectedAt, tz)]));
@@ -118,7 +122,10 @@ export async function summariseUsers(run: BuildRun, tracked: Tracked): Promise<U
     return { user, alias: aliasOf(s ?? { user, commonName: user, username: null }, run.aliases) };
   };
   const previousOrder = m.userOrder;
-  const sameUsers = previousOrder !== undefined && previousOrder.length === userNames.size && previousOrder.every((u) => userNames.has(u));
+  const sameUsers =
+    previousOrder !== undefined &&
+    previousOrder.length === userNames.size &&
+    previousOrder.every((u) => userNames.has(u));
   m.userOrder = sameUsers ? previousOrder : [...userNames].sort(compareUsers);
   const usersChanged = run.full || userListChanged(userNames, previousUsers, tracked.previousUsers);
   const changedUsers = new Set(run.dirty.userMonths.keys());
