@@ -14,6 +14,7 @@ import slim from 'nunjucks/browser/nunjucks-slim.js';
 import { LABELS } from '../../src/core/i18n.js';
 import { renderPagesDirect } from '../../src/render/direct.js';
 import { renderPages } from '../../src/render/eleventy.js';
+import { renderPages as renderEntry } from '../../src/render/index.js';
 import type { ModelContext } from '../../src/render/models.js';
 import { usersPages } from '../../src/render/pages.js';
 import { precompiledModule } from '../../src/render/precompile.js';
@@ -34,6 +35,15 @@ describe('renderPagesDirect', () => {
       assert.deepEqual([...direct.keys()], [...viaEleventy.keys()], 'same urls in the same order');
       for (const [url, html] of viaEleventy) assert.equal(direct.get(url), html, `${lang} ${url}`);
     }
+  });
+
+  test('the one render entry (src/render/index.ts) gives the same bytes for a full build and an incremental one', async () => {
+    const pages = [...allPages(), ...users];
+    const full = await renderEntry(siteModel('de'), pages, { full: true });
+    const incremental = await renderEntry(siteModel('de'), pages, { full: false });
+    assert.deepEqual([...incremental.keys()], pages.map((p) => p.url));
+    assert.deepEqual([...incremental], [...full]);
+    assert.deepEqual([...full], [...(await renderPages(siteModel('de'), pages))], 'a full build renders through Eleventy');
   });
 
   test('checks urls like renderPages', async () => {

@@ -1,0 +1,66 @@
+/**
+ * The build, stage by stage in the order they run. Each stage is a function of the shared
+ * `BuildRun` (run.ts) and what the stages before it returned.
+ */
+import type { Settings } from '../../core/settings.js';
+import type { Logger } from '../context.js';
+import { drawChart } from './chart.js';
+import { commitManifest, removeStalePages, writeExports, writeSnapshots } from './finish.js';
+import { ingestHistory } from './ingest.js';
+import { loadBuildInputs } from './inputs.js';
+import { publishPages } from './pages.js';
+import { startRun, stepTimer } from './run.js';
+import { summariseDays, summariseUsers, trackOpenSessions } from './summaries.js';
+
+export interface BuildOutcome {
+  full: boolean;
+  pagesRendered: number;
+  filesWritten: number;
+  ms: number;
+}
+
+export interface BuildOptions {
+  /**
+   * For a process that builds again and again (watch, demo): draw the chart in this thread,
+   * so jsdom is loaded once and each drawing takes milliseconds. A one-shot run (cron)
+   * draws it in a worker thread, whose heap (jsdom's, 100 MB or so) goes with it.
+   */
+  keepChartLoaded?: boolean;
+}
+
+export async function buildOnce(
+  settings: Settings,
+  now: string,
+  log: Logger,
+  forceFull: boolean,
+  opts: BuildOptions,
+): Promise<BuildOutcome> {
+  const started = Date.now();
+  const timer = stepTimer();
+  const run = startRun(await loadBuildInputs(settings, now, log, forceFull), log);
+  timer.step('start');
+  const history = await ingestHistory(run);
+  timer.step('history');
+  const tracked = trackOpenSessions(run);
+  const days = await summariseDays(run, tracked);
+  const people = await summariseUsers(run, tracked);
+  timer.step('summaries');
+  const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
+  timer.step('chart');
+  const published = await publishPages(run, tracked, days, people, chart.svg);
+  timer.step('pages');
+  const exported = await writeExports(run, tracked, days, people);
+  timer.step('exports');
+  let filesWritten = published.filesWritten + exported.written;
+  filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
+  timer.step('snapshots');
+  log.detail(
+    `build: ${history.newEnded} new ended, ${run.dirty.days.size} dirty day(s), ${run.dirty.userMonths.size} dirty user(s)` +
+      `${people.usersChanged ? ' (user list changed)' : ''}, ${published.produced.size} page model(s)`,
+  );
+  filesWritten += await removeStalePages(run, published);
+  await commitManifest(run, published.hashes, exported.digests, history.csvBytes);
+  timer.step('finish');
+  log.detail(`build steps (ms): ${timer.text()}`);
+  return { full: run.full, pagesRendered: published.pagesRendered, filesWritten, ms: Date.now() - started };
+}

@@ -1,0 +1,105 @@
+/**
+ * A user's totals of ended sessions, by month and day: the user page's table and the
+ * user list's summary. The build cache stores a day's totals as a positional tuple
+ * (src/io/build-cache.ts, `Totals`); `fromStored`/`toStored` convert at that boundary.
+ */
+import { dayOf } from './format.js';
+import type { Session } from './session.js';
+import { secondsBetween } from './time.js';
+
+export interface DayTotals {
+  sessions: number;
+  seconds: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export interface MonthTotals {
+  days: Record<string, DayTotals>;
+  /** Earliest start and latest end (or last sighting) of the month's sessions. */
+  first: string;
+  last: string;
+}
+
+/** A user's months ("YYYY-MM") with ended sessions. */
+export type UserMonthTotals = Record<string, MonthTotals>;
+
+export interface UserSummary {
+  first: string;
+  last: string;
+  sessions: number;
+  /** Months with ended sessions, newest first. */
+  months: string[];
+}
+
+/** The stored shape of a day's totals: sessions, seconds, bytes received, bytes sent. */
+export type StoredDayTotals = [number, number, number, number];
+export type StoredUserTotals = Record<string, { days: Record<string, StoredDayTotals>; first: string; last: string }>;
+
+const byNewest = (a: string, b: string): number => (a < b ? 1 : a > b ? -1 : 0);
+
+/** Totals of one user-month's sessions by day in `timeZone`; null for none. */
+export function monthTotals(sessions: readonly Session[], timeZone: string): MonthTotals | null {
+  const head = sessions[0];
+  if (head === undefined) return null;
+  const days: Record<string, DayTotals> = {};
+  let first = head.connectedAt;
+  let last = head.lastSeenAt;
+  for (const s of sessions) {
+    const day = dayOf(s.connectedAt, timeZone);
+    const t = days[day] ?? { sessions: 0, seconds: 0, bytesIn: 0, bytesOut: 0 };
+    days[day] = t;
+    t.sessions += 1;
+    t.seconds += s.durationS ?? secondsBetween(s.connectedAt, s.endedAt ?? s.lastSeenAt);
+    t.bytesIn += s.bytesReceived ?? 0;
+    t.bytesOut += s.bytesSent ?? 0;
+    if (s.connectedAt < first) first = s.connectedAt;
+    const end = s.endedAt ?? s.lastSeenAt;
+    if (end > last) last = end;
+  }
+  return { days, first, last };
+}
+
+/** The summary over all of a user's months; null when it has none. */
+export function userSummary(totals: UserMonthTotals): UserSummary | null {
+  const months = Object.keys(totals).sort(byNewest);
+  const entries = months.map((mo) => totals[mo] as MonthTotals);
+  const head = entries[0];
+  if (head === undefined) return null;
+  return {
+    first: entries.reduce((a, e) => (e.first < a ? e.first : a), head.first),
+    last: entries.reduce((a, e) => (e.last > a ? e.last : a), head.last),
+    sessions: entries.reduce((a, e) => a + Object.values(e.days).reduce((b, d) => b + d.sessions, 0), 0),
+    months,
+  };
+}
+
+/** Every day's totals, newest day first. */
+export function totalsPerDay(totals: UserMonthTotals): ({ day: string } & DayTotals)[] {
+  return Object.values(totals)
+    .flatMap((e) => Object.entries(e.days))
+    .sort((a, b) => byNewest(a[0], b[0]))
+    .map(([day, t]) => ({ day, ...t }));
+}
+
+export function fromStored(stored: StoredUserTotals): UserMonthTotals {
+  const out: UserMonthTotals = {};
+  for (const [month, { days, first, last }] of Object.entries(stored)) {
+    const named: Record<string, DayTotals> = {};
+    for (const [day, [sessions, seconds, bytesIn, bytesOut]] of Object.entries(days))
+      named[day] = { sessions, seconds, bytesIn, bytesOut };
+    out[month] = { days: named, first, last };
+  }
+  return out;
+}
+
+/** The stored shape, keys in the same order (the cache file's bytes stay as they were). */
+export function toStored(totals: UserMonthTotals): StoredUserTotals {
+  const out: StoredUserTotals = {};
+  for (const [month, { days, first, last }] of Object.entries(totals)) {
+    const tuples: Record<string, StoredDayTotals> = {};
+    for (const [day, t] of Object.entries(days)) tuples[day] = [t.sessions, t.seconds, t.bytesIn, t.bytesOut];
+    out[month] = { days: tuples, first, last };
+  }
+  return out;
+}

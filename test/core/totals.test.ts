@@ -1,0 +1,224 @@
+/** A user's totals by month and day (src/core/totals.ts): tables of cases. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Session } from '../../src/core/session.js';
+import {
+  fromStored,
+  monthTotals,
+  toStored,
+  totalsPerDay,
+  userSummary,
+  type StoredUserTotals,
+  type UserMonthTotals,
+} from '../../src/core/totals.js';
+import { sampleSession } from '../helpers/sessions.js';
+
+const s = (id: string, over: Partial<Session>): Session => sampleSession({ id, ...over });
+const day = (sessions: number, seconds: number, bytesIn: number, bytesOut: number) => ({
+  sessions,
+  seconds,
+  bytesIn,
+  bytesOut,
+});
+
+describe('monthTotals', () => {
+  const cases: {
+    name: string;
+    input: { sessions: Session[]; tz: string };
+    expected: ReturnType<typeof monthTotals>;
+  }[] = [
+    { name: 'no sessions: none', input: { sessions: [], tz: 'UTC' }, expected: null },
+    {
+      name: 'one session: its day, duration and bytes; first is its start, last its end',
+      input: {
+        sessions: [
+          s('a', {
+            connectedAt: '2026-03-02T10:00:00Z',
+            endedAt: '2026-03-02T10:10:00Z',
+            lastSeenAt: '2026-03-02T10:10:00Z',
+            durationS: 600,
+            bytesReceived: 5,
+            bytesSent: 7,
+          }),
+        ],
+        tz: 'UTC',
+      },
+      expected: {
+        days: { '2026-03-02': day(1, 600, 5, 7) },
+        first: '2026-03-02T10:00:00Z',
+        last: '2026-03-02T10:10:00Z',
+      },
+    },
+    {
+      name: 'two sessions of a day are summed; the earliest start and the latest end win',
+      input: {
+        sessions: [
+          s('a', {
+            connectedAt: '2026-03-02T12:00:00Z',
+            endedAt: '2026-03-02T12:01:00Z',
+            lastSeenAt: '2026-03-02T12:01:00Z',
+            durationS: 60,
+            bytesReceived: 1,
+            bytesSent: 2,
+          }),
+          s('b', {
+            connectedAt: '2026-03-02T08:00:00Z',
+            endedAt: '2026-03-02T13:00:00Z',
+            lastSeenAt: '2026-03-02T13:00:00Z',
+            durationS: 18000,
+            bytesReceived: 10,
+            bytesSent: 20,
+          }),
+        ],
+        tz: 'UTC',
+      },
+      expected: {
+        days: { '2026-03-02': day(2, 18060, 11, 22) },
+        first: '2026-03-02T08:00:00Z',
+        last: '2026-03-02T13:00:00Z',
+      },
+    },
+    {
+      name: 'no recorded duration: start to end; unknown bytes count as 0',
+      input: {
+        sessions: [
+          s('a', {
+            connectedAt: '2026-03-02T10:00:00Z',
+            endedAt: '2026-03-02T10:02:00Z',
+            lastSeenAt: '2026-03-02T10:02:00Z',
+            durationS: null,
+            bytesReceived: null,
+            bytesSent: null,
+          }),
+        ],
+        tz: 'UTC',
+      },
+      expected: {
+        days: { '2026-03-02': day(1, 120, 0, 0) },
+        first: '2026-03-02T10:00:00Z',
+        last: '2026-03-02T10:02:00Z',
+      },
+    },
+    {
+      name: 'no end: up to the last sighting',
+      input: {
+        sessions: [
+          s('a', {
+            connectedAt: '2026-03-02T10:00:00Z',
+            endedAt: null,
+            lastSeenAt: '2026-03-02T10:05:00Z',
+            durationS: null,
+          }),
+        ],
+        tz: 'UTC',
+      },
+      expected: {
+        days: { '2026-03-02': day(1, 300, 3032, 3049) },
+        first: '2026-03-02T10:00:00Z',
+        last: '2026-03-02T10:05:00Z',
+      },
+    },
+    {
+      name: 'the day is the zone’s: 23:30 UTC is the next day in Berlin',
+      input: {
+        sessions: [
+          s('a', {
+            connectedAt: '2026-03-02T23:30:00Z',
+            endedAt: '2026-03-02T23:40:00Z',
+            lastSeenAt: '2026-03-02T23:40:00Z',
+            durationS: 600,
+          }),
+        ],
+        tz: 'Europe/Berlin',
+      },
+      expected: {
+        days: { '2026-03-03': day(1, 600, 3032, 3049) },
+        first: '2026-03-02T23:30:00Z',
+        last: '2026-03-02T23:40:00Z',
+      },
+    },
+  ];
+  for (const c of cases) test(c.name, () => assert.deepEqual(monthTotals(c.input.sessions, c.input.tz), c.expected));
+});
+
+const march: UserMonthTotals[string] = {
+  days: { '2026-03-02': day(2, 100, 1, 2), '2026-03-09': day(1, 50, 3, 4) },
+  first: '2026-03-02T08:00:00Z',
+  last: '2026-03-09T09:00:00Z',
+};
+const may: UserMonthTotals[string] = {
+  days: { '2026-05-01': day(4, 10, 0, 0) },
+  first: '2026-05-01T00:10:00Z',
+  last: '2026-05-01T23:00:00Z',
+};
+
+describe('userSummary', () => {
+  const cases: { name: string; input: UserMonthTotals; expected: ReturnType<typeof userSummary> }[] = [
+    { name: 'no months: none', input: {}, expected: null },
+    {
+      name: 'one month',
+      input: { '2026-03': march },
+      expected: { first: march.first, last: march.last, sessions: 3, months: ['2026-03'] },
+    },
+    {
+      name: 'months newest first whatever the stored order; sessions summed over every day',
+      input: { '2026-03': march, '2026-05': may },
+      expected: { first: march.first, last: may.last, sessions: 7, months: ['2026-05', '2026-03'] },
+    },
+  ];
+  for (const c of cases) test(c.name, () => assert.deepEqual(userSummary(c.input), c.expected));
+});
+
+describe('totalsPerDay', () => {
+  const cases: { name: string; input: UserMonthTotals; expected: ReturnType<typeof totalsPerDay> }[] = [
+    { name: 'none', input: {}, expected: [] },
+    {
+      name: 'every day of every month, newest first',
+      input: { '2026-03': march, '2026-05': may },
+      expected: [
+        { day: '2026-05-01', ...day(4, 10, 0, 0) },
+        { day: '2026-03-09', ...day(1, 50, 3, 4) },
+        { day: '2026-03-02', ...day(2, 100, 1, 2) },
+      ],
+    },
+  ];
+  for (const c of cases) test(c.name, () => assert.deepEqual(totalsPerDay(c.input), c.expected));
+});
+
+describe('fromStored and toStored', () => {
+  const cases: { name: string; input: StoredUserTotals; expected: UserMonthTotals }[] = [
+    { name: 'empty', input: {}, expected: {} },
+    {
+      name: 'a tuple is sessions, seconds, bytes received, bytes sent',
+      input: {
+        '2026-03': {
+          days: { '2026-03-09': [1, 50, 3, 4], '2026-03-02': [2, 100, 1, 2] },
+          first: march.first,
+          last: march.last,
+        },
+      },
+      expected: {
+        '2026-03': {
+          days: { '2026-03-09': day(1, 50, 3, 4), '2026-03-02': day(2, 100, 1, 2) },
+          first: march.first,
+          last: march.last,
+        },
+      },
+    },
+    {
+      name: 'months in stored order (not sorted)',
+      input: {
+        '2026-05': { days: { '2026-05-01': [4, 10, 0, 0] }, first: may.first, last: may.last },
+        '2026-03': { days: {}, first: march.first, last: march.last },
+      },
+      expected: { '2026-05': may, '2026-03': { days: {}, first: march.first, last: march.last } },
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.deepEqual(fromStored(c.input), c.expected);
+      // Back to the same bytes: the cache file does not change by being read and written.
+      assert.equal(JSON.stringify(toStored(fromStored(c.input))), JSON.stringify(c.input));
+    });
+  }
+});
