@@ -273,7 +273,9 @@ async function buildOnce(settings: Settings, now: string, log: Logger, forceFull
   let newEndedCount = 0;
   const read: Record<string, { csvBytes: number; generation: number }> = {};
   for (const src of sources) {
-    const history = await historyChunks(src.path, full ? 0 : src.start, CHUNK_SESSIONS, src.limit);
+    // Bad rows are set aside beside this host's history; a copy from another host is only read.
+    const quarantine = src.path === settings.history ? 'write' : 'off';
+    const history = await historyChunks(src.path, full ? 0 : src.start, CHUNK_SESSIONS, src.limit, { warn: (m) => log.warn(m), quarantine });
     read[resolve(src.path)] = { csvBytes: history.size, generation: src.generation };
     for await (const chunk of history.chunks) {
       newEndedCount += chunk.length;
