@@ -94,7 +94,7 @@ function checkValue(v: unknown, check: Check, where: string, fail: Fail): void {
 /** `data` (parsed JSON) as a CollectorState, or an InputError naming `file` and the bad entry. */
 export function collectorStateFrom(data: unknown, file: string): CollectorState {
   const fail: Fail = (where, why) => {
-    throw new InputError(file, null, `${where} ${why}; not a valid collector state (restore it from a backup, or remove it to start afresh)`);
+    throw new InputError(file, null, `${where} ${why}; not a valid collector state (restore it from a backup; removing it starts afresh but loses the open sessions)`);
   };
   if (!isObject(data) || data.schemaVersion !== 1) {
     throw new InputError(file, null, 'not a collector state file of schemaVersion 1');

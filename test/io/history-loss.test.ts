@@ -93,7 +93,7 @@ describe('loss is said, never silent', () => {
         assert.ok(e instanceof InputError, `${what}: ${String(e)}`);
         assert.equal(e.file, path);
         assert.match(e.message, re, what);
-        assert.match(e.message, /restore it from a backup, or remove it/);
+        assert.match(e.message, /restore it from a backup; removing it starts afresh but loses the open sessions/);
         return true;
       });
     }
