@@ -218,7 +218,6 @@ async function isWholeRow(text: string, header: string[], path: string): Promise
   }
 }
 
-
 async function truncateSynced(path: string, size: number): Promise<void> {
   const fh = await open(path, 'r+');
   try {
