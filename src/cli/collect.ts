@@ -63,7 +63,7 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   result.ended.unshift(...hooked.ended);
   for (const w of result.warnings) log.warn(w);
   if (result.closed.length > 0) {
-    const appended = await appendHistory(paths.history, result.closed);
+    const appended = await appendHistory(paths.history, result.closed, (m) => log.warn(m));
     result.state.historyBytes = appended.bytes;
     if (appended.rewritten) result.state.historyGeneration += 1;
   }

@@ -103,6 +103,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
   const rebuild = opts.rebuild ?? buildLocked;
   const paths = historyPaths(settings.history);
   const tp = trashPaths(settings.history);
+  const warn = (m: string): void => log.warn(m);
   // One change at a time in this process: requests queue here rather than poll the lock file,
   // so lockTimeout bounds only the wait for other processes (the cron job).
   let queue: Promise<unknown> = Promise.resolve();
@@ -139,7 +140,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
   /** Steps 2–4 for a CSV change; `trash` runs first (step 1) with the rows that leave the CSV. */
   const rewrite = async (state: CollectorState, edit: HistoryEdit, trash: (removed: Session[]) => Promise<void>): Promise<void> => {
     await rebuild(settings, now(), log);
-    const prepared = await prepareHistoryEdit(paths.history, edit);
+    const prepared = await prepareHistoryEdit(paths.history, edit, warn);
     try {
       await trash(prepared.removed);
       const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
@@ -177,7 +178,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
       locked('delete', async () => {
         const at = now();
         const state = await recovered(at);
-        const { found } = await scanHistory(paths.history, new Set(ids));
+        const { found } = await scanHistory(paths.history, new Set(ids), warn);
         const plan = planDelete(ids, found, state.tracked);
         if (!plan.ok) return plan;
         const drop = new Set(plan.value);
@@ -191,7 +192,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
       locked('clear', async () => {
         const at = now();
         const state = await recovered(at);
-        const { rows } = await scanHistory(paths.history);
+        const { rows } = await scanHistory(paths.history, new Set(), warn);
         const plan = planClear(expectedCount, rows);
         if (!plan.ok) return plan;
         if (rows === 0) return finish('clear', actor, [], 0, at, false);
@@ -203,7 +204,8 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
         await rebuild(settings, now(), log);
         const writer = await openTrashWriter(tp.trash);
         try {
-          for await (const session of readHistory(paths.history)) {
+          // The CSV is emptied next: its bad rows must be set aside first.
+          for await (const session of readHistory(paths.history, { warn, quarantine: 'required' })) {
             count++;
             if (ids.length < AUDIT_IDS_MAX) ids.push(session.id);
             if (removed.length <= REWRITE_ROWS_MAX) removed.push(session);
@@ -227,7 +229,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
         // The newest trash entry of each id (an id deleted, restored and deleted again is in it once, but be sure).
         const entries = new Map<string, TrashEntry>();
         for await (const e of readTrash(tp.trash)) if (wanted.has(e.session.id)) entries.set(e.session.id, e);
-        const { found } = await scanHistory(paths.history, wanted);
+        const { found } = await scanHistory(paths.history, wanted, warn);
         const plan = planRestore(ids, new Set(entries.keys()), found, state.tracked);
         if (!plan.ok) return plan;
         const insert = plan.value.insert.map((id) => (entries.get(id) as TrashEntry).session);
@@ -236,7 +238,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
         return finish('restore', actor, ids, ids.length, at, insert.length > 0);
       }),
 
-    countSessions: () => locked('count', async () => ({ ok: true as const, count: (await scanHistory(paths.history)).rows })),
+    countSessions: () => locked('count', async () => ({ ok: true as const, count: (await scanHistory(paths.history, new Set(), warn)).rows })),
 
     async listTrash(limit) {
       // Read without the lock: the trash is only ever appended to or replaced by a rename.

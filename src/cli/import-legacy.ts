@@ -63,7 +63,7 @@ OpenVPN instance the rows belong to.`,
       const recovered = await recoverHistory(paths.history, await readState(paths.state), ctx.now);
       for (const note of recovered.notes) ctx.log.warn(note);
       const known = new Set<string>();
-      for await (const s of readHistory(paths.history)) known.add(s.id);
+      for await (const s of readHistory(paths.history, { warn: (m) => ctx.log.warn(m) })) known.add(s.id);
       const fresh: Session[] = [];
       for (const s of rows.sort((a, b) => (a.connectedAt < b.connectedAt ? -1 : a.connectedAt > b.connectedAt ? 1 : 0))) {
         if (known.has(s.id)) continue;
@@ -73,7 +73,7 @@ OpenVPN instance the rows belong to.`,
       if (fresh.length > 0) {
         const state = recovered.state;
         // Old days get new rows: the generation bump makes the builder start afresh.
-        state.historyBytes = (await appendHistory(paths.history, fresh)).bytes;
+        state.historyBytes = (await appendHistory(paths.history, fresh, (m) => ctx.log.warn(m))).bytes;
         state.historyGeneration += 1;
         await writeState(paths.state, state);
       }

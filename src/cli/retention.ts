@@ -21,18 +21,19 @@ import type { Logger } from './context.js';
 
 export const archivePath = (history: string, year: string): string => `${history}.archive-${year}.csv`;
 
-async function oldestSession(path: string): Promise<Session | null> {
-  for await (const s of readHistory(path)) return s;
+async function oldestSession(path: string, log: Logger): Promise<Session | null> {
+  for await (const s of readHistory(path, { warn: (m) => log.warn(m) })) return s;
   return null;
 }
 
 /** Appends `sessions` to the archive file, leaving out those it holds already. */
-async function appendToArchive(path: string, sessions: Session[]): Promise<number> {
+async function appendToArchive(path: string, sessions: Session[], log: Logger): Promise<number> {
   const wanted = new Set(sessions.map((s) => s.id));
   const present = new Set<string>();
-  for await (const s of readHistory(path)) if (wanted.has(s.id)) present.add(s.id);
+  const warn = (m: string): void => log.warn(m);
+  for await (const s of readHistory(path, { warn })) if (wanted.has(s.id)) present.add(s.id);
   const fresh = sessions.filter((s) => !present.has(s.id));
-  if (fresh.length > 0) await appendHistory(path, fresh);
+  if (fresh.length > 0) await appendHistory(path, fresh, warn);
   return fresh.length;
 }
 
@@ -41,10 +42,10 @@ export async function applyRetention(settings: Settings, state: CollectorState, 
   const days = settings.retentionDays;
   if (days === undefined) return state;
   const paths = historyPaths(settings.history);
-  const oldest = await oldestSession(paths.history);
+  const oldest = await oldestSession(paths.history, log);
   if (!retentionDue(oldest?.endedAt ?? null, now, days)) return state;
   const cutoff = retentionCutoff(now, days);
-  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => (s.endedAt ?? s.lastSeenAt) < cutoff });
+  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => (s.endedAt ?? s.lastSeenAt) < cutoff }, (m) => log.warn(m));
   try {
     const byYear = new Map<string, Session[]>();
     for (const s of prepared.removed) {
@@ -53,7 +54,7 @@ export async function applyRetention(settings: Settings, state: CollectorState, 
       if (list) list.push(s);
       else byYear.set(year, [s]);
     }
-    for (const [year, sessions] of byYear) await appendToArchive(archivePath(settings.history, year), sessions);
+    for (const [year, sessions] of byYear) await appendToArchive(archivePath(settings.history, year), sessions, log);
     await writeState(paths.state, { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 });
     await prepared.commit();
   } finally {

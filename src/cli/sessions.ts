@@ -2,20 +2,21 @@ import { UsageError } from '../core/errors.js';
 import { untrack } from '../core/reconcile.js';
 import { compareNewestFirst, statusOf, type Session } from '../core/session.js';
 import { secondsBetween } from '../core/time.js';
+import type { Warn } from '../io/history-quarantine.js';
 import { historyPaths, readHistory, readState } from '../io/history-store.js';
 import type { Command } from './command.js';
 
 export type StatusFilter = 'active' | 'ended' | 'all';
 
-/** Every session the store knows: the CSV's ended ones and the state's open and held ones. */
-export async function loadSessions(history: string): Promise<Session[]> {
+/** Every session the store knows: the CSV's ended ones and the state's open and held ones; bad rows are set aside and told to `warn`. */
+export async function loadSessions(history: string, warn: Warn): Promise<Session[]> {
   const paths = historyPaths(history);
   // State first, then the CSV: a session a concurrent run moves in between shows up in
   // both (the CSV copy wins) instead of in neither.
   const state = await readState(paths.state);
   const byId = new Map<string, Session>();
   for (const t of state.tracked) byId.set(t.id, untrack(t));
-  for await (const s of readHistory(paths.history)) byId.set(s.id, s);
+  for await (const s of readHistory(paths.history, { warn })) byId.set(s.id, s);
   return [...byId.values()];
 }
 
@@ -62,7 +63,7 @@ the username. --json prints { schemaVersion: 1, sessions: [...] }; otherwise a t
       throw new UsageError(`sessions: --status must be active, ended or all, not "${filter}"`);
     }
     const user = ctx.values.user as string | undefined;
-    const sessions = (await loadSessions(ctx.settings.history))
+    const sessions = (await loadSessions(ctx.settings.history, (m) => ctx.log.warn(m)))
       .filter((s) => filter === 'all' || statusOf(s) === filter)
       .filter((s) => user === undefined || s.user === user || s.commonName === user || s.username === user)
       .sort(compareNewestFirst);

@@ -47,7 +47,12 @@ export function sessionToRecord(s: Session): string[] {
   return HISTORY_COLUMNS.map((c) => str(s[c]));
 }
 
-export function sessionFromRecord(r: Record<string, string | undefined>, file: string, line: number): Session {
+/**
+ * A Session from a CSV record. `onFix`, where given, hears of a row read back corrected rather
+ * than refused (an end before its start, written by older versions); without it such a row
+ * is an error like any other bad value.
+ */
+export function sessionFromRecord(r: Record<string, string | undefined>, file: string, line: number, onFix?: (reason: string) => void): Session {
   const bad = (column: string, why: string): never => {
     throw new InputError(file, line, `column ${column}: ${why}`);
   };
@@ -76,8 +81,19 @@ export function sessionFromRecord(r: Record<string, string | undefined>, file: s
   const endExact = text('endExact') ?? 'false';
   if (endExact !== 'true' && endExact !== 'false') bad('endExact', `"${endExact}" is not true or false`);
   const connectedAt = instant('connectedAt') ?? bad('connectedAt', 'is empty');
-  const endedAt = instant('endedAt');
-  if (endedAt !== null && endedAt < connectedAt) bad('endedAt', `${endedAt} is before connectedAt ${connectedAt}`);
+  let endedAt = instant('endedAt');
+  let durationS = int('durationS');
+  let lastSeenAt = instant('lastSeenAt') ?? endedAt ?? connectedAt;
+  if (endedAt !== null && msFromIso(endedAt) < msFromIso(connectedAt)) {
+    const why = `${endedAt} is before connectedAt ${connectedAt}`;
+    if (!onFix) bad('endedAt', why);
+    // Older versions wrote such rows when the server's clock stepped back: read as ending
+    // when it started, so one old row never stops every run.
+    onFix?.(`column endedAt: ${why}; read as ending when it started (0 s)`);
+    endedAt = connectedAt;
+    durationS = 0;
+    if (msFromIso(lastSeenAt) < msFromIso(connectedAt)) lastSeenAt = connectedAt;
+  }
   const commonName = required('commonName');
   const username = text('username');
   return {
@@ -95,9 +111,9 @@ export function sessionFromRecord(r: Record<string, string | undefined>, file: s
     peerId: int('peerId'),
     cipher: text('cipher'),
     connectedAt,
-    lastSeenAt: instant('lastSeenAt') ?? endedAt ?? connectedAt,
+    lastSeenAt,
     endedAt,
-    durationS: int('durationS'),
+    durationS,
     bytesReceived: int('bytesReceived'),
     bytesSent: int('bytesSent'),
     endReason: endReason as EndReason | null,

@@ -7,15 +7,17 @@
  * The state records the CSV's size after its last committed append, so a run killed
  * between the append and the state write is detected and repaired on the next run.
  */
-import { createReadStream } from 'node:fs';
 import { open, type FileHandle, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import { emptyState, type CollectorState } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
+import { collectorStateFrom } from '../core/state-shape.js';
 import { fsyncDir, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
 import { fileError, ifMissing, onFile } from './fs-errors.js';
+import { HistoryProblems, type QuarantineMode, type Warn } from './history-quarantine.js';
+import { historyRecords, isCsvError, type RawLine } from './history-records.js';
 
 export interface HistoryPaths {
   history: string;
@@ -36,11 +38,7 @@ export async function readState(path: string): Promise<CollectorState> {
   } catch (e) {
     throw new InputError(path, null, `not valid JSON (${(e as Error).message}); restore it from a backup or remove it to start afresh`);
   }
-  const s = data as Partial<CollectorState>;
-  if (s.schemaVersion !== 1 || !Array.isArray(s.tracked) || typeof s.instances !== 'object' || typeof s.historyBytes !== 'number') {
-    throw new InputError(path, null, 'not a collector state file of schemaVersion 1');
-  }
-  return { ...emptyState(), ...s } as CollectorState;
+  return collectorStateFrom(data, path);
 }
 
 export async function writeState(path: string, state: CollectorState): Promise<void> {
@@ -79,7 +77,13 @@ export async function readHistoryHeader(path: string): Promise<string[] | null> 
     const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
     const end = text.indexOf('\n');
     if (end < 0 && bytesRead === buf.length) throw new InputError(path, 1, 'header line is longer than 64 KiB');
-    const rows = (await csv()).parseSync(end < 0 ? text : text.slice(0, end + 1)) as string[][];
+    let rows: string[][];
+    try {
+      rows = (await csv()).parseSync(end < 0 ? text : text.slice(0, end + 1)) as string[][];
+    } catch (e) {
+      if (isCsvError(e)) throw new InputError(path, 1, `header line does not parse: ${(e as Error).message.replace(/ at line \d+/g, '')}`);
+      throw e;
+    }
     return rows[0] ?? null;
   } finally {
     await fh.close();
@@ -95,26 +99,55 @@ async function checkedHeader(path: string): Promise<string[] | null> {
   return header;
 }
 
-/** Streams every session in the CSV, in file order (only its first `size` bytes when given). */
-export async function* readHistory(path: string, size?: number): AsyncGenerator<Session> {
-  if ((await checkedHeader(path)) === null || size === 0) return;
-  const { parse } = await csv();
-  const parser = createReadStream(path, size === undefined ? {} : { end: size - 1 }).pipe(parse({ columns: true, bom: true, info: true, skip_empty_lines: true }));
+export interface ReadOptions {
+  /** Read from this byte on (a line start; the builder's tail). */
+  start?: number;
+  /** Read only up to this byte. */
+  end?: number;
+  /**
+   * Where bad rows (set aside, see history-quarantine.ts) and rows read back corrected are
+   * told. Without it the first such row is an InputError naming file and line.
+   */
+  warn?: Warn;
+  quarantine?: QuarantineMode;
+}
+
+/** Streams every readable session in the CSV, in file order. A bad header is always an InputError. */
+export async function* readHistory(path: string, opts: ReadOptions = {}): AsyncGenerator<Session> {
+  const header = await checkedHeader(path);
+  if (header === null) return;
+  const start = opts.start ?? 0;
+  const problems = new HistoryProblems(path, start, opts.warn, opts.quarantine ?? 'write');
   try {
-    for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      yield sessionFromRecord(item.record, path, item.info.lines);
+    for await (const records of historyRecords(path, header.length, start, opts.end)) {
+      for (const r of records) {
+        if (r.kind === 'bad') {
+          await problems.bad(r.lines, r.reason);
+          continue;
+        }
+        const record: Record<string, string> = {};
+        for (let i = 0; i < header.length; i++) record[header[i] as string] = r.fields[i] as string;
+        const fixes: string[] = [];
+        let session: Session;
+        try {
+          session = sessionFromRecord(record, path, 0, opts.warn ? (why) => fixes.push(why) : undefined);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          await problems.bad(r.lines, e.reason);
+          continue;
+        }
+        for (const why of fixes) await problems.fixed(r.lines[0] as RawLine, why);
+        yield session;
+      }
     }
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const lines = (e as { lines?: number }).lines;
-    if (typeof lines === 'number') throw new InputError(path, lines, (e as Error).message);
-    throw e;
+  } finally {
+    await problems.close();
   }
 }
 
-export async function readAllHistory(path: string): Promise<Session[]> {
+export async function readAllHistory(path: string, opts: ReadOptions = {}): Promise<Session[]> {
   const all: Session[] = [];
-  for await (const s of readHistory(path)) all.push(s);
+  for await (const s of readHistory(path, opts)) all.push(s);
   return all;
 }
 
@@ -133,14 +166,14 @@ export interface AppendResult {
   rewritten: boolean;
 }
 
-/** Appends ended sessions with one fsync'd write. */
-export async function appendHistory(path: string, sessions: Session[]): Promise<AppendResult> {
+/** Appends ended sessions with one fsync'd write. `warn` hears of bad rows a rewrite sets aside. */
+export async function appendHistory(path: string, sessions: Session[], warn?: Warn): Promise<AppendResult> {
   const header = await checkedHeader(path);
   if (header === null) return { bytes: await rewriteHistory(path, sessions), rewritten: false };
   if (header.join('\u0000') !== HISTORY_COLUMNS.join('\u0000')) {
     // Written by another version: rewrite once in today's columns rather than append misaligned
     // rows, streamed (a million rows must not be held in memory), the new ones at the end.
-    const prepared = await prepareHistoryEdit(path, { append: sessions });
+    const prepared = await prepareHistoryEdit(path, { append: sessions }, warn);
     try {
       await prepared.commit();
     } finally {
@@ -178,15 +211,14 @@ async function isWholeRow(text: string, header: string[], path: string): Promise
   const fields = rows[0];
   if (rows.length !== 1 || fields === undefined || fields.length !== header.length) return false;
   try {
-    sessionFromRecord(Object.fromEntries(header.map((c, i) => [c, fields[i]])), path, 0);
+    // A row that reads back corrected (an end before its start) is whole too.
+    sessionFromRecord(Object.fromEntries(header.map((c, i) => [c, fields[i]])), path, 0, () => undefined);
     return true;
   } catch (e) {
     if (e instanceof InputError) return false;
     throw e;
   }
 }
-
-const isCsvError = (e: unknown): boolean => e instanceof Error && 'code' in e && String((e as { code: unknown }).code).startsWith('CSV_');
 
 async function truncateSynced(path: string, size: number): Promise<void> {
   const fh = await onFile(path, 'truncate', () => open(path, 'r+'));
@@ -249,9 +281,23 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
   const notes: string[] = [];
   const st = await stat(path).catch(ifMissing(null));
   if (st === null || st.size === 0) {
-    if (state.historyBytes > 0) notes.push(`${path}: history file is missing or empty; a new one is started`);
+    if (state.historyBytes > 0) {
+      notes.push(
+        `${path}: history file is missing or empty; a new one is started. The state records ${state.historyBytes} bytes of it as committed: ` +
+          'every session it held is gone unless restored from a backup',
+      );
+    }
     return { state: { ...state, historyBytes: 0 }, notes };
   }
+  if (st.size < state.historyBytes) {
+    // Not by this program: it only appends, and its rewrites record their new size first.
+    notes.push(
+      `${path}: the file has shrunk to ${st.size} bytes, ${state.historyBytes - st.size} bytes below the ${state.historyBytes} bytes the state records as committed: ` +
+        'committed rows are gone (cut or edited by hand?); restore them from a backup if that was not intended',
+    );
+  }
+  // A state written by nobody yet while the CSV has rows: the state file was deleted or lost.
+  const stateLost = state.historyBytes === 0 && state.tracked.length === 0 && (await stat(historyPaths(path).state).catch(ifMissing(null))) === null;
   let size = st.size;
   const fh = await open(path, 'r+');
   try {
@@ -298,7 +344,13 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
   }
   if (ids === null) {
     ids = [];
-    for await (const s of readHistory(path)) ids.push(s.id);
+    for await (const s of readHistory(path, { warn: (m) => notes.push(m) })) ids.push(s.id);
+  }
+  if (stateLost) {
+    notes.push(
+      `${historyPaths(path).state}: the collector state is missing while ${path} holds ${ids.length} session(s): sessions that were open or held ` +
+        'when it was lost are not recorded unless their clients are still connected (restore the state from a backup if you have one); a new state is started',
+    );
   }
   const written = new Set(ids);
   const tracked = state.tracked.filter((s) => !written.has(s.id));
@@ -320,10 +372,10 @@ export interface HistoryScan {
 }
 
 /** Counts the CSV's rows and finds which of `wanted` it holds, streaming. */
-export async function scanHistory(path: string, wanted: ReadonlySet<string> = new Set()): Promise<HistoryScan> {
+export async function scanHistory(path: string, wanted: ReadonlySet<string> = new Set(), warn?: Warn): Promise<HistoryScan> {
   const found = new Set<string>();
   let rows = 0;
-  for await (const s of readHistory(path)) {
+  for await (const s of readHistory(path, { warn })) {
     rows++;
     if (wanted.has(s.id)) found.add(s.id);
   }
@@ -356,8 +408,9 @@ const TEMP_FLUSH_BYTES = 1 << 18;
  * Writes the edited CSV (today's columns) to a temp file beside it and fsyncs it; nothing
  * changes until commit(). The temp name is the one writeFileAtomic uses, so a killed
  * writer's leftover is removed by the next run (removeStaleTemps). Call under the lock.
+ * Bad rows are left out: they are set aside in the quarantine file first (or the edit fails).
  */
-export async function prepareHistoryEdit(path: string, edit: HistoryEdit): Promise<PreparedHistoryEdit> {
+export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?: Warn): Promise<PreparedHistoryEdit> {
   const tmp = `${path}.tmp-${process.pid}`;
   const insert = [...(edit.insert ?? [])].sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
   const removed: Session[] = [];
@@ -373,7 +426,7 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit): Promi
       bytes += data.length;
     };
     let next = 0;
-    for await (const s of readHistory(path)) {
+    for await (const s of readHistory(path, { warn, quarantine: 'required' })) {
       if (edit.drop?.(s)) {
         removed.push(s);
         continue;

@@ -88,6 +88,23 @@ describe('history rows', () => {
     inputError(() => sessionFromRecord({ ...good, realAddress: '' }, 'h.csv', 14), 14, /column realAddress: is empty/);
   });
 
+  test('an end before the start (written by older versions) reads back as ending when it started, and is told', () => {
+    // Issue 17, item 1: the server's clock stepped back after the client connected.
+    const row = { ...asRecord(sampleSession()), connectedAt: '2026-11-26T16:19:35Z', endedAt: '2026-11-26T16:09:35Z', lastSeenAt: '2026-11-26T16:09:35Z', durationS: '' };
+    const told: string[] = [];
+    const s = sessionFromRecord(row, 'h.csv', 2, (why) => told.push(why));
+    assert.equal(s.endedAt, '2026-11-26T16:19:35Z');
+    assert.equal(s.durationS, 0);
+    assert.equal(s.lastSeenAt, '2026-11-26T16:19:35Z', 'never before the start either');
+    assert.equal(s.connectedAt, '2026-11-26T16:19:35Z');
+    assert.deepEqual(told, ['column endedAt: 2026-11-26T16:09:35Z is before connectedAt 2026-11-26T16:19:35Z; read as ending when it started (0 s)']);
+    // Without a way to tell it (the trash), it is refused as before.
+    inputError(() => sessionFromRecord(row, 'h.csv', 2), 2, /column endedAt: .* is before connectedAt/);
+    // A good row is not told about.
+    sessionFromRecord(asRecord(sampleSession()), 'h.csv', 3, (why) => told.push(why));
+    assert.equal(told.length, 1);
+  });
+
   test('missingRequiredColumns names what a history must have', () => {
     assert.deepEqual(missingRequiredColumns([...HISTORY_COLUMNS]), []);
     assert.deepEqual(missingRequiredColumns(['id', 'commonName', 'realAddress', 'connectedAt', 'endedAt']), []);

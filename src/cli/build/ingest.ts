@@ -68,7 +68,12 @@ export async function ingestHistory(run: BuildRun): Promise<{ newEnded: number; 
   let newEnded = 0;
   const read: Record<string, { csvBytes: number; generation: number }> = {};
   for (const src of run.sources) {
-    const history = await historyChunks(src.path, run.full ? 0 : src.start, CHUNK_SESSIONS, src.limit);
+    // Bad rows are set aside beside this host's history; a copy from another host is only read.
+    const quarantine = src.path === run.settings.history ? 'write' : 'off';
+    const history = await historyChunks(src.path, run.full ? 0 : src.start, CHUNK_SESSIONS, src.limit, {
+      warn: (m) => run.log.warn(m),
+      quarantine,
+    });
     read[resolve(src.path)] = { csvBytes: history.size, generation: src.generation };
     for await (const chunk of history.chunks) {
       newEnded += chunk.length;
