@@ -364,11 +364,11 @@ describe('reconcile: stale and missing files (server stopped)', () => {
     assert.equal(skew.state.instances.default?.lastUpdatedAt, at(120));
   });
 
-  test('a file older than the last one seen (but not stale) is ignored with a warning', () => {
+  test('a file older than the last one seen (but not stale) is ignored, quietly unless its clock is followed', () => {
     const prev = last(runAll([snap(at(0), [alice, bob]), snap(at(60), [alice, bob])])).state;
     const r = run(prev, [seen(snap(at(30), []))], at(61));
-    assert.match(r.warnings[0] ?? '', /older than the last one seen/);
-    assert.deepEqual(r.state, prev);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.state, { ...prev, instances: { default: { lastUpdatedAt: at(60), steppedBack: { count: 1, lastAt: at(30) } } } });
   });
 
   test('an instance no longer configured is treated as missing', () => {
@@ -453,5 +453,110 @@ describe('reconcile: several instances', () => {
     const r3 = run(r2.state, [seen(snap(at(500), []), 'udp'), seen(snap(at(120), [alice, bob]), 'tcp')], at(501), both);
     assert.equal(r3.ended.length, 2);
     assert.ok(r3.ended.every((s) => s.instance === 'tcp' && s.endReason === 'server-stopped'));
+  });
+});
+
+describe('reconcile: clocks that jump (issue 17)', () => {
+  test('an end is never before its start: a client connected after the file time (clock stepped back)', () => {
+    const late = client('late', { realPort: 41000, connectedAt: at(600) });
+    const rs = runAll([snap(at(0), [late]), snap(at(10), []), snap(at(610), []), snap(at(620), [])]);
+    const closed = rs.flatMap((r) => r.closed);
+    assert.equal(closed.length, 1);
+    assert.equal(closed[0]?.endedAt, at(600), 'clamped to its start');
+    assert.equal(closed[0]?.durationS, 0);
+    // Held as server-stopped from a stale file: the same.
+    const held = run(emptyState(), [seen(snap(at(0), [late]))], at(1000));
+    assert.equal(held.ended[0]?.endedAt, at(600));
+  });
+
+  const open = (): CollectorState => last(runAll([snap(at(0), [alice, bob])])).state;
+  const dayAhead = at(HOLD_MAX_S + 120);
+
+  test('a server-stopped session already written to the CSV reopens when listed again, whatever the gap; its row is withdrawn', () => {
+    const ahead = run(open(), [seen(snap(at(0), [alice, bob]))], dayAhead);
+    assert.deepEqual(ids(ahead.closed), ids([{ id: idOf(alice) }, { id: idOf(bob) }]), 'written server-stopped');
+    assert.deepEqual(ahead.state.tracked, []);
+    // Back at the right time (or days later): alice is listed with the same identity.
+    for (const when of [60, 3 * 86400]) {
+      const back = run(ahead.state, [seen(snap(at(when), [alice]))], at(when + 1));
+      assert.deepEqual(ids(back.reopened), [idOf(alice)]);
+      assert.deepEqual(back.withdrawn, [idOf(alice)], 'its server-stopped row leaves the CSV');
+      assert.deepEqual(back.opened, []);
+      assert.deepEqual(back.warnings, []);
+      const a = back.state.tracked.find((s) => s.id === idOf(alice));
+      assert.equal(a?.endedAt, null);
+      assert.equal(back.state.recentlyClosed[idOf(alice)], undefined);
+      // bob, still written, is lacking: forgotten after a second snapshot lacks him, never written twice.
+      const next = run(back.state, [seen(snap(at(when + 60), [alice]))], at(when + 61));
+      const after = run(next.state, [seen(snap(at(when + 120), []))], at(when + 121));
+      assert.deepEqual(next.closed, []);
+      assert.deepEqual(next.state.stoppedWritten, []);
+      assert.deepEqual(after.closed, []);
+      const gone = run(after.state, [seen(snap(at(when + 180), []))], at(when + 181));
+      assert.deepEqual(ids(gone.closed), [idOf(alice)], 'alice written once, when she ends');
+      assert.equal(gone.closed[0]?.endReason, 'disconnected');
+    }
+  });
+
+  test('a different identity (a new connect time) is a new session, not a reopen', () => {
+    const ahead = run(open(), [seen(snap(at(0), [alice, bob]))], dayAhead);
+    const again = { ...alice, connectedAt: at(50) };
+    const back = run(ahead.state, [seen(snap(at(60), [again]))], at(61));
+    assert.deepEqual(back.reopened, []);
+    assert.deepEqual(back.withdrawn, []);
+    assert.deepEqual(ids(back.opened), [idOf(again)]);
+  });
+
+  test('a stale file brings no news about a written server-stopped session', () => {
+    const ahead = run(open(), [seen(snap(at(0), [alice, bob]))], dayAhead);
+    const stale = run(ahead.state, [seen(snap(at(0), [alice, bob]))], isoPlus(dayAhead, 60));
+    assert.deepEqual([stale.reopened, stale.withdrawn, stale.closed, stale.opened], [[], [], [], []]);
+    assert.equal(stale.state.stoppedWritten?.length, 2);
+  });
+
+  test('written server-stopped sessions of an instance no longer configured are not kept', () => {
+    const r = run(open(), [seen(snap(at(HOLD_MAX_S + 120), []), 'udp')], dayAhead, ['udp']);
+    assert.equal(r.closed.length, 2);
+    assert.deepEqual(r.state.stoppedWritten ?? [], []);
+  });
+
+  test("OpenVPN's clock set back: followed after three consistent updates, with one warning", () => {
+    const prev = last(runAll([snap(at(3600), [alice, bob])])).state;
+    const dora = client('dora', { realPort: 40009, virtualAddress: '10.8.0.9', connectedAt: at(30) });
+    const rs: ReconcileResult[] = [];
+    let state = prev;
+    for (const t of [60, 120, 180, 240]) {
+      const r = run(state, [seen(snap(at(t), [bob, dora]))], at(t + 1));
+      rs.push(r);
+      state = r.state;
+    }
+    const [r1, r2, r3, r4] = rs as [ReconcileResult, ReconcileResult, ReconcileResult, ReconcileResult];
+    assert.deepEqual([r1.warnings, r2.warnings, r1.opened, r2.opened], [[], [], [], []], 'two older updates ignored quietly');
+    assert.equal(r2.state.instances.default?.lastUpdatedAt, at(3600));
+    assert.equal(r3.warnings.length, 1);
+    assert.match(r3.warnings[0] ?? '', /default: status file time went back from 2026-11-26T17:00:00Z to 2026-11-26T16:03:00Z.*following/);
+    assert.equal(r3.state.instances.default?.lastUpdatedAt, at(180));
+    assert.equal(r3.state.instances.default?.steppedBack, undefined);
+    assert.deepEqual(ids(r3.opened), [idOf(dora)]);
+    assert.deepEqual(r4.warnings, []);
+    assert.deepEqual(ids(r4.closed), [idOf(alice)], 'alice, lacking from two updates on the new clock, ends');
+    assert.ok((r4.closed[0]?.endedAt ?? '') >= (r4.closed[0]?.connectedAt ?? ''));
+  });
+
+  test('older updates that are not consistent among themselves are not followed', () => {
+    let state = last(runAll([snap(at(3600), [alice])])).state;
+    const warnings: string[] = [];
+    // Each older update goes back again (not one clock running on): the count starts over.
+    for (const t of [300, 200, 100, 50, 10]) {
+      const r = run(state, [seen(snap(at(t), []))], at(t + 1));
+      warnings.push(...r.warnings);
+      state = r.state;
+    }
+    assert.deepEqual(warnings, []);
+    assert.equal(state.instances.default?.lastUpdatedAt, at(3600));
+    // A normal update in between clears the count.
+    const a = run(state, [seen(snap(at(20), []))], at(21)).state;
+    const b = run(a, [seen(snap(at(3660), [alice]))], at(3661)).state;
+    assert.equal(b.instances.default?.steppedBack, undefined);
   });
 });
