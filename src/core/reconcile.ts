@@ -27,8 +27,8 @@
 import type { HistoryRewrite } from './history-rewrite.js';
 import { ConnectionIndex, hookEndedKey, isEndedByHook, MATCH_TOLERANCE_S, pruneHookEnded, type HookEndedKey } from './hook-events.js';
 import type { StatusSnapshot } from './parse-status.js';
-import { endNotBeforeStart, endSession, sessionFromClient, userOf, type Session } from './session.js';
-import { msFromIso } from './time.js';
+import { endNotBeforeStart, endSession, sessionFromClient, sessionId, userOf, type Session } from './session.js';
+import { msFromIso, pickConnectInstant, pickUpdateInstant } from './time.js';
 
 export interface TrackedSession extends Session {
   /** Update time of the first fresh snapshot that lacked this session, else null. */
@@ -227,6 +227,37 @@ function followsStepBack(inst: InstanceState, instance: string, updatedAt: strin
   return true;
 }
 
+/**
+ * Wall times that happened twice (status-version 1 in the repeated hour of a DST change), each
+ * read as one instant by the order of updates, not by a guess: the update time after the
+ * previous update, a connect time not after the file's (time.ts); a client already recorded
+ * keeps the connect time, and so the identity, it was recorded with.
+ */
+export function resolveRepeatedHour(
+  snap: StatusSnapshot,
+  instance: string,
+  previous: string | null,
+  nowMs: number,
+  tracked: readonly Session[],
+  recentlyClosed: Record<string, string>,
+): StatusSnapshot {
+  if (snap.updatedAtLater === undefined && !snap.clients.some((c) => c.connectedAtLater !== undefined)) return snap;
+  const { updatedAtLater, ...rest } = snap;
+  const updatedAt = rest.updatedAt === null ? null : pickUpdateInstant(rest.updatedAt, updatedAtLater, previous, nowMs + FUTURE_TOLERANCE_S * 1000);
+  const known = new Set(tracked.map((s) => s.id));
+  const clients = rest.clients.map((c) => {
+    const { connectedAtLater, ...client } = c;
+    if (connectedAtLater === undefined) return c;
+    const isKnown = (at: string): boolean => {
+      const id = sessionId(instance, c.commonName, at, c.realAddress, c.realPort);
+      return known.has(id) || recentlyClosed[id] !== undefined;
+    };
+    const connectedAt = [c.connectedAt, connectedAtLater].find(isKnown) ?? pickConnectInstant(c.connectedAt, connectedAtLater, previous, updatedAt ?? connectedAtLater);
+    return { ...client, connectedAt };
+  });
+  return { ...rest, updatedAt, clients };
+}
+
 function holdAsStopped(tracked: TrackedSession[], result: ReconcileResult): TrackedSession[] {
   return tracked.map((s) => {
     if (isHeld(s)) return s;
@@ -255,7 +286,7 @@ function reconcileInstance(
     return nowMs - last > staleMs ? holdAsStopped(tracked, result) : tracked;
   }
 
-  const snap = obs.snapshot;
+  const snap = resolveRepeatedHour(obs.snapshot, obs.instance, inst.lastUpdatedAt, nowMs, tracked, result.state.recentlyClosed);
   const updatedAt = snap.updatedAt ?? obs.fileModifiedAt;
   const updatedMs = msFromIso(updatedAt);
   if (updatedMs - nowMs > FUTURE_TOLERANCE_S * 1000) {

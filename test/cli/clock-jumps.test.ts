@@ -28,7 +28,50 @@ const carl: GenClient = {
   peerId: 7,
 };
 
+/** A status-version 1 file (wall times in the server's zone) listing `clients` as [name, port, connected]. */
+function renderV1(updated: string, clients: [string, number, string][]): string {
+  const lines = ['OpenVPN CLIENT LIST', `Updated,${updated}`, 'Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since'];
+  for (const [name, port] of clients) lines.push(`${name},192.0.2.1:${port},100,200,${clients.find((c) => c[1] === port)?.[2] ?? ''}`);
+  lines.push('ROUTING TABLE', 'Virtual Address,Common Name,Real Address,Last Ref');
+  clients.forEach(([name, port], i) => lines.push(`10.8.0.${i + 2},${name},192.0.2.1:${port},${updated}`));
+  lines.push('GLOBAL STATS', 'Max bcast/mcast queue length,0', 'END', '');
+  return lines.join('\n');
+}
+
 describe('clocks that jump', () => {
+  test('item 1b: v1 in Europe/Berlin across the autumn change: the repeated hour read by the order of updates', async (t) => {
+    const dir = await tempDir(t);
+    const status = join(dir, 'status.log');
+    const history = join(dir, 'h.csv');
+    const berlin = (now: string): string[] => [...collectArgs([status], history, now).filter((a) => a !== 'UTC' && a !== '--tz'), '--tz', 'Europe/Berlin'];
+    const x: [string, number, string] = ['xaver', 1001, '2026-10-25 02:50:00'];
+    const y: [string, number, string] = ['yvonne', 1002, '2026-10-25 02:59:59'];
+    // [wall "Updated" text, clients, the real instant]: the clocks go back from 03:00 CEST to 02:00 CET.
+    const steps: [string, [string, number, string][], string][] = [
+      ['2026-10-25 02:59:30', [x], '2026-10-25T00:59:30Z'],
+      ['2026-10-25 02:00:00', [x, y], '2026-10-25T01:00:00Z'],
+      ['2026-10-25 02:01:00', [x, y], '2026-10-25T01:01:00Z'],
+      ['2026-10-25 02:02:00', [y], '2026-10-25T01:02:00Z'],
+      ['2026-10-25 02:03:00', [y], '2026-10-25T01:03:00Z'],
+    ];
+    for (const [updated, clients, real] of steps) {
+      await writeStatus(status, renderV1(updated, clients));
+      const r = await cliOk(berlin(isoPlus(real, 1)));
+      assert.doesNotMatch(r.stderr, /warning/, `${updated}: ${r.stderr}`);
+      assert.match(r.stderr, /0 server-stopped/, `${updated}: ${r.stderr}`);
+    }
+    const all = await sessionsJson(history);
+    const xs = all.find((s) => s.commonName === 'xaver');
+    const ys = all.find((s) => s.commonName === 'yvonne');
+    assert.deepEqual(
+      [xs?.connectedAt, xs?.endedAt, xs?.endReason],
+      ['2026-10-25T00:50:00Z', '2026-10-25T01:01:00Z', 'disconnected'],
+      'connected in CEST, last listed at 02:01 CET',
+    );
+    assert.deepEqual([ys?.status, ys?.connectedAt, ys?.lastSeenAt], ['active', '2026-10-25T00:59:59Z', '2026-10-25T01:03:00Z']);
+    assert.equal(all.length, 2);
+  });
+
   test('item 1a: a client connected "after" the file time (clock stepped back) gets a row the tool reads back', async (t) => {
     const dir = await tempDir(t);
     const status = join(dir, 'status.log');

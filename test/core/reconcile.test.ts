@@ -560,3 +560,44 @@ describe('reconcile: clocks that jump (issue 17)', () => {
     assert.equal(b.instances.default?.steppedBack, undefined);
   });
 });
+
+describe('reconcile: the repeated hour of a DST change (status-version 1, issue 17)', () => {
+  // Europe/Berlin, 2026-10-25: 02:00–02:59:59 happens at 00:00Z (CEST) and again at 01:00Z (CET).
+  const z = (hms: string): string => `2026-10-25T${hms}Z`;
+  /** A snapshot of wall text read as the parser does: the earlier reading, and the later one where there are two. */
+  const v1 = (updated: [string, string?], clients: StatusClient[]): StatusSnapshot => {
+    const s = snap(updated[0], clients);
+    return updated[1] === undefined ? s : { ...s, updatedAtLater: updated[1] };
+  };
+  const x = client('xaver', { realPort: 1001, connectedAt: z('00:30:00'), connectedAtLater: z('01:30:00') });
+  const y = client('yvonne', { realPort: 1002, connectedAt: z('00:59:59'), connectedAtLater: z('01:59:59') });
+
+  test('after 02:59:30 CEST, "02:00:00" is CET: fresh, no server-stopped, the client that connected at 02:59:59 CEST kept', () => {
+    const first = run(emptyState(), [seen(v1([z('00:59:30')], [x]))], z('00:59:31'));
+    const r = run(first.state, [seen(v1([z('00:00:00'), z('01:00:00')], [x, y]))], z('01:00:01'));
+    assert.deepEqual([r.ended, r.warnings], [[], []]);
+    assert.equal(r.state.instances.default?.lastUpdatedAt, z('01:00:00'));
+    const yy = r.state.tracked.find((s) => s.commonName === 'yvonne');
+    assert.deepEqual([yy?.connectedAt, yy?.lastSeenAt], [z('00:59:59'), z('01:00:00')]);
+  });
+
+  test('a client already recorded keeps its connect time, and so its identity, in the second pass of the hour', () => {
+    const a = run(emptyState(), [seen(v1([z('00:40:00')], [x]))], z('00:40:01'));
+    assert.equal(a.state.tracked[0]?.connectedAt, z('00:30:00'));
+    // 02:40 CET: both readings of 02:30 are before the file and before the previous update.
+    const b = run(a.state, [seen(v1([z('00:39:00'), z('01:39:00')], [x]))], z('01:39:01'));
+    const c = run(b.state, [seen(v1([z('00:40:00'), z('01:40:00')], [x]))], z('01:40:01'));
+    assert.deepEqual([b.opened, c.opened, c.closed], [[], [], []]);
+    assert.deepEqual(ids(c.state.tracked), [idOf(x)]);
+    assert.equal(c.state.tracked[0]?.lastSeenAt, z('01:40:00'));
+  });
+
+  test('a client first seen in the second pass connected after the previous update: the CET reading', () => {
+    const a = run(emptyState(), [seen(v1([z('00:59:00'), z('01:59:00')], []))], z('00:59:01'));
+    assert.equal(a.state.instances.default?.lastUpdatedAt, z('00:59:00'), 'the later reading would be in the future');
+    const b = run(a.state, [seen(v1([z('00:29:00'), z('01:29:00')], []))], z('01:29:01'));
+    const c = run(b.state, [seen(v1([z('00:31:00'), z('01:31:00')], [x]))], z('01:31:01'));
+    assert.deepEqual([b.warnings, c.warnings], [[], []]);
+    assert.equal(c.opened[0]?.connectedAt, z('01:30:00'));
+  });
+});
