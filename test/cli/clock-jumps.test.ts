@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { readAllHistory } from '../../src/io/history-store.js';
+import { readAllHistory, readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
 import { cliOk, sessionsJson } from '../helpers/cli.js';
 import { collectArgs } from '../helpers/collector.js';
 import { fixture, isoPlus, renderV3, updatedAtOf, writeStatus, type GenClient } from '../helpers/status.js';
@@ -135,6 +135,37 @@ describe('clocks that jump', () => {
     assert.equal(new Set(ended.map((s) => s.id)).size, 7, 'each session once in the CSV');
     assert.equal(ended.filter((s) => s.endReason === 'disconnected').length, 5);
   });
+
+  for (const when of ['before', 'after'] as const) {
+    test(`item 3: a run killed while withdrawing rows (${when} the CSV was replaced): the next run loses and doubles nothing`, async (t) => {
+      const dir = await tempDir(t);
+      const status = join(dir, 'status.log');
+      const history = join(dir, 'h.csv');
+      const statePath = `${history}.state.json`;
+      const connected = fixture('v3', 'connected');
+      const t0 = updatedAtOf(connected);
+      await writeStatus(status, connected);
+      await cliOk(collectArgs([status], history, isoPlus(t0, 5)));
+      await cliOk(collectArgs([status], history, isoPlus(t0, 24 * 3600 + 5)));
+      // What a run that re-opened the four still connected leaves on disk when killed at that point.
+      const state = await readState(statePath);
+      const back = fixture('v3', 'after-reconnect');
+      const stillThere = new Set(['bob_jones', 'flex-RN13P', 'Dave Lee', 'shared-dup:42005']);
+      const reopening = (state.stoppedWritten ?? []).filter((s) => stillThere.has(s.commonName) || stillThere.has(`${s.commonName}:${s.realPort}`)).map((s) => s.id);
+      assert.equal(reopening.length, 4);
+      await writeState(statePath, { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0, withdrawing: reopening });
+      if (when === 'after') await rewriteHistory(history, (await readAllHistory(history)).filter((s) => !reopening.includes(s.id)));
+      await writeStatus(status, back);
+      const r = await cliOk(collectArgs([status], history, isoPlus(updatedAtOf(back), 1)));
+      assert.match(r.stderr, /4 re-opened, 5 active/);
+      const csv = await readAllHistory(history);
+      assert.deepEqual(csv.map((s) => `${s.commonName}:${s.realPort}`).sort(), ['alice.smith:42002', 'shared-dup:42004']);
+      const all = await sessionsJson(history);
+      assert.equal(all.length, 7);
+      assert.equal(new Set(all.map((s) => s.id)).size, 7);
+      assert.equal((await readState(statePath)).withdrawing, undefined);
+    });
+  }
 
   test('item 4: OpenVPN clock set back an hour: followed after three consistent updates, said once', async (t) => {
     const dir = await tempDir(t);

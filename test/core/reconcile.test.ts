@@ -6,6 +6,7 @@ import {
   HOLD_MAX_S,
   reconcile,
   RECENTLY_CLOSED_KEEP_S,
+  settleWithdrawn,
   type CollectorState,
   type Observation,
   type ReconcileResult,
@@ -496,6 +497,20 @@ describe('reconcile: clocks that jump (issue 17)', () => {
       assert.deepEqual(ids(gone.closed), [idOf(alice)], 'alice written once, when she ends');
       assert.equal(gone.closed[0]?.endReason, 'disconnected');
     }
+  });
+
+  test('after a run stopped while withdrawing rows: a session whose row is gone is held, one whose row is there stays written', () => {
+    const ahead = run(open(), [seen(snap(at(0), [alice, bob]))], dayAhead).state;
+    const stopped: CollectorState = { ...ahead, withdrawing: [idOf(alice), idOf(bob)] };
+    const settled = settleWithdrawn(stopped, new Set([idOf(bob)]));
+    assert.equal(settled.withdrawing, undefined);
+    assert.deepEqual(ids(settled.tracked), [idOf(alice)]);
+    assert.equal(settled.tracked[0]?.endReason, 'server-stopped', 'held: written again only when it ends');
+    assert.deepEqual(ids(settled.stoppedWritten ?? []), [idOf(bob)]);
+    // Held alice re-opens without a row to withdraw; bob's row is withdrawn as usual.
+    const back = run(settled, [seen(snap(at(60), [alice, bob]))], at(61));
+    assert.deepEqual(ids(back.reopened), ids([{ id: idOf(alice) }, { id: idOf(bob) }]));
+    assert.deepEqual(back.withdrawn, [idOf(bob)]);
   });
 
   test('a different identity (a new connect time) is a new session, not a reopen', () => {
