@@ -5,10 +5,20 @@
  */
 import { latin1Warning } from '../core/decode-fields.js';
 import { applyHookEvents } from '../core/hook-events.js';
-import { reconcile, type Observation, type ReconcileResult } from '../core/reconcile.js';
+import { recordRewrite } from '../core/history-rewrite.js';
+import { reconcile, settleWithdrawn, type CollectorState, type Observation, type ReconcileResult } from '../core/reconcile.js';
 import { hookSpoolPath, type Settings } from '../core/settings.js';
 import { removeStaleTemps } from '../io/atomic-write.js';
-import { appendHistory, historyPaths, readState, recoverHistory, writeState } from '../io/history-store.js';
+import {
+  appendHistory,
+  historyPaths,
+  prepareHistoryEdit,
+  readState,
+  recoverHistory,
+  scanHistory,
+  writeState,
+  type HistoryPaths,
+} from '../io/history-store.js';
 import { removePartsDone, takeSpool } from '../io/hook-spool.js';
 import { readStatusFile, type StatusRead } from '../io/status-reader.js';
 import type { Command } from './command.js';
@@ -30,8 +40,9 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   await removeStaleTemps(paths.history);
   const recovered = await recoverHistory(paths.history, await readState(paths.state), now);
   for (const note of recovered.notes) log.warn(note);
+  const settled = await settleWithdrawal(paths.history, recovered.state);
   // Before this run appends: the rewrite then starts where the last build stopped reading.
-  const retained = await applyRetention(settings, recovered.state, now, log);
+  const retained = await applyRetention(settings, settled, now, log);
   const instances = settings.status.map((s) => s.instance);
 
   // The hooks' events first: a status file that no longer lists a session was written after
@@ -62,6 +73,7 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   warnLatin1(reads, settings, result, log);
   result.ended.unshift(...hooked.ended);
   for (const w of result.warnings) log.warn(w);
+  await withdrawRows(paths, state, result, log);
   if (result.closed.length > 0) {
     const appended = await appendHistory(paths.history, result.closed, (m) => log.warn(m));
     result.state.historyBytes = appended.bytes;
@@ -87,6 +99,37 @@ function warnLatin1(reads: StatusRead[], settings: Settings, result: ReconcileRe
     if (read.latin1.fields.some((f) => fresh.has(f))) log.warn(message);
     else log.detail(message);
   });
+}
+
+/** A run that stopped while withdrawing rows (state.withdrawing): which rows did it take out? */
+async function settleWithdrawal(history: string, state: CollectorState): Promise<CollectorState> {
+  if (state.withdrawing === undefined) return state;
+  const { found } = await scanHistory(history, new Set(state.withdrawing));
+  return settleWithdrawn(state, found);
+}
+
+/**
+ * Takes the server-stopped rows of re-opened sessions out of the CSV, as retention does: the
+ * state is written first with `withdrawing` set (and historyBytes 0, so the next run re-reads
+ * the CSV's ids rather than trusting an offset into a replaced file), then the new CSV is
+ * renamed over the old one. A run killed in between leaves the rows, or not; the next run
+ * looks (settleWithdrawal) and holds the sessions whose rows went, so none is lost or doubled.
+ */
+async function withdrawRows(paths: HistoryPaths, before: CollectorState, result: ReconcileResult, log: Logger): Promise<void> {
+  if (result.withdrawn.length === 0) return;
+  const drop = new Set(result.withdrawn);
+  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => drop.has(s.id) });
+  try {
+    if (prepared.removed.length === 0) return; // taken out by a run that then stopped
+    const bumped = { ...before, historyGeneration: before.historyGeneration + 1, historyBytes: 0, withdrawing: [...drop] };
+    await writeState(paths.state, bumped);
+    await prepared.commit();
+  } finally {
+    await prepared.abort(); // a no-op once committed
+  }
+  const change = { bytesBefore: before.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added: [] };
+  result.state = recordRewrite(result.state, change);
+  log.detail(`${paths.history}: withdrew ${prepared.removed.length} server-stopped row(s) of re-opened sessions`);
 }
 
 /** One collection under the history lock; null when another run holds it. */

@@ -8,7 +8,7 @@
 import { own, setOwn } from './dict.js';
 import { InputError } from './errors.js';
 import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress, type RemoteAddress } from './remote-address.js';
-import { isoFromEpochSeconds, isoFromMs, isPlausibleIsoText, parseWallTime, twoDigits, zonedToEpochMs } from './time.js';
+import { isoFromEpochSeconds, isoFromMs, isPlausibleIsoText, laterZonedEpochMs, msFromIso, parseWallTime, twoDigits, zonedToEpochMs } from './time.js';
 
 export interface StatusClient {
   commonName: string;
@@ -21,6 +21,12 @@ export interface StatusClient {
   bytesReceived: number;
   bytesSent: number;
   connectedAt: string;
+  /**
+   * Set only when the connect time is wall text that happened twice (the repeated hour of a
+   * DST change): its later reading; `connectedAt` holds the earlier. Collection picks one by
+   * the order of updates (time.ts, pickConnectInstant).
+   */
+  connectedAtLater?: string;
   clientId: number | null;
   peerId: number | null;
   cipher: string | null;
@@ -45,6 +51,8 @@ export interface StatusSnapshot {
   format: 1 | 2 | 3;
   title: string | null;
   updatedAt: string | null;
+  /** As StatusClient.connectedAtLater, for the file's own update time. */
+  updatedAtLater?: string;
   clients: StatusClient[];
   routes: StatusRoute[];
   globalStats: Record<string, string>;
@@ -150,6 +158,8 @@ class Parser {
   private readonly validText = new Set<string>();
   /** time_t text → ISO: routes' Last Ref and a wave of reconnects share a few values. */
   private readonly epochCache = new Map<string, string>();
+  /** Wall text → its later reading when it happened twice, else null. */
+  private readonly laterCache = new Map<string, string | null>();
   constructor(private readonly opts: ParseOptions) {}
 
   fail(line: number, reason: string): never {
@@ -227,6 +237,17 @@ class Parser {
     return w ? isoFromMs(zonedToEpochMs(w, this.opts.timeZone)) : null;
   }
 
+  /** The later reading of wall text that instant() read, when the zone's clock showed it twice. */
+  laterInstant(text: string, iso: string): string | undefined {
+    let later = this.laterCache.get(text);
+    if (later === undefined) {
+      const ms = laterZonedEpochMs(msFromIso(iso), this.opts.timeZone);
+      later = ms === null ? null : isoFromMs(ms);
+      this.laterCache.set(text, later);
+    }
+    return later ?? undefined;
+  }
+
   epoch(text: string, line: number, what: string): string {
     let iso = this.epochCache.get(text);
     if (iso === undefined) {
@@ -274,11 +295,14 @@ class Parser {
     const real = this.address(get(p.realAddress) ?? '', line);
     const epoch = get(p.connectedSinceEpoch);
     let connectedAt: string;
+    let connectedAtLater: string | undefined;
     if (epoch !== undefined && epoch !== '') {
       this.checkText(get(p.connectedSince), line, 'Connected Since');
       connectedAt = this.epoch(epoch, line, 'Connected Since (time_t)');
     } else {
-      connectedAt = this.instant(get(p.connectedSince) ?? '', line, 'Connected Since');
+      const text = get(p.connectedSince) ?? '';
+      connectedAt = this.instant(text, line, 'Connected Since');
+      connectedAtLater = this.laterInstant(text, connectedAt);
     }
     const username = get(p.username);
     const cipher = get(p.cipher);
@@ -294,7 +318,7 @@ class Parser {
       if (isIpv6(virtualAddress) && virtualIpv6 === null) virtualIpv6 = virtualAddress;
       virtualAddress = null;
     }
-    return {
+    const client: StatusClient = {
       commonName,
       username: username === undefined || username === '' || username === 'UNDEF' ? null : username,
       realAddress: real.host,
@@ -310,6 +334,8 @@ class Parser {
       cipher: cipher === undefined || cipher === '' ? null : cipher,
       extra: this.extra(header, fields, offset),
     };
+    if (connectedAtLater !== undefined) client.connectedAtLater = connectedAtLater;
+    return client;
   }
 
   route(header: Header, fields: string[], offset: number, line: number): StatusRoute {
@@ -410,6 +436,7 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
   const updated = /^Updated,(.*)$/.exec(lines[1] ?? '');
   if (!updated) p.fail(2, 'expected "Updated,<time>"');
   const updatedAt = p.instant(updated[1] ?? '', 2, 'Updated');
+  const updatedAtLater = p.laterInstant(updated[1] ?? '', updatedAt);
   const clientHeader = p.header((lines[2] ?? '').split(','), CLIENT_COLUMNS, REQUIRED_CLIENT, 3, 'CLIENT LIST');
   const clients: StatusClient[] = [];
   const routes: StatusRoute[] = [];
@@ -477,6 +504,7 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
     format: 1,
     title: null,
     updatedAt,
+    ...(updatedAtLater === undefined ? {} : { updatedAtLater }),
     clients,
     routes,
     globalStats,
@@ -490,6 +518,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
   const globalStats: Record<string, string> = {};
   let title: string | null = null;
   let updatedAt: string | null = null;
+  let updatedAtLater: string | undefined;
   let endIndex = -1;
   const row: string[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -514,6 +543,7 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
           updatedAt = p.epoch(epoch, n, 'TIME');
         } else {
           updatedAt = p.instant(fields[1] ?? '', n, 'TIME');
+          updatedAtLater = p.laterInstant(fields[1] ?? '', updatedAt);
         }
         break;
       }
@@ -555,5 +585,5 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
     c.virtualAddress = own.find((r) => r.kind === 'ipv4')?.virtualAddress ?? null;
     c.virtualIpv6 = own.find((r) => r.kind === 'ipv6')?.virtualAddress ?? null;
   }
-  return { schemaVersion: 1, format, title, updatedAt, clients, routes, globalStats };
+  return { schemaVersion: 1, format, title, updatedAt, ...(updatedAtLater === undefined ? {} : { updatedAtLater }), clients, routes, globalStats };
 }

@@ -12,6 +12,12 @@
  *   so a session that shows up again is re-opened, never duplicated;
  * - a held session is written to the CSV after HOLD_MAX_S even if its file never turns
  *   fresh again (the server was retired, or its instance removed from the configuration);
+ *   it is still remembered (`stoppedWritten`) until its instance's file is fresh again: listed
+ *   there with the same identity, it re-opens and its server-stopped row is withdrawn from the
+ *   CSV (`withdrawn`), so a clock a day ahead for one run, or a status file that was missing
+ *   for days while OpenVPN ran on, ends no live session for good and writes none twice;
+ * - an update time older than the last one accepted is ignored, unless STEP_BACK_FOLLOW
+ *   updates in a row run on from it: then OpenVPN's clock was set back, and it is followed;
  * - with OpenVPN's hooks (hook-events.ts, applied before this): a session a client-disconnect
  *   ended is closed with its exact end; a status file that still lists it was written before
  *   that end and changes nothing; a session the hooks opened is the same session as the
@@ -22,8 +28,8 @@ import { own, setOwn } from './dict.js';
 import type { HistoryRewrite } from './history-rewrite.js';
 import { ConnectionIndex, hookEndedKey, isEndedByHook, MATCH_TOLERANCE_S, pruneHookEnded, type HookEndedKey } from './hook-events.js';
 import type { StatusSnapshot } from './parse-status.js';
-import { endSession, sessionFromClient, userOf, type Session } from './session.js';
-import { msFromIso } from './time.js';
+import { endNotBeforeStart, endSession, sessionFromClient, sessionId, userOf, type Session } from './session.js';
+import { msFromIso, pickConnectInstant, pickUpdateInstant } from './time.js';
 
 export interface TrackedSession extends Session {
   /** Update time of the first fresh snapshot that lacked this session, else null. */
@@ -41,6 +47,8 @@ export interface HookSpoolState {
 export interface InstanceState {
   /** Update time of the last snapshot accepted from this instance. */
   lastUpdatedAt: string | null;
+  /** Consecutive fresh updates older than `lastUpdatedAt`, each newer than the one before (absent otherwise). */
+  steppedBack?: { count: number; lastAt: string };
 }
 
 export interface CollectorState {
@@ -60,6 +68,16 @@ export interface CollectorState {
   hookEnded?: HookEndedKey[];
   /** Progress through the hook spool (absent before the hooks were used). */
   hookSpool?: HookSpoolState;
+  /**
+   * Server-stopped sessions written to the CSV after HOLD_MAX_S, kept until their instance's
+   * file is fresh again: listed there, they re-open (absent in older states).
+   */
+  stoppedWritten?: TrackedSession[];
+  /**
+   * Ids whose CSV rows a run was withdrawing when it stopped (set just before the CSV is
+   * replaced, cleared after): the next run checks which rows are gone (settleWithdrawn).
+   */
+  withdrawing?: string[];
 }
 
 export type Observation =
@@ -82,6 +100,8 @@ export interface ReconcileResult {
   /** Sessions ended this run (disconnected, or held as server-stopped). */
   ended: Session[];
   reopened: Session[];
+  /** Ids of written server-stopped rows whose session re-opened: the caller takes them out of the CSV. */
+  withdrawn: string[];
   warnings: string[];
 }
 
@@ -93,6 +113,8 @@ export const RECENTLY_CLOSED_KEEP_S = 24 * 3600;
 export const HOLD_MAX_S = 24 * 3600;
 /** Tolerated clock skew before a status file's update time counts as "in the future". */
 export const FUTURE_TOLERANCE_S = 300;
+/** Older update times in a row, each newer than the one before, after which OpenVPN's clock was set back and is followed. */
+export const STEP_BACK_FOLLOW = 3;
 
 export function emptyState(): CollectorState {
   return { schemaVersion: 1, historyBytes: 0, historyGeneration: 0, instances: {}, tracked: [], recentlyClosed: {}, rewrites: [] };
@@ -114,42 +136,127 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
     opened: [],
     ended: [],
     reopened: [],
+    withdrawn: [],
     warnings: [],
   };
   for (const [id, at] of Object.entries(prev.recentlyClosed)) {
     if (nowMs - msFromIso(at) <= RECENTLY_CLOSED_KEEP_S * 1000) result.state.recentlyClosed[id] = at;
   }
   const byInstance = new Map<string, TrackedSession[]>();
-  for (const s of prev.tracked) {
+  // Written server-stopped sessions go through the same rules as held ones; `written` tells them apart.
+  const written = new Set<string>();
+  for (const s of [...prev.tracked, ...(prev.stoppedWritten ?? [])]) {
     const list = byInstance.get(s.instance) ?? [];
     list.push({ ...s, endExact: s.endExact === true }); // absent in states written before the hooks
     byInstance.set(s.instance, list);
   }
+  for (const s of prev.stoppedWritten ?? []) written.add(s.id);
   const seen = new Set<string>();
   for (const obs of observations) {
     seen.add(obs.instance);
     const tracked = byInstance.get(obs.instance) ?? [];
-    byInstance.set(obs.instance, reconcileInstance(obs, tracked, result, opts, nowMs));
+    byInstance.set(obs.instance, reconcileInstance(obs, tracked, result, opts, nowMs, written));
   }
   // Instances no longer configured: their file is as good as missing.
   for (const [instance, tracked] of byInstance) {
     if (seen.has(instance) || opts.instances.includes(instance)) continue;
-    byInstance.set(instance, reconcileInstance({ instance, kind: 'missing' }, tracked, result, opts, nowMs));
+    byInstance.set(instance, reconcileInstance({ instance, kind: 'missing' }, tracked, result, opts, nowMs, written));
   }
-  for (const list of byInstance.values()) {
-    for (const s of list) {
-      if (isEndedByHook(s)) result.closed.push(untrack(s));
-      else if (isHeld(s) && nowMs - msFromIso(s.endedAt as string) > HOLD_MAX_S * 1000) result.closed.push(untrack(s));
-      else result.state.tracked.push(s);
-    }
-  }
+  sortOut(byInstance, written, result, opts, nowMs);
   if (prev.hookEnded !== undefined) {
     result.state.hookEnded = pruneHookEnded(prev.hookEnded, (i) => own(result.state.instances, i)?.lastUpdatedAt ?? null, nowMs, RECENTLY_CLOSED_KEEP_S);
   }
+  // Never write what the history would refuse to read: no end before its start.
+  result.closed = result.closed.map(endNotBeforeStart);
   // In end order across instances too, as the CSV promises (a stable sort keeps ties in file order).
   result.closed.sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
   for (const s of result.closed) result.state.recentlyClosed[s.id] = opts.now;
   return result;
+}
+
+/** Each instance's sessions after this run: to the CSV, still tracked, or remembered as written. */
+function sortOut(byInstance: Map<string, TrackedSession[]>, written: Set<string>, result: ReconcileResult, opts: ReconcileOptions, nowMs: number): void {
+  const stoppedWritten: TrackedSession[] = [];
+  for (const list of byInstance.values()) {
+    for (const s of list) {
+      // An instance no longer configured was retired: nothing of it will be listed again.
+      const configured = opts.instances.includes(s.instance);
+      if (written.has(s.id)) {
+        if (configured) stoppedWritten.push(s);
+      } else if (isEndedByHook(s)) {
+        result.closed.push(untrack(s));
+      } else if (isHeld(s) && nowMs - msFromIso(s.endedAt as string) > HOLD_MAX_S * 1000) {
+        result.closed.push(untrack(s));
+        if (configured) stoppedWritten.push(s);
+      } else {
+        result.state.tracked.push(s);
+      }
+    }
+  }
+  if (stoppedWritten.length > 0 || result.state.stoppedWritten !== undefined) result.state.stoppedWritten = stoppedWritten;
+}
+
+/**
+ * After a run stopped while withdrawing rows (`withdrawing` set): the sessions whose rows are
+ * no longer in the CSV (`present` lacks them) were withdrawn, so they are held, not written.
+ */
+export function settleWithdrawn(state: CollectorState, present: ReadonlySet<string>): CollectorState {
+  const pending = new Set(state.withdrawing ?? []);
+  const { withdrawing: _w, ...rest } = state;
+  const gone = (s: TrackedSession): boolean => pending.has(s.id) && !present.has(s.id);
+  const stopped = state.stoppedWritten ?? [];
+  return { ...rest, tracked: [...state.tracked, ...stopped.filter(gone)], stoppedWritten: stopped.filter((s) => !gone(s)) };
+}
+
+/**
+ * An update time older than the last one accepted: true once STEP_BACK_FOLLOW of them ran on,
+ * each newer than the one before (OpenVPN's clock was set back: follow it, saying so once).
+ */
+function followsStepBack(inst: InstanceState, instance: string, updatedAt: string, last: string, result: ReconcileResult): boolean {
+  const prev = inst.steppedBack;
+  if (prev !== undefined && updatedAt === prev.lastAt) return false; // not updated since the last run
+  const count = prev !== undefined && updatedAt > prev.lastAt ? prev.count + 1 : 1;
+  if (count < STEP_BACK_FOLLOW) {
+    inst.steppedBack = { count, lastAt: updatedAt };
+    return false;
+  }
+  delete inst.steppedBack;
+  result.warnings.push(
+    `${instance}: status file time went back from ${last} to ${updatedAt} (the server's clock was set back?); ` +
+      `${count} consistent updates since, following the new clock`,
+  );
+  return true;
+}
+
+/**
+ * Wall times that happened twice (status-version 1 in the repeated hour of a DST change), each
+ * read as one instant by the order of updates, not by a guess: the update time after the
+ * previous update, a connect time not after the file's (time.ts); a client already recorded
+ * keeps the connect time, and so the identity, it was recorded with.
+ */
+export function resolveRepeatedHour(
+  snap: StatusSnapshot,
+  instance: string,
+  previous: string | null,
+  nowMs: number,
+  tracked: readonly Session[],
+  recentlyClosed: Record<string, string>,
+): StatusSnapshot {
+  if (snap.updatedAtLater === undefined && !snap.clients.some((c) => c.connectedAtLater !== undefined)) return snap;
+  const { updatedAtLater, ...rest } = snap;
+  const updatedAt = rest.updatedAt === null ? null : pickUpdateInstant(rest.updatedAt, updatedAtLater, previous, nowMs + FUTURE_TOLERANCE_S * 1000);
+  const known = new Set(tracked.map((s) => s.id));
+  const clients = rest.clients.map((c) => {
+    const { connectedAtLater, ...client } = c;
+    if (connectedAtLater === undefined) return c;
+    const isKnown = (at: string): boolean => {
+      const id = sessionId(instance, c.commonName, at, c.realAddress, c.realPort);
+      return known.has(id) || recentlyClosed[id] !== undefined;
+    };
+    const connectedAt = [c.connectedAt, connectedAtLater].find(isKnown) ?? pickConnectInstant(c.connectedAt, connectedAtLater, previous, updatedAt ?? connectedAtLater);
+    return { ...client, connectedAt };
+  });
+  return { ...rest, updatedAt, clients };
 }
 
 function holdAsStopped(tracked: TrackedSession[], result: ReconcileResult): TrackedSession[] {
@@ -167,6 +274,7 @@ function reconcileInstance(
   result: ReconcileResult,
   opts: ReconcileOptions,
   nowMs: number,
+  written: Set<string>,
 ): TrackedSession[] {
   // A copy: the caller's state must not change (its instances map was copied shallowly).
   const inst: InstanceState = { ...(own(result.state.instances, obs.instance) ?? { lastUpdatedAt: null }) };
@@ -179,7 +287,7 @@ function reconcileInstance(
     return nowMs - last > staleMs ? holdAsStopped(tracked, result) : tracked;
   }
 
-  const snap = obs.snapshot;
+  const snap = resolveRepeatedHour(obs.snapshot, obs.instance, inst.lastUpdatedAt, nowMs, tracked, result.state.recentlyClosed);
   const updatedAt = snap.updatedAt ?? obs.fileModifiedAt;
   const updatedMs = msFromIso(updatedAt);
   if (updatedMs - nowMs > FUTURE_TOLERANCE_S * 1000) {
@@ -191,10 +299,14 @@ function reconcileInstance(
   const stale = nowMs - updatedMs > staleMs;
   const last = inst.lastUpdatedAt;
   if (!stale && last !== null && updatedAt < last) {
-    result.warnings.push(`${obs.instance}: status file time ${updatedAt} is older than the last one seen (${last}); ignored`);
-    return tracked;
+    if (!followsStepBack(inst, obs.instance, updatedAt, last, result)) return tracked;
+    // What went missing on the old clock is judged afresh on the new one.
+    tracked = tracked.map((s) => (s.missingSince !== null && s.missingSince > updatedAt ? { ...s, missingSince: null } : s));
+  } else if (!stale && last !== null && updatedAt === last) {
+    return tracked; // nothing new since the last run
+  } else if (!stale) {
+    delete inst.steppedBack;
   }
-  if (!stale && last !== null && updatedAt === last) return tracked; // nothing new since the last run
   if (!stale) inst.lastUpdatedAt = updatedAt;
 
   // Sessions a client-disconnect ended wait here only to be closed: no status file changes them.
@@ -244,6 +356,10 @@ function reconcileInstance(
       };
       byId.set(id, updated);
       if (wasHeld) result.reopened.push(untrack(updated));
+      if (written.delete(id)) {
+        result.withdrawn.push(id);
+        delete result.state.recentlyClosed[id];
+      }
       continue;
     }
     hookEnds ??= new ConnectionIndex<HookEndedKey>([...(result.state.hookEnded ?? []), ...endedByHook.map(hookEndedKey)]);
@@ -280,10 +396,12 @@ function reconcileInstance(
     if (listed.has(s.id)) {
       next.push(s);
     } else if (s.missingSince === null) {
-      // A file written before the session began (one the hooks reported) says nothing about it.
-      next.push(updatedAt <= s.connectedAt ? s : { ...s, missingSince: updatedAt });
+      // A file written before a session the hooks reported began says nothing about it. (Not
+      // for one a file listed: its connect time may be "after" the file's on a clock set back.)
+      next.push(s.source === 'hook' && updatedAt <= s.connectedAt ? s : { ...s, missingSince: updatedAt });
     } else if (s.missingSince < updatedAt) {
       // Lacking from two snapshots with different update times: gone for real.
+      if (written.delete(s.id)) continue; // already in the CSV: forgotten
       const done = isHeld(s) ? untrack(s) : endSession(untrack(s), 'disconnected');
       if (!isHeld(s)) result.ended.push(done);
       result.closed.push(done);

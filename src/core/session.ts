@@ -87,9 +87,19 @@ export function sessionFromClient(instance: string, c: StatusClient, seenAt: str
   };
 }
 
-/** Ends a session at the last moment it was seen (an estimate: it ended before the next status update). */
+/**
+ * Ends a session at the last moment it was seen (an estimate: it ended before the next status
+ * update), never before its start: a server whose clock stepped back lists a client "connected"
+ * after the file's own time, and a row ending before it starts is one the history refuses to read.
+ */
 export function endSession(s: Session, reason: EndReason): Session {
-  return { ...s, endedAt: s.lastSeenAt, durationS: Math.max(0, secondsBetween(s.connectedAt, s.lastSeenAt)), endReason: reason, endExact: false };
+  const endedAt = s.lastSeenAt < s.connectedAt ? s.connectedAt : s.lastSeenAt;
+  return { ...s, endedAt, durationS: Math.max(0, secondsBetween(s.connectedAt, endedAt)), endReason: reason, endExact: false };
+}
+
+/** An ended session as it may be written: an end before the start (clocks that jumped) moves to the start. */
+export function endNotBeforeStart(s: Session): Session {
+  return s.endedAt === null || s.endedAt >= s.connectedAt ? s : { ...s, endedAt: s.connectedAt, durationS: 0 };
 }
 
 export function statusOf(s: Session): 'active' | 'ended' {

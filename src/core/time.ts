@@ -156,6 +156,46 @@ function zonedToEpochMsUncached(w: WallTime, timeZone: string): number {
   return fits.length > 0 ? Math.min(...fits) : guess - before;
 }
 
+/**
+ * The later reading of a wall time in the repeated hour of a DST change (`earlierMs` is the
+ * one zonedToEpochMs gives), or null when the wall time happened once.
+ */
+export function laterZonedEpochMs(earlierMs: number, timeZone: string): number | null {
+  if (isUtc(timeZone)) return null;
+  const before = offsetMs(earlierMs, timeZone);
+  // A zone changes its offset at most once a day: the offset a day on is the one after any change.
+  const after = offsetMs(earlierMs + DAY_MS, timeZone);
+  if (after >= before) return null;
+  const later = earlierMs + (before - after);
+  return offsetMs(later, timeZone) === after ? later : null;
+}
+
+/**
+ * A status file's update time where its wall text happened twice (`later` set), by the order
+ * of updates rather than a guess: of the readings not in the future (after `maxMs`), the
+ * earliest not before the previous update (the same file read again stays where it was); with
+ * no previous update the latest; when both are before it, the earlier (an older file).
+ */
+export function pickUpdateInstant(earlier: string, later: string | undefined, previous: string | null, maxMs: number): string {
+  if (later === undefined) return earlier;
+  const candidates = [earlier, later].filter((c) => msFromIso(c) <= maxMs);
+  if (candidates.length === 0) return earlier;
+  if (previous === null) return candidates[candidates.length - 1] as string;
+  return candidates.find((c) => c >= previous) ?? (candidates[0] as string);
+}
+
+/**
+ * A client's connect time where its wall text happened twice: never after the file's own
+ * update time; the earliest reading after the previous update (a client connected since);
+ * when none is after it, the latest (connected before it, in the hour it happened twice).
+ */
+export function pickConnectInstant(earlier: string, later: string | undefined, previous: string | null, updatedAt: string): string {
+  if (later === undefined) return earlier;
+  const candidates = [earlier, later].filter((c) => c <= updatedAt);
+  if (candidates.length === 0) return earlier;
+  return candidates.find((c) => previous === null || c > previous) ?? (candidates[candidates.length - 1] as string);
+}
+
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const daysInMonth = (year: number, month: number): number =>
   month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : (DAYS[month - 1] ?? 0);

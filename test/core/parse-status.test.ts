@@ -707,6 +707,19 @@ describe('time zones', () => {
     assert.equal(s.clients[4]?.connectedAt, '2026-01-01T05:00:00Z'); // EST, UTC-5
   });
 
+  test('v1 wall text in the repeated hour carries its later reading too; other times do not', () => {
+    const s = parse('synthetic-v1-dst-berlin.status', 'Europe/Berlin');
+    assert.equal(s.updatedAtLater, undefined, '03:30 happened once');
+    assert.deepEqual(
+      s.clients.map((c) => [c.commonName, c.connectedAtLater]).filter(([, later]) => later !== undefined),
+      [['ambiguous', '2026-10-25T01:30:00Z']], // 02:30 CET, an hour after 02:30 CEST
+    );
+    const text = read('synthetic-v1-dst-berlin.status').replace('Updated,Sun Oct 25 03:30:00 2026', 'Updated,Sun Oct 25 02:45:00 2026');
+    const again = parseStatus(text, { file: 'x', timeZone: 'Europe/Berlin' });
+    assert.deepEqual([again.updatedAt, again.updatedAtLater], ['2026-10-25T00:45:00Z', '2026-10-25T01:45:00Z']);
+    assert.equal(parse('synthetic-v1-dst-berlin.status', 'UTC').clients.some((c) => c.connectedAtLater !== undefined), false);
+  });
+
   test('v2/v3 instants come from time_t and do not depend on the zone', () => {
     for (const name of ['v2-connected.log', 'v3-auth-pending.log', 'ojarva__openvpn-status-parser__valid_3.status']) {
       assert.deepEqual(parse(name, 'Europe/Berlin'), parse(name, 'UTC'), name);

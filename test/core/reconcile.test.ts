@@ -6,6 +6,7 @@ import {
   HOLD_MAX_S,
   reconcile,
   RECENTLY_CLOSED_KEEP_S,
+  settleWithdrawn,
   type CollectorState,
   type Observation,
   type ReconcileResult,
@@ -364,11 +365,11 @@ describe('reconcile: stale and missing files (server stopped)', () => {
     assert.equal(skew.state.instances.default?.lastUpdatedAt, at(120));
   });
 
-  test('a file older than the last one seen (but not stale) is ignored with a warning', () => {
+  test('a file older than the last one seen (but not stale) is ignored, quietly unless its clock is followed', () => {
     const prev = last(runAll([snap(at(0), [alice, bob]), snap(at(60), [alice, bob])])).state;
     const r = run(prev, [seen(snap(at(30), []))], at(61));
-    assert.match(r.warnings[0] ?? '', /older than the last one seen/);
-    assert.deepEqual(r.state, prev);
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(r.state, { ...prev, instances: { default: { lastUpdatedAt: at(60), steppedBack: { count: 1, lastAt: at(30) } } } });
   });
 
   test('an instance no longer configured is treated as missing', () => {
@@ -453,5 +454,165 @@ describe('reconcile: several instances', () => {
     const r3 = run(r2.state, [seen(snap(at(500), []), 'udp'), seen(snap(at(120), [alice, bob]), 'tcp')], at(501), both);
     assert.equal(r3.ended.length, 2);
     assert.ok(r3.ended.every((s) => s.instance === 'tcp' && s.endReason === 'server-stopped'));
+  });
+});
+
+describe('reconcile: clocks that jump (issue 17)', () => {
+  test('an end is never before its start: a client connected after the file time (clock stepped back)', () => {
+    const late = client('late', { realPort: 41000, connectedAt: at(600) });
+    const rs = runAll([snap(at(0), [late]), snap(at(10), []), snap(at(610), []), snap(at(620), [])]);
+    const closed = rs.flatMap((r) => r.closed);
+    assert.equal(closed.length, 1);
+    assert.equal(closed[0]?.endedAt, at(600), 'clamped to its start');
+    assert.equal(closed[0]?.durationS, 0);
+    // Held as server-stopped from a stale file: the same.
+    const held = run(emptyState(), [seen(snap(at(0), [late]))], at(1000));
+    assert.equal(held.ended[0]?.endedAt, at(600));
+  });
+
+  const open = (): CollectorState => last(runAll([snap(at(0), [alice, bob])])).state;
+  const dayAhead = at(HOLD_MAX_S + 120);
+
+  test('a server-stopped session already written to the CSV reopens when listed again, whatever the gap; its row is withdrawn', () => {
+    const ahead = run(open(), [seen(snap(at(0), [alice, bob]))], dayAhead);
+    assert.deepEqual(ids(ahead.closed), ids([{ id: idOf(alice) }, { id: idOf(bob) }]), 'written server-stopped');
+    assert.deepEqual(ahead.state.tracked, []);
+    // Back at the right time (or days later): alice is listed with the same identity.
+    for (const when of [60, 3 * 86400]) {
+      const back = run(ahead.state, [seen(snap(at(when), [alice]))], at(when + 1));
+      assert.deepEqual(ids(back.reopened), [idOf(alice)]);
+      assert.deepEqual(back.withdrawn, [idOf(alice)], 'its server-stopped row leaves the CSV');
+      assert.deepEqual(back.opened, []);
+      assert.deepEqual(back.warnings, []);
+      const a = back.state.tracked.find((s) => s.id === idOf(alice));
+      assert.equal(a?.endedAt, null);
+      assert.equal(back.state.recentlyClosed[idOf(alice)], undefined);
+      // bob, still written, is lacking: forgotten after a second snapshot lacks him, never written twice.
+      const next = run(back.state, [seen(snap(at(when + 60), [alice]))], at(when + 61));
+      const after = run(next.state, [seen(snap(at(when + 120), []))], at(when + 121));
+      assert.deepEqual(next.closed, []);
+      assert.deepEqual(next.state.stoppedWritten, []);
+      assert.deepEqual(after.closed, []);
+      const gone = run(after.state, [seen(snap(at(when + 180), []))], at(when + 181));
+      assert.deepEqual(ids(gone.closed), [idOf(alice)], 'alice written once, when she ends');
+      assert.equal(gone.closed[0]?.endReason, 'disconnected');
+    }
+  });
+
+  test('after a run stopped while withdrawing rows: a session whose row is gone is held, one whose row is there stays written', () => {
+    const ahead = run(open(), [seen(snap(at(0), [alice, bob]))], dayAhead).state;
+    const stopped: CollectorState = { ...ahead, withdrawing: [idOf(alice), idOf(bob)] };
+    const settled = settleWithdrawn(stopped, new Set([idOf(bob)]));
+    assert.equal(settled.withdrawing, undefined);
+    assert.deepEqual(ids(settled.tracked), [idOf(alice)]);
+    assert.equal(settled.tracked[0]?.endReason, 'server-stopped', 'held: written again only when it ends');
+    assert.deepEqual(ids(settled.stoppedWritten ?? []), [idOf(bob)]);
+    // Held alice re-opens without a row to withdraw; bob's row is withdrawn as usual.
+    const back = run(settled, [seen(snap(at(60), [alice, bob]))], at(61));
+    assert.deepEqual(ids(back.reopened), ids([{ id: idOf(alice) }, { id: idOf(bob) }]));
+    assert.deepEqual(back.withdrawn, [idOf(bob)]);
+  });
+
+  test('a different identity (a new connect time) is a new session, not a reopen', () => {
+    const ahead = run(open(), [seen(snap(at(0), [alice, bob]))], dayAhead);
+    const again = { ...alice, connectedAt: at(50) };
+    const back = run(ahead.state, [seen(snap(at(60), [again]))], at(61));
+    assert.deepEqual(back.reopened, []);
+    assert.deepEqual(back.withdrawn, []);
+    assert.deepEqual(ids(back.opened), [idOf(again)]);
+  });
+
+  test('a stale file brings no news about a written server-stopped session', () => {
+    const ahead = run(open(), [seen(snap(at(0), [alice, bob]))], dayAhead);
+    const stale = run(ahead.state, [seen(snap(at(0), [alice, bob]))], isoPlus(dayAhead, 60));
+    assert.deepEqual([stale.reopened, stale.withdrawn, stale.closed, stale.opened], [[], [], [], []]);
+    assert.equal(stale.state.stoppedWritten?.length, 2);
+  });
+
+  test('written server-stopped sessions of an instance no longer configured are not kept', () => {
+    const r = run(open(), [seen(snap(at(HOLD_MAX_S + 120), []), 'udp')], dayAhead, ['udp']);
+    assert.equal(r.closed.length, 2);
+    assert.deepEqual(r.state.stoppedWritten ?? [], []);
+  });
+
+  test("OpenVPN's clock set back: followed after three consistent updates, with one warning", () => {
+    const prev = last(runAll([snap(at(3600), [alice, bob])])).state;
+    const dora = client('dora', { realPort: 40009, virtualAddress: '10.8.0.9', connectedAt: at(30) });
+    const rs: ReconcileResult[] = [];
+    let state = prev;
+    for (const t of [60, 120, 180, 240]) {
+      const r = run(state, [seen(snap(at(t), [bob, dora]))], at(t + 1));
+      rs.push(r);
+      state = r.state;
+    }
+    const [r1, r2, r3, r4] = rs as [ReconcileResult, ReconcileResult, ReconcileResult, ReconcileResult];
+    assert.deepEqual([r1.warnings, r2.warnings, r1.opened, r2.opened], [[], [], [], []], 'two older updates ignored quietly');
+    assert.equal(r2.state.instances.default?.lastUpdatedAt, at(3600));
+    assert.equal(r3.warnings.length, 1);
+    assert.match(r3.warnings[0] ?? '', /default: status file time went back from 2026-11-26T17:00:00Z to 2026-11-26T16:03:00Z.*following/);
+    assert.equal(r3.state.instances.default?.lastUpdatedAt, at(180));
+    assert.equal(r3.state.instances.default?.steppedBack, undefined);
+    assert.deepEqual(ids(r3.opened), [idOf(dora)]);
+    assert.deepEqual(r4.warnings, []);
+    assert.deepEqual(ids(r4.closed), [idOf(alice)], 'alice, lacking from two updates on the new clock, ends');
+    assert.ok((r4.closed[0]?.endedAt ?? '') >= (r4.closed[0]?.connectedAt ?? ''));
+  });
+
+  test('older updates that are not consistent among themselves are not followed', () => {
+    let state = last(runAll([snap(at(3600), [alice])])).state;
+    const warnings: string[] = [];
+    // Each older update goes back again (not one clock running on): the count starts over.
+    for (const t of [300, 200, 100, 50, 10]) {
+      const r = run(state, [seen(snap(at(t), []))], at(t + 1));
+      warnings.push(...r.warnings);
+      state = r.state;
+    }
+    assert.deepEqual(warnings, []);
+    assert.equal(state.instances.default?.lastUpdatedAt, at(3600));
+    // A normal update in between clears the count.
+    const a = run(state, [seen(snap(at(20), []))], at(21)).state;
+    const b = run(a, [seen(snap(at(3660), [alice]))], at(3661)).state;
+    assert.equal(b.instances.default?.steppedBack, undefined);
+  });
+});
+
+describe('reconcile: the repeated hour of a DST change (status-version 1, issue 17)', () => {
+  // Europe/Berlin, 2026-10-25: 02:00–02:59:59 happens at 00:00Z (CEST) and again at 01:00Z (CET).
+  const z = (hms: string): string => `2026-10-25T${hms}Z`;
+  /** A snapshot of wall text read as the parser does: the earlier reading, and the later one where there are two. */
+  const v1 = (updated: [string, string?], clients: StatusClient[]): StatusSnapshot => {
+    const s = snap(updated[0], clients);
+    return updated[1] === undefined ? s : { ...s, updatedAtLater: updated[1] };
+  };
+  const x = client('xaver', { realPort: 1001, connectedAt: z('00:30:00'), connectedAtLater: z('01:30:00') });
+  const y = client('yvonne', { realPort: 1002, connectedAt: z('00:59:59'), connectedAtLater: z('01:59:59') });
+
+  test('after 02:59:30 CEST, "02:00:00" is CET: fresh, no server-stopped, the client that connected at 02:59:59 CEST kept', () => {
+    const first = run(emptyState(), [seen(v1([z('00:59:30')], [x]))], z('00:59:31'));
+    const r = run(first.state, [seen(v1([z('00:00:00'), z('01:00:00')], [x, y]))], z('01:00:01'));
+    assert.deepEqual([r.ended, r.warnings], [[], []]);
+    assert.equal(r.state.instances.default?.lastUpdatedAt, z('01:00:00'));
+    const yy = r.state.tracked.find((s) => s.commonName === 'yvonne');
+    assert.deepEqual([yy?.connectedAt, yy?.lastSeenAt], [z('00:59:59'), z('01:00:00')]);
+  });
+
+  test('a client already recorded keeps its connect time, and so its identity, in the second pass of the hour', () => {
+    const a = run(emptyState(), [seen(v1([z('00:40:00')], [x]))], z('00:40:01'));
+    assert.equal(a.state.tracked[0]?.connectedAt, z('00:30:00'));
+    // 02:40 CET: both readings of 02:30 are before the file and before the previous update.
+    const b = run(a.state, [seen(v1([z('00:39:00'), z('01:39:00')], [x]))], z('01:39:01'));
+    const c = run(b.state, [seen(v1([z('00:40:00'), z('01:40:00')], [x]))], z('01:40:01'));
+    assert.deepEqual([b.opened, c.opened, c.closed], [[], [], []]);
+    assert.deepEqual(ids(c.state.tracked), [idOf(x)]);
+    assert.equal(c.state.tracked[0]?.lastSeenAt, z('01:40:00'));
+  });
+
+  test('a client first seen in the second pass connected after the previous update: the CET reading', () => {
+    const a = run(emptyState(), [seen(v1([z('00:59:00'), z('01:59:00')], []))], z('00:59:01'));
+    assert.equal(a.state.instances.default?.lastUpdatedAt, z('00:59:00'), 'the later reading would be in the future');
+    const b = run(a.state, [seen(v1([z('00:29:00'), z('01:29:00')], []))], z('01:29:01'));
+    const c = run(b.state, [seen(v1([z('00:31:00'), z('01:31:00')], [x]))], z('01:31:01'));
+    assert.deepEqual([b.warnings, c.warnings], [[], []]);
+    assert.equal(c.opened[0]?.connectedAt, z('01:30:00'));
   });
 });

@@ -6,7 +6,10 @@ import {
   isPlausibleIsoText,
   isValidTimeZone,
   isValidWallTime,
+  laterZonedEpochMs,
   msFromIso,
+  pickConnectInstant,
+  pickUpdateInstant,
   normaliseInstant,
   parseWallTime,
   secondsBetween,
@@ -254,5 +257,52 @@ describe('isPlausibleIsoText (the parser\'s allocation-free fast path)', () => {
       // Whatever it accepts, the full parser accepts too.
       if (want) assert.notEqual(parseWallTime(text), null, `parseWallTime rejects ${text}`);
     });
+  }
+});
+
+describe('the repeated hour of a DST change, resolved by the update order (issue 17)', () => {
+  const later = (zone: string, text: string): string | null => {
+    const w = parseWallTime(text);
+    assert.ok(w);
+    const ms = laterZonedEpochMs(zonedToEpochMs(w, zone), zone);
+    return ms === null ? null : isoFromMs(ms);
+  };
+  const cases: [string, string, string | null][] = [
+    ['Europe/Berlin', '2026-10-25 02:00:00', '2026-10-25T01:00:00Z'],
+    ['Europe/Berlin', '2026-10-25 02:59:59', '2026-10-25T01:59:59Z'],
+    ['Europe/Berlin', '2026-10-25 01:59:59', null],
+    ['Europe/Berlin', '2026-10-25 03:00:00', null],
+    ['Europe/Berlin', '2026-10-24 12:00:00', null],
+    ['Europe/Berlin', '2026-03-29 02:30:00', null],
+    ['America/New_York', '2026-11-01 01:30:00', '2026-11-01T06:30:00Z'],
+    ['UTC', '2026-10-25 02:30:00', null],
+  ];
+  for (const [zone, text, iso] of cases) {
+    test(`${text} in ${zone}: the later reading is ${iso ?? 'none'}`, () => assert.equal(later(zone, text), iso));
+  }
+
+  const NOW = Date.parse('2026-10-25T01:00:30Z');
+  const updates: [string, string, string | undefined, string | null, string][] = [
+    ['after 02:59:50 CEST, "02:00:00" is CET', '2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z', '2026-10-25T00:59:50Z', '2026-10-25T01:00:00Z'],
+    ['the same file read again stays where it was', '2026-10-25T00:59:50Z', '2026-10-25T01:59:50Z', '2026-10-25T00:59:50Z', '2026-10-25T00:59:50Z'],
+    ['the later reading in the future is no candidate', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T00:29:00Z', '2026-10-25T00:30:00Z'],
+    ['no previous update: the latest that is not in the future', '2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z', null, '2026-10-25T01:00:00Z'],
+    ['both before the previous: the earlier (an older file)', '2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z', '2026-10-25T01:00:10Z', '2026-10-25T00:00:00Z'],
+    ['not ambiguous', '2026-10-25T02:00:00Z', undefined, '2026-10-25T00:59:50Z', '2026-10-25T02:00:00Z'],
+  ];
+  for (const [why, earlier, laterIso, previous, expected] of updates) {
+    test(`update time: ${why}`, () => assert.equal(pickUpdateInstant(earlier, laterIso, previous, NOW + 300_000), expected));
+  }
+
+  const connects: [string, string, string | undefined, string | null, string, string][] = [
+    ['never after the file time', '2026-10-25T00:59:59Z', '2026-10-25T01:59:59Z', '2026-10-25T00:59:50Z', '2026-10-25T01:00:00Z', '2026-10-25T00:59:59Z'],
+    ['the first after the previous update', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T01:29:30Z', '2026-10-25T01:31:00Z', '2026-10-25T01:30:00Z'],
+    ['both after the previous update: the earlier', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T00:10:00Z', '2026-10-25T01:31:00Z', '2026-10-25T00:30:00Z'],
+    ['both before the previous update: the latest not after the file', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T01:40:00Z', '2026-10-25T01:41:00Z', '2026-10-25T01:30:00Z'],
+    ['no previous update: the earlier', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', null, '2026-10-25T01:41:00Z', '2026-10-25T00:30:00Z'],
+    ['not ambiguous', '2026-10-25T02:30:00Z', undefined, '2026-10-25T02:40:00Z', '2026-10-25T02:41:00Z', '2026-10-25T02:30:00Z'],
+  ];
+  for (const [why, earlier, laterIso, previous, updatedAt, expected] of connects) {
+    test(`connect time: ${why}`, () => assert.equal(pickConnectInstant(earlier, laterIso, previous, updatedAt), expected));
   }
 });
