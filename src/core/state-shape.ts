@@ -91,6 +91,9 @@ function checkValue(v: unknown, check: Check, where: string, fail: Fail): void {
   if (why !== null) fail(where, why);
 }
 
+/** States written before the hooks lack endExact: such sessions' ends are estimates. */
+const withEndExact = (s: Record<string, unknown>): Record<string, unknown> => ({ ...s, endExact: s.endExact === true });
+
 /** `data` (parsed JSON) as a CollectorState, or an InputError naming `file` and the bad entry. */
 export function collectorStateFrom(data: unknown, file: string): CollectorState {
   const fail: Fail = (where, why) => {
@@ -101,8 +104,16 @@ export function collectorStateFrom(data: unknown, file: string): CollectorState 
   }
   checkValue(data.historyBytes, count, 'historyBytes', fail);
   checkValue(data.historyGeneration, optional(count), 'historyGeneration', fail);
-  record(data.instances, 'instances', fail, (item, at) => fields(item, { lastUpdatedAt: orNull(instant) }, at, fail));
+  record(data.instances, 'instances', fail, (item, at) => {
+    fields(item, { lastUpdatedAt: orNull(instant) }, at, fail);
+    const steppedBack = (item as Record<string, unknown>).steppedBack;
+    if (steppedBack !== undefined) fields(steppedBack, { count, lastAt: instant }, `${at}.steppedBack`, fail);
+  });
   list(data.tracked, 'tracked', fail, (item, at) => fields(item, TRACKED, at, fail));
+  if (data.stoppedWritten !== undefined) {
+    list(data.stoppedWritten, 'stoppedWritten', fail, (item, at) => fields(item, TRACKED, at, fail));
+  }
+  if (data.withdrawing !== undefined) list(data.withdrawing, 'withdrawing', fail, (item, at) => checkValue(item, nonEmpty, at, fail));
   if (data.recentlyClosed !== undefined) record(data.recentlyClosed, 'recentlyClosed', fail, (item, at) => checkValue(item, instant, at, fail));
   if (data.rewrites !== undefined) {
     list(data.rewrites, 'rewrites', fail, (item, at) => {
@@ -121,7 +132,7 @@ export function collectorStateFrom(data: unknown, file: string): CollectorState 
   return {
     ...emptyState(),
     ...data,
-    // States written before the hooks lack endExact: such sessions' ends are estimates.
-    tracked: (data.tracked as Record<string, unknown>[]).map((s) => ({ ...s, endExact: s.endExact === true })),
+    tracked: (data.tracked as Record<string, unknown>[]).map(withEndExact),
+    ...(data.stoppedWritten === undefined ? {} : { stoppedWritten: (data.stoppedWritten as Record<string, unknown>[]).map(withEndExact) }),
   } as unknown as CollectorState;
 }
