@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Part of `npm run build`, after tsc: bundles the compiled CLI (dist/cli/main.js, the
+// Part of `npm run build`, after tsc: bundles the compiled CLI (dist/main.js, the
 // modules it imports and the small packages they use: nunjucks, csv-parse, csv-stringify)
 // into dist/bundle/. dist/cli.js loads it when it is there. Node then reads a few dozen
 // files instead of about 150 on every cron run: `run --help` takes 130 ms against 175 ms
@@ -15,8 +15,11 @@ const dist = new URL('../dist/', import.meta.url);
 const out = new URL('bundle/', dist);
 rmSync(out, { recursive: true, force: true });
 await build({
-  // The worker threads' entries (src/cli/*-worker.ts) beside the chunks, where src/cli/worker.ts looks for them.
-  entryPoints: Object.fromEntries(['main', 'chart-worker', 'whole-history-worker'].map((name) => [name, new URL(`cli/${name}.js`, dist).pathname])),
+  // The worker threads' entries (src/app/*-worker.ts) beside the chunks, where src/app/worker.ts looks for them.
+  entryPoints: {
+    main: new URL('main.js', dist).pathname,
+    ...Object.fromEntries(['chart-worker', 'whole-history-worker'].map((name) => [name, new URL(`app/${name}.js`, dist).pathname])),
+  },
   outdir: out.pathname,
   chunkNames: 'chunk-[hash]',
   bundle: true,

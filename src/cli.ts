@@ -5,10 +5,10 @@
 // sources, the modules themselves.
 import { statSync } from 'node:fs';
 
-type Main = typeof import('./cli/main.js');
+type Main = typeof import('./main.js');
 const mtime = (url: URL): number => statSync(url, { throwIfNoEntry: false })?.mtimeMs ?? Number.NaN;
 const bundle = new URL('./bundle/main.js', import.meta.url);
-const useBundle = mtime(bundle) >= mtime(new URL('./cli/main.js', import.meta.url));
-const { main } = (useBundle ? await import(bundle.href) : await import('./cli/main.js')) as Main;
+const useBundle = mtime(bundle) >= mtime(new URL('./main.js', import.meta.url));
+const { main } = (useBundle ? await import(bundle.href) : await import('./main.js')) as Main;
 
 process.exitCode = await main(process.argv.slice(2));

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { DEFAULTS, hookSpoolPath, SETTING_FLAGS, settingSources, type ConfigFile, type FlagValues, type Settings, type SettingSource } from '../core/settings.js';
-import type { Command } from './command.js';
-import { loadConfig, type Context } from './context.js';
+import type { Command } from '../app/command.js';
+import { loadConfig, type Context } from '../app/context.js';
 
 /** The flags of ctx.values that set a setting, keyed by setting (`--stale-after` → staleAfter). */
 function flagValuesOf(values: Context['values']): FlagValues {

@@ -17,9 +17,9 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { historyPaths, rewriteHistory, writeState } from '../io/history-store.js';
 import { apiHandler, isLoopbackHost, listenHosts, mountApi } from '../server/api.js';
 import { serveStatic } from '../server/static.js';
-import type { Command } from './command.js';
-import { historyOps } from './history-edit.js';
-import { runOnce } from './run.js';
+import type { Command } from '../app/command.js';
+import { historyOps } from '../app/history-edit.js';
+import { runOnce } from '../app/run.js';
 
 const SEED = 8050;
 const USERS = 30;

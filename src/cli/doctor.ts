@@ -2,7 +2,7 @@
 import { UsageError } from '../core/errors.js';
 import { diagnose, formatLines, hasFailure } from '../core/doctor.js';
 import { gatherDoctorFacts } from '../io/doctor-facts.js';
-import type { Command } from './command.js';
+import type { Command } from '../app/command.js';
 
 const DEFAULT_WAIT_S = 25;
 

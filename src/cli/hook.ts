@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { encodeJsonLine, eventFromRecord, recordFromEnv, type HookEvent } from '../core/hook-line.js';
 import { DEFAULTS, hookSpoolPath, INSTANCE_NAME, validateConfig, type ConfigFile } from '../core/settings.js';
 import { appendSpoolLine } from '../io/spool-append.js';
-import type { Command } from './command.js';
+import type { Command } from '../app/command.js';
 
 const HELP = `Usage: openvpn-status-web hook [--instance NAME] [--spool FILE | --config FILE | --history FILE]
 

@@ -12,8 +12,8 @@ import type { Session } from '../core/session.js';
 import { appendHistory, historyPaths, readHistory, readState, recoverHistory, writeState } from '../io/history-store.js';
 import { withLock } from '../io/lock.js';
 import { ifMissing } from '../io/fs-errors.js';
-import type { Command } from './command.js';
-import { progressBar } from './progress.js';
+import type { Command } from '../app/command.js';
+import { progressBar } from '../app/progress.js';
 
 export const importLegacyCommand: Command = {
   name: 'import-legacy',

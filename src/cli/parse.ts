@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { decodeFields, latin1Warning } from '../core/decode-fields.js';
 import { InputError, UsageError } from '../core/errors.js';
 import { parseStatus } from '../core/parse-status.js';
-import type { Command } from './command.js';
+import type { Command } from '../app/command.js';
 
 export const parseCommand: Command = {
   name: 'parse',

@@ -5,7 +5,7 @@ import type { ReadStream } from 'node:tty';
 import { UsageError } from '../core/errors.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { MAX_PASSWORD_CHARS, setPassword, userNameProblem } from '../io/passwd.js';
-import type { Command } from './command.js';
+import type { Command } from '../app/command.js';
 
 /** Reads one line from the terminal without echoing it. */
 function readHidden(prompt: string): Promise<string> {

@@ -12,9 +12,9 @@ import { isExpectedError, UsageError } from '../core/errors.js';
 import type { Settings } from '../core/settings.js';
 import { isoFromMs } from '../core/time.js';
 import { asFileSystemError, ifMissing } from '../io/fs-errors.js';
-import type { Command } from './command.js';
-import type { Logger } from './context.js';
-import { describeRun, runOnce } from './run.js';
+import type { Command } from '../app/command.js';
+import type { Logger } from '../app/context.js';
+import { describeRun, runOnce } from '../app/run.js';
 
 export interface WatchOptions {
   /** Quiet time after the last event before a run: OpenVPN writes its file a line at a time. */

@@ -23,7 +23,7 @@ import { parseClearBody, parseIdsBody, type Refusal } from '../core/deletion.js'
 import { InputError, isExpectedError } from '../core/errors.js';
 import { logSafe } from '../core/log-safe.js';
 import { passwdVersion, readPasswd, verifyUser } from '../io/passwd.js';
-import type { Actor, EditResult, HistoryOps } from '../cli/history-edit.js';
+import type { Actor, EditResult, HistoryOps } from '../app/history-edit.js';
 import { SECURITY_HEADERS } from './static.js';
 
 export const BODY_LIMIT = 64 * 1024;

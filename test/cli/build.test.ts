@@ -13,7 +13,7 @@ import type { Session } from '../../src/core/session.js';
 import { userSlug } from '../../src/core/slug.js';
 import { syntheticSessions } from '../../src/demo/synthetic.js';
 import { readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
-import { runOnce } from '../../src/cli/run.js';
+import { runOnce } from '../../src/app/run.js';
 import { memoryLog, siteSettings } from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
 import {

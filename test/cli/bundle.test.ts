@@ -16,7 +16,7 @@ import { listFiles, plus, siteArgs, T0, writeStatusFile, writeSyntheticSite, typ
 import { tempDir } from '../helpers/tmp.js';
 
 /** The CLI from its modules, without dist/cli.js (which would run the bundle). */
-const MODULES = `import { main } from ${JSON.stringify(pathToFileURL(distPath('cli/main.js')).href)}; process.exitCode = await main(process.argv.slice(1));`;
+const MODULES = `import { main } from ${JSON.stringify(pathToFileURL(distPath('main.js')).href)}; process.exitCode = await main(process.argv.slice(1));`;
 
 async function ok(r: Promise<RunResult>, what: string): Promise<RunResult> {
   const done = await r;
@@ -76,22 +76,21 @@ describe('the bundle of the CLI', () => {
   test('dist/cli.js runs the bundle only when it is not older than the modules', async (t) => {
     ensureBuilt();
     const dist = join(await tempDir(t), 'dist');
-    await mkdir(join(dist, 'cli'), { recursive: true });
-    await mkdir(join(dist, 'bundle'));
+    await mkdir(join(dist, 'bundle'), { recursive: true });
     await writeFile(join(dist, '..', 'package.json'), '{ "type": "module" }\n');
     await copyFile(CLI, join(dist, 'cli.js'));
     const fake = (name: string): string => `export async function main() { process.stdout.write(${JSON.stringify(name)}); return 0; }\n`;
-    await writeFile(join(dist, 'cli', 'main.js'), fake('modules'));
+    await writeFile(join(dist, 'main.js'), fake('modules'));
     const which = async (): Promise<string> => (await ok(runNode([join(dist, 'cli.js')]), 'fake CLI')).stdout;
     assert.equal(await which(), 'modules', 'no bundle');
     await writeFile(join(dist, 'bundle', 'main.js'), fake('bundle'));
     const at = (s: number): Date => new Date(Date.UTC(2026, 10, 27, 3, 0, s));
-    await utimes(join(dist, 'cli', 'main.js'), at(0), at(0));
+    await utimes(join(dist, 'main.js'), at(0), at(0));
     await utimes(join(dist, 'bundle', 'main.js'), at(1), at(1));
     assert.equal(await which(), 'bundle', 'a newer bundle');
     await utimes(join(dist, 'bundle', 'main.js'), at(0), at(0));
     assert.equal(await which(), 'bundle', 'a bundle as old as the modules (npm pack gives every file one time)');
-    await utimes(join(dist, 'cli', 'main.js'), at(5), at(5));
+    await utimes(join(dist, 'main.js'), at(5), at(5));
     assert.equal(await which(), 'modules', 'a bundle older than the modules (a bare tsc after the build)');
   });
 });

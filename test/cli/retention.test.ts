@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { retentionCutoff, retentionDue } from '../../src/core/retention.js';
 import type { Session } from '../../src/core/session.js';
 import { appendHistory, readAllHistory, readState } from '../../src/io/history-store.js';
-import { archivePath } from '../../src/cli/retention.js';
+import { archivePath } from '../../src/app/retention.js';
 import { cliOk } from '../helpers/cli.js';
 import { dayIn, listFiles, plus, siteArgs, sitePaths, T0, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
 

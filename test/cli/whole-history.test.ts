@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { workerLimits, writeWholeHistoryInWorker, type WholeHistoryJob } from '../../src/cli/whole-history.js';
+import { workerLimits, writeWholeHistoryInWorker, type WholeHistoryJob } from '../../src/app/whole-history.js';
 import { exportRows } from '../../src/core/export-rows.js';
 import { dayOf } from '../../src/core/format.js';
 import { compareNewestFirst, type Session } from '../../src/core/session.js';

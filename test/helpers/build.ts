@@ -37,7 +37,7 @@ function staleOutput(): string | null {
   if (found !== null) return found;
   // dist/cli.js runs the bundle only when it is not older than the modules (else the modules).
   const bundle = join(ROOT, 'dist', 'bundle', 'main.js');
-  if (!existsSync(bundle) || statSync(bundle).mtimeMs < statSync(join(ROOT, 'dist', 'cli', 'main.js')).mtimeMs) return bundle;
+  if (!existsSync(bundle) || statSync(bundle).mtimeMs < statSync(join(ROOT, 'dist', 'main.js')).mtimeMs) return bundle;
   return null;
 }
 

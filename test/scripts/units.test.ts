@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
-import { COMMANDS } from '../../src/cli/main.js';
+import { COMMANDS } from '../../src/main.js';
 import { ensureBuilt, ROOT } from '../helpers/build.js';
 import { cliOk } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';

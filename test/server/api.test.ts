@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { buildLocked } from '../../src/cli/build.js';
+import { buildLocked } from '../../src/app/build.js';
 import { readAllHistory, readState } from '../../src/io/history-store.js';
 import { appendTrash, readAudit, readTrash, trashPaths } from '../../src/io/trash.js';
 import { crossSiteProblem, FailedAttempts, parseBasicAuth } from '../../src/server/api.js';

@@ -9,7 +9,7 @@ import { FileSystemError } from '../core/errors.js';
 import { CacheError } from '../io/build-cache.js';
 
 /**
- * The entry `NAME-worker` beside this module: compiled, a .js file (in dist/cli/ or, bundled,
+ * The entry `NAME-worker` beside this module: compiled, a .js file (in dist/app/ or, bundled,
  * in dist/bundle/: scripts/bundle-cli.mjs); run from the sources by tsx, the .ts file, loaded
  * through tsx's API (a worker does not inherit the `--import tsx` hooks of its parent).
  */

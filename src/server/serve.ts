@@ -9,9 +9,9 @@ import { isOrigin } from '../core/settings.js';
 import { safeLogger } from '../core/log-safe.js';
 import { isoFromMs } from '../core/time.js';
 import { passwdOpenMode, readPasswd } from '../io/passwd.js';
-import { apiHandler, isLoopbackHost, listenHosts, loopbackOrPublicHost, serveApi } from '../server/api.js';
-import type { Command } from './command.js';
-import { historyOps } from './history-edit.js';
+import { apiHandler, isLoopbackHost, listenHosts, loopbackOrPublicHost, serveApi } from './api.js';
+import type { Command } from '../app/command.js';
+import { historyOps } from '../app/history-edit.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:8051';
 

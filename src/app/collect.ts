@@ -1,0 +1,145 @@
+/**
+ * `collect`: take the hooks' events, read every status file, reconcile with the history,
+ * persist. Holds the history's lock throughout; a run that cannot get it within
+ * --lock-timeout exits 0.
+ */
+import { latin1Warning } from '../core/decode-fields.js';
+import { applyHookEvents } from '../core/hook-events.js';
+import { recordRewrite } from '../core/history-rewrite.js';
+import { reconcile, settleWithdrawn, type CollectorState, type Observation, type ReconcileResult } from '../core/reconcile.js';
+import { hookSpoolPath, type Settings } from '../core/settings.js';
+import { removeStaleTemps } from '../io/atomic-write.js';
+import {
+  appendHistory,
+  historyPaths,
+  prepareHistoryEdit,
+  readState,
+  recoverHistory,
+  scanHistory,
+  writeState,
+  type HistoryPaths,
+} from '../io/history-store.js';
+import { removePartsDone, takeSpool } from '../io/hook-spool.js';
+import { readStatusFile, type StatusRead } from '../io/status-reader.js';
+import type { Logger } from './context.js';
+import { withHistoryLock } from './lock.js';
+import { applyRetention } from './retention.js';
+
+export interface CollectOutcome {
+  result: ReconcileResult;
+  active: number;
+  ms: number;
+}
+
+/** One collection; the caller holds the history lock. */
+export async function collectLocked(settings: Settings, now: string, log: Logger): Promise<CollectOutcome> {
+  const started = Date.now();
+  const paths = historyPaths(settings.history);
+  await removeStaleTemps(paths.state);
+  await removeStaleTemps(paths.history);
+  const recovered = await recoverHistory(paths.history, await readState(paths.state), now);
+  for (const note of recovered.notes) log.warn(note);
+  const settled = await settleWithdrawal(paths.history, recovered.state);
+  // Before this run appends: the rewrite then starts where the last build stopped reading.
+  const retained = await applyRetention(settings, settled, now, log);
+  const instances = settings.status.map((s) => s.instance);
+
+  // The hooks' events first: a status file that no longer lists a session was written after
+  // its client-disconnect ran, so the exact end is there before the status file could end it.
+  const spool = hookSpoolPath(settings);
+  const intake = await takeSpool(spool, retained.hookSpool, now);
+  for (const w of intake.warnings) log.warn(w);
+  if (intake.events.length > 0) log.detail(`hook spool ${spool}: ${intake.events.length} event(s)`);
+  const hooked = applyHookEvents(retained, intake.events, { instances });
+  for (const w of hooked.warnings) log.warn(w);
+  let state = hooked.state;
+  if (intake.changed) {
+    // Committed before the CSV append: from here on these lines are never read again, and a
+    // session they ended is a tracked session that the history's crash recovery knows.
+    state = { ...state, hookSpool: intake.next };
+    await writeState(paths.state, state);
+  }
+
+  const reads = await Promise.all(settings.status.map((s) => readStatusFile(s.path, { timeZone: settings.tz })));
+  const observations: Observation[] = reads.map((read, i) => {
+    const { instance, path } = settings.status[i] as (typeof settings.status)[number];
+    if (read.kind === 'unreadable') log.warn(`${instance}: ${path} skipped this run: ${read.reason}`);
+    if (read.kind === 'missing') log.detail(`${instance}: ${path} does not exist`);
+    return { instance, ...read };
+  });
+  const result = reconcile(state, observations, { now, staleAfterS: settings.staleAfter, instances });
+  result.opened.unshift(...hooked.opened);
+  warnLatin1(reads, settings, result, log);
+  result.ended.unshift(...hooked.ended);
+  for (const w of result.warnings) log.warn(w);
+  await withdrawRows(paths, state, result, log);
+  if (result.closed.length > 0) {
+    const appended = await appendHistory(paths.history, result.closed, (m) => log.warn(m));
+    result.state.historyBytes = appended.bytes;
+    if (appended.rewritten) result.state.historyGeneration += 1;
+  }
+  await writeState(paths.state, result.state);
+  const removed = await removePartsDone(spool, result.state.hookSpool, now);
+  if (removed.length > 0) log.detail(`hook spool: removed ${removed.join(', ')} (read to the end)`);
+  const active = result.state.tracked.filter((s) => s.endedAt === null).length;
+  return { result, active, ms: Date.now() - started };
+}
+
+/**
+ * A status file with fields that are not UTF-8 (read as Latin-1): a warning when a session
+ * with such a name starts, a detail on the runs after (the file says it every few seconds).
+ */
+function warnLatin1(reads: StatusRead[], settings: Settings, result: ReconcileResult, log: Logger): void {
+  const fresh = new Set(result.opened.flatMap((s) => [s.commonName, s.username ?? '']));
+  reads.forEach((read, i) => {
+    if (read.kind !== 'snapshot' || read.latin1 === undefined) return;
+    const { instance, path } = settings.status[i] as (typeof settings.status)[number];
+    const message = `${instance}: ${latin1Warning(path, read.latin1.lines)}`;
+    if (read.latin1.fields.some((f) => fresh.has(f))) log.warn(message);
+    else log.detail(message);
+  });
+}
+
+/** A run that stopped while withdrawing rows (state.withdrawing): which rows did it take out? */
+async function settleWithdrawal(history: string, state: CollectorState): Promise<CollectorState> {
+  if (state.withdrawing === undefined) return state;
+  const { found } = await scanHistory(history, new Set(state.withdrawing));
+  return settleWithdrawn(state, found);
+}
+
+/**
+ * Takes the server-stopped rows of re-opened sessions out of the CSV, as retention does: the
+ * state is written first with `withdrawing` set (and historyBytes 0, so the next run re-reads
+ * the CSV's ids rather than trusting an offset into a replaced file), then the new CSV is
+ * renamed over the old one. A run killed in between leaves the rows, or not; the next run
+ * looks (settleWithdrawal) and holds the sessions whose rows went, so none is lost or doubled.
+ */
+async function withdrawRows(paths: HistoryPaths, before: CollectorState, result: ReconcileResult, log: Logger): Promise<void> {
+  if (result.withdrawn.length === 0) return;
+  const drop = new Set(result.withdrawn);
+  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => drop.has(s.id) });
+  try {
+    if (prepared.removed.length === 0) return; // taken out by a run that then stopped
+    const bumped = { ...before, historyGeneration: before.historyGeneration + 1, historyBytes: 0, withdrawing: [...drop] };
+    await writeState(paths.state, bumped);
+    await prepared.commit();
+  } finally {
+    await prepared.abort(); // a no-op once committed
+  }
+  const change = { bytesBefore: before.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added: [] };
+  result.state = recordRewrite(result.state, change);
+  log.detail(`${paths.history}: withdrew ${prepared.removed.length} server-stopped row(s) of re-opened sessions`);
+}
+
+/** One collection under the history lock; null when another run holds it. */
+export async function collect(settings: Settings, now: string, log: Logger): Promise<CollectOutcome | null> {
+  return withHistoryLock(settings, log, 'collect', () => collectLocked(settings, now, log));
+}
+
+export function describeCollect(o: CollectOutcome): string {
+  const stopped = o.result.ended.filter((s) => s.endReason === 'server-stopped').length;
+  return (
+    `collect: ${o.result.opened.length} new, ${o.result.ended.length - stopped} ended, ` +
+    `${stopped} server-stopped, ${o.result.reopened.length} re-opened, ${o.active} active, ${o.ms} ms`
+  );
+}
