@@ -76,104 +76,153 @@ const viewRows = (sessions: Session[], ctx: ExportContext): ExportRow[] => expor
 /** Whether a session belongs to the view of `status`. */
 const inStatus = (s: Session, status: ExportStatus): boolean => status === 'all' || (s.endedAt === null) === (status === 'active');
 
+/** Which users' and days' files a build writes, and which it removes, known from the input alone. */
+export interface ExportPlan {
+  /** Users whose three views are written: those changed (all on a full build) that still have sessions. */
+  users: string[];
+  /** Days whose file is written: those changed (all on a full build) that still have history. */
+  days: string[];
+  /** Files of changed users and days that are gone. A full build lists the folders instead (its digests started empty). */
+  gone: string[];
+}
+
+export function planExports(input: Pick<ExportInput, 'full' | 'users' | 'changedUsers' | 'days' | 'changedDays'>): ExportPlan {
+  const known = new Set(input.users);
+  const withHistory = new Set(input.days);
+  const users = (input.full ? input.users : [...input.changedUsers]).filter((u) => known.has(u));
+  const days = (input.full ? input.days : [...input.changedDays]).filter((d) => withHistory.has(d));
+  const gone: string[] = [];
+  if (!input.full) {
+    for (const user of input.changedUsers) {
+      if (known.has(user)) continue;
+      for (const status of STATUSES) gone.push(...Object.values(viewFiles(user, status)));
+    }
+    for (const day of input.changedDays) if (!withHistory.has(day)) gone.push(dayFile(day));
+  }
+  return { users, days, gone };
+}
+
+/**
+ * Whether the whole-history files of all users are written now: always on a full build, else
+ * when a change waits (or came now: any changed day) and the last write is BIG_EVERY_S old.
+ * `pending` is what the manifest keeps if they are not written (or their writing fails).
+ */
+export function planWholeHistory(m: ExportsManifest, now: string, full: boolean, changedDays: number): { write: boolean; pending: boolean } {
+  const pending = m.bigPending || full || changedDays > 0;
+  const due = m.bigAt === null || msFromIso(now) - msFromIso(m.bigAt) >= BIG_EVERY_S * 1000;
+  return { write: full || (pending && due), pending };
+}
+
+const viewFiles = (user: string | null, status: ExportStatus): { xlsx: string; csv: string } => ({
+  xlsx: `exports/${exportFileName(user, status, 'xlsx')}`,
+  csv: `exports/${exportFileName(user, status, 'csv')}`,
+});
+const dayFile = (day: string): string => `exports/days/${dayFileName(day)}`;
+
 /** Writes what changed; returns the number of files written and removed. */
 export async function updateExports(input: ExportInput, m: ExportsManifest, digests: ExportDigests): Promise<{ written: number; removed: number }> {
   const { out, ctx } = input;
   await mkdir(join(out, 'exports', 'days'), { recursive: true });
-  const keep = new Set<string>();
-  let written = 0;
-  const running = new Set<Promise<void>>();
-  const failures: unknown[] = [];
-  /** Waits until fewer than `limit` writes run (the first failure is thrown once all have settled). */
-  const room = async (limit: number): Promise<void> => {
-    while (running.size >= limit) await Promise.race(running);
-  };
-  /** One view's files: rewritten when the digest of its rows changed (or a file is missing on a full build). */
-  const write = async (files: { xlsx: string; csv: string | null }, rows: ExportRow[]): Promise<void> => {
-    const digest = exportDigest(rows, ctx.lang);
-    for (const file of [files.xlsx, files.csv]) {
-      if (file === null) continue;
-      keep.add(file);
-      if (!input.full && digests.get(file) === digest) continue;
-      const big = rows.length > BIG_ROWS;
-      await room(big ? 1 : PARALLEL);
-      const path = join(out, file);
-      const job = (async () => {
-        const done = file.endsWith('.csv')
-          ? await writeCsv(path, rows, { lang: ctx.lang, durable: false })
-          : await writeXlsx(path, rows, { lang: ctx.lang, durable: false });
-        if (done.written) written++;
-        digests.set(file, digest);
-      })().catch((e: unknown) => {
-        failures.push(e);
-      });
-      const tracked = job.finally(() => running.delete(tracked));
-      running.add(tracked);
-      if (big) await room(1);
-    }
-  };
-  const viewFiles = (user: string | null, status: ExportStatus) => ({
-    xlsx: `exports/${exportFileName(user, status, 'xlsx')}`,
-    csv: `exports/${exportFileName(user, status, 'csv')}`,
-  });
-  // All users: the running sessions every build (a handful of rows), the whole history when due.
-  const live = input.tracked.filter((s) => s.endedAt === null);
-  await write(viewFiles(null, 'active'), viewRows(live, ctx));
-  if (input.full || input.changedDays.size > 0) m.bigPending = true;
-  const due = m.bigAt === null || msFromIso(ctx.now) - msFromIso(m.bigAt) >= BIG_EVERY_S * 1000;
-  for (const status of ['all', 'ended'] as const) for (const f of Object.values(viewFiles(null, status))) keep.add(f);
-  if (input.full || (m.bigPending && due)) {
-    await room(1);
-    const views = (['all', 'ended'] as const).map((status) => ({ status, ...viewFiles(null, status) }));
-    written += (await input.writeWholeHistory(views)).written;
-    // Written in full and compared byte for byte (whole-history.ts): no digests kept.
-    for (const v of views) for (const f of [v.xlsx, v.csv]) digests.delete(f);
-    m.bigAt = ctx.now;
-    m.bigPending = false;
-  }
+  const w: Writes = { out, ctx, full: input.full, digests, keep: new Set(), running: new Set(), failures: [], written: 0 };
+  const plan = planExports(input);
+  await writeAllUsers(w, input, m);
+  for (const user of plan.users) await writeUser(w, user, await input.sessionsOfUser(user));
+  for (const day of plan.days) await writeView(w, { xlsx: dayFile(day), csv: null }, viewRows(await input.sessionsOfDay(day), ctx));
+  await room(w, 1);
+  if (w.failures.length > 0) throw w.failures[0];
 
-  // Each user whose sessions changed (every user on a full build).
-  const known = new Set(input.users);
-  for (const user of input.full ? input.users : [...input.changedUsers]) {
-    if (!known.has(user)) continue;
-    // Each session's row is made once: the user's three views share them.
-    const sessions = [...(await input.sessionsOfUser(user))].sort(compareNewestFirst);
-    const rows = exportRows(sessions, ctx);
-    for (const status of STATUSES) {
-      const mine = status === 'all' ? rows : rows.filter((_, i) => inStatus(sessions[i] as Session, status));
-      await write(viewFiles(user, status), mine.slice(0, EXPORT_ROWS_MAX));
-    }
-  }
-
-  // Each changed day (every day on a full build).
-  const withHistory = new Set(input.days);
-  for (const day of input.full ? input.days : [...input.changedDays]) {
-    if (withHistory.has(day)) await write({ xlsx: `exports/days/${dayFileName(day)}`, csv: null }, viewRows(await input.sessionsOfDay(day), ctx));
-  }
-
-  await room(1);
-  if (failures.length > 0) throw failures[0];
-
-  // Files of users and days that are gone: all not kept on a full build (whose digests
-  // started empty); else those of changed users and days.
-  const stale: string[] = [];
-  if (input.full) {
-    for (const dir of ['exports', 'exports/days']) {
-      for (const name of await readdir(join(out, dir)).catch(ifMissing([] as string[]))) {
-        const file = `${dir}/${name}`;
-        if ((name.endsWith('.xlsx') || name.endsWith('.csv')) && !keep.has(file)) stale.push(file);
-      }
-    }
-  } else {
-    for (const user of input.changedUsers) {
-      if (known.has(user)) continue;
-      for (const status of STATUSES) stale.push(...Object.values(viewFiles(user, status)));
-    }
-    for (const day of input.changedDays) if (!withHistory.has(day)) stale.push(`exports/days/${dayFileName(day)}`);
-  }
+  const stale = input.full ? await unkeptFiles(out, w.keep) : plan.gone;
   for (const file of stale) {
     await unlink(join(out, file)).catch(ifMissing(undefined));
     digests.delete(file);
   }
-  return { written, removed: stale.length };
+  return { written: w.written, removed: stale.length };
+}
+
+interface ViewFiles {
+  xlsx: string;
+  csv: string | null;
+}
+
+/** The writes of one build: those in flight (at most PARALLEL, a big file alone) and what they did. */
+interface Writes {
+  readonly out: string;
+  readonly ctx: ExportContext;
+  readonly full: boolean;
+  readonly digests: ExportDigests;
+  /** Every export file this build stands for; a full build removes the others. */
+  readonly keep: Set<string>;
+  readonly running: Set<Promise<void>>;
+  /** The first failure is thrown once all writes have settled. */
+  readonly failures: unknown[];
+  written: number;
+}
+
+/** Waits until fewer than `limit` writes run. */
+async function room(w: Writes, limit: number): Promise<void> {
+  while (w.running.size >= limit) await Promise.race(w.running);
+}
+
+/** One view's files: rewritten when the digest of its rows changed (or a file is missing on a full build). */
+async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promise<void> {
+  const digest = exportDigest(rows, w.ctx.lang);
+  for (const file of [files.xlsx, files.csv]) {
+    if (file === null) continue;
+    w.keep.add(file);
+    if (!w.full && w.digests.get(file) === digest) continue;
+    const big = rows.length > BIG_ROWS;
+    await room(w, big ? 1 : PARALLEL);
+    const path = join(w.out, file);
+    const job = (async () => {
+      const done = file.endsWith('.csv')
+        ? await writeCsv(path, rows, { lang: w.ctx.lang, durable: false })
+        : await writeXlsx(path, rows, { lang: w.ctx.lang, durable: false });
+      if (done.written) w.written++;
+      w.digests.set(file, digest);
+    })().catch((e: unknown) => {
+      w.failures.push(e);
+    });
+    const tracked = job.finally(() => w.running.delete(tracked));
+    w.running.add(tracked);
+    if (big) await room(w, 1);
+  }
+}
+
+/** All users: the running sessions every build (a handful of rows), the whole history when due. */
+async function writeAllUsers(w: Writes, input: ExportInput, m: ExportsManifest): Promise<void> {
+  const live = input.tracked.filter((s) => s.endedAt === null);
+  await writeView(w, viewFiles(null, 'active'), viewRows(live, w.ctx));
+  const plan = planWholeHistory(m, w.ctx.now, input.full, input.changedDays.size);
+  m.bigPending = plan.pending;
+  for (const status of ['all', 'ended'] as const) for (const f of Object.values(viewFiles(null, status))) w.keep.add(f);
+  if (!plan.write) return;
+  await room(w, 1);
+  const views = (['all', 'ended'] as const).map((status) => ({ status, ...viewFiles(null, status) }));
+  w.written += (await input.writeWholeHistory(views)).written;
+  // Written in full and compared byte for byte (whole-history.ts): no digests kept.
+  for (const v of views) for (const f of [v.xlsx, v.csv]) w.digests.delete(f);
+  m.bigAt = w.ctx.now;
+  m.bigPending = false;
+}
+
+/** A user's three views; each session's row is made once, the views share them. */
+async function writeUser(w: Writes, user: string, userSessions: Session[]): Promise<void> {
+  const sessions = [...userSessions].sort(compareNewestFirst);
+  const rows = exportRows(sessions, w.ctx);
+  for (const status of STATUSES) {
+    const mine = status === 'all' ? rows : rows.filter((_, i) => inStatus(sessions[i] as Session, status));
+    await writeView(w, viewFiles(user, status), mine.slice(0, EXPORT_ROWS_MAX));
+  }
+}
+
+/** Export files on disk that this build does not stand for (a full build's stale ones). */
+async function unkeptFiles(out: string, keep: ReadonlySet<string>): Promise<string[]> {
+  const stale: string[] = [];
+  for (const dir of ['exports', 'exports/days']) {
+    for (const name of await readdir(join(out, dir)).catch(ifMissing([] as string[]))) {
+      const file = `${dir}/${name}`;
+      if ((name.endsWith('.xlsx') || name.endsWith('.csv')) && !keep.has(file)) stale.push(file);
+    }
+  }
+  return stale;
 }

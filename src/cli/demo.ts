@@ -4,6 +4,7 @@
  * changing — built into a temp folder and served at http://127.0.0.1:8050.
  */
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { historyPaths, rewriteHistory, writeState } from '../io/history-store.js
 import { apiHandler, isLoopbackHost, listenHosts, mountApi } from '../server/api.js';
 import { serveStatic } from '../server/static.js';
 import type { Command } from '../app/command.js';
+import type { Logger } from '../app/context.js';
 import { historyOps } from '../app/history-edit.js';
 import { runOnce } from '../app/run.js';
 
@@ -62,68 +64,13 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
   async run(ctx) {
     const { host, port } = parseListen((ctx.values.listen as string | undefined) ?? '127.0.0.1:8050');
     const dir = await mkdtemp(join(tmpdir(), 'openvpn-status-web-demo-'));
-    const settings: Settings = {
-      ...ctx.settings,
-      status: [{ instance: 'default', path: join(dir, 'openvpn-status.log') }],
-      history: join(dir, 'openvpn-sessions.csv'),
-      aliases: join(dir, 'openvpn-aliases.json'),
-      out: join(dir, 'site'),
-    };
-    const statusPath = settings.status[0]?.path as string;
-    let now = ctx.now;
-    // History up to ten minutes ago; the live clients are users 0…5 of the same population.
-    const history = syntheticSessions({ count: USERS * 60 * 2, users: USERS, endAt: isoFromMs(msFromIso(now) - 600_000), spanDays: 60, seed: SEED });
-    let clients = syntheticClients({ count: LIVE, updatedAt: now, seed: SEED });
-    const users = [...new Set([...clients.map((c) => c.username ?? c.commonName), ...history.map((s) => s.user)])];
-    const aliases = Object.fromEntries(users.slice(0, ALIASES.length).map((u, i) => [u, ALIASES[i] as string]));
-    await writeFile(settings.aliases, `${JSON.stringify(aliases, null, 2)}\n`);
-    const paths = historyPaths(settings.history);
-    const historyBytes = await rewriteHistory(paths.history, history);
-    await writeState(paths.state, syntheticState({ clients, updatedAt: now, historyBytes, history, seed: SEED }));
-    await writeStatus(statusPath, clients, now);
+    const settings = demoSettings(ctx.settings, dir);
+    const live: Live = { settings, log: ctx.log, now: ctx.now, clients: await writeDemoData(settings, ctx.now), tick: 0, busy: false };
     ctx.log.info(`demo: data in ${dir}`);
-    const first = await runOnce(settings, now, ctx.log, { keepChartLoaded: true });
+    const first = await runOnce(settings, live.now, ctx.log, { keepChartLoaded: true });
     if (first) ctx.log.info(`demo: ${first.built.pagesRendered} pages rendered in ${first.built.ms} ms`);
-
-    let server;
-    try {
-      server = await serveStatic(settings.out, host, port);
-    } catch (e) {
-      await rm(dir, { recursive: true, force: true });
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new UsageError(`demo: cannot listen on ${host}:${port} (${code}); choose another with --listen HOST:PORT`);
-      }
-      throw e;
-    }
-    // The delete endpoint at /api/, without a password: only where nobody but this machine can reach it.
-    const bound = (server.address() as AddressInfo).port;
-    if (isLoopbackHost(host)) {
-      // Only the names it listens on: a page of another name resolving here (DNS rebinding) is refused.
-      const log = safeLogger(ctx.log);
-      mountApi(server, apiHandler({ ops: historyOps({ settings, log }), passwd: null, publicOrigin: null, warn: log.warn, hosts: listenHosts(host, bound) }));
-    } else ctx.log.info(`demo: no delete endpoint on ${host} (only on a loopback address, as it runs without a password)`);
-    process.stdout.write(`Dashboard: http://${host.includes(':') ? `[${host}]` : host}:${bound}/  (Ctrl-C stops)\n`);
-
-    let tick = 0;
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      void (async () => {
-        const next = isoFromMs(Math.max(Date.now(), msFromIso(now) + 1000));
-        tick++;
-        clients = advanceClients(clients, { from: now, to: next, reconnect: tick % 6 === 0 ? 1 : 0, seed: SEED + tick });
-        now = next;
-        await writeStatus(statusPath, clients, now);
-        const outcome = await runOnce(settings, now, ctx.log, { keepChartLoaded: true });
-        if (outcome) ctx.log.detail(`demo: tick ${tick}, ${outcome.built.pagesRendered} page(s) rendered`);
-      })()
-        .catch((e: unknown) => process.stderr.write(`openvpn-status-web: demo update failed: ${(e as Error).stack ?? String(e)}\n`))
-        .finally(() => {
-          busy = false;
-        });
-    }, TICK_MS);
+    const server = await serveDemo(settings, ctx.log, dir, host, port);
+    const timer = setInterval(() => tick(live), TICK_MS);
 
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
@@ -132,7 +79,7 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
     });
     clearInterval(timer);
     // Let an update in progress finish before its folder goes away.
-    while (busy) await new Promise((r) => setTimeout(r, 50));
+    while (live.busy) await new Promise((r) => setTimeout(r, 50));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections(); // browsers keep connections alive; close would wait for them
     await closed;
@@ -141,3 +88,85 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
     return 0;
   },
 };
+
+/** The demo's files, all in `dir`, one status file. */
+function demoSettings(base: Settings, dir: string): Settings {
+  return {
+    ...base,
+    status: [{ instance: 'default', path: join(dir, 'openvpn-status.log') }],
+    history: join(dir, 'openvpn-sessions.csv'),
+    aliases: join(dir, 'openvpn-aliases.json'),
+    out: join(dir, 'site'),
+  };
+}
+
+/** Writes the aliases, the history, the collector's state and the status file; returns the live clients. */
+async function writeDemoData(settings: Settings, now: string): Promise<StatusClient[]> {
+  // History up to ten minutes ago; the live clients are users 0…5 of the same population.
+  const history = syntheticSessions({ count: USERS * 60 * 2, users: USERS, endAt: isoFromMs(msFromIso(now) - 600_000), spanDays: 60, seed: SEED });
+  const clients = syntheticClients({ count: LIVE, updatedAt: now, seed: SEED });
+  const users = [...new Set([...clients.map((c) => c.username ?? c.commonName), ...history.map((s) => s.user)])];
+  const aliases = Object.fromEntries(users.slice(0, ALIASES.length).map((u, i) => [u, ALIASES[i] as string]));
+  await writeFile(settings.aliases, `${JSON.stringify(aliases, null, 2)}\n`);
+  const paths = historyPaths(settings.history);
+  const historyBytes = await rewriteHistory(paths.history, history);
+  await writeState(paths.state, syntheticState({ clients, updatedAt: now, historyBytes, history, seed: SEED }));
+  await writeStatus(statusPathOf(settings), clients, now);
+  return clients;
+}
+
+const statusPathOf = (settings: Settings): string => settings.status[0]?.path as string;
+
+/** Serves the site, with the delete endpoint on a loopback address; the folder is removed if it cannot listen. */
+async function serveDemo(settings: Settings, ctxLog: Logger, dir: string, host: string, port: number): Promise<Server> {
+  let server: Server;
+  try {
+    server = await serveStatic(settings.out, host, port);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new UsageError(`demo: cannot listen on ${host}:${port} (${code}); choose another with --listen HOST:PORT`);
+    }
+    throw e;
+  }
+  // The delete endpoint at /api/, without a password: only where nobody but this machine can reach it.
+  const bound = (server.address() as AddressInfo).port;
+  if (isLoopbackHost(host)) {
+    // Only the names it listens on: a page of another name resolving here (DNS rebinding) is refused.
+    const log = safeLogger(ctxLog);
+    mountApi(server, apiHandler({ ops: historyOps({ settings, log }), passwd: null, publicOrigin: null, warn: log.warn, hosts: listenHosts(host, bound) }));
+  } else ctxLog.info(`demo: no delete endpoint on ${host} (only on a loopback address, as it runs without a password)`);
+  process.stdout.write(`Dashboard: http://${host.includes(':') ? `[${host}]` : host}:${bound}/  (Ctrl-C stops)\n`);
+  return server;
+}
+
+/** The live part of the demo: the clients as of `now`, moved on by each tick. */
+interface Live {
+  readonly settings: Settings;
+  readonly log: Logger;
+  now: string;
+  clients: StatusClient[];
+  tick: number;
+  /** An update runs: the next tick skips, and stopping waits for it. */
+  busy: boolean;
+}
+
+/** One status update and rebuild, unless the last one still runs. */
+function tick(live: Live): void {
+  if (live.busy) return;
+  live.busy = true;
+  void (async () => {
+    const next = isoFromMs(Math.max(Date.now(), msFromIso(live.now) + 1000));
+    live.tick++;
+    live.clients = advanceClients(live.clients, { from: live.now, to: next, reconnect: live.tick % 6 === 0 ? 1 : 0, seed: SEED + live.tick });
+    live.now = next;
+    await writeStatus(statusPathOf(live.settings), live.clients, live.now);
+    const outcome = await runOnce(live.settings, live.now, live.log, { keepChartLoaded: true });
+    if (outcome) live.log.detail(`demo: tick ${live.tick}, ${outcome.built.pagesRendered} page(s) rendered`);
+  })()
+    .catch((e: unknown) => process.stderr.write(`openvpn-status-web: demo update failed: ${(e as Error).stack ?? String(e)}\n`))
+    .finally(() => {
+      live.busy = false;
+    });
+}

@@ -53,24 +53,39 @@ export function intervalsFromSessions(sessions: readonly Pick<Session, 'connecte
  * plus O(buckets).
  */
 export function concurrencySeries(intervals: readonly Interval[], opts: SeriesOptions): SeriesPoint[] {
+  const w = seriesWindow(opts);
+  const { starts, ends } = clippedEdges(intervals, w);
+  return sweep(starts, ends, w);
+}
+
+interface SeriesWindow {
+  bucketMs: number;
+  count: number;
+  /** The first bucket's start. */
+  windowStart: number;
+  /** Exclusive end of what has been observed: `now` itself is still observed. */
+  horizon: number;
+}
+
+function seriesWindow(opts: SeriesOptions): SeriesWindow {
   const hours = opts.hours ?? 24;
   const bucketSeconds = opts.bucketSeconds ?? 300;
   if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0) throw new RangeError(`bucketSeconds ${bucketSeconds} is not a positive integer`);
   if (!Number.isFinite(hours) || hours <= 0) throw new RangeError(`hours ${hours} is not a positive number`);
   const nowMs = msFromIso(opts.now);
   if (Number.isNaN(nowMs)) throw new RangeError(`now ${JSON.stringify(opts.now)} is not an ISO UTC instant`);
-
   const bucketMs = bucketSeconds * 1000;
   const count = Math.max(1, Math.ceil((hours * 3600) / bucketSeconds));
   const lastStart = Math.floor(nowMs / bucketMs) * bucketMs;
-  const windowStart = lastStart - (count - 1) * bucketMs;
-  // Exclusive end of what has been observed: `now` itself is still observed.
-  const horizon = nowMs + 1;
+  return { bucketMs, count, windowStart: lastStart - (count - 1) * bucketMs, horizon: nowMs + 1 };
+}
 
+/** The intervals' starts and ends (each sorted) clipped to the window, without those outside it or broken. */
+function clippedEdges(intervals: readonly Interval[], w: SeriesWindow): { starts: Float64Array; ends: Float64Array } {
+  const { windowStart, horizon } = w;
   // Instants are same-format ISO strings, which order as text: an end before this one is
   // before the window, so most of a long history is skipped without parsing a date.
   const skipBefore = isoFromMs(windowStart - 1000);
-
   const starts = new Float64Array(intervals.length);
   const ends = new Float64Array(intervals.length);
   let n = 0;
@@ -87,9 +102,13 @@ export function concurrencySeries(intervals: readonly Interval[], opts: SeriesOp
     ends[n] = ce;
     n++;
   }
-  const st = starts.subarray(0, n).sort();
-  const en = ends.subarray(0, n).sort();
+  return { starts: starts.subarray(0, n).sort(), ends: ends.subarray(0, n).sort() };
+}
 
+/** Each bucket's maximum, from the sorted start and end instants (as many of each). */
+function sweep(st: Float64Array, en: Float64Array, w: SeriesWindow): SeriesPoint[] {
+  const { bucketMs, count, windowStart } = w;
+  const n = st.length;
   const out: SeriesPoint[] = new Array(count);
   let i = 0; // next start event
   let j = 0; // next end event

@@ -22,81 +22,104 @@ export interface FanOut<T> {
 export function fanOut<T>(source: AsyncIterable<T>, consumers: number, ahead: number): FanOut<T> {
   if (!Number.isInteger(consumers) || consumers < 1) throw new RangeError(`fanOut: ${consumers} consumers`);
   if (!Number.isInteger(ahead) || ahead < 2) throw new RangeError(`fanOut: ahead ${ahead}`);
-  const it = source[Symbol.asyncIterator]();
+  const f: Fan<T> = {
+    it: source[Symbol.asyncIterator](),
+    ahead,
+    held: new Map(),
+    next: 0,
+    dropped: 0,
+    ended: false,
+    failure: null,
+    pulling: null,
+    position: new Array<number>(consumers).fill(0),
+    active: new Array<boolean>(consumers).fill(true),
+    waiting: [],
+  };
+  return { branches: Array.from({ length: consumers }, (_, i) => branch(f, i)), release: (i) => release(f, i) };
+}
+
+/** What the branches share: the source, the items held, and each consumer's position. */
+interface Fan<T> {
+  readonly it: AsyncIterator<T>;
+  readonly ahead: number;
   /** Items by their index, from the slowest active consumer's position up to `next`. */
-  const held = new Map<number, T>();
-  let next = 0;
-  let dropped = 0;
-  let ended = false;
-  let failure: { error: unknown } | null = null;
-  let pulling: Promise<void> | null = null;
-  const position = new Array<number>(consumers).fill(0);
-  const active = new Array<boolean>(consumers).fill(true);
+  readonly held: Map<number, T>;
+  next: number;
+  dropped: number;
+  ended: boolean;
+  failure: { error: unknown } | null;
+  pulling: Promise<void> | null;
+  readonly position: number[];
+  readonly active: boolean[];
   /** Consumers waiting until the slowest reaches `until` (half of `ahead` behind them: not a wake-up per item). */
-  let waiting: { until: number; wake: () => void }[] = [];
+  waiting: { until: number; wake: () => void }[];
+}
 
-  const slowest = (): number => {
-    let min = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < consumers; i++) if (active[i] === true && (position[i] as number) < min) min = position[i] as number;
-    return min;
-  };
-  /** Drops what every active consumer has passed; wakes those waiting for the slowest. */
-  const advance = (): void => {
-    const min = slowest();
-    for (const end = Math.min(min, next); dropped < end; dropped++) held.delete(dropped);
-    if (waiting.length === 0) return;
-    const still: typeof waiting = [];
-    for (const w of waiting) if (w.until <= min) w.wake(); else still.push(w);
-    waiting = still;
-  };
-  const pull = (): Promise<void> =>
-    (pulling ??= (async () => {
-      try {
-        const r = await it.next();
-        if (r.done === true) ended = true;
-        else held.set(next++, r.value);
-      } catch (e) {
-        failure = { error: e };
-      } finally {
-        pulling = null;
-      }
-    })());
+function slowest<T>(f: Fan<T>): number {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < f.position.length; i++) if (f.active[i] === true && (f.position[i] as number) < min) min = f.position[i] as number;
+  return min;
+}
 
-  const release = async (i: number): Promise<void> => {
-    if (active[i] !== true) return;
-    active[i] = false;
-    advance();
-    if (!active.includes(true) && !ended && failure === null) {
-      ended = true;
-      await it.return?.();
-    }
-  };
+/** Drops what every active consumer has passed; wakes those waiting for the slowest. */
+function advance<T>(f: Fan<T>): void {
+  const min = slowest(f);
+  for (const end = Math.min(min, f.next); f.dropped < end; f.dropped++) f.held.delete(f.dropped);
+  if (f.waiting.length === 0) return;
+  const still: Fan<T>['waiting'] = [];
+  for (const w of f.waiting) if (w.until <= min) w.wake(); else still.push(w);
+  f.waiting = still;
+}
 
-  async function* branch(i: number): AsyncGenerator<T> {
+/** Reads the next item of the source (one read at a time, shared by whoever asks meanwhile). */
+function pull<T>(f: Fan<T>): Promise<void> {
+  f.pulling ??= (async () => {
     try {
-      for (;;) {
-        const at = position[i] as number;
-        if (at < next) {
-          if (at - slowest() >= ahead) {
-            const until = at - Math.floor(ahead / 2);
-            await new Promise<void>((wake) => waiting.push({ until, wake }));
-            continue;
-          }
-          const item = held.get(at) as T;
-          position[i] = at + 1;
-          advance();
-          yield item;
-        } else if (failure !== null) {
-          throw failure.error;
-        } else if (ended) {
-          return;
-        } else {
-          await pull();
-        }
-      }
+      const r = await f.it.next();
+      if (r.done === true) f.ended = true;
+      else f.held.set(f.next++, r.value);
+    } catch (e) {
+      f.failure = { error: e };
     } finally {
-      await release(i);
+      f.pulling = null;
     }
+  })();
+  return f.pulling;
+}
+
+async function release<T>(f: Fan<T>, i: number): Promise<void> {
+  if (f.active[i] !== true) return;
+  f.active[i] = false;
+  advance(f);
+  if (!f.active.includes(true) && !f.ended && f.failure === null) {
+    f.ended = true;
+    await f.it.return?.();
   }
-  return { branches: Array.from({ length: consumers }, (_, i) => branch(i)), release };
+}
+
+async function* branch<T>(f: Fan<T>, i: number): AsyncGenerator<T> {
+  try {
+    for (;;) {
+      const at = f.position[i] as number;
+      if (at < f.next) {
+        if (at - slowest(f) >= f.ahead) {
+          const until = at - Math.floor(f.ahead / 2);
+          await new Promise<void>((wake) => f.waiting.push({ until, wake }));
+          continue;
+        }
+        const item = f.held.get(at) as T;
+        f.position[i] = at + 1;
+        advance(f);
+        yield item;
+      } else if (f.failure !== null) {
+        throw f.failure.error;
+      } else if (f.ended) {
+        return;
+      } else {
+        await pull(f);
+      }
+    }
+  } finally {
+    await release(f, i);
+  }
 }

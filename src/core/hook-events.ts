@@ -215,69 +215,86 @@ export function applyHookEvents(prev: CollectorState, events: readonly HookEvent
   if (events.length === 0) return result;
   const tracked = new Map<string, TrackedSession>();
   for (const s of prev.tracked) tracked.set(s.id, { ...s, endExact: s.endExact === true });
-  const index = new ConnectionIndex(tracked.values());
   const hookEnded = [...(prev.hookEnded ?? [])];
-  const endedIndex = new ConnectionIndex(hookEnded);
+  const a: Applying = { prev, result, tracked, index: new ConnectionIndex(tracked.values()), hookEnded, endedIndex: new ConnectionIndex(hookEnded) };
   const unknownInstances = new Set<string>();
-
-  const replace = (old: TrackedSession | null, next: TrackedSession): void => {
-    if (old) index.remove(old);
-    index.add(next);
-    tracked.set(next.id, next);
-  };
-  const remember = (s: TrackedSession): void => {
-    const key = hookEndedKey(s);
-    hookEnded.push(key);
-    endedIndex.add(key);
-  };
-  // Ended by a disconnect (this run or one whose close is still pending), or already in the CSV.
-  const recorded = (ev: HookEvent): string | null => {
-    if (index.closest(ev, isEndedByHook) !== null || endedIndex.closest(ev) !== null) return 'a client-disconnect already ended this session; ignored';
-    if (candidateIds(ev).some((id) => prev.recentlyClosed[id] !== undefined)) {
-      return ev.kind === 'connect' ? 'the history already holds this session; ignored' : 'the history already holds this session with an estimated end; kept as it is';
-    }
-    return null;
-  };
-
   for (const ev of events) {
     if (!opts.instances.includes(ev.instance)) unknownInstances.add(ev.instance);
-    const match = index.closest(ev, (s) => !isEndedByHook(s));
-    if (ev.kind === 'connect') {
-      const why = match ? null : recorded(ev);
-      if (match) {
-        replace(match, completed(match, ev));
-      } else if (why !== null) {
-        result.warnings.push(`${describe(ev)}: ${why}`);
-      } else {
-        const s = sessionFromEvent(ev);
-        replace(null, s);
-        result.opened.push(untracked(s));
-      }
-      continue;
-    }
-    const why = match ? null : recorded(ev);
-    if (match) {
-      const done = endByHook(match, ev);
-      replace(match, done);
-      remember(done);
-      // A held (server-stopped) session was counted as ended when it was held.
-      if (match.endedAt === null) result.ended.push(untracked(done));
-    } else if (why !== null) {
-      result.warnings.push(`${describe(ev)}: ${why}`);
-    } else {
-      // Connect and disconnect between two status updates, or a connect this collector never saw.
-      const done = endByHook(sessionFromEvent(ev), ev);
-      replace(null, done);
-      remember(done);
-      result.opened.push(untracked(done));
-      result.ended.push(untracked(done));
-    }
+    const match = a.index.closest(ev, (s) => !isEndedByHook(s));
+    if (ev.kind === 'connect') applyConnect(a, ev, match);
+    else applyDisconnect(a, ev, match);
   }
   for (const instance of unknownInstances) {
     result.warnings.push(`hook events for instance "${instance}", which no --status names: "hook --instance" must match a status instance`);
   }
   result.state = { ...prev, tracked: [...tracked.values()], hookEnded };
   return result;
+}
+
+/** What applying the events works on: the tracked sessions and hook ends so far, indexed by connection. */
+interface Applying {
+  readonly prev: CollectorState;
+  readonly result: HookApplyResult;
+  readonly tracked: Map<string, TrackedSession>;
+  readonly index: ConnectionIndex<TrackedSession>;
+  readonly hookEnded: HookEndedKey[];
+  readonly endedIndex: ConnectionIndex<HookEndedKey>;
+}
+
+/** A connect: completes the session the status file already tracks, else opens one (unless recorded). */
+function applyConnect(a: Applying, ev: HookEvent, match: TrackedSession | null): void {
+  const why = match ? null : recorded(a, ev);
+  if (match) {
+    replace(a, match, completed(match, ev));
+  } else if (why !== null) {
+    a.result.warnings.push(`${describe(ev)}: ${why}`);
+  } else {
+    const s = sessionFromEvent(ev);
+    replace(a, null, s);
+    a.result.opened.push(untracked(s));
+  }
+}
+
+/** A disconnect: ends the tracked session at OpenVPN's own end, else records the whole session (unless recorded). */
+function applyDisconnect(a: Applying, ev: HookEvent, match: TrackedSession | null): void {
+  const why = match ? null : recorded(a, ev);
+  if (match) {
+    const done = endByHook(match, ev);
+    replace(a, match, done);
+    remember(a, done);
+    // A held (server-stopped) session was counted as ended when it was held.
+    if (match.endedAt === null) a.result.ended.push(untracked(done));
+  } else if (why !== null) {
+    a.result.warnings.push(`${describe(ev)}: ${why}`);
+  } else {
+    // Connect and disconnect between two status updates, or a connect this collector never saw.
+    const done = endByHook(sessionFromEvent(ev), ev);
+    replace(a, null, done);
+    remember(a, done);
+    a.result.opened.push(untracked(done));
+    a.result.ended.push(untracked(done));
+  }
+}
+
+function replace(a: Applying, old: TrackedSession | null, next: TrackedSession): void {
+  if (old) a.index.remove(old);
+  a.index.add(next);
+  a.tracked.set(next.id, next);
+}
+
+function remember(a: Applying, s: TrackedSession): void {
+  const key = hookEndedKey(s);
+  a.hookEnded.push(key);
+  a.endedIndex.add(key);
+}
+
+/** Why an event without a tracked session is ignored: ended by a disconnect (this run or one whose close is still pending), or already in the CSV. */
+function recorded(a: Applying, ev: HookEvent): string | null {
+  if (a.index.closest(ev, isEndedByHook) !== null || a.endedIndex.closest(ev) !== null) return 'a client-disconnect already ended this session; ignored';
+  if (candidateIds(ev).some((id) => a.prev.recentlyClosed[id] !== undefined)) {
+    return ev.kind === 'connect' ? 'the history already holds this session; ignored' : 'the history already holds this session with an estimated end; kept as it is';
+  }
+  return null;
 }
 
 function untracked(s: TrackedSession): Session {

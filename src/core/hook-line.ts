@@ -158,48 +158,93 @@ export function decodeSpoolLine(line: string): Decoded<DecodedLine> {
 
 const DIGITS = /^\d{1,15}$/;
 
-/** The event a record describes, every value checked; the reason names the variable. */
+/** The event a record describes, every value checked; the reason names the variable (the first one wrong, in this order). */
 export function eventFromRecord(r: HookRecord): Decoded<HookEvent> {
-  const fail = (reason: string): Decoded<HookEvent> => ({ ok: false, reason });
-  const text = (k: string): string | null => {
-    const v = r[k];
-    return v === undefined || v === '' ? null : v;
+  const who = identityOf(r);
+  if (!who.ok) return who;
+  const where = addressesOf(r);
+  if (!where.ok) return where;
+  const when = timesOf(r, who.value.kind);
+  if (!when.ok) return when;
+  const traffic = trafficOf(r, who.value.kind);
+  if (!traffic.ok) return traffic;
+  const { kind, instance, commonName, username } = who.value;
+  const { realAddress, realPort, protocol, virtualAddress, virtualIpv6 } = where.value;
+  const { start, durationS } = when.value;
+  const { bytesReceived, bytesSent } = traffic.value;
+  return {
+    ok: true,
+    value: {
+      kind,
+      instance,
+      commonName,
+      username,
+      realAddress,
+      realPort,
+      protocol,
+      virtualAddress,
+      virtualIpv6,
+      // Converted last: a time beyond Date's range throws only once every variable has passed its check.
+      connectedAt: isoFromEpochSeconds(start),
+      durationS,
+      bytesReceived,
+      bytesSent,
+    },
   };
-  const whole = (k: string): number | null | undefined => {
-    const v = text(k);
-    if (v === null) return null;
-    return DIGITS.test(v) ? Number(v) : undefined;
-  };
+}
 
+const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+
+/** A variable's value, null when unset or empty. */
+function text(r: HookRecord, k: string): string | null {
+  const v = r[k];
+  return v === undefined || v === '' ? null : v;
+}
+
+/** A variable as a whole number: null when unset or empty, undefined when not one. */
+function whole(r: HookRecord, k: string): number | null | undefined {
+  const v = text(r, k);
+  if (v === null) return null;
+  return DIGITS.test(v) ? Number(v) : undefined;
+}
+
+function identityOf(r: HookRecord): Decoded<Pick<HookEvent, 'kind' | 'instance' | 'commonName' | 'username'>> {
   const instance = r.instance ?? '';
   if (!INSTANCE_NAME.test(instance)) return fail(`instance "${instance}" must be letters, digits, '.', '_' or '-'`);
   const type = r.script_type;
   const kind: HookEventKind | null = type === 'client-connect' ? 'connect' : type === 'client-disconnect' ? 'disconnect' : null;
   if (kind === null) return fail(`script_type "${type ?? ''}" is not client-connect or client-disconnect`);
-  const commonName = text('common_name');
+  const commonName = text(r, 'common_name');
   if (commonName === null) return fail('common_name is not set');
-  const usernameText = text('username');
+  const usernameText = text(r, 'username');
+  return { ok: true, value: { kind, instance, commonName, username: usernameText === null || usernameText === 'UNDEF' ? null : usernameText } };
+}
 
+function addressesOf(r: HookRecord): Decoded<Pick<HookEvent, 'realAddress' | 'realPort' | 'protocol' | 'virtualAddress' | 'virtualIpv6'>> {
   // trusted_* is the address OpenVPN authenticated; untrusted_* only a fallback (same values after authentication).
-  const trusted = text('trusted_ip') ?? text('trusted_ip6');
-  const untrusted = text('untrusted_ip') ?? text('untrusted_ip6');
+  const trusted = text(r, 'trusted_ip') ?? text(r, 'trusted_ip6');
+  const untrusted = text(r, 'untrusted_ip') ?? text(r, 'untrusted_ip6');
   const realAddress = trusted ?? untrusted;
   if (realAddress === null) return fail('neither trusted_ip, trusted_ip6, untrusted_ip nor untrusted_ip6 is set');
   if (!isIpv4(realAddress) && !isIpv6(realAddress)) return fail(`"${realAddress}" is not an IP address`);
   const portName = trusted !== null ? 'trusted_port' : 'untrusted_port';
-  const realPort = whole(portName);
+  const realPort = whole(r, portName);
   if (realPort === undefined || (realPort !== null && realPort > 65535)) return fail(`${portName} "${r[portName]}" is not a port`);
 
-  const virtualAddress = text('ifconfig_pool_remote_ip');
+  const virtualAddress = text(r, 'ifconfig_pool_remote_ip');
   if (virtualAddress !== null && !isIpv4(virtualAddress)) return fail(`ifconfig_pool_remote_ip "${virtualAddress}" is not an IPv4 address`);
-  const virtualIpv6 = text('ifconfig_pool_remote_ip6');
+  const virtualIpv6 = text(r, 'ifconfig_pool_remote_ip6');
   if (virtualIpv6 !== null && !isIpv6(virtualIpv6)) return fail(`ifconfig_pool_remote_ip6 "${virtualIpv6}" is not an IPv6 address`);
-  const proto = text('proto_1');
+  const proto = text(r, 'proto_1');
   const protocol = proto !== null && /^[a-z0-9-]{1,20}$/.test(proto) ? proto : null;
+  return { ok: true, value: { realAddress, realPort, protocol, virtualAddress, virtualIpv6 } };
+}
 
-  const timeUnix = whole('time_unix');
-  const hookTime = whole('hook_time');
-  const duration = whole('time_duration');
+/** When the session started (epoch seconds) and, at disconnect, how long it lasted. */
+function timesOf(r: HookRecord, kind: HookEventKind): Decoded<{ start: number; durationS: number | null }> {
+  const timeUnix = whole(r, 'time_unix');
+  const hookTime = whole(r, 'hook_time');
+  const duration = whole(r, 'time_duration');
   if (timeUnix === undefined) return fail(`time_unix "${r.time_unix}" is not a whole number`);
   if (duration === undefined) return fail(`time_duration "${r.time_duration}" is not a whole number`);
   let start = timeUnix;
@@ -213,27 +258,14 @@ export function eventFromRecord(r: HookRecord): Decoded<HookEvent> {
     start = hookTime;
   }
   if (start === null) return fail('time_unix is not set');
-  const bytesReceived = kind === 'disconnect' ? whole('bytes_received') : null;
-  const bytesSent = kind === 'disconnect' ? whole('bytes_sent') : null;
+  return { ok: true, value: { start, durationS } };
+}
+
+/** OpenVPN's final counters, at disconnect only. */
+function trafficOf(r: HookRecord, kind: HookEventKind): Decoded<Pick<HookEvent, 'bytesReceived' | 'bytesSent'>> {
+  const bytesReceived = kind === 'disconnect' ? whole(r, 'bytes_received') : null;
+  const bytesSent = kind === 'disconnect' ? whole(r, 'bytes_sent') : null;
   if (bytesReceived === undefined) return fail(`bytes_received "${r.bytes_received}" is not a whole number`);
   if (bytesSent === undefined) return fail(`bytes_sent "${r.bytes_sent}" is not a whole number`);
-
-  return {
-    ok: true,
-    value: {
-      kind,
-      instance,
-      commonName,
-      username: usernameText === null || usernameText === 'UNDEF' ? null : usernameText,
-      realAddress,
-      realPort,
-      protocol,
-      virtualAddress,
-      virtualIpv6,
-      connectedAt: isoFromEpochSeconds(start),
-      durationS,
-      bytesReceived,
-      bytesSent,
-    },
-  };
+  return { ok: true, value: { bytesReceived, bytesSent } };
 }

@@ -220,11 +220,26 @@ export function syntheticSessions(opts: SyntheticSessionsOptions): Session[] {
   if (!Number.isInteger(users) || users < 1) throw new RangeError('users must be a whole number ≥ 1');
   const endS = Math.floor(msFromIso(endAt) / 1000);
   if (Number.isNaN(endS)) throw new RangeError(`endAt "${endAt}" is not an ISO UTC instant`);
-  const fromS = endS - spanDays * DAY_S;
   const people = Array.from({ length: users }, (_, i) => userAt(seed, i, hostile));
+  const drafts = draftSessions(people, seed, count, endS - spanDays * DAY_S, endS);
 
-  // Weekends are quieter; the scale brings the expected total to a little over `count`,
-  // and the surplus is then dropped at random, so the span stays the whole span.
+  // Keep a random `count` of them, then order by end.
+  const r = createRng(mix(seed, 0x5e55));
+  const keep = new Uint8Array(drafts.length).fill(1);
+  const order = shuffle(r, Array.from({ length: drafts.length }, (_, i) => i));
+  for (let k = 0; k < drafts.length - count; k++) keep[order[k] as number] = 0;
+  const kept = drafts.filter((_, i) => keep[i] === 1);
+  kept.sort((a, b) => a.end - b.end || a.start - b.start || a.user - b.user);
+  // The same generator goes on drawing the sessions' details, in end order.
+  return kept.map((d, k) => sessionFromDraft(r, d, people[d.user] as User, instance, k + 1));
+}
+
+/**
+ * At least `count` sessions of `people` within [fromS, endS]. Weekends are quieter; the
+ * scale brings the expected total to a little over `count`, and the caller drops the
+ * surplus at random, so the span stays the whole span.
+ */
+function draftSessions(people: readonly User[], seed: number, count: number, fromS: number, endS: number): Draft[] {
   const firstDay = Math.floor(fromS / DAY_S);
   const lastDay = Math.floor(endS / DAY_S);
   const factors = new Map<number, number>();
@@ -241,7 +256,7 @@ export function syntheticSessions(opts: SyntheticSessionsOptions): Session[] {
     const r = createRng(mix(seed, -1 - attempt));
     drafts = [];
     for (let d = firstDay; d <= lastDay; d++) {
-      for (let i = 0; i < users; i++) {
+      for (let i = 0; i < people.length; i++) {
         const u = people[i] as User;
         const expected = u.rate * dayFactor(d) * scale;
         const n = Math.floor(expected) + (r() < expected % 1 ? 1 : 0); // stochastic rounding
@@ -251,51 +266,42 @@ export function syntheticSessions(opts: SyntheticSessionsOptions): Session[] {
     drafts = drafts.filter((s) => s.start >= fromS && s.end <= endS);
     scale *= 1.25;
   }
+  return drafts;
+}
 
-  // Keep a random `count` of them, then order by end.
-  const r = createRng(mix(seed, 0x5e55));
-  const keep = new Uint8Array(drafts.length).fill(1);
-  const order = shuffle(r, Array.from({ length: drafts.length }, (_, i) => i));
-  for (let k = 0; k < drafts.length - count; k++) keep[order[k] as number] = 0;
-  const kept = drafts.filter((_, i) => keep[i] === 1);
-  kept.sort((a, b) => a.end - b.end || a.start - b.start || a.user - b.user);
-
-  let clientId = 0;
-  return kept.map((d) => {
-    const u = people[d.user] as User;
-    const { realAddress, realPort } = remote(r, u);
-    const connectedAt = isoFromEpochSeconds(d.start);
-    const endedAt = isoFromEpochSeconds(d.end);
-    const durationS = d.end - d.start;
-    const endReason: EndReason = r() < 0.005 ? 'server-stopped' : 'disconnected';
-    clientId += 1;
-    return {
-      id: sessionId(instance, u.commonName, connectedAt, realAddress, realPort),
-      instance,
-      user: userOf(u.commonName, u.username),
-      commonName: u.commonName,
-      username: u.username,
-      realAddress,
-      realPort,
-      protocol: null,
-      virtualAddress: u.virtualAddress,
-      virtualIpv6: u.virtualIpv6,
-      clientId,
-      peerId: d.user % 4096,
-      cipher: u.cipher,
-      connectedAt,
-      lastSeenAt: endedAt,
-      endedAt,
-      durationS,
-      bytesReceived: Math.round(durationS * u.upRate * (0.5 + r())),
-      bytesSent: Math.round(durationS * u.downRate * (0.5 + r())),
-      endReason,
-      // As on a server with the hooks enabled: most ends reported by OpenVPN, a few estimated
-      // (no extra draw from the generator, so the data stays what it was).
-      endExact: endReason === 'disconnected' && clientId % 7 !== 0,
-      source: 'status',
-    };
-  });
+/** A laid-out session with its address, end reason and traffic drawn from `r`. */
+function sessionFromDraft(r: Rng, d: Draft, u: User, instance: string, clientId: number): Session {
+  const { realAddress, realPort } = remote(r, u);
+  const connectedAt = isoFromEpochSeconds(d.start);
+  const endedAt = isoFromEpochSeconds(d.end);
+  const durationS = d.end - d.start;
+  const endReason: EndReason = r() < 0.005 ? 'server-stopped' : 'disconnected';
+  return {
+    id: sessionId(instance, u.commonName, connectedAt, realAddress, realPort),
+    instance,
+    user: userOf(u.commonName, u.username),
+    commonName: u.commonName,
+    username: u.username,
+    realAddress,
+    realPort,
+    protocol: null,
+    virtualAddress: u.virtualAddress,
+    virtualIpv6: u.virtualIpv6,
+    clientId,
+    peerId: d.user % 4096,
+    cipher: u.cipher,
+    connectedAt,
+    lastSeenAt: endedAt,
+    endedAt,
+    durationS,
+    bytesReceived: Math.round(durationS * u.upRate * (0.5 + r())),
+    bytesSent: Math.round(durationS * u.downRate * (0.5 + r())),
+    endReason,
+    // As on a server with the hooks enabled: most ends reported by OpenVPN, a few estimated
+    // (no extra draw from the generator, so the data stays what it was).
+    endExact: endReason === 'disconnected' && clientId % 7 !== 0,
+    source: 'status',
+  };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,9 +11,9 @@
  * tick lines and text in `currentColor`, so `.chart-axis { color: … }` colours the axes.
  */
 import { axisBottom, axisLeft } from 'd3-axis';
-import { scaleLinear, scaleUtc } from 'd3-scale';
-import { select } from 'd3-selection';
-import { area, curveStepAfter, line } from 'd3-shape';
+import { scaleLinear, scaleUtc, type ScaleLinear, type ScaleTime } from 'd3-scale';
+import { select, type Selection } from 'd3-selection';
+import { area, curveStepAfter, line, type Area, type Line } from 'd3-shape';
 import type { SeriesPoint } from '../core/chart-series.js';
 import { formatClock } from '../core/format.js';
 import type { Labels } from '../core/i18n.js';
@@ -129,6 +129,59 @@ function describe(points: readonly SeriesPoint[], current: number, peak: number,
   return `${base}${/[.!?]$/.test(base) ? '' : '.'} ${text}`;
 }
 
+/** Where the chart starts and ends, its peak, and the points of its step line: all pure. */
+export interface ChartFrame {
+  fromMs: number;
+  toMs: number;
+  peak: number;
+  /** The y axis's top: the peak, at least 1 (an idle day is a flat line at 0). */
+  yMax: number;
+  current: number;
+  /** Hours between x ticks: the smallest of 1, 2, 3, 6, 12, 24 giving at most 12 ticks. */
+  hourStep: number;
+  points: [number, number][];
+}
+
+/** The frame of a chart of `series` ending at `nowMs` (the x axis never ends before now). */
+export function chartFrame(series: readonly SeriesPoint[], nowMs: number, current?: number): ChartFrame {
+  const first = series[0];
+  const last = series[series.length - 1];
+  const fromMs = first ? first.bucketStartMs : nowMs - 24 * HOUR_MS;
+  const toMs = Math.max(nowMs, last ? last.bucketStartMs : nowMs);
+  let peak = 0;
+  for (const p of series) if (p.max > peak) peak = p.max;
+  const hourStep = [1, 2, 3, 6, 12, 24].find((h) => (toMs - fromMs) / (h * HOUR_MS) <= 12) ?? 24;
+  return { fromMs, toMs, peak, yMax: Math.max(1, peak), current: current ?? last?.max ?? 0, hourStep, points: stepPoints(series, toMs) };
+}
+
+/**
+ * Each value is the maximum over its bucket, constant for the bucket's five minutes, so
+ * the line steps (curveStepAfter: horizontal from the bucket's start to the next one's).
+ * A linear line would invent fractional counts between buckets and smear short peaks
+ * into slopes. Only the points where the value changes are needed for a step curve, plus
+ * one at `toMs` so the last bucket extends to the right edge: the path stays small on
+ * quiet days and draws exactly the same shape.
+ */
+export function stepPoints(series: readonly SeriesPoint[], toMs: number): [number, number][] {
+  const pts: [number, number][] = [];
+  let prev: number | undefined;
+  for (const p of series) {
+    if (p.max !== prev) pts.push([p.bucketStartMs, p.max]);
+    prev = p.max;
+  }
+  const last = series[series.length - 1];
+  if (last) pts.push([toMs, last.max]);
+  return pts;
+}
+
+const INNER_W = WIDTH - MARGIN.left - MARGIN.right;
+const INNER_H = HEIGHT - MARGIN.top - MARGIN.bottom;
+
+type Svg = Selection<SVGSVGElement, unknown, null, undefined>;
+type Plot = Selection<SVGGElement, unknown, null, undefined>;
+type XScale = ScaleTime<number, number>;
+type YScale = ScaleLinear<number, number>;
+
 /**
  * The chart as an `<svg>` string: a step line and area of the per-bucket maxima, x axis
  * labelled every two hours (HH:MM in `timeZone`), y axis with integer ticks from 0 to the
@@ -139,85 +192,83 @@ export async function renderChartSvg(series: readonly SeriesPoint[], opts: Chart
   const { document: doc, serializer } = await chartDom();
   const nowMs = msFromIso(opts.now);
   if (Number.isNaN(nowMs)) throw new RangeError(`now ${JSON.stringify(opts.now)} is not an ISO UTC instant`);
-  const id = opts.id ?? 'connections-chart';
-
-  const first = series[0];
-  const last = series[series.length - 1];
-  const fromMs = first ? first.bucketStartMs : nowMs - 24 * HOUR_MS;
-  const toMs = Math.max(nowMs, last ? last.bucketStartMs : nowMs);
-  let peak = 0;
-  for (const p of series) if (p.max > peak) peak = p.max;
-  const current = opts.current ?? last?.max ?? 0;
-
-  const innerW = WIDTH - MARGIN.left - MARGIN.right;
-  const innerH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const frame = chartFrame(series, nowMs, opts.current);
   // UTC scale: positions only. Tick values and labels are computed in the configured zone.
-  const x = scaleUtc().domain([fromMs, toMs]).range([0, innerW]);
-  const yMax = Math.max(1, peak);
-  const y = scaleLinear().domain([0, yMax]).range([innerH, 0]);
-
-  // Each value is the maximum over its bucket, constant for the bucket's five minutes, so
-  // the line steps (curveStepAfter: horizontal from the bucket's start to the next one's).
-  // A linear line would invent fractional counts between buckets and smear short peaks
-  // into slopes. Only the points where the value changes are needed for a step curve, plus
-  // one at `now` so the last bucket extends to the right edge: the path stays small on
-  // quiet days and draws exactly the same shape.
-  const pts: [number, number][] = [];
-  let prev: number | undefined;
-  for (const p of series) {
-    if (p.max !== prev) pts.push([p.bucketStartMs, p.max]);
-    prev = p.max;
-  }
-  if (last) pts.push([toMs, last.max]);
-
-  const px = (d: [number, number]): number => x(d[0]);
-  const py = (d: [number, number]): number => y(d[1]);
-  const lineGen = line<[number, number]>(px, py).curve(curveStepAfter).digits(2);
-  const areaGen = area<[number, number]>().x(px).y0(y(0)).y1(py).curve(curveStepAfter).digits(2);
+  const x = scaleUtc().domain([frame.fromMs, frame.toMs]).range([0, INNER_W]);
+  const y = scaleLinear().domain([0, frame.yMax]).range([INNER_H, 0]);
 
   const svgEl = doc.createElementNS(SVG_NS, 'svg');
-  const svg = select(svgEl)
+  const svg = drawHead(select(svgEl), opts, describe(series, frame.current, frame.peak, opts));
+  const plot = svg.append('g').attr('transform', `translate(${MARGIN.left},${MARGIN.top})`);
+  const yTicks = integerTicks(frame.yMax);
+  const xTicks = hourTicks(frame.fromMs, frame.toMs, opts.timeZone, frame.hourStep);
+  drawGrid(plot, x, y, xTicks, yTicks);
+  const pts = frame.points;
+  const shapes = stepShapes(x, y);
+  if (pts.length > 0) plot.append('path').attr('class', 'chart-area').attr('d', shapes.area(pts));
+  drawAxes(plot, x, y, xTicks, yTicks, opts.timeZone);
+  // The line over the axes: on an idle day it lies on the x axis and must stay visible.
+  if (pts.length > 0) plot.append('path').attr('class', 'chart-line').attr('fill', 'none').attr('d', shapes.line(pts));
+  drawAxisLabels(svg, opts.labels);
+  tidy(svgEl);
+  // XML serialisation rather than outerHTML: the same markup is then both valid inline in
+  // HTML and a well-formed standalone .svg (outerHTML would write e.g. a no-break space as
+  // `&nbsp;`, which XML does not know).
+  return serializer.serializeToString(svgEl);
+}
+
+/** The `<svg>` element's attributes, its title and description, and the visible title. */
+function drawHead(svg: Svg, opts: ChartOptions, desc: string): Svg {
+  const id = opts.id ?? 'connections-chart';
+  const out = svg
     .attr('xmlns', SVG_NS)
     .attr('class', 'chart')
     .attr('viewBox', `0 0 ${WIDTH} ${HEIGHT}`)
     .attr('role', 'img')
     .attr('aria-labelledby', `${id}-title ${id}-desc`);
-  svg.append('title').attr('id', `${id}-title`).text(opts.labels.title);
-  svg.append('desc').attr('id', `${id}-desc`).text(describe(series, current, peak, opts));
-  svg
+  out.append('title').attr('id', `${id}-title`).text(opts.labels.title);
+  out.append('desc').attr('id', `${id}-desc`).text(desc);
+  out
     .append('text')
     .attr('class', 'chart-title')
     .attr('x', WIDTH / 2)
     .attr('y', 20)
     .attr('text-anchor', 'middle')
     .text(opts.labels.title);
+  return out;
+}
 
-  const plot = svg.append('g').attr('transform', `translate(${MARGIN.left},${MARGIN.top})`);
-
-  const yTicks = integerTicks(yMax);
-  const step = [1, 2, 3, 6, 12, 24].find((h) => (toMs - fromMs) / (h * HOUR_MS) <= 12) ?? 24;
-  const xTicks = hourTicks(fromMs, toMs, opts.timeZone, step);
-
+function drawGrid(plot: Plot, x: XScale, y: YScale, xTicks: readonly number[], yTicks: readonly number[]): void {
   const grid = plot.append('g').attr('class', 'chart-grid').attr('aria-hidden', 'true');
   for (const v of yTicks) {
     const yy = r2(y(v) + 0.5);
-    grid.append('line').attr('x1', 0).attr('x2', innerW).attr('y1', yy).attr('y2', yy);
+    grid.append('line').attr('x1', 0).attr('x2', INNER_W).attr('y1', yy).attr('y2', yy);
   }
   for (const t of xTicks) {
     const xx = r2(x(t) + 0.5);
-    grid.append('line').attr('x1', xx).attr('x2', xx).attr('y1', 0).attr('y2', innerH);
+    grid.append('line').attr('x1', xx).attr('x2', xx).attr('y1', 0).attr('y2', INNER_H);
   }
+}
 
-  if (pts.length > 0) plot.append('path').attr('class', 'chart-area').attr('d', areaGen(pts));
+/** Step-curve generators for the area and the line, positions to two decimals. */
+function stepShapes(x: XScale, y: YScale): { line: Line<[number, number]>; area: Area<[number, number]> } {
+  const px = (d: [number, number]): number => x(d[0]);
+  const py = (d: [number, number]): number => y(d[1]);
+  return {
+    line: line<[number, number]>(px, py).curve(curveStepAfter).digits(2),
+    area: area<[number, number]>().x(px).y0(y(0)).y1(py).curve(curveStepAfter).digits(2),
+  };
+}
 
+function drawAxes(plot: Plot, x: XScale, y: YScale, xTicks: number[], yTicks: number[], timeZone: string): void {
   plot
     .append('g')
     .attr('class', 'chart-axis chart-axis-x')
-    .attr('transform', `translate(0,${innerH})`)
+    .attr('transform', `translate(0,${INNER_H})`)
     .call(
       axisBottom<Date | number>(x)
         .tickValues(xTicks)
-        .tickFormat((d) => formatClock(+d, opts.timeZone))
+        .tickFormat((d) => formatClock(+d, timeZone))
         .offset(0.5),
     );
   plot
@@ -229,26 +280,27 @@ export async function renderChartSvg(series: readonly SeriesPoint[], opts: Chart
         .tickFormat((d) => String(d))
         .offset(0.5),
     );
+}
 
-  // The line over the axes: on an idle day it lies on the x axis and must stay visible.
-  if (pts.length > 0) plot.append('path').attr('class', 'chart-line').attr('fill', 'none').attr('d', lineGen(pts));
-
+function drawAxisLabels(svg: Svg, labels: ChartLabels): void {
   svg
     .append('text')
     .attr('class', 'chart-label chart-label-x')
-    .attr('x', MARGIN.left + innerW / 2)
+    .attr('x', MARGIN.left + INNER_W / 2)
     .attr('y', HEIGHT - 8)
     .attr('text-anchor', 'middle')
-    .text(opts.labels.x);
+    .text(labels.x);
   svg
     .append('text')
     .attr('class', 'chart-label chart-label-y')
     .attr('transform', 'rotate(-90)')
-    .attr('x', -(MARGIN.top + innerH / 2))
+    .attr('x', -(MARGIN.top + INNER_H / 2))
     .attr('y', 14)
     .attr('text-anchor', 'middle')
-    .text(opts.labels.y);
+    .text(labels.y);
+}
 
+function tidy(svgEl: Element): void {
   // d3-axis writes positions at full float precision; round them like everything else.
   for (const tick of Array.from(svgEl.querySelectorAll('.tick'))) {
     const t = tick.getAttribute('transform');
@@ -260,8 +312,4 @@ export async function renderChartSvg(series: readonly SeriesPoint[], opts: Chart
     el.removeAttribute('font-family');
     el.removeAttribute('font-size');
   }
-  // XML serialisation rather than outerHTML: the same markup is then both valid inline in
-  // HTML and a well-formed standalone .svg (outerHTML would write e.g. a no-break space as
-  // `&nbsp;`, which XML does not know).
-  return serializer.serializeToString(svgEl);
 }
