@@ -1,6 +1,6 @@
 /**
  * The input of scripts/compare-output.sh: a history CSV, its state, aliases and a series of
- * status files, generated the way `demo` (src/cli/demo.ts) and the bench's D scenario
+ * status files, generated the way `demo` (src/app/demo.ts) and the bench's D scenario
  * (scripts/bench.ts) generate theirs, at fixed instants so that two builds can be compared.
  *
  *   node --import tsx scripts/compare-input.ts DIR demo|d START_ISO
@@ -34,7 +34,7 @@ interface Kind {
 }
 
 const KINDS: Record<string, Kind> = {
-  // src/cli/demo.ts: 30 users, 60 days, six connected, aliases.
+  // src/app/demo.ts: 30 users, 60 days, six connected, aliases.
   demo: {
     seed: 8050,
     live: 6,
