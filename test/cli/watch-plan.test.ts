@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
-import { runDelayMs, watchedFolders, WATCH_DEFAULTS } from '../../src/cli/watch.js';
+import { runDelayMs, watchedFolders, WATCH_DEFAULTS } from '../../src/app/watch.js';
 
 test('watchedFolders: one entry per folder, holding the base names that matter there', () => {
   const cases: { paths: string[]; want: Record<string, string[]> }[] = [
