@@ -158,7 +158,7 @@ interface CliScenarioSpec {
   runs?: number;
   /**
    * After the timed runs, one more with the clock 16 minutes on: the export files over the
-   * whole history follow changes at most every 15 minutes (src/cli/exports.ts), so this run
+   * whole history follow changes at most every 15 minutes (src/app/exports.ts), so this run
    * rewrites them, as a cron run does four times an hour. Its peak RSS counts toward the
    * scenario's; its time is reported beside the median.
    */

@@ -4,8 +4,8 @@
  * rewritten; a journaled rewrite of the CSV (delete, restore) updates only its days and
  * users. A full build happens on the first run, after a rewrite the journal cannot replay,
  * and when zone, language, title, aliases or the version change. Then the export files
- * (src/cli/exports.ts) and the JSON snapshots follow. The stages, in the order they run, are
- * in src/cli/build/pipeline.ts.
+ * (src/app/exports.ts) and the JSON snapshots follow. The stages, in the order they run, are
+ * in src/app/build/pipeline.ts.
  */
 import type { Settings } from '../core/settings.js';
 import { CacheError } from '../io/build-cache.js';

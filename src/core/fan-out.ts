@@ -1,6 +1,6 @@
 /**
  * One async source read once by several consumers, each through its own async iterable:
- * the whole-history export files (src/cli/whole-history.ts) are four writers of the same
+ * the whole-history export files (src/app/whole-history.ts) are four writers of the same
  * million rows, and making the rows is most of the work.
  *
  * A consumer `ahead` items in front of the slowest one waits for it, so at most `ahead`

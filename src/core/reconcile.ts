@@ -2,7 +2,7 @@
  * Reconciles what the status files show with the collector's state. Pure: the caller
  * passes the observations and `now`, and persists what comes back.
  *
- * Rules (see DESIGN.md, "Facts about the status file"):
+ * Rules (see docs/ARCHITECTURE.md, "Facts about the status file"):
  * - a session is ended only when two fresh snapshots with different update times both
  *   lack it: a spliced read (new head over old tail) can parse fine and list nobody;
  * - its end is the update time of the last snapshot that listed it (`lastSeenAt`);

@@ -1,6 +1,6 @@
 /**
  * Retention: sessions that ended more than `retentionDays` ago leave the history for a
- * yearly archive CSV (never dropped). Pure rules; src/cli/retention.ts applies them.
+ * yearly archive CSV (never dropped). Pure rules; src/app/retention.ts applies them.
  */
 import type { Session } from './session.js';
 import { isoFromMs, msFromIso } from './time.js';

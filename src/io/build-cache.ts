@@ -53,7 +53,7 @@ export interface Manifest {
   chart?: { key: string; svg: string };
   /** Histories merged from other hosts: bytes read and generation, by resolved path. */
   sources?: Record<string, { csvBytes: number; generation: number }>;
-  /** When the large export files were last written, and whether a change waits (src/cli/exports.ts). */
+  /** When the large export files were last written, and whether a change waits (src/app/exports.ts). */
   exports?: { bigAt: string | null; bigPending: boolean };
   /** The known users in the filter's order at the last build (sorting them needs ICU's collator). */
   userOrder?: string[];

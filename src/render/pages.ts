@@ -38,7 +38,7 @@ export const ROOT_ROWS = 50;
 export const LIVE_ON_DASHBOARD = 100;
 export const LIVE_PER_PAGE = 250;
 
-/** Export files live below this folder of the site (written by src/cli/exports.ts). */
+/** Export files live below this folder of the site (written by src/app/exports.ts). */
 export const EXPORTS_DIR = '/exports/';
 export const DAY_EXPORTS_DIR = '/exports/days/';
 

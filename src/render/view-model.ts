@@ -109,7 +109,7 @@ export interface DownloadLinks {
   /** Pre-built files of exactly this view (issue: exports); absent until they exist. */
   xlsx: string | null;
   csv: string | null;
-  /** The whole history of all users: those files follow changes at most every 15 minutes (src/cli/exports.ts). */
+  /** The whole history of all users: those files follow changes at most every 15 minutes (src/app/exports.ts). */
   lagged: boolean;
 }
 

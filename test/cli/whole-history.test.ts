@@ -1,5 +1,5 @@
 /**
- * The export files over the whole history (src/cli/whole-history.ts), written in a worker
+ * The export files over the whole history (src/app/whole-history.ts), written in a worker
  * thread from the build cache's day files: the same bytes as the writers make of the view's
  * rows in this thread, files left alone when their bytes hold, and a damaged day file still
  * a CacheError (the build then starts over in full).

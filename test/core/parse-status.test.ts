@@ -448,7 +448,7 @@ const CASES: Record<string, Good | Bad> = {
     check: [{ at: 3, commonName: 'client-07', username: 'user07', virtualAddress: null, virtualIpv6: null, bytesReceived: 2256, bytesSent: 2007, connectedAt: '2026-11-26T16:15:37Z', clientId: 7, peerId: 2, cipher: 'BF-CBC' }],
   },
 
-  // --- Synthetic files for the gaps SOURCES.md lists (see the README).
+  // --- Synthetic files for the gaps test/fixtures/README.md lists.
   'synthetic-v2-2.6-dco1.status': {
     format: 2,
     title: TITLE_2614,

@@ -1,5 +1,5 @@
 /**
- * The delete endpoint (src/server/api.ts + src/cli/history-edit.ts) on a real HTTP server on
+ * The delete endpoint (src/server/api.ts + src/app/history-edit.ts) on a real HTTP server on
  * port 0, over a synthetic history on disk: every attack is refused and leaves the history
  * byte-identical; delete, clear and restore do what they say, log it, and rebuild the pages
  * before they answer.
