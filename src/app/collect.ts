@@ -6,6 +6,7 @@
 import { latin1Warning } from '../core/decode-fields.js';
 import { applyHookEvents } from '../core/hook-events.js';
 import { recordRewrite } from '../core/history-rewrite.js';
+import type { LockBusy, Result } from '../core/result.js';
 import { reconcile, settleWithdrawn, type CollectorState, type Observation, type ReconcileResult } from '../core/reconcile.js';
 import { hookSpoolPath, type Settings } from '../core/settings.js';
 import { removeStaleTemps } from '../io/atomic-write.js';
@@ -131,8 +132,8 @@ async function withdrawRows(paths: HistoryPaths, before: CollectorState, result:
   log.detail(`${paths.history}: withdrew ${prepared.removed.length} server-stopped row(s) of re-opened sessions`);
 }
 
-/** One collection under the history lock; null when another run holds it. */
-export async function collect(settings: Settings, now: string, log: Logger): Promise<CollectOutcome | null> {
+/** One collection under the history lock; LockBusy when another run holds it. */
+export async function collect(settings: Settings, now: string, log: Logger): Promise<Result<CollectOutcome, LockBusy>> {
   return withHistoryLock(settings, log, 'collect', () => collectLocked(settings, now, log));
 }
 

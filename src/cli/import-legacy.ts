@@ -10,9 +10,9 @@ import { InputError, UsageError } from '../core/errors.js';
 import { checkLegacyHeader, sessionFromLegacy } from '../core/legacy.js';
 import type { Session } from '../core/session.js';
 import { appendHistory, historyPaths, readHistory, readState, recoverHistory, writeState } from '../io/history-store.js';
-import { withLock } from '../io/lock.js';
 import { ifMissing } from '../io/fs-errors.js';
 import type { Command } from '../app/command.js';
+import { withHistoryLock } from '../app/lock.js';
 import { progressBar } from '../app/progress.js';
 
 export const importLegacyCommand: Command = {
@@ -59,7 +59,7 @@ OpenVPN instance the rows belong to.`,
     }
     show(st.size);
     const paths = historyPaths(ctx.settings.history);
-    const added = await withLock(paths.lock, ctx.settings.lockTimeout * 1000, async () => {
+    const locked = await withHistoryLock(ctx.settings, ctx.log, 'import-legacy', async () => {
       const recovered = await recoverHistory(paths.history, await readState(paths.state), ctx.now);
       for (const note of recovered.notes) ctx.log.warn(note);
       const known = new Set<string>();
@@ -79,6 +79,9 @@ OpenVPN instance the rows belong to.`,
       }
       return fresh.length;
     });
+    // Busy (warned): nothing was imported; unlike a cron run nobody retries it, so not 0.
+    if (!locked.ok) return 2;
+    const added = locked.value;
     for (const b of bad) process.stderr.write(`openvpn-status-web: ${b}\n`);
     ctx.log.info(
       `import-legacy: ${added} imported, ${rows.length - added} already present, ${open} open (skipped), ${bad.length} bad row(s)`,

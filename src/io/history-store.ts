@@ -13,10 +13,11 @@ import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import { emptyState, type CollectorState } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
+import type { Warn } from '../core/result.js';
 import { collectorStateFrom } from '../core/state-shape.js';
 import { fsyncDir, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
 import { fileError, ifMissing, onFile } from './fs-errors.js';
-import { HistoryProblems, type QuarantineMode, type Warn } from './history-quarantine.js';
+import { HistoryProblems, type QuarantineMode } from './history-quarantine.js';
 import { historyRecords, isCsvError, type RawLine } from './history-records.js';
 
 export interface HistoryPaths {
