@@ -38,8 +38,7 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   const paths = historyPaths(settings.history);
   await removeStaleTemps(paths.state);
   await removeStaleTemps(paths.history);
-  const recovered = await recoverHistory(paths.history, await readState(paths.state), now);
-  for (const note of recovered.notes) log.warn(note);
+  const recovered = await recoverHistory(paths.history, await readState(paths.state), now, log.warn);
   const settled = await settleWithdrawal(paths.history, recovered.state);
   // Before this run appends: the rewrite then starts where the last build stopped reading.
   const retained = await applyRetention(settings, settled, now, log);

@@ -130,9 +130,8 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
   /** The state after the repairs `collect` would make first (a torn tail, an unrecorded append). */
   const recovered = async (at: string): Promise<CollectorState> => {
     await removeStaleTemps(paths.history);
-    const r = await recoverHistory(paths.history, await readState(paths.state), at);
-    for (const note of r.notes) log.warn(note);
-    if (r.notes.length > 0) await writeState(paths.state, r.state);
+    const r = await recoverHistory(paths.history, await readState(paths.state), at, warn);
+    if (r.repaired) await writeState(paths.state, r.state);
     return r.state;
   };
 

@@ -60,8 +60,7 @@ OpenVPN instance the rows belong to.`,
     show(st.size);
     const paths = historyPaths(ctx.settings.history);
     const locked = await withHistoryLock(ctx.settings, ctx.log, 'import-legacy', async () => {
-      const recovered = await recoverHistory(paths.history, await readState(paths.state), ctx.now);
-      for (const note of recovered.notes) ctx.log.warn(note);
+      const recovered = await recoverHistory(paths.history, await readState(paths.state), ctx.now, ctx.log.warn);
       const known = new Set<string>();
       for await (const s of readHistory(paths.history, { warn: (m) => ctx.log.warn(m) })) known.add(s.id);
       const fresh: Session[] = [];
