@@ -63,9 +63,10 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   const reads = await Promise.all(settings.status.map((s) => readStatusFile(s.path, { timeZone: settings.tz })));
   const observations: Observation[] = reads.map((read, i) => {
     const { instance, path } = settings.status[i] as (typeof settings.status)[number];
-    if (read.kind === 'unreadable') log.warn(`${instance}: ${path} skipped this run: ${read.reason}`);
-    if (read.kind === 'missing') log.detail(`${instance}: ${path} does not exist`);
-    return { instance, ...read };
+    if (read.ok) return { instance, kind: 'snapshot', ...read.value };
+    if (read.error.kind === 'unreadable') log.warn(`${instance}: ${path} skipped this run: ${read.error.reason}`);
+    else log.detail(`${instance}: ${path} does not exist`);
+    return { instance, ...read.error };
   });
   const result = reconcile(state, observations, { now, staleAfterS: settings.staleAfter, instances });
   result.opened.unshift(...hooked.opened);
@@ -92,10 +93,11 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
 function warnLatin1(reads: StatusRead[], settings: Settings, result: ReconcileResult, log: Logger): void {
   const fresh = new Set(result.opened.flatMap((s) => [s.commonName, s.username ?? '']));
   reads.forEach((read, i) => {
-    if (read.kind !== 'snapshot' || read.latin1 === undefined) return;
+    if (!read.ok || read.value.latin1 === undefined) return;
     const { instance, path } = settings.status[i] as (typeof settings.status)[number];
-    const message = `${instance}: ${latin1Warning(path, read.latin1.lines)}`;
-    if (read.latin1.fields.some((f) => fresh.has(f))) log.warn(message);
+    const { latin1 } = read.value;
+    const message = `${instance}: ${latin1Warning(path, latin1.lines)}`;
+    if (latin1.fields.some((f) => fresh.has(f))) log.warn(message);
     else log.detail(message);
   });
 }
