@@ -215,7 +215,9 @@ async function aliasFacts(path: string): Promise<AliasFacts> {
     return { path, exists: true, count: 0, problem: `${path}: cannot be looked at (${failed(e).code}); building without aliases` };
   }
   if (!exists) return { path, exists, count: 0, problem: null };
-  const { aliases, problem } = await loadAliases(path);
+  // Doctor reports the problem as a finding, not as a warning of its own.
+  let problem: string | null = null;
+  const aliases = await loadAliases(path, (m) => (problem = m));
   return { path, exists, count: Object.keys(aliases).length, problem };
 }
 
