@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { historyOps } from '../src/app/history-edit.js';
 import type { Logger } from '../src/app/context.js';
-import { runOnce } from '../src/app/run.js';
+import { run } from '../src/app/run.js';
 import type { StatusClient } from '../src/core/parse-status.js';
 import { DEFAULTS, type Settings } from '../src/core/settings.js';
 import { isoFromMs, msFromIso } from '../src/core/time.js';
@@ -67,9 +67,9 @@ async function buildSite(dir: string, withData: boolean): Promise<Settings> {
   await writeFileAtomic(status, syntheticStatusV3({ clients, updatedAt: NOW, seed: SEED }));
   const written = new Date(msFromIso(NOW) - 1000);
   await utimes(status, written, written);
-  const outcome = await runOnce(settings, NOW, log);
-  if (outcome === null) throw new Error(`the history lock of ${settings.history} is taken`);
-  log.info(`screenshots: ${withData ? 'with connections' : 'empty'}: ${outcome.built.pagesRendered} pages in ${outcome.built.ms} ms`);
+  const outcome = await run(settings, NOW, log);
+  if (!outcome.ok) throw new Error(`the history lock of ${settings.history} is taken`);
+  log.info(`screenshots: ${withData ? 'with connections' : 'empty'}: ${outcome.value.built.pagesRendered} pages in ${outcome.value.built.ms} ms`);
   return settings;
 }
 

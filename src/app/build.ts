@@ -7,6 +7,7 @@
  * (src/app/exports.ts) and the JSON snapshots follow. The stages, in the order they run, are
  * in src/app/build/pipeline.ts.
  */
+import type { LockBusy, Result } from '../core/result.js';
 import type { Settings } from '../core/settings.js';
 import { CacheError } from '../io/build-cache.js';
 import type { Logger } from './context.js';
@@ -32,6 +33,7 @@ export function describeBuild(o: BuildOutcome): string {
   return `build: ${o.full ? 'full' : 'incremental'}, ${o.pagesRendered} page(s) rendered, ${o.filesWritten} file(s) written, ${o.ms} ms`;
 }
 
-export async function build(settings: Settings, now: string, log: Logger): Promise<BuildOutcome | null> {
+/** One build under the history lock; LockBusy when another run holds it. */
+export async function build(settings: Settings, now: string, log: Logger): Promise<Result<BuildOutcome, LockBusy>> {
   return withHistoryLock(settings, log, 'build', () => buildLocked(settings, now, log));
 }

@@ -6,6 +6,7 @@
 import { latin1Warning } from '../core/decode-fields.js';
 import { applyHookEvents } from '../core/hook-events.js';
 import { recordRewrite } from '../core/history-rewrite.js';
+import type { LockBusy, Result } from '../core/result.js';
 import { reconcile, settleWithdrawn, type CollectorState, type Observation, type ReconcileResult } from '../core/reconcile.js';
 import { hookSpoolPath, type Settings } from '../core/settings.js';
 import { removeStaleTemps } from '../io/atomic-write.js';
@@ -37,8 +38,7 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   const paths = historyPaths(settings.history);
   await removeStaleTemps(paths.state);
   await removeStaleTemps(paths.history);
-  const recovered = await recoverHistory(paths.history, await readState(paths.state), now);
-  for (const note of recovered.notes) log.warn(note);
+  const recovered = await recoverHistory(paths.history, await readState(paths.state), now, log.warn);
   const settled = await settleWithdrawal(paths.history, recovered.state);
   // Before this run appends: the rewrite then starts where the last build stopped reading.
   const retained = await applyRetention(settings, settled, now, log);
@@ -63,9 +63,10 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   const reads = await Promise.all(settings.status.map((s) => readStatusFile(s.path, { timeZone: settings.tz })));
   const observations: Observation[] = reads.map((read, i) => {
     const { instance, path } = settings.status[i] as (typeof settings.status)[number];
-    if (read.kind === 'unreadable') log.warn(`${instance}: ${path} skipped this run: ${read.reason}`);
-    if (read.kind === 'missing') log.detail(`${instance}: ${path} does not exist`);
-    return { instance, ...read };
+    if (read.ok) return { instance, kind: 'snapshot', ...read.value };
+    if (read.error.kind === 'unreadable') log.warn(`${instance}: ${path} skipped this run: ${read.error.reason}`);
+    else log.detail(`${instance}: ${path} does not exist`);
+    return { instance, ...read.error };
   });
   const result = reconcile(state, observations, { now, staleAfterS: settings.staleAfter, instances });
   result.opened.unshift(...hooked.opened);
@@ -92,10 +93,11 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
 function warnLatin1(reads: StatusRead[], settings: Settings, result: ReconcileResult, log: Logger): void {
   const fresh = new Set(result.opened.flatMap((s) => [s.commonName, s.username ?? '']));
   reads.forEach((read, i) => {
-    if (read.kind !== 'snapshot' || read.latin1 === undefined) return;
+    if (!read.ok || read.value.latin1 === undefined) return;
     const { instance, path } = settings.status[i] as (typeof settings.status)[number];
-    const message = `${instance}: ${latin1Warning(path, read.latin1.lines)}`;
-    if (read.latin1.fields.some((f) => fresh.has(f))) log.warn(message);
+    const { latin1 } = read.value;
+    const message = `${instance}: ${latin1Warning(path, latin1.lines)}`;
+    if (latin1.fields.some((f) => fresh.has(f))) log.warn(message);
     else log.detail(message);
   });
 }
@@ -131,8 +133,8 @@ async function withdrawRows(paths: HistoryPaths, before: CollectorState, result:
   log.detail(`${paths.history}: withdrew ${prepared.removed.length} server-stopped row(s) of re-opened sessions`);
 }
 
-/** One collection under the history lock; null when another run holds it. */
-export async function collect(settings: Settings, now: string, log: Logger): Promise<CollectOutcome | null> {
+/** One collection under the history lock; LockBusy when another run holds it. */
+export async function collect(settings: Settings, now: string, log: Logger): Promise<Result<CollectOutcome, LockBusy>> {
   return withHistoryLock(settings, log, 'collect', () => collectLocked(settings, now, log));
 }
 

@@ -11,7 +11,7 @@ import { advanceClients, syntheticClients, syntheticSessions, syntheticState, sy
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { historyPaths, rewriteHistory, writeState } from '../io/history-store.js';
 import type { Logger } from './context.js';
-import { runOnce } from './run.js';
+import { run } from './run.js';
 
 const SEED = 8050;
 const USERS = 30;
@@ -79,8 +79,8 @@ export function tick(live: Live): void {
     live.clients = advanceClients(live.clients, { from: live.now, to: next, reconnect: live.tick % 6 === 0 ? 1 : 0, seed: SEED + live.tick });
     live.now = next;
     await writeStatus(statusPathOf(live.settings), live.clients, live.now);
-    const outcome = await runOnce(live.settings, live.now, live.log, { keepChartLoaded: true });
-    if (outcome) live.log.detail(`demo: tick ${live.tick}, ${outcome.built.pagesRendered} page(s) rendered`);
+    const outcome = await run(live.settings, live.now, live.log, { keepChartLoaded: true });
+    if (outcome.ok) live.log.detail(`demo: tick ${live.tick}, ${outcome.value.built.pagesRendered} page(s) rendered`);
   })()
     .catch((e: unknown) => process.stderr.write(`openvpn-status-web: demo update failed: ${(e as Error).stack ?? String(e)}\n`))
     .finally(() => {

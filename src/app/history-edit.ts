@@ -19,6 +19,7 @@
 import { planClear, planDelete, planRestore, type Refusal } from '../core/deletion.js';
 import { recordRewrite, REWRITE_ROWS_MAX } from '../core/history-rewrite.js';
 import type { CollectorState } from '../core/reconcile.js';
+import { ok, type LockBusy, type Result } from '../core/result.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { isoFromMs } from '../core/time.js';
@@ -46,21 +47,14 @@ export interface Actor {
 }
 
 export interface EditDone {
-  ok: true;
   /** Ids the change applied to (a clear lists the first 10,000). */
   ids: string[];
   count: number;
   build: Pick<BuildOutcome, 'full' | 'pagesRendered' | 'ms'> | null;
 }
 
-/** Another process held the history lock past lockTimeout. */
-export interface Busy {
-  ok: false;
-  status: 503;
-  error: string;
-}
-
-export type EditResult = EditDone | Refusal | Busy;
+/** Done, refused (nothing changed), or not tried: another process held the history lock past lockTimeout. */
+export type EditResult = Result<EditDone, Refusal | LockBusy>;
 
 export interface TrashItem {
   id: string;
@@ -78,7 +72,7 @@ export interface HistoryOps {
   clearHistory(expectedCount: number, actor: Actor): Promise<EditResult>;
   restoreSessions(ids: string[], actor: Actor): Promise<EditResult>;
   /** How many entries a clear would delete. */
-  countSessions(): Promise<{ ok: true; count: number } | Busy>;
+  countSessions(): Promise<Result<number, LockBusy>>;
   /** The newest `limit` trash entries, newest first, and how many there are. */
   listTrash(limit: number): Promise<{ total: number; entries: TrashItem[] }>;
 }
@@ -119,21 +113,25 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
     return run;
   };
 
-  const locked = <T>(what: string, fn: () => Promise<T>): Promise<T | Busy> =>
+  const locked = <T>(what: string, fn: () => Promise<T>): Promise<Result<T, LockBusy>> =>
     serial(async () => {
       const r = await withHistoryLock(settings, log, what, fn);
       // Queued changes would take the lock again at once, and the cron job, which polls for
       // it every 250 ms at most, could wait past its timeout: leave it a gap.
       if (waiting > 0) await new Promise((resolve) => setTimeout(resolve, FAIR_GAP_MS));
-      return r === null ? { ok: false as const, status: 503 as const, error: 'the history is locked by another run; try again in a minute' } : r;
+      return r;
     });
+  /** An edit under the lock: its own outcome, or LockBusy. */
+  const edit = async (what: string, fn: () => Promise<Result<EditDone, Refusal>>): Promise<EditResult> => {
+    const r = await locked(what, fn);
+    return r.ok ? r.value : r;
+  };
 
   /** The state after the repairs `collect` would make first (a torn tail, an unrecorded append). */
   const recovered = async (at: string): Promise<CollectorState> => {
     await removeStaleTemps(paths.history);
-    const r = await recoverHistory(paths.history, await readState(paths.state), at);
-    for (const note of r.notes) log.warn(note);
-    if (r.notes.length > 0) await writeState(paths.state, r.state);
+    const r = await recoverHistory(paths.history, await readState(paths.state), at, warn);
+    if (r.repaired) await writeState(paths.state, r.state);
     return r.state;
   };
 
@@ -154,7 +152,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
   };
 
   /** Audit line, log line, rebuild. `ids` may list only the first AUDIT_IDS_MAX of `count`. */
-  const finish = async (action: AuditAction, actor: Actor, ids: string[], count: number, at: string, changed: boolean): Promise<EditDone> => {
+  const finish = async (action: AuditAction, actor: Actor, ids: string[], count: number, at: string, changed: boolean): Promise<Result<EditDone, never>> => {
     await appendAudit(tp.audit, {
       at,
       action,
@@ -170,12 +168,12 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
       const b = await rebuild(settings, now(), log);
       build = { full: b.full, pagesRendered: b.pagesRendered, ms: b.ms };
     }
-    return { ok: true, ids, count, build };
+    return ok({ ids, count, build });
   };
 
   return {
     deleteSessions: (ids, actor) =>
-      locked('delete', async () => {
+      edit('delete', async () => {
         const at = now();
         const state = await recovered(at);
         const { found } = await scanHistory(paths.history, new Set(ids), warn);
@@ -189,7 +187,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
       }),
 
     clearHistory: (expectedCount, actor) =>
-      locked('clear', async () => {
+      edit('clear', async () => {
         const at = now();
         const state = await recovered(at);
         const { rows } = await scanHistory(paths.history, new Set(), warn);
@@ -222,7 +220,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
       }),
 
     restoreSessions: (ids, actor) =>
-      locked('restore', async () => {
+      edit('restore', async () => {
         const at = now();
         const state = await recovered(at);
         const wanted = new Set(ids);
@@ -238,7 +236,7 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
         return finish('restore', actor, ids, ids.length, at, insert.length > 0);
       }),
 
-    countSessions: () => locked('count', async () => ({ ok: true as const, count: (await scanHistory(paths.history, new Set(), warn)).rows })),
+    countSessions: () => locked('count', async () => (await scanHistory(paths.history, new Set(), warn)).rows),
 
     async listTrash(limit) {
       // Read without the lock: the trash is only ever appended to or replaced by a rename.

@@ -12,8 +12,9 @@ import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { appendHistory, historyPaths, readHistory, readState, recoverHistory, writeState } from '../io/history-store.js';
-import { withLock } from '../io/lock.js';
+import type { LockBusy, Result } from '../core/result.js';
 import type { Logger } from './context.js';
+import { withHistoryLock } from './lock.js';
 import { progressBar } from './progress.js';
 
 export interface LegacyRows {
@@ -57,11 +58,10 @@ export async function readLegacy(file: string, timeZone: string, instance: strin
 }
 
 /** Appends the sessions the history does not hold yet, in connect order, under the lock; returns how many. */
-export async function importSessions(settings: Settings, now: string, rows: Session[], log: Logger): Promise<number> {
+export async function importSessions(settings: Settings, now: string, rows: Session[], log: Logger): Promise<Result<number, LockBusy>> {
   const paths = historyPaths(settings.history);
-  return withLock(paths.lock, settings.lockTimeout * 1000, async () => {
-    const recovered = await recoverHistory(paths.history, await readState(paths.state), now);
-    for (const note of recovered.notes) log.warn(note);
+  return withHistoryLock(settings, log, 'import-legacy', async () => {
+    const recovered = await recoverHistory(paths.history, await readState(paths.state), now, log.warn);
     const known = new Set<string>();
     for await (const s of readHistory(paths.history, { warn: (m) => log.warn(m) })) known.add(s.id);
     const fresh: Session[] = [];

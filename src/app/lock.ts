@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { err, ok, type LockBusy, type Result } from '../core/result.js';
 import type { Settings } from '../core/settings.js';
 import { PRIVATE_DIR_MODE, removeLeftoverTemps } from '../io/atomic-write.js';
 import { cachePaths } from '../io/build-cache.js';
@@ -25,10 +26,10 @@ async function removeLeftovers(settings: Settings, afterCrash: boolean, log: Log
 
 /**
  * Runs `fn` holding the history's lock (the one the cron job, the endpoint and every other
- * writer share). Null when another process holds it past --lock-timeout: the caller exits 0,
- * since the next run a minute later catches up.
+ * writer share). LockBusy (warned) when another process holds it past --lock-timeout: the
+ * cron commands exit 0, since the next run a minute later catches up.
  */
-export async function withHistoryLock<T>(settings: Settings, log: Logger, what: string, fn: () => Promise<T>): Promise<T | null> {
+export async function withHistoryLock<T>(settings: Settings, log: Logger, what: string, fn: () => Promise<T>): Promise<Result<T, LockBusy>> {
   const { lock: path } = historyPaths(settings.history);
   // The history's folder holds names and addresses: not for other local users (when created here).
   await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
@@ -38,13 +39,13 @@ export async function withHistoryLock<T>(settings: Settings, log: Logger, what: 
   } catch (e) {
     if (e instanceof LockBusyError) {
       log.warn(`${what} skipped: the history is locked by ${e.owner} (${e.path})`);
-      return null;
+      return err({ kind: 'lock-busy', path: e.path, owner: e.owner });
     }
     throw e;
   }
   try {
     await removeLeftovers(settings, lock.afterCrash, log);
-    return await fn();
+    return ok(await fn());
   } finally {
     await lock.release();
   }

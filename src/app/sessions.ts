@@ -1,7 +1,7 @@
 import { untrack } from '../core/reconcile.js';
 import { statusOf, type Session } from '../core/session.js';
 import { secondsBetween } from '../core/time.js';
-import type { Warn } from '../io/history-quarantine.js';
+import type { Warn } from '../core/result.js';
 import { historyPaths, readHistory, readState } from '../io/history-store.js';
 
 export type StatusFilter = 'active' | 'ended' | 'all';

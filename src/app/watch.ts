@@ -13,7 +13,7 @@ import type { Settings } from '../core/settings.js';
 import { isoFromMs } from '../core/time.js';
 import { asFileSystemError, ifMissing } from '../io/fs-errors.js';
 import type { Logger } from './context.js';
-import { describeRun, runOnce } from './run.js';
+import { describeRun, run } from './run.js';
 
 export interface WatchOptions {
   /** Quiet time after the last event before a run: OpenVPN writes its file a line at a time. */
@@ -204,10 +204,10 @@ async function runOne(st: WatchState): Promise<void> {
   if (st.stopped) return;
   try {
     const started = Date.now();
-    const outcome = await runOnce(st.settings, isoFromMs(started), st.log, { keepChartLoaded: true });
-    // null: another writer held the lock past lockTimeout (warned); try again soon.
-    if (outcome === null) st.again = true;
-    else st.log.info(describeRun(outcome, Date.now() - started));
+    const outcome = await run(st.settings, isoFromMs(started), st.log, { keepChartLoaded: true });
+    // Another writer held the lock past lockTimeout (warned): try again soon.
+    if (!outcome.ok) st.again = true;
+    else st.log.info(describeRun(outcome.value, Date.now() - started));
   } catch (caught) {
     // Bad input (a broken history row, say) or a full disk is reported and waited out; anything else ends the watch.
     const e = asFileSystemError(caught) ?? caught;

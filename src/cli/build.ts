@@ -13,7 +13,7 @@ file). Its cache lives in HISTORY.cache/ and may be deleted at any time.`,
   options: {},
   async run(ctx) {
     const outcome = await build(ctx.settings, ctx.now, ctx.log);
-    if (outcome) ctx.log.info(describeBuild(outcome));
+    if (outcome.ok) ctx.log.info(describeBuild(outcome.value)); // busy: warned, exit 0 (the next run catches up)
     return 0;
   },
 };

@@ -18,7 +18,7 @@ changes nothing for its instance (warning, exit 0).`,
   options: {},
   async run(ctx) {
     const outcome = await collect(ctx.settings, ctx.now, ctx.log);
-    if (outcome) ctx.log.info(describeCollect(outcome));
+    if (outcome.ok) ctx.log.info(describeCollect(outcome.value)); // busy: warned, exit 0 (the next run catches up)
     return 0;
   },
 };

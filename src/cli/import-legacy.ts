@@ -19,7 +19,10 @@ OpenVPN instance the rows belong to.`,
     if (file === undefined || extra.length > 0) throw new UsageError('import-legacy: expected exactly one FILE');
     const instance = (ctx.values.instance as string | undefined) ?? 'default';
     const { rows, bad, open } = await readLegacy(file, ctx.settings.tz, instance);
-    const added = await importSessions(ctx.settings, ctx.now, rows, ctx.log);
+    const locked = await importSessions(ctx.settings, ctx.now, rows, ctx.log);
+    // Busy (warned): nothing was imported; unlike a cron run nobody retries it, so not 0.
+    if (!locked.ok) return 2;
+    const added = locked.value;
     for (const b of bad) process.stderr.write(`openvpn-status-web: ${b}\n`);
     ctx.log.info(
       `import-legacy: ${added} imported, ${rows.length - added} already present, ${open} open (skipped), ${bad.length} bad row(s)`,

@@ -1,6 +1,6 @@
 /** `run`: the command-line door to collect-then-build (src/app/run.ts), the cron command. */
 import type { Command } from '../app/command.js';
-import { describeRun, runOnce } from '../app/run.js';
+import { describeRun, run } from '../app/run.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -21,8 +21,9 @@ within a second of each status file change.`,
   options: {},
   async run(ctx) {
     const started = Date.now();
-    const outcome = await runOnce(ctx.settings, ctx.now, ctx.log);
-    if (outcome) ctx.log.info(describeRun(outcome, Date.now() - started));
+    const outcome = await run(ctx.settings, ctx.now, ctx.log);
+    // Busy (already warned): exit 0, the next run a minute later catches up.
+    if (outcome.ok) ctx.log.info(describeRun(outcome.value, Date.now() - started));
     return 0;
   },
 };

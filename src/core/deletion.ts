@@ -8,6 +8,7 @@
  * written (again) by the next run, so deleting it is refused (409) instead of pretending.
  */
 import type { TrackedSession } from './reconcile.js';
+import { err, ok, type Result } from './result.js';
 
 /** Session ids are hex (src/core/session.ts); this also keeps path and markup characters out. */
 export const SESSION_ID = /^[0-9A-Za-z_-]{1,64}$/;
@@ -16,18 +17,19 @@ export const MAX_IDS = 5000;
 export const CLEAR_CONFIRMATION = 'DELETE ALL';
 
 export interface Refusal {
-  ok: false;
+  kind: 'refused';
   status: 400 | 404 | 409;
-  error: string;
+  message: string;
   /** The ids the refusal is about (unknown, open, …). */
   ids?: string[];
   /** For clear: how many entries would have been deleted. */
   count?: number;
 }
 
-export type Checked<T> = { ok: true; value: T } | Refusal;
+export type Checked<T> = Result<T, Refusal>;
 
-const bad = (error: string): Refusal => ({ ok: false, status: 400, error });
+const refusal = (status: Refusal['status'], message: string, more: Pick<Refusal, 'ids' | 'count'> = {}): Checked<never> => err({ kind: 'refused', status, message, ...more });
+const bad = (message: string): Checked<never> => refusal(400, message);
 
 /** "a, b, c and 7 more": ids in a message stay readable however many there are. */
 export function listIds(ids: readonly string[], max = 10): string {
@@ -39,7 +41,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function onlyKeys(body: Record<string, unknown>, keys: string[]): Refusal | null {
+function onlyKeys(body: Record<string, unknown>, keys: string[]): Checked<never> | null {
   const extra = Object.keys(body).filter((k) => !keys.includes(k));
   return extra.length > 0 ? bad(`unexpected field(s): ${extra.slice(0, 5).join(', ')}`) : null;
 }
@@ -63,7 +65,7 @@ export function parseIdsBody(body: unknown): Checked<string[]> {
     seen.add(id);
     out.push(id);
   }
-  return { ok: true, value: out };
+  return ok(out);
 }
 
 /** `{ "confirm": "DELETE ALL", "expectedCount": N }` for clear. */
@@ -74,7 +76,7 @@ export function parseClearBody(body: unknown): Checked<{ expectedCount: number }
   if (body.confirm !== CLEAR_CONFIRMATION) return bad(`"confirm" must be "${CLEAR_CONFIRMATION}"`);
   const n = body.expectedCount;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return bad('"expectedCount" must be the number of entries to delete (a whole number ≥ 0)');
-  return { ok: true, value: { expectedCount: n } };
+  return ok({ expectedCount: n });
 }
 
 /** The requested ids the state still tracks: open ones, and ones held as server-stopped. */
@@ -95,29 +97,24 @@ function trackedAmong(ids: readonly string[], tracked: readonly TrackedSession[]
 export function planDelete(requested: readonly string[], inHistory: ReadonlySet<string>, tracked: readonly TrackedSession[]): Checked<string[]> {
   const trackedIds = new Set(tracked.map((s) => s.id));
   const unknown = requested.filter((id) => !inHistory.has(id) && !trackedIds.has(id));
-  if (unknown.length > 0) return { ok: false, status: 404, error: `no such session in the history: ${listIds(unknown)}; nothing was deleted`, ids: unknown };
+  if (unknown.length > 0) return refusal(404, `no such session in the history: ${listIds(unknown)}; nothing was deleted`, { ids: unknown });
   // In the CSV and still tracked cannot happen after recovery; if it did, the next run would write it again.
   const { open, held } = trackedAmong(requested, tracked);
   if (open.length > 0 || held.length > 0) {
     const parts: string[] = [];
     if (open.length > 0) parts.push(`still connected: ${listIds(open)} (it would reappear on the next run; delete it once it has ended)`);
     if (held.length > 0) parts.push(`ended by a stopped server and not yet written to the history: ${listIds(held)} (try again once its server is back)`);
-    return { ok: false, status: 409, error: `cannot delete live sessions, ${parts.join('; ')}; nothing was deleted`, ids: [...open, ...held] };
+    return refusal(409, `cannot delete live sessions, ${parts.join('; ')}; nothing was deleted`, { ids: [...open, ...held] });
   }
-  return { ok: true, value: [...requested] };
+  return ok([...requested]);
 }
 
 /** Clear: refused unless the caller names exactly how many entries it is about to delete. */
 export function planClear(expectedCount: number, rows: number): Checked<number> {
   if (expectedCount !== rows) {
-    return {
-      ok: false,
-      status: 409,
-      error: `the history holds ${rows} ended session(s), not ${expectedCount}; nothing was deleted (reload and confirm again)`,
-      count: rows,
-    };
+    return refusal(409, `the history holds ${rows} ended session(s), not ${expectedCount}; nothing was deleted (reload and confirm again)`, { count: rows });
   }
-  return { ok: true, value: rows };
+  return ok(rows);
 }
 
 export interface RestorePlan {
@@ -135,11 +132,11 @@ export function planRestore(
   tracked: readonly TrackedSession[],
 ): Checked<RestorePlan> {
   const unknown = requested.filter((id) => !inTrash.has(id));
-  if (unknown.length > 0) return { ok: false, status: 404, error: `not in the trash: ${listIds(unknown)}; nothing was restored`, ids: unknown };
+  if (unknown.length > 0) return refusal(404, `not in the trash: ${listIds(unknown)}; nothing was restored`, { ids: unknown });
   const { open, held } = trackedAmong(requested, tracked);
   const again = [...open, ...held];
   if (again.length > 0) {
-    return { ok: false, status: 409, error: `the collector tracks a session with this id again: ${listIds(again)}; restoring it would record it twice; nothing was restored`, ids: again };
+    return refusal(409, `the collector tracks a session with this id again: ${listIds(again)}; restoring it would record it twice; nothing was restored`, { ids: again });
   }
-  return { ok: true, value: { insert: requested.filter((id) => !inHistory.has(id)), present: requested.filter((id) => inHistory.has(id)) } };
+  return ok({ insert: requested.filter((id) => !inHistory.has(id)), present: requested.filter((id) => inHistory.has(id)) });
 }

@@ -18,6 +18,7 @@ import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { dict } from '../core/dict.js';
 import { exportNameOwner } from '../core/export-names.js';
+import type { Warn } from '../core/result.js';
 import type { Session } from '../core/session.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
@@ -86,17 +87,21 @@ export function emptyManifest(key: string, generation: number): Manifest {
   return { schemaVersion: 1, key, generation, csvBytes: 0, days: {}, users: dict(), tracked: {}, recent: [] };
 }
 
-/** Null when there is no usable manifest (missing, or from another version): the build is then full. */
-export async function loadManifest(p: CachePaths): Promise<{ manifest: Manifest | null; problem: string | null }> {
+/** Null when there is no usable manifest (missing, or from another version; a broken one is warned about): the build is then full. */
+export async function loadManifest(p: CachePaths, warn: Warn): Promise<Manifest | null> {
   const raw = await readFile(p.manifest, 'utf8').catch(ifMissing(null));
-  if (raw === null) return { manifest: null, problem: null };
+  if (raw === null) return null;
+  const unusable = (why: string): null => {
+    warn(`${p.manifest}: ${why}; rebuilding`);
+    return null;
+  };
   try {
     const m = JSON.parse(raw) as Manifest;
-    if (m.schemaVersion !== 1) return { manifest: null, problem: `${p.manifest}: unknown schemaVersion; rebuilding` };
+    if (m.schemaVersion !== 1) return unusable('unknown schemaVersion');
     // Keyed by user names: "constructor" must not be found on Object.prototype.
-    return { manifest: { ...m, users: dict(m.users) }, problem: null };
+    return { ...m, users: dict(m.users) };
   } catch (e) {
-    return { manifest: null, problem: `${p.manifest}: ${(e as Error).message}; rebuilding` };
+    return unusable((e as Error).message);
   }
 }
 

@@ -128,8 +128,8 @@ async function statusFacts(instance: string, path: string, settings: Settings, n
   if (read.ok) {
     // The collector's own reader, torn-read retries included: doctor sees what a run would see.
     const r = await readStatusFile(path, { timeZone: settings.tz });
-    if (r.kind === 'snapshot') parse = { ok: true, format: r.snapshot.format, updatedAt: r.snapshot.updatedAt, clients: r.snapshot.clients.length };
-    else if (r.kind === 'unreadable') parse = { ok: false, reason: r.reason };
+    if (r.ok) parse = { ok: true, format: r.value.snapshot.format, updatedAt: r.value.snapshot.updatedAt, clients: r.value.snapshot.clients.length };
+    else if (r.error.kind === 'unreadable') parse = { ok: false, reason: r.error.reason };
   }
   return { instance, path, info, statError: error, read, parse, watch: null };
 }
@@ -215,7 +215,9 @@ async function aliasFacts(path: string): Promise<AliasFacts> {
     return { path, exists: true, count: 0, problem: `${path}: cannot be looked at (${failed(e).code}); building without aliases` };
   }
   if (!exists) return { path, exists, count: 0, problem: null };
-  const { aliases, problem } = await loadAliases(path);
+  // Doctor reports the problem as a finding, not as a warning of its own.
+  let problem: string | null = null;
+  const aliases = await loadAliases(path, (m) => (problem = m));
   return { path, exists, count: Object.keys(aliases).length, problem };
 }
 

@@ -10,11 +10,11 @@ import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.js';
+import type { Warn } from '../core/result.js';
 import { fsyncDir } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 import { linesBefore, LINE_KEEP, type RawLine } from './history-records.js';
 
-export type Warn = (msg: string) => void;
 /**
  * 'write': set bad rows aside, or warn when the quarantine file cannot be written (a reader
  * without write access); 'required': that failure is an error (a rewrite drops the rows);

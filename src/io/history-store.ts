@@ -13,10 +13,11 @@ import { InputError } from '../core/errors.js';
 import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import { emptyState, type CollectorState } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
+import type { Warn } from '../core/result.js';
 import { collectorStateFrom } from '../core/state-shape.js';
 import { fsyncDir, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
 import { fileError, ifMissing, onFile } from './fs-errors.js';
-import { HistoryProblems, type QuarantineMode, type Warn } from './history-quarantine.js';
+import { HistoryProblems, type QuarantineMode } from './history-quarantine.js';
 import { historyRecords, isCsvError, type RawLine } from './history-records.js';
 
 export interface HistoryPaths {
@@ -268,7 +269,8 @@ async function idsFrom(path: string, from: number, header: string[]): Promise<st
 
 export interface Recovery {
   state: CollectorState;
-  notes: string[];
+  /** Something was found and warned about: the state returned may differ from the one on disk. */
+  repaired: boolean;
 }
 
 /**
@@ -276,22 +278,27 @@ export interface Recovery {
  * (in a hand-edited file, a whole valid row missing only its newline is completed instead);
  * rows that were appended but not recorded in the state are taken as written, so they are
  * never appended twice; an interrupted append that does not parse is cut as a whole.
+ * What it finds and repairs goes to `warn`.
  */
-export async function recoverHistory(path: string, state: CollectorState, now: string): Promise<Recovery> {
-  const notes: string[] = [];
+export async function recoverHistory(path: string, state: CollectorState, now: string, warn: Warn): Promise<Recovery> {
+  let repaired = false;
+  const note = (message: string): void => {
+    repaired = true;
+    warn(message);
+  };
   const st = await stat(path).catch(ifMissing(null));
   if (st === null || st.size === 0) {
     if (state.historyBytes > 0) {
-      notes.push(
+      note(
         `${path}: history file is missing or empty; a new one is started. The state records ${state.historyBytes} bytes of it as committed: ` +
           'every session it held is gone unless restored from a backup',
       );
     }
-    return { state: { ...state, historyBytes: 0 }, notes };
+    return { state: { ...state, historyBytes: 0 }, repaired };
   }
   if (st.size < state.historyBytes) {
     // Not by this program: it only appends, and its rewrites record their new size first.
-    notes.push(
+    note(
       `${path}: the file has shrunk to ${st.size} bytes, ${state.historyBytes - st.size} bytes below the ${state.historyBytes} bytes the state records as committed: ` +
         'committed rows are gone (cut or edited by hand?); restore them from a backup if that was not intended',
     );
@@ -318,11 +325,11 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
       if (complete) {
         await fh.write('\n', size);
         size += 1;
-        notes.push(`${path}: the last row had no line end; completed it`);
+        note(`${path}: the last row had no line end; completed it`);
       } else {
         await truncate(path, cut);
         size = cut;
-        notes.push(`${path}: cut a torn last line (${partial.length} characters) left by an interrupted write`);
+        note(`${path}: cut a torn last line (${partial.length} characters) left by an interrupted write`);
       }
       await fh.sync();
     }
@@ -331,7 +338,7 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
   } finally {
     await fh.close();
   }
-  if (size === state.historyBytes) return { state, notes };
+  if (size === state.historyBytes) return { state, repaired };
   const header = await checkedHeader(path);
   let ids: string[] | 'torn' | null = null;
   if (header && size > state.historyBytes && state.historyBytes > 0) ids = await idsFrom(path, state.historyBytes, header);
@@ -339,15 +346,15 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
     // Cut inside a quoted field that holds a line break: drop the whole interrupted append;
     // the state still holds its sessions, so the next append writes them once.
     await truncateSynced(path, state.historyBytes);
-    notes.push(`${path}: cut an interrupted append (${size - state.historyBytes} bytes) that does not parse`);
-    return { state, notes };
+    note(`${path}: cut an interrupted append (${size - state.historyBytes} bytes) that does not parse`);
+    return { state, repaired };
   }
   if (ids === null) {
     ids = [];
-    for await (const s of readHistory(path, { warn: (m) => notes.push(m) })) ids.push(s.id);
+    for await (const s of readHistory(path, { warn: (m) => note(m) })) ids.push(s.id);
   }
   if (stateLost) {
-    notes.push(
+    note(
       `${historyPaths(path).state}: the collector state is missing while ${path} holds ${ids.length} session(s): sessions that were open or held ` +
         'when it was lost are not recorded unless their clients are still connected (restore the state from a backup if you have one); a new state is started',
     );
@@ -355,10 +362,10 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
   const written = new Set(ids);
   const tracked = state.tracked.filter((s) => !written.has(s.id));
   const dropped = state.tracked.length - tracked.length;
-  if (dropped > 0) notes.push(`${path}: ${dropped} session(s) were written by an interrupted run; recorded once`);
+  if (dropped > 0) note(`${path}: ${dropped} session(s) were written by an interrupted run; recorded once`);
   const recentlyClosed = { ...state.recentlyClosed };
   for (const s of state.tracked) if (written.has(s.id)) recentlyClosed[s.id] = now;
-  return { state: { ...state, tracked, recentlyClosed, historyBytes: size }, notes };
+  return { state: { ...state, tracked, recentlyClosed, historyBytes: size }, repaired };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Session } from '../core/session.js';
 import { ifMissing } from './fs-errors.js';
-import type { QuarantineMode, Warn } from './history-quarantine.js';
+import type { Warn } from '../core/result.js';
+import type { QuarantineMode } from './history-quarantine.js';
 import { readHistory } from './history-store.js';
 
 export interface HistoryChunks {

@@ -11,19 +11,24 @@ import { readFile, stat } from 'node:fs/promises';
 import { decodeFields } from '../core/decode-fields.js';
 import { InputError } from '../core/errors.js';
 import { parseStatus, type StatusSnapshot } from '../core/parse-status.js';
+import { err, ok, type Result } from '../core/result.js';
 import { isoFromMs } from '../core/time.js';
 import { ifMissing } from './fs-errors.js';
 
-export type StatusRead =
-  | {
-      kind: 'snapshot';
-      snapshot: StatusSnapshot;
-      fileModifiedAt: string;
-      /** Lines with fields that are not valid UTF-8, and those fields as read (Latin-1): for the caller's warning. */
-      latin1?: { lines: number[]; fields: string[] };
-    }
-  | { kind: 'missing' }
-  | { kind: 'unreadable'; reason: string };
+export interface StatusFile {
+  snapshot: StatusSnapshot;
+  fileModifiedAt: string;
+  /** Lines with fields that are not valid UTF-8, and those fields as read (Latin-1): for the caller's warning. */
+  latin1?: { lines: number[]; fields: string[] };
+}
+
+/** Why a status file gave no snapshot this time: not there, or not readable (torn, not a status file, no permission). */
+export type StatusReadError = { kind: 'missing' } | { kind: 'unreadable'; reason: string };
+
+export type StatusRead = Result<StatusFile, StatusReadError>;
+
+const missing = (): StatusRead => err({ kind: 'missing' });
+const unreadable = (reason: string): StatusRead => err({ kind: 'unreadable', reason });
 
 export interface ReadStatusOptions {
   timeZone: string;
@@ -51,8 +56,8 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
       before = await stat(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { kind: 'missing' };
-      return { kind: 'unreadable', reason: (e as Error).message };
+      if (code === 'ENOENT') return missing();
+      return unreadable((e as Error).message);
     }
     const age = Date.now() - before.mtimeMs;
     if (age < settleMs) {
@@ -71,8 +76,8 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
       data = await readFile(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return { kind: 'missing' };
-      return { kind: 'unreadable', reason: (e as Error).message };
+      if (code === 'ENOENT') return missing();
+      return unreadable((e as Error).message);
     }
     const unchanged = async (): Promise<boolean> => {
       const now = await stat(path).catch(ifMissing(null));
@@ -101,7 +106,7 @@ export async function readStatusFile(path: string, opts: ReadStatusOptions): Pro
       continue;
     }
     const latin1 = decoded.latin1Lines.length === 0 ? {} : { latin1: { lines: decoded.latin1Lines, fields: decoded.latin1Fields } };
-    return { kind: 'snapshot', snapshot, fileModifiedAt: isoFromMs(before.mtimeMs), ...latin1 };
+    return ok({ snapshot, fileModifiedAt: isoFromMs(before.mtimeMs), ...latin1 });
   }
-  return { kind: 'unreadable', reason };
+  return unreadable(reason);
 }

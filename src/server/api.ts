@@ -19,9 +19,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { parseClearBody, parseIdsBody, type Refusal } from '../core/deletion.js';
+import { parseClearBody, parseIdsBody, type Checked, type Refusal } from '../core/deletion.js';
 import { InputError, isExpectedError } from '../core/errors.js';
 import { logSafe } from '../core/log-safe.js';
+import type { LockBusy } from '../core/result.js';
 import { passwdVersion, readPasswd, verifyUser } from '../io/passwd.js';
 import type { Actor, EditResult, HistoryOps } from '../app/history-edit.js';
 import { SECURITY_HEADERS } from './static.js';
@@ -372,15 +373,21 @@ interface Route {
   run(ctx: { req: IncomingMessage; url: URL; actor: Actor; body: unknown }): Promise<[number, unknown]>;
 }
 
+/** A busy lock is worth a retry (503); a refusal names what was wrong with the request. */
+function failureReply(e: Refusal | LockBusy): [number, unknown] {
+  if (e.kind === 'lock-busy') return [503, { error: 'the history is locked by another run; try again in a minute' }];
+  const { kind: _kind, status, message, ...rest } = e;
+  return [status, { error: message, ...rest }];
+}
+
 function editReply(r: EditResult): [number, unknown] {
-  if (r.ok) return [200, { ok: true, count: r.count, ids: r.ids, rebuilt: r.build !== null }];
-  const { ok: _ok, status, ...rest } = r;
-  return [status, rest];
+  if (r.ok) return [200, { ok: true, count: r.value.count, ids: r.value.ids, rebuilt: r.value.build !== null }];
+  return failureReply(r.error);
 }
 
 function routes(ops: HistoryOps): Record<string, Route> {
-  const checked = <T>(c: { ok: true; value: T } | Refusal): T => {
-    if (!c.ok) throw new HttpRefusal(c.status, { error: c.error });
+  const checked = <T>(c: Checked<T>): T => {
+    if (!c.ok) throw new HttpRefusal(c.error.status, { error: c.error.message });
     return c.value;
   };
   return {
@@ -390,7 +397,7 @@ function routes(ops: HistoryOps): Record<string, Route> {
       auth: true,
       run: async () => {
         const r = await ops.countSessions();
-        return r.ok ? [200, { count: r.count }] : [r.status, { error: r.error }];
+        return r.ok ? [200, { count: r.value }] : failureReply(r.error);
       },
     },
     '/api/trash': {

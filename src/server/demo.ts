@@ -12,7 +12,7 @@ import type { Command } from '../app/command.js';
 import type { Logger } from '../app/context.js';
 import { demoSettings, type Live, TICK_MS, tick, writeDemoData } from '../app/demo.js';
 import { historyOps } from '../app/history-edit.js';
-import { runOnce } from '../app/run.js';
+import { run } from '../app/run.js';
 import { UsageError } from '../core/errors.js';
 import { safeLogger } from '../core/log-safe.js';
 import type { Settings } from '../core/settings.js';
@@ -44,8 +44,8 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
     const settings = demoSettings(ctx.settings, dir);
     const live: Live = { settings, log: ctx.log, now: ctx.now, clients: await writeDemoData(settings, ctx.now), tick: 0, busy: false };
     ctx.log.info(`demo: data in ${dir}`);
-    const first = await runOnce(settings, live.now, ctx.log, { keepChartLoaded: true });
-    if (first) ctx.log.info(`demo: ${first.built.pagesRendered} pages rendered in ${first.built.ms} ms`);
+    const first = await run(settings, live.now, ctx.log, { keepChartLoaded: true });
+    if (first.ok) ctx.log.info(`demo: ${first.value.built.pagesRendered} pages rendered in ${first.value.built.ms} ms`);
     const server = await serveDemo(settings, ctx.log, dir, host, port);
     const timer = setInterval(() => tick(live), TICK_MS);
 

@@ -3,10 +3,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { readAllHistory, readState } from '../../src/io/history-store.js';
-import { cliOk, runCli, sessionsJson } from '../helpers/cli.js';
+import { distPath, ensureBuilt } from '../helpers/build.js';
+import { cliOk, killChild, runCli, sessionsJson, startChild } from '../helpers/cli.js';
 import { collectArgs } from '../helpers/collector.js';
 import { fixture, isoPlus, writeStatus } from '../helpers/status.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
+
+const HOLD = new URL('../helpers/child/hold-lock.mjs', import.meta.url).pathname;
 
 // The predecessor's CSV: local times (Europe/Berlin), end empty while open.
 const LEGACY = [
@@ -100,6 +103,22 @@ describe('import-legacy', () => {
     assert.equal(r.code, 2);
     assert.equal(r.stderr, `openvpn-status-web: ${file}:1: not the predecessor's CSV: no column user, public_ip, start, end\n`);
     assert.deepEqual(await listDir(dir), ['openvpn-sessions.csv']);
+  });
+
+  test('while another process holds the history lock: a warning, exit 2, nothing imported', async (t) => {
+    ensureBuilt();
+    const { dir, file, history } = await setup(t, LEGACY);
+    const config = join(dir, 'config.json');
+    await writeFile(config, JSON.stringify({ lockTimeout: 1 }));
+    const holder = await startChild(t, [HOLD, distPath('io/lock.js'), `${history}.lock`], 'locked');
+    const args = ['import-legacy', file, '--tz', 'Europe/Berlin', '--history', history, '--config', config, '--now', '2026-11-26T12:00:00Z'];
+    const busy = await runCli(args);
+    assert.equal(busy.code, 2, busy.stderr);
+    assert.match(busy.stderr, new RegExp(`warning: import-legacy skipped: the history is locked by pid ${holder.pid} on `));
+    assert.doesNotMatch(busy.stderr, /unexpected error/);
+    assert.deepEqual(await listDir(dir), ['config.json', 'history.csv.lock', 'openvpn-sessions.csv']);
+    await killChild(holder);
+    assert.match((await cliOk(args)).stderr, /import-legacy: 5 imported/);
   });
 
   test('a missing file or a missing FILE argument exits 2', async (t) => {

@@ -1,7 +1,7 @@
 /** What a delete, clear or restore may touch (src/core/deletion.ts), and the endpoint's config keys. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CLEAR_CONFIRMATION, listIds, MAX_IDS, parseClearBody, parseIdsBody, planClear, planDelete, planRestore } from '../../src/core/deletion.js';
+import { CLEAR_CONFIRMATION, listIds, type Checked, type Refusal, MAX_IDS, parseClearBody, parseIdsBody, planClear, planDelete, planRestore } from '../../src/core/deletion.js';
 import { UsageError } from '../../src/core/errors.js';
 import type { TrackedSession } from '../../src/core/reconcile.js';
 import { isOrigin, resolveSettings, validateConfig } from '../../src/core/settings.js';
@@ -10,12 +10,12 @@ import { sampleSession } from '../helpers/sessions.js';
 const live = (id: string): TrackedSession => ({ ...sampleSession({ id, endedAt: null, endReason: null, durationS: null }), missingSince: null });
 const held = (id: string): TrackedSession => ({ ...sampleSession({ id, endReason: 'server-stopped' }), missingSince: null });
 
-function refused<T>(r: { ok: true; value: T } | { ok: false; status: number; error: string; ids?: string[]; count?: number }, status: number, re: RegExp) {
+function refused<T>(r: Checked<T>, status: number, re: RegExp): Partial<Refusal> {
   assert.equal(r.ok, false, `expected a refusal with ${status}`);
-  if (r.ok) return r;
-  assert.equal(r.status, status, r.error);
-  assert.match(r.error, re);
-  return r;
+  if (r.ok) return {};
+  assert.equal(r.error.status, status, r.error.message);
+  assert.match(r.error.message, re);
+  return r.error;
 }
 
 describe('parseIdsBody', () => {

@@ -12,7 +12,7 @@ import {
   emptyManifest,
   listCachedDays,
   loadDay,
-  loadManifest,
+  loadManifest as loadManifestWarning,
   loadUserTotals,
   exportShard,
   pageShard,
@@ -20,11 +20,19 @@ import {
   saveDay,
   saveManifest,
   saveUserTotals,
+  type CachePaths,
   type Manifest,
   type UserTotals,
 } from '../../src/io/build-cache.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
+
+/** loadManifest with its warning kept: the manifest and the problem it reported (null: none). */
+async function loadManifest(p: CachePaths): Promise<{ manifest: Manifest | null; problem: string | null }> {
+  const said: string[] = [];
+  const manifest = await loadManifestWarning(p, (m) => said.push(m));
+  return { manifest, problem: said.length > 0 ? said.join('\n') : null };
+}
 
 const ODD_NAMES = [
   'Surname, Given',

@@ -10,9 +10,16 @@ import { describe, test } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import { emptyState, type CollectorState, type TrackedSession } from '../../src/core/reconcile.js';
 import { sessionId, type Session } from '../../src/core/session.js';
-import { historyPaths, readState, recoverHistory, rewriteHistory, writeState } from '../../src/io/history-store.js';
+import { historyPaths, readState, recoverHistory, rewriteHistory, type Recovery, writeState } from '../../src/io/history-store.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { tempDir } from '../helpers/tmp.js';
+
+/** recoverHistory with the warnings it gives kept, for assertions. */
+async function recover(path: string, state: CollectorState, now: string): Promise<Recovery & { notes: string[] }> {
+  const notes: string[] = [];
+  const r = await recoverHistory(path, state, now, (m) => notes.push(m));
+  return { ...r, notes };
+}
 
 const NOW = '2026-11-27T08:00:00Z';
 
@@ -32,14 +39,14 @@ describe('loss is said, never silent', () => {
     const text = await readFile(path, 'utf8');
     const cut = text.indexOf('\n', text.indexOf('\n') + 1) + 40; // in the middle of the second row
     await truncate(path, cut);
-    const r = await recoverHistory(path, state, NOW);
+    const r = await recover(path, state, NOW);
     assert.match(r.notes[0] as string, new RegExp(`h\\.csv: the file has shrunk to ${cut} bytes, ${bytes - cut} bytes below the ${bytes} bytes the state records as committed: committed rows are gone`));
     assert.match(r.notes.join('\n'), /torn last line/);
     assert.equal(r.state.historyBytes, text.indexOf('\n', text.indexOf('\n') + 1) + 1);
     // Cut at a line end: no torn line, and the loss is still said.
     const again = await rewriteHistory(path, [1, 2, 3, 4].map(session));
     await truncate(path, text.indexOf('\n') + 1);
-    const r2 = await recoverHistory(path, { ...emptyState(), historyBytes: again }, NOW);
+    const r2 = await recover(path, { ...emptyState(), historyBytes: again }, NOW);
     assert.equal(r2.notes.length, 1);
     assert.match(r2.notes[0] as string, /shrunk to \d+ bytes, \d+ bytes below/);
   });
@@ -49,15 +56,15 @@ describe('loss is said, never silent', () => {
     const path = join(dir, 'h.csv');
     const paths = historyPaths(path);
     await rewriteHistory(path, [1, 2, 3].map(session));
-    const r = await recoverHistory(path, await readState(paths.state), NOW);
+    const r = await recover(path, await readState(paths.state), NOW);
     assert.equal(r.notes.length, 1);
     assert.match(r.notes[0] as string, new RegExp(`^${paths.state.replaceAll('.', '\\.')}: the collector state is missing while .*h\\.csv holds 3 session\\(s\\): sessions that were open or held`));
     // Once a state is written (the collector does), nothing more is said.
     await writeState(paths.state, r.state);
-    assert.deepEqual((await recoverHistory(path, await readState(paths.state), NOW)).notes, []);
+    assert.deepEqual((await recover(path, await readState(paths.state), NOW)).notes, []);
     // A state at 0 bytes that exists (a rewrite in progress) is not a lost one.
     await writeState(paths.state, { ...r.state, historyBytes: 0 });
-    assert.doesNotMatch((await recoverHistory(path, await readState(paths.state), NOW)).notes.join('\n'), /missing/);
+    assert.doesNotMatch((await recover(path, await readState(paths.state), NOW)).notes.join('\n'), /missing/);
   });
 
   test('a state entry of the wrong shape is an InputError naming the state file and the entry', async (t) => {

@@ -14,11 +14,19 @@ import {
   readHistoryHeader,
   readState,
   recoverHistory,
+  type Recovery,
   rewriteHistory,
   writeState,
 } from '../../src/io/history-store.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
+
+/** recoverHistory with the warnings it gives kept, for assertions. */
+async function recover(path: string, state: CollectorState, now: string): Promise<Recovery & { notes: string[] }> {
+  const notes: string[] = [];
+  const r = await recoverHistory(path, state, now, (m) => notes.push(m));
+  return { ...r, notes };
+}
 
 const NOW = '2026-11-27T08:00:00Z';
 
@@ -202,8 +210,8 @@ describe('history recovery', () => {
     const dir = await tempDir(t);
     const { path, bytes, text } = await committed(dir);
     const state = stateWith(bytes, [open(session('carol', 3))]);
-    const r = await recoverHistory(path, state, NOW);
-    assert.deepEqual(r, { state, notes: [] });
+    const r = await recover(path, state, NOW);
+    assert.deepEqual(r, { state, repaired: false, notes: [] });
     assert.equal(await readFile(path, 'utf8'), text);
   });
 
@@ -216,7 +224,7 @@ describe('history recovery', () => {
     for (const cut of [1, 25, row.indexOf('"') + 3, row.length - 2]) {
       await writeFile(path, text + row.slice(0, cut));
       const state = stateWith(bytes, [open(carol, { missingSince: '2026-11-26T13:40:00Z' })]);
-      const r = await recoverHistory(path, state, NOW);
+      const r = await recover(path, state, NOW);
       assert.equal(await readFile(path, 'utf8'), text, `cut at ${cut}`);
       assert.match(r.notes.join('\n'), /cut a torn last line/);
       assert.equal(r.state.historyBytes, bytes);
@@ -234,7 +242,7 @@ describe('history recovery', () => {
     for (const cut of [inside, inside + 3]) {
       await writeFile(path, text + row.slice(0, cut));
       const state = stateWith(bytes, [open(odd, { missingSince: '2026-11-26T13:40:00Z' })]);
-      const r = await recoverHistory(path, state, NOW);
+      const r = await recover(path, state, NOW);
       assert.equal(await readFile(path, 'utf8'), text, `cut at ${cut}`);
       assert.equal(r.state.historyBytes, bytes);
       assert.deepEqual(r.state.tracked, state.tracked);
@@ -250,7 +258,7 @@ describe('history recovery', () => {
     // The last run closed carol, appended her, and was killed before it wrote the state.
     const prev = stateWith(bytes, [open(carol, { missingSince: '2026-11-26T13:40:00Z' }), open(dave)]);
     const appended = await appendHistory(path, [carol]);
-    const r = await recoverHistory(path, prev, NOW);
+    const r = await recover(path, prev, NOW);
     assert.match(r.notes.join('\n'), /1 session\(s\) were written by an interrupted run; recorded once/);
     assert.equal(r.state.historyBytes, appended.bytes);
     assert.deepEqual(
@@ -284,7 +292,7 @@ describe('history recovery', () => {
     for (const partial of [rowText(carol).replace(/\n$/, ''), rowText(carol).replace(/.\n$/, '')]) {
       await writeFile(path, text + partial);
       const state = stateWith(bytes, [open(carol, { missingSince: '2026-11-26T13:40:00Z' })]);
-      const r = await recoverHistory(path, state, NOW);
+      const r = await recover(path, state, NOW);
       assert.equal(await readFile(path, 'utf8'), text);
       assert.deepEqual(r.state, state, 'carol is still to be written');
     }
@@ -295,13 +303,13 @@ describe('history recovery', () => {
     const { path, text } = await committed(dir);
     const carol = session('carol', 3);
     await writeFile(path, text + rowText(carol).replace(/\n$/, ''));
-    const r = await recoverHistory(path, stateWith(0, []), NOW);
+    const r = await recover(path, stateWith(0, []), NOW);
     assert.match(r.notes.join('\n'), /no line end; completed it/);
     assert.equal(await readFile(path, 'utf8'), text + rowText(carol));
     assert.equal(r.state.historyBytes, (await stat(path)).size);
     // A row cut in its last field ("fals" for "false") is not valid: cut, not completed.
     await writeFile(path, text + rowText(carol).replace(/.\n$/, ''));
-    await recoverHistory(path, stateWith(0, []), NOW);
+    await recover(path, stateWith(0, []), NOW);
     assert.equal(await readFile(path, 'utf8'), text);
   });
 
@@ -309,7 +317,7 @@ describe('history recovery', () => {
     const dir = await tempDir(t);
     const { path } = await committed(dir);
     const alice = session('alice', 0);
-    const r = await recoverHistory(path, stateWith(0, [open(alice), open(session('zed', 9))]), NOW);
+    const r = await recover(path, stateWith(0, [open(alice), open(session('zed', 9))]), NOW);
     assert.deepEqual(
       r.state.tracked.map((s) => s.commonName),
       ['zed'],
@@ -319,7 +327,7 @@ describe('history recovery', () => {
 
   test('a missing history with a state that expected one: a new one is started', async (t) => {
     const dir = await tempDir(t);
-    const r = await recoverHistory(join(dir, 'h.csv'), stateWith(500, []), NOW);
+    const r = await recover(join(dir, 'h.csv'), stateWith(500, []), NOW);
     assert.equal(r.state.historyBytes, 0);
     assert.match(r.notes.join('\n'), /missing or empty; a new one is started/);
   });

@@ -19,7 +19,7 @@ const FAST = { timeZone: 'UTC', attempts: 3, retryDelayMs: 5, settleMs: 20 };
 describe('status reader', () => {
   test('a missing file is missing', async (t) => {
     const dir = await tempDir(t);
-    assert.deepEqual(await readStatusFile(join(dir, 'nope.log'), FAST), { kind: 'missing' });
+    assert.deepEqual(await readStatusFile(join(dir, 'nope.log'), FAST), { ok: false, error: { kind: 'missing' } });
   });
 
   test('every real fixture reads as the snapshot its text parses to', async (t) => {
@@ -30,10 +30,10 @@ describe('status reader', () => {
         const data = fixture(v, m);
         await writeStatus(path, data);
         const read = await readStatusFile(path, { timeZone: 'UTC' });
-        assert.equal(read.kind, 'snapshot', `${v}-${m}`);
-        if (read.kind !== 'snapshot') continue;
-        assert.deepEqual(read.snapshot, parseStatus(data.toString(), { file: path, timeZone: 'UTC' }));
-        assert.equal(read.fileModifiedAt, isoFromMs((await stat(path)).mtimeMs));
+        assert.equal(read.ok, true, `${v}-${m}`);
+        if (!read.ok) continue;
+        assert.deepEqual(read.value.snapshot, parseStatus(data.toString(), { file: path, timeZone: 'UTC' }));
+        assert.equal(read.value.fileModifiedAt, isoFromMs((await stat(path)).mtimeMs));
       }
     }
   });
@@ -43,7 +43,7 @@ describe('status reader', () => {
     const path = join(dir, 'status.log');
     await writeFile(path, fixture('v3', 'connected'));
     const read = await readStatusFile(path, { timeZone: 'UTC' });
-    assert.equal(read.kind, 'snapshot');
+    assert.equal(read.ok, true);
   });
 
   const unreadable: [string, string | Buffer, RegExp][] = [
@@ -59,9 +59,9 @@ describe('status reader', () => {
       const path = join(dir, 'status.log');
       await writeStatus(path, data);
       const read = await readStatusFile(path, FAST);
-      assert.equal(read.kind, 'unreadable');
-      assert.match(read.kind === 'unreadable' ? read.reason : '', reason);
-      assert.match(read.kind === 'unreadable' ? read.reason : '', /status\.log/, 'the reason names the file');
+      assert.equal(read.ok ? 'snapshot' : read.error.kind, 'unreadable');
+      assert.match(!read.ok && read.error.kind === 'unreadable' ? read.error.reason : '', reason);
+      assert.match(!read.ok && read.error.kind === 'unreadable' ? read.error.reason : '', /status\.log/, 'the reason names the file');
     });
   }
 
@@ -72,7 +72,7 @@ describe('status reader', () => {
     const future = new Date(Date.now() + 3600_000);
     await utimes(path, future, future);
     const read = await readStatusFile(path, FAST);
-    assert.deepEqual(read, { kind: 'unreadable', reason: 'its modification time is in the future' });
+    assert.deepEqual(read, { ok: false, error: { kind: 'unreadable', reason: 'its modification time is in the future' } });
   });
 
   test('a folder is unreadable, not a crash', async (t) => {
@@ -80,7 +80,7 @@ describe('status reader', () => {
     const past = new Date(Date.now() - 60_000);
     await utimes(dir, past, past);
     const read = await readStatusFile(dir, FAST);
-    assert.equal(read.kind, 'unreadable');
+    assert.equal(read.ok ? 'snapshot' : read.error.kind, 'unreadable');
   });
 
   test('a file rewritten in place in a tight loop never yields a torn snapshot', async (t) => {
@@ -115,18 +115,18 @@ describe('status reader', () => {
       // Spread the reads over the writer's bursts and quiet spells.
       await sleep(randomInt(rng, 0, 200));
       const read = await readStatusFile(path, { timeZone: 'UTC', attempts: 3, retryDelayMs: 10 });
-      if (read.kind !== 'snapshot') {
-        assert.equal(read.kind, 'unreadable');
+      if (!read.ok) {
+        assert.equal(read.error.kind, 'unreadable');
         rejected++;
         continue;
       }
-      const json = JSON.stringify(read.snapshot);
+      const json = JSON.stringify(read.value.snapshot);
       if (!expected.has(json)) {
         const slowest = await readFile(`${path}.slowest`, 'utf8');
         assert.fail(`read ${i}: a snapshot that is none of the complete versions was accepted (the writer's slowest rewrite took ${slowest} ms)`);
       }
       accepted++;
-      seen.add(read.snapshot.updatedAt ?? '');
+      seen.add(read.value.snapshot.updatedAt ?? '');
     }
     // Without the checks, plain reads of the same file do come back torn.
     let torn = 0;

@@ -9,7 +9,8 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildLocked } from '../../src/app/build.js';
-import { readAllHistory, readState } from '../../src/io/history-store.js';
+import { historyPaths, readAllHistory, readState } from '../../src/io/history-store.js';
+import { acquireLock } from '../../src/io/lock.js';
 import { appendTrash, readAudit, readTrash, trashPaths } from '../../src/io/trash.js';
 import { crossSiteProblem, FailedAttempts, parseBasicAuth } from '../../src/server/api.js';
 import { basic, memoryLog, PASSWORD, send, siteSettings, startApi, USER, writePasswd, type Reply } from '../helpers/api.js';
@@ -314,6 +315,28 @@ describe('delete, trash, restore and clear', () => {
       [['delete', null, 1]],
     );
     assert.equal((await readAllHistory(site.paths.history)).length, 5);
+  });
+
+  test('while another process holds the history lock: 503 with a retry hint, the history untouched', async (t) => {
+    const dir = await tempDir(t);
+    const site = await writeSyntheticSite(dir, { sessions: 6, users: 2, spanDays: 1, live: 1 });
+    const settings = siteSettings(site.paths, { lockTimeout: 0 });
+    const log = memoryLog();
+    const api = await startApi(t, { settings, log, passwd: null });
+    const csv = await readFile(site.paths.history);
+    const held = await acquireLock(historyPaths(site.paths.history).lock, 0);
+    try {
+      const count = await send(api.port, { path: '/api/sessions/count' });
+      expectRefusal(count, 503, /^the history is locked by another run; try again in a minute$/);
+      const del = await send(api.port, { method: 'POST', path: '/api/sessions/delete', headers: { ...JSON_TYPE, Origin: api.origin }, body: { ids: [site.history[0]!.id] } });
+      expectRefusal(del, 503, /^the history is locked by another run; try again in a minute$/);
+      assert.deepEqual(del.json, { error: 'the history is locked by another run; try again in a minute' });
+    } finally {
+      await held.release();
+    }
+    assert.deepEqual(await readFile(site.paths.history), csv);
+    assert.match(log.lines.join('\n'), /warning: delete skipped: the history is locked by /);
+    assert.deepEqual((await send(api.port, { path: '/api/sessions/count' })).json, { count: 6 });
   });
 });
 

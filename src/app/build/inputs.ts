@@ -97,8 +97,7 @@ export async function loadBuildInputs(
       size: await sizeOf(path),
     })),
   );
-  const { aliases, problem } = await loadAliases(settings.aliases);
-  if (problem) log.warn(problem);
+  const aliases = await loadAliases(settings.aliases, log.warn);
   const t = LABELS[settings.lang];
   const fingerprint = await siteFingerprint();
   const sourcesKey = extras.map((x) => resolve(x.path));
@@ -113,10 +112,8 @@ export async function loadBuildInputs(
     sources: sourcesKey,
   });
 
-  const loaded = await loadManifest(cp);
-  if (loaded.problem) log.warn(loaded.problem);
+  const previous = await loadManifest(cp, log.warn);
   const csvSize = await sizeOf(paths.history);
-  const previous = loaded.manifest;
   const outEmpty = (await stat(join(settings.out, 'index.html')).catch(ifMissing(null))) === null;
   // Rewrites of the CSV since the last build (delete, restore, retention) are applied to the
   // cache when the state lists them all; otherwise the build is a full one.
