@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../helpers/build.js';
 
-/** A repository path (src/…, docs/…) with a known ending, or a top-level NAME.md. */
+/** A repository path (src/…, docs/…) with a known ending, or a Markdown file named in capitals. */
 const PATH = /(?<![\w./@-])((?:src|test|scripts|docs|site|bin|images)\/[\w./-]+\.(?:ts|mjs|js|md|sh|json|conf|service|timer|cron|njk|css|png)|[A-Z][A-Z-]+\.md)\b/g;
 
 test('every repository path named in docs, comments and tests exists', () => {
