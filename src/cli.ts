@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The CLI's entry. Compiled, it runs the build's bundle of the CLI (scripts/bundle-cli.mjs:
-// a few dozen files to load instead of about 150, on every cron run) when there is one
+// far fewer files to load on every cron run) when there is one
 // made after the modules (a bare `tsc` leaves it behind them); else, and run from the
 // sources, the modules themselves.
 import { statSync } from 'node:fs';

@@ -6,9 +6,8 @@
  *
  * They are written in a worker thread with a capped heap. Rows are made and dropped day by
  * day, but in the main thread V8 sized its heap to the build's own data and let the
- * garbage of millions of rows grow it further: a run writing these files peaked at
- * 214–302 MB with 100,000 sessions and 445 MB with a million, against goals of 200 and
- * 400 MB for the whole run. The worker starts with an empty heap, capped (workerLimits).
+ * garbage of millions of rows grow it further, past the run's memory goals
+ * (docs/PERFORMANCE.md). The worker starts with an empty heap, capped (workerLimits).
  */
 import { join } from 'node:path';
 import { compareNewestFirst, type Session } from '../core/session.js';
@@ -98,12 +97,10 @@ export async function writeWholeHistory(job: WholeHistoryJob): Promise<WholeHist
 
 /**
  * The worker's heap. Its old space is capped: V8 then collects more often instead of
- * growing (a scratch run writing the files of 100,000 sessions peaked at 150 MB for the
- * whole process with the cap, 198 MB without). What stays alive there is one day's
- * sessions, the rows the writers share (AHEAD_ROWS) and up to 4 MB of sheet XML per
- * workbook waiting for zlib (xlsx-export.ts). A loaded session takes about 1 KB (a day of
- * 25,000 ran out of heap at 64 MB and fitted in 84 MB), so the cap is 64 MB plus 2 KB for
- * each session of the largest day.
+ * growing. What stays alive there is one day's sessions, the rows the writers share
+ * (AHEAD_ROWS) and some sheet XML per workbook waiting for zlib (xlsx-export.ts); a loaded
+ * session takes about 1 KB, so the cap is 64 MB plus twice that for each session of the
+ * largest day (a test holds a day of 25,000 sessions to it).
  */
 export function workerLimits(largestDaySessions: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
   return { maxOldGenerationSizeMb: 64 + Math.ceil((largestDaySessions * 2048) / 2 ** 20), maxYoungGenerationSizeMb: 16 };

@@ -1,6 +1,6 @@
 /**
- * Heavy, rare jobs of a build run in worker threads: drawing the chart (jsdom, about
- * 100 MB) and writing the whole-history export files (millions of rows of garbage). A
+ * Heavy, rare jobs of a build run in worker threads: drawing the chart (jsdom's large
+ * heap) and writing the whole-history export files (millions of rows of garbage). A
  * worker's heap goes when it ends, so the cron run's peak is the larger of the jobs, not
  * their sum, and its limits can keep V8 from growing a heap for garbage.
  */

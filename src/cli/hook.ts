@@ -6,9 +6,8 @@
  * OpenVPN writes to its log.
  *
  * The installed command does not run this: bin/openvpn-status-web hands `hook` to
- * scripts/openvpn-hook.sh, the same job in POSIX sh with the same flags (about 10 ms, no
- * threads). This one takes 80–100 ms (median) on a 2-core machine, a third of it Node's own
- * start, and under Debian's openvpn-server@ unit (LimitNPROC=10) as nobody Node cannot
+ * scripts/openvpn-hook.sh, the same job in POSIX sh with the same flags, with no Node start
+ * and no threads (OpenVPN waits for the hook; bench H), and under Debian's openvpn-server@ unit (LimitNPROC=10) as nobody Node cannot
  * start its threads at all. It stays as `node dist/cli.js hook`, tested like the script, and
  * imports nothing heavy.
  */

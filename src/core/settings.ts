@@ -178,7 +178,7 @@ export function resolveSettings(flags: FlagValues, config: ConfigFile, configFil
     : config.status !== undefined
       ? statusFromConfig(config.status, configFile)
       : DEFAULTS.status;
-  // The system's zone only when asked for: reading it costs a cron run 10–15 ms of ICU set-up.
+  // The system's zone only when asked for: reading it sets up ICU, which most cron runs need not.
   const tz = flags.tz ?? config.tz ?? (typeof systemZone === 'string' ? systemZone : systemZone());
   if (!isValidTimeZone(tz)) throw new UsageError(`--tz: unknown time zone "${tz}"`);
   const lang = flags.lang ?? config.lang ?? DEFAULTS.lang;

@@ -27,7 +27,7 @@ function partsFormatter(timeZone: string): Intl.DateTimeFormat {
 
 /**
  * UTC by its two usual names: offset 0 at every instant, so reading it needs no Intl. The
- * first Intl object of a process loads ICU's data, 25–30 ms here, in every cron run.
+ * first Intl object of a process loads ICU's data, a cost every cron run would pay.
  */
 const isUtc = (zone: string): boolean => zone === 'UTC' || zone === 'Etc/UTC';
 

@@ -55,8 +55,8 @@ const IN_MEMORY_ROWS = 20_000;
  * The CSV text of `records` as csv-stringify writes it with the options writeCsv gives it:
  * a field quoted when it holds a quote, the delimiter, CR or LF, quotes doubled; CRLF after
  * every record; a byte order mark first. A small file's text is made here: csv-stringify
- * spends 10–20 ms on its first few calls in a fresh process, and a cron run writes a dozen
- * small files (a test holds both to the same bytes).
+ * is slow on its first calls in a fresh process, and a cron run writes a dozen small files
+ * (a test holds both to the same bytes).
  */
 function csvText(records: readonly (readonly string[])[], delimiter: string): string {
   let text = '\uFEFF';
@@ -97,7 +97,7 @@ export async function writeCsv(path: string, rows: Iterable<ExportRow> | AsyncIt
       yield csvFields(r);
     }
   }
-  // Loaded here: only large files stream, and loading it costs a cron run 10 ms or so.
+  // Loaded here: only large files stream, and most cron runs need not load it.
   const { stringify } = await import('csv-stringify');
   try {
     await pipeline(Readable.from(records()), stringify(options), createWriteStream(tmp, { mode: opts.mode ?? 0o644 }));

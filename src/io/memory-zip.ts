@@ -3,8 +3,8 @@
  * from exceljs' template (xlsx-sheet.ts), and, as MemoryZip, in place of the archiver
  * instance inside exceljs' WorkbookWriter when exceljs writes a small workbook itself (the
  * template, and the tests' reference). Archiver runs each entry through a chain of streams;
- * for the few KB of a small workbook's ten parts that chain cost more than the XML (about
- * 60% of a 250-row workbook's CPU here). This writes plain zip (PKWARE APPNOTE 4.3.7): a
+ * for the few KB of a small workbook's ten parts that chain cost more than the XML
+ * (docs/PERFORMANCE.md, "Speed mechanisms"). This writes plain zip (PKWARE APPNOTE 4.3.7): a
  * local header and the data per entry, then the central directory, no data descriptors,
  * every entry with the same fixed time, so the same rows give the same bytes.
  */

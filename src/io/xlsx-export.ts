@@ -130,10 +130,9 @@ function drained(w: Writable): Promise<void> {
 /**
  * Parts of exceljs 4's streaming writer that its typings leave out. Data rows are written as
  * XML straight into the sheet's stream, with the workbook's own style ids (and, for the
- * template of a small workbook, its shared-string table): through exceljs' Row and Cell
- * objects (~2 µs a cell) 100,000 rows took 3.6–4.8 s of CPU on this 2-core machine,
- * against the goal of 4 s wall; this way 1.8–2.5 s. The XML
- * is the <row>/<c> exceljs writes itself. Everything else (zip, workbook, styles, shared
+ * template of a small workbook, its shared-string table): exceljs' Row and Cell objects
+ * cost too much per cell for the export goal (bench X). The XML is the <row>/<c> exceljs
+ * writes itself. Everything else (zip, workbook, styles, shared
  * strings, views, autofilter, columns, header row) is exceljs' own. writeXlsx checks that
  * these members exist before it relies on them, and the tests read every file back.
  */
@@ -170,8 +169,8 @@ const DEFLATED = /^\/?xl\/(worksheets\/sheet\d+|sharedStrings)\.xml$/;
 /**
  * The workbook's zip stores its entries by default (`store: true`) and compresses only the
  * sheet and its strings. The fixed parts (styles, theme, relations, properties: about
- * 14 KB) are stored as they are: each compressed entry starts its own zlib stream, about
- * 0.4 ms of CPU, and for the many small files of a run those streams were a third of the time.
+ * a few KB) are stored as they are: each compressed entry starts its own zlib stream, and for
+ * the many small files of a run those streams were a large part of the time.
  */
 function deflateRowParts(wb: object): void {
   const zip = (wb as { zip?: { append?: unknown } }).zip;
@@ -184,7 +183,7 @@ function deflateRowParts(wb: object): void {
 const BATCH_ROWS = 1_000;
 /**
  * Sheet XML allowed to wait for the compressor. Nothing in exceljs pushes back, so without a
- * limit the whole sheet (~60 MB at 100,000 rows) would queue up in memory.
+ * limit the whole sheet would queue up in memory.
  */
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
@@ -201,10 +200,9 @@ export const xlsxWriterSource = (): string => (existsSync(BUNDLED_WRITER) ? BUND
 /**
  * exceljs' streaming WorkbookWriter (the class the package exports as
  * ExcelJS.stream.xlsx.WorkbookWriter), loaded from its own file: the package's entry loads
- * the whole library (reader, plain Workbook, CSV) for twice the CPU (here 0.45 s against
- * 0.2 s, Node's start included), in a cron job that may run every minute. Compiled, it comes
- * from the build's one-file bundle of it (50 ms to load here against 100–140 ms for the
- * package's few hundred files); run from the sources, from the package. Loaded on first
+ * the whole library (reader, plain Workbook, CSV), which a cron job that may run every minute
+ * should not pay for. Compiled, it comes from the build's one-file bundle of it (one file to
+ * load instead of the package's few hundred); run from the sources, from the package. Loaded on first
  * use, so builds that write no workbook never pay for it.
  */
 function workbookWriter(): WorkbookWriterClass {

@@ -1,8 +1,8 @@
 /// <reference path="./nunjucks.d.ts" />
 /**
  * The same templates as src/render/eleventy.ts, rendered with nunjucks (Eleventy's own
- * template engine) directly. Loading Eleventy takes 0.45–0.6 s on a small server, more
- * than the whole budget of a quiet cron minute, so incremental builds (the dashboard, a day
+ * template engine) directly. Loading Eleventy costs more than a quiet cron minute may
+ * (docs/PERFORMANCE.md), so incremental builds (the dashboard, a day
  * that gained a session) render here and full builds through Eleventy. A test renders
  * every page kind both ways and requires identical bytes.
  */
@@ -29,9 +29,8 @@ let envPromise: Promise<Environment> | null = null;
 
 /**
  * The precompiled templates when they were made from the current sources, run by nunjucks'
- * slim build (the same runtime, without lexer, parser and compiler: alone it loads in
- * 11–14 ms here against 25–37 ms for the full package); else the sources, compiled on use
- * by the full package.
+ * slim build (the same runtime, without lexer, parser and compiler, so it loads faster);
+ * else the sources, compiled on use by the full package.
  */
 async function environment(): Promise<Environment> {
   const sources = templateSources();

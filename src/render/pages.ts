@@ -32,8 +32,7 @@ export const ROWS_PER_PAGE = 200;
 export const ROOT_ROWS = 50;
 /**
  * Live rows on the dashboard before the table is cut and /live/ lists them all, and per
- * /live/ page: a live row with its details is about 1 KB, and E's 1,000 live clients showed
- * 200 (+ the history) and 400 to pass 300 KB.
+ * /live/ page: chosen so that no page passes its 300 KB budget (docs/PERFORMANCE.md).
  */
 export const LIVE_ON_DASHBOARD = 100;
 export const LIVE_PER_PAGE = 250;

@@ -1,8 +1,8 @@
 /// <reference path="./nunjucks.d.ts" />
 /**
  * Precompiles the templates into a JavaScript module (dist/render/templates.compiled.js,
- * written by `npm run build`): compiling them from source took about 120 ms of every cron
- * run, loading the compiled module about 10 ms.
+ * written by `npm run build`), so a cron run loads them instead of compiling them from
+ * source every time.
  */
 import nunjucks from 'nunjucks';
 import { NUNJUCKS_OPTIONS, templatesHash, type TemplateSource } from './site-files.js';

@@ -17,9 +17,8 @@ export interface Detail {
 
 /**
  * What a row's info control shows: what its columns do not. Unknown values are "–". Named
- * fields, not a list of label/value pairs: the templates write each line themselves, as
- * nunjucks' loop runs for every row (a cold render of a busy run's pages took 28% less
- * time without it).
+ * fields, not a list of label/value pairs: the templates write each line themselves, as a
+ * nunjucks loop in every row is a large part of a page's render time.
  */
 export interface SessionInfo {
   commonName: string;

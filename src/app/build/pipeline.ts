@@ -23,7 +23,7 @@ export interface BuildOptions {
   /**
    * For a process that builds again and again (watch, demo): draw the chart in this thread,
    * so jsdom is loaded once and each drawing takes milliseconds. A one-shot run (cron)
-   * draws it in a worker thread, whose heap (jsdom's, 100 MB or so) goes with it.
+   * draws it in a worker thread, whose heap (jsdom's, large) goes with it.
    */
   keepChartLoaded?: boolean;
 }
