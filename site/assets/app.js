@@ -8,7 +8,8 @@
  * (no flash, no inline script needed under the Content-Security-Policy). Everything that
  * needs the body waits for DOMContentLoaded.
  */
-(function () {
+(() => {
+  // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script (in <head>, not a module): strict mode is not implied
   'use strict';
 
   var root = document.documentElement;
@@ -18,14 +19,14 @@
   function load(key) {
     try {
       return window.localStorage.getItem(key);
-    } catch (e) {
+    } catch (_e) {
       return null; // storage disabled: behave like a first visit
     }
   }
   function store(key, value) {
     try {
       window.localStorage.setItem(key, value);
-    } catch (e) {
+    } catch (_e) {
       /* storage disabled or full: the choice lasts for this page only */
     }
   }
@@ -36,23 +37,23 @@
   function initialTheme() {
     var saved = load('theme');
     if (saved === 'light' || saved === 'dark') return saved;
-    return window.matchMedia && window.matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
+    return window.matchMedia?.('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
   }
   root.setAttribute('data-theme', initialTheme());
 
   // --- Once the body is there -------------------------------------------------------------
   function showJsControls() {
-    document.querySelectorAll('.needs-js[hidden]').forEach(function (el) {
+    document.querySelectorAll('.needs-js[hidden]').forEach((el) => {
       el.hidden = false;
     });
-    document.querySelectorAll('.no-js').forEach(function (el) {
+    document.querySelectorAll('.no-js').forEach((el) => {
       el.hidden = true;
     });
   }
 
   function wireThemeToggle() {
-    document.querySelectorAll('[data-theme-toggle]').forEach(function (button) {
-      button.addEventListener('click', function () {
+    document.querySelectorAll('[data-theme-toggle]').forEach((button) => {
+      button.addEventListener('click', () => {
         var next = root.getAttribute('data-theme') === 'light' ? 'dark' : 'light';
         root.setAttribute('data-theme', next);
         store('theme', next);
@@ -80,15 +81,15 @@
       timer = null;
       if (!box.checked) return;
       // location.reload() keeps the URL, so the chosen filter stays.
-      timer = window.setTimeout(function () {
+      timer = window.setTimeout(() => {
         window.location.reload();
       }, Number(select.value) * 1000);
     }
-    box.addEventListener('change', function () {
+    box.addEventListener('change', () => {
       store('osw.autoReload', box.checked ? '1' : '0');
       schedule();
     });
-    select.addEventListener('change', function () {
+    select.addEventListener('change', () => {
       store('osw.interval', select.value);
       schedule();
     });
@@ -96,8 +97,8 @@
   }
 
   function wireFilters() {
-    document.querySelectorAll('select[data-nav]').forEach(function (select) {
-      select.addEventListener('change', function () {
+    document.querySelectorAll('select[data-nav]').forEach((select) => {
+      select.addEventListener('change', () => {
         var option = select.options[select.selectedIndex];
         var href = option ? option.getAttribute('data-href') : null;
         if (href === null) return; // "" is a valid href: this very page
@@ -114,24 +115,24 @@
    * every row simply stays visible.
    */
   function wireRowsWithoutHas() {
-    if (window.CSS && CSS.supports && CSS.supports('selector(:has(*))')) return;
+    if (window.CSS && CSS.supports?.('selector(:has(*))')) return;
     function sync(tbody) {
       var more = tbody.querySelector('tr.head details.more');
       var groupOpen = !more || more.open;
-      Array.prototype.forEach.call(tbody.rows, function (row) {
+      Array.prototype.forEach.call(tbody.rows, (row) => {
         var hidden = row.classList.contains('sub') && !groupOpen;
         if (row.classList.contains('info-row')) {
-          var info = row.previousElementSibling && row.previousElementSibling.querySelector('details.info');
-          hidden = hidden || !(info && info.open);
+          const info = row.previousElementSibling?.querySelector('details.info');
+          hidden = hidden || !(info?.open);
         }
         row.hidden = hidden;
       });
     }
-    document.querySelectorAll('tbody').forEach(function (tbody) {
+    document.querySelectorAll('tbody').forEach((tbody) => {
       if (!tbody.querySelector('details.more, details.info')) return;
       sync(tbody);
       // 'toggle' does not bubble: listen in the capture phase.
-      tbody.addEventListener('toggle', function () {
+      tbody.addEventListener('toggle', () => {
         sync(tbody);
       }, true);
     });
@@ -141,12 +142,12 @@
 
   function siteBase() {
     var el = thisScript || document.querySelector('script[src*="assets/app.js"]');
-    return el && el.src ? new URL('../', el.src) : null;
+    return el?.src ? new URL('../', el.src) : null;
   }
 
   /** "{n} entries" with {n} → 3; counts in the page's language. */
   function fill(text, values) {
-    return String(text || '').replace(/\{(\w+)\}/g, function (m, key) {
+    return String(text || '').replace(/\{(\w+)\}/g, (m, key) => {
       if (!(key in values)) return m;
       var v = values[key];
       return typeof v === 'number' ? v.toLocaleString(root.lang || undefined) : String(v);
@@ -156,12 +157,12 @@
   /** The JSON answer of the endpoint; an error (with the endpoint's reason) unless 2xx. */
   function answer(res) {
     return res.json().then(
-      function (data) {
-        if (!res.ok) throw new Error((data && data.error) || 'HTTP ' + res.status);
+      (data) => {
+        if (!res.ok) throw new Error((data?.error) || `HTTP ${res.status}`);
         return data;
       },
-      function () {
-        throw new Error('HTTP ' + res.status);
+      () => {
+        throw new Error(`HTTP ${res.status}`);
       }
     );
   }
@@ -179,7 +180,7 @@
 
   function checkbox(label, className) {
     var wrap = document.createElement('label');
-    wrap.className = 'sel ' + className;
+    wrap.className = `sel ${className}`;
     wrap.title = label;
     var box = document.createElement('input');
     box.type = 'checkbox';
@@ -193,8 +194,8 @@
 
   /** Adds the checkbox column to the history table after `bar` and wires the bar's buttons. */
   function enableDelete(bar, base) {
-    var table = bar.nextElementSibling && bar.nextElementSibling.querySelector('table.history');
-    var headRow = table && table.tHead && table.tHead.rows[0];
+    var table = bar.nextElementSibling?.querySelector('table.history');
+    var headRow = table?.tHead?.rows[0];
     var button = bar.querySelector('[data-delete-selected]');
     var count = bar.querySelector('[data-delete-count]');
     var clear = bar.querySelector('[data-delete-all]');
@@ -211,10 +212,10 @@
 
     var sessions = [];
     var groups = [];
-    Array.prototype.forEach.call(table.tBodies, function (tbody) {
+    Array.prototype.forEach.call(table.tBodies, (tbody) => {
       var members = [];
       var headCell = null;
-      Array.prototype.forEach.call(tbody.rows, function (row) {
+      Array.prototype.forEach.call(tbody.rows, (row) => {
         var id = row.cells[0] ? row.cells[0].getAttribute('data-session-id') : null;
         if (id === null) {
           // Info rows and the "no history" row span the table: one column more now.
@@ -234,7 +235,7 @@
         sessions.push(c.box);
       });
       if (headCell && members.length > 1) {
-        var g = checkbox(text.selectGroup, 'sel-group');
+        const g = checkbox(text.selectGroup, 'sel-group');
         headCell.insertBefore(g.label, headCell.firstChild);
         groups.push({ box: g.box, members: members });
       }
@@ -242,25 +243,21 @@
 
     var busy = false;
     function selected() {
-      return sessions.filter(function (b) {
-        return b.checked;
-      });
+      return sessions.filter((b) => b.checked);
     }
     function mirror(box, members) {
-      var n = members.filter(function (m) {
-        return m.checked;
-      }).length;
+      var n = members.filter((m) => m.checked).length;
       box.checked = members.length > 0 && n === members.length;
       box.indeterminate = n > 0 && n < members.length;
     }
     function refresh() {
-      groups.forEach(function (g) {
+      groups.forEach((g) => {
         mirror(g.box, g.members);
       });
       mirror(all.box, sessions);
       all.box.disabled = sessions.length === 0;
       var n = selected().length;
-      count.textContent = n > 0 ? '(' + fill('{n}', { n: n }) + ')' : '';
+      count.textContent = n > 0 ? `(${fill('{n}', { n: n })})` : '';
       button.disabled = busy || n === 0;
       clear.disabled = busy;
     }
@@ -270,7 +267,7 @@
       refresh();
     }
     function fail(err) {
-      settle(fill(text.failed, { error: err && err.message ? err.message : String(err) }));
+      settle(fill(text.failed, { error: err?.message ? err.message : String(err) }));
     }
     function start() {
       busy = true;
@@ -282,38 +279,36 @@
       window.location.reload();
     }
 
-    table.addEventListener('change', function (e) {
+    table.addEventListener('change', (e) => {
       var target = e.target;
       if (target === all.box) {
-        sessions.forEach(function (b) {
+        sessions.forEach((b) => {
           b.checked = target.checked;
         });
       }
-      groups.forEach(function (g) {
+      groups.forEach((g) => {
         if (g.box !== target) return;
-        g.members.forEach(function (m) {
+        g.members.forEach((m) => {
           m.checked = target.checked;
         });
       });
       refresh();
     });
 
-    button.addEventListener('click', function () {
-      var ids = selected().map(function (b) {
-        return b.value;
-      });
+    button.addEventListener('click', () => {
+      var ids = selected().map((b) => b.value);
       if (busy || ids.length === 0) return;
       if (!window.confirm(fill(text.confirmDelete, { n: ids.length }))) return;
       start();
       api(base, 'api/sessions/delete', { ids: ids }).then(done, fail);
     });
 
-    clear.addEventListener('click', function () {
+    clear.addEventListener('click', () => {
       if (busy || !window.confirm(fill(text.confirmClear, {}))) return;
       start();
       // The second question names the count, and the endpoint deletes only if it still matches.
       api(base, 'api/sessions/count')
-        .then(function (data) {
+        .then((data) => {
           var n = data.count;
           if (n === 0) return settle(text.nothing);
           if (!window.confirm(fill(text.confirmClearCount, { n: n }))) return settle('');
@@ -332,13 +327,13 @@
     var base = siteBase();
     if (bars.length === 0 || !base || typeof window.fetch !== 'function') return;
     api(base, 'api/health')
-      .then(function (health) {
-        if (!health || health.ok !== true) return;
-        bars.forEach(function (bar) {
+      .then((health) => {
+        if (health?.ok !== true) return;
+        bars.forEach((bar) => {
           enableDelete(bar, base);
         });
       })
-      .catch(function () {
+      .catch(() => {
         /* no endpoint (an auditor's site without /api/): the pages stay read-only, with no delete control */
       });
   }

@@ -76,7 +76,7 @@ export async function loadConfig(file: string | undefined): Promise<ConfigFile> 
 }
 
 export async function makeContext(argv: string[], own: Options, name: string): Promise<Context> {
-  let parsed;
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...own }, allowPositionals: true, strict: true });
   } catch (e) {

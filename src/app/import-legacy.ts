@@ -33,7 +33,10 @@ export async function readLegacy(file: string, timeZone: string, instance: strin
   const show = progressBar('import-legacy', st.size, 1_000_000);
   const out: LegacyRows = { rows: [], bad: [], open: 0 };
   const parser = createReadStream(file).pipe(
-    parse({ columns: (h: string[]) => (checkLegacyHeader(h, file), h), bom: true, info: true, skip_empty_lines: true, relax_column_count: true }),
+    parse({ columns: (h: string[]) => {
+        checkLegacyHeader(h, file);
+        return h;
+      }, bom: true, info: true, skip_empty_lines: true, relax_column_count: true }),
   );
   try {
     for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {

@@ -33,7 +33,7 @@ export async function withHistoryLock<T>(settings: Settings, log: Logger, what: 
   const { lock: path } = historyPaths(settings.history);
   // The history's folder holds names and addresses: not for other local users (when created here).
   await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });
-  let lock;
+  let lock: Awaited<ReturnType<typeof acquireLock>>;
   try {
     lock = await acquireLock(path, settings.lockTimeout * 1000);
   } catch (e) {

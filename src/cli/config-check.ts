@@ -20,7 +20,7 @@ function flagValuesOf(values: Context['values']): FlagValues {
   return out as FlagValues;
 }
 
-function describeSource(key: string, source: SettingSource, configFile: string | undefined): string {
+function describeSource(key: string, source: SettingSource): string {
   switch (source) {
     case 'flag':
       return `flag ${SETTING_FLAGS[key as keyof Settings] ?? key}`;
@@ -102,7 +102,9 @@ hook cannot read), 2 invalid (one line naming the key).`,
     const rows: [string, string, string][] = [];
     for (const [key, value] of Object.entries(ctx.settings)) {
       const source = sources[key] ?? 'default';
-      valueLines(value).forEach((line, i) => rows.push([i === 0 ? key : '', line, i === 0 ? describeSource(key, source, configFile) : '']));
+      valueLines(value).forEach((line, i) => {
+        rows.push([i === 0 ? key : '', line, i === 0 ? describeSource(key, source) : '']);
+      });
     }
     const keyWidth = Math.max(...rows.map((r) => r[0].length));
     const valueWidth = Math.max(...rows.map((r) => r[1].length));

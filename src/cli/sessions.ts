@@ -33,7 +33,7 @@ the username. --json prints { schemaVersion: 1, sessions: [...] }; otherwise a t
     const head = ['status', 'user', 'real address', 'virtual', 'connected', 'ended', 'seconds', 'end reason', 'instance'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
     const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-    process.stdout.write([line(head), ...rows.map(line)].join('\n') + '\n');
+    process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
     return 0;
   },
 };

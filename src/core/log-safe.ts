@@ -5,6 +5,7 @@
  */
 
 /** C0, DEL, C1, the Unicode line and paragraph separators, and the bidi overrides that reorder what a terminal shows. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this regex's job
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

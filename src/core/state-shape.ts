@@ -78,7 +78,9 @@ function fields(v: unknown, spec: Record<string, Check>, where: string, fail: Fa
 
 function list(v: unknown, where: string, fail: Fail, each: (item: unknown, at: string) => void): void {
   if (!Array.isArray(v)) fail(where, 'is not a list');
-  v.forEach((item, i) => each(item, `${where}[${i}]`));
+  v.forEach((item, i) => {
+    each(item, `${where}[${i}]`);
+  });
 }
 
 function record(v: unknown, where: string, fail: Fail, each: (item: unknown, at: string) => void): void {

@@ -263,7 +263,8 @@ export function isPlausibleIsoText(text: string): boolean {
  */
 export function parseWallTime(text: string): WallTime | null {
   // 2.5+ text first: it is what current servers write.
-  let m = ISO_LOCAL.exec(text);
+  const m = ISO_LOCAL.exec(text);
+  const c = m ? null : CTIME.exec(text);
   let w: WallTime | null = null;
   if (m) {
     w = {
@@ -274,14 +275,14 @@ export function parseWallTime(text: string): WallTime | null {
       minute: Number(m[5]),
       second: Number(m[6]),
     };
-  } else if ((m = CTIME.exec(text))) {
+  } else if (c) {
     w = {
-      year: Number(m[6]),
-      month: MONTHS.indexOf(m[1] ?? '') + 1,
-      day: Number(m[2]),
-      hour: Number(m[3]),
-      minute: Number(m[4]),
-      second: Number(m[5]),
+      year: Number(c[6]),
+      month: MONTHS.indexOf(c[1] ?? '') + 1,
+      day: Number(c[2]),
+      hour: Number(c[3]),
+      minute: Number(c[4]),
+      second: Number(c[5]),
     };
   }
   return w && isValidWallTime(w) ? w : null;

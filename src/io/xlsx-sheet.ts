@@ -53,6 +53,7 @@ export function excelSerial(text: string): number {
 // DEL which exceljs drops, U+FFFE/U+FFFF, lone surrogates) and text that already looks like
 // an escape. Excel reads `_xHHHH_` in a string as that UTF-16 unit (so does exceljs), which
 // lets every common name survive exactly instead of losing characters.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: XML 1.0 forbids these characters; exceljs escapes them
 const ESCAPE_ALL = /[\x00-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]|\p{Cs}|_(?=x[0-9A-Fa-f]{4}_)/gu;
 
 /** True when `text` may need escaping: a quick scan of its code units, cheaper than a regex on short text. */

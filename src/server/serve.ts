@@ -3,6 +3,7 @@
  * /api/. It refuses to start without a password file: an endpoint that deletes history
  * must never be open by accident.
  */
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UsageError } from '../core/errors.js';
 import { isOrigin } from '../core/settings.js';
@@ -80,7 +81,7 @@ appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
     const usual = loopbackOrPublicHost(publicOrigin);
     let own: string[] = [];
     const handler = apiHandler({ ops, passwd, publicOrigin, warn: log.warn, hosts: (h) => usual(h) || own.includes(h.toLowerCase()) });
-    let server;
+    let server: Server;
     try {
       server = await serveApi(handler, host, port);
     } catch (e) {
