@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { StatusClient } from '../../src/core/parse-status.js';
 import type { Session } from '../../src/core/session.js';
 import { userSlug } from '../../src/core/slug.js';
@@ -68,10 +67,9 @@ describe('hostile common names and aliases are text, never markup', () => {
   let dir: string;
   let site: SyntheticSite;
   let pages: Map<string, string>;
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-xss-'));
+    dir = await tempDir('ovsw-xss-');
     const names = new Map<string, string>();
     site = await writeSyntheticSite(dir, {
       sessions: 80,
@@ -160,10 +158,9 @@ describe('a large history: 20,700 sessions of 40 users over 60 days, one day wit
   let dir: string;
   let site: SyntheticSite;
   let bigDaySessions: number;
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-big-'));
+    dir = await tempDir('ovsw-big-');
     site = await writeSyntheticSite(dir, {
       sessions: 20_000,
       users: 40,
@@ -223,10 +220,9 @@ describe('the alias file', () => {
   let site: SyntheticSite;
   let alias: string;
   const aliasShown = async (): Promise<boolean> => [...(await allHtml(site.paths.out)).values()].some((h) => h.includes('Büro Köln'));
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-aliases-'));
+    dir = await tempDir('ovsw-aliases-');
     site = await writeSyntheticSite(dir, { sessions: 20, users: 3, spanDays: 2, live: 1 });
     alias = userOfClient(site.clients[0] as StatusClient);
   });
@@ -301,10 +297,9 @@ describe('the build cache (HISTORY.cache/) can be deleted, corrupted or outdated
   let dir: string;
   let site: SyntheticSite;
   const deletedDays: string[] = [];
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-cache-'));
+    dir = await tempDir('ovsw-cache-');
     site = await writeSyntheticSite(dir, { sessions: 150, users: 5, spanDays: 6, live: 2, seed: 5 });
     const r = await build(site.paths);
     assert.match(r.stderr, /build: full/);
