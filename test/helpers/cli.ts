@@ -64,31 +64,73 @@ export async function cliOk(args: string[], code = 0): Promise<RunResult> {
   return r;
 }
 
+/** A child process left running (`demo`, `serve`, `watch`, a lock holder), its output collected as read. */
+export interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** stdout and stderr interleaved as they were read. */
+  output: () => string;
+  /** Once it exited and its output was read to the end. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** `node ARGS` left running; SIGKILLed (and waited for) when the test ends if it still runs. */
+export function spawnNode(t: TestContext, args: string[]): Running {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const text = { stdout: '', stderr: '', output: '' };
+  // 'close', not 'exit': by then all its output has been read.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
+  t.after(() => killChild(child));
+  for (const name of ['stdout', 'stderr'] as const) {
+    child[name].setEncoding('utf8').on('data', (d: string) => {
+      text[name] += d;
+      text.output += d;
+    });
+  }
+  return { child, stdout: () => text.stdout, stderr: () => text.stderr, output: () => text.output, exited };
+}
+
+/** `node dist/cli.js ARGS` left running (built first if `src/` is newer). */
+export function spawnCli(t: TestContext, args: string[]): Running {
+  ensureBuilt();
+  return spawnNode(t, [CLI, ...args]);
+}
+
+/**
+ * Resolves with what `find` finds in the child's `stream` (default: all its output) once it
+ * finds something, or with null if the child exits first.
+ */
+export function waitForOutput<T>(r: Running, find: (text: string) => T | null | undefined, stream: 'stdout' | 'stderr' | 'output' = 'output'): Promise<T | null> {
+  return new Promise((resolve) => {
+    const onData = (): void => {
+      const found = find(r[stream]());
+      if (found === null || found === undefined) return;
+      r.child.stdout?.off('data', onData);
+      r.child.stderr?.off('data', onData);
+      resolve(found);
+    };
+    // Registered after spawnNode's own listeners: each chunk is collected before it is looked at.
+    r.child.stdout?.on('data', onData);
+    r.child.stderr?.on('data', onData);
+    onData();
+    void r.exited.then(() => resolve(find(r[stream]()) ?? null));
+  });
+}
+
 /**
  * A long-lived child process (a lock holder, a writer in a loop), killed with SIGKILL when
  * the test ends if it is still running. Resolves once it printed `ready` on stdout.
  */
 export async function startChild(t: TestContext, args: string[], ready: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const onData = (d: string) => {
-      out += d;
-      if (out.includes(ready)) {
-        child.stdout.off('data', onData);
-        resolve();
-      }
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.on('exit', (code, signal) => reject(new Error(`child ${args.join(' ')} exited (${code ?? signal}) before "${ready}":\n${stderr}`)));
-    child.on('error', reject);
-  });
-  return child;
+  const r = spawnNode(t, args);
+  if ((await waitForOutput(r, (out) => out.includes(ready) || null, 'stdout')) === null) {
+    const { code, signal } = await r.exited;
+    throw new Error(`child ${args.join(' ')} exited (${code ?? signal}) before "${ready}":\n${r.stderr()}`);
+  }
+  return r.child;
 }
 
 /** SIGKILLs a child and waits until it is gone. */
