@@ -8,6 +8,8 @@ export interface RunResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** Wall time from spawn to exit. */
+  ms: number;
 }
 
 /** A safety net against a hung child, not an assertion about speed. */
@@ -18,17 +20,29 @@ export interface RunOptions {
   killAfterMs?: number;
   /** SIGKILL the child `afterMs` after `when()` first holds (polled every millisecond). */
   killWhen?: { when: () => boolean; afterMs: number };
+  /** Written to the child's stdin (without it, stdin is /dev/null). */
   input?: string;
+  /** The whole environment (default: this process's). */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Run as this user and group (the tests running as root). */
+  uid?: number;
+  gid?: number;
+  /** SIGKILL a child that hangs this long (default 60 s). */
+  hangMs?: number;
 }
 
-export function runNode(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+/** Runs `cmd ARGS` to its end, its output collected. */
+export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const started = process.hrtime.bigint();
+    const ids = opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid ?? opts.uid };
+    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env, cwd: opts.cwd, ...ids });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.end(opts.input ?? '');
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
     const timers: NodeJS.Timeout[] = [];
     if (opts.killAfterMs !== undefined) timers.push(setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs));
     const killWhen = opts.killWhen;
@@ -39,14 +53,19 @@ export function runNode(args: string[], opts: RunOptions = {}): Promise<RunResul
           timers.push(setTimeout(() => child.kill('SIGKILL'), killWhen.afterMs));
         }, 1)
       : undefined;
-    timers.push(setTimeout(() => child.kill('SIGKILL'), HANG_MS));
+    timers.push(setTimeout(() => child.kill('SIGKILL'), opts.hangMs ?? HANG_MS));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearInterval(poll);
       for (const t of timers) clearTimeout(t);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 });
     });
   });
+}
+
+/** `node ARGS` to its end; stdin an empty pipe unless `input` is given. */
+export function runNode(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return runProcess(process.execPath, args, { ...opts, input: opts.input ?? '' });
 }
 
 /** `node dist/cli.js ARGS`, built first if `src/` is newer. */

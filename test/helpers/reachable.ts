@@ -8,6 +8,7 @@
 import { chmodSync, cpSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from './build.js';
+import { runNode, type RunResult } from './cli.js';
 import { tempDirSync } from './tmp.js';
 
 let copy: string | null = null;
@@ -36,3 +37,8 @@ export function reachableRoot(): string {
 
 /** `dist/cli.js` of that copy. */
 export const reachableCli = (): string => join(reachableRoot(), 'dist', 'cli.js');
+
+/** The CLI (that copy) run as nobody from `/`: a cron job under the wrong user, when the tests run as root. */
+export function runCliAsNobody(args: string[]): Promise<RunResult> {
+  return runNode([reachableCli(), ...args], { uid: 65534, gid: 65534, cwd: '/' });
+}
