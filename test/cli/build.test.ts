@@ -18,7 +18,9 @@ import { cliOk } from '../helpers/cli.js';
 import {
   brokenLinks,
   dayIn,
+  daysOf,
   diffSnapshots,
+  dropDay,
   listFiles,
   parseHtml,
   plus,
@@ -357,15 +359,10 @@ describe('the build cache (HISTORY.cache/) can be deleted, corrupted or outdated
   test(
     'the sessions of a day deleted: its page is removed, the site stays whole',
     async () => {
-      const days = [...new Set(site.history.map((s) => dayIn(s.connectedAt)))].sort();
-      const [oldest, second] = days as [string, string];
+      const [oldest, second] = daysOf(site.history) as [string, string];
       assert.ok(existsSync(join(site.paths.out, 'd', oldest, 'index.html')), `d/${oldest}/ is there before the delete`);
-      const kept = site.history.filter((s) => dayIn(s.connectedAt) !== oldest);
-      site = { ...site, history: kept };
+      site = { ...site, history: await dropDay(site.paths, site.history, oldest) };
       deletedDays.push(oldest);
-      const bytes = await rewriteHistory(site.paths.history, kept);
-      const state = await readState(site.paths.state);
-      await writeState(site.paths.state, { ...state, historyBytes: bytes, historyGeneration: state.historyGeneration + 1 });
       const r = await build(site.paths, [], plus(NOW, 90));
       assert.match(r.stderr, /build: full/);
       const files = await listFiles(site.paths.out);
@@ -396,14 +393,9 @@ describe('the build cache (HISTORY.cache/) can be deleted, corrupted or outdated
   test(
     'the sessions of a day deleted while the cache was lost: its page is removed all the same',
     async () => {
-      const days = [...new Set(site.history.map((s) => dayIn(s.connectedAt)))].sort();
-      const oldest = days[0] as string;
-      const kept = site.history.filter((s) => dayIn(s.connectedAt) !== oldest);
-      site = { ...site, history: kept };
+      const oldest = daysOf(site.history)[0] as string;
+      site = { ...site, history: await dropDay(site.paths, site.history, oldest) };
       deletedDays.push(oldest);
-      const bytes = await rewriteHistory(site.paths.history, kept);
-      const state = await readState(site.paths.state);
-      await writeState(site.paths.state, { ...state, historyBytes: bytes, historyGeneration: state.historyGeneration + 1 });
       await rm(site.paths.cache, { recursive: true });
       const r = await build(site.paths, [], plus(NOW, 90));
       assert.match(r.stderr, /build: full/);
