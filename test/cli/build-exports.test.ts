@@ -4,16 +4,16 @@
  * and files whose rows did not change are not rewritten.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { dayFileName, exportFileName } from '../../src/core/export-names.js';
 import type { Session } from '../../src/core/session.js';
 import { appendHistory, readState, writeState } from '../../src/io/history-store.js';
 import { cliOk } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 import {
   brokenLinks,
   dayIn,
@@ -57,10 +57,9 @@ describe('export files of a build', () => {
   let dir: string;
   let site: SyntheticSite;
   const out = (): string => site.paths.out;
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-exports-'));
+    dir = await tempDir('ovsw-exports-');
     site = await writeSyntheticSite(dir, {
       sessions: 200,
       users: 6,
@@ -172,8 +171,7 @@ describe('export files of a build', () => {
 
 describe('a full build and the export folder', () => {
   test('removes the files no view has any more (a stray file, a gone user\'s), and keeps the rest', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'ovsw-exports-full-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(t, 'ovsw-exports-full-');
     const s = await writeSyntheticSite(dir, { sessions: 40, users: 3, spanDays: 2, live: 1, seed: 5 });
     await cliOk(['build', ...siteArgs(s.paths, NOW)]);
     const kept = await listFiles(join(s.paths.out, 'exports'));
@@ -188,8 +186,7 @@ describe('a full build and the export folder', () => {
 
 describe('JSON snapshots in data/', () => {
   test('live, recent history, the chart and the days, each with schemaVersion, time and zone', async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'ovsw-json-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(t, 'ovsw-json-');
     const site = await writeSyntheticSite(dir, { sessions: 40, users: 4, spanDays: 2, live: 3, seed: 4 });
     await cliOk(['build', ...siteArgs(site.paths, NOW)]);
     const read = async (name: string) => JSON.parse(await readFile(join(site.paths.out, 'data', name), 'utf8')) as Record<string, unknown>;

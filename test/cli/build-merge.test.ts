@@ -4,15 +4,15 @@
  * new rows of every history incrementally.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { Session } from '../../src/core/session.js';
 import { syntheticSessions } from '../../src/demo/synthetic.js';
 import { appendHistory, readAllHistory, readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
 import { cliOk, runCli } from '../helpers/cli.js';
 import { listFiles, plus, siteArgs, sitePaths, T0, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const NOW = plus(T0, 1);
 const byEnd = (a: Session, b: Session): number => ((a.endedAt as string) < (b.endedAt as string) ? -1 : (a.endedAt as string) > (b.endedAt as string) ? 1 : 0);
@@ -27,7 +27,6 @@ describe('build with several histories', () => {
   let dir: string;
   let a: SyntheticSite;
   let b: SyntheticSite;
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   /** A single history holding both hosts' sessions once, and both hosts' live ones: what the merged site must equal. */
   async function reference(name: string): Promise<Map<string, string>> {
@@ -44,7 +43,7 @@ describe('build with several histories', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-merge-'));
+    dir = await tempDir('ovsw-merge-');
     await mkdir(join(dir, 'a'), { recursive: true });
     await mkdir(join(dir, 'b'), { recursive: true });
     a = await writeSyntheticSite(join(dir, 'a'), { sessions: 120, users: 4, spanDays: 4, live: 2, seed: 31 });

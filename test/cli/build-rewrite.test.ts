@@ -4,16 +4,16 @@
  * exactly the pages a full build from the same data would give.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { recordRewrite, REWRITE_ROWS_MAX } from '../../src/core/history-rewrite.js';
 import type { Session } from '../../src/core/session.js';
 import { userSlug } from '../../src/core/slug.js';
 import { readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
 import { cliOk } from '../helpers/cli.js';
 import { dayIn, listFiles, plus, siteArgs, sitePaths, T0, userOfClient, writeSyntheticSite, type SitePaths, type SyntheticSite } from '../helpers/site.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const NOW = plus(T0, 1);
 const build = (p: SitePaths) => cliOk(['build', ...siteArgs(p, NOW)]);
@@ -55,10 +55,9 @@ describe('builds after a journaled rewrite of the history', () => {
   let original: Map<string, string>;
   let gone: Session[];
   let goneUser: string;
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-rewrite-'));
+    dir = await tempDir('ovsw-rewrite-');
     site = await writeSyntheticSite(dir, { sessions: 240, users: 6, spanDays: 8, live: 2, seed: 9 });
     assert.match((await build(site.paths)).stderr, /build: full/);
     original = await pages(site.paths.out);

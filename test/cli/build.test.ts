@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { StatusClient } from '../../src/core/parse-status.js';
 import type { Session } from '../../src/core/session.js';
 import { userSlug } from '../../src/core/slug.js';
@@ -19,7 +18,9 @@ import { cliOk } from '../helpers/cli.js';
 import {
   brokenLinks,
   dayIn,
+  daysOf,
   diffSnapshots,
+  dropDay,
   listFiles,
   parseHtml,
   plus,
@@ -68,10 +69,9 @@ describe('hostile common names and aliases are text, never markup', () => {
   let dir: string;
   let site: SyntheticSite;
   let pages: Map<string, string>;
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-xss-'));
+    dir = await tempDir('ovsw-xss-');
     const names = new Map<string, string>();
     site = await writeSyntheticSite(dir, {
       sessions: 80,
@@ -160,10 +160,9 @@ describe('a large history: 20,700 sessions of 40 users over 60 days, one day wit
   let dir: string;
   let site: SyntheticSite;
   let bigDaySessions: number;
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-big-'));
+    dir = await tempDir('ovsw-big-');
     site = await writeSyntheticSite(dir, {
       sessions: 20_000,
       users: 40,
@@ -223,10 +222,9 @@ describe('the alias file', () => {
   let site: SyntheticSite;
   let alias: string;
   const aliasShown = async (): Promise<boolean> => [...(await allHtml(site.paths.out)).values()].some((h) => h.includes('Büro Köln'));
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-aliases-'));
+    dir = await tempDir('ovsw-aliases-');
     site = await writeSyntheticSite(dir, { sessions: 20, users: 3, spanDays: 2, live: 1 });
     alias = userOfClient(site.clients[0] as StatusClient);
   });
@@ -301,10 +299,9 @@ describe('the build cache (HISTORY.cache/) can be deleted, corrupted or outdated
   let dir: string;
   let site: SyntheticSite;
   const deletedDays: string[] = [];
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-cache-'));
+    dir = await tempDir('ovsw-cache-');
     site = await writeSyntheticSite(dir, { sessions: 150, users: 5, spanDays: 6, live: 2, seed: 5 });
     const r = await build(site.paths);
     assert.match(r.stderr, /build: full/);
@@ -362,15 +359,10 @@ describe('the build cache (HISTORY.cache/) can be deleted, corrupted or outdated
   test(
     'the sessions of a day deleted: its page is removed, the site stays whole',
     async () => {
-      const days = [...new Set(site.history.map((s) => dayIn(s.connectedAt)))].sort();
-      const [oldest, second] = days as [string, string];
+      const [oldest, second] = daysOf(site.history) as [string, string];
       assert.ok(existsSync(join(site.paths.out, 'd', oldest, 'index.html')), `d/${oldest}/ is there before the delete`);
-      const kept = site.history.filter((s) => dayIn(s.connectedAt) !== oldest);
-      site = { ...site, history: kept };
+      site = { ...site, history: await dropDay(site.paths, site.history, oldest) };
       deletedDays.push(oldest);
-      const bytes = await rewriteHistory(site.paths.history, kept);
-      const state = await readState(site.paths.state);
-      await writeState(site.paths.state, { ...state, historyBytes: bytes, historyGeneration: state.historyGeneration + 1 });
       const r = await build(site.paths, [], plus(NOW, 90));
       assert.match(r.stderr, /build: full/);
       const files = await listFiles(site.paths.out);
@@ -401,14 +393,9 @@ describe('the build cache (HISTORY.cache/) can be deleted, corrupted or outdated
   test(
     'the sessions of a day deleted while the cache was lost: its page is removed all the same',
     async () => {
-      const days = [...new Set(site.history.map((s) => dayIn(s.connectedAt)))].sort();
-      const oldest = days[0] as string;
-      const kept = site.history.filter((s) => dayIn(s.connectedAt) !== oldest);
-      site = { ...site, history: kept };
+      const oldest = daysOf(site.history)[0] as string;
+      site = { ...site, history: await dropDay(site.paths, site.history, oldest) };
       deletedDays.push(oldest);
-      const bytes = await rewriteHistory(site.paths.history, kept);
-      const state = await readState(site.paths.state);
-      await writeState(site.paths.state, { ...state, historyBytes: bytes, historyGeneration: state.historyGeneration + 1 });
       await rm(site.paths.cache, { recursive: true });
       const r = await build(site.paths, [], plus(NOW, 90));
       assert.match(r.stderr, /build: full/);

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { HISTORY_COLUMNS } from '../../src/core/history-rows.js';
 import { readAllHistory, readState } from '../../src/io/history-store.js';
-import { cliOk, runCli, sessionsJson, type SessionJson } from '../helpers/cli.js';
-import { killPlan, typicalRunMs } from '../helpers/crash.js';
+import { cliOk, sessionsJson, type SessionJson } from '../helpers/cli.js';
+import { killLoop } from '../helpers/crash.js';
 import { collectArgs } from '../helpers/collector.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { renderV3, writeStatus, type GenClient } from '../helpers/status.js';
@@ -110,13 +110,6 @@ test('collect killed with SIGKILL at random moments loses nothing and writes not
   };
   const committedAt = async (): Promise<string | null> => (await readState(`${history}.state.json`)).instances.default?.lastUpdatedAt ?? null;
 
-  // Step 0, run normally: how long does a run take? Kills land between 0 and that.
-  let k = 0;
-  const typical = await typicalRunMs(await write(step(k, true)));
-
-  let kills = 0;
-  let killedAfterCommit = 0;
-  let reruns = 0;
   const notes = new Map<string, number>();
   const noteFrom = (stderr: string) => {
     for (const m of stderr.matchAll(/warning: .*?: (cut a torn last line|the last row had no line end|\d+ session\(s\) were written by an interrupted run|cut an interrupted append)/g)) {
@@ -124,31 +117,22 @@ test('collect killed with SIGKILL at random moments loses nothing and writes not
       notes.set(n, (notes.get(n) ?? 0) + 1);
     }
   };
-  while (k < CHURN_STEPS || kills < MIN_KILLS) {
-    k++;
-    const now = step(k, true);
-    const args = await write(now);
-    for (let attempt = 0; ; attempt++) {
-      // Anywhere in a run; or, a third of the time, a few milliseconds after it took the lock.
-      const r = await runCli(args, killPlan(chaos, typical, `${history}.lock`, 0.67));
-      if (r.signal === 'SIGKILL') {
-        kills++;
-        if ((await committedAt()) === iso(now)) killedAfterCommit++;
-      } else {
-        assert.equal(r.code, 0, `step ${k}: a run that was not killed failed:\n${r.stderr}`);
-      }
-      noteFrom(r.stderr);
-      // Sometimes a normal run follows before the status file changes (and always after a
-      // few kills in a row: cron runs again a minute later, OpenVPN may not have updated yet).
-      if (chaos() < 0.3 || attempt >= 3) {
-        const rerun = (await cliOk(args)).stderr;
-        noteFrom(rerun);
-        reruns++;
-        assert.equal(await committedAt(), iso(now), `step ${k}: a normal run did not take the update:\n${rerun}`);
-      }
-      if ((await committedAt()) === iso(now)) break;
-    }
-  }
+  // Step 0 runs normally (to time a run); kills land anywhere in a run, or, a third of the
+  // time, a few milliseconds after it took the lock.
+  const loop = await killLoop({
+    minSteps: CHURN_STEPS,
+    minKills: MIN_KILLS,
+    chaos,
+    lockPath: `${history}.lock`,
+    anywhere: 0.67,
+    step: async (k) => {
+      const now = step(k, true);
+      return { args: await write(now), updatedAt: iso(now), committedAt };
+    },
+    onStderr: noteFrom,
+  });
+  let k = loop.steps;
+  const { typicalMs: typical, kills, killedAfterCommit, reruns } = loop;
   // No more churn: two more updates end everyone who left, then a few plain reruns.
   let last = 0;
   for (let i = 0; i < 2; i++) {

@@ -11,8 +11,8 @@ import { encodeJsonLine, encodeTsvLine, recordFromEnv } from '../../src/core/hoo
 import { readAllHistory, readState } from '../../src/io/history-store.js';
 import { PART_GRACE_S } from '../../src/io/hook-spool.js';
 import { appendSpoolLine } from '../../src/io/spool-append.js';
-import { cliOk, runCli } from '../helpers/cli.js';
-import { killPlan, typicalRunMs } from '../helpers/crash.js';
+import { cliOk } from '../helpers/cli.js';
+import { killLoop } from '../helpers/crash.js';
 import { collectArgs } from '../helpers/collector.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { renderV3, writeStatus, type GenClient } from '../helpers/status.js';
@@ -129,10 +129,6 @@ test('collect killed at random moments while hooks append: every event counted e
   };
   const committedAt = async (): Promise<string | null> => (await readState(`${history}.state.json`)).instances.default?.lastUpdatedAt ?? null;
 
-  let k = 0;
-  const typical = await typicalRunMs(collectArgs([status], history, iso((await step(k, true)) + 1)));
-
-  let kills = 0;
   let lateLines = 0;
   const warnings = new Map<string, number>();
   const note = (stderr: string): void => {
@@ -141,20 +137,24 @@ test('collect killed at random moments while hooks append: every event counted e
       warnings.set(kind, (warnings.get(kind) ?? 0) + 1);
     }
   };
-  while (k < MIN_STEPS || kills < MIN_KILLS) {
-    k++;
-    const now = await step(k, true);
-    const args = collectArgs([status], history, iso(now + 1));
-    for (let attempt = 0; ; attempt++) {
-      const r = await runCli(args, killPlan(chaos, typical, `${history}.lock`, 0.6));
-      if (r.signal === 'SIGKILL') kills++;
-      else assert.equal(r.code, 0, `step ${k}: a run that was not killed failed:\n${r.stderr}`);
-      note(r.stderr);
-      if (chaos() < 0.3 || attempt >= 3) note((await cliOk(args)).stderr);
-      if ((await committedAt()) === iso(now)) break;
-    }
-    if (chaos() < 0.4 && (await lateWriter(now))) lateLines++;
-  }
+  let now = 0;
+  const loop = await killLoop({
+    minSteps: MIN_STEPS,
+    minKills: MIN_KILLS,
+    chaos,
+    lockPath: `${history}.lock`,
+    anywhere: 0.6,
+    step: async (k) => {
+      now = await step(k, true);
+      return { args: collectArgs([status], history, iso(now + 1)), updatedAt: iso(now), committedAt };
+    },
+    onStderr: note,
+    afterStep: async () => {
+      if (chaos() < 0.4 && (await lateWriter(now))) lateLines++;
+    },
+  });
+  let k = loop.steps;
+  const { typicalMs: typical, kills } = loop;
   // Everyone leaves; two more updates; then runs past the parts' grace time.
   let last = await step(++k, false, true);
   note((await cliOk(collectArgs([status], history, iso(last + 1)))).stderr);

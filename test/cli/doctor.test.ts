@@ -3,7 +3,6 @@
  * a missing one, one its user may not read, folders it cannot write, a held lock.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmod, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { syntheticStatusV1, syntheticStatusV3 } from '../../src/demo/synthetic.j
 import { processStartTime } from '../../src/io/process-alive.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { runCli, type RunResult } from '../helpers/cli.js';
-import { reachableCli } from '../helpers/reachable.js';
+import { runCliAsNobody } from '../helpers/reachable.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const nowIso = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -93,15 +92,7 @@ test('a 0600 status file another user owns: FAIL with the 0600 explanation and t
     // As root, run the doctor as nobody: the case of a cron job under the wrong user.
     ensureBuilt();
     await chmod(s.dir, 0o755);
-    r = await new Promise<RunResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [reachableCli(), 'doctor', ...s.args, '--no-wait'], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    });
+    r = await runCliAsNobody(['doctor', ...s.args, '--no-wait']);
   } else {
     // Not root: a file this user may not read stands in for root's 0600 file.
     await chmod(s.status, 0o000);

@@ -13,7 +13,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { processStartTime } from '../../src/io/process-alive.js';
 import { runCli, type RunResult } from '../helpers/cli.js';
 import { collectArgs } from '../helpers/collector.js';
-import { reachableCli } from '../helpers/reachable.js';
+import { runCliAsNobody } from '../helpers/reachable.js';
 import { fixture, isoPlus, updatedAtOf, writeStatus, type Moment } from '../helpers/status.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -114,15 +114,7 @@ describe('errors the machine causes: one line naming the file and the fix, exit 
     let r: RunResult;
     if (isRoot) {
       // As root, the folder stays root's 0755 and the CLI runs as nobody: a cron job under the wrong user.
-      r = await new Promise<RunResult>((resolve, reject) => {
-        const child = spawn(process.execPath, [reachableCli(), ...args], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-      });
+      r = await runCliAsNobody(args);
     } else {
       await chmod(folder, 0o500);
       t.after(() => chmod(folder, 0o755));

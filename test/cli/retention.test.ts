@@ -3,16 +3,16 @@
  * doubled (also after a run that died half-way), and the site follows incrementally.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { retentionCutoff, retentionDue } from '../../src/core/retention.js';
 import type { Session } from '../../src/core/session.js';
 import { appendHistory, readAllHistory, readState } from '../../src/io/history-store.js';
 import { archivePath } from '../../src/app/retention.js';
 import { cliOk } from '../helpers/cli.js';
 import { dayIn, listFiles, plus, siteArgs, sitePaths, T0, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const DAYS = 5;
 const NOW = plus(T0, 1);
@@ -35,10 +35,9 @@ describe('retentionDays in a run', () => {
   let site: SyntheticSite;
   let config: string;
   let old: Session[];
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-retention-'));
+    dir = await tempDir('ovsw-retention-');
     site = await writeSyntheticSite(dir, { sessions: 300, users: 5, spanDays: 12, live: 2, seed: 3 });
     config = join(dir, 'config.json');
     await writeFile(config, JSON.stringify({ retentionDays: DAYS }));

@@ -4,14 +4,14 @@
  * so after a few such minutes the site must equal a full build of the same data.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { exportFileName } from '../../src/core/export-names.js';
 import { advanceClients } from '../../src/demo/synthetic.js';
 import { cliOk } from '../helpers/cli.js';
 import { listFiles, plus, siteArgs, sitePaths, T0, writeStatusFile, writeSyntheticSite } from '../helpers/site.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const WHOLE_HISTORY = ['all', 'ended'].map((status) => `exports/${exportFileName(null, status as 'all' | 'ended', 'csv')}`);
 
@@ -32,8 +32,7 @@ async function published(out: string): Promise<Map<string, string>> {
 }
 
 test('minutes of starts and ends, built incrementally, give the pages and CSV files of a full build', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'ovsw-minutes-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'ovsw-minutes-');
   const site = await writeSyntheticSite(dir, { sessions: 150, users: 5, spanDays: 40, live: 4, seed: 11 });
   const p = site.paths;
   assert.match((await cliOk(['run', ...siteArgs(p, plus(T0, 1))])).stderr, /build: full/);

@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { StatusClient } from '../../src/core/parse-status.js';
 import type { Session } from '../../src/core/session.js';
 import { dayFileName, exportFileName } from '../../src/core/export-names.js';
@@ -16,6 +15,7 @@ import { advanceClients } from '../../src/demo/synthetic.js';
 import { ROOT_ROWS } from '../../src/render/pages.js';
 import { readAllHistory } from '../../src/io/history-store.js';
 import { cliOk } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 import {
   brokenLinks,
   dayIn,
@@ -73,12 +73,11 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
   const args = (now: string, extra: string[] = []): string[] => ['run', ...siteArgs(site.paths, now, extra)];
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-run-'));
+    dir = await tempDir('ovsw-run-');
     site = await writeSyntheticSite(dir, { sessions: 300, users: 8, spanDays: 10, live: 3 });
     clients = site.clients;
     firstStderr = (await cliOk(args(plus(T0, 1)))).stderr;
   });
-  after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
   test('the first run builds the whole site: dashboard, assets, views, every day and every user', async () => {
     assert.match(firstStderr, /build: full/);
@@ -260,8 +259,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
 });
 
 test('nginx never sees a half-written page: 20 runs with changing data while every page is read in a loop', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'ovsw-run-race-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'ovsw-run-race-');
   const site = await writeSyntheticSite(dir, { sessions: 120, users: 6, spanDays: 4, live: 4, seed: 7 });
   const out = site.paths.out;
   await cliOk(['run', ...siteArgs(site.paths, plus(T0, 1))]);

@@ -3,7 +3,7 @@
  * server on a port the system picks, a real terminal (pty) for the hidden password prompt.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -12,7 +12,7 @@ import { readPasswd, verifyUser } from '../../src/io/passwd.js';
 import { readAudit, trashPaths } from '../../src/io/trash.js';
 import { basic, send } from '../helpers/api.js';
 import { CLI, ensureBuilt } from '../helpers/build.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
 import { siteArgs, T0, writeSyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -127,26 +127,16 @@ describe('serve', () => {
     await chmod(file, 0o644);
     const config = join(dir, 'config.json');
     await writeFile(config, JSON.stringify({ passwd: file, publicOrigin: 'https://vpn.example.org' }));
-    const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--listen', '127.0.0.1:0', ...siteArgs(site.paths, T0)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    t.after(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    });
-    let out = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').on('data', (d: string) => {
-        out += d;
-        const m = /API: http:\/\/127\.0\.0\.1:(\d+)\/api\/ {2}\(1 user\(s\); Ctrl-C stops\)/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      void exited.then((code) => reject(new Error(`serve exited (${code}) before listening:\n${out}`)));
-    });
+    const serve = spawnCli(t, ['serve', '--config', config, '--listen', '127.0.0.1:0', ...siteArgs(site.paths, T0)]);
+    const out = serve.output;
+    const listening = await waitForOutput(serve, (text) => /API: http:\/\/127\.0\.0\.1:(\d+)\/api\/ {2}\(1 user\(s\); Ctrl-C stops\)/.exec(text)?.[1]);
+    if (!listening) assert.fail(`serve exited (${(await serve.exited).code}) before listening:\n${out()}`);
+    const port = Number(listening);
     assert.equal((await send(port, { path: '/api/health' })).status, 200);
     // stderr and stdout are two pipes: the warning, written first, may be read after the API line.
     const warned = /warning: .*passwd is readable by group or others \(mode 0644\); chmod 600/;
-    for (let i = 0; i < 100 && !warned.test(out); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.match(out, warned);
+    for (let i = 0; i < 100 && !warned.test(out()); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(out(), warned);
     // DNS rebinding: only loopback and the public origin's host are answered.
     assert.equal((await send(port, { path: '/api/health', headers: { Host: `rebind.attacker.example:${port}` } })).status, 421);
     assert.equal((await send(port, { path: '/api/health', headers: { Host: 'vpn.example.org' } })).status, 200);
@@ -155,7 +145,7 @@ describe('serve', () => {
     // From the configured public origin (as through nginx), and not from elsewhere.
     assert.equal((await send(port, { method: 'POST', path: '/api/sessions/delete', headers: { ...headers, Origin: 'https://evil.example' }, body: { ids: [id] } })).status, 403);
     const r = await send(port, { method: 'POST', path: '/api/sessions/delete', headers: { ...headers, Origin: 'https://vpn.example.org' }, body: { ids: [id] } });
-    assert.equal(r.status, 200, `${r.text}\n${out}`);
+    assert.equal(r.status, 200, `${r.text}\n${out()}`);
     assert.equal(r.json?.rebuilt, true);
     assert.ok(!(await readAllHistory(site.paths.history)).some((s) => s.id === id), 'deleted from the CSV');
     const audit = await readAudit(trashPaths(site.paths.history).audit);
@@ -165,8 +155,8 @@ describe('serve', () => {
       'stamped with the pinned --now',
     );
     await stat(join(site.paths.out, 'index.html'));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, out);
-    assert.match(out, /delete: 1 session\(s\) by admin from 127\.0\.0\.1/);
+    serve.child.kill('SIGTERM');
+    assert.equal((await serve.exited).code, 0, out());
+    assert.match(out(), /delete: 1 session\(s\) by admin from 127\.0\.0\.1/);
   });
 });

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { before, describe, test } from 'node:test';
+
 import type { TrackedSession } from '../../src/core/reconcile.js';
 import { emptyState } from '../../src/core/reconcile.js';
 import { appendHistory, readAllHistory, writeState } from '../../src/io/history-store.js';
@@ -45,10 +44,9 @@ describe('sessions', () => {
   let dir = '';
   let history = '';
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-sessions-'));
+    dir = await tempDir('ovsw-sessions-');
     history = (await replay(dir, 'v3')).history;
   });
-  after(() => rm(dir, { recursive: true, force: true }));
 
   test('--json lists every session the store knows, open ones included, newest first, with the contract fields', async () => {
     const all = await sessionsJson(history);

@@ -4,8 +4,7 @@
  * go through a preload that makes every Intl constructor throw.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
@@ -13,6 +12,7 @@ import { advanceClients } from '../../src/demo/synthetic.js';
 import { CLI } from '../helpers/build.js';
 import { cliOk, runNode } from '../helpers/cli.js';
 import { plus, T0, writeStatusFile, writeSyntheticSite } from '../helpers/site.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const POISON = `for (const name of ['DateTimeFormat', 'Collator', 'NumberFormat', 'PluralRules', 'RelativeTimeFormat', 'ListFormat', 'Segmenter', 'DisplayNames']) {
   Intl[name] = function () { throw new Error('Intl.' + name + ' used'); };
@@ -21,8 +21,7 @@ String.prototype.localeCompare = function () { throw new Error('localeCompare us
 `;
 
 test("a UTC run with the last build's users makes no Intl object; one in Europe/Berlin does", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'ovsw-utc-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t, 'ovsw-utc-');
   const poison = join(dir, 'poison.mjs');
   await writeFile(poison, POISON);
   const site = await writeSyntheticSite(dir, { sessions: 80, users: 6, spanDays: 3, live: 3 });

@@ -5,13 +5,12 @@
  * Nothing sleeps for a fixed time: every wait polls for an outcome, up to a timeout.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { syntheticClients, syntheticStatusV3 } from '../../src/demo/synthetic.js';
-import { CLI, ensureBuilt } from '../helpers/build.js';
+import { spawnCli, type Running } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** How soon after a change the dashboard must show it: the product aims at 1 s; this is for a busy 2-core machine. */
@@ -33,24 +32,9 @@ function statusWith(name: string): string {
   return syntheticStatusV3({ clients: [{ ...c, commonName: name, username: name }], updatedAt });
 }
 
-interface Watcher {
-  child: ChildProcess;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Watcher = Running;
 
-function startWatch(t: TestContext, args: string[]): Watcher {
-  ensureBuilt();
-  const child = spawn(process.execPath, [CLI, 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  child.stdout.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, stderr: () => stderr, exited };
-}
+const startWatch = (t: TestContext, args: string[]): Watcher => spawnCli(t, ['watch', ...args]);
 
 /** Polls `cond` every 20 ms; the time it took, or a failure naming `what` after the timeout. */
 async function waitFor(what: string, cond: () => Promise<boolean> | boolean, w: Watcher, timeoutMs = TIMEOUT_MS): Promise<number> {

@@ -4,12 +4,12 @@
  * temp folder.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
-import { CLI, ensureBuilt } from './build.js';
+import { killChild, spawnCli, waitForOutput } from './cli.js';
 
 export interface Demo {
   child: ChildProcess;
@@ -35,37 +35,21 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts `demo --listen LISTEN`; resolves once it printed its Dashboard line, or exited. */
-export function startDemo(t: TestContext, listen: string): Promise<Demo | { exit: number | null; output: string; dir: string | null }> {
-  ensureBuilt();
-  const child = spawn(process.execPath, [CLI, 'demo', '--listen', listen], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+export async function startDemo(t: TestContext, listen: string): Promise<Demo | { exit: number | null; output: string; dir: string | null }> {
+  const run = spawnCli(t, ['demo', '--listen', listen]);
+  const dirOf = (out: string): string | undefined => /demo: data in (\S+)/.exec(out)?.[1];
   t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-    const dir = /demo: data in (\S+)/.exec(out)?.[1];
+    await killChild(run.child);
+    const dir = dirOf(run.output());
     if (dir?.includes('openvpn-status-web-demo-')) await rm(dir, { recursive: true, force: true });
   });
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  return new Promise((resolve) => {
-    const check = (): void => {
-      const url = /Dashboard: (http:\/\/\S+)/.exec(out)?.[1];
-      const dir = /demo: data in (\S+)/.exec(out)?.[1];
-      if (url && dir) resolve({ child, url, dir, exited, output: () => out });
-    };
-    child.stdout.on('data', (d: string) => {
-      out += d;
-      check();
-    });
-    child.stderr.on('data', (d: string) => {
-      out += d;
-      check();
-    });
-    void exited.then(({ code }) => resolve({ exit: code, output: out, dir: /demo: data in (\S+)/.exec(out)?.[1] ?? null }));
+  const serving = await waitForOutput(run, (out) => {
+    const url = /Dashboard: (http:\/\/\S+)/.exec(out)?.[1];
+    const dir = dirOf(out);
+    return url && dir ? { url, dir } : null;
   });
+  if (serving === null) return { exit: (await run.exited).code, output: run.output(), dir: dirOf(run.output()) ?? null };
+  return { child: run.child, ...serving, exited: run.exited, output: run.output };
 }
 
 export async function stopDemo(demo: Demo): Promise<void> {

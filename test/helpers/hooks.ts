@@ -1,11 +1,11 @@
 /** OpenVPN hook environments recorded from a real server (test/fixtures/hooks/README.md) and spool lines. */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventFromRecord, recordFromEnv, type HookEvent } from '../../src/core/hook-line.js';
 import { ROOT } from './build.js';
+import { runProcess, type RunResult } from './cli.js';
 import { reachableRoot } from './reachable.js';
 
 export const HOOK_FIXTURES = fileURLToPath(new URL('../fixtures/hooks/', import.meta.url));
@@ -65,14 +65,7 @@ export function disconnectEnv(durationS: number, over: Record<string, string | u
   return connectEnv({ script_type: 'client-disconnect', time_duration: String(durationS), bytes_received: '2498', bytes_sent: '2708', ...over });
 }
 
-export interface HookRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Wall time from spawn to exit. */
-  ms: number;
-}
+export type HookRun = RunResult;
 
 /**
  * Runs a hook as OpenVPN does: a clean environment of OpenVPN's variables only (plus PATH,
@@ -86,20 +79,7 @@ export function runHook(cmd: string, args: string[], env: Record<string, string 
   const ids = asNobody ? { uid: 65534, gid: 65534 } : {};
   // Nobody may not reach the checkout (under /root, a 0700 home): the package's files from a copy it can.
   const reach = (p: string): string => (asNobody && p.startsWith(ROOT) ? join(reachableRoot(), relative(ROOT, p)) : p);
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(reach(cmd), args.map(reach), { env: clean, stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, ...ids });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const hang = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(hang);
-      resolve({ code, signal, stdout, stderr, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-    });
-  });
+  return runProcess(reach(cmd), args.map(reach), { env: clean, cwd: opts.cwd, ...ids, hangMs: 30_000 });
 }
 
 /** A folder the hook cannot write to: read-only, and (as root) the hook runs as nobody. */

@@ -3,12 +3,13 @@
  * where that user can reach it: a checkout under /root, or in a home folder that is 0700
  * (Debian 12's default), is not. A copy of what the command runs (bin/, dist/, scripts/,
  * site/, package.json; the bundle needs no node_modules for the commands run this way) in a
- * world-readable temp folder, made once per test file and removed when it exits.
+ * world-readable temp folder, made once per test file and removed when its tests end.
  */
-import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBuilt, ROOT } from './build.js';
+import { runNode, type RunResult } from './cli.js';
+import { tempDirSync } from './tmp.js';
 
 let copy: string | null = null;
 
@@ -25,8 +26,7 @@ function openUp(path: string): void {
 export function reachableRoot(): string {
   if (copy !== null) return copy;
   ensureBuilt();
-  const dir = mkdtempSync(join(tmpdir(), 'ovsw-pkg-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirSync('ovsw-pkg-');
   for (const name of ['bin', 'dist', 'scripts', 'site', 'package.json']) {
     cpSync(join(ROOT, name), join(dir, name), { recursive: true, dereference: true });
   }
@@ -37,3 +37,8 @@ export function reachableRoot(): string {
 
 /** `dist/cli.js` of that copy. */
 export const reachableCli = (): string => join(reachableRoot(), 'dist', 'cli.js');
+
+/** The CLI (that copy) run as nobody from `/`: a cron job under the wrong user, when the tests run as root. */
+export function runCliAsNobody(args: string[]): Promise<RunResult> {
+  return runNode([reachableCli(), ...args], { uid: 65534, gid: 65534, cwd: '/' });
+}

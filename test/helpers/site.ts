@@ -11,7 +11,7 @@ import type { CollectorState } from '../../src/core/reconcile.js';
 import type { Session } from '../../src/core/session.js';
 import { syntheticClients, syntheticSessions, syntheticState, syntheticStatusV3 } from '../../src/demo/synthetic.js';
 import { writeFileAtomic } from '../../src/io/atomic-write.js';
-import { historyPaths, rewriteHistory, writeState } from '../../src/io/history-store.js';
+import { historyPaths, readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
 
 /** A Wednesday afternoon in Berlin (15:00 CET); fixed, so every run of a test is the same. */
 export const T0 = '2026-03-18T14:00:00Z';
@@ -187,6 +187,23 @@ export function dayIn(iso: string, timeZone = TZ): string {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
   const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '??';
   return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
+/** The days (in TZ) on which the sessions started, sorted, each once. */
+export function daysOf(sessions: { connectedAt: string }[]): string[] {
+  return [...new Set(sessions.map((s) => dayIn(s.connectedAt)))].sort();
+}
+
+/**
+ * The history without the sessions that started on `day`, rewritten as a delete without a
+ * journal does: a new history generation, so the next build is a full one. Returns what is kept.
+ */
+export async function dropDay(paths: SitePaths, history: Session[], day: string): Promise<Session[]> {
+  const kept = history.filter((s) => dayIn(s.connectedAt) !== day);
+  const bytes = await rewriteHistory(paths.history, kept);
+  const state = await readState(paths.state);
+  await writeState(paths.state, { ...state, historyBytes: bytes, historyGeneration: state.historyGeneration + 1 });
+  return kept;
 }
 
 /** The user a client or session is recorded as: username where OpenVPN reports one, else the common name. */

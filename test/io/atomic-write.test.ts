@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { removeStaleTemps, writeFileAtomic, writeFileIfChanged } from '../../src/io/atomic-write.js';
 import { distPath, ensureBuilt } from '../helpers/build.js';
-import { killChild, startChild } from '../helpers/cli.js';
+import { killChildRounds } from '../helpers/crash.js';
 import { randomInt, seededRng } from '../helpers/random.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
 
@@ -66,21 +66,26 @@ describe('atomic write', () => {
     const rng = seededRng(20261126);
     let reads = 0;
     let tempsLeft = 0;
-    for (let round = 0; round < 12; round++) {
-      const child = await startChild(t, [WRITER, distPath('io/atomic-write.js'), target], 'writing');
+    await killChildRounds(t, {
+      rounds: 12,
+      args: [WRITER, distPath('io/atomic-write.js'), target],
+      ready: 'writing',
       // Read the target over and over while the child replaces it, then kill the child.
-      const deadline = Date.now() + randomInt(rng, 0, 150);
-      do {
-        const data = await readFile(target);
-        reads++;
-        assert.ok(isOldOrNew(data), `read ${reads}: ${data.length} bytes, neither the old nor the new content`);
-      } while (Date.now() < deadline);
-      await killChild(child);
-      assert.ok(isOldOrNew(await readFile(target)), `after kill ${round + 1}: the target is half-written`);
-      tempsLeft += (await listDir(dir)).filter((n) => n.includes('.tmp-')).length;
-      await removeStaleTemps(target);
-      assert.deepEqual(await listDir(dir), ['big.bin']);
-    }
+      meanwhile: async () => {
+        const deadline = Date.now() + randomInt(rng, 0, 150);
+        do {
+          const data = await readFile(target);
+          reads++;
+          assert.ok(isOldOrNew(data), `read ${reads}: ${data.length} bytes, neither the old nor the new content`);
+        } while (Date.now() < deadline);
+      },
+      check: async (_child, round) => {
+        assert.ok(isOldOrNew(await readFile(target)), `after kill ${round + 1}: the target is half-written`);
+        tempsLeft += (await listDir(dir)).filter((n) => n.includes('.tmp-')).length;
+        await removeStaleTemps(target);
+        assert.deepEqual(await listDir(dir), ['big.bin']);
+      },
+    });
     t.diagnostic(`${reads} reads during writes; ${tempsLeft} temp file(s) left by killed writers were removed`);
   });
 });

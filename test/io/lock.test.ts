@@ -7,6 +7,7 @@ import { acquireLock, LockBusyError, withLock } from '../../src/io/lock.js';
 import { processStartTime } from '../../src/io/process-alive.js';
 import { distPath, ensureBuilt } from '../helpers/build.js';
 import { killChild, startChild } from '../helpers/cli.js';
+import { killChildRounds } from '../helpers/crash.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
 
 const HOLD = new URL('../helpers/child/hold-lock.mjs', import.meta.url).pathname;
@@ -131,22 +132,25 @@ describe('lock', () => {
     const dir = await tempDir(t);
     const lock = join(dir, 'h.csv.lock');
     let leftHeld = 0;
-    for (let i = 0; i < 15; i++) {
-      const child = await startChild(t, [CHURN, distPath('io/lock.js'), lock], 'churning');
-      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 40)));
-      await killChild(child);
-      const raw = await readFile(lock, 'utf8').catch(() => null);
-      if (raw !== null) {
-        leftHeld++;
-        assert.equal(JSON.parse(raw).pid, child.pid, `kill ${i}: the lock names its owner (was ${JSON.stringify(raw)})`);
-      }
-      // Far below the 10 s after which an unreadable lock would be taken over.
-      const started = Date.now();
-      const mine = await acquireLock(lock, 2_000);
-      assert.ok(Date.now() - started < 2_000, `kill ${i}: lock taken in ${Date.now() - started} ms`);
-      await mine.release();
-      assert.deepEqual(await listDir(dir), [], `kill ${i}: no lock and no temp record left`);
-    }
+    await killChildRounds(t, {
+      rounds: 15,
+      args: [CHURN, distPath('io/lock.js'), lock],
+      ready: 'churning',
+      meanwhile: () => new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 40))),
+      check: async (child, i) => {
+        const raw = await readFile(lock, 'utf8').catch(() => null);
+        if (raw !== null) {
+          leftHeld++;
+          assert.equal(JSON.parse(raw).pid, child.pid, `kill ${i}: the lock names its owner (was ${JSON.stringify(raw)})`);
+        }
+        // Far below the 10 s after which an unreadable lock would be taken over.
+        const started = Date.now();
+        const mine = await acquireLock(lock, 2_000);
+        assert.ok(Date.now() - started < 2_000, `kill ${i}: lock taken in ${Date.now() - started} ms`);
+        await mine.release();
+        assert.deepEqual(await listDir(dir), [], `kill ${i}: no lock and no temp record left`);
+      },
+    });
     t.diagnostic(`${leftHeld} of 15 kills left a held lock behind`);
   });
 

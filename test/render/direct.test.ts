@@ -4,8 +4,7 @@
  * and hostile text: otherwise a page would change when the other path renders it next.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
@@ -20,6 +19,7 @@ import { usersPages } from '../../src/render/pages.js';
 import { precompiledModule } from '../../src/render/precompile.js';
 import { NUNJUCKS_OPTIONS, templateSources, templatesHash } from '../../src/render/site-files.js';
 import { allPages, archivePage, emptyDashboardPage, siteModel } from './fixtures.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const ctx: ModelContext = { lang: 'de', timeZone: 'UTC', t: LABELS.de, aliases: {}, now: '2026-11-26T12:00:00Z' };
 const users = usersPages([{ user: '<script>alert(1)</script>', alias: `O'Brien "x"` }, { user: 'bob', alias: 'a&b' }], ctx);
@@ -51,25 +51,21 @@ describe('renderPagesDirect', () => {
     await assert.rejects(renderPagesDirect(siteModel('de'), [archivePage(), archivePage()]), /two pages have the url/);
   });
 
-  test("the precompiled module (what npm run build writes) renders the same bytes as the sources, with nunjucks' slim build (as a compiled run does) and the full one", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'osw-precompiled-'));
-    try {
-      const sources = templateSources();
-      const file = join(dir, 'templates.compiled.mjs');
-      await writeFile(file, precompiledModule(sources));
-      const compiled = (await import(pathToFileURL(file).href)) as { hash: string; templates: Record<string, unknown> };
-      assert.equal(compiled.hash, templatesHash(sources));
-      assert.deepEqual(Object.keys(compiled.templates).sort(), sources.map((s) => s.name).sort());
-      const pages = [...allPages(), ...users];
-      const direct = await renderPagesDirect(siteModel('en'), pages);
-      for (const [name, lib] of [['slim', slim], ['full', nunjucks]] as const) {
-        const env = new lib.Environment(new lib.PrecompiledLoader(compiled.templates), NUNJUCKS_OPTIONS);
-        for (const view of pages) {
-          assert.equal(env.getTemplate('pages.njk').render({ site: siteModel('en'), pages, view }), direct.get(view.url), `${name} ${view.url}`);
-        }
+  test("the precompiled module (what npm run build writes) renders the same bytes as the sources, with nunjucks' slim build (as a compiled run does) and the full one", async (t) => {
+    const dir = await tempDir(t, 'osw-precompiled-');
+    const sources = templateSources();
+    const file = join(dir, 'templates.compiled.mjs');
+    await writeFile(file, precompiledModule(sources));
+    const compiled = (await import(pathToFileURL(file).href)) as { hash: string; templates: Record<string, unknown> };
+    assert.equal(compiled.hash, templatesHash(sources));
+    assert.deepEqual(Object.keys(compiled.templates).sort(), sources.map((s) => s.name).sort());
+    const pages = [...allPages(), ...users];
+    const direct = await renderPagesDirect(siteModel('en'), pages);
+    for (const [name, lib] of [['slim', slim], ['full', nunjucks]] as const) {
+      const env = new lib.Environment(new lib.PrecompiledLoader(compiled.templates), NUNJUCKS_OPTIONS);
+      for (const view of pages) {
+        assert.equal(env.getTemplate('pages.njk').render({ site: siteModel('en'), pages, view }), direct.get(view.url), `${name} ${view.url}`);
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
@@ -24,6 +23,7 @@ import {
   siteModel,
   userPage,
 } from './fixtures.js';
+import { tempDir } from '../helpers/tmp.js';
 import { renderSamples } from './samples.js';
 
 let de: Map<string, string>;
@@ -119,41 +119,37 @@ describe('renderPages', () => {
     assert.deepEqual([...b], [...de]);
   });
 
-  test('reads nothing from the working directory: no config, package.json or ignore file there counts', async () => {
+  test('reads nothing from the working directory: no config, package.json or ignore file there counts', async (t) => {
     // A copy of the package (its src and site) inside a folder with hostile files, run from there.
-    const cwd = await mkdtemp(join(tmpdir(), 'osw-render-cwd-'));
-    try {
-      const pkg = join(cwd, 'pkg');
-      await mkdir(pkg);
-      await cp(join(SITE_DIR, '..', 'src'), join(pkg, 'src'), { recursive: true });
-      await cp(SITE_DIR, join(pkg, 'site'), { recursive: true });
-      await cp(join(SITE_DIR, '..', 'package.json'), join(pkg, 'package.json'));
-      await symlink(join(SITE_DIR, '..', 'node_modules'), join(pkg, 'node_modules'));
-      await writeFile(join(cwd, 'package.json'), '{ "type": "module", broken');
-      for (const name of ['eleventy.config.js', '.eleventy.js', 'eleventy.config.mjs']) {
-        await writeFile(join(cwd, name), 'throw new Error("a config file in the cwd was loaded");');
-      }
-      await writeFile(join(cwd, '.gitignore'), 'pkg\n*.njk\n');
-      await writeFile(join(cwd, '.eleventyignore'), 'pkg/site\npkg/site/pages.njk\npkg/site/_includes\n');
-      const script = [
-        `const { renderPages } = await import(${JSON.stringify(pathToFileURL(join(pkg, 'src/render/eleventy.ts')).href)});`,
-        `const site = { title: 'T', lang: 'de', generated: 'x', assetVersion: '1', t: { noHistory: 'leer' } };`,
-        `const pages = [{ kind: 'archive', url: '/archive/', root: '../', heading: 'A', prev: null, next: null, position: null, days: [] }];`,
-        `const out = await renderPages(site, pages);`,
-        `process.stdout.write(JSON.stringify([...out.keys(), out.get('/archive/').includes('leer')]));`,
-      ].join('\n');
-      // A file inside pkg/ (not `-e`): tsx would trip over the cwd's broken package.json itself.
-      await writeFile(join(pkg, 'run.mjs'), script);
-      const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join('pkg', 'run.mjs')], {
-        cwd,
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      assert.equal(child.status, 0, child.stderr);
-      assert.deepEqual(JSON.parse(child.stdout), ['/archive/', true]);
-    } finally {
-      await rm(cwd, { recursive: true, force: true });
+    const cwd = await tempDir(t, 'osw-render-cwd-');
+    const pkg = join(cwd, 'pkg');
+    await mkdir(pkg);
+    await cp(join(SITE_DIR, '..', 'src'), join(pkg, 'src'), { recursive: true });
+    await cp(SITE_DIR, join(pkg, 'site'), { recursive: true });
+    await cp(join(SITE_DIR, '..', 'package.json'), join(pkg, 'package.json'));
+    await symlink(join(SITE_DIR, '..', 'node_modules'), join(pkg, 'node_modules'));
+    await writeFile(join(cwd, 'package.json'), '{ "type": "module", broken');
+    for (const name of ['eleventy.config.js', '.eleventy.js', 'eleventy.config.mjs']) {
+      await writeFile(join(cwd, name), 'throw new Error("a config file in the cwd was loaded");');
     }
+    await writeFile(join(cwd, '.gitignore'), 'pkg\n*.njk\n');
+    await writeFile(join(cwd, '.eleventyignore'), 'pkg/site\npkg/site/pages.njk\npkg/site/_includes\n');
+    const script = [
+      `const { renderPages } = await import(${JSON.stringify(pathToFileURL(join(pkg, 'src/render/eleventy.ts')).href)});`,
+      `const site = { title: 'T', lang: 'de', generated: 'x', assetVersion: '1', t: { noHistory: 'leer' } };`,
+      `const pages = [{ kind: 'archive', url: '/archive/', root: '../', heading: 'A', prev: null, next: null, position: null, days: [] }];`,
+      `const out = await renderPages(site, pages);`,
+      `process.stdout.write(JSON.stringify([...out.keys(), out.get('/archive/').includes('leer')]));`,
+    ].join('\n');
+    // A file inside pkg/ (not `-e`): tsx would trip over the cwd's broken package.json itself.
+    await writeFile(join(pkg, 'run.mjs'), script);
+    const child = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join('pkg', 'run.mjs')], {
+      cwd,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(child.status, 0, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), ['/archive/', true]);
   });
 
   test('renders nothing for no pages', async () => {

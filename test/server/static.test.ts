@@ -5,9 +5,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { SECURITY_HEADERS, serveStatic } from '../../src/server/static.js';
+import { tempDir } from '../helpers/tmp.js';
 
 interface Reply {
   status: number;
@@ -43,7 +42,7 @@ describe('serveStatic', () => {
   const get = (path: string) => send('GET', path);
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ovsw-static-'));
+    dir = await tempDir('ovsw-static-');
     root = join(dir, 'site');
     await mkdir(join(root, 'u', 'alice'), { recursive: true });
     await mkdir(join(root, 'assets'));
@@ -55,10 +54,7 @@ describe('serveStatic', () => {
     await writeFile(join(dir, 'passwd'), SECRET);
     server = await serveStatic(root, '127.0.0.1', 0);
   });
-  after(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   test('a folder with a slash serves its index.html', async () => {
     const home = await get('/');

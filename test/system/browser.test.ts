@@ -9,8 +9,7 @@
  * the data the test generated.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ExcelJS from 'exceljs';
@@ -20,6 +19,7 @@ import { ROOT_ROWS } from '../../src/render/pages.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { sessionsJson, type SessionJson } from '../helpers/cli.js';
 import { plus, T0, TZ, userOfClient, type SyntheticSite } from '../helpers/site.js';
+import { tempDir } from '../helpers/tmp.js';
 import { browserMissing, gate, launchChromium, PageWatch } from './helpers/browser.js';
 import { startNginx, TEST_CREDENTIALS, type NginxSite } from './helpers/nginx.js';
 import { leftovers, Procs } from './helpers/procs.js';
@@ -180,7 +180,7 @@ describe('real Chromium through nginx', () => {
     lacking = await browserMissing(NEEDS);
     if (lacking.length > 0) return; // each test skips (or fails) with the reason
     ensureBuilt();
-    root = await mkdtemp(join(tmpdir(), 'ovsw-system-browser-'));
+    root = await tempDir('ovsw-system-browser-');
     await chmod(root, 0o755);
     // The generated data with user 1's common name hostile, in the history and among the live clients.
     site = await buildSite(join(root, 'data'), {
@@ -203,10 +203,6 @@ describe('real Chromium through nginx', () => {
       await browser?.close();
     } finally {
       await procs.stopAll();
-      if (root !== '') {
-        if (process.env.KEEP_SYSTEM_TEST_DIRS === '1') process.stderr.write(`system test: kept ${root}\n`);
-        else await rm(root, { recursive: true, force: true });
-      }
     }
   });
 

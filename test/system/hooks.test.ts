@@ -35,13 +35,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, chown, mkdir, mkdtemp, readdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { CLI, ensureBuilt, ROOT } from '../helpers/build.js';
 import { cliOk, type SessionJson } from '../helpers/cli.js';
 import { readHtml } from '../helpers/site.js';
+import { tempDir } from '../helpers/tmp.js';
 import { Collector, type TimedRun } from './helpers/collector.js';
 import { isSessionOf, Server, UDP_EXIT_HOLD_S, type Client, type ListedClient } from './helpers/openvpn.js';
 import { makePki, type Pki } from './helpers/pki.js';
@@ -220,18 +220,13 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
   before(async () => {
     if (missing(NEEDS).length > 0) return; // each test skips (or fails) with the reason
     ensureBuilt();
-    root = await mkdtemp(join(tmpdir(), 'ovsw-system-hooks-'));
+    root = await tempDir('ovsw-system-hooks-');
     pki = await makePki(join(root, 'pki'), ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan']);
     await mkdir(join(root, 'usr-local-bin'), { mode: 0o755 });
     await symlink(join(ROOT, 'bin', 'openvpn-status-web'), installedBin());
   });
 
-  after(async () => {
-    await procs.stopAll();
-    if (root === '') return;
-    if (process.env.KEEP_SYSTEM_TEST_DIRS === '1') process.stderr.write(`system test: kept ${root}\n`);
-    else await rm(root, { recursive: true, force: true });
-  });
+  after(() => procs.stopAll());
 
   it('TCP, Node hook: ends equal the real disconnects; a 2-second session no status file listed; a clean server stop', { timeout: TIMEOUT_MS }, async (t: TestContext) => {
     if (!systemGate(t, NEEDS) || pki === null) return;

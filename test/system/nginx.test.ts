@@ -6,12 +6,12 @@
  * every shipped config. Dotfiles are never served; /api/ is rate-limited.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureBuilt } from '../helpers/build.js';
 import { listFiles, type SyntheticSite } from '../helpers/site.js';
+import { tempDir } from '../helpers/tmp.js';
 import { SHIPPED_CONFIG, SHIPPED_DIR, startNginx, testShippedConfig, TEST_CREDENTIALS, type NginxSite } from './helpers/nginx.js';
 import { leftovers, Procs } from './helpers/procs.js';
 import { missing, systemGate, type Needs } from './helpers/requirements.js';
@@ -153,7 +153,7 @@ describe('real nginx with the shipped configuration', () => {
   before(async () => {
     if (missing(NEEDS).length > 0) return; // each test skips (or fails) with the reason
     ensureBuilt();
-    root = await mkdtemp(join(tmpdir(), 'ovsw-system-nginx-'));
+    root = await tempDir('ovsw-system-nginx-');
     // nginx's workers run as www-data: they must reach the site.
     await chmod(root, 0o755);
     site = await buildSite(join(root, 'data'));
@@ -166,12 +166,7 @@ describe('real nginx with the shipped configuration', () => {
     apiPort = (await startEndpoint(procs, site, { passwd, logFile: join(root, 'serve.log') })).port;
   });
 
-  after(async () => {
-    await procs.stopAll();
-    if (root === '') return;
-    if (process.env.KEEP_SYSTEM_TEST_DIRS === '1') process.stderr.write(`system test: kept ${root}\n`);
-    else await rm(root, { recursive: true, force: true });
-  });
+  after(() => procs.stopAll());
 
   it('nginx -t passes on every shipped config', async (t) => {
     if (!systemGate(t, NEEDS)) return;

@@ -8,12 +8,12 @@
  * and version 3 over TCP.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { ensureBuilt } from '../helpers/build.js';
 import type { SessionJson } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 import { Collector, type TimedRun } from './helpers/collector.js';
 import { isSessionOf, Server, UDP_EXIT_HOLD_S, type Client, type Proto, type StatusVersion } from './helpers/openvpn.js';
 import { makePki, type Pki } from './helpers/pki.js';
@@ -213,16 +213,11 @@ describe('real OpenVPN server and clients', () => {
   before(async () => {
     if (missing(NEEDS).length > 0) return; // each test skips (or fails) with the reason
     ensureBuilt();
-    root = await mkdtemp(join(tmpdir(), 'ovsw-system-openvpn-'));
+    root = await tempDir('ovsw-system-openvpn-');
     pki = await makePki(join(root, 'pki'), ['alice', 'bob', 'shared']);
   });
 
-  after(async () => {
-    await procs.stopAll();
-    if (root === '') return;
-    if (process.env.KEEP_SYSTEM_TEST_DIRS === '1') process.stderr.write(`system test: kept ${root}\n`);
-    else await rm(root, { recursive: true, force: true });
-  });
+  after(() => procs.stopAll());
 
   it('status-version 1 over UDP', { timeout: TIMEOUT_MS }, (t) => scenario(t, 1, 'udp'));
   it('status-version 2 over UDP', { timeout: TIMEOUT_MS }, (t) => scenario(t, 2, 'udp'));

@@ -7,8 +7,7 @@
  * the two-snapshot rule alone must keep every session of a connected client open.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
@@ -16,6 +15,7 @@ import { parseStatus } from '../../src/core/parse-status.js';
 import { emptyState, reconcile, type CollectorState } from '../../src/core/reconcile.js';
 import type { Session } from '../../src/core/session.js';
 import { isoFromMs } from '../../src/core/time.js';
+import { tempDir } from '../helpers/tmp.js';
 import { isSessionOf, Server, type Client, type StatusVersion } from './helpers/openvpn.js';
 import { makePki, type Pki } from './helpers/pki.js';
 import { leftovers, Procs } from './helpers/procs.js';
@@ -154,16 +154,11 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
 describe('torn reads of a real status file', () => {
   before(async () => {
     if (missing(NEEDS).length > 0) return;
-    root = await mkdtemp(join(tmpdir(), 'ovsw-system-torn-'));
+    root = await tempDir('ovsw-system-torn-');
     pki = await makePki(join(root, 'pki'), ['churn']);
   });
 
-  after(async () => {
-    await procs.stopAll();
-    if (root === '') return;
-    if (process.env.KEEP_SYSTEM_TEST_DIRS === '1') process.stderr.write(`system test: kept ${root}\n`);
-    else await rm(root, { recursive: true, force: true });
-  });
+  after(() => procs.stopAll());
 
   it('status-version 3: a tight read loop during churn ends no session falsely', { timeout: 120_000 }, (t) => churn(t, 3));
   it('status-version 1: a tight read loop during churn ends no session falsely', { timeout: 120_000 }, (t) => churn(t, 1));
