@@ -41,7 +41,13 @@ export function bin(name: string): string {
 }
 
 /** Debian packages of the programs whose package is named otherwise. */
-const PACKAGE: Record<string, string> = { ip: 'iproute2', ss: 'iproute2', pgrep: 'procps', prlimit: 'util-linux' };
+const PACKAGE: Record<string, string> = {
+  ip: 'iproute2',
+  ss: 'iproute2',
+  pgrep: 'procps',
+  prlimit: 'util-linux',
+  soffice: 'libreoffice-calc-nogui',
+};
 
 /** What is missing for `needs`, one phrase each; empty when everything is there. */
 export function missing(needs: Needs): string[] {
