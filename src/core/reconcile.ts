@@ -28,6 +28,7 @@ import { own, setOwn } from './dict.js';
 import type { HistoryRewrite } from './history-rewrite.js';
 import { ConnectionIndex, hookEndedKey, isEndedByHook, MATCH_TOLERANCE_S, pruneHookEnded, type HookEndedKey } from './hook-events.js';
 import type { StatusSnapshot } from './parse-status.js';
+import type { Warn } from './result.js';
 import { endNotBeforeStart, endSession, sessionFromClient, sessionId, userOf, type Session } from './session.js';
 import { msFromIso, pickConnectInstant, pickUpdateInstant } from './time.js';
 
@@ -90,6 +91,8 @@ export interface ReconcileOptions {
   staleAfterS: number;
   /** Instances currently configured; tracked sessions of any other instance are treated as missing. */
   instances: string[];
+  /** Where a status file's odd news goes (a time in the future, a clock set back, a session listed after its end). */
+  warn: Warn;
 }
 
 export interface ReconcileResult {
@@ -102,7 +105,6 @@ export interface ReconcileResult {
   reopened: Session[];
   /** Ids of written server-stopped rows whose session re-opened: the caller takes them out of the CSV. */
   withdrawn: string[];
-  warnings: string[];
 }
 
 export const RECENTLY_CLOSED_KEEP_S = 24 * 3600;
@@ -137,7 +139,6 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
     ended: [],
     reopened: [],
     withdrawn: [],
-    warnings: [],
   };
   for (const [id, at] of Object.entries(prev.recentlyClosed)) {
     if (nowMs - msFromIso(at) <= RECENTLY_CLOSED_KEEP_S * 1000) result.state.recentlyClosed[id] = at;
@@ -212,7 +213,7 @@ export function settleWithdrawn(state: CollectorState, present: ReadonlySet<stri
  * An update time older than the last one accepted: true once STEP_BACK_FOLLOW of them ran on,
  * each newer than the one before (OpenVPN's clock was set back: follow it, saying so once).
  */
-function followsStepBack(inst: InstanceState, instance: string, updatedAt: string, last: string, result: ReconcileResult): boolean {
+function followsStepBack(inst: InstanceState, instance: string, updatedAt: string, last: string, warn: Warn): boolean {
   const prev = inst.steppedBack;
   if (prev !== undefined && updatedAt === prev.lastAt) return false; // not updated since the last run
   const count = prev !== undefined && updatedAt > prev.lastAt ? prev.count + 1 : 1;
@@ -221,7 +222,7 @@ function followsStepBack(inst: InstanceState, instance: string, updatedAt: strin
     return false;
   }
   delete inst.steppedBack;
-  result.warnings.push(
+  warn(
     `${instance}: status file time went back from ${last} to ${updatedAt} (the server's clock was set back?); ` +
       `${count} consistent updates since, following the new clock`,
   );
@@ -291,15 +292,13 @@ function reconcileInstance(
   const updatedAt = snap.updatedAt ?? obs.fileModifiedAt;
   const updatedMs = msFromIso(updatedAt);
   if (updatedMs - nowMs > FUTURE_TOLERANCE_S * 1000) {
-    result.warnings.push(
-      `${obs.instance}: status file time ${updatedAt} is in the future; if the file has no time_t (status-version 1), check --tz`,
-    );
+    opts.warn(`${obs.instance}: status file time ${updatedAt} is in the future; if the file has no time_t (status-version 1), check --tz`);
     return tracked;
   }
   const stale = nowMs - updatedMs > staleMs;
   const last = inst.lastUpdatedAt;
   if (!stale && last !== null && updatedAt < last) {
-    if (!followsStepBack(inst, obs.instance, updatedAt, last, result)) return tracked;
+    if (!followsStepBack(inst, obs.instance, updatedAt, last, opts.warn)) return tracked;
     // What went missing on the old clock is judged afresh on the new one.
     tracked = tracked.map((s) => (s.missingSince !== null && s.missingSince > updatedAt ? { ...s, missingSince: null } : s));
   } else if (!stale && last !== null && updatedAt === last) {
@@ -367,7 +366,7 @@ function reconcileInstance(
     if (hookEnd) {
       // Normally a file written before OpenVPN reported the end: old news.
       if (!stale && msFromIso(updatedAt) > msFromIso(hookEnd.endedAt) + MATCH_TOLERANCE_S * 1000) {
-        result.warnings.push(
+        opts.warn(
           `${obs.instance}: session ${hookEnd.id} (${fresh.commonName}) is listed at ${updatedAt}, after its client-disconnect at ${hookEnd.endedAt}; not recorded twice`,
         );
       }
@@ -375,7 +374,7 @@ function reconcileInstance(
     }
     if (result.state.recentlyClosed[fresh.id] !== undefined) {
       if (stale) continue; // an old file still lists what we already closed: no news
-      result.warnings.push(`${obs.instance}: session ${fresh.id} (${fresh.commonName}) is listed again after it was recorded as ended; not recorded twice`);
+      opts.warn(`${obs.instance}: session ${fresh.id} (${fresh.commonName}) is listed again after it was recorded as ended; not recorded twice`);
       continue;
     }
     // Listed before it is fully connected (authentication pending): no address, no route yet.
