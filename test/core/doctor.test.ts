@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import { diagnose, formatLines, hasFailure, type DoctorFacts, type DoctorLine, type StatusFacts, type WritableFacts } from '../../src/core/doctor.js';
 
 const NOW = Date.parse('2026-03-18T14:00:00Z');
-const ok = { ok: true } as const;
-const denied = (code = 'EACCES') => ({ ok: false as const, code, message: `${code}: permission denied` });
+const ok = { ok: true, value: undefined } as const;
+const denied = (code = 'EACCES') => ({ ok: false as const, error: { code, message: `${code}: permission denied` } });
 
 function status(over: Partial<StatusFacts> = {}): StatusFacts {
   return {
