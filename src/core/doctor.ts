@@ -44,9 +44,8 @@ export interface FileInfo {
   mtimeMs: number;
 }
 
-export type StatusParse =
-  | { ok: true; format: 1 | 2 | 3; updatedAt: string | null; clients: number }
-  | { ok: false; reason: string };
+/** What the collector's reader made of a status file, or why it refused it. */
+export type StatusParse = Result<{ format: 1 | 2 | 3; updatedAt: string | null; clients: number }, string>;
 
 export interface StatusWatch {
   /** How long the file was watched. */
@@ -215,12 +214,12 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
         'FAIL',
         'status.format',
         subject,
-        `not a complete server status file: ${s.parse.reason}`,
+        `not a complete server status file: ${s.parse.error}`,
         `point "status" at the file of OpenVPN's own "status" line (a server's, not a client's; status-version 1, 2 or 3)`,
       ),
     );
   } else if (s.parse !== null) {
-    const p = s.parse;
+    const p = s.parse.value;
     const what = `status-version ${p.format}, ${p.clients} client${p.clients === 1 ? '' : 's'} listed`;
     if (p.format === 1) {
       out.push(
@@ -253,7 +252,7 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
       ),
     );
   } else if (ageS < -CLOCK_SLACK_S) {
-    out.push(line('WARN', 'status.fresh', subject, `${source} is ${secondsText(-ageS)} in the future`, `check the clock${updatedMs !== null && s.parse?.ok && s.parse.format === 1 ? ` and the time zone (tz = ${f.tz})` : ''}`));
+    out.push(line('WARN', 'status.fresh', subject, `${source} is ${secondsText(-ageS)} in the future`, `check the clock${updatedMs !== null && s.parse?.ok && s.parse.value.format === 1 ? ` and the time zone (tz = ${f.tz})` : ''}`));
   } else if (ageS > f.staleAfterS * STALE_WARN_FRACTION) {
     out.push(
       line(
@@ -270,7 +269,7 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
   if (updatedMs !== null) {
     const skewS = (updatedMs - s.info.mtimeMs) / 1000;
     if (Math.abs(skewS) > CLOCK_SLACK_S) {
-      const v1 = s.parse?.ok === true && s.parse.format === 1;
+      const v1 = s.parse?.ok === true && s.parse.value.format === 1;
       out.push(
         line(
           'WARN',

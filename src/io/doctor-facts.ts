@@ -129,8 +129,8 @@ async function statusFacts(instance: string, path: string, settings: Settings, n
   if (read.ok) {
     // The collector's own reader, torn-read retries included: doctor sees what a run would see.
     const r = await readStatusFile(path, { timeZone: settings.tz });
-    if (r.ok) parse = { ok: true, format: r.value.snapshot.format, updatedAt: r.value.snapshot.updatedAt, clients: r.value.snapshot.clients.length };
-    else if (r.error.kind === 'unreadable') parse = { ok: false, reason: r.error.reason };
+    if (r.ok) parse = ok({ format: r.value.snapshot.format, updatedAt: r.value.snapshot.updatedAt, clients: r.value.snapshot.clients.length });
+    else if (r.error.kind === 'unreadable') parse = err(r.error.reason);
   }
   return { instance, path, info, statError: looked, read, parse, watch: null };
 }
