@@ -47,11 +47,9 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   // The hooks' events first: a status file that no longer lists a session was written after
   // its client-disconnect ran, so the exact end is there before the status file could end it.
   const spool = hookSpoolPath(settings);
-  const intake = await takeSpool(spool, retained.hookSpool, now);
-  for (const w of intake.warnings) log.warn(w);
+  const intake = await takeSpool(spool, retained.hookSpool, now, log.warn);
   if (intake.events.length > 0) log.detail(`hook spool ${spool}: ${intake.events.length} event(s)`);
-  const hooked = applyHookEvents(retained, intake.events, { instances });
-  for (const w of hooked.warnings) log.warn(w);
+  const hooked = applyHookEvents(retained, intake.events, { instances, warn: log.warn });
   let state = hooked.state;
   if (intake.changed) {
     // Committed before the CSV append: from here on these lines are never read again, and a
@@ -68,11 +66,10 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
     else log.detail(`${instance}: ${path} does not exist`);
     return { instance, ...read.error };
   });
-  const result = reconcile(state, observations, { now, staleAfterS: settings.staleAfter, instances });
+  const result = reconcile(state, observations, { now, staleAfterS: settings.staleAfter, instances, warn: log.warn });
   result.opened.unshift(...hooked.opened);
   warnLatin1(reads, settings, result, log);
   result.ended.unshift(...hooked.ended);
-  for (const w of result.warnings) log.warn(w);
   await withdrawRows(paths, state, result, log);
   if (result.closed.length > 0) {
     const appended = await appendHistory(paths.history, result.closed, (m) => log.warn(m));

@@ -82,7 +82,10 @@ function configOf(file: string): ConfigFile {
 export interface HookOutcome {
   spool: string | null;
   event: HookEvent | null;
-  /** The one line for stderr, or null when all went well. */
+  /**
+   * The one line for stderr, or null when all went well. Not a Result and not the logger: the
+   * hook runs inside OpenVPN with no logger, always exits 0, and this line is all it says.
+   */
   problem: string | null;
 }
 
@@ -115,7 +118,7 @@ export function recordEvent(instance: string, spool: string, env: Record<string,
   try {
     const record = recordFromEnv(env, instance, nowS);
     const ev = eventFromRecord(record);
-    if (!ev.ok) throw new HookError(`event not recorded: not an OpenVPN client-connect/client-disconnect environment: ${ev.reason}`);
+    if (!ev.ok) throw new HookError(`event not recorded: not an OpenVPN client-connect/client-disconnect environment: ${ev.error}`);
     out.event = ev.value;
     try {
       appendSpoolLine(spool, encodeJsonLine(record));

@@ -3,6 +3,7 @@
  * in, one line per check out, each OK, WARN or FAIL, and every WARN or FAIL with the fix.
  * Pure, so each verdict and its advice is tested without a server in a bad state.
  */
+import type { Result } from './result.js';
 
 export type Level = 'OK' | 'WARN' | 'FAIL';
 
@@ -17,8 +18,14 @@ export interface DoctorLine {
   fix: string | null;
 }
 
-/** The outcome of an attempt to open, read or write something: ok, or the error's code and text. */
-export type Attempt = { ok: true } | { ok: false; code: string; message: string };
+/** Why an attempt failed: the fs error's code (EACCES, EROFS, …) and text. */
+export interface FsFailure {
+  code: string;
+  message: string;
+}
+
+/** The outcome of an attempt to open, read or write something. */
+export type Attempt = Result<void, FsFailure>;
 
 export interface RunAs {
   uid: number;
@@ -37,9 +44,8 @@ export interface FileInfo {
   mtimeMs: number;
 }
 
-export type StatusParse =
-  | { ok: true; format: 1 | 2 | 3; updatedAt: string | null; clients: number }
-  | { ok: false; reason: string };
+/** What the collector's reader made of a status file, or why it refused it. */
+export type StatusParse = Result<{ format: 1 | 2 | 3; updatedAt: string | null; clients: number }, string>;
 
 export interface StatusWatch {
   /** How long the file was watched. */
@@ -177,9 +183,9 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
   const subject = `status ${s.instance}`;
   const out: DoctorLine[] = [];
   if (s.info === null) {
-    if (!s.statError.ok && s.statError.code !== 'ENOENT') {
+    if (!s.statError.ok && s.statError.error.code !== 'ENOENT') {
       out.push(
-        line('FAIL', 'status.present', subject, `${s.path}: cannot be looked at (${s.statError.message})`, `${asUser(f.runAs)} must be able to enter every folder on the way: run as root or fix the folders' permissions`),
+        line('FAIL', 'status.present', subject, `${s.path}: cannot be looked at (${s.statError.error.message})`, `${asUser(f.runAs)} must be able to enter every folder on the way: run as root or fix the folders' permissions`),
       );
       return out;
     }
@@ -196,7 +202,7 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
   }
   out.push(line('OK', 'status.present', subject, `${s.path} (${ownerText(s.info)})`));
   if (s.read !== null && !s.read.ok) {
-    out.push(line('FAIL', 'status.readable', subject, `not readable as ${asUser(f.runAs)} (${s.read.code}; ${ownerText(s.info)})`, unreadableFix(s, f.runAs)));
+    out.push(line('FAIL', 'status.readable', subject, `not readable as ${asUser(f.runAs)} (${s.read.error.code}; ${ownerText(s.info)})`, unreadableFix(s, f.runAs)));
   } else if (s.read !== null) {
     out.push(line('OK', 'status.readable', subject, `readable as ${asUser(f.runAs)}`));
   }
@@ -208,12 +214,12 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
         'FAIL',
         'status.format',
         subject,
-        `not a complete server status file: ${s.parse.reason}`,
+        `not a complete server status file: ${s.parse.error}`,
         `point "status" at the file of OpenVPN's own "status" line (a server's, not a client's; status-version 1, 2 or 3)`,
       ),
     );
   } else if (s.parse !== null) {
-    const p = s.parse;
+    const p = s.parse.value;
     const what = `status-version ${p.format}, ${p.clients} client${p.clients === 1 ? '' : 's'} listed`;
     if (p.format === 1) {
       out.push(
@@ -246,7 +252,7 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
       ),
     );
   } else if (ageS < -CLOCK_SLACK_S) {
-    out.push(line('WARN', 'status.fresh', subject, `${source} is ${secondsText(-ageS)} in the future`, `check the clock${updatedMs !== null && s.parse?.ok && s.parse.format === 1 ? ` and the time zone (tz = ${f.tz})` : ''}`));
+    out.push(line('WARN', 'status.fresh', subject, `${source} is ${secondsText(-ageS)} in the future`, `check the clock${updatedMs !== null && s.parse?.ok && s.parse.value.format === 1 ? ` and the time zone (tz = ${f.tz})` : ''}`));
   } else if (ageS > f.staleAfterS * STALE_WARN_FRACTION) {
     out.push(
       line(
@@ -263,7 +269,7 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
   if (updatedMs !== null) {
     const skewS = (updatedMs - s.info.mtimeMs) / 1000;
     if (Math.abs(skewS) > CLOCK_SLACK_S) {
-      const v1 = s.parse?.ok === true && s.parse.format === 1;
+      const v1 = s.parse?.ok === true && s.parse.value.format === 1;
       out.push(
         line(
           'WARN',
@@ -319,7 +325,7 @@ function intervalLine(s: StatusFacts, w: StatusWatch, f: DoctorFacts, subject: s
 }
 
 function accessFix(a: Attempt, path: string, runAs: RunAs, info: FileInfo | null): string {
-  if (!a.ok && a.code === 'EROFS') {
+  if (!a.ok && a.error.code === 'EROFS') {
     return `${path} is on a read-only file system here; under systemd's ProtectSystem=strict its folder must be listed in ReadWritePaths= (or be the StateDirectory=) of the unit`;
   }
   const owner = info ? ` (now ${ownerText(info)})` : '';
@@ -332,15 +338,15 @@ function writableFileLines(w: WritableFacts, check: string, subject: string, run
   if (!w.exists) return [line('OK', check, subject, `${w.path}: does not exist yet`)];
   if (w.info === null && w.read !== null && !w.read.ok) {
     // Not even its metadata could be read: one line, not one per attempt.
-    return [line('FAIL', check, subject, `${w.path}: cannot be looked at as ${asUser(runAs)} (${w.read.code})`, accessFix(w.read, w.path, runAs, null))];
+    return [line('FAIL', check, subject, `${w.path}: cannot be looked at as ${asUser(runAs)} (${w.read.error.code})`, accessFix(w.read, w.path, runAs, null))];
   }
   const out: DoctorLine[] = [];
   const size = w.info ? `, ${w.info.size} bytes` : '';
   if (w.read !== null && !w.read.ok) {
-    out.push(line('FAIL', `${check}.readable`, subject, `${w.path}: not readable as ${asUser(runAs)} (${w.read.code})`, accessFix(w.read, w.path, runAs, w.info)));
+    out.push(line('FAIL', `${check}.readable`, subject, `${w.path}: not readable as ${asUser(runAs)} (${w.read.error.code})`, accessFix(w.read, w.path, runAs, w.info)));
   }
   if (w.write !== null && !w.write.ok) {
-    out.push(line('FAIL', `${check}.writable`, subject, `${w.path}: not writable as ${asUser(runAs)} (${w.write.code}); ${role}`, accessFix(w.write, w.path, runAs, w.info)));
+    out.push(line('FAIL', `${check}.writable`, subject, `${w.path}: not writable as ${asUser(runAs)} (${w.write.error.code}); ${role}`, accessFix(w.write, w.path, runAs, w.info)));
   }
   if (out.length === 0) out.push(line('OK', check, subject, `${w.path}: readable and writable${size}`));
   return out;
@@ -352,13 +358,13 @@ function folderLine(w: WritableFacts, check: string, subject: string, runAs: Run
     const c = w.creatableIn;
     if (c === null) return line('FAIL', check, subject, `${w.path} does not exist, nor does any folder above it`, `create it: install -d ${w.path}`);
     if (!c.write.ok) {
-      const fix = c.write.code === 'EROFS' ? accessFix(c.write, c.dir, runAs, null) : `create it as root: install -d${runAs.uid === 0 ? '' : ` -o ${runAs.user}`} ${w.path}`;
-      return line('FAIL', check, subject, `${w.path} does not exist and cannot be created in ${c.dir} as ${asUser(runAs)} (${c.write.code})`, fix);
+      const fix = c.write.error.code === 'EROFS' ? accessFix(c.write, c.dir, runAs, null) : `create it as root: install -d${runAs.uid === 0 ? '' : ` -o ${runAs.user}`} ${w.path}`;
+      return line('FAIL', check, subject, `${w.path} does not exist and cannot be created in ${c.dir} as ${asUser(runAs)} (${c.write.error.code})`, fix);
     }
     return line('OK', check, subject, `${w.path} does not exist yet; the first run creates it (${c.dir} is writable)`);
   }
   if (w.write !== null && !w.write.ok) {
-    return line('FAIL', check, subject, `${w.path}: cannot create files in it as ${asUser(runAs)} (${w.write.code}); ${role}`, accessFix(w.write, w.path, runAs, w.info));
+    return line('FAIL', check, subject, `${w.path}: cannot create files in it as ${asUser(runAs)} (${w.write.error.code}); ${role}`, accessFix(w.write, w.path, runAs, w.info));
   }
   return line('OK', check, subject, `${w.path}: writable`);
 }

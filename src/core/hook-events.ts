@@ -17,6 +17,7 @@
 import type { HookEvent } from './hook-line.js';
 import type { CollectorState, TrackedSession } from './reconcile.js';
 import { isIpv4 } from './remote-address.js';
+import type { Warn } from './result.js';
 import { sessionId, userOf, type Session } from './session.js';
 import { isoFromEpochSeconds, msFromIso } from './time.js';
 
@@ -191,6 +192,8 @@ function endByHook(s: TrackedSession, ev: HookEvent): TrackedSession {
 export interface HookApplyOptions {
   /** Instances the status files are configured for; events of others are applied with a warning. */
   instances: string[];
+  /** Where events not applied (and instances no status file names) are reported. */
+  warn: Warn;
 }
 
 export interface HookApplyResult {
@@ -199,7 +202,6 @@ export interface HookApplyResult {
   opened: Session[];
   /** Sessions a disconnect ended that were open until now. */
   ended: Session[];
-  warnings: string[];
 }
 
 const describe = (ev: HookEvent): string =>
@@ -211,12 +213,20 @@ const describe = (ev: HookEvent): string =>
  * append lets the history's crash recovery treat them like any other tracked session.
  */
 export function applyHookEvents(prev: CollectorState, events: readonly HookEvent[], opts: HookApplyOptions): HookApplyResult {
-  const result: HookApplyResult = { state: prev, opened: [], ended: [], warnings: [] };
+  const result: HookApplyResult = { state: prev, opened: [], ended: [] };
   if (events.length === 0) return result;
   const tracked = new Map<string, TrackedSession>();
   for (const s of prev.tracked) tracked.set(s.id, { ...s, endExact: s.endExact === true });
   const hookEnded = [...(prev.hookEnded ?? [])];
-  const a: Applying = { prev, result, tracked, index: new ConnectionIndex(tracked.values()), hookEnded, endedIndex: new ConnectionIndex(hookEnded) };
+  const a: Applying = {
+    prev,
+    result,
+    warn: opts.warn,
+    tracked,
+    index: new ConnectionIndex(tracked.values()),
+    hookEnded,
+    endedIndex: new ConnectionIndex(hookEnded),
+  };
   const unknownInstances = new Set<string>();
   for (const ev of events) {
     if (!opts.instances.includes(ev.instance)) unknownInstances.add(ev.instance);
@@ -225,7 +235,7 @@ export function applyHookEvents(prev: CollectorState, events: readonly HookEvent
     else applyDisconnect(a, ev, match);
   }
   for (const instance of unknownInstances) {
-    result.warnings.push(`hook events for instance "${instance}", which no --status names: "hook --instance" must match a status instance`);
+    opts.warn(`hook events for instance "${instance}", which no --status names: "hook --instance" must match a status instance`);
   }
   result.state = { ...prev, tracked: [...tracked.values()], hookEnded };
   return result;
@@ -235,6 +245,7 @@ export function applyHookEvents(prev: CollectorState, events: readonly HookEvent
 interface Applying {
   readonly prev: CollectorState;
   readonly result: HookApplyResult;
+  readonly warn: Warn;
   readonly tracked: Map<string, TrackedSession>;
   readonly index: ConnectionIndex<TrackedSession>;
   readonly hookEnded: HookEndedKey[];
@@ -247,7 +258,7 @@ function applyConnect(a: Applying, ev: HookEvent, match: TrackedSession | null):
   if (match) {
     replace(a, match, completed(match, ev));
   } else if (why !== null) {
-    a.result.warnings.push(`${describe(ev)}: ${why}`);
+    a.warn(`${describe(ev)}: ${why}`);
   } else {
     const s = sessionFromEvent(ev);
     replace(a, null, s);
@@ -265,7 +276,7 @@ function applyDisconnect(a: Applying, ev: HookEvent, match: TrackedSession | nul
     // A held (server-stopped) session was counted as ended when it was held.
     if (match.endedAt === null) a.result.ended.push(untracked(done));
   } else if (why !== null) {
-    a.result.warnings.push(`${describe(ev)}: ${why}`);
+    a.warn(`${describe(ev)}: ${why}`);
   } else {
     // Connect and disconnect between two status updates, or a connect this collector never saw.
     const done = endByHook(sessionFromEvent(ev), ev);

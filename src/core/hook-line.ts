@@ -12,6 +12,7 @@
  *        POSIX shell can write it without forking a JSON encoder.
  */
 import { isIpv4, isIpv6 } from './remote-address.js';
+import { err, ok, type Result } from './result.js';
 import { INSTANCE_NAME } from './settings.js';
 import { isoFromEpochSeconds } from './time.js';
 
@@ -61,8 +62,6 @@ export interface HookEvent {
   bytesSent: number | null;
 }
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
-
 const JSON_START = '{"v":1,';
 export const TSV_MARK = 'ovsw1';
 const TSV_START = `${TSV_MARK}\t`;
@@ -91,43 +90,43 @@ export function encodeTsvLine(record: HookRecord): string {
 
 const KEY = /^[a-z][a-z0-9_]{0,63}$/;
 
-function decodeTsv(line: string): Decoded<HookRecord> {
+function decodeTsv(line: string): Result<HookRecord> {
   const fields = line.split('\t');
   const record: HookRecord = {};
   for (let i = 1; i < fields.length; i++) {
     const f = fields[i] as string;
     const eq = f.indexOf('=');
     const key = eq < 0 ? '' : f.slice(0, eq);
-    if (!KEY.test(key)) return { ok: false, reason: `field ${i + 1} is not NAME=VALUE` };
+    if (!KEY.test(key)) return err(`field ${i + 1} is not NAME=VALUE`);
     const raw = f.slice(eq + 1);
-    if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return { ok: false, reason: `${key}: a "%" that is not followed by two hex digits` };
+    if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return err(`${key}: a "%" that is not followed by two hex digits`);
     record[key] = raw.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   }
-  return { ok: true, value: record };
+  return ok(record);
 }
 
-function decodeJson(line: string): Decoded<HookRecord> {
+function decodeJson(line: string): Result<HookRecord> {
   let data: unknown;
   try {
     data = JSON.parse(line);
   } catch (e) {
-    if (e instanceof SyntaxError) return { ok: false, reason: `not valid JSON (${e.message})` };
+    if (e instanceof SyntaxError) return err(`not valid JSON (${e.message})`);
     throw e;
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, reason: 'not a JSON object' };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return err('not a JSON object');
   const record: HookRecord = {};
   for (const [k, v] of Object.entries(data)) {
     if (k === 'v') continue;
-    if (typeof v !== 'string') return { ok: false, reason: `${k}: not a string` };
+    if (typeof v !== 'string') return err(`${k}: not a string`);
     record[k] = v;
   }
-  return (data as { v?: unknown }).v === 1 ? { ok: true, value: record } : { ok: false, reason: 'not version 1' };
+  return (data as { v?: unknown }).v === 1 ? ok(record) : err('not version 1');
 }
 
-function decodeWhole(line: string): Decoded<HookRecord> {
+function decodeWhole(line: string): Result<HookRecord> {
   if (line.startsWith(JSON_START)) return decodeJson(line);
   if (line.startsWith(TSV_START)) return decodeTsv(line);
-  return { ok: false, reason: 'not a hook spool line' };
+  return err('not a hook spool line');
 }
 
 export interface DecodedLine {
@@ -141,9 +140,9 @@ export interface DecodedLine {
  * killed) leaves a fragment without a newline, and the next hook's line is appended to it:
  * when the whole line does not decode, the last record start in it is tried on its own.
  */
-export function decodeSpoolLine(line: string): Decoded<DecodedLine> {
+export function decodeSpoolLine(line: string): Result<DecodedLine> {
   const whole = decodeWhole(line);
-  if (whole.ok) return { ok: true, value: { record: whole.value, dropped: null } };
+  if (whole.ok) return ok({ record: whole.value, dropped: null });
   // Every later record start, first to last: the first that decodes is the appended line.
   const starts: number[] = [];
   for (const mark of [JSON_START, TSV_START]) {
@@ -151,15 +150,15 @@ export function decodeSpoolLine(line: string): Decoded<DecodedLine> {
   }
   for (const at of starts.sort((a, b) => a - b)) {
     const rest = decodeWhole(line.slice(at));
-    if (rest.ok) return { ok: true, value: { record: rest.value, dropped: line.slice(0, at) } };
+    if (rest.ok) return ok({ record: rest.value, dropped: line.slice(0, at) });
   }
   return whole;
 }
 
 const DIGITS = /^\d{1,15}$/;
 
-/** The event a record describes, every value checked; the reason names the variable (the first one wrong, in this order). */
-export function eventFromRecord(r: HookRecord): Decoded<HookEvent> {
+/** The event a record describes, every value checked; the error names the variable (the first one wrong, in this order). */
+export function eventFromRecord(r: HookRecord): Result<HookEvent> {
   const who = identityOf(r);
   if (!who.ok) return who;
   const where = addressesOf(r);
@@ -172,28 +171,23 @@ export function eventFromRecord(r: HookRecord): Decoded<HookEvent> {
   const { realAddress, realPort, protocol, virtualAddress, virtualIpv6 } = where.value;
   const { start, durationS } = when.value;
   const { bytesReceived, bytesSent } = traffic.value;
-  return {
-    ok: true,
-    value: {
-      kind,
-      instance,
-      commonName,
-      username,
-      realAddress,
-      realPort,
-      protocol,
-      virtualAddress,
-      virtualIpv6,
-      // Converted last: a time beyond Date's range throws only once every variable has passed its check.
-      connectedAt: isoFromEpochSeconds(start),
-      durationS,
-      bytesReceived,
-      bytesSent,
-    },
-  };
+  return ok({
+    kind,
+    instance,
+    commonName,
+    username,
+    realAddress,
+    realPort,
+    protocol,
+    virtualAddress,
+    virtualIpv6,
+    // Converted last: a time beyond Date's range throws only once every variable has passed its check.
+    connectedAt: isoFromEpochSeconds(start),
+    durationS,
+    bytesReceived,
+    bytesSent,
+  });
 }
-
-const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
 
 /** A variable's value, null when unset or empty. */
 function text(r: HookRecord, k: string): string | null {
@@ -208,64 +202,64 @@ function whole(r: HookRecord, k: string): number | null | undefined {
   return DIGITS.test(v) ? Number(v) : undefined;
 }
 
-function identityOf(r: HookRecord): Decoded<Pick<HookEvent, 'kind' | 'instance' | 'commonName' | 'username'>> {
+function identityOf(r: HookRecord): Result<Pick<HookEvent, 'kind' | 'instance' | 'commonName' | 'username'>> {
   const instance = r.instance ?? '';
-  if (!INSTANCE_NAME.test(instance)) return fail(`instance "${instance}" must be letters, digits, '.', '_' or '-'`);
+  if (!INSTANCE_NAME.test(instance)) return err(`instance "${instance}" must be letters, digits, '.', '_' or '-'`);
   const type = r.script_type;
   const kind: HookEventKind | null = type === 'client-connect' ? 'connect' : type === 'client-disconnect' ? 'disconnect' : null;
-  if (kind === null) return fail(`script_type "${type ?? ''}" is not client-connect or client-disconnect`);
+  if (kind === null) return err(`script_type "${type ?? ''}" is not client-connect or client-disconnect`);
   const commonName = text(r, 'common_name');
-  if (commonName === null) return fail('common_name is not set');
+  if (commonName === null) return err('common_name is not set');
   const usernameText = text(r, 'username');
-  return { ok: true, value: { kind, instance, commonName, username: usernameText === null || usernameText === 'UNDEF' ? null : usernameText } };
+  return ok({ kind, instance, commonName, username: usernameText === null || usernameText === 'UNDEF' ? null : usernameText });
 }
 
-function addressesOf(r: HookRecord): Decoded<Pick<HookEvent, 'realAddress' | 'realPort' | 'protocol' | 'virtualAddress' | 'virtualIpv6'>> {
+function addressesOf(r: HookRecord): Result<Pick<HookEvent, 'realAddress' | 'realPort' | 'protocol' | 'virtualAddress' | 'virtualIpv6'>> {
   // trusted_* is the address OpenVPN authenticated; untrusted_* only a fallback (same values after authentication).
   const trusted = text(r, 'trusted_ip') ?? text(r, 'trusted_ip6');
   const untrusted = text(r, 'untrusted_ip') ?? text(r, 'untrusted_ip6');
   const realAddress = trusted ?? untrusted;
-  if (realAddress === null) return fail('neither trusted_ip, trusted_ip6, untrusted_ip nor untrusted_ip6 is set');
-  if (!isIpv4(realAddress) && !isIpv6(realAddress)) return fail(`"${realAddress}" is not an IP address`);
+  if (realAddress === null) return err('neither trusted_ip, trusted_ip6, untrusted_ip nor untrusted_ip6 is set');
+  if (!isIpv4(realAddress) && !isIpv6(realAddress)) return err(`"${realAddress}" is not an IP address`);
   const portName = trusted !== null ? 'trusted_port' : 'untrusted_port';
   const realPort = whole(r, portName);
-  if (realPort === undefined || (realPort !== null && realPort > 65535)) return fail(`${portName} "${r[portName]}" is not a port`);
+  if (realPort === undefined || (realPort !== null && realPort > 65535)) return err(`${portName} "${r[portName]}" is not a port`);
 
   const virtualAddress = text(r, 'ifconfig_pool_remote_ip');
-  if (virtualAddress !== null && !isIpv4(virtualAddress)) return fail(`ifconfig_pool_remote_ip "${virtualAddress}" is not an IPv4 address`);
+  if (virtualAddress !== null && !isIpv4(virtualAddress)) return err(`ifconfig_pool_remote_ip "${virtualAddress}" is not an IPv4 address`);
   const virtualIpv6 = text(r, 'ifconfig_pool_remote_ip6');
-  if (virtualIpv6 !== null && !isIpv6(virtualIpv6)) return fail(`ifconfig_pool_remote_ip6 "${virtualIpv6}" is not an IPv6 address`);
+  if (virtualIpv6 !== null && !isIpv6(virtualIpv6)) return err(`ifconfig_pool_remote_ip6 "${virtualIpv6}" is not an IPv6 address`);
   const proto = text(r, 'proto_1');
   const protocol = proto !== null && /^[a-z0-9-]{1,20}$/.test(proto) ? proto : null;
-  return { ok: true, value: { realAddress, realPort, protocol, virtualAddress, virtualIpv6 } };
+  return ok({ realAddress, realPort, protocol, virtualAddress, virtualIpv6 });
 }
 
 /** When the session started (epoch seconds) and, at disconnect, how long it lasted. */
-function timesOf(r: HookRecord, kind: HookEventKind): Decoded<{ start: number; durationS: number | null }> {
+function timesOf(r: HookRecord, kind: HookEventKind): Result<{ start: number; durationS: number | null }> {
   const timeUnix = whole(r, 'time_unix');
   const hookTime = whole(r, 'hook_time');
   const duration = whole(r, 'time_duration');
-  if (timeUnix === undefined) return fail(`time_unix "${r.time_unix}" is not a whole number`);
-  if (duration === undefined) return fail(`time_duration "${r.time_duration}" is not a whole number`);
+  if (timeUnix === undefined) return err(`time_unix "${r.time_unix}" is not a whole number`);
+  if (duration === undefined) return err(`time_duration "${r.time_duration}" is not a whole number`);
   let start = timeUnix;
   let durationS: number | null = null;
   if (kind === 'disconnect') {
     // time_unix is set at connect and still there at disconnect; the writer's clock is the fallback.
     durationS = duration ?? (start !== null && typeof hookTime === 'number' ? Math.max(0, hookTime - start) : null);
     if (start === null && durationS !== null && typeof hookTime === 'number') start = Math.max(0, hookTime - durationS);
-    if (durationS === null) return fail('time_duration is not set');
+    if (durationS === null) return err('time_duration is not set');
   } else if (start === null && typeof hookTime === 'number') {
     start = hookTime;
   }
-  if (start === null) return fail('time_unix is not set');
-  return { ok: true, value: { start, durationS } };
+  if (start === null) return err('time_unix is not set');
+  return ok({ start, durationS });
 }
 
 /** OpenVPN's final counters, at disconnect only. */
-function trafficOf(r: HookRecord, kind: HookEventKind): Decoded<Pick<HookEvent, 'bytesReceived' | 'bytesSent'>> {
+function trafficOf(r: HookRecord, kind: HookEventKind): Result<Pick<HookEvent, 'bytesReceived' | 'bytesSent'>> {
   const bytesReceived = kind === 'disconnect' ? whole(r, 'bytes_received') : null;
   const bytesSent = kind === 'disconnect' ? whole(r, 'bytes_sent') : null;
-  if (bytesReceived === undefined) return fail(`bytes_received "${r.bytes_received}" is not a whole number`);
-  if (bytesSent === undefined) return fail(`bytes_sent "${r.bytes_sent}" is not a whole number`);
-  return { ok: true, value: { bytesReceived, bytesSent } };
+  if (bytesReceived === undefined) return err(`bytes_received "${r.bytes_received}" is not a whole number`);
+  if (bytesSent === undefined) return err(`bytes_sent "${r.bytes_sent}" is not a whole number`);
+  return ok({ bytesReceived, bytesSent });
 }

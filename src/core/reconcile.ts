@@ -28,6 +28,7 @@ import { own, setOwn } from './dict.js';
 import type { HistoryRewrite } from './history-rewrite.js';
 import { ConnectionIndex, hookEndedKey, isEndedByHook, MATCH_TOLERANCE_S, pruneHookEnded, type HookEndedKey } from './hook-events.js';
 import type { StatusSnapshot } from './parse-status.js';
+import type { Warn } from './result.js';
 import { endNotBeforeStart, endSession, sessionFromClient, sessionId, userOf, type Session } from './session.js';
 import { msFromIso, pickConnectInstant, pickUpdateInstant } from './time.js';
 
@@ -90,6 +91,8 @@ export interface ReconcileOptions {
   staleAfterS: number;
   /** Instances currently configured; tracked sessions of any other instance are treated as missing. */
   instances: string[];
+  /** Where a status file's odd news goes (a time in the future, a clock set back, a session listed after its end). */
+  warn: Warn;
 }
 
 export interface ReconcileResult {
@@ -102,7 +105,6 @@ export interface ReconcileResult {
   reopened: Session[];
   /** Ids of written server-stopped rows whose session re-opened: the caller takes them out of the CSV. */
   withdrawn: string[];
-  warnings: string[];
 }
 
 export const RECENTLY_CLOSED_KEEP_S = 24 * 3600;
@@ -137,7 +139,6 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
     ended: [],
     reopened: [],
     withdrawn: [],
-    warnings: [],
   };
   for (const [id, at] of Object.entries(prev.recentlyClosed)) {
     if (nowMs - msFromIso(at) <= RECENTLY_CLOSED_KEEP_S * 1000) result.state.recentlyClosed[id] = at;
@@ -212,7 +213,7 @@ export function settleWithdrawn(state: CollectorState, present: ReadonlySet<stri
  * An update time older than the last one accepted: true once STEP_BACK_FOLLOW of them ran on,
  * each newer than the one before (OpenVPN's clock was set back: follow it, saying so once).
  */
-function followsStepBack(inst: InstanceState, instance: string, updatedAt: string, last: string, result: ReconcileResult): boolean {
+function followsStepBack(inst: InstanceState, instance: string, updatedAt: string, last: string, warn: Warn): boolean {
   const prev = inst.steppedBack;
   if (prev !== undefined && updatedAt === prev.lastAt) return false; // not updated since the last run
   const count = prev !== undefined && updatedAt > prev.lastAt ? prev.count + 1 : 1;
@@ -221,7 +222,7 @@ function followsStepBack(inst: InstanceState, instance: string, updatedAt: strin
     return false;
   }
   delete inst.steppedBack;
-  result.warnings.push(
+  warn(
     `${instance}: status file time went back from ${last} to ${updatedAt} (the server's clock was set back?); ` +
       `${count} consistent updates since, following the new clock`,
   );
@@ -268,6 +269,7 @@ function holdAsStopped(tracked: TrackedSession[], result: ReconcileResult): Trac
   });
 }
 
+/** One instance's sessions after this run's observation of its status file. */
 function reconcileInstance(
   obs: Observation,
   tracked: TrackedSession[],
@@ -279,105 +281,113 @@ function reconcileInstance(
   // A copy: the caller's state must not change (its instances map was copied shallowly).
   const inst: InstanceState = { ...(own(result.state.instances, obs.instance) ?? { lastUpdatedAt: null }) };
   setOwn(result.state.instances, obs.instance, inst);
-  const staleMs = opts.staleAfterS * 1000;
 
   if (obs.kind === 'unreadable') return tracked;
   if (obs.kind === 'missing') {
     const last = inst.lastUpdatedAt === null ? Number.NEGATIVE_INFINITY : msFromIso(inst.lastUpdatedAt);
-    return nowMs - last > staleMs ? holdAsStopped(tracked, result) : tracked;
+    return nowMs - last > opts.staleAfterS * 1000 ? holdAsStopped(tracked, result) : tracked;
   }
+  const accepted = acceptSnapshot(obs, inst, tracked, result.state.recentlyClosed, opts, nowMs);
+  if (accepted === null) return tracked;
+  const { snap, updatedAt, stale } = accepted;
+  tracked = accepted.tracked;
 
-  const snap = resolveRepeatedHour(obs.snapshot, obs.instance, inst.lastUpdatedAt, nowMs, tracked, result.state.recentlyClosed);
+  // Sessions a client-disconnect ended wait here only to be closed: no status file changes them.
+  const listing: Listing = {
+    instance: obs.instance,
+    updatedAt,
+    stale,
+    endedByHook: tracked.filter(isEndedByHook),
+    byId: new Map(tracked.filter((s) => !isEndedByHook(s)).map((s) => [s.id, s])),
+    listed: new Set<string>(),
+  };
+  matchListed(snap, listing, result, opts.warn, written);
+  if (stale) return [...listing.endedByHook, ...holdAsStopped([...listing.byId.values()], result)];
+  return endMissing(listing, result, written);
+}
+
+/** A snapshot that is news: its time, whether it is stale, and the tracked sessions to judge against it. */
+interface Accepted {
+  snap: StatusSnapshot;
+  updatedAt: string;
+  stale: boolean;
+  tracked: TrackedSession[];
+}
+
+/**
+ * The clock step: null for a snapshot that brings no news (a time in the future, one older
+ * than the last accepted and not yet followed, or the same time as the last run); else the
+ * instance's last update time moves on unless the file is stale.
+ */
+function acceptSnapshot(
+  obs: Extract<Observation, { kind: 'snapshot' }>,
+  inst: InstanceState,
+  tracked: TrackedSession[],
+  recentlyClosed: Record<string, string>,
+  opts: ReconcileOptions,
+  nowMs: number,
+): Accepted | null {
+  const snap = resolveRepeatedHour(obs.snapshot, obs.instance, inst.lastUpdatedAt, nowMs, tracked, recentlyClosed);
   const updatedAt = snap.updatedAt ?? obs.fileModifiedAt;
   const updatedMs = msFromIso(updatedAt);
   if (updatedMs - nowMs > FUTURE_TOLERANCE_S * 1000) {
-    result.warnings.push(
-      `${obs.instance}: status file time ${updatedAt} is in the future; if the file has no time_t (status-version 1), check --tz`,
-    );
-    return tracked;
+    opts.warn(`${obs.instance}: status file time ${updatedAt} is in the future; if the file has no time_t (status-version 1), check --tz`);
+    return null;
   }
-  const stale = nowMs - updatedMs > staleMs;
+  const stale = nowMs - updatedMs > opts.staleAfterS * 1000;
   const last = inst.lastUpdatedAt;
   if (!stale && last !== null && updatedAt < last) {
-    if (!followsStepBack(inst, obs.instance, updatedAt, last, result)) return tracked;
+    if (!followsStepBack(inst, obs.instance, updatedAt, last, opts.warn)) return null;
     // What went missing on the old clock is judged afresh on the new one.
     tracked = tracked.map((s) => (s.missingSince !== null && s.missingSince > updatedAt ? { ...s, missingSince: null } : s));
   } else if (!stale && last !== null && updatedAt === last) {
-    return tracked; // nothing new since the last run
+    return null; // nothing new since the last run
   } else if (!stale) {
     delete inst.steppedBack;
   }
   if (!stale) inst.lastUpdatedAt = updatedAt;
+  return { snap, updatedAt, stale, tracked };
+}
 
-  // Sessions a client-disconnect ended wait here only to be closed: no status file changes them.
-  const endedByHook = tracked.filter(isEndedByHook);
-  const byId = new Map(tracked.filter((s) => !isEndedByHook(s)).map((s) => [s.id, s]));
-  const listed = new Set<string>();
+/** One instance's sessions while a snapshot's rows are matched to them. */
+interface Listing {
+  instance: string;
+  /** The snapshot's update time. */
+  updatedAt: string;
+  stale: boolean;
+  /** Ended by a client-disconnect: kept apart, only to be closed. */
+  endedByHook: TrackedSession[];
+  /** The other sessions, with those the snapshot opens or refreshes. */
+  byId: Map<string, TrackedSession>;
+  /** Ids of the sessions the snapshot lists. */
+  listed: Set<string>;
+}
+
+/** Matches every listed client to a tracked session (refreshing it), to a recorded end (news only), or opens a session. */
+function matchListed(snap: StatusSnapshot, l: Listing, result: ReconcileResult, warn: Warn, written: Set<string>): void {
   const hasRoute = new Set(snap.routes.map((r) => `${r.commonName}\u0000${r.realAddress}\u0000${r.realPort}`));
   // Built on first need: most rows find their session by id.
   let byConnection: ConnectionIndex<TrackedSession> | null = null;
   let hookEnds: ConnectionIndex<HookEndedKey> | null = null;
   for (const client of snap.clients) {
-    const fresh = sessionFromClient(obs.instance, client, updatedAt);
-    let known = byId.get(fresh.id);
-    if (!known && !listed.has(fresh.id)) {
+    const fresh = sessionFromClient(l.instance, client, l.updatedAt);
+    let known = l.byId.get(fresh.id);
+    if (!known && !l.listed.has(fresh.id)) {
       // A session the hooks opened has the id of their data (an IPv6 port the file lacks, say).
-      byConnection ??= new ConnectionIndex(byId.values());
-      const found = byConnection.closest(fresh, (s) => !listed.has(s.id));
-      known = found ? byId.get(found.id) : undefined;
+      byConnection ??= new ConnectionIndex(l.byId.values());
+      const found = byConnection.closest(fresh, (s) => !l.listed.has(s.id));
+      known = found ? l.byId.get(found.id) : undefined;
     }
     const id = known?.id ?? fresh.id;
-    if (listed.has(id)) continue; // the same row twice in one file
-    listed.add(id);
+    if (l.listed.has(id)) continue; // the same row twice in one file
+    l.listed.add(id);
     if (known) {
-      if (stale) continue; // a stale file brings no news about a session we know
-      const wasHeld = isHeld(known);
-      const username = known.username ?? fresh.username;
-      const updated: TrackedSession = {
-        ...known,
-        username,
-        user: userOf(known.commonName, username),
-        realPort: known.realPort ?? fresh.realPort,
-        protocol: fresh.protocol ?? known.protocol,
-        lastSeenAt: updatedAt > known.lastSeenAt ? updatedAt : known.lastSeenAt,
-        bytesReceived: fresh.bytesReceived,
-        bytesSent: fresh.bytesSent,
-        virtualAddress: fresh.virtualAddress ?? known.virtualAddress,
-        virtualIpv6: fresh.virtualIpv6 ?? known.virtualIpv6,
-        clientId: fresh.clientId,
-        peerId: fresh.peerId,
-        cipher: fresh.cipher ?? known.cipher,
-        endedAt: null,
-        durationS: null,
-        endReason: null,
-        endExact: false,
-        source: known.source === 'hook' ? 'status' : known.source,
-        missingSince: null,
-      };
-      byId.set(id, updated);
-      if (wasHeld) result.reopened.push(untrack(updated));
-      if (written.delete(id)) {
-        result.withdrawn.push(id);
-        delete result.state.recentlyClosed[id];
-      }
+      // A stale file brings no news about a session we know.
+      if (!l.stale) refreshListed(l, known, fresh, result, written);
       continue;
     }
-    hookEnds ??= new ConnectionIndex<HookEndedKey>([...(result.state.hookEnded ?? []), ...endedByHook.map(hookEndedKey)]);
-    const hookEnd = hookEnds.closest(fresh);
-    if (hookEnd) {
-      // Normally a file written before OpenVPN reported the end: old news.
-      if (!stale && msFromIso(updatedAt) > msFromIso(hookEnd.endedAt) + MATCH_TOLERANCE_S * 1000) {
-        result.warnings.push(
-          `${obs.instance}: session ${hookEnd.id} (${fresh.commonName}) is listed at ${updatedAt}, after its client-disconnect at ${hookEnd.endedAt}; not recorded twice`,
-        );
-      }
-      continue;
-    }
-    if (result.state.recentlyClosed[fresh.id] !== undefined) {
-      if (stale) continue; // an old file still lists what we already closed: no news
-      result.warnings.push(`${obs.instance}: session ${fresh.id} (${fresh.commonName}) is listed again after it was recorded as ended; not recorded twice`);
-      continue;
-    }
+    hookEnds ??= new ConnectionIndex<HookEndedKey>([...(result.state.hookEnded ?? []), ...l.endedByHook.map(hookEndedKey)]);
+    if (alreadyRecorded(l, fresh, hookEnds, result.state.recentlyClosed, warn)) continue;
     // Listed before it is fully connected (authentication pending): no address, no route yet.
     const pending =
       client.virtualAddress === null &&
@@ -385,21 +395,81 @@ function reconcileInstance(
       !hasRoute.has(`${client.commonName}\u0000${client.realAddress}\u0000${client.realPort}`);
     if (pending) continue;
     const opened: TrackedSession = { ...fresh, missingSince: null };
-    byId.set(fresh.id, opened);
+    l.byId.set(fresh.id, opened);
     result.opened.push(untrack(opened));
   }
+}
 
-  if (stale) return [...endedByHook, ...holdAsStopped([...byId.values()], result)];
+/** A known session the snapshot lists: the file's counters and details; re-opened (and its written row withdrawn) if it was held. */
+function refreshListed(l: Listing, known: TrackedSession, fresh: Session, result: ReconcileResult, written: Set<string>): void {
+  const username = known.username ?? fresh.username;
+  const updated: TrackedSession = {
+    ...known,
+    username,
+    user: userOf(known.commonName, username),
+    realPort: known.realPort ?? fresh.realPort,
+    protocol: fresh.protocol ?? known.protocol,
+    lastSeenAt: l.updatedAt > known.lastSeenAt ? l.updatedAt : known.lastSeenAt,
+    bytesReceived: fresh.bytesReceived,
+    bytesSent: fresh.bytesSent,
+    virtualAddress: fresh.virtualAddress ?? known.virtualAddress,
+    virtualIpv6: fresh.virtualIpv6 ?? known.virtualIpv6,
+    clientId: fresh.clientId,
+    peerId: fresh.peerId,
+    cipher: fresh.cipher ?? known.cipher,
+    endedAt: null,
+    durationS: null,
+    endReason: null,
+    endExact: false,
+    source: known.source === 'hook' ? 'status' : known.source,
+    missingSince: null,
+  };
+  l.byId.set(known.id, updated);
+  if (isHeld(known)) result.reopened.push(untrack(updated));
+  if (written.delete(known.id)) {
+    result.withdrawn.push(known.id);
+    delete result.state.recentlyClosed[known.id];
+  }
+}
 
-  const next: TrackedSession[] = [...endedByHook];
-  for (const s of byId.values()) {
-    if (listed.has(s.id)) {
+/** True for a row of a session already ended (by a client-disconnect, or in the CSV); a fresh file listing it gets a warning. */
+function alreadyRecorded(
+  l: Listing,
+  fresh: Session,
+  hookEnds: ConnectionIndex<HookEndedKey>,
+  recentlyClosed: Record<string, string>,
+  warn: Warn,
+): boolean {
+  const hookEnd = hookEnds.closest(fresh);
+  if (hookEnd) {
+    // Normally a file written before OpenVPN reported the end: old news.
+    if (!l.stale && msFromIso(l.updatedAt) > msFromIso(hookEnd.endedAt) + MATCH_TOLERANCE_S * 1000) {
+      warn(
+        `${l.instance}: session ${hookEnd.id} (${fresh.commonName}) is listed at ${l.updatedAt}, ` +
+          `after its client-disconnect at ${hookEnd.endedAt}; not recorded twice`,
+      );
+    }
+    return true;
+  }
+  if (recentlyClosed[fresh.id] === undefined) return false;
+  // An old file still lists what we already closed: no news.
+  if (!l.stale) {
+    warn(`${l.instance}: session ${fresh.id} (${fresh.commonName}) is listed again after it was recorded as ended; not recorded twice`);
+  }
+  return true;
+}
+
+/** After a fresh snapshot: a session it lacks is marked missing, and ended once a second, later snapshot lacks it too. */
+function endMissing(l: Listing, result: ReconcileResult, written: Set<string>): TrackedSession[] {
+  const next: TrackedSession[] = [...l.endedByHook];
+  for (const s of l.byId.values()) {
+    if (l.listed.has(s.id)) {
       next.push(s);
     } else if (s.missingSince === null) {
       // A file written before a session the hooks reported began says nothing about it. (Not
       // for one a file listed: its connect time may be "after" the file's on a clock set back.)
-      next.push(s.source === 'hook' && updatedAt <= s.connectedAt ? s : { ...s, missingSince: updatedAt });
-    } else if (s.missingSince < updatedAt) {
+      next.push(s.source === 'hook' && l.updatedAt <= s.connectedAt ? s : { ...s, missingSince: l.updatedAt });
+    } else if (s.missingSince < l.updatedAt) {
       // Lacking from two snapshots with different update times: gone for real.
       if (written.delete(s.id)) continue; // already in the CSV: forgotten
       const done = isHeld(s) ? untrack(s) : endSession(untrack(s), 'disconnected');

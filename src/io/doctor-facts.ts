@@ -8,13 +8,14 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { AliasFacts, Attempt, DoctorFacts, FileInfo, LockFacts, StatusFacts, StatusWatch, WritableFacts } from '../core/doctor.js';
+import type { AliasFacts, Attempt, DoctorFacts, FileInfo, FsFailure, LockFacts, StatusFacts, StatusWatch, WritableFacts } from '../core/doctor.js';
 import type { Settings } from '../core/settings.js';
 import { loadAliases } from './aliases.js';
 import { ifMissing } from './fs-errors.js';
 import { historyPaths } from './history-store.js';
 import { isProcessAlive, processStartTime } from './process-alive.js';
 import { readStatusFile } from './status-reader.js';
+import { err, ok } from '../core/result.js';
 
 export interface GatherOptions {
   /** How long to watch the status files for rewrites; 0 skips it. */
@@ -28,17 +29,17 @@ export interface GatherOptions {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An fs error (it has an errno code) as a failed Attempt; anything else is a bug and is rethrown. */
-function failed(e: unknown): Extract<Attempt, { ok: false }> {
-  const err = e as NodeJS.ErrnoException;
-  if (typeof err.code !== 'string') throw e;
-  return { ok: false, code: err.code, message: err.message };
+function failed(e: unknown): { ok: false; error: FsFailure } {
+  const fsError = e as NodeJS.ErrnoException;
+  if (typeof fsError.code !== 'string') throw e;
+  return err({ code: fsError.code, message: fsError.message });
 }
 
 async function attemptOpen(path: string, flags: 'r' | 'r+'): Promise<Attempt> {
   try {
     const fh = await open(path, flags);
     await fh.close();
-    return { ok: true };
+    return ok(undefined);
   } catch (e) {
     return failed(e);
   }
@@ -54,7 +55,7 @@ async function attemptCreateIn(dir: string): Promise<Attempt> {
     return failed(e);
   }
   await unlink(probe);
-  return { ok: true };
+  return ok(undefined);
 }
 
 /** uid → name from a passwd/group style file; empty when the file does not exist. */
@@ -73,16 +74,16 @@ interface Names {
   groups: Map<number, string>;
 }
 
-async function fileInfo(path: string, names: Names): Promise<{ info: FileInfo | null; isDir: boolean; error: Attempt }> {
+async function fileInfo(path: string, names: Names): Promise<{ info: FileInfo | null; isDir: boolean; looked: Attempt }> {
   try {
     const st = await stat(path);
     return {
       info: { mode: st.mode, uid: st.uid, owner: names.users.get(st.uid) ?? null, group: names.groups.get(st.gid) ?? null, size: st.size, mtimeMs: st.mtimeMs },
       isDir: st.isDirectory(),
-      error: { ok: true },
+      looked: ok(undefined),
     };
   } catch (e) {
-    return { info: null, isDir: false, error: failed(e) };
+    return { info: null, isDir: false, looked: failed(e) };
   }
 }
 
@@ -91,7 +92,7 @@ async function creatableIn(path: string): Promise<WritableFacts['creatableIn']> 
   let dir = dirname(resolve(path));
   for (;;) {
     const st = await stat(dir).catch(ifMissing(null));
-    if (st !== null) return { dir, write: st.isDirectory() ? await attemptCreateIn(dir) : { ok: false, code: 'ENOTDIR', message: `${dir} is not a folder` } };
+    if (st !== null) return { dir, write: st.isDirectory() ? await attemptCreateIn(dir) : err({ code: 'ENOTDIR', message: `${dir} is not a folder` }) };
     const up = dirname(dir);
     if (up === dir) return null;
     dir = up;
@@ -99,10 +100,10 @@ async function creatableIn(path: string): Promise<WritableFacts['creatableIn']> 
 }
 
 async function writableFile(path: string, names: Names): Promise<WritableFacts> {
-  const { info, isDir, error } = await fileInfo(path, names);
+  const { info, isDir, looked } = await fileInfo(path, names);
   if (info === null) {
     // ENOTDIR: a file where a folder on its path belongs, which the folder's own check reports.
-    if (!error.ok && error.code !== 'ENOENT' && error.code !== 'ENOTDIR') return { path, exists: true, read: error, write: error, info: null, creatableIn: null, wrongKind: false };
+    if (!looked.ok && looked.error.code !== 'ENOENT' && looked.error.code !== 'ENOTDIR') return { path, exists: true, read: looked, write: looked, info: null, creatableIn: null, wrongKind: false };
     return { path, exists: false, read: null, write: null, info: null, creatableIn: await creatableIn(path), wrongKind: false };
   }
   if (isDir) return { path, exists: true, read: null, write: null, info, creatableIn: null, wrongKind: true };
@@ -111,9 +112,9 @@ async function writableFile(path: string, names: Names): Promise<WritableFacts> 
 }
 
 async function writableFolder(path: string, names: Names): Promise<WritableFacts> {
-  const { info, isDir, error } = await fileInfo(path, names);
+  const { info, isDir, looked } = await fileInfo(path, names);
   if (info === null) {
-    if (!error.ok && error.code !== 'ENOENT') return { path, exists: true, read: null, write: error, info: null, creatableIn: null, wrongKind: false };
+    if (!looked.ok && looked.error.code !== 'ENOENT') return { path, exists: true, read: null, write: looked, info: null, creatableIn: null, wrongKind: false };
     return { path, exists: false, read: null, write: null, info: null, creatableIn: await creatableIn(path), wrongKind: false };
   }
   if (!isDir) return { path, exists: true, read: null, write: null, info, creatableIn: null, wrongKind: true };
@@ -121,17 +122,17 @@ async function writableFolder(path: string, names: Names): Promise<WritableFacts
 }
 
 async function statusFacts(instance: string, path: string, settings: Settings, names: Names): Promise<StatusFacts> {
-  const { info, error } = await fileInfo(path, names);
-  if (info === null) return { instance, path, info: null, statError: error, read: null, parse: null, watch: null };
+  const { info, looked } = await fileInfo(path, names);
+  if (info === null) return { instance, path, info: null, statError: looked, read: null, parse: null, watch: null };
   const read = await attemptOpen(path, 'r');
   let parse: StatusFacts['parse'] = null;
   if (read.ok) {
     // The collector's own reader, torn-read retries included: doctor sees what a run would see.
     const r = await readStatusFile(path, { timeZone: settings.tz });
-    if (r.ok) parse = { ok: true, format: r.value.snapshot.format, updatedAt: r.value.snapshot.updatedAt, clients: r.value.snapshot.clients.length };
-    else if (r.error.kind === 'unreadable') parse = { ok: false, reason: r.error.reason };
+    if (r.ok) parse = ok({ format: r.value.snapshot.format, updatedAt: r.value.snapshot.updatedAt, clients: r.value.snapshot.clients.length });
+    else if (r.error.kind === 'unreadable') parse = err(r.error.reason);
   }
-  return { instance, path, info, statError: error, read, parse, watch: null };
+  return { instance, path, info, statError: looked, read, parse, watch: null };
 }
 
 /**
@@ -170,7 +171,7 @@ async function lockFacts(path: string): Promise<LockFacts> {
   try {
     raw = await readFile(path, 'utf8').catch(ifMissing(null));
   } catch (e) {
-    return { path, held: 'unknown', reason: failed(e).code };
+    return { path, held: 'unknown', reason: failed(e).error.code };
   }
   if (raw === null) return { path, held: false };
   const st = await stat(path).catch(ifMissing(null));
@@ -212,7 +213,7 @@ async function aliasFacts(path: string): Promise<AliasFacts> {
   try {
     exists = (await stat(path).catch(ifMissing(null))) !== null;
   } catch (e) {
-    return { path, exists: true, count: 0, problem: `${path}: cannot be looked at (${failed(e).code}); building without aliases` };
+    return { path, exists: true, count: 0, problem: `${path}: cannot be looked at (${failed(e).error.code}); building without aliases` };
   }
   if (!exists) return { path, exists, count: 0, problem: null };
   // Doctor reports the problem as a finding, not as a warning of its own.

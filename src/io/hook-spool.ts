@@ -23,6 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { decodeFields } from '../core/decode-fields.js';
 import { decodeSpoolLine, eventFromRecord, type HookEvent } from '../core/hook-line.js';
 import type { HookSpoolState } from '../core/reconcile.js';
+import type { Warn } from '../core/result.js';
 import { msFromIso } from '../core/time.js';
 import { fsyncDir } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
@@ -36,7 +37,6 @@ const LINE_MAX_BYTES = 1 << 16;
 
 export interface SpoolIntake {
   events: HookEvent[];
-  warnings: string[];
   /** The spool state to commit together with the events. */
   next: HookSpoolState;
   /** True when `next` differs from the state read (events, a new part, a part forgotten): commit it before the CSV append. */
@@ -69,7 +69,6 @@ async function takeLive(spool: string, seq: number): Promise<string | null> {
 
 interface PartRead {
   events: HookEvent[];
-  warnings: string[];
   offset: number;
 }
 
@@ -77,25 +76,25 @@ interface PartRead {
  * Whole lines of one part from `offset` on. `quiet`: no hook can still append to it, so
  * a last line without a newline is debris of a failed write and is consumed (with a warning).
  */
-async function readPart(path: string, offset: number, quiet: boolean): Promise<PartRead> {
-  const out: PartRead = { events: [], warnings: [], offset };
+async function readPart(path: string, offset: number, quiet: boolean, warn: Warn): Promise<PartRead> {
+  const out: PartRead = { events: [], offset };
   // O_NOFOLLOW and a regular-file check: the spool's folder belongs to OpenVPN's user, not to us.
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ELOOP') return null;
     throw e;
   });
   if (fh === null) {
-    out.warnings.push(`${path}: a symbolic link, not a spool part; left alone`);
+    warn(`${path}: a symbolic link, not a spool part; left alone`);
     return out;
   }
   try {
     const st: Stats = await fh.stat();
     if (!st.isFile()) {
-      out.warnings.push(`${path}: not a regular file; left alone`);
+      warn(`${path}: not a regular file; left alone`);
       return out;
     }
     if (st.size < offset) {
-      out.warnings.push(`${path}: shorter (${st.size} bytes) than the ${offset} bytes already read; someone changed it, the rest is skipped`);
+      warn(`${path}: shorter (${st.size} bytes) than the ${offset} bytes already read; someone changed it, the rest is skipped`);
       out.offset = st.size;
       return out;
     }
@@ -105,13 +104,13 @@ async function readPart(path: string, offset: number, quiet: boolean): Promise<P
     const { bytesRead } = await fh.read(buf, 0, length, offset);
     let start = 0;
     for (let nl = buf.indexOf(0x0a, 0); nl >= 0 && nl < bytesRead; nl = buf.indexOf(0x0a, start)) {
-      take(buf.subarray(start, nl), offset + start, out, path);
+      take(buf.subarray(start, nl), offset + start, out, path, warn);
       start = nl + 1;
     }
     const rest = bytesRead - start;
     const atEnd = offset + bytesRead === st.size;
     if (rest > 0 && ((quiet && atEnd) || rest >= LINE_MAX_BYTES)) {
-      out.warnings.push(`${path} at byte ${offset + start}: ${rest} bytes without a line end (a hook's write cut short); dropped`);
+      warn(`${path} at byte ${offset + start}: ${rest} bytes without a line end (a hook's write cut short); dropped`);
       start = bytesRead;
     }
     out.offset = offset + start;
@@ -121,44 +120,43 @@ async function readPart(path: string, offset: number, quiet: boolean): Promise<P
   }
 }
 
-function take(line: Buffer, at: number, out: PartRead, path: string): void {
+function take(line: Buffer, at: number, out: PartRead, path: string, warn: Warn): void {
   if (line.length === 0) return;
   const where = `${path} at byte ${at}`;
   if (line.length >= LINE_MAX_BYTES) {
-    out.warnings.push(`${where}: a line of ${line.length} bytes is not a hook's line; skipped`);
+    warn(`${where}: a line of ${line.length} bytes is not a hook's line; skipped`);
     return;
   }
   // The shell hook writes OpenVPN's variables as they are: a name need not be UTF-8.
   const text = decodeFields(line);
-  if (text.latin1Lines.length > 0) out.warnings.push(`${where}: not valid UTF-8; its fields were read as Latin-1 (ISO-8859-1), so names that differ in their bytes stay distinct`);
+  if (text.latin1Lines.length > 0) warn(`${where}: not valid UTF-8; its fields were read as Latin-1 (ISO-8859-1), so names that differ in their bytes stay distinct`);
   const decoded = decodeSpoolLine(text.text);
   if (!decoded.ok) {
-    out.warnings.push(`${where}: ${decoded.reason}; skipped`);
+    warn(`${where}: ${decoded.error}; skipped`);
     return;
   }
   if (decoded.value.dropped !== null) {
-    out.warnings.push(`${where}: dropped ${Buffer.byteLength(decoded.value.dropped)} bytes left by a hook's write cut short`);
+    warn(`${where}: dropped ${Buffer.byteLength(decoded.value.dropped)} bytes left by a hook's write cut short`);
   }
   const ev = eventFromRecord(decoded.value.record);
   if (ev.ok) out.events.push(ev.value);
-  else out.warnings.push(`${where}: ${ev.reason}; skipped`);
+  else warn(`${where}: ${ev.error}; skipped`);
 }
 
 /** Steps 1 and 2: takes the live spool as a new part and reads every part's new lines. Call under the history lock. */
-export async function takeSpool(spool: string, prev: HookSpoolState | undefined, now: string): Promise<SpoolIntake> {
+export async function takeSpool(spool: string, prev: HookSpoolState | undefined, now: string, warn: Warn): Promise<SpoolIntake> {
   const onDisk = await partsOnDisk(spool);
   const nowMs = msFromIso(now);
   const seqBefore = Math.max(prev?.seq ?? 0, ...onDisk.values());
   const taken = await takeLive(spool, seqBefore + 1);
   if (taken !== null) onDisk.set(taken, seqBefore + 1);
-  const intake: SpoolIntake = { events: [], warnings: [], next: { seq: taken === null ? seqBefore : seqBefore + 1, parts: {} }, changed: false };
+  const intake: SpoolIntake = { events: [], next: { seq: taken === null ? seqBefore : seqBefore + 1, parts: {} }, changed: false };
   for (const [name] of [...onDisk].sort((a, b) => a[1] - b[1])) {
     const known = prev?.parts[name];
     const seenAt = known?.seenAt ?? now;
     const quiet = nowMs - msFromIso(seenAt) >= PART_GRACE_S * 1000;
-    const read = await readPart(join(dirname(spool), name), known?.offset ?? 0, quiet);
+    const read = await readPart(join(dirname(spool), name), known?.offset ?? 0, quiet, warn);
     intake.events.push(...read.events);
-    intake.warnings.push(...read.warnings);
     intake.next.parts[name] = { offset: read.offset, seenAt };
     if (known === undefined || read.offset !== known.offset) intake.changed = true;
   }

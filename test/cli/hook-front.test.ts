@@ -16,9 +16,8 @@ import { chmod, chown, mkdir, readdir, readFile, stat, symlink, writeFile } from
 import { dirname, join, relative } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { DEFAULTS, hookSpoolPath } from '../../src/core/settings.js';
-import { takeSpool } from '../../src/io/hook-spool.js';
 import { CLI, ensureBuilt, ROOT } from '../helpers/build.js';
-import { connectEnv, hookEnv, median, RECORDED, runHook, type HookRun } from '../helpers/hooks.js';
+import { connectEnv, hookEnv, median, RECORDED, runHook, takeSpoolWarned, type HookRun } from '../helpers/hooks.js';
 import { reachableRoot } from '../helpers/reachable.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -178,7 +177,7 @@ describe('bin/openvpn-status-web hook: the same spool and the same event as the 
       assert.equal(lines.length, 3, 'two lines');
       assert.match(lines[0] ?? '', /^\{"v":1,/, 'the Node hook: JSON');
       assert.match(lines[1] ?? '', /^ovsw1\t/, 'the front: the shell hook (tab-separated)');
-      const intake = await takeSpool(join(dir, c.spool), undefined, NOW);
+      const intake = await takeSpoolWarned(join(dir, c.spool), undefined, NOW);
       assert.deepEqual(intake.warnings, []);
       assert.equal(intake.events.length, 2, 'collect reads two events');
       assert.deepEqual(intake.events[1], intake.events[0], `the same event (${name})`);
@@ -286,7 +285,7 @@ describe('bin/openvpn-status-web hook as OpenVPN runs it after "user nobody"', (
     assert.deepEqual([ok.code, ok.stderr], [0, '']);
     const st = await stat(join(spoolDir, 'spool.jsonl'));
     assert.deepEqual([st.uid, st.mode & 0o777], [65534, 0o600], "the spool is nobody's, mode 0600");
-    assert.equal((await takeSpool(join(spoolDir, 'spool.jsonl'), undefined, NOW)).events.length, 1);
+    assert.equal((await takeSpoolWarned(join(spoolDir, 'spool.jsonl'), undefined, NOW)).events.length, 1);
   });
 
   test('needs no threads: it records under RLIMIT_NPROC=2 (one child process at a time)', async (t) => {
@@ -311,7 +310,7 @@ describe('bin/openvpn-status-web hook as OpenVPN runs it after "user nobody"', (
     const front = join(reachableRoot(), 'bin', 'openvpn-status-web');
     const r = spawnSync('prlimit', ['--nproc=2', '--', front, 'hook', '--instance', 'tcp', '--config', join(dir, 'c.json')], { env, uid: UID, gid: UID, encoding: 'utf8', timeout: 10_000 });
     assert.deepEqual([r.status, r.stderr], [0, '']);
-    const intake = await takeSpool(join(dir, 'spool', 's.jsonl'), undefined, NOW);
+    const intake = await takeSpoolWarned(join(dir, 'spool', 's.jsonl'), undefined, NOW);
     assert.deepEqual([intake.warnings, intake.events.length], [[], 1]);
   });
 });
@@ -404,5 +403,5 @@ test('the hook with --config (the README line), 20 runs: every event recorded (i
   }
   const sorted = [...ms].sort((a, b) => a - b);
   t.diagnostic(`bin/openvpn-status-web hook --config (fsync'd): min ${sorted[0]?.toFixed(1)} ms, median ${median(ms).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`);
-  assert.equal((await takeSpool(join(dir, 'spool.jsonl'), undefined, NOW)).events.length, 20);
+  assert.equal((await takeSpoolWarned(join(dir, 'spool.jsonl'), undefined, NOW)).events.length, 20);
 });

@@ -4,8 +4,8 @@ import { describe, test } from 'node:test';
 import { diagnose, formatLines, hasFailure, type DoctorFacts, type DoctorLine, type StatusFacts, type WritableFacts } from '../../src/core/doctor.js';
 
 const NOW = Date.parse('2026-03-18T14:00:00Z');
-const ok = { ok: true } as const;
-const denied = (code = 'EACCES') => ({ ok: false as const, code, message: `${code}: permission denied` });
+const ok = { ok: true, value: undefined } as const;
+const denied = (code = 'EACCES') => ({ ok: false as const, error: { code, message: `${code}: permission denied` } });
 
 function status(over: Partial<StatusFacts> = {}): StatusFacts {
   return {
@@ -14,7 +14,7 @@ function status(over: Partial<StatusFacts> = {}): StatusFacts {
     info: { mode: 0o100600, uid: 0, owner: 'root', group: 'root', size: 900, mtimeMs: NOW - 4000 },
     statError: ok,
     read: ok,
-    parse: { ok: true, format: 3, updatedAt: new Date(NOW - 4000).toISOString(), clients: 7 },
+    parse: { ok: true, value: { format: 3, updatedAt: new Date(NOW - 4000).toISOString(), clients: 7 } },
     watch: { watchedMs: 21_000, mtimes: [NOW - 4000, NOW + 6000, NOW + 16_000], wentMissing: false },
     ...over,
   };
@@ -104,24 +104,24 @@ describe('status file', () => {
   });
 
   test('not a server status file: FAIL with the parser reason', () => {
-    const l = only(diagnose(facts({ status: [status({ parse: { ok: false, reason: 'x.log:1: a client status file (OpenVPN STATISTICS)' } })] })), 'status.format');
+    const l = only(diagnose(facts({ status: [status({ parse: { ok: false, error: 'x.log:1: a client status file (OpenVPN STATISTICS)' } })] })), 'status.format');
     assert.equal(l.level, 'FAIL');
     assert.match(l.message, /OpenVPN STATISTICS/);
   });
 
   test('status-version 1: WARN recommending status-version 3; version 2 is OK', () => {
-    const v1 = only(diagnose(facts({ status: [status({ parse: { ok: true, format: 1, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } })] })), 'status.format');
+    const v1 = only(diagnose(facts({ status: [status({ parse: { ok: true, value: { format: 1, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } } })] })), 'status.format');
     assert.equal(v1.level, 'WARN');
     assert.match(v1.message, /read in Europe\/Berlin/);
     assert.match(v1.fix ?? '', /status-version 3/);
-    const v2 = only(diagnose(facts({ status: [status({ parse: { ok: true, format: 2, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } })] })), 'status.format');
+    const v2 = only(diagnose(facts({ status: [status({ parse: { ok: true, value: { format: 2, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } } })] })), 'status.format');
     assert.equal(v2.level, 'OK');
   });
 
   test('freshness against staleAfter: OK, WARN past half of it, FAIL past it', () => {
     const aged = (s: number) =>
       only(
-        diagnose(facts({ status: [status({ parse: { ok: true, format: 3, updatedAt: new Date(NOW - s * 1000).toISOString(), clients: 0 }, info: { mode: 0o100600, uid: 0, owner: 'root', group: 'root', size: 1, mtimeMs: NOW - s * 1000 } })] })),
+        diagnose(facts({ status: [status({ parse: { ok: true, value: { format: 3, updatedAt: new Date(NOW - s * 1000).toISOString(), clients: 0 } }, info: { mode: 0o100600, uid: 0, owner: 'root', group: 'root', size: 1, mtimeMs: NOW - s * 1000 } })] })),
         'status.fresh',
       );
     assert.equal(aged(20).level, 'OK');
@@ -133,7 +133,7 @@ describe('status file', () => {
 
   test("OpenVPN's update time far from the mtime: WARN, for version 1 pointing at tz", () => {
     const lines = diagnose(
-      facts({ status: [status({ parse: { ok: true, format: 1, updatedAt: new Date(NOW - 3600_000 - 4000).toISOString(), clients: 1 } })] }),
+      facts({ status: [status({ parse: { ok: true, value: { format: 1, updatedAt: new Date(NOW - 3600_000 - 4000).toISOString(), clients: 1 } } })] }),
     );
     const l = only(lines, 'status.clock');
     assert.equal(l.level, 'WARN');
@@ -231,7 +231,7 @@ describe('history, output, lock, aliases', () => {
 });
 
 test('formatLines: level, subject, message, the fix indented on the next line; quiet keeps only problems', () => {
-  const lines = diagnose(facts({ status: [status({ parse: { ok: true, format: 1, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } })] }));
+  const lines = diagnose(facts({ status: [status({ parse: { ok: true, value: { format: 1, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } } })] }));
   const text = formatLines(lines);
   assert.match(text, /^OK {4}node: v20\.20\.2$/m);
   assert.match(text, /^WARN {2}status udp: status-version 1.*\n {6}fix: add "status-version 3"/m);

@@ -47,14 +47,18 @@ function client(start: number, over: Partial<StatusClient> = {}): StatusClient {
 
 interface Cycle extends ReconcileResult {
   hooked: HookApplyResult;
+  /** Both steps' warnings, in the order given. */
+  warnings: string[];
 }
 
 /** One collect: the events, then the status files (inputs frozen: both must be pure). */
 function cycle(prev: CollectorState, events: HookEvent[], observations: Observation[], now: string, instances = ['default']): Cycle {
-  const hooked = applyHookEvents(deepFreeze(structuredClone(prev)), events, { instances });
-  const r = reconcile(deepFreeze(structuredClone(hooked.state)), observations, { now, staleAfterS: STALE, instances });
+  const warnings: string[] = [];
+  const warn = (m: string): number => warnings.push(m);
+  const hooked = applyHookEvents(deepFreeze(structuredClone(prev)), events, { instances, warn });
+  const r = reconcile(deepFreeze(structuredClone(hooked.state)), observations, { now, staleAfterS: STALE, instances, warn });
   // As collect reports them: the hooks' new and ended sessions first.
-  return { ...r, hooked, opened: [...hooked.opened, ...r.opened], ended: [...hooked.ended, ...r.ended], warnings: [...hooked.warnings, ...r.warnings] };
+  return { ...r, hooked, opened: [...hooked.opened, ...r.opened], ended: [...hooked.ended, ...r.ended], warnings };
 }
 
 const only = (list: Session[], what: string): Session => {

@@ -14,7 +14,7 @@ import { connectEnv, disconnectEnv, eventOf, hookEnv, RECORDED } from '../helper
 
 const decode = (line: string): HookRecord => {
   const d = decodeSpoolLine(line.replace(/\n$/, ''));
-  assert.ok(d.ok, `does not decode: ${d.ok ? '' : d.reason}`);
+  assert.ok(d.ok, `does not decode: ${d.ok ? '' : d.error}`);
   assert.equal(d.value.dropped, null, 'nothing dropped');
   return d.value.record;
 };
@@ -22,7 +22,7 @@ const decode = (line: string): HookRecord => {
 const reasonOf = (r: HookRecord): string => {
   const ev = eventFromRecord(r);
   assert.ok(!ev.ok, `decoded, but should not: ${JSON.stringify(r)}`);
-  return ev.reason;
+  return ev.error;
 };
 
 describe('hook events from recorded OpenVPN 2.6.14 environments', () => {
@@ -132,7 +132,7 @@ describe('spool lines', () => {
     ] as const) {
       const d = decodeSpoolLine(line);
       assert.ok(!d.ok, `${JSON.stringify(line)} decoded`);
-      assert.match(d.reason, why, JSON.stringify(line));
+      assert.match(d.error, why, JSON.stringify(line));
     }
   });
 });

@@ -38,12 +38,15 @@ describe('dict, own and setOwn', () => {
   });
 });
 
+/** Warnings are not what this test looks at. */
+const ignore = (): void => {};
+
 test('an instance named "constructor" gets a state entry of the usual shape, file or no file', () => {
   const snapshot = parseStatus(readFileSync(join(COLLECTOR_FIXTURES, 'v3-connected.log'), 'utf8'), { file: 'v3', timeZone: 'UTC' });
   const at = snapshot.updatedAt as string;
-  const missing = reconcile(emptyState(), [{ instance: 'constructor', kind: 'missing' }], { now: at, staleAfterS: 300, instances: ['constructor'] });
+  const missing = reconcile(emptyState(), [{ instance: 'constructor', kind: 'missing' }], { now: at, staleAfterS: 300, instances: ['constructor'], warn: ignore });
   assert.deepEqual(JSON.parse(JSON.stringify(missing.state.instances)), { constructor: { lastUpdatedAt: null } });
-  const seen = reconcile(emptyState(), [{ instance: 'toString', kind: 'snapshot', snapshot, fileModifiedAt: at }], { now: at, staleAfterS: 300, instances: ['toString'] });
+  const seen = reconcile(emptyState(), [{ instance: 'toString', kind: 'snapshot', snapshot, fileModifiedAt: at }], { now: at, staleAfterS: 300, instances: ['toString'], warn: ignore });
   assert.deepEqual(JSON.parse(JSON.stringify(seen.state.instances)), { toString: { lastUpdatedAt: at } });
   assert.equal(seen.opened.length, snapshot.clients.length);
 });

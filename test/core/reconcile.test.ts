@@ -40,14 +40,19 @@ function client(commonName: string, over: Partial<StatusClient> = {}): StatusCli
   };
 }
 
+/** A run's result with the warnings it gave. */
+type Run = ReconcileResult & { warnings: string[] };
+
 /** One run; `prev` is frozen, so a reconcile that mutates its input throws. */
-function run(prev: CollectorState, observations: Observation[], now: string, instances = ['default']): ReconcileResult {
-  return reconcile(deepFreeze(structuredClone(prev)), observations, { now, staleAfterS: STALE, instances });
+function run(prev: CollectorState, observations: Observation[], now: string, instances = ['default']): Run {
+  const warnings: string[] = [];
+  const r = reconcile(deepFreeze(structuredClone(prev)), observations, { now, staleAfterS: STALE, instances, warn: (m) => warnings.push(m) });
+  return { ...r, warnings };
 }
 
 /** Runs the snapshots one after another, each with `now` a second after its update time. */
-function runAll(snapshots: StatusSnapshot[], prev = emptyState()): ReconcileResult[] {
-  const results: ReconcileResult[] = [];
+function runAll(snapshots: StatusSnapshot[], prev = emptyState()): Run[] {
+  const results: Run[] = [];
   let state = prev;
   for (const s of snapshots) {
     const r = run(state, [seen(s)], isoPlus(s.updatedAt as string, 1));
@@ -538,14 +543,14 @@ describe('reconcile: clocks that jump (issue 17)', () => {
   test("OpenVPN's clock set back: followed after three consistent updates, with one warning", () => {
     const prev = last(runAll([snap(at(3600), [alice, bob])])).state;
     const dora = client('dora', { realPort: 40009, virtualAddress: '10.8.0.9', connectedAt: at(30) });
-    const rs: ReconcileResult[] = [];
+    const rs: Run[] = [];
     let state = prev;
     for (const t of [60, 120, 180, 240]) {
       const r = run(state, [seen(snap(at(t), [bob, dora]))], at(t + 1));
       rs.push(r);
       state = r.state;
     }
-    const [r1, r2, r3, r4] = rs as [ReconcileResult, ReconcileResult, ReconcileResult, ReconcileResult];
+    const [r1, r2, r3, r4] = rs as [Run, Run, Run, Run];
     assert.deepEqual([r1.warnings, r2.warnings, r1.opened, r2.opened], [[], [], [], []], 'two older updates ignored quietly');
     assert.equal(r2.state.instances.default?.lastUpdatedAt, at(3600));
     assert.equal(r3.warnings.length, 1);

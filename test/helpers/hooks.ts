@@ -4,9 +4,18 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventFromRecord, recordFromEnv, type HookEvent } from '../../src/core/hook-line.js';
+import type { HookSpoolState } from '../../src/core/reconcile.js';
+import { takeSpool, type SpoolIntake } from '../../src/io/hook-spool.js';
 import { ROOT } from './build.js';
 import { runProcess, type RunResult } from './cli.js';
 import { reachableRoot } from './reachable.js';
+
+/** takeSpool with the warnings it gave kept, in order, for assertions. */
+export async function takeSpoolWarned(spool: string, prev: HookSpoolState | undefined, now: string): Promise<SpoolIntake & { warnings: string[] }> {
+  const warnings: string[] = [];
+  const intake = await takeSpool(spool, prev, now, (m) => warnings.push(m));
+  return { ...intake, warnings };
+}
 
 export const HOOK_FIXTURES = fileURLToPath(new URL('../fixtures/hooks/', import.meta.url));
 
@@ -38,7 +47,7 @@ export function hookEnv(name: Recorded): Record<string, string> {
 /** The event a (possibly edited) environment describes; fails the test when it does not decode. */
 export function eventOf(env: Record<string, string | undefined>, instance = 'udp', nowS = 1795720400): HookEvent {
   const ev = eventFromRecord(recordFromEnv(env, instance, nowS));
-  if (!ev.ok) throw new Error(`not an event: ${ev.reason}`);
+  if (!ev.ok) throw new Error(`not an event: ${ev.error}`);
   return ev.value;
 }
 

@@ -280,6 +280,7 @@ describe('history recovery', () => {
       now: '2026-11-26T14:40:01Z',
       staleAfterS: 300,
       instances: ['default'],
+      warn: () => {}, // not what this test looks at
     });
     assert.ok(!rerun.closed.some((s) => s.id === carol.id));
     assert.equal((await readAllHistory(path)).filter((s) => s.id === carol.id).length, 1);

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { decodeSpoolLine, encodeJsonLine, encodeTsvLine, recordFromEnv } from '../../src/core/hook-line.js';
 import type { HookSpoolState } from '../../src/core/reconcile.js';
-import { PART_GRACE_S, removePartsDone, takeSpool, type SpoolIntake } from '../../src/io/hook-spool.js';
+import { PART_GRACE_S, removePartsDone, type SpoolIntake } from '../../src/io/hook-spool.js';
 import { appendSpoolLine } from '../../src/io/spool-append.js';
 import { distPath, ensureBuilt } from '../helpers/build.js';
 import { runNode } from '../helpers/cli.js';
-import { connectEnv, disconnectEnv } from '../helpers/hooks.js';
+import { connectEnv, disconnectEnv, takeSpoolWarned } from '../helpers/hooks.js';
 import { isoPlus } from '../helpers/status.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
 
@@ -60,7 +60,7 @@ describe('hook spool: the collector side', () => {
   test('nothing to do without a spool (or its folder)', async (t) => {
     const dir = await tempDir(t);
     for (const spool of [join(dir, 'spool.jsonl'), join(dir, 'missing', 'spool.jsonl')]) {
-      const i = await takeSpool(spool, undefined, NOW);
+      const i = await takeSpoolWarned(spool, undefined, NOW);
       assert.deepEqual(i, { events: [], warnings: [], next: { seq: 0, parts: {} }, changed: false });
     }
   });
@@ -70,7 +70,7 @@ describe('hook spool: the collector side', () => {
     const spool = join(dir, 'spool.jsonl');
     const torn = line('carol').slice(0, 50);
     await writeFile(spool, line('alice') + encodeTsvLine(recordFromEnv(disconnectEnv(5), 'udp', 1)) + torn);
-    const a = await takeSpool(spool, undefined, NOW);
+    const a = await takeSpoolWarned(spool, undefined, NOW);
     assert.deepEqual(names(a), ['connect:alice', 'disconnect:alice']);
     assert.deepEqual(a.warnings, []);
     assert.ok(a.changed);
@@ -81,17 +81,17 @@ describe('hook spool: the collector side', () => {
     // A hook that opened the spool before the rename appends to the part; new hooks to a new spool.
     await appendFile(join(dir, 'spool.jsonl.1'), line('dave'));
     appendSpoolLine(spool, line('erin'));
-    const b = await takeSpool(spool, a.next, isoPlus(NOW, 60));
+    const b = await takeSpoolWarned(spool, a.next, isoPlus(NOW, 60));
     assert.deepEqual(names(b), ['connect:dave', 'connect:erin']);
     assert.match(b.warnings.join('\n'), /spool\.jsonl\.1 at byte \d+: dropped 50 bytes left by a hook's write cut short/);
     assert.deepEqual(Object.keys(b.next.parts), ['spool.jsonl.1', 'spool.jsonl.2']);
     assert.equal(b.next.seq, 2);
 
     // Read again with the same state (a run that died before committing): the same events.
-    const again = await takeSpool(spool, a.next, isoPlus(NOW, 61));
+    const again = await takeSpoolWarned(spool, a.next, isoPlus(NOW, 61));
     assert.deepEqual(names(again), ['connect:dave', 'connect:erin']);
     // With the committed state: nothing new.
-    const c = await takeSpool(spool, b.next, isoPlus(NOW, 62));
+    const c = await takeSpoolWarned(spool, b.next, isoPlus(NOW, 62));
     assert.deepEqual(c.events, []);
     assert.equal(c.changed, false);
   });
@@ -103,7 +103,7 @@ describe('hook spool: the collector side', () => {
     const raw = (text: string): Buffer =>
       Buffer.concat(text.split(/(\{ue\}|\{oe\})/).map((p) => (p === '{ue}' ? Buffer.from([0xfc]) : p === '{oe}' ? Buffer.from([0xf6]) : Buffer.from(p))));
     await writeFile(spool, Buffer.concat([raw(tsv('J{ue}rgen')), raw(tsv('J{oe}rgen')), raw(tsv('Jürgen Müller'))]));
-    const i = await takeSpool(spool, undefined, NOW);
+    const i = await takeSpoolWarned(spool, undefined, NOW);
     assert.deepEqual(names(i), ['connect:Jürgen', 'connect:Jörgen', 'connect:Jürgen Müller']);
     assert.equal(i.warnings.length, 2);
     for (const w of i.warnings) assert.match(w, /spool\.jsonl\.1 at byte \d+: not valid UTF-8; its fields were read as Latin-1/);
@@ -114,11 +114,11 @@ describe('hook spool: the collector side', () => {
     const spool = join(dir, 'spool.jsonl');
     await writeFile(join(dir, 'spool.jsonl.7'), line('alice'));
     const committed: HookSpoolState = { seq: 6, parts: {} };
-    const i = await takeSpool(spool, committed, NOW);
+    const i = await takeSpoolWarned(spool, committed, NOW);
     assert.deepEqual(names(i), ['connect:alice']);
     assert.equal(i.next.seq, 7);
     appendSpoolLine(spool, line('bob'));
-    const j = await takeSpool(spool, i.next, NOW);
+    const j = await takeSpoolWarned(spool, i.next, NOW);
     assert.deepEqual(names(j), ['connect:bob']);
     assert.ok('spool.jsonl.8' in j.next.parts, 'the next part number');
   });
@@ -127,18 +127,18 @@ describe('hook spool: the collector side', () => {
     const dir = await tempDir(t);
     const spool = join(dir, 'spool.jsonl');
     appendSpoolLine(spool, line('alice'));
-    const a = await takeSpool(spool, undefined, NOW);
+    const a = await takeSpoolWarned(spool, undefined, NOW);
     assert.deepEqual(await removePartsDone(spool, a.next, isoPlus(NOW, PART_GRACE_S - 1)), [], 'a hook may still hold it open');
     // A late line: kept until it is read.
     await appendFile(join(dir, 'spool.jsonl.1'), line('bob'));
     assert.deepEqual(await removePartsDone(spool, a.next, isoPlus(NOW, PART_GRACE_S)), []);
-    const b = await takeSpool(spool, a.next, isoPlus(NOW, PART_GRACE_S));
+    const b = await takeSpoolWarned(spool, a.next, isoPlus(NOW, PART_GRACE_S));
     assert.deepEqual(names(b), ['connect:bob']);
     assert.deepEqual(await removePartsDone(spool, b.next, isoPlus(NOW, PART_GRACE_S)), ['spool.jsonl.1']);
     assert.deepEqual(await listDir(dir), []);
     // The next run forgets it, and numbers on.
     appendSpoolLine(spool, line('carol'));
-    const c = await takeSpool(spool, b.next, isoPlus(NOW, PART_GRACE_S + 60));
+    const c = await takeSpoolWarned(spool, b.next, isoPlus(NOW, PART_GRACE_S + 60));
     assert.ok(c.changed);
     assert.deepEqual(Object.keys(c.next.parts), ['spool.jsonl.2']);
     assert.deepEqual(names(c), ['connect:carol']);
@@ -148,10 +148,10 @@ describe('hook spool: the collector side', () => {
     const dir = await tempDir(t);
     const spool = join(dir, 'spool.jsonl');
     await writeFile(spool, line('alice') + line('bob').slice(0, 30));
-    const a = await takeSpool(spool, undefined, NOW);
+    const a = await takeSpoolWarned(spool, undefined, NOW);
     assert.deepEqual(names(a), ['connect:alice']);
     const later = isoPlus(NOW, PART_GRACE_S);
-    const b = await takeSpool(spool, a.next, later);
+    const b = await takeSpoolWarned(spool, a.next, later);
     assert.match(b.warnings.join('\n'), /30 bytes without a line end \(a hook's write cut short\); dropped/);
     assert.deepEqual(await removePartsDone(spool, b.next, later), ['spool.jsonl.1']);
   });
@@ -160,7 +160,7 @@ describe('hook spool: the collector side', () => {
     const dir = await tempDir(t);
     const spool = join(dir, 'spool.jsonl');
     await writeFile(spool, `garbage\n${line('alice')}\n${encodeJsonLine({ instance: 'udp', script_type: 'up' })}`);
-    const a = await takeSpool(spool, undefined, NOW);
+    const a = await takeSpoolWarned(spool, undefined, NOW);
     assert.deepEqual(names(a), ['connect:alice']);
     assert.match(a.warnings[0] ?? '', /spool\.jsonl\.1 at byte 0: not a hook spool line; skipped/);
     assert.match(a.warnings[1] ?? '', /script_type "up" is not client-connect/);
@@ -168,7 +168,7 @@ describe('hook spool: the collector side', () => {
 
     await writeFile(join(dir, 'secret'), 'root:x:0:0\n');
     await symlink(join(dir, 'secret'), join(dir, 'spool.jsonl.5'));
-    const b = await takeSpool(spool, a.next, NOW);
+    const b = await takeSpoolWarned(spool, a.next, NOW);
     assert.deepEqual(b.events, []);
     assert.match(b.warnings.join('\n'), /spool\.jsonl\.5: a symbolic link, not a spool part; left alone/);
     assert.doesNotMatch(b.warnings.join('\n'), /root:x/, 'its content is not shown');
@@ -178,7 +178,7 @@ describe('hook spool: the collector side', () => {
     const dir = await tempDir(t);
     await writeFile(join(dir, 'elsewhere'), line('alice'));
     await symlink(join(dir, 'elsewhere'), join(dir, 'spool.jsonl'));
-    const a = await takeSpool(join(dir, 'spool.jsonl'), undefined, NOW);
+    const a = await takeSpoolWarned(join(dir, 'spool.jsonl'), undefined, NOW);
     assert.deepEqual(a.events, []);
     assert.match(a.warnings.join('\n'), /a symbolic link/);
   });

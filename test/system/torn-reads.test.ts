@@ -75,11 +75,10 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
       seen.add(listing);
       listingsByUpdate.set(key, seen);
       const now = isoFromMs(readAt);
-      const r = reconcile(state, [{ instance: 'default', kind: 'snapshot', snapshot, fileModifiedAt: now }], { now, staleAfterS: 300, instances: ['default'] });
+      const r = reconcile(state, [{ instance: 'default', kind: 'snapshot', snapshot, fileModifiedAt: now }], { now, staleAfterS: 300, instances: ['default'], warn: (m) => warnings.push(m) });
       state = r.state;
       opened.push(...r.opened);
       for (const s of r.ended) ended.push({ session: s, readAt });
-      warnings.push(...r.warnings);
     }
   })();
 
