@@ -432,72 +432,48 @@ export function parseStatus(text: string, opts: ParseOptions): StatusSnapshot {
   return p.fail(1, 'not an OpenVPN server status file (expected "OpenVPN CLIENT LIST", "TITLE" or "TIME")');
 }
 
-function parseV1(p: Parser, lines: string[]): StatusSnapshot {
-  const updated = /^Updated,(.*)$/.exec(lines[1] ?? '');
+/** The `Updated,<time>` line of a v1 file (line 2). */
+interface Updated {
+  updatedAt: string;
+  updatedAtLater: string | undefined;
+}
+
+function v1Updated(p: Parser, line: string): Updated {
+  const updated = /^Updated,(.*)$/.exec(line);
   if (!updated) p.fail(2, 'expected "Updated,<time>"');
   const updatedAt = p.instant(updated[1] ?? '', 2, 'Updated');
-  const updatedAtLater = p.laterInstant(updated[1] ?? '', updatedAt);
-  const clientHeader = p.header((lines[2] ?? '').split(','), CLIENT_COLUMNS, REQUIRED_CLIENT, 3, 'CLIENT LIST');
-  const clients: StatusClient[] = [];
-  const routes: StatusRoute[] = [];
+  return { updatedAt, updatedAtLater: p.laterInstant(updated[1] ?? '', updatedAt) };
+}
+
+/** What the body of a v1 file adds up to as it is read, section by section. */
+interface V1Body {
+  section: 'clients' | 'routes' | 'stats';
+  clientHeader: Header;
+  routeHeader: Header | null;
+  clients: StatusClient[];
+  routes: StatusRoute[];
+  globalStats: Record<string, string>;
   // v1 has no virtual address column: the routing table (after the clients) is joined on CN
   // + real address as it is read. The real address text (address:port) nearly always names
   // one client alone, so it is the map key; clients sharing one are rare and wait in `more`.
   // The first route of a kind wins.
-  const byReal = new Map<string, StatusClient>();
-  const more = new Map<string, StatusClient[]>();
-  const assign = (c: StatusClient, r: StatusRoute): void => {
-    if (r.commonName !== c.commonName) return;
-    if (r.kind === 'ipv4') c.virtualAddress ??= r.virtualAddress;
-    else if (r.kind === 'ipv6') c.virtualIpv6 ??= r.virtualAddress;
+  byReal: Map<string, StatusClient>;
+  more: Map<string, StatusClient[]>;
+}
+
+function parseV1(p: Parser, lines: string[]): StatusSnapshot {
+  const { updatedAt, updatedAtLater } = v1Updated(p, lines[1] ?? '');
+  const body: V1Body = {
+    section: 'clients',
+    clientHeader: p.header((lines[2] ?? '').split(','), CLIENT_COLUMNS, REQUIRED_CLIENT, 3, 'CLIENT LIST'),
+    routeHeader: null,
+    clients: [],
+    routes: [],
+    globalStats: {},
+    byReal: new Map(),
+    more: new Map(),
   };
-  const globalStats: Record<string, string> = {};
-  let section: 'clients' | 'routes' | 'stats' = 'clients';
-  let routeHeader: Header | null = null;
-  let endIndex = -1;
-  const row: string[] = [];
-  for (let i = 3; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const n = i + 1;
-    if (line === 'END') {
-      endIndex = i;
-      break;
-    }
-    if (isBlank(line)) continue;
-    if (line === 'ROUTING TABLE' && section === 'clients') {
-      section = 'routes';
-      routeHeader = p.header((lines[i + 1] ?? '').split(','), ROUTE_COLUMNS, REQUIRED_ROUTE, n + 1, 'ROUTING TABLE');
-      i++;
-      continue;
-    }
-    if (line === 'GLOBAL STATS' && section !== 'stats') {
-      section = 'stats';
-      continue;
-    }
-    const fields = splitInto(line, ',', row);
-    if (section === 'clients') {
-      const client = p.client(clientHeader, fields, 0, n);
-      client.virtualAddress = null;
-      client.virtualIpv6 = null;
-      clients.push(client);
-      const rawReal = fields[clientHeader.pos.realAddress] ?? '';
-      if (!byReal.has(rawReal)) byReal.set(rawReal, client);
-      else more.set(rawReal, [...(more.get(rawReal) ?? []), client]);
-    } else if (section === 'routes' && routeHeader) {
-      const route = p.route(routeHeader, fields, 0, n);
-      routes.push(route);
-      const rawReal = fields[routeHeader.pos.realAddress] ?? '';
-      const c = byReal.get(rawReal);
-      if (c !== undefined) {
-        assign(c, route);
-        const others = more.size === 0 ? undefined : more.get(rawReal);
-        if (others) for (const o of others) assign(o, route);
-      }
-    } else {
-      if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
-      setOwn(globalStats, fields[0] ?? '', fields.slice(1).join(','));
-    }
-  }
+  const endIndex = readV1Sections(p, lines, body);
   checkEnd(p, lines, endIndex);
   return {
     schemaVersion: 1,
@@ -505,10 +481,69 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
     title: null,
     updatedAt,
     ...(updatedAtLater === undefined ? {} : { updatedAtLater }),
-    clients,
-    routes,
-    globalStats,
+    clients: body.clients,
+    routes: body.routes,
+    globalStats: body.globalStats,
   };
+}
+
+/** The clients, then the routing table, then the global stats, up to END: END's index, or -1. */
+function readV1Sections(p: Parser, lines: string[], body: V1Body): number {
+  const row: string[] = [];
+  for (let i = 3; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const n = i + 1;
+    if (line === 'END') return i;
+    if (isBlank(line)) continue;
+    if (line === 'ROUTING TABLE' && body.section === 'clients') {
+      body.section = 'routes';
+      body.routeHeader = p.header((lines[i + 1] ?? '').split(','), ROUTE_COLUMNS, REQUIRED_ROUTE, n + 1, 'ROUTING TABLE');
+      i++;
+      continue;
+    }
+    if (line === 'GLOBAL STATS' && body.section !== 'stats') {
+      body.section = 'stats';
+      continue;
+    }
+    const fields = splitInto(line, ',', row);
+    if (body.section === 'clients') v1Client(p, body, fields, n);
+    else if (body.section === 'routes' && body.routeHeader) v1Route(p, body, body.routeHeader, fields, n);
+    else {
+      if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
+      setOwn(body.globalStats, fields[0] ?? '', fields.slice(1).join(','));
+    }
+  }
+  return -1;
+}
+
+/** A client row; its addresses come from the routing table further down. */
+function v1Client(p: Parser, body: V1Body, fields: string[], n: number): void {
+  const client = p.client(body.clientHeader, fields, 0, n);
+  client.virtualAddress = null;
+  client.virtualIpv6 = null;
+  body.clients.push(client);
+  const rawReal = fields[body.clientHeader.pos.realAddress] ?? '';
+  if (!body.byReal.has(rawReal)) body.byReal.set(rawReal, client);
+  else body.more.set(rawReal, [...(body.more.get(rawReal) ?? []), client]);
+}
+
+/** A route row, joined to the clients of its real address. */
+function v1Route(p: Parser, body: V1Body, header: Header, fields: string[], n: number): void {
+  const route = p.route(header, fields, 0, n);
+  body.routes.push(route);
+  const rawReal = fields[header.pos.realAddress] ?? '';
+  const c = body.byReal.get(rawReal);
+  if (c !== undefined) {
+    assignRoute(c, route);
+    const others = body.more.size === 0 ? undefined : body.more.get(rawReal);
+    if (others) for (const o of others) assignRoute(o, route);
+  }
+}
+
+function assignRoute(c: StatusClient, r: StatusRoute): void {
+  if (r.commonName !== c.commonName) return;
+  if (r.kind === 'ipv4') c.virtualAddress ??= r.virtualAddress;
+  else if (r.kind === 'ipv6') c.virtualIpv6 ??= r.virtualAddress;
 }
 
 function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): StatusSnapshot {
