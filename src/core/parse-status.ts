@@ -546,79 +546,107 @@ function assignRoute(c: StatusClient, r: StatusRoute): void {
   else if (r.kind === 'ipv6') c.virtualIpv6 ??= r.virtualAddress;
 }
 
+/** What the records of a v2/v3 file add up to as they are read. */
+interface V23Body {
+  sep: string;
+  headers: Map<string, Header>;
+  clients: StatusClient[];
+  routes: StatusRoute[];
+  globalStats: Record<string, string>;
+  title: string | null;
+  updatedAt: string | null;
+  updatedAtLater: string | undefined;
+}
+
 function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): StatusSnapshot {
-  const headers = new Map<string, Header>();
-  const clients: StatusClient[] = [];
-  const routes: StatusRoute[] = [];
-  const globalStats: Record<string, string> = {};
-  let title: string | null = null;
-  let updatedAt: string | null = null;
-  let updatedAtLater: string | undefined;
-  let endIndex = -1;
+  const body: V23Body = {
+    sep,
+    headers: new Map(),
+    clients: [],
+    routes: [],
+    globalStats: {},
+    title: null,
+    updatedAt: null,
+    updatedAtLater: undefined,
+  };
+  const endIndex = readV23Records(p, lines, body);
+  checkEnd(p, lines, endIndex);
+  const { title, updatedAt, updatedAtLater, clients, routes, globalStats } = body;
+  if (updatedAt === null) p.fail(1, 'no TIME row');
+  if (!body.headers.has('CLIENT_LIST')) p.fail(1, 'no HEADER for CLIENT_LIST');
+  fillVirtualFromRoutes(clients, routes);
+  return { schemaVersion: 1, format, title, updatedAt, ...(updatedAtLater === undefined ? {} : { updatedAtLater }), clients, routes, globalStats };
+}
+
+/** Every record up to END: END's index, or -1. */
+function readV23Records(p: Parser, lines: string[], body: V23Body): number {
   const row: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
-    const n = i + 1;
-    if (line === 'END') {
-      endIndex = i;
+    if (line === 'END') return i;
+    if (isBlank(line)) continue;
+    v23Record(p, body, splitInto(line, body.sep, row), i + 1);
+  }
+  return -1;
+}
+
+/** One record, by its type in the first field. */
+function v23Record(p: Parser, body: V23Body, fields: string[], n: number): void {
+  const type = fields[0] ?? '';
+  switch (type) {
+    case 'TITLE':
+      body.title = fields.slice(1).join(body.sep);
+      break;
+    case 'TIME':
+      v23Time(p, body, fields, n);
+      break;
+    case 'HEADER': {
+      const of = fields[1] ?? '';
+      const names = fields.slice(2);
+      if (of === 'CLIENT_LIST') body.headers.set(of, p.header(names, CLIENT_COLUMNS, REQUIRED_CLIENT, n, 'CLIENT_LIST'));
+      else if (of === 'ROUTING_TABLE') body.headers.set(of, p.header(names, ROUTE_COLUMNS, REQUIRED_ROUTE, n, 'ROUTING_TABLE'));
+      else body.headers.set(of, makeHeader(names, names.map(() => null)));
       break;
     }
-    if (isBlank(line)) continue;
-    const fields = splitInto(line, sep, row);
-    const type = fields[0] ?? '';
-    switch (type) {
-      case 'TITLE':
-        title = fields.slice(1).join(sep);
-        break;
-      case 'TIME': {
-        if (fields.length < 2 || fields.length > 3) p.fail(n, `TIME row has ${fields.length} fields, expected 3`);
-        const epoch = fields[2];
-        if (epoch !== undefined && epoch !== '') {
-          p.checkText(fields[1], n, 'TIME');
-          updatedAt = p.epoch(epoch, n, 'TIME');
-        } else {
-          updatedAt = p.instant(fields[1] ?? '', n, 'TIME');
-          updatedAtLater = p.laterInstant(fields[1] ?? '', updatedAt);
-        }
-        break;
-      }
-      case 'HEADER': {
-        const of = fields[1] ?? '';
-        const names = fields.slice(2);
-        if (of === 'CLIENT_LIST') headers.set(of, p.header(names, CLIENT_COLUMNS, REQUIRED_CLIENT, n, 'CLIENT_LIST'));
-        else if (of === 'ROUTING_TABLE') headers.set(of, p.header(names, ROUTE_COLUMNS, REQUIRED_ROUTE, n, 'ROUTING_TABLE'));
-        else headers.set(of, makeHeader(names, names.map(() => null)));
-        break;
-      }
-      case 'CLIENT_LIST': {
-        const h = headers.get(type);
-        if (!h) p.fail(n, 'CLIENT_LIST row before its HEADER');
-        clients.push(p.client(h, fields, 1, n));
-        break;
-      }
-      case 'ROUTING_TABLE': {
-        const h = headers.get(type);
-        if (!h) p.fail(n, 'ROUTING_TABLE row before its HEADER');
-        routes.push(p.route(h, fields, 1, n));
-        break;
-      }
-      case 'GLOBAL_STATS':
-        if (fields.length !== 3) p.fail(n, `GLOBAL_STATS row has ${fields.length} fields, expected 3`);
-        setOwn(globalStats, fields[1] ?? '', fields[2] ?? '');
-        break;
-      default:
-        p.fail(n, `unknown record type "${type.slice(0, 40)}"`);
+    case 'CLIENT_LIST': {
+      const h = body.headers.get(type);
+      if (!h) p.fail(n, 'CLIENT_LIST row before its HEADER');
+      body.clients.push(p.client(h, fields, 1, n));
+      break;
     }
+    case 'ROUTING_TABLE': {
+      const h = body.headers.get(type);
+      if (!h) p.fail(n, 'ROUTING_TABLE row before its HEADER');
+      body.routes.push(p.route(h, fields, 1, n));
+      break;
+    }
+    case 'GLOBAL_STATS':
+      if (fields.length !== 3) p.fail(n, `GLOBAL_STATS row has ${fields.length} fields, expected 3`);
+      setOwn(body.globalStats, fields[1] ?? '', fields[2] ?? '');
+      break;
+    default:
+      p.fail(n, `unknown record type "${type.slice(0, 40)}"`);
   }
-  checkEnd(p, lines, endIndex);
-  if (updatedAt === null) p.fail(1, 'no TIME row');
-  if (!headers.has('CLIENT_LIST')) p.fail(1, 'no HEADER for CLIENT_LIST');
-  // Fill a missing virtual address from the routing table (e.g. 2.1 files without the column).
+}
+
+function v23Time(p: Parser, body: V23Body, fields: string[], n: number): void {
+  if (fields.length < 2 || fields.length > 3) p.fail(n, `TIME row has ${fields.length} fields, expected 3`);
+  const epoch = fields[2];
+  if (epoch !== undefined && epoch !== '') {
+    p.checkText(fields[1], n, 'TIME');
+    body.updatedAt = p.epoch(epoch, n, 'TIME');
+  } else {
+    body.updatedAt = p.instant(fields[1] ?? '', n, 'TIME');
+    body.updatedAtLater = p.laterInstant(fields[1] ?? '', body.updatedAt);
+  }
+}
+
+/** Fill a missing virtual address from the routing table (e.g. 2.1 files without the column). */
+function fillVirtualFromRoutes(clients: StatusClient[], routes: StatusRoute[]): void {
   for (const c of clients) {
     if (c.virtualAddress !== null || c.virtualIpv6 !== null) continue;
     const own = routes.filter((r) => r.commonName === c.commonName && r.realAddress === c.realAddress && r.realPort === c.realPort);
     c.virtualAddress = own.find((r) => r.kind === 'ipv4')?.virtualAddress ?? null;
     c.virtualIpv6 = own.find((r) => r.kind === 'ipv6')?.virtualAddress ?? null;
   }
-  return { schemaVersion: 1, format, title, updatedAt, ...(updatedAtLater === undefined ? {} : { updatedAtLater }), clients, routes, globalStats };
 }
