@@ -91,176 +91,231 @@ export interface HistoryOpsOptions {
   rebuild?: (settings: Settings, now: string, log: Logger) => Promise<BuildOutcome>;
 }
 
+/** What every operation of one historyOps() shares: its settings, clock, paths and request queue. */
+interface EditContext {
+  settings: Settings;
+  log: Logger;
+  now: () => string;
+  rebuild: (settings: Settings, now: string, log: Logger) => Promise<BuildOutcome>;
+  paths: ReturnType<typeof historyPaths>;
+  tp: ReturnType<typeof trashPaths>;
+  warn: (m: string) => void;
+  /** One change at a time in this process (see `serial`). */
+  lane: { queue: Promise<unknown>; waiting: number };
+}
+
 export function historyOps(opts: HistoryOpsOptions): HistoryOps {
   const { settings, log } = opts;
-  const now = opts.now ?? (() => isoFromMs(Date.now()));
-  const rebuild = opts.rebuild ?? buildLocked;
-  const paths = historyPaths(settings.history);
-  const tp = trashPaths(settings.history);
-  const warn = (m: string): void => log.warn(m);
-  // One change at a time in this process: requests queue here rather than poll the lock file,
-  // so lockTimeout bounds only the wait for other processes (the cron job).
-  let queue: Promise<unknown> = Promise.resolve();
-  let waiting = 0;
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
-    waiting++;
-    const step = async (): Promise<T> => {
-      waiting--;
-      return fn();
-    };
-    const run = queue.then(step, step);
-    queue = run.catch(() => undefined); // the caller gets the error; the queue only moves on
-    return run;
+  const ctx: EditContext = {
+    settings,
+    log,
+    now: opts.now ?? (() => isoFromMs(Date.now())),
+    rebuild: opts.rebuild ?? buildLocked,
+    paths: historyPaths(settings.history),
+    tp: trashPaths(settings.history),
+    warn: (m: string): void => log.warn(m),
+    lane: { queue: Promise.resolve(), waiting: 0 },
   };
-
-  const locked = <T>(what: string, fn: () => Promise<T>): Promise<Result<T, LockBusy>> =>
-    serial(async () => {
-      const r = await withHistoryLock(settings, log, what, fn);
-      // Queued changes would take the lock again at once, and the cron job, which polls for
-      // it every 250 ms at most, could wait past its timeout: leave it a gap.
-      if (waiting > 0) await new Promise((resolve) => setTimeout(resolve, FAIR_GAP_MS));
-      return r;
-    });
-  /** An edit under the lock: its own outcome, or LockBusy. */
-  const edit = async (what: string, fn: () => Promise<Result<EditDone, Refusal>>): Promise<EditResult> => {
-    const r = await locked(what, fn);
-    return r.ok ? r.value : r;
-  };
-
-  /** The state after the repairs `collect` would make first (a torn tail, an unrecorded append). */
-  const recovered = async (at: string): Promise<CollectorState> => {
-    await removeStaleTemps(paths.history);
-    const r = await recoverHistory(paths.history, await readState(paths.state), at, warn);
-    if (r.repaired) await writeState(paths.state, r.state);
-    return r.state;
-  };
-
-  /** Steps 2–4 for a CSV change; `trash` runs first (step 1) with the rows that leave the CSV. */
-  const rewrite = async (state: CollectorState, edit: HistoryEdit, trash: (removed: Session[]) => Promise<void>): Promise<void> => {
-    await rebuild(settings, now(), log);
-    const prepared = await prepareHistoryEdit(paths.history, edit, warn);
-    try {
-      await trash(prepared.removed);
-      const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
-      await writeState(paths.state, bumped);
-      await prepared.commit();
-      const change = { bytesBefore: state.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added: edit.insert ?? [] };
-      await writeState(paths.state, recordRewrite(state, change));
-    } finally {
-      await prepared.abort(); // a no-op once committed
-    }
-  };
-
-  /** Audit line, log line, rebuild. `ids` may list only the first AUDIT_IDS_MAX of `count`. */
-  const finish = async (action: AuditAction, actor: Actor, ids: string[], count: number, at: string, changed: boolean): Promise<Result<EditDone, never>> => {
-    await appendAudit(tp.audit, {
-      at,
-      action,
-      user: actor.user,
-      client: actor.client,
-      ids,
-      count,
-      ...(count > ids.length ? { idsOmitted: count - ids.length } : {}),
-    });
-    log.info(`${action}: ${count} session(s) by ${actor.user ?? '(no authentication)'} from ${actor.client}`);
-    let build: EditDone['build'] = null;
-    if (changed) {
-      const b = await rebuild(settings, now(), log);
-      build = { full: b.full, pagesRendered: b.pagesRendered, ms: b.ms };
-    }
-    return ok({ ids, count, build });
-  };
-
   return {
-    deleteSessions: (ids, actor) =>
-      edit('delete', async () => {
-        const at = now();
-        const state = await recovered(at);
-        const { found } = await scanHistory(paths.history, new Set(ids), warn);
-        const plan = planDelete(ids, found, state.tracked);
-        if (!plan.ok) return plan;
-        const drop = new Set(plan.value);
-        await rewrite(state, { drop: (s) => drop.has(s.id) }, (removed) =>
-          appendTrash(tp.trash, removed.map((session): TrashEntry => ({ deletedAt: at, deletedBy: actor.user, session }))),
-        );
-        return finish('delete', actor, plan.value, plan.value.length, at, true);
-      }),
-
-    clearHistory: (expectedCount, actor) =>
-      edit('clear', async () => {
-        const at = now();
-        const state = await recovered(at);
-        const { rows } = await scanHistory(paths.history, new Set(), warn);
-        const plan = planClear(expectedCount, rows);
-        if (!plan.ok) return plan;
-        if (rows === 0) return finish('clear', actor, [], 0, at, false);
-        // Streamed into the trash (a clear of a million rows must not hold them in memory), then the CSV is emptied.
-        const ids: string[] = [];
-        let count = 0;
-        // For the build's journal; past REWRITE_ROWS_MAX the next build is a full one anyway.
-        const removed: Session[] = [];
-        await rebuild(settings, now(), log);
-        const writer = await openTrashWriter(tp.trash);
-        try {
-          // The CSV is emptied next: its bad rows must be set aside first.
-          for await (const session of readHistory(paths.history, { warn, quarantine: 'required' })) {
-            count++;
-            if (ids.length < AUDIT_IDS_MAX) ids.push(session.id);
-            if (removed.length <= REWRITE_ROWS_MAX) removed.push(session);
-            await writer.add({ deletedAt: at, deletedBy: actor.user, session });
-          }
-        } finally {
-          await writer.close();
-        }
-        const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
-        await writeState(paths.state, bumped);
-        const bytes = await rewriteHistory(paths.history, []);
-        await writeState(paths.state, recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }));
-        return finish('clear', actor, ids, count, at, true);
-      }),
-
-    restoreSessions: (ids, actor) =>
-      edit('restore', async () => {
-        const at = now();
-        const state = await recovered(at);
-        const wanted = new Set(ids);
-        // The newest trash entry of each id (an id deleted, restored and deleted again is in it once, but be sure).
-        const entries = new Map<string, TrashEntry>();
-        for await (const e of readTrash(tp.trash)) if (wanted.has(e.session.id)) entries.set(e.session.id, e);
-        const { found } = await scanHistory(paths.history, wanted, warn);
-        const plan = planRestore(ids, new Set(entries.keys()), found, state.tracked);
-        if (!plan.ok) return plan;
-        const insert = plan.value.insert.map((id) => (entries.get(id) as TrashEntry).session);
-        if (insert.length > 0) await rewrite(state, { insert }, async () => undefined);
-        await removeFromTrash(tp.trash, new Set(ids));
-        return finish('restore', actor, ids, ids.length, at, insert.length > 0);
-      }),
-
-    countSessions: () => locked('count', async () => (await scanHistory(paths.history, new Set(), warn)).rows),
-
-    async listTrash(limit) {
-      // Read without the lock: the trash is only ever appended to or replaced by a rename.
-      const ring: TrashEntry[] = [];
-      let total = 0;
-      for await (const e of readTrash(tp.trash)) {
-        if (limit > 0) ring[total % limit] = e;
-        total++;
-      }
-      const newest: TrashEntry[] = [];
-      for (let i = total - 1; i >= Math.max(0, total - limit); i--) newest.push(ring[i % limit] as TrashEntry);
-      const entries = newest.map(
-        (e): TrashItem => ({
-          id: e.session.id,
-          user: e.session.user,
-          commonName: e.session.commonName,
-          realAddress: e.session.realAddress,
-          connectedAt: e.session.connectedAt,
-          endedAt: e.session.endedAt,
-          deletedAt: e.deletedAt,
-          deletedBy: e.deletedBy,
-        }),
-      );
-      return { total, entries };
-    },
+    deleteSessions: (ids, actor) => edit(ctx, 'delete', () => deleteSessions(ctx, ids, actor)),
+    clearHistory: (expectedCount, actor) => edit(ctx, 'clear', () => clearHistory(ctx, expectedCount, actor)),
+    restoreSessions: (ids, actor) => edit(ctx, 'restore', () => restoreSessions(ctx, ids, actor)),
+    countSessions: () => locked(ctx, 'count', async () => (await scanHistory(ctx.paths.history, new Set(), ctx.warn)).rows),
+    listTrash: (limit) => listTrash(ctx, limit),
   };
+}
+
+/**
+ * One change at a time in this process: requests queue here rather than poll the lock file,
+ * so lockTimeout bounds only the wait for other processes (the cron job).
+ */
+function serial<T>(ctx: EditContext, fn: () => Promise<T>): Promise<T> {
+  const lane = ctx.lane;
+  lane.waiting++;
+  const step = async (): Promise<T> => {
+    lane.waiting--;
+    return fn();
+  };
+  const run = lane.queue.then(step, step);
+  lane.queue = run.catch(() => undefined); // the caller gets the error; the queue only moves on
+  return run;
+}
+
+function locked<T>(ctx: EditContext, what: string, fn: () => Promise<T>): Promise<Result<T, LockBusy>> {
+  return serial(ctx, async () => {
+    const r = await withHistoryLock(ctx.settings, ctx.log, what, fn);
+    // Queued changes would take the lock again at once, and the cron job, which polls for
+    // it every 250 ms at most, could wait past its timeout: leave it a gap.
+    if (ctx.lane.waiting > 0) await new Promise((resolve) => setTimeout(resolve, FAIR_GAP_MS));
+    return r;
+  });
+}
+
+/** An edit under the lock: its own outcome, or LockBusy. */
+async function edit(ctx: EditContext, what: string, fn: () => Promise<Result<EditDone, Refusal>>): Promise<EditResult> {
+  const r = await locked(ctx, what, fn);
+  return r.ok ? r.value : r;
+}
+
+/** The state after the repairs `collect` would make first (a torn tail, an unrecorded append). */
+async function recovered(ctx: EditContext, at: string): Promise<CollectorState> {
+  const { paths } = ctx;
+  await removeStaleTemps(paths.history);
+  const r = await recoverHistory(paths.history, await readState(paths.state), at, ctx.warn);
+  if (r.repaired) await writeState(paths.state, r.state);
+  return r.state;
+}
+
+/** Steps 2–4 for a CSV change; `trash` runs first (step 1) with the rows that leave the CSV. */
+async function rewrite(
+  ctx: EditContext,
+  state: CollectorState,
+  change: HistoryEdit,
+  trash: (removed: Session[]) => Promise<void>,
+): Promise<void> {
+  const { paths } = ctx;
+  await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
+  const prepared = await prepareHistoryEdit(paths.history, change, ctx.warn);
+  try {
+    await trash(prepared.removed);
+    const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
+    await writeState(paths.state, bumped);
+    await prepared.commit();
+    const rewritten = {
+      bytesBefore: state.historyBytes,
+      bytesAfter: prepared.bytes,
+      removed: prepared.removed,
+      added: change.insert ?? [],
+    };
+    await writeState(paths.state, recordRewrite(state, rewritten));
+  } finally {
+    await prepared.abort(); // a no-op once committed
+  }
+}
+
+/** Audit line, log line, rebuild. `ids` may list only the first AUDIT_IDS_MAX of `count`. */
+async function finish(
+  ctx: EditContext,
+  action: AuditAction,
+  actor: Actor,
+  ids: string[],
+  count: number,
+  at: string,
+  changed: boolean,
+): Promise<Result<EditDone, never>> {
+  await appendAudit(ctx.tp.audit, {
+    at,
+    action,
+    user: actor.user,
+    client: actor.client,
+    ids,
+    count,
+    ...(count > ids.length ? { idsOmitted: count - ids.length } : {}),
+  });
+  ctx.log.info(`${action}: ${count} session(s) by ${actor.user ?? '(no authentication)'} from ${actor.client}`);
+  let build: EditDone['build'] = null;
+  if (changed) {
+    const b = await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
+    build = { full: b.full, pagesRendered: b.pagesRendered, ms: b.ms };
+  }
+  return ok({ ids, count, build });
+}
+
+async function deleteSessions(ctx: EditContext, ids: string[], actor: Actor): Promise<Result<EditDone, Refusal>> {
+  const at = ctx.now();
+  const state = await recovered(ctx, at);
+  const { found } = await scanHistory(ctx.paths.history, new Set(ids), ctx.warn);
+  const plan = planDelete(ids, found, state.tracked);
+  if (!plan.ok) return plan;
+  const drop = new Set(plan.value);
+  await rewrite(ctx, state, { drop: (s) => drop.has(s.id) }, (removed) =>
+    appendTrash(ctx.tp.trash, removed.map((session): TrashEntry => ({ deletedAt: at, deletedBy: actor.user, session }))),
+  );
+  return finish(ctx, 'delete', actor, plan.value, plan.value.length, at, true);
+}
+
+async function clearHistory(ctx: EditContext, expectedCount: number, actor: Actor): Promise<Result<EditDone, Refusal>> {
+  const { paths } = ctx;
+  const at = ctx.now();
+  const state = await recovered(ctx, at);
+  const { rows } = await scanHistory(paths.history, new Set(), ctx.warn);
+  const plan = planClear(expectedCount, rows);
+  if (!plan.ok) return plan;
+  if (rows === 0) return finish(ctx, 'clear', actor, [], 0, at, false);
+  await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
+  const { ids, count, removed } = await trashWholeHistory(ctx, at, actor);
+  const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
+  await writeState(paths.state, bumped);
+  const bytes = await rewriteHistory(paths.history, []);
+  await writeState(paths.state, recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }));
+  return finish(ctx, 'clear', actor, ids, count, at, true);
+}
+
+/**
+ * Step 1 of a clear: every row streamed into the trash (a clear of a million rows must not hold
+ * them in memory), then the CSV is emptied by the caller.
+ */
+async function trashWholeHistory(
+  ctx: EditContext,
+  at: string,
+  actor: Actor,
+): Promise<{ ids: string[]; count: number; removed: Session[] }> {
+  const ids: string[] = [];
+  let count = 0;
+  // For the build's journal; past REWRITE_ROWS_MAX the next build is a full one anyway.
+  const removed: Session[] = [];
+  const writer = await openTrashWriter(ctx.tp.trash);
+  try {
+    // The CSV is emptied next: its bad rows must be set aside first.
+    for await (const session of readHistory(ctx.paths.history, { warn: ctx.warn, quarantine: 'required' })) {
+      count++;
+      if (ids.length < AUDIT_IDS_MAX) ids.push(session.id);
+      if (removed.length <= REWRITE_ROWS_MAX) removed.push(session);
+      await writer.add({ deletedAt: at, deletedBy: actor.user, session });
+    }
+  } finally {
+    await writer.close();
+  }
+  return { ids, count, removed };
+}
+
+async function restoreSessions(ctx: EditContext, ids: string[], actor: Actor): Promise<Result<EditDone, Refusal>> {
+  const at = ctx.now();
+  const state = await recovered(ctx, at);
+  const wanted = new Set(ids);
+  // The newest trash entry of each id (an id deleted, restored and deleted again is in it once, but be sure).
+  const entries = new Map<string, TrashEntry>();
+  for await (const e of readTrash(ctx.tp.trash)) if (wanted.has(e.session.id)) entries.set(e.session.id, e);
+  const { found } = await scanHistory(ctx.paths.history, wanted, ctx.warn);
+  const plan = planRestore(ids, new Set(entries.keys()), found, state.tracked);
+  if (!plan.ok) return plan;
+  const insert = plan.value.insert.map((id) => (entries.get(id) as TrashEntry).session);
+  if (insert.length > 0) await rewrite(ctx, state, { insert }, async () => undefined);
+  await removeFromTrash(ctx.tp.trash, new Set(ids));
+  return finish(ctx, 'restore', actor, ids, ids.length, at, insert.length > 0);
+}
+
+async function listTrash(ctx: EditContext, limit: number): Promise<{ total: number; entries: TrashItem[] }> {
+  // Read without the lock: the trash is only ever appended to or replaced by a rename.
+  const ring: TrashEntry[] = [];
+  let total = 0;
+  for await (const e of readTrash(ctx.tp.trash)) {
+    if (limit > 0) ring[total % limit] = e;
+    total++;
+  }
+  const newest: TrashEntry[] = [];
+  for (let i = total - 1; i >= Math.max(0, total - limit); i--) newest.push(ring[i % limit] as TrashEntry);
+  const entries = newest.map(
+    (e): TrashItem => ({
+      id: e.session.id,
+      user: e.session.user,
+      commonName: e.session.commonName,
+      realAddress: e.session.realAddress,
+      connectedAt: e.session.connectedAt,
+      endedAt: e.session.endedAt,
+      deletedAt: e.deletedAt,
+      deletedBy: e.deletedBy,
+    }),
+  );
+  return { total, entries };
 }

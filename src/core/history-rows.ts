@@ -47,46 +47,65 @@ export function sessionToRecord(s: Session): string[] {
   return HISTORY_COLUMNS.map((c) => str(s[c]));
 }
 
-/**
- * A Session from a CSV record. `onFix`, where given, hears of a row read back corrected rather
- * than refused (an end before its start, written by older versions); without it such a row
- * is an error like any other bad value.
- */
-export function sessionFromRecord(r: Record<string, string | undefined>, file: string, line: number, onFix?: (reason: string) => void): Session {
-  const bad = (column: string, why: string): never => {
-    throw new InputError(file, line, `column ${column}: ${why}`);
-  };
-  const text = (c: HistoryColumn): string | null => {
-    const v = r[c];
-    return v === undefined || v === '' ? null : v;
-  };
-  const required = (c: HistoryColumn): string => text(c) ?? bad(c, 'is empty');
-  const instant = (c: HistoryColumn): string | null => {
-    const v = text(c);
-    if (v !== null && Number.isNaN(msFromIso(v))) bad(c, `"${v}" is not an ISO UTC time`);
-    return v;
-  };
-  const int = (c: HistoryColumn): number | null => {
-    const v = text(c);
-    if (v === null) return null;
-    if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) bad(c, `"${v}" is not a whole number ≥ 0`);
-    return Number(v);
-  };
-  const endReason = text('endReason');
-  if (endReason !== null && endReason !== 'disconnected' && endReason !== 'server-stopped') {
-    bad('endReason', `"${endReason}" is not disconnected or server-stopped`);
+/** One record's values by column, each checked as it is read; a bad one names its file, line and column. */
+class RecordFields {
+  constructor(
+    private readonly r: Record<string, string | undefined>,
+    private readonly file: string,
+    private readonly line: number,
+  ) {}
+
+  bad(column: string, why: string): never {
+    throw new InputError(this.file, this.line, `column ${column}: ${why}`);
   }
-  const source = text('source') ?? 'status';
-  if (source !== 'status' && source !== 'legacy' && source !== 'hook') bad('source', `"${source}" is unknown`);
-  const endExact = text('endExact') ?? 'false';
-  if (endExact !== 'true' && endExact !== 'false') bad('endExact', `"${endExact}" is not true or false`);
-  const connectedAt = instant('connectedAt') ?? bad('connectedAt', 'is empty');
-  let endedAt = instant('endedAt');
-  let durationS = int('durationS');
-  let lastSeenAt = instant('lastSeenAt') ?? endedAt ?? connectedAt;
+
+  text(c: HistoryColumn): string | null {
+    const v = this.r[c];
+    return v === undefined || v === '' ? null : v;
+  }
+
+  required(c: HistoryColumn): string {
+    return this.text(c) ?? this.bad(c, 'is empty');
+  }
+
+  instant(c: HistoryColumn): string | null {
+    const v = this.text(c);
+    if (v !== null && Number.isNaN(msFromIso(v))) this.bad(c, `"${v}" is not an ISO UTC time`);
+    return v;
+  }
+
+  int(c: HistoryColumn): number | null {
+    const v = this.text(c);
+    if (v === null) return null;
+    if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) this.bad(c, `"${v}" is not a whole number ≥ 0`);
+    return Number(v);
+  }
+}
+
+/** The columns with a fixed set of values. */
+function kinds(f: RecordFields): { endReason: EndReason | null; source: SessionSource; endExact: boolean } {
+  const endReason = f.text('endReason');
+  if (endReason !== null && endReason !== 'disconnected' && endReason !== 'server-stopped') {
+    f.bad('endReason', `"${endReason}" is not disconnected or server-stopped`);
+  }
+  const source = f.text('source') ?? 'status';
+  if (source !== 'status' && source !== 'legacy' && source !== 'hook') f.bad('source', `"${source}" is unknown`);
+  const endExact = f.text('endExact') ?? 'false';
+  if (endExact !== 'true' && endExact !== 'false') f.bad('endExact', `"${endExact}" is not true or false`);
+  return { endReason: endReason as EndReason | null, source: source as SessionSource, endExact: endExact === 'true' };
+}
+
+type Times = Pick<Session, 'connectedAt' | 'lastSeenAt' | 'endedAt' | 'durationS'>;
+
+/** Start, end, duration and last sighting; an end before the start is refused or, with `onFix`, read as 0 s. */
+function times(f: RecordFields, onFix: ((reason: string) => void) | undefined): Times {
+  const connectedAt = f.instant('connectedAt') ?? f.bad('connectedAt', 'is empty');
+  let endedAt = f.instant('endedAt');
+  let durationS = f.int('durationS');
+  let lastSeenAt = f.instant('lastSeenAt') ?? endedAt ?? connectedAt;
   if (endedAt !== null && msFromIso(endedAt) < msFromIso(connectedAt)) {
     const why = `${endedAt} is before connectedAt ${connectedAt}`;
-    if (!onFix) bad('endedAt', why);
+    if (!onFix) f.bad('endedAt', why);
     // Older versions wrote such rows when the server's clock stepped back: read as ending
     // when it started, so one old row never stops every run.
     onFix?.(`column endedAt: ${why}; read as ending when it started (0 s)`);
@@ -94,30 +113,42 @@ export function sessionFromRecord(r: Record<string, string | undefined>, file: s
     durationS = 0;
     if (msFromIso(lastSeenAt) < msFromIso(connectedAt)) lastSeenAt = connectedAt;
   }
-  const commonName = required('commonName');
-  const username = text('username');
+  return { connectedAt, lastSeenAt, endedAt, durationS };
+}
+
+/**
+ * A Session from a CSV record. `onFix`, where given, hears of a row read back corrected rather
+ * than refused (an end before its start, written by older versions); without it such a row
+ * is an error like any other bad value.
+ */
+export function sessionFromRecord(r: Record<string, string | undefined>, file: string, line: number, onFix?: (reason: string) => void): Session {
+  const f = new RecordFields(r, file, line);
+  const { endReason, source, endExact } = kinds(f);
+  const { connectedAt, lastSeenAt, endedAt, durationS } = times(f, onFix);
+  const commonName = f.required('commonName');
+  const username = f.text('username');
   return {
-    id: required('id'),
-    instance: text('instance') ?? 'default',
-    user: text('user') ?? username ?? commonName,
+    id: f.required('id'),
+    instance: f.text('instance') ?? 'default',
+    user: f.text('user') ?? username ?? commonName,
     commonName,
     username,
-    realAddress: required('realAddress'),
-    realPort: int('realPort'),
-    protocol: text('protocol'),
-    virtualAddress: text('virtualAddress'),
-    virtualIpv6: text('virtualIpv6'),
-    clientId: int('clientId'),
-    peerId: int('peerId'),
-    cipher: text('cipher'),
+    realAddress: f.required('realAddress'),
+    realPort: f.int('realPort'),
+    protocol: f.text('protocol'),
+    virtualAddress: f.text('virtualAddress'),
+    virtualIpv6: f.text('virtualIpv6'),
+    clientId: f.int('clientId'),
+    peerId: f.int('peerId'),
+    cipher: f.text('cipher'),
     connectedAt,
     lastSeenAt,
     endedAt,
     durationS,
-    bytesReceived: int('bytesReceived'),
-    bytesSent: int('bytesSent'),
-    endReason: endReason as EndReason | null,
-    endExact: endExact === 'true',
-    source: source as SessionSource,
+    bytesReceived: f.int('bytesReceived'),
+    bytesSent: f.int('bytesSent'),
+    endReason,
+    endExact,
+    source,
   };
 }

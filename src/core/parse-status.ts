@@ -432,72 +432,48 @@ export function parseStatus(text: string, opts: ParseOptions): StatusSnapshot {
   return p.fail(1, 'not an OpenVPN server status file (expected "OpenVPN CLIENT LIST", "TITLE" or "TIME")');
 }
 
-function parseV1(p: Parser, lines: string[]): StatusSnapshot {
-  const updated = /^Updated,(.*)$/.exec(lines[1] ?? '');
+/** The `Updated,<time>` line of a v1 file (line 2). */
+interface Updated {
+  updatedAt: string;
+  updatedAtLater: string | undefined;
+}
+
+function v1Updated(p: Parser, line: string): Updated {
+  const updated = /^Updated,(.*)$/.exec(line);
   if (!updated) p.fail(2, 'expected "Updated,<time>"');
   const updatedAt = p.instant(updated[1] ?? '', 2, 'Updated');
-  const updatedAtLater = p.laterInstant(updated[1] ?? '', updatedAt);
-  const clientHeader = p.header((lines[2] ?? '').split(','), CLIENT_COLUMNS, REQUIRED_CLIENT, 3, 'CLIENT LIST');
-  const clients: StatusClient[] = [];
-  const routes: StatusRoute[] = [];
+  return { updatedAt, updatedAtLater: p.laterInstant(updated[1] ?? '', updatedAt) };
+}
+
+/** What the body of a v1 file adds up to as it is read, section by section. */
+interface V1Body {
+  section: 'clients' | 'routes' | 'stats';
+  clientHeader: Header;
+  routeHeader: Header | null;
+  clients: StatusClient[];
+  routes: StatusRoute[];
+  globalStats: Record<string, string>;
   // v1 has no virtual address column: the routing table (after the clients) is joined on CN
   // + real address as it is read. The real address text (address:port) nearly always names
   // one client alone, so it is the map key; clients sharing one are rare and wait in `more`.
   // The first route of a kind wins.
-  const byReal = new Map<string, StatusClient>();
-  const more = new Map<string, StatusClient[]>();
-  const assign = (c: StatusClient, r: StatusRoute): void => {
-    if (r.commonName !== c.commonName) return;
-    if (r.kind === 'ipv4') c.virtualAddress ??= r.virtualAddress;
-    else if (r.kind === 'ipv6') c.virtualIpv6 ??= r.virtualAddress;
+  byReal: Map<string, StatusClient>;
+  more: Map<string, StatusClient[]>;
+}
+
+function parseV1(p: Parser, lines: string[]): StatusSnapshot {
+  const { updatedAt, updatedAtLater } = v1Updated(p, lines[1] ?? '');
+  const body: V1Body = {
+    section: 'clients',
+    clientHeader: p.header((lines[2] ?? '').split(','), CLIENT_COLUMNS, REQUIRED_CLIENT, 3, 'CLIENT LIST'),
+    routeHeader: null,
+    clients: [],
+    routes: [],
+    globalStats: {},
+    byReal: new Map(),
+    more: new Map(),
   };
-  const globalStats: Record<string, string> = {};
-  let section: 'clients' | 'routes' | 'stats' = 'clients';
-  let routeHeader: Header | null = null;
-  let endIndex = -1;
-  const row: string[] = [];
-  for (let i = 3; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const n = i + 1;
-    if (line === 'END') {
-      endIndex = i;
-      break;
-    }
-    if (isBlank(line)) continue;
-    if (line === 'ROUTING TABLE' && section === 'clients') {
-      section = 'routes';
-      routeHeader = p.header((lines[i + 1] ?? '').split(','), ROUTE_COLUMNS, REQUIRED_ROUTE, n + 1, 'ROUTING TABLE');
-      i++;
-      continue;
-    }
-    if (line === 'GLOBAL STATS' && section !== 'stats') {
-      section = 'stats';
-      continue;
-    }
-    const fields = splitInto(line, ',', row);
-    if (section === 'clients') {
-      const client = p.client(clientHeader, fields, 0, n);
-      client.virtualAddress = null;
-      client.virtualIpv6 = null;
-      clients.push(client);
-      const rawReal = fields[clientHeader.pos.realAddress] ?? '';
-      if (!byReal.has(rawReal)) byReal.set(rawReal, client);
-      else more.set(rawReal, [...(more.get(rawReal) ?? []), client]);
-    } else if (section === 'routes' && routeHeader) {
-      const route = p.route(routeHeader, fields, 0, n);
-      routes.push(route);
-      const rawReal = fields[routeHeader.pos.realAddress] ?? '';
-      const c = byReal.get(rawReal);
-      if (c !== undefined) {
-        assign(c, route);
-        const others = more.size === 0 ? undefined : more.get(rawReal);
-        if (others) for (const o of others) assign(o, route);
-      }
-    } else {
-      if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
-      setOwn(globalStats, fields[0] ?? '', fields.slice(1).join(','));
-    }
-  }
+  const endIndex = readV1Sections(p, lines, body);
   checkEnd(p, lines, endIndex);
   return {
     schemaVersion: 1,
@@ -505,85 +481,172 @@ function parseV1(p: Parser, lines: string[]): StatusSnapshot {
     title: null,
     updatedAt,
     ...(updatedAtLater === undefined ? {} : { updatedAtLater }),
-    clients,
-    routes,
-    globalStats,
+    clients: body.clients,
+    routes: body.routes,
+    globalStats: body.globalStats,
   };
 }
 
+/** The clients, then the routing table, then the global stats, up to END: END's index, or -1. */
+function readV1Sections(p: Parser, lines: string[], body: V1Body): number {
+  const row: string[] = [];
+  for (let i = 3; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const n = i + 1;
+    if (line === 'END') return i;
+    if (isBlank(line)) continue;
+    if (line === 'ROUTING TABLE' && body.section === 'clients') {
+      body.section = 'routes';
+      body.routeHeader = p.header((lines[i + 1] ?? '').split(','), ROUTE_COLUMNS, REQUIRED_ROUTE, n + 1, 'ROUTING TABLE');
+      i++;
+      continue;
+    }
+    if (line === 'GLOBAL STATS' && body.section !== 'stats') {
+      body.section = 'stats';
+      continue;
+    }
+    const fields = splitInto(line, ',', row);
+    if (body.section === 'clients') v1Client(p, body, fields, n);
+    else if (body.section === 'routes' && body.routeHeader) v1Route(p, body, body.routeHeader, fields, n);
+    else {
+      if (fields.length < 2) p.fail(n, 'GLOBAL STATS row needs a name and a value');
+      setOwn(body.globalStats, fields[0] ?? '', fields.slice(1).join(','));
+    }
+  }
+  return -1;
+}
+
+/** A client row; its addresses come from the routing table further down. */
+function v1Client(p: Parser, body: V1Body, fields: string[], n: number): void {
+  const client = p.client(body.clientHeader, fields, 0, n);
+  client.virtualAddress = null;
+  client.virtualIpv6 = null;
+  body.clients.push(client);
+  const rawReal = fields[body.clientHeader.pos.realAddress] ?? '';
+  if (!body.byReal.has(rawReal)) body.byReal.set(rawReal, client);
+  else body.more.set(rawReal, [...(body.more.get(rawReal) ?? []), client]);
+}
+
+/** A route row, joined to the clients of its real address. */
+function v1Route(p: Parser, body: V1Body, header: Header, fields: string[], n: number): void {
+  const route = p.route(header, fields, 0, n);
+  body.routes.push(route);
+  const rawReal = fields[header.pos.realAddress] ?? '';
+  const c = body.byReal.get(rawReal);
+  if (c !== undefined) {
+    assignRoute(c, route);
+    const others = body.more.size === 0 ? undefined : body.more.get(rawReal);
+    if (others) for (const o of others) assignRoute(o, route);
+  }
+}
+
+function assignRoute(c: StatusClient, r: StatusRoute): void {
+  if (r.commonName !== c.commonName) return;
+  if (r.kind === 'ipv4') c.virtualAddress ??= r.virtualAddress;
+  else if (r.kind === 'ipv6') c.virtualIpv6 ??= r.virtualAddress;
+}
+
+/** What the records of a v2/v3 file add up to as they are read. */
+interface V23Body {
+  sep: string;
+  headers: Map<string, Header>;
+  clients: StatusClient[];
+  routes: StatusRoute[];
+  globalStats: Record<string, string>;
+  title: string | null;
+  updatedAt: string | null;
+  updatedAtLater: string | undefined;
+}
+
 function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): StatusSnapshot {
-  const headers = new Map<string, Header>();
-  const clients: StatusClient[] = [];
-  const routes: StatusRoute[] = [];
-  const globalStats: Record<string, string> = {};
-  let title: string | null = null;
-  let updatedAt: string | null = null;
-  let updatedAtLater: string | undefined;
-  let endIndex = -1;
+  const body: V23Body = {
+    sep,
+    headers: new Map(),
+    clients: [],
+    routes: [],
+    globalStats: {},
+    title: null,
+    updatedAt: null,
+    updatedAtLater: undefined,
+  };
+  const endIndex = readV23Records(p, lines, body);
+  checkEnd(p, lines, endIndex);
+  const { title, updatedAt, updatedAtLater, clients, routes, globalStats } = body;
+  if (updatedAt === null) p.fail(1, 'no TIME row');
+  if (!body.headers.has('CLIENT_LIST')) p.fail(1, 'no HEADER for CLIENT_LIST');
+  fillVirtualFromRoutes(clients, routes);
+  return { schemaVersion: 1, format, title, updatedAt, ...(updatedAtLater === undefined ? {} : { updatedAtLater }), clients, routes, globalStats };
+}
+
+/** Every record up to END: END's index, or -1. */
+function readV23Records(p: Parser, lines: string[], body: V23Body): number {
   const row: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
-    const n = i + 1;
-    if (line === 'END') {
-      endIndex = i;
+    if (line === 'END') return i;
+    if (isBlank(line)) continue;
+    v23Record(p, body, splitInto(line, body.sep, row), i + 1);
+  }
+  return -1;
+}
+
+/** One record, by its type in the first field. */
+function v23Record(p: Parser, body: V23Body, fields: string[], n: number): void {
+  const type = fields[0] ?? '';
+  switch (type) {
+    case 'TITLE':
+      body.title = fields.slice(1).join(body.sep);
+      break;
+    case 'TIME':
+      v23Time(p, body, fields, n);
+      break;
+    case 'HEADER': {
+      const of = fields[1] ?? '';
+      const names = fields.slice(2);
+      if (of === 'CLIENT_LIST') body.headers.set(of, p.header(names, CLIENT_COLUMNS, REQUIRED_CLIENT, n, 'CLIENT_LIST'));
+      else if (of === 'ROUTING_TABLE') body.headers.set(of, p.header(names, ROUTE_COLUMNS, REQUIRED_ROUTE, n, 'ROUTING_TABLE'));
+      else body.headers.set(of, makeHeader(names, names.map(() => null)));
       break;
     }
-    if (isBlank(line)) continue;
-    const fields = splitInto(line, sep, row);
-    const type = fields[0] ?? '';
-    switch (type) {
-      case 'TITLE':
-        title = fields.slice(1).join(sep);
-        break;
-      case 'TIME': {
-        if (fields.length < 2 || fields.length > 3) p.fail(n, `TIME row has ${fields.length} fields, expected 3`);
-        const epoch = fields[2];
-        if (epoch !== undefined && epoch !== '') {
-          p.checkText(fields[1], n, 'TIME');
-          updatedAt = p.epoch(epoch, n, 'TIME');
-        } else {
-          updatedAt = p.instant(fields[1] ?? '', n, 'TIME');
-          updatedAtLater = p.laterInstant(fields[1] ?? '', updatedAt);
-        }
-        break;
-      }
-      case 'HEADER': {
-        const of = fields[1] ?? '';
-        const names = fields.slice(2);
-        if (of === 'CLIENT_LIST') headers.set(of, p.header(names, CLIENT_COLUMNS, REQUIRED_CLIENT, n, 'CLIENT_LIST'));
-        else if (of === 'ROUTING_TABLE') headers.set(of, p.header(names, ROUTE_COLUMNS, REQUIRED_ROUTE, n, 'ROUTING_TABLE'));
-        else headers.set(of, makeHeader(names, names.map(() => null)));
-        break;
-      }
-      case 'CLIENT_LIST': {
-        const h = headers.get(type);
-        if (!h) p.fail(n, 'CLIENT_LIST row before its HEADER');
-        clients.push(p.client(h, fields, 1, n));
-        break;
-      }
-      case 'ROUTING_TABLE': {
-        const h = headers.get(type);
-        if (!h) p.fail(n, 'ROUTING_TABLE row before its HEADER');
-        routes.push(p.route(h, fields, 1, n));
-        break;
-      }
-      case 'GLOBAL_STATS':
-        if (fields.length !== 3) p.fail(n, `GLOBAL_STATS row has ${fields.length} fields, expected 3`);
-        setOwn(globalStats, fields[1] ?? '', fields[2] ?? '');
-        break;
-      default:
-        p.fail(n, `unknown record type "${type.slice(0, 40)}"`);
+    case 'CLIENT_LIST': {
+      const h = body.headers.get(type);
+      if (!h) p.fail(n, 'CLIENT_LIST row before its HEADER');
+      body.clients.push(p.client(h, fields, 1, n));
+      break;
     }
+    case 'ROUTING_TABLE': {
+      const h = body.headers.get(type);
+      if (!h) p.fail(n, 'ROUTING_TABLE row before its HEADER');
+      body.routes.push(p.route(h, fields, 1, n));
+      break;
+    }
+    case 'GLOBAL_STATS':
+      if (fields.length !== 3) p.fail(n, `GLOBAL_STATS row has ${fields.length} fields, expected 3`);
+      setOwn(body.globalStats, fields[1] ?? '', fields[2] ?? '');
+      break;
+    default:
+      p.fail(n, `unknown record type "${type.slice(0, 40)}"`);
   }
-  checkEnd(p, lines, endIndex);
-  if (updatedAt === null) p.fail(1, 'no TIME row');
-  if (!headers.has('CLIENT_LIST')) p.fail(1, 'no HEADER for CLIENT_LIST');
-  // Fill a missing virtual address from the routing table (e.g. 2.1 files without the column).
+}
+
+function v23Time(p: Parser, body: V23Body, fields: string[], n: number): void {
+  if (fields.length < 2 || fields.length > 3) p.fail(n, `TIME row has ${fields.length} fields, expected 3`);
+  const epoch = fields[2];
+  if (epoch !== undefined && epoch !== '') {
+    p.checkText(fields[1], n, 'TIME');
+    body.updatedAt = p.epoch(epoch, n, 'TIME');
+  } else {
+    body.updatedAt = p.instant(fields[1] ?? '', n, 'TIME');
+    body.updatedAtLater = p.laterInstant(fields[1] ?? '', body.updatedAt);
+  }
+}
+
+/** Fill a missing virtual address from the routing table (e.g. 2.1 files without the column). */
+function fillVirtualFromRoutes(clients: StatusClient[], routes: StatusRoute[]): void {
   for (const c of clients) {
     if (c.virtualAddress !== null || c.virtualIpv6 !== null) continue;
     const own = routes.filter((r) => r.commonName === c.commonName && r.realAddress === c.realAddress && r.realPort === c.realPort);
     c.virtualAddress = own.find((r) => r.kind === 'ipv4')?.virtualAddress ?? null;
     c.virtualIpv6 = own.find((r) => r.kind === 'ipv6')?.virtualAddress ?? null;
   }
-  return { schemaVersion: 1, format, title, updatedAt, ...(updatedAtLater === undefined ? {} : { updatedAtLater }), clients, routes, globalStats };
 }

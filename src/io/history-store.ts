@@ -305,43 +305,9 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
   }
   // A state written by nobody yet while the CSV has rows: the state file was deleted or lost.
   const stateLost = state.historyBytes === 0 && state.tracked.length === 0 && (await stat(historyPaths(path).state).catch(ifMissing(null))) === null;
-  let size = st.size;
-  const fh = await open(path, 'r+');
-  try {
-    const last = Buffer.alloc(1);
-    await fh.read(last, 0, 1, size - 1);
-    if (last[0] !== 0x0a) {
-      const tailStart = Math.max(0, size - 65536);
-      const tail = Buffer.alloc(size - tailStart);
-      await fh.read(tail, 0, tail.length, tailStart);
-      const cut = tailStart + tail.lastIndexOf(0x0a) + 1;
-      const partial = tail.subarray(cut - tailStart).toString('utf8');
-      const header = await readHistoryHeader(path);
-      // Past the committed size it is the end of an interrupted append: always cut (the
-      // state still holds those sessions). A row cut in its last field ("statu") has every
-      // column, so only a hand-edited file gets its last row completed, and only a valid one.
-      const appended = state.historyBytes > 0 && cut >= state.historyBytes;
-      const complete = !appended && cut > 0 && header !== null && (await isWholeRow(partial, header, path));
-      if (complete) {
-        await fh.write('\n', size);
-        size += 1;
-        note(`${path}: the last row had no line end; completed it`);
-      } else {
-        await truncate(path, cut);
-        size = cut;
-        note(`${path}: cut a torn last line (${partial.length} characters) left by an interrupted write`);
-      }
-      await fh.sync();
-    }
-  } catch (e) {
-    throw fileError(e, path, 'repair');
-  } finally {
-    await fh.close();
-  }
+  const size = await repairLastLine(path, st.size, state, note);
   if (size === state.historyBytes) return { state, repaired };
-  const header = await checkedHeader(path);
-  let ids: string[] | 'torn' | null = null;
-  if (header && size > state.historyBytes && state.historyBytes > 0) ids = await idsFrom(path, state.historyBytes, header);
+  const ids = await idsPastCommitted(path, size, state, note);
   if (ids === 'torn') {
     // Cut inside a quoted field that holds a line break: drop the whole interrupted append;
     // the state still holds its sessions, so the next append writes them once.
@@ -349,23 +315,76 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
     note(`${path}: cut an interrupted append (${size - state.historyBytes} bytes) that does not parse`);
     return { state, repaired };
   }
-  if (ids === null) {
-    ids = [];
-    for await (const s of readHistory(path, { warn: (m) => note(m) })) ids.push(s.id);
-  }
   if (stateLost) {
     note(
       `${historyPaths(path).state}: the collector state is missing while ${path} holds ${ids.length} session(s): sessions that were open or held ` +
         'when it was lost are not recorded unless their clients are still connected (restore the state from a backup if you have one); a new state is started',
     );
   }
+  return { state: takeAsWritten(path, state, ids, size, now, note), repaired };
+}
+
+/** A last line without its line end is completed or cut (see recoverHistory): the file's size after. */
+async function repairLastLine(path: string, size: number, state: CollectorState, note: Warn): Promise<number> {
+  const fh = await open(path, 'r+');
+  try {
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    if (last[0] === 0x0a) return size;
+    const tailStart = Math.max(0, size - 65536);
+    const tail = Buffer.alloc(size - tailStart);
+    await fh.read(tail, 0, tail.length, tailStart);
+    const cut = tailStart + tail.lastIndexOf(0x0a) + 1;
+    const partial = tail.subarray(cut - tailStart).toString('utf8');
+    const header = await readHistoryHeader(path);
+    // Past the committed size it is the end of an interrupted append: always cut (the
+    // state still holds those sessions). A row cut in its last field ("statu") has every
+    // column, so only a hand-edited file gets its last row completed, and only a valid one.
+    const appended = state.historyBytes > 0 && cut >= state.historyBytes;
+    const complete = !appended && cut > 0 && header !== null && (await isWholeRow(partial, header, path));
+    let after: number;
+    if (complete) {
+      await fh.write('\n', size);
+      after = size + 1;
+      note(`${path}: the last row had no line end; completed it`);
+    } else {
+      await truncate(path, cut);
+      after = cut;
+      note(`${path}: cut a torn last line (${partial.length} characters) left by an interrupted write`);
+    }
+    await fh.sync();
+    return after;
+  } catch (e) {
+    throw fileError(e, path, 'repair');
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Ids of the rows in a CSV of `size` bytes that the state does not record as committed: only
+ * the tail past historyBytes when that is a line boundary, else every row; 'torn' when that
+ * tail does not parse.
+ */
+async function idsPastCommitted(path: string, size: number, state: CollectorState, note: Warn): Promise<string[] | 'torn'> {
+  const header = await checkedHeader(path);
+  let ids: string[] | 'torn' | null = null;
+  if (header && size > state.historyBytes && state.historyBytes > 0) ids = await idsFrom(path, state.historyBytes, header);
+  if (ids !== null) return ids;
+  const all: string[] = [];
+  for await (const s of readHistory(path, { warn: (m) => note(m) })) all.push(s.id);
+  return all;
+}
+
+/** Rows of `ids` are in the CSV: the sessions the state still tracks among them count as written. */
+function takeAsWritten(path: string, state: CollectorState, ids: string[], size: number, now: string, note: Warn): CollectorState {
   const written = new Set(ids);
   const tracked = state.tracked.filter((s) => !written.has(s.id));
   const dropped = state.tracked.length - tracked.length;
   if (dropped > 0) note(`${path}: ${dropped} session(s) were written by an interrupted run; recorded once`);
   const recentlyClosed = { ...state.recentlyClosed };
   for (const s of state.tracked) if (written.has(s.id)) recentlyClosed[s.id] = now;
-  return { state: { ...state, tracked, recentlyClosed, historyBytes: size }, repaired };
+  return { ...state, tracked, recentlyClosed, historyBytes: size };
 }
 
 // ---------------------------------------------------------------------------------------
