@@ -18,7 +18,9 @@ await build({
   // The worker threads' entries (src/app/*-worker.ts) beside the chunks, where src/app/worker.ts looks for them.
   entryPoints: {
     main: new URL('main.js', dist).pathname,
-    ...Object.fromEntries(['chart-worker', 'whole-history-worker'].map((name) => [name, new URL(`app/${name}.js`, dist).pathname])),
+    ...Object.fromEntries(
+      ['chart-worker', 'whole-history-worker'].map((name) => [name, new URL(`app/${name}.js`, dist).pathname]),
+    ),
   },
   outdir: out.pathname,
   chunkNames: 'chunk-[hash]',
@@ -29,7 +31,9 @@ await build({
   target: 'node20',
   external: ['@11ty/eleventy', 'jsdom', 'd3', 'd3-*', 'exceljs', 'chokidar', 'fsevents'],
   // The CommonJS packages inside (nunjucks) call require(): give each chunk one.
-  banner: { js: "import { createRequire as __ovswCreateRequire } from 'node:module';\nconst require = __ovswCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __ovswCreateRequire } from 'node:module';\nconst require = __ovswCreateRequire(import.meta.url);",
+  },
   legalComments: 'inline',
   logLevel: 'warning',
 });

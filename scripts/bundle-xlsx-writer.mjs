@@ -31,8 +31,14 @@ module.exports = function lazyArchiver(format, options) {
 const lazyArchiver = {
   name: 'lazy-archiver',
   setup(b) {
-    b.onResolve({ filter: /^archiver$/ }, (args) => (args.importer === WRITER ? { path: 'lazy-archiver', namespace: 'ovsw' } : undefined));
-    b.onLoad({ filter: /^lazy-archiver$/, namespace: 'ovsw' }, () => ({ contents: LAZY_ARCHIVER, resolveDir: dirname(WRITER), loader: 'js' }));
+    b.onResolve({ filter: /^archiver$/ }, (args) =>
+      args.importer === WRITER ? { path: 'lazy-archiver', namespace: 'ovsw' } : undefined,
+    );
+    b.onLoad({ filter: /^lazy-archiver$/, namespace: 'ovsw' }, () => ({
+      contents: LAZY_ARCHIVER,
+      resolveDir: dirname(WRITER),
+      loader: 'js',
+    }));
   },
 };
 const result = await build({

@@ -38,7 +38,18 @@ const USERS = 30;
 const LIVE = 6;
 const VIEWPORT = { width: 1440, height: 1240 };
 const CHROMIUM = '/usr/bin/chromium';
-const ALIASES = ['Handy Flex', 'Laptop Mint Flex', 'Büro Köln', 'Außendienst Süd', 'Home-Office Jana', 'Tablet Lager', 'Kasse 1', 'Werkstatt', 'Vertrieb Nord', 'Buchhaltung'];
+const ALIASES = [
+  'Handy Flex',
+  'Laptop Mint Flex',
+  'Büro Köln',
+  'Außendienst Süd',
+  'Home-Office Jana',
+  'Tablet Lager',
+  'Kasse 1',
+  'Werkstatt',
+  'Vertrieb Nord',
+  'Buchhaltung',
+];
 
 const log: Logger = {
   info: (msg) => process.stderr.write(`${msg}\n`),
@@ -57,19 +68,35 @@ async function buildSite(dir: string, withData: boolean): Promise<Settings> {
     aliases: join(dir, 'openvpn-aliases.json'),
     out: join(dir, 'site'),
   };
-  const history = withData ? syntheticSessions({ count: USERS * 60 * 2, users: USERS, endAt: isoFromMs(msFromIso(NOW) - 600_000), spanDays: 60, seed: SEED }) : [];
+  const history = withData
+    ? syntheticSessions({
+        count: USERS * 60 * 2,
+        users: USERS,
+        endAt: isoFromMs(msFromIso(NOW) - 600_000),
+        spanDays: 60,
+        seed: SEED,
+      })
+    : [];
   const clients: StatusClient[] = withData ? syntheticClients({ count: LIVE, updatedAt: NOW, seed: SEED }) : [];
   const users = [...new Set([...clients.map((c) => c.username ?? c.commonName), ...history.map((s) => s.user)])];
-  await writeFile(settings.aliases, `${JSON.stringify(Object.fromEntries(users.slice(0, ALIASES.length).map((u, i) => [u, ALIASES[i]])), null, 2)}\n`);
+  await writeFile(
+    settings.aliases,
+    `${JSON.stringify(Object.fromEntries(users.slice(0, ALIASES.length).map((u, i) => [u, ALIASES[i]])), null, 2)}\n`,
+  );
   const historyBytes = history.length === 0 ? 0 : await rewriteHistory(historyPaths(settings.history).history, history);
-  await writeState(historyPaths(settings.history).state, syntheticState({ clients, updatedAt: NOW, historyBytes, history, seed: SEED }));
+  await writeState(
+    historyPaths(settings.history).state,
+    syntheticState({ clients, updatedAt: NOW, historyBytes, history, seed: SEED }),
+  );
   const status = settings.status[0]?.path as string;
   await writeFileAtomic(status, syntheticStatusV3({ clients, updatedAt: NOW, seed: SEED }));
   const written = new Date(msFromIso(NOW) - 1000);
   await utimes(status, written, written);
   const outcome = await run(settings, NOW, log);
   if (!outcome.ok) throw new Error(`the history lock of ${settings.history} is taken`);
-  log.info(`screenshots: ${withData ? 'with connections' : 'empty'}: ${outcome.value.built.pagesRendered} pages in ${outcome.value.built.ms} ms`);
+  log.info(
+    `screenshots: ${withData ? 'with connections' : 'empty'}: ${outcome.value.built.pagesRendered} pages in ${outcome.value.built.ms} ms`,
+  );
   return settings;
 }
 
@@ -98,14 +125,24 @@ async function main(): Promise<void> {
       const server = await serveStatic(settings.out, '127.0.0.1', 0);
       servers.push(server);
       // The endpoint as the demo mounts it (no password, loopback only): the page shows its delete controls.
-      mountApi(server, apiHandler({ ops: historyOps({ settings, log }), passwd: null, publicOrigin: null, warn: log.warn }));
+      mountApi(
+        server,
+        apiHandler({ ops: historyOps({ settings, log }), passwd: null, publicOrigin: null, warn: log.warn }),
+      );
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
       for (const theme of ['dark', 'light'] as const) {
-        const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, colorScheme: theme, locale: 'de-DE', timezoneId: TZ });
+        const context = await browser.newContext({
+          viewport: VIEWPORT,
+          deviceScaleFactor: 1,
+          colorScheme: theme,
+          locale: 'de-DE',
+          timezoneId: TZ,
+        });
         try {
           const page = await context.newPage();
           page.on('console', (m) => {
-            if (m.type() === 'error' || m.type() === 'warning') problems.push(`${variant.name} ${theme}: console ${m.type()}: ${m.text()}`);
+            if (m.type() === 'error' || m.type() === 'warning')
+              problems.push(`${variant.name} ${theme}: console ${m.type()}: ${m.text()}`);
           });
           page.on('pageerror', (e) => problems.push(`${variant.name} ${theme}: ${e.message}`));
           await page.goto(url, { waitUntil: 'load' });

@@ -16,19 +16,71 @@ interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
-  { name: 'parse', summary: 'parse one status file and print it as JSON', load: async () => (await import('./cli/parse.js')).parseCommand },
-  { name: 'collect', summary: 'read the status file(s) and update the session history', load: async () => (await import('./cli/collect.js')).collectCommand },
-  { name: 'build', summary: 'render the static site into the output folder', load: async () => (await import('./cli/build.js')).buildCommand },
-  { name: 'run', summary: 'collect, then build: the command for cron (every minute)', load: async () => (await import('./cli/run.js')).runCommand },
-  { name: 'watch', summary: 'stay running and run within a second of each status file change', load: async () => (await import('./cli/watch.js')).watchCommand },
-  { name: 'sessions', summary: 'list the recorded sessions (open ones included)', load: async () => (await import('./cli/sessions.js')).sessionsCommand },
-  { name: 'import-legacy', summary: "import the predecessor's openvpn-sessions.csv", load: async () => (await import('./cli/import-legacy.js')).importLegacyCommand },
-  { name: 'config', summary: 'config check: validate the config and print the effective settings and their sources', load: async () => (await import('./cli/config-check.js')).configCommand },
-  { name: 'doctor', summary: 'check status files, history, output folder and lock; say how to fix problems', load: async () => (await import('./cli/doctor.js')).doctorCommand },
-  { name: 'demo', summary: 'build a site from generated sample data and serve it on http://127.0.0.1:8050', load: async () => (await import('./server/demo.js')).demoCommand },
-  { name: 'serve', summary: 'run the endpoint that deletes and restores history entries (behind nginx at /api/)', load: async () => (await import('./server/serve.js')).serveCommand },
-  { name: 'passwd', summary: "add a user to the endpoint's password file, or change their password", load: async () => (await import('./cli/passwd.js')).passwdCommand },
-  { name: 'hook', summary: "OpenVPN's client-connect/client-disconnect script: spool the event for collect (always exits 0)", load: async () => (await import('./cli/hook.js')).hookCommand },
+  {
+    name: 'parse',
+    summary: 'parse one status file and print it as JSON',
+    load: async () => (await import('./cli/parse.js')).parseCommand,
+  },
+  {
+    name: 'collect',
+    summary: 'read the status file(s) and update the session history',
+    load: async () => (await import('./cli/collect.js')).collectCommand,
+  },
+  {
+    name: 'build',
+    summary: 'render the static site into the output folder',
+    load: async () => (await import('./cli/build.js')).buildCommand,
+  },
+  {
+    name: 'run',
+    summary: 'collect, then build: the command for cron (every minute)',
+    load: async () => (await import('./cli/run.js')).runCommand,
+  },
+  {
+    name: 'watch',
+    summary: 'stay running and run within a second of each status file change',
+    load: async () => (await import('./cli/watch.js')).watchCommand,
+  },
+  {
+    name: 'sessions',
+    summary: 'list the recorded sessions (open ones included)',
+    load: async () => (await import('./cli/sessions.js')).sessionsCommand,
+  },
+  {
+    name: 'import-legacy',
+    summary: "import the predecessor's openvpn-sessions.csv",
+    load: async () => (await import('./cli/import-legacy.js')).importLegacyCommand,
+  },
+  {
+    name: 'config',
+    summary: 'config check: validate the config and print the effective settings and their sources',
+    load: async () => (await import('./cli/config-check.js')).configCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'check status files, history, output folder and lock; say how to fix problems',
+    load: async () => (await import('./cli/doctor.js')).doctorCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'build a site from generated sample data and serve it on http://127.0.0.1:8050',
+    load: async () => (await import('./server/demo.js')).demoCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'run the endpoint that deletes and restores history entries (behind nginx at /api/)',
+    load: async () => (await import('./server/serve.js')).serveCommand,
+  },
+  {
+    name: 'passwd',
+    summary: "add a user to the endpoint's password file, or change their password",
+    load: async () => (await import('./cli/passwd.js')).passwdCommand,
+  },
+  {
+    name: 'hook',
+    summary: "OpenVPN's client-connect/client-disconnect script: spool the event for collect (always exits 0)",
+    load: async () => (await import('./cli/hook.js')).hookCommand,
+  },
 ];
 
 function usage(): string {
@@ -76,7 +128,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`openvpn-status-web: ${e.message}\n`);
       return 2;
     }
-    process.stderr.write(`openvpn-status-web: unexpected error\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.stderr.write(
+      `openvpn-status-web: unexpected error\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
     return 1;
   }
 }

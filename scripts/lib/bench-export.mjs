@@ -15,7 +15,9 @@ import { join } from 'node:path';
 
 const [dist, out, format, count, users, seed] = process.argv.slice(2);
 if (!dist || !out || (format !== 'xlsx' && format !== 'csv') || !count || !users || !seed) {
-  throw new Error(`usage: bench-export.mjs DIST OUT xlsx|csv COUNT USERS SEED (got ${process.argv.slice(2).join(' ')})`);
+  throw new Error(
+    `usage: bench-export.mjs DIST OUT xlsx|csv COUNT USERS SEED (got ${process.argv.slice(2).join(' ')})`,
+  );
 }
 const load = (path) => import(pathToFileURL(join(dist, path)).href);
 const { syntheticSessions } = await load('demo/synthetic.js');
@@ -24,7 +26,13 @@ const { writeXlsx } = await load('io/xlsx-export.js');
 const { writeCsv } = await load('io/csv-export.js');
 
 const now = '2026-11-26T12:00:00Z';
-const sessions = syntheticSessions({ count: Number(count), users: Number(users), endAt: now, spanDays: 365, seed: Number(seed) });
+const sessions = syntheticSessions({
+  count: Number(count),
+  users: Number(users),
+  endAt: now,
+  spanDays: 365,
+  seed: Number(seed),
+});
 const ctx = { lang: 'de', timeZone: 'Europe/Berlin', aliasOf: () => null, now };
 
 // The rows are the build's work (like formatting a page), timed apart; the figure that

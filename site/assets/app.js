@@ -123,7 +123,7 @@
         var hidden = row.classList.contains('sub') && !groupOpen;
         if (row.classList.contains('info-row')) {
           const info = row.previousElementSibling?.querySelector('details.info');
-          hidden = hidden || !(info?.open);
+          hidden = hidden || !info?.open;
         }
         row.hidden = hidden;
       });
@@ -132,9 +132,13 @@
       if (!tbody.querySelector('details.more, details.info')) return;
       sync(tbody);
       // 'toggle' does not bubble: listen in the capture phase.
-      tbody.addEventListener('toggle', () => {
-        sync(tbody);
-      }, true);
+      tbody.addEventListener(
+        'toggle',
+        () => {
+          sync(tbody);
+        },
+        true,
+      );
     });
   }
 
@@ -158,12 +162,12 @@
   function answer(res) {
     return res.json().then(
       (data) => {
-        if (!res.ok) throw new Error((data?.error) || `HTTP ${res.status}`);
+        if (!res.ok) throw new Error(data?.error || `HTTP ${res.status}`);
         return data;
       },
       () => {
         throw new Error(`HTTP ${res.status}`);
-      }
+      },
     );
   }
 

@@ -19,7 +19,12 @@ export type { BuildOptions, BuildOutcome } from './build/pipeline.js';
 export { SITE_VERSION } from './build/inputs.js';
 
 /** Builds under the history lock held by the caller. A damaged cache is dropped and the build done in full. */
-export async function buildLocked(settings: Settings, now: string, log: Logger, opts: BuildOptions = {}): Promise<BuildOutcome> {
+export async function buildLocked(
+  settings: Settings,
+  now: string,
+  log: Logger,
+  opts: BuildOptions = {},
+): Promise<BuildOutcome> {
   try {
     return await buildOnce(settings, now, log, false, opts);
   } catch (e) {

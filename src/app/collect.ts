@@ -7,7 +7,13 @@ import { latin1Warning } from '../core/decode-fields.js';
 import { applyHookEvents } from '../core/hook-events.js';
 import { recordRewrite } from '../core/history-rewrite.js';
 import type { LockBusy, Result } from '../core/result.js';
-import { reconcile, settleWithdrawn, type CollectorState, type Observation, type ReconcileResult } from '../core/reconcile.js';
+import {
+  reconcile,
+  settleWithdrawn,
+  type CollectorState,
+  type Observation,
+  type ReconcileResult,
+} from '../core/reconcile.js';
 import { hookSpoolPath, type Settings } from '../core/settings.js';
 import { removeStaleTemps } from '../io/atomic-write.js';
 import {
@@ -113,13 +119,23 @@ async function settleWithdrawal(history: string, state: CollectorState): Promise
  * renamed over the old one. A run killed in between leaves the rows, or not; the next run
  * looks (settleWithdrawal) and holds the sessions whose rows went, so none is lost or doubled.
  */
-async function withdrawRows(paths: HistoryPaths, before: CollectorState, result: ReconcileResult, log: Logger): Promise<void> {
+async function withdrawRows(
+  paths: HistoryPaths,
+  before: CollectorState,
+  result: ReconcileResult,
+  log: Logger,
+): Promise<void> {
   if (result.withdrawn.length === 0) return;
   const drop = new Set(result.withdrawn);
   const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => drop.has(s.id) });
   try {
     if (prepared.removed.length === 0) return; // taken out by a run that then stopped
-    const bumped = { ...before, historyGeneration: before.historyGeneration + 1, historyBytes: 0, withdrawing: [...drop] };
+    const bumped = {
+      ...before,
+      historyGeneration: before.historyGeneration + 1,
+      historyBytes: 0,
+      withdrawing: [...drop],
+    };
     await writeState(paths.state, bumped);
     await prepared.commit();
   } finally {

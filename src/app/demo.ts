@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import type { StatusClient } from '../core/parse-status.js';
 import type { Settings } from '../core/settings.js';
 import { isoFromMs, msFromIso } from '../core/time.js';
-import { advanceClients, syntheticClients, syntheticSessions, syntheticState, syntheticStatusV3 } from '../demo/synthetic.js';
+import {
+  advanceClients,
+  syntheticClients,
+  syntheticSessions,
+  syntheticState,
+  syntheticStatusV3,
+} from '../demo/synthetic.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { historyPaths, rewriteHistory, writeState } from '../io/history-store.js';
 import type { Logger } from './context.js';
@@ -20,9 +26,21 @@ const LIVE = 6;
 export const TICK_MS = 10_000;
 
 const ALIASES = [
-  'Handy Flex', 'Laptop Mint Flex', 'Büro Köln', 'Außendienst Süd', 'Home-Office Jana', 'Tablet Lager',
-  'Kasse 1', 'Kasse 2', 'Werkstatt', 'Vertrieb Nord', 'Geschäftsführung', 'Buchhaltung', 'IT-Notfallzugang',
-  'Praktikant', 'Messe-Laptop',
+  'Handy Flex',
+  'Laptop Mint Flex',
+  'Büro Köln',
+  'Außendienst Süd',
+  'Home-Office Jana',
+  'Tablet Lager',
+  'Kasse 1',
+  'Kasse 2',
+  'Werkstatt',
+  'Vertrieb Nord',
+  'Geschäftsführung',
+  'Buchhaltung',
+  'IT-Notfallzugang',
+  'Praktikant',
+  'Messe-Laptop',
 ];
 
 async function writeStatus(path: string, clients: StatusClient[], updatedAt: string): Promise<void> {
@@ -46,7 +64,13 @@ export function demoSettings(base: Settings, dir: string): Settings {
 /** Writes the aliases, the history, the collector's state and the status file; returns the live clients. */
 export async function writeDemoData(settings: Settings, now: string): Promise<StatusClient[]> {
   // History up to ten minutes ago; the live clients are users 0…5 of the same population.
-  const history = syntheticSessions({ count: USERS * 60 * 2, users: USERS, endAt: isoFromMs(msFromIso(now) - 600_000), spanDays: 60, seed: SEED });
+  const history = syntheticSessions({
+    count: USERS * 60 * 2,
+    users: USERS,
+    endAt: isoFromMs(msFromIso(now) - 600_000),
+    spanDays: 60,
+    seed: SEED,
+  });
   const clients = syntheticClients({ count: LIVE, updatedAt: now, seed: SEED });
   const users = [...new Set([...clients.map((c) => c.username ?? c.commonName), ...history.map((s) => s.user)])];
   const aliases = Object.fromEntries(users.slice(0, ALIASES.length).map((u, i) => [u, ALIASES[i] as string]));
@@ -76,13 +100,20 @@ export function tick(live: Live): void {
   void (async () => {
     const next = isoFromMs(Math.max(Date.now(), msFromIso(live.now) + 1000));
     live.tick++;
-    live.clients = advanceClients(live.clients, { from: live.now, to: next, reconnect: live.tick % 6 === 0 ? 1 : 0, seed: SEED + live.tick });
+    live.clients = advanceClients(live.clients, {
+      from: live.now,
+      to: next,
+      reconnect: live.tick % 6 === 0 ? 1 : 0,
+      seed: SEED + live.tick,
+    });
     live.now = next;
     await writeStatus(statusPathOf(live.settings), live.clients, live.now);
     const outcome = await run(live.settings, live.now, live.log, { keepChartLoaded: true });
     if (outcome.ok) live.log.detail(`demo: tick ${live.tick}, ${outcome.value.built.pagesRendered} page(s) rendered`);
   })()
-    .catch((e: unknown) => process.stderr.write(`openvpn-status-web: demo update failed: ${(e as Error).stack ?? String(e)}\n`))
+    .catch((e: unknown) =>
+      process.stderr.write(`openvpn-status-web: demo update failed: ${(e as Error).stack ?? String(e)}\n`),
+    )
     .finally(() => {
       live.busy = false;
     });

@@ -71,10 +71,12 @@ export interface ExportInput {
 }
 
 /** A view's rows: its sessions newest first, as many as a sheet holds. */
-const viewRows = (sessions: Session[], ctx: ExportContext): ExportRow[] => exportRows([...sessions].sort(compareNewestFirst).slice(0, EXPORT_ROWS_MAX), ctx);
+const viewRows = (sessions: Session[], ctx: ExportContext): ExportRow[] =>
+  exportRows([...sessions].sort(compareNewestFirst).slice(0, EXPORT_ROWS_MAX), ctx);
 
 /** Whether a session belongs to the view of `status`. */
-const inStatus = (s: Session, status: ExportStatus): boolean => status === 'all' || (s.endedAt === null) === (status === 'active');
+const inStatus = (s: Session, status: ExportStatus): boolean =>
+  status === 'all' || (s.endedAt === null) === (status === 'active');
 
 /** Which users' and days' files a build writes, and which it removes, known from the input alone. */
 export interface ExportPlan {
@@ -86,7 +88,9 @@ export interface ExportPlan {
   gone: string[];
 }
 
-export function planExports(input: Pick<ExportInput, 'full' | 'users' | 'changedUsers' | 'days' | 'changedDays'>): ExportPlan {
+export function planExports(
+  input: Pick<ExportInput, 'full' | 'users' | 'changedUsers' | 'days' | 'changedDays'>,
+): ExportPlan {
   const known = new Set(input.users);
   const withHistory = new Set(input.days);
   const users = (input.full ? input.users : [...input.changedUsers]).filter((u) => known.has(u));
@@ -107,7 +111,12 @@ export function planExports(input: Pick<ExportInput, 'full' | 'users' | 'changed
  * when a change waits (or came now: any changed day) and the last write is BIG_EVERY_S old.
  * `pending` is what the manifest keeps if they are not written (or their writing fails).
  */
-export function planWholeHistory(m: ExportsManifest, now: string, full: boolean, changedDays: number): { write: boolean; pending: boolean } {
+export function planWholeHistory(
+  m: ExportsManifest,
+  now: string,
+  full: boolean,
+  changedDays: number,
+): { write: boolean; pending: boolean } {
   const pending = m.bigPending || full || changedDays > 0;
   const due = m.bigAt === null || msFromIso(now) - msFromIso(m.bigAt) >= BIG_EVERY_S * 1000;
   return { write: full || (pending && due), pending };
@@ -120,14 +129,28 @@ const viewFiles = (user: string | null, status: ExportStatus): { xlsx: string; c
 const dayFile = (day: string): string => `exports/days/${dayFileName(day)}`;
 
 /** Writes what changed; returns the number of files written and removed. */
-export async function updateExports(input: ExportInput, m: ExportsManifest, digests: ExportDigests): Promise<{ written: number; removed: number }> {
+export async function updateExports(
+  input: ExportInput,
+  m: ExportsManifest,
+  digests: ExportDigests,
+): Promise<{ written: number; removed: number }> {
   const { out, ctx } = input;
   await mkdir(join(out, 'exports', 'days'), { recursive: true });
-  const w: Writes = { out, ctx, full: input.full, digests, keep: new Set(), running: new Set(), failures: [], written: 0 };
+  const w: Writes = {
+    out,
+    ctx,
+    full: input.full,
+    digests,
+    keep: new Set(),
+    running: new Set(),
+    failures: [],
+    written: 0,
+  };
   const plan = planExports(input);
   await writeAllUsers(w, input, m);
   for (const user of plan.users) await writeUser(w, user, await input.sessionsOfUser(user));
-  for (const day of plan.days) await writeView(w, { xlsx: dayFile(day), csv: null }, viewRows(await input.sessionsOfDay(day), ctx));
+  for (const day of plan.days)
+    await writeView(w, { xlsx: dayFile(day), csv: null }, viewRows(await input.sessionsOfDay(day), ctx));
   await room(w, 1);
   if (w.failures.length > 0) throw w.failures[0];
 

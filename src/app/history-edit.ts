@@ -35,7 +35,16 @@ import {
   writeState,
   type HistoryEdit,
 } from '../io/history-store.js';
-import { appendAudit, appendTrash, openTrashWriter, readTrash, removeFromTrash, trashPaths, type AuditAction, type TrashEntry } from '../io/trash.js';
+import {
+  appendAudit,
+  appendTrash,
+  openTrashWriter,
+  readTrash,
+  removeFromTrash,
+  trashPaths,
+  type AuditAction,
+  type TrashEntry,
+} from '../io/trash.js';
 import { buildLocked, type BuildOutcome } from './build.js';
 import type { Logger } from './context.js';
 import { withHistoryLock } from './lock.js';
@@ -120,7 +129,8 @@ export function historyOps(opts: HistoryOpsOptions): HistoryOps {
     deleteSessions: (ids, actor) => edit(ctx, 'delete', () => deleteSessions(ctx, ids, actor)),
     clearHistory: (expectedCount, actor) => edit(ctx, 'clear', () => clearHistory(ctx, expectedCount, actor)),
     restoreSessions: (ids, actor) => edit(ctx, 'restore', () => restoreSessions(ctx, ids, actor)),
-    countSessions: () => locked(ctx, 'count', async () => (await scanHistory(ctx.paths.history, new Set(), ctx.warn)).rows),
+    countSessions: () =>
+      locked(ctx, 'count', async () => (await scanHistory(ctx.paths.history, new Set(), ctx.warn)).rows),
     listTrash: (limit) => listTrash(ctx, limit),
   };
 }
@@ -229,7 +239,10 @@ async function deleteSessions(ctx: EditContext, ids: string[], actor: Actor): Pr
   if (!plan.ok) return plan;
   const drop = new Set(plan.value);
   await rewrite(ctx, state, { drop: (s) => drop.has(s.id) }, (removed) =>
-    appendTrash(ctx.tp.trash, removed.map((session): TrashEntry => ({ deletedAt: at, deletedBy: actor.user, session }))),
+    appendTrash(
+      ctx.tp.trash,
+      removed.map((session): TrashEntry => ({ deletedAt: at, deletedBy: actor.user, session })),
+    ),
   );
   return finish(ctx, 'delete', actor, plan.value, plan.value.length, at, true);
 }
@@ -247,7 +260,10 @@ async function clearHistory(ctx: EditContext, expectedCount: number, actor: Acto
   const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
   await writeState(paths.state, bumped);
   const bytes = await rewriteHistory(paths.history, []);
-  await writeState(paths.state, recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }));
+  await writeState(
+    paths.state,
+    recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }),
+  );
   return finish(ctx, 'clear', actor, ids, count, at, true);
 }
 

@@ -11,7 +11,14 @@ import { checkLegacyHeader, sessionFromLegacy } from '../core/legacy.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { ifMissing } from '../io/fs-errors.js';
-import { appendHistory, historyPaths, readHistory, readState, recoverHistory, writeState } from '../io/history-store.js';
+import {
+  appendHistory,
+  historyPaths,
+  readHistory,
+  readState,
+  recoverHistory,
+  writeState,
+} from '../io/history-store.js';
 import type { LockBusy, Result } from '../core/result.js';
 import type { Logger } from './context.js';
 import { withHistoryLock } from './lock.js';
@@ -33,13 +40,22 @@ export async function readLegacy(file: string, timeZone: string, instance: strin
   const show = progressBar('import-legacy', st.size, 1_000_000);
   const out: LegacyRows = { rows: [], bad: [], open: 0 };
   const parser = createReadStream(file).pipe(
-    parse({ columns: (h: string[]) => {
+    parse({
+      columns: (h: string[]) => {
         checkLegacyHeader(h, file);
         return h;
-      }, bom: true, info: true, skip_empty_lines: true, relax_column_count: true }),
+      },
+      bom: true,
+      info: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+    }),
   );
   try {
-    for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number; bytes: number } }>) {
+    for await (const item of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number; bytes: number };
+    }>) {
       show(item.info.bytes);
       try {
         const s = sessionFromLegacy(item.record, file, item.info.lines, timeZone, instance);
@@ -61,14 +77,21 @@ export async function readLegacy(file: string, timeZone: string, instance: strin
 }
 
 /** Appends the sessions the history does not hold yet, in connect order, under the lock; returns how many. */
-export async function importSessions(settings: Settings, now: string, rows: Session[], log: Logger): Promise<Result<number, LockBusy>> {
+export async function importSessions(
+  settings: Settings,
+  now: string,
+  rows: Session[],
+  log: Logger,
+): Promise<Result<number, LockBusy>> {
   const paths = historyPaths(settings.history);
   return withHistoryLock(settings, log, 'import-legacy', async () => {
     const recovered = await recoverHistory(paths.history, await readState(paths.state), now, log.warn);
     const known = new Set<string>();
     for await (const s of readHistory(paths.history, { warn: (m) => log.warn(m) })) known.add(s.id);
     const fresh: Session[] = [];
-    for (const s of [...rows].sort((a, b) => (a.connectedAt < b.connectedAt ? -1 : a.connectedAt > b.connectedAt ? 1 : 0))) {
+    for (const s of [...rows].sort((a, b) =>
+      a.connectedAt < b.connectedAt ? -1 : a.connectedAt > b.connectedAt ? 1 : 0,
+    )) {
       if (known.has(s.id)) continue;
       known.add(s.id);
       fresh.push(s);

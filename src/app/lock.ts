@@ -18,10 +18,22 @@ import type { Logger } from './context.js';
 async function removeLeftovers(settings: Settings, afterCrash: boolean, log: Logger): Promise<void> {
   const { history, out } = settings;
   const cache = cachePaths(history);
-  const everyRun = [out, join(out, 'live'), join(out, 'data'), join(out, 'assets'), join(out, 'exports'), cache.dir, cache.pages];
+  const everyRun = [
+    out,
+    join(out, 'live'),
+    join(out, 'data'),
+    join(out, 'assets'),
+    join(out, 'exports'),
+    cache.dir,
+    cache.pages,
+  ];
   const removed = await removeLeftoverTemps(dirname(history), { prefix: basename(history) });
-  for (const dir of afterCrash ? [out, cache.dir] : everyRun) removed.push(...(await removeLeftoverTemps(dir, { recursive: afterCrash })));
-  if (removed.length > 0) log.detail(`removed ${removed.length} temp file(s) of killed writers: ${removed.slice(0, 3).join(', ')}${removed.length > 3 ? ', …' : ''}`);
+  for (const dir of afterCrash ? [out, cache.dir] : everyRun)
+    removed.push(...(await removeLeftoverTemps(dir, { recursive: afterCrash })));
+  if (removed.length > 0)
+    log.detail(
+      `removed ${removed.length} temp file(s) of killed writers: ${removed.slice(0, 3).join(', ')}${removed.length > 3 ? ', …' : ''}`,
+    );
 }
 
 /**
@@ -29,7 +41,12 @@ async function removeLeftovers(settings: Settings, afterCrash: boolean, log: Log
  * writer share). LockBusy (warned) when another process holds it past --lock-timeout: the
  * cron commands exit 0, since the next run a minute later catches up.
  */
-export async function withHistoryLock<T>(settings: Settings, log: Logger, what: string, fn: () => Promise<T>): Promise<Result<T, LockBusy>> {
+export async function withHistoryLock<T>(
+  settings: Settings,
+  log: Logger,
+  what: string,
+  fn: () => Promise<T>,
+): Promise<Result<T, LockBusy>> {
   const { lock: path } = historyPaths(settings.history);
   // The history's folder holds names and addresses: not for other local users (when created here).
   await mkdir(dirname(path), { recursive: true, mode: PRIVATE_DIR_MODE });

@@ -38,14 +38,21 @@ async function appendToArchive(path: string, sessions: Session[], log: Logger): 
 }
 
 /** Archives what is due; returns the state to go on with (unchanged when nothing was due). */
-export async function applyRetention(settings: Settings, state: CollectorState, now: string, log: Logger): Promise<CollectorState> {
+export async function applyRetention(
+  settings: Settings,
+  state: CollectorState,
+  now: string,
+  log: Logger,
+): Promise<CollectorState> {
   const days = settings.retentionDays;
   if (days === undefined) return state;
   const paths = historyPaths(settings.history);
   const oldest = await oldestSession(paths.history, log);
   if (!retentionDue(oldest?.endedAt ?? null, now, days)) return state;
   const cutoff = retentionCutoff(now, days);
-  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => (s.endedAt ?? s.lastSeenAt) < cutoff }, (m) => log.warn(m));
+  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => (s.endedAt ?? s.lastSeenAt) < cutoff }, (m) =>
+    log.warn(m),
+  );
   try {
     const byYear = new Map<string, Session[]>();
     for (const s of prepared.removed) {
@@ -60,7 +67,12 @@ export async function applyRetention(settings: Settings, state: CollectorState, 
   } finally {
     await prepared.abort(); // a no-op once committed
   }
-  const next = recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added: [] });
+  const next = recordRewrite(state, {
+    bytesBefore: state.historyBytes,
+    bytesAfter: prepared.bytes,
+    removed: prepared.removed,
+    added: [],
+  });
   await writeState(paths.state, next);
   log.info(
     `retention: ${prepared.removed.length} session(s) that ended before ${cutoff} moved to ` +

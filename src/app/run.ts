@@ -12,7 +12,12 @@ export interface RunOutcome {
 }
 
 /** One run under the history lock; LockBusy (warned) when another writer holds it. */
-export async function run(settings: Settings, now: string, log: Logger, opts: BuildOptions = {}): Promise<Result<RunOutcome, LockBusy>> {
+export async function run(
+  settings: Settings,
+  now: string,
+  log: Logger,
+  opts: BuildOptions = {},
+): Promise<Result<RunOutcome, LockBusy>> {
   return withHistoryLock(settings, log, 'run', async () => {
     const collected = await collectLocked(settings, now, log);
     const built = await buildLocked(settings, now, log, opts);

@@ -43,7 +43,11 @@ export function watchedFolders(statusPaths: readonly string[]): Map<string, Set<
  * having come at `firstEventAt`: the debounce, cut short so a run comes no later than
  * maxDelayMs after that first event.
  */
-export function runDelayMs(now: number, firstEventAt: number, opts: Pick<WatchOptions, 'debounceMs' | 'maxDelayMs'>): number {
+export function runDelayMs(
+  now: number,
+  firstEventAt: number,
+  opts: Pick<WatchOptions, 'debounceMs' | 'maxDelayMs'>,
+): number {
   return Math.max(0, Math.min(opts.debounceMs, firstEventAt + opts.maxDelayMs - now));
 }
 
@@ -71,7 +75,12 @@ interface WatchState {
  * Runs until `signal` aborts, then finishes the run in progress and resolves. Rejects on an
  * unexpected error (after closing everything): a service manager restarts it.
  */
-export async function watchLoop(settings: Settings, log: Logger, opts: WatchOptions, signal: AbortSignal): Promise<void> {
+export async function watchLoop(
+  settings: Settings,
+  log: Logger,
+  opts: WatchOptions,
+  signal: AbortSignal,
+): Promise<void> {
   const folders = watchedFolders(settings.status.map((s) => s.path));
   let finish: () => void = () => undefined;
   let fail: (e: unknown) => void = () => undefined;
@@ -80,8 +89,20 @@ export async function watchLoop(settings: Settings, log: Logger, opts: WatchOpti
     fail = rej;
   });
   const st: WatchState = {
-    settings, log, opts, folders, watchers: new Map(), unwatchable: new Set(),
-    debounce: null, fallback: null, firstEventAt: null, running: false, again: false, stopped: false, finish, fail,
+    settings,
+    log,
+    opts,
+    folders,
+    watchers: new Map(),
+    unwatchable: new Set(),
+    debounce: null,
+    fallback: null,
+    firstEventAt: null,
+    running: false,
+    again: false,
+    stopped: false,
+    finish,
+    fail,
   };
   const onAbort = (): void => {
     closeAll(st);
@@ -94,7 +115,9 @@ export async function watchLoop(settings: Settings, log: Logger, opts: WatchOpti
       closeAll(st); // open watchers would keep the process alive after the error
       throw e;
     });
-    log.info(`watch: watching ${[...folders.values()].reduce((n, s) => n + s.size, 0)} status file(s) in ${[...folders.keys()].join(', ')}; a run at least every ${opts.fallbackMs / 1000} s`);
+    log.info(
+      `watch: watching ${[...folders.values()].reduce((n, s) => n + s.size, 0)} status file(s) in ${[...folders.keys()].join(', ')}; a run at least every ${opts.fallbackMs / 1000} s`,
+    );
     fire(st);
     await done;
   } finally {
@@ -133,7 +156,10 @@ async function armFolders(st: WatchState): Promise<void> {
 }
 
 function cannotWatch(st: WatchState, dir: string, code: string): void {
-  if (!st.unwatchable.has(dir)) st.log.warn(`watch: cannot watch ${dir} (${code}); trying again with each run, every ${st.opts.fallbackMs / 1000} s at least`);
+  if (!st.unwatchable.has(dir))
+    st.log.warn(
+      `watch: cannot watch ${dir} (${code}); trying again with each run, every ${st.opts.fallbackMs / 1000} s at least`,
+    );
   st.unwatchable.add(dir);
 }
 

@@ -54,7 +54,12 @@ const AHEAD_ROWS = 2_000;
  * whether a view changed at all made the rows twice.
  */
 export async function writeWholeHistory(job: WholeHistoryJob): Promise<WholeHistoryResult> {
-  const ctx: ExportContext = { lang: job.lang, timeZone: job.timeZone, aliasOf: (s) => aliasOf(s, job.aliases), now: job.now };
+  const ctx: ExportContext = {
+    lang: job.lang,
+    timeZone: job.timeZone,
+    aliasOf: (s) => aliasOf(s, job.aliases),
+    now: job.now,
+  };
   const trackedByDay = new Map<string, Session[]>();
   for (const s of job.tracked) {
     const day = dayOf(s.connectedAt, job.timeZone);
@@ -77,7 +82,10 @@ export async function writeWholeHistory(job: WholeHistoryJob): Promise<WholeHist
       yield r;
     }
   }
-  const files = job.views.flatMap((v) => [{ file: v.xlsx, status: v.status }, { file: v.csv, status: v.status }]);
+  const files = job.views.flatMap((v) => [
+    { file: v.xlsx, status: v.status },
+    { file: v.csv, status: v.status },
+  ]);
   const fan = fanOut(all(), files.length, AHEAD_ROWS);
   const writes = files.map(async ({ file, status }, i) => {
     try {
@@ -102,11 +110,20 @@ export async function writeWholeHistory(job: WholeHistoryJob): Promise<WholeHist
  * session takes about 1 KB, so the cap is 64 MB plus twice that for each session of the
  * largest day (a test holds a day of 25,000 sessions to it).
  */
-export function workerLimits(largestDaySessions: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
-  return { maxOldGenerationSizeMb: 64 + Math.ceil((largestDaySessions * 2048) / 2 ** 20), maxYoungGenerationSizeMb: 16 };
+export function workerLimits(largestDaySessions: number): {
+  maxOldGenerationSizeMb: number;
+  maxYoungGenerationSizeMb: number;
+} {
+  return {
+    maxOldGenerationSizeMb: 64 + Math.ceil((largestDaySessions * 2048) / 2 ** 20),
+    maxYoungGenerationSizeMb: 16,
+  };
 }
 
 /** Runs `job` in a worker thread (whole-history-worker.ts; see the top of this file). */
-export function writeWholeHistoryInWorker(job: WholeHistoryJob, largestDaySessions: number): Promise<WholeHistoryResult> {
+export function writeWholeHistoryInWorker(
+  job: WholeHistoryJob,
+  largestDaySessions: number,
+): Promise<WholeHistoryResult> {
   return runWorker('whole-history', job, workerLimits(largestDaySessions));
 }

@@ -27,7 +27,11 @@ export function runWorker<R>(name: string, data: unknown, resourceLimits?: Resou
     let result: { value: R } | null = null;
     // No Node options of the parent's (they default to it): `--input-type` or `-e` would stop
     // the worker's own entry from loading, and neither compiled code nor tsx needs any.
-    const worker = new Worker(entry(name), { workerData: data, execArgv: [], ...(resourceLimits ? { resourceLimits } : {}) });
+    const worker = new Worker(entry(name), {
+      workerData: data,
+      execArgv: [],
+      ...(resourceLimits ? { resourceLimits } : {}),
+    });
     worker.once('message', (value: R) => {
       result = { value };
     });
@@ -35,8 +39,15 @@ export function runWorker<R>(name: string, data: unknown, resourceLimits?: Resou
     // class: a CacheError is made again, so the build still starts over in full on it, and a
     // FileSystemError (disk full in an export) so that it stays an expected one.
     worker.once('error', (e: Error & Partial<CacheError> & Partial<FileSystemError>) => {
-      if (e.name === 'CacheError' && typeof e.file === 'string' && typeof e.reason === 'string') reject(new CacheError(e.file, e.reason));
-      else if (e.name === 'FileSystemError' && typeof e.file === 'string' && typeof e.operation === 'string' && typeof e.code === 'string' && typeof e.reason === 'string') {
+      if (e.name === 'CacheError' && typeof e.file === 'string' && typeof e.reason === 'string')
+        reject(new CacheError(e.file, e.reason));
+      else if (
+        e.name === 'FileSystemError' &&
+        typeof e.file === 'string' &&
+        typeof e.operation === 'string' &&
+        typeof e.code === 'string' &&
+        typeof e.reason === 'string'
+      ) {
         reject(new FileSystemError(e.file, e.operation, e.code, e.reason));
       } else reject(e);
     });

@@ -6,7 +6,16 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { DEFAULTS, hookSpoolPath, SETTING_FLAGS, settingSources, type ConfigFile, type FlagValues, type Settings, type SettingSource } from '../core/settings.js';
+import {
+  DEFAULTS,
+  hookSpoolPath,
+  SETTING_FLAGS,
+  settingSources,
+  type ConfigFile,
+  type FlagValues,
+  type Settings,
+  type SettingSource,
+} from '../core/settings.js';
 import type { Command } from '../app/command.js';
 import { loadConfig, type Context } from '../app/context.js';
 
@@ -49,7 +58,10 @@ export function relativePathWarnings(settings: Settings): string[] {
   ];
   return paths
     .filter(([, p]) => !isAbsolute(p))
-    .map(([what, p]) => `${what}: "${p}" is relative, so it depends on the working directory (cron and systemd start in /); use an absolute path`);
+    .map(
+      ([what, p]) =>
+        `${what}: "${p}" is relative, so it depends on the working directory (cron and systemd start in /); use an absolute path`,
+    );
 }
 
 /**
@@ -64,8 +76,12 @@ export function shellHookWarnings(raw: string, config: ConfigFile): string[] {
   const escaped = new RegExp(`"${key}"\\s*:\\s*"[^"\\\\]*\\\\`).test(raw);
   if (!twice && !escaped) return [];
   const spool = hookSpoolPath({ history: config.history ?? DEFAULTS.history, hookSpool: config.hookSpool });
-  const why = twice ? `"${key}" is in the file more than once` : 'its value is written with an escape (\\" \\\\ \\u...)';
-  return [`${key}: ${why}, which "openvpn-status-web hook" (scripts/openvpn-hook.sh) does not read: it would record no event; write the value plainly once, or give the hooks --spool ${spool}`];
+  const why = twice
+    ? `"${key}" is in the file more than once`
+    : 'its value is written with an escape (\\" \\\\ \\u...)';
+  return [
+    `${key}: ${why}, which "openvpn-status-web hook" (scripts/openvpn-hook.sh) does not read: it would record no event; write the value plainly once, or give the hooks --spool ${spool}`,
+  ];
 }
 
 export const configCommand: Command = {
@@ -85,7 +101,11 @@ hook cannot read), 2 invalid (one line naming the key).`,
   async run(ctx) {
     const [sub, ...extra] = ctx.positionals;
     if (sub !== 'check') {
-      throw new UsageError(sub === undefined ? 'config: missing subcommand (usage: openvpn-status-web config check [--config FILE])' : `config: unknown subcommand "${sub}" (only "check")`);
+      throw new UsageError(
+        sub === undefined
+          ? 'config: missing subcommand (usage: openvpn-status-web config check [--config FILE])'
+          : `config: unknown subcommand "${sub}" (only "check")`,
+      );
     }
     if (extra.length > 0) throw new UsageError(`config check: unexpected argument "${extra[0]}"`);
     const configFile = typeof ctx.values.config === 'string' ? ctx.values.config : undefined;
@@ -96,7 +116,9 @@ hook cannot read), 2 invalid (one line naming the key).`,
     if (configFile !== undefined) warnings.push(...shellHookWarnings(await readFile(configFile, 'utf8'), config));
     for (const w of warnings) ctx.log.warn(w);
     if (ctx.values.json === true) {
-      process.stdout.write(`${JSON.stringify({ config: configFile ?? null, settings: ctx.settings, sources }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ config: configFile ?? null, settings: ctx.settings, sources }, null, 2)}\n`,
+      );
       return 0;
     }
     const rows: [string, string, string][] = [];
@@ -108,8 +130,13 @@ hook cannot read), 2 invalid (one line naming the key).`,
     }
     const keyWidth = Math.max(...rows.map((r) => r[0].length));
     const valueWidth = Math.max(...rows.map((r) => r[1].length));
-    const head = configFile === undefined ? 'no config file (--config FILE): flags and defaults only' : `config file ${configFile}: valid`;
-    const body = rows.map(([k, v, s]) => `  ${k.padEnd(keyWidth)}  ${s === '' ? v : `${v.padEnd(valueWidth)}  (${s})`}`.trimEnd()).join('\n');
+    const head =
+      configFile === undefined
+        ? 'no config file (--config FILE): flags and defaults only'
+        : `config file ${configFile}: valid`;
+    const body = rows
+      .map(([k, v, s]) => `  ${k.padEnd(keyWidth)}  ${s === '' ? v : `${v.padEnd(valueWidth)}  (${s})`}`.trimEnd())
+      .join('\n');
     process.stdout.write(`${head}\n\nEffective settings (flags > config file > defaults):\n${body}\n`);
     return 0;
   },

@@ -33,12 +33,16 @@ Exit codes: 0 no FAIL (warnings allowed), 1 at least one FAIL, 2 bad usage.`,
     let waitS = DEFAULT_WAIT_S;
     if (typeof waitFlag === 'string') {
       waitS = Number(waitFlag);
-      if (!/^\d+(\.\d+)?$/.test(waitFlag) || waitS > 600) throw new UsageError('--wait: must be a number of seconds from 0 to 600');
+      if (!/^\d+(\.\d+)?$/.test(waitFlag) || waitS > 600)
+        throw new UsageError('--wait: must be a number of seconds from 0 to 600');
     }
     if (ctx.values['no-wait'] === true) waitS = 0;
     const facts = await gatherDoctorFacts(ctx.settings, {
       waitMs: waitS * 1000,
-      onWatchStart: (ms) => ctx.log.info(`doctor: watching the status file(s) for up to ${Math.round(ms / 1000)} s to see how often OpenVPN rewrites them (--no-wait skips this)…`),
+      onWatchStart: (ms) =>
+        ctx.log.info(
+          `doctor: watching the status file(s) for up to ${Math.round(ms / 1000)} s to see how often OpenVPN rewrites them (--no-wait skips this)…`,
+        ),
     });
     const lines = diagnose(facts);
     const quiet = ctx.values.quiet === true;

@@ -63,7 +63,8 @@ class HookError extends Error {
   }
 }
 
-const describe = (ev: HookEvent): string => `client-${ev.kind} of ${ev.commonName} (${ev.realAddress}${ev.realPort === null ? '' : `:${ev.realPort}`})`;
+const describe = (ev: HookEvent): string =>
+  `client-${ev.kind} of ${ev.commonName} (${ev.realAddress}${ev.realPort === null ? '' : `:${ev.realPort}`})`;
 
 function configOf(file: string): ConfigFile {
   let raw: string;
@@ -89,13 +90,21 @@ export interface HookOutcome {
   problem: string | null;
 }
 
-const messageOf = (e: unknown): string => (e instanceof HookError ? e.message : `unexpected error: ${e instanceof Error ? e.message : String(e)}`);
-const problemLine = (notes: string[]): string | null => (notes.length > 0 ? `openvpn-status-web hook: ${notes.join('; ')} (exit 0: OpenVPN goes on)` : null);
+const messageOf = (e: unknown): string =>
+  e instanceof HookError ? e.message : `unexpected error: ${e instanceof Error ? e.message : String(e)}`;
+const problemLine = (notes: string[]): string | null =>
+  notes.length > 0 ? `openvpn-status-web hook: ${notes.join('; ')} (exit 0: OpenVPN goes on)` : null;
 
 /** Instance and spool from the flags; odd flags are noted in `notes`, fatal problems throw HookError. */
 function hookTarget(argv: string[], notes: string[]): { instance: string; spool: string } {
   // Lenient: a typo in OpenVPN's config must not cost the event (strict parsing would throw).
-  const { values, tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  const { values, tokens } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
   const unknown = tokens.flatMap((t) => (t.kind === 'option' && !Object.hasOwn(OPTIONS, t.name) ? [t.rawName] : []));
   if (unknown.length > 0) notes.push(`unknown flag(s) ${unknown.join(' ')} ignored`);
   const str = (k: keyof typeof OPTIONS): string | undefined => {
@@ -104,21 +113,37 @@ function hookTarget(argv: string[], notes: string[]): { instance: string; spool:
     return typeof v === 'string' ? v : undefined;
   };
   const instance = str('instance') ?? 'default';
-  if (!INSTANCE_NAME.test(instance)) throw new HookError(`--instance "${instance}" must be letters, digits, '.', '_' or '-'`);
+  if (!INSTANCE_NAME.test(instance))
+    throw new HookError(`--instance "${instance}" must be letters, digits, '.', '_' or '-'`);
   const spool = str('spool');
   if (spool !== undefined) return { instance, spool };
   const configFile = str('config');
   const config = configFile === undefined ? {} : configOf(configFile);
-  return { instance, spool: hookSpoolPath({ history: str('history') ?? config.history ?? DEFAULTS.history, hookSpool: config.hookSpool }) };
+  return {
+    instance,
+    spool: hookSpoolPath({
+      history: str('history') ?? config.history ?? DEFAULTS.history,
+      hookSpool: config.hookSpool,
+    }),
+  };
 }
 
 /** Appends the event `env` describes to `spool`. Never throws: a failure is in `problem`. */
-export function recordEvent(instance: string, spool: string, env: Record<string, string | undefined>, nowS: number, notes: string[] = []): HookOutcome {
+export function recordEvent(
+  instance: string,
+  spool: string,
+  env: Record<string, string | undefined>,
+  nowS: number,
+  notes: string[] = [],
+): HookOutcome {
   const out: HookOutcome = { spool, event: null, problem: null };
   try {
     const record = recordFromEnv(env, instance, nowS);
     const ev = eventFromRecord(record);
-    if (!ev.ok) throw new HookError(`event not recorded: not an OpenVPN client-connect/client-disconnect environment: ${ev.error}`);
+    if (!ev.ok)
+      throw new HookError(
+        `event not recorded: not an OpenVPN client-connect/client-disconnect environment: ${ev.error}`,
+      );
     out.event = ev.value;
     try {
       appendSpoolLine(spool, encodeJsonLine(record));

@@ -22,7 +22,8 @@ and reason, and exits 2.`,
       data = await readFile(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new InputError(file, null, (e as Error).message);
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR')
+        throw new InputError(file, null, (e as Error).message);
       throw e;
     }
     const { text, latin1Lines } = decodeFields(data);

@@ -71,11 +71,15 @@ Then start the endpoint with: openvpn-status-web serve --passwd FILE`,
   options: { 'password-stdin': { type: 'boolean' } },
   async run(ctx) {
     const [file, user, ...extra] = ctx.positionals;
-    if (file === undefined || user === undefined || extra.length > 0) throw new UsageError('passwd: expected FILE and USER (see "openvpn-status-web passwd --help")');
+    if (file === undefined || user === undefined || extra.length > 0)
+      throw new UsageError('passwd: expected FILE and USER (see "openvpn-status-web passwd --help")');
     const problem = userNameProblem(user);
     if (problem) throw new UsageError(`passwd: ${problem}`);
     const folder = await stat(dirname(resolve(file))).catch(ifMissing(null));
-    if (!folder?.isDirectory()) throw new UsageError(`passwd: the folder of ${file} does not exist; create it first (mode 0700 is a good choice)`);
+    if (!folder?.isDirectory())
+      throw new UsageError(
+        `passwd: the folder of ${file} does not exist; create it first (mode 0700 is a good choice)`,
+      );
     let password: string;
     if (ctx.values['password-stdin'] === true) {
       password = await readStdinLine();
@@ -84,7 +88,9 @@ Then start the endpoint with: openvpn-status-web serve --passwd FILE`,
       const again = await readHidden('Once more: ');
       if (again !== password) throw new UsageError('passwd: the two passwords differ; nothing changed');
     } else {
-      throw new UsageError('passwd: standard input is not a terminal; pass --password-stdin to read the password from it');
+      throw new UsageError(
+        'passwd: standard input is not a terminal; pass --password-stdin to read the password from it',
+      );
     }
     if (password === '') throw new UsageError('passwd: the password is empty; nothing changed');
     const added = await setPassword(file, user, password);

@@ -28,11 +28,35 @@ the username. --json prints { schemaVersion: 1, sessions: [...] }; otherwise a t
     }
     const rows = sessions.map((s) => {
       const j = sessionJson(s);
-      return [j.status, j.user, j.realAddress, j.virtualAddress ?? j.virtualIpv6 ?? '-', j.connectedAt, j.endedAt ?? '-', String(j.durationS), j.endReason ?? '-', j.instance];
+      return [
+        j.status,
+        j.user,
+        j.realAddress,
+        j.virtualAddress ?? j.virtualIpv6 ?? '-',
+        j.connectedAt,
+        j.endedAt ?? '-',
+        String(j.durationS),
+        j.endReason ?? '-',
+        j.instance,
+      ];
     });
-    const head = ['status', 'user', 'real address', 'virtual', 'connected', 'ended', 'seconds', 'end reason', 'instance'];
+    const head = [
+      'status',
+      'user',
+      'real address',
+      'virtual',
+      'connected',
+      'ended',
+      'seconds',
+      'end reason',
+      'instance',
+    ];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-    const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    const line = (r: string[]) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
     process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
     return 0;
   },

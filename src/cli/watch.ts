@@ -6,7 +6,8 @@ import { UsageError } from '../core/errors.js';
 function seconds(flag: unknown, name: string, min: number, fallback: number): number {
   if (flag === undefined) return fallback;
   const n = Number(flag);
-  if (typeof flag !== 'string' || !Number.isFinite(n) || n < min) throw new UsageError(`${name}: must be a number of seconds, at least ${min}`);
+  if (typeof flag !== 'string' || !Number.isFinite(n) || n < min)
+    throw new UsageError(`${name}: must be a number of seconds, at least ${min}`);
   return n;
 }
 
@@ -30,7 +31,10 @@ Each run prints one line on stderr (like "run"); --quiet leaves only warnings.`,
   async run(ctx) {
     if (ctx.positionals.length > 0) throw new UsageError(`watch: unexpected argument "${ctx.positionals[0]}"`);
     if (ctx.values.now !== undefined) throw new UsageError('watch: --now cannot be used; every run uses the clock');
-    const opts: WatchOptions = { ...WATCH_DEFAULTS, fallbackMs: seconds(ctx.values.fallback, '--fallback', 1, WATCH_DEFAULTS.fallbackMs / 1000) * 1000 };
+    const opts: WatchOptions = {
+      ...WATCH_DEFAULTS,
+      fallbackMs: seconds(ctx.values.fallback, '--fallback', 1, WATCH_DEFAULTS.fallbackMs / 1000) * 1000,
+    };
     const stop = new AbortController();
     const onSignal = (sig: NodeJS.Signals): void => {
       ctx.log.info(`watch: ${sig}, stopping after the run in progress`);

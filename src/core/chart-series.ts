@@ -70,7 +70,8 @@ interface SeriesWindow {
 function seriesWindow(opts: SeriesOptions): SeriesWindow {
   const hours = opts.hours ?? 24;
   const bucketSeconds = opts.bucketSeconds ?? 300;
-  if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0) throw new RangeError(`bucketSeconds ${bucketSeconds} is not a positive integer`);
+  if (!Number.isInteger(bucketSeconds) || bucketSeconds <= 0)
+    throw new RangeError(`bucketSeconds ${bucketSeconds} is not a positive integer`);
   if (!Number.isFinite(hours) || hours <= 0) throw new RangeError(`hours ${hours} is not a positive number`);
   const nowMs = msFromIso(opts.now);
   if (Number.isNaN(nowMs)) throw new RangeError(`now ${JSON.stringify(opts.now)} is not an ISO UTC instant`);

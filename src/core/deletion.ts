@@ -28,7 +28,11 @@ export interface Refusal {
 
 export type Checked<T> = Result<T, Refusal>;
 
-const refusal = (status: Refusal['status'], message: string, more: Pick<Refusal, 'ids' | 'count'> = {}): Checked<never> => err({ kind: 'refused', status, message, ...more });
+const refusal = (
+  status: Refusal['status'],
+  message: string,
+  more: Pick<Refusal, 'ids' | 'count'> = {},
+): Checked<never> => err({ kind: 'refused', status, message, ...more });
 const bad = (message: string): Checked<never> => refusal(400, message);
 
 /** "a, b, c and 7 more": ids in a message stay readable however many there are. */
@@ -59,7 +63,9 @@ export function parseIdsBody(body: unknown): Checked<string[]> {
   const seen = new Set<string>();
   for (const id of ids) {
     if (typeof id !== 'string' || !SESSION_ID.test(id)) {
-      return bad(`"ids" holds ${JSON.stringify(id).slice(0, 80)}, which is not a session id (letters, digits, '-' and '_')`);
+      return bad(
+        `"ids" holds ${JSON.stringify(id).slice(0, 80)}, which is not a session id (letters, digits, '-' and '_')`,
+      );
     }
     if (seen.has(id)) continue;
     seen.add(id);
@@ -70,12 +76,14 @@ export function parseIdsBody(body: unknown): Checked<string[]> {
 
 /** `{ "confirm": "DELETE ALL", "expectedCount": N }` for clear. */
 export function parseClearBody(body: unknown): Checked<{ expectedCount: number }> {
-  if (!isPlainObject(body)) return bad(`expected a JSON object {"confirm": "${CLEAR_CONFIRMATION}", "expectedCount": N}`);
+  if (!isPlainObject(body))
+    return bad(`expected a JSON object {"confirm": "${CLEAR_CONFIRMATION}", "expectedCount": N}`);
   const extra = onlyKeys(body, ['confirm', 'expectedCount']);
   if (extra) return extra;
   if (body.confirm !== CLEAR_CONFIRMATION) return bad(`"confirm" must be "${CLEAR_CONFIRMATION}"`);
   const n = body.expectedCount;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return bad('"expectedCount" must be the number of entries to delete (a whole number ≥ 0)');
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+    return bad('"expectedCount" must be the number of entries to delete (a whole number ≥ 0)');
   return ok({ expectedCount: n });
 }
 
@@ -94,17 +102,28 @@ function trackedAmong(ids: readonly string[], tracked: readonly TrackedSession[]
  * Delete `requested` (deduplicated, valid ids): every one must be a row of the CSV.
  * Unknown ids refuse the whole request (404, naming them), as do tracked ones (409).
  */
-export function planDelete(requested: readonly string[], inHistory: ReadonlySet<string>, tracked: readonly TrackedSession[]): Checked<string[]> {
+export function planDelete(
+  requested: readonly string[],
+  inHistory: ReadonlySet<string>,
+  tracked: readonly TrackedSession[],
+): Checked<string[]> {
   const trackedIds = new Set(tracked.map((s) => s.id));
   const unknown = requested.filter((id) => !inHistory.has(id) && !trackedIds.has(id));
-  if (unknown.length > 0) return refusal(404, `no such session in the history: ${listIds(unknown)}; nothing was deleted`, { ids: unknown });
+  if (unknown.length > 0)
+    return refusal(404, `no such session in the history: ${listIds(unknown)}; nothing was deleted`, { ids: unknown });
   // In the CSV and still tracked cannot happen after recovery; if it did, the next run would write it again.
   const { open, held } = trackedAmong(requested, tracked);
   if (open.length > 0 || held.length > 0) {
     const parts: string[] = [];
-    if (open.length > 0) parts.push(`still connected: ${listIds(open)} (it would reappear on the next run; delete it once it has ended)`);
-    if (held.length > 0) parts.push(`ended by a stopped server and not yet written to the history: ${listIds(held)} (try again once its server is back)`);
-    return refusal(409, `cannot delete live sessions, ${parts.join('; ')}; nothing was deleted`, { ids: [...open, ...held] });
+    if (open.length > 0)
+      parts.push(`still connected: ${listIds(open)} (it would reappear on the next run; delete it once it has ended)`);
+    if (held.length > 0)
+      parts.push(
+        `ended by a stopped server and not yet written to the history: ${listIds(held)} (try again once its server is back)`,
+      );
+    return refusal(409, `cannot delete live sessions, ${parts.join('; ')}; nothing was deleted`, {
+      ids: [...open, ...held],
+    });
   }
   return ok([...requested]);
 }
@@ -112,7 +131,11 @@ export function planDelete(requested: readonly string[], inHistory: ReadonlySet<
 /** Clear: refused unless the caller names exactly how many entries it is about to delete. */
 export function planClear(expectedCount: number, rows: number): Checked<number> {
   if (expectedCount !== rows) {
-    return refusal(409, `the history holds ${rows} ended session(s), not ${expectedCount}; nothing was deleted (reload and confirm again)`, { count: rows });
+    return refusal(
+      409,
+      `the history holds ${rows} ended session(s), not ${expectedCount}; nothing was deleted (reload and confirm again)`,
+      { count: rows },
+    );
   }
   return ok(rows);
 }
@@ -132,11 +155,19 @@ export function planRestore(
   tracked: readonly TrackedSession[],
 ): Checked<RestorePlan> {
   const unknown = requested.filter((id) => !inTrash.has(id));
-  if (unknown.length > 0) return refusal(404, `not in the trash: ${listIds(unknown)}; nothing was restored`, { ids: unknown });
+  if (unknown.length > 0)
+    return refusal(404, `not in the trash: ${listIds(unknown)}; nothing was restored`, { ids: unknown });
   const { open, held } = trackedAmong(requested, tracked);
   const again = [...open, ...held];
   if (again.length > 0) {
-    return refusal(409, `the collector tracks a session with this id again: ${listIds(again)}; restoring it would record it twice; nothing was restored`, { ids: again });
+    return refusal(
+      409,
+      `the collector tracks a session with this id again: ${listIds(again)}; restoring it would record it twice; nothing was restored`,
+      { ids: again },
+    );
   }
-  return ok({ insert: requested.filter((id) => !inHistory.has(id)), present: requested.filter((id) => inHistory.has(id)) });
+  return ok({
+    insert: requested.filter((id) => !inHistory.has(id)),
+    present: requested.filter((id) => inHistory.has(id)),
+  });
 }

@@ -131,7 +131,8 @@ const SLOW_INTERVAL_S = 30;
 const CLOCK_SLACK_S = 90;
 const MIN_NODE: [number, number] = [20, 19];
 
-const SYSTEMD_HINT = 'the shipped scripts/systemd/openvpn-status-web.service does, sandboxed: a read-only system, writable only where it writes';
+const SYSTEMD_HINT =
+  'the shipped scripts/systemd/openvpn-status-web.service does, sandboxed: a read-only system, writable only where it writes';
 
 export function modeText(mode: number): string {
   return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
@@ -159,7 +160,8 @@ function line(level: Level, check: string, subject: string, message: string, fix
 
 function nodeLine(version: string): DoctorLine {
   const m = /^v?(\d+)\.(\d+)/.exec(version);
-  const ok = m !== null && (Number(m[1]) > MIN_NODE[0] || (Number(m[1]) === MIN_NODE[0] && Number(m[2]) >= MIN_NODE[1]));
+  const ok =
+    m !== null && (Number(m[1]) > MIN_NODE[0] || (Number(m[1]) === MIN_NODE[0] && Number(m[2]) >= MIN_NODE[1]));
   return ok
     ? line('OK', 'node', 'node', `${version}`)
     : line('FAIL', 'node', 'node', `${version} is too old`, `install Node.js ${MIN_NODE.join('.')} or newer`);
@@ -185,7 +187,13 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
   if (s.info === null) {
     if (!s.statError.ok && s.statError.error.code !== 'ENOENT') {
       out.push(
-        line('FAIL', 'status.present', subject, `${s.path}: cannot be looked at (${s.statError.error.message})`, `${asUser(f.runAs)} must be able to enter every folder on the way: run as root or fix the folders' permissions`),
+        line(
+          'FAIL',
+          'status.present',
+          subject,
+          `${s.path}: cannot be looked at (${s.statError.error.message})`,
+          `${asUser(f.runAs)} must be able to enter every folder on the way: run as root or fix the folders' permissions`,
+        ),
       );
       return out;
     }
@@ -202,7 +210,15 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
   }
   out.push(line('OK', 'status.present', subject, `${s.path} (${ownerText(s.info)})`));
   if (s.read !== null && !s.read.ok) {
-    out.push(line('FAIL', 'status.readable', subject, `not readable as ${asUser(f.runAs)} (${s.read.error.code}; ${ownerText(s.info)})`, unreadableFix(s, f.runAs)));
+    out.push(
+      line(
+        'FAIL',
+        'status.readable',
+        subject,
+        `not readable as ${asUser(f.runAs)} (${s.read.error.code}; ${ownerText(s.info)})`,
+        unreadableFix(s, f.runAs),
+      ),
+    );
   } else if (s.read !== null) {
     out.push(line('OK', 'status.readable', subject, `readable as ${asUser(f.runAs)}`));
   }
@@ -232,7 +248,14 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
         ),
       );
     } else {
-      out.push(line('OK', 'status.format', subject, p.format === 2 ? `${what} (status-version 3 also keeps a comma in a common name intact)` : what));
+      out.push(
+        line(
+          'OK',
+          'status.format',
+          subject,
+          p.format === 2 ? `${what} (status-version 3 also keeps a comma in a common name intact)` : what,
+        ),
+      );
     }
     if (p.updatedAt !== null) updatedMs = Date.parse(p.updatedAt);
   }
@@ -252,7 +275,15 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
       ),
     );
   } else if (ageS < -CLOCK_SLACK_S) {
-    out.push(line('WARN', 'status.fresh', subject, `${source} is ${secondsText(-ageS)} in the future`, `check the clock${updatedMs !== null && s.parse?.ok && s.parse.value.format === 1 ? ` and the time zone (tz = ${f.tz})` : ''}`));
+    out.push(
+      line(
+        'WARN',
+        'status.fresh',
+        subject,
+        `${source} is ${secondsText(-ageS)} in the future`,
+        `check the clock${updatedMs !== null && s.parse?.ok && s.parse.value.format === 1 ? ` and the time zone (tz = ${f.tz})` : ''}`,
+      ),
+    );
   } else if (ageS > f.staleAfterS * STALE_WARN_FRACTION) {
     out.push(
       line(
@@ -264,7 +295,14 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
       ),
     );
   } else {
-    out.push(line('OK', 'status.fresh', subject, `updated ${secondsText(Math.max(0, ageS))} ago (staleAfter ${f.staleAfterS} s)`));
+    out.push(
+      line(
+        'OK',
+        'status.fresh',
+        subject,
+        `updated ${secondsText(Math.max(0, ageS))} ago (staleAfter ${f.staleAfterS} s)`,
+      ),
+    );
   }
   if (updatedMs !== null) {
     const skewS = (updatedMs - s.info.mtimeMs) / 1000;
@@ -276,7 +314,9 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
           'status.clock',
           subject,
           `OpenVPN's update time differs from the file's modification time by ${secondsText(Math.abs(skewS))}`,
-          v1 ? `status-version 1 times are read in tz = ${f.tz}: set tz to the zone OpenVPN's host runs in, or use "status-version 3"` : 'is the file copied from another host with a different clock?',
+          v1
+            ? `status-version 1 times are read in tz = ${f.tz}: set tz to the zone OpenVPN's host runs in, or use "status-version 3"`
+            : 'is the file copied from another host with a different clock?',
         ),
       );
     }
@@ -291,7 +331,8 @@ function statusLines(s: StatusFacts, f: DoctorFacts): DoctorLine[] {
 function intervalLine(s: StatusFacts, w: StatusWatch, f: DoctorFacts, subject: string): DoctorLine {
   const watched = secondsText(w.watchedMs / 1000);
   const intervals: number[] = [];
-  for (let i = 1; i < w.mtimes.length; i++) intervals.push(((w.mtimes[i] as number) - (w.mtimes[i - 1] as number)) / 1000);
+  for (let i = 1; i < w.mtimes.length; i++)
+    intervals.push(((w.mtimes[i] as number) - (w.mtimes[i - 1] as number)) / 1000);
   const missing = w.wentMissing ? '; it was missing for a moment (OpenVPN restarted?)' : '';
   if (intervals.length === 0) {
     const first = w.mtimes[0];
@@ -308,7 +349,13 @@ function intervalLine(s: StatusFacts, w: StatusWatch, f: DoctorFacts, subject: s
   const every = Math.max(...intervals);
   const seen = `every ${secondsText(every)} (${intervals.length} update${intervals.length === 1 ? '' : 's'} seen: ${intervals.map((i) => secondsText(i)).join(', ')})${missing}`;
   if (every >= f.staleAfterS) {
-    return line('FAIL', 'status.interval', subject, `OpenVPN rewrites it ${seen}, not within staleAfter = ${f.staleAfterS} s`, `set "status ${s.path} 10" in the OpenVPN server config`);
+    return line(
+      'FAIL',
+      'status.interval',
+      subject,
+      `OpenVPN rewrites it ${seen}, not within staleAfter = ${f.staleAfterS} s`,
+      `set "status ${s.path} 10" in the OpenVPN server config`,
+    );
   }
   if (every > SLOW_INTERVAL_S || w.wentMissing) {
     return line(
@@ -338,33 +385,80 @@ function writableFileLines(w: WritableFacts, check: string, subject: string, run
   if (!w.exists) return [line('OK', check, subject, `${w.path}: does not exist yet`)];
   if (w.info === null && w.read !== null && !w.read.ok) {
     // Not even its metadata could be read: one line, not one per attempt.
-    return [line('FAIL', check, subject, `${w.path}: cannot be looked at as ${asUser(runAs)} (${w.read.error.code})`, accessFix(w.read, w.path, runAs, null))];
+    return [
+      line(
+        'FAIL',
+        check,
+        subject,
+        `${w.path}: cannot be looked at as ${asUser(runAs)} (${w.read.error.code})`,
+        accessFix(w.read, w.path, runAs, null),
+      ),
+    ];
   }
   const out: DoctorLine[] = [];
   const size = w.info ? `, ${w.info.size} bytes` : '';
   if (w.read !== null && !w.read.ok) {
-    out.push(line('FAIL', `${check}.readable`, subject, `${w.path}: not readable as ${asUser(runAs)} (${w.read.error.code})`, accessFix(w.read, w.path, runAs, w.info)));
+    out.push(
+      line(
+        'FAIL',
+        `${check}.readable`,
+        subject,
+        `${w.path}: not readable as ${asUser(runAs)} (${w.read.error.code})`,
+        accessFix(w.read, w.path, runAs, w.info),
+      ),
+    );
   }
   if (w.write !== null && !w.write.ok) {
-    out.push(line('FAIL', `${check}.writable`, subject, `${w.path}: not writable as ${asUser(runAs)} (${w.write.error.code}); ${role}`, accessFix(w.write, w.path, runAs, w.info)));
+    out.push(
+      line(
+        'FAIL',
+        `${check}.writable`,
+        subject,
+        `${w.path}: not writable as ${asUser(runAs)} (${w.write.error.code}); ${role}`,
+        accessFix(w.write, w.path, runAs, w.info),
+      ),
+    );
   }
   if (out.length === 0) out.push(line('OK', check, subject, `${w.path}: readable and writable${size}`));
   return out;
 }
 
 function folderLine(w: WritableFacts, check: string, subject: string, runAs: RunAs, role: string): DoctorLine {
-  if (w.wrongKind) return line('FAIL', check, subject, `${w.path} is not a folder`, `move it away or choose another path; ${role}`);
+  if (w.wrongKind)
+    return line('FAIL', check, subject, `${w.path} is not a folder`, `move it away or choose another path; ${role}`);
   if (!w.exists) {
     const c = w.creatableIn;
-    if (c === null) return line('FAIL', check, subject, `${w.path} does not exist, nor does any folder above it`, `create it: install -d ${w.path}`);
+    if (c === null)
+      return line(
+        'FAIL',
+        check,
+        subject,
+        `${w.path} does not exist, nor does any folder above it`,
+        `create it: install -d ${w.path}`,
+      );
     if (!c.write.ok) {
-      const fix = c.write.error.code === 'EROFS' ? accessFix(c.write, c.dir, runAs, null) : `create it as root: install -d${runAs.uid === 0 ? '' : ` -o ${runAs.user}`} ${w.path}`;
-      return line('FAIL', check, subject, `${w.path} does not exist and cannot be created in ${c.dir} as ${asUser(runAs)} (${c.write.error.code})`, fix);
+      const fix =
+        c.write.error.code === 'EROFS'
+          ? accessFix(c.write, c.dir, runAs, null)
+          : `create it as root: install -d${runAs.uid === 0 ? '' : ` -o ${runAs.user}`} ${w.path}`;
+      return line(
+        'FAIL',
+        check,
+        subject,
+        `${w.path} does not exist and cannot be created in ${c.dir} as ${asUser(runAs)} (${c.write.error.code})`,
+        fix,
+      );
     }
     return line('OK', check, subject, `${w.path} does not exist yet; the first run creates it (${c.dir} is writable)`);
   }
   if (w.write !== null && !w.write.ok) {
-    return line('FAIL', check, subject, `${w.path}: cannot create files in it as ${asUser(runAs)} (${w.write.error.code}); ${role}`, accessFix(w.write, w.path, runAs, w.info));
+    return line(
+      'FAIL',
+      check,
+      subject,
+      `${w.path}: cannot create files in it as ${asUser(runAs)} (${w.write.error.code}); ${role}`,
+      accessFix(w.write, w.path, runAs, w.info),
+    );
   }
   return line('OK', check, subject, `${w.path}: writable`);
 }
@@ -372,17 +466,36 @@ function folderLine(w: WritableFacts, check: string, subject: string, runAs: Run
 function lockLine(l: LockFacts, lockTimeoutS: number): DoctorLine {
   const subject = 'lock';
   if (l.held === false) return line('OK', 'lock', subject, `${l.path}: free`);
-  if (l.held === 'unknown') return line('WARN', 'lock', subject, `${l.path}: cannot be looked at (${l.reason})`, 'see the history folder line');
+  if (l.held === 'unknown')
+    return line('WARN', 'lock', subject, `${l.path}: cannot be looked at (${l.reason})`, 'see the history folder line');
   const age = secondsText(l.ageMs / 1000);
   if (l.owner === null) {
-    return line('WARN', 'lock', subject, `${l.path}: present for ${age} with no readable owner`, 'the next run removes it once it is 10 s old; if it stays, delete it');
+    return line(
+      'WARN',
+      'lock',
+      subject,
+      `${l.path}: present for ${age} with no readable owner`,
+      'the next run removes it once it is 10 s old; if it stays, delete it',
+    );
   }
   const who = `pid ${l.owner.pid} on ${l.owner.host}`;
   if (!l.sameHost) {
-    return line('WARN', 'lock', subject, `${l.path}: held by ${who} for ${age}; this host cannot tell whether it still runs`, `if nothing on ${l.owner.host} runs openvpn-status-web on this folder, delete ${l.path}`);
+    return line(
+      'WARN',
+      'lock',
+      subject,
+      `${l.path}: held by ${who} for ${age}; this host cannot tell whether it still runs`,
+      `if nothing on ${l.owner.host} runs openvpn-status-web on this folder, delete ${l.path}`,
+    );
   }
   if (l.alive === false) {
-    return line('WARN', 'lock', subject, `${l.path}: left by ${who}, which is gone (killed?)`, 'nothing to do: the next run takes it over');
+    return line(
+      'WARN',
+      'lock',
+      subject,
+      `${l.path}: left by ${who}, which is gone (killed?)`,
+      'nothing to do: the next run takes it over',
+    );
   }
   const cmd = l.command ? ` (${l.command})` : '';
   if (l.ageMs / 1000 >= lockTimeoutS) {
@@ -399,7 +512,8 @@ function lockLine(l: LockFacts, lockTimeoutS: number): DoctorLine {
 
 function aliasLine(a: AliasFacts): DoctorLine {
   if (!a.exists) return line('OK', 'aliases', 'aliases', `${a.path}: none (the file does not exist)`);
-  if (a.problem !== null) return line('WARN', 'aliases', 'aliases', a.problem, `fix the file: a JSON object {"user": "alias"}`);
+  if (a.problem !== null)
+    return line('WARN', 'aliases', 'aliases', a.problem, `fix the file: a JSON object {"user": "alias"}`);
   return line('OK', 'aliases', 'aliases', `${a.path}: ${a.count} alias${a.count === 1 ? '' : 'es'}`);
 }
 
@@ -408,8 +522,18 @@ export function diagnose(f: DoctorFacts): DoctorLine[] {
   for (const s of f.status) out.push(...statusLines(s, f));
   const historyRole = 'collect appends ended sessions to it';
   out.push(...writableFileLines(f.history, 'history', 'history', f.runAs, historyRole));
-  out.push(...writableFileLines(f.state, 'state', 'history state', f.runAs, 'every run rewrites the open sessions in it'));
-  out.push(folderLine(f.historyFolder, 'history.folder', 'history folder', f.runAs, 'the history, its state, lock and cache live there'));
+  out.push(
+    ...writableFileLines(f.state, 'state', 'history state', f.runAs, 'every run rewrites the open sessions in it'),
+  );
+  out.push(
+    folderLine(
+      f.historyFolder,
+      'history.folder',
+      'history folder',
+      f.runAs,
+      'the history, its state, lock and cache live there',
+    ),
+  );
   out.push(folderLine(f.out, 'out', 'output folder', f.runAs, 'build writes the site into it'));
   out.push(lockLine(f.lock, f.lockTimeoutS));
   out.push(aliasLine(f.aliases));

@@ -60,7 +60,8 @@ export function dayFileName(day: string, ext: ExportExt = 'xlsx'): string {
   const m = DAY.exec(day);
   const month = Number(m?.[2]);
   const date = Number(m?.[3]);
-  if (!m || month < 1 || month > 12 || date < 1 || date > 31) throw new RangeError(`day ${JSON.stringify(day)} is not YYYY-MM-DD`);
+  if (!m || month < 1 || month > 12 || date < 1 || date > 31)
+    throw new RangeError(`day ${JSON.stringify(day)} is not YYYY-MM-DD`);
   return `${PREFIX}${day}.${ext}`;
 }
 
@@ -100,7 +101,10 @@ export function exportFileNames(
       const name = exportFileName(user, status, ext);
       const prev = owner.get(name);
       // Unreachable unless two names share 48 bits of SHA-256; a wrong download would be worse than a failed build.
-      if (prev !== undefined) throw new Error(`export file name ${name} is shared by users ${JSON.stringify(prev)} and ${JSON.stringify(user)}`);
+      if (prev !== undefined)
+        throw new Error(
+          `export file name ${name} is shared by users ${JSON.stringify(prev)} and ${JSON.stringify(user)}`,
+        );
       owner.set(name, user);
       byStatus.set(status, name);
     }

@@ -122,13 +122,19 @@ export function exportRow(s: Session, ctx: ExportContext): ExportRow {
     bytesReceived: endedAt === null ? null : s.bytesReceived,
     bytesSent: endedAt === null ? null : s.bytesSent,
     status: endedAt === null ? t.active : t.ended,
-    endReason: s.endReason === 'disconnected' ? t.reasonDisconnected : s.endReason === 'server-stopped' ? t.reasonServerStopped : null,
+    endReason:
+      s.endReason === 'disconnected'
+        ? t.reasonDisconnected
+        : s.endReason === 'server-stopped'
+          ? t.reasonServerStopped
+          : null,
   };
 }
 
 /** The rows of a view, in the order given (the caller sorts; the pages show newest first). */
 export function exportRows(sessions: readonly Session[], ctx: ExportContext): ExportRow[] {
-  if (Number.isNaN(msFromIso(ctx.now))) throw new RangeError(`now ${JSON.stringify(ctx.now)} is not an ISO UTC instant`);
+  if (Number.isNaN(msFromIso(ctx.now)))
+    throw new RangeError(`now ${JSON.stringify(ctx.now)} is not an ISO UTC instant`);
   return sessions.map((s) => exportRow(s, ctx));
 }
 

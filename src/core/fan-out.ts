@@ -57,7 +57,8 @@ interface Fan<T> {
 
 function slowest<T>(f: Fan<T>): number {
   let min = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < f.position.length; i++) if (f.active[i] === true && (f.position[i] as number) < min) min = f.position[i] as number;
+  for (let i = 0; i < f.position.length; i++)
+    if (f.active[i] === true && (f.position[i] as number) < min) min = f.position[i] as number;
   return min;
 }
 
@@ -67,7 +68,9 @@ function advance<T>(f: Fan<T>): void {
   for (const end = Math.min(min, f.next); f.dropped < end; f.dropped++) f.held.delete(f.dropped);
   if (f.waiting.length === 0) return;
   const still: Fan<T>['waiting'] = [];
-  for (const w of f.waiting) if (w.until <= min) w.wake(); else still.push(w);
+  for (const w of f.waiting)
+    if (w.until <= min) w.wake();
+    else still.push(w);
   f.waiting = still;
 }
 

@@ -13,7 +13,8 @@ const UNITS: Record<Lang, [string, string, string, string]> = {
 
 /** "1 Std, 2 Min, 30 Sek" (de) / "1 h 2 min 30 s" (en); days only past 24 h; zero parts dropped. */
 export function formatDuration(seconds: number, lang: Lang): string {
-  if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`duration ${seconds} is not a non-negative number`);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new RangeError(`duration ${seconds} is not a non-negative number`);
   let s = Math.floor(seconds);
   const parts: [number, string][] = [];
   const [d, h, m, sec] = UNITS[lang];

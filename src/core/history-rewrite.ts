@@ -30,7 +30,10 @@ export const REWRITES_KEPT = 20;
 export const REWRITE_ROWS_MAX = 10_000;
 
 /** The state after a rewrite: generation bumped, the rewrite journaled, `historyBytes` set to the new size. */
-export function recordRewrite(state: CollectorState, change: { bytesBefore: number; bytesAfter: number; removed: Session[]; added: Session[] }): CollectorState {
+export function recordRewrite(
+  state: CollectorState,
+  change: { bytesBefore: number; bytesAfter: number; removed: Session[]; added: Session[] },
+): CollectorState {
   const listable = change.removed.length + change.added.length <= REWRITE_ROWS_MAX;
   const generation = state.historyGeneration + 1;
   const entry: HistoryRewrite = {
@@ -40,7 +43,12 @@ export function recordRewrite(state: CollectorState, change: { bytesBefore: numb
     removed: listable ? change.removed.map((s) => ({ id: s.id, connectedAt: s.connectedAt, user: s.user })) : null,
     added: listable ? change.added : null,
   };
-  return { ...state, historyGeneration: generation, historyBytes: change.bytesAfter, rewrites: [...state.rewrites, entry].slice(-REWRITES_KEPT) };
+  return {
+    ...state,
+    historyGeneration: generation,
+    historyBytes: change.bytesAfter,
+    rewrites: [...state.rewrites, entry].slice(-REWRITES_KEPT),
+  };
 }
 
 /**
@@ -48,13 +56,19 @@ export function recordRewrite(state: CollectorState, change: { bytesBefore: numb
  * `state`, in order; null when they cannot (a gap, an unlisted rewrite, or rows appended
  * between rewrites that the build has not read), and the build must be a full one.
  */
-export function rewritesSince(state: Pick<CollectorState, 'historyGeneration' | 'rewrites'>, built: { generation: number; csvBytes: number }): HistoryRewrite[] | null {
+export function rewritesSince(
+  state: Pick<CollectorState, 'historyGeneration' | 'rewrites'>,
+  built: { generation: number; csvBytes: number },
+): HistoryRewrite[] | null {
   if (built.generation === state.historyGeneration) return [];
-  const chain = state.rewrites.filter((r) => r.generation > built.generation && r.generation <= state.historyGeneration);
+  const chain = state.rewrites.filter(
+    (r) => r.generation > built.generation && r.generation <= state.historyGeneration,
+  );
   let bytes = built.csvBytes;
   let generation = built.generation;
   for (const r of chain) {
-    if (r.generation !== generation + 1 || r.bytesBefore !== bytes || r.removed === null || r.added === null) return null;
+    if (r.generation !== generation + 1 || r.bytesBefore !== bytes || r.removed === null || r.added === null)
+      return null;
     generation = r.generation;
     bytes = r.bytesAfter;
   }

@@ -121,7 +121,12 @@ function times(f: RecordFields, onFix: ((reason: string) => void) | undefined): 
  * than refused (an end before its start, written by older versions); without it such a row
  * is an error like any other bad value.
  */
-export function sessionFromRecord(r: Record<string, string | undefined>, file: string, line: number, onFix?: (reason: string) => void): Session {
+export function sessionFromRecord(
+  r: Record<string, string | undefined>,
+  file: string,
+  line: number,
+  onFix?: (reason: string) => void,
+): Session {
   const f = new RecordFields(r, file, line);
   const { endReason, source, endExact } = kinds(f);
   const { connectedAt, lastSeenAt, endedAt, durationS } = times(f, onFix);

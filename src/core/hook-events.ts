@@ -54,7 +54,8 @@ export function plainAddress(a: string): string {
   return m ? (m[1] as string) : a.toLowerCase();
 }
 
-const keyOf = (x: Pick<Identity, 'instance' | 'commonName' | 'realAddress'>): string => `${x.instance}\u0000${x.commonName}\u0000${plainAddress(x.realAddress)}`;
+const keyOf = (x: Pick<Identity, 'instance' | 'commonName' | 'realAddress'>): string =>
+  `${x.instance}\u0000${x.commonName}\u0000${plainAddress(x.realAddress)}`;
 
 /** How far apart two connect times of the same connection are (seconds), or null when they are not the same connection. */
 export function connectionDistance(a: Identity, b: Identity): number | null {
@@ -65,7 +66,11 @@ export function connectionDistance(a: Identity, b: Identity): number | null {
 }
 
 /** The closest of `list` (that `accept` accepts) that is the same connection as `x`; ties: the same port first. */
-export function closestConnection<T extends Identity>(x: Identity, list: Iterable<T>, accept: (c: T) => boolean = () => true): T | null {
+export function closestConnection<T extends Identity>(
+  x: Identity,
+  list: Iterable<T>,
+  accept: (c: T) => boolean = () => true,
+): T | null {
   let best: T | null = null;
   let bestScore = Number.POSITIVE_INFINITY;
   for (const c of list) {
@@ -212,7 +217,11 @@ const describe = (ev: HookEvent): string =>
  * endExact) until reconcile closes them into the CSV: committing this state before the CSV
  * append lets the history's crash recovery treat them like any other tracked session.
  */
-export function applyHookEvents(prev: CollectorState, events: readonly HookEvent[], opts: HookApplyOptions): HookApplyResult {
+export function applyHookEvents(
+  prev: CollectorState,
+  events: readonly HookEvent[],
+  opts: HookApplyOptions,
+): HookApplyResult {
   const result: HookApplyResult = { state: prev, opened: [], ended: [] };
   if (events.length === 0) return result;
   const tracked = new Map<string, TrackedSession>();
@@ -235,7 +244,9 @@ export function applyHookEvents(prev: CollectorState, events: readonly HookEvent
     else applyDisconnect(a, ev, match);
   }
   for (const instance of unknownInstances) {
-    opts.warn(`hook events for instance "${instance}", which no --status names: "hook --instance" must match a status instance`);
+    opts.warn(
+      `hook events for instance "${instance}", which no --status names: "hook --instance" must match a status instance`,
+    );
   }
   result.state = { ...prev, tracked: [...tracked.values()], hookEnded };
   return result;
@@ -301,9 +312,12 @@ function remember(a: Applying, s: TrackedSession): void {
 
 /** Why an event without a tracked session is ignored: ended by a disconnect (this run or one whose close is still pending), or already in the CSV. */
 function recorded(a: Applying, ev: HookEvent): string | null {
-  if (a.index.closest(ev, isEndedByHook) !== null || a.endedIndex.closest(ev) !== null) return 'a client-disconnect already ended this session; ignored';
+  if (a.index.closest(ev, isEndedByHook) !== null || a.endedIndex.closest(ev) !== null)
+    return 'a client-disconnect already ended this session; ignored';
   if (candidateIds(ev).some((id) => a.prev.recentlyClosed[id] !== undefined)) {
-    return ev.kind === 'connect' ? 'the history already holds this session; ignored' : 'the history already holds this session with an estimated end; kept as it is';
+    return ev.kind === 'connect'
+      ? 'the history already holds this session; ignored'
+      : 'the history already holds this session with an estimated end; kept as it is';
   }
   return null;
 }
@@ -317,7 +331,12 @@ function untracked(s: TrackedSession): Session {
  * Drops what no status file can list any more: ends older than `keepS`, and ends before
  * the instance's newest accepted status update (a file written after the end lacks it).
  */
-export function pruneHookEnded(list: readonly HookEndedKey[], lastUpdatedAt: (instance: string) => string | null, nowMs: number, keepS: number): HookEndedKey[] {
+export function pruneHookEnded(
+  list: readonly HookEndedKey[],
+  lastUpdatedAt: (instance: string) => string | null,
+  nowMs: number,
+  keepS: number,
+): HookEndedKey[] {
   return list.filter((k) => {
     const endMs = msFromIso(k.endedAt);
     if (nowMs - endMs > keepS * 1000) return false;

@@ -81,7 +81,8 @@ export function encodeJsonLine(record: HookRecord): string {
   return `${JSON.stringify({ v: 1, ...record })}\n`;
 }
 
-const escapeTsv = (v: string): string => v.replace(/[%\t\n\r]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+const escapeTsv = (v: string): string =>
+  v.replace(/[%\t\n\r]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 
 /** The shell script's encoding (scripts/openvpn-hook.sh writes the same bytes); for tests and tools. */
 export function encodeTsvLine(record: HookRecord): string {
@@ -206,15 +207,23 @@ function identityOf(r: HookRecord): Result<Pick<HookEvent, 'kind' | 'instance' |
   const instance = r.instance ?? '';
   if (!INSTANCE_NAME.test(instance)) return err(`instance "${instance}" must be letters, digits, '.', '_' or '-'`);
   const type = r.script_type;
-  const kind: HookEventKind | null = type === 'client-connect' ? 'connect' : type === 'client-disconnect' ? 'disconnect' : null;
+  const kind: HookEventKind | null =
+    type === 'client-connect' ? 'connect' : type === 'client-disconnect' ? 'disconnect' : null;
   if (kind === null) return err(`script_type "${type ?? ''}" is not client-connect or client-disconnect`);
   const commonName = text(r, 'common_name');
   if (commonName === null) return err('common_name is not set');
   const usernameText = text(r, 'username');
-  return ok({ kind, instance, commonName, username: usernameText === null || usernameText === 'UNDEF' ? null : usernameText });
+  return ok({
+    kind,
+    instance,
+    commonName,
+    username: usernameText === null || usernameText === 'UNDEF' ? null : usernameText,
+  });
 }
 
-function addressesOf(r: HookRecord): Result<Pick<HookEvent, 'realAddress' | 'realPort' | 'protocol' | 'virtualAddress' | 'virtualIpv6'>> {
+function addressesOf(
+  r: HookRecord,
+): Result<Pick<HookEvent, 'realAddress' | 'realPort' | 'protocol' | 'virtualAddress' | 'virtualIpv6'>> {
   // trusted_* is the address OpenVPN authenticated; untrusted_* only a fallback (same values after authentication).
   const trusted = text(r, 'trusted_ip') ?? text(r, 'trusted_ip6');
   const untrusted = text(r, 'untrusted_ip') ?? text(r, 'untrusted_ip6');
@@ -223,12 +232,15 @@ function addressesOf(r: HookRecord): Result<Pick<HookEvent, 'realAddress' | 'rea
   if (!isIpv4(realAddress) && !isIpv6(realAddress)) return err(`"${realAddress}" is not an IP address`);
   const portName = trusted !== null ? 'trusted_port' : 'untrusted_port';
   const realPort = whole(r, portName);
-  if (realPort === undefined || (realPort !== null && realPort > 65535)) return err(`${portName} "${r[portName]}" is not a port`);
+  if (realPort === undefined || (realPort !== null && realPort > 65535))
+    return err(`${portName} "${r[portName]}" is not a port`);
 
   const virtualAddress = text(r, 'ifconfig_pool_remote_ip');
-  if (virtualAddress !== null && !isIpv4(virtualAddress)) return err(`ifconfig_pool_remote_ip "${virtualAddress}" is not an IPv4 address`);
+  if (virtualAddress !== null && !isIpv4(virtualAddress))
+    return err(`ifconfig_pool_remote_ip "${virtualAddress}" is not an IPv4 address`);
   const virtualIpv6 = text(r, 'ifconfig_pool_remote_ip6');
-  if (virtualIpv6 !== null && !isIpv6(virtualIpv6)) return err(`ifconfig_pool_remote_ip6 "${virtualIpv6}" is not an IPv6 address`);
+  if (virtualIpv6 !== null && !isIpv6(virtualIpv6))
+    return err(`ifconfig_pool_remote_ip6 "${virtualIpv6}" is not an IPv6 address`);
   const proto = text(r, 'proto_1');
   const protocol = proto !== null && /^[a-z0-9-]{1,20}$/.test(proto) ? proto : null;
   return ok({ realAddress, realPort, protocol, virtualAddress, virtualIpv6 });

@@ -97,7 +97,8 @@ const de = {
   deleteFailed: 'Löschen fehlgeschlagen: {error}',
   // Exact and estimated end times (OpenVPN's client-disconnect hook or the status file).
   endEstimated: 'geschätzt',
-  legendEstimated: 'Ende geschätzt: die letzte Aktualisierung der Statusdatei, in der die Sitzung noch stand; sie endete kurz danach.',
+  legendEstimated:
+    'Ende geschätzt: die letzte Aktualisierung der Statusdatei, in der die Sitzung noch stand; sie endete kurz danach.',
   legendExact: 'Ende ohne ≈: exakt, von OpenVPN gemeldet (client-disconnect-Hook).',
   // For the export files' column (src/core/export-rows.ts): was the end reported by OpenVPN's hook?
   exportEndExact: 'Ende exakt',

@@ -18,7 +18,13 @@ export function checkLegacyHeader(header: string[], file: string): void {
  * One legacy row as an ended session, or null for a row that was still open (its end is
  * unknown; the collector records the live session from the status file instead).
  */
-export function sessionFromLegacy(r: Record<string, string | undefined>, file: string, line: number, timeZone: string, instance: string): Session | null {
+export function sessionFromLegacy(
+  r: Record<string, string | undefined>,
+  file: string,
+  line: number,
+  timeZone: string,
+  instance: string,
+): Session | null {
   const fail = (why: string): never => {
     throw new InputError(file, line, why);
   };

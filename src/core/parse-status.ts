@@ -8,7 +8,16 @@
 import { own, setOwn } from './dict.js';
 import { InputError } from './errors.js';
 import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress, type RemoteAddress } from './remote-address.js';
-import { isoFromEpochSeconds, isoFromMs, isPlausibleIsoText, laterZonedEpochMs, msFromIso, parseWallTime, twoDigits, zonedToEpochMs } from './time.js';
+import {
+  isoFromEpochSeconds,
+  isoFromMs,
+  isPlausibleIsoText,
+  laterZonedEpochMs,
+  msFromIso,
+  parseWallTime,
+  twoDigits,
+  zonedToEpochMs,
+} from './time.js';
 
 export interface StatusClient {
   commonName: string;
@@ -309,10 +318,16 @@ class Parser {
     let virtualAddress: string | null = get(p.virtualAddress) || null;
     let virtualIpv6: string | null = get(p.virtualIpv6) || null;
     // Empty is "none"; anything else must be an address (a damaged row is not recorded).
-    if (virtualAddress !== null && !isIpv4(virtualAddress) && !isIpv6(virtualAddress) && !isMacAddress(virtualAddress)) {
+    if (
+      virtualAddress !== null &&
+      !isIpv4(virtualAddress) &&
+      !isIpv6(virtualAddress) &&
+      !isMacAddress(virtualAddress)
+    ) {
       this.fail(line, `Virtual Address "${virtualAddress}" is not an address`);
     }
-    if (virtualIpv6 !== null && !isIpv6(virtualIpv6)) this.fail(line, `Virtual IPv6 Address "${virtualIpv6}" is not an IPv6 address`);
+    if (virtualIpv6 !== null && !isIpv6(virtualIpv6))
+      this.fail(line, `Virtual IPv6 Address "${virtualIpv6}" is not an IPv6 address`);
     // 2.1-era files print an IPv6 pool address in "Virtual Address"; TAP clients a MAC.
     if (virtualAddress !== null && !isIpv4(virtualAddress)) {
       if (isIpv6(virtualAddress) && virtualIpv6 === null) virtualIpv6 = virtualAddress;
@@ -423,7 +438,8 @@ export function parseStatus(text: string, opts: ParseOptions): StatusSnapshot {
   if (first === 'OpenVPN STATISTICS') p.fail(1, 'client-mode "OpenVPN STATISTICS", not a server status file');
   const known = first === 'OpenVPN CLIENT LIST' || /^(TITLE|TIME|HEADER)[\t,]/.test(first);
   // Say "incomplete" before any row error: a file cut mid-line fails in its last row too.
-  if (known && !lines.includes('END')) p.fail(lines.length, 'no END line: the file is incomplete (read while OpenVPN was writing it?)');
+  if (known && !lines.includes('END'))
+    p.fail(lines.length, 'no END line: the file is incomplete (read while OpenVPN was writing it?)');
   if (first === 'OpenVPN CLIENT LIST') return parseV1(p, lines);
   const v3 = /^(TITLE|TIME|HEADER)\t/.exec(first);
   const v2 = /^(TITLE|TIME|HEADER),/.exec(first);
@@ -497,7 +513,13 @@ function readV1Sections(p: Parser, lines: string[], body: V1Body): number {
     if (isBlank(line)) continue;
     if (line === 'ROUTING TABLE' && body.section === 'clients') {
       body.section = 'routes';
-      body.routeHeader = p.header((lines[i + 1] ?? '').split(','), ROUTE_COLUMNS, REQUIRED_ROUTE, n + 1, 'ROUTING TABLE');
+      body.routeHeader = p.header(
+        (lines[i + 1] ?? '').split(','),
+        ROUTE_COLUMNS,
+        REQUIRED_ROUTE,
+        n + 1,
+        'ROUTING TABLE',
+      );
       i++;
       continue;
     }
@@ -575,7 +597,16 @@ function parseV23(p: Parser, lines: string[], sep: string, format: 2 | 3): Statu
   if (updatedAt === null) p.fail(1, 'no TIME row');
   if (!body.headers.has('CLIENT_LIST')) p.fail(1, 'no HEADER for CLIENT_LIST');
   fillVirtualFromRoutes(clients, routes);
-  return { schemaVersion: 1, format, title, updatedAt, ...(updatedAtLater === undefined ? {} : { updatedAtLater }), clients, routes, globalStats };
+  return {
+    schemaVersion: 1,
+    format,
+    title,
+    updatedAt,
+    ...(updatedAtLater === undefined ? {} : { updatedAtLater }),
+    clients,
+    routes,
+    globalStats,
+  };
 }
 
 /** Every record up to END: END's index, or -1. */
@@ -603,9 +634,18 @@ function v23Record(p: Parser, body: V23Body, fields: string[], n: number): void 
     case 'HEADER': {
       const of = fields[1] ?? '';
       const names = fields.slice(2);
-      if (of === 'CLIENT_LIST') body.headers.set(of, p.header(names, CLIENT_COLUMNS, REQUIRED_CLIENT, n, 'CLIENT_LIST'));
-      else if (of === 'ROUTING_TABLE') body.headers.set(of, p.header(names, ROUTE_COLUMNS, REQUIRED_ROUTE, n, 'ROUTING_TABLE'));
-      else body.headers.set(of, makeHeader(names, names.map(() => null)));
+      if (of === 'CLIENT_LIST')
+        body.headers.set(of, p.header(names, CLIENT_COLUMNS, REQUIRED_CLIENT, n, 'CLIENT_LIST'));
+      else if (of === 'ROUTING_TABLE')
+        body.headers.set(of, p.header(names, ROUTE_COLUMNS, REQUIRED_ROUTE, n, 'ROUTING_TABLE'));
+      else
+        body.headers.set(
+          of,
+          makeHeader(
+            names,
+            names.map(() => null),
+          ),
+        );
       break;
     }
     case 'CLIENT_LIST': {
@@ -645,7 +685,9 @@ function v23Time(p: Parser, body: V23Body, fields: string[], n: number): void {
 function fillVirtualFromRoutes(clients: StatusClient[], routes: StatusRoute[]): void {
   for (const c of clients) {
     if (c.virtualAddress !== null || c.virtualIpv6 !== null) continue;
-    const own = routes.filter((r) => r.commonName === c.commonName && r.realAddress === c.realAddress && r.realPort === c.realPort);
+    const own = routes.filter(
+      (r) => r.commonName === c.commonName && r.realAddress === c.realAddress && r.realPort === c.realPort,
+    );
     c.virtualAddress = own.find((r) => r.kind === 'ipv4')?.virtualAddress ?? null;
     c.virtualIpv6 = own.find((r) => r.kind === 'ipv6')?.virtualAddress ?? null;
   }

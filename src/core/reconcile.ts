@@ -26,7 +26,14 @@
  */
 import { own, setOwn } from './dict.js';
 import type { HistoryRewrite } from './history-rewrite.js';
-import { ConnectionIndex, hookEndedKey, isEndedByHook, MATCH_TOLERANCE_S, pruneHookEnded, type HookEndedKey } from './hook-events.js';
+import {
+  ConnectionIndex,
+  hookEndedKey,
+  isEndedByHook,
+  MATCH_TOLERANCE_S,
+  pruneHookEnded,
+  type HookEndedKey,
+} from './hook-events.js';
 import type { StatusSnapshot } from './parse-status.js';
 import type { Warn } from './result.js';
 import { endNotBeforeStart, endSession, sessionFromClient, sessionId, userOf, type Session } from './session.js';
@@ -119,7 +126,15 @@ export const FUTURE_TOLERANCE_S = 300;
 export const STEP_BACK_FOLLOW = 3;
 
 export function emptyState(): CollectorState {
-  return { schemaVersion: 1, historyBytes: 0, historyGeneration: 0, instances: {}, tracked: [], recentlyClosed: {}, rewrites: [] };
+  return {
+    schemaVersion: 1,
+    historyBytes: 0,
+    historyGeneration: 0,
+    instances: {},
+    tracked: [],
+    recentlyClosed: {},
+    rewrites: [],
+  };
 }
 
 const isHeld = (s: TrackedSession): boolean => s.endedAt !== null;
@@ -165,18 +180,31 @@ export function reconcile(prev: CollectorState, observations: Observation[], opt
   }
   sortOut(byInstance, written, result, opts, nowMs);
   if (prev.hookEnded !== undefined) {
-    result.state.hookEnded = pruneHookEnded(prev.hookEnded, (i) => own(result.state.instances, i)?.lastUpdatedAt ?? null, nowMs, RECENTLY_CLOSED_KEEP_S);
+    result.state.hookEnded = pruneHookEnded(
+      prev.hookEnded,
+      (i) => own(result.state.instances, i)?.lastUpdatedAt ?? null,
+      nowMs,
+      RECENTLY_CLOSED_KEEP_S,
+    );
   }
   // Never write what the history would refuse to read: no end before its start.
   result.closed = result.closed.map(endNotBeforeStart);
   // In end order across instances too, as the CSV promises (a stable sort keeps ties in file order).
-  result.closed.sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
+  result.closed.sort((a, b) =>
+    (a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0,
+  );
   for (const s of result.closed) result.state.recentlyClosed[s.id] = opts.now;
   return result;
 }
 
 /** Each instance's sessions after this run: to the CSV, still tracked, or remembered as written. */
-function sortOut(byInstance: Map<string, TrackedSession[]>, written: Set<string>, result: ReconcileResult, opts: ReconcileOptions, nowMs: number): void {
+function sortOut(
+  byInstance: Map<string, TrackedSession[]>,
+  written: Set<string>,
+  result: ReconcileResult,
+  opts: ReconcileOptions,
+  nowMs: number,
+): void {
   const stoppedWritten: TrackedSession[] = [];
   for (const list of byInstance.values()) {
     for (const s of list) {
@@ -194,7 +222,8 @@ function sortOut(byInstance: Map<string, TrackedSession[]>, written: Set<string>
       }
     }
   }
-  if (stoppedWritten.length > 0 || result.state.stoppedWritten !== undefined) result.state.stoppedWritten = stoppedWritten;
+  if (stoppedWritten.length > 0 || result.state.stoppedWritten !== undefined)
+    result.state.stoppedWritten = stoppedWritten;
 }
 
 /**
@@ -206,7 +235,11 @@ export function settleWithdrawn(state: CollectorState, present: ReadonlySet<stri
   const { withdrawing: _w, ...rest } = state;
   const gone = (s: TrackedSession): boolean => pending.has(s.id) && !present.has(s.id);
   const stopped = state.stoppedWritten ?? [];
-  return { ...rest, tracked: [...state.tracked, ...stopped.filter(gone)], stoppedWritten: stopped.filter((s) => !gone(s)) };
+  return {
+    ...rest,
+    tracked: [...state.tracked, ...stopped.filter(gone)],
+    stoppedWritten: stopped.filter((s) => !gone(s)),
+  };
 }
 
 /**
@@ -245,7 +278,10 @@ export function resolveRepeatedHour(
 ): StatusSnapshot {
   if (snap.updatedAtLater === undefined && !snap.clients.some((c) => c.connectedAtLater !== undefined)) return snap;
   const { updatedAtLater, ...rest } = snap;
-  const updatedAt = rest.updatedAt === null ? null : pickUpdateInstant(rest.updatedAt, updatedAtLater, previous, nowMs + FUTURE_TOLERANCE_S * 1000);
+  const updatedAt =
+    rest.updatedAt === null
+      ? null
+      : pickUpdateInstant(rest.updatedAt, updatedAtLater, previous, nowMs + FUTURE_TOLERANCE_S * 1000);
   const known = new Set(tracked.map((s) => s.id));
   const clients = rest.clients.map((c) => {
     const { connectedAtLater, ...client } = c;
@@ -254,7 +290,9 @@ export function resolveRepeatedHour(
       const id = sessionId(instance, c.commonName, at, c.realAddress, c.realPort);
       return known.has(id) || recentlyClosed[id] !== undefined;
     };
-    const connectedAt = [c.connectedAt, connectedAtLater].find(isKnown) ?? pickConnectInstant(c.connectedAt, connectedAtLater, previous, updatedAt ?? connectedAtLater);
+    const connectedAt =
+      [c.connectedAt, connectedAtLater].find(isKnown) ??
+      pickConnectInstant(c.connectedAt, connectedAtLater, previous, updatedAt ?? connectedAtLater);
     return { ...client, connectedAt };
   });
   return { ...rest, updatedAt, clients };
@@ -331,7 +369,9 @@ function acceptSnapshot(
   const updatedAt = snap.updatedAt ?? obs.fileModifiedAt;
   const updatedMs = msFromIso(updatedAt);
   if (updatedMs - nowMs > FUTURE_TOLERANCE_S * 1000) {
-    opts.warn(`${obs.instance}: status file time ${updatedAt} is in the future; if the file has no time_t (status-version 1), check --tz`);
+    opts.warn(
+      `${obs.instance}: status file time ${updatedAt} is in the future; if the file has no time_t (status-version 1), check --tz`,
+    );
     return null;
   }
   const stale = nowMs - updatedMs > opts.staleAfterS * 1000;
@@ -339,7 +379,9 @@ function acceptSnapshot(
   if (!stale && last !== null && updatedAt < last) {
     if (!followsStepBack(inst, obs.instance, updatedAt, last, opts.warn)) return null;
     // What went missing on the old clock is judged afresh on the new one.
-    tracked = tracked.map((s) => (s.missingSince !== null && s.missingSince > updatedAt ? { ...s, missingSince: null } : s));
+    tracked = tracked.map((s) =>
+      s.missingSince !== null && s.missingSince > updatedAt ? { ...s, missingSince: null } : s,
+    );
   } else if (!stale && last !== null && updatedAt === last) {
     return null; // nothing new since the last run
   } else if (!stale) {
@@ -364,7 +406,13 @@ interface Listing {
 }
 
 /** Matches every listed client to a tracked session (refreshing it), to a recorded end (news only), or opens a session. */
-function matchListed(snap: StatusSnapshot, l: Listing, result: ReconcileResult, warn: Warn, written: Set<string>): void {
+function matchListed(
+  snap: StatusSnapshot,
+  l: Listing,
+  result: ReconcileResult,
+  warn: Warn,
+  written: Set<string>,
+): void {
   const hasRoute = new Set(snap.routes.map((r) => `${r.commonName}\u0000${r.realAddress}\u0000${r.realPort}`));
   // Built on first need: most rows find their session by id.
   let byConnection: ConnectionIndex<TrackedSession> | null = null;
@@ -386,7 +434,10 @@ function matchListed(snap: StatusSnapshot, l: Listing, result: ReconcileResult, 
       if (!l.stale) refreshListed(l, known, fresh, result, written);
       continue;
     }
-    hookEnds ??= new ConnectionIndex<HookEndedKey>([...(result.state.hookEnded ?? []), ...l.endedByHook.map(hookEndedKey)]);
+    hookEnds ??= new ConnectionIndex<HookEndedKey>([
+      ...(result.state.hookEnded ?? []),
+      ...l.endedByHook.map(hookEndedKey),
+    ]);
     if (alreadyRecorded(l, fresh, hookEnds, result.state.recentlyClosed, warn)) continue;
     // Listed before it is fully connected (authentication pending): no address, no route yet.
     const pending =
@@ -401,7 +452,13 @@ function matchListed(snap: StatusSnapshot, l: Listing, result: ReconcileResult, 
 }
 
 /** A known session the snapshot lists: the file's counters and details; re-opened (and its written row withdrawn) if it was held. */
-function refreshListed(l: Listing, known: TrackedSession, fresh: Session, result: ReconcileResult, written: Set<string>): void {
+function refreshListed(
+  l: Listing,
+  known: TrackedSession,
+  fresh: Session,
+  result: ReconcileResult,
+  written: Set<string>,
+): void {
   const username = known.username ?? fresh.username;
   const updated: TrackedSession = {
     ...known,
@@ -454,7 +511,9 @@ function alreadyRecorded(
   if (recentlyClosed[fresh.id] === undefined) return false;
   // An old file still lists what we already closed: no news.
   if (!l.stale) {
-    warn(`${l.instance}: session ${fresh.id} (${fresh.commonName}) is listed again after it was recorded as ended; not recorded twice`);
+    warn(
+      `${l.instance}: session ${fresh.id} (${fresh.commonName}) is listed again after it was recorded as ended; not recorded twice`,
+    );
   }
   return true;
 }

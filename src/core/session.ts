@@ -51,7 +51,13 @@ export interface Session {
  * a CN differ by address or port; the same session seen again maps to the same id.
  * The id is hex, so it is safe in file names, URLs and HTML attributes.
  */
-export function sessionId(instance: string, commonName: string, connectedAt: string, realAddress: string, realPort: number | null): string {
+export function sessionId(
+  instance: string,
+  commonName: string,
+  connectedAt: string,
+  realAddress: string,
+  realPort: number | null,
+): string {
   const key = JSON.stringify([instance, commonName, connectedAt, realAddress, realPort]);
   return createHash('sha256').update(key).digest('hex').slice(0, 20);
 }
@@ -94,7 +100,13 @@ export function sessionFromClient(instance: string, c: StatusClient, seenAt: str
  */
 export function endSession(s: Session, reason: EndReason): Session {
   const endedAt = s.lastSeenAt < s.connectedAt ? s.connectedAt : s.lastSeenAt;
-  return { ...s, endedAt, durationS: Math.max(0, secondsBetween(s.connectedAt, endedAt)), endReason: reason, endExact: false };
+  return {
+    ...s,
+    endedAt,
+    durationS: Math.max(0, secondsBetween(s.connectedAt, endedAt)),
+    endReason: reason,
+    endExact: false,
+  };
 }
 
 /** An ended session as it may be written: an end before the start (clocks that jumped) moves to the start. */

@@ -82,7 +82,8 @@ export function parseStatusSpec(spec: string, where: string): StatusSource {
   if (eq > 0 && (slash < 0 || eq < slash)) {
     const instance = spec.slice(0, eq);
     const path = spec.slice(eq + 1);
-    if (!INSTANCE_NAME.test(instance)) throw new UsageError(`${where}: instance name "${instance}" must be letters, digits, '.', '_' or '-'`);
+    if (!INSTANCE_NAME.test(instance))
+      throw new UsageError(`${where}: instance name "${instance}" must be letters, digits, '.', '_' or '-'`);
     if (path === '') throw new UsageError(`${where}: no path after "${instance}="`);
     return { instance, path };
   }
@@ -101,7 +102,8 @@ export function checkStatusSources(list: StatusSource[], where: string): StatusS
 
 /** Validates a parsed config file; `file` is named in every error. */
 export function validateConfig(data: unknown, file: string): ConfigFile {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UsageError(`${file}: expected a JSON object`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new UsageError(`${file}: expected a JSON object`);
   const out: ConfigFile = {};
   for (const [key, value] of Object.entries(data)) {
     if (key.startsWith('$') || key.startsWith('//')) continue; // "$schema", comments
@@ -155,7 +157,11 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
 
 export function statusFromConfig(v: NonNullable<ConfigFile['status']>, file: string): StatusSource[] {
   if (typeof v === 'string') return [parseStatusSpec(v, `${file}: key "status"`)];
-  if (Array.isArray(v)) return checkStatusSources(v.map((s) => parseStatusSpec(s, `${file}: key "status"`)), `${file}: key "status"`);
+  if (Array.isArray(v))
+    return checkStatusSources(
+      v.map((s) => parseStatusSpec(s, `${file}: key "status"`)),
+      `${file}: key "status"`,
+    );
   return Object.entries(v).map(([instance, path]) => parseStatusSpec(`${instance}=${path}`, `${file}: key "status"`));
 }
 
@@ -169,7 +175,12 @@ export interface FlagValues {
   staleAfter?: string;
 }
 
-export function resolveSettings(flags: FlagValues, config: ConfigFile, configFile: string, systemZone: string | (() => string)): Settings {
+export function resolveSettings(
+  flags: FlagValues,
+  config: ConfigFile,
+  configFile: string,
+  systemZone: string | (() => string),
+): Settings {
   const status = flags.status?.length
     ? checkStatusSources(
         flags.status.map((s) => parseStatusSpec(s, '--status')),
@@ -186,7 +197,8 @@ export function resolveSettings(flags: FlagValues, config: ConfigFile, configFil
   let staleAfter = config.staleAfter ?? DEFAULTS.staleAfter;
   if (flags.staleAfter !== undefined) {
     staleAfter = Number(flags.staleAfter);
-    if (!Number.isFinite(staleAfter) || staleAfter < 10) throw new UsageError('--stale-after: must be a number of seconds, at least 10');
+    if (!Number.isFinite(staleAfter) || staleAfter < 10)
+      throw new UsageError('--stale-after: must be a number of seconds, at least 10');
   }
   return {
     status,
@@ -229,12 +241,22 @@ export type SettingSource = 'flag' | 'config' | 'default' | 'system';
  * (flag, then config file, then default; the zone's default is the system's). For
  * `config check`, so an admin sees which layer to edit.
  */
-export function settingSources(flags: FlagValues, config: ConfigFile, settings: Settings): Record<string, SettingSource> {
+export function settingSources(
+  flags: FlagValues,
+  config: ConfigFile,
+  settings: Settings,
+): Record<string, SettingSource> {
   const out: Record<string, SettingSource> = {};
   for (const key of Object.keys(settings)) {
     const flag = (flags as Record<string, unknown>)[key];
     const given = Array.isArray(flag) ? flag.length > 0 : flag !== undefined;
-    out[key] = given ? 'flag' : (config as Record<string, unknown>)[key] !== undefined ? 'config' : key === 'tz' ? 'system' : 'default';
+    out[key] = given
+      ? 'flag'
+      : (config as Record<string, unknown>)[key] !== undefined
+        ? 'config'
+        : key === 'tz'
+          ? 'system'
+          : 'default';
   }
   return out;
 }

@@ -62,7 +62,11 @@ export interface SlugPlan {
  * form instead (it depends on the name alone, so it does not move when other users come or
  * go); should that be taken too, `~2`, `~3`… follow in the users' sorted order.
  */
-export function planSlugs(users: Iterable<string>, slugOf: (user: string) => string = userSlug, longSlugOf: (user: string) => string = longUserSlug): SlugPlan {
+export function planSlugs(
+  users: Iterable<string>,
+  slugOf: (user: string) => string = userSlug,
+  longSlugOf: (user: string) => string = longUserSlug,
+): SlugPlan {
   const byShort = new Map<string, string[]>();
   for (const user of new Set(users)) {
     const slug = slugOf(user);

@@ -12,7 +12,8 @@ type Check = (v: unknown) => string | null;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text: Check = (v) => (typeof v === 'string' ? null : 'is not a string');
 const nonEmpty: Check = (v) => (typeof v === 'string' && v !== '' ? null : 'is not a non-empty string');
-const count: Check = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? null : 'is not a whole number ≥ 0');
+const count: Check = (v) =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? null : 'is not a whole number ≥ 0';
 const instant: Check = (v) => (typeof v === 'string' && !Number.isNaN(msFromIso(v)) ? null : 'is not an ISO UTC time');
 const flag: Check = (v) => (typeof v === 'boolean' ? null : 'is not true or false');
 const oneOf =
@@ -99,7 +100,11 @@ const withEndExact = (s: Record<string, unknown>): Record<string, unknown> => ({
 /** `data` (parsed JSON) as a CollectorState, or an InputError naming `file` and the bad entry. */
 export function collectorStateFrom(data: unknown, file: string): CollectorState {
   const fail: Fail = (where, why) => {
-    throw new InputError(file, null, `${where} ${why}; not a valid collector state (restore it from a backup; removing it starts afresh but loses the open sessions)`);
+    throw new InputError(
+      file,
+      null,
+      `${where} ${why}; not a valid collector state (restore it from a backup; removing it starts afresh but loses the open sessions)`,
+    );
   };
   if (!isObject(data) || data.schemaVersion !== 1) {
     throw new InputError(file, null, 'not a collector state file of schemaVersion 1');
@@ -115,17 +120,21 @@ export function collectorStateFrom(data: unknown, file: string): CollectorState 
   if (data.stoppedWritten !== undefined) {
     list(data.stoppedWritten, 'stoppedWritten', fail, (item, at) => fields(item, TRACKED, at, fail));
   }
-  if (data.withdrawing !== undefined) list(data.withdrawing, 'withdrawing', fail, (item, at) => checkValue(item, nonEmpty, at, fail));
-  if (data.recentlyClosed !== undefined) record(data.recentlyClosed, 'recentlyClosed', fail, (item, at) => checkValue(item, instant, at, fail));
+  if (data.withdrawing !== undefined)
+    list(data.withdrawing, 'withdrawing', fail, (item, at) => checkValue(item, nonEmpty, at, fail));
+  if (data.recentlyClosed !== undefined)
+    record(data.recentlyClosed, 'recentlyClosed', fail, (item, at) => checkValue(item, instant, at, fail));
   if (data.rewrites !== undefined) {
     list(data.rewrites, 'rewrites', fail, (item, at) => {
       fields(item, { generation: count, bytesBefore: count, bytesAfter: count }, at, fail);
       const r = item as Record<string, unknown>;
-      if (r.removed !== null) list(r.removed, `${at}.removed`, fail, (row, rat) => fields(row, REWRITTEN_ROW, rat, fail));
+      if (r.removed !== null)
+        list(r.removed, `${at}.removed`, fail, (row, rat) => fields(row, REWRITTEN_ROW, rat, fail));
       if (r.added !== null) list(r.added, `${at}.added`, fail, (row, rat) => fields(row, SESSION, rat, fail));
     });
   }
-  if (data.hookEnded !== undefined) list(data.hookEnded, 'hookEnded', fail, (item, at) => fields(item, HOOK_ENDED, at, fail));
+  if (data.hookEnded !== undefined)
+    list(data.hookEnded, 'hookEnded', fail, (item, at) => fields(item, HOOK_ENDED, at, fail));
   if (data.hookSpool !== undefined) {
     fields(data.hookSpool, { seq: count }, 'hookSpool', fail);
     const parts = (data.hookSpool as Record<string, unknown>).parts;
@@ -135,6 +144,8 @@ export function collectorStateFrom(data: unknown, file: string): CollectorState 
     ...emptyState(),
     ...data,
     tracked: (data.tracked as Record<string, unknown>[]).map(withEndExact),
-    ...(data.stoppedWritten === undefined ? {} : { stoppedWritten: (data.stoppedWritten as Record<string, unknown>[]).map(withEndExact) }),
+    ...(data.stoppedWritten === undefined
+      ? {}
+      : { stoppedWritten: (data.stoppedWritten as Record<string, unknown>[]).map(withEndExact) }),
   } as unknown as CollectorState;
 }

@@ -140,7 +140,9 @@ const minuteCache = new Map<string, number>();
 export function zonedToEpochMs(w: WallTime, timeZone: string): number {
   // Zones change offset on whole minutes: one Intl look-up per zone and wall minute.
   const key = `${timeZone} ${w.year} ${w.month} ${w.day} ${w.hour} ${w.minute}`;
-  const base = minuteCache.get(key) ?? setBounded(minuteCache, key, zonedToEpochMsUncached({ ...w, second: 0 }, timeZone), 100_000);
+  const base =
+    minuteCache.get(key) ??
+    setBounded(minuteCache, key, zonedToEpochMsUncached({ ...w, second: 0 }, timeZone), 100_000);
   return base + w.second * 1000;
 }
 
@@ -176,7 +178,12 @@ export function laterZonedEpochMs(earlierMs: number, timeZone: string): number |
  * earliest not before the previous update (the same file read again stays where it was); with
  * no previous update the latest; when both are before it, the earlier (an older file).
  */
-export function pickUpdateInstant(earlier: string, later: string | undefined, previous: string | null, maxMs: number): string {
+export function pickUpdateInstant(
+  earlier: string,
+  later: string | undefined,
+  previous: string | null,
+  maxMs: number,
+): string {
   if (later === undefined) return earlier;
   const candidates = [earlier, later].filter((c) => msFromIso(c) <= maxMs);
   if (candidates.length === 0) return earlier;
@@ -189,7 +196,12 @@ export function pickUpdateInstant(earlier: string, later: string | undefined, pr
  * update time; the earliest reading after the previous update (a client connected since);
  * when none is after it, the latest (connected before it, in the hour it happened twice).
  */
-export function pickConnectInstant(earlier: string, later: string | undefined, previous: string | null, updatedAt: string): string {
+export function pickConnectInstant(
+  earlier: string,
+  later: string | undefined,
+  previous: string | null,
+  updatedAt: string,
+): string {
   if (later === undefined) return earlier;
   const candidates = [earlier, later].filter((c) => c <= updatedAt);
   if (candidates.length === 0) return earlier;
@@ -215,7 +227,8 @@ export function isValidWallTime(w: WallTime): boolean {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const CTIME = /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
+const CTIME =
+  /^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/;
 const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
 
 /** 19 characters with `-`, `-`, space, `:`, `:` where `YYYY-MM-DD HH:MM:SS` has them (digits checked by the caller). */
@@ -251,7 +264,18 @@ export function isPlausibleIsoText(text: string): boolean {
   const minute = twoDigits(text, 14);
   const second = twoDigits(text, 17);
   return (
-    century >= 19 && year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59 &&
+    century >= 19 &&
+    year >= 0 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= 28 &&
+    hour >= 0 &&
+    hour <= 23 &&
+    minute >= 0 &&
+    minute <= 59 &&
+    second >= 0 &&
+    second <= 59 &&
     century * 100 + year >= 1970
   );
 }
@@ -338,7 +362,8 @@ export function msFromIso(iso: string): number {
 
 /** Normalises any ISO 8601 instant with an offset or Z to our whole-second UTC form. */
 export function normaliseInstant(text: string): string | null {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text) || !isRealDay(text)) return null;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text) || !isRealDay(text))
+    return null;
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? null : isoFromMs(ms);
 }

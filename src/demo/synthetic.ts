@@ -67,20 +67,86 @@ function shuffle<T>(r: Rng, items: T[]): T[] {
 // Users
 
 const FIRST = [
-  'Anna', 'Jürgen', 'Zoë', 'Björn', 'Max', 'Lena', 'Günter', 'Sophie', 'Lukas', 'Mia', 'Jörg', 'Noah',
-  'Emma', 'Paul', 'Hannah', 'Özlem', 'Felix', 'Marie', 'Elias', 'Clara', 'Ben', 'Lea', 'Jonas', 'Sara',
-  'Tim', 'Käthe', 'Ali', 'Nina', 'David', 'Eva',
+  'Anna',
+  'Jürgen',
+  'Zoë',
+  'Björn',
+  'Max',
+  'Lena',
+  'Günter',
+  'Sophie',
+  'Lukas',
+  'Mia',
+  'Jörg',
+  'Noah',
+  'Emma',
+  'Paul',
+  'Hannah',
+  'Özlem',
+  'Felix',
+  'Marie',
+  'Elias',
+  'Clara',
+  'Ben',
+  'Lea',
+  'Jonas',
+  'Sara',
+  'Tim',
+  'Käthe',
+  'Ali',
+  'Nina',
+  'David',
+  'Eva',
 ];
 const LAST = [
-  'Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker', 'Schulz', 'Hoffmann',
-  'Schäfer', 'Koch', 'Bauer', 'Richter', 'Klein', 'Wolf', 'Schröder', 'Neumann', 'Schwarz', 'Zimmermann',
-  'Braun', 'Krüger', 'Hartmann', 'Lange', 'Werner', 'Krause', 'Lehmann', 'Jones', 'Lee', 'Smith',
-  'Yılmaz', 'Nguyen', 'Kowalski', 'Öztürk', 'Jäger', 'Groß',
+  'Müller',
+  'Schmidt',
+  'Schneider',
+  'Fischer',
+  'Weber',
+  'Meyer',
+  'Wagner',
+  'Becker',
+  'Schulz',
+  'Hoffmann',
+  'Schäfer',
+  'Koch',
+  'Bauer',
+  'Richter',
+  'Klein',
+  'Wolf',
+  'Schröder',
+  'Neumann',
+  'Schwarz',
+  'Zimmermann',
+  'Braun',
+  'Krüger',
+  'Hartmann',
+  'Lange',
+  'Werner',
+  'Krause',
+  'Lehmann',
+  'Jones',
+  'Lee',
+  'Smith',
+  'Yılmaz',
+  'Nguyen',
+  'Kowalski',
+  'Öztürk',
+  'Jäger',
+  'Groß',
 ];
 const CIPHERS = ['AES-256-GCM', 'AES-256-GCM', 'AES-256-GCM', 'AES-128-GCM', 'CHACHA20-POLY1305'];
 const HOSTILE_CN = '<script>alert(1)</script>';
 const ascii = (s: string): string =>
-  s.toLowerCase().replace(/ä/g, 'ae').replace(/ö/g, 'oe').replace(/ü/g, 'ue').replace(/ß/g, 'ss').replace(/ı/g, 'i').replace(/ë/g, 'e');
+  s
+    .toLowerCase()
+    .replace(/ä/g, 'ae')
+    .replace(/ö/g, 'oe')
+    .replace(/ü/g, 'ue')
+    .replace(/ß/g, 'ss')
+    .replace(/ı/g, 'i')
+    .replace(/ë/g, 'e');
 
 interface User {
   commonName: string;
@@ -106,7 +172,12 @@ function publicIpv4(r: Rng): string {
     const a = int(r, 1, 223);
     const b = int(r, 0, 255);
     const reserved =
-      a === 10 || a === 127 || (a === 100 && b >= 64 && b < 128) || (a === 169 && b === 254) || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168);
+      a === 10 ||
+      a === 127 ||
+      (a === 100 && b >= 64 && b < 128) ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b < 32) ||
+      (a === 192 && b === 168);
     if (!reserved) return `${a}.${b}.${int(r, 0, 255)}.${int(r, 1, 254)}`;
   }
 }
@@ -167,7 +238,8 @@ function userAt(seed: number, i: number, hostile: boolean): User {
 /** Where a connection comes from: mostly home, sometimes mobile, sometimes over IPv6 (no port in 2.6). */
 function remote(r: Rng, u: User): { realAddress: string; realPort: number | null } {
   const x = r();
-  if (u.ipv6Prefix !== null && x < 0.25) return { realAddress: `${u.ipv6Prefix}::${int(r, 1, 0xffff).toString(16)}`, realPort: null };
+  if (u.ipv6Prefix !== null && x < 0.25)
+    return { realAddress: `${u.ipv6Prefix}::${int(r, 1, 0xffff).toString(16)}`, realPort: null };
   if (x > 0.8) return { realAddress: publicIpv4(r), realPort: int(r, 1024, 65535) };
   return { realAddress: u.homeIp, realPort: int(r, 1024, 65535) };
 }
@@ -226,7 +298,10 @@ export function syntheticSessions(opts: SyntheticSessionsOptions): Session[] {
   // Keep a random `count` of them, then order by end.
   const r = createRng(mix(seed, 0x5e55));
   const keep = new Uint8Array(drafts.length).fill(1);
-  const order = shuffle(r, Array.from({ length: drafts.length }, (_, i) => i));
+  const order = shuffle(
+    r,
+    Array.from({ length: drafts.length }, (_, i) => i),
+  );
   for (let k = 0; k < drafts.length - count; k++) keep[order[k] as number] = 0;
   const kept = drafts.filter((_, i) => keep[i] === 1);
   kept.sort((a, b) => a.end - b.end || a.start - b.start || a.user - b.user);
@@ -243,7 +318,8 @@ function draftSessions(people: readonly User[], seed: number, count: number, fro
   const firstDay = Math.floor(fromS / DAY_S);
   const lastDay = Math.floor(endS / DAY_S);
   const factors = new Map<number, number>();
-  for (let d = firstDay; d <= lastDay; d++) factors.set(d, [0, 6].includes(new Date(d * DAY_S * 1000).getUTCDay()) ? 0.3 : 1);
+  for (let d = firstDay; d <= lastDay; d++)
+    factors.set(d, [0, 6].includes(new Date(d * DAY_S * 1000).getUTCDay()) ? 0.3 : 1);
   const dayFactor = (d: number): number => factors.get(d) ?? 1;
   let weight = 0;
   for (const f of factors.values()) weight += f;
@@ -377,7 +453,10 @@ export function advanceClients(clients: StatusClient[], opts: AdvanceOptions): S
     bytesSent: c.bytesSent + Math.round(elapsed * logUniform(r, 200, 500_000)),
   }));
   let clientId = clients.reduce((m, c) => Math.max(m, c.clientId ?? 0), 0);
-  const chosen = shuffle(r, next.map((_, i) => i)).slice(0, Math.min(opts.reconnect ?? 0, next.length));
+  const chosen = shuffle(
+    r,
+    next.map((_, i) => i),
+  ).slice(0, Math.min(opts.reconnect ?? 0, next.length));
   for (const i of chosen) {
     const c = next[i] as StatusClient;
     const since = int(r, fromS + 1, toS);
@@ -402,7 +481,8 @@ export interface SyntheticStatusOptions {
   seed?: number;
 }
 
-const TITLE = 'OpenVPN 2.6.14 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [LZ4] [EPOLL] [PKCS11] [MH/PKTINFO] [AEAD] [DCO]';
+const TITLE =
+  'OpenVPN 2.6.14 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [LZ4] [EPOLL] [PKCS11] [MH/PKTINFO] [AEAD] [DCO]';
 /** `2026-11-26 16:15:23`: OpenVPN's time text since 2.5, here in UTC. */
 const wall = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
 const epochOf = (iso: string): number => Math.floor(msFromIso(iso) / 1000);
@@ -416,7 +496,10 @@ interface Route {
 
 function resolve(opts: SyntheticStatusOptions): { clients: StatusClient[]; routes: Route[]; r: Rng } {
   const seed = opts.seed ?? 1;
-  const clients = typeof opts.clients === 'number' ? syntheticClients({ count: opts.clients, updatedAt: opts.updatedAt, seed }) : opts.clients;
+  const clients =
+    typeof opts.clients === 'number'
+      ? syntheticClients({ count: opts.clients, updatedAt: opts.updatedAt, seed })
+      : opts.clients;
   const r = createRng(mix(seed ^ 0x57a7, epochOf(opts.updatedAt)));
   const atS = epochOf(opts.updatedAt);
   const routes: Route[] = [];
@@ -436,17 +519,49 @@ export function syntheticStatusV3(opts: SyntheticStatusOptions): string {
   const t = (...fields: (string | number)[]): string => `${fields.join('\t')}\n`;
   let out = t('TITLE', TITLE) + t('TIME', wall(opts.updatedAt), epochOf(opts.updatedAt));
   out += t(
-    'HEADER', 'CLIENT_LIST', 'Common Name', 'Real Address', 'Virtual Address', 'Virtual IPv6 Address', 'Bytes Received',
-    'Bytes Sent', 'Connected Since', 'Connected Since (time_t)', 'Username', 'Client ID', 'Peer ID', 'Data Channel Cipher',
+    'HEADER',
+    'CLIENT_LIST',
+    'Common Name',
+    'Real Address',
+    'Virtual Address',
+    'Virtual IPv6 Address',
+    'Bytes Received',
+    'Bytes Sent',
+    'Connected Since',
+    'Connected Since (time_t)',
+    'Username',
+    'Client ID',
+    'Peer ID',
+    'Data Channel Cipher',
   );
   for (const c of clients) {
     out += t(
-      'CLIENT_LIST', c.commonName, realText(c), c.virtualAddress ?? '', c.virtualIpv6 ?? '', c.bytesReceived, c.bytesSent,
-      wall(c.connectedAt), epochOf(c.connectedAt), c.username ?? 'UNDEF', c.clientId ?? '', c.peerId ?? '', c.cipher ?? '',
+      'CLIENT_LIST',
+      c.commonName,
+      realText(c),
+      c.virtualAddress ?? '',
+      c.virtualIpv6 ?? '',
+      c.bytesReceived,
+      c.bytesSent,
+      wall(c.connectedAt),
+      epochOf(c.connectedAt),
+      c.username ?? 'UNDEF',
+      c.clientId ?? '',
+      c.peerId ?? '',
+      c.cipher ?? '',
     );
   }
-  out += t('HEADER', 'ROUTING_TABLE', 'Virtual Address', 'Common Name', 'Real Address', 'Last Ref', 'Last Ref (time_t)');
-  for (const x of routes) out += t('ROUTING_TABLE', x.address, x.client.commonName, realText(x.client), wall(x.lastRef), epochOf(x.lastRef));
+  out += t(
+    'HEADER',
+    'ROUTING_TABLE',
+    'Virtual Address',
+    'Common Name',
+    'Real Address',
+    'Last Ref',
+    'Last Ref (time_t)',
+  );
+  for (const x of routes)
+    out += t('ROUTING_TABLE', x.address, x.client.commonName, realText(x.client), wall(x.lastRef), epochOf(x.lastRef));
   out += t('GLOBAL_STATS', 'Max bcast/mcast queue length', int(r, 0, 12));
   out += t('GLOBAL_STATS', 'dco_enabled', 0);
   return `${out}END\n`;
@@ -456,7 +571,8 @@ export function syntheticStatusV3(opts: SyntheticStatusOptions): string {
 export function syntheticStatusV1(opts: SyntheticStatusOptions): string {
   const { clients, routes, r } = resolve(opts);
   let out = `OpenVPN CLIENT LIST\nUpdated,${wall(opts.updatedAt)}\nCommon Name,Real Address,Bytes Received,Bytes Sent,Connected Since\n`;
-  for (const c of clients) out += `${c.commonName},${realText(c)},${c.bytesReceived},${c.bytesSent},${wall(c.connectedAt)}\n`;
+  for (const c of clients)
+    out += `${c.commonName},${realText(c)},${c.bytesReceived},${c.bytesSent},${wall(c.connectedAt)}\n`;
   out += 'ROUTING TABLE\nVirtual Address,Common Name,Real Address,Last Ref\n';
   for (const x of routes) out += `${x.address},${x.client.commonName},${realText(x.client)},${wall(x.lastRef)}\n`;
   return `${out}GLOBAL STATS\nMax bcast/mcast queue length,${int(r, 0, 12)}\nEND\n`;
@@ -480,7 +596,10 @@ export interface SyntheticStateOptions extends SyntheticStatusOptions {
 export function syntheticState(opts: SyntheticStateOptions): CollectorState {
   const instance = opts.instance ?? 'default';
   const seed = opts.seed ?? 1;
-  const clients = typeof opts.clients === 'number' ? syntheticClients({ count: opts.clients, updatedAt: opts.updatedAt, seed }) : opts.clients;
+  const clients =
+    typeof opts.clients === 'number'
+      ? syntheticClients({ count: opts.clients, updatedAt: opts.updatedAt, seed })
+      : opts.clients;
   const atMs = msFromIso(opts.updatedAt);
   const recentlyClosed: Record<string, string> = {};
   for (const s of opts.history ?? []) {

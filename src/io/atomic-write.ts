@@ -43,10 +43,12 @@ export function tempPathFor(path: string): string {
 }
 
 /** Removes the temp file of a write that failed, then rethrows its error. */
-const dropTemp = (tmp: string) => async (e: unknown): Promise<never> => {
-  await unlink(tmp).catch(ifMissing(undefined));
-  throw e;
-};
+const dropTemp =
+  (tmp: string) =>
+  async (e: unknown): Promise<never> => {
+    await unlink(tmp).catch(ifMissing(undefined));
+    throw e;
+  };
 
 /**
  * A new file gets `mode` (default 0644); a file replaced gets it too, whatever it had. A disk
@@ -71,9 +73,14 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 }
 
 /** Writes only when the bytes differ, so unchanged files keep their mtime. Returns true when written. */
-export async function writeFileIfChanged(path: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<boolean> {
+export async function writeFileIfChanged(
+  path: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<boolean> {
   // Bytes given are compared and written as they are (a view, not a copy).
-  const next = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const next =
+    typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   try {
     const current = await readFile(path);
     if (current.equals(next)) return false;
@@ -166,8 +173,13 @@ function writerGone(pid: number, mtimeMs: number): boolean {
  * with `prefix`, in the whole tree below `dir` when `recursive`. A live writer's stay. Returns
  * the paths removed.
  */
-export async function removeLeftoverTemps(dir: string, opts: { prefix?: string; recursive?: boolean } = {}): Promise<string[]> {
-  const names = await onFile(dir, 'list', () => readdir(dir, { recursive: opts.recursive ?? false })).catch(ifMissing([] as string[]));
+export async function removeLeftoverTemps(
+  dir: string,
+  opts: { prefix?: string; recursive?: boolean } = {},
+): Promise<string[]> {
+  const names = await onFile(dir, 'list', () => readdir(dir, { recursive: opts.recursive ?? false })).catch(
+    ifMissing([] as string[]),
+  );
   const removed: string[] = [];
   for (const name of names) {
     const m = TEMP_SUFFIX.exec(name);

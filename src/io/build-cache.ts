@@ -205,7 +205,8 @@ async function loadSessions(file: string): Promise<Session[]> {
   if (raw === null) return [];
   const rows = parseCached<unknown[][]>(file, raw, (v) => Array.isArray(v) && v.every(Array.isArray));
   return rows.map((r, i) => {
-    if (r.length !== CACHED.length) throw new CacheError(file, `session ${i + 1} has ${r.length} fields, not ${CACHED.length}`);
+    if (r.length !== CACHED.length)
+      throw new CacheError(file, `session ${i + 1} has ${r.length} fields, not ${CACHED.length}`);
     const s: Record<string, unknown> = {};
     for (let j = 0; j < CACHED.length; j++) {
       const [key, kind] = CACHED[j] as (typeof CACHED)[number];
@@ -218,11 +219,15 @@ async function loadSessions(file: string): Promise<Session[]> {
 
 async function saveSessions(dir: string, file: string, sessions: Session[]): Promise<void> {
   await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map((s) => CACHED.map(([key]) => s[key]))), { durable: false, mode: PRIVATE_FILE_MODE });
+  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map((s) => CACHED.map(([key]) => s[key]))), {
+    durable: false,
+    mode: PRIVATE_FILE_MODE,
+  });
 }
 
 export const loadDay = (p: CachePaths, day: string): Promise<Session[]> => loadSessions(join(p.days, `${day}.json`));
-export const saveDay = (p: CachePaths, day: string, sessions: Session[]): Promise<void> => saveSessions(p.days, `${day}.json`, sessions);
+export const saveDay = (p: CachePaths, day: string, sessions: Session[]): Promise<void> =>
+  saveSessions(p.days, `${day}.json`, sessions);
 export const loadUserMonth = (p: CachePaths, name: string, month: string): Promise<Session[]> =>
   loadSessions(join(p.users, name, `${month}.json`));
 export const saveUserMonth = (p: CachePaths, name: string, month: string, sessions: Session[]): Promise<void> =>
@@ -239,12 +244,17 @@ export type UserTotals = Record<string, { days: Record<string, Totals>; first: s
 export async function loadUserTotals(p: CachePaths, name: string): Promise<UserTotals> {
   const file = join(p.users, `${name}.json`);
   const raw = readSmall(file);
-  return raw === null ? {} : parseCached<UserTotals>(file, raw, (v) => typeof v === 'object' && v !== null && !Array.isArray(v));
+  return raw === null
+    ? {}
+    : parseCached<UserTotals>(file, raw, (v) => typeof v === 'object' && v !== null && !Array.isArray(v));
 }
 
 export async function saveUserTotals(p: CachePaths, name: string, totals: UserTotals): Promise<void> {
   await mkdir(p.users, { recursive: true, mode: PRIVATE_DIR_MODE });
-  await writeFileAtomic(join(p.users, `${name}.json`), JSON.stringify(totals), { durable: false, mode: PRIVATE_FILE_MODE });
+  await writeFileAtomic(join(p.users, `${name}.json`), JSON.stringify(totals), {
+    durable: false,
+    mode: PRIVATE_FILE_MODE,
+  });
 }
 
 /** The shard of a page URL's hash: a user's pages, a month of day pages, or the rest ("root"). */
@@ -299,7 +309,15 @@ export class ShardedHashes {
       const data =
         raw === null
           ? {}
-          : parseCached<Record<string, string>>(file, raw, (v) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((h) => typeof h === 'string'));
+          : parseCached<Record<string, string>>(
+              file,
+              raw,
+              (v) =>
+                typeof v === 'object' &&
+                v !== null &&
+                !Array.isArray(v) &&
+                Object.values(v).every((h) => typeof h === 'string'),
+            );
       map = new Map(Object.entries(data));
       this.shards.set(name, map);
     }

@@ -64,7 +64,10 @@ function csvText(records: readonly (readonly string[])[], delimiter: string): st
     for (let i = 0; i < record.length; i++) {
       const v = record[i] as string;
       if (i > 0) text += delimiter;
-      text += v.includes('"') || v.includes(delimiter) || v.includes('\r') || v.includes('\n') ? `"${v.replaceAll('"', '""')}"` : v;
+      text +=
+        v.includes('"') || v.includes(delimiter) || v.includes('\r') || v.includes('\n')
+          ? `"${v.replaceAll('"', '""')}"`
+          : v;
     }
     text += '\r\n';
   }
@@ -76,10 +79,19 @@ function csvText(records: readonly (readonly string[])[], delimiter: string): st
  * `rows` may be an (async) generator: rows are consumed as the file is written. One write
  * per path at a time: the temp file's name is the path plus this process's id.
  */
-export async function writeCsv(path: string, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, opts: CsvWriteOptions): Promise<ExportWriteResult> {
+export async function writeCsv(
+  path: string,
+  rows: Iterable<ExportRow> | AsyncIterable<ExportRow>,
+  opts: CsvWriteOptions,
+): Promise<ExportWriteResult> {
   // quote_record_delimiter: with a record_delimiter given it defaults to false, and a CN
   // holding a lone CR or LF would then split its row when read back.
-  const options = { bom: true, delimiter: csvDelimiter(opts), record_delimiter: 'windows', quote_record_delimiter: true } as const;
+  const options = {
+    bom: true,
+    delimiter: csvDelimiter(opts),
+    record_delimiter: 'windows',
+    quote_record_delimiter: true,
+  } as const;
   // The header is a record, not csv-stringify's `header`: that needs `columns`, and the labels are escaped too.
   const header = exportHeaders(opts.lang).map(escapeFormula);
   if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {

@@ -8,7 +8,17 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { open, readFile, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { AliasFacts, Attempt, DoctorFacts, FileInfo, FsFailure, LockFacts, StatusFacts, StatusWatch, WritableFacts } from '../core/doctor.js';
+import type {
+  AliasFacts,
+  Attempt,
+  DoctorFacts,
+  FileInfo,
+  FsFailure,
+  LockFacts,
+  StatusFacts,
+  StatusWatch,
+  WritableFacts,
+} from '../core/doctor.js';
 import type { Settings } from '../core/settings.js';
 import { loadAliases } from './aliases.js';
 import { ifMissing } from './fs-errors.js';
@@ -74,11 +84,21 @@ interface Names {
   groups: Map<number, string>;
 }
 
-async function fileInfo(path: string, names: Names): Promise<{ info: FileInfo | null; isDir: boolean; looked: Attempt }> {
+async function fileInfo(
+  path: string,
+  names: Names,
+): Promise<{ info: FileInfo | null; isDir: boolean; looked: Attempt }> {
   try {
     const st = await stat(path);
     return {
-      info: { mode: st.mode, uid: st.uid, owner: names.users.get(st.uid) ?? null, group: names.groups.get(st.gid) ?? null, size: st.size, mtimeMs: st.mtimeMs },
+      info: {
+        mode: st.mode,
+        uid: st.uid,
+        owner: names.users.get(st.uid) ?? null,
+        group: names.groups.get(st.gid) ?? null,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+      },
       isDir: st.isDirectory(),
       looked: ok(undefined),
     };
@@ -92,7 +112,13 @@ async function creatableIn(path: string): Promise<WritableFacts['creatableIn']> 
   let dir = dirname(resolve(path));
   for (;;) {
     const st = await stat(dir).catch(ifMissing(null));
-    if (st !== null) return { dir, write: st.isDirectory() ? await attemptCreateIn(dir) : err({ code: 'ENOTDIR', message: `${dir} is not a folder` }) };
+    if (st !== null)
+      return {
+        dir,
+        write: st.isDirectory()
+          ? await attemptCreateIn(dir)
+          : err({ code: 'ENOTDIR', message: `${dir} is not a folder` }),
+      };
     const up = dirname(dir);
     if (up === dir) return null;
     dir = up;
@@ -103,22 +129,56 @@ async function writableFile(path: string, names: Names): Promise<WritableFacts> 
   const { info, isDir, looked } = await fileInfo(path, names);
   if (info === null) {
     // ENOTDIR: a file where a folder on its path belongs, which the folder's own check reports.
-    if (!looked.ok && looked.error.code !== 'ENOENT' && looked.error.code !== 'ENOTDIR') return { path, exists: true, read: looked, write: looked, info: null, creatableIn: null, wrongKind: false };
-    return { path, exists: false, read: null, write: null, info: null, creatableIn: await creatableIn(path), wrongKind: false };
+    if (!looked.ok && looked.error.code !== 'ENOENT' && looked.error.code !== 'ENOTDIR')
+      return { path, exists: true, read: looked, write: looked, info: null, creatableIn: null, wrongKind: false };
+    return {
+      path,
+      exists: false,
+      read: null,
+      write: null,
+      info: null,
+      creatableIn: await creatableIn(path),
+      wrongKind: false,
+    };
   }
   if (isDir) return { path, exists: true, read: null, write: null, info, creatableIn: null, wrongKind: true };
   // r+ opens for writing without changing a byte.
-  return { path, exists: true, read: await attemptOpen(path, 'r'), write: await attemptOpen(path, 'r+'), info, creatableIn: null, wrongKind: false };
+  return {
+    path,
+    exists: true,
+    read: await attemptOpen(path, 'r'),
+    write: await attemptOpen(path, 'r+'),
+    info,
+    creatableIn: null,
+    wrongKind: false,
+  };
 }
 
 async function writableFolder(path: string, names: Names): Promise<WritableFacts> {
   const { info, isDir, looked } = await fileInfo(path, names);
   if (info === null) {
-    if (!looked.ok && looked.error.code !== 'ENOENT') return { path, exists: true, read: null, write: looked, info: null, creatableIn: null, wrongKind: false };
-    return { path, exists: false, read: null, write: null, info: null, creatableIn: await creatableIn(path), wrongKind: false };
+    if (!looked.ok && looked.error.code !== 'ENOENT')
+      return { path, exists: true, read: null, write: looked, info: null, creatableIn: null, wrongKind: false };
+    return {
+      path,
+      exists: false,
+      read: null,
+      write: null,
+      info: null,
+      creatableIn: await creatableIn(path),
+      wrongKind: false,
+    };
   }
   if (!isDir) return { path, exists: true, read: null, write: null, info, creatableIn: null, wrongKind: true };
-  return { path, exists: true, read: null, write: await attemptCreateIn(path), info, creatableIn: null, wrongKind: false };
+  return {
+    path,
+    exists: true,
+    read: null,
+    write: await attemptCreateIn(path),
+    info,
+    creatableIn: null,
+    wrongKind: false,
+  };
 }
 
 async function statusFacts(instance: string, path: string, settings: Settings, names: Names): Promise<StatusFacts> {
@@ -129,7 +189,12 @@ async function statusFacts(instance: string, path: string, settings: Settings, n
   if (read.ok) {
     // The collector's own reader, torn-read retries included: doctor sees what a run would see.
     const r = await readStatusFile(path, { timeZone: settings.tz });
-    if (r.ok) parse = ok({ format: r.value.snapshot.format, updatedAt: r.value.snapshot.updatedAt, clients: r.value.snapshot.clients.length });
+    if (r.ok)
+      parse = ok({
+        format: r.value.snapshot.format,
+        updatedAt: r.value.snapshot.updatedAt,
+        clients: r.value.snapshot.clients.length,
+      });
     else if (r.error.kind === 'unreadable') parse = err(r.error.reason);
   }
   return { instance, path, info, statError: looked, read, parse, watch: null };
@@ -139,9 +204,18 @@ async function statusFacts(instance: string, path: string, settings: Settings, n
  * Watches the files' mtimes until each was rewritten twice or `waitMs` passed. OpenVPN
  * rewrites a file a line at a time, so an mtime is taken once it stood still for a poll.
  */
-export async function watchRewrites(paths: { path: string; mtimeMs: number }[], waitMs: number, pollMs = 100): Promise<StatusWatch[]> {
+export async function watchRewrites(
+  paths: { path: string; mtimeMs: number }[],
+  waitMs: number,
+  pollMs = 100,
+): Promise<StatusWatch[]> {
   const started = Date.now();
-  const tracks = paths.map((p) => ({ path: p.path, mtimes: [p.mtimeMs], pending: null as number | null, wentMissing: false }));
+  const tracks = paths.map((p) => ({
+    path: p.path,
+    mtimes: [p.mtimeMs],
+    pending: null as number | null,
+    wentMissing: false,
+  }));
   const done = () => tracks.every((t) => t.mtimes.length >= 3);
   while (!done() && Date.now() - started < waitMs) {
     await sleep(pollMs);
@@ -180,7 +254,8 @@ async function lockFacts(path: string): Promise<LockFacts> {
   let owner: { pid: number; host: string; start: string | null } | null = null;
   try {
     const o = JSON.parse(raw) as { pid?: unknown; host?: unknown; start?: unknown };
-    if (typeof o.pid === 'number' && typeof o.host === 'string') owner = { pid: o.pid, host: o.host, start: typeof o.start === 'string' ? o.start : null };
+    if (typeof o.pid === 'number' && typeof o.host === 'string')
+      owner = { pid: o.pid, host: o.host, start: typeof o.start === 'string' ? o.start : null };
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e; // being written, or torn: no owner to name
   }
@@ -213,7 +288,12 @@ async function aliasFacts(path: string): Promise<AliasFacts> {
   try {
     exists = (await stat(path).catch(ifMissing(null))) !== null;
   } catch (e) {
-    return { path, exists: true, count: 0, problem: `${path}: cannot be looked at (${failed(e).error.code}); building without aliases` };
+    return {
+      path,
+      exists: true,
+      count: 0,
+      problem: `${path}: cannot be looked at (${failed(e).error.code}); building without aliases`,
+    };
   }
   if (!exists) return { path, exists, count: 0, problem: null };
   // Doctor reports the problem as a finding, not as a warning of its own.
@@ -239,7 +319,9 @@ export async function gatherDoctorFacts(settings: Settings, opts: GatherOptions)
       opts.waitMs,
       opts.pollMs,
     );
-    watchable.forEach((s, i) => (s.watch = watches[i] ?? null));
+    watchable.forEach((s, i) => {
+      s.watch = watches[i] ?? null;
+    });
   }
   return {
     nowMs,

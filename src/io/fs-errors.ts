@@ -26,14 +26,22 @@ const write = (operation: string): string => (/^(read|open|list)/.test(operation
 
 /** Errors the machine causes, not the program: what each means and how to fix it. */
 const MACHINE: Record<string, (file: string, operation: string) => string> = {
-  ENOSPC: (f) => `no space left on device (ENOSPC); free disk space on the file system holding ${dirname(f)} (df -h ${dirname(f)})`,
-  EDQUOT: (f) => `disk quota exceeded (EDQUOT); free space or raise the quota of ${who()} on the file system holding ${dirname(f)}`,
-  EACCES: (f, op) => `permission denied (EACCES); check the owner and mode of ${f} and its folder: ${who()} runs this and must be able to ${write(op)} it`,
-  EPERM: (f, op) => `operation not permitted (EPERM); check the owner, mode and attributes (lsattr) of ${f} and its folder: ${who()} runs this and must be able to ${write(op)} it`,
-  EROFS: (f) => `read-only file system (EROFS); remount the file system holding ${dirname(f)} read-write, or choose a path on a writable one`,
-  EMFILE: () => `too many open files in this process (EMFILE); raise its limit (ulimit -n, or LimitNOFILE= in the systemd unit)`,
-  ENFILE: () => `too many open files on this machine (ENFILE); raise fs.file-max (sysctl) or find the program holding them`,
-  EIO: (f) => `input/output error (EIO); the disk or file system holding ${dirname(f)} reported an error: check it (dmesg)`,
+  ENOSPC: (f) =>
+    `no space left on device (ENOSPC); free disk space on the file system holding ${dirname(f)} (df -h ${dirname(f)})`,
+  EDQUOT: (f) =>
+    `disk quota exceeded (EDQUOT); free space or raise the quota of ${who()} on the file system holding ${dirname(f)}`,
+  EACCES: (f, op) =>
+    `permission denied (EACCES); check the owner and mode of ${f} and its folder: ${who()} runs this and must be able to ${write(op)} it`,
+  EPERM: (f, op) =>
+    `operation not permitted (EPERM); check the owner, mode and attributes (lsattr) of ${f} and its folder: ${who()} runs this and must be able to ${write(op)} it`,
+  EROFS: (f) =>
+    `read-only file system (EROFS); remount the file system holding ${dirname(f)} read-write, or choose a path on a writable one`,
+  EMFILE: () =>
+    `too many open files in this process (EMFILE); raise its limit (ulimit -n, or LimitNOFILE= in the systemd unit)`,
+  ENFILE: () =>
+    `too many open files on this machine (ENFILE); raise fs.file-max (sysctl) or find the program holding them`,
+  EIO: (f) =>
+    `input/output error (EIO); the disk or file system holding ${dirname(f)} reported an error: check it (dmesg)`,
 };
 
 /** "cannot <operation>" for a system call that failed on its own path (the top-level fallback). */

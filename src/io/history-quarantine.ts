@@ -45,7 +45,11 @@ const quotedBytes = (b: Buffer): Buffer => Buffer.from(`"${b.toString('latin1').
 async function appendQuarantine(path: string, file: string, rows: Held[]): Promise<void> {
   let created = false;
   const at = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const parts = rows.flatMap((r) => [Buffer.from(`${r.key},${at},${quoted(file)},${r.line},${quoted(r.reason)},`), quotedBytes(r.text), Buffer.from('\n')]);
+  const parts = rows.flatMap((r) => [
+    Buffer.from(`${r.key},${at},${quoted(file)},${r.line},${quoted(r.reason)},`),
+    quotedBytes(r.text),
+    Buffer.from('\n'),
+  ]);
   const fh = await open(path, 'a+', 0o640);
   try {
     const { size } = await fh.stat();
@@ -110,7 +114,9 @@ export class HistoryProblems {
     const noted = cut > 0 ? `${reason}; text: its first ${LINE_KEEP} bytes` : reason;
     const known = await this.knownKeys();
     if (known?.has(key)) {
-      this.tell(`${where}; skipped (set aside before in ${this.quarantine}; delete the line from the CSV to silence this)`);
+      this.tell(
+        `${where}; skipped (set aside before in ${this.quarantine}; delete the line from the CSV to silence this)`,
+      );
       return;
     }
     known?.add(key);
@@ -128,7 +134,10 @@ export class HistoryProblems {
   /** Writes what is held and sums up what was not told; call once the read ends, however it ends. */
   async close(): Promise<void> {
     await this.flush();
-    if (this.untold > 0) this.warn?.(`${this.file}: ${this.untold} more problem(s) like the above (bad rows are set aside in ${this.quarantine})`);
+    if (this.untold > 0)
+      this.warn?.(
+        `${this.file}: ${this.untold} more problem(s) like the above (bad rows are set aside in ${this.quarantine})`,
+      );
     this.untold = 0;
   }
 
@@ -158,7 +167,9 @@ export class HistoryProblems {
     this.heldBytes = 0;
     await appendQuarantine(this.quarantine, this.file, rows).catch((e: unknown) => {
       this.unwritable(e, undefined);
-      this.warn?.(`${this.quarantine}: could not set ${rows.length} bad row(s) aside (${(e as Error).message}); they stay in ${this.file} and are skipped`);
+      this.warn?.(
+        `${this.quarantine}: could not set ${rows.length} bad row(s) aside (${(e as Error).message}); they stay in ${this.file} and are skipped`,
+      );
     });
   }
 

@@ -19,7 +19,9 @@ export interface RawLine {
   dropped: number;
 }
 
-export type RawRecord = { kind: 'row'; fields: string[]; lines: RawLine[] } | { kind: 'bad'; reason: string; lines: RawLine[] };
+export type RawRecord =
+  | { kind: 'row'; fields: string[]; lines: RawLine[] }
+  | { kind: 'bad'; reason: string; lines: RawLine[] };
 
 type Pending = RawRecord | { kind: 'single'; lines: [RawLine] };
 type ParseSync = typeof import('csv-parse/sync').parse;
@@ -37,7 +39,8 @@ const quotes = (b: Buffer): number => {
   for (let i = b.indexOf(0x22); i >= 0; i = b.indexOf(0x22, i + 1)) n++;
   return n;
 };
-const isEmpty = (l: RawLine): boolean => l.dropped === 0 && (l.bytes.length === 0 || (l.bytes.length === 1 && l.bytes[0] === 0x0d));
+const isEmpty = (l: RawLine): boolean =>
+  l.dropped === 0 && (l.bytes.length === 0 || (l.bytes.length === 1 && l.bytes[0] === 0x0d));
 /** csv-parse counts lines from the text it was given: drop that, the caller knows the real line. */
 const csvReason = (e: Error): string => e.message.replace(/ at line \d+/g, '');
 /** csv-parse's own errors (one of its codes lacks the CSV_ prefix). */
@@ -109,12 +112,17 @@ class Splitter {
     if (this.open.length > 0) {
       this.open.push(l);
       this.openQuotes += quotes(l.bytes);
-      if (this.openQuotes % 2 === 0 || this.open.length >= RECORD_LINES_MAX || l.dropped > 0 || !l.ended) this.close(out);
+      if (this.openQuotes % 2 === 0 || this.open.length >= RECORD_LINES_MAX || l.dropped > 0 || !l.ended)
+        this.close(out);
       return;
     }
     if (isEmpty(l)) return;
     if (l.dropped > 0) {
-      out.push({ kind: 'bad', reason: `line is longer than ${LINE_KEEP} bytes (${l.bytes.length + l.dropped})`, lines: [l] });
+      out.push({
+        kind: 'bad',
+        reason: `line is longer than ${LINE_KEEP} bytes (${l.bytes.length + l.dropped})`,
+        lines: [l],
+      });
       return;
     }
     const q = quotes(l.bytes);
@@ -132,12 +140,18 @@ class Splitter {
     const lines = this.open;
     this.open = [];
     this.openQuotes = 0;
-    const fields = lines.some((l) => l.dropped > 0) ? 'line too long' : this.fieldsOf(Buffer.concat(lines.flatMap((l) => [l.bytes, NL])));
+    const fields = lines.some((l) => l.dropped > 0)
+      ? 'line too long'
+      : this.fieldsOf(Buffer.concat(lines.flatMap((l) => [l.bytes, NL])));
     if (typeof fields !== 'string') {
       out.push({ kind: 'row', fields, lines });
       return;
     }
-    out.push({ kind: 'bad', reason: `a quote opened on this line does not close into a row (${fields})`, lines: [lines[0] as RawLine] });
+    out.push({
+      kind: 'bad',
+      reason: `a quote opened on this line does not close into a row (${fields})`,
+      lines: [lines[0] as RawLine],
+    });
     for (const l of lines.slice(1)) this.line(l, out);
   }
 
@@ -172,7 +186,8 @@ class Splitter {
       const row = rows?.[i++];
       const fields = row === undefined ? this.fieldsOf(Buffer.concat([p.lines[0].bytes, NL])) : row;
       if (typeof fields === 'string') return { kind: 'bad', reason: fields, lines: p.lines };
-      if (fields.length !== this.columns) return { kind: 'bad', reason: `has ${fields.length} field(s); the header has ${this.columns}`, lines: p.lines };
+      if (fields.length !== this.columns)
+        return { kind: 'bad', reason: `has ${fields.length} field(s); the header has ${this.columns}`, lines: p.lines };
       return { kind: 'row', fields, lines: p.lines };
     });
   }
@@ -182,11 +197,20 @@ class Splitter {
  * The records from byte `start` (a line start; 0 skips the header line) to `end`, in file
  * order, a chunk's worth at a time.
  */
-export async function* historyRecords(path: string, columns: number, start: number, end?: number): AsyncGenerator<RawRecord[]> {
+export async function* historyRecords(
+  path: string,
+  columns: number,
+  start: number,
+  end?: number,
+): AsyncGenerator<RawRecord[]> {
   if (end !== undefined && end <= start) return;
   const { parse } = await import('csv-parse/sync');
   const splitter = new Splitter(start, columns, start === 0, parse);
-  const stream = createReadStream(path, { start, ...(end === undefined ? {} : { end: end - 1 }), highWaterMark: 1 << 16 });
+  const stream = createReadStream(path, {
+    start,
+    ...(end === undefined ? {} : { end: end - 1 }),
+    highWaterMark: 1 << 16,
+  });
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const records = splitter.push(chunk);
     if (records.length > 0) yield records;
@@ -199,7 +223,11 @@ export async function* historyRecords(path: string, columns: number, start: numb
 export async function linesBefore(path: string, end: number): Promise<number> {
   if (end <= 0) return 0;
   let n = 0;
-  for await (const chunk of createReadStream(path, { start: 0, end: end - 1, highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of createReadStream(path, {
+    start: 0,
+    end: end - 1,
+    highWaterMark: 1 << 16,
+  }) as AsyncIterable<Buffer>) {
     for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) n++;
   }
   return n;

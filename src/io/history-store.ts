@@ -37,7 +37,11 @@ export async function readState(path: string): Promise<CollectorState> {
   try {
     data = JSON.parse(raw);
   } catch (e) {
-    throw new InputError(path, null, `not valid JSON (${(e as Error).message}); restore it from a backup or remove it to start afresh`);
+    throw new InputError(
+      path,
+      null,
+      `not valid JSON (${(e as Error).message}); restore it from a backup or remove it to start afresh`,
+    );
   }
   return collectorStateFrom(data, path);
 }
@@ -58,12 +62,14 @@ interface Csv {
 }
 let csvPromise: Promise<Csv> | null = null;
 export function csv(): Promise<Csv> {
-  csvPromise ??= Promise.all([import('csv-parse'), import('csv-parse/sync'), import('csv-stringify/sync')]).then(([streaming, sync, { stringify }]) => ({
-    parse: streaming.parse,
-    parseSync: sync.parse,
-    encode: (sessions: Session[]) => stringify(sessions.map(sessionToRecord)),
-    headerLine: stringify([HISTORY_COLUMNS as unknown as string[]]),
-  }));
+  csvPromise ??= Promise.all([import('csv-parse'), import('csv-parse/sync'), import('csv-stringify/sync')]).then(
+    ([streaming, sync, { stringify }]) => ({
+      parse: streaming.parse,
+      parseSync: sync.parse,
+      encode: (sessions: Session[]) => stringify(sessions.map(sessionToRecord)),
+      headerLine: stringify([HISTORY_COLUMNS as unknown as string[]]),
+    }),
+  );
   return csvPromise;
 }
 
@@ -75,14 +81,22 @@ export async function readHistoryHeader(path: string): Promise<string[] | null> 
     const buf = Buffer.alloc(65536);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     if (bytesRead === 0) return null;
-    const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    const text = buf
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
     const end = text.indexOf('\n');
     if (end < 0 && bytesRead === buf.length) throw new InputError(path, 1, 'header line is longer than 64 KiB');
     let rows: string[][];
     try {
       rows = (await csv()).parseSync(end < 0 ? text : text.slice(0, end + 1)) as string[][];
     } catch (e) {
-      if (isCsvError(e)) throw new InputError(path, 1, `header line does not parse: ${(e as Error).message.replace(/ at line \d+/g, '')}`);
+      if (isCsvError(e))
+        throw new InputError(
+          path,
+          1,
+          `header line does not parse: ${(e as Error).message.replace(/ at line \d+/g, '')}`,
+        );
       throw e;
     }
     return rows[0] ?? null;
@@ -256,7 +270,11 @@ async function idsFrom(path: string, from: number, header: string[]): Promise<st
     const buf = await bytesFrom(fh, from);
     let rows: Record<string, string>[];
     try {
-      rows = (await csv()).parseSync(buf, { columns: header, skip_empty_lines: true, relax_column_count: true }) as Record<string, string>[];
+      rows = (await csv()).parseSync(buf, {
+        columns: header,
+        skip_empty_lines: true,
+        relax_column_count: true,
+      }) as Record<string, string>[];
     } catch (e) {
       if (isCsvError(e)) return 'torn';
       throw e;
@@ -304,7 +322,10 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
     );
   }
   // A state written by nobody yet while the CSV has rows: the state file was deleted or lost.
-  const stateLost = state.historyBytes === 0 && state.tracked.length === 0 && (await stat(historyPaths(path).state).catch(ifMissing(null))) === null;
+  const stateLost =
+    state.historyBytes === 0 &&
+    state.tracked.length === 0 &&
+    (await stat(historyPaths(path).state).catch(ifMissing(null))) === null;
   const size = await repairLastLine(path, st.size, state, note);
   if (size === state.historyBytes) return { state, repaired };
   const ids = await idsPastCommitted(path, size, state, note);
@@ -366,10 +387,16 @@ async function repairLastLine(path: string, size: number, state: CollectorState,
  * the tail past historyBytes when that is a line boundary, else every row; 'torn' when that
  * tail does not parse.
  */
-async function idsPastCommitted(path: string, size: number, state: CollectorState, note: Warn): Promise<string[] | 'torn'> {
+async function idsPastCommitted(
+  path: string,
+  size: number,
+  state: CollectorState,
+  note: Warn,
+): Promise<string[] | 'torn'> {
   const header = await checkedHeader(path);
   let ids: string[] | 'torn' | null = null;
-  if (header && size > state.historyBytes && state.historyBytes > 0) ids = await idsFrom(path, state.historyBytes, header);
+  if (header && size > state.historyBytes && state.historyBytes > 0)
+    ids = await idsFrom(path, state.historyBytes, header);
   if (ids !== null) return ids;
   const all: string[] = [];
   for await (const s of readHistory(path, { warn: (m) => note(m) })) all.push(s.id);
@@ -377,7 +404,14 @@ async function idsPastCommitted(path: string, size: number, state: CollectorStat
 }
 
 /** Rows of `ids` are in the CSV: the sessions the state still tracks among them count as written. */
-function takeAsWritten(path: string, state: CollectorState, ids: string[], size: number, now: string, note: Warn): CollectorState {
+function takeAsWritten(
+  path: string,
+  state: CollectorState,
+  ids: string[],
+  size: number,
+  now: string,
+  note: Warn,
+): CollectorState {
   const written = new Set(ids);
   const tracked = state.tracked.filter((s) => !written.has(s.id));
   const dropped = state.tracked.length - tracked.length;
@@ -398,7 +432,11 @@ export interface HistoryScan {
 }
 
 /** Counts the CSV's rows and finds which of `wanted` it holds, streaming. */
-export async function scanHistory(path: string, wanted: ReadonlySet<string> = new Set(), warn?: Warn): Promise<HistoryScan> {
+export async function scanHistory(
+  path: string,
+  wanted: ReadonlySet<string> = new Set(),
+  warn?: Warn,
+): Promise<HistoryScan> {
   const found = new Set<string>();
   let rows = 0;
   for await (const s of readHistory(path, { warn })) {
@@ -438,7 +476,9 @@ const TEMP_FLUSH_BYTES = 1 << 18;
  */
 export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?: Warn): Promise<PreparedHistoryEdit> {
   const tmp = `${path}.tmp-${process.pid}`;
-  const insert = [...(edit.insert ?? [])].sort((a, b) => ((a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0));
+  const insert = [...(edit.insert ?? [])].sort((a, b) =>
+    (a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0,
+  );
   const removed: Session[] = [];
   const { headerLine, encode } = await csv();
   const fh = await onFile(path, 'rewrite', () => open(tmp, 'w', PRIVATE_FILE_MODE));
@@ -458,7 +498,8 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?:
         continue;
       }
       const ended = s.endedAt ?? '';
-      while (next < insert.length && ((insert[next] as Session).endedAt ?? '') < ended) pending += encode([insert[next++] as Session]);
+      while (next < insert.length && ((insert[next] as Session).endedAt ?? '') < ended)
+        pending += encode([insert[next++] as Session]);
       pending += encode([s]);
       if (pending.length >= TEMP_FLUSH_BYTES) await flush();
     }

@@ -48,7 +48,13 @@ async function wholeLinesEnd(fh: FileHandle, size: number): Promise<number> {
  * Bad rows are set aside, never a stop; when `from` is no longer a line start (the file was
  * edited by hand), the whole file is read again (the builder merges by id).
  */
-export async function historyChunks(path: string, from: number, chunk: number, limit = Number.POSITIVE_INFINITY, opts: TailOptions = {}): Promise<HistoryChunks> {
+export async function historyChunks(
+  path: string,
+  from: number,
+  chunk: number,
+  limit = Number.POSITIVE_INFINITY,
+  opts: TailOptions = {},
+): Promise<HistoryChunks> {
   const fh = await open(path, 'r').catch(ifMissing(null));
   if (!fh) return { size: 0, chunks: none() };
   let size: number;
@@ -57,7 +63,9 @@ export async function historyChunks(path: string, from: number, chunk: number, l
     // `limit`: a copied history is read only as far as its state says it was written.
     size = await wholeLinesEnd(fh, Math.min((await fh.stat()).size, limit));
     if (from > 0 && from < size && !(await lineEndBefore(fh, from))) {
-      opts.warn?.(`${path}: byte ${from}, where the last build stopped reading, is no longer a line start (edited by hand?): reading the whole file`);
+      opts.warn?.(
+        `${path}: byte ${from}, where the last build stopped reading, is no longer a line start (edited by hand?): reading the whole file`,
+      );
       start = 0;
     }
   } finally {
@@ -69,7 +77,13 @@ export async function historyChunks(path: string, from: number, chunk: number, l
 
 async function* none(): AsyncGenerator<Session[]> {}
 
-async function* streamed(path: string, start: number, size: number, chunk: number, opts: TailOptions): AsyncGenerator<Session[]> {
+async function* streamed(
+  path: string,
+  start: number,
+  size: number,
+  chunk: number,
+  opts: TailOptions,
+): AsyncGenerator<Session[]> {
   let list: Session[] = [];
   for await (const s of readHistory(path, { start, end: size, warn: opts.warn, quarantine: opts.quarantine })) {
     list.push(s);

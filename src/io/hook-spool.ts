@@ -94,7 +94,9 @@ async function readPart(path: string, offset: number, quiet: boolean, warn: Warn
       return out;
     }
     if (st.size < offset) {
-      warn(`${path}: shorter (${st.size} bytes) than the ${offset} bytes already read; someone changed it, the rest is skipped`);
+      warn(
+        `${path}: shorter (${st.size} bytes) than the ${offset} bytes already read; someone changed it, the rest is skipped`,
+      );
       out.offset = st.size;
       return out;
     }
@@ -129,7 +131,10 @@ function take(line: Buffer, at: number, out: PartRead, path: string, warn: Warn)
   }
   // The shell hook writes OpenVPN's variables as they are: a name need not be UTF-8.
   const text = decodeFields(line);
-  if (text.latin1Lines.length > 0) warn(`${where}: not valid UTF-8; its fields were read as Latin-1 (ISO-8859-1), so names that differ in their bytes stay distinct`);
+  if (text.latin1Lines.length > 0)
+    warn(
+      `${where}: not valid UTF-8; its fields were read as Latin-1 (ISO-8859-1), so names that differ in their bytes stay distinct`,
+    );
   const decoded = decodeSpoolLine(text.text);
   if (!decoded.ok) {
     warn(`${where}: ${decoded.error}; skipped`);
@@ -144,13 +149,22 @@ function take(line: Buffer, at: number, out: PartRead, path: string, warn: Warn)
 }
 
 /** Steps 1 and 2: takes the live spool as a new part and reads every part's new lines. Call under the history lock. */
-export async function takeSpool(spool: string, prev: HookSpoolState | undefined, now: string, warn: Warn): Promise<SpoolIntake> {
+export async function takeSpool(
+  spool: string,
+  prev: HookSpoolState | undefined,
+  now: string,
+  warn: Warn,
+): Promise<SpoolIntake> {
   const onDisk = await partsOnDisk(spool);
   const nowMs = msFromIso(now);
   const seqBefore = Math.max(prev?.seq ?? 0, ...onDisk.values());
   const taken = await takeLive(spool, seqBefore + 1);
   if (taken !== null) onDisk.set(taken, seqBefore + 1);
-  const intake: SpoolIntake = { events: [], next: { seq: taken === null ? seqBefore : seqBefore + 1, parts: {} }, changed: false };
+  const intake: SpoolIntake = {
+    events: [],
+    next: { seq: taken === null ? seqBefore : seqBefore + 1, parts: {} },
+    changed: false,
+  };
   for (const [name] of [...onDisk].sort((a, b) => a[1] - b[1])) {
     const known = prev?.parts[name];
     const seenAt = known?.seenAt ?? now;
@@ -170,7 +184,11 @@ export async function takeSpool(spool: string, prev: HookSpoolState | undefined,
  * Step 4, after the state holding `committed` was written: deletes parts read to their end
  * and first seen PART_GRACE_S ago or earlier. Returns the names deleted.
  */
-export async function removePartsDone(spool: string, committed: HookSpoolState | undefined, now: string): Promise<string[]> {
+export async function removePartsDone(
+  spool: string,
+  committed: HookSpoolState | undefined,
+  now: string,
+): Promise<string[]> {
   const removed: string[] = [];
   if (committed === undefined) return removed;
   const nowMs = msFromIso(now);

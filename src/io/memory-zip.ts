@@ -130,7 +130,8 @@ export function zipParts(parts: readonly ZipPart[], stampMs: number): Buffer {
     const data = entry.deflate ? deflateRawSync(raw, { level: 1 }) : raw;
     const name = Buffer.from(entry.name);
     const crc = crcOf(raw);
-    if (offset > 0xfffffffe || raw.length > 0xfffffffe) throw new Error(`MemoryZip: ${entry.name} needs zip64, which a small workbook never should`);
+    if (offset > 0xfffffffe || raw.length > 0xfffffffe)
+      throw new Error(`MemoryZip: ${entry.name} needs zip64, which a small workbook never should`);
     const fields = (h: Buffer, at: number): void => {
       h.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
       h.writeUInt16LE(0x0800, at + 2); // flags: names are UTF-8

@@ -11,7 +11,8 @@ import { isProcessAlive } from './process-alive.js';
 function inside(out: string, path: string): string {
   const full = resolve(out, path);
   const rel = relative(resolve(out), full);
-  if (rel === '' || rel.startsWith('..') || resolve(out, rel) !== full) throw new Error(`refusing to write outside ${out}: ${path}`);
+  if (rel === '' || rel.startsWith('..') || resolve(out, rel) !== full)
+    throw new Error(`refusing to write outside ${out}: ${path}`);
   return full;
 }
 
@@ -29,7 +30,9 @@ export async function publishFiles(out: string, files: { path: string; content: 
   for (const d of dirs) await mkdir(d, { recursive: true });
   for (let i = 0; i < files.length; i += PARALLEL_WRITES) {
     const batch = files.slice(i, i + PARALLEL_WRITES);
-    const done = await Promise.all(batch.map((f) => writeFileIfChanged(inside(out, f.path), f.content, { durable: false })));
+    const done = await Promise.all(
+      batch.map((f) => writeFileIfChanged(inside(out, f.path), f.content, { durable: false })),
+    );
     written += done.filter(Boolean).length;
   }
   return written;
@@ -38,7 +41,6 @@ export async function publishFiles(out: string, files: { path: string; content: 
 export async function removeFiles(out: string, paths: string[]): Promise<void> {
   for (const p of paths) await rm(inside(out, p), { force: true });
 }
-
 
 /**
  * The page URLs published in the folder (every `…/index.html` outside assets/), for a full

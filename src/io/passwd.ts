@@ -27,7 +27,9 @@ const LINE = /^([^:]+):\$scrypt\$ln=(\d+),r=(\d+),p=(\d+)\$([A-Za-z0-9+/]+={0,2}
 function scrypt(password: string, salt: Buffer, keylen: number, p: ScryptParams): Promise<Buffer> {
   const N = 2 ** p.ln;
   const opts: ScryptOptions = { N, r: p.r, p: p.p, maxmem: 256 * N * p.r };
-  return new Promise((resolve, reject) => scryptCb(password.normalize('NFC'), salt, keylen, opts, (e, key) => (e ? reject(e) : resolve(key))));
+  return new Promise((resolve, reject) =>
+    scryptCb(password.normalize('NFC'), salt, keylen, opts, (e, key) => (e ? reject(e) : resolve(key))),
+  );
 }
 
 /**
@@ -61,7 +63,12 @@ export function parsePasswd(text: string, file: string): Map<string, StoredHash>
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '' || line.startsWith('#')) return;
     const m = LINE.exec(line);
-    if (!m) throw new InputError(file, i + 1, 'not USER:$scrypt$ln=N,r=R,p=P$SALT$HASH (create lines with "openvpn-status-web passwd FILE USER")');
+    if (!m)
+      throw new InputError(
+        file,
+        i + 1,
+        'not USER:$scrypt$ln=N,r=R,p=P$SALT$HASH (create lines with "openvpn-status-web passwd FILE USER")',
+      );
     const [, user, ln, r, p, salt, key] = m as unknown as [string, string, string, string, string, string, string];
     const params = { ln: Number(ln), r: Number(r), p: Number(p) };
     // Bounds, so that a hand-edited line cannot make each check take seconds or gigabytes.
@@ -102,13 +109,21 @@ let dummy: Promise<StoredHash> | null = null;
 function dummyHash(): Promise<StoredHash> {
   dummy ??= (async () => {
     const salt = randomBytes(SALT_BYTES);
-    return { params: DEFAULT_SCRYPT, salt, key: await scrypt(randomBytes(16).toString('hex'), salt, KEY_BYTES, DEFAULT_SCRYPT) };
+    return {
+      params: DEFAULT_SCRYPT,
+      salt,
+      key: await scrypt(randomBytes(16).toString('hex'), salt, KEY_BYTES, DEFAULT_SCRYPT),
+    };
   })();
   return dummy;
 }
 
 /** True when `password` is `user`'s password in `users`; constant time in the password and in whether the user exists. */
-export async function verifyUser(users: ReadonlyMap<string, StoredHash>, user: string, password: string): Promise<boolean> {
+export async function verifyUser(
+  users: ReadonlyMap<string, StoredHash>,
+  user: string,
+  password: string,
+): Promise<boolean> {
   const known = users.get(user.normalize('NFC'));
   const stored = known ?? (await dummyHash());
   if (password.length > MAX_PASSWORD_CHARS) return false;
@@ -120,18 +135,26 @@ export async function verifyUser(users: ReadonlyMap<string, StoredHash>, user: s
  * Adds `user` or changes their password, keeping every other line (comments too), and
  * writes the file atomically with mode 0600. Returns true when the user was new.
  */
-export async function setPassword(path: string, given: string, password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<boolean> {
+export async function setPassword(
+  path: string,
+  given: string,
+  password: string,
+  params: ScryptParams = DEFAULT_SCRYPT,
+): Promise<boolean> {
   const problem = userNameProblem(given);
   if (problem) throw new UsageError(problem);
   const user = given.normalize('NFC');
   if (password === '') throw new UsageError('the password is empty');
-  if (password.length > MAX_PASSWORD_CHARS) throw new UsageError(`the password is longer than ${MAX_PASSWORD_CHARS} characters`);
+  if (password.length > MAX_PASSWORD_CHARS)
+    throw new UsageError(`the password is longer than ${MAX_PASSWORD_CHARS} characters`);
   const text = (await readFile(path, 'utf8').catch(ifMissing(null))) ?? '';
   parsePasswd(text, path); // refuse to rewrite a file we cannot read back
   const line = `${user}:${await hashPassword(password, params)}`;
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
   // The line of this user, whatever normal form a hand edit left its name in.
-  const at = lines.findIndex((l) => !l.startsWith('#') && l.slice(0, Math.max(0, l.indexOf(':'))).normalize('NFC') === user);
+  const at = lines.findIndex(
+    (l) => !l.startsWith('#') && l.slice(0, Math.max(0, l.indexOf(':'))).normalize('NFC') === user,
+  );
   if (at >= 0) lines[at] = line;
   else lines.push(line);
   await writeFileAtomic(path, `${lines.join('\n')}\n`, { mode: 0o600 });

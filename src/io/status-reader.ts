@@ -85,7 +85,13 @@ function failedRead(e: unknown): StatusRead {
 /** The file is still the one `before` describes, and `data` is all of it. */
 async function unchanged(path: string, before: Stats, data: Buffer): Promise<boolean> {
   const now = await stat(path).catch(ifMissing(null));
-  return now !== null && now.size === before.size && now.mtimeMs === before.mtimeMs && now.ino === before.ino && data.length === now.size;
+  return (
+    now !== null &&
+    now.size === before.size &&
+    now.mtimeMs === before.mtimeMs &&
+    now.ino === before.ino &&
+    data.length === now.size
+  );
 }
 
 async function readOnce(path: string, timeZone: string, settleMs: number, confirmMs: number): Promise<ReadOnce> {
@@ -121,6 +127,7 @@ async function readOnce(path: string, timeZone: string, settleMs: number, confir
   const wait = settleMs + confirmMs - (Date.now() - before.mtimeMs);
   if (wait > 0) await sleep(wait);
   if (!(await unchanged(path, before, data))) return retry('the file changed just after it was read');
-  const latin1 = decoded.latin1Lines.length === 0 ? {} : { latin1: { lines: decoded.latin1Lines, fields: decoded.latin1Fields } };
+  const latin1 =
+    decoded.latin1Lines.length === 0 ? {} : { latin1: { lines: decoded.latin1Lines, fields: decoded.latin1Fields } };
   return done(ok({ snapshot, fileModifiedAt: isoFromMs(before.mtimeMs), ...latin1 }));
 }

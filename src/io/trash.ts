@@ -107,7 +107,9 @@ export async function appendTrash(path: string, entries: TrashEntry[]): Promise<
 }
 
 /** Appends many entries in batches (a clear of a large history), fsync'd once at close(). */
-export async function openTrashWriter(path: string): Promise<{ add(entry: TrashEntry): Promise<void>; close(): Promise<void> }> {
+export async function openTrashWriter(
+  path: string,
+): Promise<{ add(entry: TrashEntry): Promise<void>; close(): Promise<void> }> {
   const fh = await open(path, 'a+', 0o600);
   let pending = '';
   const flush = async (): Promise<void> => {
@@ -208,7 +210,8 @@ function trashEntryFrom(v: unknown, path: string, line: number): TrashEntry {
   for (const c of HISTORY_COLUMNS) {
     const value = (s as Record<string, unknown>)[c];
     if (value === null) record[c] = '';
-    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') record[c] = String(value);
+    else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+      record[c] = String(value);
     else bad(`session.${c} is missing`);
   }
   const session = sessionFromRecord(record, path, line);

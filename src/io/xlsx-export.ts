@@ -62,7 +62,8 @@ function centralDirectory(tail: Buffer, eocd: number, name: string): { entries: 
   const entries = tail.readUInt16LE(eocd + 10);
   const size = tail.readUInt32LE(eocd + 12);
   const offset = tail.readUInt32LE(eocd + 16);
-  if (entries === 0xffff || size === 0xffffffff || offset === 0xffffffff) throw new Error(`${name}: zip64 archive, entry times not fixed`);
+  if (entries === 0xffff || size === 0xffffffff || offset === 0xffffffff)
+    throw new Error(`${name}: zip64 archive, entry times not fixed`);
   return { entries, size, offset };
 }
 
@@ -158,7 +159,9 @@ function internals(wb: object, ws: object): { wb: WorkbookInternals; ws: SheetIn
     !Array.isArray(s.stream.pipes) ||
     s.stream.pipes.length !== 1
   ) {
-    throw new Error('exceljs streaming writer internals changed (sharedStrings, styles, startedData, stream.pipes): xlsx-export.ts needs updating');
+    throw new Error(
+      'exceljs streaming writer internals changed (sharedStrings, styles, startedData, stream.pipes): xlsx-export.ts needs updating',
+    );
   }
   return { wb: w as WorkbookInternals, ws: s as SheetInternals };
 }
@@ -174,9 +177,11 @@ const DEFLATED = /^\/?xl\/(worksheets\/sheet\d+|sharedStrings)\.xml$/;
  */
 function deflateRowParts(wb: object): void {
   const zip = (wb as { zip?: { append?: unknown } }).zip;
-  if (typeof zip?.append !== 'function') throw new Error('exceljs streaming writer internals changed (zip.append): xlsx-export.ts needs updating');
+  if (typeof zip?.append !== 'function')
+    throw new Error('exceljs streaming writer internals changed (zip.append): xlsx-export.ts needs updating');
   const append = zip.append.bind(zip) as (source: unknown, data: { name: string; store?: boolean }) => unknown;
-  zip.append = (source: unknown, data: { name: string; store?: boolean }) => append(source, DEFLATED.test(data.name) ? { ...data, store: false } : data);
+  zip.append = (source: unknown, data: { name: string; store?: boolean }) =>
+    append(source, DEFLATED.test(data.name) ? { ...data, store: false } : data);
 }
 
 /** Rows per write into the sheet stream, and between yields to the event loop (so the zip can compress what is queued). */
@@ -209,7 +214,8 @@ function workbookWriter(): WorkbookWriterClass {
   if (writerClass === null) {
     const file = xlsxWriterSource();
     const loaded: unknown = createRequire(import.meta.url)(file);
-    if (typeof loaded !== 'function') throw new Error(`${file} is not exceljs' WorkbookWriter class: xlsx-export.ts needs updating`);
+    if (typeof loaded !== 'function')
+      throw new Error(`${file} is not exceljs' WorkbookWriter class: xlsx-export.ts needs updating`);
     writerClass = loaded as WorkbookWriterClass;
   }
   return writerClass;
@@ -237,7 +243,8 @@ function memoryWorkbookWriter(): WorkbookWriterClass {
   if (memoryWriterClass === null) {
     const Base = workbookWriter() as unknown as new (options: object) => WriterInternals;
     for (const member of ['addThemes', 'addOfficeRels'] as const) {
-      if (typeof Base.prototype[member] !== 'function') throw new Error(`exceljs streaming writer internals changed (${member}): xlsx-export.ts needs updating`);
+      if (typeof Base.prototype[member] !== 'function')
+        throw new Error(`exceljs streaming writer internals changed (${member}): xlsx-export.ts needs updating`);
     }
     class MemoryWorkbookWriter extends Base {
       constructor(options: { memoryZipStampMs: number }) {
@@ -275,7 +282,11 @@ const IN_MEMORY_ROWS = 20_000;
  * IN_MEMORY_ROWS) comes from exceljs' template of its fixed parts (xlsx-sheet.ts), a larger
  * one from exceljs' streaming writer.
  */
-export async function writeXlsx(path: string, rows: Iterable<ExportRow> | AsyncIterable<ExportRow>, opts: XlsxWriteOptions): Promise<ExportWriteResult> {
+export async function writeXlsx(
+  path: string,
+  rows: Iterable<ExportRow> | AsyncIterable<ExportRow>,
+  opts: XlsxWriteOptions,
+): Promise<ExportWriteResult> {
   const stampMs = stampOf(opts);
   if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {
     const list = rows as ExportRow[];
@@ -316,9 +327,14 @@ export async function exceljsWorkbook(rows: ExportRow[], opts: { lang: Lang; tim
   return zipParts((await exceljsParts(rows, opts.lang, stampMs)).parts, stampMs);
 }
 
-async function exceljsParts(rows: ExportRow[], lang: Lang, stampMs: number): Promise<{ parts: ZipPart[]; dateStyleId: number }> {
+async function exceljsParts(
+  rows: ExportRow[],
+  lang: Lang,
+  stampMs: number,
+): Promise<{ parts: ZipPart[]; dateStyleId: number }> {
   const { zip, dateStyleId } = await writeWorkbook(new MemorySink(), rows, lang, stampMs, true);
-  if (!(zip instanceof MemoryZip)) throw new Error('exceljs streaming writer internals changed (zip): xlsx-export.ts needs updating');
+  if (!(zip instanceof MemoryZip))
+    throw new Error('exceljs streaming writer internals changed (zip): xlsx-export.ts needs updating');
   return { parts: await zip.parts(), dateStyleId };
 }
 
@@ -331,7 +347,9 @@ async function deriveTemplate(lang: Lang, stampMs: number): Promise<XlsxTemplate
 /** The templates that `npm run build` stores (scripts/xlsx-templates.mjs), beside the writer's bundle. */
 const STORED_TEMPLATES = fileURLToPath(new URL('../vendor/xlsx-templates.json', import.meta.url));
 /** What makes them (the compiled modules, also from dist/bundle/): stored templates older than these (a build that skipped the script) are not used. */
-const TEMPLATE_MAKERS = ['../io/xlsx-export.js', '../io/xlsx-sheet.js'].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+const TEMPLATE_MAKERS = ['../io/xlsx-export.js', '../io/xlsx-sheet.js'].map((f) =>
+  fileURLToPath(new URL(f, import.meta.url)),
+);
 
 interface StoredTemplate extends Omit<XlsxTemplate, 'parts'> {
   lang: Lang;
@@ -363,7 +381,9 @@ function xlsxTemplate(lang: Lang, stampMs: number): Promise<XlsxTemplate> {
   if (t === undefined) {
     stored ??= storedTemplates();
     const header = exportHeaders(lang).map(xlsxText);
-    const hit = stored.find((s) => s.lang === lang && s.stampMs === stampMs && JSON.stringify(s.header) === JSON.stringify(header));
+    const hit = stored.find(
+      (s) => s.lang === lang && s.stampMs === stampMs && JSON.stringify(s.header) === JSON.stringify(header),
+    );
     t = hit
       ? Promise.resolve({ ...hit, parts: hit.parts.map((p) => ({ ...p, data: Buffer.from(p.data, 'utf8') })) })
       : deriveTemplate(lang, stampMs);

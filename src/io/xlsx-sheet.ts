@@ -34,7 +34,18 @@ export function excelSerial(text: string): number {
   const s = twoDigits(text, 17);
   if (
     !hasIsoWallShape(text) ||
-    century < 0 || year < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59
+    century < 0 ||
+    year < 0 ||
+    mo < 1 ||
+    mo > 12 ||
+    d < 1 ||
+    d > 31 ||
+    h < 0 ||
+    h > 23 ||
+    mi < 0 ||
+    mi > 59 ||
+    s < 0 ||
+    s > 59
   ) {
     throw new RangeError(`export time ${JSON.stringify(text)} is not YYYY-MM-DD HH:MM:SS`);
   }
@@ -60,7 +71,14 @@ const ESCAPE_ALL = /[\x00-\x08\x0B-\x1F\x7F\uFFFE\uFFFF]|\p{Cs}|_(?=x[0-9A-Fa-f]
 function mayNeedEscape(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if ((c < 0x20 && c !== 0x09 && c !== 0x0a) || c === 0x5f || c === 0x7f || (c >= 0xd800 && c <= 0xdfff) || c >= 0xfffe) return true;
+    if (
+      (c < 0x20 && c !== 0x09 && c !== 0x0a) ||
+      c === 0x5f ||
+      c === 0x7f ||
+      (c >= 0xd800 && c <= 0xdfff) ||
+      c >= 0xfffe
+    )
+      return true;
   }
   return false;
 }
@@ -70,7 +88,6 @@ export function xlsxText(text: string): string {
   if (!mayNeedEscape(text)) return text;
   return text.replace(ESCAPE_ALL, (c) => `_x${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}_`);
 }
-
 
 /** A shared-string table as exceljs keeps it (lib/utils/shared-strings.js): each distinct text numbered in order of first use. */
 export class SharedStrings {
@@ -92,7 +109,8 @@ export class SharedStrings {
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const KEYS = EXPORT_COLUMNS.map((c) => c.key);
 const KINDS = EXPORT_COLUMNS.map((c) => c.kind);
-if (KEYS.length > LETTERS.length) throw new Error(`${KEYS.length} export columns: column letters past Z are not implemented`);
+if (KEYS.length > LETTERS.length)
+  throw new Error(`${KEYS.length} export columns: column letters past Z are not implemented`);
 
 /**
  * Where a row's text cells go: a shared-string table (small workbooks, as exceljs writes
@@ -118,7 +136,8 @@ export function rowXml(r: ExportRow, n: number, strings: TextCells, dateStyleId:
     if (kind === 'datetime') {
       xml += `<c r="${ref}" s="${dateStyleId}"><v>${excelSerial(String(v))}</v></c>`;
     } else if (kind === 'number') {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`export column ${key} holds ${JSON.stringify(v)}, not a number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new RangeError(`export column ${key} holds ${JSON.stringify(v)}, not a number`);
       xml += `<c r="${ref}"><v>${v}</v></c>`;
     } else if (strings === 'inline') {
       xml += `<c r="${ref}" t="inlineStr"><is>${textXml(xlsxText(String(v)))}</is></c>`;
@@ -137,7 +156,8 @@ let xmlEncode: ((text: string) => string) | null = null;
  * (one small file of the package, not its writer).
  */
 function textXml(text: string): string {
-  xmlEncode ??= (createRequire(import.meta.url)('exceljs/lib/utils/utils.js') as { xmlEncode(text: string): string }).xmlEncode;
+  xmlEncode ??= (createRequire(import.meta.url)('exceljs/lib/utils/utils.js') as { xmlEncode(text: string): string })
+    .xmlEncode;
   return `<t${/^\s|\n|\s$/.test(text) ? ' xml:space="preserve"' : ''}>${xmlEncode(text)}</t>`;
 }
 
@@ -181,7 +201,8 @@ export function templateFromParts(parts: readonly ZipPart[], header: string[], d
   }
   const strings = new SharedStrings();
   for (const h of header) strings.add(h);
-  if (part(STRINGS) !== sharedStringsXml(strings.values)) throw new Error('exceljs wrote unexpected shared strings: xlsx-sheet.ts needs updating');
+  if (part(STRINGS) !== sharedStringsXml(strings.values))
+    throw new Error('exceljs wrote unexpected shared strings: xlsx-sheet.ts needs updating');
   const placeholder = Buffer.alloc(0);
   return {
     parts: parts.map((p) => (p.name === SHEET || p.name === STRINGS ? { ...p, data: placeholder } : p)),
@@ -200,7 +221,8 @@ export function templateWorkbook(t: XlsxTemplate, rows: readonly ExportRow[], st
   let n = 2; // row 1 is the header
   for (const r of rows) sheet += rowXml(r, n++, strings, t.dateStyleId);
   sheet += t.sheetTail;
-  const data = (p: ZipPart): Buffer => (p.name === SHEET ? Buffer.from(sheet) : p.name === STRINGS ? Buffer.from(sharedStringsXml(strings.values)) : p.data);
+  const data = (p: ZipPart): Buffer =>
+    p.name === SHEET ? Buffer.from(sheet) : p.name === STRINGS ? Buffer.from(sharedStringsXml(strings.values)) : p.data;
   return zipParts(
     t.parts.map((p) => ({ ...p, data: data(p) })),
     stampMs,

@@ -34,7 +34,11 @@ export async function siteAssets(): Promise<{ path: string; content: Buffer }[]>
 export async function siteFingerprint(): Promise<string> {
   const hash = createHash('sha256');
   for (const file of (await listFiles(SITE_DIR)).sort()) {
-    hash.update(relative(SITE_DIR, file)).update('\u0000').update(await readFile(file)).update('\u0000');
+    hash
+      .update(relative(SITE_DIR, file))
+      .update('\u0000')
+      .update(await readFile(file))
+      .update('\u0000');
   }
   return hash.digest('hex').slice(0, 12);
 }

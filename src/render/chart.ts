@@ -118,10 +118,12 @@ function describe(points: readonly SeriesPoint[], current: number, peak: number,
   const clock = peakAt === undefined ? '' : formatClock(peakAt, opts.timeZone);
   let text: string;
   if (opts.lang === 'de') {
-    const now = current === 0 ? 'keine aktive Verbindung' : `${current} aktive ${current === 1 ? 'Verbindung' : 'Verbindungen'}`;
+    const now =
+      current === 0 ? 'keine aktive Verbindung' : `${current} aktive ${current === 1 ? 'Verbindung' : 'Verbindungen'}`;
     text = `Aktuell: ${now}. Höchstwert: ${peak}${peak > 0 ? ` (zuletzt um ${clock} Uhr)` : ''}.`;
   } else {
-    const now = current === 0 ? 'no active connections' : `${current} active ${current === 1 ? 'connection' : 'connections'}`;
+    const now =
+      current === 0 ? 'no active connections' : `${current} active ${current === 1 ? 'connection' : 'connections'}`;
     text = `Now: ${now}. Peak: ${peak}${peak > 0 ? ` (most recently at ${clock})` : ''}.`;
   }
   const base = opts.labels.desc.trim();
@@ -151,7 +153,15 @@ export function chartFrame(series: readonly SeriesPoint[], nowMs: number, curren
   let peak = 0;
   for (const p of series) if (p.max > peak) peak = p.max;
   const hourStep = [1, 2, 3, 6, 12, 24].find((h) => (toMs - fromMs) / (h * HOUR_MS) <= 12) ?? 24;
-  return { fromMs, toMs, peak, yMax: Math.max(1, peak), current: current ?? last?.max ?? 0, hourStep, points: stepPoints(series, toMs) };
+  return {
+    fromMs,
+    toMs,
+    peak,
+    yMax: Math.max(1, peak),
+    current: current ?? last?.max ?? 0,
+    hourStep,
+    points: stepPoints(series, toMs),
+  };
 }
 
 /**
@@ -304,7 +314,11 @@ function tidy(svgEl: Element): void {
   // d3-axis writes positions at full float precision; round them like everything else.
   for (const tick of Array.from(svgEl.querySelectorAll('.tick'))) {
     const t = tick.getAttribute('transform');
-    if (t) tick.setAttribute('transform', t.replace(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g, (n) => String(r2(Number(n)))));
+    if (t)
+      tick.setAttribute(
+        'transform',
+        t.replace(/-?\d+(?:\.\d+)?(?:e-?\d+)?/g, (n) => String(r2(Number(n)))),
+      );
   }
   // Fonts and colours come from the page's CSS, not from d3-axis's defaults.
   for (const el of Array.from(svgEl.querySelectorAll('[style], [font-family], [font-size]'))) {

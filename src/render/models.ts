@@ -28,9 +28,13 @@ export function slugOf(user: string, ctx: Pick<ModelContext, 'slugs'>): string {
   return ctx.slugs?.get(user) ?? userSlug(user);
 }
 
-export function aliasOf(s: Pick<Session, 'user' | 'commonName' | 'username'>, aliases: Record<string, string>): string | null {
+export function aliasOf(
+  s: Pick<Session, 'user' | 'commonName' | 'username'>,
+  aliases: Record<string, string>,
+): string | null {
   // Own keys only: a user named "constructor" must not get Object.prototype's function.
-  const own = (key: string | null): string | undefined => (key !== null && Object.hasOwn(aliases, key) ? aliases[key] : undefined);
+  const own = (key: string | null): string | undefined =>
+    key !== null && Object.hasOwn(aliases, key) ? aliases[key] : undefined;
   return own(s.user) ?? own(s.commonName) ?? own(s.username) ?? null;
 }
 
@@ -78,7 +82,9 @@ export function historyRow(s: Session, page: string, ctx: ModelContext): History
     end: ended ? formatDateTime(s.endedAt as string, ctx.timeZone) : null,
     // `=== true`: sessions cached by a build before the hooks existed have no endExact.
     endExact: ended && s.endExact === true,
-    duration: ended ? formatDuration(s.durationS ?? secondsBetween(s.connectedAt, s.endedAt as string), ctx.lang) : null,
+    duration: ended
+      ? formatDuration(s.durationS ?? secondsBetween(s.connectedAt, s.endedAt as string), ctx.lang)
+      : null,
     bytesIn: ended ? formatBytes(s.bytesReceived, ctx.lang) : '',
     bytesOut: ended ? formatBytes(s.bytesSent, ctx.lang) : '',
     status: statusOf(s),
@@ -127,7 +133,12 @@ export function userLabel(user: string, alias: string | null): string {
 }
 
 /** The user and status choices; each option links to its view's root. */
-export function filterModel(page: string, users: KnownUser[], current: { user: string | null; status: StatusFilter }, ctx: ModelContext): FilterModel {
+export function filterModel(
+  page: string,
+  users: KnownUser[],
+  current: { user: string | null; status: StatusFilter },
+  ctx: ModelContext,
+): FilterModel {
   const t = ctx.t;
   const slugOrAll = (u: string | null) => (u === null ? null : slugOf(u, ctx));
   // Every page with a filter lists the users; past a few hundred that alone would pass the
@@ -137,7 +148,12 @@ export function filterModel(page: string, users: KnownUser[], current: { user: s
   return {
     allUsers: tooMany ? { href: hrefFrom(page, USERS_URL), label: `${t.allUsers} (${users.length})` } : null,
     users: [
-      { value: '', label: t.noFilter, href: hrefFrom(page, viewRoot(null, current.status)), selected: current.user === null },
+      {
+        value: '',
+        label: t.noFilter,
+        href: hrefFrom(page, viewRoot(null, current.status)),
+        selected: current.user === null,
+      },
       ...listed.map((u) => ({
         value: u.user,
         label: userLabel(u.user, u.alias),

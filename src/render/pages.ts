@@ -59,7 +59,8 @@ function link(from: string, to: string, label: string): Link {
   return { href: hrefFrom(from, to), label };
 }
 
-const partLabel = (ctx: ModelContext, n: number, of: number): string => (of > 1 ? ` (${ctx.t.part} ${n} ${ctx.t.of} ${of})` : '');
+const partLabel = (ctx: ModelContext, n: number, of: number): string =>
+  of > 1 ? ` (${ctx.t.part} ${n} ${ctx.t.of} ${of})` : '';
 
 /** The newest `rows` sessions' groups, for the dashboard and view roots. */
 function newestGroups(sessions: Session[], rows: number, timeZone: string) {
@@ -215,7 +216,12 @@ export function periodPages(input: PeriodInput, ctx: ModelContext): HistoryPage[
  * status filter: a day or month that is over holds ended sessions only (bar the odd session
  * still running), so a copy filtered to "ended" would double the site's size for nothing.
  */
-export function dayPages(day: string, sessions: Session[], neighbours: { newer: string | null; older: string | null }, ctx: ModelContext): HistoryPage[] {
+export function dayPages(
+  day: string,
+  sessions: Session[],
+  neighbours: { newer: string | null; older: string | null },
+  ctx: ModelContext,
+): HistoryPage[] {
   return periodPages(
     {
       urlOf: (n) => dayUrl(day, n),
@@ -272,9 +278,18 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
   if (input.status === 'active') {
     // Every active session, in as many parts as needed.
     const downloads = (url: string): DownloadLinks => viewDownloads(url, input.user?.user ?? null, 'active');
-    return periodPages({ urlOf: (n) => partUrl(base, n), downloads, label: ctx.t.onlyActive, sessions: input.sessions, newer: null, older: null, heading }, ctx).map(
-      (p, i) => ({ ...p, filter: i === 0 ? filter : null }),
-    );
+    return periodPages(
+      {
+        urlOf: (n) => partUrl(base, n),
+        downloads,
+        label: ctx.t.onlyActive,
+        sessions: input.sessions,
+        newer: null,
+        older: null,
+        heading,
+      },
+      ctx,
+    ).map((p, i) => ({ ...p, filter: i === 0 ? filter : null }));
   }
   const periodUrl = (p: string): string => (slug === null ? dayUrl(p) : userMonthUrl(slug, p));
   const shown = newestGroups(input.sessions, ROOT_ROWS, ctx.timeZone);
@@ -350,7 +365,10 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
     filter: filterModel(url, input.users, { user: input.user.user, status: 'all' }, ctx),
     summary: [
       { label: t.firstSeen, value: input.first === null ? '–' : formatDateTime(input.first, ctx.timeZone) },
-      { label: t.lastSeen, value: input.connected ? t.connectedNow : input.last === null ? '–' : formatDateTime(input.last, ctx.timeZone) },
+      {
+        label: t.lastSeen,
+        value: input.connected ? t.connectedNow : input.last === null ? '–' : formatDateTime(input.last, ctx.timeZone),
+      },
       { label: t.sessions, value: String(input.sessionCount) },
       { label: t.totalDuration, value: formatDuration(sum.seconds, ctx.lang) },
       { label: t.bytesIn, value: formatBytes(sum.bytesIn, ctx.lang) },

@@ -59,7 +59,8 @@ export function templateSources(): TemplateSource[] {
   const list: TemplateSource[] = [];
   for (const dir of readdirSync(includes).sort()) {
     for (const file of readdirSync(join(includes, dir)).sort()) {
-      if (file.endsWith('.njk')) list.push({ name: `${dir}/${file}`, source: readFileSync(join(includes, dir, file), 'utf8') });
+      if (file.endsWith('.njk'))
+        list.push({ name: `${dir}/${file}`, source: readFileSync(join(includes, dir, file), 'utf8') });
     }
   }
   const pages = join(SITE_DIR, 'pages.njk');

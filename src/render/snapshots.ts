@@ -61,13 +61,19 @@ export function snapshotFiles(input: SnapshotInput): { path: string; content: st
   const common: Common = { schemaVersion: SNAPSHOT_SCHEMA, generatedAt: input.now, timeZone: input.timeZone };
   const json = (value: object): string => `${JSON.stringify({ ...common, ...value }, null, 1)}\n`;
   const sessions = (list: Session[], max = list.length) =>
-    [...list].sort(compareNewestFirst).slice(0, max).map((s) => sessionJson(s, input.aliases, input.now));
+    [...list]
+      .sort(compareNewestFirst)
+      .slice(0, max)
+      .map((s) => sessionJson(s, input.aliases, input.now));
   return [
     { path: 'data/live.json', content: json({ sessions: sessions(input.live) }) },
     { path: 'data/history-recent.json', content: json({ sessions: sessions(input.recent, RECENT_SESSIONS) }) },
     {
       path: 'data/chart-24h.json',
-      content: json({ bucketSeconds: 300, points: input.series.map((p) => ({ start: isoFromMs(p.bucketStartMs), max: p.max })) }),
+      content: json({
+        bucketSeconds: 300,
+        points: input.series.map((p) => ({ start: isoFromMs(p.bucketStartMs), max: p.max })),
+      }),
     },
     { path: 'data/days.json', content: json({ days: input.days }) },
   ];

@@ -47,7 +47,13 @@ export interface SlowdownOptions {
 /** Checks of one client that may wait for its checks in progress; more are refused at once. */
 const MAX_WAITING = 64;
 
-export const DEFAULT_SLOWDOWN: SlowdownOptions = { free: 3, baseMs: 1000, maxMs: 60_000, forgetMs: 15 * 60_000, maxClients: 10_000 };
+export const DEFAULT_SLOWDOWN: SlowdownOptions = {
+  free: 3,
+  baseMs: 1000,
+  maxMs: 60_000,
+  forgetMs: 15 * 60_000,
+  maxClients: 10_000,
+};
 
 interface ClientAttempts {
   failures: number;
@@ -162,7 +168,9 @@ export function crossSiteProblem(headers: IncomingMessage['headers'], publicOrig
   if (origin !== undefined) {
     const host = headers.host;
     const same = host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
-    return same || (publicOrigin !== null && origin === publicOrigin) ? null : `requests from origin ${origin.slice(0, 200)} are not accepted`;
+    return same || (publicOrigin !== null && origin === publicOrigin)
+      ? null
+      : `requests from origin ${origin.slice(0, 200)} are not accepted`;
   }
   const site = headers['sec-fetch-site'];
   if (site === 'cross-site' || site === 'same-site') return `${site} requests are not accepted`;
@@ -220,7 +228,8 @@ function ipv6Groups(address: string): number[] | null {
     text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = text.split('::') as [string, string | undefined];
-  const part = (p: string | undefined): number[] => (p === undefined || p === '' ? [] : p.split(':').map((g) => parseInt(g, 16)));
+  const part = (p: string | undefined): number[] =>
+    p === undefined || p === '' ? [] : p.split(':').map((g) => parseInt(g, 16));
   const front = part(head);
   const back = part(tail);
   const zeros = tail === undefined ? [] : new Array<number>(8 - front.length - back.length).fill(0);
@@ -284,7 +293,8 @@ class HttpRefusal extends Error {
   }
 }
 
-const refuse = (status: number, error: string, headers: Record<string, string> = {}): HttpRefusal => new HttpRefusal(status, { error }, headers);
+const refuse = (status: number, error: string, headers: Record<string, string> = {}): HttpRefusal =>
+  new HttpRefusal(status, { error }, headers);
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const data = Buffer.from(`${JSON.stringify(body)}\n`);
@@ -302,7 +312,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
-    const tooLarge = (): HttpRefusal => refuse(413, `the body is larger than ${BODY_LIMIT} bytes`, { Connection: 'close' });
+    const tooLarge = (): HttpRefusal =>
+      refuse(413, `the body is larger than ${BODY_LIMIT} bytes`, { Connection: 'close' });
     if (Number.isFinite(declared) && declared > BODY_LIMIT) {
       drain(req);
       reject(tooLarge());
@@ -338,9 +349,11 @@ function drain(req: IncomingMessage): void {
 function jsonBody(req: IncomingMessage, raw: Buffer): unknown {
   const type = req.headers['content-type'] ?? '';
   const [media, ...params] = type.split(';').map((p) => p.trim().toLowerCase());
-  if (media !== 'application/json') throw refuse(415, 'the body must be JSON, sent with Content-Type: application/json');
+  if (media !== 'application/json')
+    throw refuse(415, 'the body must be JSON, sent with Content-Type: application/json');
   const charset = params.find((p) => p.startsWith('charset='));
-  if (charset !== undefined && charset.replace(/^charset="?|"?$/g, '') !== 'utf-8') throw refuse(415, 'the body must be UTF-8');
+  if (charset !== undefined && charset.replace(/^charset="?|"?$/g, '') !== 'utf-8')
+    throw refuse(415, 'the body must be UTF-8');
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8')) as unknown;
@@ -349,7 +362,8 @@ function jsonBody(req: IncomingMessage, raw: Buffer): unknown {
     throw e;
   }
   // Every valid body is two levels deep; a deeper one would only overflow the stack of what reads it.
-  if (nestedDeeperThan(value, MAX_JSON_DEPTH)) throw refuse(400, `the body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (nestedDeeperThan(value, MAX_JSON_DEPTH))
+    throw refuse(400, `the body is nested more than ${MAX_JSON_DEPTH} levels deep`);
   return value;
 }
 
@@ -405,17 +419,27 @@ function routes(ops: HistoryOps): Record<string, Route> {
       auth: true,
       run: async ({ url }) => {
         const raw = url.searchParams.get('limit') ?? '100';
-        if (!/^\d{1,4}$/.test(raw) || Number(raw) > 1000) throw refuse(400, 'limit must be a whole number from 0 to 1000');
+        if (!/^\d{1,4}$/.test(raw) || Number(raw) > 1000)
+          throw refuse(400, 'limit must be a whole number from 0 to 1000');
         return [200, await ops.listTrash(Number(raw))];
       },
     },
-    '/api/sessions/delete': { method: 'POST', auth: true, run: async ({ body, actor }) => editReply(await ops.deleteSessions(checked(parseIdsBody(body)), actor)) },
+    '/api/sessions/delete': {
+      method: 'POST',
+      auth: true,
+      run: async ({ body, actor }) => editReply(await ops.deleteSessions(checked(parseIdsBody(body)), actor)),
+    },
     '/api/sessions/clear': {
       method: 'POST',
       auth: true,
-      run: async ({ body, actor }) => editReply(await ops.clearHistory(checked(parseClearBody(body)).expectedCount, actor)),
+      run: async ({ body, actor }) =>
+        editReply(await ops.clearHistory(checked(parseClearBody(body)).expectedCount, actor)),
     },
-    '/api/sessions/restore': { method: 'POST', auth: true, run: async ({ body, actor }) => editReply(await ops.restoreSessions(checked(parseIdsBody(body)), actor)) },
+    '/api/sessions/restore': {
+      method: 'POST',
+      auth: true,
+      run: async ({ body, actor }) => editReply(await ops.restoreSessions(checked(parseIdsBody(body)), actor)),
+    },
   };
 }
 
@@ -435,7 +459,8 @@ function passwdLoader(path: string, warn: (msg: string) => void): () => Promise<
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       const version = `${await passwdVersion(path)} ${e.message}`;
-      if (version !== reported) warn(`api: ${e.message}; every request that needs a login answers 500 until the file is fixed`);
+      if (version !== reported)
+        warn(`api: ${e.message}; every request that needs a login answers 500 until the file is fixed`);
       reported = version;
       throw refuse(500, 'internal error; see the server log');
     }
@@ -443,11 +468,15 @@ function passwdLoader(path: string, warn: (msg: string) => void): () => Promise<
 }
 
 /** Basic authentication with the per-client slowdown; the user name, or null without a password file. */
-function authenticator(opts: ApiOptions, warn: (msg: string) => void): (req: IncomingMessage, client: string) => Promise<string | null> {
+function authenticator(
+  opts: ApiOptions,
+  warn: (msg: string) => void,
+): (req: IncomingMessage, client: string) => Promise<string | null> {
   const attempts = new FailedAttempts(opts.slowdown ?? DEFAULT_SLOWDOWN, opts.clock ?? Date.now);
   const loadUsers = opts.passwd === null ? null : passwdLoader(opts.passwd, warn);
   const challenge = { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` };
-  const slowed = (wait: number): HttpRefusal => refuse(429, 'too many failed logins; wait before trying again', { 'Retry-After': String(Math.ceil(wait / 1000)) });
+  const slowed = (wait: number): HttpRefusal =>
+    refuse(429, 'too many failed logins; wait before trying again', { 'Retry-After': String(Math.ceil(wait / 1000)) });
   return async (req, client) => {
     if (loadUsers === null) return null;
     const key = attemptKey(client);
@@ -467,7 +496,9 @@ function authenticator(opts: ApiOptions, warn: (msg: string) => void): (req: Inc
       attempts.settle(key, ok);
     }
     if (creds && ok) return creds.user.normalize('NFC');
-    warn(`api: failed login${creds ? ` as "${creds.user.slice(0, 64)}"` : ' (malformed Authorization header)'} from ${client}`);
+    warn(
+      `api: failed login${creds ? ` as "${creds.user.slice(0, 64)}"` : ' (malformed Authorization header)'} from ${client}`,
+    );
     throw refuse(401, 'wrong user or password', challenge);
   };
 }
@@ -480,7 +511,8 @@ export function apiHandler(opts: ApiOptions): (req: IncomingMessage, res: Server
   const authenticate = authenticator(opts, warn);
   const trustProxy = opts.trustProxy ?? true;
   const hosts = opts.hosts ?? loopbackOrPublicHost(opts.publicOrigin);
-  const hostAllowed = typeof hosts === 'function' ? hosts : (h: string) => hosts.some((x) => x.toLowerCase() === h.toLowerCase());
+  const hostAllowed =
+    typeof hosts === 'function' ? hosts : (h: string) => hosts.some((x) => x.toLowerCase() === h.toLowerCase());
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const host = req.headers.host ?? '';
@@ -537,7 +569,11 @@ export function apiHandler(opts: ApiOptions): (req: IncomingMessage, res: Server
 }
 
 /** A server that answers only the API; resolves once it listens. */
-export function serveApi(handler: (req: IncomingMessage, res: ServerResponse) => void, host: string, port: number): Promise<Server> {
+export function serveApi(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host: string,
+  port: number,
+): Promise<Server> {
   const server = createServer(handler);
   return new Promise((ok, fail) => {
     server.once('error', fail);

@@ -42,7 +42,14 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
     const { host, port } = parseListen((ctx.values.listen as string | undefined) ?? '127.0.0.1:8050');
     const dir = await mkdtemp(join(tmpdir(), 'openvpn-status-web-demo-'));
     const settings = demoSettings(ctx.settings, dir);
-    const live: Live = { settings, log: ctx.log, now: ctx.now, clients: await writeDemoData(settings, ctx.now), tick: 0, busy: false };
+    const live: Live = {
+      settings,
+      log: ctx.log,
+      now: ctx.now,
+      clients: await writeDemoData(settings, ctx.now),
+      tick: 0,
+      busy: false,
+    };
     ctx.log.info(`demo: data in ${dir}`);
     const first = await run(settings, live.now, ctx.log, { keepChartLoaded: true });
     if (first.ok) ctx.log.info(`demo: ${first.value.built.pagesRendered} pages rendered in ${first.value.built.ms} ms`);
@@ -66,9 +73,6 @@ Ctrl-C stops it and removes the temp folder (--keep leaves it).`,
   },
 };
 
-
-
-
 /** Serves the site, with the delete endpoint on a loopback address; the folder is removed if it cannot listen. */
 async function serveDemo(settings: Settings, ctxLog: Logger, dir: string, host: string, port: number): Promise<Server> {
   let server: Server;
@@ -87,10 +91,17 @@ async function serveDemo(settings: Settings, ctxLog: Logger, dir: string, host: 
   if (isLoopbackHost(host)) {
     // Only the names it listens on: a page of another name resolving here (DNS rebinding) is refused.
     const log = safeLogger(ctxLog);
-    mountApi(server, apiHandler({ ops: historyOps({ settings, log }), passwd: null, publicOrigin: null, warn: log.warn, hosts: listenHosts(host, bound) }));
+    mountApi(
+      server,
+      apiHandler({
+        ops: historyOps({ settings, log }),
+        passwd: null,
+        publicOrigin: null,
+        warn: log.warn,
+        hosts: listenHosts(host, bound),
+      }),
+    );
   } else ctxLog.info(`demo: no delete endpoint on ${host} (only on a loopback address, as it runs without a password)`);
   process.stdout.write(`Dashboard: http://${host.includes(':') ? `[${host}]` : host}:${bound}/  (Ctrl-C stops)\n`);
   return server;
 }
-
-

@@ -65,13 +65,20 @@ appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
     if (users.size === 0) throw NO_PASSWD(`${passwd} has no users`);
     const publicOrigin = (ctx.values['public-origin'] as string | undefined) ?? ctx.settings.publicOrigin ?? null;
     if (publicOrigin !== null && !isOrigin(publicOrigin)) {
-      throw new UsageError(`serve: --public-origin must be scheme, host and optional port, like https://vpn.example.org, not "${publicOrigin}"`);
+      throw new UsageError(
+        `serve: --public-origin must be scheme, host and optional port, like https://vpn.example.org, not "${publicOrigin}"`,
+      );
     }
     if (publicOrigin === null) {
-      ctx.log.warn('serve: no --public-origin: only requests for a loopback host (127.0.0.1, localhost, [::1]) are answered; behind nginx on a public name, set --public-origin (or "publicOrigin")');
+      ctx.log.warn(
+        'serve: no --public-origin: only requests for a loopback host (127.0.0.1, localhost, [::1]) are answered; behind nginx on a public name, set --public-origin (or "publicOrigin")',
+      );
     }
     const mode = await passwdOpenMode(passwd);
-    if (mode !== null) ctx.log.warn(`serve: ${passwd} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 ${passwd}`);
+    if (mode !== null)
+      ctx.log.warn(
+        `serve: ${passwd} is readable by group or others (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 ${passwd}`,
+      );
     // Every line the server logs may quote a client: one line each, control characters escaped.
     const log = safeLogger(ctx.log);
     // A pinned --now (tests, replays) stays pinned; otherwise every change is stamped when it happens.
@@ -80,20 +87,30 @@ appends a line to HISTORY.audit.jsonl and rebuilds the pages before it answers.
     // Hosts answered: loopback and the public origin's; listening elsewhere, that address too (set once bound).
     const usual = loopbackOrPublicHost(publicOrigin);
     let own: string[] = [];
-    const handler = apiHandler({ ops, passwd, publicOrigin, warn: log.warn, hosts: (h) => usual(h) || own.includes(h.toLowerCase()) });
+    const handler = apiHandler({
+      ops,
+      passwd,
+      publicOrigin,
+      warn: log.warn,
+      hosts: (h) => usual(h) || own.includes(h.toLowerCase()),
+    });
     let server: Server;
     try {
       server = await serveApi(handler, host, port);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-        throw new UsageError(`serve: cannot listen on ${host}:${port} (${code}); choose another with --listen HOST:PORT`);
+        throw new UsageError(
+          `serve: cannot listen on ${host}:${port} (${code}); choose another with --listen HOST:PORT`,
+        );
       }
       throw e;
     }
     const bound = (server.address() as AddressInfo).port;
     if (!isLoopbackHost(host)) own = listenHosts(host, bound);
-    process.stdout.write(`API: http://${host.includes(':') ? `[${host}]` : host}:${bound}/api/  (${users.size} user(s); Ctrl-C stops)\n`);
+    process.stdout.write(
+      `API: http://${host.includes(':') ? `[${host}]` : host}:${bound}/api/  (${users.size} user(s); Ctrl-C stops)\n`,
+    );
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();
       process.once('SIGINT', stop);

@@ -67,7 +67,8 @@ describe('export files of a build', () => {
       live: 2,
       seed: 21,
       // One user with a name a spreadsheet would take for a formula.
-      mapHistory: (h) => h.map((s, i) => (i % 7 === 0 ? { ...s, user: HOSTILE, commonName: HOSTILE, username: null } : s)),
+      mapHistory: (h) =>
+        h.map((s, i) => (i % 7 === 0 ? { ...s, user: HOSTILE, commonName: HOSTILE, username: null } : s)),
     });
     await cliOk(['build', ...siteArgs(site.paths, NOW)]);
   });
@@ -108,18 +109,23 @@ describe('export files of a build', () => {
       assert.equal(r.getCell(1).formula, undefined, 'no formula');
     }
     const csv = csvRecords(await readFile(join(out(), 'exports', exportFileName(HOSTILE, 'all', 'csv')), 'utf8'));
-    assert.ok(csv.slice(1).every((rec) => rec[0] === `'${HOSTILE}`), 'escaped with an apostrophe in the CSV');
+    assert.ok(
+      csv.slice(1).every((rec) => rec[0] === `'${HOSTILE}`),
+      'escaped with an apostrophe in the CSV',
+    );
   });
 
   test('every day has its archive file with exactly its sessions, listed on the archive page', async () => {
-    const days = [...new Set([...site.history.map((s) => dayIn(s.connectedAt)), ...site.clients.map((c) => dayIn(c.connectedAt))])];
-    assert.deepEqual(
-      (await listFiles(join(out(), 'exports', 'days'))).sort(),
-      days.map((d) => dayFileName(d)).sort(),
-    );
+    const days = [
+      ...new Set([...site.history.map((s) => dayIn(s.connectedAt)), ...site.clients.map((c) => dayIn(c.connectedAt))]),
+    ];
+    assert.deepEqual((await listFiles(join(out(), 'exports', 'days'))).sort(), days.map((d) => dayFileName(d)).sort());
     for (const day of days) {
       const rows = await xlsxRows(join(out(), 'exports', 'days', dayFileName(day)));
-      const want = [...site.history.filter((s) => dayIn(s.connectedAt) === day), ...site.clients.filter((c) => dayIn(c.connectedAt) === day)];
+      const want = [
+        ...site.history.filter((s) => dayIn(s.connectedAt) === day),
+        ...site.clients.filter((c) => dayIn(c.connectedAt) === day),
+      ];
       assert.deepEqual(namesIn(rows), want.map((s) => s.commonName).sort(), day);
     }
     const archive = await readHtml(out(), 'archive/index.html');
@@ -133,9 +139,16 @@ describe('export files of a build', () => {
     assert.equal(xlsx, `exports/${exportFileName(null, 'all', 'xlsx')}`);
     const user = userOfClient(site.clients[0] as { commonName: string; username: string | null });
     const userPage = await readHtml(out(), `u/${user}/index.html`);
-    assert.equal(userPage.querySelector('.downloads a[href$=".xlsx"]')?.getAttribute('href'), `../../exports/${exportFileName(user, 'all', 'xlsx')}`);
+    assert.equal(
+      userPage.querySelector('.downloads a[href$=".xlsx"]')?.getAttribute('href'),
+      `../../exports/${exportFileName(user, 'all', 'xlsx')}`,
+    );
     // Only the whole-history files of all users lag (BIG_EVERY_S): their links say so, no other does.
-    assert.match(dashboard.querySelector('.downloads .lagged')?.textContent ?? '', /alle 15 Minuten/, 'note beside the whole-history file');
+    assert.match(
+      dashboard.querySelector('.downloads .lagged')?.textContent ?? '',
+      /alle 15 Minuten/,
+      'note beside the whole-history file',
+    );
     assert.equal(userPage.querySelector('.downloads .lagged'), null, "no note beside a user's files");
     const active = await readHtml(out(), 'active/index.html');
     assert.equal(active.querySelector('.downloads .lagged'), null, 'no note beside the active sessions of all users');
@@ -145,14 +158,24 @@ describe('export files of a build', () => {
   test('a quiet rebuild rewrites no export file; a session ending touches only its user, its day and the all-users files', async () => {
     const before = await snapshotFiles(join(out(), 'exports'));
     await cliOk(['build', ...siteArgs(site.paths, plus(NOW, 60))]);
-    assert.deepEqual(diffSnapshots(before, await snapshotFiles(join(out(), 'exports'))).touched, [], 'nothing rewritten');
+    assert.deepEqual(
+      diffSnapshots(before, await snapshotFiles(join(out(), 'exports'))).touched,
+      [],
+      'nothing rewritten',
+    );
 
     // One live session ends: it leaves the state and is appended to the CSV.
     const state = await readState(site.paths.state);
     const [gone, ...rest] = state.tracked;
     assert.ok(gone, 'a tracked session');
     const { missingSince: _m, ...session } = gone;
-    const ended: Session = { ...session, endedAt: plus(NOW, 90), lastSeenAt: plus(NOW, 90), durationS: 100, endReason: 'disconnected' };
+    const ended: Session = {
+      ...session,
+      endedAt: plus(NOW, 90),
+      lastSeenAt: plus(NOW, 90),
+      durationS: 100,
+      endReason: 'disconnected',
+    };
     const { bytes } = await appendHistory(site.paths.history, [ended]);
     await writeState(site.paths.state, { ...state, tracked: rest, historyBytes: bytes });
     // Past the 15 minutes after which the whole-history files may follow a change.
@@ -170,17 +193,25 @@ describe('export files of a build', () => {
 });
 
 describe('a full build and the export folder', () => {
-  test('removes the files no view has any more (a stray file, a gone user\'s), and keeps the rest', async (t) => {
+  test("removes the files no view has any more (a stray file, a gone user's), and keeps the rest", async (t) => {
     const dir = await tempDir(t, 'ovsw-exports-full-');
     const s = await writeSyntheticSite(dir, { sessions: 40, users: 3, spanDays: 2, live: 1, seed: 5 });
     await cliOk(['build', ...siteArgs(s.paths, NOW)]);
     const kept = await listFiles(join(s.paths.out, 'exports'));
-    const strays = ['left-by-an-admin.csv', exportFileName('nobody', 'all', 'xlsx'), `days/${dayFileName('2001-01-01')}`];
+    const strays = [
+      'left-by-an-admin.csv',
+      exportFileName('nobody', 'all', 'xlsx'),
+      `days/${dayFileName('2001-01-01')}`,
+    ];
     for (const f of strays) await writeFile(join(s.paths.out, 'exports', f), 'old');
     // Without its cache the next build is a full one.
     await rm(`${s.paths.history}.cache`, { recursive: true, force: true });
     await cliOk(['build', ...siteArgs(s.paths, plus(NOW, 60))]);
-    assert.deepEqual(await listFiles(join(s.paths.out, 'exports')), kept, 'the strays are gone, every view and day keeps its file');
+    assert.deepEqual(
+      await listFiles(join(s.paths.out, 'exports')),
+      kept,
+      'the strays are gone, every view and day keeps its file',
+    );
   });
 });
 
@@ -189,7 +220,8 @@ describe('JSON snapshots in data/', () => {
     const dir = await tempDir(t, 'ovsw-json-');
     const site = await writeSyntheticSite(dir, { sessions: 40, users: 4, spanDays: 2, live: 3, seed: 4 });
     await cliOk(['build', ...siteArgs(site.paths, NOW)]);
-    const read = async (name: string) => JSON.parse(await readFile(join(site.paths.out, 'data', name), 'utf8')) as Record<string, unknown>;
+    const read = async (name: string) =>
+      JSON.parse(await readFile(join(site.paths.out, 'data', name), 'utf8')) as Record<string, unknown>;
     for (const name of ['live.json', 'history-recent.json', 'chart-24h.json', 'days.json']) {
       const data = await read(name);
       assert.equal(data.schemaVersion, 1, name);
@@ -198,10 +230,17 @@ describe('JSON snapshots in data/', () => {
     }
     const live = (await read('live.json')).sessions as { commonName: string; endedAt: null; durationS: number }[];
     assert.deepEqual(live.map((s) => s.commonName).sort(), site.clients.map((c) => c.commonName).sort());
-    assert.ok(live.every((s) => s.endedAt === null && s.durationS >= 0), 'running sessions with their duration so far');
+    assert.ok(
+      live.every((s) => s.endedAt === null && s.durationS >= 0),
+      'running sessions with their duration so far',
+    );
     const recent = (await read('history-recent.json')).sessions as { connectedAt: string }[];
     assert.equal(recent.length, site.history.length + site.clients.length, 'fewer than 100 sessions: all of them');
-    assert.deepEqual(recent.map((s) => s.connectedAt), [...recent.map((s) => s.connectedAt)].sort().reverse(), 'newest first');
+    assert.deepEqual(
+      recent.map((s) => s.connectedAt),
+      [...recent.map((s) => s.connectedAt)].sort().reverse(),
+      'newest first',
+    );
     const chart = (await read('chart-24h.json')).points as { start: string; max: number }[];
     assert.equal(chart.length, 24 * 12, 'every 5-minute bucket of 24 hours, the current one last');
     assert.equal(chart.at(-1)?.max, site.clients.length, 'the live sessions in the current bucket');

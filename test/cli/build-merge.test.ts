@@ -15,7 +15,8 @@ import { listFiles, plus, siteArgs, sitePaths, T0, writeSyntheticSite, type Synt
 import { tempDir } from '../helpers/tmp.js';
 
 const NOW = plus(T0, 1);
-const byEnd = (a: Session, b: Session): number => ((a.endedAt as string) < (b.endedAt as string) ? -1 : (a.endedAt as string) > (b.endedAt as string) ? 1 : 0);
+const byEnd = (a: Session, b: Session): number =>
+  (a.endedAt as string) < (b.endedAt as string) ? -1 : (a.endedAt as string) > (b.endedAt as string) ? 1 : 0;
 
 async function pages(out: string): Promise<Map<string, string>> {
   const map = new Map<string, string>();
@@ -35,7 +36,8 @@ describe('build with several histories', () => {
     const sa = await readState(a.paths.state);
     const sb = await readState(b.paths.state);
     const rows = new Map<string, Session>();
-    for (const path of [a.paths.history, b.paths.history]) for (const s of await readAllHistory(path)) rows.set(s.id, s);
+    for (const path of [a.paths.history, b.paths.history])
+      for (const s of await readAllHistory(path)) rows.set(s.id, s);
     const bytes = await rewriteHistory(p.history, [...rows.values()].sort(byEnd));
     await writeState(p.state, { ...sa, tracked: [...sa.tracked, ...sb.tracked], historyBytes: bytes });
     await cliOk(['build', ...siteArgs({ ...p, status: a.paths.status }, NOW)]);
@@ -80,7 +82,15 @@ describe('build with several histories', () => {
   });
 
   test('only build and run take several histories', async () => {
-    const r = await runCli(['collect', '--history', a.paths.history, '--history', b.paths.history, '--status', a.paths.status]);
+    const r = await runCli([
+      'collect',
+      '--history',
+      a.paths.history,
+      '--history',
+      b.paths.history,
+      '--status',
+      a.paths.status,
+    ]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--history once/);
   });

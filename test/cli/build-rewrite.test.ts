@@ -12,7 +12,18 @@ import type { Session } from '../../src/core/session.js';
 import { userSlug } from '../../src/core/slug.js';
 import { readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
 import { cliOk } from '../helpers/cli.js';
-import { dayIn, listFiles, plus, siteArgs, sitePaths, T0, userOfClient, writeSyntheticSite, type SitePaths, type SyntheticSite } from '../helpers/site.js';
+import {
+  dayIn,
+  listFiles,
+  plus,
+  siteArgs,
+  sitePaths,
+  T0,
+  userOfClient,
+  writeSyntheticSite,
+  type SitePaths,
+  type SyntheticSite,
+} from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const NOW = plus(T0, 1);
@@ -46,7 +57,10 @@ function assertSamePages(actual: Map<string, string>, expected: Map<string, stri
 async function rewrite(site: SyntheticSite, kept: Session[], removed: Session[], added: Session[]): Promise<void> {
   const state = await readState(site.paths.state);
   const bytesAfter = await rewriteHistory(site.paths.history, kept);
-  await writeState(site.paths.state, recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter, removed, added }));
+  await writeState(
+    site.paths.state,
+    recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter, removed, added }),
+  );
 }
 
 describe('builds after a journaled rewrite of the history', () => {
@@ -73,12 +87,21 @@ describe('builds after a journaled rewrite of the history', () => {
 
   test('a delete is built incrementally and gives the pages of a full build; the deleted user has no pages left', async () => {
     const ids = new Set(gone.map((s) => s.id));
-    await rewrite(site, site.history.filter((s) => !ids.has(s.id)), gone, []);
+    await rewrite(
+      site,
+      site.history.filter((s) => !ids.has(s.id)),
+      gone,
+      [],
+    );
     const r = await build(site.paths);
     assert.match(r.stderr, /build: incremental/);
     const after = await pages(site.paths.out);
-    assert.ok(![...after.keys()].some((f) => f.startsWith(`u/${userSlug(goneUser)}/`)), `no pages of ${goneUser} are left`);
-    for (const s of gone) assert.ok(![...after.values()].some((html) => html.includes(s.id)), `session ${s.id} is on no page`);
+    assert.ok(
+      ![...after.keys()].some((f) => f.startsWith(`u/${userSlug(goneUser)}/`)),
+      `no pages of ${goneUser} are left`,
+    );
+    for (const s of gone)
+      assert.ok(![...after.values()].some((html) => html.includes(s.id)), `session ${s.id} is on no page`);
     assertSamePages(after, await fullBuildOf(site, join(dir, 'reference-delete')));
   });
 
@@ -92,7 +115,15 @@ describe('builds after a journaled rewrite of the history', () => {
   test('a rewrite too large to list, or a journal with a gap, makes a full build', async () => {
     const state = await readState(site.paths.state);
     const many = Array.from({ length: REWRITE_ROWS_MAX + 1 }, () => site.history[0] as Session);
-    await writeState(site.paths.state, recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: state.historyBytes, removed: many, added: [] }));
+    await writeState(
+      site.paths.state,
+      recordRewrite(state, {
+        bytesBefore: state.historyBytes,
+        bytesAfter: state.historyBytes,
+        removed: many,
+        added: [],
+      }),
+    );
     assert.match((await build(site.paths)).stderr, /build: full/);
     const next = await readState(site.paths.state);
     await writeState(site.paths.state, { ...next, historyGeneration: next.historyGeneration + 1 });

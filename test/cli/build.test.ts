@@ -39,7 +39,8 @@ import { tempDir } from '../helpers/tmp.js';
 const text = (el: Element | null | undefined): string => (el?.textContent ?? '').trim();
 const NOW = plus(T0, 1);
 const build = (p: SitePaths, extra: string[] = [], now = NOW) => cliOk(['build', ...siteArgs(p, now, extra)]);
-const byEnd = (a: Session, b: Session): number => ((a.endedAt as string) < (b.endedAt as string) ? -1 : (a.endedAt as string) > (b.endedAt as string) ? 1 : 0);
+const byEnd = (a: Session, b: Session): number =>
+  (a.endedAt as string) < (b.endedAt as string) ? -1 : (a.endedAt as string) > (b.endedAt as string) ? 1 : 0;
 
 async function allHtml(out: string): Promise<Map<string, string>> {
   const pages = new Map<string, string>();
@@ -81,7 +82,9 @@ describe('hostile common names and aliases are text, never markup', () => {
       // Users 0–2 (the live ones) get the hostile names, in the history as in the status file.
       mapHistory: (h) => h,
       mapClients: (clients) => {
-        clients.forEach((c, i) => names.set(userOfClient(c), [SCRIPT, QUOTES, AMP][i] as string));
+        clients.forEach((c, i) => {
+          names.set(userOfClient(c), [SCRIPT, QUOTES, AMP][i] as string);
+        });
         return renameClients(clients, names);
       },
     });
@@ -90,7 +93,10 @@ describe('hostile common names and aliases are text, never markup', () => {
     const state = await readState(site.paths.state);
     await writeState(site.paths.state, { ...state, historyBytes: bytes });
     const plain = [...new Set(site.history.map((s) => s.user))].find((u) => !names.has(u)) as string;
-    await writeFile(site.paths.aliases, JSON.stringify({ [SCRIPT]: QUOTES, [QUOTES]: AMP, [AMP]: SCRIPT, [plain]: IMG }));
+    await writeFile(
+      site.paths.aliases,
+      JSON.stringify({ [SCRIPT]: QUOTES, [QUOTES]: AMP, [AMP]: SCRIPT, [plain]: IMG }),
+    );
     site = { ...site, history };
     await cliOk(['run', ...siteArgs(site.paths, NOW)]);
     pages = await allHtml(site.paths.out);
@@ -105,14 +111,20 @@ describe('hostile common names and aliases are text, never markup', () => {
       assert.ok(!html.includes(QUOTES), `${f}: raw O'Brien "x"`);
     }
     const dash = pages.get('index.html') as string;
-    for (const escaped of ['&lt;script&gt;alert(1)&lt;/script&gt;', 'O&#39;Brien &quot;x&quot;', 'a&amp;b', '&lt;img src=x onerror=alert(2)&gt;']) {
+    for (const escaped of [
+      '&lt;script&gt;alert(1)&lt;/script&gt;',
+      'O&#39;Brien &quot;x&quot;',
+      'a&amp;b',
+      '&lt;img src=x onerror=alert(2)&gt;',
+    ]) {
       assert.ok(dash.includes(escaped), `the dashboard shows ${escaped}`);
     }
   });
 
   test('every page: no inline script body, no event handler attribute, no style attribute', () => {
     for (const [f, html] of pages) {
-      for (const m of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script\s*>/gi)) assert.equal((m[1] as string).trim(), '', `${f}: an inline script`);
+      for (const m of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script\s*>/gi))
+        assert.equal((m[1] as string).trim(), '', `${f}: an inline script`);
       assert.doesNotMatch(html, /<[a-z][^>]*\son\w+\s*=/i, `${f}: an on…= attribute`);
       assert.doesNotMatch(html, /<[a-z][^>]*\sstyle\s*=/i, `${f}: a style= attribute`);
       const doc = parseHtml(html);
@@ -140,14 +152,18 @@ describe('hostile common names and aliases are text, never markup', () => {
       ].sort(),
     );
     const options = [...doc.querySelectorAll('select[data-nav] option')].map((o) => text(o));
-    assert.ok(options.includes(`${SCRIPT} (${QUOTES})`), `the user filter lists the hostile user with its alias: ${options.join(' | ')}`);
+    assert.ok(
+      options.includes(`${SCRIPT} (${QUOTES})`),
+      `the user filter lists the hostile user with its alias: ${options.join(' | ')}`,
+    );
   });
 
   test('their user slugs are safe path segments and their pages exist', async () => {
     for (const name of [SCRIPT, QUOTES, AMP]) {
       const slug = userSlug(name);
       assert.match(slug, /^[A-Za-z0-9_-][A-Za-z0-9_~-]*$/, `slug of ${name}`);
-      for (const page of ['', 'active/', 'ended/']) assert.ok(pages.has(`u/${slug}/${page}index.html`), `u/${slug}/${page} exists`);
+      for (const page of ['', 'active/', 'ended/'])
+        assert.ok(pages.has(`u/${slug}/${page}index.html`), `u/${slug}/${page} exists`);
       const doc = parseHtml(pages.get(`u/${slug}/index.html`) as string);
       assert.equal(text(doc.querySelector('#page-heading')).split(' (')[0], name);
     }
@@ -170,12 +186,19 @@ describe('a large history: 20,700 sessions of 40 users over 60 days, one day wit
       live: 5,
       seed: 11,
       // 700 more sessions on one day (its Berlin midnight to midnight), in end order with the rest.
-      mapHistory: (h) => [...h, ...syntheticSessions({ count: 700, users: 40, endAt: `${BIG_DAY}T23:00:00Z`, spanDays: 1, seed: 12 })].sort(byEnd),
+      mapHistory: (h) =>
+        [
+          ...h,
+          ...syntheticSessions({ count: 700, users: 40, endAt: `${BIG_DAY}T23:00:00Z`, spanDays: 1, seed: 12 }),
+        ].sort(byEnd),
     });
     bigDaySessions = site.history.filter((s) => dayIn(s.connectedAt) === BIG_DAY).length;
     // Aliases like the demo's: a real site names its devices.
     const users = [...new Set(site.history.map((s) => s.user))];
-    await writeFile(site.paths.aliases, JSON.stringify(Object.fromEntries(users.map((u, i) => [u, `Außendienst Süd ${i}`]))));
+    await writeFile(
+      site.paths.aliases,
+      JSON.stringify(Object.fromEntries(users.map((u, i) => [u, `Außendienst Süd ${i}`]))),
+    );
     await build(site.paths);
   });
 
@@ -209,11 +232,19 @@ describe('a large history: 20,700 sessions of 40 users over 60 days, one day wit
 
   test('the pages stay small: no HTML file passes 300 KB', async () => {
     const sizes: [string, number][] = [];
-    for (const f of await listFiles(site.paths.out, '.html')) sizes.push([f, (await readFile(join(site.paths.out, f))).length]);
+    for (const f of await listFiles(site.paths.out, '.html'))
+      sizes.push([f, (await readFile(join(site.paths.out, f))).length]);
     sizes.sort((a, b) => b[1] - a[1]);
     assert.ok(sizes.length > 400, `${sizes.length} pages`);
     const over = sizes.filter(([, n]) => n > 300_000);
-    assert.equal(over.length, 0, `${over.length} pages over 300,000 bytes; largest: ${sizes.slice(0, 3).map(([f, n]) => `${f} ${n}`).join(', ')}`);
+    assert.equal(
+      over.length,
+      0,
+      `${over.length} pages over 300,000 bytes; largest: ${sizes
+        .slice(0, 3)
+        .map(([f, n]) => `${f} ${n}`)
+        .join(', ')}`,
+    );
   });
 });
 
@@ -221,7 +252,8 @@ describe('the alias file', () => {
   let dir: string;
   let site: SyntheticSite;
   let alias: string;
-  const aliasShown = async (): Promise<boolean> => [...(await allHtml(site.paths.out)).values()].some((h) => h.includes('Büro Köln'));
+  const aliasShown = async (): Promise<boolean> =>
+    [...(await allHtml(site.paths.out)).values()].some((h) => h.includes('Büro Köln'));
 
   before(async () => {
     dir = await tempDir('ovsw-aliases-');
@@ -284,7 +316,14 @@ describe('the 24-hour chart', () => {
     for (const keepChartLoaded of [false, true]) {
       const dir = join(await tempDir(t), String(keepChartLoaded));
       await mkdir(dir);
-      const site = await writeSyntheticSite(dir, { sessions: 400, users: 10, spanDays: 3, live: 4, updatedAt: NOW, gapS: 60 });
+      const site = await writeSyntheticSite(dir, {
+        sessions: 400,
+        users: 10,
+        spanDays: 3,
+        live: 4,
+        updatedAt: NOW,
+        gapS: 60,
+      });
       const outcome = await run(siteSettings(site.paths), NOW, memoryLog(), { keepChartLoaded });
       assert.ok(outcome.ok, 'ran');
       const html = await readFile(join(site.paths.out, 'index.html'), 'utf8');
@@ -328,7 +367,11 @@ describe('the build cache (HISTORY.cache/) can be deleted, corrupted or outdated
     for (const [f, b] of before) {
       if (!f.endsWith('.html') || f === 'index.html') continue;
       const [x, y] = [b.data.toString('utf8'), (after.get(f)?.data ?? Buffer.alloc(0)).toString('utf8')];
-      assert.match(y, /<p class="stamp">Stand: 2026-03-18 15:01:31 \(Europe\/Berlin\)<\/p>/, `${f} is stamped with the build time`);
+      assert.match(
+        y,
+        /<p class="stamp">Stand: 2026-03-18 15:01:31 \(Europe\/Berlin\)<\/p>/,
+        `${f} is stamped with the build time`,
+      );
       assert.equal(y.replace(stamp, ''), x.replace(stamp, ''), `${f} is the same page`);
       compared++;
     }
@@ -356,52 +399,45 @@ describe('the build cache (HISTORY.cache/) can be deleted, corrupted or outdated
     assert.match(r.stderr, /build: full, \d+ page\(s\) rendered, 0 file\(s\) written/);
   });
 
-  test(
-    'the sessions of a day deleted: its page is removed, the site stays whole',
-    async () => {
-      const [oldest, second] = daysOf(site.history) as [string, string];
-      assert.ok(existsSync(join(site.paths.out, 'd', oldest, 'index.html')), `d/${oldest}/ is there before the delete`);
-      site = { ...site, history: await dropDay(site.paths, site.history, oldest) };
-      deletedDays.push(oldest);
-      const r = await build(site.paths, [], plus(NOW, 90));
-      assert.match(r.stderr, /build: full/);
-      const files = await listFiles(site.paths.out);
-      assert.deepEqual(
-        files.filter((f) => f.includes(oldest)),
-        [],
-        `no page of ${oldest} is left`,
-      );
-      assert.ok(files.includes(`d/${second}/index.html`), `d/${second}/ is still there`);
-      const archive = await readHtml(site.paths.out, 'archive/index.html');
-      assert.ok(![...archive.querySelectorAll('table.archive a')].some((a) => text(a) === oldest), 'the archive no longer lists it');
-      assert.deepEqual(await brokenLinks(site.paths.out), []);
-    },
-  );
+  test('the sessions of a day deleted: its page is removed, the site stays whole', async () => {
+    const [oldest, second] = daysOf(site.history) as [string, string];
+    assert.ok(existsSync(join(site.paths.out, 'd', oldest, 'index.html')), `d/${oldest}/ is there before the delete`);
+    site = { ...site, history: await dropDay(site.paths, site.history, oldest) };
+    deletedDays.push(oldest);
+    const r = await build(site.paths, [], plus(NOW, 90));
+    assert.match(r.stderr, /build: full/);
+    const files = await listFiles(site.paths.out);
+    assert.deepEqual(
+      files.filter((f) => f.includes(oldest)),
+      [],
+      `no page of ${oldest} is left`,
+    );
+    assert.ok(files.includes(`d/${second}/index.html`), `d/${second}/ is still there`);
+    const archive = await readHtml(site.paths.out, 'archive/index.html');
+    assert.ok(
+      ![...archive.querySelectorAll('table.archive a')].some((a) => text(a) === oldest),
+      'the archive no longer lists it',
+    );
+    assert.deepEqual(await brokenLinks(site.paths.out), []);
+  });
 
-  test(
-    'a new (or emptied) output folder gets the whole site, whatever the cache says',
-    async () => {
-      const other = { ...site.paths, out: join(dir, 'site-moved') };
-      await build(other, [], plus(NOW, 90));
-      // (Less the pages of deleted days that a full build may have left behind: another test's matter.)
-      const want = (await listFiles(site.paths.out)).filter((f) => !deletedDays.some((d) => f.includes(d)));
-      const got = await listFiles(other.out);
-      assert.deepEqual(got, want, `${got.length} of ${want.length} files published in the new folder`);
-    },
-  );
+  test('a new (or emptied) output folder gets the whole site, whatever the cache says', async () => {
+    const other = { ...site.paths, out: join(dir, 'site-moved') };
+    await build(other, [], plus(NOW, 90));
+    // (Less the pages of deleted days that a full build may have left behind: another test's matter.)
+    const want = (await listFiles(site.paths.out)).filter((f) => !deletedDays.some((d) => f.includes(d)));
+    const got = await listFiles(other.out);
+    assert.deepEqual(got, want, `${got.length} of ${want.length} files published in the new folder`);
+  });
 
-  test(
-    'the sessions of a day deleted while the cache was lost: its page is removed all the same',
-    async () => {
-      const oldest = daysOf(site.history)[0] as string;
-      site = { ...site, history: await dropDay(site.paths, site.history, oldest) };
-      deletedDays.push(oldest);
-      await rm(site.paths.cache, { recursive: true });
-      const r = await build(site.paths, [], plus(NOW, 90));
-      assert.match(r.stderr, /build: full/);
-      const stale = (await listFiles(site.paths.out)).filter((f) => f.includes(oldest));
-      assert.deepEqual(stale, [], `pages of the deleted day ${oldest} are still published`);
-    },
-  );
-
+  test('the sessions of a day deleted while the cache was lost: its page is removed all the same', async () => {
+    const oldest = daysOf(site.history)[0] as string;
+    site = { ...site, history: await dropDay(site.paths, site.history, oldest) };
+    deletedDays.push(oldest);
+    await rm(site.paths.cache, { recursive: true });
+    const r = await build(site.paths, [], plus(NOW, 90));
+    assert.match(r.stderr, /build: full/);
+    const stale = (await listFiles(site.paths.out)).filter((f) => f.includes(oldest));
+    assert.deepEqual(stale, [], `pages of the deleted day ${oldest} are still published`);
+  });
 });

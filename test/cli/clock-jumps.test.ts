@@ -30,10 +30,17 @@ const carl: GenClient = {
 
 /** A status-version 1 file (wall times in the server's zone) listing `clients` as [name, port, connected]. */
 function renderV1(updated: string, clients: [string, number, string][]): string {
-  const lines = ['OpenVPN CLIENT LIST', `Updated,${updated}`, 'Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since'];
-  for (const [name, port] of clients) lines.push(`${name},192.0.2.1:${port},100,200,${clients.find((c) => c[1] === port)?.[2] ?? ''}`);
+  const lines = [
+    'OpenVPN CLIENT LIST',
+    `Updated,${updated}`,
+    'Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since',
+  ];
+  for (const [name, port] of clients)
+    lines.push(`${name},192.0.2.1:${port},100,200,${clients.find((c) => c[1] === port)?.[2] ?? ''}`);
   lines.push('ROUTING TABLE', 'Virtual Address,Common Name,Real Address,Last Ref');
-  clients.forEach(([name, port], i) => lines.push(`10.8.0.${i + 2},${name},192.0.2.1:${port},${updated}`));
+  clients.forEach(([name, port], i) => {
+    lines.push(`10.8.0.${i + 2},${name},192.0.2.1:${port},${updated}`);
+  });
   lines.push('GLOBAL STATS', 'Max bcast/mcast queue length,0', 'END', '');
   return lines.join('\n');
 }
@@ -43,7 +50,11 @@ describe('clocks that jump', () => {
     const dir = await tempDir(t);
     const status = join(dir, 'status.log');
     const history = join(dir, 'h.csv');
-    const berlin = (now: string): string[] => [...collectArgs([status], history, now).filter((a) => a !== 'UTC' && a !== '--tz'), '--tz', 'Europe/Berlin'];
+    const berlin = (now: string): string[] => [
+      ...collectArgs([status], history, now).filter((a) => a !== 'UTC' && a !== '--tz'),
+      '--tz',
+      'Europe/Berlin',
+    ];
     const x: [string, number, string] = ['xaver', 1001, '2026-10-25 02:50:00'];
     const y: [string, number, string] = ['yvonne', 1002, '2026-10-25 02:59:59'];
     // [wall "Updated" text, clients, the real instant]: the clocks go back from 03:00 CEST to 02:00 CET.
@@ -68,7 +79,10 @@ describe('clocks that jump', () => {
       ['2026-10-25T00:50:00Z', '2026-10-25T01:01:00Z', 'disconnected'],
       'connected in CEST, last listed at 02:01 CET',
     );
-    assert.deepEqual([ys?.status, ys?.connectedAt, ys?.lastSeenAt], ['active', '2026-10-25T00:59:59Z', '2026-10-25T01:03:00Z']);
+    assert.deepEqual(
+      [ys?.status, ys?.connectedAt, ys?.lastSeenAt],
+      ['active', '2026-10-25T00:59:59Z', '2026-10-25T01:03:00Z'],
+    );
     assert.equal(all.length, 2);
   });
 
@@ -102,7 +116,19 @@ describe('clocks that jump', () => {
     const status = join(dir, 'status.log');
     const history = join(dir, 'h.csv');
     const out = join(dir, 'out');
-    const runArgs = (now: string): string[] => ['run', '--status', status, '--history', history, '--out', out, '--tz', 'UTC', '--now', now];
+    const runArgs = (now: string): string[] => [
+      'run',
+      '--status',
+      status,
+      '--history',
+      history,
+      '--out',
+      out,
+      '--tz',
+      'UTC',
+      '--now',
+      now,
+    ];
     const connected = fixture('v3', 'connected');
     const t0 = updatedAtOf(connected);
     await writeStatus(status, connected);
@@ -117,7 +143,9 @@ describe('clocks that jump', () => {
     const r = await cliOk(runArgs(isoPlus(updatedAtOf(back), 1)));
     assert.match(r.stderr, /1 new, 0 ended, 0 server-stopped, 4 re-opened, 5 active/);
     assert.doesNotMatch(r.stderr, /not recorded twice/);
-    const live = JSON.parse(await readFile(join(out, 'data', 'live.json'), 'utf8')) as { sessions: { endedAt: string | null }[] };
+    const live = JSON.parse(await readFile(join(out, 'data', 'live.json'), 'utf8')) as {
+      sessions: { endedAt: string | null }[];
+    };
     assert.equal(live.sessions.filter((s) => s.endedAt === null).length, 5);
     const all = await sessionsJson(history);
     assert.equal(new Set(all.map((s) => s.id)).size, all.length, 'no session twice');
@@ -151,15 +179,29 @@ describe('clocks that jump', () => {
       const state = await readState(statePath);
       const back = fixture('v3', 'after-reconnect');
       const stillThere = new Set(['bob_jones', 'flex-RN13P', 'Dave Lee', 'shared-dup:42005']);
-      const reopening = (state.stoppedWritten ?? []).filter((s) => stillThere.has(s.commonName) || stillThere.has(`${s.commonName}:${s.realPort}`)).map((s) => s.id);
+      const reopening = (state.stoppedWritten ?? [])
+        .filter((s) => stillThere.has(s.commonName) || stillThere.has(`${s.commonName}:${s.realPort}`))
+        .map((s) => s.id);
       assert.equal(reopening.length, 4);
-      await writeState(statePath, { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0, withdrawing: reopening });
-      if (when === 'after') await rewriteHistory(history, (await readAllHistory(history)).filter((s) => !reopening.includes(s.id)));
+      await writeState(statePath, {
+        ...state,
+        historyGeneration: state.historyGeneration + 1,
+        historyBytes: 0,
+        withdrawing: reopening,
+      });
+      if (when === 'after')
+        await rewriteHistory(
+          history,
+          (await readAllHistory(history)).filter((s) => !reopening.includes(s.id)),
+        );
       await writeStatus(status, back);
       const r = await cliOk(collectArgs([status], history, isoPlus(updatedAtOf(back), 1)));
       assert.match(r.stderr, /4 re-opened, 5 active/);
       const csv = await readAllHistory(history);
-      assert.deepEqual(csv.map((s) => `${s.commonName}:${s.realPort}`).sort(), ['alice.smith:42002', 'shared-dup:42004']);
+      assert.deepEqual(csv.map((s) => `${s.commonName}:${s.realPort}`).sort(), [
+        'alice.smith:42002',
+        'shared-dup:42004',
+      ]);
       const all = await sessionsJson(history);
       assert.equal(all.length, 7);
       assert.equal(new Set(all.map((s) => s.id)).size, 7);
@@ -176,7 +218,15 @@ describe('clocks that jump', () => {
     await cliOk(collectArgs([status], history, iso(T + 1)));
     // The host's clock goes back an hour (the collector runs on it too); carl leaves, dora arrives.
     const back = T - 3600;
-    const dora: GenClient = { ...carl, commonName: 'dora', port: 50200, clientId: 8, peerId: 8, virtualAddress: '10.8.0.21', connectedAt: back + 50 };
+    const dora: GenClient = {
+      ...carl,
+      commonName: 'dora',
+      port: 50200,
+      clientId: 8,
+      peerId: 8,
+      virtualAddress: '10.8.0.21',
+      connectedAt: back + 50,
+    };
     const warnings: string[] = [];
     const lines: string[] = [];
     for (let i = 1; i <= 5; i++) {

@@ -23,8 +23,12 @@ const STEP_S = 60;
 const T0 = 1795700000;
 
 const iso = (epochS: number): string => new Date(epochS * 1000).toISOString().replace('.000Z', 'Z');
-const identity = (s: { commonName: string; realAddress: string; realPort: number | null; connectedAt: string }): string =>
-  `${s.commonName}|${s.realAddress}|${s.realPort}|${s.connectedAt}`;
+const identity = (s: {
+  commonName: string;
+  realAddress: string;
+  realPort: number | null;
+  connectedAt: string;
+}): string => `${s.commonName}|${s.realAddress}|${s.realPort}|${s.connectedAt}`;
 
 /** What really happened to one session: the last snapshot that listed it fully connected. */
 interface Truth {
@@ -38,7 +42,9 @@ interface Truth {
   bytesSent: number;
 }
 
-test('collect killed with SIGKILL at random moments loses nothing and writes nothing twice', { timeout: 180_000 }, async (t) => {
+test('collect killed with SIGKILL at random moments loses nothing and writes nothing twice', {
+  timeout: 180_000,
+}, async (t) => {
   const dir = await tempDir(t, 'ovsw-crash-');
   const status = join(dir, 'status.log');
   const history = join(dir, 'history.csv');
@@ -81,7 +87,12 @@ test('collect killed with SIGKILL at random moments loses nothing and writes not
     }
     const listed = slots.filter((c): c is GenClient => c !== null);
     for (const c of listed) {
-      const id = identity({ commonName: c.commonName, realAddress: c.ip, realPort: c.port, connectedAt: iso(c.connectedAt) });
+      const id = identity({
+        commonName: c.commonName,
+        realAddress: c.ip,
+        realPort: c.port,
+        connectedAt: iso(c.connectedAt),
+      });
       const tr = truth.get(id) ?? {
         commonName: c.commonName,
         username: c.username,
@@ -108,11 +119,14 @@ test('collect killed with SIGKILL at random moments loses nothing and writes not
     await writeStatus(status, renderV3(now, listed));
     return collectArgs([status], history, iso(now + 1));
   };
-  const committedAt = async (): Promise<string | null> => (await readState(`${history}.state.json`)).instances.default?.lastUpdatedAt ?? null;
+  const committedAt = async (): Promise<string | null> =>
+    (await readState(`${history}.state.json`)).instances.default?.lastUpdatedAt ?? null;
 
   const notes = new Map<string, number>();
   const noteFrom = (stderr: string) => {
-    for (const m of stderr.matchAll(/warning: .*?: (cut a torn last line|the last row had no line end|\d+ session\(s\) were written by an interrupted run|cut an interrupted append)/g)) {
+    for (const m of stderr.matchAll(
+      /warning: .*?: (cut a torn last line|the last row had no line end|\d+ session\(s\) were written by an interrupted run|cut an interrupted append)/g,
+    )) {
       const n = (m[1] ?? '').replace(/^\d+/, 'N');
       notes.set(n, (notes.get(n) ?? 0) + 1);
     }
@@ -173,11 +187,20 @@ test('collect killed with SIGKILL at random moments loses nothing and writes not
   }
   assert.equal(new Set(csv.map((s) => s.id)).size, csv.length, 'a session written twice to the CSV');
   const stillListed = new Set(
-    slots.filter((c): c is GenClient => c !== null).map((c) => identity({ commonName: c.commonName, realAddress: c.ip, realPort: c.port, connectedAt: iso(c.connectedAt) })),
+    slots
+      .filter((c): c is GenClient => c !== null)
+      .map((c) =>
+        identity({ commonName: c.commonName, realAddress: c.ip, realPort: c.port, connectedAt: iso(c.connectedAt) }),
+      ),
   );
   const lost: string[] = [];
   for (const tr of expected) {
-    const id = identity({ commonName: tr.commonName, realAddress: tr.ip, realPort: tr.port, connectedAt: tr.connectedAt });
+    const id = identity({
+      commonName: tr.commonName,
+      realAddress: tr.ip,
+      realPort: tr.port,
+      connectedAt: tr.connectedAt,
+    });
     const s = byIdentity.get(id);
     if (!s) {
       lost.push(id);

@@ -37,7 +37,9 @@ interface Truth {
   listed: boolean;
 }
 
-test('collect killed at random moments while hooks append: every event counted exactly once', { timeout: 240_000 }, async (t) => {
+test('collect killed at random moments while hooks append: every event counted exactly once', {
+  timeout: 240_000,
+}, async (t) => {
   const dir = await tempDir(t, 'ovsw-hook-crash-');
   const status = join(dir, 'status.log');
   const history = join(dir, 'history.csv');
@@ -59,7 +61,11 @@ test('collect killed at random moments while hooks append: every event counted e
       time_unix: String(tr.start),
     };
     if (kind === 'disconnect') {
-      Object.assign(env, { time_duration: String((tr.end as number) - tr.start), bytes_received: String(tr.bytesReceived), bytes_sent: String(tr.bytesSent) });
+      Object.assign(env, {
+        time_duration: String((tr.end as number) - tr.start),
+        bytes_received: String(tr.bytesReceived),
+        bytes_sent: String(tr.bytesSent),
+      });
     }
     // Both writers' formats, alternately.
     tsv = !tsv;
@@ -116,24 +122,36 @@ test('collect killed at random moments while hooks append: every event counted e
       }
     }
     if (churn && rng() < 0.6) appendSpoolLine(spool, shortSession(now));
-    await writeStatus(status, renderV3(now, slots.filter((c): c is GenClient => c !== null)));
+    await writeStatus(
+      status,
+      renderV3(
+        now,
+        slots.filter((c): c is GenClient => c !== null),
+      ),
+    );
     return now;
   };
   /** A hook that opened the spool just before collect renamed it writes into the newest part. */
   const lateWriter = async (now: number): Promise<boolean> => {
-    const parts = (await readdir(dir)).filter((n) => /\.hook-spool\.jsonl\.\d+$/.test(n)).sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
+    const parts = (await readdir(dir))
+      .filter((n) => /\.hook-spool\.jsonl\.\d+$/.test(n))
+      .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()));
     const newest = parts.at(-1);
     if (newest === undefined) return false;
     await appendFile(join(dir, newest), shortSession(now));
     return true;
   };
-  const committedAt = async (): Promise<string | null> => (await readState(`${history}.state.json`)).instances.default?.lastUpdatedAt ?? null;
+  const committedAt = async (): Promise<string | null> =>
+    (await readState(`${history}.state.json`)).instances.default?.lastUpdatedAt ?? null;
 
   let lateLines = 0;
   const warnings = new Map<string, number>();
   const note = (stderr: string): void => {
     for (const m of stderr.matchAll(/warning: (.*)/g)) {
-      const kind = (m[1] ?? '').replace(/\d+/g, 'N').replace(/\/.*?(hook-spool|history)/g, '…$1').slice(0, 120);
+      const kind = (m[1] ?? '')
+        .replace(/\d+/g, 'N')
+        .replace(/\/.*?(hook-spool|history)/g, '…$1')
+        .slice(0, 120);
       warnings.set(kind, (warnings.get(kind) ?? 0) + 1);
     }
   };
@@ -193,5 +211,8 @@ test('collect killed at random moments while hooks append: every event counted e
   }
   assert.deepEqual(lost, [], 'connections lost');
   assert.equal(rows.length, truth.size, 'sessions that never existed');
-  assert.ok(![...warnings.keys()].some((w) => /already|not recorded twice|skipped/.test(w)), `no event applied twice or unreadable: ${[...warnings.keys()].join('\n')}`);
+  assert.ok(
+    ![...warnings.keys()].some((w) => /already|not recorded twice|skipped/.test(w)),
+    `no event applied twice or unreadable: ${[...warnings.keys()].join('\n')}`,
+  );
 });

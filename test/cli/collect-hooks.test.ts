@@ -24,10 +24,30 @@ const T0 = 1795700000;
 const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
 
 function gen(commonName: string, port: number, connectedAt: number, over: Partial<GenClient> = {}): GenClient {
-  return { commonName, username: null, ip: '198.51.100.7', port, virtualAddress: '10.8.0.9', bytesReceived: 1000, bytesSent: 2000, connectedAt, clientId: port, peerId: port, ...over };
+  return {
+    commonName,
+    username: null,
+    ip: '198.51.100.7',
+    port,
+    virtualAddress: '10.8.0.9',
+    bytesReceived: 1000,
+    bytesSent: 2000,
+    connectedAt,
+    clientId: port,
+    peerId: port,
+    ...over,
+  };
 }
 
-const env = (cn: string, port: number, start: number) => ({ common_name: cn, username: '', trusted_ip: '198.51.100.7', trusted_port: String(port), untrusted_ip: undefined, untrusted_port: undefined, time_unix: String(start) });
+const env = (cn: string, port: number, start: number) => ({
+  common_name: cn,
+  username: '',
+  trusted_ip: '198.51.100.7',
+  trusted_port: String(port),
+  untrusted_ip: undefined,
+  untrusted_port: undefined,
+  time_unix: String(start),
+});
 
 test('collect merges the hooks with the status file: exact ends, short sessions, estimates where no hook reported', async (t) => {
   ensureBuilt();
@@ -68,16 +88,29 @@ test('collect merges the hooks with the status file: exact ends, short sessions,
   assert.equal(rows.length, 3, 'one row per connection');
   const a = byCn.get('alice');
   assert.ok(a, 'alice, whom the status file never listed, is recorded');
-  assert.deepEqual([a.source, a.endExact, a.connectedAt, a.endedAt, a.durationS, a.bytesReceived], ['hook', true, iso(T0 + 5), iso(T0 + 8), 3, 2498]);
+  assert.deepEqual(
+    [a.source, a.endExact, a.connectedAt, a.endedAt, a.durationS, a.bytesReceived],
+    ['hook', true, iso(T0 + 5), iso(T0 + 8), 3, 2498],
+  );
   const c = byCn.get('carol');
   assert.ok(c, 'carol');
-  assert.deepEqual([c.source, c.endExact, c.endedAt, c.durationS, c.bytesReceived, c.bytesSent], ['status', true, iso(T0 + 40), 30, 777, 888]);
+  assert.deepEqual(
+    [c.source, c.endExact, c.endedAt, c.durationS, c.bytesReceived, c.bytesSent],
+    ['status', true, iso(T0 + 40), 30, 777, 888],
+  );
   assert.equal(c.id, sessionId('default', 'carol', iso(T0 + 10), '198.51.100.7', 40003));
   const b = byCn.get('bob');
   assert.ok(b, 'bob');
-  assert.deepEqual([b.source, b.endExact, b.endedAt], ['status', false, iso(T0 + 20)], 'estimated: the last file that listed him');
+  assert.deepEqual(
+    [b.source, b.endExact, b.endedAt],
+    ['status', false, iso(T0 + 20)],
+    'estimated: the last file that listed him',
+  );
   const text = await readFile(history, 'utf8');
-  assert.ok(text.startsWith(`${HISTORY_COLUMNS.join(',')}\n`) && HISTORY_COLUMNS.at(-1) === 'endExact', 'the endExact column, last');
+  assert.ok(
+    text.startsWith(`${HISTORY_COLUMNS.join(',')}\n`) && HISTORY_COLUMNS.at(-1) === 'endExact',
+    'the endExact column, last',
+  );
   const json = await sessionsJson(history);
   assert.deepEqual(json.map((s) => [s.commonName, s.status, s.endedAt]).sort(), [
     ['alice', 'ended', iso(T0 + 8)],
@@ -87,7 +120,10 @@ test('collect merges the hooks with the status file: exact ends, short sessions,
 
   // The spool's parts stay a grace time (a hook may still hold one open), then go.
   const state = await readState(`${history}.state.json`);
-  assert.deepEqual(Object.keys(state.hookSpool?.parts ?? {}), ['history.csv.hook-spool.jsonl.1', 'history.csv.hook-spool.jsonl.2']);
+  assert.deepEqual(Object.keys(state.hookSpool?.parts ?? {}), [
+    'history.csv.hook-spool.jsonl.1',
+    'history.csv.hook-spool.jsonl.2',
+  ]);
   await cliOk(collectArgs([status], history, iso(T0 + 61 + PART_GRACE_S)));
   assert.deepEqual(await listDir(dir), ['history.csv', 'history.csv.state.json', 'status.log']);
   await cliOk(collectArgs([status], history, iso(T0 + 62 + PART_GRACE_S)));

@@ -12,7 +12,16 @@ import { listDir, tempDir } from '../helpers/tmp.js';
 const HOLD = new URL('../helpers/child/hold-lock.mjs', import.meta.url).pathname;
 
 /** What the real captures hold (README of the fixtures), per status-version. */
-const REAL: Record<Version, { times: [string, string, string, string]; connectedAt: string; aliceBack: string; aliceVirtual: string; usernames: boolean }> = {
+const REAL: Record<
+  Version,
+  {
+    times: [string, string, string, string];
+    connectedAt: string;
+    aliceBack: string;
+    aliceVirtual: string;
+    usernames: boolean;
+  }
+> = {
   v1: {
     times: ['2026-11-26T16:14:33Z', '2026-11-26T16:14:39Z', '2026-11-26T16:14:43Z', '2026-11-26T16:14:44Z'],
     connectedAt: '2026-11-26T16:14:28Z',
@@ -65,7 +74,11 @@ for (const version of ['v1', 'v2', 'v3'] as Version[]) {
         assert.ok(list.every((s) => s.status === 'active' && s.endedAt === null && s.endReason === null));
         assert.ok(list.every((s) => s.connectedAt === real.connectedAt && s.lastSeenAt === tConnected));
         assert.ok(list.every((s) => s.virtualAddress !== null && s.instance === 'default'));
-        assert.notEqual(get(all, SLOTS.kiosk1).id, get(all, SLOTS.shared).id, 'two clients sharing a CN are two sessions');
+        assert.notEqual(
+          get(all, SLOTS.kiosk1).id,
+          get(all, SLOTS.shared).id,
+          'two clients sharing a CN are two sessions',
+        );
         assert.equal(get(all, SLOTS.kiosk1).user, real.usernames ? 'kiosk1' : 'shared-dup');
         assert.equal(get(all, SLOTS.shared).user, 'shared-dup');
         assert.equal(get(all, SLOTS.flex).user, real.usernames ? 'jdoe' : 'flex-RN13P');
@@ -97,7 +110,10 @@ for (const version of ['v1', 'v2', 'v3'] as Version[]) {
       },
       'auth-pending': (all, list) => {
         assert.equal(list.length, 7);
-        assert.ok(!list.some((s) => s.commonName === 'client-07'), 'client-07 is not recorded while its authentication is pending');
+        assert.ok(
+          !list.some((s) => s.commonName === 'client-07'),
+          'client-07 is not recorded while its authentication is pending',
+        );
         assert.equal(get(all, SLOTS.aliceBack).lastSeenAt, tPending);
         assert.equal(get(all, SLOTS.alice).endedAt, tConnected, 'an ended session stays as it was');
       },
@@ -111,7 +127,10 @@ for (const version of ['v1', 'v2', 'v3'] as Version[]) {
     assert.match(r.runs[2]?.stderr ?? '', /collect: 1 new, 2 ended, 0 server-stopped, 0 re-opened, 5 active/);
     // The CSV holds exactly the two ended sessions; the open ones live in the state.
     const csv = await readAllHistory(r.history);
-    assert.deepEqual(csv.map((s) => `${s.commonName}@${s.realAddress}:${s.realPort}`).sort(), [SLOTS.alice, SLOTS.kiosk1].sort());
+    assert.deepEqual(
+      csv.map((s) => `${s.commonName}@${s.realAddress}:${s.realPort}`).sort(),
+      [SLOTS.alice, SLOTS.kiosk1].sort(),
+    );
     assert.deepEqual(await listDir(dir), ['history.csv', 'history.csv.state.json', 'status.log']);
   });
 }
@@ -133,11 +152,19 @@ describe('collect', () => {
     assert.deepEqual(all.filter((s) => s.instance === 'udp').length, 6);
     assert.deepEqual(all.filter((s) => s.instance === 'tcp').length, 6);
     // tcp is torn this time: udp goes on, tcp changes nothing.
-    const torn = await run(fixture('v3', 'after-disconnect'), fixture('v2', 'after-disconnect').subarray(0, 500), '2026-11-26T16:15:34Z');
+    const torn = await run(
+      fixture('v3', 'after-disconnect'),
+      fixture('v2', 'after-disconnect').subarray(0, 500),
+      '2026-11-26T16:15:34Z',
+    );
     assert.match(torn.stderr, /warning: tcp: .*tcp\.status skipped this run: .*no END line/);
     await run(fixture('v3', 'after-reconnect'), fixture('v2', 'after-disconnect'), '2026-11-26T16:15:37Z');
     all = await sessionsJson(history);
-    const ended = (inst: string) => all.filter((s) => s.instance === inst && s.status === 'ended').map(key).sort();
+    const ended = (inst: string) =>
+      all
+        .filter((s) => s.instance === inst && s.status === 'ended')
+        .map(key)
+        .sort();
     assert.deepEqual(ended('udp'), [SLOTS.alice, SLOTS.kiosk1].sort());
     assert.deepEqual(ended('tcp'), [], 'tcp has lacked them only once');
     await run(fixture('v3', 'auth-pending'), fixture('v2', 'after-reconnect'), '2026-11-26T16:15:39Z');
@@ -180,7 +207,10 @@ describe('collect', () => {
     await writeStatus(status, fixture('v3', 'after-reconnect'));
     await cliOk(collectArgs([status], history, isoPlus(tConnected, 302)));
     const csv = await readAllHistory(history);
-    assert.deepEqual(csv.map((s) => `${s.commonName}@${s.realAddress}:${s.realPort}`).sort(), [SLOTS.alice, SLOTS.kiosk1].sort());
+    assert.deepEqual(
+      csv.map((s) => `${s.commonName}@${s.realAddress}:${s.realPort}`).sort(),
+      [SLOTS.alice, SLOTS.kiosk1].sort(),
+    );
     assert.ok(csv.every((s) => s.endReason === 'server-stopped' && s.endedAt === tConnected));
   });
 
@@ -197,7 +227,10 @@ describe('collect', () => {
       await writeStatus(r.status, data);
       const run = await runCli(collectArgs([r.status], r.history, '2026-11-26T16:15:39Z'));
       assert.equal(run.code, 0, `${what}: ${run.stderr}`);
-      assert.match(run.stderr, new RegExp(`openvpn-status-web: warning: default: ${r.status}.* skipped this run: .*${reason.source}`));
+      assert.match(
+        run.stderr,
+        new RegExp(`openvpn-status-web: warning: default: ${r.status}.* skipped this run: .*${reason.source}`),
+      );
       assert.deepEqual([await readFile(r.history), await readFile(`${r.history}.state.json`)], before, what);
     }
   });
@@ -227,7 +260,11 @@ describe('collect', () => {
     // The holder died: its lock is taken over.
     await cliOk(args);
     assert.equal((await sessionsJson(history)).length, 6);
-    assert.deepEqual(await listDir(dir), ['config.json', 'h.csv.state.json', 'status.log'], 'no lock left; no CSV until a session ends');
+    assert.deepEqual(
+      await listDir(dir),
+      ['config.json', 'h.csv.state.json', 'status.log'],
+      'no lock left; no CSV until a session ends',
+    );
   });
 
   test('settings from --config; flags override it', async (t) => {
@@ -235,7 +272,10 @@ describe('collect', () => {
     const status = join(dir, 'status.log');
     const config = join(dir, 'config.json');
     await writeStatus(status, fixture('v3', 'connected'));
-    await writeFile(config, JSON.stringify({ status: { udp: status }, history: join(dir, 'from-config.csv'), tz: 'UTC', staleAfter: 60 }));
+    await writeFile(
+      config,
+      JSON.stringify({ status: { udp: status }, history: join(dir, 'from-config.csv'), tz: 'UTC', staleAfter: 60 }),
+    );
     const now = isoPlus(REAL.v3.times[0], 1);
     await cliOk(['collect', '--config', config, '--now', now]);
     assert.ok((await sessionsJson(join(dir, 'from-config.csv'))).every((s) => s.instance === 'udp'));
@@ -257,7 +297,15 @@ describe('collect', () => {
       const dir = await tempDir(t);
       const config = join(dir, 'config.json');
       await writeFile(config, JSON.stringify(content));
-      const r = await runCli(['collect', '--config', config, '--history', join(dir, 'h.csv'), '--status', join(dir, 's.log')]);
+      const r = await runCli([
+        'collect',
+        '--config',
+        config,
+        '--history',
+        join(dir, 'h.csv'),
+        '--status',
+        join(dir, 's.log'),
+      ]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
@@ -271,7 +319,10 @@ describe('collect', () => {
     for (const [args, message] of [
       [['collect', '--config', join(dir, 'nope.json')], /--config: .*nope\.json does not exist/],
       [['collect', '--history', h, '--now', 'yesterday'], /--now: "yesterday" is not an ISO 8601 instant/],
-      [['collect', '--history', h, '--status', 'udp=/a', '--status', 'udp=/b'], /--status: instance "udp" is named twice/],
+      [
+        ['collect', '--history', h, '--status', 'udp=/a', '--status', 'udp=/b'],
+        /--status: instance "udp" is named twice/,
+      ],
       [['collect', '--history', h, '--tz', 'Mars/Olympus'], /--tz: unknown time zone/],
       [['collect', '--history', h, '--bogus'], /collect: Unknown option '--bogus'/],
     ] as const) {
@@ -286,12 +337,16 @@ describe('collect', () => {
     const dir = await tempDir(t);
     const history = join(dir, 'openvpn-sessions.csv');
     const status = join(dir, 'status.log');
-    const legacy = 'user,public_ip,tunnel_ip,start,end,duration_s\nalice,1.2.3.4,10.8.0.2,2026-01-01 10:00:00,2026-01-01 11:00:00,3600\n';
+    const legacy =
+      'user,public_ip,tunnel_ip,start,end,duration_s\nalice,1.2.3.4,10.8.0.2,2026-01-01 10:00:00,2026-01-01 11:00:00,3600\n';
     await writeFile(history, legacy);
     await writeStatus(status, fixture('v3', 'connected'));
     const r = await runCli(collectArgs([status], history, isoPlus(REAL.v3.times[0], 1)));
     assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.stderr, `openvpn-status-web: ${history}:1: not a session history: no column id, commonName, realAddress, connectedAt, endedAt\n`);
+    assert.equal(
+      r.stderr,
+      `openvpn-status-web: ${history}:1: not a session history: no column id, commonName, realAddress, connectedAt, endedAt\n`,
+    );
     assert.equal(await readFile(history, 'utf8'), legacy, 'left as it was');
   });
 });

@@ -10,7 +10,16 @@ import { tempDir } from '../helpers/tmp.js';
 test('prints every setting with its source: flag over config file over default', async (t) => {
   const dir = await tempDir(t);
   const config = join(dir, 'config.json');
-  await writeFile(config, JSON.stringify({ '// note': 'comments are ignored', status: { udp: '/run/u.log', tcp: '/run/t.log' }, lang: 'en', tz: 'Europe/Berlin', title: 'VPN' }));
+  await writeFile(
+    config,
+    JSON.stringify({
+      '// note': 'comments are ignored',
+      status: { udp: '/run/u.log', tcp: '/run/t.log' },
+      lang: 'en',
+      tz: 'Europe/Berlin',
+      title: 'VPN',
+    }),
+  );
   const r = await cliOk(['config', 'check', '--config', config, '--lang', 'de', '--out', '/srv/www']);
   assert.match(r.stdout, new RegExp(`^config file ${config}: valid$`, 'm'));
   const row = (key: string) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(`${key} `)) ?? '';
@@ -28,7 +37,11 @@ test('prints every setting with its source: flag over config file over default',
 
 test('--json: settings and sources, the zone defaulting to the system', async () => {
   const r = await cliOk(['config', 'check', '--json', '--stale-after', '60', '--status', 'a=/run/a.log']);
-  const data = JSON.parse(r.stdout) as { config: string | null; settings: Record<string, unknown>; sources: Record<string, string> };
+  const data = JSON.parse(r.stdout) as {
+    config: string | null;
+    settings: Record<string, unknown>;
+    sources: Record<string, string>;
+  };
   assert.equal(data.config, null);
   assert.deepEqual(data.settings.status, [{ instance: 'a', path: '/run/a.log' }]);
   assert.equal(data.settings.staleAfter, 60);
@@ -91,9 +104,18 @@ test('relative paths are valid but warned about (cron and systemd start in /)', 
 test('a hookSpool or history the shell hook cannot read is warned about (exit 0)', async (t) => {
   const dir = await tempDir(t);
   const cases: [string, RegExp | null][] = [
-    ['{"hookSpool": "/var/spool/o\\"v.jsonl"}', /^openvpn-status-web: warning: hookSpool: its value is written with an escape \(\\" \\\\ \\u\.\.\.\), which "openvpn-status-web hook" \(scripts\/openvpn-hook\.sh\) does not read: it would record no event; write the value plainly once, or give the hooks --spool \/var\/spool\/o"v\.jsonl$/m],
-    ['{"history": "/var/lib/sp\\u00e4ter.csv"}', /warning: history: its value is written with an escape .* --spool \/var\/lib\/später\.csv\.hook-spool\.jsonl$/m],
-    ['{"history": "/a.csv", "history": "/b.csv"}', /warning: history: "history" is in the file more than once, .* --spool \/b\.csv\.hook-spool\.jsonl$/m],
+    [
+      '{"hookSpool": "/var/spool/o\\"v.jsonl"}',
+      /^openvpn-status-web: warning: hookSpool: its value is written with an escape \(\\" \\\\ \\u\.\.\.\), which "openvpn-status-web hook" \(scripts\/openvpn-hook\.sh\) does not read: it would record no event; write the value plainly once, or give the hooks --spool \/var\/spool\/o"v\.jsonl$/m,
+    ],
+    [
+      '{"history": "/var/lib/sp\\u00e4ter.csv"}',
+      /warning: history: its value is written with an escape .* --spool \/var\/lib\/später\.csv\.hook-spool\.jsonl$/m,
+    ],
+    [
+      '{"history": "/a.csv", "history": "/b.csv"}',
+      /warning: history: "history" is in the file more than once, .* --spool \/b\.csv\.hook-spool\.jsonl$/m,
+    ],
     // hookSpool is what the hook reads: an escape in history then does not matter.
     ['{"hookSpool": "/s.jsonl", "history": "/h\\\\1.csv", "title": "\\"hookSpool\\": x"}', null],
     ['{"status": {"hookSpool": "/run/x.log"}, "history": "/h.csv"}', null],

@@ -26,7 +26,18 @@ async function setup(t: TestContext): Promise<Setup> {
   const dir = await tempDir(t, 'ovsw-doctor-');
   const status = join(dir, 'status.log');
   await writeFile(status, syntheticStatusV3({ clients: 3, updatedAt: nowIso() }));
-  const args = ['--status', `vpn=${status}`, '--history', join(dir, 'h', 'sessions.csv'), '--out', join(dir, 'www'), '--aliases', join(dir, 'aliases.json'), '--tz', 'UTC'];
+  const args = [
+    '--status',
+    `vpn=${status}`,
+    '--history',
+    join(dir, 'h', 'sessions.csv'),
+    '--out',
+    join(dir, 'www'),
+    '--aliases',
+    join(dir, 'aliases.json'),
+    '--tz',
+    'UTC',
+  ];
   return { dir, status, args };
 }
 
@@ -75,12 +86,25 @@ test('--no-wait: no interval check, no waiting; version 1 and a stale file are r
 test('a missing status file, an output path that is a file and an unwritable history folder: FAIL each, exit 1', async (t) => {
   const s = await setup(t);
   await writeFile(join(s.dir, 'www'), 'not a folder');
-  const r = await runCli(['doctor', '--status', join(s.dir, 'nope.log'), '--history', join(s.dir, 'www', 'sessions.csv'), '--out', join(s.dir, 'www'), '--no-wait']);
+  const r = await runCli([
+    'doctor',
+    '--status',
+    join(s.dir, 'nope.log'),
+    '--history',
+    join(s.dir, 'www', 'sessions.csv'),
+    '--out',
+    join(s.dir, 'www'),
+    '--no-wait',
+  ]);
   assert.equal(r.code, 1);
   lineOf(r, 'status default', /^FAIL .*nope\.log does not exist/);
   lineOf(r, 'output folder', /^FAIL .*www is not a folder/);
   lineOf(r, 'history folder', /^FAIL /);
-  assert.match(r.stdout, /doctor: \d+ OK, \d+ WARN, 3 FAIL/, "only those three fail: the history and its state inside the misplaced folder are not failed again");
+  assert.match(
+    r.stdout,
+    /doctor: \d+ OK, \d+ WARN, 3 FAIL/,
+    'only those three fail: the history and its state inside the misplaced folder are not failed again',
+  );
 });
 
 test('a 0600 status file another user owns: FAIL with the 0600 explanation and the fixes', async (t) => {
@@ -101,7 +125,10 @@ test('a 0600 status file another user owns: FAIL with the 0600 explanation and t
   assert.equal(r.code, 1, `exit 1 expected:\n${r.stdout}\n${r.stderr}`);
   const l = lineOf(r, 'status vpn', /^FAIL +status vpn: not readable as /);
   assert.match(l, /\(EACCES; owner \S+, mode 0[06]00\)/);
-  assert.match(r.stdout, /fix: OpenVPN creates the status file with mode 0600.*Run openvpn-status-web as root: the shipped scripts\/systemd\/openvpn-status-web\.service does, sandboxed/);
+  assert.match(
+    r.stdout,
+    /fix: OpenVPN creates the status file with mode 0600.*Run openvpn-status-web as root: the shipped scripts\/systemd\/openvpn-status-web\.service does, sandboxed/,
+  );
   assert.match(r.stdout, /chmod 0640/);
   if (uid === 0) {
     // nobody may not write the temp folder either: the history and output lines say so.
@@ -121,7 +148,11 @@ test('a lock held by a live process: OK while short, WARN naming the process onc
   const old = new Date(Date.now() - 120_000);
   await utimes(lock, old, old);
   const stuck = await runCli(['doctor', ...s.args, '--no-wait']);
-  lineOf(stuck, 'lock', new RegExp(`^WARN .*held by pid ${process.pid} on .*\\(.*node.*\\) for 2 min, longer than lockTimeout = 10 s`));
+  lineOf(
+    stuck,
+    'lock',
+    new RegExp(`^WARN .*held by pid ${process.pid} on .*\\(.*node.*\\) for 2 min, longer than lockTimeout = 10 s`),
+  );
   assert.match(stuck.stdout, new RegExp(`fix: .*ps -p ${process.pid}`));
   assert.equal(stuck.code, 0, 'a WARN alone exits 0');
   // A dead owner (a pid that is not running) is taken over by the next run.

@@ -34,8 +34,17 @@ test('a garbage line in the middle of the CSV and a row ending before it starts:
   await writeFile(history, lines.join('\n'));
 
   const first = await cliOk(['run', ...siteArgs(site.paths, plus(T0, 1))]);
-  assert.match(first.stderr, new RegExp(`openvpn-sessions\\.csv:21: .*set aside in .*openvpn-sessions\\.csv\\.quarantine\\.csv`), first.stderr);
-  assert.match(first.stderr, new RegExp(`openvpn-sessions\\.csv:3: column endedAt: .* is before connectedAt ${connectedAt}; read as ending when it started`));
+  assert.match(
+    first.stderr,
+    /openvpn-sessions\.csv:21: .*set aside in .*openvpn-sessions\.csv\.quarantine\.csv/,
+    first.stderr,
+  );
+  assert.match(
+    first.stderr,
+    new RegExp(
+      `openvpn-sessions\\.csv:3: column endedAt: .* is before connectedAt ${connectedAt}; read as ending when it started`,
+    ),
+  );
   const q = parse(await readFile(quarantinePath(history)), { columns: true }) as Record<string, string>[];
   assert.deepEqual(
     q.map((x) => [x.file, x.line, x.text]),

@@ -30,7 +30,8 @@ const NOW = '2026-11-26T20:00:00Z';
 type Env = Record<string, string | undefined>;
 type Opts = { asNobody?: boolean; cwd?: string; path?: string };
 
-const viaFront = (args: string[], env: Env, opts: Opts = {}): Promise<HookRun> => runHook(FRONT, ['hook', ...args], env, { path: PATH, ...opts });
+const viaFront = (args: string[], env: Env, opts: Opts = {}): Promise<HookRun> =>
+  runHook(FRONT, ['hook', ...args], env, { path: PATH, ...opts });
 const viaNode = (args: string[], env: Env, opts: Opts = {}): Promise<HookRun> => {
   ensureBuilt();
   return runHook(process.execPath, [CLI, 'hook', ...args], env, opts);
@@ -97,9 +98,19 @@ interface Found {
 
 const FOUND: Found[] = [
   { name: '--spool FILE (relative)', files: {}, args: ['--spool', 'spool.jsonl'], spool: 'spool.jsonl' },
-  { name: '--spool=FILE (absolute), --instance=NAME', files: {}, args: ['--instance=tcp-2', '--spool=@/abs.jsonl'], spool: 'abs.jsonl' },
+  {
+    name: '--spool=FILE (absolute), --instance=NAME',
+    files: {},
+    args: ['--instance=tcp-2', '--spool=@/abs.jsonl'],
+    spool: 'abs.jsonl',
+  },
   { name: 'the last of two --spool', files: {}, args: ['--spool', 'a.jsonl', '--spool', 'b.jsonl'], spool: 'b.jsonl' },
-  { name: '--history FILE: HISTORY.hook-spool.jsonl', files: { 'var/.keep': '' }, args: ['--history', 'var/h.csv'], spool: 'var/h.csv.hook-spool.jsonl' },
+  {
+    name: '--history FILE: HISTORY.hook-spool.jsonl',
+    files: { 'var/.keep': '' },
+    args: ['--history', 'var/h.csv'],
+    spool: 'var/h.csv.hook-spool.jsonl',
+  },
   {
     name: '--config with hookSpool (relative: against the working directory, not the config folder)',
     files: { 'etc/c.json': json({ hookSpool: 'spool/s.jsonl' }), 'spool/.keep': '' },
@@ -124,7 +135,12 @@ const FOUND: Found[] = [
     args: ['--config', 'etc/c.json', '--history', 'flag.csv'],
     spool: 'flag.csv.hook-spool.jsonl',
   },
-  { name: '--spool wins; the config is not read', files: {}, args: ['--config', 'etc/missing.json', '--spool', 's.jsonl'], spool: 's.jsonl' },
+  {
+    name: '--spool wins; the config is not read',
+    files: {},
+    args: ['--config', 'etc/missing.json', '--spool', 's.jsonl'],
+    spool: 's.jsonl',
+  },
   {
     name: 'the shipped config.example.json (comments with \\" escapes, a status object), absolute paths',
     files: { 'etc/config.json': '', 'spool/.keep': '' },
@@ -134,14 +150,17 @@ const FOUND: Found[] = [
   {
     name: 'the keys inside strings and a nested object do not count; one line; "-q", "--verbose"',
     files: {
-      'c.json': '{"title":"x \\"hookSpool\\": \\"/evil\\" {[","status":{"hookSpool":"/run/openvpn/x.log","udp":"/run/u.log"},"history":"h.csv"}',
+      'c.json':
+        '{"title":"x \\"hookSpool\\": \\"/evil\\" {[","status":{"hookSpool":"/run/openvpn/x.log","udp":"/run/u.log"},"history":"h.csv"}',
     },
     args: ['-q', '--config', 'c.json', '--verbose'],
     spool: 'h.csv.hook-spool.jsonl',
   },
   {
     name: 'CRLF, tabs, and a path with spaces, commas, colons, brackets and non-ASCII',
-    files: { 'c.json': '{\r\n\t"lang"\t: "en",\r\n\t"hookSpool"\t:\r\n\t\t"spo ol, a:b {x} [1] Ünï 名前.jsonl"\r\n}\r\n' },
+    files: {
+      'c.json': '{\r\n\t"lang"\t: "en",\r\n\t"hookSpool"\t:\r\n\t\t"spo ol, a:b {x} [1] Ünï 名前.jsonl"\r\n}\r\n',
+    },
     args: ['--config', 'c.json'],
     spool: 'spo ol, a:b {x} [1] Ünï 名前.jsonl',
   },
@@ -151,19 +170,30 @@ describe('bin/openvpn-status-web hook: the same spool and the same event as the 
   test('the front is an executable POSIX sh script, and the shell hook defaults to the default history', async () => {
     assert.equal(readFileSync(FRONT, 'utf8').split('\n')[0], '#!/bin/sh');
     assert.ok(((await stat(FRONT)).mode & 0o111) === 0o111, 'bin/openvpn-status-web is executable');
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+      files: string[];
+    };
     assert.deepEqual(pkg.bin, { 'openvpn-status-web': 'bin/openvpn-status-web' });
     assert.ok(pkg.files.includes('bin'), 'package.json "files" ships bin/');
     const m = /^DEFAULT_HISTORY=(\S+)/m.exec(readFileSync(HOOK_SH, 'utf8'));
     assert.equal(m?.[1], DEFAULTS.history, 'scripts/openvpn-hook.sh: DEFAULT_HISTORY = DEFAULTS.history');
-    assert.equal(`${m?.[1]}.hook-spool.jsonl`, hookSpoolPath(DEFAULTS), 'so its default spool is hookSpoolPath(DEFAULTS)');
+    assert.equal(
+      `${m?.[1]}.hook-spool.jsonl`,
+      hookSpoolPath(DEFAULTS),
+      'so its default spool is hookSpoolPath(DEFAULTS)',
+    );
   });
 
   for (const [i, c] of FOUND.entries()) {
     test(c.name, async (t) => {
       const dir = await tempDir(t, 'ovsw-front-');
       const files = { ...c.files };
-      if ('etc/config.json' in files) files['etc/config.json'] = exampleConfig({ hookSpool: join(dir, 'spool', 'spool.jsonl'), history: join(dir, 'var', 'h.csv') });
+      if ('etc/config.json' in files)
+        files['etc/config.json'] = exampleConfig({
+          hookSpool: join(dir, 'spool', 'spool.jsonl'),
+          history: join(dir, 'var', 'h.csv'),
+        });
       await layout(dir, files);
       const args = c.args.map((a) => a.replace('@/', `${dir}/`));
       const { env, extra, name } = recorded(i);
@@ -189,7 +219,10 @@ describe('bin/openvpn-status-web hook: the same spool and the same event as the 
     for (const env of [{}, connectEnv({ common_name: undefined })]) {
       const f = await viaFront(['--spool', 's.jsonl'], env, { cwd: dir });
       assert.equal(f.code, 0);
-      assert.match(f.stderr, /^openvpn-status-web hook \(sh\): (script_type "" is not client-connect|common_name is not set).*\(exit 0: OpenVPN goes on\)\n$/);
+      assert.match(
+        f.stderr,
+        /^openvpn-status-web hook \(sh\): (script_type "" is not client-connect|common_name is not set).*\(exit 0: OpenVPN goes on\)\n$/,
+      );
     }
     assert.deepEqual(await spoolFiles(dir), []);
   });
@@ -199,8 +232,14 @@ describe('bin/openvpn-status-web hook: the same spool and the same event as the 
     const f = await viaFront(['--spool', 's.jsonl', '--instanse', 'udp', '-qx'], connectEnv(), { cwd: dir });
     const n = await viaNode(['--spool', 'n.jsonl', '--instanse', 'udp', '-qx'], connectEnv(), { cwd: dir });
     assert.deepEqual([f.code, n.code], [0, 0]);
-    assert.equal(f.stderr, 'openvpn-status-web hook (sh): unknown flag(s) --instanse -x ignored (exit 0: OpenVPN goes on)\n');
-    assert.equal(n.stderr, 'openvpn-status-web hook: unknown flag(s) --instanse -x ignored (exit 0: OpenVPN goes on)\n');
+    assert.equal(
+      f.stderr,
+      'openvpn-status-web hook (sh): unknown flag(s) --instanse -x ignored (exit 0: OpenVPN goes on)\n',
+    );
+    assert.equal(
+      n.stderr,
+      'openvpn-status-web hook: unknown flag(s) --instanse -x ignored (exit 0: OpenVPN goes on)\n',
+    );
     assert.deepEqual(await spoolFiles(dir), ['n.jsonl', 's.jsonl']);
   });
 });
@@ -211,15 +250,29 @@ describe('bin/openvpn-status-web hook: a config value the shell cannot read safe
     ['a \\\\ in the value', '{"hookSpool": "a\\\\b.jsonl"}', /the value of "hookSpool" has an escape/],
     ['a \\u escape in the value', '{"hookSpool": "\\u0073.jsonl"}', /the value of "hookSpool" has an escape/],
     ['an escape in history (no hookSpool)', '{"history": "h\\"1.csv"}', /the value of "history" has an escape/],
-    ['the key twice', '{"hookSpool": "a.jsonl", "hookSpool": "b.jsonl"}', /"hookSpool" appears more than once, which this shell hook does not read; use --spool$/],
-    ['the key also in a nested object', '{"//": {"hookSpool": "n.jsonl"}, "hookSpool": "a.jsonl"}', /"hookSpool" appears more than once/],
-    ['a key written with an escape', '{"hook\\u0053pool": "a.jsonl"}', /a key is written with an escape .*; use --spool$/],
+    [
+      'the key twice',
+      '{"hookSpool": "a.jsonl", "hookSpool": "b.jsonl"}',
+      /"hookSpool" appears more than once, which this shell hook does not read; use --spool$/,
+    ],
+    [
+      'the key also in a nested object',
+      '{"//": {"hookSpool": "n.jsonl"}, "hookSpool": "a.jsonl"}',
+      /"hookSpool" appears more than once/,
+    ],
+    [
+      'a key written with an escape',
+      '{"hook\\u0053pool": "a.jsonl"}',
+      /a key is written with an escape .*; use --spool$/,
+    ],
   ];
   for (const [what, content, re] of REFUSED) {
     test(`${what}: exit 0, one line on stderr, nothing written`, async (t) => {
       const dir = await tempDir(t, 'ovsw-front-');
       await layout(dir, { 'c.json': content });
-      const f = await viaFront(['--instance', 'udp', '--config', 'c.json'], hookEnv('udp4-connect-username'), { cwd: dir });
+      const f = await viaFront(['--instance', 'udp', '--config', 'c.json'], hookEnv('udp4-connect-username'), {
+        cwd: dir,
+      });
       assert.equal(f.code, 0);
       assert.equal(f.stderr.split('\n').length, 2, `one line: ${f.stderr}`);
       assert.match(f.stderr, /^openvpn-status-web hook \(sh\): event not recorded: --config c\.json: /);
@@ -231,7 +284,13 @@ describe('bin/openvpn-status-web hook: a config value the shell cannot read safe
 
   test('no config, an unreadable one, not a JSON object, not a path: refused by both hooks', async (t) => {
     const dir = await tempDir(t, 'ovsw-front-');
-    await layout(dir, { 'n.json': '{"hookSpool": 5}', 'e.json': '{"hookSpool": ""}', 'a.json': '["hookSpool"]', 'z.json': '', 'd/.keep': '' });
+    await layout(dir, {
+      'n.json': '{"hookSpool": 5}',
+      'e.json': '{"hookSpool": ""}',
+      'a.json': '["hookSpool"]',
+      'z.json': '',
+      'd/.keep': '',
+    });
     const cases: [string, RegExp][] = [
       ['missing.json', /--config missing\.json: cannot read it \(missing, or not readable by root\?\)/],
       ['d', /--config d: cannot read it/],
@@ -243,10 +302,20 @@ describe('bin/openvpn-status-web hook: a config value the shell cannot read safe
     for (const [config, re] of cases) {
       const f = await viaFront(['--config', config], connectEnv(), { cwd: dir });
       assert.equal(f.code, 0);
-      assert.match(f.stderr, new RegExp(`^openvpn-status-web hook \\(sh\\): event not recorded: ${re.source}.*\\(exit 0: OpenVPN goes on\\)\\n$`), config);
+      assert.match(
+        f.stderr,
+        new RegExp(
+          `^openvpn-status-web hook \\(sh\\): event not recorded: ${re.source}.*\\(exit 0: OpenVPN goes on\\)\\n$`,
+        ),
+        config,
+      );
       const n = await viaNode(['--config', config], connectEnv(), { cwd: dir });
       assert.equal(n.code, 0);
-      assert.match(n.stderr, /^openvpn-status-web hook: event not recorded: --config /, `the Node hook refuses ${config} too`);
+      assert.match(
+        n.stderr,
+        /^openvpn-status-web hook: event not recorded: --config /,
+        `the Node hook refuses ${config} too`,
+      );
     }
     assert.deepEqual(await spoolFiles(dir), [], 'nothing written');
   });
@@ -275,7 +344,10 @@ describe('bin/openvpn-status-web hook as OpenVPN runs it after "user nobody"', (
     await chmod(config, 0o600);
     const refused = await viaFront(['--instance', 'udp', '--config', config], connectEnv(), { asNobody: true });
     assert.equal(refused.code, 0);
-    assert.equal(refused.stderr, `openvpn-status-web hook (sh): event not recorded: --config ${config}: cannot read it (missing, or not readable by nobody?) (exit 0: OpenVPN goes on)\n`);
+    assert.equal(
+      refused.stderr,
+      `openvpn-status-web hook (sh): event not recorded: --config ${config}: cannot read it (missing, or not readable by nobody?) (exit 0: OpenVPN goes on)\n`,
+    );
     // As the README's hooks section sets it up.
     await chown(etc, 0, 65534);
     await chown(config, 0, 65534);
@@ -291,7 +363,8 @@ describe('bin/openvpn-status-web hook as OpenVPN runs it after "user nobody"', (
   test('needs no threads: it records under RLIMIT_NPROC=2 (one child process at a time)', async (t) => {
     if (!asRoot(t)) return;
     if (spawnSync('prlimit', ['--version']).status !== 0) {
-      if (process.env.REQUIRE_SYSTEM_TESTS === '1') assert.fail('REQUIRE_SYSTEM_TESTS=1: prlimit (util-linux) is missing');
+      if (process.env.REQUIRE_SYSTEM_TESTS === '1')
+        assert.fail('REQUIRE_SYSTEM_TESTS=1: prlimit (util-linux) is missing');
       t.skip('needs prlimit (util-linux)');
       return;
     }
@@ -308,7 +381,11 @@ describe('bin/openvpn-status-web hook as OpenVPN runs it after "user nobody"', (
     for (const [k, v] of Object.entries(hookEnv('tcp-connect-user-nobody'))) env[k] = v;
     // From a copy that user can reach, wherever the checkout is.
     const front = join(reachableRoot(), 'bin', 'openvpn-status-web');
-    const r = spawnSync('prlimit', ['--nproc=2', '--', front, 'hook', '--instance', 'tcp', '--config', join(dir, 'c.json')], { env, uid: UID, gid: UID, encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(
+      'prlimit',
+      ['--nproc=2', '--', front, 'hook', '--instance', 'tcp', '--config', join(dir, 'c.json')],
+      { env, uid: UID, gid: UID, encoding: 'utf8', timeout: 10_000 },
+    );
     assert.deepEqual([r.status, r.stderr], [0, '']);
     const intake = await takeSpoolWarned(join(dir, 'spool', 's.jsonl'), undefined, NOW);
     assert.deepEqual([intake.warnings, intake.events.length], [[], 1]);
@@ -319,7 +396,11 @@ describe('bin/openvpn-status-web: everything else is the Node CLI', () => {
   test('--help, no command, an unknown command, --version: the same output and exit code as node dist/cli.js', async () => {
     for (const args of [['--help'], [], ['no-such-command'], ['--version']]) {
       const [f, n] = await Promise.all([front(args), node(args)]);
-      assert.deepEqual([f.code, f.stdout, f.stderr], [n.code, n.stdout, n.stderr], `openvpn-status-web ${args.join(' ')}`);
+      assert.deepEqual(
+        [f.code, f.stdout, f.stderr],
+        [n.code, n.stdout, n.stderr],
+        `openvpn-status-web ${args.join(' ')}`,
+      );
     }
     assert.equal((await front([])).code, 2);
     assert.equal((await front(['no-such-command'])).code, 2);
@@ -371,7 +452,11 @@ describe('bin/openvpn-status-web through symbolic links, as npm installs it', ()
     const stub = join(dir, 'stub');
     await mkdir(stub);
     // A readlink without -f (as on older BSDs), that leaves a mark when -f is tried.
-    await writeFile(join(stub, 'readlink'), `#!/bin/sh\ncase $1 in -f) : >"${join(dir, 'tried-f')}"; exit 1 ;; esac\nexec /usr/bin/readlink "$@"\n`, { mode: 0o755 });
+    await writeFile(
+      join(stub, 'readlink'),
+      `#!/bin/sh\ncase $1 in -f) : >"${join(dir, 'tried-f')}"; exit 1 ;; esac\nexec /usr/bin/readlink "$@"\n`,
+      { mode: 0o755 },
+    );
     const path = `${stub}:${PATH}`;
     const v = await runHook(bin, ['--version'], {}, { path, cwd: '/' });
     assert.deepEqual([v.code, v.stdout, v.stderr], [0, 'openvpn-status-web 0.1.0\n', '']);
@@ -385,9 +470,17 @@ describe('bin/openvpn-status-web through symbolic links, as npm installs it', ()
     const dir = await tempDir(t, 'ovsw-front-');
     await mkdir(join(dir, 'pkg', 'bin'), { recursive: true });
     await writeFile(join(dir, 'pkg', 'bin', 'openvpn-status-web'), readFileSync(FRONT), { mode: 0o755 });
-    const h = await runHook(join(dir, 'pkg', 'bin', 'openvpn-status-web'), ['hook', '--spool', join(dir, 's.jsonl')], connectEnv(), { path: PATH });
+    const h = await runHook(
+      join(dir, 'pkg', 'bin', 'openvpn-status-web'),
+      ['hook', '--spool', join(dir, 's.jsonl')],
+      connectEnv(),
+      { path: PATH },
+    );
     assert.equal(h.code, 0);
-    assert.match(h.stderr, /^openvpn-status-web hook: event not recorded: cannot read .*\/pkg\/bin\/\.\.\/scripts\/openvpn-hook\.sh \(exit 0: OpenVPN goes on\)\n$/);
+    assert.match(
+      h.stderr,
+      /^openvpn-status-web hook: event not recorded: cannot read .*\/pkg\/bin\/\.\.\/scripts\/openvpn-hook\.sh \(exit 0: OpenVPN goes on\)\n$/,
+    );
   });
 });
 
@@ -402,6 +495,8 @@ test('the hook with --config (the README line), 20 runs: every event recorded (i
     ms.push(r.ms);
   }
   const sorted = [...ms].sort((a, b) => a - b);
-  t.diagnostic(`bin/openvpn-status-web hook --config (fsync'd): min ${sorted[0]?.toFixed(1)} ms, median ${median(ms).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`);
+  t.diagnostic(
+    `bin/openvpn-status-web hook --config (fsync'd): min ${sorted[0]?.toFixed(1)} ms, median ${median(ms).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`,
+  );
   assert.equal((await takeSpoolWarned(join(dir, 'spool.jsonl'), undefined, NOW)).events.length, 20);
 });

@@ -61,7 +61,11 @@ describe('hook: recording', () => {
     const config = join(dir, 'config.json');
     await writeFile(config, JSON.stringify({ hookSpool: join(dir, 'from-config.jsonl'), history: join(dir, 'h.csv') }));
     assert.equal((await hook(['--config', config], connectEnv())).stderr, '');
-    assert.equal((await spoolRecords(join(dir, 'from-config.jsonl')))[0]?.instance, 'default', 'instance "default" unless given');
+    assert.equal(
+      (await spoolRecords(join(dir, 'from-config.jsonl')))[0]?.instance,
+      'default',
+      'instance "default" unless given',
+    );
     await writeFile(config, JSON.stringify({ history: join(dir, 'h2.csv') }));
     assert.equal((await hook(['--config', config, '--instance', 'tcp'], connectEnv())).stderr, '');
     assert.equal((await spoolRecords(join(dir, 'h2.csv.hook-spool.jsonl')))[0]?.instance, 'tcp');
@@ -74,21 +78,34 @@ describe('hook: recording', () => {
     const spool = join(dir, 'spool.jsonl');
     const N = 12;
     const runs = await Promise.all(
-      Array.from({ length: N }, (_, i) => hook(['--spool', spool], connectEnv({ common_name: `client-${i}-${'x'.repeat(3000)}`, trusted_port: String(40000 + i) }))),
+      Array.from({ length: N }, (_, i) =>
+        hook(
+          ['--spool', spool],
+          connectEnv({ common_name: `client-${i}-${'x'.repeat(3000)}`, trusted_port: String(40000 + i) }),
+        ),
+      ),
     );
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
     const records = await spoolRecords(spool);
-    assert.deepEqual(records.map((r) => r.trusted_port).sort(), Array.from({ length: N }, (_, i) => String(40000 + i)).sort());
+    assert.deepEqual(
+      records.map((r) => r.trusted_port).sort(),
+      Array.from({ length: N }, (_, i) => String(40000 + i)).sort(),
+    );
   });
 });
 
 describe('hook: never fails the client', () => {
   test('a spool folder it cannot write: exit 0, one line on stderr, quickly', async (t) => {
     const dir = await readOnlyDir(await tempDir(t));
-    const r = await hook(['--instance', 'udp', '--spool', join(dir, 'spool.jsonl')], hookEnv('udp4-connect-username'), { asNobody: true });
+    const r = await hook(['--instance', 'udp', '--spool', join(dir, 'spool.jsonl')], hookEnv('udp4-connect-username'), {
+      asNobody: true,
+    });
     assert.equal(r.code, 0);
     assert.equal(r.stderr.split('\n').length, 2, `one line: ${r.stderr}`);
-    assert.match(r.stderr, /^openvpn-status-web hook: client-connect of alice \(127\.0\.0\.1:37455\) not recorded: EACCES.*\(exit 0: OpenVPN goes on\)\n$/);
+    assert.match(
+      r.stderr,
+      /^openvpn-status-web hook: client-connect of alice \(127\.0\.0\.1:37455\) not recorded: EACCES.*\(exit 0: OpenVPN goes on\)\n$/,
+    );
     assert.ok(r.ms < 5000, `took ${r.ms} ms`);
     t.diagnostic(`failed hook took ${r.ms.toFixed(0)} ms`);
   });
@@ -99,10 +116,22 @@ describe('hook: never fails the client', () => {
     await writeFile(badConfig, '{ "hookSpool": 5 }');
     const cases: [string[], Record<string, string | undefined>, RegExp][] = [
       [['--spool', join(dir, 'missing', 's.jsonl')], connectEnv(), /client-connect of alice .* not recorded: ENOENT/],
-      [['--spool', join(dir, 's.jsonl')], {}, /event not recorded: not an OpenVPN client-connect\/client-disconnect environment: script_type ""/],
+      [
+        ['--spool', join(dir, 's.jsonl')],
+        {},
+        /event not recorded: not an OpenVPN client-connect\/client-disconnect environment: script_type ""/,
+      ],
       [['--spool', join(dir, 's.jsonl')], connectEnv({ script_type: 'up' }), /script_type "up"/],
-      [['--spool', join(dir, 's.jsonl')], connectEnv({ trusted_ip: 'x', untrusted_ip: 'x' }), /"x" is not an IP address/],
-      [['--instance', 'no spaces allowed', '--spool', join(dir, 's.jsonl')], connectEnv(), /--instance "no spaces allowed"/],
+      [
+        ['--spool', join(dir, 's.jsonl')],
+        connectEnv({ trusted_ip: 'x', untrusted_ip: 'x' }),
+        /"x" is not an IP address/,
+      ],
+      [
+        ['--instance', 'no spaces allowed', '--spool', join(dir, 's.jsonl')],
+        connectEnv(),
+        /--instance "no spaces allowed"/,
+      ],
       [['--spool'], connectEnv(), /--spool needs a value/],
       [['--config', join(dir, 'none.json')], connectEnv(), /--config .*none\.json: ENOENT/],
       [['--config', badConfig], connectEnv(), /key "hookSpool" must be a path/],

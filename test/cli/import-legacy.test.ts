@@ -36,7 +36,8 @@ async function setup(t: TestContext, csv: string) {
   const file = join(dir, 'openvpn-sessions.csv');
   const history = join(dir, 'history.csv');
   await writeFile(file, csv);
-  const run = () => runCli(['import-legacy', file, '--tz', 'Europe/Berlin', '--history', history, '--now', '2026-11-26T12:00:00Z']);
+  const run = () =>
+    runCli(['import-legacy', file, '--tz', 'Europe/Berlin', '--history', history, '--now', '2026-11-26T12:00:00Z']);
   return { dir, file, history, run };
 }
 
@@ -101,7 +102,10 @@ describe('import-legacy', () => {
     const { dir, file, run } = await setup(t, 'id,commonName,connectedAt\nx,y,z\n');
     const r = await run();
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, `openvpn-status-web: ${file}:1: not the predecessor's CSV: no column user, public_ip, start, end\n`);
+    assert.equal(
+      r.stderr,
+      `openvpn-status-web: ${file}:1: not the predecessor's CSV: no column user, public_ip, start, end\n`,
+    );
     assert.deepEqual(await listDir(dir), ['openvpn-sessions.csv']);
   });
 
@@ -111,10 +115,24 @@ describe('import-legacy', () => {
     const config = join(dir, 'config.json');
     await writeFile(config, JSON.stringify({ lockTimeout: 1 }));
     const holder = await startChild(t, [HOLD, distPath('io/lock.js'), `${history}.lock`], 'locked');
-    const args = ['import-legacy', file, '--tz', 'Europe/Berlin', '--history', history, '--config', config, '--now', '2026-11-26T12:00:00Z'];
+    const args = [
+      'import-legacy',
+      file,
+      '--tz',
+      'Europe/Berlin',
+      '--history',
+      history,
+      '--config',
+      config,
+      '--now',
+      '2026-11-26T12:00:00Z',
+    ];
     const busy = await runCli(args);
     assert.equal(busy.code, 2, busy.stderr);
-    assert.match(busy.stderr, new RegExp(`warning: import-legacy skipped: the history is locked by pid ${holder.pid} on `));
+    assert.match(
+      busy.stderr,
+      new RegExp(`warning: import-legacy skipped: the history is locked by pid ${holder.pid} on `),
+    );
     assert.doesNotMatch(busy.stderr, /unexpected error/);
     assert.deepEqual(await listDir(dir), ['config.json', 'history.csv.lock', 'openvpn-sessions.csv']);
     await killChild(holder);
@@ -137,7 +155,11 @@ describe('import-legacy', () => {
     for (const m of ['connected', 'after-disconnect', 'after-reconnect'] as const) {
       const data = fixture('v3', m);
       await writeStatus(status, data);
-      const at = { connected: '2026-11-26T16:15:27Z', 'after-disconnect': '2026-11-26T16:15:33Z', 'after-reconnect': '2026-11-26T16:15:36Z' }[m];
+      const at = {
+        connected: '2026-11-26T16:15:27Z',
+        'after-disconnect': '2026-11-26T16:15:33Z',
+        'after-reconnect': '2026-11-26T16:15:36Z',
+      }[m];
       await cliOk(collectArgs([`udp=${status}`], history, isoPlus(at, 1)));
     }
     await cliOk(['import-legacy', file, '--tz', 'Europe/Berlin', '--history', history, '--instance', 'udp']);

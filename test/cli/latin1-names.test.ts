@@ -28,8 +28,16 @@ const client = (commonName: string, username: string | null, i: number): GenClie
 
 /** The v3 file with its placeholders replaced by raw bytes: {ue} = 0xFC (ü in Latin-1), {oe} = 0xF6 (ö). */
 function statusBytes(updatedAt: number): Buffer {
-  const text = renderV3(updatedAt, [client('J{ue}rgen', null, 1), client('J{oe}rgen', null, 2), client('Zoë', 'M{ue}ller', 3)]);
-  return Buffer.concat(text.split(/(\{ue\}|\{oe\})/).map((p) => (p === '{ue}' ? Buffer.from([0xfc]) : p === '{oe}' ? Buffer.from([0xf6]) : Buffer.from(p, 'utf8'))));
+  const text = renderV3(updatedAt, [
+    client('J{ue}rgen', null, 1),
+    client('J{oe}rgen', null, 2),
+    client('Zoë', 'M{ue}ller', 3),
+  ]);
+  return Buffer.concat(
+    text
+      .split(/(\{ue\}|\{oe\})/)
+      .map((p) => (p === '{ue}' ? Buffer.from([0xfc]) : p === '{oe}' ? Buffer.from([0xf6]) : Buffer.from(p, 'utf8'))),
+  );
 }
 
 interface JsonSession {
@@ -61,9 +69,15 @@ test('Latin-1 names in a status file on disk: two users, not one, and a warning'
   const first = await cliOk(collectArgs([status], history, isoPlus('2026-11-26T16:09:35Z', 1)));
   assert.match(first.stderr, /collect: 3 new/);
   assert.match(first.stderr, /default: .*status\.log: not valid UTF-8 on lines 4, 5, 6, 8, 9/);
-  const sessions = (JSON.parse((await cliOk(['sessions', '--json', '--history', history])).stdout) as { sessions: JsonSession[] }).sessions;
+  const sessions = (
+    JSON.parse((await cliOk(['sessions', '--json', '--history', history])).stdout) as { sessions: JsonSession[] }
+  ).sessions;
   assert.deepEqual(sessions.map((s) => s.user).sort(), ['Jörgen', 'Jürgen', 'Müller']);
-  assert.deepEqual(sessions.find((s) => s.user === 'Müller')?.commonName, 'Zoë', 'a UTF-8 field on the same line stays UTF-8');
+  assert.deepEqual(
+    sessions.find((s) => s.user === 'Müller')?.commonName,
+    'Zoë',
+    'a UTF-8 field on the same line stays UTF-8',
+  );
 
   // The next update of the same clients: the same sessions, and no warning again.
   await writeStatus(status, statusBytes(AT + 10));

@@ -73,18 +73,34 @@ describe('errors the machine causes: one line naming the file and the fix, exit 
       // Two clients left: writing the lock fails (no room at all), or, with one page free for
       // it, writing the state that records them (where the system's error names no file).
       const args = await statusAt(status, history, 'after-disconnect');
-      for (const [freed, file] of [[0, 'h.csv.lock'], [1, 'h.csv.state.json']] as const) {
+      for (const [freed, file] of [
+        [0, 'h.csv.lock'],
+        [1, 'h.csv.state.json'],
+      ] as const) {
         if (freed > 0) await rm(join(small, 'filler-0'));
         const full = await runCli(args);
         t.diagnostic(full.stderr.trimEnd());
-        oneLine(full, new RegExp(`^openvpn-status-web: ${esc(small)}/${esc(file)}: cannot \\w[^:]*: no space left on device \\(ENOSPC\\); free disk space on the file system holding ${esc(small)} \\(df -h ${esc(small)}\\)\\n$`));
+        oneLine(
+          full,
+          new RegExp(
+            `^openvpn-status-web: ${esc(small)}/${esc(file)}: cannot \\w[^:]*: no space left on device \\(ENOSPC\\); free disk space on the file system holding ${esc(small)} \\(df -h ${esc(small)}\\)\\n$`,
+          ),
+        );
       }
-      assert.deepEqual((await readdir(small)).filter((n) => n.includes('.tmp-')), [], 'no temp file left behind');
+      assert.deepEqual(
+        (await readdir(small)).filter((n) => n.includes('.tmp-')),
+        [],
+        'no temp file left behind',
+      );
       for (const name of await readdir(small)) if (name.startsWith('filler-')) await rm(join(small, name));
       assert.equal((await runCli(args)).code, 0, 'with space again the same update is recorded');
       const sessions = await runCli(['sessions', '--history', history, '--json', '--tz', 'UTC']);
       assert.equal(sessions.code, 0, sessions.stderr);
-      assert.equal((JSON.parse(sessions.stdout) as { sessions: unknown[] }).sessions.length, 6, 'all six sessions are known');
+      assert.equal(
+        (JSON.parse(sessions.stdout) as { sessions: unknown[] }).sessions.length,
+        6,
+        'all six sessions are known',
+      );
     });
   });
 
@@ -99,7 +115,12 @@ describe('errors the machine causes: one line naming the file and the fix, exit 
       assert.equal(spawnSync('mount', ['-o', 'remount,ro', small]).status, 0, 'remount read-only');
       const r = await runCli(await statusAt(status, history, 'after-disconnect'));
       t.diagnostic(r.stderr.trimEnd());
-      oneLine(r, new RegExp(`^openvpn-status-web: ${esc(small)}/h\\.csv\\S*: cannot [^:]+: read-only file system \\(EROFS\\); remount the file system holding ${esc(small)} read-write`));
+      oneLine(
+        r,
+        new RegExp(
+          `^openvpn-status-web: ${esc(small)}/h\\.csv\\S*: cannot [^:]+: read-only file system \\(EROFS\\); remount the file system holding ${esc(small)} read-write`,
+        ),
+      );
     });
   });
 
@@ -121,7 +142,12 @@ describe('errors the machine causes: one line naming the file and the fix, exit 
       r = await runCli(args);
     }
     t.diagnostic(r.stderr.trimEnd());
-    oneLine(r, new RegExp(`^openvpn-status-web: ${esc(folder)}/h\\.csv\\S*: cannot [^:]+: permission denied \\(EACCES\\); check the owner and mode of \\S+ and its folder: .* runs this and must be able to write it\\n$`));
+    oneLine(
+      r,
+      new RegExp(
+        `^openvpn-status-web: ${esc(folder)}/h\\.csv\\S*: cannot [^:]+: permission denied \\(EACCES\\); check the owner and mode of \\S+ and its folder: .* runs this and must be able to write it\\n$`,
+      ),
+    );
   });
 });
 
@@ -142,19 +168,25 @@ async function plant(path: string, ageS = 0): Promise<string> {
   return path;
 }
 
-const exists = (p: string): Promise<boolean> => stat(p).then(
-  () => true,
-  (e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return false;
-    throw e;
-  },
-);
+const exists = (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => true,
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return false;
+      throw e;
+    },
+  );
 
-async function site(t: TestContext): Promise<{ dir: string; history: string; out: string; args: (m: Moment) => Promise<string[]> }> {
+async function site(
+  t: TestContext,
+): Promise<{ dir: string; history: string; out: string; args: (m: Moment) => Promise<string[]> }> {
   const dir = await tempDir(t);
   const history = join(dir, 'var', 'h.csv');
   const out = join(dir, 'out');
-  const args = async (m: Moment): Promise<string[]> => ['run', ...(await statusAt(join(dir, 'status.log'), history, m, ['--out', out])).slice(1)];
+  const args = async (m: Moment): Promise<string[]> => [
+    'run',
+    ...(await statusAt(join(dir, 'status.log'), history, m, ['--out', out])).slice(1),
+  ];
   assert.equal((await runCli(await args('connected'))).code, 0);
   return { dir, history, out, args };
 }
@@ -188,7 +220,10 @@ describe('temp files of killed writers (FILE.tmp-PID)', () => {
   test('after a run was killed (its lock names a dead process), the next run removes them from the whole output folder and cache', async (t) => {
     const s = await site(t);
     const dead = deadPid();
-    await writeFile(`${s.history}.lock`, JSON.stringify({ pid: dead, host: hostname(), start: processStartTime(dead) }));
+    await writeFile(
+      `${s.history}.lock`,
+      JSON.stringify({ pid: dead, host: hostname(), start: processStartTime(dead) }),
+    );
     const dayPage = (await readdir(join(s.out, 'd')))[0] as string;
     const gone = [
       await plant(join(s.out, 'd', dayPage, `index.html.tmp-${dead}`)),

@@ -28,7 +28,10 @@ function cli(...args: string[]): Result {
 function assertOneLineError(r: Result, prefix: string): string {
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stdout, '');
-  assert.ok(r.stderr.endsWith('\n') && r.stderr.indexOf('\n') === r.stderr.length - 1, `not one line: ${JSON.stringify(r.stderr)}`);
+  assert.ok(
+    r.stderr.endsWith('\n') && r.stderr.indexOf('\n') === r.stderr.length - 1,
+    `not one line: ${JSON.stringify(r.stderr)}`,
+  );
   assert.ok(r.stderr.startsWith(prefix), `${JSON.stringify(r.stderr)} should start with ${JSON.stringify(prefix)}`);
   return r.stderr.slice(prefix.length, -1);
 }
@@ -64,7 +67,10 @@ describe('openvpn-status-web parse', () => {
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.equal(out.schemaVersion, 1);
     assert.equal(out.format, 3);
-    assert.equal(out.title, 'OpenVPN 2.6.14 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [LZ4] [EPOLL] [PKCS11] [MH/PKTINFO] [AEAD] [DCO]');
+    assert.equal(
+      out.title,
+      'OpenVPN 2.6.14 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [LZ4] [EPOLL] [PKCS11] [MH/PKTINFO] [AEAD] [DCO]',
+    );
     assert.equal(out.updatedAt, '2026-11-26T16:15:38Z');
     assert.ok(Array.isArray(out.routes));
     assert.equal((out.routes as unknown[]).length, 10);
@@ -100,7 +106,10 @@ describe('openvpn-status-web parse', () => {
   });
 
   test('a v1 file: its time text is read in --tz', () => {
-    const utc = JSON.parse(cli('parse', `${FIXTURES}/v1-connected.log`, '--tz', 'UTC').stdout) as { format: number; updatedAt: string };
+    const utc = JSON.parse(cli('parse', `${FIXTURES}/v1-connected.log`, '--tz', 'UTC').stdout) as {
+      format: number;
+      updatedAt: string;
+    };
     assert.equal(utc.format, 1);
     assert.equal(utc.updatedAt, '2026-11-26T16:14:33Z');
     const berlin = cli('parse', `${FIXTURES}/v1-connected.log`, '--tz', 'Europe/Berlin');
@@ -147,11 +156,20 @@ describe('openvpn-status-web parse', () => {
 
   test('no FILE, or two: exit 2 with a usage message', () => {
     assert.equal(assertOneLineError(cli('parse'), 'openvpn-status-web: '), 'parse: expected exactly one FILE');
-    assert.equal(assertOneLineError(cli('parse', `${FIXTURES}/v1-connected.log`, `${FIXTURES}/v2-connected.log`), 'openvpn-status-web: '), 'parse: expected exactly one FILE');
+    assert.equal(
+      assertOneLineError(
+        cli('parse', `${FIXTURES}/v1-connected.log`, `${FIXTURES}/v2-connected.log`),
+        'openvpn-status-web: ',
+      ),
+      'parse: expected exactly one FILE',
+    );
   });
 
   test('an unknown --tz: exit 2 before reading anything', () => {
-    const rest = assertOneLineError(cli('parse', `${FIXTURES}/v1-connected.log`, '--tz', 'Mars/Olympus_Mons'), 'openvpn-status-web: ');
+    const rest = assertOneLineError(
+      cli('parse', `${FIXTURES}/v1-connected.log`, '--tz', 'Mars/Olympus_Mons'),
+      'openvpn-status-web: ',
+    );
     assert.match(rest, /Mars\/Olympus_Mons/);
   });
 });

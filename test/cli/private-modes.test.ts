@@ -32,7 +32,10 @@ test('history, state and build cache are created 0640 (folders 0750); the output
   const run = async (m: Moment): Promise<void> => {
     const data = fixture('v3', m);
     await writeStatus(join(dir, 'status.log'), data);
-    const r = await runCli(['run', ...collectArgs([join(dir, 'status.log')], history, isoPlus(updatedAtOf(data), 1), ['--out', out]).slice(1)]);
+    const r = await runCli([
+      'run',
+      ...collectArgs([join(dir, 'status.log')], history, isoPlus(updatedAtOf(data), 1), ['--out', out]).slice(1),
+    ]);
     assert.equal(r.code, 0, r.stderr);
   };
   await run('connected');

@@ -29,18 +29,24 @@ test('users named constructor, toString, valueOf, hasOwnProperty and __proto__',
   const site = await writeSyntheticSite(dir, { sessions: 30, users: 3, spanDays: 2, live: 0 });
   const p = site.paths;
   // Written as text: an object literal would take "__proto__" as its prototype.
-  await writeFile(p.aliases, `{${NAMES.map((n) => `${JSON.stringify(n)}: ${JSON.stringify(`Alias ${n}`)}`).join(', ')}}\n`);
+  await writeFile(
+    p.aliases,
+    `{${NAMES.map((n) => `${JSON.stringify(n)}: ${JSON.stringify(`Alias ${n}`)}`).join(', ')}}\n`,
+  );
   const run = (now: string) => cliOk(['run', ...siteArgs(p, now)]);
   const sessions = async (): Promise<JsonSession[]> =>
-    (JSON.parse((await cliOk(['sessions', '--json', '--history', p.history])).stdout) as { sessions: JsonSession[] }).sessions;
+    (JSON.parse((await cliOk(['sessions', '--json', '--history', p.history])).stdout) as { sessions: JsonSession[] })
+      .sessions;
   await run(plus(T0, 1));
 
   // Their first sessions: no history, no cached summary yet.
-  const first: StatusClient[] = syntheticClients({ count: NAMES.length, updatedAt: plus(T0, 60), seed: 7 }).map((c, i) => ({
-    ...c,
-    commonName: NAMES[i] as string,
-    username: null,
-  }));
+  const first: StatusClient[] = syntheticClients({ count: NAMES.length, updatedAt: plus(T0, 60), seed: 7 }).map(
+    (c, i) => ({
+      ...c,
+      commonName: NAMES[i] as string,
+      username: null,
+    }),
+  );
   await writeStatusFile(p.status, first, plus(T0, 60));
   assert.match((await run(plus(T0, 61))).stderr, /collect: 5 new/);
   // Two updates without them end them; then they connect again (later sessions, with history).
@@ -48,7 +54,12 @@ test('users named constructor, toString, valueOf, hasOwnProperty and __proto__',
   await run(plus(T0, 121));
   await writeStatusFile(p.status, [], plus(T0, 180));
   assert.match((await run(plus(T0, 181))).stderr, /collect: 0 new, 5 ended/);
-  const again = first.map((c) => ({ ...c, connectedAt: plus(T0, 200), clientId: (c.clientId ?? 0) + 100, realPort: (c.realPort ?? 1000) + 1 }));
+  const again = first.map((c) => ({
+    ...c,
+    connectedAt: plus(T0, 200),
+    clientId: (c.clientId ?? 0) + 100,
+    realPort: (c.realPort ?? 1000) + 1,
+  }));
   await writeStatusFile(p.status, again, plus(T0, 240));
   assert.match((await run(plus(T0, 241))).stderr, /collect: 5 new/);
   await writeStatusFile(p.status, again, plus(T0, 300));
@@ -80,8 +91,17 @@ test('users named constructor, toString, valueOf, hasOwnProperty and __proto__',
   assert.equal(r.status, 200, `${r.text}\n${log.lines.join('\n')}`);
   assert.deepEqual(r.json?.ids, ended);
   const left = await sessions();
-  for (const name of NAMES) assert.deepEqual(left.filter((s) => s.user === name).map((s) => s.status), ['active'], name);
-  for (const slug of slugs) assert.ok((await readFile(join(p.out, `u/${slug}/index.html`), 'utf8')).includes('Alias'), `u/${slug}/ is still there`);
+  for (const name of NAMES)
+    assert.deepEqual(
+      left.filter((s) => s.user === name).map((s) => s.status),
+      ['active'],
+      name,
+    );
+  for (const slug of slugs)
+    assert.ok(
+      (await readFile(join(p.out, `u/${slug}/index.html`), 'utf8')).includes('Alias'),
+      `u/${slug}/ is still there`,
+    );
   await writeStatusFile(p.status, again, plus(T0, 360));
   await run(plus(T0, 361));
 });

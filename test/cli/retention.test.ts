@@ -11,7 +11,16 @@ import type { Session } from '../../src/core/session.js';
 import { appendHistory, readAllHistory, readState } from '../../src/io/history-store.js';
 import { archivePath } from '../../src/app/retention.js';
 import { cliOk } from '../helpers/cli.js';
-import { dayIn, listFiles, plus, siteArgs, sitePaths, T0, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
+import {
+  dayIn,
+  listFiles,
+  plus,
+  siteArgs,
+  sitePaths,
+  T0,
+  writeSyntheticSite,
+  type SyntheticSite,
+} from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const DAYS = 5;
@@ -20,13 +29,18 @@ const NOW = plus(T0, 1);
 test('retention is due once the oldest end is a day past the limit', () => {
   assert.equal(retentionCutoff('2026-03-18T14:00:00Z', 5), '2026-03-13T14:00:00Z');
   assert.equal(retentionDue(null, NOW, 5), false, 'an empty history');
-  assert.equal(retentionDue('2026-03-12T14:00:01Z', '2026-03-18T14:00:00Z', 5), false, 'less than a day past the limit');
+  assert.equal(
+    retentionDue('2026-03-12T14:00:01Z', '2026-03-18T14:00:00Z', 5),
+    false,
+    'less than a day past the limit',
+  );
   assert.equal(retentionDue('2026-03-12T13:59:59Z', '2026-03-18T14:00:00Z', 5), true);
 });
 
 async function pages(out: string): Promise<Map<string, string>> {
   const map = new Map<string, string>();
-  for (const f of await listFiles(out)) if (f.endsWith('.html') || f.startsWith('exports/')) map.set(f, await readFile(join(out, f), 'utf8'));
+  for (const f of await listFiles(out))
+    if (f.endsWith('.html') || f.startsWith('exports/')) map.set(f, await readFile(join(out, f), 'utf8'));
   return map;
 }
 
@@ -45,7 +59,10 @@ describe('retentionDays in a run', () => {
     await cliOk(['build', ...siteArgs(site.paths, NOW)]);
     const cutoff = retentionCutoff(NOW, DAYS);
     old = site.history.filter((s) => (s.endedAt as string) < cutoff);
-    assert.ok(old.length > 50 && old.length < site.history.length, `${old.length} of ${site.history.length} sessions are due`);
+    assert.ok(
+      old.length > 50 && old.length < site.history.length,
+      `${old.length} of ${site.history.length} sessions are due`,
+    );
     // A run that died after archiving some rows but before rewriting the CSV left them in both.
     await appendHistory(archivePath(site.paths.history, '2026'), old.slice(0, 10));
   });

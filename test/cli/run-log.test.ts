@@ -11,12 +11,28 @@ import { cliOk } from '../helpers/cli.js';
 import { writeStatus } from '../helpers/status.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const RUN_LINE = /^collect: (\d+) new, (\d+) ended, \d+ server-stopped, \d+ re-opened, (\d+) active, \d+ ms; build: (full|incremental), \d+ page\(s\) rendered, \d+ file\(s\) written, \d+ ms; run: \d+ ms$/;
+const RUN_LINE =
+  /^collect: (\d+) new, (\d+) ended, \d+ server-stopped, \d+ re-opened, (\d+) active, \d+ ms; build: (full|incremental), \d+ page\(s\) rendered, \d+ file\(s\) written, \d+ ms; run: \d+ ms$/;
 
 test('run: one line per run on stderr; --quiet silences it, keeping warnings; --verbose adds detail', async (t) => {
   const dir = await tempDir(t, 'ovsw-runlog-');
   const status = join(dir, 'status.log');
-  const args = (now: string, ...extra: string[]) => ['run', '--status', status, '--history', join(dir, 'h.csv'), '--out', join(dir, 'www'), '--aliases', join(dir, 'a.json'), '--tz', 'UTC', '--now', now, ...extra];
+  const args = (now: string, ...extra: string[]) => [
+    'run',
+    '--status',
+    status,
+    '--history',
+    join(dir, 'h.csv'),
+    '--out',
+    join(dir, 'www'),
+    '--aliases',
+    join(dir, 'a.json'),
+    '--tz',
+    'UTC',
+    '--now',
+    now,
+    ...extra,
+  ];
 
   await writeStatus(status, syntheticStatusV3({ clients: 3, updatedAt: '2026-03-18T14:00:00Z' }));
   const first = await cliOk(args('2026-03-18T14:00:05Z'));
@@ -36,8 +52,14 @@ test('run: one line per run on stderr; --quiet silences it, keeping warnings; --
   const verbose = await cliOk(args('2026-03-18T14:02:05Z', '--verbose'));
   const vlines = verbose.stderr.trimEnd().split('\n');
   assert.ok(vlines.length > 1, `--verbose prints detail besides the run line:\n${verbose.stderr}`);
-  assert.ok(vlines.some((l) => RUN_LINE.test(l)), 'the run line is still there');
-  assert.ok(vlines.some((l) => /^build: \d+ new ended, \d+ dirty day/.test(l)), `the builder's detail:\n${verbose.stderr}`);
+  assert.ok(
+    vlines.some((l) => RUN_LINE.test(l)),
+    'the run line is still there',
+  );
+  assert.ok(
+    vlines.some((l) => /^build: \d+ new ended, \d+ dirty day/.test(l)),
+    `the builder's detail:\n${verbose.stderr}`,
+  );
 
   // A warning gets through --quiet: an unreadable (torn, here empty) status file.
   await writeStatus(status, '');

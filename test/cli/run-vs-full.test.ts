@@ -13,7 +13,9 @@ import { cliOk } from '../helpers/cli.js';
 import { listFiles, plus, siteArgs, sitePaths, T0, writeStatusFile, writeSyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const WHOLE_HISTORY = ['all', 'ended'].map((status) => `exports/${exportFileName(null, status as 'all' | 'ended', 'csv')}`);
+const WHOLE_HISTORY = ['all', 'ended'].map(
+  (status) => `exports/${exportFileName(null, status as 'all' | 'ended', 'csv')}`,
+);
 
 /**
  * Every page and CSV export below `out`: relative path → content. A page keeps the time
@@ -26,7 +28,13 @@ async function published(out: string): Promise<Map<string, string>> {
   for (const f of await listFiles(out)) {
     // The whole-history files follow changes at most every 15 minutes (exports.ts): left out.
     if (WHOLE_HISTORY.includes(f)) continue;
-    if (f.endsWith('.html') || f.endsWith('.csv')) map.set(f, (await readFile(join(out, f), 'utf8')).replace(/<p class="stamp">[^<]*<\/p>/, 'STAMP').replace(/<svg [^>]*class="chart"[\s\S]*?<\/svg>/, 'CHART'));
+    if (f.endsWith('.html') || f.endsWith('.csv'))
+      map.set(
+        f,
+        (await readFile(join(out, f), 'utf8'))
+          .replace(/<p class="stamp">[^<]*<\/p>/, 'STAMP')
+          .replace(/<svg [^>]*class="chart"[\s\S]*?<\/svg>/, 'CHART'),
+      );
   }
   return map;
 }
@@ -40,7 +48,12 @@ test('minutes of starts and ends, built incrementally, give the pages and CSV fi
   let at = T0;
   // Minute 1: two clients reconnect (new sessions start); minute 2: their old sessions end;
   // minute 3: quiet; minute 4: one more reconnect.
-  for (const [minute, reconnect] of [[1, 2], [2, 0], [3, 0], [4, 1]] as const) {
+  for (const [minute, reconnect] of [
+    [1, 2],
+    [2, 0],
+    [3, 0],
+    [4, 1],
+  ] as const) {
     const next = plus(T0, minute * 60);
     clients = advanceClients(clients, { from: at, to: next, reconnect, seed: minute });
     at = next;
@@ -57,5 +70,8 @@ test('minutes of starts and ends, built incrementally, give the pages and CSV fi
 
   assert.deepEqual([...incremental.keys()], [...full.keys()], 'the same pages and files');
   for (const [file, content] of full) assert.equal(incremental.get(file), content, file);
-  assert.ok([...full.keys()].some((f) => /^u\/[^/]+\/index\.html$/.test(f)), 'user pages (with their per-day totals) compared');
+  assert.ok(
+    [...full.keys()].some((f) => /^u\/[^/]+\/index\.html$/.test(f)),
+    'user pages (with their per-day totals) compared',
+  );
 });

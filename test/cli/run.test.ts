@@ -50,8 +50,18 @@ function expectedDashboardGroups(sessions: Pick<Session, 'user' | 'connectedAt' 
     }
     groups.set(key, g);
   }
-  const sorted = [...groups.values()].sort(
-    (a, b) => (a.day !== b.day ? (a.day < b.day ? 1 : -1) : a.newest !== b.newest ? (a.newest < b.newest ? 1 : -1) : a.newestId < b.newestId ? -1 : 1),
+  const sorted = [...groups.values()].sort((a, b) =>
+    a.day !== b.day
+      ? a.day < b.day
+        ? 1
+        : -1
+      : a.newest !== b.newest
+        ? a.newest < b.newest
+          ? 1
+          : -1
+        : a.newestId < b.newestId
+          ? -1
+          : 1,
   );
   const out: string[] = [];
   let used = 0;
@@ -88,10 +98,17 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     const days = [...new Set(all.map((s) => dayIn(s.connectedAt)))].sort();
     assert.ok(days.length >= 10, `sessions on ${days.length} days`);
     const withEndedDays = [...files].some((f) => f.startsWith('ended/d/'));
-    const expected = new Set(['index.html', 'active/index.html', 'ended/index.html', 'archive/index.html', 'users/index.html']);
+    const expected = new Set([
+      'index.html',
+      'active/index.html',
+      'ended/index.html',
+      'archive/index.html',
+      'users/index.html',
+    ]);
     for (const day of days) {
       expected.add(`d/${day}/index.html`);
-      if (withEndedDays && site.history.some((s) => dayIn(s.connectedAt) === day)) expected.add(`ended/d/${day}/index.html`);
+      if (withEndedDays && site.history.some((s) => dayIn(s.connectedAt) === day))
+        expected.add(`ended/d/${day}/index.html`);
     }
     const users = new Set(all.map((s) => s.user));
     assert.equal(users.size, 8, `users: ${[...users].join(', ')}`);
@@ -126,7 +143,9 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     assert.equal(doc.documentElement.lang, 'de');
     assert.equal(text(doc.querySelector('#live-heading')), 'Aktive Verbindungen (LIVE)');
     assert.match(text(doc.querySelector('#history-heading')), /^Verbindungs-History/);
-    const liveUsers = [...doc.querySelectorAll('table.live tbody tr.active')].map((tr) => text(tr.querySelector('th a')));
+    const liveUsers = [...doc.querySelectorAll('table.live tbody tr.active')].map((tr) =>
+      text(tr.querySelector('th a')),
+    );
     assert.deepEqual(liveUsers.sort(), clients.map(userOfClient).sort(), 'one live row per connected client');
     // Each live row links to its user's page.
     for (const a of doc.querySelectorAll('table.live tbody tr.active th a')) {
@@ -152,7 +171,10 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       const starts = rows.map((r) => text((r as HTMLTableRowElement).cells[6]));
       assert.deepEqual(starts, [...starts].sort().reverse(), 'newest first within a group');
     }
-    assert.ok(doc.querySelector('svg.chart title') && doc.querySelector('svg.chart desc'), 'the chart has a title and a description');
+    assert.ok(
+      doc.querySelector('svg.chart title') && doc.querySelector('svg.chart desc'),
+      'the chart has a title and a description',
+    );
     assert.equal(doc.querySelectorAll('script[src]').length, 1, 'the one client script');
   });
 
@@ -177,18 +199,30 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
 
     // The first update without it: nothing ends yet (one update lacking a client is not enough).
     let before = await snapshotFiles(site.paths.out);
-    await writeStatusFile(site.paths.status, advanceClients(rest, { from: plus(T0, 60), to: plus(T0, 120), seed: 2 }), plus(T0, 120), site.seed);
+    await writeStatusFile(
+      site.paths.status,
+      advanceClients(rest, { from: plus(T0, 60), to: plus(T0, 120), seed: 2 }),
+      plus(T0, 120),
+      site.seed,
+    );
     let r = await cliOk(args(plus(T0, 121)));
     assert.match(r.stderr, /collect: 0 new, 0 ended, 0 server-stopped, 0 re-opened, 3 active/);
     assert.deepEqual(diffSnapshots(before, await snapshotFiles(site.paths.out)).touched, LIVE_PART);
 
     // The second one ends it, at the update time of the last file that listed it.
     before = await snapshotFiles(site.paths.out);
-    await writeStatusFile(site.paths.status, advanceClients(rest, { from: plus(T0, 60), to: plus(T0, 180), seed: 3 }), plus(T0, 180), site.seed);
+    await writeStatusFile(
+      site.paths.status,
+      advanceClients(rest, { from: plus(T0, 60), to: plus(T0, 180), seed: 3 }),
+      plus(T0, 180),
+      site.seed,
+    );
     r = await cliOk(args(plus(T0, 181)));
     assert.match(r.stderr, /collect: 0 new, 1 ended, 0 server-stopped, 0 re-opened, 2 active/);
     assert.match(r.stderr, /build: incremental/);
-    const ended = (await readAllHistory(site.paths.history)).filter((s) => s.user === user && s.connectedAt === gone.connectedAt);
+    const ended = (await readAllHistory(site.paths.history)).filter(
+      (s) => s.user === user && s.connectedAt === gone.connectedAt,
+    );
     assert.equal(ended.length, 1);
     assert.equal(ended[0]?.endedAt, plus(T0, 60));
 
@@ -217,18 +251,24 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `u/${slug}/ended/m/${month}/index.html`,
       'archive/index.html',
       // The view files of the user and of all users' running sessions, in both formats.
-      ...(['all', 'active', 'ended'] as const).flatMap((st) => [`exports/${exportFileName(user, st, 'xlsx')}`, `exports/${exportFileName(user, st, 'csv')}`]),
+      ...(['all', 'active', 'ended'] as const).flatMap((st) => [
+        `exports/${exportFileName(user, st, 'xlsx')}`,
+        `exports/${exportFileName(user, st, 'csv')}`,
+      ]),
       `exports/${exportFileName(null, 'active', 'csv')}`,
     ]);
-    for (const f of required) assert.ok(d.touched.includes(f), `${f} was rewritten (rewritten: ${d.touched.join(', ')})`);
-    for (const f of d.touched) assert.ok(allowed.has(f), `${f} was rewritten although the disconnect does not concern it`);
+    for (const f of required)
+      assert.ok(d.touched.includes(f), `${f} was rewritten (rewritten: ${d.touched.join(', ')})`);
+    for (const f of d.touched)
+      assert.ok(allowed.has(f), `${f} was rewritten although the disconnect does not concern it`);
     assert.deepEqual(d.touched.sort(), d.changed.sort(), 'only files whose bytes changed are rewritten');
     assert.deepEqual([d.added, d.removed], [[], []]);
 
     // The day page shows the ended session with its end; the dashboard has two live rows left.
     const dayDoc = await readHtml(site.paths.out, `d/${day}/index.html`);
     const row = [...dayDoc.querySelectorAll('table.history tr.head, table.history tr.sub:not(.info-row)')].find(
-      (tr) => text(tr.querySelector('th a')) === user && text((tr as HTMLTableRowElement).cells[7]) === '2026-03-18 15:01:00',
+      (tr) =>
+        text(tr.querySelector('th a')) === user && text((tr as HTMLTableRowElement).cells[7]) === '2026-03-18 15:01:00',
     );
     assert.ok(row, `the day page lists ${user}'s session ending 15:01:00 Berlin time`);
     assert.ok(row.classList.contains('ended'), 'the row is marked as ended');
@@ -236,7 +276,11 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     assert.equal(dash.querySelectorAll('table.live tbody tr.active').length, 2);
     assert.equal(dash.querySelectorAll('table.history .running').length, 2);
     const userActive = await readHtml(site.paths.out, `u/${slug}/active/index.html`);
-    assert.equal(userActive.querySelectorAll('table.history tbody.group').length, 0, `${user} has no active session left`);
+    assert.equal(
+      userActive.querySelectorAll('table.history tbody.group').length,
+      0,
+      `${user} has no active session left`,
+    );
   });
 
   test('--lang en labels the pages in English', async () => {
@@ -254,7 +298,8 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     assert.equal(doc.querySelector('svg.chart title')?.textContent, 'Connections, last 24 h');
     assert.match(doc.querySelector('svg.chart desc')?.textContent ?? '', /Now: 2 active connections\. Peak: \d+ /);
     const body = await readFile(join(outEn, 'index.html'), 'utf8');
-    for (const german of ['Aktive Verbindungen', 'Verbindungs-History', 'läuft…']) assert.ok(!body.includes(german), `no "${german}" in the English dashboard`);
+    for (const german of ['Aktive Verbindungen', 'Verbindungs-History', 'läuft…'])
+      assert.ok(!body.includes(german), `no "${german}" in the English dashboard`);
   });
 });
 
@@ -310,6 +355,13 @@ test('nginx never sees a half-written page: 20 runs with changing data while eve
   assert.ok(reads > 500, `the reader read ${reads} pages`);
   assert.ok(written > 20 + 20, `the runs wrote ${written} files (history pages changed, not only dashboards)`);
   const history = await readAllHistory(site.paths.history);
-  assert.ok(history.length >= site.history.length + 5, `${history.length - site.history.length} sessions ended during the loop`);
-  assert.deepEqual((await listFiles(dir)).filter((f) => f.includes('.tmp-')), [], 'no temp file is left behind');
+  assert.ok(
+    history.length >= site.history.length + 5,
+    `${history.length - site.history.length} sessions ended during the loop`,
+  );
+  assert.deepEqual(
+    (await listFiles(dir)).filter((f) => f.includes('.tmp-')),
+    [],
+    'no temp file is left behind',
+  );
 });

@@ -28,7 +28,9 @@ describe('passwd', () => {
     assert.equal((await stat(file)).mode & 0o777, 0o600);
     assert.ok(!(await readFile(file, 'utf8')).includes(PW), 'only the hash is stored');
     assert.equal(await verifyUser((await readPasswd(file))!, 'alice', PW), true);
-    const changed = await runCli(['passwd', file, 'alice', '--password-stdin'], { input: 'new one\r\nignored second line\n' });
+    const changed = await runCli(['passwd', file, 'alice', '--password-stdin'], {
+      input: 'new one\r\nignored second line\n',
+    });
     assert.equal(changed.code, 0, changed.stderr);
     assert.match(changed.stderr, /changed the password of alice/);
     const users = (await readPasswd(file))!;
@@ -46,7 +48,11 @@ describe('passwd', () => {
       [['passwd', file, 'a:b', '--password-stdin'], 'pw\n', /must be 1–64 characters without ':'/],
       [['passwd', file, '#admin', '--password-stdin'], 'pw\n', /must not start with '#'/],
       [['passwd', file], 'pw\n', /expected FILE and USER/],
-      [['passwd', join(dir, 'no', 'such', 'passwd'), 'alice', '--password-stdin'], 'pw\n', /folder of .* does not exist/],
+      [
+        ['passwd', join(dir, 'no', 'such', 'passwd'), 'alice', '--password-stdin'],
+        'pw\n',
+        /folder of .* does not exist/,
+      ],
     ];
     for (const [args, input, re] of cases) {
       const r = await runCli(args, { input });
@@ -99,7 +105,11 @@ sys.exit(os.waitstatus_to_exitcode(status))
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.ok(!r.stdout.includes('secre'), `the password is never echoed:\n${r.stdout}`);
     assert.match(r.stdout, /added bob/);
-    assert.equal(await verifyUser((await readPasswd(file))!, 'bob', 'pty-secreT'), true, 'backspace edits the typed password');
+    assert.equal(
+      await verifyUser((await readPasswd(file))!, 'bob', 'pty-secreT'),
+      true,
+      'backspace edits the typed password',
+    );
   });
 });
 
@@ -110,14 +120,19 @@ describe('serve', () => {
     for (const extra of [[], ['--passwd', join(dir, 'missing')], ['--passwd', join(dir, 'empty')]]) {
       const r = await runCli(['serve', '--history', join(dir, 'h.csv'), '--listen', '127.0.0.1:0', ...extra]);
       assert.equal(r.code, 2, r.stderr);
-      assert.match(r.stderr, /never runs without authentication: create a password file with "openvpn-status-web passwd FILE USER"/);
+      assert.match(
+        r.stderr,
+        /never runs without authentication: create a password file with "openvpn-status-web passwd FILE USER"/,
+      );
       assert.equal(r.stdout, '', 'it did not start');
     }
     const bad = await runCli(['serve', '--passwd', join(dir, 'empty'), '--public-origin', 'https://x.example/path']);
     assert.equal(bad.code, 2);
   });
 
-  test('serves the API on the given address, deletes with a password, and stops on SIGTERM', { timeout: 120_000 }, async (t) => {
+  test('serves the API on the given address, deletes with a password, and stops on SIGTERM', {
+    timeout: 120_000,
+  }, async (t) => {
     ensureBuilt();
     const dir = await tempDir(t);
     const site = await writeSyntheticSite(dir, { sessions: 20, users: 3, spanDays: 2, live: 1 });
@@ -129,7 +144,10 @@ describe('serve', () => {
     await writeFile(config, JSON.stringify({ passwd: file, publicOrigin: 'https://vpn.example.org' }));
     const serve = spawnCli(t, ['serve', '--config', config, '--listen', '127.0.0.1:0', ...siteArgs(site.paths, T0)]);
     const out = serve.output;
-    const listening = await waitForOutput(serve, (text) => /API: http:\/\/127\.0\.0\.1:(\d+)\/api\/ {2}\(1 user\(s\); Ctrl-C stops\)/.exec(text)?.[1]);
+    const listening = await waitForOutput(
+      serve,
+      (text) => /API: http:\/\/127\.0\.0\.1:(\d+)\/api\/ {2}\(1 user\(s\); Ctrl-C stops\)/.exec(text)?.[1],
+    );
     if (!listening) assert.fail(`serve exited (${(await serve.exited).code}) before listening:\n${out()}`);
     const port = Number(listening);
     assert.equal((await send(port, { path: '/api/health' })).status, 200);
@@ -138,13 +156,31 @@ describe('serve', () => {
     for (let i = 0; i < 100 && !warned.test(out()); i++) await new Promise((r) => setTimeout(r, 20));
     assert.match(out(), warned);
     // DNS rebinding: only loopback and the public origin's host are answered.
-    assert.equal((await send(port, { path: '/api/health', headers: { Host: `rebind.attacker.example:${port}` } })).status, 421);
+    assert.equal(
+      (await send(port, { path: '/api/health', headers: { Host: `rebind.attacker.example:${port}` } })).status,
+      421,
+    );
     assert.equal((await send(port, { path: '/api/health', headers: { Host: 'vpn.example.org' } })).status, 200);
     const id = site.history[0]!.id;
     const headers = { 'Content-Type': 'application/json', Authorization: basic('admin', PW) };
     // From the configured public origin (as through nginx), and not from elsewhere.
-    assert.equal((await send(port, { method: 'POST', path: '/api/sessions/delete', headers: { ...headers, Origin: 'https://evil.example' }, body: { ids: [id] } })).status, 403);
-    const r = await send(port, { method: 'POST', path: '/api/sessions/delete', headers: { ...headers, Origin: 'https://vpn.example.org' }, body: { ids: [id] } });
+    assert.equal(
+      (
+        await send(port, {
+          method: 'POST',
+          path: '/api/sessions/delete',
+          headers: { ...headers, Origin: 'https://evil.example' },
+          body: { ids: [id] },
+        })
+      ).status,
+      403,
+    );
+    const r = await send(port, {
+      method: 'POST',
+      path: '/api/sessions/delete',
+      headers: { ...headers, Origin: 'https://vpn.example.org' },
+      body: { ids: [id] },
+    });
     assert.equal(r.status, 200, `${r.text}\n${out()}`);
     assert.equal(r.json?.rebuilt, true);
     assert.ok(!(await readAllHistory(site.paths.history)).some((s) => s.id === id), 'deleted from the CSV');

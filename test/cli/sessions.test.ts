@@ -106,8 +106,14 @@ describe('sessions', () => {
     const r = await cliOk(['sessions', '--history', history]);
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 8);
-    assert.match(lines[0] ?? '', /^status\s+user\s+real address\s+virtual\s+connected\s+ended\s+seconds\s+end reason\s+instance$/);
-    assert.match(lines[1] ?? '', /^active\s+alice\.smith\s+127\.0\.0\.12\s+10\.8\.0\.3\s+2026-11-26T16:15:33Z\s+-\s+5\s+-\s+default$/);
+    assert.match(
+      lines[0] ?? '',
+      /^status\s+user\s+real address\s+virtual\s+connected\s+ended\s+seconds\s+end reason\s+instance$/,
+    );
+    assert.match(
+      lines[1] ?? '',
+      /^active\s+alice\.smith\s+127\.0\.0\.12\s+10\.8\.0\.3\s+2026-11-26T16:15:33Z\s+-\s+5\s+-\s+default$/,
+    );
   });
 
   test('--status with another value exits 2', async () => {
@@ -127,7 +133,13 @@ describe('sessions on other stores', () => {
     const dir = await tempDir(t);
     const path = join(dir, 'h.csv');
     const ended = sampleSession({ instance: 'default' });
-    const open: TrackedSession = { ...ended, endedAt: null, durationS: null, endReason: null, missingSince: '2026-11-26T16:15:20Z' };
+    const open: TrackedSession = {
+      ...ended,
+      endedAt: null,
+      durationS: null,
+      endReason: null,
+      missingSince: '2026-11-26T16:15:20Z',
+    };
     await appendHistory(path, [ended]);
     await writeState(`${path}.state.json`, { ...emptyState(), tracked: [open] });
     const all = await sessionsJson(path);

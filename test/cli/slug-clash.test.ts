@@ -39,7 +39,10 @@ test('two users whose short hashes collided: a run builds a page for each, a ful
   assert.notEqual(slugs[0], slugs[1]);
   for (const [i, name] of NAMES.entries()) {
     const doc = await readHtml(p.out, `u/${slugs[i]}/index.html`);
-    assert.ok((doc.querySelector('#page-heading')?.textContent ?? '').includes(name), `u/${slugs[i]}/ is ${name}'s page`);
+    assert.ok(
+      (doc.querySelector('#page-heading')?.textContent ?? '').includes(name),
+      `u/${slugs[i]}/ is ${name}'s page`,
+    );
   }
 
   // Pages an older version wrote under the old name, and a cache it left: the next build is full.
@@ -52,7 +55,11 @@ test('two users whose short hashes collided: a run builds a page for each, a ful
   const again = await cliOk(['run', ...siteArgs(p, plus(T0, 61))]);
   assert.match(again.stderr, /build: full/);
   const files = await listFiles(p.out);
-  assert.deepEqual(files.filter((f) => f.startsWith(`${OLD}/`)), [], 'the old pages are gone');
+  assert.deepEqual(
+    files.filter((f) => f.startsWith(`${OLD}/`)),
+    [],
+    'the old pages are gone',
+  );
   for (const slug of slugs) assert.ok(files.includes(`u/${slug}/index.html`), `u/${slug}/ stays`);
   assert.deepEqual(await brokenLinks(p.out), []);
 });

@@ -26,10 +26,25 @@ test("a UTC run with the last build's users makes no Intl object; one in Europe/
   await writeFile(poison, POISON);
   const site = await writeSyntheticSite(dir, { sessions: 80, users: 6, spanDays: 3, live: 3 });
   const p = site.paths;
-  const args = (now: string, tz: string) => ['run', '--status', p.status, '--history', p.history, '--aliases', p.aliases, '--out', p.out, '--tz', tz, '--now', now];
+  const args = (now: string, tz: string) => [
+    'run',
+    '--status',
+    p.status,
+    '--history',
+    p.history,
+    '--aliases',
+    p.aliases,
+    '--out',
+    p.out,
+    '--tz',
+    tz,
+    '--now',
+    now,
+  ];
   await cliOk(args(plus(T0, 1), 'UTC')); // the first build sorts the users
 
-  const poisoned = (now: string, tz: string) => runNode(['--import', pathToFileURL(poison).href, CLI, ...args(now, tz)]);
+  const poisoned = (now: string, tz: string) =>
+    runNode(['--import', pathToFileURL(poison).href, CLI, ...args(now, tz)]);
   // Busy minutes: a client reconnects (its new session starts), then its old session ends.
   const next = advanceClients(site.clients, { from: T0, to: plus(T0, 60), reconnect: 1, seed: 3 });
   await writeStatusFile(p.status, next, plus(T0, 60), site.seed);
@@ -37,7 +52,12 @@ test("a UTC run with the last build's users makes no Intl object; one in Europe/
   assert.equal(starts.code, 0, starts.stderr);
   assert.match(starts.stderr, /collect: 1 new, 0 ended, .* 4 active/);
   assert.match(starts.stderr, /build: incremental, ([2-9]|\d\d+) page\(s\) rendered/);
-  await writeStatusFile(p.status, advanceClients(next, { from: plus(T0, 60), to: plus(T0, 120), seed: 4 }), plus(T0, 120), site.seed);
+  await writeStatusFile(
+    p.status,
+    advanceClients(next, { from: plus(T0, 60), to: plus(T0, 120), seed: 4 }),
+    plus(T0, 120),
+    site.seed,
+  );
   const ends = await poisoned(plus(T0, 121), 'UTC');
   assert.equal(ends.code, 0, ends.stderr);
   assert.match(ends.stderr, /collect: 0 new, 1 ended, .* 3 active/);

@@ -30,6 +30,7 @@ test('runDelayMs: the debounce, cut short to keep a run within maxDelayMs of the
     { now: 6000, first: 5000, want: 0 }, // at the deadline: now
     { now: 7500, first: 5000, want: 0 }, // past it (a slow timer): now, never negative
   ];
-  for (const { now, first, want } of cases) assert.equal(runDelayMs(now, first, opts), want, `now ${now}, first ${first}`);
+  for (const { now, first, want } of cases)
+    assert.equal(runDelayMs(now, first, opts), want, `now ${now}, first ${first}`);
   assert.equal(runDelayMs(0, 0, WATCH_DEFAULTS), WATCH_DEFAULTS.debounceMs);
 });

@@ -37,11 +37,18 @@ type Watcher = Running;
 const startWatch = (t: TestContext, args: string[]): Watcher => spawnCli(t, ['watch', ...args]);
 
 /** Polls `cond` every 20 ms; the time it took, or a failure naming `what` after the timeout. */
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, w: Watcher, timeoutMs = TIMEOUT_MS): Promise<number> {
+async function waitFor(
+  what: string,
+  cond: () => Promise<boolean> | boolean,
+  w: Watcher,
+  timeoutMs = TIMEOUT_MS,
+): Promise<number> {
   const started = Date.now();
   while (!(await cond())) {
-    if (w.child.exitCode !== null || w.child.signalCode !== null) assert.fail(`watch exited while waiting for ${what}:\n${w.stderr()}`);
-    if (Date.now() - started > timeoutMs) assert.fail(`no ${what} within ${timeoutMs} ms; watch's stderr:\n${w.stderr()}`);
+    if (w.child.exitCode !== null || w.child.signalCode !== null)
+      assert.fail(`watch exited while waiting for ${what}:\n${w.stderr()}`);
+    if (Date.now() - started > timeoutMs)
+      assert.fail(`no ${what} within ${timeoutMs} ms; watch's stderr:\n${w.stderr()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
   return Date.now() - started;
@@ -63,7 +70,18 @@ test('rebuilds within a second or two of each change: rewrite in place, rename o
   const history = join(dir, 'sessions.csv');
   const out = join(dir, 'www');
   await writeFile(status, statusWith('probe-0'));
-  const w = startWatch(t, ['--status', status, '--history', history, '--out', out, '--aliases', join(dir, 'aliases.json'), '--tz', 'UTC']);
+  const w = startWatch(t, [
+    '--status',
+    status,
+    '--history',
+    history,
+    '--out',
+    out,
+    '--aliases',
+    join(dir, 'aliases.json'),
+    '--tz',
+    'UTC',
+  ]);
   await waitFor('first build showing probe-0', dashboardShows(out, 'probe-0'), w);
   assert.match(w.stderr(), /^watch: watching 1 status file\(s\) in /m);
 
@@ -93,7 +111,11 @@ test('rebuilds within a second or two of each change: rewrite in place, rename o
   const warned = (w.stderr().match(/skipped this run/g) ?? []).length;
   runs = runLines(w);
   await truncate(status, 0);
-  await waitFor('the warning about the empty status file', () => (w.stderr().match(/skipped this run/g) ?? []).length > warned, w);
+  await waitFor(
+    'the warning about the empty status file',
+    () => (w.stderr().match(/skipped this run/g) ?? []).length > warned,
+    w,
+  );
   await waitFor('the run that skipped it to finish', () => runLines(w) > runs, w);
   runs = runLines(w);
   await writeFile(status, statusWith('probe-3'));
@@ -103,7 +125,15 @@ test('rebuilds within a second or two of each change: rewrite in place, rename o
   runs = runLines(w);
   await unlink(status);
   await waitFor('a run after the delete', () => runLines(w) > runs, w);
-  assert.match(w.stderr().split('\n').filter((l) => l.startsWith('collect: ')).at(-1) ?? '', /^collect: 0 new, 0 ended, 0 server-stopped, 0 re-opened, /, 'a missing file ends nothing');
+  assert.match(
+    w
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('collect: '))
+      .at(-1) ?? '',
+    /^collect: 0 new, 0 ended, 0 server-stopped, 0 re-opened, /,
+    'a missing file ends nothing',
+  );
   runs = runLines(w);
   await writeFile(status, statusWith('probe-4'));
   await expectShown('recreated after delete', 'probe-4', runs);
@@ -124,7 +154,20 @@ test('a status folder that is missing at the start is watched once it exists; SI
   const folder = join(dir, 'openvpn');
   const status = join(folder, 'status.log');
   const out = join(dir, 'www');
-  const w = startWatch(t, ['--status', status, '--history', join(dir, 'sessions.csv'), '--out', out, '--aliases', join(dir, 'aliases.json'), '--tz', 'UTC', '--fallback', '1']);
+  const w = startWatch(t, [
+    '--status',
+    status,
+    '--history',
+    join(dir, 'sessions.csv'),
+    '--out',
+    out,
+    '--aliases',
+    join(dir, 'aliases.json'),
+    '--tz',
+    'UTC',
+    '--fallback',
+    '1',
+  ]);
   await waitFor('the warning about the missing folder', () => /cannot watch .*openvpn \(ENOENT\)/.test(w.stderr()), w);
   await waitFor('the first run', () => runLines(w) >= 1, w);
   // The folder appears: the next fallback run (every second here) watches it and records the file.

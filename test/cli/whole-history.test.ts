@@ -22,16 +22,40 @@ const TZ = 'Europe/Berlin';
 const NOW = '2026-03-18T14:00:00Z';
 
 async function setUp(dir: string): Promise<{ job: WholeHistoryJob; ended: Session[]; open: Session[] }> {
-  const ended = syntheticSessions({ count: 400, users: 9, endAt: '2026-03-18T12:00:00Z', spanDays: 20, seed: 5, hostile: true });
+  const ended = syntheticSessions({
+    count: 400,
+    users: 9,
+    endAt: '2026-03-18T12:00:00Z',
+    spanDays: 20,
+    seed: 5,
+    hostile: true,
+  });
   // Two sessions still running, started today: in the "all" view with their start only.
-  const open = ended.slice(0, 2).map((s, i) => ({ ...s, id: `open-${i}`, connectedAt: `2026-03-18T13:0${i}:00Z`, endedAt: null, durationS: null, endReason: null }));
+  const open = ended.slice(0, 2).map((s, i) => ({
+    ...s,
+    id: `open-${i}`,
+    connectedAt: `2026-03-18T13:0${i}:00Z`,
+    endedAt: null,
+    durationS: null,
+    endReason: null,
+  }));
   const cache = cachePaths(join(dir, 'history.csv'));
   const byDay = new Map<string, Session[]>();
   for (const s of ended) byDay.set(dayOf(s.connectedAt, TZ), [...(byDay.get(dayOf(s.connectedAt, TZ)) ?? []), s]);
   for (const [day, list] of byDay) await saveDay(cache, day, list);
   const days = [...new Set([...byDay.keys(), dayOf(NOW, TZ)])].sort().reverse();
   const views = (['all', 'ended'] as const).map((status) => ({ status, xlsx: `${status}.xlsx`, csv: `${status}.csv` }));
-  const job: WholeHistoryJob = { out: dir, cache, lang: 'de', timeZone: TZ, aliases: { 'sophie.groß': 'Alias <b>' }, now: NOW, days, tracked: open, views };
+  const job: WholeHistoryJob = {
+    out: dir,
+    cache,
+    lang: 'de',
+    timeZone: TZ,
+    aliases: { 'sophie.groß': 'Alias <b>' },
+    now: NOW,
+    days,
+    tracked: open,
+    views,
+  };
   return { job, ended, open };
 }
 
@@ -53,8 +77,16 @@ describe('the whole-history export files', () => {
     const dir = await tempDir(t);
     const { job, ended, open } = await setUp(dir);
     assert.equal((await writeWholeHistoryInWorker(job, 400)).written, 4);
-    const ctx = { lang: 'de' as const, timeZone: TZ, aliasOf: (s: Pick<Session, 'user'>) => (s.user === 'sophie.groß' ? 'Alias <b>' : null), now: NOW };
-    for (const [status, sessions] of [['all', [...ended, ...open]], ['ended', ended]] as const) {
+    const ctx = {
+      lang: 'de' as const,
+      timeZone: TZ,
+      aliasOf: (s: Pick<Session, 'user'>) => (s.user === 'sophie.groß' ? 'Alias <b>' : null),
+      now: NOW,
+    };
+    for (const [status, sessions] of [
+      ['all', [...ended, ...open]],
+      ['ended', ended],
+    ] as const) {
       const rows = exportRows(ordered(sessions), ctx);
       assert.equal(rows.length, status === 'all' ? 402 : 400);
       await writeCsv(join(dir, `want-${status}.csv`), streamed(rows), { lang: 'de' });
@@ -65,17 +97,24 @@ describe('the whole-history export files', () => {
       }
     }
     const csv = await readFile(join(dir, 'all.csv'), 'utf8');
-    assert.ok(csv.includes('Alias <b>') && csv.includes('läuft') && csv.includes('<script>alert(1)</script>'), 'aliases, running sessions and hostile names in the file');
+    assert.ok(
+      csv.includes('Alias <b>') && csv.includes('läuft') && csv.includes('<script>alert(1)</script>'),
+      'aliases, running sessions and hostile names in the file',
+    );
   });
 
   test('a second run with the same rows leaves every file alone', async (t) => {
     const dir = await tempDir(t);
     const { job } = await setUp(dir);
     await writeWholeHistoryInWorker(job, 400);
-    const before = await Promise.all(['all.xlsx', 'all.csv', 'ended.xlsx', 'ended.csv'].map(async (f) => (await stat(join(dir, f))).mtimeMs));
+    const before = await Promise.all(
+      ['all.xlsx', 'all.csv', 'ended.xlsx', 'ended.csv'].map(async (f) => (await stat(join(dir, f))).mtimeMs),
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal((await writeWholeHistoryInWorker(job, 400)).written, 0);
-    const after = await Promise.all(['all.xlsx', 'all.csv', 'ended.xlsx', 'ended.csv'].map(async (f) => (await stat(join(dir, f))).mtimeMs));
+    const after = await Promise.all(
+      ['all.xlsx', 'all.csv', 'ended.xlsx', 'ended.csv'].map(async (f) => (await stat(join(dir, f))).mtimeMs),
+    );
     assert.deepEqual(after, before, 'same mtimes');
   });
 
@@ -89,20 +128,39 @@ describe('the whole-history export files', () => {
       assert.equal(e.file, damaged);
       return true;
     });
-    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.xlsx') || f.endsWith('.csv') || f.includes('.tmp')), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.endsWith('.xlsx') || f.endsWith('.csv') || f.includes('.tmp')),
+      [],
+    );
   });
 
   test("the worker's heap grows with the largest day: a day of 25,000 sessions (64 MB alone ran out)", async (t) => {
     const dir = await tempDir(t);
     const day = '2026-03-18';
-    const sessions = syntheticSessions({ count: 25_000, users: 5_000, endAt: '2026-03-18T22:00:00Z', spanDays: 20, seed: 3 }).map((s) => ({
+    const sessions = syntheticSessions({
+      count: 25_000,
+      users: 5_000,
+      endAt: '2026-03-18T22:00:00Z',
+      spanDays: 20,
+      seed: 3,
+    }).map((s) => ({
       ...s,
       connectedAt: `${day}T${s.connectedAt.slice(11)}`,
     }));
     const cache = cachePaths(join(dir, 'history.csv'));
     await saveDay(cache, day, sessions);
     const views = [{ status: 'all' as const, xlsx: 'all.xlsx', csv: 'all.csv' }];
-    const job: WholeHistoryJob = { out: dir, cache, lang: 'en', timeZone: 'UTC', aliases: {}, now: NOW, days: [day], tracked: [], views };
+    const job: WholeHistoryJob = {
+      out: dir,
+      cache,
+      lang: 'en',
+      timeZone: 'UTC',
+      aliases: {},
+      now: NOW,
+      days: [day],
+      tracked: [],
+      views,
+    };
     assert.ok(workerLimits(25_000).maxOldGenerationSizeMb > workerLimits(0).maxOldGenerationSizeMb);
     assert.equal((await writeWholeHistoryInWorker(job, 25_000)).written, 2);
     const lines = (await readFile(join(dir, 'all.csv'), 'utf8')).split('\r\n');

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { seededRng } from '../helpers/random.js';
 import { test } from 'node:test';
-import { concurrencySeries, intervalsFromSessions, type Interval, type SeriesPoint } from '../../src/core/chart-series.js';
+import {
+  concurrencySeries,
+  intervalsFromSessions,
+  type Interval,
+  type SeriesPoint,
+} from '../../src/core/chart-series.js';
 import { isoFromMs, msFromIso } from '../../src/core/time.js';
 
 const NOW = '2026-11-26T16:14:33Z';
@@ -206,7 +211,11 @@ test('randomized: matches a per-second count (seeded)', () => {
     const now = isoFromMs(nowMs);
     const intervals = randomIntervals(r, nowMs, 3600, 1 + Math.floor(r() * 25));
     const got = concurrencySeries(intervals, { now, hours: 1, bucketSeconds: 60 }).map((p) => p.max);
-    assert.deepEqual(got, bruteForce(intervals, now, 1, 60), `trial ${trial}, now ${now}, ${JSON.stringify(intervals)}`);
+    assert.deepEqual(
+      got,
+      bruteForce(intervals, now, 1, 60),
+      `trial ${trial}, now ${now}, ${JSON.stringify(intervals)}`,
+    );
   }
   // A few with the real window and bucket size.
   for (let trial = 0; trial < 3; trial++) {
@@ -224,6 +233,12 @@ test('100,000 intervals over three days: 288 buckets, none above the number of i
   const intervals = randomIntervals(r, nowMs, 3 * 86400, 100_000);
   const s = concurrencySeries(intervals, { now: NOW });
   assert.equal(s.length, 288);
-  assert.ok(s.some((p) => p.max > 0), 'some bucket has sessions');
-  assert.ok(s.every((p) => Number.isInteger(p.max) && p.max >= 0 && p.max <= intervals.length), 'counts are whole and bounded');
+  assert.ok(
+    s.some((p) => p.max > 0),
+    'some bucket has sessions',
+  );
+  assert.ok(
+    s.every((p) => Number.isInteger(p.max) && p.max >= 0 && p.max <= intervals.length),
+    'counts are whole and bounded',
+  );
 });

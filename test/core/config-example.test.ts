@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import { resolveSettings, validateConfig } from '../../src/core/settings.js';
 
 test('config.example.json is valid and documents every key', () => {
-  const raw = JSON.parse(readFileSync(new URL('../../config.example.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+  const raw = JSON.parse(readFileSync(new URL('../../config.example.json', import.meta.url), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const config = validateConfig(raw, 'config.example.json');
   const settings = resolveSettings({}, config, 'config.example.json', 'UTC');
   // Every setting a config file can hold is shown, each with a "// key" comment.

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { decodeFields, latin1Warning } from '../../src/core/decode-fields.js';
 
 /** Bytes of `parts`: strings as UTF-8, numbers as raw bytes. */
-const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+const bytes = (...parts: (string | number[])[]): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 
 test('valid UTF-8 is read as UTF-8, nothing to say', () => {
   const text = 'TITLE\tx\nCLIENT_LIST\tJürgen\t山田\t🦊\n';
@@ -11,7 +12,9 @@ test('valid UTF-8 is read as UTF-8, nothing to say', () => {
 });
 
 test('Latin-1 bytes: two names stay two names, and each field is decoded on its own', () => {
-  const d = decodeFields(bytes('HEADER\tx\nCLIENT_LIST\tJ', [0xfc], 'rgen\tZoë\n', 'CLIENT_LIST,J', [0xf6], 'rgen,x\r\nEND'));
+  const d = decodeFields(
+    bytes('HEADER\tx\nCLIENT_LIST\tJ', [0xfc], 'rgen\tZoë\n', 'CLIENT_LIST,J', [0xf6], 'rgen,x\r\nEND'),
+  );
   assert.equal(d.text, 'HEADER\tx\nCLIENT_LIST\tJürgen\tZoë\nCLIENT_LIST,Jörgen,x\r\nEND');
   assert.deepEqual(d.latin1Lines, [2, 3]);
   assert.deepEqual(d.latin1Fields, ['Jürgen', 'Jörgen']);

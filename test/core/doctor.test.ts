@@ -1,7 +1,15 @@
 /** doctor's verdicts from facts: each problem a server can have, its level and its fix. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { diagnose, formatLines, hasFailure, type DoctorFacts, type DoctorLine, type StatusFacts, type WritableFacts } from '../../src/core/doctor.js';
+import {
+  diagnose,
+  formatLines,
+  hasFailure,
+  type DoctorFacts,
+  type DoctorLine,
+  type StatusFacts,
+  type WritableFacts,
+} from '../../src/core/doctor.js';
 
 const NOW = Date.parse('2026-03-18T14:00:00Z');
 const ok = { ok: true, value: undefined } as const;
@@ -65,7 +73,20 @@ test('a healthy server: every line OK, no fixes, and every check present', () =>
     assert.equal(l.level, 'OK', `expected OK: ${l.subject}: ${l.message}`);
     assert.equal(l.fix, null, `an OK line has no fix: ${l.check}`);
   }
-  for (const check of ['node', 'status.present', 'status.readable', 'status.format', 'status.fresh', 'status.interval', 'history', 'state', 'history.folder', 'out', 'lock', 'aliases']) {
+  for (const check of [
+    'node',
+    'status.present',
+    'status.readable',
+    'status.format',
+    'status.fresh',
+    'status.interval',
+    'history',
+    'state',
+    'history.folder',
+    'out',
+    'lock',
+    'aliases',
+  ]) {
     only(lines, check);
   }
   assert.match(only(lines, 'status.interval').message, /every 10 s \(2 updates seen: 10 s, 10 s\)/);
@@ -74,11 +95,16 @@ test('a healthy server: every line OK, no fixes, and every check present', () =>
 
 describe('status file', () => {
   test('missing: FAIL, telling the OpenVPN status line to add; no further status checks', () => {
-    const lines = diagnose(facts({ status: [status({ info: null, statError: denied('ENOENT'), read: null, parse: null, watch: null })] }));
+    const lines = diagnose(
+      facts({ status: [status({ info: null, statError: denied('ENOENT'), read: null, parse: null, watch: null })] }),
+    );
     const l = only(lines, 'status.present');
     assert.equal(l.level, 'FAIL');
     assert.match(l.fix ?? '', /status \/run\/openvpn-server\/status-udp\.log 10/);
-    assert.ok(!lines.some((x) => x.check.startsWith('status.') && x.check !== 'status.present'), 'no checks on a missing file');
+    assert.ok(
+      !lines.some((x) => x.check.startsWith('status.') && x.check !== 'status.present'),
+      'no checks on a missing file',
+    );
     assert.ok(hasFailure(lines), 'a FAIL line makes the doctor fail');
   });
 
@@ -86,42 +112,95 @@ describe('status file', () => {
     const lines = diagnose(
       facts({
         runAs: { uid: 1000, user: 'admin', group: 'admins' },
-        status: [status({ read: denied(), parse: null, info: { mode: 0o100600, uid: 65534, owner: 'nobody', group: 'nogroup', size: 1, mtimeMs: NOW - 4000 } })],
+        status: [
+          status({
+            read: denied(),
+            parse: null,
+            info: { mode: 0o100600, uid: 65534, owner: 'nobody', group: 'nogroup', size: 1, mtimeMs: NOW - 4000 },
+          }),
+        ],
       }),
     );
     const l = only(lines, 'status.readable');
     assert.equal(l.level, 'FAIL');
     assert.match(l.message, /not readable as admin \(uid 1000\) \(EACCES; owner nobody:nogroup, mode 0600\)/);
     assert.match(l.fix ?? '', /OpenVPN creates the status file with mode 0600/);
-    assert.match(l.fix ?? '', /Run openvpn-status-web as root: the shipped scripts\/systemd\/openvpn-status-web\.service does, sandboxed.*; or run it as nobody\./);
+    assert.match(
+      l.fix ?? '',
+      /Run openvpn-status-web as root: the shipped scripts\/systemd\/openvpn-status-web\.service does, sandboxed.*; or run it as nobody\./,
+    );
     assert.match(l.fix ?? '', /chgrp admins \/run\/openvpn-server\/status-udp\.log && chmod 0640/);
   });
 
   test('a folder on the way that cannot be entered: FAIL', () => {
-    const l = only(diagnose(facts({ status: [status({ info: null, statError: denied(), read: null, parse: null, watch: null })] })), 'status.present');
+    const l = only(
+      diagnose(facts({ status: [status({ info: null, statError: denied(), read: null, parse: null, watch: null })] })),
+      'status.present',
+    );
     assert.equal(l.level, 'FAIL');
     assert.match(l.message, /cannot be looked at/);
   });
 
   test('not a server status file: FAIL with the parser reason', () => {
-    const l = only(diagnose(facts({ status: [status({ parse: { ok: false, error: 'x.log:1: a client status file (OpenVPN STATISTICS)' } })] })), 'status.format');
+    const l = only(
+      diagnose(
+        facts({
+          status: [status({ parse: { ok: false, error: 'x.log:1: a client status file (OpenVPN STATISTICS)' } })],
+        }),
+      ),
+      'status.format',
+    );
     assert.equal(l.level, 'FAIL');
     assert.match(l.message, /OpenVPN STATISTICS/);
   });
 
   test('status-version 1: WARN recommending status-version 3; version 2 is OK', () => {
-    const v1 = only(diagnose(facts({ status: [status({ parse: { ok: true, value: { format: 1, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } } })] })), 'status.format');
+    const v1 = only(
+      diagnose(
+        facts({
+          status: [
+            status({
+              parse: { ok: true, value: { format: 1, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } },
+            }),
+          ],
+        }),
+      ),
+      'status.format',
+    );
     assert.equal(v1.level, 'WARN');
     assert.match(v1.message, /read in Europe\/Berlin/);
     assert.match(v1.fix ?? '', /status-version 3/);
-    const v2 = only(diagnose(facts({ status: [status({ parse: { ok: true, value: { format: 2, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } } })] })), 'status.format');
+    const v2 = only(
+      diagnose(
+        facts({
+          status: [
+            status({
+              parse: { ok: true, value: { format: 2, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } },
+            }),
+          ],
+        }),
+      ),
+      'status.format',
+    );
     assert.equal(v2.level, 'OK');
   });
 
   test('freshness against staleAfter: OK, WARN past half of it, FAIL past it', () => {
     const aged = (s: number) =>
       only(
-        diagnose(facts({ status: [status({ parse: { ok: true, value: { format: 3, updatedAt: new Date(NOW - s * 1000).toISOString(), clients: 0 } }, info: { mode: 0o100600, uid: 0, owner: 'root', group: 'root', size: 1, mtimeMs: NOW - s * 1000 } })] })),
+        diagnose(
+          facts({
+            status: [
+              status({
+                parse: {
+                  ok: true,
+                  value: { format: 3, updatedAt: new Date(NOW - s * 1000).toISOString(), clients: 0 },
+                },
+                info: { mode: 0o100600, uid: 0, owner: 'root', group: 'root', size: 1, mtimeMs: NOW - s * 1000 },
+              }),
+            ],
+          }),
+        ),
         'status.fresh',
       );
     assert.equal(aged(20).level, 'OK');
@@ -133,7 +212,16 @@ describe('status file', () => {
 
   test("OpenVPN's update time far from the mtime: WARN, for version 1 pointing at tz", () => {
     const lines = diagnose(
-      facts({ status: [status({ parse: { ok: true, value: { format: 1, updatedAt: new Date(NOW - 3600_000 - 4000).toISOString(), clients: 1 } } })] }),
+      facts({
+        status: [
+          status({
+            parse: {
+              ok: true,
+              value: { format: 1, updatedAt: new Date(NOW - 3600_000 - 4000).toISOString(), clients: 1 },
+            },
+          }),
+        ],
+      }),
     );
     const l = only(lines, 'status.clock');
     assert.equal(l.level, 'WARN');
@@ -142,24 +230,49 @@ describe('status file', () => {
 
   test('rewrite interval: OK at 10 s, WARN above 30 s, FAIL at staleAfter or more, WARN when not rewritten at all', () => {
     const every = (s: number, staleAfterS = 300) =>
-      only(diagnose(facts({ staleAfterS, status: [status({ watch: { watchedMs: 25_000, mtimes: [NOW - 1000, NOW - 1000 + s * 1000], wentMissing: false } })] })), 'status.interval');
+      only(
+        diagnose(
+          facts({
+            staleAfterS,
+            status: [
+              status({ watch: { watchedMs: 25_000, mtimes: [NOW - 1000, NOW - 1000 + s * 1000], wentMissing: false } }),
+            ],
+          }),
+        ),
+        'status.interval',
+      );
     assert.equal(every(10).level, 'OK');
     const slow = every(60);
     assert.equal(slow.level, 'WARN');
     assert.match(slow.fix ?? '', /status \/run\/openvpn-server\/status-udp\.log 10/);
     assert.equal(every(120, 100).level, 'FAIL');
-    const none = only(diagnose(facts({ status: [status({ watch: { watchedMs: 25_000, mtimes: [NOW - 4000], wentMissing: false } })] })), 'status.interval');
+    const none = only(
+      diagnose(facts({ status: [status({ watch: { watchedMs: 25_000, mtimes: [NOW - 4000], wentMissing: false } })] })),
+      'status.interval',
+    );
     assert.equal(none.level, 'WARN');
     assert.match(none.message, /not rewritten while watched for 25 s \(unchanged for 29 s\)/);
     assert.match(none.fix ?? '', /default 60/);
   });
 
   test('not watched (--no-wait): no interval line', () => {
-    assert.ok(!diagnose(facts({ status: [status({ watch: null })] })).some((l) => l.check === 'status.interval'), 'no interval line without a watch');
+    assert.ok(
+      !diagnose(facts({ status: [status({ watch: null })] })).some((l) => l.check === 'status.interval'),
+      'no interval line without a watch',
+    );
   });
 
   test('gone for a moment while watched: WARN', () => {
-    const l = only(diagnose(facts({ status: [status({ watch: { watchedMs: 21_000, mtimes: [NOW - 4000, NOW + 6000, NOW + 16_000], wentMissing: true } })] })), 'status.interval');
+    const l = only(
+      diagnose(
+        facts({
+          status: [
+            status({ watch: { watchedMs: 21_000, mtimes: [NOW - 4000, NOW + 6000, NOW + 16_000], wentMissing: true } }),
+          ],
+        }),
+      ),
+      'status.interval',
+    );
     assert.equal(l.level, 'WARN');
     assert.match(l.message, /missing for a moment/);
   });
@@ -167,16 +280,27 @@ describe('status file', () => {
 
 describe('history, output, lock, aliases', () => {
   test('history not writable: FAIL; EROFS points at ReadWritePaths', () => {
-    const plain = diagnose(facts({ runAs: { uid: 1000, user: 'admin', group: 'admins' }, history: file('/var/log/s.csv', { write: denied() }) }));
+    const plain = diagnose(
+      facts({
+        runAs: { uid: 1000, user: 'admin', group: 'admins' },
+        history: file('/var/log/s.csv', { write: denied() }),
+      }),
+    );
     const l = only(plain, 'history.writable');
     assert.equal(l.level, 'FAIL');
     assert.match(l.fix ?? '', /chown admin \/var\/log\/s\.csv/);
-    const ro = only(diagnose(facts({ history: file('/var/log/s.csv', { write: denied('EROFS') }) })), 'history.writable');
+    const ro = only(
+      diagnose(facts({ history: file('/var/log/s.csv', { write: denied('EROFS') }) })),
+      'history.writable',
+    );
     assert.match(ro.fix ?? '', /ReadWritePaths=/);
   });
 
   test('history not readable: FAIL', () => {
-    assert.equal(only(diagnose(facts({ history: file('/x.csv', { read: denied() }) })), 'history.readable').level, 'FAIL');
+    assert.equal(
+      only(diagnose(facts({ history: file('/x.csv', { read: denied() }) })), 'history.readable').level,
+      'FAIL',
+    );
   });
 
   test('a history that does not exist yet is OK when its folder can be created', () => {
@@ -185,26 +309,59 @@ describe('history, output, lock, aliases', () => {
       facts({
         history: missing,
         state: { ...missing, path: '/var/lib/ovsw/s.csv.state.json' },
-        historyFolder: file('/var/lib/ovsw', { exists: false, read: null, write: null, info: null, creatableIn: { dir: '/var/lib', write: ok } }),
+        historyFolder: file('/var/lib/ovsw', {
+          exists: false,
+          read: null,
+          write: null,
+          info: null,
+          creatableIn: { dir: '/var/lib', write: ok },
+        }),
       }),
     );
     assert.equal(only(lines, 'history').level, 'OK');
-    assert.match(only(lines, 'history.folder').message, /does not exist yet; the first run creates it \(\/var\/lib is writable\)/);
+    assert.match(
+      only(lines, 'history.folder').message,
+      /does not exist yet; the first run creates it \(\/var\/lib is writable\)/,
+    );
     const cannot = diagnose(
-      facts({ historyFolder: file('/var/lib/ovsw', { exists: false, read: null, write: null, info: null, creatableIn: { dir: '/var/lib', write: denied() } }) }),
+      facts({
+        historyFolder: file('/var/lib/ovsw', {
+          exists: false,
+          read: null,
+          write: null,
+          info: null,
+          creatableIn: { dir: '/var/lib', write: denied() },
+        }),
+      }),
     );
     assert.equal(only(cannot, 'history.folder').level, 'FAIL');
   });
 
   test('output folder not writable, or a file: FAIL', () => {
-    assert.equal(only(diagnose(facts({ out: file('/var/www/x', { read: null, write: denied() }) })), 'out').level, 'FAIL');
+    assert.equal(
+      only(diagnose(facts({ out: file('/var/www/x', { read: null, write: denied() }) })), 'out').level,
+      'FAIL',
+    );
     assert.equal(only(diagnose(facts({ out: file('/var/www/x', { wrongKind: true }) })), 'out').level, 'FAIL');
   });
 
   test('lock: free OK; a short run OK; held past lockTimeout WARN naming the process; dead owner, other host, no owner WARN', () => {
     const lock = (l: Partial<Extract<DoctorFacts['lock'], { held: true }>>) =>
       only(
-        diagnose(facts({ lock: { path: '/v/s.csv.lock', held: true, ageMs: 2000, owner: { pid: 4242, host: 'vpn1' }, sameHost: true, alive: true, command: 'node cli.js run', ...l } })),
+        diagnose(
+          facts({
+            lock: {
+              path: '/v/s.csv.lock',
+              held: true,
+              ageMs: 2000,
+              owner: { pid: 4242, host: 'vpn1' },
+              sameHost: true,
+              alive: true,
+              command: 'node cli.js run',
+              ...l,
+            },
+          }),
+        ),
         'lock',
       );
     assert.equal(lock({}).level, 'OK');
@@ -219,7 +376,10 @@ describe('history, output, lock, aliases', () => {
   });
 
   test('a broken alias file: WARN with its problem', () => {
-    const l = only(diagnose(facts({ aliases: { path: '/a.json', exists: true, count: 0, problem: '/a.json: not valid JSON' } })), 'aliases');
+    const l = only(
+      diagnose(facts({ aliases: { path: '/a.json', exists: true, count: 0, problem: '/a.json: not valid JSON' } })),
+      'aliases',
+    );
     assert.equal(l.level, 'WARN');
     assert.match(l.message, /not valid JSON/);
   });
@@ -231,9 +391,22 @@ describe('history, output, lock, aliases', () => {
 });
 
 test('formatLines: level, subject, message, the fix indented on the next line; quiet keeps only problems', () => {
-  const lines = diagnose(facts({ status: [status({ parse: { ok: true, value: { format: 1, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } } })] }));
+  const lines = diagnose(
+    facts({
+      status: [
+        status({
+          parse: { ok: true, value: { format: 1, updatedAt: new Date(NOW - 4000).toISOString(), clients: 1 } },
+        }),
+      ],
+    }),
+  );
   const text = formatLines(lines);
   assert.match(text, /^OK {4}node: v20\.20\.2$/m);
   assert.match(text, /^WARN {2}status udp: status-version 1.*\n {6}fix: add "status-version 3"/m);
-  assert.equal(formatLines(lines, true).split('\n').filter((l) => !l.startsWith('      fix:')).length, 1);
+  assert.equal(
+    formatLines(lines, true)
+      .split('\n')
+      .filter((l) => !l.startsWith('      fix:')).length,
+    1,
+  );
 });

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { basename } from 'node:path';
 import { describe, test } from 'node:test';
-import { dayFileName, exportFileName, exportFileNames, exportNameOwner, fileUserPart, type ExportExt, type ExportStatus } from '../../src/core/export-names.js';
+import {
+  dayFileName,
+  exportFileName,
+  exportFileNames,
+  exportNameOwner,
+  fileUserPart,
+  type ExportExt,
+  type ExportStatus,
+} from '../../src/core/export-names.js';
 
 const STATUSES: ExportStatus[] = ['all', 'active', 'ended'];
 const EXTS: ExportExt[] = ['xlsx', 'csv'];
@@ -89,15 +97,41 @@ describe('exportFileName', () => {
 
   test('names that sanitise alike still get different file names', () => {
     const alike = [
-      'Jürgen', 'Jurgen', 'Jürgen ', ' Jürgen', 'jürgen', 'Ju\u0308rgen',
-      'a/b', 'a\\b', 'a b', 'a-b', 'a:b', 'a\u0000b',
-      'x'.repeat(300), 'x'.repeat(301), `${'x'.repeat(48)}y`, `${'x'.repeat(48)}z`,
-      '\uD800', '\uD801', '\uFFFD', '', ' ', '.', '..', '...',
-      '../../etc/passwd', '..\\..\\etc\\passwd', 'etc-passwd', 'etc/passwd',
+      'Jürgen',
+      'Jurgen',
+      'Jürgen ',
+      ' Jürgen',
+      'jürgen',
+      'Ju\u0308rgen',
+      'a/b',
+      'a\\b',
+      'a b',
+      'a-b',
+      'a:b',
+      'a\u0000b',
+      'x'.repeat(300),
+      'x'.repeat(301),
+      `${'x'.repeat(48)}y`,
+      `${'x'.repeat(48)}z`,
+      '\uD800',
+      '\uD801',
+      '\uFFFD',
+      '',
+      ' ',
+      '.',
+      '..',
+      '...',
+      '../../etc/passwd',
+      '..\\..\\etc\\passwd',
+      'etc-passwd',
+      'etc/passwd',
     ];
     const names = alike.map((u) => exportFileName(u, 'all', 'xlsx'));
     assert.equal(new Set(names).size, alike.length, `collision among ${JSON.stringify(names)}`);
-    assert.doesNotThrow(() => exportFileNames([null, ...alike], STATUSES, 'xlsx'), 'exportFileNames finds no collision');
+    assert.doesNotThrow(
+      () => exportFileNames([null, ...alike], STATUSES, 'xlsx'),
+      'exportFileNames finds no collision',
+    );
   });
 
   test('deterministic: the same user gets the same name in every call', () => {
@@ -129,7 +163,12 @@ describe('exportNameOwner', () => {
   test('gives back the user part and the day of every name the two functions make, hostile users too', () => {
     for (const user of [null, 'alice', 'kaethe_neumann', 'x_all', '2026-11-25', ...HOSTILE]) {
       for (const status of STATUSES) {
-        for (const ext of EXTS) assert.deepEqual(exportNameOwner(exportFileName(user, status, ext)), { userPart: fileUserPart(user) }, JSON.stringify(user));
+        for (const ext of EXTS)
+          assert.deepEqual(
+            exportNameOwner(exportFileName(user, status, ext)),
+            { userPart: fileUserPart(user) },
+            JSON.stringify(user),
+          );
       }
     }
     assert.deepEqual(exportNameOwner(dayFileName('2026-11-25')), { day: '2026-11-25' });
@@ -137,7 +176,15 @@ describe('exportNameOwner', () => {
   });
 
   test('any other name: null', () => {
-    for (const name of ['left-by-an-admin.csv', 'openvpn-history_all_active.txt', 'openvpn-history_.._all.csv', 'openvpn-history__all.csv', 'openvpn-history_alice.xlsx', 'x-openvpn-history_alice_all.csv', '']) {
+    for (const name of [
+      'left-by-an-admin.csv',
+      'openvpn-history_all_active.txt',
+      'openvpn-history_.._all.csv',
+      'openvpn-history__all.csv',
+      'openvpn-history_alice.xlsx',
+      'x-openvpn-history_alice_all.csv',
+      '',
+    ]) {
       assert.equal(exportNameOwner(name), null, JSON.stringify(name));
     }
   });
@@ -150,13 +197,26 @@ describe('dayFileName', () => {
   });
 
   test('anything but YYYY-MM-DD is a RangeError', () => {
-    for (const bad of ['', '2026-11-5', '2026-13-01', '2026-00-10', '2026-11-32', '../2026-11-25', '2026-11-25/..', '2026-11-25\n', 'today']) {
+    for (const bad of [
+      '',
+      '2026-11-5',
+      '2026-13-01',
+      '2026-00-10',
+      '2026-11-32',
+      '../2026-11-25',
+      '2026-11-25/..',
+      '2026-11-25\n',
+      'today',
+    ]) {
       assert.throws(() => dayFileName(bad), RangeError, JSON.stringify(bad));
     }
   });
 
-  test('a day file never has a user file\'s name', () => {
+  test("a day file never has a user file's name", () => {
     assert.notEqual(dayFileName('2026-11-25'), exportFileName('2026-11-25', 'all', 'xlsx'));
-    assert.ok(!STATUSES.some((s) => exportFileName('2026-11', s, 'xlsx') === dayFileName('2026-11-25')), 'no user file is named like a day');
+    assert.ok(
+      !STATUSES.some((s) => exportFileName('2026-11', s, 'xlsx') === dayFileName('2026-11-25')),
+      'no user file is named like a day',
+    );
   });
 });

@@ -23,32 +23,88 @@ const ctx = (over: Partial<ExportContext> = {}): ExportContext => ({
 });
 
 describe('export columns', () => {
-  test('the issue\'s columns, in order, with German and English headers', () => {
+  test("the issue's columns, in order, with German and English headers", () => {
     assert.deepEqual(
       EXPORT_COLUMNS.map((c) => c.key),
-      ['user', 'alias', 'commonName', 'username', 'instance', 'publicIp', 'tunnelIpv4', 'tunnelIpv6', 'start', 'end', 'endExact', 'durationS', 'durationText', 'bytesReceived', 'bytesSent', 'status', 'endReason'],
+      [
+        'user',
+        'alias',
+        'commonName',
+        'username',
+        'instance',
+        'publicIp',
+        'tunnelIpv4',
+        'tunnelIpv6',
+        'start',
+        'end',
+        'endExact',
+        'durationS',
+        'durationText',
+        'bytesReceived',
+        'bytesSent',
+        'status',
+        'endReason',
+      ],
     );
     assert.deepEqual(exportHeaders('de'), [
-      'Benutzer', 'Alias', 'Common Name', 'Username', 'Instanz', 'Öffentliche IP', 'Tunnel IPv4', 'Tunnel IPv6',
-      'Start', 'Ende', 'Ende exakt', 'Dauer (Sekunden)', 'Dauer', 'Empfangen (Bytes)', 'Gesendet (Bytes)', 'Status', 'Endegrund',
+      'Benutzer',
+      'Alias',
+      'Common Name',
+      'Username',
+      'Instanz',
+      'Öffentliche IP',
+      'Tunnel IPv4',
+      'Tunnel IPv6',
+      'Start',
+      'Ende',
+      'Ende exakt',
+      'Dauer (Sekunden)',
+      'Dauer',
+      'Empfangen (Bytes)',
+      'Gesendet (Bytes)',
+      'Status',
+      'Endegrund',
     ]);
     assert.deepEqual(exportHeaders('en'), [
-      'User', 'Alias', 'Common name', 'Username', 'Instance', 'Public IP', 'Tunnel IPv4', 'Tunnel IPv6',
-      'Start', 'End', 'End exact', 'Duration (seconds)', 'Duration', 'Received (bytes)', 'Sent (bytes)', 'Status', 'End reason',
+      'User',
+      'Alias',
+      'Common name',
+      'Username',
+      'Instance',
+      'Public IP',
+      'Tunnel IPv4',
+      'Tunnel IPv6',
+      'Start',
+      'End',
+      'End exact',
+      'Duration (seconds)',
+      'Duration',
+      'Received (bytes)',
+      'Sent (bytes)',
+      'Status',
+      'End reason',
     ]);
   });
 
   test('sheet names are valid Excel sheet names', () => {
     for (const lang of ['de', 'en'] as const) {
       const name = exportSheetName(lang);
-      assert.ok(name.length >= 1 && name.length <= 31 && !/[[\]:*?/\\]/.test(name), `sheet name ${JSON.stringify(name)} (${lang})`);
+      assert.ok(
+        name.length >= 1 && name.length <= 31 && !/[[\]:*?/\\]/.test(name),
+        `sheet name ${JSON.stringify(name)} (${lang})`,
+      );
     }
   });
 });
 
 describe('exportRows', () => {
   test('an ended session: every column, times as wall clock in the zone', () => {
-    const s = sampleSession({ connectedAt: '2026-11-26T15:00:00Z', lastSeenAt: '2026-11-26T16:02:30Z', endedAt: '2026-11-26T16:02:30Z', durationS: 3750 });
+    const s = sampleSession({
+      connectedAt: '2026-11-26T15:00:00Z',
+      lastSeenAt: '2026-11-26T16:02:30Z',
+      endedAt: '2026-11-26T16:02:30Z',
+      durationS: 3750,
+    });
     const [row] = exportRows([s], ctx({ aliasOf: (x) => (x.user === 'jdoe' ? 'Handy Flex' : null) }));
     const want: ExportRow = {
       user: 'jdoe',
@@ -73,7 +129,12 @@ describe('exportRows', () => {
   });
 
   test('English labels and durations', () => {
-    const s = sampleSession({ connectedAt: '2026-11-26T15:00:00Z', endedAt: '2026-11-26T16:02:30Z', durationS: 3750, endReason: 'server-stopped' });
+    const s = sampleSession({
+      connectedAt: '2026-11-26T15:00:00Z',
+      endedAt: '2026-11-26T16:02:30Z',
+      durationS: 3750,
+      endReason: 'server-stopped',
+    });
     const [row] = exportRows([s], ctx({ lang: 'en', timeZone: 'UTC' }));
     assert.equal(row?.durationText, '1 h 2 min 30 s');
     assert.equal(row?.status, 'ended');
@@ -82,7 +143,13 @@ describe('exportRows', () => {
   });
 
   test('an open session: start only, no end, duration or traffic (they change every minute), status active', () => {
-    const s = sampleSession({ connectedAt: '2026-11-26T16:00:00Z', lastSeenAt: '2026-11-26T16:59:00Z', endedAt: null, durationS: null, endReason: null });
+    const s = sampleSession({
+      connectedAt: '2026-11-26T16:00:00Z',
+      lastSeenAt: '2026-11-26T16:59:00Z',
+      endedAt: null,
+      durationS: null,
+      endReason: null,
+    });
     const [de] = exportRows([s], ctx());
     assert.equal(de?.start, '2026-11-26 17:00:00');
     assert.equal(de?.end, null);
@@ -94,11 +161,21 @@ describe('exportRows', () => {
     assert.equal(de?.endReason, null);
     const [en] = exportRows([s], ctx({ lang: 'en' }));
     assert.equal(en?.status, 'active');
-    assert.equal(exportDigest(exportRows([s], ctx({ now: '2026-11-26T18:00:00Z' })), 'de'), exportDigest([de as ExportRow], 'de'), 'the row does not depend on now');
+    assert.equal(
+      exportDigest(exportRows([s], ctx({ now: '2026-11-26T18:00:00Z' })), 'de'),
+      exportDigest([de as ExportRow], 'de'),
+      'the row does not depend on now',
+    );
   });
 
   test('an imported legacy session: unknown bytes and username stay null', () => {
-    const s = sampleSession({ source: 'legacy', bytesReceived: null, bytesSent: null, username: null, virtualIpv6: null });
+    const s = sampleSession({
+      source: 'legacy',
+      bytesReceived: null,
+      bytesSent: null,
+      username: null,
+      virtualIpv6: null,
+    });
     const [row] = exportRows([s], ctx());
     assert.equal(row?.bytesReceived, null);
     assert.equal(row?.bytesSent, null);
@@ -111,12 +188,12 @@ describe('exportRows', () => {
     assert.equal(exportRows([s], ctx())[0]?.durationS, 42);
   });
 
-  test('summer time: the wall clock moves with the zone\'s offset', () => {
+  test("summer time: the wall clock moves with the zone's offset", () => {
     const s = sampleSession({ connectedAt: '2026-07-01T10:00:00Z', endedAt: '2026-07-01T10:00:16Z' });
     assert.equal(exportRows([s], ctx())[0]?.start, '2026-07-01 12:00:00');
   });
 
-  test('text is passed through as it is (escaping is the CSV writer\'s job)', () => {
+  test("text is passed through as it is (escaping is the CSV writer's job)", () => {
     const s = sampleSession({ user: '=1+2', commonName: '@SUM(A1)' });
     const [row] = exportRows([s], ctx({ aliasOf: () => "+cmd|' /C calc'!A0" }));
     assert.equal(row?.user, '=1+2');
@@ -127,7 +204,10 @@ describe('exportRows', () => {
   test('keeps the order given', () => {
     const a = sampleSession({ id: 'a', user: 'a' });
     const b = sampleSession({ id: 'b', user: 'b' });
-    assert.deepEqual(exportRows([b, a], ctx()).map((r) => r.user), ['b', 'a']);
+    assert.deepEqual(
+      exportRows([b, a], ctx()).map((r) => r.user),
+      ['b', 'a'],
+    );
   });
 
   test('a `now` that is not an ISO instant is a RangeError', () => {
@@ -137,13 +217,36 @@ describe('exportRows', () => {
 
 describe('escapeFormula', () => {
   test('text a spreadsheet would read as a formula gets a leading apostrophe', () => {
-    for (const text of ['=1+2', '@SUM(A1)', "+cmd|' /C calc'!A0", '-2+3', '\t=1', '\r=1', '＝1+2', '＋1', '－1', '＠SUM(A1)']) {
+    for (const text of [
+      '=1+2',
+      '@SUM(A1)',
+      "+cmd|' /C calc'!A0",
+      '-2+3',
+      '\t=1',
+      '\r=1',
+      '＝1+2',
+      '＋1',
+      '－1',
+      '＠SUM(A1)',
+    ]) {
       assert.equal(escapeFormula(text), `'${text}`, JSON.stringify(text));
     }
   });
 
   test('other text is unchanged', () => {
-    for (const text of ['', 'alice', 'a=b', ' =1', "'=1", '<script>alert(1)</script>', 'Jürgen Müller', '10.8.0.3', 'fd00::1', '2026-11-26 16:00:00', '1 Std, 2 Min']) {
+    for (const text of [
+      '',
+      'alice',
+      'a=b',
+      ' =1',
+      "'=1",
+      '<script>alert(1)</script>',
+      'Jürgen Müller',
+      '10.8.0.3',
+      'fd00::1',
+      '2026-11-26 16:00:00',
+      '1 Std, 2 Min',
+    ]) {
       assert.equal(escapeFormula(text), text, JSON.stringify(text));
     }
   });

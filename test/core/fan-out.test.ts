@@ -4,7 +4,10 @@ import { describe, test } from 'node:test';
 import { fanOut } from '../../src/core/fan-out.js';
 
 /** A source of 0..n-1 that counts how far it was read and whether it was closed. */
-function counted(n: number, failAt = -1): { source: AsyncGenerator<number>; read: () => number; closed: () => boolean } {
+function counted(
+  n: number,
+  failAt = -1,
+): { source: AsyncGenerator<number>; read: () => number; closed: () => boolean } {
   let read = 0;
   let closed = false;
   async function* source(): AsyncGenerator<number> {
@@ -22,7 +25,11 @@ function counted(n: number, failAt = -1): { source: AsyncGenerator<number>; read
 }
 
 /** Reads an iterable to its end, yielding to the event loop after every item when `slow`. */
-async function collect(rows: AsyncIterable<number>, slow = false, stopAt = Number.POSITIVE_INFINITY): Promise<number[]> {
+async function collect(
+  rows: AsyncIterable<number>,
+  slow = false,
+  stopAt = Number.POSITIVE_INFINITY,
+): Promise<number[]> {
   const out: number[] = [];
   for await (const r of rows) {
     if (out.length === stopAt) break;
@@ -38,7 +45,11 @@ describe('fanOut', () => {
   test('every consumer gets every item in order, from one read of the source', async () => {
     const src = counted(1_000);
     const fan = fanOut(src.source, 3, 10);
-    const got = await Promise.all([collect(fan.branches[0]!), collect(fan.branches[1]!, true), collect(fan.branches[2]!)]);
+    const got = await Promise.all([
+      collect(fan.branches[0]!),
+      collect(fan.branches[1]!, true),
+      collect(fan.branches[2]!),
+    ]);
     for (const g of got) assert.deepEqual(g, range(1_000));
     assert.equal(src.read(), 1_000);
     assert.equal(src.closed(), true);
@@ -67,7 +78,10 @@ describe('fanOut', () => {
   test('a consumer that stops early holds nobody back; the source closes once all have stopped', async () => {
     const src = counted(10_000);
     const fan = fanOut(src.source, 2, 4);
-    const [short, long] = await Promise.all([collect(fan.branches[0]!, false, 5), collect(fan.branches[1]!, false, 300)]);
+    const [short, long] = await Promise.all([
+      collect(fan.branches[0]!, false, 5),
+      collect(fan.branches[1]!, false, 300),
+    ]);
     assert.deepEqual(short, range(5));
     assert.deepEqual(long, range(300));
     assert.ok(src.read() <= 305, `source read ${src.read()} items`);

@@ -100,15 +100,30 @@ describe('formatDateTime and dayOf in a zone', () => {
   const cases: [string, string, string, string][] = [
     ['winter afternoon', '2026-11-26T16:14:55Z', '2026-11-26 17:14:55', '2026-11-26 16:14:55'],
     ['Berlin midnight in winter (UTC+1)', '2026-11-25T23:00:00Z', '2026-11-26 00:00:00', '2026-11-25 23:00:00'],
-    ['one second before Berlin midnight in winter', '2026-11-25T22:59:59Z', '2026-11-25 23:59:59', '2026-11-25 22:59:59'],
+    [
+      'one second before Berlin midnight in winter',
+      '2026-11-25T22:59:59Z',
+      '2026-11-25 23:59:59',
+      '2026-11-25 22:59:59',
+    ],
     ['UTC midnight', '2026-11-26T00:00:00Z', '2026-11-26 01:00:00', '2026-11-26 00:00:00'],
     ['Berlin midnight in summer (UTC+2)', '2026-07-01T22:00:00Z', '2026-07-02 00:00:00', '2026-07-01 22:00:00'],
-    ['one second before Berlin midnight in summer', '2026-07-01T21:59:59Z', '2026-07-01 23:59:59', '2026-07-01 21:59:59'],
+    [
+      'one second before Berlin midnight in summer',
+      '2026-07-01T21:59:59Z',
+      '2026-07-01 23:59:59',
+      '2026-07-01 21:59:59',
+    ],
     ['new year in Berlin, old year in UTC', '2026-12-31T23:30:00Z', '2027-01-01 00:30:00', '2026-12-31 23:30:00'],
     ['last second of CET before spring forward', '2026-03-29T00:59:59Z', '2026-03-29 01:59:59', '2026-03-29 00:59:59'],
     ['first second of CEST (02:00 is skipped)', '2026-03-29T01:00:00Z', '2026-03-29 03:00:00', '2026-03-29 01:00:00'],
     ['last second of CEST before fall back', '2026-10-25T00:59:59Z', '2026-10-25 02:59:59', '2026-10-25 00:59:59'],
-    ['first second of CET after fall back (02:00 again)', '2026-10-25T01:00:00Z', '2026-10-25 02:00:00', '2026-10-25 01:00:00'],
+    [
+      'first second of CET after fall back (02:00 again)',
+      '2026-10-25T01:00:00Z',
+      '2026-10-25 02:00:00',
+      '2026-10-25 01:00:00',
+    ],
     ['Berlin midnight after fall back is UTC+1', '2026-10-25T23:00:00Z', '2026-10-26 00:00:00', '2026-10-25 23:00:00'],
     ['leap day', '2028-02-29T12:00:00Z', '2028-02-29 13:00:00', '2028-02-29 12:00:00'],
   ];

@@ -61,7 +61,14 @@ describe('groupByUserDay', () => {
   });
 
   test('users that differ only in case or by a separator character stay apart', () => {
-    const groups = groupByUserDay([session('alice', '2026-11-25T08:00:00Z'), session('Alice', '2026-11-25T09:00:00Z'), session('alice\u0000x', '2026-11-25T10:00:00Z')], B);
+    const groups = groupByUserDay(
+      [
+        session('alice', '2026-11-25T08:00:00Z'),
+        session('Alice', '2026-11-25T09:00:00Z'),
+        session('alice\u0000x', '2026-11-25T10:00:00Z'),
+      ],
+      B,
+    );
     assert.deepEqual(groups.map((g) => g.user).sort(), ['Alice', 'alice', 'alice\u0000x']);
   });
 
@@ -115,7 +122,10 @@ describe('groupByUserDay', () => {
     const users = ['alice', 'bob', 'carol', 'dave', 'Erika Mustermann'];
     const start = Date.parse('2026-10-20T00:00:00Z');
     const sessions = Array.from({ length: 500 }, () =>
-      session(users[randomInt(rng, 0, users.length - 1)] as string, isoFromMs(start + randomInt(rng, 0, 14 * 86_400) * 1000)),
+      session(
+        users[randomInt(rng, 0, users.length - 1)] as string,
+        isoFromMs(start + randomInt(rng, 0, 14 * 86_400) * 1000),
+      ),
     );
     const groups = groupByUserDay(sessions, B);
     assert.deepEqual(ids(groups.flatMap((g) => g.sessions)).sort(), ids(sessions).sort());
@@ -134,19 +144,26 @@ describe('groupByUserDay', () => {
     for (let i = 1; i < groups.length; i++) {
       const a = groups[i - 1] as Group;
       const b = groups[i] as Group;
-      assert.ok(a.day > b.day || (a.day === b.day && (a.sessions[0] as Session).connectedAt >= (b.sessions[0] as Session).connectedAt), `order at ${i}`);
+      assert.ok(
+        a.day > b.day ||
+          (a.day === b.day && (a.sessions[0] as Session).connectedAt >= (b.sessions[0] as Session).connectedAt),
+        `order at ${i}`,
+      );
     }
   });
 });
 
 /** A group of `n` sessions of `user` on one day. */
 function group(user: string, n: number): Group {
-  const sessions = Array.from({ length: n }, (_, i) => session(user, isoFromMs(Date.parse('2026-11-25T20:00:00Z') - i * 60_000)));
+  const sessions = Array.from({ length: n }, (_, i) =>
+    session(user, isoFromMs(Date.parse('2026-11-25T20:00:00Z') - i * 60_000)),
+  );
   return { user, day: '2026-11-25', sessions };
 }
 
 /** Each page as [user, rows, continued] triples. */
-const shape = (pages: ReturnType<typeof paginateGroups>) => pages.map((page) => page.map((p) => [p.group.user, p.sessions.length, p.continued]));
+const shape = (pages: ReturnType<typeof paginateGroups>) =>
+  pages.map((page) => page.map((p) => [p.group.user, p.sessions.length, p.continued]));
 
 describe('paginateGroups', () => {
   test('no groups: one empty page', () => {
@@ -179,7 +196,11 @@ describe('paginateGroups', () => {
   });
 
   test('a group of exactly a page on a fresh page is not split', () => {
-    assert.deepEqual(shape(paginateGroups([group('a', 1), group('b', 10), group('c', 1)], 10)), [[['a', 1, false]], [['b', 10, false]], [['c', 1, false]]]);
+    assert.deepEqual(shape(paginateGroups([group('a', 1), group('b', 10), group('c', 1)], 10)), [
+      [['a', 1, false]],
+      [['b', 10, false]],
+      [['c', 1, false]],
+    ]);
   });
 
   test('a group larger than a page fills the current page and continues with continued: true', () => {
@@ -211,7 +232,9 @@ describe('paginateGroups', () => {
     const rng = seededRng(42);
     for (let round = 0; round < 300; round++) {
       const maxRows = randomInt(rng, 1, 30);
-      const groups = Array.from({ length: randomInt(rng, 0, 25) }, (_, i) => group(`u${i}`, randomInt(rng, 1, randomInt(rng, 0, 3) === 0 ? 70 : 12)));
+      const groups = Array.from({ length: randomInt(rng, 0, 25) }, (_, i) =>
+        group(`u${i}`, randomInt(rng, 1, randomInt(rng, 0, 3) === 0 ? 70 : 12)),
+      );
       const pages = paginateGroups(groups, maxRows);
       const where = `round ${round}, maxRows ${maxRows}, sizes ${groups.map((g) => g.sessions.length).join(',')}`;
 
@@ -235,7 +258,8 @@ describe('paginateGroups', () => {
           parts.map((_, i) => i > 0),
           `only later parts are continued: ${where}`,
         );
-        if (g.sessions.length <= maxRows) assert.equal(parts.length, 1, `a group that fits a page is not split: ${where}`);
+        if (g.sessions.length <= maxRows)
+          assert.equal(parts.length, 1, `a group that fits a page is not split: ${where}`);
         else assert.equal(parts.length >= 2, true);
       }
 
@@ -245,7 +269,10 @@ describe('paginateGroups', () => {
         const first = pages[i + 1]?.[0];
         assert.ok(first, where);
         const full = rows === maxRows;
-        assert.ok(full || (!first.continued && rows + first.group.sessions.length > maxRows), `page ${i} cut early: ${where}`);
+        assert.ok(
+          full || (!first.continued && rows + first.group.sessions.length > maxRows),
+          `page ${i} cut early: ${where}`,
+        );
       }
     }
   });

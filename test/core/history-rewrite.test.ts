@@ -14,7 +14,13 @@ test('recordRewrite bumps the generation, sets the CSV size and journals the row
   assert.equal(next.historyGeneration, 1);
   assert.equal(next.historyBytes, 300);
   assert.deepEqual(next.rewrites, [
-    { generation: 1, bytesBefore: 500, bytesAfter: 300, removed: [{ id: s1.id, connectedAt: s1.connectedAt, user: s1.user }], added: [s2] },
+    {
+      generation: 1,
+      bytesBefore: 500,
+      bytesAfter: 300,
+      removed: [{ id: s1.id, connectedAt: s1.connectedAt, user: s1.user }],
+      added: [s2],
+    },
   ]);
   assert.deepEqual(state.rewrites, [], 'the input state is unchanged');
 });
@@ -31,8 +37,14 @@ test('rewritesSince chains rewrites from what the build read, or gives up', () =
   state = recordRewrite(state, { bytesBefore: 100, bytesAfter: 80, removed: [s1], added: [] });
   state = recordRewrite(state, { bytesBefore: 80, bytesAfter: 100, removed: [], added: [s1] });
   assert.deepEqual(rewritesSince(state, { generation: 2, csvBytes: 100 }), [], 'up to date');
-  assert.deepEqual(rewritesSince(state, { generation: 0, csvBytes: 100 })?.map((r) => r.generation), [1, 2]);
-  assert.deepEqual(rewritesSince(state, { generation: 1, csvBytes: 80 })?.map((r) => r.generation), [2]);
+  assert.deepEqual(
+    rewritesSince(state, { generation: 0, csvBytes: 100 })?.map((r) => r.generation),
+    [1, 2],
+  );
+  assert.deepEqual(
+    rewritesSince(state, { generation: 1, csvBytes: 80 })?.map((r) => r.generation),
+    [2],
+  );
   // The build had not read rows appended before the first rewrite: their place in the new file is unknown.
   assert.equal(rewritesSince(state, { generation: 0, csvBytes: 90 }), null);
   // Rows appended between two rewrites: the same.
@@ -40,7 +52,8 @@ test('rewritesSince chains rewrites from what the build read, or gives up', () =
   assert.equal(rewritesSince(gap, { generation: 0, csvBytes: 100 }), null);
   // Older than the journal reaches.
   let long = state;
-  for (let i = 0; i < REWRITES_KEPT; i++) long = recordRewrite(long, { bytesBefore: 100, bytesAfter: 100, removed: [], added: [] });
+  for (let i = 0; i < REWRITES_KEPT; i++)
+    long = recordRewrite(long, { bytesBefore: 100, bytesAfter: 100, removed: [], added: [] });
   assert.equal(long.rewrites.length, REWRITES_KEPT);
   assert.equal(rewritesSince(long, { generation: 0, csvBytes: 100 }), null);
   assert.equal(rewritesSince(long, { generation: long.historyGeneration - 1, csvBytes: 100 })?.length, 1);

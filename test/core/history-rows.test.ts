@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
-import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../../src/core/history-rows.js';
+import {
+  HISTORY_COLUMNS,
+  missingRequiredColumns,
+  sessionFromRecord,
+  sessionToRecord,
+} from '../../src/core/history-rows.js';
 import type { Session } from '../../src/core/session.js';
 import { sampleSession } from '../helpers/sessions.js';
 
-const asRecord = (s: Session): Record<string, string> => Object.fromEntries(HISTORY_COLUMNS.map((c, i) => [c, sessionToRecord(s)[i] ?? '']));
+const asRecord = (s: Session): Record<string, string> =>
+  Object.fromEntries(HISTORY_COLUMNS.map((c, i) => [c, sessionToRecord(s)[i] ?? '']));
 
 function inputError(fn: () => unknown, line: number, re: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -19,7 +25,14 @@ function inputError(fn: () => unknown, line: number, re: RegExp): void {
 
 describe('history rows', () => {
   test('a record has one value per column, nulls as empty text', () => {
-    const open = sampleSession({ endedAt: null, durationS: null, endReason: null, username: null, virtualIpv6: null, clientId: null });
+    const open = sampleSession({
+      endedAt: null,
+      durationS: null,
+      endReason: null,
+      username: null,
+      virtualIpv6: null,
+      clientId: null,
+    });
     const rec = sessionToRecord(open);
     assert.equal(rec.length, HISTORY_COLUMNS.length);
     const byName = asRecord(open);
@@ -58,7 +71,14 @@ describe('history rows', () => {
 
   test('a record written by an older version (fewer columns) gets sensible defaults', () => {
     const s = sessionFromRecord(
-      { id: 'abc', commonName: 'bob_jones', username: 'bjones', realAddress: '127.0.0.13', connectedAt: '2026-11-26T16:00:00Z', endedAt: '2026-11-26T17:00:00Z' },
+      {
+        id: 'abc',
+        commonName: 'bob_jones',
+        username: 'bjones',
+        realAddress: '127.0.0.13',
+        connectedAt: '2026-11-26T16:00:00Z',
+        endedAt: '2026-11-26T17:00:00Z',
+      },
       'h.csv',
       5,
     );
@@ -69,7 +89,11 @@ describe('history rows', () => {
     assert.equal(s.realPort, null);
     assert.equal(s.bytesReceived, null);
     assert.equal(s.endReason, null);
-    const open = sessionFromRecord({ id: 'x', commonName: 'cn', realAddress: '1.2.3.4', connectedAt: '2026-11-26T16:00:00Z', endedAt: '' }, 'h.csv', 6);
+    const open = sessionFromRecord(
+      { id: 'x', commonName: 'cn', realAddress: '1.2.3.4', connectedAt: '2026-11-26T16:00:00Z', endedAt: '' },
+      'h.csv',
+      6,
+    );
     assert.equal(open.user, 'cn', 'then the common name');
     assert.equal(open.lastSeenAt, '2026-11-26T16:00:00Z', 'then connectedAt');
   });
@@ -77,27 +101,55 @@ describe('history rows', () => {
   test('a bad value names the file, the line and the column', () => {
     const good = asRecord(sampleSession());
     inputError(() => sessionFromRecord({ ...good, id: '' }, 'h.csv', 7), 7, /column id: is empty/);
-    inputError(() => sessionFromRecord({ ...good, connectedAt: '2026-11-26 16:14:55' }, 'h.csv', 8), 8, /column connectedAt: .*not an ISO UTC time/);
+    inputError(
+      () => sessionFromRecord({ ...good, connectedAt: '2026-11-26 16:14:55' }, 'h.csv', 8),
+      8,
+      /column connectedAt: .*not an ISO UTC time/,
+    );
     inputError(() => sessionFromRecord({ ...good, connectedAt: '' }, 'h.csv', 8), 8, /column connectedAt: is empty/);
     inputError(() => sessionFromRecord({ ...good, endedAt: 'yesterday' }, 'h.csv', 9), 9, /column endedAt/);
-    inputError(() => sessionFromRecord({ ...good, realPort: '42001.5' }, 'h.csv', 10), 10, /column realPort: "42001.5" is not a whole number/);
+    inputError(
+      () => sessionFromRecord({ ...good, realPort: '42001.5' }, 'h.csv', 10),
+      10,
+      /column realPort: "42001.5" is not a whole number/,
+    );
     inputError(() => sessionFromRecord({ ...good, bytesSent: '=1+2' }, 'h.csv', 11), 11, /column bytesSent/);
-    inputError(() => sessionFromRecord({ ...good, endReason: 'kicked' }, 'h.csv', 12), 12, /column endReason: "kicked"/);
-    inputError(() => sessionFromRecord({ ...good, source: 'pigeon' }, 'h.csv', 13), 13, /column source: "pigeon" is unknown/);
-    inputError(() => sessionFromRecord({ ...good, endExact: 'yes' }, 'h.csv', 15), 15, /column endExact: "yes" is not true or false/);
+    inputError(
+      () => sessionFromRecord({ ...good, endReason: 'kicked' }, 'h.csv', 12),
+      12,
+      /column endReason: "kicked"/,
+    );
+    inputError(
+      () => sessionFromRecord({ ...good, source: 'pigeon' }, 'h.csv', 13),
+      13,
+      /column source: "pigeon" is unknown/,
+    );
+    inputError(
+      () => sessionFromRecord({ ...good, endExact: 'yes' }, 'h.csv', 15),
+      15,
+      /column endExact: "yes" is not true or false/,
+    );
     inputError(() => sessionFromRecord({ ...good, realAddress: '' }, 'h.csv', 14), 14, /column realAddress: is empty/);
   });
 
   test('an end before the start (written by older versions) reads back as ending when it started, and is told', () => {
     // Issue 17, item 1: the server's clock stepped back after the client connected.
-    const row = { ...asRecord(sampleSession()), connectedAt: '2026-11-26T16:19:35Z', endedAt: '2026-11-26T16:09:35Z', lastSeenAt: '2026-11-26T16:09:35Z', durationS: '' };
+    const row = {
+      ...asRecord(sampleSession()),
+      connectedAt: '2026-11-26T16:19:35Z',
+      endedAt: '2026-11-26T16:09:35Z',
+      lastSeenAt: '2026-11-26T16:09:35Z',
+      durationS: '',
+    };
     const told: string[] = [];
     const s = sessionFromRecord(row, 'h.csv', 2, (why) => told.push(why));
     assert.equal(s.endedAt, '2026-11-26T16:19:35Z');
     assert.equal(s.durationS, 0);
     assert.equal(s.lastSeenAt, '2026-11-26T16:19:35Z', 'never before the start either');
     assert.equal(s.connectedAt, '2026-11-26T16:19:35Z');
-    assert.deepEqual(told, ['column endedAt: 2026-11-26T16:09:35Z is before connectedAt 2026-11-26T16:19:35Z; read as ending when it started (0 s)']);
+    assert.deepEqual(told, [
+      'column endedAt: 2026-11-26T16:09:35Z is before connectedAt 2026-11-26T16:19:35Z; read as ending when it started (0 s)',
+    ]);
     // Without a way to tell it (the trash), it is refused as before.
     inputError(() => sessionFromRecord(row, 'h.csv', 2), 2, /column endedAt: .* is before connectedAt/);
     // A good row is not told about.

@@ -5,10 +5,23 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { applyHookEvents, candidateIds, connectionDistance, plainAddress, type HookApplyResult } from '../../src/core/hook-events.js';
+import {
+  applyHookEvents,
+  candidateIds,
+  connectionDistance,
+  plainAddress,
+  type HookApplyResult,
+} from '../../src/core/hook-events.js';
 import type { HookEvent } from '../../src/core/hook-line.js';
 import { parseStatus, type StatusClient } from '../../src/core/parse-status.js';
-import { emptyState, reconcile, RECENTLY_CLOSED_KEEP_S, type CollectorState, type Observation, type ReconcileResult } from '../../src/core/reconcile.js';
+import {
+  emptyState,
+  reconcile,
+  RECENTLY_CLOSED_KEEP_S,
+  type CollectorState,
+  type Observation,
+  type ReconcileResult,
+} from '../../src/core/reconcile.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { connectEnv, disconnectEnv, eventOf, HOOK_FIXTURES, hookEnv } from '../helpers/hooks.js';
 import { deepFreeze, seen, snap } from '../helpers/snapshots.js';
@@ -20,7 +33,8 @@ const epoch = (s: number): string => String(Date.parse(at(s)) / 1000);
 const STALE = 300;
 
 /** alice from 198.51.100.7:51234, connected at T0+`start` s (the hook's view). */
-const connect = (start: number, over: Record<string, string | undefined> = {}): HookEvent => eventOf(connectEnv({ time_unix: epoch(start), ...over }), 'default');
+const connect = (start: number, over: Record<string, string | undefined> = {}): HookEvent =>
+  eventOf(connectEnv({ time_unix: epoch(start), ...over }), 'default');
 const disconnect = (start: number, durationS: number, over: Record<string, string | undefined> = {}): HookEvent =>
   eventOf(disconnectEnv(durationS, { time_unix: epoch(start), ...over }), 'default');
 
@@ -52,17 +66,32 @@ interface Cycle extends ReconcileResult {
 }
 
 /** One collect: the events, then the status files (inputs frozen: both must be pure). */
-function cycle(prev: CollectorState, events: HookEvent[], observations: Observation[], now: string, instances = ['default']): Cycle {
+function cycle(
+  prev: CollectorState,
+  events: HookEvent[],
+  observations: Observation[],
+  now: string,
+  instances = ['default'],
+): Cycle {
   const warnings: string[] = [];
   const warn = (m: string): number => warnings.push(m);
   const hooked = applyHookEvents(deepFreeze(structuredClone(prev)), events, { instances, warn });
-  const r = reconcile(deepFreeze(structuredClone(hooked.state)), observations, { now, staleAfterS: STALE, instances, warn });
+  const r = reconcile(deepFreeze(structuredClone(hooked.state)), observations, {
+    now,
+    staleAfterS: STALE,
+    instances,
+    warn,
+  });
   // As collect reports them: the hooks' new and ended sessions first.
   return { ...r, hooked, opened: [...hooked.opened, ...r.opened], ended: [...hooked.ended, ...r.ended], warnings };
 }
 
 const only = (list: Session[], what: string): Session => {
-  assert.equal(list.length, 1, `${what}: exactly one, got ${list.length}: ${JSON.stringify(list.map((s) => [s.commonName, s.connectedAt, s.endedAt]))}`);
+  assert.equal(
+    list.length,
+    1,
+    `${what}: exactly one, got ${list.length}: ${JSON.stringify(list.map((s) => [s.commonName, s.connectedAt, s.endedAt]))}`,
+  );
   return list[0] as Session;
 };
 
@@ -85,7 +114,10 @@ describe('hook events: matching a connection', () => {
     const ids = candidateIds(x);
     assert.ok(ids.includes(sessionId('u', 'bob', at(0), '2001:db8::7', null)), 'IPv6 without its port');
     assert.ok(ids.includes(sessionId('u', 'bob', at(-2), '2001:db8::7', 4000)), 'two seconds earlier');
-    assert.ok(candidateIds({ ...x, realAddress: '192.0.2.1' }).includes(sessionId('u', 'bob', at(1), '::ffff:192.0.2.1', 4000)), 'v4-mapped');
+    assert.ok(
+      candidateIds({ ...x, realAddress: '192.0.2.1' }).includes(sessionId('u', 'bob', at(1), '::ffff:192.0.2.1', 4000)),
+      'v4-mapped',
+    );
     assert.equal(new Set(ids).size, ids.length, 'no duplicates');
   });
 });
@@ -157,7 +189,10 @@ describe('hook events: merged with the status files', () => {
   test('the real dual-stack server: IPv6 listed without a port, IPv4 unmapped; hooks and status file agree', () => {
     const file = readFileSync(`${HOOK_FIXTURES}udp6-status.log`, 'utf8');
     const snapshot = parseStatus(file, { file: 'udp6-status.log', timeZone: 'UTC' });
-    const events = [eventOf(hookEnv('udp6-connect-ipv6'), 'udp6'), eventOf(hookEnv('udp6-connect-mapped-ipv4'), 'udp6')];
+    const events = [
+      eventOf(hookEnv('udp6-connect-ipv6'), 'udp6'),
+      eventOf(hookEnv('udp6-connect-mapped-ipv4'), 'udp6'),
+    ];
     const a = cycle(emptyState(), events, [seen(snapshot, 'udp6')], isoPlus(snapshot.updatedAt as string, 1), ['udp6']);
     assert.equal(a.opened.length, 2, 'two sessions, each opened once');
     assert.equal(a.state.tracked.length, 2);
@@ -167,7 +202,10 @@ describe('hook events: merged with the status files', () => {
     assert.equal(bob.realPort, 42822, "the hook's port, which the status file lacks");
     assert.equal(bob.source, 'status');
     assert.equal(bob.cipher, 'AES-256-GCM');
-    const ends = [eventOf(hookEnv('udp6-disconnect-ipv6'), 'udp6'), eventOf(hookEnv('udp6-disconnect-mapped-ipv4'), 'udp6')];
+    const ends = [
+      eventOf(hookEnv('udp6-disconnect-ipv6'), 'udp6'),
+      eventOf(hookEnv('udp6-disconnect-mapped-ipv4'), 'udp6'),
+    ];
     const b = cycle(a.state, ends, [], '2026-11-26T19:12:29Z', ['udp6']);
     assert.equal(b.closed.length, 2);
     for (const s of b.closed) {
@@ -176,7 +214,13 @@ describe('hook events: merged with the status files', () => {
     }
     assert.deepEqual(b.state.tracked, []);
     // The status file, read again after the ends, opens nothing.
-    const c = cycle(b.state, [], [seen({ ...snapshot, updatedAt: '2026-11-26T19:12:28Z' }, 'udp6')], '2026-11-26T19:12:30Z', ['udp6']);
+    const c = cycle(
+      b.state,
+      [],
+      [seen({ ...snapshot, updatedAt: '2026-11-26T19:12:28Z' }, 'udp6')],
+      '2026-11-26T19:12:30Z',
+      ['udp6'],
+    );
     assert.deepEqual(c.opened, []);
     assert.deepEqual(c.warnings, []);
   });
@@ -197,7 +241,10 @@ describe('hook events: merged with the status files', () => {
     // A file written well after the end that still lists her is odd: a warning, still no second session.
     const odd = cycle(again.state, [], [seen(snap(at(60), [client(0)]))], at(61));
     assert.deepEqual(odd.opened, []);
-    assert.match(odd.warnings.join('\n'), /listed at .* after its client-disconnect at 2026-11-26T16:00:25Z; not recorded twice/);
+    assert.match(
+      odd.warnings.join('\n'),
+      /listed at .* after its client-disconnect at 2026-11-26T16:00:25Z; not recorded twice/,
+    );
   });
 
   test('without the hooks nothing changes: ends are estimated', () => {
@@ -225,7 +272,17 @@ describe('hook events: merged with the status files', () => {
     assert.equal(held.endReason, 'server-stopped');
     assert.equal(held.endExact, false);
     // Its disconnect arrives later (the spool was read late): the exact end replaces the estimate.
-    const late = cycle(r.state, [eventOf(disconnectEnv(20, { common_name: 'bob', username: '', trusted_port: '40000', time_unix: epoch(2) }), 'default')], [], isoPlus(stop, 60));
+    const late = cycle(
+      r.state,
+      [
+        eventOf(
+          disconnectEnv(20, { common_name: 'bob', username: '', trusted_port: '40000', time_unix: epoch(2) }),
+          'default',
+        ),
+      ],
+      [],
+      isoPlus(stop, 60),
+    );
     const b = only(late.closed, 'closed');
     assert.equal(b.endReason, 'disconnected');
     assert.equal(b.endExact, true);
@@ -299,7 +356,10 @@ describe('hook events: merged with the status files', () => {
 
   test('a state written before the hooks (no endExact on tracked sessions) reads as estimated', () => {
     const a = cycle(emptyState(), [], [seen(snap(at(10), [client(0)]))], at(11));
-    const old = { ...a.state, tracked: a.state.tracked.map(({ endExact: _e, ...s }) => s as typeof s & { endExact: boolean }) };
+    const old = {
+      ...a.state,
+      tracked: a.state.tracked.map(({ endExact: _e, ...s }) => s as typeof s & { endExact: boolean }),
+    };
     const r = cycle(old, [connect(0)], [seen(snap(at(20), [client(0)]))], at(21));
     assert.equal(only(r.state.tracked, 'tracked').endExact, false);
   });

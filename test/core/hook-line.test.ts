@@ -44,18 +44,62 @@ describe('hook events from recorded OpenVPN 2.6.14 environments', () => {
         bytesSent: null,
       },
     ],
-    ['udp4-connect-no-username', { kind: 'connect', commonName: 'Surname, Given', username: null, realPort: 41273, connectedAt: '2026-11-26T19:12:18Z' }],
+    [
+      'udp4-connect-no-username',
+      {
+        kind: 'connect',
+        commonName: 'Surname, Given',
+        username: null,
+        realPort: 41273,
+        connectedAt: '2026-11-26T19:12:18Z',
+      },
+    ],
     [
       'udp4-disconnect-username',
-      { kind: 'disconnect', commonName: 'alice', username: 'alice.login', realPort: 37455, connectedAt: '2026-11-26T19:12:14Z', durationS: 7, bytesReceived: 2498, bytesSent: 2708 },
+      {
+        kind: 'disconnect',
+        commonName: 'alice',
+        username: 'alice.login',
+        realPort: 37455,
+        connectedAt: '2026-11-26T19:12:14Z',
+        durationS: 7,
+        bytesReceived: 2498,
+        bytesSent: 2708,
+      },
     ],
-    ['udp4-disconnect-no-username', { kind: 'disconnect', commonName: 'Surname, Given', username: null, durationS: 3, bytesReceived: 2388, bytesSent: 2514 }],
-    ['udp6-connect-ipv6', { kind: 'connect', commonName: 'bob', realAddress: '::1', realPort: 42822, protocol: 'udp6', virtualAddress: '10.98.73.2' }],
+    [
+      'udp4-disconnect-no-username',
+      {
+        kind: 'disconnect',
+        commonName: 'Surname, Given',
+        username: null,
+        durationS: 3,
+        bytesReceived: 2388,
+        bytesSent: 2514,
+      },
+    ],
+    [
+      'udp6-connect-ipv6',
+      {
+        kind: 'connect',
+        commonName: 'bob',
+        realAddress: '::1',
+        realPort: 42822,
+        protocol: 'udp6',
+        virtualAddress: '10.98.73.2',
+      },
+    ],
     ['udp6-disconnect-ipv6', { kind: 'disconnect', realAddress: '::1', realPort: 42822, durationS: 6 }],
     ['udp6-connect-mapped-ipv4', { kind: 'connect', commonName: 'alice', realAddress: '127.0.0.1', realPort: 49509 }],
     ['udp6-disconnect-mapped-ipv4', { kind: 'disconnect', realAddress: '127.0.0.1', realPort: 49509, durationS: 6 }],
-    ['tcp-connect-user-nobody', { kind: 'connect', protocol: 'tcp4-server', connectedAt: '2026-11-26T19:13:12Z', realPort: 49012 }],
-    ['tcp-disconnect-user-nobody', { kind: 'disconnect', protocol: 'tcp4-server', durationS: 3, bytesReceived: 2412, bytesSent: 2506 }],
+    [
+      'tcp-connect-user-nobody',
+      { kind: 'connect', protocol: 'tcp4-server', connectedAt: '2026-11-26T19:13:12Z', realPort: 49012 },
+    ],
+    [
+      'tcp-disconnect-user-nobody',
+      { kind: 'disconnect', protocol: 'tcp4-server', durationS: 3, bytesReceived: 2412, bytesSent: 2506 },
+    ],
   ];
   for (const [name, want] of cases) {
     test(name, () => {
@@ -68,9 +112,15 @@ describe('hook events from recorded OpenVPN 2.6.14 environments', () => {
   test('a record keeps only the variables the collector uses, the instance and the writer clock', () => {
     const env = hookEnv('udp4-disconnect-username');
     const r = recordFromEnv(env, 'udp', 1795720341);
-    assert.deepEqual(Object.keys(r).sort(), ['instance', 'hook_time', ...HOOK_VARS.filter((k) => env[k] !== undefined)].sort());
+    assert.deepEqual(
+      Object.keys(r).sort(),
+      ['instance', 'hook_time', ...HOOK_VARS.filter((k) => env[k] !== undefined)].sort(),
+    );
     assert.equal(r.hook_time, '1795720341');
-    assert.ok(!('tls_serial_0' in r) && !('IV_PLAT' in r) && !('auth_control_file' in r), 'nothing else from the environment');
+    assert.ok(
+      !('tls_serial_0' in r) && !('IV_PLAT' in r) && !('auth_control_file' in r),
+      'nothing else from the environment',
+    );
   });
 });
 
@@ -86,7 +136,19 @@ describe('spool lines', () => {
   });
 
   test('any text in a common name or username survives both encodings, on one line', () => {
-    const hostile = ['%', '%25', 'a\tb', 'a\nb', 'a\r\nb', '"quoted" \\ back', '{"v":1,"x":"y"}', 'ovsw1\tinstance=x', 'Ünïcödé 名前 🙂', ' spaced ', '=1+2'];
+    const hostile = [
+      '%',
+      '%25',
+      'a\tb',
+      'a\nb',
+      'a\r\nb',
+      '"quoted" \\ back',
+      '{"v":1,"x":"y"}',
+      'ovsw1\tinstance=x',
+      'Ünïcödé 名前 🙂',
+      ' spaced ',
+      '=1+2',
+    ];
     for (const cn of hostile) {
       const r = recordFromEnv(connectEnv({ common_name: cn, username: cn }), 'udp', 1);
       for (const line of [encodeJsonLine(r), encodeTsvLine(r)]) {
@@ -105,7 +167,11 @@ describe('spool lines', () => {
 
   test('a torn write followed by the next hook line: the line is recovered, the fragment reported', () => {
     const full = encodeJsonLine(recordFromEnv(connectEnv(), 'udp', 1)).trimEnd();
-    for (const fragment of [full.slice(0, 40), encodeTsvLine({ instance: 'udp', common_name: 'x' }).slice(0, 12), '{"v":1,"instance":"u']) {
+    for (const fragment of [
+      full.slice(0, 40),
+      encodeTsvLine({ instance: 'udp', common_name: 'x' }).slice(0, 12),
+      '{"v":1,"instance":"u',
+    ]) {
       for (const next of [full, encodeTsvLine(recordFromEnv(connectEnv(), 'udp', 1)).trimEnd()]) {
         const d = decodeSpoolLine(fragment + next);
         assert.ok(d.ok, `recovered after ${JSON.stringify(fragment)}`);
@@ -138,7 +204,8 @@ describe('spool lines', () => {
 });
 
 describe('hook events: checks and fallbacks', () => {
-  const rec = (env: Record<string, string | undefined>, instance = 'udp', now = 1795720400): HookRecord => recordFromEnv(env, instance, now);
+  const rec = (env: Record<string, string | undefined>, instance = 'udp', now = 1795720400): HookRecord =>
+    recordFromEnv(env, instance, now);
 
   test('UNDEF and empty usernames are no username, as in the status file', () => {
     assert.equal(eventOf(connectEnv({ username: 'UNDEF' })).username, null);
@@ -147,7 +214,14 @@ describe('hook events: checks and fallbacks', () => {
   });
 
   test('untrusted_ip/untrusted_port stand in when trusted_* are missing; no port is null', () => {
-    const ev = eventOf(connectEnv({ trusted_ip: undefined, trusted_port: undefined, untrusted_ip: '203.0.113.9', untrusted_port: '999' }));
+    const ev = eventOf(
+      connectEnv({
+        trusted_ip: undefined,
+        trusted_port: undefined,
+        untrusted_ip: '203.0.113.9',
+        untrusted_port: '999',
+      }),
+    );
     assert.equal(ev.realAddress, '203.0.113.9');
     assert.equal(ev.realPort, 999);
     assert.equal(eventOf(connectEnv({ trusted_port: undefined })).realPort, null);

@@ -75,7 +75,10 @@ describe('legacy CSV rows', () => {
   });
 
   test('an IPv6 tunnel address goes to virtualIpv6; none is null', () => {
-    assert.equal(from(row('f', '192.0.2.12', 'fd00:8::1001', '2026-01-15 09:00:00', '2026-01-15 10:00:00'))?.virtualIpv6, 'fd00:8::1001');
+    assert.equal(
+      from(row('f', '192.0.2.12', 'fd00:8::1001', '2026-01-15 09:00:00', '2026-01-15 10:00:00'))?.virtualIpv6,
+      'fd00:8::1001',
+    );
     const none = from(row('f', '192.0.2.12', '', '2026-01-15 09:00:00', '2026-01-15 10:00:00'));
     assert.equal(none?.virtualAddress, null);
     assert.equal(none?.virtualIpv6, null);
@@ -93,7 +96,10 @@ describe('legacy CSV rows', () => {
         (e: unknown) => e instanceof InputError && e.file === 'old.csv' && e.line === 7 && re.test(e.message),
       );
     bad(row('', '192.0.2.1', '', '2026-01-15 09:00:00', '2026-01-15 10:00:00'), /user is empty/);
-    bad(row('h', '192.0.2.1', '', 'yesterday', '2026-01-15 10:00:00'), /start "yesterday" is not a YYYY-MM-DD HH:MM:SS time/);
+    bad(
+      row('h', '192.0.2.1', '', 'yesterday', '2026-01-15 10:00:00'),
+      /start "yesterday" is not a YYYY-MM-DD HH:MM:SS time/,
+    );
     bad(row('h', '192.0.2.1', '', '2026-02-30 09:00:00', '2026-03-01 10:00:00'), /start/);
     bad(row('h', '192.0.2.1', '', '', '2026-01-15 10:00:00'), /start is empty/);
     bad(row('h', '192.0.2.1', '', '2026-01-15 09:00:00', '2026-01-15 08:00:00'), /end .* is before start/);
@@ -105,7 +111,8 @@ describe('legacy CSV rows', () => {
     checkLegacyHeader(['user', 'public_ip', 'start', 'end'], 'old.csv');
     assert.throws(
       () => checkLegacyHeader(['id', 'commonName', 'connectedAt'], 'old.csv'),
-      (e: unknown) => e instanceof InputError && e.line === 1 && /no column user, public_ip, start, end/.test(e.message),
+      (e: unknown) =>
+        e instanceof InputError && e.line === 1 && /no column user, public_ip, start, end/.test(e.message),
     );
   });
 });

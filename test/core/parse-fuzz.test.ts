@@ -56,17 +56,29 @@ const nonEmpty = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
 function assertWellFormed(s: StatusSnapshot, where: string): void {
   assert.equal(s.schemaVersion, 1, where);
   assert.ok([1, 2, 3].includes(s.format), where);
-  assert.ok(nullOr(s.title, (t) => typeof t === 'string'), where);
+  assert.ok(
+    nullOr(s.title, (t) => typeof t === 'string'),
+    where,
+  );
   assertInstant(s.updatedAt, `${where}: updatedAt`);
   s.clients.forEach((c, i) => {
     const w = `${where}: client ${i}`;
     assert.equal(typeof c.commonName, 'string', w);
     assert.ok(nullOr(c.username, nonEmpty) && c.username !== 'UNDEF', `${w}: username ${c.username}`);
     assert.ok(nonEmpty(c.realAddress), `${w}: realAddress`);
-    assert.ok(nullOr(c.realPort, (p) => isCount(p) && (p as number) <= 65535), `${w}: realPort ${c.realPort}`);
+    assert.ok(
+      nullOr(c.realPort, (p) => isCount(p) && (p as number) <= 65535),
+      `${w}: realPort ${c.realPort}`,
+    );
     assert.ok(nullOr(c.protocol, nonEmpty), `${w}: protocol`);
-    assert.ok(nullOr(c.virtualAddress, (v) => isIpv4(v as string)), `${w}: virtualAddress ${c.virtualAddress}`);
-    assert.ok(nullOr(c.virtualIpv6, (v) => typeof v === 'string' && v.includes(':')), `${w}: virtualIpv6 ${c.virtualIpv6}`);
+    assert.ok(
+      nullOr(c.virtualAddress, (v) => isIpv4(v as string)),
+      `${w}: virtualAddress ${c.virtualAddress}`,
+    );
+    assert.ok(
+      nullOr(c.virtualIpv6, (v) => typeof v === 'string' && v.includes(':')),
+      `${w}: virtualIpv6 ${c.virtualIpv6}`,
+    );
     assert.ok(isCount(c.bytesReceived), `${w}: bytesReceived ${c.bytesReceived}`);
     assert.ok(isCount(c.bytesSent), `${w}: bytesSent ${c.bytesSent}`);
     assertInstant(c.connectedAt, `${w}: connectedAt`);
@@ -81,7 +93,10 @@ function assertWellFormed(s: StatusSnapshot, where: string): void {
     assert.ok(['ipv4', 'ipv6', 'mac', 'cached', 'subnet', 'other'].includes(r.kind), w);
     assert.equal(typeof r.commonName, 'string', w);
     assert.ok(nonEmpty(r.realAddress), w);
-    assert.ok(nullOr(r.realPort, (p) => isCount(p) && (p as number) <= 65535), w);
+    assert.ok(
+      nullOr(r.realPort, (p) => isCount(p) && (p as number) <= 65535),
+      w,
+    );
     if (r.lastRefAt !== null) assertInstant(r.lastRefAt, `${w}: lastRefAt`);
   });
   for (const [k, v] of Object.entries(s.globalStats)) assert.ok(typeof k === 'string' && typeof v === 'string', where);
@@ -93,7 +108,8 @@ function check(text: string, timeZone: string, where: string): boolean {
   try {
     s = parseStatus(text, { file: 'fuzz.status', timeZone });
   } catch (e) {
-    if (!(e instanceof InputError)) assert.fail(`${where}: threw ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    if (!(e instanceof InputError))
+      assert.fail(`${where}: threw ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     assert.equal(e.file, 'fuzz.status', where);
     assert.ok(Number.isInteger(e.line) && (e.line ?? 0) >= 1, `${where}: line ${e.line}`);
     // The line must exist in the input (the first line for an empty file).
@@ -108,7 +124,8 @@ function check(text: string, timeZone: string, where: string): boolean {
 // --- Mutations. Each takes the text and the generator, returns new text.
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[randomInt(rng, 0, items.length - 1)] as T;
 const at = (rng: Rng, text: string): number => randomInt(rng, 0, text.length);
-const splice = (text: string, i: number, del: number, ins: string): string => text.slice(0, i) + ins + text.slice(i + del);
+const splice = (text: string, i: number, del: number, ins: string): string =>
+  text.slice(0, i) + ins + text.slice(i + del);
 const editLines = (text: string, f: (lines: string[]) => void): string => {
   const lines = text.split('\n');
   f(lines);
@@ -117,7 +134,22 @@ const editLines = (text: string, f: (lines: string[]) => void): string => {
 
 // Characters that matter to the parser, and some that should not.
 const SEPARATORS = [',', '\t', '\r', '\n', '\r\n', ' ', ':', '[', ']', '/', '.', 'C', '%'];
-const UNICODE = ['\ufeff', '\u0000', '\u2028', '\u00a0', 'e\u0301', '\u{1f600}', '\ud800', '\u202e', '\uff11', '\u0663', 'ß', 'İ', '\u200b', '\ufffd'];
+const UNICODE = [
+  '\ufeff',
+  '\u0000',
+  '\u2028',
+  '\u00a0',
+  'e\u0301',
+  '\u{1f600}',
+  '\ud800',
+  '\u202e',
+  '\uff11',
+  '\u0663',
+  'ß',
+  'İ',
+  '\u200b',
+  '\ufffd',
+];
 
 const MUTATIONS: Record<string, (text: string, rng: Rng) => string> = {
   // Bit flips in the UTF-8 bytes, decoded the way the reader decodes (bad sequences become U+FFFD).
@@ -169,7 +201,15 @@ const MUTATIONS: Record<string, (text: string, rng: Rng) => string> = {
     const runs = [...text.matchAll(/\d+/g)];
     if (runs.length === 0) return text;
     const m = pick(rng, runs);
-    const to = pick(rng, ['0', '00', '9'.repeat(randomInt(rng, 1, 30)), '253402300800', '4294967296', '65536', String(randomInt(rng, 0, 1e9))]);
+    const to = pick(rng, [
+      '0',
+      '00',
+      '9'.repeat(randomInt(rng, 1, 30)),
+      '253402300800',
+      '4294967296',
+      '65536',
+      String(randomInt(rng, 0, 1e9)),
+    ]);
     return splice(text, m.index ?? 0, m[0].length, to);
   },
   // A blank line in the middle, or a CR without its LF.

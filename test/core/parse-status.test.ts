@@ -44,7 +44,8 @@ interface Bad {
   reason: string;
 }
 
-const TITLE_2614 = 'OpenVPN 2.6.14 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [LZ4] [EPOLL] [PKCS11] [MH/PKTINFO] [AEAD] [DCO]';
+const TITLE_2614 =
+  'OpenVPN 2.6.14 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [LZ4] [EPOLL] [PKCS11] [MH/PKTINFO] [AEAD] [DCO]';
 const OJARVA_TITLE = 'OpenVPN 2.1.4 x86_64-unknown-openbsd5.0 [SSL] [LZO2] built on Aug\t4 2011';
 /** A v1 client: no username, IDs or cipher columns. */
 const V1 = { username: null, clientId: null, peerId: null, cipher: null, protocol: null } as const;
@@ -58,18 +59,50 @@ const OJARVA_10: Good = {
   routes: 14,
   check: [
     // 2.1 header: no IPv6, username, IDs or cipher columns.
-    { at: 0, commonName: 'aefj-laptop', username: null, realAddress: '83.243.114.51', realPort: 63714, virtualAddress: '10.201.6.55', virtualIpv6: null, bytesReceived: 13483768, bytesSent: 22837245, connectedAt: '2012-08-16T08:55:59Z', clientId: null, peerId: null, cipher: null },
-    { at: 2, commonName: 'eijbk-ext-home-laptop', realAddress: '10.3.0.23', realPort: 61674, virtualAddress: '10.201.6.56', connectedAt: '2012-08-16T09:15:27Z' },
+    {
+      at: 0,
+      commonName: 'aefj-laptop',
+      username: null,
+      realAddress: '83.243.114.51',
+      realPort: 63714,
+      virtualAddress: '10.201.6.55',
+      virtualIpv6: null,
+      bytesReceived: 13483768,
+      bytesSent: 22837245,
+      connectedAt: '2012-08-16T08:55:59Z',
+      clientId: null,
+      peerId: null,
+      cipher: null,
+    },
+    {
+      at: 2,
+      commonName: 'eijbk-ext-home-laptop',
+      realAddress: '10.3.0.23',
+      realPort: 61674,
+      virtualAddress: '10.201.6.56',
+      connectedAt: '2012-08-16T09:15:27Z',
+    },
   ],
   routeCheck: [
     // The repaired row (line 21), a TAP route by MAC.
-    { at: 6, virtualAddress: '55:fb:d6:3b:40:ae', kind: 'mac', commonName: 'eijbk-ext-home-laptop', realAddress: '10.3.0.23', realPort: 61674, lastRefAt: '2012-08-16T09:30:29Z' },
+    {
+      at: 6,
+      virtualAddress: '55:fb:d6:3b:40:ae',
+      kind: 'mac',
+      commonName: 'eijbk-ext-home-laptop',
+      realAddress: '10.3.0.23',
+      realPort: 61674,
+      lastRefAt: '2012-08-16T09:30:29Z',
+    },
   ],
 };
 
 const CASES: Record<string, Good | Bad> = {
   // --- AntLer-24rus/ovpn-stat: real-looking v1 with site-to-site iroutes.
-  'AntLer-24rus__ovpn-stat__openvpn-status.log': { line: 2, reason: 'Updated "Thu Jul 11 13:40:60 2019" is not a valid time' },
+  'AntLer-24rus__ovpn-stat__openvpn-status.log': {
+    line: 2,
+    reason: 'Updated "Thu Jul 11 13:40:60 2019" is not a valid time',
+  },
   'AntLer-24rus__ovpn-stat__openvpn-status.sec59.log': {
     format: 1,
     updatedAt: '2019-07-11T13:40:59Z',
@@ -79,12 +112,38 @@ const CASES: Record<string, Good | Bad> = {
     globalStats: { 'Max bcast/mcast queue length': '16' },
     check: [
       // Its routes in file order: 192.168.102.20C (cached), 192.168.102.0/24 (iroute), 10.8.0.2.
-      { at: 0, commonName: 'AntLer-Work', ...V1, realAddress: '171.33.249.181', realPort: 20707, virtualAddress: '10.8.0.2', virtualIpv6: null, bytesReceived: 84070103, bytesSent: 379390071, connectedAt: '2019-07-04T14:37:00Z' },
+      {
+        at: 0,
+        commonName: 'AntLer-Work',
+        ...V1,
+        realAddress: '171.33.249.181',
+        realPort: 20707,
+        virtualAddress: '10.8.0.2',
+        virtualIpv6: null,
+        bytesReceived: 84070103,
+        bytesSent: 379390071,
+        connectedAt: '2019-07-04T14:37:00Z',
+      },
       // Same NAT address as AptekaGa/AptekaAvt, same port as AntLer-Router: joined on both.
-      { at: 5, commonName: 'AptekaKo', realAddress: '212.188.44.38', realPort: 13555, virtualAddress: '10.8.0.14', bytesReceived: 4049039, bytesSent: 2227707, connectedAt: '2019-07-11T07:20:25Z' },
+      {
+        at: 5,
+        commonName: 'AptekaKo',
+        realAddress: '212.188.44.38',
+        realPort: 13555,
+        virtualAddress: '10.8.0.14',
+        bytesReceived: 4049039,
+        bytesSent: 2227707,
+        connectedAt: '2019-07-11T07:20:25Z',
+      },
     ],
     routeCheck: [
-      { at: 1, virtualAddress: '192.168.101.17C', kind: 'cached', commonName: 'AptekaKo', lastRefAt: '2019-07-11T13:40:58Z' },
+      {
+        at: 1,
+        virtualAddress: '192.168.101.17C',
+        kind: 'cached',
+        commonName: 'AptekaKo',
+        lastRefAt: '2019-07-11T13:40:58Z',
+      },
       { at: 2, virtualAddress: '192.168.103.0/24', kind: 'subnet', commonName: 'AptekaAvt' },
     ],
   },
@@ -99,10 +158,33 @@ const CASES: Record<string, Good | Bad> = {
     routes: 4,
     check: [
       // Bytes beyond 2^32; its /24 route is skipped, 192.168.66.3 is its address.
-      { at: 0, commonName: 'foo', ...V1, realAddress: '1.2.3.4', realPort: 1234, virtualAddress: '192.168.66.3', virtualIpv6: null, bytesReceived: 11811160064, bytesSent: 4194304, connectedAt: '2012-01-01T23:42:00Z' },
-      { at: 1, commonName: 'bar', realAddress: '1.2.3.5', realPort: 1235, virtualAddress: '192.168.66.2', virtualIpv6: '2001:db8:0:0::1000', bytesReceived: 512, bytesSent: 2048 },
+      {
+        at: 0,
+        commonName: 'foo',
+        ...V1,
+        realAddress: '1.2.3.4',
+        realPort: 1234,
+        virtualAddress: '192.168.66.3',
+        virtualIpv6: null,
+        bytesReceived: 11811160064,
+        bytesSent: 4194304,
+        connectedAt: '2012-01-01T23:42:00Z',
+      },
+      {
+        at: 1,
+        commonName: 'bar',
+        realAddress: '1.2.3.5',
+        realPort: 1235,
+        virtualAddress: '192.168.66.2',
+        virtualIpv6: '2001:db8:0:0::1000',
+        bytesReceived: 512,
+        bytesSent: 2048,
+      },
     ],
-    routeCheck: [{ at: 0, virtualAddress: '192.168.0.0/24', kind: 'subnet' }, { at: 3, kind: 'ipv6' }],
+    routeCheck: [
+      { at: 0, virtualAddress: '192.168.0.0/24', kind: 'subnet' },
+      { at: 3, kind: 'ipv6' },
+    ],
   },
   'cmur2__openvpn-status-web__status.v2': {
     format: 2,
@@ -113,9 +195,30 @@ const CASES: Record<string, Good | Bad> = {
     routes: 4,
     check: [
       // The Virtual Address column is used as written (the routing table says otherwise here).
-      { at: 0, commonName: 'foo', username: null, realAddress: '1.2.3.4', realPort: 1234, virtualAddress: '192.168.66.2', virtualIpv6: null, bytesReceived: 11811160064, bytesSent: 4194304, connectedAt: '2009-04-02T19:58:50Z', clientId: null, peerId: null, cipher: null },
+      {
+        at: 0,
+        commonName: 'foo',
+        username: null,
+        realAddress: '1.2.3.4',
+        realPort: 1234,
+        virtualAddress: '192.168.66.2',
+        virtualIpv6: null,
+        bytesReceived: 11811160064,
+        bytesSent: 4194304,
+        connectedAt: '2009-04-02T19:58:50Z',
+        clientId: null,
+        peerId: null,
+        cipher: null,
+      },
       // 2.1 printed an IPv6 pool address in "Virtual Address": it moves to virtualIpv6.
-      { at: 1, commonName: 'bar', virtualAddress: null, virtualIpv6: '2001:db8:0:0::1000', bytesReceived: 512, bytesSent: 2048 },
+      {
+        at: 1,
+        commonName: 'bar',
+        virtualAddress: null,
+        virtualIpv6: '2001:db8:0:0::1000',
+        bytesReceived: 512,
+        bytesSent: 2048,
+      },
     ],
   },
   'cmur2__openvpn-status-web__status.v3': {
@@ -136,7 +239,21 @@ const CASES: Record<string, Good | Bad> = {
     routes: 1,
     globalStats: { 'Max bcast/mcast queue length': '42' },
     check: [
-      { at: 0, commonName: 'foo', username: null, realAddress: '1.2.3.4', realPort: 1234, virtualAddress: '192.168.66.2', virtualIpv6: null, bytesReceived: 11811160064, bytesSent: 4194304, connectedAt: '2009-04-02T19:58:50Z', clientId: 1, peerId: 0, cipher: 'AES-256-GCM' },
+      {
+        at: 0,
+        commonName: 'foo',
+        username: null,
+        realAddress: '1.2.3.4',
+        realPort: 1234,
+        virtualAddress: '192.168.66.2',
+        virtualIpv6: null,
+        bytesReceived: 11811160064,
+        bytesSent: 4194304,
+        connectedAt: '2009-04-02T19:58:50Z',
+        clientId: 1,
+        peerId: 0,
+        cipher: 'AES-256-GCM',
+      },
     ],
   },
 
@@ -147,8 +264,28 @@ const CASES: Record<string, Good | Bad> = {
     clients: 2,
     routes: 2,
     check: [
-      { at: 0, commonName: 'dl-iphone', ...V1, realAddress: '200.217.145.198', realPort: 56455, virtualAddress: '10.8.0.14', virtualIpv6: null, bytesReceived: 6360, bytesSent: 9017, connectedAt: '2016-06-26T11:36:26Z' },
-      { at: 1, commonName: 'dl-macbook', realAddress: '200.217.145.198', realPort: 55673, virtualAddress: '10.8.0.10', bytesReceived: 96453, bytesSent: 174110, connectedAt: '2016-06-26T11:32:07Z' },
+      {
+        at: 0,
+        commonName: 'dl-iphone',
+        ...V1,
+        realAddress: '200.217.145.198',
+        realPort: 56455,
+        virtualAddress: '10.8.0.14',
+        virtualIpv6: null,
+        bytesReceived: 6360,
+        bytesSent: 9017,
+        connectedAt: '2016-06-26T11:36:26Z',
+      },
+      {
+        at: 1,
+        commonName: 'dl-macbook',
+        realAddress: '200.217.145.198',
+        realPort: 55673,
+        virtualAddress: '10.8.0.10',
+        bytesReceived: 96453,
+        bytesSent: 174110,
+        connectedAt: '2016-06-26T11:32:07Z',
+      },
     ],
   },
   // --- kellyjonbrazil/jc: tonyseek's file plus a client and a route without a port; a blank line after END.
@@ -159,24 +296,72 @@ const CASES: Record<string, Good | Bad> = {
     routes: 11,
     check: [
       // Only 192.168.255.118 is a plain address: 10.200.0.0/16 and 2001:db8::1000/124 are iroutes.
-      { at: 3, commonName: 'baz@example.com', realAddress: '10.10.10.10', realPort: 63414, virtualAddress: '192.168.255.118', virtualIpv6: null },
+      {
+        at: 3,
+        commonName: 'baz@example.com',
+        realAddress: '10.10.10.10',
+        realPort: 63414,
+        virtualAddress: '192.168.255.118',
+        virtualIpv6: null,
+      },
       // No port: joined on the bare address to 192.168.255.1.
-      { at: 5, commonName: 'baz@example.com', ...V1, realAddress: '10.10.10.10', realPort: null, virtualAddress: '192.168.255.1', bytesReceived: 111183, bytesSent: 1202203, connectedAt: '2015-06-18T07:57:25Z' },
+      {
+        at: 5,
+        commonName: 'baz@example.com',
+        ...V1,
+        realAddress: '10.10.10.10',
+        realPort: null,
+        virtualAddress: '192.168.255.1',
+        bytesReceived: 111183,
+        bytesSent: 1202203,
+        connectedAt: '2015-06-18T07:57:25Z',
+      },
     ],
   },
 
   // --- kumina/openvpn_exporter.
-  'kumina__openvpn_exporter__client.status': { line: 1, reason: 'client-mode "OpenVPN STATISTICS", not a server status file' },
+  'kumina__openvpn_exporter__client.status': {
+    line: 1,
+    reason: 'client-mode "OpenVPN STATISTICS", not a server status file',
+  },
   'kumina__openvpn_exporter__server2.status': {
     format: 2,
-    title: 'OpenVPN 2.3.2 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [EPOLL] [PKCS11] [eurephia] [MH] [IPv6] built on Dec  2 2014',
+    title:
+      'OpenVPN 2.3.2 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [EPOLL] [PKCS11] [eurephia] [MH] [IPv6] built on Dec  2 2014',
     updatedAt: '2017-03-21T09:39:14Z', // time_t 1490089154 (text 10:39:14, server at UTC+1)
     clients: 6, // five clients, redacted1 listed twice: both rows stay
     routes: 6,
     check: [
-      { at: 0, commonName: 'redacted1', username: null, realAddress: '0.0.0.0', realPort: 19021, virtualAddress: '0.0.0.0', virtualIpv6: null, bytesReceived: 693438277, bytesSent: 228390856, connectedAt: '2017-03-16T16:09:03Z', clientId: null, peerId: null, cipher: null },
-      { at: 3, commonName: 'redacted4', realPort: 52335, bytesReceived: 24289622392, bytesSent: 70914674697, connectedAt: '2017-03-17T10:16:29Z' },
-      { at: 5, commonName: 'redacted1', realPort: 19021, bytesReceived: 693438277, connectedAt: '2017-03-16T16:09:03Z' },
+      {
+        at: 0,
+        commonName: 'redacted1',
+        username: null,
+        realAddress: '0.0.0.0',
+        realPort: 19021,
+        virtualAddress: '0.0.0.0',
+        virtualIpv6: null,
+        bytesReceived: 693438277,
+        bytesSent: 228390856,
+        connectedAt: '2017-03-16T16:09:03Z',
+        clientId: null,
+        peerId: null,
+        cipher: null,
+      },
+      {
+        at: 3,
+        commonName: 'redacted4',
+        realPort: 52335,
+        bytesReceived: 24289622392,
+        bytesSent: 70914674697,
+        connectedAt: '2017-03-17T10:16:29Z',
+      },
+      {
+        at: 5,
+        commonName: 'redacted1',
+        realPort: 19021,
+        bytesReceived: 693438277,
+        connectedAt: '2017-03-16T16:09:03Z',
+      },
     ],
   },
   'kumina__openvpn_exporter__server3.status': {
@@ -184,7 +369,16 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2017-03-21T09:39:14Z',
     clients: 5,
     routes: 5,
-    check: [{ at: 3, commonName: 'redacted4', username: null, bytesReceived: 24289622392, bytesSent: 70914674697, connectedAt: '2017-03-17T10:16:29Z' }],
+    check: [
+      {
+        at: 3,
+        commonName: 'redacted4',
+        username: null,
+        bytesReceived: 24289622392,
+        bytesSent: 70914674697,
+        connectedAt: '2017-03-17T10:16:29Z',
+      },
+    ],
   },
 
   // --- ojarva/openvpn-status-parser. valid_1 has a route row with a space instead of a TAB at
@@ -206,10 +400,37 @@ const CASES: Record<string, Good | Bad> = {
     clients: 11,
     routes: 15,
     check: [
-      { at: 0, commonName: 'aefj-laptop', username: null, virtualIpv6: null, clientId: 20718, peerId: 32, cipher: 'AES-256-GCM' },
+      {
+        at: 0,
+        commonName: 'aefj-laptop',
+        username: null,
+        virtualIpv6: null,
+        clientId: 20718,
+        peerId: 32,
+        cipher: 'AES-256-GCM',
+      },
       // Duplicate CN: two sessions from one host, told apart by port (this edited file repeats the Client ID).
-      { at: 9, commonName: 'ekl6-laptop', realAddress: '48.109.171.156', realPort: 15916, virtualAddress: '10.201.6.53', clientId: 1952, peerId: 97 },
-      { at: 10, commonName: 'ekl6-laptop', realAddress: '48.109.171.156', realPort: 5396, virtualAddress: '10.201.6.50', bytesReceived: 30023, bytesSent: 10023, connectedAt: '2012-08-16T08:55:44Z', clientId: 1952, peerId: 88 },
+      {
+        at: 9,
+        commonName: 'ekl6-laptop',
+        realAddress: '48.109.171.156',
+        realPort: 15916,
+        virtualAddress: '10.201.6.53',
+        clientId: 1952,
+        peerId: 97,
+      },
+      {
+        at: 10,
+        commonName: 'ekl6-laptop',
+        realAddress: '48.109.171.156',
+        realPort: 5396,
+        virtualAddress: '10.201.6.50',
+        bytesReceived: 30023,
+        bytesSent: 10023,
+        connectedAt: '2012-08-16T08:55:44Z',
+        clientId: 1952,
+        peerId: 88,
+      },
     ],
   },
   // No TIME row and no ROUTING_TABLE header: the first route row has nothing to map it.
@@ -217,7 +438,10 @@ const CASES: Record<string, Good | Bad> = {
   'ojarva__openvpn-status-parser__broken_1.fixed21.status': { line: 13, reason: 'ROUTING_TABLE row before its HEADER' },
   // A route row without its record type (line 26) comes after line 21.
   'ojarva__openvpn-status-parser__broken_2.status': { line: 21, reason: 'route row has 4 fields, its header has 5' },
-  'ojarva__openvpn-status-parser__broken_2.fixed21.status': { line: 26, reason: 'unknown record type "da:38:b0:73:ee:40"' },
+  'ojarva__openvpn-status-parser__broken_2.fixed21.status': {
+    line: 26,
+    reason: 'unknown record type "da:38:b0:73:ee:40"',
+  },
   // Cut after line 16: no END.
   'ojarva__openvpn-status-parser__broken_3.status': { line: 16, reason: 'no END line' },
   // Year 3012 in the TIME text and a route header column renamed "Last Ref (time_t) invalid".
@@ -230,17 +454,29 @@ const CASES: Record<string, Good | Bad> = {
   },
   // A CLIENT_LIST row without its common name (line 10).
   'ojarva__openvpn-status-parser__broken_5.status': { line: 10, reason: 'client row has 6 fields, its header has 7' },
-  'ojarva__openvpn-status-parser__broken_5.fixed21.status': { line: 10, reason: 'client row has 6 fields, its header has 7' },
+  'ojarva__openvpn-status-parser__broken_5.fixed21.status': {
+    line: 10,
+    reason: 'client row has 6 fields, its header has 7',
+  },
   // Connected Since text "12::27" (line 6); also a Last Ref time_t of 29 (line 19), which is a valid time_t.
-  'ojarva__openvpn-status-parser__broken_6.status': { line: 6, reason: 'Connected Since "Thu Aug 16 12::27 2012" is not a valid time' },
-  'ojarva__openvpn-status-parser__broken_6.fixed21.status': { line: 6, reason: 'Connected Since "Thu Aug 16 12::27 2012" is not a valid time' },
+  'ojarva__openvpn-status-parser__broken_6.status': {
+    line: 6,
+    reason: 'Connected Since "Thu Aug 16 12::27 2012" is not a valid time',
+  },
+  'ojarva__openvpn-status-parser__broken_6.fixed21.status': {
+    line: 6,
+    reason: 'Connected Since "Thu Aug 16 12::27 2012" is not a valid time',
+  },
   'ojarva__openvpn-status-parser__broken_7.status': { line: 6, reason: 'unknown record type "LIENT_LIST"' },
   'ojarva__openvpn-status-parser__broken_7.fixed21.status': { line: 6, reason: 'unknown record type "LIENT_LIST"' },
   'ojarva__openvpn-status-parser__broken_8.status': { line: 14, reason: 'unknown record type "HEDER"' },
   'ojarva__openvpn-status-parser__broken_8.fixed21.status': { line: 14, reason: 'unknown record type "HEDER"' },
   // A route row without its date (line 20).
   'ojarva__openvpn-status-parser__broken_9.status': { line: 20, reason: 'route row has 4 fields, its header has 5' },
-  'ojarva__openvpn-status-parser__broken_9.fixed21.status': { line: 20, reason: 'route row has 4 fields, its header has 5' },
+  'ojarva__openvpn-status-parser__broken_9.fixed21.status': {
+    line: 20,
+    reason: 'route row has 4 fields, its header has 5',
+  },
   // No CLIENT_LIST header.
   'ojarva__openvpn-status-parser__broken_10.status': { line: 3, reason: 'CLIENT_LIST row before its HEADER' },
   'ojarva__openvpn-status-parser__broken_10.fixed21.status': { line: 3, reason: 'CLIENT_LIST row before its HEADER' },
@@ -252,11 +488,41 @@ const CASES: Record<string, Good | Bad> = {
     clients: 5, // the identical bar_bar rows stay two clients
     routes: 0, // no ROUTING TABLE section: no virtual addresses
     check: [
-      { at: 0, commonName: 'foo_foo', ...V1, realAddress: '::ffff:1.1.1.1', realPort: null, virtualAddress: null, virtualIpv6: null, bytesReceived: 898582, bytesSent: 674355, connectedAt: '2020-06-04T08:50:24Z' },
-      { at: 1, commonName: 'bar_bar', realAddress: '::ffff:2.2.2.2', bytesReceived: 1550890, connectedAt: '2020-06-03T14:00:04Z' },
-      { at: 2, commonName: 'bar_bar', realAddress: '::ffff:2.2.2.2', bytesReceived: 1550890, connectedAt: '2020-06-03T14:00:04Z' },
+      {
+        at: 0,
+        commonName: 'foo_foo',
+        ...V1,
+        realAddress: '::ffff:1.1.1.1',
+        realPort: null,
+        virtualAddress: null,
+        virtualIpv6: null,
+        bytesReceived: 898582,
+        bytesSent: 674355,
+        connectedAt: '2020-06-04T08:50:24Z',
+      },
+      {
+        at: 1,
+        commonName: 'bar_bar',
+        realAddress: '::ffff:2.2.2.2',
+        bytesReceived: 1550890,
+        connectedAt: '2020-06-03T14:00:04Z',
+      },
+      {
+        at: 2,
+        commonName: 'bar_bar',
+        realAddress: '::ffff:2.2.2.2',
+        bytesReceived: 1550890,
+        connectedAt: '2020-06-03T14:00:04Z',
+      },
       // An unknown common name stays "UNDEF" (only the username turns UNDEF into null).
-      { at: 3, commonName: 'UNDEF', username: null, realAddress: '::ffff:3.3.3.3', bytesReceived: 527, bytesSent: 10441 },
+      {
+        at: 3,
+        commonName: 'UNDEF',
+        username: null,
+        realAddress: '::ffff:3.3.3.3',
+        bytesReceived: 527,
+        bytesSent: 10441,
+      },
     ],
   },
   'patrickjahns__openvpn_exporter__error.status': {
@@ -264,7 +530,10 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2020-06-05T09:03:05Z',
     clients: 4,
     routes: 0,
-    check: [{ at: 1, commonName: 'bar_bar' }, { at: 2, commonName: 'UNDEF', realAddress: '::ffff:3.3.3.3' }],
+    check: [
+      { at: 1, commonName: 'bar_bar' },
+      { at: 2, commonName: 'UNDEF', realAddress: '::ffff:3.3.3.3' },
+    ],
   },
   'patrickjahns__openvpn_exporter__version1.status': {
     format: 1,
@@ -273,21 +542,51 @@ const CASES: Record<string, Good | Bad> = {
     routes: 4,
     check: [
       // Edited file: user1's route names port 50976, user1 is on 60102. No guessing: no address.
-      { at: 0, commonName: 'user1', realAddress: '1.2.3.4', realPort: 60102, virtualAddress: null, bytesReceived: 7883858, connectedAt: '2020-04-22T12:36:42Z' },
+      {
+        at: 0,
+        commonName: 'user1',
+        realAddress: '1.2.3.4',
+        realPort: 60102,
+        virtualAddress: null,
+        bytesReceived: 7883858,
+        connectedAt: '2020-04-22T12:36:42Z',
+      },
       { at: 1, commonName: 'user2', virtualAddress: null },
-      { at: 2, commonName: 'user3@test.de', realPort: 57688, virtualAddress: '10.240.37.214', bytesReceived: 19602844, bytesSent: 23599532 },
+      {
+        at: 2,
+        commonName: 'user3@test.de',
+        realPort: 57688,
+        virtualAddress: '10.240.37.214',
+        bytesReceived: 19602844,
+        bytesSent: 23599532,
+      },
       { at: 3, commonName: 'user4', virtualAddress: '10.240.1.222' },
     ],
   },
   'patrickjahns__openvpn_exporter__version2.status': {
     format: 2,
-    title: 'OpenVPN 2.4.4 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [LZ4] [EPOLL] [PKCS11] [MH/PKTINFO] [AEAD] built on May 14 2019',
+    title:
+      'OpenVPN 2.4.4 x86_64-pc-linux-gnu [SSL (OpenSSL)] [LZO] [LZ4] [EPOLL] [PKCS11] [MH/PKTINFO] [AEAD] built on May 14 2019',
     updatedAt: '2020-04-30T13:55:44Z',
     clients: 2,
     routes: 2,
     check: [
       // 2.4 header: IPv6 (empty here), username, IDs; no cipher column.
-      { at: 0, commonName: 'test@localhost', username: 'test@localhost', realAddress: '1.2.3.4', realPort: 54190, virtualAddress: '10.80.0.65', virtualIpv6: null, bytesReceived: 3860, bytesSent: 3688, connectedAt: '2020-04-30T13:55:38Z', clientId: 0, peerId: 0, cipher: null },
+      {
+        at: 0,
+        commonName: 'test@localhost',
+        username: 'test@localhost',
+        realAddress: '1.2.3.4',
+        realPort: 54190,
+        virtualAddress: '10.80.0.65',
+        virtualIpv6: null,
+        bytesReceived: 3860,
+        bytesSent: 3688,
+        connectedAt: '2020-04-30T13:55:38Z',
+        clientId: 0,
+        peerId: 0,
+        cipher: null,
+      },
       { at: 1, commonName: 'test1@localhost', clientId: 1, peerId: 1, connectedAt: '2020-04-30T13:55:40Z' },
     ],
   },
@@ -296,7 +595,18 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2020-04-30T13:55:44Z',
     clients: 2,
     routes: 2,
-    check: [{ at: 1, commonName: 'test1@localhost', username: 'test1@localhost', realAddress: '1.2.3.5', realPort: 51053, virtualAddress: '10.68.0.25', clientId: 1, peerId: 1 }],
+    check: [
+      {
+        at: 1,
+        commonName: 'test1@localhost',
+        username: 'test1@localhost',
+        realAddress: '1.2.3.5',
+        realPort: 51053,
+        virtualAddress: '10.68.0.25',
+        clientId: 1,
+        peerId: 1,
+      },
+    ],
   },
 
   // --- tonyseek/openvpn-status.
@@ -310,9 +620,27 @@ const CASES: Record<string, Good | Bad> = {
       { at: 0, commonName: 'foo@example.com', realPort: 49502, virtualAddress: '192.168.255.134' },
       { at: 1, commonName: 'foo@example.com', realPort: 49503, virtualAddress: '192.168.255.135' },
       // Its cached routes (…C) are skipped.
-      { at: 2, commonName: 'bar@example.com', ...V1, realAddress: '10.10.10.10', realPort: 64169, virtualAddress: '192.168.255.126', bytesReceived: 1817262, bytesSent: 28981224, connectedAt: '2015-06-18T04:08:39Z' },
+      {
+        at: 2,
+        commonName: 'bar@example.com',
+        ...V1,
+        realAddress: '10.10.10.10',
+        realPort: 64169,
+        virtualAddress: '192.168.255.126',
+        bytesReceived: 1817262,
+        bytesSent: 28981224,
+        connectedAt: '2015-06-18T04:08:39Z',
+      },
       // TAP: only a MAC route.
-      { at: 4, commonName: 'tap@example.com', virtualAddress: null, virtualIpv6: null, bytesReceived: 0, bytesSent: 0, connectedAt: '2017-10-19T20:14:19Z' },
+      {
+        at: 4,
+        commonName: 'tap@example.com',
+        virtualAddress: null,
+        virtualIpv6: null,
+        bytesReceived: 0,
+        bytesSent: 0,
+        connectedAt: '2017-10-19T20:14:19Z',
+      },
     ],
   },
   'tonyseek__openvpn-status__broken-openvpn-status-0.txt': { line: 1, reason: 'empty file' },
@@ -321,11 +649,17 @@ const CASES: Record<string, Good | Bad> = {
   'tonyseek__openvpn-status__broken-openvpn-status-3.txt': { line: 1, reason: 'no END line' },
   // 4 and 5 also lack END; the .with-end copies reach their own defects.
   'tonyseek__openvpn-status__broken-openvpn-status-4.txt': { line: 2, reason: 'no END line' },
-  'tonyseek__openvpn-status__broken-openvpn-status-4.with-end.txt': { line: 2, reason: 'Updated "Yo,Hoo" is not a valid time' },
+  'tonyseek__openvpn-status__broken-openvpn-status-4.with-end.txt': {
+    line: 2,
+    reason: 'Updated "Yo,Hoo" is not a valid time',
+  },
   'tonyseek__openvpn-status__broken-openvpn-status-5.txt': { line: 2, reason: 'no END line' },
   'tonyseek__openvpn-status__broken-openvpn-status-5.with-end.txt': { line: 2, reason: 'expected "Updated,<time>"' },
   // "YO TABLE" is read as one more client row.
-  'tonyseek__openvpn-status__broken-openvpn-status-6.txt': { line: 7, reason: 'client row has 1 fields, its header has 5' },
+  'tonyseek__openvpn-status__broken-openvpn-status-6.txt': {
+    line: 7,
+    reason: 'client row has 1 fields, its header has 5',
+  },
   // Cut in the middle of line 4.
   'tonyseek__openvpn-status__broken-openvpn-status-7.txt': { line: 4, reason: 'no END line' },
 
@@ -338,7 +672,22 @@ const CASES: Record<string, Good | Bad> = {
     routes: 12,
     globalStats: { 'Max bcast/mcast queue length': '6', dco_enabled: '0' },
     check: [
-      { at: 0, commonName: 'flex-RN13P', username: 'jdoe', realAddress: '127.0.0.11', realPort: 42001, protocol: null, virtualAddress: '10.8.0.3', virtualIpv6: 'fd00:8::1001', bytesReceived: 2560, bytesSent: 2537, connectedAt: '2026-11-26T16:14:55Z', clientId: 0, peerId: 0, cipher: 'AES-256-GCM' },
+      {
+        at: 0,
+        commonName: 'flex-RN13P',
+        username: 'jdoe',
+        realAddress: '127.0.0.11',
+        realPort: 42001,
+        protocol: null,
+        virtualAddress: '10.8.0.3',
+        virtualIpv6: 'fd00:8::1001',
+        bytesReceived: 2560,
+        bytesSent: 2537,
+        connectedAt: '2026-11-26T16:14:55Z',
+        clientId: 0,
+        peerId: 0,
+        cipher: 'AES-256-GCM',
+      },
       { at: 2, commonName: 'shared-dup', username: 'kiosk1', realPort: 42004, clientId: 4, peerId: 4 },
     ],
   },
@@ -348,7 +697,21 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2026-11-26T16:15:27Z',
     clients: 6,
     routes: 12,
-    check: [{ at: 0, commonName: 'shared-dup', username: 'kiosk1', realAddress: '127.0.0.14', realPort: 42004, virtualAddress: '10.8.0.4', virtualIpv6: 'fd00:8::1002', bytesReceived: 2570, bytesSent: 2577, clientId: 2, peerId: 2 }],
+    check: [
+      {
+        at: 0,
+        commonName: 'shared-dup',
+        username: 'kiosk1',
+        realAddress: '127.0.0.14',
+        realPort: 42004,
+        virtualAddress: '10.8.0.4',
+        virtualIpv6: 'fd00:8::1002',
+        bytesReceived: 2570,
+        bytesSent: 2577,
+        clientId: 2,
+        peerId: 2,
+      },
+    ],
   },
   'v1-connected.log': {
     format: 1,
@@ -358,8 +721,26 @@ const CASES: Record<string, Good | Bad> = {
     globalStats: { 'Max bcast/mcast queue length': '6' },
     check: [
       // Two clients with one CN: the join tells them apart by real address.
-      { at: 0, commonName: 'shared-dup', ...V1, realAddress: '127.0.0.15', realPort: 42005, virtualAddress: '10.8.0.6', virtualIpv6: 'fd00:8::1004', bytesReceived: 2507, bytesSent: 2537, connectedAt: '2026-11-26T16:14:28Z' },
-      { at: 1, commonName: 'shared-dup', realAddress: '127.0.0.14', realPort: 42004, virtualAddress: '10.8.0.5', virtualIpv6: 'fd00:8::1003' },
+      {
+        at: 0,
+        commonName: 'shared-dup',
+        ...V1,
+        realAddress: '127.0.0.15',
+        realPort: 42005,
+        virtualAddress: '10.8.0.6',
+        virtualIpv6: 'fd00:8::1004',
+        bytesReceived: 2507,
+        bytesSent: 2537,
+        connectedAt: '2026-11-26T16:14:28Z',
+      },
+      {
+        at: 1,
+        commonName: 'shared-dup',
+        realAddress: '127.0.0.14',
+        realPort: 42004,
+        virtualAddress: '10.8.0.5',
+        virtualIpv6: 'fd00:8::1003',
+      },
     ],
   },
   'v1-after-disconnect.log': {
@@ -367,14 +748,39 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2026-11-26T16:14:39Z',
     clients: 4,
     routes: 8,
-    check: [{ at: 2, commonName: 'Dave Lee', ...V1, realAddress: '127.0.0.16', realPort: 42006, virtualAddress: '10.8.0.7', virtualIpv6: 'fd00:8::1005', bytesReceived: 2778, bytesSent: 2777, connectedAt: '2026-11-26T16:14:28Z' }],
+    check: [
+      {
+        at: 2,
+        commonName: 'Dave Lee',
+        ...V1,
+        realAddress: '127.0.0.16',
+        realPort: 42006,
+        virtualAddress: '10.8.0.7',
+        virtualIpv6: 'fd00:8::1005',
+        bytesReceived: 2778,
+        bytesSent: 2777,
+        connectedAt: '2026-11-26T16:14:28Z',
+      },
+    ],
   },
   'v1-after-reconnect.log': {
     format: 1,
     updatedAt: '2026-11-26T16:14:43Z',
     clients: 5,
     routes: 10,
-    check: [{ at: 3, commonName: 'alice.smith', realAddress: '127.0.0.12', realPort: 42102, virtualAddress: '10.8.0.3', virtualIpv6: 'fd00:8::1001', bytesReceived: 2468, bytesSent: 2495, connectedAt: '2026-11-26T16:14:39Z' }],
+    check: [
+      {
+        at: 3,
+        commonName: 'alice.smith',
+        realAddress: '127.0.0.12',
+        realPort: 42102,
+        virtualAddress: '10.8.0.3',
+        virtualIpv6: 'fd00:8::1001',
+        bytesReceived: 2468,
+        bytesSent: 2495,
+        connectedAt: '2026-11-26T16:14:39Z',
+      },
+    ],
   },
   'v1-auth-pending.log': {
     format: 1,
@@ -382,7 +788,20 @@ const CASES: Record<string, Good | Bad> = {
     clients: 6,
     routes: 10,
     // Authentication pending: listed, but no route yet.
-    check: [{ at: 3, commonName: 'client-07', ...V1, realAddress: '127.0.0.17', realPort: 42207, virtualAddress: null, virtualIpv6: null, bytesReceived: 2256, bytesSent: 2006, connectedAt: '2026-11-26T16:14:43Z' }],
+    check: [
+      {
+        at: 3,
+        commonName: 'client-07',
+        ...V1,
+        realAddress: '127.0.0.17',
+        realPort: 42207,
+        virtualAddress: null,
+        virtualIpv6: null,
+        bytesReceived: 2256,
+        bytesSent: 2006,
+        connectedAt: '2026-11-26T16:14:43Z',
+      },
+    ],
   },
   'v2-connected.log': {
     format: 2,
@@ -392,7 +811,21 @@ const CASES: Record<string, Good | Bad> = {
     routes: 12,
     globalStats: { 'Max bcast/mcast queue length': '6', dco_enabled: '0' },
     check: [
-      { at: 2, commonName: 'shared-dup', username: 'kiosk1', realAddress: '127.0.0.14', realPort: 42004, virtualAddress: '10.8.0.5', virtualIpv6: 'fd00:8::1003', bytesReceived: 2530, bytesSent: 2536, connectedAt: '2026-11-26T16:14:55Z', clientId: 4, peerId: 4, cipher: 'AES-256-GCM' },
+      {
+        at: 2,
+        commonName: 'shared-dup',
+        username: 'kiosk1',
+        realAddress: '127.0.0.14',
+        realPort: 42004,
+        virtualAddress: '10.8.0.5',
+        virtualIpv6: 'fd00:8::1003',
+        bytesReceived: 2530,
+        bytesSent: 2536,
+        connectedAt: '2026-11-26T16:14:55Z',
+        clientId: 4,
+        peerId: 4,
+        cipher: 'AES-256-GCM',
+      },
       { at: 3, commonName: 'shared-dup', username: null, realPort: 42005, clientId: 3, peerId: 3 },
     ],
   },
@@ -401,7 +834,21 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2026-11-26T16:15:06Z',
     clients: 4,
     routes: 8,
-    check: [{ at: 1, commonName: 'Dave Lee', username: null, realAddress: '127.0.0.16', realPort: 42006, virtualAddress: '10.8.0.6', virtualIpv6: 'fd00:8::1004', bytesReceived: 2819, bytesSent: 2848, clientId: 5, peerId: 5 }],
+    check: [
+      {
+        at: 1,
+        commonName: 'Dave Lee',
+        username: null,
+        realAddress: '127.0.0.16',
+        realPort: 42006,
+        virtualAddress: '10.8.0.6',
+        virtualIpv6: 'fd00:8::1004',
+        bytesReceived: 2819,
+        bytesSent: 2848,
+        clientId: 5,
+        peerId: 5,
+      },
+    ],
   },
   'v2-after-reconnect.log': {
     format: 2,
@@ -409,14 +856,42 @@ const CASES: Record<string, Good | Bad> = {
     clients: 5,
     routes: 10,
     // Back from a new port with a new Client ID; Peer ID 1 is reused.
-    check: [{ at: 3, commonName: 'alice.smith', username: null, realPort: 42102, virtualAddress: '10.8.0.2', virtualIpv6: 'fd00:8::1000', connectedAt: '2026-11-26T16:15:06Z', clientId: 6, peerId: 1 }],
+    check: [
+      {
+        at: 3,
+        commonName: 'alice.smith',
+        username: null,
+        realPort: 42102,
+        virtualAddress: '10.8.0.2',
+        virtualIpv6: 'fd00:8::1000',
+        connectedAt: '2026-11-26T16:15:06Z',
+        clientId: 6,
+        peerId: 1,
+      },
+    ],
   },
   'v2-auth-pending.log': {
     format: 2,
     updatedAt: '2026-11-26T16:15:11Z',
     clients: 6,
     routes: 10,
-    check: [{ at: 0, commonName: 'client-07', username: 'user07', realAddress: '127.0.0.17', realPort: 42207, virtualAddress: null, virtualIpv6: null, bytesReceived: 2256, bytesSent: 2006, connectedAt: '2026-11-26T16:15:10Z', clientId: 7, peerId: 4, cipher: 'BF-CBC' }],
+    check: [
+      {
+        at: 0,
+        commonName: 'client-07',
+        username: 'user07',
+        realAddress: '127.0.0.17',
+        realPort: 42207,
+        virtualAddress: null,
+        virtualIpv6: null,
+        bytesReceived: 2256,
+        bytesSent: 2006,
+        connectedAt: '2026-11-26T16:15:10Z',
+        clientId: 7,
+        peerId: 4,
+        cipher: 'BF-CBC',
+      },
+    ],
   },
   'v3-connected.log': {
     format: 3,
@@ -424,28 +899,85 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2026-11-26T16:15:27Z',
     clients: 6,
     routes: 12,
-    check: [{ at: 4, commonName: 'Dave Lee', username: null, realAddress: '127.0.0.16', realPort: 42006, virtualAddress: '10.8.0.7', virtualIpv6: 'fd00:8::1005', bytesReceived: 2506, bytesSent: 2497, connectedAt: '2026-11-26T16:15:23Z', clientId: 5, peerId: 5, cipher: 'AES-256-GCM' }],
+    check: [
+      {
+        at: 4,
+        commonName: 'Dave Lee',
+        username: null,
+        realAddress: '127.0.0.16',
+        realPort: 42006,
+        virtualAddress: '10.8.0.7',
+        virtualIpv6: 'fd00:8::1005',
+        bytesReceived: 2506,
+        bytesSent: 2497,
+        connectedAt: '2026-11-26T16:15:23Z',
+        clientId: 5,
+        peerId: 5,
+        cipher: 'AES-256-GCM',
+      },
+    ],
   },
   'v3-after-disconnect.log': {
     format: 3,
     updatedAt: '2026-11-26T16:15:33Z',
     clients: 4,
     routes: 8,
-    check: [{ at: 0, commonName: 'bob_jones', username: 'bjones', realAddress: '127.0.0.13', realPort: 42003, virtualAddress: '10.8.0.5', virtualIpv6: 'fd00:8::1003', bytesReceived: 2762, bytesSent: 2697, connectedAt: '2026-11-26T16:15:23Z', clientId: 3, peerId: 3 }],
+    check: [
+      {
+        at: 0,
+        commonName: 'bob_jones',
+        username: 'bjones',
+        realAddress: '127.0.0.13',
+        realPort: 42003,
+        virtualAddress: '10.8.0.5',
+        virtualIpv6: 'fd00:8::1003',
+        bytesReceived: 2762,
+        bytesSent: 2697,
+        connectedAt: '2026-11-26T16:15:23Z',
+        clientId: 3,
+        peerId: 3,
+      },
+    ],
   },
   'v3-after-reconnect.log': {
     format: 3,
     updatedAt: '2026-11-26T16:15:36Z',
     clients: 5,
     routes: 10,
-    check: [{ at: 1, commonName: 'alice.smith', realPort: 42102, virtualAddress: '10.8.0.3', bytesReceived: 2467, bytesSent: 2497, connectedAt: '2026-11-26T16:15:33Z', clientId: 6, peerId: 1 }],
+    check: [
+      {
+        at: 1,
+        commonName: 'alice.smith',
+        realPort: 42102,
+        virtualAddress: '10.8.0.3',
+        bytesReceived: 2467,
+        bytesSent: 2497,
+        connectedAt: '2026-11-26T16:15:33Z',
+        clientId: 6,
+        peerId: 1,
+      },
+    ],
   },
   'v3-auth-pending.log': {
     format: 3,
     updatedAt: '2026-11-26T16:15:38Z',
     clients: 6,
     routes: 10,
-    check: [{ at: 3, commonName: 'client-07', username: 'user07', virtualAddress: null, virtualIpv6: null, bytesReceived: 2256, bytesSent: 2007, connectedAt: '2026-11-26T16:15:37Z', clientId: 7, peerId: 2, cipher: 'BF-CBC' }],
+    check: [
+      {
+        at: 3,
+        commonName: 'client-07',
+        username: 'user07',
+        virtualAddress: null,
+        virtualIpv6: null,
+        bytesReceived: 2256,
+        bytesSent: 2007,
+        connectedAt: '2026-11-26T16:15:37Z',
+        clientId: 7,
+        peerId: 2,
+        cipher: 'BF-CBC',
+      },
+    ],
   },
 
   // --- Synthetic files for the gaps test/fixtures/README.md lists.
@@ -457,10 +989,41 @@ const CASES: Record<string, Good | Bad> = {
     routes: 7,
     globalStats: { 'Max bcast/mcast queue length': '2', dco_enabled: '1' },
     check: [
-      { at: 0, commonName: 'alice.smith', username: 'alice', realAddress: '203.0.113.10', realPort: 50001, protocol: null, virtualAddress: '10.8.0.2', virtualIpv6: 'fd00:8::1000', bytesReceived: 123456789012, bytesSent: 654321, connectedAt: '2026-11-27T08:00:00Z', clientId: 10, peerId: 3, cipher: 'AES-256-GCM' },
+      {
+        at: 0,
+        commonName: 'alice.smith',
+        username: 'alice',
+        realAddress: '203.0.113.10',
+        realPort: 50001,
+        protocol: null,
+        virtualAddress: '10.8.0.2',
+        virtualIpv6: 'fd00:8::1000',
+        bytesReceived: 123456789012,
+        bytesSent: 654321,
+        connectedAt: '2026-11-27T08:00:00Z',
+        clientId: 10,
+        peerId: 3,
+        cipher: 'AES-256-GCM',
+      },
       // IPv6 real address without a port; IPv6-only tunnel (empty IPv4 Virtual Address).
-      { at: 1, commonName: 'v6only', username: null, realAddress: '2001:db8:100::5', realPort: null, virtualAddress: null, virtualIpv6: 'fd00:8::1001', cipher: 'CHACHA20-POLY1305' },
-      { at: 3, commonName: 'shared-dup', username: 'kiosk2', realAddress: '198.51.100.7', realPort: 1195, clientId: 13 },
+      {
+        at: 1,
+        commonName: 'v6only',
+        username: null,
+        realAddress: '2001:db8:100::5',
+        realPort: null,
+        virtualAddress: null,
+        virtualIpv6: 'fd00:8::1001',
+        cipher: 'CHACHA20-POLY1305',
+      },
+      {
+        at: 3,
+        commonName: 'shared-dup',
+        username: 'kiosk2',
+        realAddress: '198.51.100.7',
+        realPort: 1195,
+        clientId: 13,
+      },
     ],
   },
   'synthetic-v3-2.6-dco1.status': {
@@ -469,7 +1032,16 @@ const CASES: Record<string, Good | Bad> = {
     clients: 4,
     routes: 7,
     globalStats: { 'Max bcast/mcast queue length': '2', dco_enabled: '1' },
-    check: [{ at: 1, commonName: 'v6only', realAddress: '2001:db8:100::5', realPort: null, virtualAddress: null, virtualIpv6: 'fd00:8::1001' }],
+    check: [
+      {
+        at: 1,
+        commonName: 'v6only',
+        realAddress: '2001:db8:100::5',
+        realPort: null,
+        virtualAddress: null,
+        virtualIpv6: 'fd00:8::1001',
+      },
+    ],
   },
   'synthetic-v2-2.7-protocol.status': {
     format: 2,
@@ -477,11 +1049,41 @@ const CASES: Record<string, Good | Bad> = {
     clients: 3,
     routes: 3,
     check: [
-      { at: 0, commonName: 'udp-user', realAddress: '192.0.2.10', realPort: 5678, protocol: 'udp4', virtualAddress: '10.8.0.2' },
-      { at: 1, commonName: 'tcp-user', realAddress: '192.0.2.11', realPort: 5678, protocol: 'tcp4-server', username: 'tcpuser' },
-      { at: 2, commonName: 'v6-user', realAddress: '2001:db8::1', realPort: 1194, protocol: 'udp6', cipher: 'AES-128-GCM' },
+      {
+        at: 0,
+        commonName: 'udp-user',
+        realAddress: '192.0.2.10',
+        realPort: 5678,
+        protocol: 'udp4',
+        virtualAddress: '10.8.0.2',
+      },
+      {
+        at: 1,
+        commonName: 'tcp-user',
+        realAddress: '192.0.2.11',
+        realPort: 5678,
+        protocol: 'tcp4-server',
+        username: 'tcpuser',
+      },
+      {
+        at: 2,
+        commonName: 'v6-user',
+        realAddress: '2001:db8::1',
+        realPort: 1194,
+        protocol: 'udp6',
+        cipher: 'AES-128-GCM',
+      },
     ],
-    routeCheck: [{ at: 1, virtualAddress: 'fd00:8::1002', kind: 'ipv6', realAddress: '2001:db8::1', realPort: 1194, protocol: 'udp6' }],
+    routeCheck: [
+      {
+        at: 1,
+        virtualAddress: 'fd00:8::1002',
+        kind: 'ipv6',
+        realAddress: '2001:db8::1',
+        realPort: 1194,
+        protocol: 'udp6',
+      },
+    ],
   },
   'synthetic-v1-2.7-protocol.status': {
     format: 1,
@@ -490,9 +1092,27 @@ const CASES: Record<string, Good | Bad> = {
     routes: 5,
     check: [
       // The join matches the routing table's prefixed Real Address as written.
-      { at: 0, commonName: 'udp-user', ...V1, protocol: 'udp4', realAddress: '192.0.2.10', realPort: 5678, virtualAddress: '10.8.0.2', virtualIpv6: 'fd00:8::1000' },
+      {
+        at: 0,
+        commonName: 'udp-user',
+        ...V1,
+        protocol: 'udp4',
+        realAddress: '192.0.2.10',
+        realPort: 5678,
+        virtualAddress: '10.8.0.2',
+        virtualIpv6: 'fd00:8::1000',
+      },
       { at: 1, commonName: 'tcp-user', protocol: 'tcp4-server', virtualAddress: '10.8.0.3', virtualIpv6: null },
-      { at: 2, commonName: 'v6-user', protocol: 'udp6', realAddress: '2001:db8::1', realPort: 1194, virtualAddress: '10.8.0.4', virtualIpv6: 'fd00:8::1002', connectedAt: '2026-11-27T08:45:10Z' },
+      {
+        at: 2,
+        commonName: 'v6-user',
+        protocol: 'udp6',
+        realAddress: '2001:db8::1',
+        realPort: 1194,
+        virtualAddress: '10.8.0.4',
+        virtualIpv6: 'fd00:8::1002',
+        connectedAt: '2026-11-27T08:45:10Z',
+      },
     ],
   },
   'synthetic-v1-2.6-ipv6-real.status': {
@@ -501,8 +1121,24 @@ const CASES: Record<string, Good | Bad> = {
     clients: 2,
     routes: 3,
     check: [
-      { at: 0, commonName: 'v6only', ...V1, realAddress: '2001:db8:100::5', realPort: null, virtualAddress: null, virtualIpv6: 'fd00:8::1001', connectedAt: '2026-11-27T08:30:00Z' },
-      { at: 1, commonName: 'alice.smith', realPort: 50001, virtualAddress: '10.8.0.2', virtualIpv6: 'fd00:8::1000', bytesReceived: 123456789012 },
+      {
+        at: 0,
+        commonName: 'v6only',
+        ...V1,
+        realAddress: '2001:db8:100::5',
+        realPort: null,
+        virtualAddress: null,
+        virtualIpv6: 'fd00:8::1001',
+        connectedAt: '2026-11-27T08:30:00Z',
+      },
+      {
+        at: 1,
+        commonName: 'alice.smith',
+        realPort: 50001,
+        virtualAddress: '10.8.0.2',
+        virtualIpv6: 'fd00:8::1000',
+        bytesReceived: 123456789012,
+      },
     ],
   },
   // A common name with a comma: intact with TABs, one field too many with commas.
@@ -511,7 +1147,19 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2026-11-27T09:00:00Z',
     clients: 2,
     routes: 2,
-    check: [{ at: 0, commonName: 'Surname, Given', username: 'given.surname', realAddress: '203.0.113.20', realPort: 40000, virtualAddress: '10.8.0.9', virtualIpv6: 'fd00:8::1008', bytesReceived: 111, bytesSent: 222 }],
+    check: [
+      {
+        at: 0,
+        commonName: 'Surname, Given',
+        username: 'given.surname',
+        realAddress: '203.0.113.20',
+        realPort: 40000,
+        virtualAddress: '10.8.0.9',
+        virtualIpv6: 'fd00:8::1008',
+        bytesReceived: 111,
+        bytesSent: 222,
+      },
+    ],
     routeCheck: [{ at: 0, commonName: 'Surname, Given', virtualAddress: '10.8.0.9' }],
   },
   'synthetic-v2-comma-cn.status': { line: 4, reason: 'client row has 13 fields, its header has 12' },
@@ -520,7 +1168,18 @@ const CASES: Record<string, Good | Bad> = {
     updatedAt: '2026-11-26T16:14:33Z',
     clients: 6,
     routes: 12,
-    check: [{ at: 5, commonName: 'bob_jones', realAddress: '127.0.0.13', realPort: 42003, virtualAddress: '10.8.0.4', virtualIpv6: 'fd00:8::1002', bytesReceived: 2529, bytesSent: 2535 }],
+    check: [
+      {
+        at: 5,
+        commonName: 'bob_jones',
+        realAddress: '127.0.0.13',
+        realPort: 42003,
+        virtualAddress: '10.8.0.4',
+        virtualIpv6: 'fd00:8::1002',
+        bytesReceived: 2529,
+        bytesSent: 2535,
+      },
+    ],
   },
   'synthetic-v2-extra-column.status': {
     format: 2,
@@ -529,7 +1188,14 @@ const CASES: Record<string, Good | Bad> = {
     routes: 2,
     check: [
       // "Future Column" sits between Virtual IPv6 Address and Bytes Received: mapped by name.
-      { at: 0, commonName: 'alice.smith', virtualIpv6: 'fd00:8::1000', bytesReceived: 1234, bytesSent: 5678, extra: { 'Future Column': 'future-a' } },
+      {
+        at: 0,
+        commonName: 'alice.smith',
+        virtualIpv6: 'fd00:8::1000',
+        bytesReceived: 1234,
+        bytesSent: 5678,
+        extra: { 'Future Column': 'future-a' },
+      },
       { at: 1, commonName: 'bob_jones', virtualIpv6: null, bytesReceived: 91011, extra: { 'Future Column': '' } },
     ],
     routeCheck: [{ at: 0, virtualAddress: '10.8.0.2', lastRefAt: '2026-11-27T08:59:59Z' }],
@@ -584,7 +1250,8 @@ describe('every fixture, table-driven', () => {
       for (const { at, ...fields } of want.check) {
         const c = s.clients[at];
         assert.ok(c, `no client ${at}`);
-        for (const [k, v] of Object.entries(fields)) assert.deepEqual(c[k as keyof StatusClient], v, `client ${at} (${c.commonName}) ${k}`);
+        for (const [k, v] of Object.entries(fields))
+          assert.deepEqual(c[k as keyof StatusClient], v, `client ${at} (${c.commonName}) ${k}`);
       }
       for (const { at, ...fields } of want.routeCheck ?? []) {
         const r = s.routes[at];
@@ -600,7 +1267,9 @@ function expandBraces(word: string): string[] {
   const m = /\{([^{}]*)\}/.exec(word);
   if (!m) return [word];
   const range = /^(\d+)\.\.(\d+)$/.exec(m[1] ?? '');
-  const parts = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => String(Number(range[1]) + i)) : (m[1] ?? '').split(',');
+  const parts = range
+    ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => String(Number(range[1]) + i))
+    : (m[1] ?? '').split(',');
   return parts.flatMap((p) => expandBraces(word.slice(0, m.index) + p + word.slice(m.index + m[0].length)));
 }
 
@@ -631,7 +1300,10 @@ describe('fixtures that are derived from others are what the README says', () =>
   test('AntLer .sec59 only changes the Updated second from 60 to 59', () => {
     const a = lines('AntLer-24rus__ovpn-stat__openvpn-status.log');
     const b = lines('AntLer-24rus__ovpn-stat__openvpn-status.sec59.log');
-    assert.deepEqual(b, a.map((l) => (l === 'Updated,Thu Jul 11 13:40:60 2019' ? 'Updated,Thu Jul 11 13:40:59 2019' : l)));
+    assert.deepEqual(
+      b,
+      a.map((l) => (l === 'Updated,Thu Jul 11 13:40:60 2019' ? 'Updated,Thu Jul 11 13:40:59 2019' : l)),
+    );
     assert.notDeepEqual(a, b);
   });
 
@@ -646,7 +1318,10 @@ describe('fixtures that are derived from others are what the README says', () =>
     const raw = readFileSync(new URL('synthetic-v1-crlf-bom.status', DIR));
     assert.deepEqual([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
     assert.ok(raw.toString('latin1').endsWith('\r\nEND'));
-    assert.equal(read('synthetic-v1-crlf-bom.status'), `\ufeff${read('v1-connected.log').slice(0, -1).replaceAll('\n', '\r\n')}`);
+    assert.equal(
+      read('synthetic-v1-crlf-bom.status'),
+      `\ufeff${read('v1-connected.log').slice(0, -1).replaceAll('\n', '\r\n')}`,
+    );
     assert.deepEqual(parse('synthetic-v1-crlf-bom.status'), parse('v1-connected.log'));
   });
 
@@ -714,10 +1389,16 @@ describe('time zones', () => {
       s.clients.map((c) => [c.commonName, c.connectedAtLater]).filter(([, later]) => later !== undefined),
       [['ambiguous', '2026-10-25T01:30:00Z']], // 02:30 CET, an hour after 02:30 CEST
     );
-    const text = read('synthetic-v1-dst-berlin.status').replace('Updated,Sun Oct 25 03:30:00 2026', 'Updated,Sun Oct 25 02:45:00 2026');
+    const text = read('synthetic-v1-dst-berlin.status').replace(
+      'Updated,Sun Oct 25 03:30:00 2026',
+      'Updated,Sun Oct 25 02:45:00 2026',
+    );
     const again = parseStatus(text, { file: 'x', timeZone: 'Europe/Berlin' });
     assert.deepEqual([again.updatedAt, again.updatedAtLater], ['2026-10-25T00:45:00Z', '2026-10-25T01:45:00Z']);
-    assert.equal(parse('synthetic-v1-dst-berlin.status', 'UTC').clients.some((c) => c.connectedAtLater !== undefined), false);
+    assert.equal(
+      parse('synthetic-v1-dst-berlin.status', 'UTC').clients.some((c) => c.connectedAtLater !== undefined),
+      false,
+    );
   });
 
   test('v2/v3 instants come from time_t and do not depend on the zone', () => {
@@ -791,34 +1472,34 @@ describe('v1 routing-table join', () => {
   });
 });
 
-  test('clients sharing one real address each get the routes of their own CN; the first route of a kind wins', () => {
-    const text = [
-      'OpenVPN CLIENT LIST',
-      'Updated,2026-11-27 09:00:00',
-      'Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since',
-      'alice,192.0.2.1:1000,1,2,2026-11-27 08:00:00',
-      'bob,192.0.2.1:1000,3,4,2026-11-27 08:00:00',
-      'carol,192.0.2.1:1000,5,6,2026-11-27 08:00:00',
-      'ROUTING TABLE',
-      'Virtual Address,Common Name,Real Address,Last Ref',
-      '10.8.0.3,bob,192.0.2.1:1000,2026-11-27 08:59:00',
-      'fd00::3,carol,192.0.2.1:1000,2026-11-27 08:59:00',
-      '10.8.0.2,alice,192.0.2.1:1000,2026-11-27 08:59:00',
-      '10.8.0.9,alice,192.0.2.1:1000,2026-11-27 08:59:00',
-      'GLOBAL STATS',
-      'END',
-      '',
-    ].join('\n');
-    const s = parseStatus(text, { file: 'join', timeZone: 'UTC' });
-    assert.deepEqual(
-      s.clients.map((c) => [c.commonName, c.virtualAddress, c.virtualIpv6]),
-      [
-        ['alice', '10.8.0.2', null],
-        ['bob', '10.8.0.3', null],
-        ['carol', null, 'fd00::3'],
-      ],
-    );
-  });
+test('clients sharing one real address each get the routes of their own CN; the first route of a kind wins', () => {
+  const text = [
+    'OpenVPN CLIENT LIST',
+    'Updated,2026-11-27 09:00:00',
+    'Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since',
+    'alice,192.0.2.1:1000,1,2,2026-11-27 08:00:00',
+    'bob,192.0.2.1:1000,3,4,2026-11-27 08:00:00',
+    'carol,192.0.2.1:1000,5,6,2026-11-27 08:00:00',
+    'ROUTING TABLE',
+    'Virtual Address,Common Name,Real Address,Last Ref',
+    '10.8.0.3,bob,192.0.2.1:1000,2026-11-27 08:59:00',
+    'fd00::3,carol,192.0.2.1:1000,2026-11-27 08:59:00',
+    '10.8.0.2,alice,192.0.2.1:1000,2026-11-27 08:59:00',
+    '10.8.0.9,alice,192.0.2.1:1000,2026-11-27 08:59:00',
+    'GLOBAL STATS',
+    'END',
+    '',
+  ].join('\n');
+  const s = parseStatus(text, { file: 'join', timeZone: 'UTC' });
+  assert.deepEqual(
+    s.clients.map((c) => [c.commonName, c.virtualAddress, c.virtualIpv6]),
+    [
+      ['alice', '10.8.0.2', null],
+      ['bob', '10.8.0.3', null],
+      ['carol', null, 'fd00::3'],
+    ],
+  );
+});
 
 describe('whole-file rules', () => {
   const V2 = read('v2-connected.log');
@@ -883,8 +1564,14 @@ describe('whole-file rules', () => {
   });
 
   test('TIME and GLOBAL_STATS rows with the wrong field count are rejected', () => {
-    assert.match(rejection(V2.replace('TIME,2026-11-26 16:14:59,1795709699', 'TIME,2026-11-26 16:14:59,1795709699,9')).reason, /TIME row has 4 fields/);
-    assert.match(rejection(V2.replace('GLOBAL_STATS,dco_enabled,0', 'GLOBAL_STATS,dco_enabled')).reason, /GLOBAL_STATS row has 2 fields/);
+    assert.match(
+      rejection(V2.replace('TIME,2026-11-26 16:14:59,1795709699', 'TIME,2026-11-26 16:14:59,1795709699,9')).reason,
+      /TIME row has 4 fields/,
+    );
+    assert.match(
+      rejection(V2.replace('GLOBAL_STATS,dco_enabled,0', 'GLOBAL_STATS,dco_enabled')).reason,
+      /GLOBAL_STATS row has 2 fields/,
+    );
   });
 
   test('a field that is not a number, a time or an address is rejected at its line', () => {
@@ -893,12 +1580,20 @@ describe('whole-file rules', () => {
       [',2560,2537,', ',2560,25x7,', /Bytes Sent "25x7" is not a whole number/],
       [',2560,2537,', ',-2560,2537,', /Bytes Received "-2560" is not a whole number/],
       [',2560,2537,', ',99999999999999999,2537,', /is not a whole number/], // beyond 2^53
-      ['127.0.0.11:42001,10.8.0.3', 'not an address:42001,10.8.0.3', /Real Address "not an address:42001" is not an address/],
+      [
+        '127.0.0.11:42001,10.8.0.3',
+        'not an address:42001,10.8.0.3',
+        /Real Address "not an address:42001" is not an address/,
+      ],
       ['127.0.0.11:42001,10.8.0.3', '127.0.0.11:99999,10.8.0.3', /Real Address "127.0.0.11:99999"/],
       ['jdoe,0,0,', 'jdoe,x,0,', /Client ID "x" is not a whole number/],
       ['10.8.0.3,fd00:8::1001,', '10.8.0.3,fd0008,', /Virtual IPv6 Address "fd0008" is not an IPv6 address/],
       ['127.0.0.11:42001,10.8.0.3,', '127.0.0.11:42001,10.8.0.x,', /Virtual Address "10.8.0.x" is not an address/],
-      ['2026-11-26 16:14:55,1795709695,jdoe', '2026-11-26 16:14:55,17957O9695,jdoe', /Connected Since \(time_t\) "17957O9695" is not a time_t/],
+      [
+        '2026-11-26 16:14:55,1795709695,jdoe',
+        '2026-11-26 16:14:55,17957O9695,jdoe',
+        /Connected Since \(time_t\) "17957O9695" is not a time_t/,
+      ],
     ];
     for (const [from, to, reason] of cases) {
       const text = V2.replace(from, to);
@@ -910,7 +1605,10 @@ describe('whole-file rules', () => {
   });
 
   test('a MAC in Virtual Address (TAP) means no IPv4 address, not an error', () => {
-    const s = parseStatus(V2.replace('127.0.0.11:42001,10.8.0.3,', '127.0.0.11:42001,52:54:00:12:34:56,'), { file: 'x', timeZone: 'UTC' });
+    const s = parseStatus(V2.replace('127.0.0.11:42001,10.8.0.3,', '127.0.0.11:42001,52:54:00:12:34:56,'), {
+      file: 'x',
+      timeZone: 'UTC',
+    });
     assert.equal(s.clients[0]?.virtualAddress, null);
     assert.equal(s.clients[0]?.virtualIpv6, 'fd00:8::1001');
   });
@@ -919,7 +1617,10 @@ describe('whole-file rules', () => {
     const e = rejection(V2.replace('TIME,2026-11-26 16:14:59,1795709699', 'TIME,2026-11-26 16:14:59,253402300800'));
     assert.equal(e.line, 2);
     assert.match(e.reason, /TIME "253402300800" is not a time_t/);
-    const ok = parseStatus(V2.replace('TIME,2026-11-26 16:14:59,1795709699', 'TIME,2026-11-26 16:14:59,253402300799'), { file: 'x', timeZone: 'UTC' });
+    const ok = parseStatus(V2.replace('TIME,2026-11-26 16:14:59,1795709699', 'TIME,2026-11-26 16:14:59,253402300799'), {
+      file: 'x',
+      timeZone: 'UTC',
+    });
     assert.equal(ok.updatedAt, '9999-12-31T23:59:59Z');
   });
 
@@ -927,7 +1628,12 @@ describe('whole-file rules', () => {
     const e = rejection(V2.replace('TIME,2026-11-26 16:14:59,', 'TIME,2026-11-26 16:1:59,'));
     assert.equal(e.line, 2);
     assert.equal(e.reason, 'TIME "2026-11-26 16:1:59" is not a valid time');
-    const route = rejection(V2.replace('ROUTING_TABLE,fd00:8::1005,shared-dup,127.0.0.15:42005,2026-11-26 16:14:55,', 'ROUTING_TABLE,fd00:8::1005,shared-dup,127.0.0.15:42005,,'));
+    const route = rejection(
+      V2.replace(
+        'ROUTING_TABLE,fd00:8::1005,shared-dup,127.0.0.15:42005,2026-11-26 16:14:55,',
+        'ROUTING_TABLE,fd00:8::1005,shared-dup,127.0.0.15:42005,,',
+      ),
+    );
     assert.equal(route.line, lineOf(V2, 'ROUTING_TABLE,fd00:8::1005'));
     assert.match(route.reason, /Last Ref "" is not a valid time/);
   });
@@ -970,7 +1676,11 @@ describe('a large file', () => {
     const lines: string[] = [];
     const indices = [...Array(N).keys()];
     if (format === 1) {
-      lines.push('OpenVPN CLIENT LIST', 'Updated,2026-11-27 09:00:00', 'Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since');
+      lines.push(
+        'OpenVPN CLIENT LIST',
+        'Updated,2026-11-27 09:00:00',
+        'Common Name,Real Address,Bytes Received,Bytes Sent,Connected Since',
+      );
       for (const i of indices) lines.push(`user-${i},${ip(i)}:${20000 + i},${bytes(i)},${i},${text(i)}`);
       lines.push('ROUTING TABLE', 'Virtual Address,Common Name,Real Address,Last Ref');
       for (const i of [...indices].reverse()) {
@@ -984,11 +1694,53 @@ describe('a large file', () => {
     const sep = format === 2 ? ',' : '\t';
     const row = (...f: (string | number)[]): string => f.join(sep);
     lines.push(row('TITLE', 'OpenVPN 2.6.14 generated'), row('TIME', '2026-11-27 09:00:00', 1795770000));
-    lines.push(row('HEADER', 'CLIENT_LIST', 'Common Name', 'Real Address', 'Virtual Address', 'Virtual IPv6 Address', 'Bytes Received', 'Bytes Sent', 'Connected Since', 'Connected Since (time_t)', 'Username', 'Client ID', 'Peer ID', 'Data Channel Cipher'));
-    for (const i of indices) lines.push(row('CLIENT_LIST', `user-${i}`, `${ip(i)}:${20000 + i}`, vip(i), `fd00:9::${i.toString(16)}`, bytes(i), i, text(i), when(i), i % 2 ? 'UNDEF' : `u${i}`, i, i % 256, 'AES-256-GCM'));
-    lines.push(row('HEADER', 'ROUTING_TABLE', 'Virtual Address', 'Common Name', 'Real Address', 'Last Ref', 'Last Ref (time_t)'));
-    for (const i of [...indices].reverse()) lines.push(row('ROUTING_TABLE', vip(i), `user-${i}`, `${ip(i)}:${20000 + i}`, text(i), when(i)));
-    lines.push(row('GLOBAL_STATS', 'Max bcast/mcast queue length', 0), row('GLOBAL_STATS', 'dco_enabled', 0), 'END', '');
+    lines.push(
+      row(
+        'HEADER',
+        'CLIENT_LIST',
+        'Common Name',
+        'Real Address',
+        'Virtual Address',
+        'Virtual IPv6 Address',
+        'Bytes Received',
+        'Bytes Sent',
+        'Connected Since',
+        'Connected Since (time_t)',
+        'Username',
+        'Client ID',
+        'Peer ID',
+        'Data Channel Cipher',
+      ),
+    );
+    for (const i of indices)
+      lines.push(
+        row(
+          'CLIENT_LIST',
+          `user-${i}`,
+          `${ip(i)}:${20000 + i}`,
+          vip(i),
+          `fd00:9::${i.toString(16)}`,
+          bytes(i),
+          i,
+          text(i),
+          when(i),
+          i % 2 ? 'UNDEF' : `u${i}`,
+          i,
+          i % 256,
+          'AES-256-GCM',
+        ),
+      );
+    lines.push(
+      row('HEADER', 'ROUTING_TABLE', 'Virtual Address', 'Common Name', 'Real Address', 'Last Ref', 'Last Ref (time_t)'),
+    );
+    for (const i of [...indices].reverse())
+      lines.push(row('ROUTING_TABLE', vip(i), `user-${i}`, `${ip(i)}:${20000 + i}`, text(i), when(i)));
+    lines.push(
+      row('GLOBAL_STATS', 'Max bcast/mcast queue length', 0),
+      row('GLOBAL_STATS', 'dco_enabled', 0),
+      'END',
+      '',
+    );
     return lines.join('\n');
   }
 

@@ -24,6 +24,7 @@ describe('dict, own and setOwn', () => {
     const d = dict<number>(JSON.parse('{"__proto__": 1, "a": 2}') as Record<string, number>);
     assert.deepEqual(Object.keys(d), ['__proto__', 'a']);
     for (const name of NAMES.slice(0, 4)) assert.equal(d[name], undefined, name);
+    // biome-ignore lint/complexity/useLiteralKeys: a key named like Object's own property is the point
     d['constructor'] = 3;
     assert.equal(JSON.stringify(d), '{"__proto__":1,"a":2,"constructor":3}');
   });
@@ -42,22 +43,38 @@ describe('dict, own and setOwn', () => {
 const ignore = (): void => {};
 
 test('an instance named "constructor" gets a state entry of the usual shape, file or no file', () => {
-  const snapshot = parseStatus(readFileSync(join(COLLECTOR_FIXTURES, 'v3-connected.log'), 'utf8'), { file: 'v3', timeZone: 'UTC' });
+  const snapshot = parseStatus(readFileSync(join(COLLECTOR_FIXTURES, 'v3-connected.log'), 'utf8'), {
+    file: 'v3',
+    timeZone: 'UTC',
+  });
   const at = snapshot.updatedAt as string;
-  const missing = reconcile(emptyState(), [{ instance: 'constructor', kind: 'missing' }], { now: at, staleAfterS: 300, instances: ['constructor'], warn: ignore });
+  const missing = reconcile(emptyState(), [{ instance: 'constructor', kind: 'missing' }], {
+    now: at,
+    staleAfterS: 300,
+    instances: ['constructor'],
+    warn: ignore,
+  });
   assert.deepEqual(JSON.parse(JSON.stringify(missing.state.instances)), { constructor: { lastUpdatedAt: null } });
-  const seen = reconcile(emptyState(), [{ instance: 'toString', kind: 'snapshot', snapshot, fileModifiedAt: at }], { now: at, staleAfterS: 300, instances: ['toString'], warn: ignore });
+  const seen = reconcile(emptyState(), [{ instance: 'toString', kind: 'snapshot', snapshot, fileModifiedAt: at }], {
+    now: at,
+    staleAfterS: 300,
+    instances: ['toString'],
+    warn: ignore,
+  });
   assert.deepEqual(JSON.parse(JSON.stringify(seen.state.instances)), { toString: { lastUpdatedAt: at } });
   assert.equal(seen.opened.length, snapshot.clients.length);
 });
 
 test('a config key named like an Object.prototype property is an unknown key', () => {
   for (const name of NAMES) {
-    assert.throws(() => validateConfig(JSON.parse(`{${JSON.stringify(name)}: "x"}`), 'c.json'), (e: unknown) => {
-      assert.ok(e instanceof UsageError);
-      assert.match(e.message, new RegExp(`unknown key "${name}"`));
-      return true;
-    });
+    assert.throws(
+      () => validateConfig(JSON.parse(`{${JSON.stringify(name)}: "x"}`), 'c.json'),
+      (e: unknown) => {
+        assert.ok(e instanceof UsageError);
+        assert.match(e.message, new RegExp(`unknown key "${name}"`));
+        return true;
+      },
+    );
   }
 });
 

@@ -46,7 +46,12 @@ type Run = ReconcileResult & { warnings: string[] };
 /** One run; `prev` is frozen, so a reconcile that mutates its input throws. */
 function run(prev: CollectorState, observations: Observation[], now: string, instances = ['default']): Run {
   const warnings: string[] = [];
-  const r = reconcile(deepFreeze(structuredClone(prev)), observations, { now, staleAfterS: STALE, instances, warn: (m) => warnings.push(m) });
+  const r = reconcile(deepFreeze(structuredClone(prev)), observations, {
+    now,
+    staleAfterS: STALE,
+    instances,
+    warn: (m) => warnings.push(m),
+  });
   return { ...r, warnings };
 }
 
@@ -68,11 +73,22 @@ const last = <T>(list: T[]): T => {
   return v;
 };
 const ids = (list: { id: string }[]): string[] => list.map((s) => s.id).sort();
-const idOf = (c: StatusClient, instance = 'default'): string => sessionId(instance, c.commonName, c.connectedAt, c.realAddress, c.realPort);
+const idOf = (c: StatusClient, instance = 'default'): string =>
+  sessionId(instance, c.commonName, c.connectedAt, c.realAddress, c.realPort);
 
 const alice = client('alice', { realPort: 40001, virtualAddress: '10.8.0.2' });
-const bob = client('bob', { username: 'bjones', realAddress: '198.51.100.7', realPort: 40002, virtualAddress: '10.8.0.3' });
-const carol = client('carol', { realAddress: '192.0.2.5', realPort: 40003, virtualAddress: '10.8.0.4', connectedAt: at(-30) });
+const bob = client('bob', {
+  username: 'bjones',
+  realAddress: '198.51.100.7',
+  realPort: 40002,
+  virtualAddress: '10.8.0.3',
+});
+const carol = client('carol', {
+  realAddress: '192.0.2.5',
+  realPort: 40003,
+  virtualAddress: '10.8.0.4',
+  connectedAt: at(-30),
+});
 
 describe('reconcile: opening and updating', () => {
   test('session ids are stable hex and differ by port, address, connect time and instance', () => {
@@ -129,7 +145,12 @@ describe('reconcile: opening and updating', () => {
   });
 
   test('two clients sharing a common name are two sessions', () => {
-    const kiosk1 = client('shared-dup', { username: 'kiosk1', realAddress: '127.0.0.14', realPort: 42004, virtualAddress: '10.8.0.5' });
+    const kiosk1 = client('shared-dup', {
+      username: 'kiosk1',
+      realAddress: '127.0.0.14',
+      realPort: 42004,
+      virtualAddress: '10.8.0.5',
+    });
     const kiosk2 = client('shared-dup', { realAddress: '127.0.0.15', realPort: 42005, virtualAddress: '10.8.0.6' });
     const r = run(emptyState(), [seen(snap(at(0), [kiosk1, kiosk2]))], at(1));
     assert.equal(r.opened.length, 2);
@@ -150,8 +171,17 @@ describe('reconcile: opening and updating', () => {
   });
 
   test('a client listed before it is fully connected (no address, no route) is recorded only once it has an address', () => {
-    const pending = client('client-07', { username: 'user07', realPort: 42207, virtualAddress: null, cipher: 'BF-CBC', connectedAt: at(-1) });
-    const [r1, r2] = runAll([snap(at(0), [alice, pending]), snap(at(5), [alice, { ...pending, virtualAddress: '10.8.0.8', cipher: 'AES-256-GCM' }])]);
+    const pending = client('client-07', {
+      username: 'user07',
+      realPort: 42207,
+      virtualAddress: null,
+      cipher: 'BF-CBC',
+      connectedAt: at(-1),
+    });
+    const [r1, r2] = runAll([
+      snap(at(0), [alice, pending]),
+      snap(at(5), [alice, { ...pending, virtualAddress: '10.8.0.8', cipher: 'AES-256-GCM' }]),
+    ]);
     assert.ok(r1 && r2);
     assert.deepEqual(ids(r1.opened), [idOf(alice)]);
     assert.equal(r1.state.tracked.length, 1);
@@ -204,7 +234,12 @@ describe('reconcile: ending', () => {
   });
 
   test('gone from two snapshots with different update times: ended at the last time it was listed, not at now', () => {
-    const results = runAll([snap(at(0), [alice, bob]), snap(at(60), [alice, bob]), snap(at(120), [bob]), snap(at(180), [bob])]);
+    const results = runAll([
+      snap(at(0), [alice, bob]),
+      snap(at(60), [alice, bob]),
+      snap(at(120), [bob]),
+      snap(at(180), [bob]),
+    ]);
     const r = last(results);
     assert.equal(r.closed.length, 1);
     const s = r.closed[0];
@@ -237,7 +272,9 @@ describe('reconcile: ending', () => {
     assert.deepEqual(normal.closed, []);
     assert.deepEqual(normal.ended, []);
     assert.equal(normal.state.tracked.length, 3);
-    assert.ok(normal.state.tracked.every((s) => s.missingSince === null && s.endedAt === null && s.lastSeenAt === at(2)));
+    assert.ok(
+      normal.state.tracked.every((s) => s.missingSince === null && s.endedAt === null && s.lastSeenAt === at(2)),
+    );
   });
 
   test('the same update time twice changes nothing, even when the second read lists nobody', () => {
@@ -261,7 +298,12 @@ describe('reconcile: ending', () => {
 
   test('closed sessions come out in end order, across instances too', () => {
     const both = ['tcp', 'udp'];
-    const r1 = run(emptyState(), [seen(snap(at(30), [bob, carol]), 'tcp'), seen(snap(at(0), [alice]), 'udp')], at(31), both);
+    const r1 = run(
+      emptyState(),
+      [seen(snap(at(30), [bob, carol]), 'tcp'), seen(snap(at(0), [alice]), 'udp')],
+      at(31),
+      both,
+    );
     const r2 = run(r1.state, [seen(snap(at(90), [carol]), 'tcp'), seen(snap(at(60), []), 'udp')], at(91), both);
     const r3 = run(r2.state, [seen(snap(at(150), []), 'tcp'), seen(snap(at(120), []), 'udp')], at(151), both);
     assert.deepEqual(
@@ -374,7 +416,10 @@ describe('reconcile: stale and missing files (server stopped)', () => {
     const prev = last(runAll([snap(at(0), [alice, bob]), snap(at(60), [alice, bob])])).state;
     const r = run(prev, [seen(snap(at(30), []))], at(61));
     assert.deepEqual(r.warnings, []);
-    assert.deepEqual(r.state, { ...prev, instances: { default: { lastUpdatedAt: at(60), steppedBack: { count: 1, lastAt: at(30) } } } });
+    assert.deepEqual(r.state, {
+      ...prev,
+      instances: { default: { lastUpdatedAt: at(60), steppedBack: { count: 1, lastAt: at(30) } } },
+    });
   });
 
   test('an instance no longer configured is treated as missing', () => {
@@ -400,7 +445,10 @@ describe('reconcile: stale and missing files (server stopped)', () => {
     assert.deepEqual(before.closed, [], 'not before a day has passed');
     const after = run(before.state, [seen(snap(dayLater(60), []), 'udp')], dayLater(60), ['udp']);
     assert.deepEqual(ids(after.closed), ids(held.tracked));
-    assert.ok(after.closed.every((s) => s.endReason === 'server-stopped' && s.endedAt === s.lastSeenAt), 'ended at their last sighting');
+    assert.ok(
+      after.closed.every((s) => s.endReason === 'server-stopped' && s.endedAt === s.lastSeenAt),
+      'ended at their last sighting',
+    );
     assert.deepEqual(after.state.tracked, []);
     assert.deepEqual(Object.keys(after.state.recentlyClosed).sort(), ids(held.tracked));
     // Also when the file is still configured but stays stale.
@@ -429,9 +477,17 @@ describe('reconcile: written once', () => {
 
   test('recentlyClosed is pruned after 24 h', () => {
     const { state, closedAt } = closedState();
-    const kept = run(state, [{ instance: 'default', kind: 'unreadable', reason: 'x' }], isoPlus(closedAt, RECENTLY_CLOSED_KEEP_S));
+    const kept = run(
+      state,
+      [{ instance: 'default', kind: 'unreadable', reason: 'x' }],
+      isoPlus(closedAt, RECENTLY_CLOSED_KEEP_S),
+    );
     assert.deepEqual(Object.keys(kept.state.recentlyClosed), [idOf(alice)]);
-    const pruned = run(state, [{ instance: 'default', kind: 'unreadable', reason: 'x' }], isoPlus(closedAt, RECENTLY_CLOSED_KEEP_S + 1));
+    const pruned = run(
+      state,
+      [{ instance: 'default', kind: 'unreadable', reason: 'x' }],
+      isoPlus(closedAt, RECENTLY_CLOSED_KEEP_S + 1),
+    );
     assert.deepEqual(pruned.state.recentlyClosed, {});
   });
 });
@@ -440,14 +496,27 @@ describe('reconcile: several instances', () => {
   const both = ['udp', 'tcp'];
 
   test('instances are independent: same client on both is two sessions, each ends on its own', () => {
-    const r0 = run(emptyState(), [seen(snap(at(0), [alice]), 'udp'), seen(snap(at(0), [alice, bob]), 'tcp')], at(1), both);
+    const r0 = run(
+      emptyState(),
+      [seen(snap(at(0), [alice]), 'udp'), seen(snap(at(0), [alice, bob]), 'tcp')],
+      at(1),
+      both,
+    );
     assert.equal(r0.opened.length, 3);
     assert.notEqual(idOf(alice, 'udp'), idOf(alice, 'tcp'));
-    assert.deepEqual(ids(r0.opened), ids([{ id: idOf(alice, 'udp') }, { id: idOf(alice, 'tcp') }, { id: idOf(bob, 'tcp') }]));
+    assert.deepEqual(
+      ids(r0.opened),
+      ids([{ id: idOf(alice, 'udp') }, { id: idOf(alice, 'tcp') }, { id: idOf(bob, 'tcp') }]),
+    );
     assert.deepEqual(r0.state.instances, { udp: { lastUpdatedAt: at(0) }, tcp: { lastUpdatedAt: at(0) } });
 
     // udp loses alice twice while tcp is unreadable, then lists alice again.
-    const r1 = run(r0.state, [seen(snap(at(60), []), 'udp'), { instance: 'tcp', kind: 'unreadable', reason: 'torn' }], at(61), both);
+    const r1 = run(
+      r0.state,
+      [seen(snap(at(60), []), 'udp'), { instance: 'tcp', kind: 'unreadable', reason: 'torn' }],
+      at(61),
+      both,
+    );
     const r2 = run(r1.state, [seen(snap(at(120), []), 'udp'), seen(snap(at(120), [alice, bob]), 'tcp')], at(121), both);
     assert.deepEqual(ids(r2.closed), [idOf(alice, 'udp')]);
     assert.equal(r2.closed[0]?.instance, 'udp');
@@ -551,10 +620,17 @@ describe('reconcile: clocks that jump (issue 17)', () => {
       state = r.state;
     }
     const [r1, r2, r3, r4] = rs as [Run, Run, Run, Run];
-    assert.deepEqual([r1.warnings, r2.warnings, r1.opened, r2.opened], [[], [], [], []], 'two older updates ignored quietly');
+    assert.deepEqual(
+      [r1.warnings, r2.warnings, r1.opened, r2.opened],
+      [[], [], [], []],
+      'two older updates ignored quietly',
+    );
     assert.equal(r2.state.instances.default?.lastUpdatedAt, at(3600));
     assert.equal(r3.warnings.length, 1);
-    assert.match(r3.warnings[0] ?? '', /default: status file time went back from 2026-11-26T17:00:00Z to 2026-11-26T16:03:00Z.*following/);
+    assert.match(
+      r3.warnings[0] ?? '',
+      /default: status file time went back from 2026-11-26T17:00:00Z to 2026-11-26T16:03:00Z.*following/,
+    );
     assert.equal(r3.state.instances.default?.lastUpdatedAt, at(180));
     assert.equal(r3.state.instances.default?.steppedBack, undefined);
     assert.deepEqual(ids(r3.opened), [idOf(dora)]);

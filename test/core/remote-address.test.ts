@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isIpv4, isIpv6, isMacAddress, parseRemoteAddress, type RemoteAddress } from '../../src/core/remote-address.js';
 
-const addr = (host: string, port: number | null, protocol: string | null = null): RemoteAddress => ({ host, port, protocol });
+const addr = (host: string, port: number | null, protocol: string | null = null): RemoteAddress => ({
+  host,
+  port,
+  protocol,
+});
 
 describe('parseRemoteAddress', () => {
   // Every form listed in remote-address.ts's comment, plus the variants OpenVPN prints.

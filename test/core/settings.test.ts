@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UsageError } from '../../src/core/errors.js';
-import { DEFAULTS, parseStatusSpec, resolveSettings, statusFromConfig, validateConfig } from '../../src/core/settings.js';
+import {
+  DEFAULTS,
+  parseStatusSpec,
+  resolveSettings,
+  statusFromConfig,
+  validateConfig,
+} from '../../src/core/settings.js';
 
 const usage = (fn: () => unknown, re: RegExp) =>
   assert.throws(fn, (e: unknown) => {
@@ -30,7 +36,10 @@ describe('settings', () => {
       return 'Europe/Berlin';
     };
     assert.equal(resolveSettings({ tz: 'UTC' }, {}, '', system).tz, 'UTC');
-    assert.equal(resolveSettings({}, validateConfig({ tz: 'Asia/Tokyo' }, 'c.json'), 'c.json', system).tz, 'Asia/Tokyo');
+    assert.equal(
+      resolveSettings({}, validateConfig({ tz: 'Asia/Tokyo' }, 'c.json'), 'c.json', system).tz,
+      'Asia/Tokyo',
+    );
     assert.equal(asked, 0, 'not read');
     assert.equal(resolveSettings({}, {}, '', system).tz, 'Europe/Berlin');
     assert.equal(asked, 1, 'read once');
@@ -67,7 +76,15 @@ describe('settings', () => {
       title: 'VPN',
     });
     const flags = resolveSettings(
-      { status: ['/tmp/s.log'], history: '/tmp/h.csv', aliases: '/tmp/a.json', out: '/tmp/out', tz: 'UTC', lang: 'de', staleAfter: '60' },
+      {
+        status: ['/tmp/s.log'],
+        history: '/tmp/h.csv',
+        aliases: '/tmp/a.json',
+        out: '/tmp/out',
+        tz: 'UTC',
+        lang: 'de',
+        staleAfter: '60',
+      },
       config,
       'c.json',
       'Asia/Tokyo',
@@ -85,15 +102,28 @@ describe('settings', () => {
   });
 
   test('--status [NAME=]FILE', () => {
-    assert.deepEqual(parseStatusSpec('udp=/run/openvpn/udp.status', '--status'), { instance: 'udp', path: '/run/openvpn/udp.status' });
-    assert.deepEqual(parseStatusSpec('/var/log/openvpn-status.log', '--status'), { instance: 'default', path: '/var/log/openvpn-status.log' });
-    assert.deepEqual(parseStatusSpec('/var/log/a=b.log', '--status'), { instance: 'default', path: '/var/log/a=b.log' }, '= after a slash is part of the path');
+    assert.deepEqual(parseStatusSpec('udp=/run/openvpn/udp.status', '--status'), {
+      instance: 'udp',
+      path: '/run/openvpn/udp.status',
+    });
+    assert.deepEqual(parseStatusSpec('/var/log/openvpn-status.log', '--status'), {
+      instance: 'default',
+      path: '/var/log/openvpn-status.log',
+    });
+    assert.deepEqual(
+      parseStatusSpec('/var/log/a=b.log', '--status'),
+      { instance: 'default', path: '/var/log/a=b.log' },
+      '= after a slash is part of the path',
+    );
     assert.deepEqual(parseStatusSpec('status.log', '--status'), { instance: 'default', path: 'status.log' });
     assert.deepEqual(parseStatusSpec('tcp-1.2=rel/x.log', '--status'), { instance: 'tcp-1.2', path: 'rel/x.log' });
     usage(() => parseStatusSpec('udp=', '--status'), /--status: no path after "udp="/);
     usage(() => parseStatusSpec('', '--status'), /--status: empty path/);
     usage(() => parseStatusSpec('-x=/a', '--status'), /instance name "-x"/);
-    usage(() => resolveSettings({ status: ['udp=/a', 'udp=/b'] }, {}, '', 'UTC'), /--status: instance "udp" is named twice/);
+    usage(
+      () => resolveSettings({ status: ['udp=/a', 'udp=/b'] }, {}, '', 'UTC'),
+      /--status: instance "udp" is named twice/,
+    );
     usage(() => resolveSettings({ status: ['/a', '/b'] }, {}, '', 'UTC'), /instance "default" is named twice/);
     const two = resolveSettings({ status: ['udp=/a', 'tcp=/b'] }, {}, '', 'UTC');
     assert.deepEqual(
@@ -115,9 +145,15 @@ describe('settings', () => {
 
   test('unknown keys and wrong types are UsageErrors naming the file and the key', () => {
     usage(() => validateConfig({ histroy: '/x' }, 'c.json'), /^c\.json: unknown key "histroy"$/);
-    usage(() => validateConfig({ staleAfter: '5 minutes' }, 'c.json'), /c\.json: key "staleAfter" must be a number of seconds/);
+    usage(
+      () => validateConfig({ staleAfter: '5 minutes' }, 'c.json'),
+      /c\.json: key "staleAfter" must be a number of seconds/,
+    );
     usage(() => validateConfig({ staleAfter: 5 }, 'c.json'), /key "staleAfter"/);
-    usage(() => validateConfig({ lockTimeout: -1 }, 'c.json'), /key "lockTimeout" must be a number of seconds \(0 to 600\)/);
+    usage(
+      () => validateConfig({ lockTimeout: -1 }, 'c.json'),
+      /key "lockTimeout" must be a number of seconds \(0 to 600\)/,
+    );
     usage(() => validateConfig({ lockTimeout: '1' }, 'c.json'), /key "lockTimeout"/);
     usage(() => validateConfig({ lang: 'fr' }, 'c.json'), /key "lang" must be "de" or "en"/);
     usage(() => validateConfig({ tz: 'Mars/Olympus' }, 'c.json'), /key "tz" must be an IANA time zone/);
@@ -132,7 +168,9 @@ describe('settings', () => {
   });
 
   test('"$schema" and "//" comment keys are allowed', () => {
-    assert.deepEqual(validateConfig({ $schema: './config.schema.json', '// note': 'hello', lang: 'en' }, 'c.json'), { lang: 'en' });
+    assert.deepEqual(validateConfig({ $schema: './config.schema.json', '// note': 'hello', lang: 'en' }, 'c.json'), {
+      lang: 'en',
+    });
   });
 
   test('bad flag values are UsageErrors naming the flag', () => {

@@ -19,7 +19,19 @@ function assertSafe(user: string, slug: string): void {
 
 describe('userSlug', () => {
   test('plain names are kept as they are', () => {
-    for (const user of ['alice', 'flex-RN13P', 'bob_jones', 'A', '7', 'x-', 'a_', 'a-b', 'a--b', 'User123', 'a'.repeat(60)]) {
+    for (const user of [
+      'alice',
+      'flex-RN13P',
+      'bob_jones',
+      'A',
+      '7',
+      'x-',
+      'a_',
+      'a-b',
+      'a--b',
+      'User123',
+      'a'.repeat(60),
+    ]) {
       assert.equal(userSlug(user), user);
     }
   });
@@ -77,17 +89,34 @@ describe('userSlug', () => {
     assert.equal(base('Jürgen Müller'), 'Jurgen-Muller');
     assert.equal(base('<script>alert(1)</script>'), 'script-alert-1-script');
     assert.equal(base('x'.repeat(500)), 'x'.repeat(40));
-    for (const empty of ['', '.', '..', '   ', '---', '山田太郎', '🦊']) assert.equal(base(empty), 'user', JSON.stringify(empty));
+    for (const empty of ['', '.', '..', '   ', '---', '山田太郎', '🦊'])
+      assert.equal(base(empty), 'user', JSON.stringify(empty));
   });
 
   test('names that sanitise alike get distinct slugs, none equal to a plain name', () => {
-    const alike = ['a b', 'a/b', 'a\\b', 'a.b', 'a  b', ' a b', 'a b ', 'a\u0000b', 'a\nb', 'a~b', 'a-b', 'a_b', 'a--b', 'a-b~'];
+    const alike = [
+      'a b',
+      'a/b',
+      'a\\b',
+      'a.b',
+      'a  b',
+      ' a b',
+      'a b ',
+      'a\u0000b',
+      'a\nb',
+      'a~b',
+      'a-b',
+      'a_b',
+      'a--b',
+      'a-b~',
+    ];
     const slugs = alike.map(userSlug);
     assert.equal(new Set(slugs).size, alike.length, slugs.join(' '));
     assert.equal(userSlug('a-b'), 'a-b');
     for (const [i, slug] of slugs.entries()) {
       const user = alike[i] as string;
-      if (!PLAIN.test(user) || user.length > 60) assert.ok(slug.includes('~'), `${JSON.stringify(user)} is not plain, so its slug carries a hash`);
+      if (!PLAIN.test(user) || user.length > 60)
+        assert.ok(slug.includes('~'), `${JSON.stringify(user)} is not plain, so its slug carries a hash`);
     }
   });
 
@@ -120,7 +149,32 @@ describe('userSlug', () => {
 
   test('property: seeded random names are safe, deterministic and collision-free', () => {
     const rng = seededRng(7);
-    const alphabet = ['a', 'b', 'Z', '0', '9', '-', '_', '.', '/', ' ', '~', 'ü', 'ß', '\u0000', '\u0308', '<', '>', '%', '\uD83E', '\uDD8A', '山', '\\', '"', "'"];
+    const alphabet = [
+      'a',
+      'b',
+      'Z',
+      '0',
+      '9',
+      '-',
+      '_',
+      '.',
+      '/',
+      ' ',
+      '~',
+      'ü',
+      'ß',
+      '\u0000',
+      '\u0308',
+      '<',
+      '>',
+      '%',
+      '\uD83E',
+      '\uDD8A',
+      '山',
+      '\\',
+      '"',
+      "'",
+    ];
     const seen = new Map<string, string>();
     for (let i = 0; i < 5000; i++) {
       const len = randomInt(rng, 0, randomInt(rng, 0, 5) === 0 ? 120 : 8);
@@ -131,7 +185,8 @@ describe('userSlug', () => {
       assert.equal(userSlug(user), slug);
       if (PLAIN.test(user) && user.length <= 60) assert.equal(slug, user);
       const other = seen.get(slug);
-      if (other !== undefined) assert.equal(other, user, `${JSON.stringify(other)} and ${JSON.stringify(user)} share ${slug}`);
+      if (other !== undefined)
+        assert.equal(other, user, `${JSON.stringify(other)} and ${JSON.stringify(user)} share ${slug}`);
       seen.set(slug, user);
     }
     assert.ok(seen.size > 3000, `enough distinct names were tried: ${seen.size}`);
@@ -157,7 +212,9 @@ describe('planSlugs', () => {
     // Injected: every name that is not plain hashes alike.
     const short = (u: string): string => (/^[a-z]+$/.test(u) ? u : 'Max-Muster~51af6008');
     const plan = planSlugs([...users, 'alice'], short);
-    assert.deepEqual(plan.clashes, [{ slug: 'Max-Muster~51af6008', users: ['Jürgen', 'Max>(~&Muster', 'Max]#]!Muster', '__proto__'] }]);
+    assert.deepEqual(plan.clashes, [
+      { slug: 'Max-Muster~51af6008', users: ['Jürgen', 'Max>(~&Muster', 'Max]#]!Muster', '__proto__'] },
+    ]);
     assert.deepEqual([...plan.slugs.keys()].sort(), ['Jürgen', 'Max>(~&Muster', 'Max]#]!Muster', '__proto__']);
     for (const [user, slug] of plan.slugs) {
       assert.equal(slug, longUserSlug(user));
@@ -168,7 +225,11 @@ describe('planSlugs', () => {
   });
 
   test('when the long forms clash too, ~2, ~3 follow in sorted order', () => {
-    const plan = planSlugs(['b', 'a', 'c', 'x'], (u) => (u === 'x' ? 'x' : 'same'), (u) => (u === 'c' ? 'other' : 'long'));
+    const plan = planSlugs(
+      ['b', 'a', 'c', 'x'],
+      (u) => (u === 'x' ? 'x' : 'same'),
+      (u) => (u === 'c' ? 'other' : 'long'),
+    );
     assert.deepEqual([...plan.slugs].sort(), [
       ['a', 'long'],
       ['b', 'long~2'],

@@ -32,19 +32,44 @@ const base = (over: Record<string, unknown>): unknown => ({ ...emptyState(), ...
 
 describe('collectorStateFrom: the clock fields of a state (stoppedWritten, withdrawing, steppedBack)', () => {
   const bad: { name: string; state: unknown; where: RegExp }[] = [
-    { name: 'a remembered session without its connect time', state: base({ stoppedWritten: [{ ...SESSION, connectedAt: undefined }] }), where: /stoppedWritten\[0\]\.connectedAt is missing/ },
-    { name: 'stoppedWritten that is not a list', state: base({ stoppedWritten: {} }), where: /stoppedWritten is not a list/ },
-    { name: 'an empty id being withdrawn', state: base({ withdrawing: [''] }), where: /withdrawing\[0\] is not a non-empty string/ },
-    { name: 'a step-back count that is text', state: base({ instances: { udp: { lastUpdatedAt: null, steppedBack: { count: 'x', lastAt: '2026-11-26T16:00:00Z' } } } }), where: /instances\["udp"\]\.steppedBack\.count/ },
+    {
+      name: 'a remembered session without its connect time',
+      state: base({ stoppedWritten: [{ ...SESSION, connectedAt: undefined }] }),
+      where: /stoppedWritten\[0\]\.connectedAt is missing/,
+    },
+    {
+      name: 'stoppedWritten that is not a list',
+      state: base({ stoppedWritten: {} }),
+      where: /stoppedWritten is not a list/,
+    },
+    {
+      name: 'an empty id being withdrawn',
+      state: base({ withdrawing: [''] }),
+      where: /withdrawing\[0\] is not a non-empty string/,
+    },
+    {
+      name: 'a step-back count that is text',
+      state: base({
+        instances: { udp: { lastUpdatedAt: null, steppedBack: { count: 'x', lastAt: '2026-11-26T16:00:00Z' } } },
+      }),
+      where: /instances\["udp"\]\.steppedBack\.count/,
+    },
   ];
   for (const c of bad) {
     test(`refused, naming the entry: ${c.name}`, () => {
-      assert.throws(() => collectorStateFrom(c.state, '/h.csv.state.json'), (e: unknown) => e instanceof InputError && c.where.test(e.message) && e.message.includes('/h.csv.state.json'));
+      assert.throws(
+        () => collectorStateFrom(c.state, '/h.csv.state.json'),
+        (e: unknown) => e instanceof InputError && c.where.test(e.message) && e.message.includes('/h.csv.state.json'),
+      );
     });
   }
   test('well-formed fields are read, and remembered sessions get endExact like tracked ones', () => {
     const state = collectorStateFrom(
-      base({ stoppedWritten: [SESSION], withdrawing: ['a1'], instances: { udp: { lastUpdatedAt: null, steppedBack: { count: 2, lastAt: '2026-11-26T16:00:00Z' } } } }),
+      base({
+        stoppedWritten: [SESSION],
+        withdrawing: ['a1'],
+        instances: { udp: { lastUpdatedAt: null, steppedBack: { count: 2, lastAt: '2026-11-26T16:00:00Z' } } },
+      }),
       '/h.csv.state.json',
     );
     assert.equal(state.stoppedWritten?.[0]?.endExact, false);

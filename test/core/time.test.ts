@@ -141,7 +141,16 @@ describe('wallTimeAt', () => {
 
   test('agrees with Intl every 7½ minutes through the days of offset changes (the offset is cached per day)', () => {
     const intl = (ms: number, timeZone: string): WallTime => {
-      const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      const f = new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+      });
       const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, Number(x.value)]));
       return wall(p.year ?? 0, p.month ?? 0, p.day ?? 0, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
     };
@@ -233,7 +242,7 @@ describe('instants as text', () => {
   });
 });
 
-describe('isPlausibleIsoText (the parser\'s allocation-free fast path)', () => {
+describe("isPlausibleIsoText (the parser's allocation-free fast path)", () => {
   const cases: [string, boolean][] = [
     ['2026-11-26 16:14:33', true],
     ['1970-01-01 00:00:00', true],
@@ -283,26 +292,100 @@ describe('the repeated hour of a DST change, resolved by the update order (issue
 
   const NOW = Date.parse('2026-10-25T01:00:30Z');
   const updates: [string, string, string | undefined, string | null, string][] = [
-    ['after 02:59:50 CEST, "02:00:00" is CET', '2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z', '2026-10-25T00:59:50Z', '2026-10-25T01:00:00Z'],
-    ['the same file read again stays where it was', '2026-10-25T00:59:50Z', '2026-10-25T01:59:50Z', '2026-10-25T00:59:50Z', '2026-10-25T00:59:50Z'],
-    ['the later reading in the future is no candidate', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T00:29:00Z', '2026-10-25T00:30:00Z'],
-    ['no previous update: the latest that is not in the future', '2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z', null, '2026-10-25T01:00:00Z'],
-    ['both before the previous: the earlier (an older file)', '2026-10-25T00:00:00Z', '2026-10-25T01:00:00Z', '2026-10-25T01:00:10Z', '2026-10-25T00:00:00Z'],
+    [
+      'after 02:59:50 CEST, "02:00:00" is CET',
+      '2026-10-25T00:00:00Z',
+      '2026-10-25T01:00:00Z',
+      '2026-10-25T00:59:50Z',
+      '2026-10-25T01:00:00Z',
+    ],
+    [
+      'the same file read again stays where it was',
+      '2026-10-25T00:59:50Z',
+      '2026-10-25T01:59:50Z',
+      '2026-10-25T00:59:50Z',
+      '2026-10-25T00:59:50Z',
+    ],
+    [
+      'the later reading in the future is no candidate',
+      '2026-10-25T00:30:00Z',
+      '2026-10-25T01:30:00Z',
+      '2026-10-25T00:29:00Z',
+      '2026-10-25T00:30:00Z',
+    ],
+    [
+      'no previous update: the latest that is not in the future',
+      '2026-10-25T00:00:00Z',
+      '2026-10-25T01:00:00Z',
+      null,
+      '2026-10-25T01:00:00Z',
+    ],
+    [
+      'both before the previous: the earlier (an older file)',
+      '2026-10-25T00:00:00Z',
+      '2026-10-25T01:00:00Z',
+      '2026-10-25T01:00:10Z',
+      '2026-10-25T00:00:00Z',
+    ],
     ['not ambiguous', '2026-10-25T02:00:00Z', undefined, '2026-10-25T00:59:50Z', '2026-10-25T02:00:00Z'],
   ];
   for (const [why, earlier, laterIso, previous, expected] of updates) {
-    test(`update time: ${why}`, () => assert.equal(pickUpdateInstant(earlier, laterIso, previous, NOW + 300_000), expected));
+    test(`update time: ${why}`, () =>
+      assert.equal(pickUpdateInstant(earlier, laterIso, previous, NOW + 300_000), expected));
   }
 
   const connects: [string, string, string | undefined, string | null, string, string][] = [
-    ['never after the file time', '2026-10-25T00:59:59Z', '2026-10-25T01:59:59Z', '2026-10-25T00:59:50Z', '2026-10-25T01:00:00Z', '2026-10-25T00:59:59Z'],
-    ['the first after the previous update', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T01:29:30Z', '2026-10-25T01:31:00Z', '2026-10-25T01:30:00Z'],
-    ['both after the previous update: the earlier', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T00:10:00Z', '2026-10-25T01:31:00Z', '2026-10-25T00:30:00Z'],
-    ['both before the previous update: the latest not after the file', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', '2026-10-25T01:40:00Z', '2026-10-25T01:41:00Z', '2026-10-25T01:30:00Z'],
-    ['no previous update: the earlier', '2026-10-25T00:30:00Z', '2026-10-25T01:30:00Z', null, '2026-10-25T01:41:00Z', '2026-10-25T00:30:00Z'],
-    ['not ambiguous', '2026-10-25T02:30:00Z', undefined, '2026-10-25T02:40:00Z', '2026-10-25T02:41:00Z', '2026-10-25T02:30:00Z'],
+    [
+      'never after the file time',
+      '2026-10-25T00:59:59Z',
+      '2026-10-25T01:59:59Z',
+      '2026-10-25T00:59:50Z',
+      '2026-10-25T01:00:00Z',
+      '2026-10-25T00:59:59Z',
+    ],
+    [
+      'the first after the previous update',
+      '2026-10-25T00:30:00Z',
+      '2026-10-25T01:30:00Z',
+      '2026-10-25T01:29:30Z',
+      '2026-10-25T01:31:00Z',
+      '2026-10-25T01:30:00Z',
+    ],
+    [
+      'both after the previous update: the earlier',
+      '2026-10-25T00:30:00Z',
+      '2026-10-25T01:30:00Z',
+      '2026-10-25T00:10:00Z',
+      '2026-10-25T01:31:00Z',
+      '2026-10-25T00:30:00Z',
+    ],
+    [
+      'both before the previous update: the latest not after the file',
+      '2026-10-25T00:30:00Z',
+      '2026-10-25T01:30:00Z',
+      '2026-10-25T01:40:00Z',
+      '2026-10-25T01:41:00Z',
+      '2026-10-25T01:30:00Z',
+    ],
+    [
+      'no previous update: the earlier',
+      '2026-10-25T00:30:00Z',
+      '2026-10-25T01:30:00Z',
+      null,
+      '2026-10-25T01:41:00Z',
+      '2026-10-25T00:30:00Z',
+    ],
+    [
+      'not ambiguous',
+      '2026-10-25T02:30:00Z',
+      undefined,
+      '2026-10-25T02:40:00Z',
+      '2026-10-25T02:41:00Z',
+      '2026-10-25T02:30:00Z',
+    ],
   ];
   for (const [why, earlier, laterIso, previous, updatedAt, expected] of connects) {
-    test(`connect time: ${why}`, () => assert.equal(pickConnectInstant(earlier, laterIso, previous, updatedAt), expected));
+    test(`connect time: ${why}`, () =>
+      assert.equal(pickConnectInstant(earlier, laterIso, previous, updatedAt), expected));
   }
 });

@@ -30,7 +30,12 @@ export interface Req {
 
 /** One request on its own connection; the path is sent exactly as given. */
 export function send(port: number, r: Req): Promise<Reply> {
-  const body = r.body === undefined ? undefined : typeof r.body === 'string' || Buffer.isBuffer(r.body) ? Buffer.from(r.body) : Buffer.from(JSON.stringify(r.body));
+  const body =
+    r.body === undefined
+      ? undefined
+      : typeof r.body === 'string' || Buffer.isBuffer(r.body)
+        ? Buffer.from(r.body)
+        : Buffer.from(JSON.stringify(r.body));
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Connection: 'close', ...(r.headers ?? {}) };
     if (body !== undefined && !r.chunked) headers['Content-Length'] = String(body.length);
@@ -58,7 +63,8 @@ export function send(port: number, r: Req): Promise<Reply> {
   });
 }
 
-export const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+export const basic = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 export const USER = 'alice';
 export const PASSWORD = 'Tr0ub4dor&3 ünïcode';
@@ -102,10 +108,23 @@ export interface RunningApi {
 /** The endpoint on 127.0.0.1:0 over the given settings; closed when the test ends. */
 export async function startApi(
   t: TestContext,
-  o: { settings: Settings; log: Logger; passwd: string | null; publicOrigin?: string | null; ops?: Partial<HistoryOpsOptions>; api?: Partial<ApiOptions> },
+  o: {
+    settings: Settings;
+    log: Logger;
+    passwd: string | null;
+    publicOrigin?: string | null;
+    ops?: Partial<HistoryOpsOptions>;
+    api?: Partial<ApiOptions>;
+  },
 ): Promise<RunningApi> {
   const ops = historyOps({ settings: o.settings, log: o.log, ...o.ops });
-  const handler = apiHandler({ ops, passwd: o.passwd, publicOrigin: o.publicOrigin ?? null, warn: o.log.warn, ...o.api });
+  const handler = apiHandler({
+    ops,
+    passwd: o.passwd,
+    publicOrigin: o.publicOrigin ?? null,
+    warn: o.log.warn,
+    ...o.api,
+  });
   const server = await serveApi(handler, '127.0.0.1', 0);
   t.after(async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));

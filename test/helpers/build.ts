@@ -73,8 +73,10 @@ export function ensureBuilt(): void {
       // tsc emits JavaScript despite type errors; those are the type check's to report
       // (`npm test` runs it first). Only output that was not emitted stops the tests.
       const still = staleOutput();
-      if (still !== null) throw new Error(`npm run build did not produce ${still} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
-      if (r.status !== 0) process.stderr.write(`test/helpers/build.ts: npm run build reported errors; testing the emitted JavaScript\n`);
+      if (still !== null)
+        throw new Error(`npm run build did not produce ${still} (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+      if (r.status !== 0)
+        process.stderr.write(`test/helpers/build.ts: npm run build reported errors; testing the emitted JavaScript\n`);
     }
   } finally {
     rmdirSync(lock);

@@ -37,7 +37,12 @@ export function runProcess(cmd: string, args: string[], opts: RunOptions = {}): 
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const ids = opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid ?? opts.uid };
-    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env, cwd: opts.cwd, ...ids });
+    const child = spawn(cmd, args, {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: opts.env,
+      cwd: opts.cwd,
+      ...ids,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -78,7 +83,9 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<RunResult
 export async function cliOk(args: string[], code = 0): Promise<RunResult> {
   const r = await runCli(args);
   if (r.code !== code) {
-    throw new Error(`openvpn-status-web ${args.join(' ')}\nexpected exit ${code}, got ${r.code ?? r.signal}\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}`);
+    throw new Error(
+      `openvpn-status-web ${args.join(' ')}\nexpected exit ${code}, got ${r.code ?? r.signal}\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}`,
+    );
   }
   return r;
 }
@@ -122,7 +129,11 @@ export function spawnCli(t: TestContext, args: string[]): Running {
  * Resolves with what `find` finds in the child's `stream` (default: all its output) once it
  * finds something, or with null if the child exits first.
  */
-export function waitForOutput<T>(r: Running, find: (text: string) => T | null | undefined, stream: 'stdout' | 'stderr' | 'output' = 'output'): Promise<T | null> {
+export function waitForOutput<T>(
+  r: Running,
+  find: (text: string) => T | null | undefined,
+  stream: 'stdout' | 'stderr' | 'output' = 'output',
+): Promise<T | null> {
   return new Promise((resolve) => {
     const onData = (): void => {
       const found = find(r[stream]());

@@ -4,7 +4,17 @@ import { cliOk, type RunResult } from './cli.js';
 import { fixture, isoPlus, MOMENTS, updatedAtOf, writeStatus, type Moment, type Version } from './status.js';
 
 export function collectArgs(status: string[], history: string, now: string, extra: string[] = []): string[] {
-  return ['collect', ...status.flatMap((s) => ['--status', s]), '--history', history, '--tz', 'UTC', '--now', now, ...extra];
+  return [
+    'collect',
+    ...status.flatMap((s) => ['--status', s]),
+    '--history',
+    history,
+    '--tz',
+    'UTC',
+    '--now',
+    now,
+    ...extra,
+  ];
 }
 
 export interface Replay {

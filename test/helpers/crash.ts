@@ -27,7 +27,9 @@ export async function typicalRunMs(args: string[]): Promise<number> {
  * and loading modules).
  */
 export function killPlan(chaos: () => number, typical: number, lockPath: string, anywhere: number): RunOptions {
-  return chaos() < anywhere ? { killAfterMs: randomInt(chaos, 0, typical) } : { killWhen: { when: () => existsSync(lockPath), afterMs: randomInt(chaos, 0, 40) } };
+  return chaos() < anywhere
+    ? { killAfterMs: randomInt(chaos, 0, typical) }
+    : { killWhen: { when: () => existsSync(lockPath), afterMs: randomInt(chaos, 0, 40) } };
 }
 
 /** One step of a kill loop: its input is written; the CLI arguments that take it in. */
@@ -107,7 +109,13 @@ export async function killLoop(o: KillLoopOptions): Promise<KillLoopResult> {
  */
 export async function killChildRounds(
   t: TestContext,
-  o: { rounds: number; args: string[]; ready: string; meanwhile: (round: number) => Promise<void>; check: (child: ChildProcess, round: number) => Promise<void> },
+  o: {
+    rounds: number;
+    args: string[];
+    ready: string;
+    meanwhile: (round: number) => Promise<void>;
+    check: (child: ChildProcess, round: number) => Promise<void>;
+  },
 ): Promise<void> {
   for (let round = 0; round < o.rounds; round++) {
     const child = await startChild(t, o.args, o.ready);

@@ -35,7 +35,10 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts `demo --listen LISTEN`; resolves once it printed its Dashboard line, or exited. */
-export async function startDemo(t: TestContext, listen: string): Promise<Demo | { exit: number | null; output: string; dir: string | null }> {
+export async function startDemo(
+  t: TestContext,
+  listen: string,
+): Promise<Demo | { exit: number | null; output: string; dir: string | null }> {
   const run = spawnCli(t, ['demo', '--listen', listen]);
   const dirOf = (out: string): string | undefined => /demo: data in (\S+)/.exec(out)?.[1];
   t.after(async () => {
@@ -48,7 +51,8 @@ export async function startDemo(t: TestContext, listen: string): Promise<Demo | 
     const dir = dirOf(out);
     return url && dir ? { url, dir } : null;
   });
-  if (serving === null) return { exit: (await run.exited).code, output: run.output(), dir: dirOf(run.output()) ?? null };
+  if (serving === null)
+    return { exit: (await run.exited).code, output: run.output(), dir: dirOf(run.output()) ?? null };
   return { child: run.child, ...serving, exited: run.exited, output: run.output };
 }
 

@@ -11,7 +11,11 @@ import { runProcess, type RunResult } from './cli.js';
 import { reachableRoot } from './reachable.js';
 
 /** takeSpool with the warnings it gave kept, in order, for assertions. */
-export async function takeSpoolWarned(spool: string, prev: HookSpoolState | undefined, now: string): Promise<SpoolIntake & { warnings: string[] }> {
+export async function takeSpoolWarned(
+  spool: string,
+  prev: HookSpoolState | undefined,
+  now: string,
+): Promise<SpoolIntake & { warnings: string[] }> {
   const warnings: string[] = [];
   const intake = await takeSpool(spool, prev, now, (m) => warnings.push(m));
   return { ...intake, warnings };
@@ -70,8 +74,17 @@ export function connectEnv(over: Record<string, string | undefined> = {}): Recor
 }
 
 /** The client-disconnect environment of the same client after `durationS`. */
-export function disconnectEnv(durationS: number, over: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return connectEnv({ script_type: 'client-disconnect', time_duration: String(durationS), bytes_received: '2498', bytes_sent: '2708', ...over });
+export function disconnectEnv(
+  durationS: number,
+  over: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return connectEnv({
+    script_type: 'client-disconnect',
+    time_duration: String(durationS),
+    bytes_received: '2498',
+    bytes_sent: '2708',
+    ...over,
+  });
 }
 
 export type HookRun = RunResult;
@@ -81,7 +94,12 @@ export type HookRun = RunResult;
  * by default OpenVPN's own), optionally as another user (`asNobody`, when the tests run as
  * root: root may write anywhere) and in another working directory (`cwd`).
  */
-export function runHook(cmd: string, args: string[], env: Record<string, string | undefined>, opts: { asNobody?: boolean; cwd?: string; path?: string } = {}): Promise<HookRun> {
+export function runHook(
+  cmd: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { asNobody?: boolean; cwd?: string; path?: string } = {},
+): Promise<HookRun> {
   const clean: Record<string, string> = { PATH: opts.path ?? '/usr/local/bin:/usr/bin:/bin' };
   for (const [k, v] of Object.entries(env)) if (v !== undefined) clean[k] = v;
   const asNobody = opts.asNobody === true && process.getuid?.() === 0;

@@ -17,7 +17,13 @@ import { historyPaths, readState, rewriteHistory, writeState } from '../../src/i
 export const T0 = '2026-03-18T14:00:00Z';
 
 /** What every build rewrites, as it shows the time: the dashboard and the JSON snapshots. */
-export const LIVE_PART = ['data/chart-24h.json', 'data/days.json', 'data/history-recent.json', 'data/live.json', 'index.html'];
+export const LIVE_PART = [
+  'data/chart-24h.json',
+  'data/days.json',
+  'data/history-recent.json',
+  'data/live.json',
+  'index.html',
+];
 export const TZ = 'Europe/Berlin';
 
 export interface SitePaths {
@@ -45,7 +51,21 @@ export function sitePaths(dir: string): SitePaths {
 
 /** The common flags for `run`/`build`/`collect` on these paths (German, Berlin unless overridden later in `extra`). */
 export function siteArgs(p: SitePaths, now: string, extra: string[] = []): string[] {
-  return ['--status', p.status, '--history', p.history, '--aliases', p.aliases, '--out', p.out, '--tz', TZ, '--now', now, ...extra];
+  return [
+    '--status',
+    p.status,
+    '--history',
+    p.history,
+    '--aliases',
+    p.aliases,
+    '--out',
+    p.out,
+    '--tz',
+    TZ,
+    '--now',
+    now,
+    ...extra,
+  ];
 }
 
 /** `iso` moved by `seconds`, in the history's format (no milliseconds). */
@@ -57,7 +77,12 @@ export function plus(iso: string, seconds: number): string {
  * A status-version 3 file listing `clients` at `updatedAt`, written atomically with its
  * mtime a few (real) seconds in the past, as a file OpenVPN finished writing a moment ago.
  */
-export async function writeStatusFile(path: string, clients: StatusClient[], updatedAt: string, seed = 1): Promise<void> {
+export async function writeStatusFile(
+  path: string,
+  clients: StatusClient[],
+  updatedAt: string,
+  seed = 1,
+): Promise<void> {
   await writeFileAtomic(path, syntheticStatusV3({ clients, updatedAt, seed }));
   const past = new Date(Date.now() - 3000);
   await utimes(path, past, past);
@@ -98,7 +123,15 @@ export async function writeSyntheticSite(dir: string, o: SyntheticSiteOptions): 
   const seed = o.seed ?? 42;
   const updatedAt = o.updatedAt ?? T0;
   let history =
-    o.sessions === 0 ? [] : syntheticSessions({ count: o.sessions, users: o.users, endAt: plus(updatedAt, -(o.gapS ?? 600)), spanDays: o.spanDays, seed });
+    o.sessions === 0
+      ? []
+      : syntheticSessions({
+          count: o.sessions,
+          users: o.users,
+          endAt: plus(updatedAt, -(o.gapS ?? 600)),
+          spanDays: o.spanDays,
+          seed,
+        });
   if (o.mapHistory) history = o.mapHistory(history);
   let clients = syntheticClients({ count: o.live, updatedAt, seed });
   if (o.mapClients) clients = o.mapClients(clients);
@@ -184,7 +217,12 @@ export function fileOfUrl(url: string): string {
 
 /** Calendar day of an instant in `timeZone`, computed here independently of src/core. */
 export function dayIn(iso: string, timeZone = TZ): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(iso));
+  const parts = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).formatToParts(new Date(iso));
   const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '??';
   return `${get('year')}-${get('month')}-${get('day')}`;
 }

@@ -82,7 +82,10 @@ export function renderV3(updatedAt: number, clients: GenClient[]): string {
   }
   lines.push('HEADER\tROUTING_TABLE\tVirtual Address\tCommon Name\tReal Address\tLast Ref\tLast Ref (time_t)');
   for (const c of clients) {
-    if (c.virtualAddress !== null) lines.push(['ROUTING_TABLE', c.virtualAddress, c.commonName, `${c.ip}:${c.port}`, text(updatedAt), updatedAt].join('\t'));
+    if (c.virtualAddress !== null)
+      lines.push(
+        ['ROUTING_TABLE', c.virtualAddress, c.commonName, `${c.ip}:${c.port}`, text(updatedAt), updatedAt].join('\t'),
+      );
   }
   lines.push('GLOBAL_STATS\tMax bcast/mcast queue length\t0', 'GLOBAL_STATS\tdco_enabled\t0', 'END', '');
   return lines.join('\n');

@@ -19,7 +19,10 @@ export function unzip(buf: Buffer): Map<string, { data: Buffer; time: number; da
     const extraLen = buf.readUInt16LE(at + 30);
     const commentLen = buf.readUInt16LE(at + 32);
     const local = buf.readUInt32LE(at + 42);
-    const name = buf.subarray(at + 46, at + 46 + nameLen).toString('utf8').replace(/^\//, '');
+    const name = buf
+      .subarray(at + 46, at + 46 + nameLen)
+      .toString('utf8')
+      .replace(/^\//, '');
     assert.equal(buf.readUInt16LE(local + 10), time, `${name}: local header time equals the central one`);
     assert.equal(buf.readUInt16LE(local + 12), date, `${name}: local header date equals the central one`);
     const dataAt = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);

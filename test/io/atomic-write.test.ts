@@ -51,11 +51,23 @@ describe('atomic write', () => {
     const mine = `h.csv.tmp-${process.pid}`;
     // 4194304 is above Linux's pid_max limit: no such process can exist.
     const mineNumbered = `h.csv.tmp-${process.pid}-2`;
-    for (const name of ['h.csv', mine, mineNumbered, 'h.csv.tmp-4194305', 'h.csv.tmp-4194305-3', 'h.csv.tmp-x', 'h.csv.state.json.tmp-4194305', 'other.tmp-4194305']) {
+    for (const name of [
+      'h.csv',
+      mine,
+      mineNumbered,
+      'h.csv.tmp-4194305',
+      'h.csv.tmp-4194305-3',
+      'h.csv.tmp-x',
+      'h.csv.state.json.tmp-4194305',
+      'other.tmp-4194305',
+    ]) {
       await writeFile(join(dir, name), 'x');
     }
     await removeStaleTemps(target);
-    assert.deepEqual(await listDir(dir), ['h.csv', mine, mineNumbered, 'h.csv.tmp-x', 'h.csv.state.json.tmp-4194305', 'other.tmp-4194305'].sort());
+    assert.deepEqual(
+      await listDir(dir),
+      ['h.csv', mine, mineNumbered, 'h.csv.tmp-x', 'h.csv.state.json.tmp-4194305', 'other.tmp-4194305'].sort(),
+    );
     await removeStaleTemps(join(dir, 'missing-dir', 'h.csv'));
   });
 

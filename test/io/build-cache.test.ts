@@ -104,12 +104,32 @@ describe('build cache', () => {
 
   test('every field of a session round trips with its type: nulls, numbers, flags, hook sessions', async (t) => {
     const p = cachePaths(join(await tempDir(t), 'h.csv'));
-    const open = sampleSession({ id: 'open', endedAt: null, durationS: null, endReason: null, endExact: false, realPort: 1194, clientId: 0, peerId: 7 });
-    const hook = sampleSession({ id: 'hook', source: 'hook', endExact: true, cipher: null, virtualAddress: null, username: null });
+    const open = sampleSession({
+      id: 'open',
+      endedAt: null,
+      durationS: null,
+      endReason: null,
+      endExact: false,
+      realPort: 1194,
+      clientId: 0,
+      peerId: 7,
+    });
+    const hook = sampleSession({
+      id: 'hook',
+      source: 'hook',
+      endExact: true,
+      cipher: null,
+      virtualAddress: null,
+      username: null,
+    });
     await saveDay(p, '2026-03-18', [open, hook]);
     const back = await loadDay(p, '2026-03-18');
     assert.deepEqual(back, [open, hook]);
-    assert.deepEqual(back.map((x) => Object.keys(x)), [Object.keys(open), Object.keys(hook)], 'every field, in the same order');
+    assert.deepEqual(
+      back.map((x) => Object.keys(x)),
+      [Object.keys(open), Object.keys(hook)],
+      'every field, in the same order',
+    );
   });
 
   test('a cached session of the wrong shape is a CacheError naming the file and the session', async (t) => {
@@ -127,7 +147,11 @@ describe('build cache', () => {
     ];
     for (const [what, change, message] of damaged) {
       await writeFile(file, JSON.stringify([rows[0], change(rows[1] as unknown[])]));
-      await assert.rejects(loadDay(p, '2026-03-18'), (e: Error) => e.name === 'CacheError' && e.message.includes(file) && message.test(e.message), what);
+      await assert.rejects(
+        loadDay(p, '2026-03-18'),
+        (e: Error) => e.name === 'CacheError' && e.message.includes(file) && message.test(e.message),
+        what,
+      );
     }
   });
 
@@ -138,7 +162,11 @@ describe('build cache', () => {
   test('user totals round trip under any slug', async (t) => {
     const p = cachePaths(join(await tempDir(t), 'h.csv'));
     const totals: UserTotals = {
-      '2026-03': { days: { '2026-03-18': [3, 5400, 2 ** 40, 12], '2026-03-17': [1, 60, 0, 0] }, first: '2026-03-17T08:00:00Z', last: '2026-03-18T17:00:00Z' },
+      '2026-03': {
+        days: { '2026-03-18': [3, 5400, 2 ** 40, 12], '2026-03-17': [1, 60, 0, 0] },
+        first: '2026-03-17T08:00:00Z',
+        last: '2026-03-18T17:00:00Z',
+      },
       '2026-02': { days: {}, first: '2026-02-01T00:00:00Z', last: '2026-02-01T00:00:00Z' },
     };
     for (const name of ODD_NAMES) {
@@ -158,7 +186,14 @@ describe('build cache', () => {
       csvBytes: 12345,
       days: { '2026-03-18': { sessions: 4, users: 2 } },
       // By user name: a map without a prototype, so a user named "constructor" is not Object's.
-      users: dict({ 'O\'Brien "x"': { first: '2026-03-18T08:00:00Z', last: '2026-03-18T09:00:00Z', sessions: 4, months: ['2026-03'] } }),
+      users: dict({
+        'O\'Brien "x"': {
+          first: '2026-03-18T08:00:00Z',
+          last: '2026-03-18T09:00:00Z',
+          sessions: 4,
+          months: ['2026-03'],
+        },
+      }),
       tracked: { abc: '["2026-03-18","alice",null]' },
       recent: [['abc', '2026-03-18T08:00:00Z', '2026-03-18T09:00:00Z']],
       chart: { key: 'k', svg: '<svg xmlns="http://www.w3.org/2000/svg"><title>t</title></svg>' },
@@ -190,7 +225,10 @@ describe('build cache', () => {
     assert.equal(exportShard('exports/openvpn-history_all_active.xlsx'), 'views/all');
     assert.equal(exportShard('exports/openvpn-history_kaethe_neumann_ended.csv'), 'views/kaethe_neumann');
     assert.equal(exportShard('exports/openvpn-history_x_all_all.csv'), 'views/x_all', 'a user named x_all');
-    assert.equal(exportShard('exports/openvpn-history_O-Brien-x~0123456789ab_all.xlsx'), 'views/O-Brien-x~0123456789ab');
+    assert.equal(
+      exportShard('exports/openvpn-history_O-Brien-x~0123456789ab_all.xlsx'),
+      'views/O-Brien-x~0123456789ab',
+    );
     assert.equal(exportShard('exports/left-by-an-admin.csv'), 'other');
     assert.equal(exportShard('exports/openvpn-history_../x_all.csv'), 'other', 'never a path out of the shard folder');
   });
@@ -199,12 +237,22 @@ describe('build cache', () => {
     const p = cachePaths(join(await tempDir(t), 'h.csv'));
     const a = new ShardedHashes(p.pages, pageShard);
     assert.equal(a.get('/'), undefined, 'no cache yet: no hashes');
-    const first: [string, string][] = [['/', 'h1'], ['/d/2026-03-18/', 'h2'], ['/d/2026-03-19/p2/', 'h3'], ['/u/alice/', 'h4'], ['/u/alice/m/2026-03/', 'h5'], ['/u/bob/', 'h6']];
+    const first: [string, string][] = [
+      ['/', 'h1'],
+      ['/d/2026-03-18/', 'h2'],
+      ['/d/2026-03-19/p2/', 'h3'],
+      ['/u/alice/', 'h4'],
+      ['/u/alice/m/2026-03/', 'h5'],
+      ['/u/bob/', 'h6'],
+    ];
     for (const [url, h] of first) a.set(url, h);
     await a.save();
     assert.deepEqual(await listDir(p.pages), ['d', 'root.json', 'u']);
     assert.deepEqual(await listDir(join(p.pages, 'u')), ['alice.json', 'bob.json']);
-    assert.deepEqual(JSON.parse(await readFile(join(p.pages, 'd', '2026-03.json'), 'utf8')), { '/d/2026-03-18/': 'h2', '/d/2026-03-19/p2/': 'h3' });
+    assert.deepEqual(JSON.parse(await readFile(join(p.pages, 'd', '2026-03.json'), 'utf8')), {
+      '/d/2026-03-18/': 'h2',
+      '/d/2026-03-19/p2/': 'h3',
+    });
 
     const b = new ShardedHashes(p.pages, pageShard);
     assert.equal(b.get('/u/alice/m/2026-03/'), 'h5');
@@ -218,7 +266,11 @@ describe('build cache', () => {
     await b.save();
     assert.deepEqual(JSON.parse(await readFile(join(p.pages, 'u', 'bob.json'), 'utf8')), { '/u/bob/': 'h7' });
     assert.deepEqual(await listDir(join(p.pages, 'd')), [], 'an emptied shard is removed');
-    assert.equal(await readFile(join(p.pages, 'root.json'), 'utf8'), '{"/":"h1","/archive/":"hx"}', 'a shard not changed is not written');
+    assert.equal(
+      await readFile(join(p.pages, 'root.json'), 'utf8'),
+      '{"/":"h1","/archive/":"hx"}',
+      'a shard not changed is not written',
+    );
     assert.equal(new ShardedHashes(p.pages, pageShard).get('/archive/'), 'hx');
   });
 
@@ -226,7 +278,10 @@ describe('build cache', () => {
     const p = cachePaths(join(await tempDir(t), 'h.csv'));
     await mkdir(join(p.pages, 'u'), { recursive: true });
     await writeFile(join(p.pages, 'u', 'alice.json'), '{"/u/alice/":');
-    assert.throws(() => new ShardedHashes(p.pages, pageShard).get('/u/alice/'), (e: Error) => e.name === 'CacheError' && e.message.startsWith(join(p.pages, 'u', 'alice.json')));
+    assert.throws(
+      () => new ShardedHashes(p.pages, pageShard).get('/u/alice/'),
+      (e: Error) => e.name === 'CacheError' && e.message.startsWith(join(p.pages, 'u', 'alice.json')),
+    );
     await writeFile(join(p.pages, 'root.json'), '{"/":1}');
     assert.throws(() => new ShardedHashes(p.pages, pageShard).get('/'), /unexpected content/);
   });

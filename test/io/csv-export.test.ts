@@ -23,15 +23,46 @@ function sessions(): Session[] {
     ['fullwidth', '＝1+2', null],
   ];
   const out = texts.map(([user, commonName, username], i) =>
-    sampleSession({ id: `s${i}`, user, commonName, username, connectedAt: `2026-11-2${i % 6}T10:00:00Z`, endedAt: `2026-11-2${i % 6}T11:00:01Z`, durationS: 3601 }),
+    sampleSession({
+      id: `s${i}`,
+      user,
+      commonName,
+      username,
+      connectedAt: `2026-11-2${i % 6}T10:00:00Z`,
+      endedAt: `2026-11-2${i % 6}T11:00:01Z`,
+      durationS: 3601,
+    }),
   );
-  out.push(sampleSession({ id: 'open', user: 'open', connectedAt: '2026-11-26T16:00:00Z', endedAt: null, durationS: null, endReason: null }));
-  out.push(sampleSession({ id: 'legacy', user: 'legacy', source: 'legacy', bytesReceived: null, bytesSent: null, virtualIpv6: null }));
+  out.push(
+    sampleSession({
+      id: 'open',
+      user: 'open',
+      connectedAt: '2026-11-26T16:00:00Z',
+      endedAt: null,
+      durationS: null,
+      endReason: null,
+    }),
+  );
+  out.push(
+    sampleSession({
+      id: 'legacy',
+      user: 'legacy',
+      source: 'legacy',
+      bytesReceived: null,
+      bytesSent: null,
+      virtualIpv6: null,
+    }),
+  );
   return out;
 }
 
 const rowsOf = (lang: 'de' | 'en'): ExportRow[] =>
-  exportRows(sessions(), { lang, timeZone: 'Europe/Berlin', aliasOf: (s) => (s.user === 'jdoe' ? '=HYPERLINK("http://x")' : null), now: NOW });
+  exportRows(sessions(), {
+    lang,
+    timeZone: 'Europe/Berlin',
+    aliasOf: (s) => (s.user === 'jdoe' ? '=HYPERLINK("http://x")' : null),
+    now: NOW,
+  });
 
 async function readCsv(path: string, delimiter: string): Promise<{ raw: Buffer; records: string[][] }> {
   const raw = await readFile(path);
@@ -55,7 +86,9 @@ describe('writeCsv', () => {
       assert.ok(raw.includes('\r\n'), 'CRLF line ends');
       assert.deepEqual(records[0], exportHeaders(lang), 'header row');
       assert.equal(records.length, rows.length + 1, 'one record per row');
-      rows.forEach((r, i) => assert.deepEqual(records[i + 1], csvFields(r), `row ${i + 1}`));
+      rows.forEach((r, i) => {
+        assert.deepEqual(records[i + 1], csvFields(r), `row ${i + 1}`);
+      });
       assert.deepEqual(await listDir(dir), ['x.csv'], 'no temp file left');
     });
   }
@@ -93,7 +126,8 @@ describe('writeCsv', () => {
     assert.equal(cell(10, 'tunnelIpv6'), '');
     // No cell of the file starts like a formula.
     for (const [i, rec] of records.entries()) {
-      for (const v of rec) assert.ok(!/^[=+\-@\t\r]/.test(v), `record ${i}: ${JSON.stringify(v)} starts like a formula`);
+      for (const v of rec)
+        assert.ok(!/^[=+\-@\t\r]/.test(v), `record ${i}: ${JSON.stringify(v)} starts like a formula`);
     }
   });
 
@@ -144,19 +178,35 @@ describe('writeCsv', () => {
     // Fields that need quoting under either delimiter, a lone CR at the end, a lone quote, an empty text.
     const awkward = (rows: ExportRow[]): ExportRow[] => [
       ...rows,
-      ...['ends in CR\r', '"', 'a,b', 'a;b', '', ' "x" ', 'LF\n'].map((commonName, i) => ({ ...(rows[0] as ExportRow), commonName, alias: i % 2 ? '' : 'x,y;z' })),
+      ...['ends in CR\r', '"', 'a,b', 'a;b', '', ' "x" ', 'LF\n'].map((commonName, i) => ({
+        ...(rows[0] as ExportRow),
+        commonName,
+        alias: i % 2 ? '' : 'x,y;z',
+      })),
     ];
-    for (const [lang, delimiter] of [['de', undefined], ['en', undefined], ['de', ','], ['en', ';']] as const) {
+    for (const [lang, delimiter] of [
+      ['de', undefined],
+      ['en', undefined],
+      ['de', ','],
+      ['en', ';'],
+    ] as const) {
       const rows = awkward(rowsOf(lang));
       // Past IN_MEMORY_ROWS (20,000) an array is streamed too.
       const many = Array.from({ length: 20_001 }, (_, i) => rows[i % rows.length] as ExportRow);
-      for (const [name, list] of [['few', rows], ['none', []], ['many', many]] as [string, ExportRow[]][]) {
+      for (const [name, list] of [
+        ['few', rows],
+        ['none', []],
+        ['many', many],
+      ] as [string, ExportRow[]][]) {
         const what = `${lang} ${delimiter ?? 'default'} ${name}`;
         const a = await writeCsv(join(dir, `array.csv`), list, { lang, delimiter });
         const b = await writeCsv(join(dir, `gen.csv`), gen(list), { lang, delimiter });
         assert.deepEqual([a.rows, b.rows], [list.length, list.length], `${what}: row counts`);
         assert.equal(a.bytes, b.bytes, `${what}: sizes`);
-        assert.ok((await readFile(join(dir, `array.csv`))).equals(await readFile(join(dir, `gen.csv`))), `${what}: byte-identical files`);
+        assert.ok(
+          (await readFile(join(dir, `array.csv`))).equals(await readFile(join(dir, `gen.csv`))),
+          `${what}: byte-identical files`,
+        );
       }
     }
   });

@@ -14,7 +14,13 @@ import { InputError } from '../../src/core/errors.js';
 import { HISTORY_COLUMNS, sessionToRecord } from '../../src/core/history-rows.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { quarantinePath } from '../../src/io/history-quarantine.js';
-import { prepareHistoryEdit, readAllHistory, readHistoryHeader, rewriteHistory, scanHistory } from '../../src/io/history-store.js';
+import {
+  prepareHistoryEdit,
+  readAllHistory,
+  readHistoryHeader,
+  rewriteHistory,
+  scanHistory,
+} from '../../src/io/history-store.js';
 import { historyChunks } from '../../src/io/history-tail.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -59,7 +65,15 @@ async function collect<T>(it: AsyncIterable<T[]>): Promise<T[]> {
 
 /** Lines 2–3 and 7 good, then garbage of every kind, then good rows again; returns the good ones. */
 async function damaged(path: string): Promise<{ good: Session[]; bad: Record<number, string> }> {
-  const good = [session(0), session(1, { commonName: 'two\nlines', user: 'odd' }), session(2), session(3), session(4), session(5), session(6)];
+  const good = [
+    session(0),
+    session(1, { commonName: 'two\nlines', user: 'odd' }),
+    session(2),
+    session(3),
+    session(4),
+    session(5),
+    session(6),
+  ];
   await rewriteHistory(path, good.slice(0, 2)); // header line 1, rows on lines 2 and 3–4
   const bad: Record<number, string> = {
     5: 'hello world',
@@ -69,7 +83,10 @@ async function damaged(path: string): Promise<{ good: Session[]; bad: Record<num
     10: 'x"y,z',
     12: '\u0001\u0002 \uFFFD binary',
   };
-  await appendFile(path, `${bad[5]}\n${bad[6]}\n${rowText(good[2] as Session)}${bad[8]}\n${bad[9]}\n${bad[10]}\n${rowText(good[3] as Session)}${bad[12]}\n\n`);
+  await appendFile(
+    path,
+    `${bad[5]}\n${bad[6]}\n${rowText(good[2] as Session)}${bad[8]}\n${bad[9]}\n${bad[10]}\n${rowText(good[3] as Session)}${bad[12]}\n\n`,
+  );
   await appendFile(path, rowText(good[4] as Session) + rowText(good[5] as Session) + rowText(good[6] as Session));
   return { good, bad };
 }
@@ -88,7 +105,8 @@ describe('a bad row is set aside, never a stop', () => {
       lines,
       warnings.join('\n'),
     );
-    for (const w of warnings) assert.ok(w.startsWith(`${path}:`) && w.includes(`set aside in ${quarantinePath(path)}`), w);
+    for (const w of warnings)
+      assert.ok(w.startsWith(`${path}:`) && w.includes(`set aside in ${quarantinePath(path)}`), w);
     assert.match(warnings[2] as string, /:8: column endedAt: "later" is not an ISO UTC time/);
     assert.match(warnings[3] as string, /:9: has 3 field\(s\); the header has 22/);
     const q = await quarantined(path);
@@ -105,22 +123,34 @@ describe('a bad row is set aside, never a stop', () => {
     assert.deepEqual(await readFile(quarantinePath(path)), before);
     assert.equal(again.length, lines.length);
     for (const w of again) assert.match(w, /skipped \(set aside before in /);
-    assert.deepEqual(await scanHistory(path, new Set([good[6]!.id]), () => undefined), { rows: 7, found: new Set([good[6]!.id]) });
+    assert.deepEqual(await scanHistory(path, new Set([good[6]!.id]), () => undefined), {
+      rows: 7,
+      found: new Set([good[6]!.id]),
+    });
   });
 
   test('without a warning sink (strict) the first bad row is an InputError naming its real line', async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, 'h.csv');
     await damaged(path);
-    await assert.rejects(readAllHistory(path), (e: unknown) => e instanceof InputError && e.file === path && e.line === 5);
+    await assert.rejects(
+      readAllHistory(path),
+      (e: unknown) => e instanceof InputError && e.file === path && e.line === 5,
+    );
   });
 
   test('a bad header is still an InputError naming file and line 1', async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, 'h.csv');
     await writeFile(path, `"id,${HISTORY_COLUMNS.slice(1).join(',')}\n${rowText(session(1))}`);
-    await assert.rejects(readHistoryHeader(path), (e: unknown) => e instanceof InputError && e.file === path && e.line === 1);
-    await assert.rejects(readAllHistory(path, { warn: () => undefined }), (e: unknown) => e instanceof InputError && e.line === 1);
+    await assert.rejects(
+      readHistoryHeader(path),
+      (e: unknown) => e instanceof InputError && e.file === path && e.line === 1,
+    );
+    await assert.rejects(
+      readAllHistory(path, { warn: () => undefined }),
+      (e: unknown) => e instanceof InputError && e.line === 1,
+    );
   });
 
   test('a row with an end before its start (older versions) is read as ending when it started, with a warning', async (t) => {
@@ -128,11 +158,16 @@ describe('a bad row is set aside, never a stop', () => {
     const path = join(dir, 'h.csv');
     const s = session(1);
     await rewriteHistory(path, [session(0)]);
-    await appendFile(path, withValue({ ...s, lastSeenAt: '2026-11-26T11:00:00Z', durationS: null }, 'endedAt', '2026-11-26T10:50:00Z'));
+    await appendFile(
+      path,
+      withValue({ ...s, lastSeenAt: '2026-11-26T11:00:00Z', durationS: null }, 'endedAt', '2026-11-26T10:50:00Z'),
+    );
     const warnings: string[] = [];
     const read = await readAllHistory(path, { warn: (m) => warnings.push(m) });
     assert.deepEqual(read[1], { ...s, endedAt: s.connectedAt, lastSeenAt: '2026-11-26T11:00:00Z', durationS: 0 });
-    assert.deepEqual(warnings, [`${path}:3: column endedAt: 2026-11-26T10:50:00Z is before connectedAt ${s.connectedAt}; read as ending when it started (0 s)`]);
+    assert.deepEqual(warnings, [
+      `${path}:3: column endedAt: 2026-11-26T10:50:00Z is before connectedAt ${s.connectedAt}; read as ending when it started (0 s)`,
+    ]);
     await assert.rejects(stat(quarantinePath(path)), { code: 'ENOENT' });
   });
 
@@ -153,15 +188,20 @@ describe('a bad row is set aside, never a stop', () => {
     const path = join(dir, 'h.csv');
     const first = [session(0), session(1), session(2), session(3)];
     const built = await rewriteHistory(path, first); // lines 1–5
-    await appendFile(path, 'garbage after the last build\n' + rowText(session(4))); // lines 6, 7
+    await appendFile(path, `garbage after the last build\n${rowText(session(4))}`); // lines 6, 7
     const full = (await stat(path)).size;
     await appendFile(path, rowText(session(5)).slice(0, 30)); // line 8, unfinished
     const warnings: string[] = [];
     const tail = await historyChunks(path, built, 100, Number.POSITIVE_INFINITY, { warn: (m) => warnings.push(m) });
     assert.equal(tail.size, full, 'the next build starts at the unfinished line');
     assert.deepEqual(await collect(tail.chunks), [session(4)]);
-    assert.deepEqual(warnings, [`${path}:6: has 1 field(s); the header has 22; set aside in ${quarantinePath(path)}, the other rows are read`]);
-    assert.deepEqual((await quarantined(path)).map((r) => [r.line, r.text]), [['6', 'garbage after the last build']]);
+    assert.deepEqual(warnings, [
+      `${path}:6: has 1 field(s); the header has 22; set aside in ${quarantinePath(path)}, the other rows are read`,
+    ]);
+    assert.deepEqual(
+      (await quarantined(path)).map((r) => [r.line, r.text]),
+      [['6', 'garbage after the last build']],
+    );
     // The next build reads from there: the line set aside is not read again.
     await appendFile(path, rowText(session(5)).slice(30));
     const next = await historyChunks(path, tail.size, 100, Number.POSITIVE_INFINITY, { warn: (m) => warnings.push(m) });
@@ -169,7 +209,7 @@ describe('a bad row is set aside, never a stop', () => {
     assert.equal(warnings.length, 1);
   });
 
-  test('the builder\'s start no longer at a line start (a hand edit before it): the whole file is read again, with a warning', async (t) => {
+  test("the builder's start no longer at a line start (a hand edit before it): the whole file is read again, with a warning", async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, 'h.csv');
     const all = [session(0), session(1), session(2)];
@@ -191,7 +231,10 @@ describe('a bad row is set aside, never a stop', () => {
     const damagedText = await readFile(path);
     // The quarantine file cannot be written: the edit fails and the CSV stays as it was.
     await mkdir(quarantinePath(path));
-    await assert.rejects(prepareHistoryEdit(path, { drop: (s) => s.id === good[0]!.id }, () => undefined), { code: 'EISDIR' });
+    await assert.rejects(
+      prepareHistoryEdit(path, { drop: (s) => s.id === good[0]!.id }, () => undefined),
+      { code: 'EISDIR' },
+    );
     assert.deepEqual(await readFile(path), damagedText);
     // A plain read goes on and says the rows could not be set aside.
     const warnings: string[] = [];
@@ -201,7 +244,11 @@ describe('a bad row is set aside, never a stop', () => {
     await rm(quarantinePath(path), { recursive: true });
     const edit = await prepareHistoryEdit(path, { drop: (s) => s.id === good[0]!.id }, () => undefined);
     await edit.commit();
-    assert.deepEqual(await readAllHistory(path), good.slice(1), 'the new CSV holds only good rows (a strict read passes)');
+    assert.deepEqual(
+      await readAllHistory(path),
+      good.slice(1),
+      'the new CSV holds only good rows (a strict read passes)',
+    );
     assert.equal((await quarantined(path)).length, 6);
   });
 

@@ -47,7 +47,18 @@ function session(commonName: string, n: number, over: Partial<Session> = {}): Se
   });
 }
 
-const ODD_NAMES = ['Smith, John', 'O"Brien "the boss"', 'line one\nline two', '=1+2', '  spaced  ', 'ünïcødé ☃', '<script>alert(1)</script>', "O'Brien", 'tab\there', 'cr\r\nlf'];
+const ODD_NAMES = [
+  'Smith, John',
+  'O"Brien "the boss"',
+  'line one\nline two',
+  '=1+2',
+  '  spaced  ',
+  'ünïcødé ☃',
+  '<script>alert(1)</script>',
+  "O'Brien",
+  'tab\there',
+  'cr\r\nlf',
+];
 
 const open = (s: Session, over: Partial<TrackedSession> = {}): TrackedSession => ({
   ...s,
@@ -137,7 +148,7 @@ describe('history store', () => {
     assert.deepEqual(await listDir(dir), ['h.csv']);
   });
 
-  test('a CSV with an older, different header is read by its header and rewritten once in today\'s columns', async (t) => {
+  test("a CSV with an older, different header is read by its header and rewritten once in today's columns", async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, 'h.csv');
     const old = [
@@ -149,10 +160,43 @@ describe('history store', () => {
     await writeFile(path, old);
     const read = await readAllHistory(path);
     assert.deepEqual(
-      read.map((s) => [s.id, s.commonName, s.user, s.username, s.realAddress, s.connectedAt, s.endedAt, s.lastSeenAt, s.bytesSent, s.instance]),
+      read.map((s) => [
+        s.id,
+        s.commonName,
+        s.user,
+        s.username,
+        s.realAddress,
+        s.connectedAt,
+        s.endedAt,
+        s.lastSeenAt,
+        s.bytesSent,
+        s.instance,
+      ]),
       [
-        ['id-1', 'bob_jones', 'bjones', 'bjones', '127.0.0.13', '2026-11-26T10:00:00Z', '2026-11-26T10:30:00Z', '2026-11-26T10:30:00Z', 99, 'default'],
-        ['id-2', 'Lee, Dave', 'Lee, Dave', null, '127.0.0.16', '2026-11-26T11:00:00Z', '2026-11-26T11:30:00Z', '2026-11-26T11:30:00Z', null, 'default'],
+        [
+          'id-1',
+          'bob_jones',
+          'bjones',
+          'bjones',
+          '127.0.0.13',
+          '2026-11-26T10:00:00Z',
+          '2026-11-26T10:30:00Z',
+          '2026-11-26T10:30:00Z',
+          99,
+          'default',
+        ],
+        [
+          'id-2',
+          'Lee, Dave',
+          'Lee, Dave',
+          null,
+          '127.0.0.16',
+          '2026-11-26T11:00:00Z',
+          '2026-11-26T11:30:00Z',
+          '2026-11-26T11:30:00Z',
+          null,
+          'default',
+        ],
       ],
     );
     const added = session('new', 5);
@@ -165,8 +209,16 @@ describe('history store', () => {
   test('a history without the required columns is an InputError naming the file', async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, 'openvpn-sessions.csv');
-    await writeFile(path, 'user,public_ip,tunnel_ip,start,end,duration_s\nalice,1.2.3.4,10.8.0.2,2026-01-01 10:00:00,,\n');
-    await inputError(readAllHistory(path), path, 1, /not a session history: no column id, commonName, realAddress, connectedAt, endedAt/);
+    await writeFile(
+      path,
+      'user,public_ip,tunnel_ip,start,end,duration_s\nalice,1.2.3.4,10.8.0.2,2026-01-01 10:00:00,,\n',
+    );
+    await inputError(
+      readAllHistory(path),
+      path,
+      1,
+      /not a session history: no column id, commonName, realAddress, connectedAt, endedAt/,
+    );
     await inputError(appendHistory(path, [session('a', 1)]), path, 1, /not a session history/);
   });
 
@@ -174,7 +226,10 @@ describe('history store', () => {
     const dir = await tempDir(t);
     const path = join(dir, 'h.csv');
     await appendHistory(path, [session('line one\nline two', 1, { user: 'odd' })]); // lines 2 and 3
-    await appendFile(path, stringify([sessionToRecord(session('bad', 2)).map((v, i) => (HISTORY_COLUMNS[i] === 'endedAt' ? 'later' : v))]));
+    await appendFile(
+      path,
+      stringify([sessionToRecord(session('bad', 2)).map((v, i) => (HISTORY_COLUMNS[i] === 'endedAt' ? 'later' : v))]),
+    );
     await inputError(readAllHistory(path), path, 4, /column endedAt: "later" is not an ISO UTC time/);
   });
 
@@ -196,7 +251,10 @@ describe('history store', () => {
 
 describe('history recovery', () => {
   /** A history of two sessions, as the last committed run left it. */
-  async function committed(dir: string, names = ['alice', 'bob']): Promise<{ path: string; bytes: number; text: string }> {
+  async function committed(
+    dir: string,
+    names = ['alice', 'bob'],
+  ): Promise<{ path: string; bytes: number; text: string }> {
     const path = join(dir, 'h.csv');
     const { bytes } = await appendHistory(
       path,
@@ -276,12 +334,16 @@ describe('history recovery', () => {
       routes: [],
       globalStats: {},
     };
-    const rerun = reconcile(r.state, [{ instance: 'default', kind: 'snapshot', snapshot, fileModifiedAt: snapshot.updatedAt }], {
-      now: '2026-11-26T14:40:01Z',
-      staleAfterS: 300,
-      instances: ['default'],
-      warn: () => {}, // not what this test looks at
-    });
+    const rerun = reconcile(
+      r.state,
+      [{ instance: 'default', kind: 'snapshot', snapshot, fileModifiedAt: snapshot.updatedAt }],
+      {
+        now: '2026-11-26T14:40:01Z',
+        staleAfterS: 300,
+        instances: ['default'],
+        warn: () => {}, // not what this test looks at
+      },
+    );
     assert.ok(!rerun.closed.some((s) => s.id === carol.id));
     assert.equal((await readAllHistory(path)).filter((s) => s.id === carol.id).length, 1);
   });

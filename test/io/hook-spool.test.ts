@@ -14,7 +14,8 @@ import { listDir, tempDir } from '../helpers/tmp.js';
 
 const NOW = '2026-11-26T16:00:00Z';
 const WRITER = new URL('../helpers/child/spool-writer.mjs', import.meta.url).pathname;
-const line = (cn: string, env = connectEnv({ common_name: cn })): string => encodeJsonLine(recordFromEnv(env, 'udp', 1795720400));
+const line = (cn: string, env = connectEnv({ common_name: cn })): string =>
+  encodeJsonLine(recordFromEnv(env, 'udp', 1795720400));
 const names = (i: SpoolIntake): string[] => i.events.map((e) => `${e.kind}:${e.commonName}`);
 
 describe('hook spool: the hook side', () => {
@@ -38,7 +39,9 @@ describe('hook spool: the hook side', () => {
     const EACH = 150;
     // Lines of 6 KB: larger than a pipe's atomic size, so only O_APPEND keeps them whole.
     const results = await Promise.all(
-      Array.from({ length: WRITERS }, (_, w) => runNode([WRITER, distPath('io/spool-append.js'), spool, `w${w}`, String(EACH), '6000'])),
+      Array.from({ length: WRITERS }, (_, w) =>
+        runNode([WRITER, distPath('io/spool-append.js'), spool, `w${w}`, String(EACH), '6000']),
+      ),
     );
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const lines = (await readFile(spool, 'utf8')).split('\n');
@@ -83,7 +86,10 @@ describe('hook spool: the collector side', () => {
     appendSpoolLine(spool, line('erin'));
     const b = await takeSpoolWarned(spool, a.next, isoPlus(NOW, 60));
     assert.deepEqual(names(b), ['connect:dave', 'connect:erin']);
-    assert.match(b.warnings.join('\n'), /spool\.jsonl\.1 at byte \d+: dropped 50 bytes left by a hook's write cut short/);
+    assert.match(
+      b.warnings.join('\n'),
+      /spool\.jsonl\.1 at byte \d+: dropped 50 bytes left by a hook's write cut short/,
+    );
     assert.deepEqual(Object.keys(b.next.parts), ['spool.jsonl.1', 'spool.jsonl.2']);
     assert.equal(b.next.seq, 2);
 
@@ -99,14 +105,20 @@ describe('hook spool: the collector side', () => {
   test('Latin-1 bytes in a name (the shell hook writes them as they are): two names stay two, with a warning', async (t) => {
     const dir = await tempDir(t);
     const spool = join(dir, 'spool.jsonl');
-    const tsv = (cn: string): string => encodeTsvLine(recordFromEnv(connectEnv({ common_name: cn }), 'udp', 1795720400));
+    const tsv = (cn: string): string =>
+      encodeTsvLine(recordFromEnv(connectEnv({ common_name: cn }), 'udp', 1795720400));
     const raw = (text: string): Buffer =>
-      Buffer.concat(text.split(/(\{ue\}|\{oe\})/).map((p) => (p === '{ue}' ? Buffer.from([0xfc]) : p === '{oe}' ? Buffer.from([0xf6]) : Buffer.from(p))));
+      Buffer.concat(
+        text
+          .split(/(\{ue\}|\{oe\})/)
+          .map((p) => (p === '{ue}' ? Buffer.from([0xfc]) : p === '{oe}' ? Buffer.from([0xf6]) : Buffer.from(p))),
+      );
     await writeFile(spool, Buffer.concat([raw(tsv('J{ue}rgen')), raw(tsv('J{oe}rgen')), raw(tsv('Jürgen Müller'))]));
     const i = await takeSpoolWarned(spool, undefined, NOW);
     assert.deepEqual(names(i), ['connect:Jürgen', 'connect:Jörgen', 'connect:Jürgen Müller']);
     assert.equal(i.warnings.length, 2);
-    for (const w of i.warnings) assert.match(w, /spool\.jsonl\.1 at byte \d+: not valid UTF-8; its fields were read as Latin-1/);
+    for (const w of i.warnings)
+      assert.match(w, /spool\.jsonl\.1 at byte \d+: not valid UTF-8; its fields were read as Latin-1/);
   });
 
   test('a part the state does not know (renamed by a run that died) is read from the start', async (t) => {
@@ -128,7 +140,11 @@ describe('hook spool: the collector side', () => {
     const spool = join(dir, 'spool.jsonl');
     appendSpoolLine(spool, line('alice'));
     const a = await takeSpoolWarned(spool, undefined, NOW);
-    assert.deepEqual(await removePartsDone(spool, a.next, isoPlus(NOW, PART_GRACE_S - 1)), [], 'a hook may still hold it open');
+    assert.deepEqual(
+      await removePartsDone(spool, a.next, isoPlus(NOW, PART_GRACE_S - 1)),
+      [],
+      'a hook may still hold it open',
+    );
     // A late line: kept until it is read.
     await appendFile(join(dir, 'spool.jsonl.1'), line('bob'));
     assert.deepEqual(await removePartsDone(spool, a.next, isoPlus(NOW, PART_GRACE_S)), []);

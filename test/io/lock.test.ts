@@ -14,7 +14,8 @@ const HOLD = new URL('../helpers/child/hold-lock.mjs', import.meta.url).pathname
 const COUNTER = new URL('../helpers/child/lock-counter.mjs', import.meta.url).pathname;
 const CHURN = new URL('../helpers/child/lock-churn.mjs', import.meta.url).pathname;
 
-const ownerOf = async (lock: string): Promise<{ pid: number; host: string; start: string | null }> => JSON.parse(await readFile(lock, 'utf8'));
+const ownerOf = async (lock: string): Promise<{ pid: number; host: string; start: string | null }> =>
+  JSON.parse(await readFile(lock, 'utf8'));
 
 async function busy(lock: string, timeoutMs: number, owner: RegExp): Promise<void> {
   await assert.rejects(acquireLock(lock, timeoutMs), (e: unknown) => {
@@ -37,21 +38,37 @@ describe('lock', () => {
     const each = 30;
     const go = join(dir, 'go');
     const procs = await Promise.all(
-      Array.from({ length: children }, () => startChild(t, [COUNTER, distPath('io/lock.js'), lock, counter, String(each), go], 'ready')),
+      Array.from({ length: children }, () =>
+        startChild(t, [COUNTER, distPath('io/lock.js'), lock, counter, String(each), go], 'ready'),
+      ),
     );
     const exits = procs.map((p) => new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code))));
     await writeFile(go, '');
-    assert.deepEqual(await Promise.all(exits), procs.map(() => 0));
+    assert.deepEqual(
+      await Promise.all(exits),
+      procs.map(() => 0),
+    );
     assert.equal(await readFile(counter, 'utf8'), String(children * each));
-    const values = (await readFile(`${counter}.log`, 'utf8')).trim().split('\n').map((l) => Number(l.split(' ')[1]));
+    const values = (await readFile(`${counter}.log`, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => Number(l.split(' ')[1]));
     assert.deepEqual(
       values,
       Array.from({ length: children * each }, (_, i) => i + 1),
       'each value written once, in order',
     );
-    const pids = new Set((await readFile(`${counter}.log`, 'utf8')).trim().split('\n').map((l) => l.split(' ')[0]));
+    const pids = new Set(
+      (await readFile(`${counter}.log`, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    );
     assert.equal(pids.size, children, 'every child got the lock');
-    const order = (await readFile(`${counter}.log`, 'utf8')).trim().split('\n').map((l) => l.split(' ')[0]);
+    const order = (await readFile(`${counter}.log`, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]);
     const switches = order.filter((pid, i) => i > 0 && pid !== order[i - 1]).length;
     t.diagnostic(`the lock changed hands ${switches} times`);
     assert.deepEqual(await listDir(dir), ['counter', 'counter.log', 'go'], 'the lock is gone');
@@ -141,7 +158,11 @@ describe('lock', () => {
         const raw = await readFile(lock, 'utf8').catch(() => null);
         if (raw !== null) {
           leftHeld++;
-          assert.equal(JSON.parse(raw).pid, child.pid, `kill ${i}: the lock names its owner (was ${JSON.stringify(raw)})`);
+          assert.equal(
+            JSON.parse(raw).pid,
+            child.pid,
+            `kill ${i}: the lock names its owner (was ${JSON.stringify(raw)})`,
+          );
         }
         // Far below the 10 s after which an unreadable lock would be taken over.
         const started = Date.now();

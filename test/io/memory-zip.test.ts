@@ -33,7 +33,12 @@ describe('MemoryZip', () => {
     assert.equal(files.get('unicode.txt')?.data.toString(), 'ü€');
     assert.deepEqual(
       [...files].map(([name, f]) => [name, f.method]),
-      [['first.xml', 0], ['big/sheet.xml', 8], ['bin', 0], ['unicode.txt', 0]],
+      [
+        ['first.xml', 0],
+        ['big/sheet.xml', 8],
+        ['bin', 0],
+        ['unicode.txt', 0],
+      ],
       'only big/ deflated',
     );
     assert.ok(bytes.length < big.length / 10, 'the repetitive entry is compressed');

@@ -29,7 +29,17 @@ describe('publishFiles', () => {
     const dir = await tempDir(t);
     const out = join(dir, 'site');
     await mkdir(out);
-    for (const path of ['../escape.html', '../../escape.html', 'a/../../escape.html', '/tmp/escape.html', join(dir, 'escape.html'), '', '.', 'a/..', '..']) {
+    for (const path of [
+      '../escape.html',
+      '../../escape.html',
+      'a/../../escape.html',
+      '/tmp/escape.html',
+      join(dir, 'escape.html'),
+      '',
+      '.',
+      'a/..',
+      '..',
+    ]) {
       await assert.rejects(
         publishFiles(out, [
           { path: 'ok.html', content: 'fine' },
@@ -62,7 +72,10 @@ describe('publishFiles', () => {
     for (const f of files) await utimes(join(out, f.path), past, past);
     const before = await Promise.all(files.map((f) => stat(join(out, f.path))));
     assert.equal(await publishFiles(out, files), 0);
-    assert.equal(await publishFiles(out, [{ path: 'index.html', content: 'one!' }, files[1] as { path: string; content: string }]), 1);
+    assert.equal(
+      await publishFiles(out, [{ path: 'index.html', content: 'one!' }, files[1] as { path: string; content: string }]),
+      1,
+    );
     const after = await Promise.all(files.map((f) => stat(join(out, f.path))));
     assert.equal(after[1]?.mtimeMs, before[1]?.mtimeMs, 'the unchanged page keeps its mtime');
     assert.equal(after[1]?.ino, before[1]?.ino, 'and its inode');
@@ -72,7 +85,10 @@ describe('publishFiles', () => {
 
   test('replaces files atomically: a reader sees the old page or the new one, never a part', async (t) => {
     const out = join(await tempDir(t), 'site');
-    const pages = [`<!doctype html>${'A'.repeat(2 * 1024 * 1024)}</html>`, `<!doctype html>${'B'.repeat(700 * 1024 + 3)}</html>`];
+    const pages = [
+      `<!doctype html>${'A'.repeat(2 * 1024 * 1024)}</html>`,
+      `<!doctype html>${'B'.repeat(700 * 1024 + 3)}</html>`,
+    ];
     await publishFiles(out, [{ path: 'index.html', content: pages[0] as string }]);
     let stop = false;
     let reads = 0;
@@ -86,7 +102,8 @@ describe('publishFiles', () => {
       }
     })();
     let written = 0;
-    for (let i = 1; i <= 60; i++) written += await publishFiles(out, [{ path: 'index.html', content: pages[i % 2] as string }]);
+    for (let i = 1; i <= 60; i++)
+      written += await publishFiles(out, [{ path: 'index.html', content: pages[i % 2] as string }]);
     stop = true;
     await reader;
     assert.equal(written, 60);

@@ -4,7 +4,14 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { InputError, UsageError } from '../../src/core/errors.js';
-import { hashPassword, parsePasswd, readPasswd, setPassword, userNameProblem, verifyUser } from '../../src/io/passwd.js';
+import {
+  hashPassword,
+  parsePasswd,
+  readPasswd,
+  setPassword,
+  userNameProblem,
+  verifyUser,
+} from '../../src/io/passwd.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
 
 /** Cheaper than the default (ln 14) so the suite stays quick; the format and the checks are the same. */
@@ -53,10 +60,23 @@ describe('password file', () => {
 
   test('user names: no colon, space or control character; passwords not empty', async (t) => {
     // '#…' would read back as a comment; the others the line format cannot hold.
-    for (const bad of ['', 'a:b', 'a b', 'a\tb', 'a\u0000', 'x'.repeat(65), '#admin', 'a\u0085', 'a\u2028b', 'a\u007f', 'a\nb']) {
+    for (const bad of [
+      '',
+      'a:b',
+      'a b',
+      'a\tb',
+      'a\u0000',
+      'x'.repeat(65),
+      '#admin',
+      'a\u0085',
+      'a\u2028b',
+      'a\u007f',
+      'a\nb',
+    ]) {
       assert.ok(userNameProblem(bad), JSON.stringify(bad));
     }
-    for (const ok of ['alice', 'Jürgen.Müller', 'a@b.example', 'x'.repeat(64)]) assert.equal(userNameProblem(ok), null, ok);
+    for (const ok of ['alice', 'Jürgen.Müller', 'a@b.example', 'x'.repeat(64)])
+      assert.equal(userNameProblem(ok), null, ok);
     const file = join(await tempDir(t), 'passwd');
     await assert.rejects(setPassword(file, 'a:b', 'pw', FAST), UsageError);
     await assert.rejects(setPassword(file, 'alice', '', FAST), UsageError);
@@ -64,7 +84,10 @@ describe('password file', () => {
 
   test('a user name starting with # is refused, not written as a comment', async (t) => {
     const file = join(await tempDir(t), 'passwd');
-    await assert.rejects(setPassword(file, '#admin', 'pw', FAST), (e: unknown) => e instanceof UsageError && /#/.test(e.message));
+    await assert.rejects(
+      setPassword(file, '#admin', 'pw', FAST),
+      (e: unknown) => e instanceof UsageError && /#/.test(e.message),
+    );
     await assert.rejects(readFile(file), /ENOENT/, 'nothing written');
   });
 
@@ -73,7 +96,11 @@ describe('password file', () => {
     const nfd = 'Ju\u0308rgen';
     const nfc = 'J\u00fcrgen';
     assert.equal(await setPassword(file, nfd, 'one', FAST), true);
-    assert.equal(await setPassword(file, nfc, 'two', FAST), false, 'the same user in the other form: a change, not a second user');
+    assert.equal(
+      await setPassword(file, nfc, 'two', FAST),
+      false,
+      'the same user in the other form: a change, not a second user',
+    );
     const text = await readFile(file, 'utf8');
     assert.equal(text.trimEnd().split('\n').length, 1);
     assert.ok(text.startsWith(`${nfc}:`));
@@ -82,7 +109,10 @@ describe('password file', () => {
     assert.equal(await verifyUser(users, nfc, 'three'), true);
     assert.equal(await verifyUser(users, nfd, 'three'), true);
     const h = await hashPassword('four', FAST);
-    assert.throws(() => parsePasswd(`${nfd}:${h}\n${text}`, 'pw'), (e: unknown) => e instanceof InputError && e.line === 2 && /twice/.test(e.message));
+    assert.throws(
+      () => parsePasswd(`${nfd}:${h}\n${text}`, 'pw'),
+      (e: unknown) => e instanceof InputError && e.line === 2 && /twice/.test(e.message),
+    );
   });
 
   test('a missing file reads as null; a bad line is an error naming its line', async (t) => {

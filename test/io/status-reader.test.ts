@@ -61,7 +61,11 @@ describe('status reader', () => {
       const read = await readStatusFile(path, FAST);
       assert.equal(read.ok ? 'snapshot' : read.error.kind, 'unreadable');
       assert.match(!read.ok && read.error.kind === 'unreadable' ? read.error.reason : '', reason);
-      assert.match(!read.ok && read.error.kind === 'unreadable' ? read.error.reason : '', /status\.log/, 'the reason names the file');
+      assert.match(
+        !read.ok && read.error.kind === 'unreadable' ? read.error.reason : '',
+        /status\.log/,
+        'the reason names the file',
+      );
     });
   }
 
@@ -72,7 +76,10 @@ describe('status reader', () => {
     const future = new Date(Date.now() + 3600_000);
     await utimes(path, future, future);
     const read = await readStatusFile(path, FAST);
-    assert.deepEqual(read, { ok: false, error: { kind: 'unreadable', reason: 'its modification time is in the future' } });
+    assert.deepEqual(read, {
+      ok: false,
+      error: { kind: 'unreadable', reason: 'its modification time is in the future' },
+    });
   });
 
   test('a folder is unreadable, not a crash', async (t) => {
@@ -100,7 +107,12 @@ describe('status reader', () => {
       clientId: i,
       peerId: i,
     });
-    const versions = [0, 1, 2, 3].map((v) => renderV3(1795709700 + v, [1, 2, 3, 4, 5, 6].map((i) => client(i, v))));
+    const versions = [0, 1, 2, 3].map((v) =>
+      renderV3(
+        1795709700 + v,
+        [1, 2, 3, 4, 5, 6].map((i) => client(i, v)),
+      ),
+    );
     versions.push(renderV3(1795709799, []));
     const expected = new Set(versions.map((v) => JSON.stringify(parseStatus(v, { file: path, timeZone: 'UTC' }))));
     await writeFile(path, versions[0] as string);
@@ -123,7 +135,9 @@ describe('status reader', () => {
       const json = JSON.stringify(read.value.snapshot);
       if (!expected.has(json)) {
         const slowest = await readFile(`${path}.slowest`, 'utf8');
-        assert.fail(`read ${i}: a snapshot that is none of the complete versions was accepted (the writer's slowest rewrite took ${slowest} ms)`);
+        assert.fail(
+          `read ${i}: a snapshot that is none of the complete versions was accepted (the writer's slowest rewrite took ${slowest} ms)`,
+        );
       }
       accepted++;
       seen.add(read.value.snapshot.updatedAt ?? '');
@@ -143,7 +157,9 @@ describe('status reader', () => {
     }
     await killChild(writer);
     const slowest = await readFile(`${path}.slowest`, 'utf8');
-    t.diagnostic(`${accepted} reads accepted (${seen.size} versions), ${rejected} unreadable; plain reads: ${torn} of ${naive} torn; slowest rewrite ${slowest} ms`);
+    t.diagnostic(
+      `${accepted} reads accepted (${seen.size} versions), ${rejected} unreadable; plain reads: ${torn} of ${naive} torn; slowest rewrite ${slowest} ms`,
+    );
     assert.ok(accepted >= 10, `only ${accepted} of 40 reads were accepted`);
   });
 });

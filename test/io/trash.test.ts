@@ -6,7 +6,16 @@ import { describe, test } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { prepareHistoryEdit, readAllHistory, rewriteHistory, scanHistory } from '../../src/io/history-store.js';
-import { appendAudit, appendTrash, openTrashWriter, readAudit, readTrash, removeFromTrash, trashPaths, type TrashEntry } from '../../src/io/trash.js';
+import {
+  appendAudit,
+  appendTrash,
+  openTrashWriter,
+  readAudit,
+  readTrash,
+  removeFromTrash,
+  trashPaths,
+  type TrashEntry,
+} from '../../src/io/trash.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { listDir, tempDir } from '../helpers/tmp.js';
 
@@ -14,10 +23,23 @@ import { listDir, tempDir } from '../helpers/tmp.js';
 function session(i: number, over: Partial<Session> = {}): Session {
   const connectedAt = `2026-11-26T10:${String(i).padStart(2, '0')}:00Z`;
   const endedAt = `2026-11-26T11:${String(i).padStart(2, '0')}:00Z`;
-  return sampleSession({ id: sessionId('udp', `cn${i}`, connectedAt, '127.0.0.1', 1000 + i), commonName: `cn${i}`, user: `u${i % 3}`, connectedAt, endedAt, lastSeenAt: endedAt, durationS: 3600, ...over });
+  return sampleSession({
+    id: sessionId('udp', `cn${i}`, connectedAt, '127.0.0.1', 1000 + i),
+    commonName: `cn${i}`,
+    user: `u${i % 3}`,
+    connectedAt,
+    endedAt,
+    lastSeenAt: endedAt,
+    durationS: 3600,
+    ...over,
+  });
 }
 
-const entry = (s: Session, by: string | null = 'alice'): TrashEntry => ({ deletedAt: '2026-11-27T08:00:00Z', deletedBy: by, session: s });
+const entry = (s: Session, by: string | null = 'alice'): TrashEntry => ({
+  deletedAt: '2026-11-27T08:00:00Z',
+  deletedBy: by,
+  session: s,
+});
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -31,7 +53,15 @@ describe('trash', () => {
     const { trash } = trashPaths(join(dir, 'h.csv'));
     assert.equal(trash, join(dir, 'h.csv.trash.jsonl'));
     assert.deepEqual(await collect(readTrash(trash)), [], 'no trash yet');
-    const hostile = session(3, { commonName: 'a,"b"\nc', user: '=1+2', username: null, protocol: null, bytesReceived: null, bytesSent: null, source: 'legacy' });
+    const hostile = session(3, {
+      commonName: 'a,"b"\nc',
+      user: '=1+2',
+      username: null,
+      protocol: null,
+      bytesReceived: null,
+      bytesSent: null,
+      source: 'legacy',
+    });
     await appendTrash(trash, [entry(session(1)), entry(session(2), null)]);
     await appendTrash(trash, [entry(hostile)]);
     assert.equal((await stat(trash)).mode & 0o777, 0o600, 'deleted rows are not for everybody');
@@ -68,10 +98,16 @@ describe('trash', () => {
     await assert.rejects(collect(readTrash(trash)), (e: unknown) => e instanceof InputError && e.line === 2);
     const noEnd = { ...entry(session(1)), session: { ...session(1), endedAt: null } };
     await writeFile(trash, `${JSON.stringify(noEnd)}\n`);
-    await assert.rejects(collect(readTrash(trash)), (e: unknown) => e instanceof InputError && /no end/.test(e.message));
+    await assert.rejects(
+      collect(readTrash(trash)),
+      (e: unknown) => e instanceof InputError && /no end/.test(e.message),
+    );
     const { id: _id, ...noId } = session(1);
     await writeFile(trash, `${JSON.stringify({ ...entry(session(1)), session: noId })}\n`);
-    await assert.rejects(collect(readTrash(trash)), (e: unknown) => e instanceof InputError && /session\.id/.test(e.message));
+    await assert.rejects(
+      collect(readTrash(trash)),
+      (e: unknown) => e instanceof InputError && /session\.id/.test(e.message),
+    );
   });
 
   test('openTrashWriter appends many entries in batches', async (t) => {
@@ -82,7 +118,10 @@ describe('trash', () => {
     for (let i = 1; i < 60; i++) await w.add(entry(session(i)));
     await w.close();
     const ids = (await collect(readTrash(trash))).map((e) => e.session.id);
-    assert.deepEqual(ids, Array.from({ length: 60 }, (_, i) => session(i).id));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 60 }, (_, i) => session(i).id),
+    );
   });
 });
 
@@ -90,8 +129,23 @@ describe('audit log', () => {
   test('one JSON line per change, appended', async (t) => {
     const dir = await tempDir(t);
     const { audit } = trashPaths(join(dir, 'h.csv'));
-    const a = { at: '2026-11-27T08:00:00Z', action: 'delete' as const, user: 'alice', client: '203.0.113.9', ids: ['a', 'b'], count: 2 };
-    const b = { at: '2026-11-27T08:01:00Z', action: 'clear' as const, user: null, client: '127.0.0.1', ids: ['c'], count: 70_000, idsOmitted: 69_999 };
+    const a = {
+      at: '2026-11-27T08:00:00Z',
+      action: 'delete' as const,
+      user: 'alice',
+      client: '203.0.113.9',
+      ids: ['a', 'b'],
+      count: 2,
+    };
+    const b = {
+      at: '2026-11-27T08:01:00Z',
+      action: 'clear' as const,
+      user: null,
+      client: '127.0.0.1',
+      ids: ['c'],
+      count: 70_000,
+      idsOmitted: 69_999,
+    };
     await appendAudit(audit, a);
     await appendAudit(audit, b);
     assert.deepEqual(await readAudit(audit), [a, b]);
@@ -104,7 +158,10 @@ describe('history edits', () => {
     const path = join(await tempDir(t), 'h.csv');
     assert.deepEqual(await scanHistory(path, new Set(['x'])), { rows: 0, found: new Set() }, 'no file');
     await rewriteHistory(path, [session(1), session(2), session(3)]);
-    assert.deepEqual(await scanHistory(path, new Set([session(2).id, 'x'])), { rows: 3, found: new Set([session(2).id]) });
+    assert.deepEqual(await scanHistory(path, new Set([session(2).id, 'x'])), {
+      rows: 3,
+      found: new Set([session(2).id]),
+    });
   });
 
   test('drop then insert gives back the same bytes; nothing changes before commit', async (t) => {
@@ -150,7 +207,11 @@ describe('history edits', () => {
   test('a large history is streamed: rows past the flush size survive intact', async (t) => {
     const path = join(await tempDir(t), 'h.csv');
     const all = Array.from({ length: 3000 }, (_, i) =>
-      session(i % 60, { id: `id${i}`, endedAt: `2026-11-26T12:00:${String(i % 60).padStart(2, '0')}Z`, lastSeenAt: '2026-11-26T12:00:00Z' }),
+      session(i % 60, {
+        id: `id${i}`,
+        endedAt: `2026-11-26T12:00:${String(i % 60).padStart(2, '0')}Z`,
+        lastSeenAt: '2026-11-26T12:00:00Z',
+      }),
     ).sort((a, b) => (a.endedAt! < b.endedAt! ? -1 : a.endedAt! > b.endedAt! ? 1 : 0));
     await rewriteHistory(path, all);
     const edit = await prepareHistoryEdit(path, { drop: (s) => s.id === 'id1500' });

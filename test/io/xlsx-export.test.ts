@@ -5,7 +5,13 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import ExcelJS from 'exceljs';
-import { EXPORT_COLUMNS, exportHeaders, exportRows, exportSheetName, type ExportRow } from '../../src/core/export-rows.js';
+import {
+  EXPORT_COLUMNS,
+  exportHeaders,
+  exportRows,
+  exportSheetName,
+  type ExportRow,
+} from '../../src/core/export-rows.js';
 import type { Session } from '../../src/core/session.js';
 import { exceljsWorkbook, writeXlsx, xlsxWriterSource } from '../../src/io/xlsx-export.js';
 import { excelSerial, xlsxText } from '../../src/io/xlsx-sheet.js';
@@ -43,13 +49,37 @@ function hostileSessions(): Session[] {
       bytesSent: 2_000_000_000_000 + i,
     }),
   );
-  out.push(sampleSession({ id: 'open', user: 'open', connectedAt: '2026-11-26T16:00:00Z', endedAt: null, durationS: null, endReason: null }));
-  out.push(sampleSession({ id: 'legacy', user: 'legacy', source: 'legacy', bytesReceived: null, bytesSent: null, virtualIpv6: null, endReason: 'server-stopped' }));
+  out.push(
+    sampleSession({
+      id: 'open',
+      user: 'open',
+      connectedAt: '2026-11-26T16:00:00Z',
+      endedAt: null,
+      durationS: null,
+      endReason: null,
+    }),
+  );
+  out.push(
+    sampleSession({
+      id: 'legacy',
+      user: 'legacy',
+      source: 'legacy',
+      bytesReceived: null,
+      bytesSent: null,
+      virtualIpv6: null,
+      endReason: 'server-stopped',
+    }),
+  );
   return out;
 }
 
 const rowsOf = (sessions: Session[], lang: 'de' | 'en' = 'de'): ExportRow[] =>
-  exportRows(sessions, { lang, timeZone: 'Europe/Berlin', aliasOf: (s) => (Object.hasOwn(ALIASES, s.user) ? (ALIASES[s.user] ?? null) : null), now: NOW });
+  exportRows(sessions, {
+    lang,
+    timeZone: 'Europe/Berlin',
+    aliasOf: (s) => (Object.hasOwn(ALIASES, s.user) ? (ALIASES[s.user] ?? null) : null),
+    now: NOW,
+  });
 
 /** Rows one at a time, a turn of the event loop apart: writeXlsx streams them (archiver's zip, a temp file). */
 async function* slowly(rows: ExportRow[]): AsyncGenerator<ExportRow> {
@@ -75,13 +105,21 @@ async function readBack(path: string): Promise<ExcelJS.Worksheet> {
 
 /** A wall time as the Date exceljs reads back from a cell: its UTC fields are the wall time. */
 const wallMs = (text: string): number =>
-  Date.UTC(Number(text.slice(0, 4)), Number(text.slice(5, 7)) - 1, Number(text.slice(8, 10)), Number(text.slice(11, 13)), Number(text.slice(14, 16)), Number(text.slice(17, 19)));
+  Date.UTC(
+    Number(text.slice(0, 4)),
+    Number(text.slice(5, 7)) - 1,
+    Number(text.slice(8, 10)),
+    Number(text.slice(11, 13)),
+    Number(text.slice(14, 16)),
+    Number(text.slice(17, 19)),
+  );
 
 /**
  * ECMA-376's `_xHHHH_` escapes read back, as Excel reads them in any string: exceljs does so
  * for shared strings but not for inline ones (a streamed workbook's).
  */
-const unescapeXstring = (text: string): string => text.replace(/_x([0-9A-F]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+const unescapeXstring = (text: string): string =>
+  text.replace(/_x([0-9A-F]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
 /** Every data row of the sheet equals its export row, cell type by cell type (`inline`: text cells are inline strings). */
 function assertRowsEqual(ws: ExcelJS.Worksheet, rows: ExportRow[], inline = false): void {
@@ -148,7 +186,9 @@ describe('writeXlsx', () => {
     assert.equal((ws.views[0] as { ySplit?: number }).ySplit, 1, 'frozen below the header row');
     const last = String.fromCharCode(64 + EXPORT_COLUMNS.length);
     assert.equal(ws.autoFilter, `A1:${last}1`, 'autofilter over the header');
-    EXPORT_COLUMNS.forEach((c, i) => assert.equal(ws.getColumn(i + 1).width, c.width, `width of ${c.key}`));
+    EXPORT_COLUMNS.forEach((c, i) => {
+      assert.equal(ws.getColumn(i + 1).width, c.width, `width of ${c.key}`);
+    });
   });
 
   test('the XML holds no formula: text is shared strings, escaped', async (t) => {
@@ -189,31 +229,39 @@ describe('writeXlsx', () => {
     assert.deepEqual(await listDir(dir), ['a.xlsx', 'b.xlsx'], 'no temp file left');
   });
 
-  for (const [how, rowsFrom] of PATHS) test(`fixed times (${how}): zip entries and document properties carry \`timestamp\`, not the clock`, async (t) => {
-    const dir = await tempDir(t);
-    const path = join(dir, 'x.xlsx');
-    await writeXlsx(path, rowsFrom(rowsOf(hostileSessions())), { lang: 'de', timestamp: '2026-11-26T17:00:10Z' });
-    const files = unzip(await readFile(path));
-    for (const [name, f] of files) {
-      assert.equal(f.date, ((2026 - 1980) << 9) | (11 << 5) | 26, `${name}: zip date`);
-      assert.equal(f.time, (17 << 11) | (0 << 5) | 5, `${name}: zip time`);
-    }
-    const core = files.get('docProps/core.xml')?.data.toString('utf8') ?? '';
-    assert.match(core, /<dcterms:created[^>]*>2026-11-26T17:00:10Z<\/dcterms:created>/, 'created');
-    assert.match(core, /<dcterms:modified[^>]*>2026-11-26T17:00:10Z<\/dcterms:modified>/, 'modified');
-  });
+  for (const [how, rowsFrom] of PATHS)
+    test(`fixed times (${how}): zip entries and document properties carry \`timestamp\`, not the clock`, async (t) => {
+      const dir = await tempDir(t);
+      const path = join(dir, 'x.xlsx');
+      await writeXlsx(path, rowsFrom(rowsOf(hostileSessions())), { lang: 'de', timestamp: '2026-11-26T17:00:10Z' });
+      const files = unzip(await readFile(path));
+      for (const [name, f] of files) {
+        assert.equal(f.date, ((2026 - 1980) << 9) | (11 << 5) | 26, `${name}: zip date`);
+        assert.equal(f.time, (17 << 11) | (0 << 5) | 5, `${name}: zip time`);
+      }
+      const core = files.get('docProps/core.xml')?.data.toString('utf8') ?? '';
+      assert.match(core, /<dcterms:created[^>]*>2026-11-26T17:00:10Z<\/dcterms:created>/, 'created');
+      assert.match(core, /<dcterms:modified[^>]*>2026-11-26T17:00:10Z<\/dcterms:modified>/, 'modified');
+    });
 
-  for (const [how, rowsFrom] of PATHS) test(`only the sheet and its strings are compressed; the fixed parts are stored (${how})`, async (t) => {
-    const dir = await tempDir(t);
-    const path = join(dir, 'x.xlsx');
-    await writeXlsx(path, rowsFrom(rowsOf(hostileSessions())), { lang: 'de' });
-    const methods = Object.fromEntries([...unzip(await readFile(path))].map(([name, f]) => [name, f.method]));
-    assert.equal(methods['xl/worksheets/sheet1.xml'], 8, 'sheet: deflate');
-    assert.equal(methods['xl/sharedStrings.xml'], 8, 'shared strings: deflate');
-    for (const name of ['xl/styles.xml', 'xl/theme/theme1.xml', 'xl/workbook.xml', '[Content_Types].xml', 'docProps/core.xml']) {
-      assert.equal(methods[name], 0, `${name}: stored`);
-    }
-  });
+  for (const [how, rowsFrom] of PATHS)
+    test(`only the sheet and its strings are compressed; the fixed parts are stored (${how})`, async (t) => {
+      const dir = await tempDir(t);
+      const path = join(dir, 'x.xlsx');
+      await writeXlsx(path, rowsFrom(rowsOf(hostileSessions())), { lang: 'de' });
+      const methods = Object.fromEntries([...unzip(await readFile(path))].map(([name, f]) => [name, f.method]));
+      assert.equal(methods['xl/worksheets/sheet1.xml'], 8, 'sheet: deflate');
+      assert.equal(methods['xl/sharedStrings.xml'], 8, 'shared strings: deflate');
+      for (const name of [
+        'xl/styles.xml',
+        'xl/theme/theme1.xml',
+        'xl/workbook.xml',
+        '[Content_Types].xml',
+        'docProps/core.xml',
+      ]) {
+        assert.equal(methods[name], 0, `${name}: stored`);
+      }
+    });
 
   test('rows from a generator, across write batches', async (t) => {
     const dir = await tempDir(t);
@@ -248,13 +296,18 @@ describe('writeXlsx', () => {
       const g = b.get(name);
       assert.ok(g !== undefined);
       assert.deepEqual([g.method, g.time, g.date], [f.method, f.time, f.date], `${name}: the same method and time`);
-      if (name !== 'xl/worksheets/sheet1.xml' && name !== 'xl/sharedStrings.xml') assert.ok(g.data.equals(f.data), `${name}: the same content`);
+      if (name !== 'xl/worksheets/sheet1.xml' && name !== 'xl/sharedStrings.xml')
+        assert.ok(g.data.equals(f.data), `${name}: the same content`);
     }
     // The streamed sheet holds its text inline: only the header is in the string table.
     const sheet = b.get('xl/worksheets/sheet1.xml')?.data.toString('utf8') ?? '';
     assert.ok(!/<row r="[2-9]\d*"[^>]*>(?:(?!<\/row>).)*t="s"/.test(sheet), 'no data row refers to the string table');
     assert.match(sheet, /t="inlineStr"><is><t>=1\+2<\/t><\/is>/, 'formula-like text is an inline string');
-    assert.match(b.get('xl/sharedStrings.xml')?.data.toString('utf8') ?? '', /count="17" uniqueCount="17"/, 'the header only');
+    assert.match(
+      b.get('xl/sharedStrings.xml')?.data.toString('utf8') ?? '',
+      /count="17" uniqueCount="17"/,
+      'the header only',
+    );
   });
 
   test('no rows: a valid workbook with the header only', async (t) => {
@@ -268,7 +321,9 @@ describe('writeXlsx', () => {
 
   test('a failed write rejects and leaves neither the target nor a temp file', async (t) => {
     const dir = await tempDir(t);
-    await assert.rejects(writeXlsx(join(dir, 'missing', 'x.xlsx'), rowsOf([sampleSession()]), { lang: 'de' }), { code: 'ENOENT' });
+    await assert.rejects(writeXlsx(join(dir, 'missing', 'x.xlsx'), rowsOf([sampleSession()]), { lang: 'de' }), {
+      code: 'ENOENT',
+    });
     const bad = { ...(rowsOf([sampleSession()])[0] as ExportRow), start: 'yesterday' };
     await assert.rejects(writeXlsx(join(dir, 'x.xlsx'), [bad], { lang: 'de' }), RangeError);
     const nan = { ...(rowsOf([sampleSession()])[0] as ExportRow), durationS: Number.NaN };
@@ -281,7 +336,11 @@ describe("small workbooks from exceljs' template of the fixed parts", () => {
   /** Rows that repeat texts (shared strings used twice) and fill more than a few rows. */
   const many = (): ExportRow[] => {
     const base = rowsOf(hostileSessions());
-    return Array.from({ length: 300 }, (_, i) => ({ ...(base[i % base.length] as ExportRow), durationS: i, bytesReceived: i * 3 }));
+    return Array.from({ length: 300 }, (_, i) => ({
+      ...(base[i % base.length] as ExportRow),
+      durationS: i,
+      bytesReceived: i * 3,
+    }));
   };
   const cases: [string, () => ExportRow[], 'de' | 'en', string | undefined][] = [
     ['no rows', () => [], 'de', undefined],
@@ -311,7 +370,11 @@ describe("small workbooks from exceljs' template of the fixed parts", () => {
   test('compiled, the stored templates are what exceljs makes now, and a small workbook does not load exceljs', async (t) => {
     ensureBuilt();
     const compiled = (await import(distPath('io/xlsx-export.js'))) as typeof import('../../src/io/xlsx-export.js');
-    assert.equal(await readFile(distPath('vendor/xlsx-templates.json'), 'utf8'), await compiled.templatesFile(), 'dist/vendor/xlsx-templates.json is current');
+    assert.equal(
+      await readFile(distPath('vendor/xlsx-templates.json'), 'utf8'),
+      await compiled.templatesFile(),
+      'dist/vendor/xlsx-templates.json is current',
+    );
     const dir = await tempDir(t);
     const script = `import { createRequire } from 'node:module';
       const { writeXlsx } = await import(${JSON.stringify(distPath('io/xlsx-export.js'))});
@@ -325,15 +388,32 @@ describe("small workbooks from exceljs' template of the fixed parts", () => {
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, ...files], { encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
     // Of exceljs, only its XML text escaping (sharedStringsXml), unless a template must be made.
-    assert.deepEqual(JSON.parse(child.stdout), { small: ['exceljs/lib/utils/utils.js'], otherTimestamp: true }, "exceljs' writer loaded only for a timestamp without a stored template");
-    for (const [i, f] of files.entries()) assert.ok((await readFile(f)).equals(await exceljsWorkbook([], { lang: i === 1 ? 'en' : 'de', timestamp: i === 2 ? '2026-11-26T17:00:10Z' : undefined })), `${f}: exceljs' bytes`);
+    assert.deepEqual(
+      JSON.parse(child.stdout),
+      { small: ['exceljs/lib/utils/utils.js'], otherTimestamp: true },
+      "exceljs' writer loaded only for a timestamp without a stored template",
+    );
+    for (const [i, f] of files.entries())
+      assert.ok(
+        (await readFile(f)).equals(
+          await exceljsWorkbook([], {
+            lang: i === 1 ? 'en' : 'de',
+            timestamp: i === 2 ? '2026-11-26T17:00:10Z' : undefined,
+          }),
+        ),
+        `${f}: exceljs' bytes`,
+      );
   });
 });
 
 describe('exceljs internals the writer relies on', () => {
-  test('the writer file is the package\'s WorkbookWriter; ValueType.Date is 4', () => {
+  test("the writer file is the package's WorkbookWriter; ValueType.Date is 4", () => {
     const require = createRequire(import.meta.url);
-    assert.equal(require('exceljs/lib/stream/xlsx/workbook-writer.js'), ExcelJS.stream.xlsx.WorkbookWriter, 'same class');
+    assert.equal(
+      require('exceljs/lib/stream/xlsx/workbook-writer.js'),
+      ExcelJS.stream.xlsx.WorkbookWriter,
+      'same class',
+    );
     assert.equal(ExcelJS.ValueType.Date, 4, 'VALUE_TYPE_DATE in xlsx-export.ts');
   });
 
@@ -346,7 +426,10 @@ describe('exceljs internals the writer relies on', () => {
     const rows = rowsOf(hostileSessions());
     await writeXlsx(join(dir, 'package.xlsx'), rows, { lang: 'de' });
     await compiled.writeXlsx(join(dir, 'bundle.xlsx'), rows, { lang: 'de' });
-    assert.ok((await readFile(join(dir, 'package.xlsx'))).equals(await readFile(join(dir, 'bundle.xlsx'))), 'byte-identical files');
+    assert.ok(
+      (await readFile(join(dir, 'package.xlsx'))).equals(await readFile(join(dir, 'bundle.xlsx'))),
+      'byte-identical files',
+    );
 
     // A workbook built in memory does not load archiver: graceful-fs, which archiver-utils
     // loads, marks the fs module it patches (Symbol.for('graceful-fs.queue')). A streamed
@@ -359,11 +442,20 @@ describe('exceljs internals the writer relies on', () => {
       const inMemory = loaded();
       await writeXlsx(process.argv[2], (async function* () {})(), { lang: 'de' });
       process.stdout.write(JSON.stringify({ inMemory, streamed: loaded() }));`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(dir, 'memory.xlsx'), join(dir, 'streamed.xlsx')], { encoding: 'utf8' });
+    const child = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', script, join(dir, 'memory.xlsx'), join(dir, 'streamed.xlsx')],
+      { encoding: 'utf8' },
+    );
     assert.equal(child.status, 0, child.stderr);
     assert.equal(child.stderr, '', 'no warning on stderr');
-    assert.deepEqual(JSON.parse(child.stdout), { inMemory: false, streamed: true }, 'archiver loaded for the streamed workbook only');
-    for (const f of ['memory.xlsx', 'streamed.xlsx']) assert.equal((await readBack(join(dir, f))).rowCount, 1, `${f}: the header row`);
+    assert.deepEqual(
+      JSON.parse(child.stdout),
+      { inMemory: false, streamed: true },
+      'archiver loaded for the streamed workbook only',
+    );
+    for (const f of ['memory.xlsx', 'streamed.xlsx'])
+      assert.equal((await readBack(join(dir, f))).rowCount, 1, `${f}: the header row`);
   });
 });
 
@@ -381,7 +473,7 @@ describe('xlsxText', () => {
 });
 
 describe('excelSerial', () => {
-  test('Excel\'s day number of a wall time', () => {
+  test("Excel's day number of a wall time", () => {
     assert.equal(excelSerial('1970-01-01 00:00:00'), 25569);
     assert.equal(excelSerial('2024-12-31 12:00:00'), 45657.5);
     assert.equal(excelSerial('1900-03-01 00:00:00'), 61);

@@ -33,38 +33,69 @@ function filesBelow(dir: string, prefix = ''): string[] {
     .sort();
 }
 
-test('[slow] npm pack + npm install -g gives a working openvpn-status-web whose build finds its templates and assets', { timeout: SLOW_MS }, async (t) => {
+test('[slow] npm pack + npm install -g gives a working openvpn-status-web whose build finds its templates and assets', {
+  timeout: SLOW_MS,
+}, async (t) => {
   ensureBuilt();
   const dir = await tempDir(t, 'ovsw-install-');
-  const packed = ok(spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }), 'npm pack');
+  const packed = ok(
+    spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }),
+    'npm pack',
+  );
   const [info] = JSON.parse(packed) as { filename: string; files: { path: string }[] }[];
   assert.ok(info, 'npm pack --json describes the tarball');
   const shipped = new Set(info.files.map((f) => f.path));
 
   // What an installed copy needs: the compiled code, the templates and assets, the admin's files.
-  for (const path of ['bin/openvpn-status-web', 'dist/cli.js', 'scripts/openvpn-hook.sh', 'site/pages.njk', 'config.example.json', 'README.md', 'LICENSE', 'scripts/cron/openvpn-status-web.cron', 'scripts/systemd/openvpn-status-web.service', 'scripts/systemd/openvpn-status-web.timer']) {
+  for (const path of [
+    'bin/openvpn-status-web',
+    'dist/cli.js',
+    'scripts/openvpn-hook.sh',
+    'site/pages.njk',
+    'config.example.json',
+    'README.md',
+    'LICENSE',
+    'scripts/cron/openvpn-status-web.cron',
+    'scripts/systemd/openvpn-status-web.service',
+    'scripts/systemd/openvpn-status-web.timer',
+  ]) {
     assert.ok(shipped.has(path), `the package ships ${path}`);
   }
-  for (const asset of filesBelow(join(ROOT, 'site'))) assert.ok(shipped.has(`site/${asset}`), `the package ships site/${asset}`);
-  for (const path of shipped) assert.ok(!/^(src|test|node_modules|dist-check)\//.test(path), `the package does not ship ${path}`);
+  for (const asset of filesBelow(join(ROOT, 'site')))
+    assert.ok(shipped.has(`site/${asset}`), `the package ships site/${asset}`);
+  for (const path of shipped)
+    assert.ok(!/^(src|test|node_modules|dist-check)\//.test(path), `the package does not ship ${path}`);
 
   const prefix = join(dir, 'prefix');
   ok(
-    spawnSync('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)], { cwd: dir, encoding: 'utf8', timeout: SLOW_MS - 60_000 }),
+    spawnSync(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, info.filename)],
+      { cwd: dir, encoding: 'utf8', timeout: SLOW_MS - 60_000 },
+    ),
     'npm install -g',
   );
   const bin = join(prefix, 'bin', 'openvpn-status-web');
   assert.ok(existsSync(bin), `${bin} is installed`);
   const installed = join(prefix, 'lib', 'node_modules', 'openvpn-status-web');
   assert.ok(lstatSync(bin).isSymbolicLink(), 'npm links the command');
-  assert.equal(realpathSync(bin), join(installed, 'bin', 'openvpn-status-web'), 'to the sh front, bin/openvpn-status-web');
+  assert.equal(
+    realpathSync(bin),
+    join(installed, 'bin', 'openvpn-status-web'),
+    'to the sh front, bin/openvpn-status-web',
+  );
   // Run from an unrelated folder, so nothing can come from this checkout.
   const work = join(dir, 'work');
-  const cli = (...args: string[]) => spawnSync(bin, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+  const cli = (...args: string[]) =>
+    spawnSync(bin, args, { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
 
   const help = ok(cli('--help'), '--help');
   assert.match(help, /^Usage: openvpn-status-web <command> \[flags\]$/m);
-  for (const command of ['run', 'build', 'watch', 'doctor', 'config']) assert.match(help, new RegExp(`^  ${command} `, 'm'), `--help lists ${command}`);
+  for (const command of ['run', 'build', 'watch', 'doctor', 'config'])
+    assert.match(help, new RegExp(`^  ${command} `, 'm'), `--help lists ${command}`);
   assert.match(ok(cli('--version'), '--version'), /^openvpn-status-web \d+\.\d+\.\d+\n$/);
 
   ok(cli('config', 'check', '--config', join(installed, 'config.example.json')), 'config check of the shipped example');
@@ -83,7 +114,17 @@ test('[slow] npm pack + npm install -g gives a working openvpn-status-web whose 
   assert.deepEqual(decoded.value.record, expected, 'the record the Node hook writes, without its clock');
 
   const out = join(work, 'www');
-  const built = cli('build', '--history', join(work, 'sessions.csv'), '--out', out, '--aliases', join(work, 'aliases.json'), '--tz', 'UTC');
+  const built = cli(
+    'build',
+    '--history',
+    join(work, 'sessions.csv'),
+    '--out',
+    out,
+    '--aliases',
+    join(work, 'aliases.json'),
+    '--tz',
+    'UTC',
+  );
   ok(built, 'build');
   assert.match(built.stderr, /^build: full, \d+ page\(s\) rendered/m);
   const page = readFileSync(join(out, 'index.html'), 'utf8');
@@ -93,6 +134,9 @@ test('[slow] npm pack + npm install -g gives a working openvpn-status-web whose 
   const assets = filesBelow(join(installed, 'site', 'assets'));
   assert.ok(assets.length > 0, 'the package has assets');
   for (const a of assets) {
-    assert.ok(readFileSync(join(out, 'assets', a)).equals(readFileSync(join(installed, 'site', 'assets', a))), `assets/${a} is published`);
+    assert.ok(
+      readFileSync(join(out, 'assets', a)).equals(readFileSync(join(installed, 'site', 'assets', a))),
+      `assets/${a} is published`,
+    );
   }
 });

@@ -12,7 +12,13 @@ const LAST = msFromIso('2026-11-26T16:10:00Z');
 const FIRST = LAST - 287 * B;
 
 const labels = chartLabels(LABELS.de);
-const opts = (over: Partial<ChartOptions> = {}): ChartOptions => ({ timeZone: 'Europe/Berlin', lang: 'de', now: NOW, labels, ...over });
+const opts = (over: Partial<ChartOptions> = {}): ChartOptions => ({
+  timeZone: 'Europe/Berlin',
+  lang: 'de',
+  now: NOW,
+  labels,
+  ...over,
+});
 
 /** A series with the given maxima, oldest first, ending in the bucket holding NOW. */
 function seriesOf(values: number[]): SeriesPoint[] {
@@ -105,7 +111,9 @@ test('title, desc and aria wiring carry the labels and the counts in words', asy
   const axisLabels = Array.from(doc.querySelectorAll('.chart-label')).map((e) => e.textContent);
   assert.deepEqual(axisLabels.sort(), ['Anzahl aktiv', 'Uhrzeit']);
 
-  const en = parse(await renderChartSvg(seriesOf(values), opts({ lang: 'en', labels: chartLabels(LABELS.en), current: 1 })));
+  const en = parse(
+    await renderChartSvg(seriesOf(values), opts({ lang: 'en', labels: chartLabels(LABELS.en), current: 1 })),
+  );
   assert.equal(
     en.querySelector('desc')?.textContent,
     'Concurrent connections in 5-minute buckets (maximum in each bucket). Now: 1 active connection. Peak: 3 (most recently at 14:05).',
@@ -149,7 +157,10 @@ test('y axis: integer ticks from 0 including the max', async () => {
     values[100] = max;
     const doc = parse(await renderChartSvg(seriesOf(values), opts()));
     const labelsY = ticks(doc, 'y').map((t) => t.label);
-    assert.ok(labelsY.every((l) => /^\d+$/.test(l)), `max ${max}: ${labelsY.join(' ')}`);
+    assert.ok(
+      labelsY.every((l) => /^\d+$/.test(l)),
+      `max ${max}: ${labelsY.join(' ')}`,
+    );
     const nums = labelsY.map(Number);
     assert.equal(nums[0], 0);
     assert.equal(nums[nums.length - 1], max, `max ${max}: ${labelsY.join(' ')}`);
@@ -172,7 +183,10 @@ test('empty (all zero) series: a flat line at y(0), y ticks 0 and 1', async () =
   );
   const pts = pathPoints(doc.querySelector('path.chart-line')!.getAttribute('d')!);
   assert.ok(pts.length >= 2);
-  assert.ok(pts.every(([, py]) => Math.abs(py - y[0]!.pos) < 0.01), 'every point on the zero line');
+  assert.ok(
+    pts.every(([, py]) => Math.abs(py - y[0]!.pos) < 0.01),
+    'every point on the zero line',
+  );
   assert.ok(pts[pts.length - 1]![0] > pts[0]![0] + 600, 'spans the plot');
   // No series at all: axes still drawn, no data path.
   const none = parse(await renderChartSvg([], opts()));
@@ -228,8 +242,23 @@ test('hour ticks across a DST change: wall-clock hours, the repeated hour once',
   const from = msFromIso('2026-10-24T18:00:00Z');
   const to = msFromIso('2026-10-25T18:00:00Z');
   const t = hourTicks(from, to, 'Europe/Berlin', 2);
-  const labelsB = t.map((ms) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(ms));
-  assert.deepEqual(labelsB, ['20:00', '22:00', '00:00', '02:00', '04:00', '06:00', '08:00', '10:00', '12:00', '14:00', '16:00', '18:00']);
+  const labelsB = t.map((ms) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', minute: '2-digit' }).format(ms),
+  );
+  assert.deepEqual(labelsB, [
+    '20:00',
+    '22:00',
+    '00:00',
+    '02:00',
+    '04:00',
+    '06:00',
+    '08:00',
+    '10:00',
+    '12:00',
+    '14:00',
+    '16:00',
+    '18:00',
+  ]);
   // 00:00 CEST to 02:00 CEST is 2 h; 02:00 CEST to 04:00 CET is 3 h.
   assert.equal(t[3]! - t[2]!, 2 * 3600_000);
   assert.equal(t[4]! - t[3]!, 3 * 3600_000);
@@ -243,7 +272,10 @@ test('no style attributes, no fonts or colours beyond currentColor; the classes 
   assert.doesNotMatch(svg, /font-family|font-size/);
   assert.doesNotMatch(svg, /#[0-9a-f]{3,6}\b|rgb\(|steelblue/i);
   const colours = [...svg.matchAll(/(?:fill|stroke)="([^"]*)"/g)].map((m) => m[1]);
-  assert.ok(colours.every((c) => c === 'currentColor' || c === 'none'), colours.join(' '));
+  assert.ok(
+    colours.every((c) => c === 'currentColor' || c === 'none'),
+    colours.join(' '),
+  );
   const doc = parse(svg);
   assert.ok(doc.documentElement.classList.contains('chart'));
   for (const c of ['chart-area', 'chart-line', 'chart-grid', 'chart-axis', 'chart-title', 'chart-label']) {
@@ -254,7 +286,10 @@ test('no style attributes, no fonts or colours beyond currentColor; the classes 
 
 test('labels are escaped', async () => {
   const evil = '<script>alert("x")</script> & co';
-  const svg = await renderChartSvg(seriesOf(new Array<number>(288).fill(0)), opts({ labels: { title: evil, y: evil, x: evil, desc: evil } }));
+  const svg = await renderChartSvg(
+    seriesOf(new Array<number>(288).fill(0)),
+    opts({ labels: { title: evil, y: evil, x: evil, desc: evil } }),
+  );
   assert.doesNotMatch(svg, /<script/);
   assert.match(svg, /&lt;script&gt;alert\("x"\)&lt;\/script&gt; &amp; co/);
   const doc = parse(svg);

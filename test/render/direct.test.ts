@@ -22,14 +22,24 @@ import { allPages, archivePage, emptyDashboardPage, siteModel } from './fixtures
 import { tempDir } from '../helpers/tmp.js';
 
 const ctx: ModelContext = { lang: 'de', timeZone: 'UTC', t: LABELS.de, aliases: {}, now: '2026-11-26T12:00:00Z' };
-const users = usersPages([{ user: '<script>alert(1)</script>', alias: `O'Brien "x"` }, { user: 'bob', alias: 'a&b' }], ctx);
+const users = usersPages(
+  [
+    { user: '<script>alert(1)</script>', alias: `O'Brien "x"` },
+    { user: 'bob', alias: 'a&b' },
+  ],
+  ctx,
+);
 
 describe('renderPagesDirect', () => {
   test('gives byte-identical pages to Eleventy for every page kind, in both languages', async () => {
     for (const lang of ['de', 'en'] as const) {
       const pages = [...allPages(), { ...emptyDashboardPage(), url: '/empty/' }, ...users];
       const kinds = new Set(pages.map((p) => p.kind));
-      assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'user', 'users'], 'the fixtures cover every kind');
+      assert.deepEqual(
+        [...kinds].sort(),
+        ['archive', 'dashboard', 'history', 'live', 'user', 'users'],
+        'the fixtures cover every kind',
+      );
       const viaEleventy = await renderPages(siteModel(lang), pages);
       const direct = await renderPagesDirect(siteModel(lang), pages);
       assert.deepEqual([...direct.keys()], [...viaEleventy.keys()], 'same urls in the same order');
@@ -41,13 +51,23 @@ describe('renderPagesDirect', () => {
     const pages = [...allPages(), ...users];
     const full = await renderEntry(siteModel('de'), pages, { full: true });
     const incremental = await renderEntry(siteModel('de'), pages, { full: false });
-    assert.deepEqual([...incremental.keys()], pages.map((p) => p.url));
+    assert.deepEqual(
+      [...incremental.keys()],
+      pages.map((p) => p.url),
+    );
     assert.deepEqual([...incremental], [...full]);
-    assert.deepEqual([...full], [...(await renderPages(siteModel('de'), pages))], 'a full build renders through Eleventy');
+    assert.deepEqual(
+      [...full],
+      [...(await renderPages(siteModel('de'), pages))],
+      'a full build renders through Eleventy',
+    );
   });
 
   test('checks urls like renderPages', async () => {
-    await assert.rejects(renderPagesDirect(siteModel('de'), [{ ...archivePage(), url: '/../x/' }]), /not a "\/…\/" path/);
+    await assert.rejects(
+      renderPagesDirect(siteModel('de'), [{ ...archivePage(), url: '/../x/' }]),
+      /not a "\/…\/" path/,
+    );
     await assert.rejects(renderPagesDirect(siteModel('de'), [archivePage(), archivePage()]), /two pages have the url/);
   });
 
@@ -61,10 +81,17 @@ describe('renderPagesDirect', () => {
     assert.deepEqual(Object.keys(compiled.templates).sort(), sources.map((s) => s.name).sort());
     const pages = [...allPages(), ...users];
     const direct = await renderPagesDirect(siteModel('en'), pages);
-    for (const [name, lib] of [['slim', slim], ['full', nunjucks]] as const) {
+    for (const [name, lib] of [
+      ['slim', slim],
+      ['full', nunjucks],
+    ] as const) {
       const env = new lib.Environment(new lib.PrecompiledLoader(compiled.templates), NUNJUCKS_OPTIONS);
       for (const view of pages) {
-        assert.equal(env.getTemplate('pages.njk').render({ site: siteModel('en'), pages, view }), direct.get(view.url), `${name} ${view.url}`);
+        assert.equal(
+          env.getTemplate('pages.njk').render({ site: siteModel('en'), pages, view }),
+          direct.get(view.url),
+          `${name} ${view.url}`,
+        );
       }
     }
   });

@@ -10,7 +10,13 @@ import { SITE_DIR } from '../../src/render/site-files.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { renderSamples } from './samples.js';
 
-const ctx = (lang: Lang): ModelContext => ({ lang, timeZone: 'Europe/Berlin', t: LABELS[lang], aliases: {}, now: '2026-11-26T18:00:00Z' });
+const ctx = (lang: Lang): ModelContext => ({
+  lang,
+  timeZone: 'Europe/Berlin',
+  t: LABELS[lang],
+  aliases: {},
+  now: '2026-11-26T18:00:00Z',
+});
 
 describe('history rows: exact or estimated end', () => {
   test('the row model carries endExact for ended sessions only', () => {
@@ -59,7 +65,10 @@ describe('history tables: the ≈ marker and the legend', () => {
 
   test('the stylesheet draws the ≈', async () => {
     const css = await readFile(new URL('assets/style.css', `file://${SITE_DIR}`), 'utf8');
-    assert.ok(css.includes('td.est::before { content: "\\2248\\00a0";'), 'td.est::before puts ≈ and a no-break space before the time');
+    assert.ok(
+      css.includes('td.est::before { content: "\\2248\\00a0";'),
+      'td.est::before puts ≈ and a no-break space before the time',
+    );
   });
 
   test('a legend under each history table explains both, in the page language; none without history', () => {

@@ -34,14 +34,25 @@ export function siteModel(lang: Lang = 'de'): SiteModel {
   return {
     title: 'OpenVPN Web Status',
     lang,
-    generated: lang === 'de' ? 'Stand: 2026-11-26 16:14:55 (Europe/Berlin)' : 'As of: 2026-11-26 16:14:55 (Europe/Berlin)',
+    generated:
+      lang === 'de' ? 'Stand: 2026-11-26 16:14:55 (Europe/Berlin)' : 'As of: 2026-11-26 16:14:55 (Europe/Berlin)',
     assetVersion: '0.1.0',
     t: { ...LABELS[lang] },
   };
 }
 
 function info(user: string, over: Partial<SessionInfo> = {}): SessionInfo {
-  return { commonName: user, username: '–', port: '51234', protocol: 'udp4', clientId: '7', peerId: '3', cipher: 'AES-256-GCM', instance: 'udp-main', ...over };
+  return {
+    commonName: user,
+    username: '–',
+    port: '51234',
+    protocol: 'udp4',
+    clientId: '7',
+    peerId: '3',
+    cipher: 'AES-256-GCM',
+    instance: 'udp-main',
+    ...over,
+  };
 }
 
 function row(id: string, user: string, alias: string | null, over: Partial<HistoryRow> = {}): HistoryRow {
@@ -101,7 +112,12 @@ export function sampleGroups(): HistoryGroup[] {
       }),
       others: [
         row('o-alice-2', 'alice', 'Alice A.', { start: '2026-11-25 12:00:00', end: '2026-11-25 12:10:00' }),
-        row('o-alice-1', 'alice', 'Alice A.', { start: '2026-11-25 07:00:00', end: '2026-11-25 07:42:00', endReason: 'Server gestoppt', endExact: false }),
+        row('o-alice-1', 'alice', 'Alice A.', {
+          start: '2026-11-25 07:00:00',
+          end: '2026-11-25 07:42:00',
+          endReason: 'Server gestoppt',
+          endExact: false,
+        }),
       ],
       continued: false,
     },
@@ -113,7 +129,12 @@ export function sampleGroups(): HistoryGroup[] {
     },
     {
       key: `${EVIL_CN}|2026-11-24`,
-      head: row('h-evil', EVIL_CN, EVIL_CN, { day: '2026-11-24', virtualAddress: null, virtualIpv6: null, info: info(EVIL_CN, { protocol: null }) }),
+      head: row('h-evil', EVIL_CN, EVIL_CN, {
+        day: '2026-11-24',
+        virtualAddress: null,
+        virtualIpv6: null,
+        info: info(EVIL_CN, { protocol: null }),
+      }),
       others: [row('o-evil', EVIL_CN, EVIL_CN, { day: '2026-11-24' })],
       continued: true,
     },
@@ -268,7 +289,14 @@ export function livePage(): LivePage {
 }
 
 export function emptyLivePage(): LivePage {
-  return { ...livePage(), url: '/live/p2/', root: '../../', prev: { href: '../', label: 'Neuere Einträge' }, next: null, live: [] };
+  return {
+    ...livePage(),
+    url: '/live/p2/',
+    root: '../../',
+    prev: { href: '../', label: 'Neuere Einträge' },
+    next: null,
+    live: [],
+  };
 }
 
 export function archivePage(): ArchivePage {

@@ -6,7 +6,14 @@ import { sessionId, type EndReason, type Session } from '../../src/core/session.
 import type { Lang } from '../../src/core/settings.js';
 import { userSlug } from '../../src/core/slug.js';
 import { isoFromMs } from '../../src/core/time.js';
-import { aliasOf, filterModel, historyRow, liveRow, type KnownUser, type ModelContext } from '../../src/render/models.js';
+import {
+  aliasOf,
+  filterModel,
+  historyRow,
+  liveRow,
+  type KnownUser,
+  type ModelContext,
+} from '../../src/render/models.js';
 import {
   archivePage,
   dashboardPage,
@@ -79,7 +86,9 @@ function mk(spec: Spec): Session {
 
 /** `n` sessions, one minute apart going back from `from`, each of its own user unless `user` is given. */
 function many(n: number, from: string, over: Partial<Spec> = {}): Session[] {
-  return Array.from({ length: n }, (_, i) => mk({ user: `user${String(i).padStart(3, '0')}`, at: isoFromMs(Date.parse(from) - i * 60_000), ...over }));
+  return Array.from({ length: n }, (_, i) =>
+    mk({ user: `user${String(i).padStart(3, '0')}`, at: isoFromMs(Date.parse(from) - i * 60_000), ...over }),
+  );
 }
 
 /** Where a relative link on page `from` leads. */
@@ -140,7 +149,12 @@ describe('history and live rows', () => {
   });
 
   test('an ended session without a recorded duration gets it from its times; unknown bytes show "–"', () => {
-    const s = { ...mk({ user: 'alice', at: '2026-11-25T10:00:00Z', seconds: 90 }), durationS: null, bytesReceived: null, bytesSent: null };
+    const s = {
+      ...mk({ user: 'alice', at: '2026-11-25T10:00:00Z', seconds: 90 }),
+      durationS: null,
+      bytesReceived: null,
+      bytesSent: null,
+    };
     const r = historyRow(s, '/', DE);
     assert.equal(r.duration, '1 Min, 30 Sek');
     assert.equal(r.bytesIn, '–');
@@ -179,9 +193,26 @@ describe('history and live rows', () => {
   });
 
   test('info: protocol null when unknown (the line is left out), "–" for the rest of what is unknown', () => {
-    const s = { ...mk({ user: 'alice', at: '2026-11-26T10:00:00Z' }), protocol: null, realPort: null, clientId: null, peerId: null, cipher: null, virtualIpv6: null };
+    const s = {
+      ...mk({ user: 'alice', at: '2026-11-26T10:00:00Z' }),
+      protocol: null,
+      realPort: null,
+      clientId: null,
+      peerId: null,
+      cipher: null,
+      virtualIpv6: null,
+    };
     const row = historyRow(s, '/', EN);
-    assert.deepEqual(row.info, { commonName: 'alice', username: '–', port: '–', protocol: null, clientId: '–', peerId: '–', cipher: '–', instance: 'udp' });
+    assert.deepEqual(row.info, {
+      commonName: 'alice',
+      username: '–',
+      port: '–',
+      protocol: null,
+      clientId: '–',
+      peerId: '–',
+      cipher: '–',
+      instance: 'udp',
+    });
     assert.equal(row.virtualIpv6, null);
   });
 
@@ -267,7 +298,13 @@ describe('filterModel', () => {
 });
 
 describe('dashboardPage', () => {
-  const input = (live: Session[], recent: Session[] = []) => ({ live, chartSvg: '<svg class="chart"></svg>', recent, users, days: ['2026-11-26'] });
+  const input = (live: Session[], recent: Session[] = []) => ({
+    live,
+    chartSvg: '<svg class="chart"></svg>',
+    recent,
+    users,
+    days: ['2026-11-26'],
+  });
 
   test(`live table cut at LIVE_ON_DASHBOARD (${LIVE_ON_DASHBOARD}) with a link to /live/`, () => {
     const live = many(LIVE_ON_DASHBOARD + 1, '2026-11-26T15:00:00Z', { seconds: null });
@@ -307,7 +344,10 @@ describe('dashboardPage', () => {
   });
 
   test('the instance column only with more than one instance', () => {
-    const one = [mk({ user: 'a', at: '2026-11-26T15:00:00Z', seconds: null }), mk({ user: 'b', at: '2026-11-26T15:01:00Z', seconds: null })];
+    const one = [
+      mk({ user: 'a', at: '2026-11-26T15:00:00Z', seconds: null }),
+      mk({ user: 'b', at: '2026-11-26T15:01:00Z', seconds: null }),
+    ];
     assert.equal(dashboardPage(input(one), DE).showInstance, false);
     assert.equal(dashboardPage(input([]), DE).showInstance, false);
     const two = [...one, mk({ user: 'c', at: '2026-11-26T15:02:00Z', seconds: null, instance: 'tcp' })];
@@ -321,7 +361,10 @@ describe('dashboardPage', () => {
     const page = dashboardPage(input([], [...yesterday, ...today]), DE);
     const rows = rowsOf(page.groups);
     assert.equal(rows.length, ROOT_ROWS);
-    assert.deepEqual(rows.map((r) => r.day), [...Array(todays).fill('2026-11-26'), ...Array(10).fill('2026-11-25')]);
+    assert.deepEqual(
+      rows.map((r) => r.day),
+      [...Array(todays).fill('2026-11-26'), ...Array(10).fill('2026-11-25')],
+    );
     assert.ok(page.next, 'a link to older entries');
     assert.equal(resolve('/', page.next.href), '/d/2026-11-25/');
     assert.equal(resolve('/', page.archive.href), '/archive/');
@@ -352,7 +395,11 @@ describe('livePages', () => {
     assert.equal(resolve('/live/', pages[0]?.next?.href ?? ''), '/live/p2/');
     assert.equal(resolve('/live/p2/', pages[1]?.prev?.href ?? ''), '/live/');
     assert.equal(pages[1]?.next, null);
-    assertEachOnce(pages.flatMap((p) => p.live.map((r) => r.id)), live, 'every live connection on one live page');
+    assertEachOnce(
+      pages.flatMap((p) => p.live.map((r) => r.id)),
+      live,
+      'every live connection on one live page',
+    );
   });
 });
 
@@ -387,7 +434,11 @@ describe('dayPages', () => {
       p2.groups.map((g) => [g.head.user, g.others.length, g.continued]),
       [['alice', 29, false]],
     );
-    assertEachOnce(pages.flatMap((p) => rowIds(p.groups)), sessions, 'every session of the period on one part');
+    assertEachOnce(
+      pages.flatMap((p) => rowIds(p.groups)),
+      sessions,
+      'every session of the period on one part',
+    );
   });
 
   test('the newest and oldest day have no link past the ends', () => {
@@ -434,9 +485,15 @@ describe('viewRootPages', () => {
       pages.map((p) => p.url),
       ['/active/', '/active/p2/'],
     );
-    assertEachOnce(pages.flatMap((p) => rowIds(p.groups)), live, 'every active session on one part');
+    assertEachOnce(
+      pages.flatMap((p) => rowIds(p.groups)),
+      live,
+      'every active session on one part',
+    );
     assert.deepEqual(
-      pages.flatMap((p) => rowsOf(p.groups)).filter((r) => r.status !== 'active' || r.end !== null || r.duration !== null || r.bytesIn !== ''),
+      pages
+        .flatMap((p) => rowsOf(p.groups))
+        .filter((r) => r.status !== 'active' || r.end !== null || r.duration !== null || r.bytesIn !== ''),
       [],
       'only open rows, without end, duration or bytes',
     );
@@ -448,14 +505,17 @@ describe('viewRootPages', () => {
   });
 
   test("'active' with no active sessions is one empty page", () => {
-    const pages = viewRootPages({ user: users[0] as KnownUser, status: 'active', sessions: [], users, periods: [] }, EN);
+    const pages = viewRootPages(
+      { user: users[0] as KnownUser, status: 'active', sessions: [], users, periods: [] },
+      EN,
+    );
     assert.equal(pages.length, 1);
     assert.equal(pages[0]?.url, '/u/alice/active/');
     assert.deepEqual(pages[0]?.groups, []);
     assert.equal(pages[0]?.heading, 'Connection history — alice (Alice A.) — active only');
   });
 
-  test("'ended' for all users: newest rows, periods and \"older\" lead to the (all-status) day pages", () => {
+  test('\'ended\' for all users: newest rows, periods and "older" lead to the (all-status) day pages', () => {
     const sessions = [...many(ROOT_ROWS - 20, '2026-11-26T12:00:00Z'), ...many(ROOT_ROWS, '2026-11-25T12:00:00Z')];
     const days = ['2026-11-26', '2026-11-25', '2026-11-24'];
     const [p, ...rest] = viewRootPages({ user: null, status: 'ended', sessions, users, periods: days }, DE);
@@ -498,7 +558,17 @@ describe('userPage', () => {
     { day: '2026-11-26', sessions: 2, seconds: 3810, bytesIn: 2_469_134, bytesOut: 6098 },
     { day: '2026-11-01', sessions: 1, seconds: 86_400, bytesIn: 1_234_567, bytesOut: 3049 },
   ];
-  const input = { user: alice, users, sessions, months: ['2026-11'], totals, first: '2026-10-31T23:30:00Z', last: '2026-11-26T11:02:30Z', connected: false, sessionCount: 3 };
+  const input = {
+    user: alice,
+    users,
+    sessions,
+    months: ['2026-11'],
+    totals,
+    first: '2026-10-31T23:30:00Z',
+    last: '2026-11-26T11:02:30Z',
+    connected: false,
+    sessionCount: 3,
+  };
 
   test('summary: first and last seen, session count, total duration and bytes', () => {
     const de = userPage(input, DE);
@@ -533,7 +603,10 @@ describe('userPage', () => {
   });
 
   test('a user never seen: dashes, zero sessions', () => {
-    const page = userPage({ ...input, sessions: [], months: [], totals: [], first: null, last: null, sessionCount: 0 }, EN);
+    const page = userPage(
+      { ...input, sessions: [], months: [], totals: [], first: null, last: null, sessionCount: 0 },
+      EN,
+    );
     assert.deepEqual(
       page.summary.map((d) => d.value),
       ['–', '–', '0', '0 s', '0 B', '0 B'],
@@ -600,7 +673,11 @@ describe('userMonthPages', () => {
     assert.equal(resolve(pages[0]?.url ?? '', pages[0]?.prev?.href ?? ''), `/u/${slug}/m/2026-12/`);
     assert.equal(resolve(pages[1]?.url ?? '', pages[1]?.next?.href ?? ''), `/u/${slug}/m/2026-10/`);
     assert.equal(pages[0]?.heading, 'Verbindungs-History — Jürgen M/.. — 2026-11');
-    assertEachOnce(pages.flatMap((p) => rowIds(p.groups)), sessions, 'every session of the period on one part');
+    assertEachOnce(
+      pages.flatMap((p) => rowIds(p.groups)),
+      sessions,
+      'every session of the period on one part',
+    );
     for (const p of pages) assert.ok(rowsOf(p.groups).length <= ROWS_PER_PAGE, `${p.url} has too many rows`);
   });
 });
@@ -654,7 +731,9 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
   const dayOfS = (s: Session): string => dayOf(s.connectedAt, tz);
   const isOpen = (s: Session): boolean => s.endedAt === null;
   const days = [...new Set(all.map(dayOfS))].sort(byNewest);
-  const known: KnownUser[] = [...new Set(all.map((s) => s.user))].sort().map((user) => ({ user, alias: aliasOf(all.find((s) => s.user === user) as Session, ctx.aliases) }));
+  const known: KnownUser[] = [...new Set(all.map((s) => s.user))]
+    .sort()
+    .map((user) => ({ user, alias: aliasOf(all.find((s) => s.user === user) as Session, ctx.aliases) }));
   const live = all.filter(isOpen);
   const models: PageModel[] = [];
   models.push(dashboardPage({ live, chartSvg: '<svg></svg>', recent: all, users: known, days }, ctx));
@@ -669,7 +748,12 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
     ),
   );
   models.push(...viewRootPages({ user: null, status: 'active', sessions: live, users: known, periods: [] }, ctx));
-  models.push(...viewRootPages({ user: null, status: 'ended', sessions: all.filter((s) => !isOpen(s)), users: known, periods: days }, ctx));
+  models.push(
+    ...viewRootPages(
+      { user: null, status: 'ended', sessions: all.filter((s) => !isOpen(s)), users: known, periods: days },
+      ctx,
+    ),
+  );
   days.forEach((day, i) => {
     const ss = all.filter((s) => dayOfS(s) === day);
     const neighbours = { newer: days[i - 1] ?? null, older: days[i + 1] ?? null };
@@ -678,7 +762,10 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
   for (const ku of known) {
     const own = all.filter((s) => s.user === ku.user);
     const months = [...new Set(own.map((s) => dayOfS(s).slice(0, 7)))].sort(byNewest);
-    const perDay = new Map<string, { day: string; sessions: number; seconds: number; bytesIn: number; bytesOut: number }>();
+    const perDay = new Map<
+      string,
+      { day: string; sessions: number; seconds: number; bytesIn: number; bytesOut: number }
+    >();
     for (const s of own.filter((x) => !isOpen(x))) {
       const d = perDay.get(dayOfS(s)) ?? { day: dayOfS(s), sessions: 0, seconds: 0, bytesIn: 0, bytesOut: 0 };
       d.sessions++;
@@ -697,15 +784,26 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
           months,
           totals: [...perDay.values()].sort((a, b) => byNewest(a.day, b.day)),
           first: starts[0] ?? null,
-          last: own.map((s) => s.lastSeenAt).sort().at(-1) ?? null,
+          last:
+            own
+              .map((s) => s.lastSeenAt)
+              .sort()
+              .at(-1) ?? null,
           connected: own.some((s) => s.endedAt === null),
           sessionCount: own.length,
         },
         ctx,
       ),
     );
-    models.push(...viewRootPages({ user: ku, status: 'active', sessions: own.filter(isOpen), users: known, periods: [] }, ctx));
-    models.push(...viewRootPages({ user: ku, status: 'ended', sessions: own.filter((s) => !isOpen(s)), users: known, periods: months }, ctx));
+    models.push(
+      ...viewRootPages({ user: ku, status: 'active', sessions: own.filter(isOpen), users: known, periods: [] }, ctx),
+    );
+    models.push(
+      ...viewRootPages(
+        { user: ku, status: 'ended', sessions: own.filter((s) => !isOpen(s)), users: known, periods: months },
+        ctx,
+      ),
+    );
     months.forEach((month, i) => {
       const ss = own.filter((s) => dayOfS(s).startsWith(month));
       const neighbours = { newer: months[i - 1] ?? null, older: months[i + 1] ?? null };
@@ -740,7 +838,21 @@ describe('a whole site', () => {
         assert.equal(resolve(m.url, m.root || './'), '/', `root of ${m.url}`);
       }
       // The site has every kind of page, including parts.
-      for (const url of ['/', '/live/', '/live/p2/', '/archive/', '/active/', '/active/p2/', '/ended/', '/d/2026-10-24/', '/d/2026-11-25/p2/', '/u/alice/', '/u/alice/active/', '/u/alice/ended/', '/u/alice/m/2026-10/']) {
+      for (const url of [
+        '/',
+        '/live/',
+        '/live/p2/',
+        '/archive/',
+        '/active/',
+        '/active/p2/',
+        '/ended/',
+        '/d/2026-10-24/',
+        '/d/2026-11-25/p2/',
+        '/u/alice/',
+        '/u/alice/active/',
+        '/u/alice/ended/',
+        '/u/alice/m/2026-10/',
+      ]) {
         assert.ok(urls.has(url), `the site has ${url}`);
       }
       // Past periods exist once, not per status.
@@ -766,11 +878,21 @@ describe('a whole site', () => {
     assertEachOnce(onDays, all, 'day pages');
     const onMonths = history.filter((m) => /^\/u\/[^/]+\/m\//.test(m.url)).flatMap((m) => rowIds(m.groups));
     assertEachOnce(onMonths, all, 'user month pages');
-    const active = history.filter((m) => m.url === '/active/' || m.url.startsWith('/active/p')).flatMap((m) => rowIds(m.groups));
-    assertEachOnce(active, all.filter((s) => s.endedAt === null), 'active view');
+    const active = history
+      .filter((m) => m.url === '/active/' || m.url.startsWith('/active/p'))
+      .flatMap((m) => rowIds(m.groups));
+    assertEachOnce(
+      active,
+      all.filter((s) => s.endedAt === null),
+      'active view',
+    );
     const endedIds = new Set(all.filter((s) => s.endedAt !== null).map((s) => s.id));
     const endedRoots = history.filter((m) => /^\/(?:u\/[^/]+\/)?ended\/$/.test(m.url));
-    assert.equal(endedRoots.length, 1 + new Set(all.map((s) => s.user)).size, 'an ended root for all users and for each user');
+    assert.equal(
+      endedRoots.length,
+      1 + new Set(all.map((s) => s.user)).size,
+      'an ended root for all users and for each user',
+    );
     for (const m of endedRoots) {
       const rows = rowsOf(m.groups);
       assert.ok(rows.length > 0, `${m.url} shows the newest ended sessions`);
@@ -778,7 +900,11 @@ describe('a whole site', () => {
       assert.deepEqual(notEnded, [], `${m.url} shows only ended sessions`);
       for (const l of [...m.periods, ...(m.next ? [m.next] : [])]) {
         const target = resolve(m.url, l.href);
-        assert.match(target, /^\/(?:d|u\/[^/]+\/m)\/[0-9-]+\/$/, `${m.url}: ${l.label} leads to an all-status period page`);
+        assert.match(
+          target,
+          /^\/(?:d|u\/[^/]+\/m)\/[0-9-]+\/$/,
+          `${m.url}: ${l.label} leads to an all-status period page`,
+        );
       }
     }
     for (const m of history) assert.ok(rowsOf(m.groups).length <= ROWS_PER_PAGE, `${m.url} has too many rows`);

@@ -19,6 +19,9 @@ describe('snapshotFiles', () => {
     const file = files.find((f) => f.path === 'data/history-recent.json');
     assert.ok(file, 'data/history-recent.json is written');
     const ids = (JSON.parse(file.content) as { sessions: { id: string }[] }).sessions.map((s) => s.id);
-    assert.deepEqual(ids, Array.from({ length: RECENT_SESSIONS }, (_, k) => `s${RECENT_SESSIONS + 29 - k}`));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: RECENT_SESSIONS }, (_, k) => `s${RECENT_SESSIONS + 29 - k}`),
+    );
   });
 });

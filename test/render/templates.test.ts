@@ -107,14 +107,29 @@ describe('renderPages', () => {
 
   test('rejects page urls that are not plain "/…/" paths, and duplicates', async () => {
     const site = siteModel();
-    for (const url of ['', 'd/', '/d', '/../etc/', '/d/./', '/a b/', '/a//b/', '/x/"y/', '/.hidden/', '/u/%2E%2E/', '/u/a%2Fb/']) {
+    for (const url of [
+      '',
+      'd/',
+      '/d',
+      '/../etc/',
+      '/d/./',
+      '/a b/',
+      '/a//b/',
+      '/x/"y/',
+      '/.hidden/',
+      '/u/%2E%2E/',
+      '/u/a%2Fb/',
+    ]) {
       await assert.rejects(renderPages(site, [{ ...archivePage(), url }]), /not a "\/…\/" path/, url);
     }
     await assert.rejects(renderPages(site, [archivePage(), archivePage()]), /two pages have the url/);
   });
 
   test('concurrent renders give the same pages as one after another', async () => {
-    const [a, b] = await Promise.all([renderPages(siteModel('en'), allPages()), renderPages(siteModel('de'), allPages())]);
+    const [a, b] = await Promise.all([
+      renderPages(siteModel('en'), allPages()),
+      renderPages(siteModel('de'), allPages()),
+    ]);
     assert.deepEqual([...a], [...en]);
     assert.deepEqual([...b], [...de]);
   });
@@ -174,7 +189,7 @@ describe('renderPages', () => {
 });
 
 describe('labels', () => {
-  test('German labels by default, the predecessor\'s wording', () => {
+  test("German labels by default, the predecessor's wording", () => {
     const html = page(de, '/');
     for (const label of [
       'Automatisch neu laden',
@@ -198,7 +213,14 @@ describe('labels', () => {
   test('English through the same keys', () => {
     const html = page(en, '/');
     assert.match(html, /<html lang="en">/);
-    for (const label of ['Reload automatically', 'Active connections (LIVE)', 'Connection history', 'Public IP', 'running…', '(continued)']) {
+    for (const label of [
+      'Reload automatically',
+      'Active connections (LIVE)',
+      'Connection history',
+      'Public IP',
+      'running…',
+      '(continued)',
+    ]) {
       assert.ok(html.includes(label), label);
     }
     for (const german of ['Automatisch neu laden', 'Aktive Verbindungen', 'Öffentliche IP', 'läuft…']) {
@@ -224,7 +246,10 @@ describe('empty states', () => {
 
   test('an empty live page, history part and archive say so too', () => {
     assert.equal(doc(page(de, '/live/p2/')).querySelector('td.empty')?.textContent, 'Keine aktiven Verbindungen');
-    assert.equal(doc(page(de, '/d/2026-11-25/p2/')).querySelector('td.empty')?.textContent, 'Noch keine History-Daten.');
+    assert.equal(
+      doc(page(de, '/d/2026-11-25/p2/')).querySelector('td.empty')?.textContent,
+      'Noch keine History-Daten.',
+    );
     assert.equal(doc(page(de, '/archive/empty/')).querySelector('p.empty')?.textContent, 'Noch keine History-Daten.');
   });
 });
@@ -311,7 +336,8 @@ describe('live table', () => {
     for (const table of [withInstance, without]) {
       const cols = table.querySelectorAll('thead th').length;
       for (const row of table.querySelectorAll('tbody tr:not(.info-row)')) assert.equal(row.children.length, cols);
-      for (const cell of table.querySelectorAll<HTMLTableCellElement>('tr.info-row > td')) assert.equal(cell.colSpan, cols);
+      for (const cell of table.querySelectorAll<HTMLTableCellElement>('tr.info-row > td'))
+        assert.equal(cell.colSpan, cols);
     }
     assert.equal(withInstance.querySelectorAll('thead th').length, without.querySelectorAll('thead th').length + 1);
   });
@@ -348,7 +374,11 @@ describe('history table', () => {
     const d = doc(page(de, '/d/2026-11-25/'));
     const groups = d.querySelectorAll('tbody.group');
     assert.equal(groups.length, 3);
-    const [alice, obrien, evil] = [...groups] as HTMLTableSectionElement[] as [HTMLTableSectionElement, HTMLTableSectionElement, HTMLTableSectionElement];
+    const [alice, obrien, evil] = [...groups] as HTMLTableSectionElement[] as [
+      HTMLTableSectionElement,
+      HTMLTableSectionElement,
+      HTMLTableSectionElement,
+    ];
 
     const more = alice.querySelector('tr.head details.more') as HTMLDetailsElement;
     assert.ok(more, 'expand control');
@@ -367,17 +397,25 @@ describe('history table', () => {
       ['head active', 'info-row', 'sub ended', 'info-row sub', 'sub ended', 'info-row sub'],
     );
     assert.equal(obrien.querySelector('details.more'), null);
-    assert.deepEqual([...(obrien as HTMLTableSectionElement).rows].map((tr) => tr.className), ['head ended', 'info-row']);
+    assert.deepEqual(
+      [...(obrien as HTMLTableSectionElement).rows].map((tr) => tr.className),
+      ['head ended', 'info-row'],
+    );
     assert.equal(evil.querySelectorAll('tr.sub:not(.info-row)').length, 1);
   });
 
   test("each session's info row shows its info, with the live table's lines (the protocol only when known)", () => {
     const model = historyPage();
     const rows = model.groups.flatMap((g) => [g.head, ...g.others]);
-    assert.ok(rows.some((r) => r.info.protocol === null) && rows.some((r) => r.info.protocol !== null), 'both kinds of row');
+    assert.ok(
+      rows.some((r) => r.info.protocol === null) && rows.some((r) => r.info.protocol !== null),
+      'both kinds of row',
+    );
     const infoRows = doc(page(de, '/d/2026-11-25/')).querySelectorAll('table.history tr.info-row');
     assert.equal(infoRows.length, rows.length);
-    rows.forEach((r, i) => assert.deepEqual(infoPairs(infoRows[i]!), expectedInfo(r.info, 'de'), r.id));
+    rows.forEach((r, i) => {
+      assert.deepEqual(infoPairs(infoRows[i]!), expectedInfo(r.info, 'de'), r.id);
+    });
   });
 
   test('the tunnel column: both addresses, or "–" when neither is known', () => {
@@ -391,18 +429,36 @@ describe('history table', () => {
 
   test('without JavaScript closed groups and info rows are hidden by CSS', async () => {
     const css = await readFile(new URL('assets/style.css', `file://${SITE_DIR}`), 'utf8');
-    assert.ok(css.includes('tbody.group:has(> tr.head details.more:not([open])) > tr.sub { display: none; }'), 'group rule');
+    assert.ok(
+      css.includes('tbody.group:has(> tr.head details.more:not([open])) > tr.sub { display: none; }'),
+      'group rule',
+    );
     assert.ok(css.includes('tr:has(details.info:not([open])) + tr.info-row { display: none; }'), 'info rule');
   });
 
   test('rows show status dots with text, "läuft…" while open, and every column', () => {
     const table = doc(page(de, '/d/2026-11-25/')).querySelector('table.history') as HTMLTableElement;
     const head = texts(table.querySelectorAll('thead th'));
-    for (const col of ['User', 'Alias', 'Tag', 'Öffentliche IP', 'Tunnel IP', 'Start', 'Ende', 'Dauer', 'Empfangen', 'Gesendet', 'Status', 'Endegrund', 'Info']) {
+    for (const col of [
+      'User',
+      'Alias',
+      'Tag',
+      'Öffentliche IP',
+      'Tunnel IP',
+      'Start',
+      'Ende',
+      'Dauer',
+      'Empfangen',
+      'Gesendet',
+      'Status',
+      'Endegrund',
+      'Info',
+    ]) {
       assert.ok(head.includes(col), col);
     }
     for (const tr of table.querySelectorAll('tbody tr:not(.info-row)')) assert.equal(tr.children.length, head.length);
-    for (const td of table.querySelectorAll<HTMLTableCellElement>('tr.info-row > td')) assert.equal(td.colSpan, head.length);
+    for (const td of table.querySelectorAll<HTMLTableCellElement>('tr.info-row > td'))
+      assert.equal(td.colSpan, head.length);
     const active = table.querySelector('tr.head.active') as Element;
     assert.equal(active.querySelector('.dot-active .vh')?.textContent, 'aktiv');
     assert.equal(active.querySelector('.running')?.textContent, 'läuft…');
@@ -442,11 +498,18 @@ describe('downloads and filter', () => {
     const dash = doc(page(de, '/'));
     assert.deepEqual(
       [...dash.querySelectorAll('.downloads a')].map((a) => [a.getAttribute('href'), a.hasAttribute('download')]),
-      [['downloads/history-all.xlsx', true], ['downloads/history-all.csv', true]],
+      [
+        ['downloads/history-all.xlsx', true],
+        ['downloads/history-all.csv', true],
+      ],
     );
     const hist = doc(page(de, '/d/2026-11-25/'));
     assert.deepEqual(texts(hist.querySelectorAll('.downloads a')), ['💾 Download Excel']);
-    for (const html of [page(empty, '/'), page(de, '/d/2026-11-25/p2/'), page(de, '/u/script-alert-1-script~5d41402a/')]) {
+    for (const html of [
+      page(empty, '/'),
+      page(de, '/d/2026-11-25/p2/'),
+      page(de, '/u/script-alert-1-script~5d41402a/'),
+    ]) {
       assert.equal(doc(html).querySelector('.downloads'), null);
       assert.ok(!html.includes('Download Excel') && !html.includes('Download CSV'), 'no download labels');
     }
@@ -482,7 +545,10 @@ describe('page kinds', () => {
     const box = bar.querySelector('input[type=checkbox]') as HTMLInputElement;
     assert.equal(box.closest('label')?.textContent?.trim(), 'Automatisch neu laden');
     const interval = bar.querySelector('select') as HTMLSelectElement;
-    assert.deepEqual([...interval.options].map((o) => o.value), ['5', '10', '30', '60', '120']);
+    assert.deepEqual(
+      [...interval.options].map((o) => o.value),
+      ['5', '10', '30', '60', '120'],
+    );
     assert.deepEqual(texts(interval.options), ['5 s', '10 s', '30 s', '1 min', '2 min']);
     assert.equal(interval.value, '10');
     const sections = [...d.querySelectorAll('main > section, main > div')].map((s) => s.className);
@@ -506,10 +572,19 @@ describe('page kinds', () => {
     const d = doc(page(de, '/u/alice/'));
     const model = userPage();
     assert.equal(d.querySelector('main h2')?.textContent, 'alice (Alice A.)');
-    assert.deepEqual(texts(d.querySelectorAll('.summary dt')), model.summary.map((s) => s.label));
-    assert.deepEqual(texts(d.querySelectorAll('.summary dd')), model.summary.map((s) => s.value));
+    assert.deepEqual(
+      texts(d.querySelectorAll('.summary dt')),
+      model.summary.map((s) => s.label),
+    );
+    assert.deepEqual(
+      texts(d.querySelectorAll('.summary dd')),
+      model.summary.map((s) => s.value),
+    );
     const rows = [...d.querySelectorAll('table.totals tbody tr')].map((tr) => texts(tr.children));
-    assert.deepEqual(rows, model.totals.map((t) => [t.day, String(t.sessions), t.duration, t.bytesIn, t.bytesOut]));
+    assert.deepEqual(
+      rows,
+      model.totals.map((t) => [t.day, String(t.sessions), t.duration, t.bytesIn, t.bytesOut]),
+    );
     assert.equal(d.querySelectorAll('tbody.group').length, 1);
     assert.equal(d.querySelector('nav.periods a')?.getAttribute('href'), '../../u/alice/m/2026-11/');
     assert.equal(d.querySelectorAll('.downloads a').length, 2);
@@ -527,8 +602,19 @@ describe('page kinds', () => {
     const d = doc(page(de, '/archive/'));
     const rows = [...d.querySelectorAll('table.archive tbody tr')];
     assert.deepEqual(
-      rows.map((tr) => [tr.querySelector('a')?.getAttribute('href'), ...texts(tr.children), tr.querySelector('a[download]')?.getAttribute('href')]),
-      archivePage().days.map((x) => [x.link.href, x.link.label, String(x.sessions), String(x.users), x.xlsxName, x.xlsx]),
+      rows.map((tr) => [
+        tr.querySelector('a')?.getAttribute('href'),
+        ...texts(tr.children),
+        tr.querySelector('a[download]')?.getAttribute('href'),
+      ]),
+      archivePage().days.map((x) => [
+        x.link.href,
+        x.link.label,
+        String(x.sessions),
+        String(x.users),
+        x.xlsxName,
+        x.xlsx,
+      ]),
     );
     assert.deepEqual(texts(d.querySelectorAll('table.archive thead th')), ['Tag', 'Sitzungen', 'Benutzer', 'Datei']);
   });
@@ -536,7 +622,22 @@ describe('page kinds', () => {
 
 describe('markup', () => {
   test('elements are balanced, headers scoped, buttons typed, selects labelled', () => {
-    const tags = ['table', 'thead', 'tbody', 'tr', 'details', 'summary', 'section', 'nav', 'dl', 'form', 'select', 'label', 'p', 'a'];
+    const tags = [
+      'table',
+      'thead',
+      'tbody',
+      'tr',
+      'details',
+      'summary',
+      'section',
+      'nav',
+      'dl',
+      'form',
+      'select',
+      'label',
+      'p',
+      'a',
+    ];
     for (const [name, html] of everyPage()) {
       for (const tag of tags) {
         const open = html.match(new RegExp(`<${tag}[\\s>]`, 'g'))?.length ?? 0;
@@ -562,7 +663,10 @@ describe('markup', () => {
 describe('siteAssets', () => {
   test('lists the files under site/assets/ with their output paths and contents', async () => {
     const assets = await siteAssets();
-    assert.deepEqual(assets.map((a) => a.path), ['assets/app.js', 'assets/style.css']);
+    assert.deepEqual(
+      assets.map((a) => a.path),
+      ['assets/app.js', 'assets/style.css'],
+    );
     for (const a of assets) {
       assert.ok(Buffer.isBuffer(a.content), `${a.path} is a Buffer`);
       assert.deepEqual(a.content, await readFile(new URL(a.path, `file://${SITE_DIR}`)));

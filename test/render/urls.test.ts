@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { userSlug } from '../../src/core/slug.js';
-import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, outputFile, partUrl, rootOf, userMonthUrl, viewRoot } from '../../src/render/urls.js';
+import {
+  ARCHIVE_URL,
+  dayUrl,
+  hrefFrom,
+  LIVE_URL,
+  outputFile,
+  partUrl,
+  rootOf,
+  userMonthUrl,
+  viewRoot,
+} from '../../src/render/urls.js';
 
 /** Where a relative link on page `from` leads. */
 const resolve = (from: string, href: string): string => new URL(href, `http://x${from}`).pathname;
@@ -27,7 +37,10 @@ describe('URL shapes', () => {
     assert.equal(userMonthUrl('alice', '2026-11'), '/u/alice/m/2026-11/');
     assert.equal(userMonthUrl('alice', '2026-11', 1), '/u/alice/m/2026-11/');
     assert.equal(userMonthUrl('alice', '2026-11', 3), '/u/alice/m/2026-11/p3/');
-    assert.ok(userMonthUrl('alice', '2026-11').startsWith(viewRoot('alice', 'all')), 'a month lives below the user page');
+    assert.ok(
+      userMonthUrl('alice', '2026-11').startsWith(viewRoot('alice', 'all')),
+      'a month lives below the user page',
+    );
   });
 
   test('partUrl: part 1 is the base itself', () => {

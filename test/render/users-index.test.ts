@@ -7,7 +7,11 @@ import { USERS_PER_PAGE, usersPages } from '../../src/render/pages.js';
 import { siteModel } from './fixtures.js';
 
 const ctx: ModelContext = { lang: 'de', timeZone: 'UTC', t: LABELS.de, aliases: {}, now: '2026-11-26T12:00:00Z' };
-const usersOf = (n: number): KnownUser[] => Array.from({ length: n }, (_, i) => ({ user: `user${String(i).padStart(4, '0')}`, alias: i === 1 ? '<b>Chef</b>' : null }));
+const usersOf = (n: number): KnownUser[] =>
+  Array.from({ length: n }, (_, i) => ({
+    user: `user${String(i).padStart(4, '0')}`,
+    alias: i === 1 ? '<b>Chef</b>' : null,
+  }));
 
 test('a filter lists every user up to the limit, and none but the current one past it', () => {
   const few = filterModel('/', usersOf(FILTER_USERS_MAX), { user: null, status: 'all' }, ctx);
@@ -29,7 +33,8 @@ test('the users index is split into pages that link each user and each other', (
   const users = usersOf(USERS_PER_PAGE * 2 + 5);
   const pages = usersPages(users, ctx);
   // Links are relative to each page: resolve them to compare the paths they lead to.
-  const at = (page: string, href: string | undefined): string | null => (href === undefined ? null : new URL(href, `http://x${page}`).pathname);
+  const at = (page: string, href: string | undefined): string | null =>
+    href === undefined ? null : new URL(href, `http://x${page}`).pathname;
   assert.deepEqual(
     pages.map((p) => [p.url, p.users.length, at(p.url, p.prev?.href), at(p.url, p.next?.href)]),
     [

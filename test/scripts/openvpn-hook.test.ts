@@ -47,7 +47,11 @@ for (const shell of SHELLS) {
       const dir = await tempDir(t);
       const spool = join(dir, 'spool.jsonl');
       for (const name of RECORDED) {
-        const r = await runHook(shell, [SCRIPT, '--instance', 'udp-1', '--spool', spool, '/tmp/openvpn_cc_0123.tmp'], hookEnv(name));
+        const r = await runHook(
+          shell,
+          [SCRIPT, '--instance', 'udp-1', '--spool', spool, '/tmp/openvpn_cc_0123.tmp'],
+          hookEnv(name),
+        );
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stderr, '', `${name}: nothing on stderr`);
       }
@@ -62,7 +66,19 @@ for (const shell of SHELLS) {
     test('any text in a common name or username arrives as it was, on one line', async (t) => {
       const dir = await tempDir(t);
       const spool = join(dir, 'spool.jsonl');
-      const hostile = ['a%b%25', 'tab\there', 'two\nlines', 'cr\rlf', '"q" \'s\' \\b', '$(touch pwned) `x` ${HOME}', '*?[a]', '-n', 'Ünïcödé 名前 🙂', ' ', '%09'];
+      const hostile = [
+        'a%b%25',
+        'tab\there',
+        'two\nlines',
+        'cr\rlf',
+        '"q" \'s\' \\b',
+        '$(touch pwned) `x` ${HOME}',
+        '*?[a]',
+        '-n',
+        'Ünïcödé 名前 🙂',
+        ' ',
+        '%09',
+      ];
       for (const cn of hostile) {
         const r = await runHook(shell, [SCRIPT, '--spool', spool], connectEnv({ common_name: cn, username: cn }));
         assert.equal(r.code, 0, r.stderr);
@@ -72,7 +88,10 @@ for (const shell of SHELLS) {
         got.map((r) => [r.common_name, r.username]),
         hostile.map((cn) => [cn, cn]),
       );
-      assert.ok(got.every((r) => r.instance === 'default'), 'instance "default" unless given');
+      assert.ok(
+        got.every((r) => r.instance === 'default'),
+        'instance "default" unless given',
+      );
       assert.ok(!existsSync(join(dir, 'pwned')) && !existsSync('pwned'), 'nothing in a value is run');
     });
 
@@ -82,9 +101,21 @@ for (const shell of SHELLS) {
       const example = JSON.parse(readFileSync(join(ROOT, 'config.example.json'), 'utf8')) as Record<string, unknown>;
       const cases: [string, string[], string][] = [
         // The shipped example as an admin copies it: comments with \" escapes, a status object.
-        [JSON.stringify({ ...example, hookSpool: join(dir, 'a.jsonl') }, null, 2), ['--config', join(dir, 'etc', 'c.json')], 'a.jsonl'],
-        [JSON.stringify({ history: join(dir, 'h.csv') }), ['--config', join(dir, 'etc', 'c.json')], 'h.csv.hook-spool.jsonl'],
-        [JSON.stringify({ history: join(dir, 'h.csv') }), ['--history', join(dir, 'f.csv'), '--config', join(dir, 'etc', 'c.json')], 'f.csv.hook-spool.jsonl'],
+        [
+          JSON.stringify({ ...example, hookSpool: join(dir, 'a.jsonl') }, null, 2),
+          ['--config', join(dir, 'etc', 'c.json')],
+          'a.jsonl',
+        ],
+        [
+          JSON.stringify({ history: join(dir, 'h.csv') }),
+          ['--config', join(dir, 'etc', 'c.json')],
+          'h.csv.hook-spool.jsonl',
+        ],
+        [
+          JSON.stringify({ history: join(dir, 'h.csv') }),
+          ['--history', join(dir, 'f.csv'), '--config', join(dir, 'etc', 'c.json')],
+          'f.csv.hook-spool.jsonl',
+        ],
       ];
       for (const [config, args, spool] of cases) {
         await writeFile(join(dir, 'etc', 'c.json'), config);
@@ -95,14 +126,23 @@ for (const shell of SHELLS) {
       await writeFile(join(dir, 'etc', 'c.json'), '{"hookSpool": "x\\"y.jsonl"}');
       const r = await runHook(shell, [SCRIPT, '--config', join(dir, 'etc', 'c.json')], connectEnv());
       assert.equal(r.code, 0);
-      assert.match(r.stderr, /event not recorded: .*"hookSpool" has an escape .*use --spool \(exit 0: OpenVPN goes on\)\n$/);
+      assert.match(
+        r.stderr,
+        /event not recorded: .*"hookSpool" has an escape .*use --spool \(exit 0: OpenVPN goes on\)\n$/,
+      );
     });
 
     test('concurrent hooks each append one intact line', async (t) => {
       const dir = await tempDir(t);
       const spool = join(dir, 'spool.jsonl');
       const runs = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => runHook(shell, [SCRIPT, '--spool', spool], connectEnv({ common_name: `c${i}-${'y'.repeat(1500)}`, trusted_port: String(30000 + i) }))),
+        Array.from({ length: 16 }, (_, i) =>
+          runHook(
+            shell,
+            [SCRIPT, '--spool', spool],
+            connectEnv({ common_name: `c${i}-${'y'.repeat(1500)}`, trusted_port: String(30000 + i) }),
+          ),
+        ),
       );
       for (const r of runs) assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(
@@ -115,7 +155,12 @@ for (const shell of SHELLS) {
       const dir = await tempDir(t);
       const ro = await readOnlyDir(dir);
       const cases: [string[], Record<string, string | undefined>, RegExp, { asNobody?: boolean }][] = [
-        [['--spool', join(ro, 's.jsonl')], connectEnv(), /client-connect of alice not recorded: cannot append to .*read-only\/s\.jsonl/, { asNobody: true }],
+        [
+          ['--spool', join(ro, 's.jsonl')],
+          connectEnv(),
+          /client-connect of alice not recorded: cannot append to .*read-only\/s\.jsonl/,
+          { asNobody: true },
+        ],
         [['--spool', join(dir, 'missing', 's.jsonl')], connectEnv(), /not recorded: cannot append/, {}],
         [['--spool', join(dir, 's.jsonl')], {}, /script_type "" is not client-connect or client-disconnect/, {}],
         [['--spool', join(dir, 's.jsonl')], connectEnv({ common_name: undefined }), /common_name is not set/, {}],

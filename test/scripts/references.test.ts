@@ -10,10 +10,15 @@ import { test } from 'node:test';
 import { ROOT } from '../helpers/build.js';
 
 /** A repository path (src/…, docs/…) with a known ending, or a Markdown file named in capitals. */
-const PATH = /(?<![\w./@-])((?:src|test|scripts|docs|site|bin|images)\/[\w./-]+\.(?:ts|mjs|js|md|sh|json|conf|service|timer|cron|njk|css|png)|[A-Z][A-Z-]+\.md)\b/g;
+const PATH =
+  /(?<![\w./@-])((?:src|test|scripts|docs|site|bin|images)\/[\w./-]+\.(?:ts|mjs|js|md|sh|json|conf|service|timer|cron|njk|css|png)|[A-Z][A-Z-]+\.md)\b/g;
 
 test('every repository path named in docs, comments and tests exists', () => {
-  const tracked = execFileSync('git', ['ls-files', 'src', 'test', 'scripts', 'docs', 'site', 'bin', 'README.md', 'CHANGELOG.md'], { cwd: ROOT, encoding: 'utf8' })
+  const tracked = execFileSync(
+    'git',
+    ['ls-files', 'src', 'test', 'scripts', 'docs', 'site', 'bin', 'README.md', 'CHANGELOG.md'],
+    { cwd: ROOT, encoding: 'utf8' },
+  )
     .split('\n')
     .filter((f) => f !== '' && (!f.startsWith('test/fixtures/') || f.endsWith('.md')));
   const missing: string[] = [];

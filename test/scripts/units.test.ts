@@ -22,7 +22,9 @@ import { tempDir } from '../helpers/tmp.js';
 const SYSTEMD = join(ROOT, 'scripts', 'systemd');
 const CRON = join(ROOT, 'scripts', 'cron', 'openvpn-status-web.cron');
 const BIN = '/usr/local/bin/openvpn-status-web';
-const UNITS = readdirSync(SYSTEMD).filter((f) => /\.(service|timer)$/.test(f)).sort();
+const UNITS = readdirSync(SYSTEMD)
+  .filter((f) => /\.(service|timer)$/.test(f))
+  .sort();
 const SERVICES = UNITS.filter((f) => f.endsWith('.service'));
 
 /** `Key=value` lines of a unit (continuations and comments aside), in order. */
@@ -32,7 +34,10 @@ function directives(file: string): [string, string][] {
     .filter((l) => /^[A-Za-z]+=/.test(l))
     .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]);
 }
-const values = (file: string, key: string) => directives(file).filter(([k]) => k === key).map(([, v]) => v);
+const values = (file: string, key: string) =>
+  directives(file)
+    .filter(([k]) => k === key)
+    .map(([, v]) => v);
 
 /** The command line of a unit or the cron line: [command, ...args] after the program. */
 function commandOf(line: string): string[] {
@@ -56,7 +61,12 @@ function whichSystemdAnalyze(t: TestContext): string | null {
 }
 
 test('the expected units are shipped', () => {
-  assert.deepEqual(UNITS, ['openvpn-status-web-api.service', 'openvpn-status-web-watch.service', 'openvpn-status-web.service', 'openvpn-status-web.timer']);
+  assert.deepEqual(UNITS, [
+    'openvpn-status-web-api.service',
+    'openvpn-status-web-watch.service',
+    'openvpn-status-web.service',
+    'openvpn-status-web.timer',
+  ]);
 });
 
 describe('systemd-analyze', () => {
@@ -67,7 +77,10 @@ describe('systemd-analyze', () => {
     const dir = await tempDir(t, 'ovsw-units-');
     for (const unit of UNITS) {
       const text = readFileSync(join(SYSTEMD, unit), 'utf8');
-      await writeFile(join(dir, unit), text.replaceAll(`ExecStart=${BIN} `, `ExecStart=${join(ROOT, 'bin', 'openvpn-status-web')} `));
+      await writeFile(
+        join(dir, unit),
+        text.replaceAll(`ExecStart=${BIN} `, `ExecStart=${join(ROOT, 'bin', 'openvpn-status-web')} `),
+      );
     }
     // All at once: the timer refers to its service, found beside it.
     const r = spawnSync(tool, ['verify', '--man=no', ...UNITS.map((u) => join(dir, u))], { encoding: 'utf8' });
@@ -82,7 +95,10 @@ describe('systemd-analyze', () => {
     const dir = await tempDir(t, 'ovsw-units-');
     for (const unit of SERVICES) {
       const text = readFileSync(join(SYSTEMD, unit), 'utf8');
-      await writeFile(join(dir, unit), text.replaceAll(`ExecStart=${BIN} `, `ExecStart=${join(ROOT, 'bin', 'openvpn-status-web')} `));
+      await writeFile(
+        join(dir, unit),
+        text.replaceAll(`ExecStart=${BIN} `, `ExecStart=${join(ROOT, 'bin', 'openvpn-status-web')} `),
+      );
       const r = spawnSync(tool, ['security', '--offline=true', '--no-pager', join(dir, unit)], { encoding: 'utf8' });
       const m = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(r.stdout + r.stderr);
       assert.ok(m, `${unit}: no exposure level in:\n${r.stdout}\n${r.stderr}`);
@@ -117,17 +133,43 @@ describe('the services', () => {
       // What it writes: the history's folder (state, lock, cache beside the CSV) and the output folder.
       const history = flag(args, '--history');
       const out = flag(args, '--out');
-      assert.equal(history && dirname(history), `/var/lib/${d.get('StateDirectory')}`, `${unit}: the history lives in the StateDirectory`);
+      assert.equal(
+        history && dirname(history),
+        `/var/lib/${d.get('StateDirectory')}`,
+        `${unit}: the history lives in the StateDirectory`,
+      );
       // The output folder, and (units that collect) the hook spool's folder when it exists.
       const writable = (d.get('ReadWritePaths') ?? '').split(' ');
       assert.equal(writable[0], out, `${unit}: the output folder is the first ReadWritePaths`);
-      assert.deepEqual(writable.slice(1), command === 'serve' ? [] : ['-/var/spool/openvpn-status-web'], `${unit}: and the hook spool's folder, optional`);
+      assert.deepEqual(
+        writable.slice(1),
+        command === 'serve' ? [] : ['-/var/spool/openvpn-status-web'],
+        `${unit}: and the hook spool's folder, optional`,
+      );
       assert.equal(flag(args, '--config'), '/etc/openvpn-status-web/config.json');
       // The paths pass the settings' checks and win over the config file's (a stand-in for /etc's).
       const dir = await tempDir(t, 'ovsw-units-');
       const config = join(dir, 'config.json');
-      await writeFile(config, JSON.stringify({ status: '/run/openvpn-server/status.log', history: '/elsewhere/h.csv', out: '/elsewhere/www', tz: 'UTC' }));
-      const r = await cliOk(['config', 'check', '--json', '--config', config, '--history', history ?? '', '--out', out ?? '']);
+      await writeFile(
+        config,
+        JSON.stringify({
+          status: '/run/openvpn-server/status.log',
+          history: '/elsewhere/h.csv',
+          out: '/elsewhere/www',
+          tz: 'UTC',
+        }),
+      );
+      const r = await cliOk([
+        'config',
+        'check',
+        '--json',
+        '--config',
+        config,
+        '--history',
+        history ?? '',
+        '--out',
+        out ?? '',
+      ]);
       const s = JSON.parse(r.stdout) as { settings: { history: string; out: string } };
       assert.equal(s.settings.history, history);
       assert.equal(s.settings.out, out);
@@ -148,10 +190,18 @@ describe('cron', () => {
     const jobs = text.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#') && !/^[A-Z]+=/.test(l));
     assert.equal(jobs.length, 1, `one job line:\n${jobs.join('\n')}`);
     const fields = (jobs[0] ?? '').split(/\s+/);
-    assert.deepEqual(fields.slice(0, 6), ['*', '*', '*', '*', '*', 'root'], 'every minute, as root (the status file is 0600)');
+    assert.deepEqual(
+      fields.slice(0, 6),
+      ['*', '*', '*', '*', '*', 'root'],
+      'every minute, as root (the status file is 0600)',
+    );
     const args = commandOf(fields.slice(6).join(' '));
     const unitArgs = commandOf(values('openvpn-status-web.service', 'ExecStart')[0] ?? '');
-    assert.deepEqual(args.filter((a) => a !== '--quiet'), unitArgs, 'the same run as the systemd service');
+    assert.deepEqual(
+      args.filter((a) => a !== '--quiet'),
+      unitArgs,
+      'the same run as the systemd service',
+    );
     assert.ok(args.includes('--quiet'), 'cron mails output: only warnings and errors');
   });
 });

@@ -14,7 +14,17 @@ import { sessionFromClient } from '../../src/core/session.js';
 import { advanceClients } from '../../src/demo/synthetic.js';
 import { readAllHistory, readState } from '../../src/io/history-store.js';
 import { readAudit, readTrash, trashPaths } from '../../src/io/trash.js';
-import { basic, memoryLog, PASSWORD, send, siteSettings, startApi, USER, writePasswd, type Reply } from '../helpers/api.js';
+import {
+  basic,
+  memoryLog,
+  PASSWORD,
+  send,
+  siteSettings,
+  startApi,
+  USER,
+  writePasswd,
+  type Reply,
+} from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
 import { plus, siteArgs, writeStatusFile, writeSyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -29,7 +39,9 @@ function idsOfCsv(text: string, file: string): string[] {
   return rows.map((r, i) => sessionFromRecord(r, file, i + 2).id);
 }
 
-test('20 parallel deletes while collect runs in a loop: each done once, nothing else lost, nothing reappears', { timeout: 240_000 }, async (t) => {
+test('20 parallel deletes while collect runs in a loop: each done once, nothing else lost, nothing reappears', {
+  timeout: 240_000,
+}, async (t) => {
   const dir = await tempDir(t);
   const site = await writeSyntheticSite(dir, { sessions: 150, users: 6, spanDays: 3, live: 8 });
   const settings = siteSettings(site.paths, { lockTimeout: 60 });
@@ -94,19 +106,21 @@ test('20 parallel deletes while collect runs in a loop: each done once, nothing 
   const collectsDuringDeletes = collects;
   await collectLoop;
   stop = true;
-  t.diagnostic(`deletes answered within ${lastAnswer - sent} ms; ${collects} collect runs (${collectsDuringDeletes} by the last answer); CSV read ${samples} times`);
+  t.diagnostic(
+    `deletes answered within ${lastAnswer - sent} ms; ${collects} collect runs (${collectsDuringDeletes} by the last answer); CSV read ${samples} times`,
+  );
   await sampler;
 
   // Each batch was deleted exactly once: the repeated ones answer 404 the second time.
   for (const batch of batches) {
     const answers = replies.filter(([ids]) => ids === batch).map(([, r]) => r);
     const twice = batch === batches[4] || batch === batches[11];
-    assert.equal(answers.filter((r) => r.status === 200).length, 1, `batch ${batch.join(',')} deleted once: ${answers.map((r) => r.text).join(' | ')}`);
-    if (twice) assert.deepEqual(
-      answers.map((r) => r.status).sort(),
-      [200, 404],
-      'the repeat finds nothing to delete',
+    assert.equal(
+      answers.filter((r) => r.status === 200).length,
+      1,
+      `batch ${batch.join(',')} deleted once: ${answers.map((r) => r.text).join(' | ')}`,
     );
+    if (twice) assert.deepEqual(answers.map((r) => r.status).sort(), [200, 404], 'the repeat finds nothing to delete');
   }
   const trashed = [];
   for await (const e of readTrash(trashPaths(site.paths.history).trash)) trashed.push(e.session.id);
@@ -121,7 +135,10 @@ test('20 parallel deletes while collect runs in a loop: each done once, nothing 
   for (const id of requested) assert.ok(!recorded.has(id), `deleted session ${id} is not recorded anywhere`);
   const lost = [...history.filter((id) => !requested.has(id)), ...seen].filter((id) => !recorded.has(id));
   assert.deepEqual(lost, [], 'every session that was not deleted is still recorded');
-  assert.ok(final.length > history.length - requested.size, `collect appended ended sessions meanwhile (${final.length} rows)`);
+  assert.ok(
+    final.length > history.length - requested.size,
+    `collect appended ended sessions meanwhile (${final.length} rows)`,
+  );
   assert.ok(collects >= 5, `collect ran in a loop (${collects} runs)`);
   assert.ok(samples >= 50, `the CSV was read often (${samples} times)`);
   assert.ok(!log.lines.some((l) => /skipped|internal error/.test(l)), log.lines.join('\n'));

@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_SCRYPT, setPassword } from '../../src/io/passwd.js';
 import { attemptKey, DEFAULT_SLOWDOWN } from '../../src/server/api.js';
-import { basic, FAST_SCRYPT, memoryLog, PASSWORD, send, siteSettings, startApi, USER, writePasswd } from '../helpers/api.js';
+import {
+  basic,
+  FAST_SCRYPT,
+  memoryLog,
+  PASSWORD,
+  send,
+  siteSettings,
+  startApi,
+  USER,
+  writePasswd,
+} from '../helpers/api.js';
 import { writeSyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -23,32 +33,66 @@ async function smallSite(t: Parameters<typeof tempDir>[0]) {
 }
 
 describe('failed-login slowdown under parallel guesses', () => {
-  test('100 parallel wrong passwords from one client: only the free attempts are checked, the rest refused with 429', { timeout: 60_000 }, async (t) => {
+  test('100 parallel wrong passwords from one client: only the free attempts are checked, the rest refused with 429', {
+    timeout: 60_000,
+  }, async (t) => {
     const { dir, site } = await smallSite(t);
     const log = memoryLog();
     // The shipped scrypt cost: each check takes as long as it will in production.
     const passwd = join(dir, 'passwd');
     await setPassword(passwd, USER, PASSWORD, DEFAULT_SCRYPT);
-    const { port } = await startApi(t, { settings: siteSettings(site.paths), log, passwd, api: { slowdown: DEFAULT_SLOWDOWN } });
+    const { port } = await startApi(t, {
+      settings: siteSettings(site.paths),
+      log,
+      passwd,
+      api: { slowdown: DEFAULT_SLOWDOWN },
+    });
     const guesses = Array.from({ length: 100 }, (_, i) =>
-      send(port, { path: '/api/sessions/count', headers: { 'X-Real-IP': '198.51.100.7', Authorization: basic(USER, `guess-${i}`) } }),
+      send(port, {
+        path: '/api/sessions/count',
+        headers: { 'X-Real-IP': '198.51.100.7', Authorization: basic(USER, `guess-${i}`) },
+      }),
     );
     const statuses = (await Promise.all(guesses)).map((r) => r.status);
     const by = (s: number) => statuses.filter((x) => x === s).length;
     assert.equal(by(401) + by(429), 100, `only 401 and 429: ${statuses.join(',')}`);
     // One request after the free failures is checked (and starts the wait), as one at a time would.
-    assert.ok(by(401) <= DEFAULT_SLOWDOWN.free + 1, `at most ${DEFAULT_SLOWDOWN.free + 1} passwords checked, not ${by(401)}`);
+    assert.ok(
+      by(401) <= DEFAULT_SLOWDOWN.free + 1,
+      `at most ${DEFAULT_SLOWDOWN.free + 1} passwords checked, not ${by(401)}`,
+    );
     const failed = log.lines.filter((l) => /failed login/.test(l)).length;
     assert.equal(failed, by(401), 'each checked guess is logged once');
-    const next = await send(port, { path: '/api/sessions/count', headers: { 'X-Real-IP': '198.51.100.7', Authorization: basic(USER, PASSWORD) } });
+    const next = await send(port, {
+      path: '/api/sessions/count',
+      headers: { 'X-Real-IP': '198.51.100.7', Authorization: basic(USER, PASSWORD) },
+    });
     assert.equal(next.status, 429, 'the client waits, even with the right password');
-    assert.equal((await send(port, { path: '/api/sessions/count', headers: { 'X-Real-IP': '198.51.100.8', Authorization: basic(USER, PASSWORD) } })).status, 200, 'another client is not affected');
+    assert.equal(
+      (
+        await send(port, {
+          path: '/api/sessions/count',
+          headers: { 'X-Real-IP': '198.51.100.8', Authorization: basic(USER, PASSWORD) },
+        })
+      ).status,
+      200,
+      'another client is not affected',
+    );
   });
 
   test('parallel requests with the right password all pass: they wait for each other, not for the slowdown', async (t) => {
     const { dir, site } = await smallSite(t);
-    const { port } = await startApi(t, { settings: siteSettings(site.paths), log: memoryLog(), passwd: await writePasswd(dir), api: { slowdown: DEFAULT_SLOWDOWN } });
-    const replies = await Promise.all(Array.from({ length: 30 }, () => send(port, { path: '/api/sessions/count', headers: { Authorization: basic(USER, PASSWORD) } })));
+    const { port } = await startApi(t, {
+      settings: siteSettings(site.paths),
+      log: memoryLog(),
+      passwd: await writePasswd(dir),
+      api: { slowdown: DEFAULT_SLOWDOWN },
+    });
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        send(port, { path: '/api/sessions/count', headers: { Authorization: basic(USER, PASSWORD) } }),
+      ),
+    );
     assert.deepEqual(
       replies.map((r) => r.status),
       replies.map(() => 200),
@@ -64,10 +108,21 @@ describe('failed-login slowdown under parallel guesses', () => {
       api: { slowdown: { free: 0, baseMs: 60_000, maxMs: 60_000, forgetMs: 60_000, maxClients: 100 } },
     });
     const count = (client: string, password: string) =>
-      send(port, { path: '/api/sessions/count', headers: { 'X-Real-IP': client, Authorization: basic(USER, password) } });
+      send(port, {
+        path: '/api/sessions/count',
+        headers: { 'X-Real-IP': client, Authorization: basic(USER, password) },
+      });
     assert.equal((await count('2001:db8:1:2::1', 'wrong')).status, 401);
-    assert.equal((await count('2001:db8:1:2:ffff:ffff:ffff:9', PASSWORD)).status, 429, 'another address of the same /64 waits');
-    assert.equal((await count('2001:DB8:1:2:0:0:0:77', PASSWORD)).status, 429, 'written differently, still the same /64');
+    assert.equal(
+      (await count('2001:db8:1:2:ffff:ffff:ffff:9', PASSWORD)).status,
+      429,
+      'another address of the same /64 waits',
+    );
+    assert.equal(
+      (await count('2001:DB8:1:2:0:0:0:77', PASSWORD)).status,
+      429,
+      'written differently, still the same /64',
+    );
     assert.equal((await count('2001:db8:1:3::1', PASSWORD)).status, 200, 'the next /64 is another client');
     assert.equal((await count('::ffff:198.51.100.9', 'wrong')).status, 401);
     assert.equal((await count('198.51.100.9', PASSWORD)).status, 429, 'an IPv4-mapped address is the IPv4 address');
@@ -89,7 +144,12 @@ describe('failed-login slowdown under parallel guesses', () => {
 describe('Host header (DNS rebinding)', () => {
   test('a forged Host is refused with 421 before anything else, a POST with a matching Origin too', async (t) => {
     const { site } = await smallSite(t);
-    const { port } = await startApi(t, { settings: siteSettings(site.paths), log: memoryLog(), passwd: null, publicOrigin: 'https://vpn.example.org' });
+    const { port } = await startApi(t, {
+      settings: siteSettings(site.paths),
+      log: memoryLog(),
+      passwd: null,
+      publicOrigin: 'https://vpn.example.org',
+    });
     const before = await readFile(site.paths.history);
     const evil = `rebind.attacker.example:${port}`;
     const health = await send(port, { path: '/api/health', headers: { Host: evil } });
@@ -104,17 +164,37 @@ describe('Host header (DNS rebinding)', () => {
     });
     assert.equal(clear.status, 421, clear.text);
     assert.deepEqual(await readFile(site.paths.history), before, 'nothing was deleted');
-    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, 'vpn.example.org', 'VPN.example.org']) {
+    for (const host of [
+      `127.0.0.1:${port}`,
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      'vpn.example.org',
+      'VPN.example.org',
+    ]) {
       assert.equal((await send(port, { path: '/api/sessions/count', headers: { Host: host } })).status, 200, host);
     }
-    for (const host of ['vpn.example.org.attacker.example', 'vpn.example.org:8443', 'localhost.attacker.example', 'localhost:80:80']) {
-      assert.equal((await send(port, { path: '/api/health', headers: { Host: host } })).status, 421, JSON.stringify(host));
+    for (const host of [
+      'vpn.example.org.attacker.example',
+      'vpn.example.org:8443',
+      'localhost.attacker.example',
+      'localhost:80:80',
+    ]) {
+      assert.equal(
+        (await send(port, { path: '/api/health', headers: { Host: host } })).status,
+        421,
+        JSON.stringify(host),
+      );
     }
   });
 
   test('with a list of hosts (the demo), only those', async (t) => {
     const { site } = await smallSite(t);
-    const { port } = await startApi(t, { settings: siteSettings(site.paths), log: memoryLog(), passwd: null, api: { hosts: ['127.0.0.1:8050', 'localhost:8050'] } });
+    const { port } = await startApi(t, {
+      settings: siteSettings(site.paths),
+      log: memoryLog(),
+      passwd: null,
+      api: { hosts: ['127.0.0.1:8050', 'localhost:8050'] },
+    });
     assert.equal((await send(port, { path: '/api/health', headers: { Host: 'localhost:8050' } })).status, 200);
     assert.equal((await send(port, { path: '/api/health', headers: { Host: '127.0.0.1:8050' } })).status, 200);
     assert.equal((await send(port, { path: '/api/health', headers: { Host: '127.0.0.1:8051' } })).status, 421);
@@ -131,7 +211,12 @@ describe('what is logged', () => {
     assert.equal(r.status, 401);
     const line = log.lines.find((l) => l.includes('failed login'));
     assert.ok(line !== undefined, log.lines.join('\n'));
-    for (const l of log.lines) assert.doesNotMatch(l, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/, `raw control character in ${JSON.stringify(l)}`);
+    for (const l of log.lines)
+      assert.doesNotMatch(
+        l,
+        /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/,
+        `raw control character in ${JSON.stringify(l)}`,
+      );
     assert.match(line, /x"\\nforged delete by admin/, 'the newline is shown escaped');
     assert.match(line, /\\r\\x1b\[2J\\u0085\\u2028\\u009b31m\\x7f/, 'CR, ESC, C1, U+2028 and DEL escaped');
   });
@@ -145,7 +230,8 @@ describe('a damaged password file', () => {
     const good = await readFile(passwd, 'utf8');
     await writeFile(passwd, `${good}bob:not-a-hash\n`);
     const { port } = await startApi(t, { settings: siteSettings(site.paths), log, passwd });
-    const ask = (password: string) => send(port, { path: '/api/sessions/count', headers: { Authorization: basic(USER, password) } });
+    const ask = (password: string) =>
+      send(port, { path: '/api/sessions/count', headers: { Authorization: basic(USER, password) } });
     for (const pw of [PASSWORD, 'wrong', PASSWORD]) {
       const r = await ask(pw);
       assert.equal(r.status, 500, r.text);
@@ -168,7 +254,12 @@ describe('request bodies', () => {
     const log = memoryLog();
     const { port, origin } = await startApi(t, { settings: siteSettings(site.paths), log, passwd: null });
     const deep = `{"ids":[${'['.repeat(10_000)}${']'.repeat(10_000)}]}`;
-    const r = await send(port, { method: 'POST', path: '/api/sessions/delete', headers: { ...JSON_TYPE, Origin: origin }, body: deep });
+    const r = await send(port, {
+      method: 'POST',
+      path: '/api/sessions/delete',
+      headers: { ...JSON_TYPE, Origin: origin },
+      body: deep,
+    });
     assert.equal(r.status, 400, r.text);
     assert.match(String(r.json?.error), /nested/);
     assert.ok(!log.lines.some((l) => /RangeError/.test(l)), log.lines.join('\n'));

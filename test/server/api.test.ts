@@ -13,7 +13,17 @@ import { historyPaths, readAllHistory, readState } from '../../src/io/history-st
 import { acquireLock } from '../../src/io/lock.js';
 import { appendTrash, readAudit, readTrash, trashPaths } from '../../src/io/trash.js';
 import { crossSiteProblem, FailedAttempts, parseBasicAuth } from '../../src/server/api.js';
-import { basic, memoryLog, PASSWORD, send, siteSettings, startApi, USER, writePasswd, type Reply } from '../helpers/api.js';
+import {
+  basic,
+  memoryLog,
+  PASSWORD,
+  send,
+  siteSettings,
+  startApi,
+  USER,
+  writePasswd,
+  type Reply,
+} from '../helpers/api.js';
 import { listFiles, T0, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -38,7 +48,8 @@ function expectRefusal(r: Reply, status: number, re?: RegExp): void {
 async function idsOnPages(out: string): Promise<Set<string>> {
   const ids = new Set<string>();
   for (const rel of await listFiles(out, '.html')) {
-    for (const m of (await readFile(join(out, rel), 'utf8')).matchAll(/data-session-id="([^"]+)"/g)) ids.add(m[1] as string);
+    for (const m of (await readFile(join(out, rel), 'utf8')).matchAll(/data-session-id="([^"]+)"/g))
+      ids.add(m[1] as string);
   }
   return ids;
 }
@@ -74,51 +85,245 @@ describe('attacks: each refused, the history byte-identical afterwards', () => {
     endedIds = site.history.map((s) => s.id);
     liveId = site.state.tracked[0]!.id;
     const good = { ids: [endedIds[0]] };
-    const post = (path: string, headers: Record<string, string>, body?: string | object, extra: { chunked?: boolean } = {}) =>
-      send(port, { method: 'POST', path, headers, ...(body === undefined ? {} : { body }), ...extra });
+    const post = (
+      path: string,
+      headers: Record<string, string>,
+      body?: string | object,
+      extra: { chunked?: boolean } = {},
+    ) => send(port, { method: 'POST', path, headers, ...(body === undefined ? {} : { body }), ...extra });
     const same = { Origin: origin };
 
     const attacks: [string, () => Promise<Reply>, number, RegExp?][] = [
-      ['no credentials', () => post('/api/sessions/delete', { ...same, ...JSON_TYPE }, good), 401, /authentication required/],
-      ['wrong password', () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: basic(USER, 'wrong') }, good), 401, /wrong user or password/],
-      ['unknown user', () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: basic('mallory', PASSWORD) }, good), 401],
-      ['password with a different case', () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: basic(USER, PASSWORD.toUpperCase()) }, good), 401],
-      ['malformed Authorization', () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: 'Basic !!!' }, good), 401],
-      ['Bearer instead of Basic', () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: 'Bearer abc' }, good), 401],
-      ['cross-origin Origin', () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, Origin: 'https://evil.example' }, good), 403, /origin https:\/\/evil\.example/],
-      ['Origin null (sandboxed frame)', () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, Origin: 'null' }, good), 403],
-      ['same host, other port', () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, Origin: 'http://127.0.0.1:1' }, good), 403],
-      ['Sec-Fetch-Site cross-site without Origin', () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, 'Sec-Fetch-Site': 'cross-site' }, good), 403],
-      ['Sec-Fetch-Site same-site without Origin', () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, 'Sec-Fetch-Site': 'same-site' }, good), 403],
-      ['cross-origin clear', () => post('/api/sessions/clear', { ...AUTH, ...JSON_TYPE, Origin: 'https://evil.example' }, { confirm: 'DELETE ALL', expectedCount: 40 }), 403],
-      ['form-encoded body', () => post('/api/sessions/delete', { ...same, ...AUTH, 'Content-Type': 'application/x-www-form-urlencoded' }, `ids=${endedIds[0]}`), 415],
-      ['text/plain JSON (what a form can send)', () => post('/api/sessions/delete', { ...same, ...AUTH, 'Content-Type': 'text/plain' }, JSON.stringify(good)), 415],
-      ['multipart form', () => post('/api/sessions/delete', { ...same, ...AUTH, 'Content-Type': 'multipart/form-data; boundary=x' }, '--x\r\n\r\n--x--'), 415],
+      [
+        'no credentials',
+        () => post('/api/sessions/delete', { ...same, ...JSON_TYPE }, good),
+        401,
+        /authentication required/,
+      ],
+      [
+        'wrong password',
+        () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: basic(USER, 'wrong') }, good),
+        401,
+        /wrong user or password/,
+      ],
+      [
+        'unknown user',
+        () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: basic('mallory', PASSWORD) }, good),
+        401,
+      ],
+      [
+        'password with a different case',
+        () =>
+          post(
+            '/api/sessions/delete',
+            { ...same, ...JSON_TYPE, Authorization: basic(USER, PASSWORD.toUpperCase()) },
+            good,
+          ),
+        401,
+      ],
+      [
+        'malformed Authorization',
+        () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: 'Basic !!!' }, good),
+        401,
+      ],
+      [
+        'Bearer instead of Basic',
+        () => post('/api/sessions/delete', { ...same, ...JSON_TYPE, Authorization: 'Bearer abc' }, good),
+        401,
+      ],
+      [
+        'cross-origin Origin',
+        () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, Origin: 'https://evil.example' }, good),
+        403,
+        /origin https:\/\/evil\.example/,
+      ],
+      [
+        'Origin null (sandboxed frame)',
+        () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, Origin: 'null' }, good),
+        403,
+      ],
+      [
+        'same host, other port',
+        () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, Origin: 'http://127.0.0.1:1' }, good),
+        403,
+      ],
+      [
+        'Sec-Fetch-Site cross-site without Origin',
+        () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, 'Sec-Fetch-Site': 'cross-site' }, good),
+        403,
+      ],
+      [
+        'Sec-Fetch-Site same-site without Origin',
+        () => post('/api/sessions/delete', { ...AUTH, ...JSON_TYPE, 'Sec-Fetch-Site': 'same-site' }, good),
+        403,
+      ],
+      [
+        'cross-origin clear',
+        () =>
+          post(
+            '/api/sessions/clear',
+            { ...AUTH, ...JSON_TYPE, Origin: 'https://evil.example' },
+            { confirm: 'DELETE ALL', expectedCount: 40 },
+          ),
+        403,
+      ],
+      [
+        'form-encoded body',
+        () =>
+          post(
+            '/api/sessions/delete',
+            { ...same, ...AUTH, 'Content-Type': 'application/x-www-form-urlencoded' },
+            `ids=${endedIds[0]}`,
+          ),
+        415,
+      ],
+      [
+        'text/plain JSON (what a form can send)',
+        () => post('/api/sessions/delete', { ...same, ...AUTH, 'Content-Type': 'text/plain' }, JSON.stringify(good)),
+        415,
+      ],
+      [
+        'multipart form',
+        () =>
+          post(
+            '/api/sessions/delete',
+            { ...same, ...AUTH, 'Content-Type': 'multipart/form-data; boundary=x' },
+            '--x\r\n\r\n--x--',
+          ),
+        415,
+      ],
       ['no content type', () => post('/api/sessions/delete', { ...same, ...AUTH }, JSON.stringify(good)), 415],
-      ['JSON in Latin-1', () => post('/api/sessions/delete', { ...same, ...AUTH, 'Content-Type': 'application/json; charset=iso-8859-1' }, good), 415],
-      ['oversized body', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: endedIds.slice(0, 1), pad: 'x'.repeat(70_000) }), 413],
-      ['oversized body, chunked', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: endedIds.slice(0, 1), pad: 'x'.repeat(70_000) }, { chunked: true }), 413],
-      ['malformed JSON', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, '{"ids": ["a"'), 400, /not valid JSON/],
-      ['JSON list instead of object', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, endedIds.slice(0, 2)), 400],
-      ['ids with path characters', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: ['../../etc/passwd'] }), 400, /not a session id/],
-      ['ids with a slash', () => post('/api/sessions/restore', { ...same, ...AUTH, ...JSON_TYPE }, { ids: ['a/b'] }), 400],
-      ['ids with a NUL', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: ['a\u0000'] }), 400],
-      ['__proto__ body', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, '{"__proto__": {"ids": ["x"]}}'), 400],
+      [
+        'JSON in Latin-1',
+        () =>
+          post(
+            '/api/sessions/delete',
+            { ...same, ...AUTH, 'Content-Type': 'application/json; charset=iso-8859-1' },
+            good,
+          ),
+        415,
+      ],
+      [
+        'oversized body',
+        () =>
+          post(
+            '/api/sessions/delete',
+            { ...same, ...AUTH, ...JSON_TYPE },
+            { ids: endedIds.slice(0, 1), pad: 'x'.repeat(70_000) },
+          ),
+        413,
+      ],
+      [
+        'oversized body, chunked',
+        () =>
+          post(
+            '/api/sessions/delete',
+            { ...same, ...AUTH, ...JSON_TYPE },
+            { ids: endedIds.slice(0, 1), pad: 'x'.repeat(70_000) },
+            { chunked: true },
+          ),
+        413,
+      ],
+      [
+        'malformed JSON',
+        () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, '{"ids": ["a"'),
+        400,
+        /not valid JSON/,
+      ],
+      [
+        'JSON list instead of object',
+        () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, endedIds.slice(0, 2)),
+        400,
+      ],
+      [
+        'ids with path characters',
+        () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: ['../../etc/passwd'] }),
+        400,
+        /not a session id/,
+      ],
+      [
+        'ids with a slash',
+        () => post('/api/sessions/restore', { ...same, ...AUTH, ...JSON_TYPE }, { ids: ['a/b'] }),
+        400,
+      ],
+      [
+        'ids with a NUL',
+        () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: ['a\u0000'] }),
+        400,
+      ],
+      [
+        '__proto__ body',
+        () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, '{"__proto__": {"ids": ["x"]}}'),
+        400,
+      ],
       ['empty POST to clear', () => post('/api/sessions/clear', { ...same, ...AUTH }), 415],
       ['empty JSON POST to clear', () => post('/api/sessions/clear', { ...same, ...AUTH, ...JSON_TYPE }, ''), 400],
-      ['clear without confirmation', () => post('/api/sessions/clear', { ...same, ...AUTH, ...JSON_TYPE }, { expectedCount: 40 }), 400, /DELETE ALL/],
-      ['clear without count', () => post('/api/sessions/clear', { ...same, ...AUTH, ...JSON_TYPE }, { confirm: 'DELETE ALL' }), 400, /expectedCount/],
-      ['clear with a wrong count', () => post('/api/sessions/clear', { ...same, ...AUTH, ...JSON_TYPE }, { confirm: 'DELETE ALL', expectedCount: 39 }), 409, /holds 40 ended/],
-      ['clear without auth', () => post('/api/sessions/clear', { ...same, ...JSON_TYPE }, { confirm: 'DELETE ALL', expectedCount: 40 }), 401],
-      ['unknown id', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: [endedIds[1], 'deadbeef0000'] }), 404, /deadbeef0000/],
-      ['live session', () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: [endedIds[1], liveId] }), 409, /still connected.*reappear/],
-      ['restore of something never deleted', () => post('/api/sessions/restore', { ...same, ...AUTH, ...JSON_TYPE }, { ids: [endedIds[1]] }), 404, /not in the trash/],
+      [
+        'clear without confirmation',
+        () => post('/api/sessions/clear', { ...same, ...AUTH, ...JSON_TYPE }, { expectedCount: 40 }),
+        400,
+        /DELETE ALL/,
+      ],
+      [
+        'clear without count',
+        () => post('/api/sessions/clear', { ...same, ...AUTH, ...JSON_TYPE }, { confirm: 'DELETE ALL' }),
+        400,
+        /expectedCount/,
+      ],
+      [
+        'clear with a wrong count',
+        () =>
+          post('/api/sessions/clear', { ...same, ...AUTH, ...JSON_TYPE }, { confirm: 'DELETE ALL', expectedCount: 39 }),
+        409,
+        /holds 40 ended/,
+      ],
+      [
+        'clear without auth',
+        () => post('/api/sessions/clear', { ...same, ...JSON_TYPE }, { confirm: 'DELETE ALL', expectedCount: 40 }),
+        401,
+      ],
+      [
+        'unknown id',
+        () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: [endedIds[1], 'deadbeef0000'] }),
+        404,
+        /deadbeef0000/,
+      ],
+      [
+        'live session',
+        () => post('/api/sessions/delete', { ...same, ...AUTH, ...JSON_TYPE }, { ids: [endedIds[1], liveId] }),
+        409,
+        /still connected.*reappear/,
+      ],
+      [
+        'restore of something never deleted',
+        () => post('/api/sessions/restore', { ...same, ...AUTH, ...JSON_TYPE }, { ids: [endedIds[1]] }),
+        404,
+        /not in the trash/,
+      ],
       ['GET on delete', () => send(port, { path: '/api/sessions/delete', headers: AUTH }), 405],
-      ['PUT on delete', () => send(port, { method: 'PUT', path: '/api/sessions/delete', headers: { ...AUTH, ...JSON_TYPE }, body: good }), 405],
+      [
+        'PUT on delete',
+        () =>
+          send(port, { method: 'PUT', path: '/api/sessions/delete', headers: { ...AUTH, ...JSON_TYPE }, body: good }),
+        405,
+      ],
       ['DELETE on clear', () => send(port, { method: 'DELETE', path: '/api/sessions/clear', headers: AUTH }), 405],
-      ['CORS preflight', () => send(port, { method: 'OPTIONS', path: '/api/sessions/delete', headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } }), 405],
+      [
+        'CORS preflight',
+        () =>
+          send(port, {
+            method: 'OPTIONS',
+            path: '/api/sessions/delete',
+            headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+          }),
+        405,
+      ],
       ['trailing slash', () => post('/api/sessions/delete/', { ...same, ...AUTH, ...JSON_TYPE }, good), 404],
-      ['dot segments', () => post('/api/x/../sessions/../../state.json', { ...same, ...AUTH, ...JSON_TYPE }, good), 404],
+      [
+        'dot segments',
+        () => post('/api/x/../sessions/../../state.json', { ...same, ...AUTH, ...JSON_TYPE }, good),
+        404,
+      ],
       ['trash without auth', () => send(port, { path: '/api/trash' }), 401],
       ['count without auth', () => send(port, { path: '/api/sessions/count' }), 401],
       ['trash with a bad limit', () => send(port, { path: '/api/trash?limit=-1', headers: AUTH }), 400],
@@ -126,7 +331,8 @@ describe('attacks: each refused, the history byte-identical afterwards', () => {
     for (const [name, attack, status, re] of attacks) {
       const r = await attack();
       expectRefusal(r, status, re);
-      if (status === 401) assert.match(String(r.headers['www-authenticate']), /^Basic realm="openvpn-status-web"/, name);
+      if (status === 401)
+        assert.match(String(r.headers['www-authenticate']), /^Basic realm="openvpn-status-web"/, name);
       if (status === 405) assert.ok(r.headers.allow, `${name}: Allow names the method`);
       assert.equal(r.headers['access-control-allow-origin'], undefined, `${name}: no CORS`);
       assert.deepEqual(await readFile(site.paths.history), csv, `${name}: history unchanged`);
@@ -155,8 +361,12 @@ describe('failed logins slow a client down', () => {
     });
     // Behind nginx (a loopback peer) the client is X-Real-IP.
     const count = (client: string, password: string | null) =>
-      send(port, { path: '/api/sessions/count', headers: { 'X-Real-IP': client, ...(password === null ? {} : { Authorization: basic(USER, password) }) } });
-    for (let i = 0; i < 5; i++) assert.equal((await count('198.51.100.1', null)).status, 401, 'asking without credentials is not a failure');
+      send(port, {
+        path: '/api/sessions/count',
+        headers: { 'X-Real-IP': client, ...(password === null ? {} : { Authorization: basic(USER, password) }) },
+      });
+    for (let i = 0; i < 5; i++)
+      assert.equal((await count('198.51.100.1', null)).status, 401, 'asking without credentials is not a failure');
     assert.equal((await count('198.51.100.1', 'x')).status, 401);
     assert.equal((await count('198.51.100.1', 'y')).status, 401);
     assert.equal((await count('198.51.100.1', 'z')).status, 401, 'the third failure starts the slowdown');
@@ -203,13 +413,27 @@ describe('delete, trash, restore and clear', () => {
     const settings = siteSettings(site.paths);
     const log = memoryLog();
     await buildLocked(settings, T0, log);
-    const api = await startApi(t, { settings, log, passwd: await writePasswd(dir), publicOrigin: 'https://vpn.example.org', ops: { now: () => T0 } });
+    const api = await startApi(t, {
+      settings,
+      log,
+      passwd: await writePasswd(dir),
+      publicOrigin: 'https://vpn.example.org',
+      ops: { now: () => T0 },
+    });
     const original = await readFile(site.paths.history);
     const tp = trashPaths(site.paths.history);
     const post = (path: string, body: object, origin = api.origin) =>
-      send(api.port, { method: 'POST', path, headers: { ...AUTH, ...JSON_TYPE, Origin: origin, 'X-Real-IP': '203.0.113.5' }, body });
+      send(api.port, {
+        method: 'POST',
+        path,
+        headers: { ...AUTH, ...JSON_TYPE, Origin: origin, 'X-Real-IP': '203.0.113.5' },
+        body,
+      });
     const all = site.history.map((s) => s.id);
-    assert.ok([...(await idsOnPages(site.paths.out))].filter((id) => all.includes(id)).length === all.length, 'every ended session is on some page');
+    assert.ok(
+      [...(await idsOnPages(site.paths.out))].filter((id) => all.includes(id)).length === all.length,
+      'every ended session is on some page',
+    );
 
     const health = await send(api.port, { path: '/api/health' });
     assert.equal(health.status, 200);
@@ -248,7 +472,7 @@ describe('delete, trash, restore and clear', () => {
     const listing = await send(api.port, { path: '/api/trash?limit=2', headers: AUTH });
     assert.equal(listing.json?.total, 3);
     assert.deepEqual(
-      (listing.json?.entries as { id: string; deletedBy: string }[]).map((e) => [e.id, e.deletedBy]),
+      ((listing.json?.entries ?? []) as { id: string; deletedBy: string }[]).map((e) => [e.id, e.deletedBy]),
       [
         [all[42], USER],
         [all[17], USER],
@@ -305,10 +529,23 @@ describe('delete, trash, restore and clear', () => {
     const log = memoryLog();
     await buildLocked(settings, T0, log);
     const api = await startApi(t, { settings, log, passwd: null });
-    const r = await send(api.port, { method: 'POST', path: '/api/sessions/delete', headers: { ...JSON_TYPE, Origin: api.origin }, body: { ids: [site.history[0]!.id] } });
+    const r = await send(api.port, {
+      method: 'POST',
+      path: '/api/sessions/delete',
+      headers: { ...JSON_TYPE, Origin: api.origin },
+      body: { ids: [site.history[0]!.id] },
+    });
     assert.equal(r.status, 200, r.text);
     // The cross-site check still holds.
-    expectRefusal(await send(api.port, { method: 'POST', path: '/api/sessions/delete', headers: { ...JSON_TYPE, Origin: 'https://evil.example' }, body: { ids: [site.history[1]!.id] } }), 403);
+    expectRefusal(
+      await send(api.port, {
+        method: 'POST',
+        path: '/api/sessions/delete',
+        headers: { ...JSON_TYPE, Origin: 'https://evil.example' },
+        body: { ids: [site.history[1]!.id] },
+      }),
+      403,
+    );
     const audit = await readAudit(trashPaths(site.paths.history).audit);
     assert.deepEqual(
       audit.map((a) => [a.action, a.user, a.count]),
@@ -328,7 +565,12 @@ describe('delete, trash, restore and clear', () => {
     try {
       const count = await send(api.port, { path: '/api/sessions/count' });
       expectRefusal(count, 503, /^the history is locked by another run; try again in a minute$/);
-      const del = await send(api.port, { method: 'POST', path: '/api/sessions/delete', headers: { ...JSON_TYPE, Origin: api.origin }, body: { ids: [site.history[0]!.id] } });
+      const del = await send(api.port, {
+        method: 'POST',
+        path: '/api/sessions/delete',
+        headers: { ...JSON_TYPE, Origin: api.origin },
+        body: { ids: [site.history[0]!.id] },
+      });
       expectRefusal(del, 503, /^the history is locked by another run; try again in a minute$/);
       assert.deepEqual(del.json, { error: 'the history is locked by another run; try again in a minute' });
     } finally {
@@ -345,9 +587,19 @@ describe('request checks', () => {
     const host = 'vpn.example.org';
     assert.equal(crossSiteProblem({ host, origin: 'https://vpn.example.org' }, null), null);
     assert.equal(crossSiteProblem({ host, origin: 'http://vpn.example.org' }, null), null);
-    assert.equal(crossSiteProblem({ host: '127.0.0.1:8051', origin: 'https://vpn.example.org' }, 'https://vpn.example.org'), null, 'behind a proxy that rewrites Host');
-    assert.match(String(crossSiteProblem({ host, origin: 'https://vpn.example.org.evil.example' }, null)), /not accepted/);
-    assert.match(String(crossSiteProblem({ host, origin: 'https://evil.example' }, 'https://vpn.example.org')), /not accepted/);
+    assert.equal(
+      crossSiteProblem({ host: '127.0.0.1:8051', origin: 'https://vpn.example.org' }, 'https://vpn.example.org'),
+      null,
+      'behind a proxy that rewrites Host',
+    );
+    assert.match(
+      String(crossSiteProblem({ host, origin: 'https://vpn.example.org.evil.example' }, null)),
+      /not accepted/,
+    );
+    assert.match(
+      String(crossSiteProblem({ host, origin: 'https://evil.example' }, 'https://vpn.example.org')),
+      /not accepted/,
+    );
     assert.match(String(crossSiteProblem({ host, origin: 'null' }, null)), /not accepted/);
     assert.equal(crossSiteProblem({ host, 'sec-fetch-site': 'same-origin' }, null), null);
     assert.equal(crossSiteProblem({ host, 'sec-fetch-site': 'none' }, null), null, 'typed into the address bar');
@@ -358,7 +610,15 @@ describe('request checks', () => {
   test('parseBasicAuth: the password may hold colons; anything else is null', () => {
     assert.deepEqual(parseBasicAuth(basic('alice', 'a:b:c')), { user: 'alice', password: 'a:b:c' });
     assert.deepEqual(parseBasicAuth(`basic  ${Buffer.from('ü:p').toString('base64')}`), { user: 'ü', password: 'p' });
-    for (const bad of [undefined, '', 'Basic', 'Basic !!', `Basic ${Buffer.from('nocolon').toString('base64')}`, `Basic ${Buffer.from(':pw').toString('base64')}`, 'Digest x']) {
+    for (const bad of [
+      undefined,
+      '',
+      'Basic',
+      'Basic !!',
+      `Basic ${Buffer.from('nocolon').toString('base64')}`,
+      `Basic ${Buffer.from(':pw').toString('base64')}`,
+      'Digest x',
+    ]) {
       assert.equal(parseBasicAuth(bad), null, String(bad));
     }
   });
@@ -397,9 +657,17 @@ describe('after a crash', () => {
     const original = await readFile(site.paths.history);
     const tp = trashPaths(site.paths.history);
     await writeFile(tp.trash, 'garbage\n{}\n');
-    const r = await send(api.port, { method: 'POST', path: '/api/sessions/restore', headers: { ...JSON_TYPE, Origin: api.origin }, body: { ids: ['abc'] } });
+    const r = await send(api.port, {
+      method: 'POST',
+      path: '/api/sessions/restore',
+      headers: { ...JSON_TYPE, Origin: api.origin },
+      body: { ids: ['abc'] },
+    });
     expectRefusal(r, 500, /openvpn-sessions\.csv\.trash\.jsonl:1: not a JSON line/);
     assert.deepEqual(await readFile(site.paths.history), original);
-    assert.ok(log.lines.some((l) => l.includes('trash.jsonl:1')), 'reported in the server log');
+    assert.ok(
+      log.lines.some((l) => l.includes('trash.jsonl:1')),
+      'reported in the server log',
+    );
   });
 });

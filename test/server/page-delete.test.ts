@@ -34,7 +34,16 @@ async function servedSite(t: TestContext, api: boolean): Promise<Site> {
   const log = memoryLog();
   await buildLocked(settings, T0, log);
   const server = await serveStatic(site.paths.out, '127.0.0.1', 0);
-  if (api) mountApi(server, apiHandler({ ops: historyOps({ settings, log, now: () => T0 }), passwd: null, publicOrigin: null, warn: log.warn }));
+  if (api)
+    mountApi(
+      server,
+      apiHandler({
+        ops: historyOps({ settings, log, now: () => T0 }),
+        passwd: null,
+        publicOrigin: null,
+        warn: log.warn,
+      }),
+    );
   t.after(async () => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
@@ -87,8 +96,13 @@ async function openPage(s: Site, rel: string, answers: boolean[] = [], fetchImpl
     (async (input, init) => {
       const target = new URL(String(input));
       assert.equal(target.origin, origin, 'the page only talks to its own origin');
-      const headers: Record<string, string> = { ...(init?.headers as Record<string, string>), Origin: origin, 'Sec-Fetch-Site': 'same-origin' };
-      if (init?.method === 'POST') posts.push({ url: target.pathname, body: JSON.parse(String(init.body)), type: headers['Content-Type'] });
+      const headers: Record<string, string> = {
+        ...(init?.headers as Record<string, string>),
+        Origin: origin,
+        'Sec-Fetch-Site': 'same-origin',
+      };
+      if (init?.method === 'POST')
+        posts.push({ url: target.pathname, body: JSON.parse(String(init.body)), type: headers['Content-Type'] });
       return fetch(target, { ...init, headers });
     });
   const app = (await siteAssets()).find((a) => a.path === 'assets/app.js')!.content.toString('utf8');
@@ -101,7 +115,9 @@ const sessionBoxes = (d: Document) => [...d.querySelectorAll<HTMLInputElement>('
 const click = (el: Element | null) => (el as HTMLElement).click();
 
 describe('delete controls on the page', () => {
-  test('with the endpoint: a checkbox per ended session, per group and for all; delete after a confirm naming the count', { timeout: 120_000 }, async (t) => {
+  test('with the endpoint: a checkbox per ended session, per group and for all; delete after a confirm naming the count', {
+    timeout: 120_000,
+  }, async (t) => {
     const s = await servedSite(t, true);
     const day = [...new Set(s.site.history.map((x) => x.connectedAt.slice(0, 10)))].sort().pop()!;
     const p = await openPage(s, `d/${day}/`);
@@ -114,14 +130,19 @@ describe('delete controls on the page', () => {
       const first = (row as HTMLTableRowElement).cells[0]!;
       if (row.querySelector('td[data-session-id]')) {
         assert.equal((row as HTMLTableRowElement).cells.length, columns, 'every session row has the new cell');
-        assert.equal(first.querySelector('.sel-session') !== null, row.classList.contains('ended'), 'only ended sessions can be chosen');
+        assert.equal(
+          first.querySelector('.sel-session') !== null,
+          row.classList.contains('ended'),
+          'only ended sessions can be chosen',
+        );
         if (row.classList.contains('active')) live++;
       } else assert.equal(first.colSpan, columns, 'info rows still span the table');
     }
     assert.ok(live > 0, 'the page shows a live session, which gets no checkbox');
     const boxes = sessionBoxes(p.d);
     assert.ok(boxes.length > 3, `some sessions to choose (${boxes.length})`);
-    for (const b of p.d.querySelectorAll('.sel')) assert.ok(b.textContent && b.getAttribute('title'), 'each checkbox has a name');
+    for (const b of p.d.querySelectorAll('.sel'))
+      assert.ok(b.textContent && b.getAttribute('title'), 'each checkbox has a name');
     const button = bar(p.d).querySelector('[data-delete-selected]') as HTMLButtonElement;
     assert.equal(button.disabled, true, 'nothing chosen yet');
 
@@ -139,9 +160,15 @@ describe('delete controls on the page', () => {
     // Select all, then none.
     const all = p.d.querySelector('.sel-all input') as HTMLInputElement;
     all.click();
-    assert.ok(boxes.every((b) => b.checked), 'all chosen');
+    assert.ok(
+      boxes.every((b) => b.checked),
+      'all chosen',
+    );
     all.click();
-    assert.ok(boxes.every((b) => !b.checked), 'none chosen');
+    assert.ok(
+      boxes.every((b) => !b.checked),
+      'none chosen',
+    );
 
     // Cancelled: nothing is sent.
     p.confirms.length = 0;
@@ -151,13 +178,17 @@ describe('delete controls on the page', () => {
     await until('the second page', () => !bar(cancel.d).hidden);
     for (const b of sessionBoxes(cancel.d).slice(0, 3)) b.click();
     click(bar(cancel.d).querySelector('[data-delete-selected]'));
-    assert.deepEqual(cancel.confirms, ['3 ausgewählte Einträge löschen? Sie kommen in den Papierkorb und lassen sich wiederherstellen.']);
+    assert.deepEqual(cancel.confirms, [
+      '3 ausgewählte Einträge löschen? Sie kommen in den Papierkorb und lassen sich wiederherstellen.',
+    ]);
     assert.deepEqual(cancel.posts, [], 'cancelled: no request');
 
     // Confirmed: JSON POST, then a reload on rebuilt pages.
     const ids = chosen.map((b) => b.value);
     click(button);
-    assert.deepEqual(p.confirms, ['3 ausgewählte Einträge löschen? Sie kommen in den Papierkorb und lassen sich wiederherstellen.']);
+    assert.deepEqual(p.confirms, [
+      '3 ausgewählte Einträge löschen? Sie kommen in den Papierkorb und lassen sich wiederherstellen.',
+    ]);
     assert.deepEqual(p.posts, [{ url: '/api/sessions/delete', body: { ids }, type: 'application/json' }]);
     assert.equal(bar(p.d).querySelector('[data-delete-status]')!.textContent, 'Wird gelöscht…');
     await until('the reload', () => p.reloads() === 1);
@@ -167,7 +198,9 @@ describe('delete controls on the page', () => {
     for (const id of ids) assert.ok(!rebuilt.includes(id), `${id} no longer on the day page`);
   });
 
-  test('clear all: two confirmations, the second naming the count; a "no" sends nothing', { timeout: 120_000 }, async (t) => {
+  test('clear all: two confirmations, the second naming the count; a "no" sends nothing', {
+    timeout: 120_000,
+  }, async (t) => {
     const s = await servedSite(t, true);
     const no = await openPage(s, '', [true, false]);
     await until('the delete bar', () => !bar(no.d).hidden);
@@ -185,14 +218,19 @@ describe('delete controls on the page', () => {
     await until('the delete bar', () => !bar(yes.d).hidden);
     click(bar(yes.d).querySelector('[data-delete-all]'));
     await until('the reload', () => yes.reloads() === 1);
-    assert.deepEqual(yes.posts, [{ url: '/api/sessions/clear', body: { confirm: 'DELETE ALL', expectedCount: 40 }, type: 'application/json' }]);
+    assert.deepEqual(yes.posts, [
+      { url: '/api/sessions/clear', body: { confirm: 'DELETE ALL', expectedCount: 40 }, type: 'application/json' },
+    ]);
     assert.deepEqual(await readAllHistory(s.site.paths.history), []);
 
     // Nothing left: the second question is not asked.
     const empty = await openPage(s, '');
     await until('the delete bar', () => !bar(empty.d).hidden);
     click(bar(empty.d).querySelector('[data-delete-all]'));
-    await until('the answer', () => bar(empty.d).querySelector('[data-delete-status]')!.textContent === 'Die History ist leer.');
+    await until(
+      'the answer',
+      () => bar(empty.d).querySelector('[data-delete-status]')!.textContent === 'Die History ist leer.',
+    );
     assert.equal(empty.confirms.length, 1);
   });
 
@@ -208,7 +246,11 @@ describe('delete controls on the page', () => {
     await until('the error', () => (status.textContent ?? '').startsWith('Löschen fehlgeschlagen'));
     assert.match(status.textContent ?? '', /no such session in the history: deadbeef0000/);
     assert.equal(p.reloads(), 0);
-    assert.equal((bar(p.d).querySelector('[data-delete-selected]') as HTMLButtonElement).disabled, false, 'the user can try again');
+    assert.equal(
+      (bar(p.d).querySelector('[data-delete-selected]') as HTMLButtonElement).disabled,
+      false,
+      'the user can try again',
+    );
   });
 
   test('without the endpoint (auditors) no delete control appears at all', { timeout: 120_000 }, async (t) => {
@@ -219,13 +261,15 @@ describe('delete controls on the page', () => {
       assert.equal(p.d.querySelectorAll('.c-select, .sel').length, 0, `${what}: no checkbox column`);
     };
     await check(await openPage(s, ''), '404 from /api/health');
-    const html200 = async () => new Response('<!doctype html><title>fallback</title>', { status: 200, headers: { 'Content-Type': 'text/html' } });
+    const html200 = async () =>
+      new Response('<!doctype html><title>fallback</title>', { status: 200, headers: { 'Content-Type': 'text/html' } });
     await check(await openPage(s, '', [], html200), 'an HTML fallback page');
     const down = async (): Promise<Response> => {
       throw new TypeError('fetch failed');
     };
     await check(await openPage(s, '', [], down), 'no server');
-    const notOk = async () => new Response('{"ok":false}', { status: 200, headers: { 'Content-Type': 'application/json' } });
+    const notOk = async () =>
+      new Response('{"ok":false}', { status: 200, headers: { 'Content-Type': 'application/json' } });
     await check(await openPage(s, '', [], notOk), 'a health answer that is not ok');
     // And the markup holds no visible control: hidden by the attribute, no checkbox in the HTML.
     const html = await readFile(join(s.site.paths.out, 'index.html'), 'utf8');

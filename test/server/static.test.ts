@@ -49,7 +49,8 @@ describe('serveStatic', () => {
     await mkdir(join(root, 'empty'));
     await writeFile(join(root, 'index.html'), '<!doctype html><title>home</title>');
     await writeFile(join(root, 'u', 'alice', 'index.html'), '<!doctype html><title>alice</title>');
-    for (const ext of ['html', 'css', 'js', 'json', 'svg', 'xlsx', 'csv', 'bin']) await writeFile(join(root, 'assets', `f.${ext}`), `content of ${ext}`);
+    for (const ext of ['html', 'css', 'js', 'json', 'svg', 'xlsx', 'csv', 'bin'])
+      await writeFile(join(root, 'assets', `f.${ext}`), `content of ${ext}`);
     await writeFile(join(dir, 'secret.txt'), SECRET);
     await writeFile(join(dir, 'passwd'), SECRET);
     server = await serveStatic(root, '127.0.0.1', 0);
@@ -82,15 +83,12 @@ describe('serveStatic', () => {
     assert.equal((await get('/u/bob/')).status, 404);
   });
 
-  test(
-    'a file addressed as a folder is a 404, not a server error',
-    async () => {
-      for (const path of ['/assets/f.html/', '/index.html/x', '/u/alice/index.html/']) {
-        const r = await get(path);
-        assert.equal(r.status, 404, `${path}: ${r.status} ${r.body.toString().trim()}`);
-      }
-    },
-  );
+  test('a file addressed as a folder is a 404, not a server error', async () => {
+    for (const path of ['/assets/f.html/', '/index.html/x', '/u/alice/index.html/']) {
+      const r = await get(path);
+      assert.equal(r.status, 404, `${path}: ${r.status} ${r.body.toString().trim()}`);
+    }
+  });
 
   test('each file type gets its Content-Type', async () => {
     const types: Record<string, string> = {

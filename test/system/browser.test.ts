@@ -77,7 +77,8 @@ function historyRows(p: Page): Promise<PageRow[]> {
       const tr = td.parentElement as HTMLTableRowElement;
       const th = tr.querySelector('th');
       const after: string[] = [];
-      for (let c = th?.nextElementSibling ?? null; c; c = c.nextElementSibling) after.push((c.textContent ?? '').trim());
+      for (let c = th?.nextElementSibling ?? null; c; c = c.nextElementSibling)
+        after.push((c.textContent ?? '').trim());
       return {
         id: td.getAttribute('data-session-id') ?? '',
         user: (th?.querySelector('a')?.textContent ?? '').trim(),
@@ -101,7 +102,11 @@ function need<T>(v: T | null, what: string): T {
 /** Nothing the page must not do happened since the last check. */
 function assertClean(what: string): void {
   const w = need(watch, 'the page watch');
-  assert.deepEqual(w.take(), [], `${what}: no console errors or warnings, exceptions, failed requests, CSP violations or unexpected dialogs`);
+  assert.deepEqual(
+    w.take(),
+    [],
+    `${what}: no console errors or warnings, exceptions, failed requests, CSP violations or unexpected dialogs`,
+  );
 }
 
 /** Loads a page of the site and waits for app.js (and, where asked, the delete controls the endpoint enables). */
@@ -153,7 +158,13 @@ async function readXlsx(file: string): Promise<{ header: string[]; rows: XlsxRow
       for (let c = 1; c <= row.cellCount; c++) header.push(cell(c) ?? '');
       return;
     }
-    rows.push({ user: cell(1) ?? '', commonName: cell(3) ?? '', start: cell(9) ?? '', end: cell(10), status: cell(16) ?? '' });
+    rows.push({
+      user: cell(1) ?? '',
+      commonName: cell(3) ?? '',
+      start: cell(9) ?? '',
+      end: cell(10),
+      status: cell(16) ?? '',
+    });
   });
   return { header, rows };
 }
@@ -169,11 +180,16 @@ async function downloadExcel(p: Page, expectName: string): Promise<XlsxRow[]> {
   await mkdir(join(root, 'downloads'), { recursive: true });
   await download.saveAs(file);
   const { header, rows } = await readXlsx(file);
-  assert.deepEqual([header[0], header[2], header[8], header[9], header[15]], ['Benutzer', 'Common Name', 'Start', 'Ende', 'Status'], 'the columns read here');
+  assert.deepEqual(
+    [header[0], header[2], header[8], header[9], header[15]],
+    ['Benutzer', 'Common Name', 'Start', 'Ende', 'Status'],
+    'the columns read here',
+  );
   return rows;
 }
 
-const rowKey = (r: { user: string; start: string; end: string | null }): string => `${r.user} | ${r.start} | ${r.end ?? 'läuft…'}`;
+const rowKey = (r: { user: string; start: string; end: string | null }): string =>
+  `${r.user} | ${r.start} | ${r.end ?? 'läuft…'}`;
 
 describe('real Chromium through nginx', () => {
   before(async () => {
@@ -186,14 +202,26 @@ describe('real Chromium through nginx', () => {
     site = await buildSite(join(root, 'data'), {
       ...DATA,
       mapHistory: () =>
-        syntheticSessions({ count: DATA.sessions, users: DATA.users, endAt: plus(DATA.updatedAt, -DATA.gapS), spanDays: DATA.spanDays, seed: DATA.seed, hostile: true }),
-      mapClients: () => syntheticClients({ count: DATA.live, updatedAt: DATA.updatedAt, seed: DATA.seed, hostile: true }),
+        syntheticSessions({
+          count: DATA.sessions,
+          users: DATA.users,
+          endAt: plus(DATA.updatedAt, -DATA.gapS),
+          spanDays: DATA.spanDays,
+          seed: DATA.seed,
+          hostile: true,
+        }),
+      mapClients: () =>
+        syntheticClients({ count: DATA.live, updatedAt: DATA.updatedAt, seed: DATA.seed, hostile: true }),
     });
     recorded = await sessionsJson(site.paths.history);
     const passwd = await writeApiPasswd(join(root, 'api-passwd'), TEST_CREDENTIALS.user, TEST_CREDENTIALS.password);
     const apiPort = (await startEndpoint(procs, site, { passwd, logFile: join(root, 'serve.log') })).port;
     nginx = await startNginx({ root: site.paths.out, apiPort, dir: join(root, 'nginx'), procs });
-    browser = await launchChromium({ dir: root, httpCredentials: { username: TEST_CREDENTIALS.user, password: TEST_CREDENTIALS.password }, colorScheme: 'dark' });
+    browser = await launchChromium({
+      dir: root,
+      httpCredentials: { username: TEST_CREDENTIALS.user, password: TEST_CREDENTIALS.password },
+      colorScheme: 'dark',
+    });
     watch = await PageWatch.attach(browser.context);
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
   });
@@ -210,15 +238,30 @@ describe('real Chromium through nginx', () => {
     if (!gate(t, lacking)) return;
     const s = need(site, 'the site');
     assert.equal(s.history.length, DATA.sessions, 'ended sessions written');
-    assert.ok(s.history.some((x) => x.commonName === HOSTILE), `the history has sessions of ${HOSTILE}`);
-    assert.ok(s.clients.some((c) => c.commonName === HOSTILE), `${HOSTILE} is connected`);
-    assert.ok(s.clients.some((c) => userOfClient(c) === KIOSK), `${KIOSK} is connected`);
+    assert.ok(
+      s.history.some((x) => x.commonName === HOSTILE),
+      `the history has sessions of ${HOSTILE}`,
+    );
+    assert.ok(
+      s.clients.some((c) => c.commonName === HOSTILE),
+      `${HOSTILE} is connected`,
+    );
+    assert.ok(
+      s.clients.some((c) => userOfClient(c) === KIOSK),
+      `${KIOSK} is connected`,
+    );
     const kiosk = s.history.filter((x) => x.user === KIOSK).length;
     assert.ok(kiosk > 5 && kiosk < 90, `${KIOSK} has ended sessions, and few enough for one page (${kiosk})`);
-    assert.equal(recorded.filter((x) => x.status === 'active').length, DATA.live, 'sessions --json lists the live clients as active');
+    assert.equal(
+      recorded.filter((x) => x.status === 'active').length,
+      DATA.live,
+      'sessions --json lists the live clients as active',
+    );
   });
 
-  it('the dashboard and the other pages render with no console errors, exceptions, failed requests or CSP violations', { timeout: 120_000 }, async (t) => {
+  it('the dashboard and the other pages render with no console errors, exceptions, failed requests or CSP violations', {
+    timeout: 120_000,
+  }, async (t) => {
     if (!gate(t, lacking)) return;
     const p = need(page, 'the page');
     const res = await p.goto(`${need(nginx, 'nginx').url}/`);
@@ -246,13 +289,25 @@ describe('real Chromium through nginx', () => {
       document.body.append(s);
     });
     await waitFor('the CSP violation of the probe to be reported', () => w.violations.length > 0, { timeoutMs: 5_000 });
-    assert.equal(await p.evaluate(() => (window as unknown as { __injected?: boolean }).__injected), undefined, 'the inline script did not run');
+    assert.equal(
+      await p.evaluate(() => (window as unknown as { __injected?: boolean }).__injected),
+      undefined,
+      'the inline script did not run',
+    );
     assert.match(w.violations[0]?.directive ?? '', /^script-src/, 'reported as a script-src violation');
     w.take();
     w.violations.length = 0;
 
     const day = plus(T0, -86_400).slice(0, 10);
-    for (const path of ['/active/', '/ended/', '/archive/', `/d/${day}/`, `/u/${KIOSK}/`, `/u/${KIOSK}/ended/`, '/users/']) {
+    for (const path of [
+      '/active/',
+      '/ended/',
+      '/archive/',
+      `/d/${day}/`,
+      `/u/${KIOSK}/`,
+      `/u/${KIOSK}/ended/`,
+      '/users/',
+    ]) {
       await open(path);
       assert.ok(await p.locator('main').isVisible(), `${path}: the page shows`);
       assertClean(path);
@@ -273,12 +328,26 @@ describe('real Chromium through nginx', () => {
 
     // Through the user dropdown to the user's page.
     const userSelect = p.locator('select[data-nav]').nth(0);
-    await Promise.all([p.waitForURL(/\/u\/script-alert-1-script~[0-9a-f]+\/$/), userSelect.selectOption({ label: HOSTILE })]);
+    await Promise.all([
+      p.waitForURL(/\/u\/script-alert-1-script~[0-9a-f]+\/$/),
+      userSelect.selectOption({ label: HOSTILE }),
+    ]);
     await p.waitForFunction(() => document.documentElement.classList.contains('js'));
-    assert.equal((await p.locator('#page-heading').textContent())?.trim(), HOSTILE, "the user page's heading is the name, as text");
-    assert.match(await p.title(), /^Verbindungs-History — <script>alert\(1\)<\/script> – OpenVPN Web Status$/, 'the title too');
+    assert.equal(
+      (await p.locator('#page-heading').textContent())?.trim(),
+      HOSTILE,
+      "the user page's heading is the name, as text",
+    );
+    assert.match(
+      await p.title(),
+      /^Verbindungs-History — <script>alert\(1\)<\/script> – OpenVPN Web Status$/,
+      'the title too',
+    );
     const rows = await historyRows(p);
-    assert.ok(rows.length > 0 && rows.every((r) => r.user === HOSTILE), `the user's rows show the name (${rows.length} rows)`);
+    assert.ok(
+      rows.length > 0 && rows.every((r) => r.user === HOSTILE),
+      `the user's rows show the name (${rows.length} rows)`,
+    );
     await p.reload();
     await p.waitForLoadState('load');
     assert.deepEqual(w.dialogs, [], 'no dialog fired at all');
@@ -332,7 +401,11 @@ describe('real Chromium through nginx', () => {
     assert.equal(light.theme, 'light', 'the toggle switched to light');
     assert.equal(light.stored, 'light', 'and stored it in localStorage');
     for (const [key] of PROBES) {
-      assert.notEqual(light[key], dark[key], `${key} changed with the theme (${dark[key]} → ${light[key]}), without a reload`);
+      assert.notEqual(
+        light[key],
+        dark[key],
+        `${key} changed with the theme (${dark[key]} → ${light[key]}), without a reload`,
+      );
     }
     assert.ok(luminance(light.bodyBackground) > 0.8, `a light page (${light.bodyBackground})`);
     assert.ok(luminance(light.chartBackground) > luminance(dark.chartBackground), 'the chart turned light too');
@@ -340,7 +413,11 @@ describe('real Chromium through nginx', () => {
     await p.reload();
     assert.deepEqual(await colours(), light, 'after a reload: still light, same colours');
     await open(`/u/${KIOSK}/`);
-    assert.equal(await p.evaluate(() => document.documentElement.getAttribute('data-theme')), 'light', 'and on another page');
+    assert.equal(
+      await p.evaluate(() => document.documentElement.getAttribute('data-theme')),
+      'light',
+      'and on another page',
+    );
 
     await p.locator('[data-theme-toggle]').click();
     await open('/');
@@ -357,7 +434,9 @@ describe('real Chromium through nginx', () => {
     assertClean('the theme toggle');
   });
 
-  it('auto-reload: checkbox and interval persist across reloads (localStorage), and it reloads the page', { timeout: 60_000 }, async (t) => {
+  it('auto-reload: checkbox and interval persist across reloads (localStorage), and it reloads the page', {
+    timeout: 60_000,
+  }, async (t) => {
     if (!gate(t, lacking)) return;
     // The bar is on the dashboard (and /live/ when the dashboard's live list is cut).
     const path = '/';
@@ -375,7 +454,10 @@ describe('real Chromium through nginx', () => {
     const ticked = Date.now();
     await box.check();
     assert.deepEqual(
-      await p.evaluate(() => [window.localStorage.getItem('osw.autoReload'), window.localStorage.getItem('osw.interval')]),
+      await p.evaluate(() => [
+        window.localStorage.getItem('osw.autoReload'),
+        window.localStorage.getItem('osw.interval'),
+      ]),
       ['1', '5'],
       'both choices stored',
     );
@@ -384,7 +466,11 @@ describe('real Chromium through nginx', () => {
     // Stop it again at once, before the next reload in 5 s.
     await box.uncheck();
     assert.ok(waited >= 4_500 && waited < 25_000, `the page reloaded itself after the interval (${waited} ms)`);
-    assert.equal(await p.evaluate(() => (window as unknown as { __mark?: number }).__mark), undefined, 'a new document');
+    assert.equal(
+      await p.evaluate(() => (window as unknown as { __mark?: number }).__mark),
+      undefined,
+      'a new document',
+    );
     assert.equal(new URL(p.url()).pathname, path, 'the same page');
     assert.equal(await interval.inputValue(), '5', 'the interval came back from localStorage');
 
@@ -400,7 +486,9 @@ describe('real Chromium through nginx', () => {
     assertClean('auto-reload');
   });
 
-  it('a day group expands and collapses, by click and by keyboard; so does a row\'s info', { timeout: 60_000 }, async (t) => {
+  it("a day group expands and collapses, by click and by keyboard; so does a row's info", {
+    timeout: 60_000,
+  }, async (t) => {
     if (!gate(t, lacking)) return;
     const p = await open('/', { deleteBar: true });
     const group = p.locator('table.history tbody.group:has(details.more)').first();
@@ -409,8 +497,10 @@ describe('real Chromium through nginx', () => {
     const n = await subs.count();
     assert.ok(n >= 1, 'a group with more sessions that day');
     assert.match((await summary.textContent()) ?? '', new RegExp(`^\\+${n}(?!\\d)`), `the control says +${n}`);
-    const visible = async (): Promise<boolean[]> => Promise.all(Array.from({ length: n }, (_, i) => subs.nth(i).isVisible()));
-    const isOpen = (): Promise<boolean> => group.locator('details.more').evaluate((d) => (d as HTMLDetailsElement).open);
+    const visible = async (): Promise<boolean[]> =>
+      Promise.all(Array.from({ length: n }, (_, i) => subs.nth(i).isVisible()));
+    const isOpen = (): Promise<boolean> =>
+      group.locator('details.more').evaluate((d) => (d as HTMLDetailsElement).open);
     assert.deepEqual(await visible(), Array(n).fill(false), 'collapsed at first');
 
     await summary.click();
@@ -442,19 +532,37 @@ describe('real Chromium through nginx', () => {
    * (every one when they fit; the older ones are on the user's month pages).
    */
   const assertNewest = (rows: PageRow[], all: { id: string; connectedAt: string }[], what: string): void => {
-    const newest = [...all].sort((a, b) => (a.connectedAt < b.connectedAt ? 1 : a.connectedAt > b.connectedAt ? -1 : 0));
-    assert.ok(newest.length > ROOT_ROWS, `${what}: ${newest.length}, more than one page holds (the data must test the cut)`);
-    assert.ok(rows.length <= ROOT_ROWS && rows.length >= ROOT_ROWS / 2, `${what}: ${rows.length} rows shown, at most ${ROOT_ROWS}`);
-    assert.deepEqual(sorted(rows.map((r) => r.id)), sorted(newest.slice(0, rows.length).map((x) => x.id)), `${what}: the newest ${rows.length}, and no other`);
+    const newest = [...all].sort((a, b) =>
+      a.connectedAt < b.connectedAt ? 1 : a.connectedAt > b.connectedAt ? -1 : 0,
+    );
+    assert.ok(
+      newest.length > ROOT_ROWS,
+      `${what}: ${newest.length}, more than one page holds (the data must test the cut)`,
+    );
+    assert.ok(
+      rows.length <= ROOT_ROWS && rows.length >= ROOT_ROWS / 2,
+      `${what}: ${rows.length} rows shown, at most ${ROOT_ROWS}`,
+    );
+    assert.deepEqual(
+      sorted(rows.map((r) => r.id)),
+      sorted(newest.slice(0, rows.length).map((x) => x.id)),
+      `${what}: the newest ${rows.length}, and no other`,
+    );
   };
 
-  it('the user and status dropdowns go to the filtered views, which hold exactly the right rows', { timeout: 60_000 }, async (t) => {
+  it('the user and status dropdowns go to the filtered views, which hold exactly the right rows', {
+    timeout: 60_000,
+  }, async (t) => {
     if (!gate(t, lacking)) return;
     const s = need(site, 'the site');
     const p = await open('/');
     const userSelect = (): ReturnType<Page['locator']> => p.locator('select[data-nav]').nth(0);
     const statusSelect = (): ReturnType<Page['locator']> => p.locator('select[data-nav]').nth(1);
-    const go = async (select: ReturnType<Page['locator']>, option: { label: string }, url: RegExp): Promise<PageRow[]> => {
+    const go = async (
+      select: ReturnType<Page['locator']>,
+      option: { label: string },
+      url: RegExp,
+    ): Promise<PageRow[]> => {
       await Promise.all([p.waitForURL(url), select.selectOption(option)]);
       await p.waitForFunction(() => document.documentElement.classList.contains('js'));
       return historyRows(p);
@@ -462,28 +570,56 @@ describe('real Chromium through nginx', () => {
     const idsOf = (xs: { id: string }[]): string[] => sorted(xs.map((x) => x.id));
 
     let rows = await go(userSelect(), { label: KIOSK }, new RegExp(`/u/${KIOSK}/$`));
-    assert.ok(rows.every((r) => r.user === KIOSK), `only ${KIOSK}'s rows (${[...new Set(rows.map((r) => r.user))].join(', ')})`);
-    assertNewest(rows, recorded.filter((x) => x.user === KIOSK), `${KIOSK}'s sessions, live and ended`);
+    assert.ok(
+      rows.every((r) => r.user === KIOSK),
+      `only ${KIOSK}'s rows (${[...new Set(rows.map((r) => r.user))].join(', ')})`,
+    );
+    assertNewest(
+      rows,
+      recorded.filter((x) => x.user === KIOSK),
+      `${KIOSK}'s sessions, live and ended`,
+    );
     assert.equal(await userSelect().inputValue(), KIOSK, 'the user dropdown shows the choice');
 
     rows = await go(statusSelect(), { label: 'nur beendet' }, new RegExp(`/u/${KIOSK}/ended/$`));
-    assert.ok(rows.every((r) => r.user === KIOSK && r.status === 'ended'), `only ${KIOSK}'s ended rows`);
-    assertNewest(rows, s.history.filter((x) => x.user === KIOSK), `the ended sessions of ${KIOSK} the test generated`);
+    assert.ok(
+      rows.every((r) => r.user === KIOSK && r.status === 'ended'),
+      `only ${KIOSK}'s ended rows`,
+    );
+    assertNewest(
+      rows,
+      s.history.filter((x) => x.user === KIOSK),
+      `the ended sessions of ${KIOSK} the test generated`,
+    );
     assert.equal(await userSelect().inputValue(), KIOSK, 'the user filter stays');
     assert.equal(await statusSelect().inputValue(), 'ended', 'the status dropdown shows the choice');
 
     rows = await go(userSelect(), { label: '(kein Filter)' }, /\/ended\/$/);
     assert.equal(new URL(p.url()).pathname, '/ended/', 'all users, ended: the status filter stays');
     const ended = new Set(s.history.map((x) => x.id));
-    assert.ok(rows.length <= ROOT_ROWS && rows.length >= ROOT_ROWS / 2, `the newest ended sessions (${rows.length} rows, at most ${ROOT_ROWS})`);
-    assert.deepEqual(rows.filter((r) => r.status !== 'ended' || !ended.has(r.id)), [], 'only ended sessions');
+    assert.ok(
+      rows.length <= ROOT_ROWS && rows.length >= ROOT_ROWS / 2,
+      `the newest ended sessions (${rows.length} rows, at most ${ROOT_ROWS})`,
+    );
+    assert.deepEqual(
+      rows.filter((r) => r.status !== 'ended' || !ended.has(r.id)),
+      [],
+      'only ended sessions',
+    );
     assert.ok(new Set(rows.map((r) => r.user)).size > 3, 'of many users');
 
     rows = await go(statusSelect(), { label: 'nur aktiv' }, /\/active\/$/);
     const live = recorded.filter((x) => x.status === 'active');
     assert.deepEqual(idsOf(rows), idsOf(live), 'all users, active: exactly the live sessions');
-    assert.deepEqual(sorted(rows.map((r) => r.user)), sorted(s.clients.map(userOfClient)), 'one row per connected client');
-    assert.ok(rows.every((r) => r.status === 'active' && r.end === 'läuft…'), 'all running');
+    assert.deepEqual(
+      sorted(rows.map((r) => r.user)),
+      sorted(s.clients.map(userOfClient)),
+      'one row per connected client',
+    );
+    assert.ok(
+      rows.every((r) => r.status === 'active' && r.end === 'läuft…'),
+      'all running',
+    );
 
     await go(statusSelect(), { label: 'alle' }, /:\d+\/$/);
     assert.equal(new URL(p.url()).pathname, '/', 'no filter: the dashboard');
@@ -496,26 +632,49 @@ describe('real Chromium through nginx', () => {
     let p = await open(`/u/${KIOSK}/ended/`);
     const pageRows = await historyRows(p);
     let xlsx = await downloadExcel(p, `openvpn-history_${KIOSK}_ended.xlsx`);
-    const expected = s.history.filter((x) => x.user === KIOSK).map((x) => rowKey({ user: x.user, start: wall(x.connectedAt), end: wall(x.endedAt as string) }));
+    const expected = s.history
+      .filter((x) => x.user === KIOSK)
+      .map((x) => rowKey({ user: x.user, start: wall(x.connectedAt), end: wall(x.endedAt as string) }));
     assert.equal(xlsx.length, expected.length, `one row per ended session of ${KIOSK}`);
-    assert.deepEqual(sorted(xlsx.map(rowKey)), sorted(expected), 'user, start and end of each session the test generated');
+    assert.deepEqual(
+      sorted(xlsx.map(rowKey)),
+      sorted(expected),
+      'user, start and end of each session the test generated',
+    );
     // The page shows the newest of them (the rest are on the month pages); the file has the whole view.
-    assert.ok(pageRows.length > 0 && pageRows.length < xlsx.length, `the page shows ${pageRows.length} of the ${xlsx.length} rows`);
+    assert.ok(
+      pageRows.length > 0 && pageRows.length < xlsx.length,
+      `the page shows ${pageRows.length} of the ${xlsx.length} rows`,
+    );
     const inFile = new Set(xlsx.map(rowKey));
-    assert.deepEqual(pageRows.map(rowKey).filter((k) => !inFile.has(k)), [], 'every row the page shows is in the file');
-    assert.ok(xlsx.every((r) => r.status === 'beendet' && r.commonName === 'shared-kiosk'), 'status and common name columns');
+    assert.deepEqual(
+      pageRows.map(rowKey).filter((k) => !inFile.has(k)),
+      [],
+      'every row the page shows is in the file',
+    );
+    assert.ok(
+      xlsx.every((r) => r.status === 'beendet' && r.commonName === 'shared-kiosk'),
+      'status and common name columns',
+    );
 
     p = await open('/active/');
     const liveRows = await historyRows(p);
     xlsx = await downloadExcel(p, 'openvpn-history_all_active.xlsx');
-    const live = recorded.filter((x) => x.status === 'active').map((x) => rowKey({ user: x.user, start: wall(x.connectedAt), end: null }));
+    const live = recorded
+      .filter((x) => x.status === 'active')
+      .map((x) => rowKey({ user: x.user, start: wall(x.connectedAt), end: null }));
     assert.deepEqual(sorted(xlsx.map(rowKey)), sorted(live), 'all users, active: the live sessions, without an end');
     assert.deepEqual(sorted(xlsx.map(rowKey)), sorted(liveRows.map(rowKey)), 'the same rows as the page shows');
-    assert.ok(xlsx.some((r) => r.user === HOSTILE), `${HOSTILE} is in the file as its name`);
+    assert.ok(
+      xlsx.some((r) => r.user === HOSTILE),
+      `${HOSTILE} is in the file as its name`,
+    );
     assertClean('the downloads');
   });
 
-  it('select + delete (with its confirmation) removes a session, which stays gone after a reload and is in the trash', { timeout: 120_000 }, async (t) => {
+  it('select + delete (with its confirmation) removes a session, which stays gone after a reload and is in the trash', {
+    timeout: 120_000,
+  }, async (t) => {
     if (!gate(t, lacking)) return;
     const w = need(watch, 'the watch');
     const path = `/u/${KIOSK}/ended/`;
@@ -528,7 +687,11 @@ describe('real Chromium through nginx', () => {
     const button = p.locator('[data-delete-selected]');
     assert.equal(await button.isDisabled(), true, 'nothing selected: the button is disabled');
     await box.check();
-    assert.equal((await p.locator('[data-delete-count]').textContent())?.trim(), '(1)', 'the button counts the selection');
+    assert.equal(
+      (await p.locator('[data-delete-count]').textContent())?.trim(),
+      '(1)',
+      'the button counts the selection',
+    );
     assert.equal(await button.isDisabled(), false, 'and is enabled');
 
     // Cancelled: nothing happens.
@@ -551,8 +714,15 @@ describe('real Chromium through nginx', () => {
     let rowsAfter = await historyRows(p);
     // The others stay in order (an older day's rows may now fit after them: the page shows at most ROOT_ROWS).
     const others = rowsBefore.filter((r) => r.id !== target.id).map((r) => r.id);
-    assert.deepEqual(rowsAfter.slice(0, others.length).map((r) => r.id), others, 'the row is gone, the others stay in order');
-    assert.ok(!rowsAfter.some((r) => r.id === target.id) && rowsAfter.length <= ROOT_ROWS, 'and no more than a page holds');
+    assert.deepEqual(
+      rowsAfter.slice(0, others.length).map((r) => r.id),
+      others,
+      'the row is gone, the others stay in order',
+    );
+    assert.ok(
+      !rowsAfter.some((r) => r.id === target.id) && rowsAfter.length <= ROOT_ROWS,
+      'and no more than a page holds',
+    );
 
     await p.reload();
     await p.waitForLoadState('load');
@@ -565,17 +735,24 @@ describe('real Chromium through nginx', () => {
     const xlsx = await downloadExcel(p, `openvpn-history_${KIOSK}_ended.xlsx`);
     assert.equal(xlsx.length, inView - 1, "the view's Excel file (all its rows, not only the page's) lost the row too");
     assert.ok(!xlsx.some((r) => r.start === target.start), 'the deleted start time is not in it');
-    const trash = await apiGet<{ total: number; entries: { id: string; user: string; deletedBy: string | null }[] }>('/api/trash');
+    const trash = await apiGet<{ total: number; entries: { id: string; user: string; deletedBy: string | null }[] }>(
+      '/api/trash',
+    );
     assert.equal(trash.total, 1, 'one entry in the trash');
     assert.equal(trash.entries[0]?.id, target.id, 'the deleted session');
     assert.equal(trash.entries[0]?.user, KIOSK, 'of its user');
     assert.equal(trash.entries[0]?.deletedBy, TEST_CREDENTIALS.user, 'deleted by the user who logged in');
-    assert.ok(!(await sessionsJson(need(site, 'the site').paths.history)).some((x) => x.id === target.id), 'gone from the history file');
+    assert.ok(
+      !(await sessionsJson(need(site, 'the site').paths.history)).some((x) => x.id === target.id),
+      'gone from the history file',
+    );
 
     assertClean('deleting a session');
   });
 
-  it('clear all asks twice (the second time naming the count), then leaves only the live sessions', { timeout: 180_000 }, async (t) => {
+  it('clear all asks twice (the second time naming the count), then leaves only the live sessions', {
+    timeout: 180_000,
+  }, async (t) => {
     if (!gate(t, lacking)) return;
     const w = need(watch, 'the watch');
     const p = await open('/', { deleteBar: true });
@@ -606,23 +783,40 @@ describe('real Chromium through nginx', () => {
     await p.reload();
     await p.waitForLoadState('load');
     const rows = await historyRows(p);
-    assert.deepEqual(sorted(rows.map((r) => r.id)), sorted(recorded.filter((x) => x.status === 'active').map((x) => x.id)), 'only the live sessions are left');
+    assert.deepEqual(
+      sorted(rows.map((r) => r.id)),
+      sorted(recorded.filter((x) => x.status === 'active').map((x) => x.id)),
+      'only the live sessions are left',
+    );
     assert.equal((await apiGet<{ count: number }>('/api/sessions/count')).count, 0, 'nothing left to clear');
     assert.equal(await p.locator('table.live tbody tr.active').count(), DATA.live, 'the live table is unchanged');
     const trash = await apiGet<{ total: number; entries: { id: string }[] }>('/api/trash?limit=1000');
     assert.equal(trash.total, DATA.sessions, 'the trash holds the deleted and the cleared sessions');
-    assert.deepEqual(sorted(trash.entries.map((e) => e.id)), sorted(need(site, 'the site').history.map((x) => x.id)), 'every ended session the test generated, once');
+    assert.deepEqual(
+      sorted(trash.entries.map((e) => e.id)),
+      sorted(need(site, 'the site').history.map((x) => x.id)),
+      'every ended session the test generated, once',
+    );
     assertClean('clearing the history');
   });
 
-  it('no dialog fired besides the confirmations; the browser, nginx and the endpoint leave nothing behind', { timeout: 60_000 }, async (t) => {
+  it('no dialog fired besides the confirmations; the browser, nginx and the endpoint leave nothing behind', {
+    timeout: 60_000,
+  }, async (t) => {
     if (!gate(t, lacking)) return;
     const w = need(watch, 'the watch');
-    assert.ok(w.dialogs.every((d) => d.startsWith('confirm: ')), `only the delete confirmations (${w.dialogs.join(' | ')})`);
+    assert.ok(
+      w.dialogs.every((d) => d.startsWith('confirm: ')),
+      `only the delete confirmations (${w.dialogs.join(' | ')})`,
+    );
     assert.equal(w.dialogs.length, 6, 'two for the one delete, four for the two clears');
     assertClean('the whole run');
     await need(browser, 'the browser').close();
-    assert.deepEqual(await leftovers('chromium', root), [], `pgrep chromium: nothing started with a profile in ${root} still runs`);
+    assert.deepEqual(
+      await leftovers('chromium', root),
+      [],
+      `pgrep chromium: nothing started with a profile in ${root} still runs`,
+    );
     await procs.stopAll();
     assert.deepEqual(
       procs.all.filter((x) => x.exit === null).map((x) => `${x.pid} ${x.name}`),

@@ -73,14 +73,20 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const dump = (all: HookSession[]): string =>
   all
-    .map((x) => `  ${x.commonName} port ${x.realPort} ${x.connectedAt} → ${x.endedAt ?? 'open'} ${x.status}/${x.endReason ?? '-'} exact=${x.endExact} source=${x.source} ${x.id}`)
+    .map(
+      (x) =>
+        `  ${x.commonName} port ${x.realPort} ${x.connectedAt} → ${x.endedAt ?? 'open'} ${x.status}/${x.endReason ?? '-'} exact=${x.endExact} source=${x.source} ${x.id}`,
+    )
     .join('\n');
 
 async function sessions(site: Collector): Promise<HookSession[]> {
   const all = (await site.sessions()) as HookSession[];
   for (const s of all) {
     assert.equal(typeof s.endExact, 'boolean', `sessions --json must carry endExact (session ${s.id})`);
-    assert.ok(['status', 'hook', 'legacy'].includes(s.source), `sessions --json: source "${String(s.source)}" of ${s.id} is known`);
+    assert.ok(
+      ['status', 'hook', 'legacy'].includes(s.source),
+      `sessions --json: source "${String(s.source)}" of ${s.id} is known`,
+    );
   }
   return all;
 }
@@ -88,13 +94,21 @@ async function sessions(site: Collector): Promise<HookSession[]> {
 /** The one session of a connection (isSessionOf); fails unless there is exactly one. */
 function sessionOf(all: HookSession[], c: Client): HookSession {
   const found = all.filter((s) => isSessionOf(s, c));
-  assert.equal(found.length, 1, `${c.name} (CN ${c.commonName}, port ${c.realPort}) must be exactly one session, found ${found.length}:\n${dump(all)}`);
+  assert.equal(
+    found.length,
+    1,
+    `${c.name} (CN ${c.commonName}, port ${c.realPort}) must be exactly one session, found ${found.length}:\n${dump(all)}`,
+  );
   return found[0] as HookSession;
 }
 
 function checkOnePerConnection(all: HookSession[], clients: Client[]): void {
   for (const c of clients) sessionOf(all, c);
-  assert.equal(all.length, clients.length, `${clients.length} connections must be ${clients.length} sessions, found ${all.length}:\n${dump(all)}`);
+  assert.equal(
+    all.length,
+    clients.length,
+    `${clients.length} connections must be ${clients.length} sessions, found ${all.length}:\n${dump(all)}`,
+  );
 }
 
 /** What the hook's connect event and the status file say about a connection's start. */
@@ -104,7 +118,12 @@ function checkStart(s: HookSession, c: Client, listed: ListedClient | null): voi
     at >= Math.floor(c.spawnedAt / 1000) && at <= c.connectedAt / 1000,
     `${c.name}: connectedAt ${s.connectedAt} must lie between the client's start (${iso(c.spawnedAt)}) and its "Initialization Sequence Completed" (${iso(c.connectedAt)})`,
   );
-  if (listed !== null) assert.equal(at, listed.connectedAtS, `${c.name}: connectedAt = the status file's Connected Since (time_t): both are OpenVPN's own instant`);
+  if (listed !== null)
+    assert.equal(
+      at,
+      listed.connectedAtS,
+      `${c.name}: connectedAt = the status file's Connected Since (time_t): both are OpenVPN's own instant`,
+    );
   assert.equal(s.user, c.username ?? c.commonName, `${c.name}: user`);
   assert.equal(s.username, c.username, `${c.name}: username`);
   assert.equal(s.realAddress, '127.0.0.1', `${c.name}: real address`);
@@ -113,7 +132,11 @@ function checkStart(s: HookSession, c: Client, listed: ListedClient | null): voi
 }
 
 /** An end reported by client-disconnect: exact, `disconnected`, at `loggedS` (OpenVPN's log), within [notBefore − 1 s, notAfter]. */
-function checkExactEnd(s: HookSession, c: Client, o: { loggedS: number | null; notBefore: number; notAfter: number }): void {
+function checkExactEnd(
+  s: HookSession,
+  c: Client,
+  o: { loggedS: number | null; notBefore: number; notAfter: number },
+): void {
   assert.equal(s.status, 'ended', `${c.name}: status`);
   assert.equal(s.endReason, 'disconnected', `${c.name}: end reason`);
   assert.equal(s.endExact, true, `${c.name}: endExact (the end came from client-disconnect)`);
@@ -122,13 +145,19 @@ function checkExactEnd(s: HookSession, c: Client, o: { loggedS: number | null; n
   // time_duration is `now − created` in OpenVPN's cached clock, taken a moment before the
   // log line's own timestamp: the same second, or (across a second boundary) the one before.
   if (o.loggedS !== null) {
-    assert.ok(end === o.loggedS || end === o.loggedS - 1, `${c.name}: endedAt ${s.endedAt} = the second OpenVPN logged closing the instance (${iso(o.loggedS * 1000)})`);
+    assert.ok(
+      end === o.loggedS || end === o.loggedS - 1,
+      `${c.name}: endedAt ${s.endedAt} = the second OpenVPN logged closing the instance (${iso(o.loggedS * 1000)})`,
+    );
   }
   // The same cached clock may still hold the second before the disconnect was asked for:
   // OpenVPN refreshes it once per pass of its event loop, which can wait up to a second
   // (ping 1) before it sees the signal or the closed socket.
   const from = o.notBefore - 1;
-  assert.ok(end >= from && end <= o.notAfter, `${c.name}: endedAt ${s.endedAt} must lie in [${iso(from * 1000)}, ${iso(o.notAfter * 1000)}]`);
+  assert.ok(
+    end >= from && end <= o.notAfter,
+    `${c.name}: endedAt ${s.endedAt} must lie in [${iso(from * 1000)}, ${iso(o.notAfter * 1000)}]`,
+  );
   assert.equal(s.lastSeenAt, s.endedAt, `${c.name}: an ended session's lastSeenAt is its endedAt`);
   assert.equal(s.durationS, end - sec(s.connectedAt), `${c.name}: durationS = endedAt − connectedAt`);
 }
@@ -136,7 +165,8 @@ function checkExactEnd(s: HookSession, c: Client, o: { loggedS: number | null; n
 /** The last status update that listed `c`, and its row. */
 function lastListing(server: Server, c: Client): ListedClient | null {
   let row: ListedClient | null = null;
-  for (const v of server.watcher.views) row = v.clients.find((x) => x.commonName === c.commonName && x.realPort === c.realPort) ?? row;
+  for (const v of server.watcher.views)
+    row = v.clients.find((x) => x.commonName === c.commonName && x.realPort === c.realPort) ?? row;
   return row;
 }
 
@@ -151,12 +181,19 @@ async function collectFresh(site: Collector, more: string[] = []): Promise<Timed
 
 /** No warning about the hooks (a spool line rejected, an unknown instance, an event applied twice). */
 function noHookWarnings(r: TimedRun, when: string): void {
-  const bad = r.stderr.split('\n').filter((l) => /warning/i.test(l) && /hook|spool|client-(?:connect|disconnect)/i.test(l));
+  const bad = r.stderr
+    .split('\n')
+    .filter((l) => /warning/i.test(l) && /hook|spool|client-(?:connect|disconnect)/i.test(l));
   assert.deepEqual(bad, [], `${when}: collect warned about the hooks:\n${r.stderr}`);
 }
 
 /** Collects (no build) until the recorded sessions satisfy `done`. */
-async function collectUntil(site: Collector, what: string, done: (all: HookSession[]) => boolean, timeoutMs: number): Promise<HookSession[]> {
+async function collectUntil(
+  site: Collector,
+  what: string,
+  done: (all: HookSession[]) => boolean,
+  timeoutMs: number,
+): Promise<HookSession[]> {
   let last: HookSession[] = [];
   await waitFor(
     what,
@@ -221,21 +258,45 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
     if (missing(NEEDS).length > 0) return; // each test skips (or fails) with the reason
     ensureBuilt();
     root = await tempDir('ovsw-system-hooks-');
-    pki = await makePki(join(root, 'pki'), ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan']);
+    pki = await makePki(join(root, 'pki'), [
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'frank',
+      'grace',
+      'heidi',
+      'ivan',
+    ]);
     await mkdir(join(root, 'usr-local-bin'), { mode: 0o755 });
     await symlink(join(ROOT, 'bin', 'openvpn-status-web'), installedBin());
   });
 
   after(() => procs.stopAll());
 
-  it('TCP, Node hook: ends equal the real disconnects; a 2-second session no status file listed; a clean server stop', { timeout: TIMEOUT_MS }, async (t: TestContext) => {
+  it('TCP, Node hook: ends equal the real disconnects; a 2-second session no status file listed; a clean server stop', {
+    timeout: TIMEOUT_MS,
+  }, async (t: TestContext) => {
     if (!systemGate(t, NEEDS) || pki === null) return;
     const dir = await mkdtemp(join(root, 'tcp-node-'));
     const config = await configWithSpool(dir, join(dir, 'spool.jsonl'));
     const hook = nodeHook(`--instance default --config ${config}`);
-    const server = await Server.start({ dir, pki, procs, proto: 'tcp', statusVersion: 3, statusInterval: SLOW_STATUS_S, hooks: { connect: hook, disconnect: hook } });
+    const server = await Server.start({
+      dir,
+      pki,
+      procs,
+      proto: 'tcp',
+      statusVersion: 3,
+      statusInterval: SLOW_STATUS_S,
+      hooks: { connect: hook, disconnect: hook },
+    });
     t.after(() => server.shutdown());
-    const site = new Collector(join(dir, 'collector'), [server.statusFile], ['--stale-after', String(STALE_AFTER_S), '--config', config]);
+    const site = new Collector(
+      join(dir, 'collector'),
+      [server.statusFile],
+      ['--stale-after', String(STALE_AFTER_S), '--config', config],
+    );
     await site.init();
     await withLogs([server], async () => {
       const u0 = server.watcher.latest();
@@ -253,7 +314,11 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
         server.connect({ commonName: 'bob', name: 'bob' }),
         shortSession(),
       ]);
-      const carolClosedS = await waitFor('OpenVPN to log closing carol', () => server.closeLoggedAt(carol) ?? undefined, { timeoutMs: 10_000 });
+      const carolClosedS = await waitFor(
+        'OpenVPN to log closing carol',
+        () => server.closeLoggedAt(carol) ?? undefined,
+        { timeoutMs: 10_000 },
+      );
       const u1 = await server.waitListed([alice, bob], (SLOW_STATUS_S + 10) * 1000);
       // carol's whole session lies between two status updates: no status file ever listed her.
       assert.ok(
@@ -270,41 +335,67 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
         const one = sessionOf(s, c);
         checkStart(one, c, lastListing(server, c));
         assert.equal(one.status, 'active', `${c.name}: active`);
-        assert.equal(one.source, 'status', `${c.name}: seen by the hook and the status file: one session, source status`);
+        assert.equal(
+          one.source,
+          'status',
+          `${c.name}: seen by the hook and the status file: one session, source status`,
+        );
         assert.equal(one.endExact, false, `${c.name}: no end yet`);
       }
       // The short session: recorded from the hooks alone, with OpenVPN's own times.
       const short = sessionOf(s, carol);
       checkStart(short, carol, null);
       assert.equal(short.source, 'hook', 'carol: only the hooks saw her (source hook)');
-      checkExactEnd(short, carol, { loggedS: carolClosedS, notBefore: Math.floor((carol.stoppedAt as number) / 1000), notAfter: Math.ceil((carol.exit?.at as number) / 1000) });
+      checkExactEnd(short, carol, {
+        loggedS: carolClosedS,
+        notBefore: Math.floor((carol.stoppedAt as number) / 1000),
+        notAfter: Math.ceil((carol.exit?.at as number) / 1000),
+      });
       const handshakeS = Math.ceil((carol.connectedAt - carol.spawnedAt) / 1000);
       assert.ok(
         short.durationS >= SHORT_S && short.durationS <= SHORT_S + handshakeS + 1,
         `carol: a ${SHORT_S}-second session (plus her ${carol.connectedAt - carol.spawnedAt} ms handshake) lasts ${SHORT_S}–${SHORT_S + handshakeS + 1} s, recorded ${short.durationS} s`,
       );
-      assert.ok((short.bytesReceived ?? 0) > 0 && (short.bytesSent ?? 0) > 0, `carol: OpenVPN's final byte counts (${short.bytesReceived}/${short.bytesSent})`);
-      t.diagnostic(`carol: spawned ${iso(carol.spawnedAt)}, stopped ${iso(carol.stoppedAt as number)}, recorded ${short.connectedAt} → ${short.endedAt} (${short.durationS} s); status updates ${iso(u0.updatedAtS * 1000)}, ${iso(u1.updatedAtS * 1000)}`);
+      assert.ok(
+        (short.bytesReceived ?? 0) > 0 && (short.bytesSent ?? 0) > 0,
+        `carol: OpenVPN's final byte counts (${short.bytesReceived}/${short.bytesSent})`,
+      );
+      t.diagnostic(
+        `carol: spawned ${iso(carol.spawnedAt)}, stopped ${iso(carol.stoppedAt as number)}, recorded ${short.connectedAt} → ${short.endedAt} (${short.durationS} s); status updates ${iso(u0.updatedAtS * 1000)}, ${iso(u1.updatedAtS * 1000)}`,
+      );
 
       // alice disconnects. The status file still lists her (its next update is seconds
       // away): the end comes from client-disconnect, to the second.
       const aliceListed = lastListing(server, alice);
       await alice.disconnect();
-      const aliceClosedS = await waitFor('OpenVPN to log closing alice', () => server.closeLoggedAt(alice) ?? undefined, { timeoutMs: 10_000 });
+      const aliceClosedS = await waitFor(
+        'OpenVPN to log closing alice',
+        () => server.closeLoggedAt(alice) ?? undefined,
+        { timeoutMs: 10_000 },
+      );
       const r2 = await site.collect();
       noHookWarnings(r2, 'collect after alice left');
       s = await sessions(site);
       checkOnePerConnection(s, [alice, bob, carol]);
       const a = sessionOf(s, alice);
-      checkExactEnd(a, alice, { loggedS: aliceClosedS, notBefore: Math.floor((alice.stoppedAt as number) / 1000), notAfter: Math.ceil((alice.exit?.at as number) / 1000) });
+      checkExactEnd(a, alice, {
+        loggedS: aliceClosedS,
+        notBefore: Math.floor((alice.stoppedAt as number) / 1000),
+        notAfter: Math.ceil((alice.exit?.at as number) / 1000),
+      });
       assert.equal(a.source, 'status', 'alice: still the one session the status file showed');
       assert.ok(
-        aliceListed !== null && (a.bytesReceived ?? 0) >= aliceListed.bytesReceived && (a.bytesSent ?? 0) >= aliceListed.bytesSent,
+        aliceListed !== null &&
+          (a.bytesReceived ?? 0) >= aliceListed.bytesReceived &&
+          (a.bytesSent ?? 0) >= aliceListed.bytesSent,
         `alice: the final byte counts (${a.bytesReceived}/${a.bytesSent}) are at least the last status update's (${aliceListed?.bytesReceived}/${aliceListed?.bytesSent})`,
       );
       assert.equal(sessionOf(s, bob).status, 'active', 'bob is still connected');
-      const statusStillListsAlice = server.watcher.latest()?.clients.some((c) => c.realPort === alice.realPort) ?? false;
-      t.diagnostic(`alice: stopped ${iso(alice.stoppedAt as number)}, OpenVPN closed her at ${iso(aliceClosedS * 1000)}, recorded end ${a.endedAt}; the status file collect read still listed her: ${statusStillListsAlice}`);
+      const statusStillListsAlice =
+        server.watcher.latest()?.clients.some((c) => c.realPort === alice.realPort) ?? false;
+      t.diagnostic(
+        `alice: stopped ${iso(alice.stoppedAt as number)}, OpenVPN closed her at ${iso(aliceClosedS * 1000)}, recorded end ${a.endedAt}; the status file collect read still listed her: ${statusStillListsAlice}`,
+      );
 
       // A clean stop (SIGTERM): OpenVPN runs client-disconnect for bob as it shuts down.
       const stopAt = Date.now();
@@ -313,8 +404,14 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
       noHookWarnings(r3, 'collect after the server stop');
       s = await sessions(site);
       checkOnePerConnection(s, [alice, bob, carol]);
-      checkExactEnd(sessionOf(s, bob), bob, { loggedS: null, notBefore: Math.floor(stopAt / 1000), notAfter: Math.ceil(exit.at / 1000) });
-      t.diagnostic(`bob: server SIGTERM ${iso(stopAt)}, exited ${iso(exit.at)}, recorded end ${sessionOf(s, bob).endedAt}`);
+      checkExactEnd(sessionOf(s, bob), bob, {
+        loggedS: null,
+        notBefore: Math.floor(stopAt / 1000),
+        notAfter: Math.ceil(exit.at / 1000),
+      });
+      t.diagnostic(
+        `bob: server SIGTERM ${iso(stopAt)}, exited ${iso(exit.at)}, recorded end ${sessionOf(s, bob).endedAt}`,
+      );
 
       // Once more, with the file now stale: nothing changes (every event was taken once).
       await site.collect(['--now', iso(Date.now() + (STALE_AFTER_S + 2) * 1000)]);
@@ -322,19 +419,35 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
     });
   });
 
-  it('UDP, the installed command (shell hook, --config): the end is the instant OpenVPN closes the session; a killed server leaves an estimate; the pages mark both', { timeout: TIMEOUT_MS }, async (t: TestContext) => {
+  it('UDP, the installed command (shell hook, --config): the end is the instant OpenVPN closes the session; a killed server leaves an estimate; the pages mark both', {
+    timeout: TIMEOUT_MS,
+  }, async (t: TestContext) => {
     if (!systemGate(t, NEEDS) || pki === null) return;
     const dir = await mkdtemp(join(root, 'udp-sh-'));
     const spool = join(dir, 'spool.jsonl');
     // The README's line: the hook finds the spool in the config file collect reads too.
     const config = await configWithSpool(dir, spool);
     const hook = installedHook(`--instance default --config ${config}`);
-    const server = await Server.start({ dir, pki, procs, proto: 'udp', statusVersion: 3, hooks: { connect: hook, disconnect: hook } });
+    const server = await Server.start({
+      dir,
+      pki,
+      procs,
+      proto: 'udp',
+      statusVersion: 3,
+      hooks: { connect: hook, disconnect: hook },
+    });
     t.after(() => server.shutdown());
-    const site = new Collector(join(dir, 'collector'), [server.statusFile], ['--stale-after', String(STALE_AFTER_S), '--config', config]);
+    const site = new Collector(
+      join(dir, 'collector'),
+      [server.statusFile],
+      ['--stale-after', String(STALE_AFTER_S), '--config', config],
+    );
     await site.init();
     await withLogs([server], async () => {
-      const [dave, erin] = await Promise.all([server.connect({ commonName: 'dave', username: 'd.jones', name: 'dave' }), server.connect({ commonName: 'erin', name: 'erin' })]);
+      const [dave, erin] = await Promise.all([
+        server.connect({ commonName: 'dave', username: 'd.jones', name: 'dave' }),
+        server.connect({ commonName: 'erin', name: 'erin' }),
+      ]);
       await server.waitListed([dave, erin]);
       const r1 = await collectFresh(site);
       noHookWarnings(r1, 'first collect');
@@ -348,18 +461,28 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
       // dave leaves; OpenVPN holds his instance UDP_EXIT_HOLD_S more seconds, then closes it and runs client-disconnect.
       await dave.disconnect();
       const stopped = (dave.stoppedAt as number) / 1000;
-      const closedS = await waitFor('OpenVPN to log closing dave', () => server.closeLoggedAt(dave) ?? undefined, { timeoutMs: (UDP_EXIT_HOLD_S + 10) * 1000 });
+      const closedS = await waitFor('OpenVPN to log closing dave', () => server.closeLoggedAt(dave) ?? undefined, {
+        timeoutMs: (UDP_EXIT_HOLD_S + 10) * 1000,
+      });
       const daveListed = lastListing(server, dave);
       const r2 = await site.collect();
       noHookWarnings(r2, 'collect after dave left');
       s = await sessions(site);
       const d = sessionOf(s, dave);
-      checkExactEnd(d, dave, { loggedS: closedS, notBefore: Math.floor(stopped) + UDP_EXIT_HOLD_S - 1, notAfter: Math.ceil(stopped) + UDP_EXIT_HOLD_S + 1 });
+      checkExactEnd(d, dave, {
+        loggedS: closedS,
+        notBefore: Math.floor(stopped) + UDP_EXIT_HOLD_S - 1,
+        notAfter: Math.ceil(stopped) + UDP_EXIT_HOLD_S + 1,
+      });
       assert.ok(
-        daveListed !== null && (d.bytesReceived ?? 0) >= daveListed.bytesReceived && (d.bytesSent ?? 0) >= daveListed.bytesSent,
+        daveListed !== null &&
+          (d.bytesReceived ?? 0) >= daveListed.bytesReceived &&
+          (d.bytesSent ?? 0) >= daveListed.bytesSent,
         `dave: the final byte counts (${d.bytesReceived}/${d.bytesSent}) are at least the last status update's (${daveListed?.bytesReceived}/${daveListed?.bytesSent})`,
       );
-      t.diagnostic(`dave: stopped ${iso(dave.stoppedAt as number)}, OpenVPN closed his instance at ${iso(closedS * 1000)} (delayed exit), recorded end ${d.endedAt}`);
+      t.diagnostic(
+        `dave: stopped ${iso(dave.stoppedAt as number)}, OpenVPN closed his instance at ${iso(closedS * 1000)} (delayed exit), recorded end ${d.endedAt}`,
+      );
 
       // SIGKILL: no client-disconnect runs. Once the file is stale, erin ends as before:
       // server-stopped at the last update that listed her, an estimate.
@@ -370,11 +493,13 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
       s = await sessions(site);
       checkOnePerConnection(s, [dave, erin]);
       const e = sessionOf(s, erin);
-      assert.equal(e.status, 'ended', 'erin: ended once the killed server\'s file is stale');
+      assert.equal(e.status, 'ended', "erin: ended once the killed server's file is stale");
       assert.equal(e.endReason, 'server-stopped', 'erin: server-stopped');
       assert.equal(e.endExact, false, 'erin: an estimated end (no client-disconnect ran)');
       assert.ok(
-        e.endedAt !== null && sec(e.endedAt) >= Math.floor(lastFresh.start / 1000) - 2 && sec(e.endedAt) <= exit.at / 1000,
+        e.endedAt !== null &&
+          sec(e.endedAt) >= Math.floor(lastFresh.start / 1000) - 2 &&
+          sec(e.endedAt) <= exit.at / 1000,
         `erin: endedAt ${e.endedAt} = the last status update that listed her, between the collect before the kill (${iso(lastFresh.start)}) and the kill (${iso(exit.at)})`,
       );
       assert.deepEqual(sessionOf(s, dave), d, 'dave: unchanged by the kill');
@@ -395,12 +520,22 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
     });
   });
 
-  it('a hook that cannot write (read-only spool, OpenVPN as nobody) never blocks or slows a client', { timeout: TIMEOUT_MS }, async (t: TestContext) => {
+  it('a hook that cannot write (read-only spool, OpenVPN as nobody) never blocks or slows a client', {
+    timeout: TIMEOUT_MS,
+  }, async (t: TestContext) => {
     if (!systemGate(t, NEEDS) || pki === null || !(await nobodyReady(t, pki))) return;
     const start = async (name: string, hooks?: { connect: string; disconnect: string }): Promise<Server> => {
       const dir = join(root, name);
       await mkdir(dir, { mode: 0o755 });
-      const server = await Server.start({ dir, pki: pki as Pki, procs, proto: 'tcp', statusVersion: 3, hooks, extraConfig: DROP_PRIVILEGES });
+      const server = await Server.start({
+        dir,
+        pki: pki as Pki,
+        procs,
+        proto: 'tcp',
+        statusVersion: 3,
+        hooks,
+        extraConfig: DROP_PRIVILEGES,
+      });
       t.after(() => server.shutdown());
       return server;
     };
@@ -410,49 +545,101 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
     await chmod(ro, 0o555);
     const spool = join(ro, 'spool.jsonl');
     const plain = await start('plain');
-    const viaNode = await start('failing-node', { connect: nodeHook(`--instance node --spool ${spool}`), disconnect: nodeHook(`--instance node --spool ${spool}`) });
-    const viaSh = await start('failing-sh', { connect: shellHook(`--instance sh --spool ${spool}`), disconnect: shellHook(`--instance sh --spool ${spool}`) });
+    const viaNode = await start('failing-node', {
+      connect: nodeHook(`--instance node --spool ${spool}`),
+      disconnect: nodeHook(`--instance node --spool ${spool}`),
+    });
+    const viaSh = await start('failing-sh', {
+      connect: shellHook(`--instance sh --spool ${spool}`),
+      disconnect: shellHook(`--instance sh --spool ${spool}`),
+    });
     const servers = [plain, viaNode, viaSh];
     await withLogs(servers, async () => {
       // One client at a time, so each connect time is its own: without hooks, then with each failing hook.
       const base = await plain.connect({ commonName: 'frank', name: 'frank (no hooks)' });
-      const grace = await viaNode.connect({ commonName: 'grace', username: 'g.hopper', name: 'grace (Node hook failing)' });
+      const grace = await viaNode.connect({
+        commonName: 'grace',
+        username: 'g.hopper',
+        name: 'grace (Node hook failing)',
+      });
       const heidi = await viaSh.connect({ commonName: 'heidi', name: 'heidi (shell hook failing)' });
       const took = (c: Client): number => c.connectedAt - c.spawnedAt;
       for (const c of [grace, heidi]) {
-        assert.ok(took(c) <= took(base) + 1000, `${c.name} connected in ${took(c)} ms, as fast as without hooks (${took(base)} ms) within a second`);
+        assert.ok(
+          took(c) <= took(base) + 1000,
+          `${c.name} connected in ${took(c)} ms, as fast as without hooks (${took(base)} ms) within a second`,
+        );
       }
-      t.diagnostic(`connect times: no hooks ${took(base)} ms, Node hook failing ${took(grace)} ms, shell hook failing ${took(heidi)} ms`);
+      t.diagnostic(
+        `connect times: no hooks ${took(base)} ms, Node hook failing ${took(grace)} ms, shell hook failing ${took(heidi)} ms`,
+      );
       // The one line each hook writes to stderr, which OpenVPN puts in its log.
       const nodeLine = (kind: string, c: Client): RegExp =>
-        new RegExp(`^${escapeRe(`openvpn-status-web hook: client-${kind} of ${c.commonName} (127.0.0.1:${c.realPort}) not recorded: EACCES: permission denied, open '${spool}' (exit 0: OpenVPN goes on)`)}$`, 'gm');
+        new RegExp(
+          `^${escapeRe(`openvpn-status-web hook: client-${kind} of ${c.commonName} (127.0.0.1:${c.realPort}) not recorded: EACCES: permission denied, open '${spool}' (exit 0: OpenVPN goes on)`)}$`,
+          'gm',
+        );
       const shLine = (kind: string, c: Client): RegExp =>
-        new RegExp(`^${escapeRe(`openvpn-status-web hook (sh): client-${kind} of ${c.commonName} not recorded: cannot append to ${spool} (missing folder, or not writable by nobody?) (exit 0: OpenVPN goes on)`)}$`, 'gm');
+        new RegExp(
+          `^${escapeRe(`openvpn-status-web hook (sh): client-${kind} of ${c.commonName} not recorded: cannot append to ${spool} (missing folder, or not writable by nobody?) (exit 0: OpenVPN goes on)`)}$`,
+          'gm',
+        );
       const count = (server: Server, re: RegExp): number => [...server.proc.output().matchAll(re)].length;
-      assert.equal(count(viaNode, nodeLine('connect', grace)), 1, 'the Node hook said once, in OpenVPN\'s log, why client-connect was not recorded');
-      assert.equal(count(viaSh, shLine('connect', heidi)), 1, 'the shell hook said once, in OpenVPN\'s log, why client-connect was not recorded');
+      assert.equal(
+        count(viaNode, nodeLine('connect', grace)),
+        1,
+        "the Node hook said once, in OpenVPN's log, why client-connect was not recorded",
+      );
+      assert.equal(
+        count(viaSh, shLine('connect', heidi)),
+        1,
+        "the shell hook said once, in OpenVPN's log, why client-connect was not recorded",
+      );
       for (const s of [viaNode, viaSh]) {
         // What OpenVPN logs when a client-connect script fails (and it then rejects the client).
-        assert.doesNotMatch(s.proc.output(), /Failed running command|rejected|AUTH_FAILED/i, `${s.proc.name}: OpenVPN saw no failing script`);
+        assert.doesNotMatch(
+          s.proc.output(),
+          /Failed running command|rejected|AUTH_FAILED/i,
+          `${s.proc.name}: OpenVPN saw no failing script`,
+        );
       }
       await assert.rejects(stat(spool), { code: 'ENOENT' }, 'nothing was written to the read-only folder');
 
       // The status file still records them; their ends are the status file's estimates.
       const config = await configWithSpool(root, spool);
-      const site = new Collector(join(root, 'failing-collector'), [`node=${viaNode.statusFile}`, `sh=${viaSh.statusFile}`], ['--stale-after', String(STALE_AFTER_S), '--config', config]);
+      const site = new Collector(
+        join(root, 'failing-collector'),
+        [`node=${viaNode.statusFile}`, `sh=${viaSh.statusFile}`],
+        ['--stale-after', String(STALE_AFTER_S), '--config', config],
+      );
       await site.init();
       await Promise.all([viaNode.waitListed([grace]), viaSh.waitListed([heidi])]);
       await collectFresh(site);
       await Promise.all([grace.disconnect(), heidi.disconnect()]);
-      await waitFor('both failing client-disconnect hooks to report', () => count(viaNode, nodeLine('disconnect', grace)) === 1 && count(viaSh, shLine('disconnect', heidi)) === 1, { timeoutMs: 10_000 });
-      const s = await collectUntil(site, 'grace and heidi to end (status file: two updates without them)', (all) => all.length === 2 && all.every((x) => x.status === 'ended'), 30_000);
-      for (const [c, server] of [[grace, viaNode], [heidi, viaSh]] as const) {
+      await waitFor(
+        'both failing client-disconnect hooks to report',
+        () => count(viaNode, nodeLine('disconnect', grace)) === 1 && count(viaSh, shLine('disconnect', heidi)) === 1,
+        { timeoutMs: 10_000 },
+      );
+      const s = await collectUntil(
+        site,
+        'grace and heidi to end (status file: two updates without them)',
+        (all) => all.length === 2 && all.every((x) => x.status === 'ended'),
+        30_000,
+      );
+      for (const [c, server] of [
+        [grace, viaNode],
+        [heidi, viaSh],
+      ] as const) {
         const one = sessionOf(s, c);
         assert.equal(one.endReason, 'disconnected', `${c.name}: disconnected`);
         assert.equal(one.endExact, false, `${c.name}: no client-disconnect event: an estimated end`);
         assert.equal(one.source, 'status', `${c.name}: recorded from the status file`);
         const lastListed = server.watcher.lastListed(c.commonName, c.realPort);
-        assert.ok(one.endedAt !== null && sec(one.endedAt) === lastListed, `${c.name}: the end ${one.endedAt} is the last status update that listed the session (${lastListed})`);
+        assert.ok(
+          one.endedAt !== null && sec(one.endedAt) === lastListed,
+          `${c.name}: the end ${one.endedAt} is the last status update that listed the session (${lastListed})`,
+        );
       }
     });
   });
@@ -466,7 +653,12 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
    * itself with --spool, for servers without npm's bin.
    */
   async function debianUnit(t: TestContext, variant: 'installed' | 'sh'): Promise<void> {
-    if (!systemGate(t, { ...NEEDS, bins: [...(NEEDS.bins ?? []), 'prlimit'] }) || pki === null || !(await nobodyReady(t, pki))) return;
+    if (
+      !systemGate(t, { ...NEEDS, bins: [...(NEEDS.bins ?? []), 'prlimit'] }) ||
+      pki === null ||
+      !(await nobodyReady(t, pki))
+    )
+      return;
     const dir = join(root, `debian-${variant}`);
     await mkdir(dir, { mode: 0o755 });
     const spoolDir = join(dir, 'spool');
@@ -479,38 +671,71 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
     await chown(etc, 0, NOGROUP);
     await chown(config, 0, NOGROUP);
     await chmod(config, 0o640);
-    const hook = variant === 'installed' ? installedHook(`--instance default --config ${config}`) : shellHook(`--instance default --spool ${spool}`);
+    const hook =
+      variant === 'installed'
+        ? installedHook(`--instance default --config ${config}`)
+        : shellHook(`--instance default --spool ${spool}`);
     const server = await Server.start({
-      dir, pki, procs, proto: 'tcp', statusVersion: 3,
+      dir,
+      pki,
+      procs,
+      proto: 'tcp',
+      statusVersion: 3,
       hooks: { connect: hook, disconnect: hook },
       extraConfig: DROP_PRIVILEGES,
       launcher: ['prlimit', '--nproc=10'],
     });
     t.after(() => server.shutdown());
     await withLogs([server], async () => {
-      const ivan = await server.connect({ commonName: 'ivan', username: 'i.petrov', name: `ivan (${variant} hook, LimitNPROC=10)` });
-      assert.doesNotMatch(server.proc.output(), /Failed running command|AUTH_FAILED/, 'OpenVPN ran the hook without a failure');
+      const ivan = await server.connect({
+        commonName: 'ivan',
+        username: 'i.petrov',
+        name: `ivan (${variant} hook, LimitNPROC=10)`,
+      });
+      assert.doesNotMatch(
+        server.proc.output(),
+        /Failed running command|AUTH_FAILED/,
+        'OpenVPN ran the hook without a failure',
+      );
       assert.doesNotMatch(server.proc.output(), /openvpn-status-web hook/, 'the hook reported no problem');
       const st = await stat(spool);
       assert.equal(st.uid, NOBODY, 'the hook ran as nobody: the spool is its');
       assert.equal(st.mode & 0o777, 0o600, 'the spool is created with mode 0600');
       await server.waitListed([ivan]);
       await ivan.disconnect();
-      const closedS = await waitFor('OpenVPN to log closing ivan', () => server.closeLoggedAt(ivan) ?? undefined, { timeoutMs: 10_000 });
-      const site = new Collector(join(dir, 'collector'), [server.statusFile], ['--stale-after', String(STALE_AFTER_S), '--config', config]);
+      const closedS = await waitFor('OpenVPN to log closing ivan', () => server.closeLoggedAt(ivan) ?? undefined, {
+        timeoutMs: 10_000,
+      });
+      const site = new Collector(
+        join(dir, 'collector'),
+        [server.statusFile],
+        ['--stale-after', String(STALE_AFTER_S), '--config', config],
+      );
       await site.init();
       const r = await collectFresh(site);
-      noHookWarnings(r, 'collect (as root) of a spool in nobody\'s folder');
+      noHookWarnings(r, "collect (as root) of a spool in nobody's folder");
       const s = await sessions(site);
       checkOnePerConnection(s, [ivan]);
       checkStart(sessionOf(s, ivan), ivan, lastListing(server, ivan));
-      checkExactEnd(sessionOf(s, ivan), ivan, { loggedS: closedS, notBefore: Math.floor((ivan.stoppedAt as number) / 1000), notAfter: Math.ceil((ivan.exit?.at as number) / 1000) });
+      checkExactEnd(sessionOf(s, ivan), ivan, {
+        loggedS: closedS,
+        notBefore: Math.floor((ivan.stoppedAt as number) / 1000),
+        notAfter: Math.ceil((ivan.exit?.at as number) / 1000),
+      });
     });
   }
 
-  it("the installed command (README line, --config) as Debian's openvpn-server@ unit runs it (LimitNPROC=10, user nobody): recorded, exact", { timeout: TIMEOUT_MS }, (t) => debianUnit(t, 'installed'));
+  it(
+    "the installed command (README line, --config) as Debian's openvpn-server@ unit runs it (LimitNPROC=10, user nobody): recorded, exact",
+    { timeout: TIMEOUT_MS },
+    (t) => debianUnit(t, 'installed'),
+  );
 
-  it("the shell hook (--spool) as Debian's openvpn-server@ unit runs it (LimitNPROC=10, user nobody): recorded, exact", { timeout: TIMEOUT_MS }, (t) => debianUnit(t, 'sh'));
+  it(
+    "the shell hook (--spool) as Debian's openvpn-server@ unit runs it (LimitNPROC=10, user nobody): recorded, exact",
+    { timeout: TIMEOUT_MS },
+    (t) => debianUnit(t, 'sh'),
+  );
 
   it('leaves no openvpn or hook process behind', async (t: TestContext) => {
     if (!systemGate(t, NEEDS)) return;

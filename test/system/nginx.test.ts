@@ -12,7 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import { ensureBuilt } from '../helpers/build.js';
 import { listFiles, type SyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
-import { SHIPPED_CONFIG, SHIPPED_DIR, startNginx, testShippedConfig, TEST_CREDENTIALS, type NginxSite } from './helpers/nginx.js';
+import {
+  SHIPPED_CONFIG,
+  SHIPPED_DIR,
+  startNginx,
+  testShippedConfig,
+  TEST_CREDENTIALS,
+  type NginxSite,
+} from './helpers/nginx.js';
 import { leftovers, Procs } from './helpers/procs.js';
 import { missing, systemGate, type Needs } from './helpers/requirements.js';
 import { buildSite, startEndpoint, writeApiPasswd } from './helpers/sites.js';
@@ -79,7 +86,10 @@ function checkSecurityHeaders(what: string, h: Headers, kind: 'page' | 'file'): 
   }
   assert.equal(h.get('x-content-type-options'), 'nosniff', `${what}: X-Content-Type-Options`);
   const referrer = h.get('referrer-policy') ?? '';
-  assert.ok(SAFE_REFERRER.includes(referrer), `${what}: Referrer-Policy "${referrer}" is one of ${SAFE_REFERRER.join(', ')}`);
+  assert.ok(
+    SAFE_REFERRER.includes(referrer),
+    `${what}: Referrer-Policy "${referrer}" is one of ${SAFE_REFERRER.join(', ')}`,
+  );
   const xfo = h.get('x-frame-options');
   assert.ok(
     (xfo !== null && /^(DENY|SAMEORIGIN)$/i.test(xfo)) || /frame-ancestors\s+('none'|'self')/.test(csp),
@@ -87,7 +97,12 @@ function checkSecurityHeaders(what: string, h: Headers, kind: 'page' | 'file'): 
   );
 }
 
-async function get(n: NginxSite, path: string, init: RequestInit = {}, auth = true): Promise<{ res: Response; body: Buffer }> {
+async function get(
+  n: NginxSite,
+  path: string,
+  init: RequestInit = {},
+  auth = true,
+): Promise<{ res: Response; body: Buffer }> {
   const headers = new Headers(init.headers);
   if (auth && n.authorization) headers.set('Authorization', n.authorization);
   const res = await fetch(`${n.url}${path}`, { ...init, headers, redirect: 'manual' });
@@ -138,7 +153,15 @@ async function checkDotfiles(n: NginxSite, out: string): Promise<void> {
     await writeFile(join(out, '.well-known', 'probe.txt'), 'public\n');
     assert.equal((await get(n, '/.well-known/probe.txt')).res.status, 200, '/.well-known/ is served');
   } finally {
-    for (const top of ['.state', '.git', 'nginx-probe/.hidden.json', 'assets/.secret.css', '.well-known-not', '.well-known']) await rm(join(out, top), { recursive: true, force: true });
+    for (const top of [
+      '.state',
+      '.git',
+      'nginx-probe/.hidden.json',
+      'assets/.secret.css',
+      '.well-known-not',
+      '.well-known',
+    ])
+      await rm(join(out, top), { recursive: true, force: true });
   }
 }
 
@@ -171,7 +194,10 @@ describe('real nginx with the shipped configuration', () => {
   it('nginx -t passes on every shipped config', async (t) => {
     if (!systemGate(t, NEEDS)) return;
     const configs = (await readdir(SHIPPED_DIR)).filter((f) => f.endsWith('.conf')).sort();
-    assert.ok(configs.includes('openvpn-status-web.conf'), `scripts/nginx/ holds the admins' config (${configs.join(', ')})`);
+    assert.ok(
+      configs.includes('openvpn-status-web.conf'),
+      `scripts/nginx/ holds the admins' config (${configs.join(', ')})`,
+    );
     for (const name of configs) {
       const output = await testShippedConfig(join(root, `nginx-t-${name}`), join(SHIPPED_DIR, name));
       assert.match(output, /test is successful/, `nginx -t ${name}`);
@@ -180,26 +206,58 @@ describe('real nginx with the shipped configuration', () => {
     }
   });
 
-  it("admins' site: every file answers 200 with its Content-Type and the security headers", { timeout: 120_000 }, async (t) => {
+  it("admins' site: every file answers 200 with its Content-Type and the security headers", {
+    timeout: 120_000,
+  }, async (t) => {
     if (!systemGate(t, NEEDS) || site === null) return;
-    const n = await startNginx({ root: site.paths.out, apiPort, dir: join(root, 'nginx-admins'), procs, config: SHIPPED_CONFIG });
+    const n = await startNginx({
+      root: site.paths.out,
+      apiPort,
+      dir: join(root, 'nginx-admins'),
+      procs,
+      config: SHIPPED_CONFIG,
+    });
     t.after(() => n.stop());
     const byType = await checkEveryFile(n, site.paths.out);
     t.diagnostic(`files checked by type: ${JSON.stringify(Object.fromEntries(byType))}`);
-    assert.ok((byType.get('html') ?? 0) > 10 && byType.has('css') && byType.has('js'), 'the built site has pages, CSS and the script');
+    assert.ok(
+      (byType.get('html') ?? 0) > 10 && byType.has('css') && byType.has('js'),
+      'the built site has pages, CSS and the script',
+    );
 
     // Caching as the config intends: pages revalidated, assets immutable, a past day's workbook an hour.
     assert.equal((await get(n, '/')).res.headers.get('cache-control'), 'no-cache', 'Cache-Control of a page');
-    assert.match((await get(n, '/assets/style.css')).res.headers.get('cache-control') ?? '', /immutable/, 'Cache-Control of an asset');
-    assert.equal((await get(n, '/nginx-probe/openvpn-history_2026-03-17.xlsx')).res.headers.get('cache-control'), 'private, max-age=3600', "Cache-Control of a past day's workbook");
-    assert.equal((await get(n, '/nginx-probe/openvpn-history.xlsx')).res.headers.get('cache-control'), 'no-cache', 'Cache-Control of another workbook');
+    assert.match(
+      (await get(n, '/assets/style.css')).res.headers.get('cache-control') ?? '',
+      /immutable/,
+      'Cache-Control of an asset',
+    );
+    assert.equal(
+      (await get(n, '/nginx-probe/openvpn-history_2026-03-17.xlsx')).res.headers.get('cache-control'),
+      'private, max-age=3600',
+      "Cache-Control of a past day's workbook",
+    );
+    assert.equal(
+      (await get(n, '/nginx-probe/openvpn-history.xlsx')).res.headers.get('cache-control'),
+      'no-cache',
+      'Cache-Control of another workbook',
+    );
 
     // Errors carry the headers too ("always").
     const anonymous = await get(n, '/', {}, false);
     assert.equal(anonymous.res.status, 401, 'without credentials: 401');
-    assert.match(anonymous.res.headers.get('www-authenticate') ?? '', /^Basic /, 'without credentials: a Basic challenge');
+    assert.match(
+      anonymous.res.headers.get('www-authenticate') ?? '',
+      /^Basic /,
+      'without credentials: a Basic challenge',
+    );
     checkSecurityHeaders('GET / without credentials', anonymous.res.headers, 'page');
-    const wrong = await get(n, '/', { headers: { Authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } }, false);
+    const wrong = await get(
+      n,
+      '/',
+      { headers: { Authorization: `Basic ${Buffer.from('admin:wrong').toString('base64')}` } },
+      false,
+    );
     assert.equal(wrong.res.status, 401, 'a wrong password: 401');
     const missingPage = await get(n, '/no-such-page/');
     assert.equal(missingPage.res.status, 404, 'a page that does not exist: 404');
@@ -218,7 +276,9 @@ describe('real nginx with the shipped configuration', () => {
     }
   });
 
-  it("admins' site: /api/ is proxied to the endpoint, which does its own authentication", { timeout: 60_000 }, async (t) => {
+  it("admins' site: /api/ is proxied to the endpoint, which does its own authentication", {
+    timeout: 60_000,
+  }, async (t) => {
     if (!systemGate(t, NEEDS) || site === null) return;
     const n = await startNginx({ root: site.paths.out, apiPort, dir: join(root, 'nginx-api'), procs });
     t.after(() => n.stop());
@@ -226,7 +286,11 @@ describe('real nginx with the shipped configuration', () => {
     assert.equal(health.res.status, 200, 'GET /api/health without nginx credentials (auth_basic off for /api/)');
     assert.deepEqual(JSON.parse(health.body.toString()), { ok: true }, 'the endpoint answered');
     checkSecurityHeaders('GET /api/health', health.res.headers, 'file');
-    assert.equal(health.res.headers.get('content-security-policy')?.split(',').length, 1, 'one CSP, not the endpoint\'s and nginx\'s both');
+    assert.equal(
+      health.res.headers.get('content-security-policy')?.split(',').length,
+      1,
+      "one CSP, not the endpoint's and nginx's both",
+    );
 
     const anonymous = await get(n, '/api/sessions/count', {}, false);
     assert.equal(anonymous.res.status, 401, 'the endpoint asks for its own credentials');
@@ -238,7 +302,11 @@ describe('real nginx with the shipped configuration', () => {
     await writeFile(probe, '{"static":true}\n');
     try {
       const r = await get(n, '/api/probe.json');
-      assert.equal(r.res.status, 404, `/api/probe.json goes to the endpoint, which knows no such route (${r.body.toString()})`);
+      assert.equal(
+        r.res.status,
+        404,
+        `/api/probe.json goes to the endpoint, which knows no such route (${r.body.toString()})`,
+      );
       assert.doesNotMatch(r.body.toString(), /"static"/, 'not the file of the same name');
     } finally {
       await rm(join(site.paths.out, 'api'), { recursive: true });
@@ -247,12 +315,25 @@ describe('real nginx with the shipped configuration', () => {
     // Parallel password guesses: the endpoint checks a few, the rest are refused (429) by
     // the endpoint's slowdown or nginx's limit_req/limit_conn, never all answered 401.
     assert.match(apiLocation(await readFile(SHIPPED_CONFIG, 'utf8')), /^\s*limit_req zone=\S+/m, '/api/ has limit_req');
-    assert.match(apiLocation(await readFile(SHIPPED_CONFIG, 'utf8')), /^\s*limit_conn \S+ \d+;/m, '/api/ has limit_conn');
+    assert.match(
+      apiLocation(await readFile(SHIPPED_CONFIG, 'utf8')),
+      /^\s*limit_conn \S+ \d+;/m,
+      '/api/ has limit_conn',
+    );
     const wrong = { Authorization: `Basic ${Buffer.from('admin:guess').toString('base64')}` };
-    const guesses = await Promise.all(Array.from({ length: 100 }, () => get(n, '/api/sessions/count', { headers: wrong }, false)));
+    const guesses = await Promise.all(
+      Array.from({ length: 100 }, () => get(n, '/api/sessions/count', { headers: wrong }, false)),
+    );
     const statuses = guesses.map((g) => g.res.status);
-    assert.deepEqual([...new Set(statuses)].sort(), [401, 429], `100 parallel guesses: 401 or 429 (${statuses.join(',')})`);
-    assert.ok(statuses.filter((x) => x === 401).length <= 10, `at most a few guesses checked: ${statuses.filter((x) => x === 401).length} × 401`);
+    assert.deepEqual(
+      [...new Set(statuses)].sort(),
+      [401, 429],
+      `100 parallel guesses: 401 or 429 (${statuses.join(',')})`,
+    );
+    assert.ok(
+      statuses.filter((x) => x === 401).length <= 10,
+      `at most a few guesses checked: ${statuses.filter((x) => x === 401).length} × 401`,
+    );
     // api/health needs no login: a 429 there can only be nginx's limit.
     const burst = await Promise.all(Array.from({ length: 100 }, () => get(n, '/api/health', {}, false)));
     const limited = burst.filter((b) => b.res.status === 429).length;
@@ -262,12 +343,18 @@ describe('real nginx with the shipped configuration', () => {
 
   it("auditors' site: every file with its headers, no /api/, read-only", { timeout: 120_000 }, async (t) => {
     if (!systemGate(t, NEEDS) || site === null) return;
-    const n = await startNginx({ root: site.paths.out, apiPort, dir: join(root, 'nginx-auditors'), procs, config: AUDITORS_CONFIG });
+    const n = await startNginx({
+      root: site.paths.out,
+      apiPort,
+      dir: join(root, 'nginx-auditors'),
+      procs,
+      config: AUDITORS_CONFIG,
+    });
     t.after(() => n.stop());
     const byType = await checkEveryFile(n, site.paths.out);
     t.diagnostic(`files checked by type: ${JSON.stringify(Object.fromEntries(byType))}`);
     const api = await get(n, '/api/health');
-    assert.equal(api.res.status, 404, 'no endpoint behind the auditors\' site');
+    assert.equal(api.res.status, 404, "no endpoint behind the auditors' site");
     checkSecurityHeaders('GET /api/health (auditors)', api.res.headers, 'page');
     const post = await get(n, '/', { method: 'POST', body: '{}' });
     assert.equal(post.res.status, 405, 'POST is refused');

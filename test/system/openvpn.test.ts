@@ -15,7 +15,14 @@ import { ensureBuilt } from '../helpers/build.js';
 import type { SessionJson } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Collector, type TimedRun } from './helpers/collector.js';
-import { isSessionOf, Server, UDP_EXIT_HOLD_S, type Client, type Proto, type StatusVersion } from './helpers/openvpn.js';
+import {
+  isSessionOf,
+  Server,
+  UDP_EXIT_HOLD_S,
+  type Client,
+  type Proto,
+  type StatusVersion,
+} from './helpers/openvpn.js';
 import { makePki, type Pki } from './helpers/pki.js';
 import { leftovers, Procs } from './helpers/procs.js';
 import { missing, systemGate, type Needs } from './helpers/requirements.js';
@@ -32,7 +39,12 @@ let pki: Pki | null = null;
 const sec = (iso: string): number => Date.parse(iso) / 1000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 const dump = (s: SessionJson[]): string =>
-  s.map((x) => `  ${x.commonName} port ${x.realPort} user ${x.user} ${x.connectedAt} → ${x.endedAt ?? 'open'} ${x.status}/${x.endReason ?? '-'} ${x.id}`).join('\n');
+  s
+    .map(
+      (x) =>
+        `  ${x.commonName} port ${x.realPort} user ${x.user} ${x.connectedAt} → ${x.endedAt ?? 'open'} ${x.status}/${x.endReason ?? '-'} ${x.id}`,
+    )
+    .join('\n');
 
 function expectedUser(c: Client, version: StatusVersion): string {
   // Version 1 has no Username column: the user is the common name.
@@ -42,14 +54,22 @@ function expectedUser(c: Client, version: StatusVersion): string {
 /** The one session of a connection (isSessionOf); fails unless there is exactly one. */
 function sessionOf(all: SessionJson[], c: Client): SessionJson {
   const found = all.filter((s) => isSessionOf(s, c));
-  assert.equal(found.length, 1, `${c.name} (CN ${c.commonName}, port ${c.realPort}) must be exactly one session, found ${found.length}:\n${dump(all)}`);
+  assert.equal(
+    found.length,
+    1,
+    `${c.name} (CN ${c.commonName}, port ${c.realPort}) must be exactly one session, found ${found.length}:\n${dump(all)}`,
+  );
   return found[0] as SessionJson;
 }
 
 /** Every connection the test made is exactly one session, and there is no other. */
 function checkOnePerConnection(all: SessionJson[], clients: Client[]): void {
   for (const c of clients) sessionOf(all, c);
-  assert.equal(all.length, clients.length, `${clients.length} connections must be ${clients.length} sessions, found ${all.length}:\n${dump(all)}`);
+  assert.equal(
+    all.length,
+    clients.length,
+    `${clients.length} connections must be ${clients.length} sessions, found ${all.length}:\n${dump(all)}`,
+  );
   assert.equal(new Set(all.map((s) => s.id)).size, all.length, `session ids must be unique:\n${dump(all)}`);
 }
 
@@ -60,12 +80,20 @@ function checkStart(s: SessionJson, c: Client, version: StatusVersion): void {
     at >= Math.floor(c.spawnedAt / 1000) && at <= c.connectedAt / 1000,
     `${c.name}: connectedAt ${s.connectedAt} must lie between the client's start (${iso(c.spawnedAt)}) and its "Initialization Sequence Completed" (${iso(c.connectedAt)})`,
   );
-  assert.ok(Math.abs(at - c.connectedAt / 1000) <= 2, `${c.name}: connectedAt ${s.connectedAt} within 2 s of the observed connect ${iso(c.connectedAt)}`);
+  assert.ok(
+    Math.abs(at - c.connectedAt / 1000) <= 2,
+    `${c.name}: connectedAt ${s.connectedAt} within 2 s of the observed connect ${iso(c.connectedAt)}`,
+  );
   assert.equal(s.user, expectedUser(c, version), `${c.name}: user`);
   assert.equal(s.username, version === 1 ? null : c.username, `${c.name}: username (UNDEF and version 1 → null)`);
   assert.equal(s.realAddress, '127.0.0.1', `${c.name}: real address`);
-  assert.equal(s.virtualAddress, c.virtualAddress, `${c.name}: tunnel IPv4 = the address the server pushed to the client`);
-  if (version !== 1) assert.equal(s.virtualIpv6, c.virtualIpv6, `${c.name}: tunnel IPv6 = the address the server pushed to the client`);
+  assert.equal(
+    s.virtualAddress,
+    c.virtualAddress,
+    `${c.name}: tunnel IPv4 = the address the server pushed to the client`,
+  );
+  if (version !== 1)
+    assert.equal(s.virtualIpv6, c.virtualIpv6, `${c.name}: tunnel IPv6 = the address the server pushed to the client`);
 }
 
 interface EndBounds {
@@ -122,9 +150,16 @@ async function scenario(t: TestContext, version: StatusVersion, proto: Proto): P
       const one = sessionOf(s, c);
       checkStart(one, c, version);
       assert.equal(one.status, 'active', `${c.name}: active`);
-      assert.ok((one.bytesReceived ?? 0) > 0 && (one.bytesSent ?? 0) > 0, `${c.name}: the TLS handshake alone makes the byte counts > 0 (${one.bytesReceived}/${one.bytesSent})`);
+      assert.ok(
+        (one.bytesReceived ?? 0) > 0 && (one.bytesSent ?? 0) > 0,
+        `${c.name}: the TLS handshake alone makes the byte counts > 0 (${one.bytesReceived}/${one.bytesSent})`,
+      );
     }
-    assert.notEqual(sessionOf(s, sh1).id, sessionOf(s, sh2).id, 'two clients sharing a common name (duplicate-cn) are two sessions');
+    assert.notEqual(
+      sessionOf(s, sh1).id,
+      sessionOf(s, sh2).id,
+      'two clients sharing a common name (duplicate-cn) are two sessions',
+    );
     await checkLive(site, [alice, bob, sh1, sh2], version, 'four connected');
 
     // Traffic: 20 KB through the server's tun to alice; keepalives (ping 1) keep the others counting.
@@ -135,7 +170,11 @@ async function scenario(t: TestContext, version: StatusVersion, proto: Proto): P
       [alice, bob, sh1, sh2].every((c) => {
         const row = v.clients.find((x) => x.commonName === c.commonName && x.realPort === c.realPort);
         const was = sessionOf(before, c);
-        return row !== undefined && row.bytesReceived > (was.bytesReceived ?? 0) && row.bytesSent > (was.bytesSent ?? 0) + (c === alice ? 20_000 : 0);
+        return (
+          row !== undefined &&
+          row.bytesReceived > (was.bytesReceived ?? 0) &&
+          row.bytesSent > (was.bytesSent ?? 0) + (c === alice ? 20_000 : 0)
+        );
       }),
     );
     await site.run();
@@ -145,16 +184,30 @@ async function scenario(t: TestContext, version: StatusVersion, proto: Proto): P
       const was = sessionOf(before, c);
       const now = sessionOf(s, c);
       assert.equal(now.id, was.id, `${c.name}: the same session, seen again`);
-      assert.ok((now.bytesSent ?? 0) > (was.bytesSent ?? 0) && (now.bytesReceived ?? 0) > (was.bytesReceived ?? 0), `${c.name}: bytes grow (${was.bytesReceived}/${was.bytesSent} → ${now.bytesReceived}/${now.bytesSent})`);
+      assert.ok(
+        (now.bytesSent ?? 0) > (was.bytesSent ?? 0) && (now.bytesReceived ?? 0) > (was.bytesReceived ?? 0),
+        `${c.name}: bytes grow (${was.bytesReceived}/${was.bytesSent} → ${now.bytesReceived}/${now.bytesSent})`,
+      );
       assert.ok(now.durationS >= was.durationS, `${c.name}: an open session's duration does not shrink`);
-      assert.equal(now.durationS, sec(now.lastSeenAt) - sec(now.connectedAt), `${c.name}: an open session's duration runs to its lastSeenAt`);
+      assert.equal(
+        now.durationS,
+        sec(now.lastSeenAt) - sec(now.connectedAt),
+        `${c.name}: an open session's duration runs to its lastSeenAt`,
+      );
     }
-    assert.ok((sessionOf(s, alice).bytesSent ?? 0) >= base + 20_000, `alice: Bytes Sent grew by the 20 KB sent to her (${base} → ${sessionOf(s, alice).bytesSent})`);
+    assert.ok(
+      (sessionOf(s, alice).bytesSent ?? 0) >= base + 20_000,
+      `alice: Bytes Sent grew by the 20 KB sent to her (${base} → ${sessionOf(s, alice).bytesSent})`,
+    );
 
     // bob and shared#1 disconnect. A run right before, so the history's lastSeenAt is fresh.
     const r0: TimedRun = await site.runFresh();
     await Promise.all([bob.disconnect(), sh1.disconnect()]);
-    s = await site.runUntil('bob and shared#1 to end', (all) => all.filter((x) => x.status === 'ended').length >= 2, 45_000);
+    s = await site.runUntil(
+      'bob and shared#1 to end',
+      (all) => all.filter((x) => x.status === 'ended').length >= 2,
+      45_000,
+    );
     checkOnePerConnection(s, [alice, bob, sh1, sh2]);
     // OpenVPN itself keeps a UDP client listed for a few seconds after its exit notification.
     const hold = proto === 'udp' ? UDP_EXIT_HOLD_S : 1;
@@ -192,16 +245,31 @@ async function scenario(t: TestContext, version: StatusVersion, proto: Proto): P
     // The server stops: once its file is older than --stale-after, the open sessions end as server-stopped.
     const r1 = await site.runFresh();
     const exit = await server.stop();
-    s = await site.runUntil('the open sessions to end as server-stopped', (all) => all.every((x) => x.status === 'ended'), 45_000);
+    s = await site.runUntil(
+      'the open sessions to end as server-stopped',
+      (all) => all.every((x) => x.status === 'ended'),
+      45_000,
+    );
     checkOnePerConnection(s, [alice, bob, sh1, sh2, bob2]);
     for (const c of [alice, sh2, bob2]) {
       const one = sessionOf(s, c);
-      checkEnd(one, c, { reason: 'server-stopped', notBefore: Math.floor(r1.start / 1000) - interval - 1, notAfter: exit.at / 1000 });
+      checkEnd(one, c, {
+        reason: 'server-stopped',
+        notBefore: Math.floor(r1.start / 1000) - interval - 1,
+        notAfter: exit.at / 1000,
+      });
       t.diagnostic(`${c.name}: server stopped ${iso(exit.at)}, recorded end ${one.endedAt} (server-stopped)`);
     }
-    for (const c of [bob, sh1]) assert.deepEqual(sessionOf(s, c), sessionOf(s2, c), `${c.name}: its ended session is unchanged by the server stop`);
+    for (const c of [bob, sh1])
+      assert.deepEqual(
+        sessionOf(s, c),
+        sessionOf(s2, c),
+        `${c.name}: its ended session is unchanged by the server stop`,
+      );
     await checkLive(site, [], version, 'after the server stopped');
-    t.diagnostic(`${site.runs.length} runs, longest gap between runs ${site.maxRunGapMs()} ms, scenario ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    t.diagnostic(
+      `${site.runs.length} runs, longest gap between runs ${site.maxRunGapMs()} ms, scenario ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   } catch (e) {
     // The logs of the server and every client explain most failures.
     (e as Error).message += `\n${server.logs()}`;

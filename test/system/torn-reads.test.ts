@@ -60,7 +60,7 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
       const readAt = Date.now();
       const text = await readFile(file, 'utf8');
       stats.reads++;
-      let snapshot;
+      let snapshot: ReturnType<typeof parseStatus>;
       try {
         snapshot = parseStatus(text, { file, timeZone: 'UTC' });
       } catch (e) {
@@ -70,12 +70,20 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
       }
       stats.parsed++;
       const key = snapshot.updatedAt ?? '';
-      const listing = snapshot.clients.map((c) => `${c.commonName}:${c.realPort}`).sort().join(' ');
+      const listing = snapshot.clients
+        .map((c) => `${c.commonName}:${c.realPort}`)
+        .sort()
+        .join(' ');
       const seen = listingsByUpdate.get(key) ?? new Set<string>();
       seen.add(listing);
       listingsByUpdate.set(key, seen);
       const now = isoFromMs(readAt);
-      const r = reconcile(state, [{ instance: 'default', kind: 'snapshot', snapshot, fileModifiedAt: now }], { now, staleAfterS: 300, instances: ['default'], warn: (m) => warnings.push(m) });
+      const r = reconcile(state, [{ instance: 'default', kind: 'snapshot', snapshot, fileModifiedAt: now }], {
+        now,
+        staleAfterS: 300,
+        instances: ['default'],
+        warn: (m) => warnings.push(m),
+      });
       state = r.state;
       opened.push(...r.opened);
       for (const s of r.ended) ended.push({ session: s, readAt });
@@ -89,7 +97,11 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
     await sleep(n * 300);
     while (churning) {
       generation++;
-      const c = await server.connect({ commonName: 'churn', username: `u${n}g${generation}`, name: `slot ${n} #${generation}` });
+      const c = await server.connect({
+        commonName: 'churn',
+        username: `u${n}g${generation}`,
+        name: `slot ${n} #${generation}`,
+      });
       clients.push(c);
       await sleep(500 + Math.floor(Math.random() * 2500));
       await c.disconnect();
@@ -112,8 +124,11 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
     t.diagnostic(`${clients.length} connections in ${secs} s; ${JSON.stringify(stats)}`);
 
     const byPort = (s: Session): Client | undefined => clients.find((c) => isSessionOf(s, c));
-    const reused = clients.filter((c) => clients.some((o) => o !== c && o.commonName === c.commonName && o.realPort === c.realPort));
-    if (reused.length > 0) t.diagnostic(`ports used by more than one client: ${reused.map((c) => `${c.name} ${c.realPort}`).join(', ')}`);
+    const reused = clients.filter((c) =>
+      clients.some((o) => o !== c && o.commonName === c.commonName && o.realPort === c.realPort),
+    );
+    if (reused.length > 0)
+      t.diagnostic(`ports used by more than one client: ${reused.map((c) => `${c.name} ${c.realPort}`).join(', ')}`);
     const falseEnds = ended
       .filter(({ session, readAt }) => {
         const c = byPort(session);
@@ -121,25 +136,46 @@ async function churn(t: TestContext, version: StatusVersion): Promise<void> {
       })
       .map(({ session, readAt }) => {
         const c = byPort(session);
-        const restarted = c !== undefined && /process restarting/.test(c.proc.output()) ? ' (its client restarted on its own)' : '';
+        const restarted =
+          c !== undefined && /process restarting/.test(c.proc.output()) ? ' (its client restarted on its own)' : '';
         return `${session.username ?? session.commonName} port ${session.realPort}: ended by a read at ${isoFromMs(readAt)}, client stopped at ${c?.stoppedAt ? isoFromMs(c.stoppedAt) : 'never'}${restarted}`;
       });
     assert.deepEqual(falseEnds, [], 'no session ends while its client is still connected');
-    assert.deepEqual(warnings.filter((w) => /listed again/.test(w)), [], 'no session is listed again after it was ended');
-    assert.ok(stats.reads > 1000 && stats.parsed > 0, `the loop read the file often (${stats.reads} reads, ${stats.parsed} parsed)`);
+    assert.deepEqual(
+      warnings.filter((w) => /listed again/.test(w)),
+      [],
+      'no session is listed again after it was ended',
+    );
+    assert.ok(
+      stats.reads > 1000 && stats.parsed > 0,
+      `the loop read the file often (${stats.reads} reads, ${stats.parsed} parsed)`,
+    );
     assert.ok(clients.length >= SLOTS * 2, `the clients churned (${clients.length} connections)`);
 
     // And the record is complete: every connection is exactly one session, opened and ended.
-    const strays = opened.filter((s) => byPort(s) === undefined).map((s) => `${s.commonName} port ${s.realPort} since ${s.connectedAt}`);
+    const strays = opened
+      .filter((s) => byPort(s) === undefined)
+      .map((s) => `${s.commonName} port ${s.realPort} since ${s.connectedAt}`);
     assert.deepEqual(strays, [], 'every session belongs to a client that ran when it began');
     for (const c of clients) {
       const mine = opened.filter((s) => byPort(s) === c);
-      assert.equal(mine.length, 1, `${c.name} (port ${c.realPort}) was opened as exactly one session, found ${mine.length}: ${JSON.stringify(mine.map((s) => [s.connectedAt, s.endedAt]))}`);
+      assert.equal(
+        mine.length,
+        1,
+        `${c.name} (port ${c.realPort}) was opened as exactly one session, found ${mine.length}: ${JSON.stringify(mine.map((s) => [s.connectedAt, s.endedAt]))}`,
+      );
       if (version !== 1) assert.equal(mine[0]?.username, c.username, `${c.name}: username`);
     }
-    assert.equal(opened.length, clients.length, `one session per connection (${opened.length} sessions, ${clients.length} connections)`);
+    assert.equal(
+      opened.length,
+      clients.length,
+      `one session per connection (${opened.length} sessions, ${clients.length} connections)`,
+    );
     assert.equal(ended.length, opened.length, 'every session ended once its client left');
-    assert.ok(ended.every(({ session }) => session.endReason === 'disconnected'), 'every end is a disconnect');
+    assert.ok(
+      ended.every(({ session }) => session.endReason === 'disconnected'),
+      'every end is a disconnect',
+    );
   } catch (e) {
     (e as Error).message += `\n${server.proc.tail(10)}`;
     throw e;
@@ -159,8 +195,12 @@ describe('torn reads of a real status file', () => {
 
   after(() => procs.stopAll());
 
-  it('status-version 3: a tight read loop during churn ends no session falsely', { timeout: 120_000 }, (t) => churn(t, 3));
-  it('status-version 1: a tight read loop during churn ends no session falsely', { timeout: 120_000 }, (t) => churn(t, 1));
+  it('status-version 3: a tight read loop during churn ends no session falsely', { timeout: 120_000 }, (t) =>
+    churn(t, 3),
+  );
+  it('status-version 1: a tight read loop during churn ends no session falsely', { timeout: 120_000 }, (t) =>
+    churn(t, 1),
+  );
 
   it('leaves no openvpn process behind', async (t) => {
     if (!systemGate(t, NEEDS)) return;

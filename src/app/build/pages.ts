@@ -174,7 +174,10 @@ async function publishUserPages(
   const months = [...new Set([...(summary?.months ?? []), ...own.map((s) => monthOf(tracked.dayOf(s)))])].sort(
     byNewest,
   );
-  const scope: UserScope = { prefix: `/u/${slugOf(user, ctx)}/`, months: months.length === 0 ? null : new Set<string>() };
+  const scope: UserScope = {
+    prefix: `/u/${slugOf(user, ctx)}/`,
+    months: months.length === 0 ? null : new Set<string>(),
+  };
   pages.out.userScopes.push(scope);
   if (months.length === 0) return; // every session deleted: all the user's pages go
   const ku = people.knownUser(user);

@@ -7,5 +7,8 @@ const [module, spool, writer, count, size] = process.argv.slice(2);
 const { appendSpoolLine } = await import(pathToFileURL(module).href);
 for (let i = 0; i < Number(count); i++) {
   const cn = `${writer}:${i}:`.padEnd(Number(size), 'x');
-  appendSpoolLine(spool, `${JSON.stringify({ v: 1, instance: 'udp', script_type: 'client-connect', common_name: cn, trusted_ip: '192.0.2.1', time_unix: '1' })}\n`);
+  appendSpoolLine(
+    spool,
+    `${JSON.stringify({ v: 1, instance: 'udp', script_type: 'client-connect', common_name: cn, trusted_ip: '192.0.2.1', time_unix: '1' })}\n`,
+  );
 }

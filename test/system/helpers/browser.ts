@@ -31,7 +31,8 @@ export async function loadPlaywright(): Promise<{ pw: Playwright } | { error: st
     return { pw: await import('playwright-core') };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return { error: 'the npm package playwright-core (npm install)' };
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      return { error: 'the npm package playwright-core (npm install)' };
     throw e;
   }
 }
@@ -67,7 +68,9 @@ export interface LaunchOptions {
 }
 
 /** Chromium with a fresh profile in `dir/chromium-profile`: one context, closed by `close()`. */
-export async function launchChromium(o: LaunchOptions): Promise<{ context: BrowserContext; profile: string; close: () => Promise<void> }> {
+export async function launchChromium(
+  o: LaunchOptions,
+): Promise<{ context: BrowserContext; profile: string; close: () => Promise<void> }> {
   const loaded = await loadPlaywright();
   if ('error' in loaded) throw new Error(`cannot load ${loaded.error}`);
   const executablePath = chromiumPath();
@@ -143,13 +146,21 @@ export class PageWatch {
     const w = new PageWatch();
     await context.exposeBinding('__oswCspViolation', (source, v: Omit<CspViolation, 'page'>) => {
       w.violations.push({ ...v, page: source.page.url() });
-      w.problems.push(`CSP violation on ${source.page.url()}: ${v.directive} blocked ${v.blocked || '(inline)'} at ${v.source}:${v.line} ${v.sample}`);
+      w.problems.push(
+        `CSP violation on ${source.page.url()}: ${v.directive} blocked ${v.blocked || '(inline)'} at ${v.source}:${v.line} ${v.sample}`,
+      );
     });
     // Runs before any script of the page, in every frame; not subject to the page's CSP.
     await context.addInitScript(() => {
       document.addEventListener('securitypolicyviolation', (e) => {
         const report = (window as unknown as { __oswCspViolation: (v: unknown) => Promise<void> }).__oswCspViolation;
-        void report({ directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile, line: e.lineNumber, sample: e.sample });
+        void report({
+          directive: e.violatedDirective,
+          blocked: e.blockedURI,
+          source: e.sourceFile,
+          line: e.lineNumber,
+          sample: e.sample,
+        });
       });
     });
     for (const p of context.pages()) w.watch(p);
@@ -172,7 +183,8 @@ export class PageWatch {
       this.problems.push(`request failed on ${page.url()}: ${r.method()} ${r.url()}: ${reason}`);
     });
     page.on('response', (r) => {
-      if (r.status() >= 400 && !this.allowedStatus.has(r.status())) this.problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()} (page ${page.url()})`);
+      if (r.status() >= 400 && !this.allowedStatus.has(r.status()))
+        this.problems.push(`HTTP ${r.status()} for ${r.request().method()} ${r.url()} (page ${page.url()})`);
     });
     page.on('dialog', (d) => void this.onDialog(d));
   }

@@ -41,7 +41,18 @@ export class Collector {
   }
 
   args(): string[] {
-    return [...this.status.flatMap((s) => ['--status', s]), '--history', this.history, '--out', this.out, '--tz', 'UTC', '--lang', 'en', ...this.extra];
+    return [
+      ...this.status.flatMap((s) => ['--status', s]),
+      '--history',
+      this.history,
+      '--out',
+      this.out,
+      '--tz',
+      'UTC',
+      '--lang',
+      'en',
+      ...this.extra,
+    ];
   }
 
   /** One `run` (collect + build) at the real time, as cron would start it. */
@@ -86,7 +97,9 @@ export class Collector {
       const s = await this.sessions();
       if (done(s)) return s;
       if (Date.now() > deadline) {
-        throw new Error(`timed out after ${timeoutMs} ms (${this.runs.length} runs) waiting for ${what}; sessions:\n${JSON.stringify(s, null, 1)}\nlast run's stderr:\n${this.runs[this.runs.length - 1]?.stderr ?? ''}`);
+        throw new Error(
+          `timed out after ${timeoutMs} ms (${this.runs.length} runs) waiting for ${what}; sessions:\n${JSON.stringify(s, null, 1)}\nlast run's stderr:\n${this.runs[this.runs.length - 1]?.stderr ?? ''}`,
+        );
       }
       await sleep(100);
     }
@@ -105,7 +118,8 @@ export class Collector {
   /** Longest time between the starts of two consecutive runs: how stale the collector's view can be. */
   maxRunGapMs(): number {
     let gap = 0;
-    for (let i = 1; i < this.runs.length; i++) gap = Math.max(gap, (this.runs[i] as TimedRun).start - (this.runs[i - 1] as TimedRun).start);
+    for (let i = 1; i < this.runs.length; i++)
+      gap = Math.max(gap, (this.runs[i] as TimedRun).start - (this.runs[i - 1] as TimedRun).start);
     return gap;
   }
 }

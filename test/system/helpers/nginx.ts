@@ -57,8 +57,10 @@ export function adaptConfig(config: string, a: Adapt): string {
       out.push(line);
       continue;
     }
-    let m: RegExpExecArray | null;
-    if ((m = /^listen\s+(\S+)((?:\s+[^;\s]+)*)\s*;$/.exec(code))) {
+    const listen = /^listen\s+(\S+)((?:\s+[^;\s]+)*)\s*;$/.exec(code);
+    const proxy = /^proxy_pass\s+http:\/\/127\.0\.0\.1:\d+(\S*);$/.exec(code);
+    if (listen) {
+      const m = listen;
       const addr = m[1] as string;
       if (addr.startsWith('[')) {
         out.push(`${indent}# (test) dropped: ${code}`);
@@ -70,12 +72,15 @@ export function adaptConfig(config: string, a: Adapt): string {
       const params = a.tls ? (m[2] ?? '') : (m[2] ?? '').replace(/\s+(ssl|http2)\b/g, '');
       out.push(`${indent}listen 127.0.0.1:${mapped}${params};`);
     } else if (/^ssl_certificate(_key)?\s/.test(code)) {
-      if (a.tls) out.push(`${indent}${code.startsWith('ssl_certificate_key') ? `ssl_certificate_key ${a.tls.key}` : `ssl_certificate ${a.tls.cert}`};`);
+      if (a.tls)
+        out.push(
+          `${indent}${code.startsWith('ssl_certificate_key') ? `ssl_certificate_key ${a.tls.key}` : `ssl_certificate ${a.tls.cert}`};`,
+        );
       else out.push(`${indent}# (test) dropped: ${code}`);
     } else if (/^root\s/.test(code)) {
       out.push(`${indent}root ${a.root};`);
-    } else if ((m = /^proxy_pass\s+http:\/\/127\.0\.0\.1:\d+(\S*);$/.exec(code))) {
-      out.push(`${indent}proxy_pass http://127.0.0.1:${a.apiPort}${m[1] ?? ''};`);
+    } else if (proxy) {
+      out.push(`${indent}proxy_pass http://127.0.0.1:${a.apiPort}${proxy[1] ?? ''};`);
     } else if (/^auth_basic_user_file\s/.test(code)) {
       out.push(a.htpasswd ? `${indent}auth_basic_user_file ${a.htpasswd};` : `${indent}# (test) dropped: ${code}`);
     } else if (/^auth_basic\s/.test(code) && a.htpasswd === null) {
@@ -121,9 +126,23 @@ export async function nginxTest(dir: string, site: string): Promise<string> {
   const siteFile = join(dir, 'site-test.conf');
   await writeFile(siteFile, site);
   await writeFile(join(dir, 'nginx-test.conf'), mainConfig(dir, siteFile));
-  const r = spawnSync(bin('nginx'), ['-t', '-p', `${dir}/`, '-c', join(dir, 'nginx-test.conf'), '-e', 'stderr', '-g', `pid ${join(dir, 'nginx-test.pid')}; error_log stderr;`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    bin('nginx'),
+    [
+      '-t',
+      '-p',
+      `${dir}/`,
+      '-c',
+      join(dir, 'nginx-test.conf'),
+      '-e',
+      'stderr',
+      '-g',
+      `pid ${join(dir, 'nginx-test.pid')}; error_log stderr;`,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (r.error) throw r.error;
   const output = `${r.stdout}${r.stderr}`;
   if (r.status !== 0) throw new Error(`nginx -t failed (exit ${r.status}):\n${output}\n--- config:\n${site}`);
@@ -203,10 +222,24 @@ export async function startNginx(o: NginxOptions): Promise<NginxSite> {
   const conf = join(o.dir, 'nginx.conf');
   await writeFile(conf, mainConfig(o.dir, siteFile));
   await nginxTest(o.dir, site);
-  const proc = o.procs.spawn('nginx', bin('nginx'), ['-p', `${o.dir}/`, '-c', conf, '-e', 'stderr', '-g', `daemon off; pid ${join(o.dir, 'nginx.pid')}; error_log stderr warn;`], {
-    cwd: o.dir,
-    logFile: join(o.dir, 'nginx.log'),
-  });
+  const proc = o.procs.spawn(
+    'nginx',
+    bin('nginx'),
+    [
+      '-p',
+      `${o.dir}/`,
+      '-c',
+      conf,
+      '-e',
+      'stderr',
+      '-g',
+      `daemon off; pid ${join(o.dir, 'nginx.pid')}; error_log stderr warn;`,
+    ],
+    {
+      cwd: o.dir,
+      logFile: join(o.dir, 'nginx.log'),
+    },
+  );
   const url = `http://127.0.0.1:${mainPort}`;
   await waitFor(
     `nginx to answer on ${url}`,
@@ -227,7 +260,9 @@ export async function startNginx(o: NginxOptions): Promise<NginxSite> {
     port: mainPort,
     ports,
     credentials,
-    authorization: credentials ? `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}` : null,
+    authorization: credentials
+      ? `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64')}`
+      : null,
     config: site,
     proc,
     stop: async () => {

@@ -52,7 +52,8 @@ function sh(cmd: string, args: string[]): string {
 
 /** A /24 in 10.99.0.0/16 (and its IPv6 twin) that no interface or route on this host uses. */
 export function freeSubnet(): number {
-  const used = sh(bin('ip'), ['-o', 'addr', 'show']) + sh(bin('ip'), ['route', 'show']) + sh(bin('ip'), ['-6', 'route', 'show']);
+  const used =
+    sh(bin('ip'), ['-o', 'addr', 'show']) + sh(bin('ip'), ['route', 'show']) + sh(bin('ip'), ['-6', 'route', 'show']);
   const free: number[] = [];
   for (let n = 10; n < 250; n++) if (!used.includes(`10.99.${n}.`) && !used.includes(`fd00:99:${n}::`)) free.push(n);
   const pick = free[Math.floor(Math.random() * free.length)];
@@ -147,7 +148,14 @@ export function viewOf(text: string, version: StatusVersion): StatusView | null 
       const f = l.split(',');
       if (f.length !== 5) return null;
       const [cn, real, rx, tx] = f as [string, string, string, string];
-      clients.push({ commonName: cn, realPort: portOf(real), virtualAddress: vip.get(`${cn},${real}`) ?? null, bytesReceived: Number(rx), bytesSent: Number(tx), connectedAtS: null });
+      clients.push({
+        commonName: cn,
+        realPort: portOf(real),
+        virtualAddress: vip.get(`${cn},${real}`) ?? null,
+        bytesReceived: Number(rx),
+        bytesSent: Number(tx),
+        connectedAtS: null,
+      });
     }
     return { updatedAtS: utcSeconds(updated.slice('Updated,'.length)), clients };
   }
@@ -252,7 +260,8 @@ export class StatusWatcher {
   /** Update time of the last update that listed the client (by common name and real port). */
   lastListed(cn: string, port: number): number | null {
     let at: number | null = null;
-    for (const v of this.views) if (v.clients.some((c) => c.commonName === cn && c.realPort === port)) at = v.updatedAtS;
+    for (const v of this.views)
+      if (v.clients.some((c) => c.commonName === cn && c.realPort === port)) at = v.updatedAtS;
     return at;
   }
 
@@ -325,9 +334,17 @@ export interface Client {
  * while the client ran. The kernel may give a later client the port of an earlier one, so the
  * port alone is not enough; "Connected Since" has whole seconds, hence a second of slack.
  */
-export function isSessionOf(s: { commonName: string; realPort: number | null; connectedAt: string }, c: Client): boolean {
+export function isSessionOf(
+  s: { commonName: string; realPort: number | null; connectedAt: string },
+  c: Client,
+): boolean {
   const at = Date.parse(s.connectedAt);
-  return s.commonName === c.commonName && s.realPort === c.realPort && c.spawnedAt - 1000 <= at && at <= (c.stoppedAt ?? Infinity) + 1000;
+  return (
+    s.commonName === c.commonName &&
+    s.realPort === c.realPort &&
+    c.spawnedAt - 1000 <= at &&
+    at <= (c.stoppedAt ?? Infinity) + 1000
+  );
 }
 
 export const AUTH_SCRIPT = `#!/bin/sh
@@ -424,15 +441,37 @@ export class Server {
     const config = join(opts.dir, 'server.conf');
     await writeFile(
       config,
-      serverConfig({ dev, proto: opts.proto, port, subnet, pki: opts.pki, statusFile, statusInterval, statusVersion: opts.statusVersion, authScript, hooks: opts.hooks, extraConfig: opts.extraConfig }),
+      serverConfig({
+        dev,
+        proto: opts.proto,
+        port,
+        subnet,
+        pki: opts.pki,
+        statusFile,
+        statusInterval,
+        statusVersion: opts.statusVersion,
+        authScript,
+        hooks: opts.hooks,
+        extraConfig: opts.extraConfig,
+      }),
     );
     // TZ=UTC: the time text of status-version 1 and 2 is the server's local time.
-    const command = [...(opts.launcher ?? []).map((w, i) => (i === 0 ? bin(w) : w)), bin('openvpn'), '--config', config];
-    const proc = opts.procs.spawn(`openvpn server (${opts.proto}, status-version ${opts.statusVersion})`, command[0] as string, command.slice(1), {
-      cwd: opts.dir,
-      env: { ...process.env, TZ: 'UTC' },
-      logFile: join(opts.dir, 'server.log'),
-    });
+    const command = [
+      ...(opts.launcher ?? []).map((w, i) => (i === 0 ? bin(w) : w)),
+      bin('openvpn'),
+      '--config',
+      config,
+    ];
+    const proc = opts.procs.spawn(
+      `openvpn server (${opts.proto}, status-version ${opts.statusVersion})`,
+      command[0] as string,
+      command.slice(1),
+      {
+        cwd: opts.dir,
+        env: { ...process.env, TZ: 'UTC' },
+        logFile: join(opts.dir, 'server.log'),
+      },
+    );
     await opts.procs.waitOutput(proc, /Initialization Sequence Completed/, CONNECT_TIMEOUT_MS);
     const watcher = new StatusWatcher(statusFile, opts.statusVersion);
     watcher.start();
@@ -507,7 +546,9 @@ export class Server {
     if (v4 === undefined) throw new Error(`${name}: no ifconfig in its PUSH_REPLY\n${proc.tail()}`);
     client.virtualAddress = v4;
     client.virtualIpv6 = /(?:^|,)ifconfig-ipv6 ([0-9a-f:]+)\//.exec(push)?.[1] ?? null;
-    client.realPort = await waitFor(`${name}'s socket (ss)`, () => localPortOf(proc.pid, this.proto) ?? undefined, { timeoutMs: 5_000 });
+    client.realPort = await waitFor(`${name}'s socket (ss)`, () => localPortOf(proc.pid, this.proto) ?? undefined, {
+      timeoutMs: 5_000,
+    });
     return client;
   }
 
@@ -521,7 +562,9 @@ export class Server {
     const want = clients.map((c) => `${c.commonName}|${c.realPort}|${c.virtualAddress}`).sort();
     return this.watcher.waitFor(
       `exactly ${JSON.stringify(want)}`,
-      (v) => JSON.stringify(v.clients.map((c) => `${c.commonName}|${c.realPort}|${c.virtualAddress ?? ''}`).sort()) === JSON.stringify(want),
+      (v) =>
+        JSON.stringify(v.clients.map((c) => `${c.commonName}|${c.realPort}|${c.virtualAddress ?? ''}`).sort()) ===
+        JSON.stringify(want),
       timeoutMs,
     );
   }
@@ -535,7 +578,9 @@ export class Server {
     const payload = Buffer.alloc(1000, 0x5a);
     try {
       for (let sent = 0; sent < bytes; sent += payload.length) {
-        await new Promise<void>((resolve, reject) => sock.send(payload, 9, client.virtualAddress, (e) => (e ? reject(e) : resolve())));
+        await new Promise<void>((resolve, reject) =>
+          sock.send(payload, 9, client.virtualAddress, (e) => (e ? reject(e) : resolve())),
+        );
         await sleep(1);
       }
     } finally {
@@ -554,7 +599,10 @@ export class Server {
   async shutdown(): Promise<void> {
     this.watcher.stop();
     const procs = this.opts.procs;
-    await Promise.all([...this.clients.map((c) => procs.stop(c.proc, 'SIGTERM', 5_000)), procs.stop(this.proc, 'SIGTERM', 5_000)]);
+    await Promise.all([
+      ...this.clients.map((c) => procs.stop(c.proc, 'SIGTERM', 5_000)),
+      procs.stop(this.proc, 'SIGTERM', 5_000),
+    ]);
   }
 
   /**
@@ -567,7 +615,10 @@ export class Server {
    */
   closeLoggedAt(client: Client): number | null {
     const who = `${client.commonName}/127.0.0.1:${client.realPort}`.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-    const m = new RegExp(`^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d) ${who} SIG\\w+\\[soft,[\\w-]+\\] received, client-instance (?:exiting|restarting)$`, 'm').exec(this.proc.output());
+    const m = new RegExp(
+      `^(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d) ${who} SIG\\w+\\[soft,[\\w-]+\\] received, client-instance (?:exiting|restarting)$`,
+      'm',
+    ).exec(this.proc.output());
     return m ? utcSeconds(m[1] as string) : null;
   }
 

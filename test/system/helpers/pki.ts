@@ -35,13 +35,56 @@ export async function makePki(dir: string, commonNames: string[]): Promise<Pki> 
   await mkdir(dir, { recursive: true });
   const openssl = bin('openssl');
   const days = ['-days', '2'];
-  run(openssl, ['req', '-x509', ...EC, '-keyout', 'ca.key', '-out', 'ca.crt', ...days, '-subj', '/CN=openvpn-status-web test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir);
-  await writeFile(join(dir, 'server.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n');
-  await writeFile(join(dir, 'client.ext'), 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=clientAuth\n');
+  run(
+    openssl,
+    [
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      ...days,
+      '-subj',
+      '/CN=openvpn-status-web test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  );
+  await writeFile(
+    join(dir, 'server.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=serverAuth\n',
+  );
+  await writeFile(
+    join(dir, 'client.ext'),
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyAgreement\nextendedKeyUsage=clientAuth\n',
+  );
   const sign = (name: string, cn: string, ext: string): void => {
     run(openssl, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj(cn)], dir);
-    run(openssl, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, ...days, '-extfile', ext], dir);
+    run(
+      openssl,
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${name}.crt`,
+        ...days,
+        '-extfile',
+        ext,
+      ],
+      dir,
+    );
   };
   sign('server', 'openvpn-status-web test server', 'server.ext');
   const clients = new Map<string, { cert: string; key: string }>();
@@ -63,6 +106,10 @@ export async function makePki(dir: string, commonNames: string[]): Promise<Pki> 
 
 /** A self-signed certificate for a TLS server (nginx -t of the shipped configs). */
 export function selfSigned(dir: string, name: string, cn = 'localhost'): { cert: string; key: string } {
-  run(bin('openssl'), ['req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', subj(cn)], dir);
+  run(
+    bin('openssl'),
+    ['req', '-x509', ...EC, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', subj(cn)],
+    dir,
+  );
   return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
 }

@@ -74,7 +74,12 @@ export class Procs {
   spawn(name: string, cmd: string, args: string[], opts: SpawnOptions): Proc {
     installExitHandler();
     const startedAt = Date.now();
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     if (child.pid === undefined) {
       // The 'error' event (ENOENT, EACCES) follows; report it instead of crashing on it.
       child.once('error', (e) => process.stderr.write(`system test: ${name}: ${e.message}\n`));
@@ -99,7 +104,8 @@ export class Procs {
       startedAt,
       logFile: opts.logFile,
       output: () => out,
-      tail: (lines = 25) => `--- ${name} (pid ${pid}), last lines of ${opts.logFile}:\n${out.split('\n').slice(-lines).join('\n')}`,
+      tail: (lines = 25) =>
+        `--- ${name} (pid ${pid}), last lines of ${opts.logFile}:\n${out.split('\n').slice(-lines).join('\n')}`,
       exit: null,
       exited: new Promise<ProcExit>((resolve, reject) => {
         child.on('error', (e) => {
@@ -147,7 +153,8 @@ export class Procs {
       () => {
         const m = re.exec(p.output());
         if (m) return m;
-        if (p.exit) throw new Error(`${p.name} exited (${p.exit.code ?? p.exit.signal}) before printing ${re}\n${p.tail()}`);
+        if (p.exit)
+          throw new Error(`${p.name} exited (${p.exit.code ?? p.exit.signal}) before printing ${re}\n${p.tail()}`);
         return undefined;
       },
       { timeoutMs, intervalMs: 20, detail: () => p.tail() },
@@ -174,7 +181,9 @@ export function pgrep(name: string): { pid: number; cmd: string }[] {
 /** Processes named `name` whose command line mentions `marker` (our temp folder), after a short grace. */
 export async function leftovers(name: string, marker: string): Promise<string[]> {
   for (let i = 0; ; i++) {
-    const left = pgrep(name).filter((p) => p.cmd.includes(marker)).map((p) => `${p.pid} ${p.cmd}`);
+    const left = pgrep(name)
+      .filter((p) => p.cmd.includes(marker))
+      .map((p) => `${p.pid} ${p.cmd}`);
     if (left.length === 0 || i >= 20) return left;
     await sleep(100);
   }

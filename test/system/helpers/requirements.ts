@@ -16,7 +16,9 @@ export interface Needs {
   bins?: string[];
 }
 
-const SEARCH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'].filter((d) => d !== '');
+const SEARCH = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin'].filter(
+  (d) => d !== '',
+);
 
 /** Absolute path of a program, or null when it is not installed. */
 export function which(bin: string): string | null {
@@ -60,7 +62,8 @@ export function missing(needs: Needs): string[] {
       out.push(`/dev/net/tun (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
   }
-  for (const b of needs.bins ?? []) if (which(b) === null) out.push(`the program "${b}" (apt-get install ${PACKAGE[b] ?? b})`);
+  for (const b of needs.bins ?? [])
+    if (which(b) === null) out.push(`the program "${b}" (apt-get install ${PACKAGE[b] ?? b})`);
   return out;
 }
 

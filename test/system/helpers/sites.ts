@@ -43,4 +43,3 @@ export async function startEndpoint(
   const m = await procs.waitOutput(proc, /API: http:\/\/127\.0\.0\.1:(\d+)\/api\//, 30_000);
   return { port: Number(m[1]), proc };
 }
-

@@ -10,7 +10,11 @@ export interface WaitOptions {
 }
 
 /** Polls `check` until it returns something other than undefined/false, and returns that. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, opts: WaitOptions): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  opts: WaitOptions,
+): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
   for (;;) {
     const v = await check();
