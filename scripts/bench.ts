@@ -319,7 +319,8 @@ const HOUR_RUNS = 60;
  * hour starts on their 15-minute grid; then 60 runs one minute apart (status update at the
  * minute, run 3 s later), clients reconnecting in every third: quiet and busy minutes as in
  * the timed runs. The chart's 5-minute buckets complete 12 times and the whole-history files
- * fall due 4 times, as in any real hour. Retention (once a day) is not configured in the
+ * fall due 4 times, as in any real hour. One untimed run after the hour ends the last
+ * reconnects' old sessions. Retention (once a day) is not configured in the
  * scenarios, so no run of the hour archives.
  */
 async function simulateHour(feed: Feed): Promise<HourFigures> {
@@ -343,6 +344,9 @@ async function simulateHour(feed: Feed): Promise<HourFigures> {
     [chart, wholeMark] = [c, w];
     runs.push({ wallS: run.wallS, cpuMs: run.cpuMs, rssKb: run.rssKb, did });
   }
+  // Untimed: the minute after the last ends the sessions of its reconnects, so the state checks hold.
+  await updateStatus(feed, feed.at + 60, 0);
+  await feedRun(feed, 'the run after the hour', feed.at + 3);
   log(`${spec.name}: hour runs ${runs.map((r) => `${r.wallS.toFixed(2)}${r.did.includes('chart') ? 'c' : ''}${r.did.includes('whole-history files') ? 'w' : ''}`).join(' ')} s (c: chart redrawn, w: whole-history files rewritten)`);
   const slowest = runs.reduce((a, b) => (b.wallS > a.wallS ? b : a));
   const figures: HourFigures = {
