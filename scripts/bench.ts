@@ -744,7 +744,7 @@ async function main(): Promise<number> {
   const only = process.argv.slice(2);
   const named = only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => only.some((o) => s.id.startsWith(o)));
   const chosen = HOUR_MODE === 'only' ? named.filter((s) => s.hour !== undefined) : named;
-  if (chosen.length === 0) throw new Error(`no scenario matches ${only.join(' ')} (ids: ${SCENARIOS.map((s) => s.id).join(' ')})`);
+  if (chosen.length === 0) throw new Error(`no scenario matches ${only.join(' ')}${HOUR_MODE === 'only' ? ' with a simulated hour (BENCH_HOUR=only)' : ''} (ids: ${SCENARIOS.map((s) => s.id).join(' ')})`);
   for (const s of chosen) {
     const dir = await mkdtemp(join(tmpdir(), 'osw-bench-'));
     dirs.push(dir);
