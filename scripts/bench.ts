@@ -106,7 +106,12 @@ interface ChildRun {
  * start: this machine's sets NODE_EXTRA_CA_CERTS, whose certificate bundle Node reads at
  * each start (60–100 ms more here).
  */
-const CRON_ENV = { HOME: process.env.HOME ?? '/root', LOGNAME: process.env.LOGNAME ?? 'root', SHELL: '/bin/sh', PATH: '/usr/bin:/bin' };
+const CRON_ENV = {
+  HOME: process.env.HOME ?? '/root',
+  LOGNAME: process.env.LOGNAME ?? 'root',
+  SHELL: '/bin/sh',
+  PATH: '/usr/bin:/bin',
+};
 
 /** Runs the compiled CLI as a fresh process, as cron does, timing it from spawn to exit. */
 async function runCli(args: string[], rssFile: string): Promise<ChildRun> {
@@ -214,7 +219,13 @@ async function setUpFeed(spec: CliScenarioSpec, dir: string): Promise<Feed> {
   const at = Math.floor(Date.now() / 1000) - 20;
   const clients = syntheticClients({ count: spec.live, updatedAt: isoFromEpochSeconds(at), seed: SEED });
   const t = performance.now();
-  const sessions = syntheticSessions({ count: spec.history, users: spec.users, endAt: isoFromEpochSeconds(at - 30), spanDays: spec.spanDays ?? 60, seed: SEED });
+  const sessions = syntheticSessions({
+    count: spec.history,
+    users: spec.users,
+    endAt: isoFromEpochSeconds(at - 30),
+    spanDays: spec.spanDays ?? 60,
+    seed: SEED,
+  });
   const historyBytes = await rewriteHistory(paths.history, sessions);
   const state = syntheticState({ clients, updatedAt: isoFromEpochSeconds(at), historyBytes, history: sessions });
   await writeState(`${paths.history}.state.json`, state);
@@ -222,7 +233,17 @@ async function setUpFeed(spec: CliScenarioSpec, dir: string): Promise<Feed> {
     `${spec.name}: ${sessions.length.toLocaleString('en')} sessions (${(historyBytes / 1e6).toFixed(1)} MB CSV, ` +
       `${Object.keys(state.recentlyClosed).length.toLocaleString('en')} recently closed) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
   );
-  return { spec, paths, rssFile: join(dir, 'rss.txt'), at, clients, historyBytes, expectedAppends: 0, pendingEnds: 0, problems: [] };
+  return {
+    spec,
+    paths,
+    rssFile: join(dir, 'rss.txt'),
+    at,
+    clients,
+    historyBytes,
+    expectedAppends: 0,
+    pendingEnds: 0,
+    problems: [],
+  };
 }
 
 /**
@@ -231,9 +252,17 @@ async function setUpFeed(spec: CliScenarioSpec, dir: string): Promise<Feed> {
  * update (the second update that lacks them).
  */
 async function updateStatus(feed: Feed, next: number, reconnect: number): Promise<void> {
-  feed.clients = advanceClients(feed.clients, { from: isoFromEpochSeconds(feed.at), to: isoFromEpochSeconds(next), reconnect, seed: SEED });
+  feed.clients = advanceClients(feed.clients, {
+    from: isoFromEpochSeconds(feed.at),
+    to: isoFromEpochSeconds(next),
+    reconnect,
+    seed: SEED,
+  });
   feed.at = next;
-  await writeFile(feed.paths.status, syntheticStatusV3({ clients: feed.clients, updatedAt: isoFromEpochSeconds(next), seed: SEED }));
+  await writeFile(
+    feed.paths.status,
+    syntheticStatusV3({ clients: feed.clients, updatedAt: isoFromEpochSeconds(next), seed: SEED }),
+  );
   // An mtime in the past: the reader trusts the file at once instead of waiting for it to settle.
   const past = new Date(Date.now() - 5000);
   await utimes(feed.paths.status, past, past);
@@ -252,7 +281,10 @@ async function feedRun(feed: Feed, label: string, now?: number): Promise<ChildRu
 const mbOf = (kb: number | null): string => (kb === null ? '?' : String(Math.round((kb * 1024) / 1e6)));
 
 /** The warm-up run, then (unless BENCH_HOUR=only) the timed runs and the run 16 minutes on. */
-async function medianRuns(feed: Feed, withMedians: boolean): Promise<{ walls: number[]; cpu: number[]; rss: number[]; notes: string[] }> {
+async function medianRuns(
+  feed: Feed,
+  withMedians: boolean,
+): Promise<{ walls: number[]; cpu: number[]; rss: number[]; notes: string[] }> {
   const { spec } = feed;
   const walls: number[] = [];
   const cpu: number[] = [];
@@ -260,7 +292,11 @@ async function medianRuns(feed: Feed, withMedians: boolean): Promise<{ walls: nu
   const notes: string[] = [];
   const runs = withMedians ? (spec.runs ?? 9) : 0;
   for (let k = 0; k <= runs; k++) {
-    await updateStatus(feed, Math.max(feed.at + 1, Math.floor(Date.now() / 1000) - 3), k % 3 === 1 ? spec.reconnect : 0);
+    await updateStatus(
+      feed,
+      Math.max(feed.at + 1, Math.floor(Date.now() / 1000) - 3),
+      k % 3 === 1 ? spec.reconnect : 0,
+    );
     const run = await feedRun(feed, `run ${k}`);
     if (k === 0) {
       // Warm-up: page cache, and a check that the data is a steady state (for `run`: the full build).
@@ -275,10 +311,15 @@ async function medianRuns(feed: Feed, withMedians: boolean): Promise<{ walls: nu
     await updateStatus(feed, feed.at + 16 * 60, 0);
     const run = await feedRun(feed, 'the run 16 minutes on', feed.at + 3);
     if (run.rssKb !== null) rss.push(run.rssKb);
-    notes.push(`the run that rewrote the whole-history export files (16 minutes on): ${run.wallS.toFixed(1)} s, CPU ${run.cpuMs === null ? '?' : (run.cpuMs / 1000).toFixed(1)} s, peak RSS ${mbOf(run.rssKb)} MB`);
+    notes.push(
+      `the run that rewrote the whole-history export files (16 minutes on): ${run.wallS.toFixed(1)} s, CPU ${run.cpuMs === null ? '?' : (run.cpuMs / 1000).toFixed(1)} s, peak RSS ${mbOf(run.rssKb)} MB`,
+    );
     log(`${spec.name}: ${notes[notes.length - 1]}`);
   }
-  if (walls.length > 0) log(`${spec.name}: runs ${walls.map((w) => w.toFixed(3)).join(' ')} s; peak RSS ${rss.map((kb) => mbOf(kb)).join(' ')} MB`);
+  if (walls.length > 0)
+    log(
+      `${spec.name}: runs ${walls.map((w) => w.toFixed(3)).join(' ')} s; peak RSS ${rss.map((kb) => mbOf(kb)).join(' ')} MB`,
+    );
   return { walls, cpu, rss, notes };
 }
 
@@ -328,9 +369,11 @@ async function simulateHour(feed: Feed): Promise<HourFigures> {
   const site = join(feed.paths.dir, 'site');
   await updateStatus(feed, feed.at + 16 * 60, spec.reconnect);
   let wholeMark = await wholeHistoryMark(site);
-  const lead = await feedRun(feed, 'the hour\'s lead-in run', feed.at + 3);
+  const lead = await feedRun(feed, "the hour's lead-in run", feed.at + 3);
   const leadWrote = (await wholeHistoryMark(site)) !== wholeMark;
-  log(`${spec.name}: hour lead-in ${lead.wallS.toFixed(1)} s${leadWrote ? ', rewrote the whole-history files' : ', did NOT rewrite the whole-history files'}`);
+  log(
+    `${spec.name}: hour lead-in ${lead.wallS.toFixed(1)} s${leadWrote ? ', rewrote the whole-history files' : ', did NOT rewrite the whole-history files'}`,
+  );
   wholeMark = await wholeHistoryMark(site);
   let chart = await chartMark(site);
   const runs: { wallS: number; cpuMs: number | null; rssKb: number | null; did: string[] }[] = [];
@@ -347,20 +390,26 @@ async function simulateHour(feed: Feed): Promise<HourFigures> {
   // Untimed: the minute after the last ends the sessions of its reconnects, so the state checks hold.
   await updateStatus(feed, feed.at + 60, 0);
   await feedRun(feed, 'the run after the hour', feed.at + 3);
-  log(`${spec.name}: hour runs ${runs.map((r) => `${r.wallS.toFixed(2)}${r.did.includes('chart') ? 'c' : ''}${r.did.includes('whole-history files') ? 'w' : ''}`).join(' ')} s (c: chart redrawn, w: whole-history files rewritten)`);
+  log(
+    `${spec.name}: hour runs ${runs.map((r) => `${r.wallS.toFixed(2)}${r.did.includes('chart') ? 'c' : ''}${r.did.includes('whole-history files') ? 'w' : ''}`).join(' ')} s (c: chart redrawn, w: whole-history files rewritten)`,
+  );
   const slowest = runs.reduce((a, b) => (b.wallS > a.wallS ? b : a));
   const figures: HourFigures = {
     slowestWallS: slowest.wallS,
     slowestCpuS: slowest.cpuMs === null ? null : slowest.cpuMs / 1000,
-    slowestDid: slowest.did.length === 0 ? 'the minute\'s work only' : slowest.did.join(' + '),
+    slowestDid: slowest.did.length === 0 ? "the minute's work only" : slowest.did.join(' + '),
     cpuS: runs.every((r) => r.cpuMs !== null) ? runs.reduce((sum, r) => sum + (r.cpuMs as number), 0) / 1000 : null,
     rssMb: runs.every((r) => r.rssKb !== null) ? (Math.max(...runs.map((r) => r.rssKb as number)) * 1024) / 1e6 : null,
     chartRedraws: runs.filter((r) => r.did.includes('chart')).length,
     wholeHistoryWrites: runs.filter((r) => r.did.includes('whole-history files')).length,
   };
   // Fewer would mean the hour skipped a periodic job and its figures flatter the code.
-  if (figures.chartRedraws < HOUR_RUNS / 5) feed.problems.push(`the hour redrew the chart in ${figures.chartRedraws} runs, expected at least ${HOUR_RUNS / 5}`);
-  if (figures.wholeHistoryWrites < HOUR_RUNS / 15) feed.problems.push(`the hour rewrote the whole-history files in ${figures.wholeHistoryWrites} runs, expected at least ${HOUR_RUNS / 15}`);
+  if (figures.chartRedraws < HOUR_RUNS / 5)
+    feed.problems.push(`the hour redrew the chart in ${figures.chartRedraws} runs, expected at least ${HOUR_RUNS / 5}`);
+  if (figures.wholeHistoryWrites < HOUR_RUNS / 15)
+    feed.problems.push(
+      `the hour rewrote the whole-history files in ${figures.wholeHistoryWrites} runs, expected at least ${HOUR_RUNS / 15}`,
+    );
   return figures;
 }
 
@@ -370,7 +419,9 @@ async function checkSteadyState(feed: Feed): Promise<void> {
   // A built site: no HTML page may pass 300 KB, whatever the history's size.
   const largest = await largestHtml(join(paths.dir, 'site'));
   if (largest !== null) {
-    log(`${spec.name}: largest HTML page ${(largest.bytes / 1000).toFixed(0)} KB (${largest.path}), dashboard ${(largest.dashboard / 1000).toFixed(0)} KB`);
+    log(
+      `${spec.name}: largest HTML page ${(largest.bytes / 1000).toFixed(0)} KB (${largest.path}), dashboard ${(largest.dashboard / 1000).toFixed(0)} KB`,
+    );
     if (largest.bytes > 300_000) problems.push(`${largest.path} is ${largest.bytes} bytes, over 300 KB`);
   }
   const state = await readState(`${paths.history}.state.json`);
@@ -409,7 +460,10 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
       return {
         wallS: withMedians ? median(walls) : Number.NaN,
         cpuS: withMedians && cpu.length === walls.length ? median(cpu) : null,
-        rssMb: withMedians && rss.length === walls.length + (spec.lagged === true ? 1 : 0) ? (Math.max(...rss) * 1024) / 1e6 : null,
+        rssMb:
+          withMedians && rss.length === walls.length + (spec.lagged === true ? 1 : 0)
+            ? (Math.max(...rss) * 1024) / 1e6
+            : null,
         problems: feed.problems,
         notes,
         ...(withMedians ? {} : { noMedians: true }),
@@ -433,7 +487,14 @@ async function largestHtml(site: string): Promise<{ path: string; bytes: number;
 }
 
 /** parseStatus in this process on a large status text: client rows per second. */
-function parseScenario(spec: { id: string; name: string; clients: number; version: 1 | 3; goal: Goal; runs?: number }): Scenario {
+function parseScenario(spec: {
+  id: string;
+  name: string;
+  clients: number;
+  version: 1 | 3;
+  goal: Goal;
+  runs?: number;
+}): Scenario {
   return {
     id: spec.id,
     name: spec.name,
@@ -447,7 +508,9 @@ function parseScenario(spec: { id: string; name: string; clients: number; versio
       const cpu: number[] = [];
       const runs = spec.runs ?? 9;
       // The compiled parser, as the CLI runs it (npm run bench builds dist/ first).
-      const { parseStatus } = (await import(pathToFileURL(join(ROOT, 'dist', 'core', 'parse-status.js')).href)) as typeof import('../src/core/parse-status.js');
+      const { parseStatus } = (await import(
+        pathToFileURL(join(ROOT, 'dist', 'core', 'parse-status.js')).href
+      )) as typeof import('../src/core/parse-status.js');
       for (let k = -5; k < runs; k++) {
         const t = performance.now();
         const c = process.cpuUsage();
@@ -455,7 +518,9 @@ function parseScenario(spec: { id: string; name: string; clients: number; versio
         const s = (performance.now() - t) / 1000;
         const used = process.cpuUsage(c);
         if (k === -5 && (snap.clients.length !== spec.clients || snap.clients.some((c) => c.virtualAddress === null))) {
-          problems.push(`parsed ${snap.clients.length} clients (some without a virtual address?), expected ${spec.clients}`);
+          problems.push(
+            `parsed ${snap.clients.length} clients (some without a virtual address?), expected ${spec.clients}`,
+          );
         }
         if (k >= 0) {
           // The first five warm the JIT.
@@ -482,7 +547,10 @@ function hookScenario(spec: { id: string; name: string; goal: Goal; runs?: numbe
     async measure(dir) {
       const spool = join(dir, 'spool.jsonl');
       const config = join(dir, 'config.json');
-      await writeFile(config, JSON.stringify({ history: join(dir, 'openvpn-sessions.csv'), hookSpool: spool }, null, 2));
+      await writeFile(
+        config,
+        JSON.stringify({ history: join(dir, 'openvpn-sessions.csv'), hookSpool: spool }, null, 2),
+      );
       const front = join(ROOT, 'bin', 'openvpn-status-web');
       const runs = spec.runs ?? 20;
       const times: number[] = [];
@@ -500,7 +568,10 @@ function hookScenario(spec: { id: string; name: string; goal: Goal; runs?: numbe
         };
         const t = performance.now();
         const r = await new Promise<{ code: number | null; stderr: string }>((done, fail) => {
-          const child = spawn(front, ['hook', '--instance', 'udp', '--config', config], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+          const child = spawn(front, ['hook', '--instance', 'udp', '--config', config], {
+            env,
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
           let stderr = '';
           child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
           child.on('error', fail);
@@ -528,7 +599,15 @@ const EXPORT_CHILD = join(ROOT, 'scripts', 'lib', 'bench-export.mjs');
  * exportRows took before it is logged apart; the peak RSS is the whole child's (sessions,
  * rows and writer).
  */
-function exportScenario(spec: { id: string; name: string; format: 'xlsx' | 'csv'; rows: number; users: number; goal: Goal; runs?: number }): Scenario {
+function exportScenario(spec: {
+  id: string;
+  name: string;
+  format: 'xlsx' | 'csv';
+  rows: number;
+  users: number;
+  goal: Goal;
+  runs?: number;
+}): Scenario {
   return {
     id: spec.id,
     name: spec.name,
@@ -546,10 +625,24 @@ function exportScenario(spec: { id: string; name: string; format: 'xlsx' | 'csv'
         // A fresh file each run: an unchanged one would be compared, not written.
         await rm(out, { force: true });
         await rm(rssFile, { force: true });
-        const child = spawn(process.execPath, ['--import', REPORT_RSS, EXPORT_CHILD, join(ROOT, 'dist'), out, spec.format, String(spec.rows), String(spec.users), String(SEED)], {
-          env: { ...process.env, BENCH_RSS_FILE: rssFile },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+        const child = spawn(
+          process.execPath,
+          [
+            '--import',
+            REPORT_RSS,
+            EXPORT_CHILD,
+            join(ROOT, 'dist'),
+            out,
+            spec.format,
+            String(spec.rows),
+            String(spec.users),
+            String(SEED),
+          ],
+          {
+            env: { ...process.env, BENCH_RSS_FILE: rssFile },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          },
+        );
         let stdout = '';
         let stderr = '';
         child.stdout.setEncoding('utf8');
@@ -568,17 +661,31 @@ function exportScenario(spec: { id: string; name: string; format: 'xlsx' | 'csv'
           problems.push(`run ${k} exited ${code}: ${firstLines(stderr)}`);
           continue;
         }
-        const r = JSON.parse(stdout) as { wallMs: number; cpuMs: number; rowsMs: number; bytes: number; rows: number; written: boolean };
+        const r = JSON.parse(stdout) as {
+          wallMs: number;
+          cpuMs: number;
+          rowsMs: number;
+          bytes: number;
+          rows: number;
+          written: boolean;
+        };
         const size = (await stat(out)).size;
         const magic = (await readFile(out)).subarray(0, 3);
-        const looksRight = spec.format === 'xlsx' ? magic.subarray(0, 2).toString('latin1') === 'PK' : magic.equals(Buffer.from([0xef, 0xbb, 0xbf]));
+        const looksRight =
+          spec.format === 'xlsx'
+            ? magic.subarray(0, 2).toString('latin1') === 'PK'
+            : magic.equals(Buffer.from([0xef, 0xbb, 0xbf]));
         if (r.rows !== spec.rows || !r.written || size !== r.bytes || !looksRight) {
-          problems.push(`run ${k}: ${r.rows} rows, written ${r.written}, ${size} bytes on disk vs ${r.bytes} reported, ${spec.format} header ${looksRight ? 'ok' : 'wrong'}`);
+          problems.push(
+            `run ${k}: ${r.rows} rows, written ${r.written}, ${size} bytes on disk vs ${r.bytes} reported, ${spec.format} header ${looksRight ? 'ok' : 'wrong'}`,
+          );
         }
         const rawRss = await readFile(rssFile, 'utf8').catch(ifMissing(null));
         const rssKb = rawRss === null ? null : Number(rawRss.trim().split(' ')[0]);
         if (k === 0) {
-          log(`${spec.name}: warm-up ${(r.wallMs / 1000).toFixed(2)} s, ${(r.bytes / 1e6).toFixed(1)} MB file, peak RSS ${rssKb === null ? '?' : Math.round((rssKb * 1024) / 1e6)} MB`);
+          log(
+            `${spec.name}: warm-up ${(r.wallMs / 1000).toFixed(2)} s, ${(r.bytes / 1e6).toFixed(1)} MB file, peak RSS ${rssKb === null ? '?' : Math.round((rssKb * 1024) / 1e6)} MB`,
+          );
           continue;
         }
         walls.push(r.wallMs / 1000);
@@ -604,11 +711,29 @@ function exportScenario(spec: { id: string; name: string; format: 'xlsx' | 'csv'
 const ZONE = process.env.BENCH_TZ ?? 'UTC';
 
 const collectArgv = (p: { status: string; history: string }): string[] => [
-  'collect', '--status', p.status, '--history', p.history, '--tz', ZONE, '--quiet',
+  'collect',
+  '--status',
+  p.status,
+  '--history',
+  p.history,
+  '--tz',
+  ZONE,
+  '--quiet',
 ];
 
 const runArgv = (p: { status: string; history: string; dir: string }): string[] => [
-  'run', '--status', p.status, '--history', p.history, '--out', join(p.dir, 'site'), '--aliases', join(p.dir, 'aliases.json'), '--tz', ZONE, '--quiet',
+  'run',
+  '--status',
+  p.status,
+  '--history',
+  p.history,
+  '--out',
+  join(p.dir, 'site'),
+  '--aliases',
+  join(p.dir, 'aliases.json'),
+  '--tz',
+  ZONE,
+  '--quiet',
 ];
 
 const SCENARIOS: Scenario[] = [
@@ -660,11 +785,34 @@ const SCENARIOS: Scenario[] = [
     hour: { maxSlowestS: 5, maxCpuS: 150 },
     argv: runArgv,
   }),
-  exportScenario({ id: 'X', name: 'X xlsx export: 100,000 rows', format: 'xlsx', rows: 100_000, users: 400, goal: { maxWallS: 4, maxRssMb: 400 } }),
-  parseScenario({ id: 'C3', name: 'C parse v3: 10,000 clients', clients: 10_000, version: 3, goal: { minRate: { value: 100_000, unit: 'clients' } } }),
-  parseScenario({ id: 'C1', name: 'C parse v1: 10,000 clients', clients: 10_000, version: 1, goal: { minRate: { value: 100_000, unit: 'clients' } } }),
+  exportScenario({
+    id: 'X',
+    name: 'X xlsx export: 100,000 rows',
+    format: 'xlsx',
+    rows: 100_000,
+    users: 400,
+    goal: { maxWallS: 4, maxRssMb: 400 },
+  }),
+  parseScenario({
+    id: 'C3',
+    name: 'C parse v3: 10,000 clients',
+    clients: 10_000,
+    version: 3,
+    goal: { minRate: { value: 100_000, unit: 'clients' } },
+  }),
+  parseScenario({
+    id: 'C1',
+    name: 'C parse v1: 10,000 clients',
+    clients: 10_000,
+    version: 1,
+    goal: { minRate: { value: 100_000, unit: 'clients' } },
+  }),
   // OpenVPN waits for its client-connect and client-disconnect scripts (issue: hooks).
-  hookScenario({ id: 'H', name: 'H hook: the installed command, client-connect with --config', goal: { maxWallS: 0.1 } }),
+  hookScenario({
+    id: 'H',
+    name: 'H hook: the installed command, client-connect with --config',
+    goal: { maxWallS: 0.1 },
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -714,7 +862,11 @@ function hourRow(s: Scenario, goal: HourGoal, h: HourFigures, missed: string[]):
   const slowest = `${seconds(h.slowestWallS)} (CPU ${h.slowestCpuS === null ? '?' : seconds(h.slowestCpuS)}; ${h.slowestDid})`;
   const cpu = h.cpuS === null ? '–' : `${h.cpuS.toFixed(1)} s`;
   const rss = h.rssMb === null ? '–' : `${h.rssMb.toFixed(0)} MB`;
-  const goals = [`slowest ≤ ${goal.maxSlowestS} s`, `CPU ≤ ${goal.maxCpuS} s`, ...(s.goal.maxRssMb !== undefined ? [`≤ ${s.goal.maxRssMb} MB`] : [])];
+  const goals = [
+    `slowest ≤ ${goal.maxSlowestS} s`,
+    `CPU ≤ ${goal.maxCpuS} s`,
+    ...(s.goal.maxRssMb !== undefined ? [`≤ ${s.goal.maxRssMb} MB`] : []),
+  ];
   const result = missed.length === 0 ? 'pass' : `FAIL (${missed.join(', ')})`;
   return `| ${s.name} | ${slowest} | ${cpu} | ${rss} | ${h.chartRedraws} / ${h.wholeHistoryWrites} | ${goals.join(', ')} | ${result} |`;
 }
@@ -744,7 +896,10 @@ async function main(): Promise<number> {
   const only = process.argv.slice(2);
   const named = only.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => only.some((o) => s.id.startsWith(o)));
   const chosen = HOUR_MODE === 'only' ? named.filter((s) => s.hour !== undefined) : named;
-  if (chosen.length === 0) throw new Error(`no scenario matches ${only.join(' ')}${HOUR_MODE === 'only' ? ' with a simulated hour (BENCH_HOUR=only)' : ''} (ids: ${SCENARIOS.map((s) => s.id).join(' ')})`);
+  if (chosen.length === 0)
+    throw new Error(
+      `no scenario matches ${only.join(' ')}${HOUR_MODE === 'only' ? ' with a simulated hour (BENCH_HOUR=only)' : ''} (ids: ${SCENARIOS.map((s) => s.id).join(' ')})`,
+    );
   for (const s of chosen) {
     const dir = await mkdtemp(join(tmpdir(), 'osw-bench-'));
     dirs.push(dir);
@@ -754,7 +909,12 @@ async function main(): Promise<number> {
       o = await s.measure(dir);
     } catch (e) {
       // One broken scenario must not hide the others' numbers: it is reported as failed.
-      o = { wallS: Number.NaN, cpuS: null, rssMb: null, problems: [`stopped: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`] };
+      o = {
+        wallS: Number.NaN,
+        cpuS: null,
+        rssMb: null,
+        problems: [`stopped: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`],
+      };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -762,12 +922,16 @@ async function main(): Promise<number> {
       const missed = misses(s.goal, o);
       failed ||= missed.length > 0;
       const rss = o.rssMb === null ? '–' : `${o.rssMb.toFixed(0)} MB`;
-      rows.push(`| ${s.name} | ${wallText(o, s.goal)} | ${rss} | ${goalText(s.goal)} | ${missed.length === 0 ? 'pass' : `FAIL (${missed.join(', ')})`} |`);
+      rows.push(
+        `| ${s.name} | ${wallText(o, s.goal)} | ${rss} | ${goalText(s.goal)} | ${missed.length === 0 ? 'pass' : `FAIL (${missed.join(', ')})`} |`,
+      );
     }
     if (s.hour !== undefined && HOUR_MODE !== 'off') {
       const missed = o.hour === undefined ? ['runs'] : hourMisses(s.hour, s.goal.maxRssMb, o.hour, o.problems);
       failed ||= missed.length > 0;
-      hourRows.push(o.hour === undefined ? `| ${s.name} | – | – | – | – | – | FAIL (runs) |` : hourRow(s, s.hour, o.hour, missed));
+      hourRows.push(
+        o.hour === undefined ? `| ${s.name} | – | – | – | – | – | FAIL (runs) |` : hourRow(s, s.hour, o.hour, missed),
+      );
     }
     for (const p of o.problems) problems.push(`- ${s.name}: ${p}`);
     for (const n of o.notes ?? []) notes.push(`- ${s.name}: ${n}`);
@@ -776,7 +940,9 @@ async function main(): Promise<number> {
     '',
     `Machine: ${machine()}; load average ${loadBefore} at the start, ${load()} at the end; --tz ${ZONE}`,
     '',
-    ...(rows.length > 0 ? ['| scenario | median wall (CPU) | peak RSS | goal | result |', '|---|---|---|---|---|', ...rows, ''] : []),
+    ...(rows.length > 0
+      ? ['| scenario | median wall (CPU) | peak RSS | goal | result |', '|---|---|---|---|---|', ...rows, '']
+      : []),
     ...(hourRows.length > 0
       ? [
           `Simulated hour (${HOUR_RUNS} cron minutes on the simulated clock):`,
