@@ -1,7 +1,7 @@
 /**
  * `collect`: take the hooks' events, read every status file, reconcile with the history,
  * persist. Holds the history's lock throughout; a run that cannot get it within
- * --lock-timeout exits 0.
+ * lockTimeout (the config key) exits 0.
  */
 import { latin1Warning } from '../core/decode-fields.js';
 import { applyHookEvents } from '../core/hook-events.js';

@@ -38,7 +38,7 @@ async function removeLeftovers(settings: Settings, afterCrash: boolean, log: Log
 
 /**
  * Runs `fn` holding the history's lock (the one the cron job, the endpoint and every other
- * writer share). LockBusy (warned) when another process holds it past --lock-timeout: the
+ * writer share). LockBusy (warned) when another process holds it past lockTimeout: the
  * cron commands exit 0, since the next run a minute later catches up.
  */
 export async function withHistoryLock<T>(

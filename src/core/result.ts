@@ -11,7 +11,7 @@ export const err = <E>(error: E): { ok: false; error: E } => ({ ok: false, error
 /** Where a function sends what the operator should know but that does not stop it (callers pass `log.warn`). */
 export type Warn = (message: string) => void;
 
-/** Another process held the history lock past --lock-timeout; `what` was not done (and is retried by the next run). */
+/** Another process held the history lock past lockTimeout; `what` was not done (and is retried by the next run). */
 export interface LockBusy {
   kind: 'lock-busy';
   /** The lock file and who held it, as the lock reported them. */

@@ -1,6 +1,6 @@
 /**
  * The JSON snapshots in `data/` for other tools (and, if it wants, the client script): what
- * the pages show, as data. Pure. Documented in the README ("JSON snapshots"); bump
+ * the pages show, as data. Pure. Documented in docs/CONTRACTS.md ("JSON snapshots in the output folder"); bump
  * SNAPSHOT_SCHEMA when a field changes meaning or goes away (adding fields does not).
  */
 import type { SeriesPoint } from '../core/chart-series.js';
