@@ -15,7 +15,6 @@ import {
   type ReconcileResult,
 } from '../core/reconcile.js';
 import { hookSpoolPath, type Settings } from '../core/settings.js';
-import { removeStaleTemps } from '../io/atomic-write.js';
 import {
   appendHistory,
   historyPaths,
@@ -38,12 +37,10 @@ export interface CollectOutcome {
   ms: number;
 }
 
-/** One collection; the caller holds the history lock. */
+/** One collection; the caller holds the history lock (withHistoryLock, which also cleared killed writers' temp files). */
 export async function collectLocked(settings: Settings, now: string, log: Logger): Promise<CollectOutcome> {
   const started = Date.now();
   const paths = historyPaths(settings.history);
-  await removeStaleTemps(paths.state);
-  await removeStaleTemps(paths.history);
   const recovered = await recoverHistory(paths.history, await readState(paths.state), now, log.warn);
   const settled = await settleWithdrawal(paths.history, recovered.state);
   // Before this run appends: the rewrite then starts where the last build stopped reading.

@@ -23,7 +23,6 @@ import { ok, type LockBusy, type Result } from '../core/result.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { isoFromMs } from '../core/time.js';
-import { removeStaleTemps } from '../io/atomic-write.js';
 import {
   historyPaths,
   prepareHistoryEdit,
@@ -170,7 +169,6 @@ async function edit(ctx: EditContext, what: string, fn: () => Promise<Result<Edi
 /** The state after the repairs `collect` would make first (a torn tail, an unrecorded append). */
 async function recovered(ctx: EditContext, at: string): Promise<CollectorState> {
   const { paths } = ctx;
-  await removeStaleTemps(paths.history);
   const r = await recoverHistory(paths.history, await readState(paths.state), at, ctx.warn);
   if (r.repaired) await writeState(paths.state, r.state);
   return r.state;
