@@ -5,7 +5,7 @@
 // files instead of about 150 on every cron run: `run --help` takes 130 ms against 175 ms
 // here. Each command's modules stay a chunk of their own, loaded when it runs, and the
 // large packages stay outside (Eleventy, jsdom and d3 load only for full builds and chart
-// drawings; exceljs' writer has its own bundle, scripts/bundle-xlsx-writer.mjs).
+// drawings; exceljs only where a workbook template must be made).
 // The chunks lie one folder below dist/, as the modules do, so the paths they reckon from
 // their own URL (../../site/, ../vendor/, ../render/) hold for both.
 import { rmSync } from 'node:fs';
@@ -18,9 +18,7 @@ await build({
   // The worker threads' entries (src/app/*-worker.ts) beside the chunks, where src/app/worker.ts looks for them.
   entryPoints: {
     main: new URL('main.js', dist).pathname,
-    ...Object.fromEntries(
-      ['chart-worker', 'whole-history-worker'].map((name) => [name, new URL(`app/${name}.js`, dist).pathname]),
-    ),
+    ...Object.fromEntries(['chart-worker'].map((name) => [name, new URL(`app/${name}.js`, dist).pathname])),
   },
   outdir: out.pathname,
   chunkNames: 'chunk-[hash]',

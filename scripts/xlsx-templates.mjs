@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Part of `npm run build`, after tsc: has exceljs write the fixed parts of an export
 // workbook (styles, theme, workbook, properties, the sheet's frame) once per language and
-// stores them in dist/vendor/xlsx-templates.json. A cron run then writes its small export
+// stores them in dist/vendor/xlsx-templates.json. A cron run then writes its export
 // workbooks from them (src/io/xlsx-sheet.ts) without loading exceljs' writer (40–50 ms
 // here) or running it for each file. Stored templates older than the modules that make them
 // are not used: exceljs makes them again at run time.

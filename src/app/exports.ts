@@ -6,22 +6,19 @@
  * A file is written only when its rows changed: each file's digest of its rows is kept in
  * the build cache (ShardedHashes, exports/). Running sessions are in the files with their
  * start only (duration and traffic are on the live page), so a file changes when sessions
- * start, end or are deleted, not every minute. The two files over the whole history of all users are the
- * large ones (a row per session): they follow changes at most every BIG_EVERY_S.
+ * start, end or are deleted, not every minute. The files over the whole history of all users
+ * are the large ones (a row per session): whole-history.ts writes them piece by piece.
  */
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dayFileName, exportFileName, type ExportStatus } from '../core/export-names.js';
 import { exportDigest, exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
-import { msFromIso } from '../core/time.js';
 import { writeCsv } from '../io/csv-export.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { writeXlsx } from '../io/xlsx-export.js';
-import type { WholeHistoryJob, WholeHistoryResult } from './whole-history.js';
+import type { WholeHistoryResult } from './whole-history.js';
 
-/** How often at most the whole-history files of all users are rewritten (they take seconds on a large history). */
-export const BIG_EVERY_S = 15 * 60;
 /** Excel's sheet holds 1,048,576 rows: the header and the newest sessions. */
 export const EXPORT_ROWS_MAX = 1_048_575;
 
@@ -33,15 +30,6 @@ const STATUSES: readonly ExportStatus[] = ['all', 'active', 'ended'];
  */
 const PARALLEL = 3;
 const BIG_ROWS = 10_000;
-
-/** What the build manifest keeps about the export files. */
-export interface ExportsManifest {
-  /** When the whole-history files of all users were last checked, and whether a change waits. */
-  bigAt: string | null;
-  bigPending: boolean;
-}
-
-export const emptyExportsManifest = (): ExportsManifest => ({ bigAt: null, bigPending: true });
 
 /** File (relative to the output folder) → digest of the rows it holds (the build cache's ShardedHashes; empty on a full build). */
 export interface ExportDigests {
@@ -64,8 +52,8 @@ export interface ExportInput {
   changedDays: Set<string>;
   days: string[];
   sessionsOfDay(day: string): Promise<Session[]>;
-  /** Writes the files over the whole history of all users (whole-history.ts: in a worker thread). */
-  writeWholeHistory(views: WholeHistoryJob['views']): Promise<WholeHistoryResult>;
+  /** Brings the files over the whole history of all users up to date (whole-history.ts). */
+  writeWholeHistory(): Promise<WholeHistoryResult>;
   /** A user's sessions, tracked ones included. */
   sessionsOfUser(user: string): Promise<Session[]>;
 }
@@ -106,22 +94,6 @@ export function planExports(
   return { users, days, gone };
 }
 
-/**
- * Whether the whole-history files of all users are written now: always on a full build, else
- * when a change waits (or came now: any changed day) and the last write is BIG_EVERY_S old.
- * `pending` is what the manifest keeps if they are not written (or their writing fails).
- */
-export function planWholeHistory(
-  m: ExportsManifest,
-  now: string,
-  full: boolean,
-  changedDays: number,
-): { write: boolean; pending: boolean } {
-  const pending = m.bigPending || full || changedDays > 0;
-  const due = m.bigAt === null || msFromIso(now) - msFromIso(m.bigAt) >= BIG_EVERY_S * 1000;
-  return { write: full || (pending && due), pending };
-}
-
 const viewFiles = (user: string | null, status: ExportStatus): { xlsx: string; csv: string } => ({
   xlsx: `exports/${exportFileName(user, status, 'xlsx')}`,
   csv: `exports/${exportFileName(user, status, 'csv')}`,
@@ -131,7 +103,6 @@ const dayFile = (day: string): string => `exports/days/${dayFileName(day)}`;
 /** Writes what changed; returns the number of files written and removed. */
 export async function updateExports(
   input: ExportInput,
-  m: ExportsManifest,
   digests: ExportDigests,
 ): Promise<{ written: number; removed: number }> {
   const { out, ctx } = input;
@@ -147,7 +118,7 @@ export async function updateExports(
     written: 0,
   };
   const plan = planExports(input);
-  await writeAllUsers(w, input, m);
+  await writeAllUsers(w, input);
   for (const user of plan.users) await writeUser(w, user, await input.sessionsOfUser(user));
   for (const day of plan.days)
     await writeView(w, { xlsx: dayFile(day), csv: null }, viewRows(await input.sessionsOfDay(day), ctx));
@@ -211,21 +182,14 @@ async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promis
   }
 }
 
-/** All users: the running sessions every build (a handful of rows), the whole history when due. */
-async function writeAllUsers(w: Writes, input: ExportInput, m: ExportsManifest): Promise<void> {
+/** All users: the running sessions (a handful of rows), and the whole history's files. */
+async function writeAllUsers(w: Writes, input: ExportInput): Promise<void> {
   const live = input.tracked.filter((s) => s.endedAt === null);
   await writeView(w, viewFiles(null, 'active'), viewRows(live, w.ctx));
-  const plan = planWholeHistory(m, w.ctx.now, input.full, input.changedDays.size);
-  m.bigPending = plan.pending;
-  for (const status of ['all', 'ended'] as const) for (const f of Object.values(viewFiles(null, status))) w.keep.add(f);
-  if (!plan.write) return;
   await room(w, 1);
-  const views = (['all', 'ended'] as const).map((status) => ({ status, ...viewFiles(null, status) }));
-  w.written += (await input.writeWholeHistory(views)).written;
-  // Written in full and compared byte for byte (whole-history.ts): no digests kept.
-  for (const v of views) for (const f of [v.xlsx, v.csv]) w.digests.delete(f);
-  m.bigAt = w.ctx.now;
-  m.bigPending = false;
+  const whole = await input.writeWholeHistory();
+  for (const f of whole.files) w.keep.add(f.file);
+  w.written += whole.written;
 }
 
 /** A user's three views; each session's row is made once, the views share them. */

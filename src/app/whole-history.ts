@@ -1,129 +1,308 @@
 /**
- * The export files over the whole history of all users (the views "all" and "ended", each
- * an .xlsx and a .csv): up to a million rows each, so never all in memory. The rows come
- * day by day from the build cache's day files (newest first, as the pages list them) while
- * they are written.
+ * The export files over the whole history of all users (the views "all" and "ended", each a
+ * .csv and an .xlsx; src/core/whole-history-plan.ts says which files): exact after every
+ * build, and cheap. Each file is the rows of one day after another's (newest first), and
+ * each day's rows are a piece of the file: text for the CSV, deflate for the sheet of the
+ * workbook (src/io/piece-file.ts). The index beside the build cache keeps, per file, where
+ * each day's piece lies and a hash of its text. A build makes the pieces only of the days
+ * whose sessions changed; a file holding none of those stays as it is, and one holding some
+ * is written again with its other pieces copied from the file as it was. A full build
+ * makes every piece, a day at a time, so memory stays at one day's rows.
  *
- * They are written in a worker thread with a capped heap. Rows are made and dropped day by
- * day, but in the main thread V8 sized its heap to the build's own data and let the
- * garbage of millions of rows grow it further, past the run's memory goals
- * (docs/PERFORMANCE.md). The worker starts with an empty heap, capped (workerLimits).
+ * The sheet's rows carry no `r` references (xlsx-sheet.ts, rowXml): a day's piece is the
+ * same wherever it lands in the file.
  */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
-import { fanOut } from '../core/fan-out.js';
-import { exportRow, type ExportContext, type ExportRow } from '../core/export-rows.js';
-import { dayOf } from '../core/format.js';
-import type { Lang } from '../core/settings.js';
-import { loadDay, type CachePaths } from '../io/build-cache.js';
-import { writeCsv } from '../io/csv-export.js';
-import { writeXlsx } from '../io/xlsx-export.js';
-import { aliasOf } from '../render/models.js';
-import { EXPORT_ROWS_MAX } from './exports.js';
-import { runWorker } from './worker.js';
+import {
+  filesToWrite,
+  planWholeFiles,
+  type DayCount,
+  type WholeFile,
+  type WholeStatus,
+  type WrittenFile,
+} from '../core/whole-history-plan.js';
+import { PRIVATE_FILE_MODE, tempPathFor, writeFileAtomic } from '../io/atomic-write.js';
+import { csvHead, csvRows } from '../io/csv-export.js';
+import { fileError, ifMissing } from '../io/fs-errors.js';
+import {
+  deflatePiece,
+  openTextPieces,
+  openZipPieces,
+  PieceMismatch,
+  PieceReader,
+  textPiece,
+  type Piece,
+  type PieceWriter,
+  type PlacedPiece,
+} from '../io/piece-file.js';
+import { xlsxFrame, type XlsxFrame } from '../io/xlsx-export.js';
+import { rowXml } from '../io/xlsx-sheet.js';
 
-/** What the worker needs: plain data only (it is copied into the worker). */
-export interface WholeHistoryJob {
+export interface WholeHistoryInput {
   out: string;
-  cache: CachePaths;
-  lang: Lang;
-  timeZone: string;
-  aliases: Record<string, string>;
-  now: string;
-  /** Days with history, newest first. */
-  days: string[];
-  /** Open and held sessions (they are in the "all" view with their start). */
-  tracked: Session[];
-  /** The files of each view, relative to `out`. */
-  views: { status: 'all' | 'ended'; xlsx: string; csv: string }[];
+  /** The index of the pieces (beside the build cache; a full build clears it). */
+  index: string;
+  ctx: ExportContext;
+  full: boolean;
+  /** Every day with history, newest first, with its rows in each view. */
+  counts: DayCount[];
+  /** Days whose sessions may have changed since the last build. */
+  dirtyDays: ReadonlySet<string>;
+  /** A day's ended and tracked sessions. */
+  sessionsOfDay(day: string): Promise<Session[]>;
+  /** Data rows a sheet holds. */
+  rowsMax: number;
 }
 
 export interface WholeHistoryResult {
-  /** Files whose bytes changed (a file that still holds the same bytes is left alone). */
+  /** Every file the views are made of now (relative to the output folder). */
+  files: WholeFile[];
   written: number;
+  removed: number;
 }
 
-/** Rows the fastest of the four writers may be ahead of the slowest (row objects of a few hundred bytes). */
-const AHEAD_ROWS = 2_000;
+/** A piece as the index keeps it: where it lies, and a hash of its text. */
+interface IndexedPiece extends PlacedPiece {
+  day: string;
+  sha: string;
+}
+interface IndexedFile {
+  kind: Kind;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  pieces: IndexedPiece[];
+}
+interface PieceIndex {
+  version: 1;
+  files: Record<string, IndexedFile>;
+}
+
+/** Dirty days whose pieces are made before the files are planned, to see whether they changed; past this many, every dirty day counts as changed. */
+const PRECHECK_DAYS = 32;
+
+export async function updateWholeHistory(input: WholeHistoryInput): Promise<WholeHistoryResult> {
+  const planned = planWholeFiles(input.counts, input.rowsMax);
+  await mkdir(join(input.out, 'exports'), { recursive: true });
+  const index = input.full ? emptyIndex() : await loadIndex(input.index, input.out);
+  const maker = new DayPieces(input, await xlsxFrame(input.ctx.lang));
+  const changed = await changedDays(input, index, maker);
+  const written = new Map<string, WrittenFile>(
+    Object.entries(index.files).map(([file, f]) => [file, { days: f.pieces.map((p) => p.day) }]),
+  );
+  const writes = filesToWrite(planned, written, changed);
+  const next: PieceIndex = { version: 1, files: {} };
+  for (const f of planned) {
+    const kept = index.files[f.file];
+    if (kept !== undefined && !writes.includes(f)) next.files[f.file] = kept;
+  }
+  await writeFiles(input, writes, index, changed, maker, next);
+  const keep = new Set(planned.map((f) => f.file));
+  const gone = Object.keys(index.files).filter((file) => !keep.has(file));
+  for (const file of gone) await unlink(join(input.out, file)).catch(ifMissing(undefined));
+  await writeFileAtomic(input.index, JSON.stringify(next), { mode: PRIVATE_FILE_MODE, durable: false });
+  return { files: planned, written: writes.length, removed: gone.length };
+}
+
+const emptyIndex = (): PieceIndex => ({ version: 1, files: {} });
+
+/** The index, without the files that are not (or no longer) as it says. */
+async function loadIndex(path: string, out: string): Promise<PieceIndex> {
+  const raw = await readFile(path, 'utf8').catch(ifMissing(null));
+  if (raw === null) return emptyIndex();
+  const index = JSON.parse(raw) as PieceIndex;
+  if (index.version !== 1 || typeof index.files !== 'object') return emptyIndex();
+  for (const [file, f] of Object.entries(index.files)) {
+    const st = await stat(join(out, file)).catch(ifMissing(null));
+    if (st === null || st.ino !== f.ino || st.size !== f.size || st.mtimeMs !== f.mtimeMs) delete index.files[file];
+  }
+  return index;
+}
 
 /**
- * Writes the job's views in this thread (the worker runs this): the rows are made once, in
- * one pass over the day files, and handed to all four writers at once (fanOut). Every file
- * is written in full and replaces the old one only when its bytes differ: the build asks
- * for this only when days changed (at most every 15 minutes), and a first pass to see
- * whether a view changed at all made the rows twice.
+ * The dirty days whose rows changed in some view: made now and compared with the index,
+ * when there are few of them; else all of them.
  */
-export async function writeWholeHistory(job: WholeHistoryJob): Promise<WholeHistoryResult> {
-  const ctx: ExportContext = {
-    lang: job.lang,
-    timeZone: job.timeZone,
-    aliasOf: (s) => aliasOf(s, job.aliases),
-    now: job.now,
-  };
-  const trackedByDay = new Map<string, Session[]>();
-  for (const s of job.tracked) {
-    const day = dayOf(s.connectedAt, job.timeZone);
-    const list = trackedByDay.get(day);
-    if (list === undefined) trackedByDay.set(day, [s]);
-    else list.push(s);
+async function changedDays(input: WholeHistoryInput, index: PieceIndex, maker: DayPieces): Promise<Set<string>> {
+  const dirty = [...input.dirtyDays];
+  if (input.full || dirty.length > PRECHECK_DAYS) return new Set(dirty);
+  const old = new Map<string, string>();
+  for (const f of Object.values(index.files)) for (const p of f.pieces) old.set(`${f.kind} ${p.day}`, p.sha);
+  const changed = new Set<string>();
+  for (const day of dirty) {
+    const pieces = await maker.all(day);
+    for (const [kind, p] of pieces) if (old.get(`${kind} ${day}`) !== p.sha) changed.add(day);
+    maker.keep(day, pieces);
   }
-  async function* all(): AsyncGenerator<ExportRow> {
-    for (const day of job.days) {
-      const sessions = [...(await loadDay(job.cache, day)), ...(trackedByDay.get(day) ?? [])].sort(compareNewestFirst);
-      for (const s of sessions) yield exportRow(s, ctx);
-    }
+  return changed;
+}
+
+type Kind = `${WholeStatus}.${'csv' | 'xlsx'}`;
+const kindOf = (f: WholeFile): Kind => `${f.status}.${f.ext}`;
+
+interface MadePiece extends Piece {
+  sha: string;
+}
+
+/** A day's pieces of each kind, made from its sessions; the prechecked days' are kept for the writing. */
+class DayPieces {
+  private readonly kept = new Map<string, Map<Kind, MadePiece>>();
+  private current: { day: string; pieces: Map<Kind, MadePiece> } | null = null;
+  constructor(
+    private readonly input: WholeHistoryInput,
+    private readonly frame: XlsxFrame,
+  ) {}
+
+  keep(day: string, pieces: Map<Kind, MadePiece>): void {
+    this.kept.set(day, pieces);
   }
-  /** A view's rows: the ended ones only for "ended", as many as a sheet holds. */
-  async function* view(rows: AsyncIterable<ExportRow>, status: 'all' | 'ended'): AsyncGenerator<ExportRow> {
-    let n = 0;
-    for await (const r of rows) {
-      if (status === 'ended' && r.end === null) continue;
-      if (n++ === EXPORT_ROWS_MAX) return;
-      yield r;
-    }
+
+  /** The piece of `kind` for `day`: kept, or made (with the day's other kinds, held until the next day is asked for). */
+  async piece(day: string, kind: Kind): Promise<MadePiece> {
+    const kept = this.kept.get(day);
+    if (kept !== undefined) return kept.get(kind) as MadePiece;
+    if (this.current?.day !== day) this.current = { day, pieces: await this.all(day) };
+    return this.current.pieces.get(kind) as MadePiece;
   }
-  const files = job.views.flatMap((v) => [
-    { file: v.xlsx, status: v.status },
-    { file: v.csv, status: v.status },
-  ]);
-  const fan = fanOut(all(), files.length, AHEAD_ROWS);
-  const writes = files.map(async ({ file, status }, i) => {
-    try {
-      const rows = view(fan.branches[i] as AsyncIterable<ExportRow>, status);
-      const path = join(job.out, file);
-      const opts = { lang: job.lang, durable: false };
-      return await (file.endsWith('.csv') ? writeCsv(path, rows, opts) : writeXlsx(path, rows, opts));
-    } finally {
-      await fan.release(i);
+
+  async all(day: string): Promise<Map<Kind, MadePiece>> {
+    const sessions = [...(await this.input.sessionsOfDay(day))].sort(compareNewestFirst);
+    const all = exportRows(sessions, this.input.ctx);
+    const ended = all.filter((_, i) => (sessions[i] as Session).endedAt !== null);
+    const pieces = new Map<Kind, MadePiece>();
+    for (const [status, rows] of [
+      ['all', all],
+      ['ended', ended],
+    ] as const) {
+      pieces.set(
+        `${status}.csv`,
+        made(csvRows(rows, this.input.ctx), (t) => textPiece(t)),
+      );
+      pieces.set(
+        `${status}.xlsx`,
+        made(this.sheetRows(rows), (t) => deflatePiece(t)),
+      );
     }
-  });
-  const done = await Promise.allSettled(writes);
-  const failed = done.find((d) => d.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
-  return { written: done.filter((d) => d.status === 'fulfilled' && d.value.written).length };
+    return pieces;
+  }
+
+  private sheetRows(rows: readonly ExportRow[]): string {
+    let xml = '';
+    for (const r of rows) xml += rowXml(r, null, 'inline', this.frame.dateStyleId);
+    return xml;
+  }
+
+  /** Opens a file of `kind` at `path`, its head written. */
+  open(kind: Kind, path: string): Promise<PieceWriter> {
+    if (kind.endsWith('.csv')) return openTextPieces(path, textPiece(csvHead(this.input.ctx)), 0o644);
+    return openZipPieces(path, this.frame.zip, 0o644);
+  }
+}
+
+function made(text: string, piece: (text: string) => Piece): MadePiece {
+  return { ...piece(text), sha: createHash('sha1').update(text).digest('base64') };
+}
+
+/** A file being written: its temp file, the file it replaces (to copy unchanged pieces from) and its index entry. */
+interface Open {
+  file: WholeFile;
+  tmp: string;
+  writer: PieceWriter;
+  reader: PieceReader | null;
+  old: Map<string, IndexedPiece>;
+  pieces: IndexedPiece[];
 }
 
 /**
- * The worker's heap. Its old space is capped: V8 then collects more often instead of
- * growing. What stays alive there is one day's sessions, the rows the writers share
- * (AHEAD_ROWS) and some sheet XML per workbook waiting for zlib (xlsx-export.ts); a loaded
- * session takes about 1 KB, so the cap is 64 MB plus twice that for each session of the
- * largest day (a test holds a day of 25,000 sessions to it).
+ * Writes `writes` in one pass over the days, newest first: each day's piece is copied from
+ * the file as it was when the day is unchanged, else made (once per day for all files).
+ * Each file is renamed over its target once complete; `next` gets its index entry.
  */
-export function workerLimits(largestDaySessions: number): {
-  maxOldGenerationSizeMb: number;
-  maxYoungGenerationSizeMb: number;
-} {
-  return {
-    maxOldGenerationSizeMb: 64 + Math.ceil((largestDaySessions * 2048) / 2 ** 20),
-    maxYoungGenerationSizeMb: 16,
-  };
+async function writeFiles(
+  input: WholeHistoryInput,
+  writes: readonly WholeFile[],
+  index: PieceIndex,
+  changed: ReadonlySet<string>,
+  maker: DayPieces,
+  next: PieceIndex,
+): Promise<void> {
+  const open: Open[] = [];
+  const done: Open[] = [];
+  try {
+    for (const f of writes) open.push(await start(input, f, index.files[f.file], maker));
+    for (const { day } of input.counts) {
+      for (const o of open) {
+        if (!o.file.days.includes(day)) continue;
+        const piece =
+          (await copied(o, changed.has(day) ? undefined : o.old.get(day))) ?? (await maker.piece(day, kindOf(o.file)));
+        o.pieces.push({ ...(await o.writer.add(piece)), day, sha: piece.sha });
+      }
+    }
+    for (const o of open.splice(0)) {
+      await o.reader?.close();
+      o.reader = null;
+      await o.writer.finish();
+      done.push(o);
+    }
+  } catch (e) {
+    for (const o of open) {
+      await o.reader?.close();
+      await o.writer.abort();
+    }
+    for (const o of [...open, ...done]) await unlink(o.tmp).catch(ifMissing(undefined));
+    throw e;
+  }
+  for (const o of done) {
+    const target = join(input.out, o.file.file);
+    await rename(o.tmp, target).catch((e: unknown) => {
+      throw fileError(e, target, 'write');
+    });
+    const st = await stat(target);
+    next.files[o.file.file] = {
+      kind: kindOf(o.file),
+      ino: st.ino,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      pieces: o.pieces,
+    };
+  }
 }
 
-/** Runs `job` in a worker thread (whole-history-worker.ts; see the top of this file). */
-export function writeWholeHistoryInWorker(
-  job: WholeHistoryJob,
-  largestDaySessions: number,
-): Promise<WholeHistoryResult> {
-  return runWorker('whole-history', job, workerLimits(largestDaySessions));
+/**
+ * The piece of an unchanged day, copied from the file as it was; null when there is none,
+ * or when its bytes are no longer what was written (the file was changed in place: the
+ * rest of it is made again).
+ */
+async function copied(o: Open, old: IndexedPiece | undefined): Promise<MadePiece | null> {
+  if (old === undefined || o.reader === null) return null;
+  try {
+    return { ...(await o.reader.read(old)), sha: old.sha };
+  } catch (e) {
+    if (!(e instanceof PieceMismatch)) throw e;
+    await o.reader.close();
+    o.reader = null;
+    return null;
+  }
+}
+
+async function start(
+  input: WholeHistoryInput,
+  file: WholeFile,
+  before: IndexedFile | undefined,
+  maker: DayPieces,
+): Promise<Open> {
+  const target = join(input.out, file.file);
+  const tmp = tempPathFor(target);
+  const reader = before === undefined ? null : await PieceReader.open(target);
+  try {
+    const writer = await maker.open(kindOf(file), tmp);
+    return { file, tmp, writer, reader, old: new Map(before?.pieces.map((p) => [p.day, p]) ?? []), pieces: [] };
+  } catch (e) {
+    await reader?.close();
+    throw fileError(e, target, 'write');
+  }
 }

@@ -53,6 +53,15 @@ export function exportFileName(user: string | null, status: ExportStatus, ext: E
   return `${PREFIX}${fileUserPart(user)}_${status}.${ext}`;
 }
 
+/**
+ * `openvpn-history_all_<status>_<year>.xlsx`: one year of a whole-history view of all users,
+ * when the view has more rows than one sheet holds (src/core/whole-history-plan.ts).
+ */
+export function yearFileName(status: ExportStatus, year: string): string {
+  if (!/^\d{4}$/.test(year)) throw new RangeError(`year ${JSON.stringify(year)} is not YYYY`);
+  return `${PREFIX}${ALL_USERS}_${status}_${year}.xlsx`;
+}
+
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** `openvpn-history_2026-11-25.xlsx`: the daily archive's file for a `YYYY-MM-DD` day. */

@@ -54,8 +54,6 @@ export interface Manifest {
   chart?: { key: string; svg: string };
   /** Histories merged from other hosts: bytes read and generation, by resolved path. */
   sources?: Record<string, { csvBytes: number; generation: number }>;
-  /** When the large export files were last written, and whether a change waits (src/app/exports.ts). */
-  exports?: { bigAt: string | null; bigPending: boolean };
   /** The known users in the filter's order at the last build (sorting them needs ICU's collator). */
   userOrder?: string[];
   /** [user, slug] of the users whose page name settles a clash (src/core/slug.ts planSlugs), sorted by user. */
@@ -110,7 +108,11 @@ export async function saveManifest(p: CachePaths, m: Manifest): Promise<void> {
   await writeFileAtomic(p.manifest, JSON.stringify(m), { mode: PRIVATE_FILE_MODE });
 }
 
+/** Where the whole-history export files' pieces lie (src/app/whole-history.ts); cleared with the cache. */
+export const wholeHistoryIndex = (p: CachePaths): string => join(p.dir, 'whole-history.json');
+
 export async function clearCache(p: CachePaths): Promise<void> {
+  await rm(wholeHistoryIndex(p), { force: true });
   await rm(p.days, { recursive: true, force: true });
   await rm(p.users, { recursive: true, force: true });
   await rm(p.pages, { recursive: true, force: true });

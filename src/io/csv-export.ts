@@ -59,7 +59,12 @@ const IN_MEMORY_ROWS = 20_000;
  * (a test holds both to the same bytes).
  */
 function csvText(records: readonly (readonly string[])[], delimiter: string): string {
-  let text = '\uFEFF';
+  return `\uFEFF${csvRecords(records, delimiter)}`;
+}
+
+/** Records as csvText writes them, without the byte order mark. */
+function csvRecords(records: readonly (readonly string[])[], delimiter: string): string {
+  let text = '';
   for (const record of records) {
     for (let i = 0; i < record.length; i++) {
       const v = record[i] as string;
@@ -72,6 +77,16 @@ function csvText(records: readonly (readonly string[])[], delimiter: string): st
     text += '\r\n';
   }
   return text;
+}
+
+/** The start of a CSV file: the byte order mark and the header. */
+export function csvHead(opts: Pick<CsvWriteOptions, 'lang' | 'delimiter'>): string {
+  return csvText([exportHeaders(opts.lang).map(escapeFormula)], csvDelimiter(opts));
+}
+
+/** `rows` as CSV records, for the text after csvHead (the whole-history files' pieces). */
+export function csvRows(rows: readonly ExportRow[], opts: Pick<CsvWriteOptions, 'lang' | 'delimiter'>): string {
+  return csvRecords(rows.map(csvFields), csvDelimiter(opts));
 }
 
 /**

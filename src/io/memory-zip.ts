@@ -119,6 +119,65 @@ function crcOf(data: Buffer): number {
   return crc;
 }
 
+/** An entry's fields as zip headers hold them: method, CRC-32 and sizes. */
+export interface EntryFields {
+  name: string;
+  deflate: boolean;
+  crc: number;
+  compressed: number;
+  raw: number;
+}
+
+/**
+ * The local header (with the entry's name) and the central directory record of an entry
+ * whose local header starts at `offset`, stamped with DOS `time` and `date`. Zip64 is
+ * never written: an export workbook stays far below 4 GB.
+ */
+export function entryHeaders(
+  e: EntryFields,
+  offset: number,
+  time: number,
+  date: number,
+): { local: Buffer; central: Buffer } {
+  const name = Buffer.from(e.name);
+  if (offset > 0xfffffffe || e.raw > 0xfffffffe || e.compressed > 0xfffffffe)
+    throw new Error(`zip: ${e.name} needs zip64, which an export workbook never should`);
+  const fields = (h: Buffer, at: number): void => {
+    h.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
+    h.writeUInt16LE(0x0800, at + 2); // flags: names are UTF-8
+    h.writeUInt16LE(e.deflate ? 8 : 0, at + 4);
+    h.writeUInt16LE(time, at + 6);
+    h.writeUInt16LE(date, at + 8);
+    h.writeUInt32LE(e.crc >>> 0, at + 10);
+    h.writeUInt32LE(e.compressed, at + 14);
+    h.writeUInt32LE(e.raw, at + 18);
+    h.writeUInt16LE(name.length, at + 22);
+  };
+  const local = Buffer.alloc(30 + name.length);
+  local.writeUInt32LE(0x04034b50, 0);
+  fields(local, 4);
+  name.copy(local, 30);
+  const central = Buffer.alloc(46 + name.length);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4); // made by: MS-DOS, 2.0
+  fields(central, 6);
+  central.writeUInt32LE(offset, 42); // local header offset (comment, disk, attributes stay 0)
+  name.copy(central, 46);
+  return { local, central };
+}
+
+/** The end record after a central directory of `entries` entries and `size` bytes at `offset`. */
+export function endRecord(entries: number, size: number, offset: number): Buffer {
+  if (entries > 0xfffe || offset > 0xfffffffe) throw new Error('zip: the workbook needs zip64');
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries, 8);
+  end.writeUInt16LE(entries, 10);
+  end.writeUInt32LE(size, 12);
+  end.writeUInt32LE(offset, 16);
+  return end;
+}
+
 /** The zip of `parts`, in their order, every entry stamped with the UTC time `stampMs`. */
 export function zipParts(parts: readonly ZipPart[], stampMs: number): Buffer {
   const { date, time } = dosDateTime(stampMs);
@@ -128,40 +187,18 @@ export function zipParts(parts: readonly ZipPart[], stampMs: number): Buffer {
   for (const entry of parts) {
     const raw = entry.data;
     const data = entry.deflate ? deflateRawSync(raw, { level: 1 }) : raw;
-    const name = Buffer.from(entry.name);
-    const crc = crcOf(raw);
-    if (offset > 0xfffffffe || raw.length > 0xfffffffe)
-      throw new Error(`MemoryZip: ${entry.name} needs zip64, which a small workbook never should`);
-    const fields = (h: Buffer, at: number): void => {
-      h.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
-      h.writeUInt16LE(0x0800, at + 2); // flags: names are UTF-8
-      h.writeUInt16LE(entry.deflate ? 8 : 0, at + 4);
-      h.writeUInt16LE(time, at + 6);
-      h.writeUInt16LE(date, at + 8);
-      h.writeUInt32LE(crc, at + 10);
-      h.writeUInt32LE(data.length, at + 14);
-      h.writeUInt32LE(raw.length, at + 18);
-      h.writeUInt16LE(name.length, at + 22);
+    const fields = {
+      name: entry.name,
+      deflate: entry.deflate,
+      crc: crcOf(raw),
+      compressed: data.length,
+      raw: raw.length,
     };
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    fields(local, 4);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(20, 4); // made by: MS-DOS, 2.0
-    fields(cd, 6);
-    cd.writeUInt32LE(offset, 42); // local header offset (comment, disk, attributes stay 0)
-    out.push(local, name, data);
-    central.push(cd, name);
-    offset += local.length + name.length + data.length;
+    const h = entryHeaders(fields, offset, time, date);
+    out.push(h.local, data);
+    central.push(h.central);
+    offset += h.local.length + data.length;
   }
   const cdSize = central.reduce((n, b) => n + b.length, 0);
-  if (parts.length > 0xfffe || offset > 0xfffffffe) throw new Error('MemoryZip: the workbook needs zip64');
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(parts.length, 8);
-  end.writeUInt16LE(parts.length, 10);
-  end.writeUInt32LE(cdSize, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...out, ...central, end]);
+  return Buffer.concat([...out, ...central, endRecord(parts.length, cdSize, offset)]);
 }

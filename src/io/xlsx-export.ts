@@ -1,23 +1,23 @@
 /**
- * Writes export rows as an .xlsx file with exceljs' streaming writer (rows go to the zip as
- * they are added; the plain Workbook holds every cell and needs gigabytes at 100,000 rows).
+ * Writes export rows as an .xlsx file. Every workbook is exceljs' template of its fixed
+ * parts (xlsx-sheet.ts: styles, theme, relations, the sheet's frame and header row, made by
+ * exceljs once per language and stored by `npm run build`) with the data rows filled in:
  *
  * - Header row bold and frozen, autofilter over it, a width per column.
  * - Start and end are date cells showing the zone's wall time (`yyyy-mm-dd hh:mm:ss`):
  *   Excel has no zones, so the cell holds the wall time read as if it were UTC.
  * - Durations and byte counts are numbers; text is always a string cell, so a common name
- *   `=1+2` stays the text `=1+2`: a shared string in a small workbook, an inline one in a
- *   streamed workbook, whose table of every distinct text would otherwise stay in memory
- *   until the end and then be written as one string (xlsx-sheet.ts, rowXml).
- * - The same rows give the same bytes: the workbook's created/modified time and the zip
- *   entries' times are fixed (see `timestamp`), so publishTempFile can leave an unchanged
- *   file alone (same mtime).
- * - Written to a temp file beside the target, then renamed over it (atomic-write.ts); a
- *   small file is built in memory first and written only when its bytes differ.
- * - Data rows bypass exceljs' Row/Cell objects for speed (see WorkbookInternals).
+ *   `=1+2` stays the text `=1+2`: a shared string in a small workbook (the bytes exceljs
+ *   writes itself), an inline one in a large workbook, whose table of every distinct text
+ *   would otherwise stay in memory until the end (xlsx-sheet.ts, rowXml).
+ * - The same rows give the same bytes: the workbook's and the zip entries' times are fixed
+ *   (see `timestamp`), so an unchanged file is left alone (same mtime).
+ * - A small file is built in memory and written only when its bytes differ; a large one
+ *   streams its sheet as deflate pieces (piece-file.ts) to a temp file beside the target,
+ *   which is then renamed over it (atomic-write.ts).
  */
-import { createWriteStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { open, stat, unlink } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { stat, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
@@ -26,8 +26,18 @@ import { EXPORT_COLUMNS, exportHeaders, exportSheetName, type ExportRow } from '
 import type { Lang } from '../core/settings.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
 import { fileError, ifMissing } from './fs-errors.js';
-import { dosDateTime, MemorySink, MemoryZip, zipParts, type ZipPart } from './memory-zip.js';
-import { rowXml, templateFromParts, templateWorkbook, xlsxText, type XlsxTemplate } from './xlsx-sheet.js';
+import { MemorySink, MemoryZip, zipParts, type ZipPart } from './memory-zip.js';
+import { deflatePiece, openZipPieces, type ZipFrame } from './piece-file.js';
+import {
+  rowXml,
+  SHEET,
+  sharedStringsXml,
+  STRINGS,
+  templateFromParts,
+  templateWorkbook,
+  xlsxText,
+  type XlsxTemplate,
+} from './xlsx-sheet.js';
 
 export interface XlsxWriteOptions extends WriteOptions {
   lang: Lang;
@@ -51,91 +61,13 @@ export interface ExportWriteResult {
 const DEFAULT_TIMESTAMP = '1980-01-01T00:00:00Z';
 const DATE_FORMAT = 'yyyy-mm-dd hh:mm:ss';
 
-/** The end record (22 bytes plus a comment of up to 65,535) closes a zip: where it starts in `tail`. */
-function endRecordAt(tail: Buffer, name: string): number {
-  for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === 0x06054b50) return i;
-  throw new Error(`${name}: no zip end record`);
-}
-
-/** The central directory's entry count, size and offset, from the end record at `eocd` in `tail`. */
-function centralDirectory(tail: Buffer, eocd: number, name: string): { entries: number; size: number; offset: number } {
-  const entries = tail.readUInt16LE(eocd + 10);
-  const size = tail.readUInt32LE(eocd + 12);
-  const offset = tail.readUInt32LE(eocd + 16);
-  if (entries === 0xffff || size === 0xffffffff || offset === 0xffffffff)
-    throw new Error(`${name}: zip64 archive, entry times not fixed`);
-  return { entries, size, offset };
-}
-
-/** Stamps every entry of the central directory `cd`; returns where each entry's local header is. */
-function stampCentralDirectory(cd: Buffer, entries: number, stamp: Buffer, name: string): number[] {
-  const locals: number[] = [];
-  let at = 0;
-  for (let n = 0; n < entries; n++) {
-    if (cd.readUInt32LE(at) !== 0x02014b50) throw new Error(`${name}: bad central directory entry ${n}`);
-    stamp.copy(cd, at + 12);
-    locals.push(cd.readUInt32LE(at + 42));
-    at += 46 + cd.readUInt16LE(at + 28) + cd.readUInt16LE(at + 30) + cd.readUInt16LE(at + 32);
-  }
-  return locals;
-}
-
-/** A zip entry's time and date as its headers hold them (4 bytes). */
-function zipStamp(ms: number): Buffer {
-  const { date, time } = dosDateTime(ms);
-  const stamp = Buffer.alloc(4);
-  stamp.writeUInt16LE(time, 0);
-  stamp.writeUInt16LE(date, 2);
-  return stamp;
-}
-
 /**
- * Sets every entry's time in a finished zip file (local headers and central directory) to
- * one value, patched in place a piece at a time. Archiver stamps entries with the clock and
- * has no option for it; the times are outside the compressed data and the CRCs, so patching
- * them is safe.
- */
-export async function fixZipTimes(path: string, ms: number): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    const size = (await fh.stat()).size;
-    const tail = Buffer.alloc(Math.min(size, 22 + 0xffff));
-    await fh.read(tail, 0, tail.length, size - tail.length);
-    const { entries, size: cdSize, offset } = centralDirectory(tail, endRecordAt(tail, path), path);
-    const cd = Buffer.alloc(cdSize);
-    await fh.read(cd, 0, cdSize, offset);
-    const stamp = zipStamp(ms);
-    const local = Buffer.alloc(4);
-    for (const [n, localAt] of stampCentralDirectory(cd, entries, stamp, path).entries()) {
-      await fh.read(local, 0, 4, localAt);
-      if (local.readUInt32LE(0) !== 0x04034b50) throw new Error(`${path}: bad local header for entry ${n}`);
-      await fh.write(stamp, 0, 4, localAt + 10);
-    }
-    await fh.write(cd, 0, cdSize, offset);
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Rejects when the stream fails: exceljs listens for errors only once it finalizes. */
-function failureOf(stream: Writable): Promise<never> {
-  return new Promise((_, reject) => stream.once('error', reject));
-}
-
-/** Resolves on the next turn of the event loop, or once `w` has drained when too much is queued in it. */
-function drained(w: Writable): Promise<void> {
-  if (w.writableLength <= MAX_QUEUED_BYTES) return new Promise((resolve) => setImmediate(resolve));
-  return new Promise((resolve) => w.once('drain', resolve));
-}
-
-/**
- * Parts of exceljs 4's streaming writer that its typings leave out. Data rows are written as
- * XML straight into the sheet's stream, with the workbook's own style ids (and, for the
- * template of a small workbook, its shared-string table): exceljs' Row and Cell objects
- * cost too much per cell for the export goal (bench X). The XML is the <row>/<c> exceljs
- * writes itself. Everything else (zip, workbook, styles, shared
- * strings, views, autofilter, columns, header row) is exceljs' own. writeXlsx checks that
- * these members exist before it relies on them, and the tests read every file back.
+ * Parts of exceljs 4's streaming writer that its typings leave out, used where exceljs
+ * writes a workbook itself (the templates, and the tests' reference): data rows are written
+ * as XML straight into the sheet's stream with the workbook's own style ids and
+ * shared-string table, the <row>/<c> exceljs writes itself (rowXml). Everything else (zip
+ * parts, workbook, styles, shared strings, views, autofilter, columns, header row) is
+ * exceljs' own. writeWorkbook checks that these members exist before it relies on them.
  */
 interface WorkbookInternals {
   sharedStrings: { add(text: string): number };
@@ -144,8 +76,7 @@ interface WorkbookInternals {
 interface SheetInternals {
   /** True once <cols> and <sheetData> are written (by the first committed row). */
   startedData: boolean;
-  /** exceljs' StreamBuf: it never pushes back, so writeXlsx watches the stream it feeds (`pipes`). */
-  stream: { write(chunk: string): unknown; pipes: Writable[] };
+  stream: { write(chunk: string): unknown };
 }
 
 function internals(wb: object, ws: object): { wb: WorkbookInternals; ws: SheetInternals } {
@@ -155,64 +86,28 @@ function internals(wb: object, ws: object): { wb: WorkbookInternals; ws: SheetIn
     typeof w.sharedStrings?.add !== 'function' ||
     typeof w.styles?.addStyleModel !== 'function' ||
     s.startedData !== true ||
-    typeof s.stream?.write !== 'function' ||
-    !Array.isArray(s.stream.pipes) ||
-    s.stream.pipes.length !== 1
+    typeof s.stream?.write !== 'function'
   ) {
     throw new Error(
-      'exceljs streaming writer internals changed (sharedStrings, styles, startedData, stream.pipes): xlsx-export.ts needs updating',
+      'exceljs streaming writer internals changed (sharedStrings, styles, startedData, stream): xlsx-export.ts needs updating',
     );
   }
   return { wb: w as WorkbookInternals, ws: s as SheetInternals };
 }
 
-/** The zip entries that grow with the rows: the only ones worth compressing. */
-const DEFLATED = /^\/?xl\/(worksheets\/sheet\d+|sharedStrings)\.xml$/;
-
-/**
- * The workbook's zip stores its entries by default (`store: true`) and compresses only the
- * sheet and its strings. The fixed parts (styles, theme, relations, properties: about
- * a few KB) are stored as they are: each compressed entry starts its own zlib stream, and for
- * the many small files of a run those streams were a large part of the time.
- */
-function deflateRowParts(wb: object): void {
-  const zip = (wb as { zip?: { append?: unknown } }).zip;
-  if (typeof zip?.append !== 'function')
-    throw new Error('exceljs streaming writer internals changed (zip.append): xlsx-export.ts needs updating');
-  const append = zip.append.bind(zip) as (source: unknown, data: { name: string; store?: boolean }) => unknown;
-  zip.append = (source: unknown, data: { name: string; store?: boolean }) =>
-    append(source, DEFLATED.test(data.name) ? { ...data, store: false } : data);
-}
-
-/** Rows per write into the sheet stream, and between yields to the event loop (so the zip can compress what is queued). */
-const BATCH_ROWS = 1_000;
-/**
- * Sheet XML allowed to wait for the compressor. Nothing in exceljs pushes back, so without a
- * limit the whole sheet would queue up in memory.
- */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
-
 type WorkbookWriterClass = typeof ExcelJS.stream.xlsx.WorkbookWriter;
 let writerClass: WorkbookWriterClass | null = null;
 
-/** The bundle of exceljs' WorkbookWriter that `npm run build` writes (scripts/bundle-xlsx-writer.mjs), beside dist/io/. */
-const BUNDLED_WRITER = fileURLToPath(new URL('../vendor/exceljs-workbook-writer.cjs', import.meta.url));
 const PACKAGE_WRITER = 'exceljs/lib/stream/xlsx/workbook-writer.js';
-
-/** Where the WorkbookWriter comes from: the build's bundle when there is one, else the package. */
-export const xlsxWriterSource = (): string => (existsSync(BUNDLED_WRITER) ? BUNDLED_WRITER : PACKAGE_WRITER);
 
 /**
  * exceljs' streaming WorkbookWriter (the class the package exports as
- * ExcelJS.stream.xlsx.WorkbookWriter), loaded from its own file: the package's entry loads
- * the whole library (reader, plain Workbook, CSV), which a cron job that may run every minute
- * should not pay for. Compiled, it comes from the build's one-file bundle of it (one file to
- * load instead of the package's few hundred); run from the sources, from the package. Loaded on first
- * use, so builds that write no workbook never pay for it.
+ * ExcelJS.stream.xlsx.WorkbookWriter), loaded from its own file, on first use: only a
+ * template that was not stored needs it (the package's entry loads the whole library).
  */
 function workbookWriter(): WorkbookWriterClass {
   if (writerClass === null) {
-    const file = xlsxWriterSource();
+    const file = PACKAGE_WRITER;
     const loaded: unknown = createRequire(import.meta.url)(file);
     if (typeof loaded !== 'function')
       throw new Error(`${file} is not exceljs' WorkbookWriter class: xlsx-export.ts needs updating`);
@@ -232,12 +127,15 @@ interface WriterInternals {
 
 let memoryWriterClass: WorkbookWriterClass | null = null;
 
+/** The parts exceljs compresses in an export workbook: the sheet and its strings (the rest is stored). */
+const DEFLATED = /^\/?xl\/(worksheets\/sheet\d+|sharedStrings)\.xml$/;
+
 /**
  * exceljs' WorkbookWriter with a MemoryZip in place of its archiver (its option
- * `memoryZipStampMs` is the entries' time). The constructor makes the archiver, pipes it
- * to the stream and at once appends the theme and relations to it: the subclass holds those
- * two appends back until its MemoryZip is in place, and unpipes the archiver, left unused
- * (in the build's bundle a stand-in: archiver is not loaded at all).
+ * `memoryZipStampMs` is the entries' time), so the parts can be taken as they are. The
+ * constructor makes the archiver, pipes it to the stream and at once appends the theme and
+ * relations to it: the subclass holds those two appends back until its MemoryZip is in
+ * place, and unpipes the archiver, left unused.
  */
 function memoryWorkbookWriter(): WorkbookWriterClass {
   if (memoryWriterClass === null) {
@@ -274,13 +172,15 @@ const VALUE_TYPE_DATE = 4;
 
 /** Up to this many rows (given as an array) a workbook is built in memory and written at once: for small files the temp file's many writes, re-reads and comparison cost more than the rows. */
 const IN_MEMORY_ROWS = 20_000;
+/** Rows per deflate piece of a large workbook's sheet. */
+const PIECE_ROWS = 5_000;
 
 /**
  * Writes `rows` to `path` (an .xlsx file) unless it already holds exactly these bytes.
- * `rows` may be an (async) generator: rows are consumed one at a time. One write per path at a time:
- * the temp file's name is the path plus this process's id. A small file (an array of up to
- * IN_MEMORY_ROWS) comes from exceljs' template of its fixed parts (xlsx-sheet.ts), a larger
- * one from exceljs' streaming writer.
+ * `rows` may be an (async) generator: rows are consumed as the file is written. One write
+ * per path at a time: the temp file's name is the path plus this process's id. A small file
+ * (an array of up to IN_MEMORY_ROWS) is built in memory with shared strings, as exceljs
+ * writes it; a larger one streams its rows as deflate pieces, text inline.
  */
 export async function writeXlsx(
   path: string,
@@ -294,25 +194,53 @@ export async function writeXlsx(
     const written = await writeFileIfChanged(path, zip, opts);
     return { written, bytes: zip.length, rows: list.length };
   }
+  const frame = await xlsxFrame(opts.lang, opts.timestamp);
   const tmp = tempPathFor(path);
-  const out = createWriteStream(tmp, { mode: opts.mode ?? 0o644 });
   let count = 0;
   try {
-    count = (await writeWorkbook(out, rows, opts.lang, stampMs, false)).count;
-    await fixZipTimes(tmp, stampMs);
-  } catch (e) {
-    // Closed before the unlink: a stream still opening would create the file after it.
-    if (!out.closed) {
-      const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
-      out.destroy();
-      await closed;
+    const w = await openZipPieces(tmp, frame.zip, opts.mode ?? 0o644);
+    try {
+      let xml = '';
+      for await (const r of rows) {
+        xml += rowXml(r, count + 2, 'inline', frame.dateStyleId); // row 1 is the header
+        if (++count % PIECE_ROWS === 0) {
+          await w.add(deflatePiece(xml));
+          xml = '';
+        }
+      }
+      if (xml !== '') await w.add(deflatePiece(xml));
+    } catch (e) {
+      await w.abort();
+      throw e;
     }
+    await w.finish();
+  } catch (e) {
     await unlink(tmp).catch(ifMissing(undefined));
     throw fileError(e, path, 'write');
   }
   const written = await publishTempFile(tmp, path, opts);
   const { size } = await stat(path);
   return { written, bytes: size, rows: count };
+}
+
+/** A workbook whose sheet rows come as deflate pieces (large files, and the whole-history ones). */
+export interface XlsxFrame {
+  zip: ZipFrame;
+  dateStyleId: number;
+}
+
+/** The frame of a workbook in `lang`, from its template; every entry stamped `timestamp` (default 1980-01-01). */
+export async function xlsxFrame(lang: Lang, timestamp?: string): Promise<XlsxFrame> {
+  const stampMs = stampOf({ timestamp });
+  const t = await xlsxTemplate(lang, stampMs);
+  const at = t.parts.findIndex((p) => p.name === SHEET);
+  const whole = (p: ZipPart): ZipPart =>
+    p.name === STRINGS ? { ...p, data: Buffer.from(sharedStringsXml(t.header)) } : p;
+  const pieces = { name: SHEET, head: deflatePiece(t.sheetHead), tail: deflatePiece(t.sheetTail, true) };
+  return {
+    dateStyleId: t.dateStyleId,
+    zip: { before: t.parts.slice(0, at).map(whole), pieces, after: t.parts.slice(at + 1).map(whole), stampMs },
+  };
 }
 
 function stampOf(opts: { timestamp?: string }): number {
@@ -332,7 +260,7 @@ async function exceljsParts(
   lang: Lang,
   stampMs: number,
 ): Promise<{ parts: ZipPart[]; dateStyleId: number }> {
-  const { zip, dateStyleId } = await writeWorkbook(new MemorySink(), rows, lang, stampMs, true);
+  const { zip, dateStyleId } = await writeWorkbook(rows, lang, stampMs);
   if (!(zip instanceof MemoryZip))
     throw new Error('exceljs streaming writer internals changed (zip): xlsx-export.ts needs updating');
   return { parts: await zip.parts(), dateStyleId };
@@ -400,31 +328,20 @@ function storedTemplates(): StoredTemplate[] {
 }
 
 /**
- * Writes the workbook of `rows` to `out` (the zip's bytes); returns the number of data rows.
- * In memory the zip is MemoryZip's, its entry times `stampMs`; else archiver's, its entry
- * times still the clock's (fixZipTimes).
+ * Has exceljs write the workbook of `rows` in memory (MemoryZip, entry times `stampMs`);
+ * returns its zip and the date style's id.
  */
 async function writeWorkbook(
-  out: Writable,
-  rows: Iterable<ExportRow> | AsyncIterable<ExportRow>,
+  rows: readonly ExportRow[],
   lang: Lang,
   stampMs: number,
-  inMemory: boolean,
-): Promise<{ count: number; dateStyleId: number; zip: unknown }> {
-  const WorkbookWriter = inMemory ? memoryWorkbookWriter() : workbookWriter();
+): Promise<{ dateStyleId: number; zip: unknown }> {
+  const WorkbookWriter = memoryWorkbookWriter();
   const columns = EXPORT_COLUMNS.length;
-  const failed = failureOf(out);
-  // Marks the rejection handled: every await in the write races `failed`, which rethrows it.
-  failed.catch(() => undefined);
-  let count = 0;
-  // Stored by default, the sheet and its strings compressed (deflateRowParts, MemoryZip).
-  // zlib level 1: compression runs beside the row loop on a 2-core machine; level 6 takes
-  // about three times as long for files a fifth smaller. `memoryZip`: the build's bundle of
-  // the writer then does not even load archiver (scripts/bundle-xlsx-writer.mjs).
-  const zip = { store: true, zlib: { level: 1 }, memoryZip: inMemory };
-  const options = { stream: out, useSharedStrings: true, useStyles: true, zip, memoryZipStampMs: stampMs };
+  // Stored by default, the sheet and its strings compressed (MemoryZip's DEFLATED).
+  const zip = { store: true, zlib: { level: 1 } };
+  const options = { stream: new MemorySink(), useSharedStrings: true, useStyles: true, zip, memoryZipStampMs: stampMs };
   const wb = new WorkbookWriter(options);
-  if (!inMemory) deflateRowParts(wb);
   wb.created = new Date(stampMs);
   wb.modified = new Date(stampMs);
   wb.creator = 'openvpn-status-web';
@@ -440,19 +357,13 @@ async function writeWorkbook(
   });
   header.commit();
   const raw = internals(wb, ws);
-  const zipInput = raw.ws.stream.pipes[0] as Writable;
   const dateStyleId = raw.wb.styles.addStyleModel({ numFmt: DATE_FORMAT }, VALUE_TYPE_DATE);
-  let batch = '';
-  for await (const r of rows) {
-    batch += rowXml(r, count + 2, inMemory ? raw.wb.sharedStrings : 'inline', dateStyleId); // row 1 is the header
-    if (++count % BATCH_ROWS === 0) {
-      raw.ws.stream.write(batch);
-      batch = '';
-      await Promise.race([drained(zipInput), failed]);
-    }
-  }
-  if (batch !== '') raw.ws.stream.write(batch);
+  let xml = '';
+  rows.forEach((r, i) => {
+    xml += rowXml(r, i + 2, raw.wb.sharedStrings, dateStyleId); // row 1 is the header
+  });
+  if (xml !== '') raw.ws.stream.write(xml);
   ws.commit();
-  await Promise.race([wb.commit(), failed]);
-  return { count, dateStyleId, zip: (wb as { zip?: unknown }).zip };
+  await wb.commit();
+  return { dateStyleId, zip: (wb as { zip?: unknown }).zip };
 }

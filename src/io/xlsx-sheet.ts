@@ -124,25 +124,31 @@ export type TextCells = { add(text: string): number } | 'inline';
  * The <row> of export row `r` as sheet row `n`, the XML exceljs writes for such cells: dates
  * as serials in style `dateStyleId`, numbers as they are, text always a string cell (t="s",
  * or t="inlineStr"), so a common name `=1+2` stays text; null makes no cell (an empty one).
+ * With `n` null the row and its cells carry no reference (ECMA-376 makes `r` optional: a row
+ * is then the one after the row before it, a cell the one after its neighbour, so an empty
+ * cell is written as `<c/>`): the whole-history files reuse a day's rows wherever it lands.
  */
-export function rowXml(r: ExportRow, n: number, strings: TextCells, dateStyleId: number): string {
-  let xml = `<row r="${n}">`;
+export function rowXml(r: ExportRow, n: number | null, strings: TextCells, dateStyleId: number): string {
+  let xml = n === null ? '<row>' : `<row r="${n}">`;
   for (let i = 0; i < KEYS.length; i++) {
     const key = KEYS[i] as keyof ExportRow;
     const v = r[key];
-    if (v === null) continue;
-    const ref = `${LETTERS[i]}${n}`;
+    if (v === null) {
+      if (n === null) xml += '<c/>';
+      continue;
+    }
+    const ref = n === null ? '' : ` r="${LETTERS[i]}${n}"`;
     const kind = KINDS[i];
     if (kind === 'datetime') {
-      xml += `<c r="${ref}" s="${dateStyleId}"><v>${excelSerial(String(v))}</v></c>`;
+      xml += `<c${ref} s="${dateStyleId}"><v>${excelSerial(String(v))}</v></c>`;
     } else if (kind === 'number') {
       if (typeof v !== 'number' || !Number.isFinite(v))
         throw new RangeError(`export column ${key} holds ${JSON.stringify(v)}, not a number`);
-      xml += `<c r="${ref}"><v>${v}</v></c>`;
+      xml += `<c${ref}><v>${v}</v></c>`;
     } else if (strings === 'inline') {
-      xml += `<c r="${ref}" t="inlineStr"><is>${textXml(xlsxText(String(v)))}</is></c>`;
+      xml += `<c${ref} t="inlineStr"><is>${textXml(xlsxText(String(v)))}</is></c>`;
     } else {
-      xml += `<c r="${ref}" t="s"><v>${strings.add(xlsxText(String(v)))}</v></c>`;
+      xml += `<c${ref} t="s"><v>${strings.add(xlsxText(String(v)))}</v></c>`;
     }
   }
   return `${xml}</row>`;
@@ -168,8 +174,9 @@ export function sharedStringsXml(values: readonly string[]): string {
   return `${xml}</sst>`;
 }
 
-const SHEET = 'xl/worksheets/sheet1.xml';
-const STRINGS = 'xl/sharedStrings.xml';
+/** The zip entries of the sheet and of its shared strings. */
+export const SHEET = 'xl/worksheets/sheet1.xml';
+export const STRINGS = 'xl/sharedStrings.xml';
 
 /** The fixed parts of a workbook and the frame of its sheet, from exceljs (see the top of this file). */
 export interface XlsxTemplate {

@@ -21,6 +21,8 @@ export interface ModelContext {
   now: string;
   /** Users whose slug is not userSlug(user): those of a clash (src/core/slug.ts planSlugs). */
   slugs?: ReadonlyMap<string, string>;
+  /** The years of a whole-history view's workbooks when it has more rows than a sheet holds (src/core/whole-history-plan.ts). */
+  xlsxYears?: Partial<Record<'all' | 'ended', { year: string; leftOut: number }[]>>;
 }
 
 /** The path segment of a user's pages. */

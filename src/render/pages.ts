@@ -2,7 +2,7 @@
  * Page models for every kind of page, from sessions that the builder hands in. Pure: no
  * files, no clock. Every HTML page stays under its size budget by a bounded row count.
  */
-import { dayFileName, exportFileName } from '../core/export-names.js';
+import { dayFileName, exportFileName, yearFileName } from '../core/export-names.js';
 import { formatBytes, formatDateTime, formatDuration } from '../core/format.js';
 import { groupByUserDay, paginateGroups } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
@@ -42,17 +42,24 @@ export const EXPORTS_DIR = '/exports/';
 export const DAY_EXPORTS_DIR = '/exports/days/';
 
 /** The pre-built files of a view (all users when `user` is null), relative to `page`. */
-function viewDownloads(page: string, user: string | null, status: StatusFilter): DownloadLinks {
-  return {
-    xlsx: hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'xlsx')}`),
-    csv: hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'csv')}`),
-    lagged: user === null && status !== 'active',
-  };
+function viewDownloads(page: string, user: string | null, status: StatusFilter, ctx: ModelContext): DownloadLinks {
+  const csv = hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'csv')}`);
+  const years = user === null && status !== 'active' ? ctx.xlsxYears?.[status] : undefined;
+  if (years !== undefined) {
+    const label = (y: { year: string; leftOut: number }): string =>
+      y.leftOut === 0 ? y.year : `${y.year} (${y.leftOut} ${ctx.t.downloadLeftOut})`;
+    return {
+      xlsx: null,
+      csv,
+      years: years.map((y) => link(page, `${EXPORTS_DIR}${yearFileName(status, y.year)}`, label(y))),
+    };
+  }
+  return { xlsx: hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'xlsx')}`), csv, years: null };
 }
 
 /** A day's archive file (Excel only: the day's view is the history of that day). */
 function dayDownloads(page: string, day: string): DownloadLinks {
-  return { xlsx: hrefFrom(page, `${DAY_EXPORTS_DIR}${dayFileName(day)}`), csv: null, lagged: false };
+  return { xlsx: hrefFrom(page, `${DAY_EXPORTS_DIR}${dayFileName(day)}`), csv: null, years: null };
 }
 
 function link(from: string, to: string, label: string): Link {
@@ -99,7 +106,7 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     filter: filterModel(url, input.users, { user: null, status: 'all' }, ctx),
     groups: historyGroups(shown, url, ctx),
     archive: link(url, ARCHIVE_URL, ctx.t.archive),
-    downloads: viewDownloads(url, null, 'all'),
+    downloads: viewDownloads(url, null, 'all', ctx),
   };
 }
 
@@ -248,7 +255,7 @@ export function userMonthPages(
   return periodPages(
     {
       urlOf: (n) => userMonthUrl(slug, month, n),
-      downloads: (url) => viewDownloads(url, user.user, 'all'),
+      downloads: (url) => viewDownloads(url, user.user, 'all', ctx),
       label: month,
       sessions,
       newer: neighbours.newer === null ? null : userMonthUrl(slug, neighbours.newer),
@@ -277,7 +284,7 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
   const filter = filterModel(base, input.users, { user: input.user?.user ?? null, status: input.status }, ctx);
   if (input.status === 'active') {
     // Every active session, in as many parts as needed.
-    const downloads = (url: string): DownloadLinks => viewDownloads(url, input.user?.user ?? null, 'active');
+    const downloads = (url: string): DownloadLinks => viewDownloads(url, input.user?.user ?? null, 'active', ctx);
     return periodPages(
       {
         urlOf: (n) => partUrl(base, n),
@@ -306,7 +313,7 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
       position: null,
       filter,
       groups: historyGroups(shown, base, ctx),
-      downloads: viewDownloads(base, input.user?.user ?? null, input.status),
+      downloads: viewDownloads(base, input.user?.user ?? null, input.status, ctx),
       periods: input.periods.map((p) => link(base, periodUrl(p), p)),
     },
   ];
@@ -377,7 +384,7 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
     totals,
     groups: historyGroups(shown, url, ctx),
     periods: input.months.map((m) => link(url, userMonthUrl(slug, m), m)),
-    downloads: viewDownloads(url, input.user.user, 'all'),
+    downloads: viewDownloads(url, input.user.user, 'all', ctx),
   };
 }
 

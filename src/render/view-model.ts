@@ -108,8 +108,8 @@ export interface DownloadLinks {
   /** Pre-built files of exactly this view (issue: exports); absent until they exist. */
   xlsx: string | null;
   csv: string | null;
-  /** The whole history of all users: those files follow changes at most every 15 minutes (src/app/exports.ts). */
-  lagged: boolean;
+  /** A whole-history view with more rows than a sheet holds: a workbook per year instead of `xlsx` (src/core/whole-history-plan.ts). */
+  years: Link[] | null;
 }
 
 interface PageBase {

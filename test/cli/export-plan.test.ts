@@ -1,7 +1,7 @@
-/** The pure decisions of the export files: which users and days are written or removed, and when the big files are. */
+/** The pure decisions of the export files: which users and days are written or removed. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BIG_EVERY_S, planExports, planWholeHistory, type ExportsManifest } from '../../src/app/exports.js';
+import { planExports } from '../../src/app/exports.js';
 
 const userFiles = (u: string): string[] =>
   ['all', 'active', 'ended'].flatMap((s) => [
@@ -72,63 +72,4 @@ test('planExports: changed users and days (all on a full build) are written; cha
     });
     assert.deepEqual(got, c.want, c.name);
   }
-});
-
-test('planWholeHistory: written on a full build, or when a change waits and the last write is BIG_EVERY_S old', () => {
-  const now = '2026-11-26T16:00:00Z';
-  const ago = (s: number): string => new Date(Date.parse(now) - s * 1000).toISOString().replace('.000Z', 'Z');
-  const m = (bigAt: string | null, bigPending: boolean): ExportsManifest => ({ bigAt, bigPending });
-  const cases: {
-    name: string;
-    m: ExportsManifest;
-    full: boolean;
-    changedDays: number;
-    want: { write: boolean; pending: boolean };
-  }[] = [
-    { name: 'never written', m: m(null, true), full: false, changedDays: 0, want: { write: true, pending: true } },
-    {
-      name: 'never written, nothing waits',
-      m: m(null, false),
-      full: false,
-      changedDays: 0,
-      want: { write: false, pending: false },
-    },
-    { name: 'quiet', m: m(ago(3600), false), full: false, changedDays: 0, want: { write: false, pending: false } },
-    {
-      name: 'a change, due',
-      m: m(ago(BIG_EVERY_S), false),
-      full: false,
-      changedDays: 1,
-      want: { write: true, pending: true },
-    },
-    {
-      name: 'a change, not due',
-      m: m(ago(BIG_EVERY_S - 1), false),
-      full: false,
-      changedDays: 2,
-      want: { write: false, pending: true },
-    },
-    {
-      name: 'a waiting change, due',
-      m: m(ago(BIG_EVERY_S + 1), true),
-      full: false,
-      changedDays: 0,
-      want: { write: true, pending: true },
-    },
-    {
-      name: 'a waiting change, not due',
-      m: m(ago(60), true),
-      full: false,
-      changedDays: 0,
-      want: { write: false, pending: true },
-    },
-    {
-      name: 'full, just written',
-      m: m(ago(0), false),
-      full: true,
-      changedDays: 0,
-      want: { write: true, pending: true },
-    },
-  ];
-  for (const c of cases) assert.deepEqual(planWholeHistory(c.m, now, c.full, c.changedDays), c.want, c.name);
 });

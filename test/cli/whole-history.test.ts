@@ -1,62 +1,99 @@
 /**
- * The export files over the whole history (src/app/whole-history.ts), written in a worker
- * thread from the build cache's day files: the same bytes as the writers make of the view's
- * rows in this thread, files left alone when their bytes hold, and a damaged day file still
- * a CacheError (the build then starts over in full).
+ * The export files over the whole history (src/app/whole-history.ts), made of a piece per
+ * day: after a change, what a build writes from the pieces it kept is byte for byte what a
+ * full build writes; the rows are the view's rows (read back from the files); unchanged
+ * files are left alone; a view too large for a sheet is split per year.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { workerLimits, writeWholeHistoryInWorker, type WholeHistoryJob } from '../../src/app/whole-history.js';
-import { exportRows } from '../../src/core/export-rows.js';
+import { updateWholeHistory, type WholeHistoryInput } from '../../src/app/whole-history.js';
+import { exportRows, type ExportContext } from '../../src/core/export-rows.js';
 import { dayOf } from '../../src/core/format.js';
 import { compareNewestFirst, type Session } from '../../src/core/session.js';
-import { CacheError, cachePaths, saveDay } from '../../src/io/build-cache.js';
+import { CacheError, cachePaths, loadDay, saveDay } from '../../src/io/build-cache.js';
 import { writeCsv } from '../../src/io/csv-export.js';
-import { writeXlsx } from '../../src/io/xlsx-export.js';
 import { syntheticSessions } from '../../src/demo/synthetic.js';
+import { sheetRows, wallOfSerial } from '../helpers/xlsx-cells.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const TZ = 'Europe/Berlin';
 const NOW = '2026-03-18T14:00:00Z';
+const CTX: ExportContext = {
+  lang: 'de',
+  timeZone: TZ,
+  aliasOf: (s) => (s.user === 'sophie.groß' ? 'Alias <b>' : null),
+  now: NOW,
+};
+const FILES = ['all_all.csv', 'all_all.xlsx', 'all_ended.csv', 'all_ended.xlsx'].map(
+  (f) => `exports/openvpn-history_${f}`,
+);
 
-async function setUp(dir: string): Promise<{ job: WholeHistoryJob; ended: Session[]; open: Session[] }> {
-  const ended = syntheticSessions({
-    count: 400,
-    users: 9,
-    endAt: '2026-03-18T12:00:00Z',
-    spanDays: 20,
-    seed: 5,
-    hostile: true,
-  });
-  // Two sessions still running, started today: in the "all" view with their start only.
-  const open = ended.slice(0, 2).map((s, i) => ({
-    ...s,
-    id: `open-${i}`,
-    connectedAt: `2026-03-18T13:0${i}:00Z`,
-    endedAt: null,
-    durationS: null,
-    endReason: null,
-  }));
-  const cache = cachePaths(join(dir, 'history.csv'));
-  const byDay = new Map<string, Session[]>();
-  for (const s of ended) byDay.set(dayOf(s.connectedAt, TZ), [...(byDay.get(dayOf(s.connectedAt, TZ)) ?? []), s]);
-  for (const [day, list] of byDay) await saveDay(cache, day, list);
-  const days = [...new Set([...byDay.keys(), dayOf(NOW, TZ)])].sort().reverse();
-  const views = (['all', 'ended'] as const).map((status) => ({ status, xlsx: `${status}.xlsx`, csv: `${status}.csv` }));
-  const job: WholeHistoryJob = {
-    out: dir,
-    cache,
-    lang: 'de',
-    timeZone: TZ,
-    aliases: { 'sophie.groß': 'Alias <b>' },
-    now: NOW,
-    days,
-    tracked: open,
-    views,
-  };
-  return { job, ended, open };
+/** A history of 400 sessions over 20 days in a build cache's day files, and two running sessions of today. */
+class History {
+  readonly cache;
+  readonly open: Session[];
+  constructor(
+    readonly dir: string,
+    readonly ended: Session[],
+  ) {
+    this.cache = cachePaths(join(dir, 'history.csv'));
+    this.open = ended.slice(0, 2).map((s, i) => ({
+      ...s,
+      id: `open-${i}`,
+      connectedAt: `2026-03-18T13:0${i}:00Z`,
+      endedAt: null,
+      durationS: null,
+      endReason: null,
+    }));
+  }
+
+  static async make(dir: string): Promise<History> {
+    const ended = syntheticSessions({
+      count: 400,
+      users: 9,
+      endAt: '2026-03-18T12:00:00Z',
+      spanDays: 20,
+      seed: 5,
+      hostile: true,
+    });
+    const h = new History(dir, ended);
+    for (const [day, list] of h.byDay(ended)) await saveDay(h.cache, day, list);
+    return h;
+  }
+
+  byDay(sessions: Session[]): Map<string, Session[]> {
+    const byDay = new Map<string, Session[]>();
+    for (const s of sessions) byDay.set(dayOf(s.connectedAt, TZ), [...(byDay.get(dayOf(s.connectedAt, TZ)) ?? []), s]);
+    return byDay;
+  }
+
+  /** The input of a build into `out`; `dirty` the days changed since the last one. */
+  async input(out: string, full: boolean, dirty: string[], rowsMax = 1_048_575): Promise<WholeHistoryInput> {
+    const byDay = this.byDay([...(await this.all())]);
+    const days = [...byDay.keys()].sort().reverse();
+    return {
+      out,
+      index: join(out, 'index.json'),
+      ctx: CTX,
+      full,
+      counts: days.map((day) => {
+        const list = byDay.get(day) ?? [];
+        return { day, all: list.length, ended: list.filter((s) => s.endedAt !== null).length };
+      }),
+      dirtyDays: new Set(dirty),
+      sessionsOfDay: async (day) => byDay.get(day) ?? [],
+      rowsMax,
+    };
+  }
+
+  async all(): Promise<Session[]> {
+    const out: Session[] = [...this.open];
+    for (const name of await readdir(this.cache.days))
+      out.push(...(await loadDay(this.cache, name.replace('.json', ''))));
+    return out;
+  }
 }
 
 /** A view's sessions as the pages list them: by day newest first, then newest first within the day. */
@@ -72,98 +109,164 @@ async function* streamed<T>(items: T[]): AsyncGenerator<T> {
   yield* items;
 }
 
+async function mtimes(out: string, files: string[]): Promise<number[]> {
+  return Promise.all(files.map(async (f) => (await stat(join(out, f))).mtimeMs));
+}
+
 describe('the whole-history export files', () => {
-  test('hold every session ("all") and every ended one ("ended"), byte for byte as the writers make them here', async (t) => {
+  test('hold every session ("all") and every ended one ("ended"): the CSV byte for byte as writeCsv makes it, the sheet cell for cell', async (t) => {
     const dir = await tempDir(t);
-    const { job, ended, open } = await setUp(dir);
-    assert.equal((await writeWholeHistoryInWorker(job, 400)).written, 4);
-    const ctx = {
-      lang: 'de' as const,
-      timeZone: TZ,
-      aliasOf: (s: Pick<Session, 'user'>) => (s.user === 'sophie.groß' ? 'Alias <b>' : null),
-      now: NOW,
-    };
+    const h = await History.make(dir);
+    const result = await updateWholeHistory(await h.input(dir, true, []));
+    assert.equal(result.written, 4);
     for (const [status, sessions] of [
-      ['all', [...ended, ...open]],
-      ['ended', ended],
+      ['all', [...h.ended, ...h.open]],
+      ['ended', h.ended],
     ] as const) {
-      const rows = exportRows(ordered(sessions), ctx);
+      const rows = exportRows(ordered(sessions), CTX);
       assert.equal(rows.length, status === 'all' ? 402 : 400);
       await writeCsv(join(dir, `want-${status}.csv`), streamed(rows), { lang: 'de' });
-      await writeXlsx(join(dir, `want-${status}.xlsx`), streamed(rows), { lang: 'de' });
-      for (const ext of ['csv', 'xlsx']) {
-        const got = await readFile(join(dir, `${status}.${ext}`));
-        assert.ok(got.equals(await readFile(join(dir, `want-${status}.${ext}`))), `${status}.${ext}: the same bytes`);
+      const csv = await readFile(join(dir, `exports/openvpn-history_all_${status}.csv`));
+      assert.ok(csv.equals(await readFile(join(dir, `want-${status}.csv`))), `${status}.csv: the same bytes`);
+      const cells = sheetRows(await readFile(join(dir, `exports/openvpn-history_all_${status}.xlsx`)));
+      assert.equal(cells.length, rows.length + 1, `${status}.xlsx: the header and a row per session`);
+      for (const [i, r] of rows.entries()) {
+        assert.equal(cells[i + 1]?.[2], r.commonName, `${status}.xlsx row ${i + 2}: common name`);
+        assert.equal(
+          wallOfSerial(cells[i + 1]?.[8] as number),
+          r.start,
+          `${status}.xlsx row ${i + 2}: start as a date cell`,
+        );
       }
     }
-    const csv = await readFile(join(dir, 'all.csv'), 'utf8');
-    assert.ok(
-      csv.includes('Alias <b>') && csv.includes('läuft') && csv.includes('<script>alert(1)</script>'),
-      'aliases, running sessions and hostile names in the file',
+  });
+
+  test('after a change, the files are byte for byte what a full build writes; unchanged files are left alone', async (t) => {
+    const dir = await tempDir(t);
+    const h = await History.make(dir);
+    const out = join(dir, 'site');
+    await updateWholeHistory(await h.input(out, true, []));
+    const steps: { name: string; change: () => Promise<string[]>; written: number }[] = [
+      { name: 'nothing', change: async () => [], written: 0 },
+      // A dirty day whose rows are the same (a neighbour of a new day, say) changes no file.
+      { name: 'a dirty day, the same rows', change: async () => ['2026-03-10'], written: 0 },
+      {
+        name: 'a session of an old day deleted',
+        change: async () => {
+          const day = '2026-03-05';
+          const list = await loadDay(h.cache, day);
+          await saveDay(h.cache, day, list.slice(1));
+          return [day];
+        },
+        written: 4,
+      },
+      {
+        name: 'a running session ends: "ended" and "all" change',
+        change: async () => {
+          const s = h.open.pop() as Session;
+          const ended = {
+            ...s,
+            endedAt: '2026-03-18T13:30:00Z',
+            durationS: 1800,
+            endReason: 'disconnected' as const,
+          };
+          const day = dayOf(s.connectedAt, TZ);
+          await saveDay(h.cache, day, [...(await loadDay(h.cache, day)), ended]);
+          return [day];
+        },
+        written: 4,
+      },
+      {
+        name: 'a whole day gone',
+        change: async () => {
+          await saveDay(h.cache, '2026-03-01', []);
+          return ['2026-03-01'];
+        },
+        written: 4,
+      },
+    ];
+    for (const step of steps) {
+      const before = await mtimes(out, FILES);
+      const dirty = await step.change();
+      await new Promise((resolve) => setTimeout(resolve, 15));
+      const result = await updateWholeHistory(await h.input(out, false, dirty));
+      assert.equal(result.written, step.written, `${step.name}: files written`);
+      if (step.written === 0) assert.deepEqual(await mtimes(out, FILES), before, `${step.name}: mtimes kept`);
+      const full = join(dir, `full-${steps.indexOf(step)}`);
+      await updateWholeHistory(await h.input(full, true, []));
+      for (const f of FILES)
+        assert.ok(
+          (await readFile(join(out, f))).equals(await readFile(join(full, f))),
+          `${step.name}: ${f} as a full build writes it`,
+        );
+    }
+  });
+
+  test('a file changed behind its back is made again from the day files', async (t) => {
+    const dir = await tempDir(t);
+    const h = await History.make(dir);
+    await updateWholeHistory(await h.input(dir, true, []));
+    const s = h.open[0] as Session;
+    const day = dayOf(s.connectedAt, TZ);
+    for (const [n, file] of FILES.entries()) {
+      const path = join(dir, file);
+      const want = await readFile(path);
+      // Overwritten in place; every second time with the index made to agree with its mtime, so only the pieces' CRCs tell.
+      const damaged = Buffer.from(want);
+      damaged.fill(0x20, 200, want.length - 200);
+      await writeFile(path, damaged);
+      if (n % 2 === 1) {
+        const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
+        index.files[file].mtimeMs = (await stat(path)).mtimeMs;
+        await writeFile(join(dir, 'index.json'), JSON.stringify(index));
+      }
+      // Today changes (a running session is gone, then back): every file is written again.
+      h.open.shift();
+      await updateWholeHistory(await h.input(dir, false, [day]));
+      h.open.unshift(s);
+      await updateWholeHistory(await h.input(dir, false, [day]));
+      assert.ok((await readFile(path)).equals(want), `${file}: made again`);
+    }
+  });
+
+  test('more rows than a sheet holds: a workbook per year, and back to one file when they fit again', async (t) => {
+    const dir = await tempDir(t);
+    const h = await History.make(dir);
+    const yearly = ['exports/openvpn-history_all_all_2026.xlsx'];
+    // Every session is of 2026: its workbook holds the newest whole days that fit, and says what it leaves out.
+    const small = await updateWholeHistory(await h.input(dir, true, [], 401));
+    const year = small.files.find((f) => f.file === yearly[0]);
+    assert.ok(year !== undefined && year.rows <= 401 && year.rows > 300, `rows ${year?.rows}`);
+    assert.equal(year.leftOut, 402 - year.rows, 'the rows left out are counted');
+    assert.deepEqual(
+      small.files.filter((f) => f.ext === 'xlsx').map((f) => f.file),
+      [yearly[0], 'exports/openvpn-history_all_ended.xlsx'],
+      'all: a year file; ended (400 rows) still one file',
+    );
+    const names = async () => (await readdir(join(dir, 'exports'))).sort();
+    assert.ok(!(await names()).includes('openvpn-history_all_all.xlsx'), 'no single workbook of "all"');
+    assert.equal(sheetRows(await readFile(join(dir, yearly[0] as string))).length, year.rows + 1);
+    await updateWholeHistory(await h.input(dir, false, [], 1000));
+    assert.deepEqual(
+      await names(),
+      FILES.map((f) => f.replace('exports/', '')).sort(),
+      'the year file removed, the single one back',
     );
   });
 
-  test('a second run with the same rows leaves every file alone', async (t) => {
+  test('a damaged day file: a CacheError naming the file, and no file is left half-written', async (t) => {
     const dir = await tempDir(t);
-    const { job } = await setUp(dir);
-    await writeWholeHistoryInWorker(job, 400);
-    const before = await Promise.all(
-      ['all.xlsx', 'all.csv', 'ended.xlsx', 'ended.csv'].map(async (f) => (await stat(join(dir, f))).mtimeMs),
-    );
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal((await writeWholeHistoryInWorker(job, 400)).written, 0);
-    const after = await Promise.all(
-      ['all.xlsx', 'all.csv', 'ended.xlsx', 'ended.csv'].map(async (f) => (await stat(join(dir, f))).mtimeMs),
-    );
-    assert.deepEqual(after, before, 'same mtimes');
-  });
-
-  test("a damaged day file: the worker's error is a CacheError naming the file, and no file is left half-written", async (t) => {
-    const dir = await tempDir(t);
-    const { job } = await setUp(dir);
-    const damaged = join(job.cache.days, `${job.days[3]}.json`);
+    const h = await History.make(dir);
+    const input = await h.input(dir, true, []);
+    const day = input.counts[3]?.day as string;
+    const damaged = join(h.cache.days, `${day}.json`);
     await writeFile(damaged, '[[1,2');
-    await assert.rejects(writeWholeHistoryInWorker(job, 400), (e: unknown) => {
+    input.sessionsOfDay = (d) => loadDay(h.cache, d);
+    await assert.rejects(updateWholeHistory(input), (e: unknown) => {
       assert.ok(e instanceof CacheError, `a CacheError, not ${String(e)}`);
       assert.equal(e.file, damaged);
       return true;
     });
-    assert.deepEqual(
-      (await readdir(dir)).filter((f) => f.endsWith('.xlsx') || f.endsWith('.csv') || f.includes('.tmp')),
-      [],
-    );
-  });
-
-  test("the worker's heap grows with the largest day: a day of 25,000 sessions (64 MB alone ran out)", async (t) => {
-    const dir = await tempDir(t);
-    const day = '2026-03-18';
-    const sessions = syntheticSessions({
-      count: 25_000,
-      users: 5_000,
-      endAt: '2026-03-18T22:00:00Z',
-      spanDays: 20,
-      seed: 3,
-    }).map((s) => ({
-      ...s,
-      connectedAt: `${day}T${s.connectedAt.slice(11)}`,
-    }));
-    const cache = cachePaths(join(dir, 'history.csv'));
-    await saveDay(cache, day, sessions);
-    const views = [{ status: 'all' as const, xlsx: 'all.xlsx', csv: 'all.csv' }];
-    const job: WholeHistoryJob = {
-      out: dir,
-      cache,
-      lang: 'en',
-      timeZone: 'UTC',
-      aliases: {},
-      now: NOW,
-      days: [day],
-      tracked: [],
-      views,
-    };
-    assert.ok(workerLimits(25_000).maxOldGenerationSizeMb > workerLimits(0).maxOldGenerationSizeMb);
-    assert.equal((await writeWholeHistoryInWorker(job, 25_000)).written, 2);
-    const lines = (await readFile(join(dir, 'all.csv'), 'utf8')).split('\r\n');
-    assert.equal(lines.length, 25_002, 'header, 25,000 rows and the empty end');
+    assert.deepEqual(await readdir(join(dir, 'exports')).catch(() => []), []);
   });
 });

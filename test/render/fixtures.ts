@@ -177,7 +177,7 @@ export function dashboardPage(): DashboardPage {
     filter: filterModel('', null),
     groups: sampleGroups(),
     archive: { href: 'archive/', label: 'Archiv (alle Tage)' },
-    downloads: { xlsx: 'downloads/history-all.xlsx', csv: 'downloads/history-all.csv', lagged: true },
+    downloads: { xlsx: 'downloads/history-all.xlsx', csv: 'downloads/history-all.csv', years: null },
   };
 }
 
@@ -191,7 +191,7 @@ export function emptyDashboardPage(): DashboardPage {
     liveAll: null,
     showInstance: false,
     groups: [],
-    downloads: { xlsx: null, csv: null, lagged: false },
+    downloads: { xlsx: null, csv: null, years: null },
   };
 }
 
@@ -206,7 +206,7 @@ export function historyPage(): HistoryPage {
     position: '2026-11-25 (Teil 1 von 2)',
     filter: filterModel('../../', null),
     groups: sampleGroups(),
-    downloads: { xlsx: '../../downloads/2026-11-25.xlsx', csv: null, lagged: false },
+    downloads: { xlsx: '../../downloads/2026-11-25.xlsx', csv: null, years: null },
     periods: [
       { href: '../../d/2026-11-25/', label: '2026-11-25' },
       { href: '../../d/2026-11-24/', label: '2026-11-24' },
@@ -226,7 +226,7 @@ export function historyPage2(): HistoryPage {
     position: '2026-11-25 (Teil 2 von 2)',
     filter: null,
     groups: [],
-    downloads: { xlsx: null, csv: null, lagged: false },
+    downloads: { xlsx: null, csv: null, years: null },
     periods: [],
   };
 }
@@ -254,7 +254,7 @@ export function userPage(): UserPage {
     ],
     groups: sampleGroups().slice(0, 1),
     periods: [{ href: '../../u/alice/m/2026-11/', label: '2026-11' }],
-    downloads: { xlsx: '../../downloads/u-alice.xlsx', csv: '../../downloads/u-alice.csv', lagged: false },
+    downloads: { xlsx: '../../downloads/u-alice.xlsx', csv: '../../downloads/u-alice.csv', years: null },
   };
 }
 
@@ -270,7 +270,7 @@ export function evilUserPage(): UserPage {
     totals: [],
     groups: sampleGroups().slice(2),
     periods: [],
-    downloads: { xlsx: null, csv: null, lagged: false },
+    downloads: { xlsx: null, csv: null, years: null },
   };
 }
 

@@ -7,6 +7,7 @@ import { before, describe, test } from 'node:test';
 import { JSDOM, VirtualConsole } from 'jsdom';
 import { siteAssets } from '../../src/render/assets.js';
 import { renderPages } from '../../src/render/eleventy.js';
+import { renderPagesDirect } from '../../src/render/direct.js';
 import { outputPathFor, SITE_DIR } from '../../src/render/site-files.js';
 import { LABELS } from '../../src/core/i18n.js';
 import type { PageModel, SessionInfo } from '../../src/render/view-model.js';
@@ -513,6 +514,21 @@ describe('downloads and filter', () => {
       assert.equal(doc(html).querySelector('.downloads'), null);
       assert.ok(!html.includes('Download Excel') && !html.includes('Download CSV'), 'no download labels');
     }
+  });
+
+  test('a whole-history view too large for a sheet: a workbook link per year, said so, and the CSV', async () => {
+    const years = [
+      { href: 'exports/openvpn-history_all_all_2026.xlsx', label: '2026 (12 ältere Zeilen nur in der CSV)' },
+      { href: 'exports/openvpn-history_all_all_2025.xlsx', label: '2025' },
+    ];
+    const model = { ...dashboardPage(), downloads: { xlsx: null, csv: 'exports/openvpn-history_all_all.csv', years } };
+    const html = (await renderPagesDirect(siteModel('de'), [model])).get('/') ?? '';
+    const d = doc(html);
+    assert.deepEqual(
+      [...d.querySelectorAll('.downloads a')].map((a) => [a.getAttribute('href'), a.textContent?.trim()]),
+      [['exports/openvpn-history_all_all.csv', 'Download CSV'], ...years.map((y) => [y.href, y.label])],
+    );
+    assert.match(d.querySelector('.downloads .years')?.textContent ?? '', /Excel je Jahr/);
   });
 
   test('the filter: selects for JS, the same choices as links without it', () => {

@@ -2,9 +2,10 @@
  * Stages 7–10: the export files, the JSON snapshots, removing pages not produced again, and
  * committing the manifest (last: a build that stops before it is redone from the same start).
  */
+import type { ExportContext } from '../../core/export-rows.js';
 import { isRebuilt } from '../../core/build-plan.js';
 import { dayFileName } from '../../core/export-names.js';
-import { exportShard, pageShard, saveManifest, ShardedHashes } from '../../io/build-cache.js';
+import { exportShard, pageShard, saveManifest, ShardedHashes, wholeHistoryIndex } from '../../io/build-cache.js';
 import { publishedPages, publishFiles, removeFiles } from '../../io/output.js';
 import { siteAssets } from '../../render/assets.js';
 import { aliasOf } from '../../render/models.js';
@@ -12,11 +13,34 @@ import { snapshotFiles } from '../../render/snapshots.js';
 import { dayUrl, outputFile } from '../../render/urls.js';
 import type { SeriesPoint } from '../../core/chart-series.js';
 import type { Session } from '../../core/session.js';
-import { emptyExportsManifest, updateExports } from '../exports.js';
-import { writeWholeHistoryInWorker } from '../whole-history.js';
+import { EXPORT_ROWS_MAX, updateExports } from '../exports.js';
+import { updateWholeHistory } from '../whole-history.js';
+import { planWholeFiles, type DayCount } from '../../core/whole-history-plan.js';
 import type { Published } from './pages.js';
 import { getUserMonth, type BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked, type Users } from './summaries.js';
+
+/**
+ * Stage 4b: the rows each day has in the whole-history views, and (on the pages' context)
+ * the years of their workbooks when a view has more rows than a sheet holds.
+ */
+export function wholeHistoryCounts(run: BuildRun, tracked: Tracked, days: string[]): DayCount[] {
+  const open = new Map<string, number>();
+  for (const s of tracked.live) open.set(tracked.dayOf(s), (open.get(tracked.dayOf(s)) ?? 0) + 1);
+  const counts = days.map((day) => {
+    const all = run.m.days[day]?.sessions ?? 0;
+    return { day, all, ended: all - (open.get(day) ?? 0) };
+  });
+  const files = planWholeFiles(counts, EXPORT_ROWS_MAX);
+  const years = (status: 'all' | 'ended') =>
+    files
+      .filter((f) => f.status === status && f.ext === 'xlsx' && f.year !== null)
+      .map((f) => ({ year: f.year as string, leftOut: f.leftOut }));
+  const all = years('all');
+  const ended = years('ended');
+  run.ctx.xlsxYears = { ...(all.length > 0 ? { all } : {}), ...(ended.length > 0 ? { ended } : {}) };
+  return counts;
+}
 
 /** Stage 7: export files of the views and days whose sessions changed; returns files written. */
 export async function writeExports(
@@ -24,14 +48,15 @@ export async function writeExports(
   tracked: Tracked,
   days: string[],
   people: Users,
+  counts: DayCount[],
 ): Promise<{ written: number; digests: ShardedHashes }> {
-  const { m, settings, tz, aliases, now, cp } = run;
-  m.exports ??= emptyExportsManifest();
+  const { settings, tz, aliases, now, cp } = run;
   const digests = new ShardedHashes(cp.exports, exportShard);
+  const ctx: ExportContext = { lang: settings.lang, timeZone: tz, aliasOf: (s) => aliasOf(s, aliases), now };
   const exported = await updateExports(
     {
       out: settings.out,
-      ctx: { lang: settings.lang, timeZone: tz, aliasOf: (s) => aliasOf(s, aliases), now },
+      ctx,
       full: run.full,
       tracked: tracked.sessions,
       users: [...people.userNames],
@@ -39,29 +64,23 @@ export async function writeExports(
       changedDays: run.dirty.days,
       days,
       sessionsOfDay: (day) => sessionsOfDay(run, tracked, day),
-      // The day files are saved by now (stage 1): the worker reads them from the cache.
-      writeWholeHistory: (views) =>
-        writeWholeHistoryInWorker(
-          {
-            views,
-            out: settings.out,
-            cache: cp,
-            lang: settings.lang,
-            timeZone: tz,
-            aliases,
-            now,
-            days,
-            tracked: tracked.sessions,
-          },
-          Math.max(0, ...days.map((day) => m.days[day]?.sessions ?? 0)) + tracked.sessions.length,
-        ),
+      writeWholeHistory: () =>
+        updateWholeHistory({
+          out: settings.out,
+          index: wholeHistoryIndex(cp),
+          ctx,
+          full: run.full,
+          counts,
+          dirtyDays: run.dirty.days,
+          sessionsOfDay: (day) => sessionsOfDay(run, tracked, day),
+          rowsMax: EXPORT_ROWS_MAX,
+        }),
       sessionsOfUser: async (user) => {
         const list = tracked.sessions.filter((s) => s.user === user);
-        for (const month of m.users[user]?.months ?? []) list.push(...(await getUserMonth(run, user, month)));
+        for (const month of run.m.users[user]?.months ?? []) list.push(...(await getUserMonth(run, user, month)));
         return list;
       },
     },
-    m.exports,
     digests,
   );
   return { written: exported.written, digests };

@@ -5,7 +5,7 @@
 import type { Settings } from '../../core/settings.js';
 import type { Logger } from '../context.js';
 import { drawChart } from './chart.js';
-import { commitManifest, removeStalePages, writeExports, writeSnapshots } from './finish.js';
+import { commitManifest, removeStalePages, wholeHistoryCounts, writeExports, writeSnapshots } from './finish.js';
 import { ingestHistory } from './ingest.js';
 import { loadBuildInputs } from './inputs.js';
 import { publishPages } from './pages.js';
@@ -44,12 +44,13 @@ export async function buildOnce(
   const tracked = trackOpenSessions(run);
   const days = await summariseDays(run, tracked);
   const people = await summariseUsers(run, tracked);
+  const counts = wholeHistoryCounts(run, tracked, days);
   timer.step('summaries');
   const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
   timer.step('chart');
   const published = await publishPages(run, tracked, days, people, chart.svg);
   timer.step('pages');
-  const exported = await writeExports(run, tracked, days, people);
+  const exported = await writeExports(run, tracked, days, people, counts);
   timer.step('exports');
   let filesWritten = published.filesWritten + exported.written;
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);

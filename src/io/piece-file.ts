@@ -1,0 +1,204 @@
+/**
+ * Files made of pieces: a CSV as text pieces one after another, a workbook as a zip whose
+ * sheet entry is raw-deflate pieces one after another. A deflated piece ends on a byte
+ * boundary with a full flush (no back-references into the piece before it), so pieces
+ * compressed at different times join into one valid deflate stream, and the entry's CRC-32
+ * comes from the pieces' CRCs (crc32Combine). A piece that did not change is copied from
+ * the previous file instead of being made again: a file of a million rows then costs a copy
+ * of its bytes, not a compression (src/app/whole-history.ts keeps where each piece lies).
+ */
+import { constants, crc32, deflateRawSync } from 'node:zlib';
+import { open, type FileHandle } from 'node:fs/promises';
+import { crc32Combine } from '../core/crc32-combine.js';
+import { dosDateTime, endRecord, entryHeaders } from './memory-zip.js';
+
+/** A piece as it goes into the file, with the size and CRC-32 of its text (for a deflated one, before compression). */
+export interface Piece {
+  data: Buffer;
+  raw: number;
+  crc: number;
+}
+
+/** Where a piece lies in a file written here, and the CRC-32 of its bytes there (checked when it is copied). */
+export interface PlacedPiece {
+  at: number;
+  length: number;
+  raw: number;
+  crc: number;
+  /** CRC-32 of the bytes in the file (for a text piece the same as `crc`). */
+  zcrc: number;
+}
+
+/** `text` compressed (level 1) as a piece that ends on a byte boundary; `last` ends the deflate stream. */
+export function deflatePiece(text: string | Buffer, last = false): Piece {
+  const raw = typeof text === 'string' ? Buffer.from(text) : text;
+  const finishFlush = last ? constants.Z_FINISH : constants.Z_FULL_FLUSH;
+  return { data: deflateRawSync(raw, { level: 1, finishFlush }), raw: raw.length, crc: crc32(raw) };
+}
+
+export function textPiece(text: string): Piece {
+  const data = Buffer.from(text);
+  return { data, raw: data.length, crc: crc32(data) };
+}
+
+/** The bytes of an earlier file's piece did not read back as written (a damaged or replaced file). */
+export class PieceMismatch extends Error {
+  constructor(path: string, at: number) {
+    super(`${path}: the piece at byte ${at} is not what was written there`);
+  }
+}
+
+/** Pieces read back from the file an earlier run wrote, each checked against its CRC. */
+export class PieceReader {
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly path: string,
+  ) {}
+
+  static async open(path: string): Promise<PieceReader> {
+    return new PieceReader(await open(path, 'r'), path);
+  }
+
+  async read(p: PlacedPiece): Promise<Piece> {
+    const data = Buffer.allocUnsafe(p.length);
+    const { bytesRead } = await this.fh.read(data, 0, p.length, p.at);
+    if (bytesRead !== p.length || crc32(data) !== p.zcrc) throw new PieceMismatch(this.path, p.at);
+    return { data, raw: p.raw, crc: p.crc };
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+/** Bytes appended to a file in chunks of about a megabyte, with the offset of the next one. */
+class Appender {
+  at = 0;
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
+  constructor(readonly fh: FileHandle) {}
+
+  async write(data: Buffer): Promise<void> {
+    this.queued.push(data);
+    this.queuedBytes += data.length;
+    this.at += data.length;
+    if (this.queuedBytes >= 1 << 20) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.queuedBytes === 0) return;
+    const chunks = this.queued;
+    this.queued = [];
+    this.queuedBytes = 0;
+    await this.fh.writev(chunks);
+  }
+}
+
+/** A file being written piece by piece: `add` appends one and says where it lies; `finish` completes and closes the file. */
+export interface PieceWriter {
+  add(p: Piece): Promise<PlacedPiece>;
+  finish(): Promise<void>;
+  /** Closes the file after a failure (the caller removes it). */
+  abort(): Promise<void>;
+}
+
+/** A text file: `head` (written first, not placed), then the pieces. */
+export async function openTextPieces(path: string, head: Piece, mode: number): Promise<PieceWriter> {
+  const fh = await open(path, 'w', mode);
+  const a = new Appender(fh);
+  await a.write(head.data);
+  return {
+    async add(p) {
+      const placed = { at: a.at, length: p.data.length, raw: p.raw, crc: p.crc, zcrc: crc32(p.data) };
+      await a.write(p.data);
+      return placed;
+    },
+    async finish() {
+      try {
+        await a.flush();
+      } finally {
+        await fh.close();
+      }
+    },
+    abort: () => fh.close(),
+  };
+}
+
+/** A zip entry as a whole: stored, or compressed when it is written. */
+export interface WholeEntry {
+  name: string;
+  deflate: boolean;
+  data: Buffer;
+}
+
+/** A zip whose entry `pieces` is made of deflate pieces between `head` and `tail` (the only one to end the stream). */
+export interface ZipFrame {
+  before: readonly WholeEntry[];
+  pieces: { name: string; head: Piece; tail: Piece };
+  after: readonly WholeEntry[];
+  stampMs: number;
+}
+
+/**
+ * Opens a zip of `frame` at `path` (created or truncated), every entry stamped
+ * `frame.stampMs`. The piece entry's local header is written with zeros and filled in by
+ * `finish`, once its size and CRC (combined from the pieces') are known.
+ */
+export async function openZipPieces(path: string, frame: ZipFrame, mode: number): Promise<PieceWriter> {
+  const { date, time } = dosDateTime(frame.stampMs);
+  const fh = await open(path, 'w', mode);
+  const a = new Appender(fh);
+  const central: Buffer[] = [];
+  const whole = async (e: WholeEntry): Promise<void> => {
+    const data = e.deflate ? deflatePiece(e.data, true) : { data: e.data, raw: e.data.length, crc: crc32(e.data) };
+    const h = entryHeaders(
+      { name: e.name, deflate: e.deflate, crc: data.crc, compressed: data.data.length, raw: data.raw },
+      a.at,
+      time,
+      date,
+    );
+    await a.write(h.local);
+    await a.write(data.data);
+    central.push(h.central);
+  };
+  try {
+    for (const e of frame.before) await whole(e);
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+  const name = frame.pieces.name;
+  const offset = a.at;
+  const blank = entryHeaders({ name, deflate: true, crc: 0, compressed: 0, raw: 0 }, offset, time, date);
+  await a.write(blank.local);
+  const start = a.at;
+  let crc = 0;
+  let raw = 0;
+  const append = async (p: Piece): Promise<PlacedPiece> => {
+    const placed = { at: a.at, length: p.data.length, raw: p.raw, crc: p.crc, zcrc: crc32(p.data) };
+    await a.write(p.data);
+    crc = crc32Combine(crc, p.crc, p.raw);
+    raw += p.raw;
+    return placed;
+  };
+  await append(frame.pieces.head);
+  return {
+    add: append,
+    async finish() {
+      try {
+        await append(frame.pieces.tail);
+        const h = entryHeaders({ name, deflate: true, crc, compressed: a.at - start, raw }, offset, time, date);
+        central.push(h.central);
+        for (const e of frame.after) await whole(e);
+        const cdAt = a.at;
+        for (const c of central) await a.write(c);
+        await a.write(endRecord(central.length, a.at - cdAt, cdAt));
+        await a.flush();
+        await fh.write(h.local, 0, h.local.length, offset);
+      } finally {
+        await fh.close();
+      }
+    },
+    abort: () => fh.close(),
+  };
+}
