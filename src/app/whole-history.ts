@@ -25,7 +25,7 @@ import {
   type WholeStatus,
   type WrittenFile,
 } from '../core/whole-history-plan.js';
-import { PRIVATE_FILE_MODE, tempPathFor, writeFileAtomic } from '../io/atomic-write.js';
+import { PRIVATE_FILE_MODE, publishTempFile, tempPathFor, writeFileAtomic } from '../io/atomic-write.js';
 import { csvHead, csvRows } from '../io/csv-export.js';
 import { fileError, ifMissing } from '../io/fs-errors.js';
 import {
@@ -91,21 +91,21 @@ export async function updateWholeHistory(input: WholeHistoryInput): Promise<Whol
   const index = input.full ? emptyIndex() : await loadIndex(input.index, input.out);
   const maker = new DayPieces(input, await xlsxFrame(input.ctx.lang));
   const changed = await changedDays(input, index, maker);
-  const written = new Map<string, WrittenFile>(
+  const before = new Map<string, WrittenFile>(
     Object.entries(index.files).map(([file, f]) => [file, { days: f.pieces.map((p) => p.day) }]),
   );
-  const writes = filesToWrite(planned, written, changed);
+  const writes = filesToWrite(planned, before, changed);
   const next: PieceIndex = { version: 1, files: {} };
   for (const f of planned) {
     const kept = index.files[f.file];
     if (kept !== undefined && !writes.includes(f)) next.files[f.file] = kept;
   }
-  await writeFiles(input, writes, index, changed, maker, next);
+  const written = await writeFiles(input, writes, index, changed, maker, next);
   const keep = new Set(planned.map((f) => f.file));
   const gone = Object.keys(index.files).filter((file) => !keep.has(file));
   for (const file of gone) await unlink(join(input.out, file)).catch(ifMissing(undefined));
   await writeFileAtomic(input.index, JSON.stringify(next), { mode: PRIVATE_FILE_MODE, durable: false });
-  return { files: planned, written: writes.length, removed: gone.length };
+  return { files: planned, written, removed: gone.length };
 }
 
 const emptyIndex = (): PieceIndex => ({ version: 1, files: {} });
@@ -221,6 +221,7 @@ interface Open {
  * Writes `writes` in one pass over the days, newest first: each day's piece is copied from
  * the file as it was when the day is unchanged, else made (once per day for all files).
  * Each file is renamed over its target once complete; `next` gets its index entry.
+ * Returns the number of files whose bytes changed.
  */
 async function writeFiles(
   input: WholeHistoryInput,
@@ -229,7 +230,7 @@ async function writeFiles(
   changed: ReadonlySet<string>,
   maker: DayPieces,
   next: PieceIndex,
-): Promise<void> {
+): Promise<number> {
   const open: Open[] = [];
   const done: Open[] = [];
   try {
@@ -256,11 +257,17 @@ async function writeFiles(
     for (const o of [...open, ...done]) await unlink(o.tmp).catch(ifMissing(undefined));
     throw e;
   }
+  let written = 0;
   for (const o of done) {
     const target = join(input.out, o.file.file);
-    await rename(o.tmp, target).catch((e: unknown) => {
-      throw fileError(e, target, 'write');
-    });
+    // A full build makes every file anew: one that holds the same bytes is left alone (its mtime kept).
+    if (input.full) written += (await publishTempFile(o.tmp, target, { durable: false })) ? 1 : 0;
+    else {
+      await rename(o.tmp, target).catch((e: unknown) => {
+        throw fileError(e, target, 'write');
+      });
+      written++;
+    }
     const st = await stat(target);
     next.files[o.file.file] = {
       kind: kindOf(o.file),
@@ -270,6 +277,7 @@ async function writeFiles(
       pieces: o.pieces,
     };
   }
+  return written;
 }
 
 /**

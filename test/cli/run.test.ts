@@ -231,6 +231,11 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     const required = [
       ...LIVE_PART,
       `exports/${exportFileName(null, 'active', 'xlsx')}`,
+      // The whole history of all users: the session ends in "all" and joins "ended", in the same run.
+      ...(['all', 'ended'] as const).flatMap((st) => [
+        `exports/${exportFileName(null, st, 'xlsx')}`,
+        `exports/${exportFileName(null, st, 'csv')}`,
+      ]),
       `exports/${exportFileName(user, 'all', 'xlsx')}`,
       `exports/${exportFileName(user, 'active', 'csv')}`,
       `exports/${exportFileName(user, 'ended', 'xlsx')}`,
