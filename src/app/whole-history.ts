@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import {
@@ -25,7 +25,13 @@ import {
   type WholeStatus,
   type WrittenFile,
 } from '../core/whole-history-plan.js';
-import { PRIVATE_FILE_MODE, publishTempFile, tempPathFor, writeFileAtomic } from '../io/atomic-write.js';
+import {
+  PRIVATE_DIR_MODE,
+  PRIVATE_FILE_MODE,
+  publishTempFile,
+  tempPathFor,
+  writeFileAtomic,
+} from '../io/atomic-write.js';
 import { csvHead, csvRows } from '../io/csv-export.js';
 import { fileError, ifMissing } from '../io/fs-errors.js';
 import {
@@ -56,6 +62,7 @@ export interface WholeHistoryInput {
   sessionsOfDay(day: string): Promise<Session[]>;
   /** Data rows a sheet holds. */
   rowsMax: number;
+  warn(message: string): void;
 }
 
 export interface WholeHistoryResult {
@@ -88,7 +95,7 @@ const PRECHECK_DAYS = 32;
 export async function updateWholeHistory(input: WholeHistoryInput): Promise<WholeHistoryResult> {
   const planned = planWholeFiles(input.counts, input.rowsMax);
   await mkdir(join(input.out, 'exports'), { recursive: true });
-  const index = input.full ? emptyIndex() : await loadIndex(input.index, input.out);
+  const index = input.full ? emptyIndex() : await loadIndex(input.index, input.out, input.warn);
   const maker = new DayPieces(input, await xlsxFrame(input.ctx.lang));
   const changed = await changedDays(input, index, maker);
   const before = new Map<string, WrittenFile>(
@@ -104,21 +111,35 @@ export async function updateWholeHistory(input: WholeHistoryInput): Promise<Whol
   const keep = new Set(planned.map((f) => f.file));
   const gone = Object.keys(index.files).filter((file) => !keep.has(file));
   for (const file of gone) await unlink(join(input.out, file)).catch(ifMissing(undefined));
+  await mkdir(dirname(input.index), { recursive: true, mode: PRIVATE_DIR_MODE });
   await writeFileAtomic(input.index, JSON.stringify(next), { mode: PRIVATE_FILE_MODE, durable: false });
   return { files: planned, written, removed: gone.length };
 }
 
 const emptyIndex = (): PieceIndex => ({ version: 1, files: {} });
 
-/** The index, without the files that are not (or no longer) as it says. */
-async function loadIndex(path: string, out: string): Promise<PieceIndex> {
+/**
+ * The index, without the files that are not (or no longer) as it says. A damaged index is
+ * warned about and read as empty: every file is then made again from the day files.
+ */
+async function loadIndex(path: string, out: string, warn: (message: string) => void): Promise<PieceIndex> {
   const raw = await readFile(path, 'utf8').catch(ifMissing(null));
   if (raw === null) return emptyIndex();
-  const index = JSON.parse(raw) as PieceIndex;
-  if (index.version !== 1 || typeof index.files !== 'object') return emptyIndex();
+  let index: PieceIndex;
+  try {
+    index = JSON.parse(raw) as PieceIndex;
+  } catch (e) {
+    warn(`${path}: ${(e as Error).message}; the whole-history export files are made again`);
+    return emptyIndex();
+  }
+  if (index?.version !== 1 || typeof index.files !== 'object' || index.files === null) {
+    warn(`${path}: not an index of this version; the whole-history export files are made again`);
+    return emptyIndex();
+  }
   for (const [file, f] of Object.entries(index.files)) {
     const st = await stat(join(out, file)).catch(ifMissing(null));
-    if (st === null || st.ino !== f.ino || st.size !== f.size || st.mtimeMs !== f.mtimeMs) delete index.files[file];
+    const same = st !== null && st.ino === f.ino && st.size === f.size && st.mtimeMs === f.mtimeMs;
+    if (!same || !Array.isArray(f.pieces)) delete index.files[file];
   }
   return index;
 }
@@ -135,7 +156,11 @@ async function changedDays(input: WholeHistoryInput, index: PieceIndex, maker: D
   const changed = new Set<string>();
   for (const day of dirty) {
     const pieces = await maker.all(day);
-    for (const [kind, p] of pieces) if (old.get(`${kind} ${day}`) !== p.sha) changed.add(day);
+    for (const [kind, p] of pieces) {
+      // A view without rows that day had no piece of it.
+      const was = old.get(`${kind} ${day}`);
+      if (was === undefined ? p.raw > 0 : was !== p.sha) changed.add(day);
+    }
     maker.keep(day, pieces);
   }
   return changed;

@@ -34,6 +34,7 @@ const FILES = ['all_all.csv', 'all_all.xlsx', 'all_ended.csv', 'all_ended.xlsx']
 class History {
   readonly cache;
   readonly open: Session[];
+  readonly warnings: string[] = [];
   constructor(
     readonly dir: string,
     readonly ended: Session[],
@@ -85,6 +86,7 @@ class History {
       dirtyDays: new Set(dirty),
       sessionsOfDay: async (day) => byDay.get(day) ?? [],
       rowsMax,
+      warn: (m) => this.warnings.push(m),
     };
   }
 
@@ -227,6 +229,18 @@ describe('the whole-history export files', () => {
       await updateWholeHistory(await h.input(dir, false, [day]));
       assert.ok((await readFile(path)).equals(want), `${file}: made again`);
     }
+  });
+
+  test('a damaged index: a warning naming it, and every file made again, the same bytes', async (t) => {
+    const dir = await tempDir(t);
+    const h = await History.make(dir);
+    await updateWholeHistory(await h.input(dir, true, []));
+    const want = await Promise.all(FILES.map((f) => readFile(join(dir, f))));
+    await writeFile(join(dir, 'index.json'), '{"version":1,"files":');
+    const result = await updateWholeHistory(await h.input(dir, false, []));
+    assert.equal(result.written, 4, 'every file written again');
+    assert.match(h.warnings.join('\n'), /index\.json: .*made again/);
+    for (const [i, f] of FILES.entries()) assert.ok((await readFile(join(dir, f))).equals(want[i] as Buffer), f);
   });
 
   test('more rows than a sheet holds: a workbook per year, and back to one file when they fit again', async (t) => {

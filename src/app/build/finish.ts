@@ -74,6 +74,7 @@ export async function writeExports(
           dirtyDays: run.dirty.days,
           sessionsOfDay: (day) => sessionsOfDay(run, tracked, day),
           rowsMax: EXPORT_ROWS_MAX,
+          warn: (m) => run.log.warn(m),
         }),
       sessionsOfUser: async (user) => {
         const list = tracked.sessions.filter((s) => s.user === user);
