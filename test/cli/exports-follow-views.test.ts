@@ -117,7 +117,7 @@ describe('after every run and edit, every export file holds its view', () => {
 
   test('a restore through the endpoint: two of the three come back', async () => {
     const trash = await send(port, { path: '/api/trash?limit=10' });
-    const ids = (trash.json?.entries as { id: string }[]).map((e) => e.id).slice(0, 2);
+    const ids = ((trash.json?.entries ?? []) as { id: string }[]).map((e) => e.id).slice(0, 2);
     assert.equal(ids.length, 2);
     await post('/api/sessions/restore', { ids });
     await check((s) => assert.ok(ids.every((id) => s.some((x) => x.id === id))));
