@@ -10,7 +10,9 @@
  *   3. the new CSV, written and fsync'd beside the old one, is renamed over it;
  *   4. the state gets the new CSV size and the rewrite in its journal (what left and what
  *      came back: the next build updates only those days and users); the audit log gets a line;
- *   5. the site is rebuilt, so the response comes after the pages show the change.
+ *   5. the site is rebuilt, so the response comes after the pages show the change. If that
+ *      build fails the change stays (it is in the history and the audit log) and the answer
+ *      says it is not yet published: the next run that builds publishes it.
  * The site is brought up to date before step 1 too: the journal only helps a build that had
  * read the CSV up to the rewrite (src/core/history-rewrite.ts).
  * A crash after 1 leaves rows both in the CSV and the trash: restoring them only takes them
@@ -19,7 +21,8 @@
 import { planClear, planDelete, planRestore, type Refusal } from '../core/deletion.js';
 import { recordRewrite, REWRITE_ROWS_MAX } from '../core/history-rewrite.js';
 import type { CollectorState } from '../core/reconcile.js';
-import { ok, type LockBusy, type Result } from '../core/result.js';
+import { isExpectedError } from '../core/errors.js';
+import { err, ok, type LockBusy, type Result } from '../core/result.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { isoFromMs } from '../core/time.js';
@@ -61,8 +64,21 @@ export interface EditDone {
   build: Pick<BuildOutcome, 'full' | 'pagesRendered' | 'ms'> | null;
 }
 
-/** Done, refused (nothing changed), or not tried: another process held the history lock past lockTimeout. */
-export type EditResult = Result<EditDone, Refusal | LockBusy>;
+/** The change is in the history, but the build that would publish it failed: the site shows the old state. */
+export interface Unpublished {
+  kind: 'unpublished';
+  action: AuditAction;
+  ids: string[];
+  count: number;
+  /** The build's error where it names what to fix (a damaged file), else a pointer to the log. */
+  reason: string;
+}
+
+/**
+ * Done, refused (nothing changed), not tried (another process held the history lock past
+ * lockTimeout), or done but not published.
+ */
+export type EditResult = Result<EditDone, Refusal | LockBusy | Unpublished>;
 
 export interface TrashItem {
   id: string;
@@ -161,7 +177,11 @@ function locked<T>(ctx: EditContext, what: string, fn: () => Promise<T>): Promis
 }
 
 /** An edit under the lock: its own outcome, or LockBusy. */
-async function edit(ctx: EditContext, what: string, fn: () => Promise<Result<EditDone, Refusal>>): Promise<EditResult> {
+async function edit(
+  ctx: EditContext,
+  what: string,
+  fn: () => Promise<Result<EditDone, Refusal | Unpublished>>,
+): Promise<EditResult> {
   const r = await locked(ctx, what, fn);
   return r.ok ? r.value : r;
 }
@@ -201,7 +221,7 @@ async function rewrite(
   }
 }
 
-/** Audit line, log line, rebuild. `ids` may list only the first AUDIT_IDS_MAX of `count`. */
+/** Audit line, log line, rebuild (Unpublished when it fails). `ids` may list only the first AUDIT_IDS_MAX of `count`. */
 async function finish(
   ctx: EditContext,
   action: AuditAction,
@@ -210,7 +230,7 @@ async function finish(
   count: number,
   at: string,
   changed: boolean,
-): Promise<Result<EditDone, never>> {
+): Promise<Result<EditDone, Unpublished>> {
   await appendAudit(ctx.tp.audit, {
     at,
     action,
@@ -223,13 +243,26 @@ async function finish(
   ctx.log.info(`${action}: ${count} session(s) by ${actor.user ?? '(no authentication)'} from ${actor.client}`);
   let build: EditDone['build'] = null;
   if (changed) {
-    const b = await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
-    build = { full: b.full, pagesRendered: b.pagesRendered, ms: b.ms };
+    try {
+      const b = await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
+      build = { full: b.full, pagesRendered: b.pagesRendered, ms: b.ms };
+    } catch (e) {
+      // The history changed for good: the answer must not read as "nothing happened".
+      ctx.log.warn(
+        `${action}: ${count} session(s) changed in the history, but the rebuild failed: ${(e as Error).stack ?? String(e)}`,
+      );
+      const reason = isExpectedError(e) ? (e as Error).message : 'see the server log';
+      return err({ kind: 'unpublished', action, ids, count, reason });
+    }
   }
   return ok({ ids, count, build });
 }
 
-async function deleteSessions(ctx: EditContext, ids: string[], actor: Actor): Promise<Result<EditDone, Refusal>> {
+async function deleteSessions(
+  ctx: EditContext,
+  ids: string[],
+  actor: Actor,
+): Promise<Result<EditDone, Refusal | Unpublished>> {
   const at = ctx.now();
   const state = await recovered(ctx, at);
   const { found } = await scanHistory(ctx.paths.history, new Set(ids), ctx.warn);
@@ -245,7 +278,11 @@ async function deleteSessions(ctx: EditContext, ids: string[], actor: Actor): Pr
   return finish(ctx, 'delete', actor, plan.value, plan.value.length, at, true);
 }
 
-async function clearHistory(ctx: EditContext, expectedCount: number, actor: Actor): Promise<Result<EditDone, Refusal>> {
+async function clearHistory(
+  ctx: EditContext,
+  expectedCount: number,
+  actor: Actor,
+): Promise<Result<EditDone, Refusal | Unpublished>> {
   const { paths } = ctx;
   const at = ctx.now();
   const state = await recovered(ctx, at);
@@ -293,7 +330,11 @@ async function trashWholeHistory(
   return { ids, count, removed };
 }
 
-async function restoreSessions(ctx: EditContext, ids: string[], actor: Actor): Promise<Result<EditDone, Refusal>> {
+async function restoreSessions(
+  ctx: EditContext,
+  ids: string[],
+  actor: Actor,
+): Promise<Result<EditDone, Refusal | Unpublished>> {
   const at = ctx.now();
   const state = await recovered(ctx, at);
   const wanted = new Set(ids);

@@ -121,29 +121,35 @@ export function neighbours(list: readonly string[], i: number): { newer: string 
   return { newer: list[i - 1] ?? null, older: list[i + 1] ?? null };
 }
 
-/** Entries of `list` beside the ones `isNew` picks: their older/newer links change. */
-export function besideNew(list: readonly string[], isNew: (entry: string) => boolean): string[] {
-  const out: string[] = [];
-  list.forEach((entry, i) => {
-    if (!isNew(entry)) return;
-    for (const n of [list[i - 1], list[i + 1]]) if (n !== undefined) out.push(n);
+/**
+ * Entries of `after` whose newer or older entry is not the one it had in `before` (both
+ * newest first), and entries new in `after`: their older/newer links change. An entry gone
+ * from the list changes the links of the ones that stood beside it.
+ */
+export function neighboursMoved(before: readonly string[], after: readonly string[]): string[] {
+  const at = new Map(before.map((entry, i) => [entry, i]));
+  return after.filter((entry, i) => {
+    const j = at.get(entry);
+    return j === undefined || before[j - 1] !== after[i - 1] || before[j + 1] !== after[i + 1];
   });
-  return out;
 }
 
 /**
- * A user's month pages to render: its dirty months, and beside each one that is not in
- * `known` (the months of the user's summary, i.e. with ended sessions) the months around it,
- * whose older/newer links change. `known` undefined: the user has no summary, nothing beside.
+ * A user's month pages to render: its dirty months, and those whose older/newer links
+ * change. `months` is the user's months now; `known` and `before` are the months of its
+ * summary (those with ended sessions) now and at the last build (undefined: none). A dirty
+ * month outside the summary holds tracked sessions only and may be new: it counts as new.
  */
 export function monthsToRender(
   months: readonly string[],
   dirtyMonths: ReadonlySet<string>,
   known: readonly string[] | undefined,
+  before: readonly string[] | undefined,
 ): Set<string> {
   const out = new Set(dirtyMonths);
-  if (known !== undefined)
-    for (const n of besideNew(months, (mo) => dirtyMonths.has(mo) && !known.includes(mo))) out.add(n);
+  const summary = new Set(known ?? []);
+  const earlier = new Set([...(before ?? []), ...months.filter((mo) => !summary.has(mo) && !dirtyMonths.has(mo))]);
+  for (const mo of neighboursMoved([...earlier].sort(byNewest), months)) out.add(mo);
   return out;
 }
 

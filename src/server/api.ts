@@ -24,7 +24,7 @@ import { InputError, isExpectedError } from '../core/errors.js';
 import { logSafe } from '../core/log-safe.js';
 import type { LockBusy } from '../core/result.js';
 import { passwdVersion, readPasswd, verifyUser } from '../io/passwd.js';
-import type { Actor, EditResult, HistoryOps } from '../app/history-edit.js';
+import type { Actor, EditResult, HistoryOps, Unpublished } from '../app/history-edit.js';
 import { SECURITY_HEADERS } from './static.js';
 
 export const BODY_LIMIT = 64 * 1024;
@@ -387,9 +387,21 @@ interface Route {
   run(ctx: { req: IncomingMessage; url: URL; actor: Actor; body: unknown }): Promise<[number, unknown]>;
 }
 
-/** A busy lock is worth a retry (503); a refusal names what was wrong with the request. */
-function failureReply(e: Refusal | LockBusy): [number, unknown] {
+const DONE: Record<Unpublished['action'], string> = { delete: 'deleted', clear: 'deleted', restore: 'restored' };
+
+/**
+ * A busy lock is worth a retry (503); a refusal names what was wrong with the request; a
+ * change made but not published says both (500: the pages still show the old state).
+ */
+function failureReply(e: Refusal | LockBusy | Unpublished): [number, unknown] {
   if (e.kind === 'lock-busy') return [503, { error: 'the history is locked by another run; try again in a minute' }];
+  if (e.kind === 'unpublished') {
+    const where = e.action === 'restore' ? 'into' : 'from';
+    const error =
+      `${DONE[e.action]} ${e.count} session(s) ${where} the history, but the site could not be rebuilt: ` +
+      `the pages and files show ${e.action === 'restore' ? 'them missing' : 'them'} until a run succeeds (${e.reason})`;
+    return [500, { error, applied: true, published: false, count: e.count, ids: e.ids }];
+  }
   const { kind: _kind, status, message, ...rest } = e;
   return [status, { error: message, ...rest }];
 }

@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  besideNew,
   emptyDirty,
   groupSessions,
   isRebuilt,
   markGroups,
   monthsToRender,
   neighbours,
+  neighboursMoved,
   planTracked,
   trackedSignature,
   userListChanged,
@@ -143,63 +143,87 @@ describe('planTracked', () => {
   }
 });
 
-describe('neighbours and besideNew', () => {
+describe('neighbours', () => {
   const days = ['2026-03-03', '2026-03-02', '2026-03-01'];
-  const cases: { name: string; input: { list: string[]; i?: number; isNew?: string[] }; expected: unknown }[] = [
-    { name: 'the newest has no newer', input: { list: days, i: 0 }, expected: { newer: null, older: '2026-03-02' } },
-    {
-      name: 'a middle one has both',
-      input: { list: days, i: 1 },
-      expected: { newer: '2026-03-03', older: '2026-03-01' },
-    },
-    { name: 'the oldest has no older', input: { list: days, i: 2 }, expected: { newer: '2026-03-02', older: null } },
-    { name: 'alone: neither', input: { list: ['2026-03-01'], i: 0 }, expected: { newer: null, older: null } },
-    { name: 'nothing new: nothing beside', input: { list: days, isNew: [] }, expected: [] },
-    {
-      name: 'a new middle day: both beside it',
-      input: { list: days, isNew: ['2026-03-02'] },
-      expected: ['2026-03-03', '2026-03-01'],
-    },
-    {
-      name: 'a new newest day: the one after it',
-      input: { list: days, isNew: ['2026-03-03'] },
-      expected: ['2026-03-02'],
-    },
-    {
-      name: 'two new: each one’s neighbours',
-      input: { list: days, isNew: ['2026-03-03', '2026-03-01'] },
-      expected: ['2026-03-02', '2026-03-02'],
-    },
+  const cases: { name: string; i: number; expected: unknown }[] = [
+    { name: 'the newest has no newer', i: 0, expected: { newer: null, older: '2026-03-02' } },
+    { name: 'a middle one has both', i: 1, expected: { newer: '2026-03-03', older: '2026-03-01' } },
+    { name: 'the oldest has no older', i: 2, expected: { newer: '2026-03-02', older: null } },
   ];
-  for (const c of cases) {
-    test(c.name, () => {
-      const { list, i, isNew } = c.input;
-      const got = i !== undefined ? neighbours(list, i) : besideNew(list, (x) => (isNew ?? []).includes(x));
-      assert.deepEqual(got, c.expected);
-    });
-  }
+  for (const c of cases) test(c.name, () => assert.deepEqual(neighbours(days, c.i), c.expected));
+  test('alone: neither', () => assert.deepEqual(neighbours(['2026-03-01'], 0), { newer: null, older: null }));
+});
+
+describe('neighboursMoved', () => {
+  const [d4, d3, d2, d1] = ['2026-03-04', '2026-03-03', '2026-03-02', '2026-03-01'];
+  const cases: { name: string; before: string[]; after: string[]; expected: string[] }[] = [
+    { name: 'nothing came or went: none', before: [d3, d2, d1], after: [d3, d2, d1], expected: [] },
+    { name: 'a new middle day: it and both beside it', before: [d3, d1], after: [d3, d2, d1], expected: [d3, d2, d1] },
+    { name: 'a new newest day: it and the one after it', before: [d2, d1], after: [d3, d2, d1], expected: [d3, d2] },
+    { name: 'two new: each and its neighbours', before: [d2], after: [d3, d2, d1], expected: [d3, d2, d1] },
+    { name: 'a middle day gone: both that stood beside it', before: [d3, d2, d1], after: [d3, d1], expected: [d3, d1] },
+    { name: 'the oldest day gone: the one before it', before: [d3, d2, d1], after: [d3, d2], expected: [d2] },
+    {
+      name: 'two days gone side by side: the days around both',
+      before: [d4, d3, d2, d1],
+      after: [d4, d1],
+      expected: [d4, d1],
+    },
+    { name: 'every day gone: none left to change', before: [d2, d1], after: [], expected: [] },
+  ];
+  for (const c of cases) test(c.name, () => assert.deepEqual(neighboursMoved(c.before, c.after), c.expected));
 });
 
 describe('monthsToRender', () => {
   const months = ['2026-05', '2026-04', '2026-03'];
-  const cases: { name: string; input: { dirty: string[]; known: string[] | undefined }; expected: string[] }[] = [
-    { name: 'the dirty months', input: { dirty: ['2026-04'], known: months }, expected: ['2026-04'] },
+  const cases: {
+    name: string;
+    input: { dirty: string[]; known: string[] | undefined; before: string[] | undefined; now?: string[] };
+    expected: string[];
+  }[] = [
+    { name: 'the dirty months', input: { dirty: ['2026-04'], known: months, before: months }, expected: ['2026-04'] },
     {
       name: 'a month not in the summary: the months beside it too',
-      input: { dirty: ['2026-04'], known: ['2026-05', '2026-03'] },
+      input: { dirty: ['2026-04'], known: ['2026-05', '2026-03'], before: ['2026-05', '2026-03'] },
       expected: ['2026-04', '2026-05', '2026-03'],
     },
-    { name: 'no summary: only the dirty ones', input: { dirty: ['2026-04'], known: undefined }, expected: ['2026-04'] },
     {
-      name: 'a dirty month the user no longer has is still listed (its page is removed)',
-      input: { dirty: ['2026-01'], known: months },
-      expected: ['2026-01'],
+      name: 'no summary: a dirty month may be new, the months beside it too',
+      input: { dirty: ['2026-04'], known: undefined, before: undefined },
+      expected: ['2026-04', '2026-05', '2026-03'],
     },
-    { name: 'none dirty (the user list changed): none', input: { dirty: [], known: months }, expected: [] },
+    {
+      name: 'a dirty month the user no longer has is still listed (its page is removed), and those beside it',
+      input: { dirty: ['2026-02'], known: months, before: [...months, '2026-02'] },
+      expected: ['2026-02', '2026-03'],
+    },
+    {
+      name: 'a month that went (a delete): those that stood beside it',
+      input: { dirty: ['2026-04'], known: ['2026-05', '2026-03'], before: months, now: ['2026-05', '2026-03'] },
+      expected: ['2026-04', '2026-05', '2026-03'],
+    },
+    {
+      name: 'a month left with a running session only: its links stay',
+      input: { dirty: ['2026-04'], known: ['2026-05', '2026-03'], before: months },
+      expected: ['2026-04'],
+    },
+    {
+      name: 'a month that came into the summary (a restore): those beside it',
+      input: { dirty: ['2026-04'], known: months, before: ['2026-05', '2026-03'] },
+      expected: ['2026-04', '2026-05', '2026-03'],
+    },
+    {
+      name: 'none dirty (the user list changed): none',
+      input: { dirty: [], known: months, before: months },
+      expected: [],
+    },
   ];
   for (const c of cases)
     test(c.name, () =>
-      assert.deepEqual([...monthsToRender(months, new Set(c.input.dirty), c.input.known)], c.expected),
+      assert.deepEqual(
+        [...monthsToRender(c.input.now ?? months, new Set(c.input.dirty), c.input.known, c.input.before)],
+        c.expected,
+      ),
     );
 });
 

@@ -222,7 +222,7 @@ async function publishUserPages(
       ctx,
     ),
   );
-  for (const month of monthsToRender(months, dirtyMonths, summary?.months)) {
+  for (const month of monthsToRender(months, dirtyMonths, summary?.months, run.oldMonths.get(user))) {
     scope.months?.add(month);
     const i = months.indexOf(month);
     if (i < 0) continue;

@@ -25,8 +25,10 @@ export interface BuildRun extends BuildInputs {
   log: Logger;
   /** The manifest this build updates (a fresh one on a full build), saved last. */
   m: Manifest;
-  /** Days with history at the last build: a new day changes its neighbours' links. */
+  /** Days with history at the last build: a day that came or went changes its neighbours' links. */
   oldDays: Set<string>;
+  /** Each user's months with ended sessions at the last build, for the same reason. */
+  oldMonths: Map<string, readonly string[]>;
   nowMs: number;
   dirty: Dirty;
   /** User-months (userMonthKey) whose cache file this build rewrote: their totals are due. */
@@ -47,6 +49,7 @@ export function startRun(inputs: BuildInputs, log: Logger): BuildRun {
     log,
     m,
     oldDays: new Set(Object.keys(m.days)),
+    oldMonths: new Map(Object.entries(m.users).map(([user, summary]) => [user, summary.months])),
     nowMs: msFromIso(inputs.now),
     dirty: emptyDirty(),
     savedUserMonths: new Set(),

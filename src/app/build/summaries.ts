@@ -2,7 +2,7 @@
  * Stages 2–4: the open and held sessions (which pages they changed since the last build),
  * the day summaries, and the users: per-month totals, summaries and the filter's user list.
  */
-import { besideNew, byNewest, planTracked, userListChanged, userMonthKey } from '../../core/build-plan.js';
+import { byNewest, neighboursMoved, planTracked, userListChanged, userMonthKey } from '../../core/build-plan.js';
 import { dayOf } from '../../core/format.js';
 import { untrack } from '../../core/reconcile.js';
 import type { Session } from '../../core/session.js';
@@ -57,8 +57,8 @@ export async function summariseDays(run: BuildRun, tracked: Tracked): Promise<st
     else m.days[day] = { sessions: sessions.length, users: new Set(sessions.map((s) => s.user)).size };
   }
   const days = Object.keys(m.days).sort(byNewest);
-  // A new day changes its neighbours' newer/older links.
-  for (const n of besideNew(days, (day) => !run.oldDays.has(day))) run.dirty.days.add(n);
+  // A day that came or went changes its neighbours' newer/older links.
+  for (const n of neighboursMoved([...run.oldDays].sort(byNewest), days)) run.dirty.days.add(n);
   return days;
 }
 
