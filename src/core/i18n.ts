@@ -10,6 +10,9 @@ const de = {
   chartDesc: 'Gleichzeitige Verbindungen in 5-Minuten-Abschnitten (Höchstwert je Abschnitt)',
   live: 'Aktive Verbindungen (LIVE)',
   noLive: 'Keine aktiven Verbindungen',
+  // A status file that is missing or stale (collect warns on every run); {time} is when it went so.
+  statusMissing: 'Statusdatei fehlt seit {time}: die aktiven Verbindungen sind nicht aktuell.',
+  statusStale: 'Statusdatei nicht mehr aktualisiert seit {time}: läuft OpenVPN?',
   liveAll: 'Alle aktiven Verbindungen',
   history: 'Verbindungs-History',
   historyNote: 'gruppiert: User+Tag, mit Aufklappen',
@@ -117,6 +120,8 @@ const en: Labels = {
   chartDesc: 'Concurrent connections in 5-minute buckets (maximum in each bucket)',
   live: 'Active connections (LIVE)',
   noLive: 'No active connections',
+  statusMissing: 'Status file missing since {time}: the active connections are not current.',
+  statusStale: 'Status file not updated since {time}: is OpenVPN running?',
   liveAll: 'All active connections',
   history: 'Connection history',
   historyNote: 'grouped by user and day, expandable',

@@ -76,6 +76,19 @@ export interface DashboardInput {
   users: KnownUser[];
   /** Newest first. */
   days: string[];
+  /** Status files missing or stale (src/core/reconcile.ts); the instance is named where there are several. */
+  statusDown: { instance: string | null; kind: 'missing' | 'stale'; since: string }[];
+}
+
+/** "Status file missing since …": the live table cannot be trusted while a file is down. */
+function statusNotes(input: DashboardInput, ctx: ModelContext): string[] {
+  return input.statusDown.map((d) => {
+    const text = (d.kind === 'missing' ? ctx.t.statusMissing : ctx.t.statusStale).replace(
+      '{time}',
+      formatDateTime(d.since, ctx.timeZone),
+    );
+    return d.instance === null ? text : `${d.instance}: ${text}`;
+  });
 }
 
 export function dashboardPage(input: DashboardInput, ctx: ModelContext): DashboardPage {
@@ -92,6 +105,7 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     next: oldestShown !== null ? link(url, dayUrl(oldestShown), ctx.t.older) : null,
     position: null,
     chart: { svg: input.chartSvg },
+    statusNotes: statusNotes(input, ctx),
     live: live.slice(0, LIVE_ON_DASHBOARD).map((s) => liveRow(s, url, ctx)),
     liveTruncated: live.length > LIVE_ON_DASHBOARD,
     liveAll: live.length > LIVE_ON_DASHBOARD ? link(url, LIVE_URL, `${ctx.t.liveAll} (${live.length})`) : null,

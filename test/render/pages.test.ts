@@ -304,6 +304,7 @@ describe('dashboardPage', () => {
     recent,
     users,
     days: ['2026-11-26'],
+    statusDown: [],
   });
 
   test(`live table cut at LIVE_ON_DASHBOARD (${LIVE_ON_DASHBOARD}) with a link to /live/`, () => {
@@ -736,7 +737,7 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
     .map((user) => ({ user, alias: aliasOf(all.find((s) => s.user === user) as Session, ctx.aliases) }));
   const live = all.filter(isOpen);
   const models: PageModel[] = [];
-  models.push(dashboardPage({ live, chartSvg: '<svg></svg>', recent: all, users: known, days }, ctx));
+  models.push(dashboardPage({ live, chartSvg: '<svg></svg>', recent: all, users: known, days, statusDown: [] }, ctx));
   if (live.length > LIVE_ON_DASHBOARD) models.push(...livePages(live, ctx));
   models.push(
     archivePage(
