@@ -17,7 +17,8 @@ import { listFiles, sitePaths } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 import { renderSamples } from './samples.js';
 
-const EMOJI = /[\p{Extended_Pictographic}\p{Regional_Indicator}\uFE0F]/u;
+/** An emoji (pictograph, flag letter) or the variation selector that asks for emoji presentation. */
+const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\uFE0F/u;
 const NOW = '2026-11-26T16:00:00Z';
 
 /** The page kind of a built page, by its url. */
