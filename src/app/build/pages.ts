@@ -14,12 +14,14 @@ import { renderPages } from '../../render/index.js';
 import { slugOf } from '../../render/models.js';
 import {
   archivePage,
+  dashboardMorePages,
   dashboardPage,
   dayPages,
   LIVE_ON_DASHBOARD,
   livePages,
   ROOT_ROWS,
   userMonthPages,
+  userMorePages,
   userPage,
   usersPages,
   viewRootPages,
@@ -119,7 +121,8 @@ export async function publishPages(
   };
   const recent = await newest(Math.max(ROOT_ROWS, RECENT_SESSIONS), () => true);
   published.recent = recent;
-  await pages.emit(dashboardPage({ live, chartSvg, recent, users, days, statusDown: statusDown(run) }, ctx));
+  const dashboard = { live, chartSvg, recent, users, days, statusDown: statusDown(run) };
+  await pages.emit(dashboardPage(dashboard, ctx), ...dashboardMorePages(dashboard, ctx));
   if (live.length > LIVE_ON_DASHBOARD) await pages.emit(...livePages(live, ctx));
   await pages.emit(
     archivePage(
@@ -219,7 +222,7 @@ async function publishUserPages(
     connected: own.some((s) => s.endedAt === null),
     sessionCount: (summary?.sessions ?? 0) + own.length,
   };
-  await pages.emit(userPage(page, ctx));
+  await pages.emit(userPage(page, ctx), ...userMorePages(page, ctx));
   await pages.emit(
     ...viewRootPages(
       { user: ku, status: 'active', sessions: own.filter((s) => s.endedAt === null), users, periods: [] },
