@@ -158,6 +158,11 @@
     });
   }
 
+  /** A counted phrase: the data-*-one text for exactly one (German and English agree on that), else the plural. */
+  function counted(texts, key, n) {
+    return fill(n === 1 ? texts[`${key}One`] : texts[key], { n: n });
+  }
+
   /** The JSON answer of the endpoint; an error (with the endpoint's reason) unless 2xx. */
   function answer(res) {
     return res.json().then(
@@ -302,7 +307,7 @@
     button.addEventListener('click', () => {
       var ids = selected().map((b) => b.value);
       if (busy || ids.length === 0) return;
-      if (!window.confirm(fill(text.confirmDelete, { n: ids.length }))) return;
+      if (!window.confirm(counted(text, 'confirmDelete', ids.length))) return;
       start();
       api(base, 'api/sessions/delete', { ids: ids }).then(done, fail);
     });
@@ -315,7 +320,7 @@
         .then((data) => {
           var n = data.count;
           if (n === 0) return settle(text.nothing);
-          if (!window.confirm(fill(text.confirmClearCount, { n: n }))) return settle('');
+          if (!window.confirm(counted(text, 'confirmClearCount', n))) return settle('');
           return api(base, 'api/sessions/clear', { confirm: 'DELETE ALL', expectedCount: n }).then(done);
         })
         .catch(fail);

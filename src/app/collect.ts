@@ -4,6 +4,7 @@
  * lockTimeout (the config key) exits 0.
  */
 import { latin1Warning } from '../core/decode-fields.js';
+import { own } from '../core/dict.js';
 import { applyHookEvents } from '../core/hook-events.js';
 import { recordRewrite } from '../core/history-rewrite.js';
 import type { LockBusy, Result } from '../core/result.js';
@@ -66,11 +67,11 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
     const { instance, path } = settings.status[i] as (typeof settings.status)[number];
     if (read.ok) return { instance, kind: 'snapshot', ...read.value };
     if (read.error.kind === 'unreadable') log.warn(`${instance}: ${path} skipped this run: ${read.error.reason}`);
-    else log.detail(`${instance}: ${path} does not exist`);
     return { instance, ...read.error };
   });
   const result = reconcile(state, observations, { now, staleAfterS: settings.staleAfter, instances, warn: log.warn });
   result.opened.unshift(...hooked.opened);
+  warnDown(settings, result.state, log);
   warnLatin1(reads, settings, result, log);
   result.ended.unshift(...hooked.ended);
   await withdrawRows(paths, state, result, log);
@@ -84,6 +85,28 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   if (removed.length > 0) log.detail(`hook spool: removed ${removed.join(', ')} (read to the end)`);
   const active = result.state.tracked.filter((s) => s.endedAt === null).length;
   return { result, active, ms: Date.now() - started };
+}
+
+/**
+ * A status file that is missing or stale, on every run until it is fresh again: a typo in a
+ * cron line's path, or an OpenVPN that stopped, must reach whoever reads the cron mail.
+ */
+function warnDown(settings: Settings, state: CollectorState, log: Logger): void {
+  for (const { instance, path } of settings.status) {
+    const down = own(state.instances, instance)?.down;
+    if (down === undefined) continue;
+    if (down.kind === 'missing') {
+      log.warn(
+        `${instance}: status file ${path} does not exist (since ${down.since}); ` +
+          'check the path (--status) and the "status" line of the OpenVPN config',
+      );
+    } else {
+      log.warn(
+        `${instance}: status file ${path} was last updated at ${down.since}, more than ${settings.staleAfter} s ago; ` +
+          'is OpenVPN running? Its sessions count as server-stopped until the file is fresh again',
+      );
+    }
+  }
 }
 
 /**

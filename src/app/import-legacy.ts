@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { InputError } from '../core/errors.js';
-import { checkLegacyHeader, sessionFromLegacy } from '../core/legacy.js';
+import { checkLegacyHeader, legacyRecord, sessionFromLegacy } from '../core/legacy.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import { ifMissing } from '../io/fs-errors.js';
@@ -39,26 +39,22 @@ export async function readLegacy(file: string, timeZone: string, instance: strin
   if (!st) throw new InputError(file, null, 'no such file');
   const show = progressBar('import-legacy', st.size, 1_000_000);
   const out: LegacyRows = { rows: [], bad: [], open: 0 };
+  // Rows as lists, not by column: a row with the wrong field count is then told apart.
   const parser = createReadStream(file).pipe(
-    parse({
-      columns: (h: string[]) => {
-        checkLegacyHeader(h, file);
-        return h;
-      },
-      bom: true,
-      info: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-    }),
+    parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true }),
   );
+  let header: string[] | null = null;
   try {
-    for await (const item of parser as AsyncIterable<{
-      record: Record<string, string>;
-      info: { lines: number; bytes: number };
-    }>) {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) {
       show(item.info.bytes);
+      if (header === null) {
+        checkLegacyHeader(item.record, file);
+        header = item.record;
+        continue;
+      }
       try {
-        const s = sessionFromLegacy(item.record, file, item.info.lines, timeZone, instance);
+        const record = legacyRecord(header, item.record, file, item.info.lines);
+        const s = sessionFromLegacy(record, file, item.info.lines, timeZone, instance);
         if (s) out.rows.push(s);
         else out.open++;
       } catch (e) {

@@ -170,14 +170,17 @@ export interface UserScope {
 
 /**
  * Whether a published page's url was rebuilt this run (on a full build every page; else
- * live and users-index parts, the pages of a dirty day, a rebuilt user's roots and rendered
- * months): such a page not produced again is gone.
+ * live and users-index parts, the continuations of the dashboard and /ended/, the pages of a
+ * dirty day, a rebuilt user's roots (their continuations too) and rendered months): such a
+ * page not produced again is gone.
  */
 export function isRebuilt(
   url: string,
   run: { full: boolean; dirtyDays: ReadonlySet<string>; userScopes: readonly UserScope[] },
 ): boolean {
   if (run.full || url.startsWith('/live/') || url.startsWith('/users/')) return true;
+  // The continuation of the dashboard and of /ended/, rendered with them on every run.
+  if (url.startsWith('/more/') || url.startsWith('/ended/more/')) return true;
   if (url.startsWith('/d/') && run.dirtyDays.has(url.slice(3, 13))) return true;
   for (const { prefix, months } of run.userScopes) {
     if (!url.startsWith(prefix)) continue;

@@ -15,6 +15,30 @@ export function checkLegacyHeader(header: string[], file: string): void {
 }
 
 /**
+ * A row's fields by the header's names. A row with another field count is refused: its
+ * fields would land in the wrong columns (a short row reads as "start is empty").
+ */
+export function legacyRecord(
+  header: string[],
+  fields: string[],
+  file: string,
+  line: number,
+): Record<string, string | undefined> {
+  if (fields.length !== header.length) {
+    throw new InputError(
+      file,
+      line,
+      `wrong number of fields: expected ${header.length} (as in the header), found ${fields.length}`,
+    );
+  }
+  const record: Record<string, string | undefined> = Object.create(null);
+  header.forEach((name, i) => {
+    record[name] = fields[i];
+  });
+  return record;
+}
+
+/**
  * One legacy row as an ended session, or null for a row that was still open (its end is
  * unknown; the collector records the live session from the status file instead).
  */

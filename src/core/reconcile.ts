@@ -57,6 +57,16 @@ export interface InstanceState {
   lastUpdatedAt: string | null;
   /** Consecutive fresh updates older than `lastUpdatedAt`, each newer than the one before (absent otherwise). */
   steppedBack?: { count: number; lastAt: string };
+  /**
+   * The status file is missing (since the first run that missed it) or stale (since its own
+   * update time): for the warning on every run and the dashboard. Absent while it is fresh.
+   */
+  down?: StatusDown;
+}
+
+export interface StatusDown {
+  kind: 'missing' | 'stale';
+  since: string;
 }
 
 export interface CollectorState {
@@ -322,6 +332,9 @@ function reconcileInstance(
 
   if (obs.kind === 'unreadable') return tracked;
   if (obs.kind === 'missing') {
+    // A retired instance's file is not looked for: nothing to say about it.
+    if (!opts.instances.includes(obs.instance)) delete inst.down;
+    else if (inst.down?.kind !== 'missing') inst.down = { kind: 'missing', since: opts.now };
     const last = inst.lastUpdatedAt === null ? Number.NEGATIVE_INFINITY : msFromIso(inst.lastUpdatedAt);
     return nowMs - last > opts.staleAfterS * 1000 ? holdAsStopped(tracked, result) : tracked;
   }
@@ -375,6 +388,8 @@ function acceptSnapshot(
     return null;
   }
   const stale = nowMs - updatedMs > opts.staleAfterS * 1000;
+  if (stale) inst.down = { kind: 'stale', since: updatedAt };
+  else delete inst.down;
   const last = inst.lastUpdatedAt;
   if (!stale && last !== null && updatedAt < last) {
     if (!followsStepBack(inst, obs.instance, updatedAt, last, opts.warn)) return null;

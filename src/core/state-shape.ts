@@ -115,6 +115,8 @@ export function collectorStateFrom(data: unknown, file: string): CollectorState 
     fields(item, { lastUpdatedAt: orNull(instant) }, at, fail);
     const steppedBack = (item as Record<string, unknown>).steppedBack;
     if (steppedBack !== undefined) fields(steppedBack, { count, lastAt: instant }, `${at}.steppedBack`, fail);
+    const down = (item as Record<string, unknown>).down;
+    if (down !== undefined) fields(down, { kind: oneOf('missing', 'stale'), since: instant }, `${at}.down`, fail);
   });
   list(data.tracked, 'tracked', fail, (item, at) => fields(item, TRACKED, at, fail));
   if (data.stoppedWritten !== undefined) {

@@ -3,8 +3,9 @@
  * files, no clock. Every HTML page stays under its size budget by a bounded row count.
  */
 import { dayFileName, exportFileName, yearFileName } from '../core/export-names.js';
-import { formatBytes, formatDateTime, formatDuration } from '../core/format.js';
-import { groupByUserDay, paginateGroups } from '../core/grouping.js';
+import { monthOf } from '../core/build-plan.js';
+import { dayOf, formatBytes, formatDateTime, formatDuration } from '../core/format.js';
+import { groupByUserDay, paginateGroups, type PagedGroup } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { filterModel, historyGroups, liveRow, slugOf, userLabel, type KnownUser, type ModelContext } from './models.js';
 import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, USERS_URL, viewRoot } from './urls.js';
@@ -69,10 +70,63 @@ function link(from: string, to: string, label: string): Link {
 const partLabel = (ctx: ModelContext, n: number, of: number): string =>
   of > 1 ? ` (${ctx.t.part} ${n} ${ctx.t.of} ${of})` : '';
 
-/** The newest `rows` sessions' groups, for the dashboard and view roots. */
-function newestGroups(sessions: Session[], rows: number, timeZone: string) {
-  const groups = groupByUserDay(sessions, timeZone);
-  return paginateGroups(groups, rows)[0] ?? [];
+/** A root page (dashboard, view root, user page): its newest rows, and where its "older" link leads. */
+interface RootCut {
+  shown: PagedGroup[];
+  next: string | null;
+  /** The rest of the period the root page stopped in, in parts below `${base}more/`. */
+  more: HistoryPage[];
+}
+
+interface RootInput {
+  /** The root page's url. */
+  base: string;
+  /** The view's newest sessions: every one of each period they reach into (whole days or months). */
+  sessions: Session[];
+  /** The view's periods, newest first: days (all users) or months (one user). */
+  periods: string[];
+  /** A session's period from its day ("YYYY-MM-DD" or its month), and a period's first page. */
+  periodOf: (day: string) => string;
+  periodUrl: (period: string) => string;
+  heading: string;
+  downloads: (url: string) => DownloadLinks;
+}
+
+/**
+ * The newest ROOT_ROWS rows' groups, and the way on from where they stop: the rows of
+ * the oldest period shown that were not shown (continuation pages, `${base}more/`), then the
+ * next older period. Groups are newest first and the shown rows are a prefix of them, so
+ * following "older" never shows a row twice, and leaves none out; a root page that shows
+ * everything (say, the live rows after a clear) leads nowhere.
+ */
+function rootCut(input: RootInput, ctx: ModelContext): RootCut {
+  const shown = paginateGroups(groupByUserDay(input.sessions, ctx.timeZone), ROOT_ROWS)[0] ?? [];
+  const last = shown[shown.length - 1];
+  if (last === undefined) return { shown, next: null, more: [] };
+  const period = input.periodOf(last.group.day);
+  const older = input.periods.find((p) => p < period) ?? null;
+  const olderUrl = older === null ? null : input.periodUrl(older);
+  const seen = new Set(shown.flatMap((g) => g.sessions.map((s) => s.id)));
+  const rest = input.sessions.filter(
+    (s) => !seen.has(s.id) && input.periodOf(dayOf(s.connectedAt, ctx.timeZone)) === period,
+  );
+  if (rest.length === 0) return { shown, next: olderUrl, more: [] };
+  const more = periodPages(
+    {
+      urlOf: (n) => partUrl(`${input.base}more/`, n),
+      downloads: input.downloads,
+      label: `${period} (${ctx.t.continued})`,
+      sessions: rest,
+      newer: input.base,
+      older: olderUrl,
+      heading: input.heading,
+    },
+    ctx,
+  );
+  // A group cut by the root page goes on here: say so, as a group split between parts does.
+  const first = more[0]?.groups[0];
+  if (first !== undefined && first.key === `${last.group.day}/${last.group.user}`) first.continued = true;
+  return { shown, next: (more[0] as HistoryPage).url, more };
 }
 
 export interface DashboardInput {
@@ -83,22 +137,50 @@ export interface DashboardInput {
   users: KnownUser[];
   /** Newest first. */
   days: string[];
+  /** Status files missing or stale (src/core/reconcile.ts); the instance is named where there are several. */
+  statusDown: { instance: string | null; kind: 'missing' | 'stale'; since: string }[];
+}
+
+/** "Status file missing since …": the live table cannot be trusted while a file is down. */
+function statusNotes(input: DashboardInput, ctx: ModelContext): string[] {
+  return input.statusDown.map((d) => {
+    const text = (d.kind === 'missing' ? ctx.t.statusMissing : ctx.t.statusStale).replace(
+      '{time}',
+      formatDateTime(d.since, ctx.timeZone),
+    );
+    return d.instance === null ? text : `${d.instance}: ${text}`;
+  });
+}
+
+function dashboardCut(input: DashboardInput, ctx: ModelContext): RootCut {
+  return rootCut(
+    {
+      base: '/',
+      sessions: input.recent,
+      periods: input.days,
+      periodOf: (day) => day,
+      periodUrl: (day) => dayUrl(day),
+      heading: headingFor(ctx, null, null, 'all'),
+      downloads: (url) => viewDownloads(url, null, 'all', ctx),
+    },
+    ctx,
+  );
 }
 
 export function dashboardPage(input: DashboardInput, ctx: ModelContext): DashboardPage {
   const url = '/';
   const live = [...input.live].sort(compareNewestFirst);
-  const shown = newestGroups(input.recent, ROOT_ROWS, ctx.timeZone);
-  const oldestShown = shown[shown.length - 1]?.group.day ?? null;
+  const { shown, next } = dashboardCut(input, ctx);
   return {
     kind: 'dashboard',
     url,
     root: rootOf(url),
     heading: ctx.t.history,
     prev: null,
-    next: oldestShown !== null ? link(url, dayUrl(oldestShown), ctx.t.older) : null,
+    next: next === null ? null : link(url, next, ctx.t.older),
     position: null,
     chart: { svg: input.chartSvg },
+    statusNotes: statusNotes(input, ctx),
     live: live.slice(0, LIVE_ON_DASHBOARD).map((s) => liveRow(s, url, ctx)),
     liveTruncated: live.length > LIVE_ON_DASHBOARD,
     liveAll: live.length > LIVE_ON_DASHBOARD ? link(url, LIVE_URL, `${ctx.t.liveAll} (${live.length})`) : null,
@@ -108,6 +190,11 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     archive: link(url, ARCHIVE_URL, ctx.t.archive),
     downloads: viewDownloads(url, null, 'all', ctx),
   };
+}
+
+/** "/more/", …: where the dashboard's rows stop, the rest of that day (rendered with the dashboard). */
+export function dashboardMorePages(input: DashboardInput, ctx: ModelContext): HistoryPage[] {
+  return dashboardCut(input, ctx).more;
 }
 
 /** Part i (0-based) of `count` of a list split over `base`, `base`p2/, …: the shared page fields. */
@@ -299,9 +386,19 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
     ).map((p, i) => ({ ...p, filter: i === 0 ? filter : null }));
   }
   const periodUrl = (p: string): string => (slug === null ? dayUrl(p) : userMonthUrl(slug, p));
-  const shown = newestGroups(input.sessions, ROOT_ROWS, ctx.timeZone);
-  const oldest = shown[shown.length - 1];
-  const oldestPeriod = oldest ? (slug === null ? oldest.group.day : oldest.group.day.slice(0, 7)) : null;
+  const downloads = (url: string): DownloadLinks => viewDownloads(url, input.user?.user ?? null, input.status, ctx);
+  const { shown, next, more } = rootCut(
+    {
+      base,
+      sessions: input.sessions,
+      periods: input.periods,
+      periodOf: (day) => (slug === null ? day : monthOf(day)),
+      periodUrl,
+      heading,
+      downloads,
+    },
+    ctx,
+  );
   return [
     {
       kind: 'history',
@@ -309,13 +406,14 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
       root: rootOf(base),
       heading,
       prev: null,
-      next: oldestPeriod === null ? null : link(base, periodUrl(oldestPeriod), ctx.t.older),
+      next: next === null ? null : link(base, next, ctx.t.older),
       position: null,
       filter,
       groups: historyGroups(shown, base, ctx),
-      downloads: viewDownloads(base, input.user?.user ?? null, input.status, ctx),
+      downloads: downloads(base),
       periods: input.periods.map((p) => link(base, periodUrl(p), p)),
     },
+    ...more,
   ];
 }
 
@@ -340,12 +438,32 @@ export interface UserPageInput {
 /** Days of per-day totals shown on a user page (a year keeps it well under the size budget). */
 export const USER_TOTAL_DAYS = 366;
 
+function userCut(input: UserPageInput, ctx: ModelContext): RootCut {
+  const slug = slugOf(input.user.user, ctx);
+  return rootCut(
+    {
+      base: viewRoot(slug, 'all'),
+      sessions: input.sessions,
+      periods: input.months,
+      periodOf: monthOf,
+      periodUrl: (month) => userMonthUrl(slug, month),
+      heading: headingFor(ctx, input.user.user, input.user.alias, 'all'),
+      downloads: (url) => viewDownloads(url, input.user.user, 'all', ctx),
+    },
+    ctx,
+  );
+}
+
+/** "/u/SLUG/more/", …: where the user page's rows stop, the rest of that month. */
+export function userMorePages(input: UserPageInput, ctx: ModelContext): HistoryPage[] {
+  return userCut(input, ctx).more;
+}
+
 export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
   const slug = slugOf(input.user.user, ctx);
   const url = viewRoot(slug, 'all');
   const t = ctx.t;
-  const shown = newestGroups(input.sessions, ROOT_ROWS, ctx.timeZone);
-  const oldest = shown[shown.length - 1];
+  const { shown, next } = userCut(input, ctx);
   const sum = { seconds: 0, bytesIn: 0, bytesOut: 0 };
   for (const d of input.totals) {
     sum.seconds += d.seconds;
@@ -365,7 +483,7 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
     root: rootOf(url),
     heading: headingFor(ctx, input.user.user, input.user.alias, 'all'),
     prev: null,
-    next: oldest ? link(url, userMonthUrl(slug, oldest.group.day.slice(0, 7)), t.older) : null,
+    next: next === null ? null : link(url, next, t.older),
     position: null,
     user: input.user.user,
     alias: input.user.alias,

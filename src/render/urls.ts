@@ -7,6 +7,8 @@
  *   /d/DAY/                   one day of history (all users); /p2/… for further parts
  *   /u/SLUG/                  a user's page; /u/SLUG/active/, /u/SLUG/ended/
  *   /u/SLUG/m/MONTH/          a user's month
+ *   …/more/                   below /, /ended/, /u/SLUG/, /u/SLUG/ended/: the rest of the day
+ *                             (month) where the page's newest rows stop, then its "older" link
  *   /live/                    every live connection when the dashboard's list is cut
  *   /archive/                 every day with history
  *   /users/                   every known user (when the filter cannot list them all)

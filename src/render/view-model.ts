@@ -134,6 +134,8 @@ export interface ChartModel {
 export interface DashboardPage extends PageBase {
   kind: 'dashboard';
   chart: ChartModel;
+  /** One line per status file that is missing or stale, saying since when. */
+  statusNotes: string[];
   live: LiveRow[];
   /** True when the live table was cut; `liveAll` links to the full list. */
   liveTruncated: boolean;

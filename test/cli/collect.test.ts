@@ -235,12 +235,18 @@ describe('collect', () => {
     }
   });
 
-  test('a missing status file is no change within staleAfter', async (t) => {
+  test('a missing status file is no change within staleAfter, but is noted (since when) and warned about', async (t) => {
     const dir = await tempDir(t);
     const r = await replay(dir, 'v3', ['connected']);
-    const state = await readFile(`${r.history}.state.json`);
-    await cliOk(collectArgs([join(dir, 'gone.log')], r.history, isoPlus(REAL.v3.times[0], 60)));
-    assert.deepEqual(await readFile(`${r.history}.state.json`), state);
+    const stateOf = async () => JSON.parse(await readFile(`${r.history}.state.json`, 'utf8'));
+    const state = await stateOf();
+    const now = isoPlus(REAL.v3.times[0], 60);
+    const run = await cliOk(collectArgs([join(dir, 'gone.log')], r.history, now));
+    assert.match(run.stderr, /warning: default: status file .*gone\.log does not exist/);
+    const after = await stateOf();
+    assert.deepEqual(after.instances.default.down, { kind: 'missing', since: now });
+    delete after.instances.default.down;
+    assert.deepEqual(after, state, 'the sessions are as they were');
   });
 
   test('a run that cannot get the lock exits 0 with a message and changes nothing', async (t) => {

@@ -82,19 +82,23 @@ describe('import-legacy', () => {
       'gina,192.0.2.14,10.8.0.9,2026-11-21 10:00:00,2026-11-21 09:00:00,', // 9: ends before it starts
       ',192.0.2.15,10.8.0.10,2026-11-21 10:00:00,2026-11-21 11:00:00,', // 10: no user
       'hank,,10.8.0.11,2026-11-21 10:00:00,2026-11-21 11:00:00,', // 11: no public ip
+      'ivan,192.0.2.16,10.8.0.12', // 12: cut short
+      'judy,192.0.2.17,10.8.0.13,2026-11-21 10:00:00,2026-11-21 11:00:00,3600,extra', // 13: one field too many
       '',
     ].join('\n');
     const { file, history, run } = await setup(t, bad);
     const r = await run();
     assert.equal(r.code, 2);
     const lines = r.stderr.trim().split('\n');
-    assert.deepEqual(lines.slice(0, 4), [
+    assert.deepEqual(lines.slice(0, 6), [
       `openvpn-status-web: ${file}:8: start "yesterday" is not a YYYY-MM-DD HH:MM:SS time`,
       `openvpn-status-web: ${file}:9: end 2026-11-21 09:00:00 is before start 2026-11-21 10:00:00`,
       `openvpn-status-web: ${file}:10: user is empty`,
       `openvpn-status-web: ${file}:11: public_ip is empty`,
+      `openvpn-status-web: ${file}:12: wrong number of fields: expected 6 (as in the header), found 3`,
+      `openvpn-status-web: ${file}:13: wrong number of fields: expected 6 (as in the header), found 7`,
     ]);
-    assert.match(lines[4] ?? '', /import-legacy: 5 imported, 0 already present, 1 open \(skipped\), 4 bad row\(s\)/);
+    assert.match(lines[6] ?? '', /import-legacy: 5 imported, 0 already present, 1 open \(skipped\), 6 bad row\(s\)/);
     assert.equal((await readAllHistory(history)).length, 5);
   });
 

@@ -4,6 +4,7 @@
  * --verbose more detail. No colours or progress bars when stderr is not a terminal.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { syntheticStatusV3 } from '../../src/demo/synthetic.js';
@@ -65,4 +66,59 @@ test('run: one line per run on stderr; --quiet silences it, keeping warnings; --
   await writeStatus(status, '');
   const warned = await cliOk(args('2026-03-18T14:03:05Z', '--quiet'));
   assert.match(warned.stderr, /^openvpn-status-web: warning: default: .* skipped this run: .*empty file\n$/);
+});
+
+test('run: a missing or stale status file warns on every run, through --quiet, and the dashboard says since when', async (t) => {
+  const dir = await tempDir(t, 'ovsw-runlog-');
+  const status = join(dir, 'status.log');
+  const out = join(dir, 'www');
+  const args = (now: string) => [
+    'run',
+    '--status',
+    status,
+    '--history',
+    join(dir, 'h.csv'),
+    '--out',
+    out,
+    '--aliases',
+    join(dir, 'a.json'),
+    '--tz',
+    'UTC',
+    '--lang',
+    'en',
+    '--now',
+    now,
+    '--quiet',
+  ];
+  const dashboard = () => readFile(join(out, 'index.html'), 'utf8');
+
+  // A typo in the path: said on the first run and on every run after, since the first run that missed it.
+  for (const now of ['2026-03-18T14:00:05Z', '2026-03-18T14:01:05Z']) {
+    const missing = await cliOk(args(now));
+    assert.match(
+      missing.stderr,
+      new RegExp(
+        `^openvpn-status-web: warning: default: status file ${status} does not exist \\(since 2026-03-18T14:00:05Z\\).*\\n$`,
+      ),
+    );
+    assert.match(await dashboard(), /Status file missing since 2026-03-18 14:00:05/);
+  }
+
+  // Written again: all is well, nothing said, nothing shown.
+  await writeStatus(status, syntheticStatusV3({ clients: 2, updatedAt: '2026-03-18T14:02:00Z' }));
+  const fresh = await cliOk(args('2026-03-18T14:02:05Z'));
+  assert.equal(fresh.stderr, '');
+  assert.doesNotMatch(await dashboard(), /Status file/);
+
+  // OpenVPN stopped writing it: stale once stale-after (300 s) has passed, on every run.
+  for (const now of ['2026-03-18T14:08:00Z', '2026-03-18T14:09:00Z']) {
+    const stale = await cliOk(args(now));
+    assert.match(
+      stale.stderr,
+      new RegExp(
+        `^openvpn-status-web: warning: default: status file ${status} was last updated at 2026-03-18T14:02:00Z, more than 300 s ago.*\\n$`,
+      ),
+    );
+    assert.match(await dashboard(), /Status file not updated since 2026-03-18 14:02:00/);
+  }
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { StatusClient } from '../../src/core/parse-status.js';
 import type { Session } from '../../src/core/session.js';
@@ -124,6 +124,14 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       }
     }
     const html = [...files].filter((f) => f.endsWith('.html'));
+    // The rest of the day or month where a root page's newest rows stop: there when the root leads to it.
+    for (const f of html.filter((x) => /(?:^|\/)more\/index\.html$/.test(x))) {
+      const root = f.replace(/more\/index\.html$/, 'index.html');
+      const href = (await readHtml(out, root)).querySelector('.pager a[rel="next"]')?.getAttribute('href');
+      assert.equal(posix.join(posix.dirname(`/${root}`), href ?? '', 'index.html'), `/${f}`, `${root} leads to ${f}`);
+      expected.add(f);
+    }
+    assert.ok(expected.has('more/index.html'), 'the dashboard shows 50 of 300 rows: the rest of its oldest day');
     assert.deepEqual(html.sort(), [...expected].sort(), 'exactly the expected pages');
     for (const asset of ['assets/style.css', 'assets/app.js']) assert.ok(files.has(asset), `${asset} is published`);
     assert.deepEqual(await brokenLinks(out), [], 'every link of every page leads to a published file');
@@ -255,6 +263,11 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `ended/d/${day}/index.html`,
       `u/${slug}/ended/m/${month}/index.html`,
       'archive/index.html',
+      // The rest of the day or month where the root pages' rows stop moves with a new ended row.
+      'more/index.html',
+      'ended/more/index.html',
+      `u/${slug}/more/index.html`,
+      `u/${slug}/ended/more/index.html`,
       // The view files of the user and of all users' running sessions, in both formats.
       ...(['all', 'active', 'ended'] as const).flatMap((st) => [
         `exports/${exportFileName(user, st, 'xlsx')}`,

@@ -54,7 +54,9 @@ test('an instance named "constructor" gets a state entry of the usual shape, fil
     instances: ['constructor'],
     warn: ignore,
   });
-  assert.deepEqual(JSON.parse(JSON.stringify(missing.state.instances)), { constructor: { lastUpdatedAt: null } });
+  assert.deepEqual(JSON.parse(JSON.stringify(missing.state.instances)), {
+    constructor: { lastUpdatedAt: null, down: { kind: 'missing', since: at } },
+  });
   const seen = reconcile(emptyState(), [{ instance: 'toString', kind: 'snapshot', snapshot, fileModifiedAt: at }], {
     now: at,
     staleAfterS: 300,

@@ -349,7 +349,11 @@ describe('reconcile: stale and missing files (server stopped)', () => {
     const missing: Observation = { instance: 'default', kind: 'missing' };
     const soon = run(open(), [missing], at(STALE));
     assert.deepEqual(soon.ended, []);
-    assert.deepEqual(soon.state, open());
+    const { down, ...inst } = soon.state.instances.default ?? {};
+    assert.deepEqual(down, { kind: 'missing', since: at(STALE) }, 'missing since the first run that missed it');
+    assert.deepEqual({ ...soon.state, instances: { default: inst } }, open());
+    const again = run(soon.state, [missing], at(STALE + 60));
+    assert.deepEqual(again.state.instances.default?.down, down, 'still since then');
     const later = run(open(), [missing], at(STALE + 1));
     assert.equal(later.ended.length, 2);
     assert.ok(later.ended.every((s) => s.endReason === 'server-stopped' && s.endedAt === at(0)));
@@ -397,7 +401,13 @@ describe('reconcile: stale and missing files (server stopped)', () => {
     assert.deepEqual(ids(r.opened), [idOf(alice)]);
     assert.deepEqual(ids(r.ended), [idOf(alice)]);
     assert.equal(r.state.tracked[0]?.endReason, 'server-stopped');
-    assert.deepEqual(r.state.instances.default, { lastUpdatedAt: null }, 'a stale file is not progress');
+    assert.deepEqual(
+      r.state.instances.default,
+      { lastUpdatedAt: null, down: { kind: 'stale', since: at(0) } },
+      'a stale file is not progress; it is stale since its own update time',
+    );
+    const fresh = run(r.state, [seen(snap(at(1000), [alice]))], at(1001));
+    assert.deepEqual(fresh.state.instances.default, { lastUpdatedAt: at(1000) }, 'fresh again: no longer down');
   });
 
   test('a future-dated file is ignored with a warning', () => {

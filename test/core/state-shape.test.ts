@@ -54,6 +54,13 @@ describe('collectorStateFrom: the clock fields of a state (stoppedWritten, withd
       }),
       where: /instances\["udp"\]\.steppedBack\.count/,
     },
+    {
+      name: 'a status file down for an unknown reason',
+      state: base({
+        instances: { udp: { lastUpdatedAt: null, down: { kind: 'gone', since: '2026-11-26T16:00:00Z' } } },
+      }),
+      where: /instances\["udp"\]\.down\.kind is not one of missing, stale/,
+    },
   ];
   for (const c of bad) {
     test(`refused, naming the entry: ${c.name}`, () => {

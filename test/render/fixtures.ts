@@ -166,6 +166,7 @@ export function dashboardPage(): DashboardPage {
     next: { href: 'd/2026-11-25/p2/', label: 'Ältere Einträge' },
     position: null,
     chart: { svg: CHART_SVG },
+    statusNotes: [],
     live: [
       liveRow('l1', 'flex-RN13P', 'Handy Flex', { instance: 'udp-main' }),
       liveRow('l2', EVIL_CN, AMP_ALIAS, { instance: 'tcp-backup', virtualIpv6: 'fd00::6' }),

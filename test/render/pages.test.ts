@@ -16,6 +16,7 @@ import {
 } from '../../src/render/models.js';
 import {
   archivePage,
+  dashboardMorePages,
   dashboardPage,
   dayPages,
   LIVE_ON_DASHBOARD,
@@ -25,6 +26,7 @@ import {
   ROWS_PER_PAGE,
   USER_TOTAL_DAYS,
   userMonthPages,
+  userMorePages,
   userPage,
   viewRootPages,
 } from '../../src/render/pages.js';
@@ -304,6 +306,7 @@ describe('dashboardPage', () => {
     recent,
     users,
     days: ['2026-11-26'],
+    statusDown: [],
   });
 
   test(`live table cut at LIVE_ON_DASHBOARD (${LIVE_ON_DASHBOARD}) with a link to /live/`, () => {
@@ -366,7 +369,23 @@ describe('dashboardPage', () => {
       [...Array(todays).fill('2026-11-26'), ...Array(10).fill('2026-11-25')],
     );
     assert.ok(page.next, 'a link to older entries');
-    assert.equal(resolve('/', page.next.href), '/d/2026-11-25/');
+    // It goes on where the dashboard stopped: the other 40 rows of 2026-11-25, then the way back.
+    assert.equal(resolve('/', page.next.href), '/more/');
+    const [more, ...beyond] = dashboardMorePages(input([], [...yesterday, ...today]), DE);
+    assert.equal(beyond.length, 0);
+    assert.ok(more);
+    assert.equal(more.url, '/more/');
+    const shown = new Set(rows.map((r) => r.id));
+    const rest = rowsOf(more.groups);
+    assert.equal(rest.length, 40);
+    assert.ok(
+      rest.every((r) => r.day === '2026-11-25' && !shown.has(r.id)),
+      'only rows not shown',
+    );
+    assert.equal(more.prev?.label, 'Neuere Einträge');
+    assert.equal(resolve(more.url, more.prev?.href ?? ''), '/');
+    assert.equal(more.next, null, 'no older day');
+    assert.equal(more.position, '2026-11-25 (Fortsetzung)');
     assert.equal(resolve('/', page.archive.href), '/archive/');
     assert.equal(page.root, '');
     assert.equal(page.filter.users[0]?.selected, true);
@@ -519,7 +538,16 @@ describe('viewRootPages', () => {
     const sessions = [...many(ROOT_ROWS - 20, '2026-11-26T12:00:00Z'), ...many(ROOT_ROWS, '2026-11-25T12:00:00Z')];
     const days = ['2026-11-26', '2026-11-25', '2026-11-24'];
     const [p, ...rest] = viewRootPages({ user: null, status: 'ended', sessions, users, periods: days }, DE);
-    assert.equal(rest.length, 0);
+    assert.deepEqual(
+      rest.map((m) => [
+        m.url,
+        rowsOf(m.groups).length,
+        resolve(m.url, m.prev?.href ?? ''),
+        resolve(m.url, m.next?.href ?? ''),
+      ]),
+      [['/ended/more/', 30, '/ended/', '/d/2026-11-24/']],
+      'the rest of the day it stopped in, then the older days',
+    );
     assert.ok(p, 'one page');
     assert.equal(p.url, '/ended/');
     assert.equal(rowsOf(p.groups).length, ROOT_ROWS);
@@ -527,7 +555,7 @@ describe('viewRootPages', () => {
       p.periods.map((l) => [l.label, resolve(p.url, l.href)]),
       days.map((d) => [d, `/d/${d}/`]),
     );
-    assert.equal(resolve(p.url, p.next?.href ?? ''), '/d/2026-11-25/');
+    assert.equal(resolve(p.url, p.next?.href ?? ''), '/ended/more/');
     assert.equal(p.heading, 'Verbindungs-History — nur beendet');
     assert.equal(p.filter?.statuses.find((o) => o.selected)?.value, 'ended');
   });
@@ -542,7 +570,12 @@ describe('viewRootPages', () => {
       p.periods.map((l) => resolve(p.url, l.href)),
       ['/u/bob/m/2026-11/', '/u/bob/m/2026-10/'],
     );
-    assert.equal(resolve(p.url, p.next?.href ?? ''), '/u/bob/m/2026-10/');
+    assert.equal(p.next, null, 'every session shown: nothing older to lead to');
+    const [q] = viewRootPages(
+      { user: bob, status: 'ended', sessions: sessions.slice(0, 1), users, periods: ['2026-11', '2026-10'] },
+      DE,
+    );
+    assert.equal(resolve(q?.url ?? '', q?.next?.href ?? ''), '/u/bob/m/2026-10/', 'the older month');
     assert.equal(p.filter?.users.find((o) => o.selected)?.value, 'bob');
   });
 });
@@ -644,7 +677,7 @@ describe('userPage', () => {
       page.periods.map((l) => [l.label, resolve(page.url, l.href)]),
       [['2026-11', '/u/alice/m/2026-11/']],
     );
-    assert.equal(resolve(page.url, page.next?.href ?? ''), '/u/alice/m/2026-11/');
+    assert.equal(page.next, null, 'every session shown: no "older" link back to them');
     assert.deepEqual(
       page.filter.statuses.map((o) => [o.selected, resolve(page.url, o.href)]),
       [
@@ -736,7 +769,8 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
     .map((user) => ({ user, alias: aliasOf(all.find((s) => s.user === user) as Session, ctx.aliases) }));
   const live = all.filter(isOpen);
   const models: PageModel[] = [];
-  models.push(dashboardPage({ live, chartSvg: '<svg></svg>', recent: all, users: known, days }, ctx));
+  const dashboard = { live, chartSvg: '<svg></svg>', recent: all, users: known, days, statusDown: [] };
+  models.push(dashboardPage(dashboard, ctx), ...dashboardMorePages(dashboard, ctx));
   if (live.length > LIVE_ON_DASHBOARD) models.push(...livePages(live, ctx));
   models.push(
     archivePage(
@@ -775,26 +809,22 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
       perDay.set(d.day, d);
     }
     const starts = own.map((s) => s.connectedAt).sort();
-    models.push(
-      userPage(
-        {
-          user: ku,
-          users: known,
-          sessions: own,
-          months,
-          totals: [...perDay.values()].sort((a, b) => byNewest(a.day, b.day)),
-          first: starts[0] ?? null,
-          last:
-            own
-              .map((s) => s.lastSeenAt)
-              .sort()
-              .at(-1) ?? null,
-          connected: own.some((s) => s.endedAt === null),
-          sessionCount: own.length,
-        },
-        ctx,
-      ),
-    );
+    const userInput = {
+      user: ku,
+      users: known,
+      sessions: own,
+      months,
+      totals: [...perDay.values()].sort((a, b) => byNewest(a.day, b.day)),
+      first: starts[0] ?? null,
+      last:
+        own
+          .map((s) => s.lastSeenAt)
+          .sort()
+          .at(-1) ?? null,
+      connected: own.some((s) => s.endedAt === null),
+      sessionCount: own.length,
+    };
+    models.push(userPage(userInput, ctx), ...userMorePages(userInput, ctx));
     models.push(
       ...viewRootPages({ user: ku, status: 'active', sessions: own.filter(isOpen), users: known, periods: [] }, ctx),
     );
@@ -902,9 +932,18 @@ describe('a whole site', () => {
         const target = resolve(m.url, l.href);
         assert.match(
           target,
-          /^\/(?:d|u\/[^/]+\/m)\/[0-9-]+\/$/,
-          `${m.url}: ${l.label} leads to an all-status period page`,
+          /^\/(?:(?:d|u\/[^/]+\/m)\/[0-9-]+\/|(?:u\/[^/]+\/)?ended\/more\/)$/,
+          `${m.url}: ${l.label} leads to an all-status period page, or to the rest of the one it stopped in`,
         );
+      }
+    }
+    // The rest of the period an ended root stopped in holds ended sessions only, none it showed.
+    for (const m of history.filter((x) => /ended\/more\//.test(x.url))) {
+      const rootUrl = m.url.replace(/more\/(?:p\d+\/)?$/, '');
+      const root = endedRoots.find((r) => r.url === rootUrl) as HistoryPage;
+      const shown = new Set(rowIds(root.groups));
+      for (const r of rowsOf(m.groups)) {
+        assert.ok(endedIds.has(r.id) && !shown.has(r.id), `${m.url}: ${r.id} is ended and was not on ${rootUrl}`);
       }
     }
     for (const m of history) assert.ok(rowsOf(m.groups).length <= ROWS_PER_PAGE, `${m.url} has too many rows`);

@@ -27,9 +27,9 @@ interface Site {
 }
 
 /** The built site served on 127.0.0.1:0, with the endpoint at /api/ unless `api` is false. */
-async function servedSite(t: TestContext, api: boolean): Promise<Site> {
+async function servedSite(t: TestContext, api: boolean, sessions = 40): Promise<Site> {
   const dir = await tempDir(t);
-  const site = await writeSyntheticSite(dir, { sessions: 40, users: 3, spanDays: 2, live: 2 });
+  const site = await writeSyntheticSite(dir, { sessions, users: 3, spanDays: 2, live: 2 });
   const settings = siteSettings(site.paths);
   const log = memoryLog();
   await buildLocked(settings, T0, log);
@@ -232,6 +232,25 @@ describe('delete controls on the page', () => {
       () => bar(empty.d).querySelector('[data-delete-status]')!.textContent === 'Die History ist leer.',
     );
     assert.equal(empty.confirms.length, 1);
+  });
+
+  test('one entry is counted in the singular: in both confirmations', { timeout: 120_000 }, async (t) => {
+    const s = await servedSite(t, true, 1);
+    const p = await openPage(s, '', [false, true, false]);
+    await until('the delete bar', () => !bar(p.d).hidden);
+    const boxes = sessionBoxes(p.d);
+    assert.equal(boxes.length, 1);
+    boxes[0]!.click();
+    click(bar(p.d).querySelector('[data-delete-selected]'));
+    click(bar(p.d).querySelector('[data-delete-all]'));
+    await until('the last question', () => p.confirms.length === 3);
+    assert.deepEqual(p.confirms, [
+      '1 ausgewählten Eintrag löschen? Er kommt in den Papierkorb und lässt sich wiederherstellen.',
+      'Wirklich die GESAMTE History löschen? Laufende Verbindungen bleiben erhalten.',
+      'Letzte Rückfrage: den 1 beendeten Eintrag der History löschen?',
+    ]);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(p.posts, [], 'all answered no: nothing was sent');
   });
 
   test('a refusal is shown, and the page stays', { timeout: 120_000 }, async (t) => {

@@ -695,7 +695,7 @@ describe('real Chromium through nginx', () => {
     assert.equal(await button.isDisabled(), false, 'and is enabled');
 
     // Cancelled: nothing happens.
-    w.expectDialogs({ type: 'confirm', message: /^1 ausgewählte Einträge löschen\?/, accept: false });
+    w.expectDialogs({ type: 'confirm', message: /^1 ausgewählten Eintrag löschen\?/, accept: false });
     await button.click();
     await waitFor('the confirmation to be answered', () => w.pendingDialogs().length === 0, { timeoutMs: 10_000 });
     assert.equal((await apiGet<{ total: number }>('/api/trash')).total, 0, 'cancelled: the trash is empty');
@@ -703,7 +703,7 @@ describe('real Chromium through nginx', () => {
     assert.equal(new URL(p.url()).pathname, path, 'no navigation');
 
     // Confirmed: the endpoint deletes, rebuilds, the page reloads.
-    w.expectDialogs({ type: 'confirm', message: /^1 ausgewählte Einträge löschen\?/, accept: true });
+    w.expectDialogs({ type: 'confirm', message: /^1 ausgewählten Eintrag löschen\?/, accept: true });
     const reloaded = p.waitForEvent('load', { timeout: 60_000 });
     const clicked = Date.now();
     await button.click();

@@ -3,6 +3,7 @@
  * not hold them all) and published. A page whose model hashes as last time is not rendered.
  */
 import { byNewest, monthOf, monthsToRender, neighbours, type UserScope } from '../../core/build-plan.js';
+import { own } from '../../core/dict.js';
 import { formatDateTime } from '../../core/format.js';
 import type { Session } from '../../core/session.js';
 import { userCacheName } from '../../core/slug.js';
@@ -13,12 +14,14 @@ import { renderPages } from '../../render/index.js';
 import { slugOf } from '../../render/models.js';
 import {
   archivePage,
+  dashboardMorePages,
   dashboardPage,
   dayPages,
   LIVE_ON_DASHBOARD,
   livePages,
   ROOT_ROWS,
   userMonthPages,
+  userMorePages,
   userPage,
   usersPages,
   viewRootPages,
@@ -118,7 +121,8 @@ export async function publishPages(
   };
   const recent = await newest(Math.max(ROOT_ROWS, RECENT_SESSIONS), () => true);
   published.recent = recent;
-  await pages.emit(dashboardPage({ live, chartSvg, recent, users, days }, ctx));
+  const dashboard = { live, chartSvg, recent, users, days, statusDown: statusDown(run) };
+  await pages.emit(dashboardPage(dashboard, ctx), ...dashboardMorePages(dashboard, ctx));
   if (live.length > LIVE_ON_DASHBOARD) await pages.emit(...livePages(live, ctx));
   await pages.emit(
     archivePage(
@@ -156,6 +160,15 @@ export async function publishPages(
   }
   await pages.flush();
   return published;
+}
+
+/** This host's status files that are missing or stale, as the last collection found them. */
+function statusDown(run: BuildRun) {
+  const several = run.settings.status.length > 1;
+  return run.settings.status.flatMap(({ instance }) => {
+    const down = own(run.state.instances, instance)?.down;
+    return down === undefined ? [] : [{ instance: several ? instance : null, ...down }];
+  });
 }
 
 /** A rebuilt user's pages: its page, its view roots, and its dirty months (with the neighbours of new ones). */
@@ -209,7 +222,7 @@ async function publishUserPages(
     connected: own.some((s) => s.endedAt === null),
     sessionCount: (summary?.sessions ?? 0) + own.length,
   };
-  await pages.emit(userPage(page, ctx));
+  await pages.emit(userPage(page, ctx), ...userMorePages(page, ctx));
   await pages.emit(
     ...viewRootPages(
       { user: ku, status: 'active', sessions: own.filter((s) => s.endedAt === null), users, periods: [] },
