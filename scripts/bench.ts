@@ -437,10 +437,7 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
       return {
         wallS: withMedians ? median(walls) : Number.NaN,
         cpuS: withMedians && cpu.length === walls.length ? median(cpu) : null,
-        rssMb:
-          withMedians && rss.length === walls.length
-            ? (Math.max(...rss) * 1024) / 1e6
-            : null,
+        rssMb: withMedians && rss.length === walls.length ? (Math.max(...rss) * 1024) / 1e6 : null,
         problems: feed.problems,
         notes,
         ...(withMedians ? {} : { noMedians: true }),
