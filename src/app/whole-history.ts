@@ -268,11 +268,12 @@ async function writeFiles(
         o.pieces.push({ ...(await o.writer.add(piece)), day, sha: piece.sha });
       }
     }
-    for (const o of open.splice(0)) {
+    while (open.length > 0) {
+      const o = open[0] as Open;
       await o.reader?.close();
       o.reader = null;
       await o.writer.finish();
-      done.push(o);
+      done.push(open.shift() as Open);
     }
   } catch (e) {
     for (const o of open) {

@@ -98,13 +98,23 @@ class Appender {
 export interface PieceWriter {
   add(p: Piece): Promise<PlacedPiece>;
   finish(): Promise<void>;
-  /** Closes the file after a failure (the caller removes it). */
+  /** Closes the file after a failure, unless it is closed already (the caller removes it). */
   abort(): Promise<void>;
+}
+
+/** Closes `fh` once, however often it is asked to. */
+function closer(fh: FileHandle): () => Promise<void> {
+  let closed: Promise<void> | null = null;
+  return () => {
+    closed ??= fh.close();
+    return closed;
+  };
 }
 
 /** A text file: `head` (written first, not placed), then the pieces. */
 export async function openTextPieces(path: string, head: Piece, mode: number): Promise<PieceWriter> {
   const fh = await open(path, 'w', mode);
+  const close = closer(fh);
   const a = new Appender(fh);
   await a.write(head.data);
   return {
@@ -117,10 +127,10 @@ export async function openTextPieces(path: string, head: Piece, mode: number): P
       try {
         await a.flush();
       } finally {
-        await fh.close();
+        await close();
       }
     },
-    abort: () => fh.close(),
+    abort: close,
   };
 }
 
@@ -147,6 +157,7 @@ export interface ZipFrame {
 export async function openZipPieces(path: string, frame: ZipFrame, mode: number): Promise<PieceWriter> {
   const { date, time } = dosDateTime(frame.stampMs);
   const fh = await open(path, 'w', mode);
+  const close = closer(fh);
   const a = new Appender(fh);
   const central: Buffer[] = [];
   const whole = async (e: WholeEntry): Promise<void> => {
@@ -161,17 +172,9 @@ export async function openZipPieces(path: string, frame: ZipFrame, mode: number)
     await a.write(data.data);
     central.push(h.central);
   };
-  try {
-    for (const e of frame.before) await whole(e);
-  } catch (e) {
-    await fh.close();
-    throw e;
-  }
   const name = frame.pieces.name;
-  const offset = a.at;
-  const blank = entryHeaders({ name, deflate: true, crc: 0, compressed: 0, raw: 0 }, offset, time, date);
-  await a.write(blank.local);
-  const start = a.at;
+  let offset = 0;
+  let start = 0;
   let crc = 0;
   let raw = 0;
   const append = async (p: Piece): Promise<PlacedPiece> => {
@@ -181,7 +184,16 @@ export async function openZipPieces(path: string, frame: ZipFrame, mode: number)
     raw += p.raw;
     return placed;
   };
-  await append(frame.pieces.head);
+  try {
+    for (const e of frame.before) await whole(e);
+    offset = a.at;
+    await a.write(entryHeaders({ name, deflate: true, crc: 0, compressed: 0, raw: 0 }, offset, time, date).local);
+    start = a.at;
+    await append(frame.pieces.head);
+  } catch (e) {
+    await close();
+    throw e;
+  }
   return {
     add: append,
     async finish() {
@@ -196,9 +208,9 @@ export async function openZipPieces(path: string, frame: ZipFrame, mode: number)
         await a.flush();
         await fh.write(h.local, 0, h.local.length, offset);
       } finally {
-        await fh.close();
+        await close();
       }
     },
-    abort: () => fh.close(),
+    abort: close,
   };
 }
