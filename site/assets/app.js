@@ -142,6 +142,43 @@
     });
   }
 
+  /*
+   * The chart: the time and count of the stretch under the pointer, or of the one stepped to
+   * with the arrow keys once the chart has focus, in a line under it (each stretch's <title>).
+   */
+  function wireChart() {
+    document.querySelectorAll('svg.chart').forEach((svg) => {
+      var hits = Array.prototype.slice.call(svg.querySelectorAll('.chart-hit'));
+      if (hits.length === 0) return;
+      var readout = document.createElement('p');
+      readout.className = 'chart-readout';
+      readout.setAttribute('role', 'status');
+      svg.parentNode.insertBefore(readout, svg.nextSibling);
+      var current = -1;
+      function show(i) {
+        if (hits[current]) hits[current].classList.remove('on');
+        current = i;
+        var hit = hits[i];
+        var title = hit ? hit.querySelector('title') : null;
+        if (hit) hit.classList.add('on');
+        readout.textContent = title ? title.textContent : '';
+      }
+      svg.addEventListener('pointerover', (e) => {
+        var i = hits.indexOf(e.target);
+        if (i >= 0) show(i);
+      });
+      svg.addEventListener('focus', () => {
+        show(current >= 0 ? current : hits.length - 1);
+      });
+      svg.addEventListener('keydown', (e) => {
+        var step = { ArrowLeft: -1, ArrowRight: 1, Home: -hits.length, End: hits.length }[e.key];
+        if (step === undefined) return;
+        e.preventDefault();
+        show(Math.min(hits.length - 1, Math.max(0, current + step)));
+      });
+    });
+  }
+
   // --- Deleting history entries (only where the endpoint answers) --------------------------
 
   function siteBase() {
@@ -375,6 +412,7 @@
     wireAutoReload();
     wireFilters();
     wireRowsWithoutHas();
+    wireChart();
     wireDelete();
   }
 

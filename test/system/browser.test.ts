@@ -366,6 +366,69 @@ describe('real Chromium through nginx', () => {
     assertClean('the layout at two window sizes');
   });
 
+  it("the chart says a stretch's time and count on hover and on focus, and its labels are legible on a phone", {
+    timeout: 60_000,
+  }, async (t) => {
+    if (!gate(t, lacking)) return;
+    const p = await open('/');
+    const readout = p.locator('.chart-panel .chart-readout');
+    const said = /^\d\d:\d\d–\d\d:\d\d Uhr: \d+ Verbindungen?$/;
+    const hits = p.locator('svg.chart rect.chart-hit');
+    const n = await hits.count();
+    assert.ok(n > 1, `stretches to point at (${n})`);
+    await p.locator('svg.chart').focus();
+    assert.equal(
+      await readout.textContent(),
+      await hits
+        .nth(n - 1)
+        .locator('title')
+        .textContent(),
+      'focus: the last stretch',
+    );
+    await p.keyboard.press('ArrowLeft');
+    assert.equal(
+      await readout.textContent(),
+      await hits
+        .nth(n - 2)
+        .locator('title')
+        .textContent(),
+      'ArrowLeft: the one before',
+    );
+    assert.match((await readout.textContent()) ?? '', said);
+    await hits.nth(Math.floor(n / 2)).hover();
+    const hovered = (await readout.textContent()) ?? '';
+    assert.match(hovered, said, 'hover: the time and count under the pointer');
+    assert.equal(
+      hovered,
+      await hits
+        .nth(Math.floor(n / 2))
+        .locator('title')
+        .textContent(),
+      "the stretch's <title>",
+    );
+    try {
+      await p.setViewportSize({ width: 390, height: 844 });
+      const boxes = (sel: string) =>
+        p.$$eval(sel, (els) =>
+          els
+            .map((el) => el.getBoundingClientRect())
+            .filter((r) => r.width > 0)
+            .map((r) => ({ left: r.left, right: r.right, height: r.height })),
+        );
+      const labels = await boxes('svg.chart .chart-axis text, svg.chart .chart-title');
+      assert.ok(labels.length > 5, `labels shown (${labels.length})`);
+      for (const r of labels)
+        assert.ok(r.height >= 11, `a label ${r.height.toFixed(1)} px high at 390 px (at least 11)`);
+      const hours = (await boxes('svg.chart .chart-axis-x text')).sort((a, b) => a.left - b.left);
+      assert.ok(hours.length >= 4, `hour labels shown (${hours.length})`);
+      for (let i = 1; i < hours.length; i++)
+        assert.ok(hours[i - 1]!.right <= hours[i]!.left, 'the hour labels do not overlap');
+    } finally {
+      await p.setViewportSize({ width: 1400, height: 1000 });
+    }
+    assertClean('the chart');
+  });
+
   it(`a common name ${HOSTILE} shows as text, and no dialog fires`, { timeout: 60_000 }, async (t) => {
     if (!gate(t, lacking)) return;
     const w = need(watch, 'the watch');
