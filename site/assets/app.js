@@ -142,6 +142,43 @@
     });
   }
 
+  /*
+   * The chart: the time and count of the stretch under the pointer, or of the one stepped to
+   * with the arrow keys once the chart has focus, in a line under it (each stretch's <title>).
+   */
+  function wireChart() {
+    document.querySelectorAll('svg.chart').forEach((svg) => {
+      var hits = Array.prototype.slice.call(svg.querySelectorAll('.chart-hit'));
+      if (hits.length === 0) return;
+      var readout = document.createElement('p');
+      readout.className = 'chart-readout';
+      readout.setAttribute('role', 'status');
+      svg.parentNode.insertBefore(readout, svg.nextSibling);
+      var current = -1;
+      function show(i) {
+        if (hits[current]) hits[current].classList.remove('on');
+        current = i;
+        var hit = hits[i];
+        var title = hit ? hit.querySelector('title') : null;
+        if (hit) hit.classList.add('on');
+        readout.textContent = title ? title.textContent : '';
+      }
+      svg.addEventListener('pointerover', (e) => {
+        var i = hits.indexOf(e.target);
+        if (i >= 0) show(i);
+      });
+      svg.addEventListener('focus', () => {
+        show(current >= 0 ? current : hits.length - 1);
+      });
+      svg.addEventListener('keydown', (e) => {
+        var step = { ArrowLeft: -1, ArrowRight: 1, Home: -hits.length, End: hits.length }[e.key];
+        if (step === undefined) return;
+        e.preventDefault();
+        show(Math.min(hits.length - 1, Math.max(0, current + step)));
+      });
+    });
+  }
+
   // --- Deleting history entries (only where the endpoint answers) --------------------------
 
   function siteBase() {
@@ -187,18 +224,29 @@
     return window.fetch(new URL(path, base).href, init).then(answer);
   }
 
-  function checkbox(label, className) {
+  /**
+   * A labelled checkbox: `label` names what it selects (its accessible name and tooltip);
+   * `visible`, when given, is shown beside the box, else the label is for screen readers only.
+   */
+  function checkbox(label, className, visible) {
     var wrap = document.createElement('label');
     wrap.className = `sel ${className}`;
     wrap.title = label;
     var box = document.createElement('input');
     box.type = 'checkbox';
+    box.setAttribute('aria-label', label);
     var text = document.createElement('span');
-    text.className = 'vh';
-    text.textContent = label;
+    text.className = visible ? 'sel-text' : 'vh';
+    text.textContent = visible || label;
     wrap.appendChild(box);
     wrap.appendChild(text);
     return { label: wrap, box: box };
+  }
+
+  /** The text of the first `selector` in `row`, trimmed. */
+  function cellText(row, selector) {
+    var el = row.querySelector(selector);
+    return el ? el.textContent.trim() : '';
   }
 
   /** Adds the checkbox column to the history table after `bar` and wires the bar's buttons. */
@@ -221,9 +269,13 @@
 
     var sessions = [];
     var groups = [];
+    // One checkbox per session row, named after the session; a day group with several ended
+    // sessions also gets a "whole day" box under its expand control, named after the group.
     Array.prototype.forEach.call(table.tBodies, (tbody) => {
       var members = [];
-      var headCell = null;
+      var moreCell = null;
+      var user = '';
+      var day = '';
       Array.prototype.forEach.call(tbody.rows, (row) => {
         var id = row.cells[0] ? row.cells[0].getAttribute('data-session-id') : null;
         if (id === null) {
@@ -234,18 +286,25 @@
         var cell = document.createElement('td');
         cell.className = 'c-select';
         row.insertBefore(cell, row.firstChild);
-        if (row.classList.contains('head')) headCell = cell;
+        if (row.classList.contains('head')) {
+          moreCell = row.cells[1];
+          user = cellText(row, 'th a');
+          day = cellText(row, 'td.c-start .d');
+        }
         // A live session cannot be deleted: the next run would record it again.
         if (!row.classList.contains('ended')) return;
-        var c = checkbox(text.selectSession, 'sel-session');
+        var who = `${cellText(row, 'th a')}, ${cellText(row, 'td.c-start')}`;
+        var c = checkbox(fill(text.selectSession, { who: who }), 'sel-session');
         c.box.value = id;
         cell.appendChild(c.label);
         members.push(c.box);
         sessions.push(c.box);
       });
-      if (headCell && members.length > 1) {
-        const g = checkbox(text.selectGroup, 'sel-group');
-        headCell.insertBefore(g.label, headCell.firstChild);
+      if (moreCell && members.length > 1) {
+        const n = members.length;
+        const name = fill(n === 1 ? text.selectGroupOne : text.selectGroup, { n: n, user: user, day: day });
+        const g = checkbox(name, 'sel-group', text.selectGroupShort);
+        moreCell.appendChild(g.label);
         groups.push({ box: g.box, members: members });
       }
     });
@@ -353,6 +412,7 @@
     wireAutoReload();
     wireFilters();
     wireRowsWithoutHas();
+    wireChart();
     wireDelete();
   }
 

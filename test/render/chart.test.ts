@@ -308,3 +308,41 @@ test('deterministic: the same input gives the same string', async () => {
   assert.equal(a, b);
   assert.notEqual(a, await renderChartSvg(seriesOf(values), opts({ timeZone: 'UTC' })));
 });
+
+test("every bucket's time and count is the <title> of the stretch over it, and the chart takes focus", async () => {
+  const values = new Array<number>(288).fill(0);
+  for (let k = 100; k < 110; k++) values[k] = 4;
+  values[200] = 1;
+  values[287] = 2;
+  const doc = parse(await renderChartSvg(seriesOf(values), opts()));
+  assert.equal(
+    doc.documentElement.getAttribute('tabindex'),
+    '0',
+    'keyboard users reach it (app.js steps with the arrows)',
+  );
+  const hits = Array.from(doc.querySelectorAll('rect.chart-hit')).map((r) => ({
+    x: Number(r.getAttribute('x')),
+    w: Number(r.getAttribute('width')),
+    title: r.querySelector('title')?.textContent ?? '',
+  }));
+  assert.equal(hits.length, 6, 'one per stretch of equal counts: 0, 4, 0, 1, 0, 2');
+  // Contiguous from the plot's left edge to its right edge.
+  assert.equal(hits[0]!.x, 0);
+  for (let i = 1; i < hits.length; i++) assert.ok(Math.abs(hits[i]!.x - (hits[i - 1]!.x + hits[i - 1]!.w)) < 0.02);
+  const clock = (ms: number): string =>
+    new Intl.DateTimeFormat('de-DE', {
+      timeZone: 'Europe/Berlin',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(ms);
+  // Bucket 100 (one of the four): its stretch runs from bucket 100's start to bucket 110's.
+  assert.equal(hits[1]!.title, `${clock(FIRST + 100 * B)}–${clock(FIRST + 110 * B)} Uhr: 4 Verbindungen`);
+  assert.equal(hits[3]!.title, `${clock(FIRST + 200 * B)}–${clock(FIRST + 201 * B)} Uhr: 1 Verbindung`);
+  assert.equal(hits[5]!.title, `${clock(FIRST + 287 * B)}–${clock(msFromIso(NOW))} Uhr: 2 Verbindungen`);
+  const en = parse(await renderChartSvg(seriesOf(values), opts({ lang: 'en', labels: chartLabels(LABELS.en) })));
+  assert.match(
+    en.querySelectorAll('rect.chart-hit title')[3]?.textContent ?? '',
+    /^\d\d:\d\d–\d\d:\d\d: 1 connection$/,
+  );
+});

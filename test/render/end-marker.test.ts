@@ -42,11 +42,11 @@ describe('history tables: the ≈ marker and the legend', () => {
     assert.ok(html !== undefined, `no page ${url}`);
     return new JSDOM(html).window.document;
   };
-  /** The end cell (8th column) of the row whose first cell names `id`. */
+  /** The end cell (class c-end) of the row whose first cell names `id`. */
   const endCell = (d: Document, id: string): Element => {
     const first = d.querySelector(`td[data-session-id="${id}"]`);
     assert.ok(first, `no row ${id}`);
-    const cell = (first.parentElement as Element).children[7];
+    const cell = (first.parentElement as Element).querySelector('td.c-end');
     assert.ok(cell, `${id}: no end cell`);
     return cell;
   };
@@ -66,8 +66,8 @@ describe('history tables: the ≈ marker and the legend', () => {
   test('the stylesheet draws the ≈', async () => {
     const css = await readFile(new URL('assets/style.css', `file://${SITE_DIR}`), 'utf8');
     assert.ok(
-      css.includes('td.est::before { content: "\\2248\\00a0";'),
-      'td.est::before puts ≈ and a no-break space before the time',
+      css.includes('td.est .d:not(.same-day)::before, td.est .same-day + .t::before { content: "\\2248\\00a0";'),
+      'the ≈ and a no-break space go before the first shown part of the end (the date, or the time on the start day)',
     );
   });
 

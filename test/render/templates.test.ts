@@ -270,8 +270,8 @@ describe('escaping and Content-Security-Policy', () => {
 
     // …and a browser reads back exactly the original strings.
     const d = doc(html);
-    includes(texts(d.querySelectorAll('table.live tbody th')), EVIL_CN);
-    includes(texts(d.querySelectorAll('table.live tbody td')), AMP_ALIAS);
+    includes(texts(d.querySelectorAll('table.live tbody th a')), EVIL_CN);
+    includes(texts(d.querySelectorAll('table.live tbody th .alias-line')), AMP_ALIAS);
     const values = [...d.querySelectorAll('select[data-nav] option')].map((o) => o.getAttribute('value'));
     includes(values, QUOTE_CN);
     includes(values, EVIL_CN);
@@ -371,6 +371,65 @@ describe('live table', () => {
 });
 
 describe('history table', () => {
+  test('fits a 1,366 px window: no Tag column (the date is in Start), user and alias in one cell, an end on its start day shows its time only', () => {
+    const table = doc(page(de, '/d/2026-11-25/')).querySelector('table.history') as HTMLTableElement;
+    const head = texts(table.querySelectorAll('thead th'));
+    excludes(head, 'Tag');
+    excludes(head, 'Alias');
+    includes(head, 'User Alias');
+    let sameDay = 0;
+    for (const tr of table.querySelectorAll('tbody tr:not(.info-row)')) {
+      if (!tr.querySelector('td[data-session-id]')) continue;
+      const start = tr.querySelector('td.c-start') as Element;
+      assert.match(start.querySelector('.d')?.textContent ?? '', /^\d{4}-\d\d-\d\d$/, 'the start day');
+      assert.match(start.querySelector('.t')?.textContent ?? '', /^\d\d:\d\d:\d\d$/, 'the start time');
+      const end = tr.querySelector('td.c-end') as Element;
+      const endDay = end.querySelector('.d');
+      if (endDay === null) continue; // still running
+      const same = endDay.textContent === start.querySelector('.d')?.textContent;
+      assert.equal(
+        endDay.classList.contains('same-day'),
+        same,
+        `${end.textContent}: the end day hidden only on the start day`,
+      );
+      if (same) sameDay++;
+    }
+    assert.ok(sameDay > 0, 'some ends on their start day');
+  });
+
+  test('every data cell of the tables that turn into cards on a phone names its column (data-label)', () => {
+    const pages: [string, string][] = [
+      ['/', 'table.live'],
+      ['/', 'table.history'],
+      ['/d/2026-11-25/', 'table.history'],
+      ['/archive/', 'table.archive'],
+    ];
+    for (const [url, sel] of pages) {
+      const table = doc(page(de, url)).querySelector(sel) as HTMLTableElement;
+      assert.ok(table.classList.contains('cards'), `${url} ${sel}: class cards`);
+      const head = [...table.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');
+      for (const tr of table.querySelectorAll('tbody tr:not(.info-row)')) {
+        [...tr.children].forEach((cell, i) => {
+          const label = cell.getAttribute('data-label');
+          if (label !== null) assert.equal(label, head[i], `${url} ${sel}: column ${i}`);
+          else
+            assert.ok(
+              cell.tagName === 'TH' || /\bc-(more|status|info)\b|\bempty\b/.test(cell.className),
+              `${url} ${sel}: column ${i} (${cell.className}) is labelled`,
+            );
+        });
+      }
+    }
+  });
+
+  test('the stylesheet lays the card tables out as cards below 40rem, with the labels from data-label', async () => {
+    const css = await readFile(new URL('assets/style.css', `file://${SITE_DIR}`), 'utf8');
+    const phone = css.slice(css.lastIndexOf('@media (max-width: 40rem)'));
+    assert.match(phone, /table\.cards tr \{ display: flex; flex-wrap: wrap;/);
+    assert.match(phone, /table\.cards td\[data-label\]::before \{ content: attr\(data-label\);/);
+    assert.doesNotMatch(css, /white-space: nowrap; border-bottom/, 'cells may wrap');
+  });
+
   test('a group with others has an expand control in its head row and those rows in its tbody', () => {
     const d = doc(page(de, '/d/2026-11-25/'));
     const groups = d.querySelectorAll('tbody.group');
@@ -392,7 +451,7 @@ describe('history table', () => {
     assert.deepEqual(texts(enGroups), ['2 more sessions that day', '1 more session that day']);
     const subs = alice.querySelectorAll('tr.sub:not(.info-row)');
     assert.deepEqual(
-      [...subs].map((tr) => tr.querySelectorAll('td')[5]?.textContent),
+      [...subs].map((tr) => tr.querySelector('td.c-start')?.textContent),
       ['2026-11-25 12:00:00', '2026-11-25 07:00:00'],
     );
     includes(texts(subs[1]!.querySelectorAll('td')), 'Server gestoppt');
@@ -426,7 +485,7 @@ describe('history table', () => {
 
   test('the tunnel column: both addresses, or "–" when neither is known', () => {
     const heads = doc(page(de, '/d/2026-11-25/')).querySelectorAll('table.history tr.head');
-    const tunnel = (tr: Element) => tr.querySelectorAll('td')[4] as Element;
+    const tunnel = (tr: Element) => tr.querySelectorAll('td.c-addr')[1] as Element;
     assert.deepEqual(texts(tunnel(heads[0]!).querySelectorAll('span.addr')), ['10.8.0.2', 'fd00::2']);
     assert.equal(tunnel(heads[0]!).querySelector('span.none'), null);
     assert.equal(tunnel(heads[2]!).querySelectorAll('span.addr').length, 0);
@@ -446,9 +505,7 @@ describe('history table', () => {
     const table = doc(page(de, '/d/2026-11-25/')).querySelector('table.history') as HTMLTableElement;
     const head = texts(table.querySelectorAll('thead th'));
     for (const col of [
-      'User',
-      'Alias',
-      'Tag',
+      'User Alias',
       'Öffentliche IP',
       'Tunnel IP',
       'Start',

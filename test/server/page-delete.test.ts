@@ -143,12 +143,35 @@ describe('delete controls on the page', () => {
     assert.ok(boxes.length > 3, `some sessions to choose (${boxes.length})`);
     for (const b of p.d.querySelectorAll('.sel'))
       assert.ok(b.textContent && b.getAttribute('title'), 'each checkbox has a name');
+    // One checkbox per row, named after its session: user and start.
+    for (const row of table.querySelectorAll('tbody tr')) {
+      const cell = (row as HTMLTableRowElement).cells[0]!;
+      if (cell.className !== 'c-select') continue;
+      const inputs = cell.querySelectorAll('input[type=checkbox]');
+      assert.ok(inputs.length <= 1, 'at most one checkbox in the select column of a row');
+      const box = inputs[0];
+      if (!box) continue;
+      const user = row.querySelector('th a')!.textContent!.trim();
+      const start = row.querySelector('td.c-start')!.textContent!.trim();
+      assert.equal(box.getAttribute('aria-label'), `Sitzung ${user}, ${start} auswählen`, 'named after the session');
+    }
     const button = bar(p.d).querySelector('[data-delete-selected]') as HTMLButtonElement;
     assert.equal(button.disabled, true, 'nothing chosen yet');
 
     // A group's box chooses its ended sessions.
     const group = p.d.querySelector('.sel-group input') as HTMLInputElement;
     assert.ok(group, 'a day with several sessions of one user has a group box');
+    // …under the group's expand control, saying what it selects.
+    const groupLabel = group.closest('label')!;
+    const head = group.closest('tr')!;
+    assert.ok(group.closest('td.c-more') && head.classList.contains('head'), "in the head row's expand cell");
+    const n = group.closest('tbody')!.querySelectorAll('.sel-session input').length;
+    assert.equal(groupLabel.querySelector('.sel-text')?.textContent, 'ganzer Tag', 'its visible words');
+    assert.equal(
+      group.getAttribute('aria-label'),
+      `Alle ${n} beendeten Sitzungen von ${head.querySelector('th a')!.textContent!.trim()} am ${day} auswählen`,
+      'its name: the count, the user and the day',
+    );
     group.click();
     const members = [...group.closest('tbody')!.querySelectorAll<HTMLInputElement>('.sel-session input')];
     assert.ok(members.length > 1 && members.every((m) => m.checked), 'the group is chosen');

@@ -510,7 +510,7 @@ describe('OpenVPN client-connect/client-disconnect hooks with a real OpenVPN ser
       const endCell = (x: HookSession): Element => {
         const row = doc.querySelector(`td.c-more[data-session-id="${x.id}"]`)?.closest('tr');
         assert.ok(row, `the dashboard's history lists ${x.commonName} (${x.id})`);
-        const cell = (row as HTMLTableRowElement).cells[7];
+        const cell = row.querySelector('td.c-end');
         assert.ok(cell, `${x.commonName}: the row has an end cell`);
         return cell;
       };
