@@ -612,6 +612,25 @@ describe('page kinds', () => {
     assert.equal(d.querySelector('.top h1 a')?.getAttribute('href'), '../../');
   });
 
+  test('user: the sessions come first; the per-day totals follow, folded in a closed <details>', () => {
+    const d = doc(page(de, '/u/alice/'));
+    const history = d.querySelector('table.history') as Element;
+    const totals = d.querySelector('table.totals') as Element;
+    assert.ok(history && totals, 'both tables');
+    assert.ok(
+      history.compareDocumentPosition(totals) & 4 /* DOCUMENT_POSITION_FOLLOWING */,
+      'the per-day table comes after the sessions',
+    );
+    const fold = totals.closest('details');
+    assert.ok(fold, 'the per-day table is in a <details>');
+    assert.equal(fold.open, false, 'closed');
+    assert.equal(
+      (fold.querySelector('summary')?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      `${LABELS.de.perDay} (${userPage().totals.length})`,
+      'its summary names it and counts the days',
+    );
+  });
+
   test('live: the table with pagination', () => {
     const d = doc(page(de, '/live/'));
     assert.equal(d.querySelectorAll('table.live tbody tr:not(.info-row)').length, livePage().live.length);
