@@ -188,8 +188,8 @@ export interface LivePage extends PageBase {
 /** "/archive/": every day with history, newest first. */
 export interface ArchivePage extends PageBase {
   kind: 'archive';
-  /** Each day with its archive file (Excel), newest first. */
-  days: { link: Link; sessions: number; users: number; xlsx: string; xlsxName: string }[];
+  /** Each day with its archive files (Excel, CSV), newest first. */
+  days: { link: Link; sessions: number; users: number; xlsx: string; xlsxName: string; csv: string }[];
 }
 
 /** "/users/": every known user, for sites with more users than the filter dropdown lists. */

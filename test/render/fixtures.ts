@@ -316,6 +316,7 @@ export function archivePage(): ArchivePage {
         users: 4,
         xlsx: '../exports/days/openvpn-history_2026-11-25.xlsx',
         xlsxName: 'openvpn-history_2026-11-25.xlsx',
+        csv: '../exports/days/openvpn-history_2026-11-25.csv',
       },
       {
         link: { href: '../d/2026-11-24/', label: '2026-11-24' },
@@ -323,6 +324,7 @@ export function archivePage(): ArchivePage {
         users: 2,
         xlsx: '../exports/days/openvpn-history_2026-11-24.xlsx',
         xlsxName: 'openvpn-history_2026-11-24.xlsx',
+        csv: '../exports/days/openvpn-history_2026-11-24.csv',
       },
     ],
   };

@@ -638,22 +638,23 @@ describe('page kinds', () => {
     assert.equal(d.querySelector('table.history'), null);
   });
 
-  test('archive: days with session and user counts and their Excel file', () => {
+  test('archive: days with session and user counts and their Excel and CSV files', () => {
     const d = doc(page(de, '/archive/'));
     const rows = [...d.querySelectorAll('table.archive tbody tr')];
     assert.deepEqual(
       rows.map((tr) => [
         tr.querySelector('a')?.getAttribute('href'),
         ...texts(tr.children),
-        tr.querySelector('a[download]')?.getAttribute('href'),
+        ...[...tr.querySelectorAll('a[download]')].map((a) => a.getAttribute('href')),
       ]),
       archivePage().days.map((x) => [
         x.link.href,
         x.link.label,
         String(x.sessions),
         String(x.users),
-        x.xlsxName,
+        `${x.xlsxName} CSV`,
         x.xlsx,
+        x.csv,
       ]),
     );
     assert.deepEqual(texts(d.querySelectorAll('table.archive thead th')), ['Tag', 'Sitzungen', 'Benutzer', 'Datei']);

@@ -151,7 +151,7 @@ export async function publishPages(
     show(++done);
     if (!m.days[day]) continue;
     await pages.emit(
-      ...dayPages(day, await sessionsOfDay(run, tracked, day), neighbours(days, days.indexOf(day)), ctx),
+      ...dayPages(day, await sessionsOfDay(run, tracked, day), neighbours(days, days.indexOf(day)), ctx, users),
     );
   }
   for (const [user, dirtyMonths] of run.dirty.userMonths) {
