@@ -8,7 +8,18 @@ import { dayOf, formatBytes, formatDateTime, formatDuration } from '../core/form
 import { groupByUserDay, paginateGroups, type PagedGroup } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { filterModel, historyGroups, liveRow, slugOf, userLabel, type KnownUser, type ModelContext } from './models.js';
-import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, USERS_URL, viewRoot } from './urls.js';
+import {
+  ARCHIVE_URL,
+  dayUrl,
+  hrefFrom,
+  LIVE_URL,
+  partUrl,
+  rootOf,
+  TRASH_URL,
+  userMonthUrl,
+  USERS_URL,
+  viewRoot,
+} from './urls.js';
 import type {
   ArchivePage,
   DashboardPage,
@@ -19,6 +30,7 @@ import type {
   LivePage,
   PageModel,
   StatusFilter,
+  TrashPage,
   UserPage,
   UsersPage,
 } from './view-model.js';
@@ -269,6 +281,25 @@ export function archivePage(days: { day: string; sessions: number; users: number
       xlsxName: dayFileName(d.day, 'xlsx'),
       csv: hrefFrom(url, `${DAY_EXPORTS_DIR}${dayFileName(d.day, 'csv')}`),
     })),
+  };
+}
+
+/** Trash entries the trash page asks the endpoint for (the endpoint's default). */
+export const TRASH_LIMIT = 100;
+
+/** The trash page: the same for every build (no session in it), so it is rendered once. */
+export function trashPage(ctx: ModelContext): TrashPage {
+  const url = TRASH_URL;
+  return {
+    kind: 'trash',
+    url,
+    root: rootOf(url),
+    heading: ctx.t.trash,
+    prev: null,
+    next: null,
+    position: null,
+    timeZone: ctx.timeZone,
+    limit: TRASH_LIMIT,
   };
 }
 

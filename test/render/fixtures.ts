@@ -17,6 +17,7 @@ import type {
   PageModel,
   SessionInfo,
   SiteModel,
+  TrashPage,
   UserPage,
 } from '../../src/render/view-model.js';
 
@@ -334,6 +335,20 @@ export function emptyArchivePage(): ArchivePage {
   return { ...archivePage(), url: '/archive/empty/', root: '../../', days: [] };
 }
 
+export function trashPage(): TrashPage {
+  return {
+    kind: 'trash',
+    url: '/trash/',
+    root: '../',
+    heading: 'Papierkorb',
+    prev: null,
+    next: null,
+    position: null,
+    timeZone: 'Europe/Berlin',
+    limit: 100,
+  };
+}
+
 /** One page of every kind (and the empty states), all with distinct urls. */
 export function allPages(): PageModel[] {
   return [
@@ -346,5 +361,6 @@ export function allPages(): PageModel[] {
     emptyLivePage(),
     archivePage(),
     emptyArchivePage(),
+    trashPage(),
   ];
 }

@@ -661,6 +661,48 @@ describe('page kinds', () => {
   });
 });
 
+describe('the trash page', () => {
+  test('a shell: headed table without rows, the texts app.js needs, a note for use without JS', () => {
+    for (const [lang, map] of [
+      ['de', de],
+      ['en', en],
+    ] as const) {
+      const t = LABELS[lang];
+      const d = doc(page(map, '/trash/'));
+      const box = d.querySelector('[data-trash]') as HTMLElement;
+      assert.ok(box, lang);
+      assert.equal(d.querySelector('main h2')?.textContent, 'Papierkorb');
+      assert.deepEqual(texts(d.querySelectorAll('table.trash-list thead th')), [
+        t.selectAllEntries,
+        t.user,
+        t.commonName,
+        t.publicIp,
+        t.start,
+        t.end,
+        t.deletedAt,
+        t.deletedBy,
+        t.actions,
+      ]);
+      assert.equal(d.querySelectorAll('[data-trash-rows] tr').length, 0, 'no entry is in the built page');
+      assert.equal(box.dataset.timeZone, 'Europe/Berlin');
+      assert.equal(box.dataset.limit, '100');
+      assert.equal(box.dataset.restore, t.restore);
+      assert.equal(box.dataset.countOne, t.trashCountOne);
+      assert.equal(box.dataset.unavailable, t.trashUnavailable);
+      for (const sel of ['[data-trash-list]', '[data-trash-bar]', '[data-trash-status]'])
+        assert.equal((d.querySelector(sel) as HTMLElement).hidden, true, `${sel} waits for app.js`);
+      assert.equal(d.querySelector('.trash-note.no-js')?.textContent, t.trashNeedsJs);
+    }
+  });
+
+  test('the delete bar of a history table links to it', () => {
+    const d = doc(page(de, '/d/2026-11-25/'));
+    const link = d.querySelector('[data-delete-bar][hidden] a.trash-link');
+    assert.equal(link?.getAttribute('href'), '../../trash/');
+    assert.equal(link?.textContent, 'Papierkorb');
+  });
+});
+
 describe('markup', () => {
   test('elements are balanced, headers scoped, buttons typed, selects labelled', () => {
     const tags = [
@@ -831,5 +873,5 @@ describe('app.js', () => {
 /** A type-level check that the fixtures cover every kind. */
 test('fixtures exercise every page kind', () => {
   const kinds = new Set<PageModel['kind']>(allPages().map((p) => p.kind));
-  assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'user']);
+  assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'trash', 'user']);
 });

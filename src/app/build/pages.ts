@@ -20,6 +20,7 @@ import {
   LIVE_ON_DASHBOARD,
   livePages,
   ROOT_ROWS,
+  trashPage,
   userMonthPages,
   userMorePages,
   userPage,
@@ -130,7 +131,7 @@ export async function publishPages(
       ctx,
     ),
   );
-  await pages.emit(...usersPages(users, ctx));
+  await pages.emit(...usersPages(users, ctx), trashPage(ctx));
   await pages.emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await pages.emit(
     ...viewRootPages(
