@@ -454,23 +454,33 @@
       refresh();
     }
     function load(before) {
-      return api(base, `api/trash?limit=${limit}`).then((data) => {
-        draw(data, before);
-      });
+      return api(base, `api/trash?limit=${limit}`).then(
+        (data) => {
+          draw(data, before);
+        },
+        (err) => {
+          busy = false;
+          status.textContent =
+            `${before} ${fill(text.loadFailed, { error: err?.message ? err.message : String(err) })}`.trim();
+          refresh();
+        },
+      );
     }
     function restore(ids) {
       if (busy || ids.length === 0) return;
       busy = true;
       status.textContent = text.restoring;
       refresh();
-      // The endpoint answers once the pages show the restored rows again.
-      api(base, 'api/sessions/restore', { ids: ids })
-        .then((done) => load(counted(text, 'restored', done.count)))
-        .catch((err) => {
+      // The endpoint answers once the pages show the restored rows again; a list that then
+      // fails to load must not read as a failed restore (load reports its own failure).
+      api(base, 'api/sessions/restore', { ids: ids }).then(
+        (done) => load(counted(text, 'restored', done.count)),
+        (err) => {
           busy = false;
           status.textContent = fill(text.failed, { error: err?.message ? err.message : String(err) });
           refresh();
-        });
+        },
+      );
     }
 
     box.addEventListener('change', (e) => {
@@ -487,9 +497,7 @@
       if (target === button) restore(selected());
       else if (target.hasAttribute('data-restore-one')) restore([target.value]);
     });
-    load('').catch((err) => {
-      status.textContent = fill(text.loadFailed, { error: err?.message ? err.message : String(err) });
-    });
+    load('');
   }
 
   function wireTrash() {
