@@ -1,7 +1,8 @@
 /*
  * openvpn-status-web: the one client script. Every page works without it; it adds the
  * theme switch, auto-reload, the filter dropdowns and, where the delete endpoint answers
- * (GET api/health), the checkboxes and buttons that delete history entries.
+ * (GET api/health), the checkboxes and buttons that delete history entries and the trash
+ * page's list with its restore buttons.
  *
  * It is loaded in <head> WITHOUT defer (see layouts/base.njk): the first part runs before
  * the body is parsed, so the theme and the `js` class are in place before the first paint
@@ -406,6 +407,175 @@
       });
   }
 
+  // --- The trash page: its list comes from the endpoint, never from the built site ------------
+
+  /** "2026-11-25 14:03:09" in the site's zone, as the other pages show times. */
+  function wallTime(zone) {
+    var format = null;
+    try {
+      format = new Intl.DateTimeFormat('en-CA', {
+        timeZone: zone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+      });
+    } catch (_e) {
+      format = null; // a zone this browser does not know: show the times as the endpoint sends them
+    }
+    return (iso) => {
+      if (!iso) return '–';
+      var d = new Date(iso);
+      if (!format || Number.isNaN(d.getTime())) return String(iso);
+      var p = {};
+      format.formatToParts(d).forEach((x) => {
+        p[x.type] = x.value;
+      });
+      return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
+    };
+  }
+
+  /** Draws the trash list (text only: names are untrusted) and restores what is chosen. */
+  function enableTrash(box, base) {
+    var text = box.dataset;
+    var status = box.querySelector('[data-trash-status]');
+    var bar = box.querySelector('[data-trash-bar]');
+    var list = box.querySelector('[data-trash-list]');
+    var rows = box.querySelector('[data-trash-rows]');
+    var all = box.querySelector('[data-trash-all]');
+    var button = box.querySelector('[data-restore-selected]');
+    var count = box.querySelector('[data-restore-count]');
+    if (!status || !bar || !list || !rows || !all || !button || !count) return;
+    var when = wallTime(text.timeZone);
+    var limit = /^\d+$/.test(text.limit || '') ? text.limit : '100';
+    var boxes = [];
+    var busy = false;
+
+    function selected() {
+      return boxes.filter((b) => b.checked).map((b) => b.value);
+    }
+    function refresh() {
+      var n = selected().length;
+      all.checked = boxes.length > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+      all.disabled = busy || boxes.length === 0;
+      count.textContent = n > 0 ? `(${fill('{n}', { n: n })})` : '';
+      button.disabled = busy || n === 0;
+      rows.querySelectorAll('button').forEach((b) => {
+        b.disabled = busy;
+      });
+    }
+    function cell(tr, tag, value) {
+      var c = document.createElement(tag);
+      c.textContent = value;
+      tr.appendChild(c);
+      return c;
+    }
+    function draw(data, before) {
+      rows.textContent = '';
+      boxes = [];
+      data.entries.forEach((e) => {
+        var tr = document.createElement('tr');
+        var pick = document.createElement('td');
+        pick.className = 'c-select';
+        var c = checkbox(text.selectEntry, 'sel-entry');
+        c.box.value = e.id;
+        pick.appendChild(c.label);
+        tr.appendChild(pick);
+        boxes.push(c.box);
+        cell(tr, 'th', e.user).scope = 'row';
+        cell(tr, 'td', e.commonName);
+        cell(tr, 'td', e.realAddress);
+        cell(tr, 'td', when(e.connectedAt));
+        cell(tr, 'td', when(e.endedAt));
+        cell(tr, 'td', when(e.deletedAt));
+        cell(tr, 'td', e.deletedBy === null ? '–' : e.deletedBy);
+        var restore = document.createElement('button');
+        restore.type = 'button';
+        restore.className = 'btn';
+        restore.value = e.id;
+        restore.textContent = text.restore;
+        restore.setAttribute('aria-label', `${text.restore}: ${e.user}, ${when(e.connectedAt)}`);
+        restore.setAttribute('data-restore-one', '');
+        cell(tr, 'td', '').appendChild(restore);
+        rows.appendChild(tr);
+      });
+      var total = data.total;
+      var says = total === 0 ? text.empty : counted(text, 'count', total);
+      if (data.entries.length < total) says += ` ${fill(text.shown, { shown: data.entries.length })}`;
+      status.textContent = before ? `${before} ${says}` : says;
+      list.hidden = data.entries.length === 0;
+      bar.hidden = data.entries.length === 0;
+      busy = false;
+      refresh();
+    }
+    function load(before) {
+      return api(base, `api/trash?limit=${limit}`).then(
+        (data) => {
+          draw(data, before);
+        },
+        (err) => {
+          busy = false;
+          status.textContent =
+            `${before} ${fill(text.loadFailed, { error: err?.message ? err.message : String(err) })}`.trim();
+          refresh();
+        },
+      );
+    }
+    function restore(ids) {
+      if (busy || ids.length === 0) return;
+      busy = true;
+      status.textContent = text.restoring;
+      refresh();
+      // The endpoint answers once the pages show the restored rows again; a list that then
+      // fails to load must not read as a failed restore (load reports its own failure).
+      api(base, 'api/sessions/restore', { ids: ids }).then(
+        (done) => load(counted(text, 'restored', done.count)),
+        (err) => {
+          busy = false;
+          status.textContent = fill(text.failed, { error: err?.message ? err.message : String(err) });
+          refresh();
+        },
+      );
+    }
+
+    box.addEventListener('change', (e) => {
+      if (e.target === all) {
+        boxes.forEach((b) => {
+          b.checked = all.checked;
+        });
+      }
+      refresh();
+    });
+    box.addEventListener('click', (e) => {
+      var target = e.target instanceof Element ? e.target.closest('button') : null;
+      if (!target || !box.contains(target)) return;
+      if (target === button) restore(selected());
+      else if (target.hasAttribute('data-restore-one')) restore([target.value]);
+    });
+    load('');
+  }
+
+  function wireTrash() {
+    var box = document.querySelector('[data-trash]');
+    if (!box) return;
+    var status = box.querySelector('[data-trash-status]');
+    var base = siteBase();
+    var unavailable = () => {
+      if (status) status.textContent = box.dataset.unavailable;
+    };
+    if (!base || typeof window.fetch !== 'function') return unavailable();
+    api(base, 'api/health')
+      .then((health) => {
+        if (health?.ok !== true) return unavailable();
+        enableTrash(box, base);
+      })
+      .catch(unavailable); // no endpoint (an auditor's site): nothing to list, and it says why
+  }
+
   function init() {
     showJsControls();
     wireThemeToggle();
@@ -414,6 +584,7 @@
     wireRowsWithoutHas();
     wireChart();
     wireDelete();
+    wireTrash();
   }
 
   if (document.readyState === 'loading') {

@@ -1,7 +1,7 @@
 /**
  * The pre-built export files of the site (wired here, written by src/io/xlsx-export.ts and
  * csv-export.ts): per view (all users and each user × all/active/ended) an .xlsx and a .csv
- * in `exports/`, and per day of history an .xlsx in `exports/days/`.
+ * in `exports/`, and per day of history an .xlsx and a .csv in `exports/days/`.
  *
  * A file is written only when its rows changed: each file's digest of its rows is kept in
  * the build cache (ShardedHashes, exports/). Running sessions are in the files with their
@@ -89,7 +89,7 @@ export function planExports(
       if (known.has(user)) continue;
       for (const status of STATUSES) gone.push(...Object.values(viewFiles(user, status)));
     }
-    for (const day of input.changedDays) if (!withHistory.has(day)) gone.push(dayFile(day));
+    for (const day of input.changedDays) if (!withHistory.has(day)) gone.push(...Object.values(dayFiles(day)));
   }
   return { users, days, gone };
 }
@@ -98,7 +98,10 @@ const viewFiles = (user: string | null, status: ExportStatus): { xlsx: string; c
   xlsx: `exports/${exportFileName(user, status, 'xlsx')}`,
   csv: `exports/${exportFileName(user, status, 'csv')}`,
 });
-const dayFile = (day: string): string => `exports/days/${dayFileName(day)}`;
+const dayFiles = (day: string): { xlsx: string; csv: string } => ({
+  xlsx: `exports/days/${dayFileName(day, 'xlsx')}`,
+  csv: `exports/days/${dayFileName(day, 'csv')}`,
+});
 
 /** Writes what changed; returns the number of files written and removed. */
 export async function updateExports(
@@ -120,8 +123,7 @@ export async function updateExports(
   const plan = planExports(input);
   await writeAllUsers(w, input);
   for (const user of plan.users) await writeUser(w, user, await input.sessionsOfUser(user));
-  for (const day of plan.days)
-    await writeView(w, { xlsx: dayFile(day), csv: null }, viewRows(await input.sessionsOfDay(day), ctx));
+  for (const day of plan.days) await writeView(w, dayFiles(day), viewRows(await input.sessionsOfDay(day), ctx));
   await room(w, 1);
   if (w.failures.length > 0) throw w.failures[0];
 
@@ -135,7 +137,7 @@ export async function updateExports(
 
 interface ViewFiles {
   xlsx: string;
-  csv: string | null;
+  csv: string;
 }
 
 /** The writes of one build: those in flight (at most PARALLEL, a big file alone) and what they did. */
@@ -161,7 +163,6 @@ async function room(w: Writes, limit: number): Promise<void> {
 async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promise<void> {
   const digest = exportDigest(rows, w.ctx.lang);
   for (const file of [files.xlsx, files.csv]) {
-    if (file === null) continue;
     w.keep.add(file);
     if (!w.full && w.digests.get(file) === digest) continue;
     const big = rows.length > BIG_ROWS;

@@ -8,7 +8,18 @@ import { dayOf, formatBytes, formatDateTime, formatDuration } from '../core/form
 import { groupByUserDay, paginateGroups, type PagedGroup } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { filterModel, historyGroups, liveRow, slugOf, userLabel, type KnownUser, type ModelContext } from './models.js';
-import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, USERS_URL, viewRoot } from './urls.js';
+import {
+  ARCHIVE_URL,
+  dayUrl,
+  hrefFrom,
+  LIVE_URL,
+  partUrl,
+  rootOf,
+  TRASH_URL,
+  userMonthUrl,
+  USERS_URL,
+  viewRoot,
+} from './urls.js';
 import type {
   ArchivePage,
   DashboardPage,
@@ -19,6 +30,7 @@ import type {
   LivePage,
   PageModel,
   StatusFilter,
+  TrashPage,
   UserPage,
   UsersPage,
 } from './view-model.js';
@@ -58,17 +70,25 @@ function viewDownloads(page: string, user: string | null, status: StatusFilter, 
   return { xlsx: hrefFrom(page, `${EXPORTS_DIR}${exportFileName(user, status, 'xlsx')}`), csv, years: null };
 }
 
-/** A day's archive file (Excel only: the day's view is the history of that day). */
+/** A day's archive files: the day's view is the history of that day. */
 function dayDownloads(page: string, day: string): DownloadLinks {
-  return { xlsx: hrefFrom(page, `${DAY_EXPORTS_DIR}${dayFileName(day)}`), csv: null, years: null };
+  return {
+    xlsx: hrefFrom(page, `${DAY_EXPORTS_DIR}${dayFileName(day, 'xlsx')}`),
+    csv: hrefFrom(page, `${DAY_EXPORTS_DIR}${dayFileName(day, 'csv')}`),
+    years: null,
+  };
 }
 
 function link(from: string, to: string, label: string): Link {
   return { href: hrefFrom(from, to), label };
 }
 
-const partLabel = (ctx: ModelContext, n: number, of: number): string =>
-  of > 1 ? ` (${ctx.t.part} ${n} ${ctx.t.of} ${of})` : '';
+/** "2026-11-25 (Teil 2 von 3)", "Teil 2 von 3" when the heading names the period, or null for a lone part of it. */
+function periodPosition(label: string | null, n: number, of: number, ctx: ModelContext): string | null {
+  const part = of > 1 ? `${ctx.t.part} ${n} ${ctx.t.of} ${of}` : null;
+  if (label === null) return part;
+  return part === null ? label : `${label} (${part})`;
+}
 
 /** A root page (dashboard, view root, user page): its newest rows, and where its "older" link leads. */
 interface RootCut {
@@ -257,9 +277,29 @@ export function archivePage(days: { day: string; sessions: number; users: number
       link: link(url, dayUrl(d.day), d.day),
       sessions: d.sessions,
       users: d.users,
-      xlsx: hrefFrom(url, `${DAY_EXPORTS_DIR}${dayFileName(d.day)}`),
-      xlsxName: dayFileName(d.day),
+      xlsx: hrefFrom(url, `${DAY_EXPORTS_DIR}${dayFileName(d.day, 'xlsx')}`),
+      xlsxName: dayFileName(d.day, 'xlsx'),
+      csv: hrefFrom(url, `${DAY_EXPORTS_DIR}${dayFileName(d.day, 'csv')}`),
     })),
+  };
+}
+
+/** Trash entries the trash page asks the endpoint for (the endpoint's default). */
+export const TRASH_LIMIT = 100;
+
+/** The trash page: the same for every build (no session in it), so it is rendered once. */
+export function trashPage(ctx: ModelContext): TrashPage {
+  const url = TRASH_URL;
+  return {
+    kind: 'trash',
+    url,
+    root: rootOf(url),
+    heading: ctx.t.trash,
+    prev: null,
+    next: null,
+    position: null,
+    timeZone: ctx.timeZone,
+    limit: TRASH_LIMIT,
   };
 }
 
@@ -274,7 +314,8 @@ export interface PeriodInput {
   urlOf: (n: number) => string;
   /** The files to offer on each part. */
   downloads: (url: string) => DownloadLinks;
-  label: string;
+  /** What the parts are of, for the position line; null when the heading names it already (only the part is said). */
+  label: string | null;
   sessions: Session[];
   /** First page of the newer and older period of the same view, if any. */
   newer: string | null;
@@ -296,7 +337,7 @@ export function periodPages(input: PeriodInput, ctx: ModelContext): HistoryPage[
       heading: input.heading,
       prev: prev === null ? null : link(url, prev, ctx.t.newer),
       next: next === null ? null : link(url, next, ctx.t.older),
-      position: `${input.label}${partLabel(ctx, i + 1, pages.length)}`,
+      position: periodPosition(input.label, i + 1, pages.length, ctx),
       filter: null,
       groups: historyGroups(paged, url, ctx),
       downloads: input.downloads(url),
@@ -309,18 +350,24 @@ export function periodPages(input: PeriodInput, ctx: ModelContext): HistoryPage[
  * One day of history, all users, every session of the day. Past periods exist once, not per
  * status filter: a day or month that is over holds ended sessions only (bar the odd session
  * still running), so a copy filtered to "ended" would double the site's size for nothing.
+ * Its filter leads to the views, like the dashboard's, but lists only the day's users
+ * (`users` is every known user, in the site's order): a day page is rendered again only
+ * when its own sessions change, not when another user appears.
  */
 export function dayPages(
   day: string,
   sessions: Session[],
   neighbours: { newer: string | null; older: string | null },
   ctx: ModelContext,
+  users: readonly KnownUser[],
 ): HistoryPage[] {
-  return periodPages(
+  const present = new Set(sessions.map((s) => s.user));
+  const dayUsers = users.filter((u) => present.has(u.user));
+  const pages = periodPages(
     {
       urlOf: (n) => dayUrl(day, n),
       downloads: (url) => dayDownloads(url, day),
-      label: day,
+      label: null,
       sessions,
       newer: neighbours.newer === null ? null : dayUrl(neighbours.newer),
       older: neighbours.older === null ? null : dayUrl(neighbours.older),
@@ -328,6 +375,7 @@ export function dayPages(
     },
     ctx,
   );
+  return pages.map((p) => ({ ...p, filter: filterModel(p.url, dayUsers, { user: null, status: 'all' }, ctx) }));
 }
 
 /** One month of a user's history, every session (see dayPages on why not per status). */
@@ -343,7 +391,7 @@ export function userMonthPages(
     {
       urlOf: (n) => userMonthUrl(slug, month, n),
       downloads: (url) => viewDownloads(url, user.user, 'all', ctx),
-      label: month,
+      label: null,
       sessions,
       newer: neighbours.newer === null ? null : userMonthUrl(slug, neighbours.newer),
       older: neighbours.older === null ? null : userMonthUrl(slug, neighbours.older),
@@ -376,7 +424,7 @@ export function viewRootPages(input: ViewRootInput, ctx: ModelContext): HistoryP
       {
         urlOf: (n) => partUrl(base, n),
         downloads,
-        label: ctx.t.onlyActive,
+        label: null,
         sessions: input.sessions,
         newer: null,
         older: null,

@@ -188,8 +188,8 @@ export interface LivePage extends PageBase {
 /** "/archive/": every day with history, newest first. */
 export interface ArchivePage extends PageBase {
   kind: 'archive';
-  /** Each day with its archive file (Excel), newest first. */
-  days: { link: Link; sessions: number; users: number; xlsx: string; xlsxName: string }[];
+  /** Each day with its archive files (Excel, CSV), newest first. */
+  days: { link: Link; sessions: number; users: number; xlsx: string; xlsxName: string; csv: string }[];
 }
 
 /** "/users/": every known user, for sites with more users than the filter dropdown lists. */
@@ -198,7 +198,19 @@ export interface UsersPage extends PageBase {
   users: Link[];
 }
 
-export type PageModel = DashboardPage | HistoryPage | UserPage | LivePage | ArchivePage | UsersPage;
+/**
+ * "/trash/": a shell only. Deleted sessions must never be in the built site, so the list is
+ * fetched from the endpoint (GET api/trash) and drawn by app.js.
+ */
+export interface TrashPage extends PageBase {
+  kind: 'trash';
+  /** The zone the page script shows times in, as the other pages do. */
+  timeZone: string;
+  /** How many of the newest entries the page asks for. */
+  limit: number;
+}
+
+export type PageModel = DashboardPage | HistoryPage | UserPage | LivePage | ArchivePage | UsersPage | TrashPage;
 
 /** Site-wide values every page shares. */
 export interface SiteModel {

@@ -106,11 +106,14 @@ describe('export files of a build', () => {
     );
   });
 
-  test('every day has its archive file with exactly its sessions, listed on the archive page', async () => {
+  test('every day has its archive files (Excel and CSV) with exactly its sessions, listed on the archive page', async () => {
     const days = [
       ...new Set([...site.history.map((s) => dayIn(s.connectedAt)), ...site.clients.map((c) => dayIn(c.connectedAt))]),
     ];
-    assert.deepEqual((await listFiles(join(out(), 'exports', 'days'))).sort(), days.map((d) => dayFileName(d)).sort());
+    assert.deepEqual(
+      (await listFiles(join(out(), 'exports', 'days'))).sort(),
+      days.flatMap((d) => [dayFileName(d, 'xlsx'), dayFileName(d, 'csv')]).sort(),
+    );
     for (const day of days) {
       const rows = await xlsxRows(join(out(), 'exports', 'days', dayFileName(day)));
       const want = [
@@ -118,10 +121,28 @@ describe('export files of a build', () => {
         ...site.clients.filter((c) => dayIn(c.connectedAt) === day),
       ];
       assert.deepEqual(namesIn(rows), want.map((s) => s.commonName).sort(), day);
+      const csv = csvRecords(await readFile(join(out(), 'exports', 'days', dayFileName(day, 'csv')), 'utf8'));
+      // A text that could start a formula is written with an apostrophe in front.
+      const csvNames = csv.slice(1).map((r) => String(r[2]).replace(/^'(?=[=+\-@\t\r])/, ''));
+      assert.deepEqual(csvNames.sort(), want.map((s) => s.commonName).sort(), `${day} (CSV)`);
     }
     const archive = await readHtml(out(), 'archive/index.html');
     const links = [...archive.querySelectorAll('table.archive a[download]')].map((a) => a.getAttribute('href'));
-    assert.equal(links.length, days.length);
+    assert.deepEqual(
+      links.sort(),
+      days
+        .flatMap((d) => [`../exports/days/${dayFileName(d, 'xlsx')}`, `../exports/days/${dayFileName(d, 'csv')}`])
+        .sort(),
+    );
+    const dayPage = await readHtml(out(), `d/${days[0]}/index.html`);
+    assert.deepEqual(
+      [...dayPage.querySelectorAll('.downloads a[download]')].map((a) => a.getAttribute('href')),
+      [
+        `../../exports/days/${dayFileName(days[0] as string, 'xlsx')}`,
+        `../../exports/days/${dayFileName(days[0] as string, 'csv')}`,
+      ],
+      'the day page offers both',
+    );
   });
 
   test('the pages link to the files of their view, and no link is broken', async () => {
@@ -171,7 +192,8 @@ describe('export files of a build', () => {
       ...['all', 'active', 'ended'].map((st) => exportFileName(null, st as 'all', 'csv')),
       ...['all', 'active', 'ended'].map((st) => exportFileName(gone.user, st as 'all', 'xlsx')),
       ...['all', 'active', 'ended'].map((st) => exportFileName(gone.user, st as 'all', 'csv')),
-      `days/${dayFileName(dayIn(gone.connectedAt))}`,
+      `days/${dayFileName(dayIn(gone.connectedAt), 'xlsx')}`,
+      `days/${dayFileName(dayIn(gone.connectedAt), 'csv')}`,
     ].sort();
     assert.deepEqual(diff.changed.sort(), expected);
   });
@@ -186,7 +208,8 @@ describe('a full build and the export folder', () => {
     const strays = [
       'left-by-an-admin.csv',
       exportFileName('nobody', 'all', 'xlsx'),
-      `days/${dayFileName('2001-01-01')}`,
+      `days/${dayFileName('2001-01-01', 'xlsx')}`,
+      `days/${dayFileName('2001-01-01', 'csv')}`,
     ];
     for (const f of strays) await writeFile(join(s.paths.out, 'exports', f), 'old');
     // Without its cache the next build is a full one.

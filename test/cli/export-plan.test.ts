@@ -41,7 +41,11 @@ test('planExports: changed users and days (all on a full build) are written; cha
       want: {
         users: ['alice'],
         days: ['2026-11-26'],
-        gone: [...userFiles('carol'), 'exports/days/openvpn-history_2026-11-20.xlsx'],
+        gone: [
+          ...userFiles('carol'),
+          'exports/days/openvpn-history_2026-11-20.xlsx',
+          'exports/days/openvpn-history_2026-11-20.csv',
+        ],
       },
     },
     // Full: every user and day in the input's order; the gone files are found on disk instead.

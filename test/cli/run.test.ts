@@ -104,6 +104,8 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       'ended/index.html',
       'archive/index.html',
       'users/index.html',
+      // A shell: its list comes from the endpoint.
+      'trash/index.html',
     ]);
     for (const day of days) {
       expected.add(`d/${day}/index.html`);
@@ -247,7 +249,8 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `exports/${exportFileName(user, 'all', 'xlsx')}`,
       `exports/${exportFileName(user, 'active', 'csv')}`,
       `exports/${exportFileName(user, 'ended', 'xlsx')}`,
-      `exports/days/${dayFileName(day)}`,
+      `exports/days/${dayFileName(day, 'xlsx')}`,
+      `exports/days/${dayFileName(day, 'csv')}`,
       'active/index.html',
       'ended/index.html',
       `d/${day}/index.html`,

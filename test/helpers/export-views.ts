@@ -140,11 +140,12 @@ export function expectedFiles(sessions: JsonSession[]): ViewFile[] {
   for (const status of STATUSES) view(null, status);
   for (const user of new Set(sessions.map((s) => s.user))) for (const status of STATUSES) view(user, status);
   for (const day of new Set(sessions.map((s) => dayIn(s.connectedAt))))
-    files.push({
-      file: `exports/days/${dayFileName(day)}`,
-      wholeHistory: false,
-      expected: expectedRows(sessions.filter((s) => dayIn(s.connectedAt) === day)),
-    });
+    for (const ext of ['xlsx', 'csv'] as const)
+      files.push({
+        file: `exports/days/${dayFileName(day, ext)}`,
+        wholeHistory: false,
+        expected: expectedRows(sessions.filter((s) => dayIn(s.connectedAt) === day)),
+      });
   return files;
 }
 

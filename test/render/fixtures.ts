@@ -17,6 +17,7 @@ import type {
   PageModel,
   SessionInfo,
   SiteModel,
+  TrashPage,
   UserPage,
 } from '../../src/render/view-model.js';
 
@@ -316,6 +317,7 @@ export function archivePage(): ArchivePage {
         users: 4,
         xlsx: '../exports/days/openvpn-history_2026-11-25.xlsx',
         xlsxName: 'openvpn-history_2026-11-25.xlsx',
+        csv: '../exports/days/openvpn-history_2026-11-25.csv',
       },
       {
         link: { href: '../d/2026-11-24/', label: '2026-11-24' },
@@ -323,6 +325,7 @@ export function archivePage(): ArchivePage {
         users: 2,
         xlsx: '../exports/days/openvpn-history_2026-11-24.xlsx',
         xlsxName: 'openvpn-history_2026-11-24.xlsx',
+        csv: '../exports/days/openvpn-history_2026-11-24.csv',
       },
     ],
   };
@@ -330,6 +333,20 @@ export function archivePage(): ArchivePage {
 
 export function emptyArchivePage(): ArchivePage {
   return { ...archivePage(), url: '/archive/empty/', root: '../../', days: [] };
+}
+
+export function trashPage(): TrashPage {
+  return {
+    kind: 'trash',
+    url: '/trash/',
+    root: '../',
+    heading: 'Papierkorb',
+    prev: null,
+    next: null,
+    position: null,
+    timeZone: 'Europe/Berlin',
+    limit: 100,
+  };
 }
 
 /** One page of every kind (and the empty states), all with distinct urls. */
@@ -344,5 +361,6 @@ export function allPages(): PageModel[] {
     emptyLivePage(),
     archivePage(),
     emptyArchivePage(),
+    trashPage(),
   ];
 }

@@ -28,6 +28,7 @@ function kindOf(file: string): string {
   if (file.startsWith('archive/')) return 'archive';
   if (file.startsWith('users/')) return 'users';
   if (file.startsWith('live/')) return 'live';
+  if (file.startsWith('trash/')) return 'trash';
   return 'history';
 }
 
@@ -52,7 +53,11 @@ describe('icons', () => {
 
   test('no page of any kind holds an emoji code point', () => {
     const kinds = new Set([...pages.keys()].filter((k) => !k.startsWith('sample')).map((k) => kindOf(k.slice(3))));
-    assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'user', 'users'], 'the demo builds them');
+    assert.deepEqual(
+      [...kinds].sort(),
+      ['archive', 'dashboard', 'history', 'trash', 'user', 'users'],
+      'the demo builds them',
+    );
     assert.ok(
       [...pages.keys()].some((k) => k.startsWith('sample-de:/live/')),
       'and the samples add /live/',

@@ -431,12 +431,12 @@ describe('dayPages', () => {
   const sessions = [...ended, ...open];
 
   test(`split at ROWS_PER_PAGE (${ROWS_PER_PAGE}) rows, chained across parts and to the neighbour days`, () => {
-    const pages = dayPages(DAY, sessions, neighbours, DE);
+    const pages = dayPages(DAY, sessions, neighbours, DE, users);
     assert.deepEqual(
       pages.map((p) => [p.url, rowsOf(p.groups).length, p.position]),
       [
-        [`/d/${DAY}/`, ROWS_PER_PAGE - 20, `${DAY} (Teil 1 von 2)`],
-        [`/d/${DAY}/p2/`, 30, `${DAY} (Teil 2 von 2)`],
+        [`/d/${DAY}/`, ROWS_PER_PAGE - 20, 'Teil 1 von 2'],
+        [`/d/${DAY}/p2/`, 30, 'Teil 2 von 2'],
       ],
     );
     const [p1, p2] = pages as [HistoryPage, HistoryPage];
@@ -461,15 +461,15 @@ describe('dayPages', () => {
   });
 
   test('the newest and oldest day have no link past the ends', () => {
-    const pages = dayPages(DAY, sessions.slice(0, 5), { newer: null, older: null }, EN);
+    const pages = dayPages(DAY, sessions.slice(0, 5), { newer: null, older: null }, EN, users);
     assert.equal(pages.length, 1);
     assert.equal(pages[0]?.prev, null);
     assert.equal(pages[0]?.next, null);
-    assert.equal(pages[0]?.position, DAY);
+    assert.equal(pages[0]?.position, null, 'one part: the heading names the day, nothing more to say');
   });
 
   test('one page set per day, whatever the status: open and ended sessions together', () => {
-    const pages = dayPages(DAY, [...ended.slice(0, 5), ...open.slice(0, 3)], neighbours, EN);
+    const pages = dayPages(DAY, [...ended.slice(0, 5), ...open.slice(0, 3)], neighbours, EN, users);
     assert.equal(pages.length, 1);
     const [p] = pages as [HistoryPage];
     assert.equal(p.url, `/d/${DAY}/`);
@@ -480,19 +480,89 @@ describe('dayPages', () => {
         .sort(),
       [...Array(3).fill('active'), ...Array(5).fill('ended')],
     );
-    const onlyOpen = dayPages(DAY, open, neighbours, DE);
+    const onlyOpen = dayPages(DAY, open, neighbours, DE, users);
     assert.equal(onlyOpen.length, 1);
     assertEachOnce(rowIds(onlyOpen[0]?.groups ?? []), open, 'a day of open sessions only');
   });
 
   test('a group larger than a page continues on the next part, marked continued', () => {
     const big = many(ROWS_PER_PAGE + 3, '2026-11-25T22:00:00Z', { user: 'alice' });
-    const pages = dayPages(DAY, big, neighbours, EN);
+    const pages = dayPages(DAY, big, neighbours, EN, users);
     assert.deepEqual(
       pages.map((p) => p.groups.map((g) => [g.head.user, 1 + g.others.length, g.continued])),
       [[['alice', ROWS_PER_PAGE, false]], [['alice', 3, true]]],
     );
-    assert.equal(pages[1]?.position, `${DAY} (part 2 of 2)`);
+    assert.equal(pages[1]?.position, 'part 2 of 2');
+  });
+
+  test('CSV beside Excel, the filter of the users of the day and the statuses; the date once, in the heading', () => {
+    const day = [
+      mk({ user: 'bob', at: '2026-11-25T09:00:00Z' }),
+      mk({ user: 'alice', at: '2026-11-25T10:00:00Z', seconds: null }),
+      mk({ user: 'alice', at: '2026-11-25T08:00:00Z' }),
+    ];
+    const pages = dayPages(DAY, day, neighbours, DE, users);
+    assert.equal(pages.length, 1);
+    const [p] = pages as [HistoryPage];
+    assert.deepEqual(p.downloads, {
+      xlsx: `../../exports/days/openvpn-history_${DAY}.xlsx`,
+      csv: `../../exports/days/openvpn-history_${DAY}.csv`,
+      years: null,
+    });
+    assert.equal(p.heading, `Verbindungs-History — ${DAY}`);
+    assert.equal(p.position, null, 'the date is not said again under the heading');
+    const f = p.filter;
+    assert.ok(f, 'a filter');
+    assert.deepEqual(
+      f.users.map((o) => [o.label, resolve(p.url, o.href), o.selected]),
+      [
+        ['(kein Filter)', '/', true],
+        ['alice (Alice A.)', '/u/alice/', false],
+        ['bob (Bobby)', '/u/bob/', false],
+      ],
+      "the day's users in the site's order (Jürgen has no session that day), each leading to the user's page",
+    );
+    assert.deepEqual(
+      f.statuses.map((o) => [o.value, resolve(p.url, o.href), o.selected]),
+      [
+        ['all', '/', true],
+        ['active', '/active/', false],
+        ['ended', '/ended/', false],
+      ],
+    );
+    assert.equal(f.allUsers, null);
+    const split = dayPages(DAY, sessions, neighbours, DE, users);
+    assert.ok(
+      split.every((x) => x.filter !== null && x.downloads.csv !== null),
+      'every part has them',
+    );
+  });
+});
+
+describe('userMonthPages and the active view: the period is named once, in the heading', () => {
+  test('the position line says only which part', () => {
+    const ku = users[0] as KnownUser;
+    const month = userMonthPages(
+      ku,
+      '2026-11',
+      many(3, '2026-11-20T12:00:00Z', { user: 'alice' }),
+      {
+        newer: null,
+        older: null,
+      },
+      DE,
+    );
+    assert.equal(month[0]?.heading, 'Verbindungs-History — alice (Alice A.) — 2026-11');
+    assert.equal(month[0]?.position, null);
+    const active = viewRootPages(
+      { user: null, status: 'active', sessions: many(ROWS_PER_PAGE + 1, NOW, { seconds: null }), users, periods: [] },
+      DE,
+    );
+    assert.equal(active[0]?.heading, 'Verbindungs-History — nur aktiv');
+    assert.deepEqual(
+      active.map((x) => x.position),
+      ['Teil 1 von 2', 'Teil 2 von 2'],
+    );
   });
 });
 
@@ -791,7 +861,7 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
   days.forEach((day, i) => {
     const ss = all.filter((s) => dayOfS(s) === day);
     const neighbours = { newer: days[i - 1] ?? null, older: days[i + 1] ?? null };
-    models.push(...dayPages(day, ss, neighbours, ctx));
+    models.push(...dayPages(day, ss, neighbours, ctx, known));
   });
   for (const ku of known) {
     const own = all.filter((s) => s.user === ku.user);
@@ -965,8 +1035,8 @@ describe('a whole site', () => {
 
   test('the same sessions in UTC fall on other days than in Berlin', () => {
     const late = mk({ user: 'alice', at: '2026-11-25T23:30:00Z' });
-    const berlin = dayPages('2026-11-26', [late], { newer: null, older: null }, DE);
-    const utc = dayPages('2026-11-25', [late], { newer: null, older: null }, { ...DE, timeZone: 'UTC' });
+    const berlin = dayPages('2026-11-26', [late], { newer: null, older: null }, DE, users);
+    const utc = dayPages('2026-11-25', [late], { newer: null, older: null }, { ...DE, timeZone: 'UTC' }, users);
     assert.equal(berlin[0]?.groups[0]?.head.day, '2026-11-26');
     assert.equal(berlin[0]?.groups[0]?.head.start, '2026-11-26 00:30:00');
     assert.equal(utc[0]?.groups[0]?.head.day, '2026-11-25');

@@ -669,6 +669,25 @@ describe('page kinds', () => {
     assert.equal(d.querySelector('.top h1 a')?.getAttribute('href'), '../../');
   });
 
+  test('user: the sessions come first; the per-day totals follow, folded in a closed <details>', () => {
+    const d = doc(page(de, '/u/alice/'));
+    const history = d.querySelector('table.history') as Element;
+    const totals = d.querySelector('table.totals') as Element;
+    assert.ok(history && totals, 'both tables');
+    assert.ok(
+      history.compareDocumentPosition(totals) & 4 /* DOCUMENT_POSITION_FOLLOWING */,
+      'the per-day table comes after the sessions',
+    );
+    const fold = totals.closest('details');
+    assert.ok(fold, 'the per-day table is in a <details>');
+    assert.equal(fold.open, false, 'closed');
+    assert.equal(
+      (fold.querySelector('summary')?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+      `${LABELS.de.perDay} (${userPage().totals.length})`,
+      'its summary names it and counts the days',
+    );
+  });
+
   test('live: the table with pagination', () => {
     const d = doc(page(de, '/live/'));
     assert.equal(d.querySelectorAll('table.live tbody tr:not(.info-row)').length, livePage().live.length);
@@ -676,25 +695,68 @@ describe('page kinds', () => {
     assert.equal(d.querySelector('table.history'), null);
   });
 
-  test('archive: days with session and user counts and their Excel file', () => {
+  test('archive: days with session and user counts and their Excel and CSV files', () => {
     const d = doc(page(de, '/archive/'));
     const rows = [...d.querySelectorAll('table.archive tbody tr')];
     assert.deepEqual(
       rows.map((tr) => [
         tr.querySelector('a')?.getAttribute('href'),
         ...texts(tr.children),
-        tr.querySelector('a[download]')?.getAttribute('href'),
+        ...[...tr.querySelectorAll('a[download]')].map((a) => a.getAttribute('href')),
       ]),
       archivePage().days.map((x) => [
         x.link.href,
         x.link.label,
         String(x.sessions),
         String(x.users),
-        x.xlsxName,
+        `${x.xlsxName} CSV`,
         x.xlsx,
+        x.csv,
       ]),
     );
     assert.deepEqual(texts(d.querySelectorAll('table.archive thead th')), ['Tag', 'Sitzungen', 'Benutzer', 'Datei']);
+  });
+});
+
+describe('the trash page', () => {
+  test('a shell: headed table without rows, the texts app.js needs, a note for use without JS', () => {
+    for (const [lang, map] of [
+      ['de', de],
+      ['en', en],
+    ] as const) {
+      const t = LABELS[lang];
+      const d = doc(page(map, '/trash/'));
+      const box = d.querySelector('[data-trash]') as HTMLElement;
+      assert.ok(box, lang);
+      assert.equal(d.querySelector('main h2')?.textContent, 'Papierkorb');
+      assert.deepEqual(texts(d.querySelectorAll('table.trash-list thead th')), [
+        t.selectAllEntries,
+        t.user,
+        t.commonName,
+        t.publicIp,
+        t.start,
+        t.end,
+        t.deletedAt,
+        t.deletedBy,
+        t.actions,
+      ]);
+      assert.equal(d.querySelectorAll('[data-trash-rows] tr').length, 0, 'no entry is in the built page');
+      assert.equal(box.dataset.timeZone, 'Europe/Berlin');
+      assert.equal(box.dataset.limit, '100');
+      assert.equal(box.dataset.restore, t.restore);
+      assert.equal(box.dataset.countOne, t.trashCountOne);
+      assert.equal(box.dataset.unavailable, t.trashUnavailable);
+      for (const sel of ['[data-trash-list]', '[data-trash-bar]', '[data-trash-status]'])
+        assert.equal((d.querySelector(sel) as HTMLElement).hidden, true, `${sel} waits for app.js`);
+      assert.equal(d.querySelector('.trash-note.no-js')?.textContent, t.trashNeedsJs);
+    }
+  });
+
+  test('the delete bar of a history table links to it', () => {
+    const d = doc(page(de, '/d/2026-11-25/'));
+    const link = d.querySelector('[data-delete-bar][hidden] a.trash-link');
+    assert.equal(link?.getAttribute('href'), '../../trash/');
+    assert.equal(link?.textContent, 'Papierkorb');
   });
 });
 
@@ -868,5 +930,5 @@ describe('app.js', () => {
 /** A type-level check that the fixtures cover every kind. */
 test('fixtures exercise every page kind', () => {
   const kinds = new Set<PageModel['kind']>(allPages().map((p) => p.kind));
-  assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'user']);
+  assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'trash', 'user']);
 });

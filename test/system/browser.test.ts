@@ -869,6 +869,53 @@ describe('real Chromium through nginx', () => {
     assertClean('deleting a session');
   });
 
+  it('the trash page, reached from the delete bar, lists the deleted session; Restore brings it back on its day page', {
+    timeout: 120_000,
+  }, async (t) => {
+    if (!gate(t, lacking)) return;
+    const trash = await apiGet<{ entries: { id: string }[] }>('/api/trash');
+    const target = recorded.find((x) => x.id === trash.entries[0]?.id);
+    assert.ok(target && trash.entries.length === 1, 'the session the test before deleted');
+    const day = wall(target.connectedAt).slice(0, 10);
+    const p = await open(`/d/${day}/`, { deleteBar: true });
+    assert.ok(!(await historyRows(p)).some((r) => r.id === target.id), 'not on its day page');
+
+    await Promise.all([p.waitForURL(/\/trash\/$/), p.locator('[data-delete-bar] a.trash-link').click()]);
+    await p.waitForFunction(() => document.documentElement.classList.contains('js'));
+    const rows = p.locator('[data-trash-rows] tr');
+    await rows.first().waitFor({ timeout: 15_000 });
+    assert.equal(await rows.count(), 1, 'one entry');
+    const cells = await rows.first().locator('th, td').allTextContents();
+    assert.deepEqual(
+      cells.slice(1, 8),
+      [
+        KIOSK,
+        target.commonName,
+        target.realAddress,
+        wall(target.connectedAt),
+        wall(target.endedAt as string),
+        cells[6] ?? '',
+        TEST_CREDENTIALS.user,
+      ],
+      'who deleted what, when',
+    );
+    assert.match(cells[6] ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, 'the deletion time, as the pages show times');
+
+    const clicked = Date.now();
+    await rows.first().locator('[data-restore-one]').click();
+    await p.locator('[data-trash-status]', { hasText: '1 Eintrag wiederhergestellt.' }).waitFor({ timeout: 60_000 });
+    t.diagnostic(`restore → list redrawn: ${Date.now() - clicked} ms`);
+    assert.equal(await rows.count(), 0, 'the trash is empty');
+    assert.equal((await apiGet<{ total: number }>('/api/trash')).total, 0);
+
+    await open(`/d/${day}/`);
+    assert.ok(
+      (await historyRows(p)).some((r) => r.id === target.id && r.start === wall(target.connectedAt)),
+      'the row is back on its day page',
+    );
+    assertClean('restoring from the trash page');
+  });
+
   it('clear all asks twice (the second time naming the count), then leaves only the live sessions', {
     timeout: 180_000,
   }, async (t) => {
@@ -876,7 +923,7 @@ describe('real Chromium through nginx', () => {
     const w = need(watch, 'the watch');
     const p = await open('/', { deleteBar: true });
     const n = (await apiGet<{ count: number }>('/api/sessions/count')).count;
-    assert.equal(n, DATA.sessions - 1, 'every ended session but the deleted one would go');
+    assert.equal(n, DATA.sessions, 'every ended session would go (the deleted one was restored)');
     const clear = p.locator('[data-delete-all]');
 
     // Cancelled at the second question: nothing happens.

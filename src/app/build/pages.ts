@@ -20,6 +20,7 @@ import {
   LIVE_ON_DASHBOARD,
   livePages,
   ROOT_ROWS,
+  trashPage,
   userMonthPages,
   userMorePages,
   userPage,
@@ -130,7 +131,7 @@ export async function publishPages(
       ctx,
     ),
   );
-  await pages.emit(...usersPages(users, ctx));
+  await pages.emit(...usersPages(users, ctx), trashPage(ctx));
   await pages.emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await pages.emit(
     ...viewRootPages(
@@ -151,7 +152,7 @@ export async function publishPages(
     show(++done);
     if (!m.days[day]) continue;
     await pages.emit(
-      ...dayPages(day, await sessionsOfDay(run, tracked, day), neighbours(days, days.indexOf(day)), ctx),
+      ...dayPages(day, await sessionsOfDay(run, tracked, day), neighbours(days, days.indexOf(day)), ctx, users),
     );
   }
   for (const [user, dirtyMonths] of run.dirty.userMonths) {
