@@ -153,21 +153,36 @@ export function lookupSessions(sessions: Iterable<Session>, q: LookupQuery): Ses
   return out.sort(compareOldestFirst);
 }
 
+const ADDRESS_RUN = /[0-9A-Fa-f:.]+/g;
+
 /**
- * Texts every line of the history holding the address contains, whatever its spelling:
- * the dotted IPv4 (also inside `::ffff:a.b.c.d`), else the longest group of the IPv6 in
- * lower and upper case (a group written with leading zeros still contains it). A fast
- * scan reads only the lines holding one; the match itself is sessionMatches.
+ * Whether a line of text may hold the address as a field of its own: one of its runs of
+ * hex digits, colons and dots reads as the address (every address field is such a run).
  */
-export function addressNeedles(address: string): string[] {
-  if (ipv4Octets(address) !== null) return [address];
+export function lineMayHold(line: string, address: string): boolean {
+  for (const m of line.matchAll(ADDRESS_RUN)) {
+    const run = m[0];
+    if ((run.includes(':') || run.includes('.')) && normaliseAddress(run) === address) return true;
+  }
+  return false;
+}
+
+/**
+ * What every line of the history holding the address contains, whatever its spelling: one
+ * text of each list. For IPv4 the dotted address (also inside `::ffff:a.b.c.d`); for IPv6
+ * each group that is not zero, in lower or upper case (a group written with leading zeros
+ * still contains it), the longest first (the last of equal ones: the host part tells more
+ * than the prefix). A fast scan reads only the lines holding them; the match itself is
+ * sessionMatches.
+ */
+export function addressNeedles(address: string): string[][] {
+  if (ipv4Octets(address) !== null) return [[address]];
   const g = ipv6Groups(address);
   if (g === null) return [];
-  const longest = g
-    .filter((x) => x !== 0)
-    .map((x) => x.toString(16))
-    .sort((a, b) => b.length - a.length)[0];
+  const groups = [...new Set(g.filter((x) => x !== 0).map((x) => x.toString(16)))].reverse();
+  // Stable: among groups of one length the later one stays first.
+  groups.sort((a, b) => b.length - a.length);
   // All zero (::) may be written with colons only: every line has one (its times).
-  if (longest === undefined) return [':'];
-  return [...new Set([longest, longest.toUpperCase()])];
+  if (groups.length === 0) return [[':']];
+  return groups.map((x) => [...new Set([x, x.toUpperCase()])]);
 }

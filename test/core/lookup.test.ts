@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   addressNeedles,
+  lineMayHold,
   lookupSessions,
   normaliseAddress,
   parseLookupAddress,
@@ -187,6 +188,12 @@ describe('lookupSessions', () => {
 });
 
 describe('addressNeedles', () => {
+  test('the longest group first, the host part before the prefix', () => {
+    assert.deepEqual(addressNeedles('fd00:8::179b'), [['179b', '179B'], ['fd00', 'FD00'], ['8']]);
+    assert.deepEqual(addressNeedles('2001:db8::1'), [['2001'], ['db8', 'DB8'], ['1']]);
+    assert.deepEqual(addressNeedles('10.8.0.5'), [['10.8.0.5']]);
+  });
+
   test('every spelling of the address in a line contains a needle', () => {
     const spellings: [string, string[]][] = [
       ['1.2.3.4', ['1.2.3.4', '::ffff:1.2.3.4']],
@@ -198,11 +205,28 @@ describe('addressNeedles', () => {
       const needles = addressNeedles(address);
       for (const w of written) {
         assert.equal(normaliseAddress(w), address, w);
-        assert.ok(
-          needles.some((n) => w.includes(n)),
-          `${w} holds one of ${needles.join(' ')}`,
-        );
+        for (const alternatives of needles)
+          assert.ok(
+            alternatives.some((n) => w.includes(n)),
+            `${w} holds one of ${alternatives.join(' ')}`,
+          );
       }
     }
   });
+});
+
+describe('lineMayHold', () => {
+  const line =
+    '465fa63c95fcf31415d8,default,nina,nina,,2001:db8:0:0::1,,,10.8.7.199,FD00:8::179B,1,1947,AES-256-GCM,2024-03-01T12:18:00Z,2024-03-01T12:21:04Z';
+  const cases: [string, boolean][] = [
+    ['2001:db8::1', true],
+    ['fd00:8::179b', true],
+    ['10.8.7.199', true],
+    ['10.8.7.19', false],
+    ['2001:db8::', false],
+    ['12:18:00', false],
+  ];
+  for (const [address, expected] of cases) {
+    test(address, () => assert.equal(lineMayHold(line, normaliseAddress(address) ?? address), expected));
+  }
 });
