@@ -8,7 +8,18 @@ import { dayOf, formatBytes, formatDateTime, formatDuration } from '../core/form
 import { groupByUserDay, paginateGroups, type PagedGroup } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { filterModel, historyGroups, liveRow, slugOf, userLabel, type KnownUser, type ModelContext } from './models.js';
-import { ARCHIVE_URL, dayUrl, hrefFrom, LIVE_URL, partUrl, rootOf, userMonthUrl, USERS_URL, viewRoot } from './urls.js';
+import {
+  ARCHIVE_URL,
+  dayUrl,
+  hrefFrom,
+  LIVE_URL,
+  LOOKUP_URL,
+  partUrl,
+  rootOf,
+  userMonthUrl,
+  USERS_URL,
+  viewRoot,
+} from './urls.js';
 import type {
   ArchivePage,
   DashboardPage,
@@ -17,6 +28,7 @@ import type {
   HistoryPage,
   Link,
   LivePage,
+  LookupPage,
   PageModel,
   StatusFilter,
   UserPage,
@@ -188,6 +200,7 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     filter: filterModel(url, input.users, { user: null, status: 'all' }, ctx),
     groups: historyGroups(shown, url, ctx),
     archive: link(url, ARCHIVE_URL, ctx.t.archive),
+    lookup: link(url, LOOKUP_URL, ctx.t.lookup),
     downloads: viewDownloads(url, null, 'all', ctx),
   };
 }
@@ -507,3 +520,19 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
 }
 
 export type { PageModel };
+
+/** "/lookup/": the form; the answer comes from the month shards in data/lookup/ (src/app/build/lookup.ts). */
+export function lookupPage(ctx: ModelContext): LookupPage {
+  const url = LOOKUP_URL;
+  return {
+    kind: 'lookup',
+    url,
+    root: rootOf(url),
+    heading: ctx.t.lookup,
+    prev: null,
+    next: null,
+    position: null,
+    timeZone: ctx.timeZone,
+    cli: `openvpn-status-web lookup --ip ADDR [--port N] [--at TIME | --from TIME --to TIME] --tz ${ctx.timeZone}`,
+  };
+}

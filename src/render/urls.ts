@@ -12,6 +12,7 @@
  *   /live/                    every live connection when the dashboard's list is cut
  *   /archive/                 every day with history
  *   /users/                   every known user (when the filter cannot list them all)
+ *   /lookup/                  who had an address at a time (searched in the browser)
  */
 import type { StatusFilter } from './view-model.js';
 
@@ -37,6 +38,7 @@ export function partUrl(base: string, n: number): string {
 export const ARCHIVE_URL = '/archive/';
 export const LIVE_URL = '/live/';
 export const USERS_URL = '/users/';
+export const LOOKUP_URL = '/lookup/';
 
 /** "../../" for "/a/b/": the way back to the site root from a page. */
 export function rootOf(url: string): string {

@@ -144,6 +144,7 @@ export interface DashboardPage extends PageBase {
   filter: FilterModel;
   groups: HistoryGroup[];
   archive: Link;
+  lookup: Link;
   downloads: DownloadLinks;
 }
 
@@ -198,7 +199,16 @@ export interface UsersPage extends PageBase {
   users: Link[];
 }
 
-export type PageModel = DashboardPage | HistoryPage | UserPage | LivePage | ArchivePage | UsersPage;
+/** "/lookup/": who had an address at a time, searched in the browser (site/assets/lookup.js). */
+export interface LookupPage extends PageBase {
+  kind: 'lookup';
+  /** The site's zone: the form's times are wall times in it. */
+  timeZone: string;
+  /** The equivalent command, shown without JavaScript. */
+  cli: string;
+}
+
+export type PageModel = DashboardPage | HistoryPage | UserPage | LivePage | ArchivePage | UsersPage | LookupPage;
 
 /** Site-wide values every page shares. */
 export interface SiteModel {

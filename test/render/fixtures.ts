@@ -178,6 +178,7 @@ export function dashboardPage(): DashboardPage {
     filter: filterModel('', null),
     groups: sampleGroups(),
     archive: { href: 'archive/', label: 'Archiv (alle Tage)' },
+    lookup: { href: 'lookup/', label: 'Adresse suchen' },
     downloads: { xlsx: 'downloads/history-all.xlsx', csv: 'downloads/history-all.csv', years: null },
   };
 }

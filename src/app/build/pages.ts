@@ -19,6 +19,7 @@ import {
   dayPages,
   LIVE_ON_DASHBOARD,
   livePages,
+  lookupPage,
   ROOT_ROWS,
   userMonthPages,
   userMorePages,
@@ -131,6 +132,7 @@ export async function publishPages(
     ),
   );
   await pages.emit(...usersPages(users, ctx));
+  await pages.emit(lookupPage(ctx));
   await pages.emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await pages.emit(
     ...viewRootPages(
