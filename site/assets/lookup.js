@@ -12,16 +12,16 @@
   // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
   'use strict';
 
-  var siteRoot = new URL('../', document.currentScript.src);
+  const siteRoot = new URL('../', document.currentScript.src);
 
   // --- Addresses: the same one spelling as src/core/lookup.ts (normaliseAddress) ---------
   function ipv4Octets(text) {
-    var parts = text.split('.');
+    const parts = text.split('.');
     if (parts.length !== 4) return null;
-    var out = [];
-    for (var i = 0; i < 4; i++) {
+    const out = [];
+    for (let i = 0; i < 4; i++) {
       if (!/^\d{1,3}$/.test(parts[i])) return null;
-      var n = Number(parts[i]);
+      const n = Number(parts[i]);
       if (n > 255) return null;
       out.push(n);
     }
@@ -29,44 +29,44 @@
   }
   function ipv6Groups(text) {
     if (!/^[0-9a-fA-F:.]+$/.test(text) || text.indexOf(':') < 0) return null;
-    var head = text;
-    var lastColon = text.lastIndexOf(':');
+    let head = text;
+    const lastColon = text.lastIndexOf(':');
     if (text.indexOf('.', lastColon) >= 0) {
-      var v4 = ipv4Octets(text.slice(lastColon + 1));
+      const v4 = ipv4Octets(text.slice(lastColon + 1));
       if (v4 === null) return null;
       head = `${text.slice(0, lastColon + 1)}${((v4[0] << 8) | v4[1]).toString(16)}:${((v4[2] << 8) | v4[3]).toString(16)}`;
     }
-    var halves = head.split('::');
+    const halves = head.split('::');
     if (halves.length > 2) return null;
     function groups(s) {
       if (s === '') return [];
-      var out = [];
-      var list = s.split(':');
-      for (var i = 0; i < list.length; i++) {
+      const out = [];
+      const list = s.split(':');
+      for (let i = 0; i < list.length; i++) {
         if (!/^[0-9a-fA-F]{1,4}$/.test(list[i])) return null;
         out.push(parseInt(list[i], 16));
       }
       return out;
     }
-    var front = groups(halves[0]);
-    var back = halves.length === 2 ? groups(halves[1]) : [];
+    const front = groups(halves[0]);
+    const back = halves.length === 2 ? groups(halves[1]) : [];
     if (front === null || back === null) return null;
-    var given = front.length + back.length;
+    const given = front.length + back.length;
     if (halves.length === 1) return given === 8 ? front : null;
     if (given > 7) return null;
-    var zeros = [];
-    for (var z = given; z < 8; z++) zeros.push(0);
+    const zeros = [];
+    for (let z = given; z < 8; z++) zeros.push(0);
     return front.concat(zeros, back);
   }
   function ipv6Text(g) {
-    var best = -1;
-    var bestLen = 1;
-    for (var i = 0; i < 8; ) {
+    let best = -1;
+    let bestLen = 1;
+    for (let i = 0; i < 8; ) {
       if (g[i] !== 0) {
         i++;
         continue;
       }
-      var j = i;
+      let j = i;
       while (j < 8 && g[j] === 0) j++;
       if (j - i > bestLen) {
         best = i;
@@ -80,9 +80,9 @@
     return best < 0 ? hex(g) : `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
   }
   function normaliseAddress(text) {
-    var v4 = ipv4Octets(text);
+    const v4 = ipv4Octets(text);
     if (v4 !== null) return v4.join('.');
-    var g = ipv6Groups(text);
+    const g = ipv6Groups(text);
     if (g === null) return null;
     if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff)
       return [g[6] >> 8, g[6] & 255, g[7] >> 8, g[7] & 255].join('.');
@@ -90,18 +90,18 @@
   }
   /** "1.2.3.4", "1.2.3.4:5678", "[2001:db8::1]:443" → {address, port}; null when none. */
   function parseAddress(text) {
-    var t = text.trim();
-    var plain = normaliseAddress(t);
+    const t = text.trim();
+    const plain = normaliseAddress(t);
     if (plain !== null) return { address: plain, port: null };
-    var m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(t) || /^([\d.]+):(\d{1,5})$/.exec(t);
-    var address = m ? normaliseAddress(m[1]) : null;
+    const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(t) || /^([\d.]+):(\d{1,5})$/.exec(t);
+    const address = m ? normaliseAddress(m[1]) : null;
     if (address === null || Number(m[2]) > 65535) return null;
     return { address: address, port: Number(m[2]) };
   }
 
   // --- Times: wall times in the site's zone ------------------------------------------------
   function offsetMs(ms, zone) {
-    var parts = {};
+    const parts = {};
     new Intl.DateTimeFormat('en-US', {
       timeZone: zone,
       hourCycle: 'h23',
@@ -116,24 +116,24 @@
       .forEach((p) => {
         parts[p.type] = Number(p.value);
       });
-    var wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+    const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
     return wall - Math.floor(ms / 1000) * 1000;
   }
   /** Epoch ms of "2026-11-26T16:15[:SS]" in `zone` (the earlier reading in a repeated hour); NaN when unreadable. */
   function wallToMs(text, zone) {
-    var m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text);
+    const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text);
     if (!m) return Number.NaN;
-    var guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
-    var check = new Date(guess);
+    const guess = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0));
+    const check = new Date(guess);
     if (check.getUTCDate() !== +m[3] || check.getUTCHours() !== +m[4]) return Number.NaN;
-    var fits = [guess - offsetMs(guess - 86400000, zone), guess - offsetMs(guess + 86400000, zone)].filter(
+    const fits = [guess - offsetMs(guess - 86400000, zone), guess - offsetMs(guess + 86400000, zone)].filter(
       (t) => t + offsetMs(t, zone) === guess,
     );
     return fits.length > 0 ? Math.min.apply(null, fits) : guess - offsetMs(guess - 86400000, zone);
   }
   function wallText(seconds, zone) {
-    var ms = seconds * 1000;
-    var d = new Date(ms + offsetMs(ms, zone));
+    const ms = seconds * 1000;
+    const d = new Date(ms + offsetMs(ms, zone));
     return d.toISOString().slice(0, 19).replace('T', ' ');
   }
 
@@ -148,15 +148,15 @@
   /** Rows of the shards that held the address at some instant of [from, to] (seconds), oldest first. */
   function search(q) {
     return fetchJson('data/lookup/index.json').then((index) => {
-      var months = index.months.filter((m) => m[1] <= q.to && (m[2] === null || m[2] >= q.from));
+      const months = index.months.filter((m) => m[1] <= q.to && (m[2] === null || m[2] >= q.from));
       return Promise.all(months.map((m) => fetchJson(`data/lookup/${m[0]}.json`))).then((shards) => {
-        var found = [];
+        const found = [];
         shards.forEach((shard) => {
           shard.sessions.forEach((s) => {
             // [user, day, start, end|null, real, port|null, tunnel IPv4|null, tunnel IPv6|null]
             if (s[2] > q.to || (s[3] !== null && s[3] < q.from)) return;
-            var tunnel = q.port === null && (s[6] === q.address || s[7] === q.address);
-            var real = s[4] === q.address && (q.port === null || s[5] === null || s[5] === q.port);
+            const tunnel = q.port === null && (s[6] === q.address || s[7] === q.address);
+            const real = s[4] === q.address && (q.port === null || s[5] === null || s[5] === q.port);
             if (tunnel || real) found.push({ shard: shard, row: s });
           });
         });
@@ -166,9 +166,9 @@
   }
 
   function cell(tr, text, href) {
-    var td = document.createElement('td');
+    const td = document.createElement('td');
     if (href) {
-      var a = document.createElement('a');
+      const a = document.createElement('a');
       a.href = href;
       a.textContent = text;
       td.appendChild(a);
@@ -179,15 +179,15 @@
   }
 
   function show(section, found) {
-    var zone = section.getAttribute('data-tz');
-    var body = section.querySelector('[data-lookup-rows]');
-    var running = body.getAttribute('data-running');
+    const zone = section.getAttribute('data-tz');
+    const body = section.querySelector('[data-lookup-rows]');
+    const running = body.getAttribute('data-running');
     body.textContent = '';
     found.forEach((f) => {
-      var s = f.row;
-      var user = f.shard.users[s[0]];
-      var day = `${f.shard.month}-${s[1]}`;
-      var tr = document.createElement('tr');
+      const s = f.row;
+      const user = f.shard.users[s[0]];
+      const day = `${f.shard.month}-${s[1]}`;
+      const tr = document.createElement('tr');
       cell(tr, user[0], new URL(`u/${user[1]}/`, siteRoot).href);
       cell(tr, day, new URL(`d/${day}/`, siteRoot).href);
       cell(tr, wallText(s[2], zone));
@@ -201,28 +201,28 @@
   }
 
   function run(section) {
-    var form = section.querySelector('[data-lookup-form]');
-    var status = section.querySelector('[data-lookup-status]');
-    var params = new URLSearchParams(window.location.search);
+    const form = section.querySelector('[data-lookup-form]');
+    const status = section.querySelector('[data-lookup-status]');
+    const params = new URLSearchParams(window.location.search);
     ['ip', 'port', 'at', 'from', 'to'].forEach((k) => {
       if (params.has(k)) form.elements[k].value = params.get(k);
     });
-    var ip = params.get('ip');
+    const ip = params.get('ip');
     if (ip === null || ip.trim() === '') return;
-    var zone = section.getAttribute('data-tz');
-    var parsed = parseAddress(ip);
+    const zone = section.getAttribute('data-tz');
+    const parsed = parseAddress(ip);
     if (parsed === null) {
       status.textContent = status.getAttribute('data-bad-address');
       return;
     }
-    var portText = (params.get('port') || '').trim();
-    var port = portText === '' ? parsed.port : /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
-    var at = (params.get('at') || '').trim();
-    var fromText = (params.get('from') || '').trim();
-    var toText = (params.get('to') || '').trim();
-    var now = Date.now();
-    var from = fromText !== '' && at === '' ? wallToMs(fromText, zone) : at === '' ? now : wallToMs(at, zone);
-    var to = fromText !== '' && at === '' ? (toText === '' ? now : wallToMs(toText, zone)) : from;
+    const portText = (params.get('port') || '').trim();
+    const port = portText === '' ? parsed.port : /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
+    const at = (params.get('at') || '').trim();
+    const fromText = (params.get('from') || '').trim();
+    const toText = (params.get('to') || '').trim();
+    const now = Date.now();
+    const from = fromText !== '' && at === '' ? wallToMs(fromText, zone) : at === '' ? now : wallToMs(at, zone);
+    const to = fromText !== '' && at === '' ? (toText === '' ? now : wallToMs(toText, zone)) : from;
     if (Number.isNaN(from) || Number.isNaN(to) || from > to || Number.isNaN(port) || port > 65535) {
       status.textContent = status.getAttribute('data-bad-time');
       return;

@@ -4,6 +4,7 @@
  * states. Built by hand from the types, independent of the model builders.
  */
 import { LABELS } from '../../src/core/i18n.js';
+import { lookupPage } from '../../src/render/pages.js';
 import type { Lang } from '../../src/core/settings.js';
 import type {
   ArchivePage,
@@ -345,5 +346,6 @@ export function allPages(): PageModel[] {
     emptyLivePage(),
     archivePage(),
     emptyArchivePage(),
+    lookupPage({ lang: 'de', timeZone: 'Europe/Berlin', t: LABELS.de, aliases: {}, now: '2026-11-26T16:15:00Z' }),
   ];
 }
