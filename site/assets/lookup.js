@@ -12,7 +12,9 @@
   // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
   'use strict';
 
-  const siteRoot = new URL('../', document.currentScript.src);
+  // The script's own URL locates the site root (…/assets/lookup.js).
+  const self = document.currentScript || document.querySelector('script[src*="assets/lookup.js"]');
+  const siteRoot = new URL('../', self.src);
 
   // --- Addresses: the same one spelling as src/core/lookup.ts (normaliseAddress) ---------
   function ipv4Octets(text) {
@@ -241,7 +243,9 @@
     );
   }
 
-  document.addEventListener('DOMContentLoaded', () => {
+  function start() {
     document.querySelectorAll('[data-lookup]').forEach(run);
-  });
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
 })();
