@@ -14,8 +14,8 @@ import { csv, readHistoryHeader } from './history-store.js';
 
 /** Bytes searched at a time. */
 const CHUNK = 1 << 23;
-/** Lines closer than this are read in one go: fewer opens, the same rows. */
-const JOIN_GAP = 1 << 16;
+/** Lines closer than this are read in one go (one read instead of two, the same rows). */
+const JOIN_GAP = 4096;
 
 export interface Span {
   /** Byte offset of a line start (never 0: the header line is not data). */
@@ -97,6 +97,26 @@ function joined(spans: Span[]): Span[] {
   return out;
 }
 
+/** The lines of the spans with their byte offsets (a span holds whole lines). */
+async function spanLines(path: string, spans: Span[]): Promise<{ text: string; at: number }[]> {
+  const lines: { text: string; at: number }[] = [];
+  const fh = await open(path, 'r');
+  try {
+    for (const span of spans) {
+      const bytes = Buffer.allocUnsafe(span.end - span.start);
+      const { bytesRead } = await fh.read(bytes, 0, bytes.length, span.start);
+      let at = span.start;
+      for (const text of bytes.subarray(0, bytesRead).toString('utf8').split('\n')) {
+        if (text !== '' && text !== '\r') lines.push({ text, at });
+        at += Buffer.byteLength(text) + 1;
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  return lines;
+}
+
 /**
  * The sessions of the rows in `spans` (from linesHolding), read by the CSV's own header. A
  * row that cannot be read is told to `warn` with its line and skipped (a lookup writes
@@ -108,40 +128,42 @@ export async function* sessionsInSpans(path: string, spans: Span[], warn: Warn):
   const missing = missingRequiredColumns(header);
   if (missing.length > 0) throw new InputError(path, 1, `not a session history: no column ${missing.join(', ')}`);
   const { parseSync } = await csv();
-  const fh = await open(path, 'r');
+  const parse = (text: string) => parseSync(text, { relax_column_count: true }) as string[][];
+  const lines = await spanLines(path, spans);
+  let rows: (string[] | Error)[];
   try {
-    for (const span of spans) {
-      const bytes = Buffer.allocUnsafe(span.end - span.start);
-      const { bytesRead } = await fh.read(bytes, 0, bytes.length, span.start);
-      let offset = span.start;
-      for (const line of bytes.subarray(0, bytesRead).toString('utf8').split('\n')) {
-        const at = offset;
-        offset += Buffer.byteLength(line) + 1;
-        if (line === '' || line === '\r') continue;
-        const bad = async (reason: string) => warn(`${path}:${(await linesBefore(path, at)) + 1}: ${reason}; skipped`);
-        let fields: string[];
-        try {
-          fields = (parseSync(line, { relax_column_count: true }) as string[][])[0] ?? [];
-        } catch (e) {
-          if (!isCsvError(e)) throw e;
-          await bad((e as Error).message.replace(/ at line \d+/g, ''));
-          continue;
-        }
-        if (fields.length !== header.length) {
-          await bad(`${fields.length} fields, the header has ${header.length}`);
-          continue;
-        }
-        const record: Record<string, string> = {};
-        for (let i = 0; i < header.length; i++) record[header[i] as string] = fields[i] as string;
-        try {
-          yield sessionFromRecord(record, path, 0, () => undefined);
-        } catch (e) {
-          if (!(e instanceof InputError)) throw e;
-          await bad(e.reason);
-        }
+    // Each line is a row of its own (linesHolding saw no row over several lines): one parse for all.
+    rows = parse(lines.map((l) => l.text).join('\n'));
+  } catch (e) {
+    if (!isCsvError(e)) throw e;
+    rows = lines.map((l) => {
+      try {
+        return parse(l.text)[0] ?? [];
+      } catch (e2) {
+        if (!isCsvError(e2)) throw e2;
+        return e2 as Error;
       }
+    });
+  }
+  for (let k = 0; k < lines.length; k++) {
+    const fields = rows[k] ?? [];
+    const bad = async (reason: string) =>
+      warn(`${path}:${(await linesBefore(path, (lines[k] as { at: number }).at)) + 1}: ${reason}; skipped`);
+    if (fields instanceof Error) {
+      await bad(fields.message.replace(/ at line \d+/g, ''));
+      continue;
     }
-  } finally {
-    await fh.close();
+    if (fields.length !== header.length) {
+      await bad(`${fields.length} fields, the header has ${header.length}`);
+      continue;
+    }
+    const record: Record<string, string> = {};
+    for (let i = 0; i < header.length; i++) record[header[i] as string] = fields[i] as string;
+    try {
+      yield sessionFromRecord(record, path, 0, () => undefined);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      await bad(e.reason);
+    }
   }
 }
