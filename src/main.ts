@@ -47,6 +47,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./cli/sessions.js')).sessionsCommand,
   },
   {
+    name: 'lookup',
+    summary: 'who had an address (tunnel or real, IPv4 or IPv6) at a time: exit 0 found, 1 not found',
+    load: async () => (await import('./cli/lookup.js')).lookupCommand,
+  },
+  {
     name: 'import-legacy',
     summary: "import the predecessor's openvpn-sessions.csv",
     load: async () => (await import('./cli/import-legacy.js')).importLegacyCommand,

@@ -13,6 +13,7 @@ import {
   dayUrl,
   hrefFrom,
   LIVE_URL,
+  LOOKUP_URL,
   partUrl,
   rootOf,
   TRASH_URL,
@@ -28,6 +29,7 @@ import type {
   HistoryPage,
   Link,
   LivePage,
+  LookupPage,
   PageModel,
   StatusFilter,
   TrashPage,
@@ -208,6 +210,7 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     filter: filterModel(url, input.users, { user: null, status: 'all' }, ctx),
     groups: historyGroups(shown, url, ctx),
     archive: link(url, ARCHIVE_URL, ctx.t.archive),
+    lookup: link(url, LOOKUP_URL, ctx.t.lookup),
     downloads: viewDownloads(url, null, 'all', ctx),
   };
 }
@@ -555,3 +558,19 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
 }
 
 export type { PageModel };
+
+/** "/lookup/": the form; the answer comes from the month shards in data/lookup/ (src/app/build/lookup.ts). */
+export function lookupPage(ctx: ModelContext): LookupPage {
+  const url = LOOKUP_URL;
+  return {
+    kind: 'lookup',
+    url,
+    root: rootOf(url),
+    heading: ctx.t.lookup,
+    prev: null,
+    next: null,
+    position: null,
+    timeZone: ctx.timeZone,
+    cli: `openvpn-status-web lookup --ip ADDR [--port N] [--at TIME | --from TIME --to TIME] --tz ${ctx.timeZone}`,
+  };
+}

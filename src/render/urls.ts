@@ -13,6 +13,7 @@
  *   /archive/                 every day with history
  *   /users/                   every known user (when the filter cannot list them all)
  *   /trash/                   the trash: a shell whose list app.js fetches from the endpoint
+ *   /lookup/                  who had an address at a time (searched in the browser)
  */
 import type { StatusFilter } from './view-model.js';
 
@@ -39,6 +40,7 @@ export const ARCHIVE_URL = '/archive/';
 export const LIVE_URL = '/live/';
 export const USERS_URL = '/users/';
 export const TRASH_URL = '/trash/';
+export const LOOKUP_URL = '/lookup/';
 
 /** "../../" for "/a/b/": the way back to the site root from a page. */
 export function rootOf(url: string): string {

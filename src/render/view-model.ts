@@ -144,6 +144,7 @@ export interface DashboardPage extends PageBase {
   filter: FilterModel;
   groups: HistoryGroup[];
   archive: Link;
+  lookup: Link;
   downloads: DownloadLinks;
 }
 
@@ -210,7 +211,24 @@ export interface TrashPage extends PageBase {
   limit: number;
 }
 
-export type PageModel = DashboardPage | HistoryPage | UserPage | LivePage | ArchivePage | UsersPage | TrashPage;
+/** "/lookup/": who had an address at a time, searched in the browser (site/assets/lookup.js). */
+export interface LookupPage extends PageBase {
+  kind: 'lookup';
+  /** The site's zone: the form's times are wall times in it. */
+  timeZone: string;
+  /** The equivalent command, shown without JavaScript. */
+  cli: string;
+}
+
+export type PageModel =
+  | DashboardPage
+  | HistoryPage
+  | UserPage
+  | LivePage
+  | ArchivePage
+  | UsersPage
+  | TrashPage
+  | LookupPage;
 
 /** Site-wide values every page shares. */
 export interface SiteModel {

@@ -106,6 +106,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       'users/index.html',
       // A shell: its list comes from the endpoint.
       'trash/index.html',
+      'lookup/index.html',
     ]);
     for (const day of days) {
       expected.add(`d/${day}/index.html`);
@@ -258,6 +259,8 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `u/${slug}/active/index.html`,
       `u/${slug}/ended/index.html`,
       `u/${slug}/m/${month}/index.html`,
+      // The lookup shard of the day's month: the session has its end now.
+      `data/lookup/${month}.json`,
     ];
     // Pages that may exist in this layout and may change: the "ended" copies of the period pages,
     // and the archive if its counts changed.
@@ -266,6 +269,8 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `ended/d/${day}/index.html`,
       `u/${slug}/ended/m/${month}/index.html`,
       'archive/index.html',
+      // The lookup index, when the month's last end changed.
+      'data/lookup/index.json',
       // The rest of the day or month where the root pages' rows stop moves with a new ended row.
       'more/index.html',
       'ended/more/index.html',

@@ -2,7 +2,7 @@
  * Searching every file of an output folder for traces of sessions, for the purge tests:
  * each file's bytes, and inside zip files (xlsx) and gzip streams, their inflated entries,
  * nested ones too. A trace ("needle") is a text a session leaves in the files it is in: its
- * id, start and end (ISO UTC, the zone's wall time, the Excel serial), its addresses.
+ * id, start and end (ISO UTC, the zone's wall time, the Excel serial, epoch seconds), its addresses.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,6 +46,8 @@ export function traces(s: JsonSession, name: string, addresses: boolean): Needle
       { what: `${which} of ${name} (ISO)`, text: iso },
       { what: `${which} of ${name} (wall time)`, text: wall },
       { what: `${which} of ${name} (Excel serial)`, text: serialPrefix(wall) },
+      // The lookup shards (data/lookup/) hold times as epoch seconds.
+      { what: `${which} of ${name} (epoch seconds)`, text: String(Date.parse(iso) / 1000) },
     );
   }
   if (addresses) {

@@ -4,6 +4,7 @@
  * states. Built by hand from the types, independent of the model builders.
  */
 import { LABELS } from '../../src/core/i18n.js';
+import { lookupPage } from '../../src/render/pages.js';
 import type { Lang } from '../../src/core/settings.js';
 import type {
   ArchivePage,
@@ -179,6 +180,7 @@ export function dashboardPage(): DashboardPage {
     filter: filterModel('', null),
     groups: sampleGroups(),
     archive: { href: 'archive/', label: 'Archiv (alle Tage)' },
+    lookup: { href: 'lookup/', label: 'Adresse suchen' },
     downloads: { xlsx: 'downloads/history-all.xlsx', csv: 'downloads/history-all.csv', years: null },
   };
 }
@@ -362,5 +364,6 @@ export function allPages(): PageModel[] {
     archivePage(),
     emptyArchivePage(),
     trashPage(),
+    lookupPage({ lang: 'de', timeZone: 'Europe/Berlin', t: LABELS.de, aliases: {}, now: '2026-11-26T16:15:00Z' }),
   ];
 }

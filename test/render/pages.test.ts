@@ -16,6 +16,7 @@ import {
 } from '../../src/render/models.js';
 import {
   archivePage,
+  lookupPage,
   dashboardMorePages,
   dashboardPage,
   dayPages,
@@ -851,6 +852,7 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
       ctx,
     ),
   );
+  models.push(lookupPage(ctx));
   models.push(...viewRootPages({ user: null, status: 'active', sessions: live, users: known, periods: [] }, ctx));
   models.push(
     ...viewRootPages(

@@ -307,7 +307,8 @@ describe('escaping and Content-Security-Policy', () => {
         ...[...d.querySelectorAll('script')].map((s) => s.getAttribute('src') ?? ''),
         ...[...d.querySelectorAll('link[rel=stylesheet]')].map((l) => l.getAttribute('href') ?? ''),
       ];
-      assert.equal(refs.length, 2, url);
+      // The lookup page alone loads its own script too.
+      assert.equal(refs.length, url === '/lookup/' ? 3 : 2, url);
       for (const ref of refs) {
         assert.match(ref, /^(\.\.\/)*assets\/[a-z]+\.(js|css)\?v=0\.1\.0$/, `${url}: ${ref}`);
         const resolved = new URL(ref, `https://vpn.example${url}`);
@@ -789,7 +790,8 @@ describe('markup', () => {
         assert.equal(th.getAttribute('scope'), th.closest('thead') ? 'col' : 'row', name);
       }
       for (const b of d.querySelectorAll('button')) {
-        assert.equal(b.getAttribute('type'), 'button', name);
+        // A form's one submit button (the lookup page's search) submits; every other is a plain button.
+        assert.equal(b.getAttribute('type'), b.closest('form') ? 'submit' : 'button', name);
         assert.ok(b.getAttribute('aria-label'), `${name}: button without a name`);
       }
       for (const s of d.querySelectorAll('select, input')) assert.ok(s.closest('label'), `${name}: unlabelled control`);
@@ -805,13 +807,13 @@ describe('siteAssets', () => {
     const assets = await siteAssets();
     assert.deepEqual(
       assets.map((a) => a.path),
-      ['assets/app.js', 'assets/style.css'],
+      ['assets/app.js', 'assets/lookup.js', 'assets/style.css'],
     );
     for (const a of assets) {
       assert.ok(Buffer.isBuffer(a.content), `${a.path} is a Buffer`);
       assert.deepEqual(a.content, await readFile(new URL(a.path, `file://${SITE_DIR}`)));
     }
-    const css = assets[1]!.content.toString('utf8');
+    const css = assets[2]!.content.toString('utf8');
     assert.match(css, /\[data-theme="light"\]\s*\{/);
     for (const cls of ['chart-area', 'chart-line', 'chart-grid', 'chart-axis', 'chart-title', 'chart-label']) {
       assert.match(css, new RegExp(`\\.${cls}\\b[^{]*\\{[^}]*var\\(--chart-`), cls);
@@ -930,5 +932,5 @@ describe('app.js', () => {
 /** A type-level check that the fixtures cover every kind. */
 test('fixtures exercise every page kind', () => {
   const kinds = new Set<PageModel['kind']>(allPages().map((p) => p.kind));
-  assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'trash', 'user']);
+  assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'lookup', 'trash', 'user']);
 });

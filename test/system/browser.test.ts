@@ -18,6 +18,7 @@ import { syntheticClients, syntheticSessions } from '../../src/demo/synthetic.js
 import { ROOT_ROWS } from '../../src/render/pages.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { sessionsJson, type SessionJson } from '../helpers/cli.js';
+import { wallIn } from '../helpers/export-views.js';
 import { plus, T0, TZ, userOfClient, type SyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 import { browserMissing, gate, launchChromium, PageWatch } from './helpers/browser.js';
@@ -466,6 +467,38 @@ describe('real Chromium through nginx', () => {
     await p.waitForLoadState('load');
     assert.deepEqual(w.dialogs, [], 'no dialog fired at all');
     assertClean('the hostile user');
+  });
+
+  it('the lookup page finds who had a tunnel address at a time, from the month shards, under the CSP', {
+    timeout: 60_000,
+  }, async (t) => {
+    if (!gate(t, lacking)) return;
+    const ended = recorded.filter((x) => x.user === HOSTILE && x.endedAt !== null && x.durationS > 60);
+    const s = ended[0] as SessionJson;
+    assert.ok(s !== undefined, `an ended session of ${HOSTILE}`);
+    const address = need(s.virtualAddress, 'its tunnel address');
+    const at = plus(s.connectedAt, 30);
+    const live = (x: SessionJson) => x.connectedAt <= at && (x.endedAt === null || x.endedAt >= at);
+    const expected = recorded
+      .filter((x) => live(x) && (x.virtualAddress === address || x.realAddress === address))
+      .sort((a, b) => (a.connectedAt < b.connectedAt ? -1 : 1))
+      .map((x) => x.user);
+    const p = need(page, 'the page');
+    const started = Date.now();
+    await open(`/lookup/?ip=${encodeURIComponent(address)}&at=${encodeURIComponent(wallIn(at).replace(' ', 'T'))}`);
+    await p.locator('[data-lookup-done]').waitFor({ timeout: 10_000 });
+    const ms = Date.now() - started;
+    assert.ok(ms < 1000, `the answer within a second (${ms} ms)`);
+    const users = await p.locator('[data-lookup-rows] tr td:first-child').allTextContents();
+    assert.deepEqual(users, expected, 'the users who had the address then, in time order');
+    assert.ok(users.includes(HOSTILE), 'the hostile name is shown as text');
+    assert.equal(await p.evaluate(() => (window as unknown as { __injected?: boolean }).__injected), undefined);
+    assert.equal(await p.locator('.lookup-nojs').isVisible(), false, 'the no-JS hint is hidden');
+    // The user link leads to that user's page.
+    await p.locator('[data-lookup-rows] tr td:first-child a').first().click();
+    await p.waitForLoadState('load');
+    assert.match(p.url(), /\/u\/[^/]+\/$/);
+    assertClean('the lookup page');
   });
 
   it('the theme toggle restyles page and chart at once and survives a reload', { timeout: 60_000 }, async (t) => {

@@ -19,6 +19,7 @@ import {
   dayPages,
   LIVE_ON_DASHBOARD,
   livePages,
+  lookupPage,
   ROOT_ROWS,
   trashPage,
   userMonthPages,
@@ -131,7 +132,7 @@ export async function publishPages(
       ctx,
     ),
   );
-  await pages.emit(...usersPages(users, ctx), trashPage(ctx));
+  await pages.emit(...usersPages(users, ctx), trashPage(ctx), lookupPage(ctx));
   await pages.emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await pages.emit(
     ...viewRootPages(

@@ -8,6 +8,7 @@ import { drawChart } from './chart.js';
 import { commitManifest, removeStalePages, wholeHistoryCounts, writeExports, writeSnapshots } from './finish.js';
 import { ingestHistory } from './ingest.js';
 import { loadBuildInputs } from './inputs.js';
+import { writeLookupIndex } from './lookup.js';
 import { publishPages } from './pages.js';
 import { startRun, stepTimer } from './run.js';
 import { summariseDays, summariseUsers, trackOpenSessions } from './summaries.js';
@@ -54,6 +55,7 @@ export async function buildOnce(
   timer.step('exports');
   let filesWritten = published.filesWritten + exported.written;
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
+  filesWritten += await writeLookupIndex(run, tracked, days);
   timer.step('snapshots');
   log.detail(
     `build: ${history.newEnded} new ended, ${run.dirty.days.size} dirty day(s), ${run.dirty.userMonths.size} dirty user(s)` +
