@@ -46,7 +46,9 @@ const readers = new Map<4 | 6, Promise<Reader>>();
 
 async function openReader(family: 4 | 6): Promise<Reader> {
   const file = join(geoDbInfo().dir, `geo-whois-asn-country-ipv${family}.mmdb`);
-  const [{ Reader: MmdbReader }, db] = await Promise.all([import('mmdb-lib'), readFile(file)]);
+  const [lib, db] = await Promise.all([import('mmdb-lib'), readFile(file)]);
+  // A CommonJS package: bundled (dist/bundle), its exports come as `default`.
+  const MmdbReader = lib.Reader ?? (lib as unknown as { default: typeof lib }).default.Reader;
   // A few hundred distinct records (one per country): decoded once each.
   return new MmdbReader(db, { cache: new Map() }) as unknown as Reader;
 }
