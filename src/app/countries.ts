@@ -4,7 +4,8 @@
  */
 import type { ReconcileResult } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
-import { countriesOf } from '../io/geoip.js';
+import type { Labels } from '../core/i18n.js';
+import { countriesOf, geoDbInfo } from '../io/geoip.js';
 import type { Logger } from './context.js';
 
 /**
@@ -34,4 +35,10 @@ export async function recordCountries(result: ReconcileResult, log: Logger): Pro
   result.opened = result.opened.map(fill);
   result.ended = result.ended.map(fill);
   log.detail(`countries: ${wanted.size} address(es) looked up in ${(performance.now() - started).toFixed(1)} ms`);
+}
+
+/** The footer's line: which database, in which version, under which licence (its package.json is read, not the database). */
+export function countryDataLine(t: Labels): string {
+  const db = geoDbInfo();
+  return `${t.countryData}: ${db.package} ${db.version} (${db.licence})`;
 }

@@ -37,6 +37,7 @@ export function siteModel(lang: Lang = 'de'): SiteModel {
     generated:
       lang === 'de' ? 'Stand: 2026-11-26 16:14:55 (Europe/Berlin)' : 'As of: 2026-11-26 16:14:55 (Europe/Berlin)',
     assetVersion: '0.1.0',
+    countryData: `${LABELS[lang].countryData}: @ip-location-db/geo-whois-asn-country-mmdb 2.3.2026061719 (CC BY 4.0, NRO)`,
     t: { ...LABELS[lang] },
   };
 }
@@ -63,6 +64,7 @@ function row(id: string, user: string, alias: string | null, over: Partial<Histo
     userHref: `u/${encodeURIComponent(user)}/`,
     day: '2026-11-25',
     realAddress: '203.0.113.7',
+    country: null,
     virtualAddress: '10.8.0.2',
     virtualIpv6: 'fd00::2',
     start: '2026-11-25 08:00:00',
@@ -86,6 +88,7 @@ function liveRow(id: string, user: string, alias: string | null, over: Partial<L
     userHref: `u/${encodeURIComponent(user)}/`,
     instance: 'udp-main',
     realAddress: '198.51.100.23',
+    country: null,
     virtualAddress: '10.8.0.6',
     virtualIpv6: null,
     connectedSince: '2026-11-26 15:55:51',
@@ -111,7 +114,11 @@ export function sampleGroups(): HistoryGroup[] {
         endReason: null,
       }),
       others: [
-        row('o-alice-2', 'alice', 'Alice A.', { start: '2026-11-25 12:00:00', end: '2026-11-25 12:10:00' }),
+        row('o-alice-2', 'alice', 'Alice A.', {
+          start: '2026-11-25 12:00:00',
+          end: '2026-11-25 12:10:00',
+          country: { code: 'NL', name: 'Niederlande' },
+        }),
         row('o-alice-1', 'alice', 'Alice A.', {
           start: '2026-11-25 07:00:00',
           end: '2026-11-25 07:42:00',
@@ -168,7 +175,7 @@ export function dashboardPage(): DashboardPage {
     chart: { svg: CHART_SVG },
     statusNotes: [],
     live: [
-      liveRow('l1', 'flex-RN13P', 'Handy Flex', { instance: 'udp-main' }),
+      liveRow('l1', 'flex-RN13P', 'Handy Flex', { instance: 'udp-main', country: { code: 'DE', name: 'Deutschland' } }),
       liveRow('l2', EVIL_CN, AMP_ALIAS, { instance: 'tcp-backup', virtualIpv6: 'fd00::6' }),
       liveRow('l3', QUOTE_CN, QUOTE_CN),
     ],

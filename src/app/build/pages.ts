@@ -30,6 +30,7 @@ import {
 import { RECENT_SESSIONS } from '../../render/snapshots.js';
 import { outputFile } from '../../render/urls.js';
 import type { SiteModel } from '../../render/view-model.js';
+import { countryDataLine } from '../countries.js';
 import { progressBar } from '../progress.js';
 import { getUserMonth, hashOf, type BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked, type Users } from './summaries.js';
@@ -97,6 +98,7 @@ export async function publishPages(
     lang: settings.lang,
     generated: `${t.generated}: ${formatDateTime(now, tz)} (${tz})`,
     assetVersion: run.fingerprint,
+    countryData: countryDataLine(t),
     t: t as unknown as Record<string, string>,
   };
   const published: Published = {
