@@ -181,9 +181,17 @@ export interface UserPage extends PageBase {
   filter: FilterModel;
   summary: Detail[];
   totals: DayTotal[];
+  /** Countries the user connected from, most recent first. */
+  countries: UserCountryRow[];
   groups: HistoryGroup[];
   periods: Link[];
   downloads: DownloadLinks;
+}
+
+export interface UserCountryRow extends CountryCell {
+  first: string;
+  /** A time, or "connected now". */
+  last: string;
 }
 
 /** "/live/…": every live connection when the dashboard's table was cut. */

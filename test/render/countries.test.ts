@@ -5,6 +5,7 @@ import { JSDOM } from 'jsdom';
 import { LABELS } from '../../src/core/i18n.js';
 import type { Lang } from '../../src/core/settings.js';
 import { historyRow, liveRow, type ModelContext } from '../../src/render/models.js';
+import { userPage } from '../../src/render/pages.js';
 import { sampleSession } from '../helpers/sessions.js';
 import { renderSamples, type RenderedSamples } from './samples.js';
 
@@ -46,6 +47,42 @@ describe('countries in the tables', () => {
       live.map((a) => [a.textContent, a.getAttribute('title'), a.parentElement?.textContent]),
       [['DE', 'Deutschland', '198.51.100.23 DE']],
     );
+  });
+
+  test("the user page lists the user's countries: code, name, first and last time", () => {
+    const rows = [...doc('/u/alice/').querySelectorAll('table.countries tbody tr')];
+    assert.deepEqual(
+      rows.map((tr) => [...tr.children].map((c) => c.textContent?.trim())),
+      [
+        ['DE Deutschland', '2026-11-01 08:00:00', 'jetzt verbunden'],
+        ['NL Niederlande', '2026-11-03 09:00:00', '2026-11-24 17:00:00'],
+      ],
+    );
+    assert.equal(rows[0]?.querySelector('abbr.country')?.getAttribute('title'), 'Deutschland');
+  });
+
+  test('the user page model formats the countries in the zone and language; connected now says so', () => {
+    const input = {
+      user: { user: 'alice', alias: null },
+      users: [{ user: 'alice', alias: null }],
+      sessions: [],
+      months: [],
+      totals: [],
+      first: null,
+      last: null,
+      connected: true,
+      sessionCount: 0,
+      countries: [
+        { country: 'FR', first: '2026-11-20T10:00:00Z', last: '2026-11-20T10:00:00Z', connected: true },
+        { country: 'CH', first: '2026-11-01T07:00:00Z', last: '2026-11-02T23:30:00Z', connected: false },
+      ],
+    };
+    assert.deepEqual(userPage(input, ctx('en')).countries, [
+      { code: 'FR', name: 'France', first: '2026-11-20 11:00:00', last: 'connected now' },
+      { code: 'CH', name: 'Switzerland', first: '2026-11-01 08:00:00', last: '2026-11-03 00:30:00' },
+    ]);
+    assert.equal(userPage(input, ctx('de')).countries[1]?.name, 'Schweiz');
+    assert.deepEqual(userPage({ ...input, countries: undefined }, ctx('de')).countries, []);
   });
 
   test('every page names the country database in its footer', () => {

@@ -260,6 +260,10 @@ export function userPage(): UserPage {
       { day: '2026-11-25', sessions: 3, duration: '2 Std, 12 Min', bytesIn: '30 MB', bytesOut: '9 MB' },
       { day: '2026-11-24', sessions: 1, duration: '5 Min', bytesIn: '1 MB', bytesOut: '200 kB' },
     ],
+    countries: [
+      { code: 'DE', name: 'Deutschland', first: '2026-11-01 08:00:00', last: 'jetzt verbunden' },
+      { code: 'NL', name: 'Niederlande', first: '2026-11-03 09:00:00', last: '2026-11-24 17:00:00' },
+    ],
     groups: sampleGroups().slice(0, 1),
     periods: [{ href: '../../u/alice/m/2026-11/', label: '2026-11' }],
     downloads: { xlsx: '../../downloads/u-alice.xlsx', csv: '../../downloads/u-alice.csv', years: null },

@@ -7,7 +7,7 @@ import { own } from '../../core/dict.js';
 import { formatDateTime } from '../../core/format.js';
 import type { Session } from '../../core/session.js';
 import { userCacheName } from '../../core/slug.js';
-import { fromStored, totalsPerDay } from '../../core/totals.js';
+import { fromStored, totalsPerDay, userCountries } from '../../core/totals.js';
 import { loadUserTotals, pageShard, ShardedHashes } from '../../io/build-cache.js';
 import { publishFiles } from '../../io/output.js';
 import { renderPages } from '../../render/index.js';
@@ -223,6 +223,7 @@ async function publishUserPages(
     last: pick(summary?.last, lastTracked, (x, y) => x > y),
     connected: own.some((s) => s.endedAt === null),
     sessionCount: (summary?.sessions ?? 0) + own.length,
+    countries: userCountries(totals, own),
   };
   await pages.emit(userPage(page, ctx), ...userMorePages(page, ctx));
   await pages.emit(
