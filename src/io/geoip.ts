@@ -92,6 +92,8 @@ export async function geoDbDetails(): Promise<{ info: GeoDbInfo; built: Record<'
   const [v4, v6] = await Promise.all([readerFor(4), readerFor(6)]);
   return {
     info: geoDbInfo(),
-    built: { ipv4: v4.metadata.buildEpoch.toISOString(), ipv6: v6.metadata.buildEpoch.toISOString() },
+    built: { ipv4: isoSeconds(v4.metadata.buildEpoch), ipv6: isoSeconds(v6.metadata.buildEpoch) },
   };
 }
+
+const isoSeconds = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
