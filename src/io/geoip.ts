@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { countryCode, lookupAddress } from '../core/country.js';
+import { countryCode, ipText, lookupBytes, type IpBytes } from '../core/country.js';
 
 export const GEO_PACKAGE = '@ip-location-db/geo-whois-asn-country-mmdb';
 /**
@@ -39,29 +39,78 @@ export function geoDbInfo(): GeoDbInfo {
 /** How much of mmdb-lib's Reader this module uses. */
 interface Reader {
   get(address: string): unknown;
-  metadata: { buildEpoch: Date; nodeCount: number };
+  metadata: { buildEpoch: Date; nodeCount: number; recordSize: number; nodeByteSize: number; ipVersion: number };
 }
 
-const readers = new Map<4 | 6, Promise<Reader>>();
+/** One family's file: mmdb-lib's Reader, and its search tree walked here over the same Buffer. */
+interface Db {
+  reader: Reader;
+  tree: Buffer;
+  /** A data record → its country: a few hundred records (one per country), each decoded once. */
+  records: Map<number, string | null>;
+}
 
-async function openReader(family: 4 | 6): Promise<Reader> {
+const dbs = new Map<4 | 6, Promise<Db>>();
+
+async function openDb(family: 4 | 6): Promise<Db> {
   const file = join(geoDbInfo().dir, `geo-whois-asn-country-ipv${family}.mmdb`);
-  const [lib, db] = await Promise.all([import('mmdb-lib'), readFile(file)]);
+  const [lib, tree] = await Promise.all([import('mmdb-lib'), readFile(file)]);
   // A CommonJS package: bundled (dist/bundle), its exports come as `default`.
   const MmdbReader = lib.Reader ?? (lib as unknown as { default: typeof lib }).default.Reader;
-  // A few hundred distinct records (one per country): decoded once each.
-  return new MmdbReader(db, { cache: new Map() }) as unknown as Reader;
+  const reader = new MmdbReader(tree) as unknown as Reader;
+  const { ipVersion, recordSize } = reader.metadata;
+  if (ipVersion !== family || ![24, 28, 32].includes(recordSize)) {
+    throw new Error(
+      `${file}: an IPv${ipVersion} database of ${recordSize}-bit records, not the IPv${family} one expected`,
+    );
+  }
+  return { reader, tree, records: new Map() };
 }
 
-function readerFor(family: 4 | 6): Promise<Reader> {
-  let r = readers.get(family);
-  if (r === undefined) {
-    r = openReader(family);
-    readers.set(family, r);
+function dbFor(family: 4 | 6): Promise<Db> {
+  let db = dbs.get(family);
+  if (db === undefined) {
+    db = openDb(family);
+    dbs.set(family, db);
     // A failed read is tried again by the next caller rather than remembered.
-    r.catch(() => readers.delete(family));
+    db.catch(() => dbs.delete(family));
   }
-  return r;
+  return db;
+}
+
+/** The record `bit` of `node` points to (the MaxMind DB format's 24-, 28- and 32-bit layouts). */
+function child(t: Buffer, recordSize: number, at: number, bit: number): number {
+  if (recordSize === 24) {
+    const p = at + bit * 3;
+    return ((t[p] as number) << 16) | ((t[p + 1] as number) << 8) | (t[p + 2] as number);
+  }
+  if (recordSize === 32) return t.readUInt32BE(at + bit * 4);
+  const high = bit === 0 ? ((t[at + 3] as number) & 0xf0) >> 4 : (t[at + 3] as number) & 0x0f;
+  const p = at + bit * 4;
+  return high * 0x1000000 + (((t[p] as number) << 16) | ((t[p + 1] as number) << 8) | (t[p + 2] as number));
+}
+
+/**
+ * Walks the search tree bit by bit over the address's bytes, as mmdb-lib does, and has mmdb-lib
+ * decode each data record once: its own lookup parses the text and decodes the record anew for
+ * every address, several times the cost for a thousand new clients.
+ */
+function countryOf(db: Db, ip: IpBytes): string | null {
+  const { nodeCount, recordSize, nodeByteSize } = db.reader.metadata;
+  const { tree } = db;
+  let node = 0;
+  const bits = ip.bytes.length * 8;
+  for (let i = 0; i < bits && node < nodeCount; i++) {
+    node = child(tree, recordSize, node * nodeByteSize, ((ip.bytes[i >> 3] as number) >> (7 - (i & 7))) & 1);
+  }
+  if (node <= nodeCount) return null; // nodeCount itself: an address the database does not know
+  let country = db.records.get(node);
+  if (country === undefined) {
+    const found = db.reader.get(ipText(ip)) as { country_code?: unknown } | null;
+    country = countryCode(found?.country_code);
+    db.records.set(node, country);
+  }
+  return country;
 }
 
 /**
@@ -70,29 +119,28 @@ function readerFor(family: 4 | 6): Promise<Reader> {
  */
 export async function countriesOf(addresses: Iterable<string>): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
-  const asked = new Map<string, string>();
+  const asked = new Map<string, IpBytes>();
   for (const a of addresses) {
     if (out.has(a)) continue;
-    const key = lookupAddress(a);
+    const ip = lookupBytes(a);
     out.set(a, null);
-    if (key !== null) asked.set(a, key);
+    if (ip !== null) asked.set(a, ip);
   }
-  const families = new Set([...asked.values()].map((k): 4 | 6 => (k.includes(':') ? 6 : 4)));
-  const open = new Map<4 | 6, Reader>();
-  for (const f of families) open.set(f, await readerFor(f));
-  for (const [a, key] of asked) {
-    const found = (open.get(key.includes(':') ? 6 : 4) as Reader).get(key) as { country_code?: unknown } | null;
-    out.set(a, countryCode(found?.country_code));
-  }
+  const open = new Map<number, Db>();
+  for (const ip of asked.values()) if (!open.has(ip.version)) open.set(ip.version, await dbFor(ip.version));
+  for (const [a, ip] of asked) out.set(a, countryOf(open.get(ip.version) as Db, ip));
   return out;
 }
 
 /** For `doctor`: the package's version and each file's build time, read from the files themselves. */
 export async function geoDbDetails(): Promise<{ info: GeoDbInfo; built: Record<'ipv4' | 'ipv6', string> }> {
-  const [v4, v6] = await Promise.all([readerFor(4), readerFor(6)]);
+  const [v4, v6] = (await Promise.all([dbFor(4), dbFor(6)])).map((db) => db.reader);
   return {
     info: geoDbInfo(),
-    built: { ipv4: isoSeconds(v4.metadata.buildEpoch), ipv6: isoSeconds(v6.metadata.buildEpoch) },
+    built: {
+      ipv4: isoSeconds((v4 as Reader).metadata.buildEpoch),
+      ipv6: isoSeconds((v6 as Reader).metadata.buildEpoch),
+    },
   };
 }
 

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Reader } from 'mmdb-lib';
+import { reservedRange } from '../../src/core/country.js';
 import { countriesOf, geoDbDetails, geoDbInfo } from '../../src/io/geoip.js';
 
 describe('the shipped country database', () => {
@@ -33,6 +37,38 @@ describe('the shipped country database', () => {
       '2001:db8::1': null,
       'vpn.example.org': null,
     });
+  });
+
+  test("the tree walked here agrees with mmdb-lib's own lookup, for random addresses of both families", async () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const v4 = Array.from({ length: 3000 }, () => [rnd(224), rnd(256), rnd(256), rnd(256)].join('.'));
+    const hex = (): string => rnd(65536).toString(16);
+    const v6 = Array.from(
+      { length: 3000 },
+      () => `2${rnd(4096).toString(16).padStart(3, '0')}:${hex()}:${hex()}:${hex()}::${hex()}`,
+    );
+    const found = await countriesOf([...v4, ...v6]);
+    const dir = geoDbInfo().dir;
+    for (const [family, list] of [
+      ['4', v4],
+      ['6', v6],
+    ] as const) {
+      const reader = new Reader(readFileSync(join(dir, `geo-whois-asn-country-ipv${family}.mmdb`)));
+      let known = 0;
+      for (const a of list) {
+        const want =
+          reservedRange(a) === null
+            ? ((reader.get(a) as { country_code?: string } | null)?.country_code ?? null)
+            : null;
+        if (want !== null) known += 1;
+        assert.equal(found.get(a), want, a);
+      }
+      assert.ok(known > list.length / 20, `IPv${family}: ${known} of ${list.length} known`);
+    }
   });
 
   test('version and licence from the package; build times from the files', async () => {
