@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { EXPORT_COLUMNS } from '../../src/core/export-rows.js';
+import { exportFileName } from '../../src/core/export-names.js';
 import { HISTORY_COLUMNS, sessionToRecord } from '../../src/core/history-rows.js';
 import { emptyState } from '../../src/core/reconcile.js';
 import { readAllHistory, readState, writeState } from '../../src/io/history-store.js';
@@ -15,6 +18,7 @@ import { cliOk, runCli } from '../helpers/cli.js';
 import { collectArgs } from '../helpers/collector.js';
 import { connectEnv, runHook } from '../helpers/hooks.js';
 import { sampleSession } from '../helpers/sessions.js';
+import { sheetRows } from '../helpers/xlsx-cells.js';
 import { renderV3, writeStatus, type GenClient } from '../helpers/status.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -90,6 +94,26 @@ test('collect stores the country of each new session; the CSV keeps it in its la
     [['alice', 'NL']],
   );
   assert.deepEqual((await countries(history)).alice, ['ended', 'NL']);
+
+  // The exports: a last column, the code as recorded, empty where none was.
+  const out = join(dir, 'www');
+  await cliOk(['build', '--history', history, '--out', out, '--tz', 'UTC', '--now', iso(T0 + 40)]);
+  const csv = await readFile(join(out, 'exports', exportFileName(null, 'all', 'csv')), 'utf8');
+  const records = parse(csv.slice(1), { delimiter: ';' }) as string[][];
+  assert.equal(records[0]?.at(-1), 'Land');
+  const byName = (rows: unknown[][]) => Object.fromEntries(rows.slice(1).map((r) => [r[2], r.at(-1) ?? null]));
+  assert.deepEqual(byName(records), { alice: 'NL', bob: 'US', carol: '', dave: 'UY' });
+  const xlsx = sheetRows(await readFile(join(out, 'exports', exportFileName(null, 'all', 'xlsx'))));
+  assert.equal(xlsx[0]?.[EXPORT_COLUMNS.length - 1], 'Land');
+  assert.deepEqual(Object.fromEntries(xlsx.slice(1).map((r) => [r[2], r[EXPORT_COLUMNS.length - 1] ?? null])), {
+    alice: 'NL',
+    bob: 'US',
+    carol: null,
+    dave: 'UY',
+  });
+  const home = await readFile(join(out, 'index.html'), 'utf8');
+  assert.match(home, /<abbr class="country" title="Niederlande">NL<\/abbr>/);
+  assert.match(home, /<footer class="site-footer"><p>Länderdaten: @ip-location-db\/geo-whois-asn-country-mmdb /);
 });
 
 test('a session opened by a hook gets its country too', async (t) => {
