@@ -91,18 +91,19 @@ export interface UserCountry extends Seen {
 }
 
 /**
- * Every country a user connected from, most recent first: the months' totals and the sessions
- * still open (which the totals do not hold yet). An open session counts with its start only, and
- * sets `connected`: its last sighting changes every run, the page only when sessions start or end.
+ * Every country a user connected from, most recent first: the months' totals and the tracked
+ * sessions (open, or held as server-stopped), which the totals do not hold yet. An open one
+ * counts with its start only and sets `connected`: its last sighting changes every run, the
+ * page only when sessions start or end.
  */
-export function userCountries(totals: UserMonthTotals, open: readonly Session[]): UserCountry[] {
+export function userCountries(totals: UserMonthTotals, tracked: readonly Session[]): UserCountry[] {
   const all: Record<string, Seen> = {};
   for (const month of Object.values(totals))
     for (const [country, seen] of Object.entries(month.countries ?? {})) see(all, country, seen.first, seen.last);
   const connected = new Set<string>();
-  for (const s of open) {
+  for (const s of tracked) {
     if (s.country == null) continue;
-    see(all, s.country, s.connectedAt, s.connectedAt);
+    see(all, s.country, s.connectedAt, s.endedAt ?? s.connectedAt);
     if (s.endedAt === null) connected.add(s.country);
   }
   return Object.entries(all)

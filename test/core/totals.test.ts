@@ -274,9 +274,14 @@ describe('countries per user', () => {
         countries: { DE: { first: '2026-03-01T00:00:00Z', last: '2026-03-02T00:00:00Z' } },
       },
     };
-    const open = [at('o', 'FR', '2026-03-05T00:00:00Z', null), at('p', null, '2026-03-06T00:00:00Z', null)];
+    const open = [
+      at('o', 'FR', '2026-03-05T00:00:00Z', null),
+      at('p', null, '2026-03-06T00:00:00Z', null),
+      at('h', 'IT', '2026-03-04T00:00:00Z', '2026-03-04T05:00:00Z'), // held as server-stopped
+    ];
     assert.deepEqual(userCountries(totals, open), [
       { country: 'FR', first: '2026-03-05T00:00:00Z', last: '2026-03-05T00:00:00Z', connected: true },
+      { country: 'IT', first: '2026-03-04T00:00:00Z', last: '2026-03-04T05:00:00Z', connected: false },
       { country: 'DE', first: '2026-02-01T00:00:00Z', last: '2026-03-02T00:00:00Z', connected: false },
       { country: 'US', first: '2026-02-10T00:00:00Z', last: '2026-02-20T00:00:00Z', connected: false },
     ]);
