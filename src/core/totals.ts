@@ -3,6 +3,7 @@
  * user list's summary. The build cache stores a day's totals as a positional tuple
  * (src/io/build-cache.ts, `Totals`); `fromStored`/`toStored` convert at that boundary.
  */
+import { own, setOwn } from './dict.js';
 import { dayOf } from './format.js';
 import type { Session } from './session.js';
 import { secondsBetween } from './time.js';
@@ -76,8 +77,8 @@ export function monthTotals(sessions: readonly Session[], timeZone: string): Mon
 
 /** Widens `key`'s first and last time to cover `first`…`last`. Own keys only: the codes come from files. */
 function see(into: Record<string, Seen>, key: string, first: string, last: string): void {
-  const had = Object.hasOwn(into, key) ? into[key] : undefined;
-  if (had === undefined) into[key] = { first, last };
+  const had = own(into, key);
+  if (had === undefined) setOwn(into, key, { first, last });
   else {
     if (first < had.first) had.first = first;
     if (last > had.last) had.last = last;
@@ -145,7 +146,7 @@ export function fromStored(stored: StoredUserTotals): UserMonthTotals {
     if (countries === undefined) out[month] = { days: named, first, last };
     else {
       const seen: Record<string, Seen> = {};
-      for (const [country, [f, l]] of Object.entries(countries)) seen[country] = { first: f, last: l };
+      for (const [country, [f, l]] of Object.entries(countries)) setOwn(seen, country, { first: f, last: l });
       out[month] = { days: named, first, last, countries: seen };
     }
   }
