@@ -29,6 +29,7 @@ import {
 import { removePartsDone, takeSpool } from '../io/hook-spool.js';
 import { readStatusFile, type StatusRead } from '../io/status-reader.js';
 import type { Logger } from './context.js';
+import { recordCountries } from './countries.js';
 import { withHistoryLock } from './lock.js';
 import { applyRetention } from './retention.js';
 
@@ -74,6 +75,7 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   warnDown(settings, result.state, log);
   warnLatin1(reads, settings, result, log);
   result.ended.unshift(...hooked.ended);
+  await recordCountries(result, log);
   await withdrawRows(paths, state, result, log);
   if (result.closed.length > 0) {
     const appended = await appendHistory(paths.history, result.closed, (m) => log.warn(m));

@@ -44,5 +44,6 @@ export function sessionJson(s: Session) {
     endReason: s.endReason,
     endExact: s.endExact,
     source: s.source,
+    country: s.country ?? null,
   };
 }

@@ -18,6 +18,7 @@ Checks, with the same settings a run would use, and as the user it runs as:
   - the output folder: writable, or creatable
   - the history lock: free, or who holds it
   - the alias file: valid JSON, when there is one
+  - the country database shipped with the package: which version is in use
 Each line is OK, WARN or FAIL; every WARN and FAIL says how to fix it. Run it as the
 user the cron job or the systemd unit runs as (root, with the shipped ones).
 

@@ -87,6 +87,8 @@ export function trackedSignature(s: Session, timeZone: string): string {
     s.virtualAddress,
     s.virtualIpv6,
     ended ? [s.bytesReceived, s.bytesSent] : null,
+    // Looked up once; a session seen before countries were recorded gets one on a later run.
+    s.country ?? null,
   ]);
 }
 

@@ -121,7 +121,14 @@ export interface DoctorFacts {
   out: WritableFacts;
   lock: LockFacts;
   aliases: AliasFacts;
+  /** The country database collect reads (absent: not looked at). */
+  countryDb?: CountryDbFacts;
 }
+
+/** The shipped country database: its package, version, licence and the files' build times, or why it cannot be read. */
+export type CountryDbFacts =
+  | { ok: true; package: string; version: string; licence: string; built: { ipv4: string; ipv6: string } }
+  | { ok: false; problem: string };
 
 /** Status files older than this (relative to staleAfter) get a warning before they count as stopped. */
 const STALE_WARN_FRACTION = 0.5;
@@ -517,6 +524,20 @@ function aliasLine(a: AliasFacts): DoctorLine {
   return line('OK', 'aliases', 'aliases', `${a.path}: ${a.count} alias${a.count === 1 ? '' : 'es'}`);
 }
 
+function countryDbLine(c: CountryDbFacts): DoctorLine {
+  if (!c.ok) {
+    return line(
+      'WARN',
+      'countries',
+      'country database',
+      `cannot be read (${c.problem}): new sessions are recorded without a country until it can`,
+      'install the package again (npm ci, or npm install -g openvpn-status-web): the database comes inside it',
+    );
+  }
+  const built = c.built.ipv4 === c.built.ipv6 ? c.built.ipv4 : `IPv4 ${c.built.ipv4}, IPv6 ${c.built.ipv6}`;
+  return line('OK', 'countries', 'country database', `${c.package} ${c.version} (built ${built}; ${c.licence})`);
+}
+
 export function diagnose(f: DoctorFacts): DoctorLine[] {
   const out: DoctorLine[] = [nodeLine(f.nodeVersion)];
   for (const s of f.status) out.push(...statusLines(s, f));
@@ -537,6 +558,7 @@ export function diagnose(f: DoctorFacts): DoctorLine[] {
   out.push(folderLine(f.out, 'out', 'output folder', f.runAs, 'build writes the site into it'));
   out.push(lockLine(f.lock, f.lockTimeoutS));
   out.push(aliasLine(f.aliases));
+  if (f.countryDb !== undefined) out.push(countryDbLine(f.countryDb));
   return out;
 }
 

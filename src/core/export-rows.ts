@@ -43,6 +43,8 @@ export interface ExportRow {
   status: string;
   /** The end reason's label; null while open. */
   endReason: string | null;
+  /** ISO 3166-1 alpha-2 of the real address, as recorded; null where none was (reserved ranges, older rows). */
+  country: string | null;
 }
 
 export type ExportColumnKind = 'text' | 'number' | 'datetime';
@@ -74,6 +76,7 @@ export const EXPORT_COLUMNS: readonly ExportColumn[] = [
   { key: 'bytesSent', kind: 'number', header: (t) => t.exportBytesOut, width: 18 },
   { key: 'status', kind: 'text', header: (t) => t.status, width: 10 },
   { key: 'endReason', kind: 'text', header: (t) => t.endReason, width: 16 },
+  { key: 'country', kind: 'text', header: (t) => t.country, width: 8 },
 ];
 
 export function exportHeaders(lang: Lang): string[] {
@@ -128,6 +131,7 @@ export function exportRow(s: Session, ctx: ExportContext): ExportRow {
         : s.endReason === 'server-stopped'
           ? t.reasonServerStopped
           : null,
+    country: s.country ?? null,
   };
 }
 

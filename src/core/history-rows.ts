@@ -3,6 +3,7 @@
  * Records are read by the file's own header, so files written by an older version
  * (fewer columns) still load; every value is checked and a bad one names its line.
  */
+import { COUNTRY_CODE } from './country.js';
 import { InputError } from './errors.js';
 import type { EndReason, Session, SessionSource } from './session.js';
 import { msFromIso } from './time.js';
@@ -31,6 +32,8 @@ export const HISTORY_COLUMNS = [
   'source',
   // Added with the hooks (issue 8); files written before lack it and read as estimated ends.
   'endExact',
+  // Added with countries (issue 21); files written before lack it and read as null.
+  'country',
 ] as const;
 
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
@@ -41,7 +44,7 @@ export function missingRequiredColumns(header: string[]): string[] {
   return REQUIRED.filter((c) => !header.includes(c));
 }
 
-const str = (v: string | number | boolean | null): string => (v === null ? '' : String(v));
+const str = (v: string | number | boolean | null | undefined): string => (v == null ? '' : String(v));
 
 export function sessionToRecord(s: Session): string[] {
   return HISTORY_COLUMNS.map((c) => str(s[c]));
@@ -155,5 +158,12 @@ export function sessionFromRecord(
     endReason,
     endExact,
     source,
+    country: country(f),
   };
+}
+
+function country(f: RecordFields): string | null {
+  const v = f.text('country');
+  if (v !== null && !COUNTRY_CODE.test(v)) f.bad('country', `"${v}" is not a two-letter country code`);
+  return v;
 }

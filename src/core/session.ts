@@ -44,6 +44,12 @@ export interface Session {
    */
   endExact: boolean;
   source: SessionSource;
+  /**
+   * Country of the real address (ISO 3166-1 alpha-2) as the shipped database said when collect
+   * first saw the session; null when it has none (a reserved range, or unknown); absent on
+   * sessions recorded before countries were (read as null) and until collect looks it up.
+   */
+  country?: string | null;
 }
 
 /**

@@ -3,6 +3,7 @@
  * entry is an InputError naming the state file and the entry, not a TypeError later on.
  * Fields added in later versions may be absent; fields this version does not know are kept.
  */
+import { COUNTRY_CODE } from './country.js';
 import { InputError } from './errors.js';
 import { emptyState, type CollectorState } from './reconcile.js';
 import { msFromIso } from './time.js';
@@ -15,6 +16,8 @@ const nonEmpty: Check = (v) => (typeof v === 'string' && v !== '' ? null : 'is n
 const count: Check = (v) =>
   typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? null : 'is not a whole number ≥ 0';
 const instant: Check = (v) => (typeof v === 'string' && !Number.isNaN(msFromIso(v)) ? null : 'is not an ISO UTC time');
+const countryCode: Check = (v) =>
+  typeof v === 'string' && COUNTRY_CODE.test(v) ? null : 'is not a two-letter country code';
 const flag: Check = (v) => (typeof v === 'boolean' ? null : 'is not true or false');
 const oneOf =
   (...values: string[]): Check =>
@@ -53,6 +56,7 @@ const SESSION: Record<string, Check> = {
   endReason: orNull(oneOf('disconnected', 'server-stopped')),
   endExact: optional(flag),
   source: oneOf('status', 'legacy', 'hook'),
+  country: optional(orNull(countryCode)),
 };
 const TRACKED: Record<string, Check> = { ...SESSION, missingSince: orNull(instant) };
 const REWRITTEN_ROW: Record<string, Check> = { id: nonEmpty, connectedAt: instant, user: text };

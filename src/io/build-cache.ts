@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { COUNTRY_CODE } from '../core/country.js';
 import { dict } from '../core/dict.js';
 import { exportNameOwner } from '../core/export-names.js';
 import type { Warn } from '../core/result.js';
@@ -160,7 +161,7 @@ function readSmall(file: string): string | null {
  * true/false), so a run reads them back without parsing text. The history CSV is checked
  * field by field (sessionFromRecord); the cache, which builds write, only for its shape.
  */
-const CACHED: readonly [keyof Session, 'text' | 'text?' | 'count?' | 'flag' | 'reason?' | 'source'][] = [
+const CACHED: readonly [keyof Session, 'text' | 'text?' | 'count?' | 'flag' | 'reason?' | 'source' | 'country?'][] = [
   ['id', 'text'],
   ['instance', 'text'],
   ['user', 'text'],
@@ -183,6 +184,7 @@ const CACHED: readonly [keyof Session, 'text' | 'text?' | 'count?' | 'flag' | 'r
   ['endReason', 'reason?'],
   ['endExact', 'flag'],
   ['source', 'source'],
+  ['country', 'country?'],
 ];
 
 function fits(kind: (typeof CACHED)[number][1], v: unknown): boolean {
@@ -199,6 +201,8 @@ function fits(kind: (typeof CACHED)[number][1], v: unknown): boolean {
       return v === null || v === 'disconnected' || v === 'server-stopped';
     case 'source':
       return v === 'status' || v === 'legacy' || v === 'hook';
+    case 'country?':
+      return v === null || (typeof v === 'string' && COUNTRY_CODE.test(v));
   }
 }
 
@@ -221,7 +225,7 @@ async function loadSessions(file: string): Promise<Session[]> {
 
 async function saveSessions(dir: string, file: string, sessions: Session[]): Promise<void> {
   await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map((s) => CACHED.map(([key]) => s[key]))), {
+  await writeFileAtomic(join(dir, file), JSON.stringify(sessions.map((s) => CACHED.map(([key]) => s[key] ?? null))), {
     durable: false,
     mode: PRIVATE_FILE_MODE,
   });

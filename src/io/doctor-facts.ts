@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import type {
   AliasFacts,
   Attempt,
+  CountryDbFacts,
   DoctorFacts,
   FileInfo,
   FsFailure,
@@ -21,6 +22,7 @@ import type {
 } from '../core/doctor.js';
 import type { Settings } from '../core/settings.js';
 import { loadAliases } from './aliases.js';
+import { geoDbDetails } from './geoip.js';
 import { ifMissing } from './fs-errors.js';
 import { historyPaths } from './history-store.js';
 import { isProcessAlive, processStartTime } from './process-alive.js';
@@ -337,5 +339,15 @@ export async function gatherDoctorFacts(settings: Settings, opts: GatherOptions)
     out: await writableFolder(settings.out, names),
     lock: await lockFacts(paths.lock),
     aliases: await aliasFacts(settings.aliases),
+    countryDb: await countryDbFacts(),
   };
+}
+
+async function countryDbFacts(): Promise<CountryDbFacts> {
+  try {
+    const { info, built } = await geoDbDetails();
+    return { ok: true, package: info.package, version: info.version, licence: info.licence, built };
+  } catch (e) {
+    return { ok: false, problem: e instanceof Error ? e.message : String(e) };
+  }
 }

@@ -209,7 +209,8 @@ function trashEntryFrom(v: unknown, path: string, line: number): TrashEntry {
   const record: Record<string, string> = {};
   for (const c of HISTORY_COLUMNS) {
     const value = (s as Record<string, unknown>)[c];
-    if (value === null) record[c] = '';
+    // A session deleted before countries were recorded has none (and reads as null).
+    if (value === null || (value === undefined && c === 'country')) record[c] = '';
     else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
       record[c] = String(value);
     else bad(`session.${c} is missing`);

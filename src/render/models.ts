@@ -2,6 +2,7 @@
  * Builds display-ready view models from sessions: formatted in the configured language
  * and zone, aliases applied, links relative to the page they appear on.
  */
+import { countryName } from '../core/country.js';
 import { dayOf, formatBytes, formatDateTime, formatDuration } from '../core/format.js';
 import type { PagedGroup } from '../core/grouping.js';
 import type { Labels } from '../core/i18n.js';
@@ -10,7 +11,15 @@ import type { Lang } from '../core/settings.js';
 import { userSlug } from '../core/slug.js';
 import { secondsBetween } from '../core/time.js';
 import { hrefFrom, USERS_URL, viewRoot } from './urls.js';
-import type { FilterModel, HistoryGroup, HistoryRow, LiveRow, SessionInfo, StatusFilter } from './view-model.js';
+import type {
+  CountryCell,
+  FilterModel,
+  HistoryGroup,
+  HistoryRow,
+  LiveRow,
+  SessionInfo,
+  StatusFilter,
+} from './view-model.js';
 
 export interface ModelContext {
   lang: Lang;
@@ -46,6 +55,10 @@ function endReasonLabel(s: Session, t: Labels): string | null {
   return null;
 }
 
+function countryCell(s: Session, lang: Lang): CountryCell | null {
+  return s.country == null ? null : { code: s.country, name: countryName(s.country, lang) };
+}
+
 /** What the row's columns do not already show. */
 function sessionInfo(s: Session): SessionInfo {
   const known = (v: string | number | null): string => (v === null ? '–' : String(v));
@@ -78,6 +91,7 @@ export function historyRow(s: Session, page: string, ctx: ModelContext): History
     userHref: userHref(page, s.user, ctx),
     day: dayOf(s.connectedAt, ctx.timeZone),
     realAddress: s.realAddress,
+    country: countryCell(s, ctx.lang),
     virtualAddress: s.virtualAddress,
     virtualIpv6: s.virtualIpv6,
     start: formatDateTime(s.connectedAt, ctx.timeZone),
@@ -111,6 +125,7 @@ export function liveRow(s: Session, page: string, ctx: ModelContext): LiveRow {
     userHref: userHref(page, s.user, ctx),
     instance: s.instance,
     realAddress: s.realAddress,
+    country: countryCell(s, ctx.lang),
     virtualAddress: s.virtualAddress,
     virtualIpv6: s.virtualIpv6,
     connectedSince: formatDateTime(s.connectedAt, ctx.timeZone),

@@ -4,7 +4,9 @@
  */
 import { dayFileName, exportFileName, yearFileName } from '../core/export-names.js';
 import { monthOf } from '../core/build-plan.js';
+import { countryName } from '../core/country.js';
 import { dayOf, formatBytes, formatDateTime, formatDuration } from '../core/format.js';
+import type { UserCountry } from '../core/totals.js';
 import { groupByUserDay, paginateGroups, type PagedGroup } from '../core/grouping.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { filterModel, historyGroups, liveRow, slugOf, userLabel, type KnownUser, type ModelContext } from './models.js';
@@ -484,6 +486,8 @@ export interface UserPageInput {
    */
   connected: boolean;
   sessionCount: number;
+  /** Countries connected from, most recent first (src/core/totals.ts userCountries). */
+  countries?: UserCountry[];
 }
 
 /** Days of per-day totals shown on a user page (a year keeps it well under the size budget). */
@@ -551,6 +555,12 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
       { label: t.bytesOut, value: formatBytes(sum.bytesOut, ctx.lang) },
     ],
     totals,
+    countries: (input.countries ?? []).map((c) => ({
+      code: c.country,
+      name: countryName(c.country, ctx.lang),
+      first: formatDateTime(c.first, ctx.timeZone),
+      last: c.connected ? t.connectedNow : formatDateTime(c.last, ctx.timeZone),
+    })),
     groups: historyGroups(shown, url, ctx),
     periods: input.months.map((m) => link(url, userMonthUrl(slug, m), m)),
     downloads: viewDownloads(url, input.user.user, 'all', ctx),

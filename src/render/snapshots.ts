@@ -38,6 +38,7 @@ function sessionJson(s: Session, aliases: Record<string, string>, now: string) {
     bytesReceived: s.bytesReceived,
     bytesSent: s.bytesSent,
     endReason: s.endReason,
+    country: s.country ?? null,
   };
 }
 

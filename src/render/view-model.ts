@@ -35,6 +35,12 @@ export interface SessionInfo {
 export type Status = 'active' | 'ended';
 export type StatusFilter = 'all' | 'active' | 'ended';
 
+/** The recorded country of a session's real address: its code shown, its name on hover. */
+export interface CountryCell {
+  code: string;
+  name: string;
+}
+
 /** One session in a history table. */
 export interface HistoryRow {
   id: string;
@@ -44,6 +50,7 @@ export interface HistoryRow {
   userHref: string;
   day: string;
   realAddress: string;
+  country: CountryCell | null;
   /** The tunnel addresses, shown in one column ("–" when neither is known). */
   virtualAddress: string | null;
   virtualIpv6: string | null;
@@ -79,6 +86,7 @@ export interface LiveRow {
   userHref: string;
   instance: string;
   realAddress: string;
+  country: CountryCell | null;
   virtualAddress: string | null;
   virtualIpv6: string | null;
   connectedSince: string;
@@ -174,9 +182,17 @@ export interface UserPage extends PageBase {
   filter: FilterModel;
   summary: Detail[];
   totals: DayTotal[];
+  /** Countries the user connected from, most recent first. */
+  countries: UserCountryRow[];
   groups: HistoryGroup[];
   periods: Link[];
   downloads: DownloadLinks;
+}
+
+export interface UserCountryRow extends CountryCell {
+  first: string;
+  /** A time, or "connected now". */
+  last: string;
 }
 
 /** "/live/…": every live connection when the dashboard's table was cut. */
@@ -238,6 +254,8 @@ export interface SiteModel {
   generated: string;
   /** Appended to asset URLs so a new version is fetched after an upgrade. */
   assetVersion: string;
+  /** The footer's line on the country database: its version and licence. */
+  countryData: string;
   /** UI strings in the site's language; keys in src/core/i18n.ts. */
   t: Record<string, string>;
 }

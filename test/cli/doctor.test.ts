@@ -65,6 +65,11 @@ test('a healthy setup, its status file rewritten every second: all OK, the inter
   lineOf(r, 'history folder', /^OK .*does not exist yet; the first run creates it/);
   lineOf(r, 'output folder', /^OK .*www does not exist yet; the first run creates it/);
   lineOf(r, 'lock', /^OK .*: free$/);
+  lineOf(
+    r,
+    'country database',
+    /^OK +country database: @ip-location-db\/geo-whois-asn-country-mmdb 2\.3\.\d{10} \(built .*20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ; CC BY 4\.0, NRO \(nro\.net\)\)$/,
+  );
   assert.match(r.stdout, /^doctor: \d+ OK, 0 WARN, 0 FAIL$/m);
   assert.match(r.stderr, /watching the status file\(s\) for up to 8 s/);
 });

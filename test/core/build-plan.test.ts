@@ -125,6 +125,11 @@ describe('planTracked', () => {
       expected: { dirty: { days: ['2026-03-01'], userMonths: { bob: ['2026-03'] } }, previousUsers: ['bob'] },
     },
     {
+      name: 'an open session that got its country (seen before countries were recorded) is shown anew',
+      input: { tracked: [{ ...open, country: 'DE' }], previous: { o: sig({ ...open, country: undefined }) } },
+      expected: { dirty: { days: ['2026-03-02'], userMonths: { alice: ['2026-03'] } }, previousUsers: ['alice'] },
+    },
+    {
       name: 'a session no longer tracked dirties the day and user it was on',
       input: { tracked: [], previous: { h: sig(held) } },
       expected: { dirty: { days: ['2026-03-01'], userMonths: { bob: ['2026-03'] } }, previousUsers: ['bob'] },

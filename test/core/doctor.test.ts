@@ -410,3 +410,25 @@ test('formatLines: level, subject, message, the fix indented on the next line; q
     1,
   );
 });
+
+test('the country database: its version, build time and licence; one that cannot be read is a warning with a fix', () => {
+  const built = { ipv4: '2026-06-17T19:51:50Z', ipv6: '2026-06-17T19:51:53Z' };
+  const ok = only(
+    diagnose(facts({ countryDb: { ok: true, package: 'geo-db', version: '2.3.1', licence: 'CC BY 4.0', built } })),
+    'countries',
+  );
+  assert.equal(ok.level, 'OK');
+  assert.equal(ok.message, 'geo-db 2.3.1 (built IPv4 2026-06-17T19:51:50Z, IPv6 2026-06-17T19:51:53Z; CC BY 4.0)');
+  const same = { ipv4: built.ipv4, ipv6: built.ipv4 };
+  assert.match(
+    only(
+      diagnose(facts({ countryDb: { ok: true, package: 'geo-db', version: '2.3.1', licence: 'x', built: same } })),
+      'countries',
+    ).message,
+    /\(built 2026-06-17T19:51:50Z; x\)/,
+  );
+  const bad = only(diagnose(facts({ countryDb: { ok: false, problem: 'ENOENT' } })), 'countries');
+  assert.equal(bad.level, 'WARN');
+  assert.match(bad.message, /cannot be read \(ENOENT\): new sessions are recorded without a country/);
+  assert.match(bad.fix ?? '', /install the package again/);
+});

@@ -44,6 +44,7 @@ describe('export columns', () => {
         'bytesSent',
         'status',
         'endReason',
+        'country',
       ],
     );
     assert.deepEqual(exportHeaders('de'), [
@@ -64,6 +65,7 @@ describe('export columns', () => {
       'Gesendet (Bytes)',
       'Status',
       'Endegrund',
+      'Land',
     ]);
     assert.deepEqual(exportHeaders('en'), [
       'User',
@@ -83,6 +85,7 @@ describe('export columns', () => {
       'Sent (bytes)',
       'Status',
       'End reason',
+      'Country',
     ]);
   });
 
@@ -104,6 +107,7 @@ describe('exportRows', () => {
       lastSeenAt: '2026-11-26T16:02:30Z',
       endedAt: '2026-11-26T16:02:30Z',
       durationS: 3750,
+      country: 'NL',
     });
     const [row] = exportRows([s], ctx({ aliasOf: (x) => (x.user === 'jdoe' ? 'Handy Flex' : null) }));
     const want: ExportRow = {
@@ -124,8 +128,10 @@ describe('exportRows', () => {
       bytesSent: 3049,
       status: 'beendet',
       endReason: 'getrennt',
+      country: 'NL',
     };
     assert.deepEqual(row, want);
+    assert.equal(exportRows([{ ...s, country: undefined }], ctx())[0]?.country, null, 'none recorded: empty');
   });
 
   test('English labels and durations', () => {

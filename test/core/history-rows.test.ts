@@ -157,6 +157,24 @@ describe('history rows', () => {
     assert.equal(told.length, 1);
   });
 
+  test('the country is the last column; a file written before it reads as null; a bad code names its line', () => {
+    assert.equal(HISTORY_COLUMNS.at(-1), 'country');
+    const de = sampleSession({ country: 'DE' });
+    assert.equal(sessionToRecord(de).at(-1), 'DE');
+    assert.deepEqual(sessionFromRecord(asRecord(de), 'h.csv', 2), de);
+    assert.equal(sessionToRecord(sampleSession({ country: undefined })).at(-1), '', 'absent is written empty');
+    const old: Record<string, string> = asRecord(de);
+    delete old.country;
+    assert.equal(sessionFromRecord(old, 'h.csv', 3).country, null);
+    assert.equal(sessionFromRecord({ ...old, country: '' }, 'h.csv', 4).country, null);
+    for (const bad of ['de', 'DEU', 'D1'])
+      inputError(
+        () => sessionFromRecord({ ...old, country: bad }, 'h.csv', 5),
+        5,
+        /column country: .* not a two-letter/,
+      );
+  });
+
   test('missingRequiredColumns names what a history must have', () => {
     assert.deepEqual(missingRequiredColumns([...HISTORY_COLUMNS]), []);
     assert.deepEqual(missingRequiredColumns(['id', 'commonName', 'realAddress', 'connectedAt', 'endedAt']), []);

@@ -84,3 +84,19 @@ describe('collectorStateFrom: the clock fields of a state (stoppedWritten, withd
     assert.deepEqual(state.instances.udp?.steppedBack, { count: 2, lastAt: '2026-11-26T16:00:00Z' });
   });
 });
+
+describe('collectorStateFrom: the country of a tracked session', () => {
+  test('absent (a state written before countries), null, or two capital letters; anything else names the entry', () => {
+    for (const country of [undefined, null, 'DE']) {
+      const state = collectorStateFrom(base({ tracked: [{ ...SESSION, country }] }), 's.json');
+      assert.equal(state.tracked[0]?.country, country);
+    }
+    for (const country of ['de', 'DEU', 49, '']) {
+      assert.throws(
+        () => collectorStateFrom(base({ tracked: [{ ...SESSION, country }] }), 's.json'),
+        (e: unknown) =>
+          e instanceof InputError && /tracked\[0\]\.country is not a two-letter country code/.test(e.message),
+      );
+    }
+  });
+});

@@ -7,6 +7,7 @@ import {
   monthTotals,
   toStored,
   totalsPerDay,
+  userCountries,
   userSummary,
   type StoredUserTotals,
   type UserMonthTotals,
@@ -221,4 +222,78 @@ describe('fromStored and toStored', () => {
       assert.equal(JSON.stringify(toStored(fromStored(c.input))), JSON.stringify(c.input));
     });
   }
+});
+
+describe('countries per user', () => {
+  const at = (id: string, country: string | null | undefined, from: string, to: string | null): Session =>
+    s(id, { country, connectedAt: from, endedAt: to, lastSeenAt: to ?? from, durationS: to === null ? null : 60 });
+
+  test('a month keeps each country with its earliest start and latest end; none recorded: no entry', () => {
+    const totals = monthTotals(
+      [
+        at('a', 'DE', '2026-03-02T10:00:00Z', '2026-03-02T11:00:00Z'),
+        at('b', 'NL', '2026-03-05T08:00:00Z', '2026-03-05T09:00:00Z'),
+        at('c', 'DE', '2026-03-01T07:00:00Z', '2026-03-01T07:30:00Z'),
+        at('d', null, '2026-03-09T07:00:00Z', '2026-03-09T07:30:00Z'),
+        at('e', undefined, '2026-03-10T07:00:00Z', '2026-03-10T07:30:00Z'),
+      ],
+      'UTC',
+    );
+    assert.deepEqual(totals?.countries, {
+      DE: { first: '2026-03-01T07:00:00Z', last: '2026-03-02T11:00:00Z' },
+      NL: { first: '2026-03-05T08:00:00Z', last: '2026-03-05T09:00:00Z' },
+    });
+    assert.equal(
+      monthTotals([at('x', null, '2026-03-09T07:00:00Z', '2026-03-09T07:30:00Z')], 'UTC')?.countries,
+      undefined,
+    );
+    const stored = toStored({ '2026-03': totals as NonNullable<typeof totals> });
+    assert.deepEqual(stored['2026-03']?.countries, {
+      DE: ['2026-03-01T07:00:00Z', '2026-03-02T11:00:00Z'],
+      NL: ['2026-03-05T08:00:00Z', '2026-03-05T09:00:00Z'],
+    });
+    assert.deepEqual(fromStored(stored), { '2026-03': totals });
+  });
+
+  test('over the months and the open sessions, most recent first; stored totals without countries read as none', () => {
+    const totals: UserMonthTotals = {
+      ...fromStored({ '2026-01': { days: {}, first: '2026-01-01T00:00:00Z', last: '2026-01-02T00:00:00Z' } }),
+      '2026-02': {
+        days: {},
+        first: '2026-02-01T00:00:00Z',
+        last: '2026-02-20T00:00:00Z',
+        countries: {
+          DE: { first: '2026-02-01T00:00:00Z', last: '2026-02-03T00:00:00Z' },
+          US: { first: '2026-02-10T00:00:00Z', last: '2026-02-20T00:00:00Z' },
+        },
+      },
+      '2026-03': {
+        days: {},
+        first: '2026-03-01T00:00:00Z',
+        last: '2026-03-02T00:00:00Z',
+        countries: { DE: { first: '2026-03-01T00:00:00Z', last: '2026-03-02T00:00:00Z' } },
+      },
+    };
+    const open = [
+      at('o', 'FR', '2026-03-05T00:00:00Z', null),
+      at('p', null, '2026-03-06T00:00:00Z', null),
+      at('h', 'IT', '2026-03-04T00:00:00Z', '2026-03-04T05:00:00Z'), // held as server-stopped
+    ];
+    assert.deepEqual(userCountries(totals, open), [
+      { country: 'FR', first: '2026-03-05T00:00:00Z', last: '2026-03-05T00:00:00Z', connected: true },
+      { country: 'IT', first: '2026-03-04T00:00:00Z', last: '2026-03-04T05:00:00Z', connected: false },
+      { country: 'DE', first: '2026-02-01T00:00:00Z', last: '2026-03-02T00:00:00Z', connected: false },
+      { country: 'US', first: '2026-02-10T00:00:00Z', last: '2026-02-20T00:00:00Z', connected: false },
+    ]);
+    const usNow = [at('q', 'US', '2026-01-05T00:00:00Z', null)];
+    assert.deepEqual(
+      userCountries(totals, usNow).map((c) => [c.country, c.first, c.connected]),
+      [
+        ['US', '2026-01-05T00:00:00Z', true],
+        ['DE', '2026-02-01T00:00:00Z', false],
+      ],
+      'connected now comes first; an open session widens the first time',
+    );
+    assert.deepEqual(userCountries({}, []), []);
+  });
 });

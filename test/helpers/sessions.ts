@@ -25,6 +25,7 @@ export function sampleSession(over: Partial<Session> = {}): Session {
     endReason: 'disconnected',
     endExact: false,
     source: 'status',
+    country: null,
   };
   return { ...base, ...over };
 }

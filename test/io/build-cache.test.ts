@@ -138,12 +138,13 @@ describe('build cache', () => {
     const file = join(p.days, '2026-03-18.json');
     const rows = JSON.parse(await readFile(file, 'utf8')) as unknown[][];
     const damaged: [string, (r: unknown[]) => unknown[], RegExp][] = [
-      ['a field missing', (r) => r.slice(1), /session 2 has 21 fields, not 22/],
+      ['a field missing', (r) => r.slice(1), /session 2 has 22 fields, not 23/],
       ['a count as text', (r) => r.map((v, i) => (i === 6 ? '1194' : v)), /session 2: realPort is "1194"/],
       ['a negative count', (r) => r.map((v, i) => (i === 17 ? -1 : v)), /session 2: bytesReceived is -1/],
       ['an unknown source', (r) => r.map((v, i) => (i === 21 ? 'csv' : v)), /session 2: source is "csv"/],
       ['a flag as text', (r) => r.map((v, i) => (i === 20 ? 'true' : v)), /session 2: endExact is "true"/],
       ['no id', (r) => r.map((v, i) => (i === 0 ? null : v)), /session 2: id is null/],
+      ['a country in lower case', (r) => r.map((v, i) => (i === 22 ? 'de' : v)), /session 2: country is "de"/],
     ];
     for (const [what, change, message] of damaged) {
       await writeFile(file, JSON.stringify([rows[0], change(rows[1] as unknown[])]));

@@ -108,7 +108,7 @@ describe('a bad row is set aside, never a stop', () => {
     for (const w of warnings)
       assert.ok(w.startsWith(`${path}:`) && w.includes(`set aside in ${quarantinePath(path)}`), w);
     assert.match(warnings[2] as string, /:8: column endedAt: "later" is not an ISO UTC time/);
-    assert.match(warnings[3] as string, /:9: has 3 field\(s\); the header has 22/);
+    assert.match(warnings[3] as string, /:9: has 3 field\(s\); the header has 23/);
     const q = await quarantined(path);
     assert.deepEqual(
       q.map((r) => [Number(r.line), r.text, r.file]),
@@ -196,7 +196,7 @@ describe('a bad row is set aside, never a stop', () => {
     assert.equal(tail.size, full, 'the next build starts at the unfinished line');
     assert.deepEqual(await collect(tail.chunks), [session(4)]);
     assert.deepEqual(warnings, [
-      `${path}:6: has 1 field(s); the header has 22; set aside in ${quarantinePath(path)}, the other rows are read`,
+      `${path}:6: has 1 field(s); the header has 23; set aside in ${quarantinePath(path)}, the other rows are read`,
     ]);
     assert.deepEqual(
       (await quarantined(path)).map((r) => [r.line, r.text]),

@@ -91,6 +91,23 @@ describe('trash', () => {
     );
   });
 
+  test('the country comes back with the session; an entry deleted before countries has none (null)', async (t) => {
+    const dir = await tempDir(t);
+    const { trash } = trashPaths(join(dir, 'h.csv'));
+    const { country: _c, ...before } = session(1);
+    await writeFile(trash, `${JSON.stringify({ ...entry(session(1)), session: before })}\n`);
+    await appendTrash(trash, [entry(session(2, { country: 'NL' }))]);
+    assert.deepEqual(
+      (await collect(readTrash(trash))).map((e) => e.session.country),
+      [null, 'NL'],
+    );
+    await writeFile(trash, `${JSON.stringify(entry(session(3, { country: 'nl' })))}\n`);
+    await assert.rejects(
+      collect(readTrash(trash)),
+      (e: unknown) => e instanceof InputError && /column country/.test(e.message),
+    );
+  });
+
   test('a bad line in the middle is an error naming the line; so is an entry that is not a session', async (t) => {
     const dir = await tempDir(t);
     const { trash } = trashPaths(join(dir, 'h.csv'));

@@ -39,6 +39,7 @@ export function siteModel(lang: Lang = 'de'): SiteModel {
     generated:
       lang === 'de' ? 'Stand: 2026-11-26 16:14:55 (Europe/Berlin)' : 'As of: 2026-11-26 16:14:55 (Europe/Berlin)',
     assetVersion: '0.1.0',
+    countryData: `${LABELS[lang].countryData}: @ip-location-db/geo-whois-asn-country-mmdb 2.3.2026061719 (CC BY 4.0, NRO)`,
     t: { ...LABELS[lang] },
   };
 }
@@ -65,6 +66,7 @@ function row(id: string, user: string, alias: string | null, over: Partial<Histo
     userHref: `u/${encodeURIComponent(user)}/`,
     day: '2026-11-25',
     realAddress: '203.0.113.7',
+    country: null,
     virtualAddress: '10.8.0.2',
     virtualIpv6: 'fd00::2',
     start: '2026-11-25 08:00:00',
@@ -88,6 +90,7 @@ function liveRow(id: string, user: string, alias: string | null, over: Partial<L
     userHref: `u/${encodeURIComponent(user)}/`,
     instance: 'udp-main',
     realAddress: '198.51.100.23',
+    country: null,
     virtualAddress: '10.8.0.6',
     virtualIpv6: null,
     connectedSince: '2026-11-26 15:55:51',
@@ -113,7 +116,11 @@ export function sampleGroups(): HistoryGroup[] {
         endReason: null,
       }),
       others: [
-        row('o-alice-2', 'alice', 'Alice A.', { start: '2026-11-25 12:00:00', end: '2026-11-25 12:10:00' }),
+        row('o-alice-2', 'alice', 'Alice A.', {
+          start: '2026-11-25 12:00:00',
+          end: '2026-11-25 12:10:00',
+          country: { code: 'NL', name: 'Niederlande' },
+        }),
         row('o-alice-1', 'alice', 'Alice A.', {
           start: '2026-11-25 07:00:00',
           end: '2026-11-25 07:42:00',
@@ -170,7 +177,7 @@ export function dashboardPage(): DashboardPage {
     chart: { svg: CHART_SVG },
     statusNotes: [],
     live: [
-      liveRow('l1', 'flex-RN13P', 'Handy Flex', { instance: 'udp-main' }),
+      liveRow('l1', 'flex-RN13P', 'Handy Flex', { instance: 'udp-main', country: { code: 'DE', name: 'Deutschland' } }),
       liveRow('l2', EVIL_CN, AMP_ALIAS, { instance: 'tcp-backup', virtualIpv6: 'fd00::6' }),
       liveRow('l3', QUOTE_CN, QUOTE_CN),
     ],
@@ -255,6 +262,10 @@ export function userPage(): UserPage {
     totals: [
       { day: '2026-11-25', sessions: 3, duration: '2 Std, 12 Min', bytesIn: '30 MB', bytesOut: '9 MB' },
       { day: '2026-11-24', sessions: 1, duration: '5 Min', bytesIn: '1 MB', bytesOut: '200 kB' },
+    ],
+    countries: [
+      { code: 'DE', name: 'Deutschland', first: '2026-11-01 08:00:00', last: 'jetzt verbunden' },
+      { code: 'NL', name: 'Niederlande', first: '2026-11-03 09:00:00', last: '2026-11-24 17:00:00' },
     ],
     groups: sampleGroups().slice(0, 1),
     periods: [{ href: '../../u/alice/m/2026-11/', label: '2026-11' }],

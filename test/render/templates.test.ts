@@ -352,7 +352,10 @@ describe('live table', () => {
       const live = model.live[i]!;
       assert.equal(tr.querySelector('.dot.dot-active .vh')?.textContent, 'aktiv');
       assert.equal(tr.querySelector('th[scope=row] a')?.getAttribute('href'), live.userHref);
-      includes(texts(tr.querySelectorAll('td')), live.realAddress);
+      includes(
+        texts(tr.querySelectorAll('td')),
+        live.country ? `${live.realAddress} ${live.country.code}` : live.realAddress,
+      );
       const info = tr.querySelector('td.c-info details.info') as HTMLDetailsElement;
       assert.equal(info.open, false);
       assert.equal(info.querySelector('summary .vh')?.textContent, `Info: ${live.user} ${live.connectedSince}`);

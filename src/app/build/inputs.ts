@@ -20,6 +20,7 @@ import {
 } from '../../io/build-cache.js';
 import { ifMissing } from '../../io/fs-errors.js';
 import { historyPaths, readState, type HistoryPaths } from '../../io/history-store.js';
+import { geoDbInfo } from '../../io/geoip.js';
 import { siteFingerprint } from '../../render/assets.js';
 import type { ModelContext } from '../../render/models.js';
 import type { Logger } from '../context.js';
@@ -110,6 +111,8 @@ export async function loadBuildInputs(
     aliases,
     out: resolve(settings.out),
     sources: sourcesKey,
+    // Named in every page's footer.
+    countryData: geoDbInfo().version,
   });
 
   const previous = await loadManifest(cp, log.warn);

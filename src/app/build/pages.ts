@@ -7,7 +7,7 @@ import { own } from '../../core/dict.js';
 import { formatDateTime } from '../../core/format.js';
 import type { Session } from '../../core/session.js';
 import { userCacheName } from '../../core/slug.js';
-import { fromStored, totalsPerDay } from '../../core/totals.js';
+import { fromStored, totalsPerDay, userCountries } from '../../core/totals.js';
 import { loadUserTotals, pageShard, ShardedHashes } from '../../io/build-cache.js';
 import { publishFiles } from '../../io/output.js';
 import { renderPages } from '../../render/index.js';
@@ -32,6 +32,7 @@ import {
 import { RECENT_SESSIONS } from '../../render/snapshots.js';
 import { outputFile } from '../../render/urls.js';
 import type { SiteModel } from '../../render/view-model.js';
+import { countryDataLine } from '../countries.js';
 import { progressBar } from '../progress.js';
 import { getUserMonth, hashOf, type BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked, type Users } from './summaries.js';
@@ -99,6 +100,7 @@ export async function publishPages(
     lang: settings.lang,
     generated: `${t.generated}: ${formatDateTime(now, tz)} (${tz})`,
     assetVersion: run.fingerprint,
+    countryData: countryDataLine(t),
     t: t as unknown as Record<string, string>,
   };
   const published: Published = {
@@ -223,6 +225,7 @@ async function publishUserPages(
     last: pick(summary?.last, lastTracked, (x, y) => x > y),
     connected: own.some((s) => s.endedAt === null),
     sessionCount: (summary?.sessions ?? 0) + own.length,
+    countries: userCountries(totals, own),
   };
   await pages.emit(userPage(page, ctx), ...userMorePages(page, ctx));
   await pages.emit(
