@@ -21,8 +21,23 @@ function entry(name: string): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
 }
 
-/** Runs the worker `NAME-worker` on `data` (its workerData); resolves with the one message it posts, rejects with its error. */
-export function runWorker<R>(name: string, data: unknown, resourceLimits?: ResourceLimits): Promise<R> {
+/** A message a worker posts before its result (a log line of the full build's worker), not the result. */
+export interface WorkerNote {
+  note: unknown;
+}
+
+const isNote = (m: unknown): m is WorkerNote => typeof m === 'object' && m !== null && 'note' in m;
+
+/**
+ * Runs the worker `NAME-worker` on `data` (its workerData); resolves with the one message it
+ * posts that is not a WorkerNote (those go to `onNote` as they come), rejects with its error.
+ */
+export function runWorker<R>(
+  name: string,
+  data: unknown,
+  resourceLimits?: ResourceLimits,
+  onNote?: (note: unknown) => void,
+): Promise<R> {
   return new Promise((resolve, reject) => {
     let result: { value: R } | null = null;
     // No Node options of the parent's (they default to it): `--input-type` or `-e` would stop
@@ -32,8 +47,9 @@ export function runWorker<R>(name: string, data: unknown, resourceLimits?: Resou
       execArgv: [],
       ...(resourceLimits ? { resourceLimits } : {}),
     });
-    worker.once('message', (value: R) => {
-      result = { value };
+    worker.on('message', (value: R | WorkerNote) => {
+      if (isNote(value)) onNote?.(value.note);
+      else result ??= { value };
     });
     // A worker's error arrives as an Error with its name, message and own fields, not its
     // class: a CacheError is made again, so the build still starts over in full on it, and a
