@@ -40,13 +40,21 @@ export async function buildOnce(
 ): Promise<BuildOutcome> {
   const started = Date.now();
   const timer = stepTimer();
-  const inputs = await loadBuildInputs(settings, now, log, forceFull);
+  // Held back until it is known who builds: a full build in the worker reads the inputs again and warns itself.
+  const warnings: string[] = [];
+  const inputs = await loadBuildInputs(
+    settings,
+    now,
+    { info: (m) => log.info(m), detail: (m) => log.detail(m), warn: (m) => warnings.push(m) },
+    forceFull,
+  );
   if (inputs.full && opts.fullBuildWorker === true) {
     const inThread = (): Promise<BuildOutcome> =>
       buildOnce(settings, now, log, true, { ...opts, fullBuildWorker: false });
     const outcome = await buildFullInWorker({ settings, now }, log, inThread);
     return { ...outcome, ms: Date.now() - started };
   }
+  for (const m of warnings) log.warn(m);
   const run = startRun(inputs, log);
   timer.step('start');
   const history = await ingestHistory(run);
