@@ -14,7 +14,8 @@ import { CacheError } from '../io/build-cache.js';
  * through tsx's API (a worker does not inherit the `--import tsx` hooks of its parent).
  */
 function entry(name: string): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL(`./${name}-worker.js`, import.meta.url);
+  // Loaded by tsx's API (in a worker itself), the URL carries a query after the path.
+  if (!new URL(import.meta.url).pathname.endsWith('.ts')) return new URL(`./${name}-worker.js`, import.meta.url);
   const file = new URL(`./${name}-worker.ts`, import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import { tsImport } from ${JSON.stringify(tsx)}; await tsImport(${JSON.stringify(file)}, ${JSON.stringify(file)});`;
