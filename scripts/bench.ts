@@ -66,6 +66,8 @@ interface Outcome {
   noMedians?: true;
   /** The simulated hour's figures, where the scenario has one. */
   hour?: HourFigures;
+  /** The warm-up run of `run` (D, E): the first, full build. */
+  fullBuild?: { wallS: number; cpuS: number | null; rssMb: number | null };
 }
 
 /** A failed run's stderr in a problem line: its first three lines. */
@@ -78,6 +80,8 @@ interface Scenario {
   goal: Goal;
   /** Goals of the simulated hour, where the scenario has one. */
   hour?: HourGoal;
+  /** Goals of the full build (the warm-up run), where the scenario has one. */
+  fullBuild?: Goal;
   /** Sets up its data in `dir` (a fresh folder, removed afterwards) and measures. */
   measure(dir: string): Promise<Outcome>;
 }
@@ -178,6 +182,8 @@ interface CliScenarioSpec {
   runs?: number;
   /** Simulates an hour of cron minutes after the timed runs (simulateHour), with these goals. */
   hour?: HourGoal;
+  /** The warm-up run is a full build (`run` on a history never built): its goals (issue 19). */
+  fullBuild?: Goal;
   /** The command line after `node dist/cli.js`. */
   argv(paths: { status: string; history: string; dir: string }): string[];
 }
@@ -277,8 +283,9 @@ const mbOf = (kb: number | null): string => (kb === null ? '?' : String(Math.rou
 async function medianRuns(
   feed: Feed,
   withMedians: boolean,
-): Promise<{ walls: number[]; cpu: number[]; rss: number[]; notes: string[] }> {
+): Promise<{ walls: number[]; cpu: number[]; rss: number[]; notes: string[]; warmUp: ChildRun | null }> {
   const { spec } = feed;
+  let warmUp: ChildRun | null = null;
   const walls: number[] = [];
   const cpu: number[] = [];
   const rss: number[] = [];
@@ -294,6 +301,7 @@ async function medianRuns(
     if (k === 0) {
       // Warm-up: page cache, and a check that the data is a steady state (for `run`: the full build).
       log(`${spec.name}: warm-up run ${run.wallS.toFixed(1)} s, peak RSS ${mbOf(run.rssKb)} MB`);
+      warmUp = run;
       continue;
     }
     walls.push(run.wallS);
@@ -304,7 +312,7 @@ async function medianRuns(
     log(
       `${spec.name}: runs ${walls.map((w) => w.toFixed(3)).join(' ')} s; peak RSS ${rss.map((kb) => mbOf(kb)).join(' ')} MB`,
     );
-  return { walls, cpu, rss, notes };
+  return { walls, cpu, rss, notes, warmUp };
 }
 
 /** The hour's figures (simulateHour). */
@@ -428,11 +436,12 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
     name: spec.name,
     goal: spec.goal,
     ...(spec.hour !== undefined ? { hour: spec.hour } : {}),
+    ...(spec.fullBuild !== undefined ? { fullBuild: spec.fullBuild } : {}),
     async measure(dir) {
       // The sessions are dropped before the timed runs (only the feed is kept).
       const feed = await setUpFeed(spec, dir);
       const withMedians = HOUR_MODE !== 'only' || spec.hour === undefined;
-      const { walls, cpu, rss, notes } = await medianRuns(feed, withMedians);
+      const { walls, cpu, rss, notes, warmUp } = await medianRuns(feed, withMedians);
       const hour = spec.hour !== undefined && HOUR_MODE !== 'off' ? await simulateHour(feed) : undefined;
       await checkSteadyState(feed);
       return {
@@ -443,6 +452,15 @@ function cliScenario(spec: CliScenarioSpec): Scenario {
         notes,
         ...(withMedians ? {} : { noMedians: true }),
         ...(hour !== undefined ? { hour } : {}),
+        ...(warmUp !== null
+          ? {
+              fullBuild: {
+                wallS: warmUp.wallS,
+                cpuS: warmUp.cpuMs === null ? null : warmUp.cpuMs / 1000,
+                rssMb: warmUp.rssKb === null ? null : (warmUp.rssKb * 1024) / 1e6,
+              },
+            }
+          : {}),
       };
     },
   };
@@ -744,6 +762,7 @@ const SCENARIOS: Scenario[] = [
     spanDays: 365,
     reconnect: 3,
     hour: { maxSlowestS: 2, maxCpuS: 40 },
+    fullBuild: { maxWallS: 60, maxRssMb: 300 },
     argv: runArgv,
   }),
   cliScenario({
@@ -756,6 +775,7 @@ const SCENARIOS: Scenario[] = [
     spanDays: 730,
     reconnect: 20,
     hour: { maxSlowestS: 5, maxCpuS: 150 },
+    fullBuild: { maxWallS: 600, maxRssMb: 400 },
     argv: runArgv,
   }),
   exportScenario({
@@ -830,6 +850,26 @@ function hourMisses(goal: HourGoal, rssGoal: number | undefined, h: HourFigures,
   return out;
 }
 
+/** The full build's misses: its wall time and peak RSS against the goal (a run that failed is a miss of `runs`). */
+function fullBuildMisses(goal: Goal, o: Outcome): string[] {
+  const f = o.fullBuild;
+  if (f === undefined) return ['runs'];
+  const out: string[] = [];
+  if (goal.maxWallS !== undefined && !(f.wallS <= goal.maxWallS)) out.push('time');
+  if (goal.maxRssMb !== undefined && !(f.rssMb !== null && f.rssMb <= goal.maxRssMb)) out.push('memory');
+  return out;
+}
+
+/** The full build's row of the main table (the warm-up run: `run` on a history never built). */
+function fullBuildRow(s: Scenario, o: Outcome, missed: string[]): string {
+  const f = o.fullBuild;
+  const wall =
+    f === undefined ? '–' : `${f.wallS.toFixed(1)} s${f.cpuS === null ? '' : ` (CPU ${f.cpuS.toFixed(1)} s)`}`;
+  const rss = f?.rssMb == null ? '–' : `${f.rssMb.toFixed(0)} MB`;
+  const goal = `${goalText(s.fullBuild ?? {})} (issue 19)`;
+  return `| ${s.name.split(':')[0]}, full build (the warm-up run) | ${wall} | ${rss} | ${goal} | ${missed.length === 0 ? 'pass' : `FAIL (${missed.join(', ')})`} |`;
+}
+
 /** A row of the hour's table. */
 function hourRow(s: Scenario, goal: HourGoal, h: HourFigures, missed: string[]): string {
   const slowest = `${seconds(h.slowestWallS)} (CPU ${h.slowestCpuS === null ? '?' : seconds(h.slowestCpuS)}; ${h.slowestDid})`;
@@ -898,6 +938,11 @@ async function main(): Promise<number> {
       rows.push(
         `| ${s.name} | ${wallText(o, s.goal)} | ${rss} | ${goalText(s.goal)} | ${missed.length === 0 ? 'pass' : `FAIL (${missed.join(', ')})`} |`,
       );
+    }
+    if (s.fullBuild !== undefined) {
+      const missed = fullBuildMisses(s.fullBuild, o);
+      failed ||= missed.length > 0;
+      rows.push(fullBuildRow(s, o, missed));
     }
     if (s.hour !== undefined && HOUR_MODE !== 'off') {
       const missed = o.hour === undefined ? ['runs'] : hourMisses(s.hour, s.goal.maxRssMb, o.hour, o.problems);

@@ -18,7 +18,9 @@ await build({
   // The worker threads' entries (src/app/*-worker.ts) beside the chunks, where src/app/worker.ts looks for them.
   entryPoints: {
     main: new URL('main.js', dist).pathname,
-    ...Object.fromEntries(['chart-worker'].map((name) => [name, new URL(`app/${name}.js`, dist).pathname])),
+    ...Object.fromEntries(
+      ['chart-worker', 'full-build-worker'].map((name) => [name, new URL(`app/${name}.js`, dist).pathname]),
+    ),
   },
   outdir: out.pathname,
   chunkNames: 'chunk-[hash]',

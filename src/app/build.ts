@@ -39,6 +39,11 @@ export function describeBuild(o: BuildOutcome): string {
 }
 
 /** One build under the history lock; LockBusy when another run holds it. */
-export async function build(settings: Settings, now: string, log: Logger): Promise<Result<BuildOutcome, LockBusy>> {
-  return withHistoryLock(settings, log, 'build', () => buildLocked(settings, now, log));
+export async function build(
+  settings: Settings,
+  now: string,
+  log: Logger,
+  opts: BuildOptions = {},
+): Promise<Result<BuildOutcome, LockBusy>> {
+  return withHistoryLock(settings, log, 'build', () => buildLocked(settings, now, log, opts));
 }

@@ -14,15 +14,31 @@ import { CacheError } from '../io/build-cache.js';
  * through tsx's API (a worker does not inherit the `--import tsx` hooks of its parent).
  */
 function entry(name: string): URL {
-  if (!import.meta.url.endsWith('.ts')) return new URL(`./${name}-worker.js`, import.meta.url);
+  // Loaded by tsx's API (in a worker itself), the URL carries a query after the path.
+  if (!new URL(import.meta.url).pathname.endsWith('.ts')) return new URL(`./${name}-worker.js`, import.meta.url);
   const file = new URL(`./${name}-worker.ts`, import.meta.url).href;
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import { tsImport } from ${JSON.stringify(tsx)}; await tsImport(${JSON.stringify(file)}, ${JSON.stringify(file)});`;
   return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
 }
 
-/** Runs the worker `NAME-worker` on `data` (its workerData); resolves with the one message it posts, rejects with its error. */
-export function runWorker<R>(name: string, data: unknown, resourceLimits?: ResourceLimits): Promise<R> {
+/** A message a worker posts before its result (a log line of the full build's worker), not the result. */
+export interface WorkerNote {
+  note: unknown;
+}
+
+const isNote = (m: unknown): m is WorkerNote => typeof m === 'object' && m !== null && 'note' in m;
+
+/**
+ * Runs the worker `NAME-worker` on `data` (its workerData); resolves with the one message it
+ * posts that is not a WorkerNote (those go to `onNote` as they come), rejects with its error.
+ */
+export function runWorker<R>(
+  name: string,
+  data: unknown,
+  resourceLimits?: ResourceLimits,
+  onNote?: (note: unknown) => void,
+): Promise<R> {
   return new Promise((resolve, reject) => {
     let result: { value: R } | null = null;
     // No Node options of the parent's (they default to it): `--input-type` or `-e` would stop
@@ -32,8 +48,9 @@ export function runWorker<R>(name: string, data: unknown, resourceLimits?: Resou
       execArgv: [],
       ...(resourceLimits ? { resourceLimits } : {}),
     });
-    worker.once('message', (value: R) => {
-      result = { value };
+    worker.on('message', (value: R | WorkerNote) => {
+      if (isNote(value)) onNote?.(value.note);
+      else result ??= { value };
     });
     // A worker's error arrives as an Error with its name, message and own fields, not its
     // class: a CacheError is made again, so the build still starts over in full on it, and a

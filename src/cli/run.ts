@@ -21,7 +21,8 @@ within a second of each status file change.`,
   options: {},
   async run(ctx) {
     const started = Date.now();
-    const outcome = await run(ctx.settings, ctx.now, ctx.log);
+    // A one-shot process: a full build runs in a worker thread with a capped heap.
+    const outcome = await run(ctx.settings, ctx.now, ctx.log, { fullBuildWorker: true });
     // Busy (already warned): exit 0, the next run a minute later catches up.
     if (outcome.ok) ctx.log.info(describeRun(outcome.value, Date.now() - started));
     return 0;

@@ -13,8 +13,11 @@ import { saveDay, saveUserMonth } from '../../io/build-cache.js';
 import { historyChunks } from '../../io/history-tail.js';
 import { getDay, getUserMonth, RECENT_KEEP_S, rememberDay, rememberUserMonth, type BuildRun } from './run.js';
 
-/** Sessions read from the CSV at a time (a full build streams it). */
-const CHUNK_SESSIONS = 50_000;
+/**
+ * Sessions read from the CSV at a time (a full build streams it; a loaded session takes
+ * about 1 KB). Fewer would rewrite each user-month file more often.
+ */
+export const CHUNK_SESSIONS = 20_000;
 
 const merge = (old: Session[], add: Session[]): Session[] => {
   const byId = new Map(old.map((s) => [s.id, s]));

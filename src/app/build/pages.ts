@@ -37,8 +37,13 @@ import { progressBar } from '../progress.js';
 import { getUserMonth, hashOf, type BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked, type Users } from './summaries.js';
 
-/** Pages per render call: Eleventy's memory grows with the batch (about 2.5 MB a page). */
-const RENDER_BATCH = 100;
+/**
+ * Pages per render call: Eleventy's memory grows with the batch (about 2.5 MB a page), and
+ * a full build runs in a capped heap (full-build.ts); a call costs a few ms more.
+ */
+export const RENDER_BATCH = 20;
+/** What a page held in a render call may take at most, for the full build's heap cap. */
+export const RENDER_PAGE_MB = 2.5;
 
 export interface Published {
   /** Hashes of the models pages were last rendered from (a full build starts with none: the cache was cleared). */
@@ -210,7 +215,7 @@ async function publishUserPages(
     }
     return out;
   };
-  const totals = people.totalsByUser.get(user) ?? fromStored(await loadUserTotals(run.cp, userCacheName(user)));
+  const totals = fromStored(await loadUserTotals(run.cp, userCacheName(user)));
   const lastTracked = own.reduce<string | null>((a, s) => (a === null || s.lastSeenAt > a ? s.lastSeenAt : a), null);
   const firstTracked = own.reduce<string | null>((a, s) => (a === null || s.connectedAt < a ? s.connectedAt : a), null);
   const pick = (a: string | null | undefined, b: string | null, f: (x: string, y: string) => boolean): string | null =>

@@ -5,6 +5,7 @@
 import type { Settings } from '../../core/settings.js';
 import type { Logger } from '../context.js';
 import { drawChart } from './chart.js';
+import { buildFullInWorker } from './full-build.js';
 import { commitManifest, removeStalePages, wholeHistoryCounts, writeExports, writeSnapshots } from './finish.js';
 import { ingestHistory } from './ingest.js';
 import { loadBuildInputs } from './inputs.js';
@@ -27,6 +28,8 @@ export interface BuildOptions {
    * draws it in a worker thread, whose heap (jsdom's, large) goes with it.
    */
   keepChartLoaded?: boolean;
+  /** For a one-shot process (the CLI's run and build): a full build runs in a worker thread with a capped heap (full-build.ts). */
+  fullBuildWorker?: boolean;
 }
 
 export async function buildOnce(
@@ -38,7 +41,22 @@ export async function buildOnce(
 ): Promise<BuildOutcome> {
   const started = Date.now();
   const timer = stepTimer();
-  const run = startRun(await loadBuildInputs(settings, now, log, forceFull), log);
+  // Held back until it is known who builds: a full build in the worker reads the inputs again and warns itself.
+  const warnings: string[] = [];
+  const inputs = await loadBuildInputs(
+    settings,
+    now,
+    { info: (m) => log.info(m), detail: (m) => log.detail(m), warn: (m) => warnings.push(m) },
+    forceFull,
+  );
+  if (inputs.full && opts.fullBuildWorker === true) {
+    const inThread = (): Promise<BuildOutcome> =>
+      buildOnce(settings, now, log, true, { ...opts, fullBuildWorker: false });
+    const outcome = await buildFullInWorker({ settings, now }, log, inThread);
+    return { ...outcome, ms: Date.now() - started };
+  }
+  for (const m of warnings) log.warn(m);
+  const run = startRun(inputs, log);
   timer.step('start');
   const history = await ingestHistory(run);
   timer.step('history');

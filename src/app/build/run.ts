@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { emptyDirty, userMonthKey, type Dirty } from '../../core/build-plan.js';
-import { setBounded } from '../../core/memo.js';
+import { WeightedMemo } from '../../core/memo.js';
 import type { Session } from '../../core/session.js';
 import { msFromIso } from '../../core/time.js';
 import { loadDay, loadUserMonth, type Manifest } from '../../io/build-cache.js';
@@ -14,8 +14,12 @@ import type { Logger } from '../context.js';
 import type { BuildInputs } from './inputs.js';
 
 export const RECENT_KEEP_S = 25 * 3600;
-/** Day and user-month lists kept in memory at most (each memo; all are on disk as well). */
-const MEMO_MAX = 256;
+/**
+ * Sessions each memo of day and user-month lists keeps at most (all are on disk as well).
+ * A loaded session takes about 1 KB: bounded by lists, a full build of a million sessions
+ * held 256 days of 1,400 sessions each.
+ */
+export const MEMO_SESSIONS = 5_000;
 
 export function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
@@ -37,9 +41,9 @@ export interface BuildRun extends BuildInputs {
   sample: Map<string, Session>;
   /** [id, start, end] of sessions that ended lately, for the chart. */
   recentById: Map<string, [string, string, string]>;
-  /** Memos only save re-reading files that are on disk already: bounded, dropped when full. */
-  dayMemo: Map<string, Session[]>;
-  userMonthMemo: Map<string, Session[]>;
+  /** Memos only save re-reading files that are on disk already: bounded by sessions (MEMO_SESSIONS). */
+  dayMemo: WeightedMemo<string, Session[]>;
+  userMonthMemo: WeightedMemo<string, Session[]>;
 }
 
 export function startRun(inputs: BuildInputs, log: Logger): BuildRun {
@@ -55,17 +59,19 @@ export function startRun(inputs: BuildInputs, log: Logger): BuildRun {
     savedUserMonths: new Set(),
     sample: new Map(),
     recentById: new Map(m.recent.map((r) => [r[0], r])),
-    dayMemo: new Map(),
-    userMonthMemo: new Map(),
+    dayMemo: new WeightedMemo(MEMO_SESSIONS, sessionCount),
+    userMonthMemo: new WeightedMemo(MEMO_SESSIONS, sessionCount),
   };
 }
 
+const sessionCount = (list: Session[]): number => list.length;
+
 export function rememberDay(run: BuildRun, day: string, list: Session[]): void {
-  setBounded(run.dayMemo, day, list, MEMO_MAX);
+  run.dayMemo.set(day, list);
 }
 
 export function rememberUserMonth(run: BuildRun, user: string, month: string, list: Session[]): void {
-  setBounded(run.userMonthMemo, userMonthKey(user, month), list, MEMO_MAX);
+  run.userMonthMemo.set(userMonthKey(user, month), list);
 }
 
 /** A day's ended sessions (the cache's day file). */

@@ -88,7 +88,6 @@ export interface Users {
   usersChanged: boolean;
   /** Users whose sessions changed (before the user-list rule adds the rest to the dirty ones). */
   changedUsers: Set<string>;
-  totalsByUser: Map<string, UserMonthTotals>;
   knownUser(user: string): KnownUser;
 }
 
@@ -125,10 +124,10 @@ function planPageNames(run: BuildRun, users: string[]): void {
 export async function summariseUsers(run: BuildRun, tracked: Tracked): Promise<Users> {
   const m = run.m;
   const previousUsers = new Set(Object.keys(m.users));
-  const totalsByUser = new Map<string, UserMonthTotals>();
+  // Each user's totals are dropped once summarised (the pages read them again from the
+  // cache): every user's totals of a large history together would be held to the end.
   for (const [user, months] of run.dirty.userMonths) {
     const totals = await userTotals(run, user, months);
-    totalsByUser.set(user, totals);
     const summary = userSummary(totals);
     if (summary === null) delete m.users[user];
     else m.users[user] = summary;
@@ -152,5 +151,5 @@ export async function summariseUsers(run: BuildRun, tracked: Tracked): Promise<U
     // Every filter dropdown lists the users: rebuild every user's root pages.
     for (const u of userNames) if (!run.dirty.userMonths.has(u)) run.dirty.userMonths.set(u, new Set());
   }
-  return { users: m.userOrder.map(knownUser), userNames, usersChanged, changedUsers, totalsByUser, knownUser };
+  return { users: m.userOrder.map(knownUser), userNames, usersChanged, changedUsers, knownUser };
 }
