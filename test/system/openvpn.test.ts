@@ -5,13 +5,15 @@
  * must have recorded exactly what the test did: one session per connection, the real
  * connect time, an end close to the real disconnect, durations, growing byte counts, and a
  * live table listing exactly the connected clients. For status-version 1, 2 and 3 over UDP,
- * and version 3 over TCP.
+ * and version 3 over TCP. And a UDP server with `explicit-exit-notify` (OpenVPN's sample UDP
+ * setting) and the README's hooks: on SIGTERM it tells its clients to restart, and still runs
+ * client-disconnect for each as it exits, so every session ends exactly, none lost.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { ensureBuilt } from '../helpers/build.js';
+import { ensureBuilt, ROOT } from '../helpers/build.js';
 import type { SessionJson } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Collector, type TimedRun } from './helpers/collector.js';
@@ -277,12 +279,122 @@ async function scenario(t: TestContext, version: StatusVersion, proto: Proto): P
   }
 }
 
+/** The installed command, as npm installs it: a link to the package's bin/openvpn-status-web (made in `before`). */
+const installedBin = (): string => join(root, 'usr-local-bin', 'openvpn-status-web');
+
+/** `sessions --json` of this version carries endExact (test/helpers/cli.ts predates it). */
+type ExactSession = SessionJson & { endExact: boolean };
+
+/**
+ * A UDP server with `explicit-exit-notify 1` tells its clients to restart on SIGTERM (issue
+ * 20 feared it then exits without client-disconnect, leaving server-stopped estimates): every
+ * session must still be exactly one row, ended exactly by the hook at the server's exit.
+ */
+async function udpExitNotify(t: TestContext): Promise<void> {
+  if (!systemGate(t, NEEDS) || pki === null) return;
+  const dir = await mkdtemp(join(root, 'udp-exit-notify-'));
+  // The README's hook setup: the installed command, --instance NAME, the spool named in the config collect reads.
+  const spool = join(dir, 'spool.jsonl');
+  const config = join(dir, 'config.json');
+  await writeFile(config, `${JSON.stringify({ hookSpool: spool })}\n`);
+  const hook = `"${installedBin()} hook --instance udp --config ${config}"`;
+  const server = await Server.start({
+    dir,
+    pki,
+    procs,
+    proto: 'udp',
+    statusVersion: 3,
+    hooks: { connect: hook, disconnect: hook },
+    extraConfig: ['explicit-exit-notify 1'],
+  });
+  t.after(() => server.shutdown());
+  const site = new Collector(
+    join(dir, 'collector'),
+    [`udp=${server.statusFile}`],
+    ['--stale-after', String(STALE_AFTER_S), '--config', config],
+  );
+  await site.init();
+  const all = async (): Promise<ExactSession[]> => (await site.sessions()) as ExactSession[];
+  try {
+    const [alice, bob, sh1, sh2] = await Promise.all([
+      server.connect({ commonName: 'alice', username: 'a.smith', name: 'alice' }),
+      server.connect({ commonName: 'bob', name: 'bob' }),
+      server.connect({ commonName: 'shared', name: 'shared#1' }),
+      server.connect({ commonName: 'shared', username: 'carol', name: 'shared#2' }),
+    ]);
+    const everyone = [alice, bob, sh1, sh2];
+    await server.waitListed(everyone);
+    await site.runFresh();
+    let s: SessionJson[] = await all();
+    checkOnePerConnection(s, everyone);
+    for (const c of everyone) assert.equal(sessionOf(s, c).status, 'active', `${c.name}: active`);
+
+    // bob leaves first: client-disconnect runs and his end is exact, so the hooks are live.
+    await bob.disconnect();
+    s = await site.runUntil('bob to end', (x) => x.some((y) => y.status === 'ended'), 45_000);
+    const b = sessionOf(s, bob) as ExactSession;
+    assert.equal(b.endReason, 'disconnected', 'bob: disconnected');
+    assert.equal(b.endExact, true, 'bob: an exact end, from the client-disconnect hook');
+
+    // SIGTERM: OpenVPN tells the connected clients to restart, ignores their reconnects, and
+    // exits after a short delay, running client-disconnect for each of them as it closes.
+    const open = [alice, sh1, sh2];
+    const stopAt = Date.now();
+    const exit = await server.stop();
+    const log = server.proc.output();
+    for (const c of open) {
+      assert.match(c.proc.output(), /SIGUSR1\[soft,server-pushed-connection-reset\]/, `${c.name} was told to restart`);
+      assert.equal(server.closeLoggedAt(c), null, `${c.name}: not closed before the stop`);
+    }
+    assert.equal(
+      log.match(/SENT CONTROL \[[^\]]+\]: 'RESTART'/g)?.length,
+      open.length,
+      'the server sent RESTART to each connected client',
+    );
+    const spooled = (await readFile(spool, 'utf8'))
+      .split('\n')
+      .filter((l) => l.includes('script_type=client-disconnect'));
+    assert.equal(
+      spooled.length,
+      open.length,
+      `one client-disconnect per connected client in the spool:\n${spooled.join('\n')}`,
+    );
+
+    // The next run takes those ends from the spool: exact, at the server's exit; the reconnect attempts left no session.
+    const r = await site.runFresh();
+    s = await all();
+    checkOnePerConnection(s, everyone);
+    for (const c of open) {
+      const one = sessionOf(s, c) as ExactSession;
+      checkEnd(one, c, {
+        reason: 'disconnected',
+        notBefore: Math.floor(stopAt / 1000),
+        notAfter: Math.ceil(exit.at / 1000),
+      });
+      assert.equal(one.endExact, true, `${c.name}: an exact end, from client-disconnect`);
+    }
+    assert.deepEqual(sessionOf(s, bob), b, 'bob: his ended session is unchanged by the server stop');
+
+    // Once the file is stale, nothing is left to end as server-stopped: nothing changes.
+    await site.collect(['--now', iso(Date.now() + (STALE_AFTER_S + 2) * 1000)]);
+    assert.deepEqual(await all(), s, 'a later collect (the server long stopped) changes nothing');
+    t.diagnostic(
+      `SIGTERM ${iso(stopAt)}, exited ${iso(exit.at)} (${exit.at - stopAt} ms), recorded ends ${open.map((c) => sessionOf(s, c).endedAt).join(', ')}, run at ${iso(r.start)}`,
+    );
+  } catch (e) {
+    (e as Error).message += `\n${server.logs(25)}`;
+    throw e;
+  }
+}
+
 describe('real OpenVPN server and clients', () => {
   before(async () => {
     if (missing(NEEDS).length > 0) return; // each test skips (or fails) with the reason
     ensureBuilt();
     root = await tempDir('ovsw-system-openvpn-');
     pki = await makePki(join(root, 'pki'), ['alice', 'bob', 'shared']);
+    await mkdir(join(root, 'usr-local-bin'), { mode: 0o755 });
+    await symlink(join(ROOT, 'bin', 'openvpn-status-web'), installedBin());
   });
 
   after(() => procs.stopAll());
@@ -291,6 +403,13 @@ describe('real OpenVPN server and clients', () => {
   it('status-version 2 over UDP', { timeout: TIMEOUT_MS }, (t) => scenario(t, 2, 'udp'));
   it('status-version 3 over UDP', { timeout: TIMEOUT_MS }, (t) => scenario(t, 3, 'udp'));
   it('status-version 3 over TCP', { timeout: TIMEOUT_MS }, (t) => scenario(t, 3, 'tcp'));
+  it(
+    'UDP with explicit-exit-notify and the hooks: SIGTERM restarts the clients and still ends every session exactly',
+    {
+      timeout: TIMEOUT_MS,
+    },
+    (t) => udpExitNotify(t),
+  );
 
   it('leaves no openvpn process behind', async (t) => {
     if (!systemGate(t, NEEDS)) return;
