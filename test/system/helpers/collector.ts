@@ -111,7 +111,8 @@ export class Collector {
     return [...doc.querySelectorAll('table.live tbody tr.active')].map((tr) => {
       const cells = (tr as HTMLTableRowElement).cells;
       const text = (i: number): string => (cells[i]?.textContent ?? '').trim();
-      return { user: text(1), virtualAddress: text(4), virtualIpv6: text(5) };
+      // Status, user (a th), public IP, tunnel IPv4, tunnel IPv6, …
+      return { user: text(1), virtualAddress: text(3), virtualIpv6: text(4) };
     });
   }
 
