@@ -357,11 +357,14 @@ describe('real Chromium through nginx', () => {
                   const row = table.querySelector('tbody tr:not(.info-row)');
                   return [...(row?.children ?? [])]
                     .map((cell, i) => ({
+                      td: cell.tagName === 'TD',
                       cls: cell.className,
                       head: head[i] ?? '',
                       label: getComputedStyle(cell, '::before').content,
                     }))
-                    .filter((c) => c.head !== '' && !/\bc-(more|status|info|select|user)\b|\bempty\b/.test(c.cls));
+                    .filter(
+                      (c) => c.td && c.head !== '' && !/\bc-(more|status|info|select|user)\b|\bempty\b/.test(c.cls),
+                    );
                 }),
               );
               assert.ok(cells.length > 0, `${where}: labelled cells`);
