@@ -168,7 +168,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
 
     const groups = [...doc.querySelectorAll('table.history tbody.group')].map((tb) => {
       const head = tb.querySelector('tr.head') as HTMLTableRowElement;
-      return `${text(head.cells[3])} ${text(head.querySelector('th a'))}`;
+      return `${text(head.querySelector('td.c-start .d'))} ${text(head.querySelector('th.c-user a'))}`;
     });
     const sessions = [
       ...site.history,
@@ -179,7 +179,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     // Each group holds that user's sessions of that day, newest at the head.
     for (const tb of doc.querySelectorAll('table.history tbody.group')) {
       const rows = [...tb.querySelectorAll('tr.head, tr.sub:not(.info-row)')];
-      const starts = rows.map((r) => text((r as HTMLTableRowElement).cells[6]));
+      const starts = rows.map((r) => text(r.querySelector('td.c-start')));
       assert.deepEqual(starts, [...starts].sort().reverse(), 'newest first within a group');
     }
     assert.ok(
@@ -294,7 +294,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
     const dayDoc = await readHtml(site.paths.out, `d/${day}/index.html`);
     const row = [...dayDoc.querySelectorAll('table.history tr.head, table.history tr.sub:not(.info-row)')].find(
       (tr) =>
-        text(tr.querySelector('th a')) === user && text((tr as HTMLTableRowElement).cells[7]) === '2026-03-18 15:01:00',
+        text(tr.querySelector('th.c-user a')) === user && text(tr.querySelector('td.c-end')) === '2026-03-18 15:01:00',
     );
     assert.ok(row, `the day page lists ${user}'s session ending 15:01:00 Berlin time`);
     assert.ok(row.classList.contains('ended'), 'the row is marked as ended');

@@ -77,6 +77,24 @@ function excludes(list: readonly (string | null)[], item: string): void {
   assert.ok(!list.includes(item), `${JSON.stringify(item)} in ${JSON.stringify(list)}`);
 }
 
+interface CardLabel {
+  lang: string;
+  /** The cell it labels, e.g. `table.cards td.c-pub`. */
+  selector: string;
+  text: string;
+}
+
+/** The column labels of the phone cards: `:lang(de) table.cards td.c-pub::before { content: "…"; }` rules of style.css. */
+async function cardLabels(): Promise<CardLabel[]> {
+  const css = await readFile(new URL('assets/style.css', `file://${SITE_DIR}`), 'utf8');
+  const phone = css.slice(css.lastIndexOf('@media (max-width: 40rem)'));
+  const rules = [
+    ...phone.matchAll(/:lang\((\w+)\) (table\.cards td\.c-[\w-]+)::before \{ content: "([^"\\]*)"; \}/g),
+  ].map((m) => ({ lang: m[1] as string, selector: m[2] as string, text: m[3] as string }));
+  assert.ok(rules.length > 0, 'the phone block of style.css has card labels');
+  return rules;
+}
+
 /** Every rendered page of both languages plus the empty dashboard, as [name, html]. */
 function everyPage(): [string, string][] {
   return [
@@ -401,36 +419,73 @@ describe('history table', () => {
     assert.ok(sameDay > 0, 'some ends on their start day');
   });
 
-  test('every data cell of the tables that turn into cards on a phone names its column (data-label)', () => {
+  test('every data cell of the tables that turn into cards on a phone names its column: one stylesheet label, per language', async () => {
+    const rules = await cardLabels();
+    const used = new Set<CardLabel>();
     const pages: [string, string][] = [
       ['/', 'table.live'],
       ['/', 'table.history'],
       ['/d/2026-11-25/', 'table.history'],
       ['/archive/', 'table.archive'],
+      ['/u/alice/', 'table.totals'],
     ];
-    for (const [url, sel] of pages) {
-      const table = doc(page(de, url)).querySelector(sel) as HTMLTableElement;
-      assert.ok(table.classList.contains('cards'), `${url} ${sel}: class cards`);
-      const head = [...table.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');
-      for (const tr of table.querySelectorAll('tbody tr:not(.info-row)')) {
-        [...tr.children].forEach((cell, i) => {
-          const label = cell.getAttribute('data-label');
-          if (label !== null) assert.equal(label, head[i], `${url} ${sel}: column ${i}`);
-          else
-            assert.ok(
-              cell.tagName === 'TH' || /\bc-(more|status|info)\b|\bempty\b/.test(cell.className),
-              `${url} ${sel}: column ${i} (${cell.className}) is labelled`,
-            );
-        });
+    for (const [lang, map] of [
+      ['de', de],
+      ['en', en],
+    ] as const) {
+      for (const [url, sel] of pages) {
+        const where = `${lang} ${url} ${sel}`;
+        const table = doc(page(map, url)).querySelector(sel) as HTMLTableElement;
+        assert.ok(table.classList.contains('cards'), `${where}: class cards`);
+        assert.equal(table.closest('html')?.getAttribute('lang'), lang, `${where}: the page's language`);
+        const head = [...table.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');
+        for (const tr of table.querySelectorAll('tbody tr:not(.info-row)')) {
+          [...tr.children].forEach((cell, i) => {
+            // The labels live in the stylesheet: an attribute on every cell made the day pages too big.
+            assert.equal(cell.getAttribute('data-label'), null, `${where}: column ${i} has a data-label`);
+            const labels = rules.filter((r) => r.lang === lang && cell.matches(r.selector));
+            if (cell.tagName === 'TH' || /\bc-(more|status|info)\b|\bempty\b/.test(cell.className)) {
+              assert.deepEqual(labels, [], `${where}: column ${i} (${cell.className}) is a control, not labelled`);
+              return;
+            }
+            assert.equal(labels.length, 1, `${where}: column ${i} (${cell.className}) has one label`);
+            assert.equal(labels[0]?.text, head[i], `${where}: column ${i} (${cell.className})`);
+            used.add(labels[0] as CardLabel);
+          });
+        }
       }
+    }
+    assert.deepEqual(
+      rules.filter((r) => !used.has(r)).map((r) => `${r.lang} ${r.selector}`),
+      [],
+      'every label of the stylesheet labels a column',
+    );
+  });
+
+  test("the stylesheet's card labels are the UI's texts (LABELS), each column in every language", async () => {
+    const rules = await cardLabels();
+    const langs = Object.keys(LABELS) as (keyof typeof LABELS)[];
+    assert.deepEqual([...new Set(rules.map((r) => r.lang))].sort(), [...langs].sort());
+    const columns = (lang: string) =>
+      rules
+        .filter((r) => r.lang === lang)
+        .map((r) => r.selector)
+        .sort();
+    for (const lang of langs) {
+      assert.deepEqual(columns(lang), columns('de'), `${lang}: the same columns as de`);
+      const texts = Object.values(LABELS[lang]).flatMap((v) => [v, v.charAt(0).toUpperCase() + v.slice(1)]);
+      for (const r of rules.filter((x) => x.lang === lang))
+        assert.ok(texts.includes(r.text), `${lang} ${r.selector}: "${r.text}" is not a text of LABELS.${lang}`);
     }
   });
 
-  test('the stylesheet lays the card tables out as cards below 40rem, with the labels from data-label', async () => {
+  test('the stylesheet lays the card tables out as cards below 40rem, each labelled column under its name', async () => {
     const css = await readFile(new URL('assets/style.css', `file://${SITE_DIR}`), 'utf8');
     const phone = css.slice(css.lastIndexOf('@media (max-width: 40rem)'));
     assert.match(phone, /table\.cards tr \{ display: flex; flex-wrap: wrap;/);
-    assert.match(phone, /table\.cards td\[data-label\]::before \{ content: attr\(data-label\);/);
+    const labelled = /table\.cards td:is\(([^)]*)\) \{ flex: 1 1 40%;/.exec(phone)?.[1] ?? '';
+    const columns = [...new Set((await cardLabels()).map((r) => `.${r.selector.split('.').at(-1)}`))];
+    assert.deepEqual(labelled.split(/,\s*/).sort(), columns.sort(), 'every labelled column is laid out as one');
     assert.doesNotMatch(css, /white-space: nowrap; border-bottom/, 'cells may wrap');
   });
 
@@ -489,7 +544,7 @@ describe('history table', () => {
 
   test('the tunnel column: both addresses, or "–" when neither is known', () => {
     const heads = doc(page(de, '/d/2026-11-25/')).querySelectorAll('table.history tr.head');
-    const tunnel = (tr: Element) => tr.querySelectorAll('td.c-addr')[1] as Element;
+    const tunnel = (tr: Element) => tr.querySelector('td.c-tun') as Element;
     assert.deepEqual(texts(tunnel(heads[0]!).querySelectorAll('span.addr')), ['10.8.0.2', 'fd00::2']);
     assert.equal(tunnel(heads[0]!).querySelector('span.none'), null);
     assert.equal(tunnel(heads[2]!).querySelectorAll('span.addr').length, 0);

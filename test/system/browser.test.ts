@@ -350,6 +350,28 @@ describe('real Chromium through nginx', () => {
               })),
             }));
             const where = `${path} at ${width} px, ${theme}`;
+            if (width < 640) {
+              // A phone: each card's data cell shows its column's name (the stylesheet's label for the page's language).
+              const cells = await p.evaluate(() =>
+                [...document.querySelectorAll('table.cards')].flatMap((table) => {
+                  const head = [...table.querySelectorAll('thead th')].map((th) => (th.textContent ?? '').trim());
+                  const row = table.querySelector('tbody tr:not(.info-row)');
+                  return [...(row?.children ?? [])]
+                    .map((cell, i) => ({
+                      td: cell.tagName === 'TD',
+                      cls: cell.className,
+                      head: head[i] ?? '',
+                      label: getComputedStyle(cell, '::before').content,
+                    }))
+                    .filter(
+                      (c) => c.td && c.head !== '' && !/\bc-(more|status|info|select|user)\b|\bempty\b/.test(c.cls),
+                    );
+                }),
+              );
+              assert.ok(cells.length > 0, `${where}: labelled cells`);
+              for (const c of cells)
+                assert.equal(c.label, JSON.stringify(c.head), `${where}: the label of td.${c.cls}`);
+            }
             assert.equal(m.theme, theme, `${where}: the theme`);
             assert.ok(m.tables.length > 0, `${where}: a table`);
             assert.ok(m.page <= m.window, `${where}: the page is ${m.page} px wide in a ${m.window} px window`);
