@@ -101,7 +101,7 @@ export async function updateWholeHistory(input: WholeHistoryInput): Promise<Whol
   const before = new Map<string, WrittenFile>(
     Object.entries(index.files).map(([file, f]) => [file, { days: f.pieces.map((p) => p.day) }]),
   );
-  const writes = filesToWrite(planned, before, changed);
+  const writes = filesToWrite(planned, before, (f) => changed(kindOf(f)));
   const next: PieceIndex = { version: 1, files: {} };
   for (const f of planned) {
     const kept = index.files[f.file];
@@ -145,29 +145,35 @@ async function loadIndex(path: string, out: string, warn: (message: string) => v
 }
 
 /**
- * The dirty days whose rows changed in some view: made now and compared with the index,
- * when there are few of them; else all of them.
+ * The dirty days whose rows changed, per kind of file (view and format): made now and
+ * compared with the index, when there are few of them; else all of them, for every kind.
  */
-async function changedDays(input: WholeHistoryInput, index: PieceIndex, maker: DayPieces): Promise<Set<string>> {
+async function changedDays(input: WholeHistoryInput, index: PieceIndex, maker: DayPieces): Promise<Changed> {
   const dirty = [...input.dirtyDays];
-  if (input.full || dirty.length > PRECHECK_DAYS) return new Set(dirty);
+  if (input.full || dirty.length > PRECHECK_DAYS) {
+    const all = new Set(dirty);
+    return () => all;
+  }
   const old = new Map<string, string>();
   for (const f of Object.values(index.files)) for (const p of f.pieces) old.set(`${f.kind} ${p.day}`, p.sha);
-  const changed = new Set<string>();
+  const changed = new Map<Kind, Set<string>>(KINDS.map((k) => [k, new Set()]));
   for (const day of dirty) {
     const pieces = await maker.all(day);
     for (const [kind, p] of pieces) {
       // A view without rows that day had no piece of it.
       const was = old.get(`${kind} ${day}`);
-      if (was === undefined ? p.raw > 0 : was !== p.sha) changed.add(day);
+      if (was === undefined ? p.raw > 0 : was !== p.sha) changed.get(kind)?.add(day);
     }
     maker.keep(day, pieces);
   }
-  return changed;
+  return (kind) => changed.get(kind) ?? new Set();
 }
 
 type Kind = `${WholeStatus}.${'csv' | 'xlsx'}`;
+const KINDS: readonly Kind[] = ['all.csv', 'all.xlsx', 'ended.csv', 'ended.xlsx'];
 const kindOf = (f: WholeFile): Kind => `${f.status}.${f.ext}`;
+/** The days whose pieces of a kind changed. */
+type Changed = (kind: Kind) => ReadonlySet<string>;
 
 interface MadePiece extends Piece {
   sha: string;
@@ -252,7 +258,7 @@ async function writeFiles(
   input: WholeHistoryInput,
   writes: readonly WholeFile[],
   index: PieceIndex,
-  changed: ReadonlySet<string>,
+  changed: Changed,
   maker: DayPieces,
   next: PieceIndex,
 ): Promise<number> {
@@ -264,7 +270,8 @@ async function writeFiles(
       for (const o of open) {
         if (!o.file.days.includes(day)) continue;
         const piece =
-          (await copied(o, changed.has(day) ? undefined : o.old.get(day))) ?? (await maker.piece(day, kindOf(o.file)));
+          (await copied(o, changed(kindOf(o.file)).has(day) ? undefined : o.old.get(day))) ??
+          (await maker.piece(day, kindOf(o.file)));
         o.pieces.push({ ...(await o.writer.add(piece)), day, sha: piece.sha });
       }
     }

@@ -98,16 +98,18 @@ export interface WrittenFile {
 
 /**
  * The files to write: those not written before (or no longer as they were), those whose
- * days are not the ones they hold, and those holding a day whose rows changed.
+ * days are not the ones they hold, and those holding a day whose rows changed in their
+ * view and format (`changedDays` of the file).
  */
 export function filesToWrite(
   planned: readonly WholeFile[],
   written: ReadonlyMap<string, WrittenFile>,
-  changedDays: ReadonlySet<string>,
+  changedDays: (f: WholeFile) => ReadonlySet<string>,
 ): WholeFile[] {
   return planned.filter((f) => {
     const before = written.get(f.file);
     if (before === undefined || before.days.length !== f.days.length) return true;
-    return f.days.some((day, i) => before.days[i] !== day || changedDays.has(day));
+    const changed = changedDays(f);
+    return f.days.some((day, i) => before.days[i] !== day || changed.has(day));
   });
 }

@@ -17,6 +17,8 @@ export interface Piece {
   data: Buffer;
   raw: number;
   crc: number;
+  /** CRC-32 of `data` where it is known already (a piece copied from an earlier file). */
+  zcrc?: number;
 }
 
 /** Where a piece lies in a file written here, and the CRC-32 of its bytes there (checked when it is copied). */
@@ -63,7 +65,7 @@ export class PieceReader {
     const data = Buffer.allocUnsafe(p.length);
     const { bytesRead } = await this.fh.read(data, 0, p.length, p.at);
     if (bytesRead !== p.length || crc32(data) !== p.zcrc) throw new PieceMismatch(this.path, p.at);
-    return { data, raw: p.raw, crc: p.crc };
+    return { data, raw: p.raw, crc: p.crc, zcrc: p.zcrc };
   }
 
   close(): Promise<void> {
@@ -119,7 +121,7 @@ export async function openTextPieces(path: string, head: Piece, mode: number): P
   await a.write(head.data);
   return {
     async add(p) {
-      const placed = { at: a.at, length: p.data.length, raw: p.raw, crc: p.crc, zcrc: crc32(p.data) };
+      const placed = { at: a.at, length: p.data.length, raw: p.raw, crc: p.crc, zcrc: p.zcrc ?? crc32(p.data) };
       await a.write(p.data);
       return placed;
     },
@@ -178,7 +180,7 @@ export async function openZipPieces(path: string, frame: ZipFrame, mode: number)
   let crc = 0;
   let raw = 0;
   const append = async (p: Piece): Promise<PlacedPiece> => {
-    const placed = { at: a.at, length: p.data.length, raw: p.raw, crc: p.crc, zcrc: crc32(p.data) };
+    const placed = { at: a.at, length: p.data.length, raw: p.raw, crc: p.crc, zcrc: p.zcrc ?? crc32(p.data) };
     await a.write(p.data);
     crc = crc32Combine(crc, p.crc, p.raw);
     raw += p.raw;

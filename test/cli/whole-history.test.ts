@@ -208,8 +208,8 @@ describe('the whole-history export files', () => {
     const dir = await tempDir(t);
     const h = await History.make(dir);
     await updateWholeHistory(await h.input(dir, true, []));
-    const s = h.open[0] as Session;
-    const day = dayOf(s.connectedAt, TZ);
+    const day = '2026-03-10';
+    const sessions = await loadDay(h.cache, day);
     for (const [n, file] of FILES.entries()) {
       const path = join(dir, file);
       const want = await readFile(path);
@@ -222,13 +222,38 @@ describe('the whole-history export files', () => {
         index.files[file].mtimeMs = (await stat(path)).mtimeMs;
         await writeFile(join(dir, 'index.json'), JSON.stringify(index));
       }
-      // Today changes (a running session is gone, then back): every file is written again.
-      h.open.shift();
+      // An old day changes in every view (a session deleted, then restored): every file is written again.
+      await saveDay(h.cache, day, sessions.slice(1));
       await updateWholeHistory(await h.input(dir, false, [day]));
-      h.open.unshift(s);
+      await saveDay(h.cache, day, sessions);
       await updateWholeHistory(await h.input(dir, false, [day]));
       assert.ok((await readFile(path)).equals(want), `${file}: made again`);
     }
+  });
+
+  test('a session that starts changes the "all" files only; its end changes both views', async (t) => {
+    const dir = await tempDir(t);
+    const h = await History.make(dir);
+    const s = h.open.pop() as Session;
+    await updateWholeHistory(await h.input(dir, true, []));
+    const day = dayOf(s.connectedAt, TZ);
+    h.open.push(s);
+    const before = await mtimes(dir, FILES);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    assert.equal((await updateWholeHistory(await h.input(dir, false, [day]))).written, 2);
+    const after = await mtimes(dir, FILES);
+    assert.deepEqual(
+      FILES.filter((_, i) => after[i] !== before[i]),
+      FILES.filter((f) => f.includes('_all_all.')),
+      'the "all" files',
+    );
+    h.open.pop();
+    await saveDay(h.cache, day, [
+      ...(await loadDay(h.cache, day)),
+      { ...s, endedAt: '2026-03-18T13:30:00Z', durationS: 1800, endReason: 'disconnected' },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    assert.equal((await updateWholeHistory(await h.input(dir, false, [day]))).written, 4);
   });
 
   test('a damaged index: a warning naming it, and every file made again, the same bytes', async (t) => {
