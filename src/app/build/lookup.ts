@@ -20,39 +20,40 @@ type MonthEntry = [string, number, number | null];
 
 const seconds = (iso: string): number => Math.floor(msFromIso(iso) / 1000);
 
-/** One month's shard: users once, then a row per session (what the match and the result rows need). */
-function shardOf(run: BuildRun, month: string, byDay: [string, Session[]][]): { text: string; entry: MonthEntry } {
-  const users: [string, string][] = [];
-  const userIndex = new Map<string, number>();
-  const rows: unknown[] = [];
-  let first = Number.POSITIVE_INFINITY;
-  let last: number | null = 0;
-  for (const [day, sessions] of byDay) {
+/** One month's shard being made: users once, then a row per session (what the match and the result rows need). */
+class Shard {
+  private readonly users: [string, string][] = [];
+  private readonly userIndex = new Map<string, number>();
+  private readonly rows: unknown[] = [];
+  private first = Number.POSITIVE_INFINITY;
+  private last: number | null = 0;
+  constructor(
+    private readonly run: BuildRun,
+    private readonly month: string,
+  ) {}
+
+  /** A day's sessions, taken as rows at once: a month of a large history is never held as sessions. */
+  add(day: string, sessions: readonly Session[]): void {
+    const address = (a: string | null) => (a === null || a === '' ? null : (normaliseAddress(a) ?? a));
     for (const s of sessions) {
-      let u = userIndex.get(s.user);
+      let u = this.userIndex.get(s.user);
       if (u === undefined) {
-        u = users.push([s.user, slugOf(s.user, run.ctx)]) - 1;
-        userIndex.set(s.user, u);
+        u = this.users.push([s.user, slugOf(s.user, this.run.ctx)]) - 1;
+        this.userIndex.set(s.user, u);
       }
       const start = seconds(s.connectedAt);
       const end = s.endedAt === null ? null : seconds(s.endedAt);
-      first = Math.min(first, start);
-      last = last === null || end === null ? null : Math.max(last, end);
-      const address = (a: string | null) => (a === null || a === '' ? null : (normaliseAddress(a) ?? a));
-      rows.push([
-        u,
-        day.slice(8, 10),
-        start,
-        end,
-        address(s.realAddress),
-        s.realPort,
-        address(s.virtualAddress),
-        address(s.virtualIpv6),
-      ]);
+      this.first = Math.min(this.first, start);
+      this.last = this.last === null || end === null ? null : Math.max(this.last, end);
+      const row = [u, day.slice(8, 10), start, end, address(s.realAddress), s.realPort];
+      this.rows.push([...row, address(s.virtualAddress), address(s.virtualIpv6)]);
     }
   }
-  const text = JSON.stringify({ schemaVersion: 1, month, users, sessions: rows });
-  return { text, entry: [month, first, last] };
+
+  done(): { text: string; entry: MonthEntry } {
+    const text = JSON.stringify({ schemaVersion: 1, month: this.month, users: this.users, sessions: this.rows });
+    return { text, entry: [this.month, this.first, this.last] };
+  }
 }
 
 function parseIndex(text: string | null): Map<string, MonthEntry> | null {
@@ -76,8 +77,9 @@ export async function writeLookupIndex(run: BuildRun, tracked: Tracked, days: st
   for (const day of [...days].sort()) months.set(day.slice(0, 7), [...(months.get(day.slice(0, 7)) ?? []), day]);
   const dirty = known === null ? new Set([...months.keys()]) : new Set([...run.dirty.days].map((d) => d.slice(0, 7)));
   const entries = new Map(known ?? []);
-  const files: { path: string; content: string }[] = [];
   const gone: string[] = [];
+  // Shards first (each written as soon as it is made), then the index that points at them.
+  let written = 0;
   for (const month of dirty) {
     const list = months.get(month);
     if (list === undefined) {
@@ -85,11 +87,11 @@ export async function writeLookupIndex(run: BuildRun, tracked: Tracked, days: st
       gone.push(`${LOOKUP_DIR}/${month}.json`);
       continue;
     }
-    const byDay: [string, Session[]][] = [];
-    for (const day of list) byDay.push([day, await sessionsOfDay(run, tracked, day)]);
-    const { text, entry } = shardOf(run, month, byDay);
+    const shard = new Shard(run, month);
+    for (const day of list) shard.add(day, await sessionsOfDay(run, tracked, day));
+    const { text, entry } = shard.done();
     entries.set(month, entry);
-    files.push({ path: `${LOOKUP_DIR}/${month}.json`, content: text });
+    written += await publishFiles(out, [{ path: `${LOOKUP_DIR}/${month}.json`, content: text }]);
   }
   // A full build also removes shards of months no longer there (and any stray ones).
   if (known === null) {
@@ -101,8 +103,7 @@ export async function writeLookupIndex(run: BuildRun, tracked: Tracked, days: st
     timeZone: run.tz,
     months: [...entries.values()].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
   };
-  // Shards first, then the index that points at them; removed months leave the index first.
-  let written = await publishFiles(out, files);
+  // Removed months leave the index before their shards go.
   written += await publishFiles(out, [{ path: `${LOOKUP_DIR}/index.json`, content: JSON.stringify(index) }]);
   await removeFiles(out, gone);
   return written;
