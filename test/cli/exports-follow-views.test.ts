@@ -17,7 +17,8 @@ import { advanceClients } from '../../src/demo/synthetic.js';
 import { apiHandler, serveApi } from '../../src/server/api.js';
 import { memoryLog, send, siteSettings } from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
-import { exportMismatches, sessionsJson, type JsonSession } from '../helpers/export-views.js';
+import { sessionsJson, type SessionJson } from '../helpers/cli.js';
+import { exportMismatches } from '../helpers/export-views.js';
 import { plus, siteArgs, T0, writeStatusFile, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -50,7 +51,7 @@ describe('after every run and edit, every export file holds its view', () => {
     assert.equal(r.status, 200, r.text);
   };
   /** Every export file against its view: the other files first, then the whole-history files of all users. */
-  const check = async (expect: (sessions: JsonSession[]) => void = () => {}): Promise<void> => {
+  const check = async (expect: (sessions: SessionJson[]) => void = () => {}): Promise<void> => {
     const sessions = await sessionsJson(site.paths.history);
     expect(sessions);
     const m = await exportMismatches(site.paths.out, sessions);
@@ -110,7 +111,7 @@ describe('after every run and edit, every export file holds its view', () => {
 
   test('a delete through the endpoint: the newest ended session, one of the oldest and one in between', async () => {
     const ended = (await sessionsJson(site.paths.history)).filter((s) => s.status === 'ended');
-    const gone = [ended[0], ended[Math.floor(ended.length / 2)], ended.at(-1)].map((s) => (s as JsonSession).id);
+    const gone = [ended[0], ended[Math.floor(ended.length / 2)], ended.at(-1)].map((s) => (s as SessionJson).id);
     await post('/api/sessions/delete', { ids: gone });
     await check((s) => assert.ok(!s.some((x) => gone.includes(x.id))));
   });

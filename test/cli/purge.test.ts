@@ -20,7 +20,8 @@ import { sessionId, type Session } from '../../src/core/session.js';
 import { apiHandler, serveApi } from '../../src/server/api.js';
 import { memoryLog, send, siteSettings } from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
-import { exportMismatches, sessionsJson, type JsonSession } from '../helpers/export-views.js';
+import { sessionsJson, type SessionJson } from '../helpers/cli.js';
+import { exportMismatches } from '../helpers/export-views.js';
 import { findTraces, isWholeHistoryFile, traces, uniqueAmong, type Needle } from '../helpers/leaks.js';
 import {
   dayIn,
@@ -132,7 +133,7 @@ describe('deletes purge every copy under the output folder', () => {
   let port: number;
   let server: Server;
   let clock = NOW;
-  let targets: { newest: JsonSession; first: JsonSession; lone: JsonSession; loneDay: JsonSession };
+  let targets: { newest: SessionJson; first: SessionJson; lone: SessionJson; loneDay: SessionJson };
   const log = memoryLog();
   const post = (path: string, body: object) =>
     send(port, {
@@ -142,7 +143,7 @@ describe('deletes purge every copy under the output folder', () => {
       body,
     });
   /** The planted sessions' traces (addresses included: nobody else has them). */
-  const plantedTraces = (list: [string, JsonSession][]): Needle[] => [
+  const plantedTraces = (list: [string, SessionJson][]): Needle[] => [
     ...list.flatMap(([name, s]) => traces(s, name, true)),
     ...(list.some(([, s]) => s.user === LONE_USER) ? [{ what: 'the lone user', text: LONE_USER }] : []),
   ];
@@ -159,7 +160,7 @@ describe('deletes purge every copy under the output folder', () => {
     });
     await cliOk(['run', ...siteArgs(site.paths, NOW)]);
     const all = await sessionsJson(site.paths.history);
-    const byAddress = (k: number): JsonSession => all.find((s) => s.realAddress === `203.0.113.${200 + k}`)!;
+    const byAddress = (k: number): SessionJson => all.find((s) => s.realAddress === `203.0.113.${200 + k}`)!;
     targets = { newest: byAddress(1), first: byAddress(2), lone: byAddress(3), loneDay: byAddress(4) };
     // The endpoint without authentication (as the demo runs it), its clock pinned to the runs'.
     const ops = historyOps({ settings: siteSettings(site.paths), log, now: () => clock });
@@ -188,7 +189,7 @@ describe('deletes purge every copy under the output folder', () => {
       found.some((h) => h.startsWith('exports/days/') && h.includes('!xl/')),
       'the search reads inside xlsx',
     );
-    const month = (s: JsonSession): string => dayIn(s.connectedAt).slice(0, 7);
+    const month = (s: SessionJson): string => dayIn(s.connectedAt).slice(0, 7);
     assert.ok(
       others.every((s) => month(s) > month(targets.loneDay)),
       'the lone day is a month before the rest',

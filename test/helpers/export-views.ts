@@ -9,34 +9,9 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { dayFileName, exportFileName, type ExportStatus } from '../../src/core/export-names.js';
 import { exportHeaders, EXPORT_COLUMNS, type ExportRow } from '../../src/core/export-rows.js';
-import { cliOk } from './cli.js';
+import type { SessionJson } from './cli.js';
 import { dayIn, listFiles, TZ } from './site.js';
 import { sheetRows, wallOfSerial } from './xlsx-cells.js';
-
-/** A session as `sessions --json` prints it (the fields these tests read). */
-export interface JsonSession {
-  id: string;
-  instance: string;
-  user: string;
-  commonName: string;
-  username: string | null;
-  realAddress: string;
-  realPort: number | null;
-  virtualAddress: string | null;
-  virtualIpv6: string | null;
-  connectedAt: string;
-  endedAt: string | null;
-  durationS: number;
-  bytesReceived: number | null;
-  bytesSent: number | null;
-  status: 'active' | 'ended';
-}
-
-/** Every session the store knows, newest first, from the compiled `sessions --json`. */
-export async function sessionsJson(history: string): Promise<JsonSession[]> {
-  const r = await cliOk(['sessions', '--json', '--history', history]);
-  return (JSON.parse(r.stdout) as { sessions: JsonSession[] }).sessions;
-}
 
 /** `YYYY-MM-DD HH:MM:SS` of an instant in `timeZone`, computed apart from src/core. */
 export function wallIn(iso: string, timeZone = TZ): string {
@@ -55,7 +30,7 @@ export function wallIn(iso: string, timeZone = TZ): string {
 }
 
 /** The columns compared, each computed here from the JSON (German labels: the tests' sites are German). */
-const COMPARED: [keyof ExportRow, (s: JsonSession) => string][] = [
+const COMPARED: [keyof ExportRow, (s: SessionJson) => string][] = [
   ['user', (s) => s.user],
   ['commonName', (s) => s.commonName],
   ['username', (s) => s.username ?? ''],
@@ -76,7 +51,7 @@ const HEADERS = exportHeaders('de');
 const headerOf = (key: keyof ExportRow): string => HEADERS[EXPORT_COLUMNS.findIndex((c) => c.key === key)] as string;
 
 /** A view's expected rows: its sessions in the listing's order, the compared columns as text. */
-export function expectedRows(sessions: JsonSession[]): string[][] {
+export function expectedRows(sessions: SessionJson[]): string[][] {
   return sessions.map((s) => COMPARED.map(([, f]) => f(s)));
 }
 
@@ -123,10 +98,10 @@ export interface ViewFile {
 }
 
 const STATUSES: readonly ExportStatus[] = ['all', 'active', 'ended'];
-const inStatus = (s: JsonSession, status: ExportStatus): boolean => status === 'all' || s.status === status;
+const inStatus = (s: SessionJson, status: ExportStatus): boolean => status === 'all' || s.status === status;
 
 /** Every export file the site must hold for these sessions, with the rows of its view. */
-export function expectedFiles(sessions: JsonSession[]): ViewFile[] {
+export function expectedFiles(sessions: SessionJson[]): ViewFile[] {
   const files: ViewFile[] = [];
   const view = (user: string | null, status: ExportStatus): void => {
     const rows = expectedRows(sessions.filter((s) => (user === null || s.user === user) && inStatus(s, status)));
@@ -156,7 +131,7 @@ export function expectedFiles(sessions: JsonSession[]): ViewFile[] {
  */
 export async function exportMismatches(
   out: string,
-  sessions: JsonSession[],
+  sessions: SessionJson[],
 ): Promise<{ other: string[]; wholeHistory: string[] }> {
   const want = expectedFiles(sessions);
   const found = new Set((await listFiles(out)).filter((f) => f.startsWith('exports/')));

@@ -7,7 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { wallIn, type JsonSession } from './export-views.js';
+import type { SessionJson } from './cli.js';
+import { wallIn } from './export-views.js';
 import { listFiles } from './site.js';
 import { unzip } from './zip.js';
 
@@ -33,7 +34,7 @@ export function serialPrefix(wall: string): string {
  * A session's traces. `addresses` adds its public and tunnel addresses (only for sessions
  * whose addresses no other session has: the synthetic users keep their tunnel addresses).
  */
-export function traces(s: JsonSession, name: string, addresses: boolean): Needle[] {
+export function traces(s: SessionJson, name: string, addresses: boolean): Needle[] {
   const out: Needle[] = [{ what: `id of ${name}`, text: s.id }];
   const times: [string, string | null][] = [
     ['start', s.connectedAt],
@@ -81,6 +82,6 @@ export async function findTraces(out: string, needles: readonly Needle[]): Promi
 export const isWholeHistoryFile = (hit: string): boolean => /^exports\/openvpn-history_all_(all|ended)\./.test(hit);
 
 /** True when `needle` is found nowhere in these sessions' own traces (all of them, addresses included). */
-export function uniqueAmong(needle: Needle, others: readonly JsonSession[]): boolean {
+export function uniqueAmong(needle: Needle, others: readonly SessionJson[]): boolean {
   return !others.some((s) => traces(s, 'other', true).some((n) => n.text.includes(needle.text)));
 }

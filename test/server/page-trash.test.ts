@@ -20,7 +20,7 @@ import { siteAssets } from '../../src/render/assets.js';
 import { apiHandler, mountApi } from '../../src/server/api.js';
 import { serveStatic } from '../../src/server/static.js';
 import { memoryLog, siteSettings } from '../helpers/api.js';
-import type { JsonSession } from '../helpers/export-views.js';
+import type { SessionJson } from '../helpers/cli.js';
 import { findTraces, traces, uniqueAmong, type Needle } from '../helpers/leaks.js';
 import { dayIn, plus, T0, TZ, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -140,7 +140,7 @@ const rows = (d: Document): HTMLTableRowElement[] => [
 ];
 const cells = (tr: HTMLTableRowElement): string[] => [...tr.cells].slice(1, -1).map((c) => c.textContent ?? '');
 const wall = (iso: string | null): string => (iso === null ? '–' : formatDateTime(iso, TZ));
-const asJson = (s: Session): JsonSession => ({ ...s, durationS: s.durationS ?? 0, status: 'ended' });
+const asJson = (s: Session): SessionJson => ({ ...s, durationS: s.durationS ?? 0, status: 'ended' });
 
 /** Traces a session leaves in the built site that none of `others` leaves: its id, times, and a hostile name. */
 function tracesOf(gone: Session[], others: Session[]): Needle[] {
