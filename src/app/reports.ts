@@ -90,13 +90,8 @@ export async function updateReports(input: ReportInput): Promise<{ written: numb
   if (input.full) {
     for (const [user, months] of input.userMonths()) for (const month of months) add(w, month, user);
   } else {
-    for (const [user, months] of input.dirty) {
-      for (const month of months) {
-        add(w, month, user);
-        const last = w.carry.get(user)?.get(month);
-        if (last !== undefined) for (const later of monthsAfter(month, last)) add(w, later, user);
-      }
-    }
+    // The later months a user-month's sessions reach (before or now) are queued when it is built (updateCarry).
+    for (const [user, months] of input.dirty) for (const month of months) add(w, month, user);
   }
   // Oldest first: a month's users may add later months (where their sessions reach), never earlier ones.
   while (w.todo.size > 0) {
