@@ -121,3 +121,17 @@ export function exportFileNames(
   }
   return out;
 }
+
+const REPORT_PREFIX = 'openvpn-report_';
+
+/**
+ * A monthly report (src/core/report.ts): `openvpn-report_<YYYY-MM>.<ext>` for all users,
+ * `openvpn-report_<user>_<YYYY-MM>.<ext>` for one (the user part as in exportFileName, so
+ * a user named like a month cannot take the all-users name: the month is always last).
+ */
+export function reportFileName(user: string | null, month: string, ext: ExportExt): string {
+  const m = /^(\d{4})-(\d{2})$/.exec(month);
+  const mo = Number(m?.[2]);
+  if (m === null || mo < 1 || mo > 12) throw new RangeError(`month ${JSON.stringify(month)} is not YYYY-MM`);
+  return user === null ? `${REPORT_PREFIX}${month}.${ext}` : `${REPORT_PREFIX}${fileUserPart(user)}_${month}.${ext}`;
+}

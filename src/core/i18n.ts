@@ -158,6 +158,14 @@ const de = {
   exportEndExact: 'Ende exakt',
   exportYes: 'ja',
   exportNo: 'nein',
+  // The monthly reports (src/core/report.ts): summary sheet, its columns, the links to them.
+  reportSummary: 'Übersicht',
+  reportHours: 'Stunden online',
+  reportAddresses: 'Öffentliche IPs',
+  reportAnomalies: 'Auffälligkeiten',
+  reportSheet: 'Blatt',
+  reports: 'Monatsberichte',
+  month: 'Monat',
 };
 
 export type Labels = typeof de;
@@ -308,6 +316,13 @@ const en: Labels = {
   exportEndExact: 'End exact',
   exportYes: 'yes',
   exportNo: 'no',
+  reportSummary: 'Summary',
+  reportHours: 'Hours online',
+  reportAddresses: 'Public IPs',
+  reportAnomalies: 'Anomalies',
+  reportSheet: 'Sheet',
+  reports: 'Monthly reports',
+  month: 'Month',
 };
 
 export const LABELS: Record<Lang, Labels> = { de, en };

@@ -112,8 +112,12 @@ export async function saveManifest(p: CachePaths, m: Manifest): Promise<void> {
 /** Where the whole-history export files' pieces lie (src/app/whole-history.ts); cleared with the cache. */
 export const wholeHistoryIndex = (p: CachePaths): string => join(p.dir, 'whole-history.json');
 
+/** The monthly reports' summary rows and carried months (src/io/report-cache.ts); cleared with the cache. */
+export const reportsCacheDir = (p: CachePaths): string => join(p.dir, 'reports');
+
 export async function clearCache(p: CachePaths): Promise<void> {
   await rm(wholeHistoryIndex(p), { force: true });
+  await rm(reportsCacheDir(p), { recursive: true, force: true });
   await rm(p.days, { recursive: true, force: true });
   await rm(p.users, { recursive: true, force: true });
   await rm(p.pages, { recursive: true, force: true });

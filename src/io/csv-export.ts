@@ -136,3 +136,22 @@ export async function writeCsv(
   const { size } = await stat(path);
   return { written, bytes: size, rows: count };
 }
+
+/**
+ * A table of text and number cells (the monthly reports' summary, src/core/report.ts) as CSV
+ * bytes, quoted and escaped like the export files. A fraction is written with the decimal
+ * separator of the language's spreadsheets (`1,5` in German, whose CSV splits at `;`).
+ */
+export function csvTable(
+  header: readonly string[],
+  records: readonly (readonly (string | number | null)[])[],
+  opts: Pick<CsvWriteOptions, 'lang' | 'delimiter'>,
+): Buffer {
+  const field = (v: string | number | null): string => {
+    if (v === null) return '';
+    if (typeof v === 'string') return escapeFormula(v);
+    if (!Number.isFinite(v)) throw new RangeError(`report cell holds ${v}, not a number`);
+    return opts.lang === 'de' ? String(v).replace('.', ',') : String(v);
+  };
+  return Buffer.from(csvText([header.map(escapeFormula), ...records.map((r) => r.map(field))], csvDelimiter(opts)));
+}

@@ -161,7 +161,7 @@ let xmlEncode: ((text: string) => string) | null = null;
  * or ends with white space or holds a line feed, the text escaped by exceljs' own xmlEncode
  * (one small file of the package, not its writer).
  */
-function textXml(text: string): string {
+export function textXml(text: string): string {
   xmlEncode ??= (createRequire(import.meta.url)('exceljs/lib/utils/utils.js') as { xmlEncode(text: string): string })
     .xmlEncode;
   return `<t${/^\s|\n|\s$/.test(text) ? ' xml:space="preserve"' : ''}>${xmlEncode(text)}</t>`;

@@ -2,7 +2,7 @@
  * Page models for every kind of page, from sessions that the builder hands in. Pure: no
  * files, no clock. Every HTML page stays under its size budget by a bounded row count.
  */
-import { dayFileName, exportFileName, yearFileName } from '../core/export-names.js';
+import { dayFileName, exportFileName, reportFileName, yearFileName } from '../core/export-names.js';
 import { monthOf } from '../core/build-plan.js';
 import { countryName } from '../core/country.js';
 import { dayOf, formatBytes, formatDateTime, formatDuration } from '../core/format.js';
@@ -57,6 +57,8 @@ export const LIVE_PER_PAGE = 250;
 /** Export files live below this folder of the site (written by src/app/exports.ts). */
 export const EXPORTS_DIR = '/exports/';
 export const DAY_EXPORTS_DIR = '/exports/days/';
+/** The monthly reports (src/app/reports.ts). */
+export const REPORTS_DIR = '/exports/reports/';
 
 /** The pre-built files of a view (all users when `user` is null), relative to `page`. */
 function viewDownloads(page: string, user: string | null, status: StatusFilter, ctx: ModelContext): DownloadLinks {
@@ -278,6 +280,12 @@ export function archivePage(days: { day: string; sessions: number; users: number
     prev: null,
     next: null,
     position: null,
+    reports: [...new Set(days.map((d) => monthOf(d.day)))].map((month) => ({
+      month,
+      xlsx: hrefFrom(url, `${REPORTS_DIR}${reportFileName(null, month, 'xlsx')}`),
+      xlsxName: reportFileName(null, month, 'xlsx'),
+      csv: hrefFrom(url, `${REPORTS_DIR}${reportFileName(null, month, 'csv')}`),
+    })),
     days: days.map((d) => ({
       link: link(url, dayUrl(d.day), d.day),
       sessions: d.sessions,
@@ -563,6 +571,10 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
     })),
     groups: historyGroups(shown, url, ctx),
     periods: input.months.map((m) => link(url, userMonthUrl(slug, m), m)),
+    reports: input.months.map((month) => ({
+      month,
+      xlsx: hrefFrom(url, `${REPORTS_DIR}${reportFileName(input.user.user, month, 'xlsx')}`),
+    })),
     downloads: viewDownloads(url, input.user.user, 'all', ctx),
   };
 }

@@ -186,6 +186,8 @@ export interface UserPage extends PageBase {
   countries: UserCountryRow[];
   groups: HistoryGroup[];
   periods: Link[];
+  /** The user's monthly reports (one workbook a month), newest first. */
+  reports: { month: string; xlsx: string }[];
   downloads: DownloadLinks;
 }
 
@@ -206,6 +208,8 @@ export interface LivePage extends PageBase {
 export interface ArchivePage extends PageBase {
   kind: 'archive';
   /** Each day with its archive files (Excel, CSV), newest first. */
+  /** Each month's report of all users (Excel, CSV), newest first. */
+  reports: { month: string; xlsx: string; xlsxName: string; csv: string }[];
   days: { link: Link; sessions: number; users: number; xlsx: string; xlsxName: string; csv: string }[];
 }
 

@@ -8,7 +8,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { dayFileName, exportFileName } from '../../src/core/export-names.js';
+import { dayFileName, exportFileName, reportFileName } from '../../src/core/export-names.js';
 import type { Session } from '../../src/core/session.js';
 import { appendHistory, readState, writeState } from '../../src/io/history-store.js';
 import { cliOk } from '../helpers/cli.js';
@@ -194,6 +194,10 @@ describe('export files of a build', () => {
       ...['all', 'active', 'ended'].map((st) => exportFileName(gone.user, st as 'all', 'csv')),
       `days/${dayFileName(dayIn(gone.connectedAt), 'xlsx')}`,
       `days/${dayFileName(dayIn(gone.connectedAt), 'csv')}`,
+      // The month's reports: of all users, and of the user (their hours and traffic now count).
+      `reports/${reportFileName(null, dayIn(gone.connectedAt).slice(0, 7), 'xlsx')}`,
+      `reports/${reportFileName(null, dayIn(gone.connectedAt).slice(0, 7), 'csv')}`,
+      `reports/${reportFileName(gone.user, dayIn(gone.connectedAt).slice(0, 7), 'xlsx')}`,
     ].sort();
     assert.deepEqual(diff.changed.sort(), expected);
   });

@@ -5,8 +5,8 @@
  * a trace of the sessions that left: their ids, start and end times (ISO UTC, the zone's wall
  * time, which the pages show too, and the Excel serial) and, for sessions planted with
  * addresses nobody else has, their public and tunnel addresses. A restored session is back in
- * every file it belongs in. After each step the pages and snapshots are what a full build of
- * the same history gives.
+ * every file it belongs in. After each step the pages, snapshots and monthly reports are what
+ * a full build of the same history gives.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -16,6 +16,7 @@ import { dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { historyOps } from '../../src/app/history-edit.js';
 import { archivePath } from '../../src/app/retention.js';
+import { reportFileName } from '../../src/core/export-names.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { apiHandler, serveApi } from '../../src/server/api.js';
 import { memoryLog, send, siteSettings } from '../helpers/api.js';
@@ -99,11 +100,14 @@ const comparable = (text: string): string =>
     .replace(/<p class="stamp">[^<]*<\/p>/g, '<p class="stamp"></p>')
     .replace(/<svg [^\n]*? class="chart"[^\n]*?<\/svg>/g, '<svg class="chart"></svg>');
 
-/** Pages and snapshots (every file but the export files) that differ from a full build's. */
+/** The files compared with a full build's: all but the export files of the views and days (exportMismatches checks those). */
+const compared = (f: string): boolean => !f.startsWith('exports/') || f.startsWith('exports/reports/');
+
+/** Pages, snapshots and monthly reports that differ from a full build's. */
 async function differencesFromFullBuild(site: SyntheticSite, dir: string, now: string): Promise<string[]> {
   const refOut = await referenceBuild(site, dir, now);
-  const ours = (await listFiles(site.paths.out)).filter((f) => !f.startsWith('exports/'));
-  const theirs = (await listFiles(refOut)).filter((f) => !f.startsWith('exports/'));
+  const ours = (await listFiles(site.paths.out)).filter(compared);
+  const theirs = (await listFiles(refOut)).filter(compared);
   const diff: string[] = [];
   for (const f of ours.filter((x) => !theirs.includes(x))) diff.push(`${f}: only in the edited site`);
   for (const f of theirs.filter((x) => !ours.includes(x))) diff.push(`${f}: only in the full build`);
@@ -189,6 +193,16 @@ describe('deletes purge every copy under the output folder', () => {
       found.some((h) => h.startsWith('exports/days/') && h.includes('!xl/')),
       'the search reads inside xlsx',
     );
+    // The monthly reports: each planted session in its month's report of all users and of its user.
+    for (const [name, s] of planted) {
+      const month = dayIn(s.connectedAt).slice(0, 7);
+      for (const file of [reportFileName(null, month, 'xlsx'), reportFileName(s.user, month, 'xlsx')])
+        assert.ok(
+          found.some((h) => h.startsWith(`exports/reports/${file}!xl/worksheets/`) && h.includes(`of ${name} (Excel`)),
+          `${name} is found in ${file}`,
+        );
+    }
+    assert.ok(found.some((h) => h.startsWith('exports/reports/') && h.endsWith(`the lone user (${LONE_USER})`)));
     const month = (s: SessionJson): string => dayIn(s.connectedAt).slice(0, 7);
     assert.ok(
       others.every((s) => month(s) > month(targets.loneDay)),
@@ -202,7 +216,13 @@ describe('deletes purge every copy under the output folder', () => {
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.json, { ok: true, count: 4, ids: gone.map(([, s]) => s.id), rebuilt: true });
     const hits = split(await findTraces(site.paths.out, plantedTraces(gone)));
-    assert.deepEqual(hits.other, [], 'pages, snapshots, per-user and day files');
+    assert.deepEqual(hits.other, [], 'pages, snapshots, per-user, day and report files');
+    const reports = await listFiles(join(site.paths.out, 'exports/reports'));
+    assert.deepEqual(
+      reports.filter((f) => f.includes(LONE_USER)),
+      [],
+      "the lone user's reports are gone",
+    );
     assert.deepEqual(await differencesFromFullBuild(site, join(dir, 'ref-delete'), clock), []);
     assert.deepEqual(hits.wholeHistory, [], 'the whole-history files of all users');
   });

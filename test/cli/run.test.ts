@@ -9,7 +9,7 @@ import { join, posix } from 'node:path';
 import { before, describe, test } from 'node:test';
 import type { StatusClient } from '../../src/core/parse-status.js';
 import type { Session } from '../../src/core/session.js';
-import { dayFileName, exportFileName } from '../../src/core/export-names.js';
+import { dayFileName, exportFileName, reportFileName } from '../../src/core/export-names.js';
 import { userSlug } from '../../src/core/slug.js';
 import { advanceClients } from '../../src/demo/synthetic.js';
 import { ROOT_ROWS } from '../../src/render/pages.js';
@@ -282,6 +282,10 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
         `exports/${exportFileName(user, st, 'csv')}`,
       ]),
       `exports/${exportFileName(null, 'active', 'csv')}`,
+      // The month's reports of all users and of the user: the session's hours and traffic count now.
+      `exports/reports/${reportFileName(null, month, 'xlsx')}`,
+      `exports/reports/${reportFileName(null, month, 'csv')}`,
+      `exports/reports/${reportFileName(user, month, 'xlsx')}`,
     ]);
     for (const f of required)
       assert.ok(d.touched.includes(f), `${f} was rewritten (rewritten: ${d.touched.join(', ')})`);

@@ -269,6 +269,7 @@ export function userPage(): UserPage {
     ],
     groups: sampleGroups().slice(0, 1),
     periods: [{ href: '../../u/alice/m/2026-11/', label: '2026-11' }],
+    reports: [{ month: '2026-11', xlsx: '../../exports/reports/openvpn-report_alice_2026-11.xlsx' }],
     downloads: { xlsx: '../../downloads/u-alice.xlsx', csv: '../../downloads/u-alice.csv', years: null },
   };
 }
@@ -285,6 +286,7 @@ export function evilUserPage(): UserPage {
     totals: [],
     groups: sampleGroups().slice(2),
     periods: [],
+    reports: [],
     downloads: { xlsx: null, csv: null, years: null },
   };
 }
@@ -323,6 +325,14 @@ export function archivePage(): ArchivePage {
     prev: null,
     next: null,
     position: null,
+    reports: [
+      {
+        month: '2026-11',
+        xlsx: '../exports/reports/openvpn-report_2026-11.xlsx',
+        xlsxName: 'openvpn-report_2026-11.xlsx',
+        csv: '../exports/reports/openvpn-report_2026-11.csv',
+      },
+    ],
     days: [
       {
         link: { href: '../d/2026-11-25/', label: '2026-11-25' },

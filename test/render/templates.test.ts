@@ -775,6 +775,23 @@ describe('page kinds', () => {
     );
     assert.deepEqual(texts(d.querySelectorAll('table.archive thead th')), ['Tag', 'Sitzungen', 'Benutzer', 'Datei']);
   });
+
+  test("archive and user page: the monthly reports' files, a month each", () => {
+    const archive = doc(page(de, '/archive/'));
+    assert.equal(archive.querySelector('#reports-heading')?.textContent, LABELS.de.reports);
+    assert.deepEqual(
+      [...archive.querySelectorAll('table.reports tbody tr')].map((tr) => [
+        ...texts(tr.children),
+        ...[...tr.querySelectorAll('a[download]')].map((a) => a.getAttribute('href')),
+      ]),
+      archivePage().reports.map((r) => [r.month, `${r.xlsxName} CSV`, r.xlsx, r.csv]),
+    );
+    const user = doc(page(de, '/u/alice/'));
+    assert.deepEqual(
+      [...user.querySelectorAll('nav.reports a[download]')].map((a) => [a.textContent, a.getAttribute('href')]),
+      userPage().reports.map((r) => [r.month, r.xlsx]),
+    );
+  });
 });
 
 describe('the trash page', () => {

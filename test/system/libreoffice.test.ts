@@ -17,7 +17,9 @@ import { basename, join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { JSDOM } from 'jsdom';
-import { dayFileName, exportFileName } from '../../src/core/export-names.js';
+import { dayFileName, exportFileName, reportFileName } from '../../src/core/export-names.js';
+import { LABELS } from '../../src/core/i18n.js';
+import { REPORT_COLUMNS, sheetNames } from '../../src/core/report.js';
 import { EXPORT_COLUMNS, exportSheetName } from '../../src/core/export-rows.js';
 import type { Session } from '../../src/core/session.js';
 import { ensureBuilt } from '../helpers/build.js';
@@ -111,7 +113,13 @@ function fieldsOf(text: string): Field[][] {
  * `soffice --convert-to FILTER` of `xlsx` in a profile folder of its own (parallel runs and
  * the machine's own profile stay apart); the one file it writes, as text.
  */
-async function convert(t: TestContext, xlsx: string, filter: string, ext: string): Promise<string> {
+async function convert(
+  t: TestContext,
+  xlsx: string,
+  filter: string,
+  ext: string,
+  firstSheet = exportSheetName('de'),
+): Promise<string> {
   const base = basename(xlsx, '.xlsx');
   const tag = `${base}-${ext}`;
   const outDir = join(root, 'lo-out', tag);
@@ -135,7 +143,7 @@ async function convert(t: TestContext, xlsx: string, filter: string, ext: string
   const exit = await p.exited.finally(() => clearTimeout(timer));
   assert.equal(exit.code, 0, `soffice ${tag} exits 0\n${p.tail()}`);
   // Given a sheet number, the CSV filter names its file after the workbook and that sheet.
-  const name = ext === 'csv' ? `${base}-${exportSheetName('de')}.csv` : `${base}.${ext}`;
+  const name = ext === 'csv' ? `${base}-${firstSheet}.csv` : `${base}.${ext}`;
   assert.deepEqual(await readdir(outDir), [name], `soffice ${tag} writes one file\n${p.tail()}`);
   const text = await readFile(join(outDir, name), 'utf8');
   t.diagnostic(`${tag}: ${text.length} characters`);
@@ -173,6 +181,31 @@ function odsCells(xml: string, rows: number, columns: number): OdsCell[][] {
     out.push(cells);
   }
   return out;
+}
+
+/** Each sheet of a .fods file: its name and its rows' cells (repeated cells expanded up to `columns`; empty rows dropped). */
+function odsTables(xml: string, columns: number): { name: string; rows: OdsCell[][] }[] {
+  const doc = new JSDOM(xml, { contentType: 'application/xml' }).window.document;
+  return [...doc.getElementsByTagNameNS(TABLE_NS, 'table')].map((table) => ({
+    name: table.getAttributeNS(TABLE_NS, 'name') ?? '',
+    rows: [...table.getElementsByTagNameNS(TABLE_NS, 'table-row')]
+      .map((tr) => {
+        const cells: OdsCell[] = [];
+        for (const td of tr.children) {
+          if (td.localName !== 'table-cell') continue;
+          const repeat = Number(td.getAttributeNS(TABLE_NS, 'number-columns-repeated') ?? '1');
+          const cell = {
+            type: td.getAttributeNS(OFFICE_NS, 'value-type'),
+            value: td.getAttributeNS(OFFICE_NS, 'value'),
+            date: td.getAttributeNS(OFFICE_NS, 'date-value'),
+            formula: td.getAttributeNS(TABLE_NS, 'formula'),
+          };
+          for (let k = 0; k < repeat && cells.length < columns; k++) cells.push(cell);
+        }
+        return cells;
+      })
+      .filter((cells) => cells.some((c) => c.type !== null)),
+  }));
 }
 
 /** Our own CSV export of a view (UTF-8 with BOM, `;`), its formula apostrophes taken off text cells. */
@@ -297,6 +330,64 @@ describe('LibreOffice reads the exported workbooks', () => {
     const want = [all[0] as string[], ...all.slice(1).filter((r) => r[startCol]?.startsWith(day))];
     assert.ok(want.length > 2, `${day} has sessions`);
     await checkWorkbook(t, join(exports(), 'days', dayFileName(day)), want);
+  });
+
+  it("a monthly report: the summary as our CSV of it, typed, and each user's sheet of their sessions", async (t) => {
+    if (!systemGate(t, NEEDS) || site === null) return;
+    const month = dayIn(site.history[0]?.connectedAt ?? '').slice(0, 7);
+    const reports = join(exports(), 'reports');
+    const csv = await readFile(join(reports, reportFileName(null, month, 'csv')), 'utf8');
+    const ours = (parse(csv.slice(1), { delimiter: ';' }) as string[][]).map((rec, n) =>
+      rec.map((v, i) => (n > 0 && REPORT_COLUMNS[i]?.kind === 'text' && /^'[=+\-@]/.test(v) ? v.slice(1) : v)),
+    );
+    const users = ours.slice(1).map((r) => r[0] as string);
+    for (const h of ['=1+2', '007', 'two\nlines']) assert.ok(users.includes(h), `${JSON.stringify(h)} has a row`);
+    const xlsx = join(reports, reportFileName(null, month, 'xlsx'));
+    const summaryName = LABELS.de.reportSummary;
+    const shown = fieldsOf((await convert(t, xlsx, CSV_FILTER, 'csv', summaryName)).replace(/^\uFEFF/, ''));
+    const columns = REPORT_COLUMNS.length + 1;
+    const tables = odsTables(await convert(t, xlsx, 'fods', 'fods'), columns);
+    const names = sheetNames(users, [summaryName]);
+    assert.deepEqual(
+      tables.map((x) => x.name),
+      [summaryName, ...names],
+      'the summary, then a sheet per user, named as we named them',
+    );
+    const summary = tables[0]?.rows ?? [];
+    assert.equal(summary.length, ours.length, 'a row per user and the header');
+    for (const [n, rec] of ours.entries()) {
+      for (const [i, v] of rec.slice(0, REPORT_COLUMNS.length).entries()) {
+        const where = `summary row ${n + 1} column ${i + 1} ${JSON.stringify(v)}`;
+        const cell = summary[n]?.[i];
+        const field = shown[n]?.[i] as Field;
+        assert.equal(cell?.formula ?? null, null, `${where}: no formula`);
+        if (v === '') assert.equal(cell?.type ?? null, null, `${where}: empty`);
+        else if (n === 0 || REPORT_COLUMNS[i]?.kind === 'text') {
+          assert.deepEqual([cell?.type, field.quoted, field.text], ['string', true, v], `${where}: the text we wrote`);
+        } else {
+          assert.deepEqual(
+            [cell?.type, Number(cell?.value)],
+            ['float', Number(v.replace(',', '.'))],
+            `${where}: a number`,
+          );
+        }
+      }
+    }
+    // Each user's sheet: a row per session of the month, cells typed by their column.
+    for (const [k, user] of users.entries()) {
+      const rows = tables[k + 1]?.rows ?? [];
+      assert.equal(rows.length - 1, Number(ours[k + 1]?.[2]), `${JSON.stringify(user)}: a row per session`);
+      for (const [n, cells] of rows.slice(1).entries()) {
+        for (const [i, col] of EXPORT_COLUMNS.entries()) {
+          const cell = cells[i];
+          const where = `${JSON.stringify(user)} row ${n + 2} ${col.key}`;
+          assert.equal(cell?.formula ?? null, null, `${where}: no formula`);
+          if (cell?.type == null) continue;
+          const want = col.kind === 'text' ? 'string' : col.kind === 'number' ? 'float' : 'date';
+          assert.equal(cell.type, want, where);
+        }
+      }
+    }
   });
 
   it('leaves no LibreOffice process behind', async (t) => {

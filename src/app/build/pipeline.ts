@@ -11,6 +11,7 @@ import { ingestHistory } from './ingest.js';
 import { loadBuildInputs } from './inputs.js';
 import { writeLookupIndex } from './lookup.js';
 import { publishPages } from './pages.js';
+import { writeReports } from './reports.js';
 import { startRun, stepTimer } from './run.js';
 import { summariseDays, summariseUsers, trackOpenSessions } from './summaries.js';
 
@@ -72,6 +73,7 @@ export async function buildOnce(
   const exported = await writeExports(run, tracked, days, people, counts);
   timer.step('exports');
   let filesWritten = published.filesWritten + exported.written;
+  filesWritten += await writeReports(run, tracked, people);
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
   filesWritten += await writeLookupIndex(run, tracked, days);
   timer.step('snapshots');
