@@ -143,8 +143,8 @@ export async function publishPages(
     ),
   );
   const found = anomalyPageInputs(anomalies, people.knownUser, run.t);
-  await pages.emit(...usersPages(users, ctx, found.dormant), trashPage(ctx), lookupPage(ctx));
-  await pages.emit(anomaliesPage(found.items, new Set(days), ctx));
+  const anomalyPage = anomaliesPage(found.items, new Set(days), ctx);
+  await pages.emit(...usersPages(users, ctx, found.dormant), trashPage(ctx), lookupPage(ctx), anomalyPage);
   await pages.emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await pages.emit(
     ...viewRootPages(
