@@ -284,14 +284,15 @@ export function anomalyReason(
   if (a.kind === 'overlap') return fill(t.reasonOverlap, { a: d[0] ?? '', b: d[1] ?? '' });
   if (a.kind === 'new-country') {
     const code = d[0] ?? '';
-    return fill(t.reasonNewCountry, {
+    const n = rules.newCountryDays;
+    return fill(n === 1 ? t.reasonNewCountryOne : t.reasonNewCountry, {
       country: `${code} (${countryName(code, lang)})`,
-      n: String(rules.newCountryDays),
+      n: String(n),
     });
   }
   if (a.kind === 'off-hours') {
     const day = (t.weekdays.split(',')[Number(d[0])] ?? '').trim();
     return fill(t.reasonOffHours, { when: `${day} ${d[1] ?? ''}`, hours: rules.workingHours?.text ?? '' });
   }
-  return fill(t.reasonDormant, { n: d[0] ?? '', when: when(d[1] ?? '') });
+  return fill(d[0] === '1' ? t.reasonDormantOne : t.reasonDormant, { n: d[0] ?? '', when: when(d[1] ?? '') });
 }

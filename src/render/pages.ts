@@ -639,7 +639,9 @@ export function anomaliesPage(items: AnomalyInput[], days: ReadonlySet<string>, 
     }),
     more:
       items.length > shown.length
-        ? ctx.t.anomaliesMore.replace('{n}', String(shown.length)).replace('{total}', String(items.length))
+        ? (shown.length === 1 ? ctx.t.anomaliesMoreOne : ctx.t.anomaliesMore)
+            .replace('{n}', String(shown.length))
+            .replace('{total}', String(items.length))
         : null,
   };
 }

@@ -285,3 +285,17 @@ describe('detectAnomalies', () => {
     assert.deepEqual(detectAnomalies([...list].reverse(), r, '2026-04-02T00:00:00Z'), one);
   });
 });
+
+test('reasons with a count of one use the singular', () => {
+  const one = rules({ newCountryDays: 1, dormantDays: 1 });
+  const list = [
+    s('a', '2026-01-01T08:00:00Z', '2026-01-01T09:00:00Z', '198.51.100.1', { country: 'DE' }),
+    s('b', '2026-01-03T08:00:00Z', '2026-01-03T09:00:00Z', '203.0.113.1', { country: 'FR' }),
+  ];
+  const found = detectAnomalies(list, one, '2026-01-04T09:30:00Z');
+  const reasons = found.map((a) => anomalyReason(a, LABELS.en, 'en', one, (x) => x));
+  assert.deepEqual(reasons, [
+    'first session from FR (France) in more than 1 day',
+    'not seen for 1 day (last session ended 2026-01-03T09:00:00Z)',
+  ]);
+});
