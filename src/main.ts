@@ -52,6 +52,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./cli/lookup.js')).lookupCommand,
   },
   {
+    name: 'anomalies',
+    summary: 'what looks unusual: sessions at once, a new country, off hours, users not seen for long',
+    load: async () => (await import('./cli/anomalies.js')).anomaliesCommand,
+  },
+  {
     name: 'import-legacy',
     summary: "import the predecessor's openvpn-sessions.csv",
     load: async () => (await import('./cli/import-legacy.js')).importLegacyCommand,

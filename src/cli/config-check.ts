@@ -44,7 +44,10 @@ function describeSource(key: string, source: SettingSource): string {
 
 /** Each setting as display lines (status: one per instance). */
 function valueLines(value: unknown): string[] {
-  if (Array.isArray(value)) return value.map((s: { instance: string; path: string }) => `${s.instance}=${s.path}`);
+  if (Array.isArray(value))
+    return value.map((s: string | { instance: string; path: string }) =>
+      typeof s === 'string' ? s : `${s.instance}=${s.path}`,
+    );
   return [typeof value === 'string' ? value : JSON.stringify(value)];
 }
 

@@ -2,6 +2,7 @@
  * Settings: command-line flags over the config file over defaults. Validation is pure and
  * names the offending key; the CLI reads the file and the environment.
  */
+import { parseWorkingHours, type WorkingHours } from './anomalies.js';
 import { UsageError } from './errors.js';
 import { isValidTimeZone } from './time.js';
 
@@ -34,6 +35,14 @@ export interface Settings {
   publicOrigin?: string;
   /** The spool OpenVPN's client-connect/-disconnect hooks append to; set only when configured (default: hookSpoolPath). */
   hookSpool?: string;
+  /** Sessions that start outside these hours (in `tz`) are flagged `off-hours`; set only when configured (default: off). */
+  workingHours?: WorkingHours;
+  /** Users that share their account on purpose: never flagged `overlap`; set only when configured. */
+  sharedAccounts?: string[];
+  /** `new-country` looks back this many days (default 90); set only when configured. */
+  newCountryDays?: number;
+  /** Users not seen for this many days are `dormant` (default 90); set only when configured. */
+  dormantDays?: number;
 }
 
 export const DEFAULTS: Omit<Settings, 'tz'> = {
@@ -65,6 +74,10 @@ const KEYS: Record<keyof Settings, string> = {
   passwd: 'a path',
   publicOrigin: 'an origin such as "https://vpn.example.org" (scheme, host, optional port)',
   hookSpool: 'a path',
+  workingHours: 'an object like {"days": "Mon-Fri", "from": "06:00", "to": "20:00"}',
+  sharedAccounts: 'a list of user names',
+  newCountryDays: 'a whole number of days (at least 1)',
+  dormantDays: 'a whole number of days (at least 1)',
 };
 
 /** `http(s)://host[:port]` and nothing more: what a browser sends as Origin. */
@@ -143,6 +156,21 @@ export function validateConfig(data: unknown, file: string): ConfigFile {
         expect(typeof value === 'number' && Number.isInteger(value) && value >= 1);
         out.retentionDays = value as number;
         break;
+      case 'workingHours': {
+        const hours = parseWorkingHours(value);
+        if (typeof hours === 'string') throw new UsageError(`${file}: key "workingHours" must be ${hours}`);
+        out.workingHours = value as WorkingHours;
+        break;
+      }
+      case 'sharedAccounts':
+        expect(Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== ''));
+        out.sharedAccounts = value as string[];
+        break;
+      case 'newCountryDays':
+      case 'dormantDays':
+        expect(typeof value === 'number' && Number.isInteger(value) && value >= 1);
+        out[key as 'newCountryDays' | 'dormantDays'] = value as number;
+        break;
       case 'publicOrigin':
         expect(typeof value === 'string' && isOrigin(value));
         out.publicOrigin = value as string;
@@ -215,6 +243,10 @@ export function resolveSettings(
     ...(config.passwd !== undefined ? { passwd: config.passwd } : {}),
     ...(config.publicOrigin !== undefined ? { publicOrigin: config.publicOrigin } : {}),
     ...(config.hookSpool !== undefined ? { hookSpool: config.hookSpool } : {}),
+    ...(config.workingHours !== undefined ? { workingHours: config.workingHours } : {}),
+    ...(config.sharedAccounts !== undefined ? { sharedAccounts: config.sharedAccounts } : {}),
+    ...(config.newCountryDays !== undefined ? { newCountryDays: config.newCountryDays } : {}),
+    ...(config.dormantDays !== undefined ? { dormantDays: config.dormantDays } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ import type {
   HistoryGroup,
   HistoryRow,
   LiveRow,
+  RowFlag,
   SessionInfo,
   StatusFilter,
 } from './view-model.js';
@@ -32,6 +33,8 @@ export interface ModelContext {
   slugs?: ReadonlyMap<string, string>;
   /** The years of a whole-history view's workbooks when it has more rows than a sheet holds (src/core/whole-history-plan.ts). */
   xlsxYears?: Partial<Record<'all' | 'ended', { year: string; leftOut: number }[]>>;
+  /** Session id → its anomaly badges (src/app/build/anomalies.ts). */
+  flags?: ReadonlyMap<string, RowFlag[]>;
 }
 
 /** The path segment of a user's pages. */
@@ -84,6 +87,7 @@ export function userHref(page: string, user: string, ctx: Pick<ModelContext, 'sl
  */
 export function historyRow(s: Session, page: string, ctx: ModelContext): HistoryRow {
   const ended = s.endedAt !== null;
+  const flags = ctx.flags?.get(s.id);
   return {
     id: s.id,
     user: s.user,
@@ -106,6 +110,8 @@ export function historyRow(s: Session, page: string, ctx: ModelContext): History
     status: statusOf(s),
     endReason: endReasonLabel(s, ctx.t),
     info: sessionInfo(s),
+    // Only where there are some: most rows have none, and every row's model is hashed.
+    ...(flags === undefined ? {} : { flags }),
   };
 }
 

@@ -16,6 +16,7 @@ import {
   hrefFrom,
   LIVE_URL,
   LOOKUP_URL,
+  ANOMALIES_URL,
   partUrl,
   rootOf,
   TRASH_URL,
@@ -23,7 +24,9 @@ import {
   USERS_URL,
   viewRoot,
 } from './urls.js';
+import type { Anomaly } from '../core/anomalies.js';
 import type {
+  AnomaliesPage,
   ArchivePage,
   DashboardPage,
   DayTotal,
@@ -215,6 +218,7 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     groups: historyGroups(shown, url, ctx),
     archive: link(url, ARCHIVE_URL, ctx.t.archive),
     lookup: link(url, LOOKUP_URL, ctx.t.lookup),
+    anomalies: link(url, ANOMALIES_URL, ctx.t.anomalies),
     downloads: viewDownloads(url, null, 'all', ctx),
   };
 }
@@ -256,7 +260,7 @@ export function livePages(live: Session[], ctx: ModelContext): LivePage[] {
 export const USERS_PER_PAGE = 1000;
 
 /** "/users/" and its parts: every known user with alias, linking to the user's page. */
-export function usersPages(users: KnownUser[], ctx: ModelContext): UsersPage[] {
+export function usersPages(users: KnownUser[], ctx: ModelContext, dormant: DormantInput[] = []): UsersPage[] {
   const count = Math.max(1, Math.ceil(users.length / USERS_PER_PAGE));
   return Array.from({ length: count }, (_, i) => {
     const part = listPart(USERS_URL, i, count, ctx.t.allUsers, ctx);
@@ -266,6 +270,14 @@ export function usersPages(users: KnownUser[], ctx: ModelContext): UsersPage[] {
       users: users
         .slice(i * USERS_PER_PAGE, (i + 1) * USERS_PER_PAGE)
         .map((u) => link(part.url, viewRoot(slugOf(u.user, ctx), 'all'), userLabel(u.user, u.alias))),
+      dormant:
+        i > 0
+          ? []
+          : dormant.map((d) => ({
+              user: link(part.url, viewRoot(slugOf(d.user.user, ctx), 'all'), userLabel(d.user.user, d.user.alias)),
+              last: formatDateTime(d.lastEnd, ctx.timeZone),
+              reason: d.reason,
+            })),
     };
   });
 }
@@ -594,5 +606,54 @@ export function lookupPage(ctx: ModelContext): LookupPage {
     position: null,
     timeZone: ctx.timeZone,
     cli: `openvpn-status-web lookup --ip ADDR [--port N] [--at TIME | --from TIME --to TIME] --tz ${ctx.timeZone}`,
+  };
+}
+
+/** A user not seen for long, for the users page: the last session's end and why it is listed. */
+export interface DormantInput {
+  user: KnownUser;
+  lastEnd: string;
+  reason: string;
+}
+
+/** Rows on /anomalies/ (about 300 bytes each): the newest; data/anomalies.json has them all. */
+export const ANOMALIES_ON_PAGE = 500;
+
+export interface AnomalyInput {
+  anomaly: Anomaly;
+  label: string;
+  reason: string;
+  user: KnownUser;
+}
+
+/** "/anomalies/": what looks unusual, newest first; `days` are the days that have a page. */
+export function anomaliesPage(items: AnomalyInput[], days: ReadonlySet<string>, ctx: ModelContext): AnomaliesPage {
+  const url = ANOMALIES_URL;
+  const shown = items.slice(-ANOMALIES_ON_PAGE).reverse();
+  return {
+    kind: 'anomalies',
+    url,
+    root: rootOf(url),
+    heading: ctx.t.anomalies,
+    prev: null,
+    next: null,
+    position: null,
+    rows: shown.map(({ anomaly: a, label, reason, user }) => {
+      const day = dayOf(a.at, ctx.timeZone);
+      return {
+        kind: a.kind,
+        label,
+        user: link(url, viewRoot(slugOf(user.user, ctx), 'all'), userLabel(user.user, user.alias)),
+        at: formatDateTime(a.at, ctx.timeZone),
+        reason,
+        day: a.kind !== 'dormant' && days.has(day) ? link(url, dayUrl(day), day) : null,
+      };
+    }),
+    more:
+      items.length > shown.length
+        ? (shown.length === 1 ? ctx.t.anomaliesMoreOne : ctx.t.anomaliesMore)
+            .replace('{n}', String(shown.length))
+            .replace('{total}', String(items.length))
+        : null,
   };
 }

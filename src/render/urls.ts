@@ -14,6 +14,7 @@
  *   /users/                   every known user (when the filter cannot list them all)
  *   /trash/                   the trash: a shell whose list app.js fetches from the endpoint
  *   /lookup/                  who had an address at a time (searched in the browser)
+ *   /anomalies/               what looks unusual
  */
 import type { StatusFilter } from './view-model.js';
 
@@ -41,6 +42,7 @@ export const LIVE_URL = '/live/';
 export const USERS_URL = '/users/';
 export const TRASH_URL = '/trash/';
 export const LOOKUP_URL = '/lookup/';
+export const ANOMALIES_URL = '/anomalies/';
 
 /** "../../" for "/a/b/": the way back to the site root from a page. */
 export function rootOf(url: string): string {

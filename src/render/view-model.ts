@@ -3,6 +3,7 @@
  * nunjucks autoescape escapes it in the HTML. Every link is relative (`root` is the
  * prefix back to the site root, e.g. "../../"), so the site works under any URL path.
  */
+import type { AnomalyKind } from '../core/anomalies.js';
 import type { Lang } from '../core/settings.js';
 
 export interface Link {
@@ -68,6 +69,15 @@ export interface HistoryRow {
   endReason: string | null;
   /** Everything else, for the info control. */
   info: SessionInfo;
+  /** What looks unusual about the session (src/core/anomalies.ts); absent when nothing does. */
+  flags?: RowFlag[];
+}
+
+/** An anomaly badge on a history row: its kind's name shown, the reason on hover and in the info row. */
+export interface RowFlag {
+  kind: AnomalyKind;
+  label: string;
+  reason: string;
 }
 
 /** A user's sessions on one day: the latest is the head, the day's others expand under it. */
@@ -153,6 +163,7 @@ export interface DashboardPage extends PageBase {
   groups: HistoryGroup[];
   archive: Link;
   lookup: Link;
+  anomalies: Link;
   downloads: DownloadLinks;
 }
 
@@ -217,6 +228,34 @@ export interface ArchivePage extends PageBase {
 export interface UsersPage extends PageBase {
   kind: 'users';
   users: Link[];
+  /** Users not seen for `dormantDays` (on the first page), longest gone first. */
+  dormant: DormantRow[];
+}
+
+export interface DormantRow {
+  user: Link;
+  /** When the last session ended, in the zone. */
+  last: string;
+  reason: string;
+}
+
+/** "/anomalies/": what looks unusual, newest first. */
+export interface AnomaliesPage extends PageBase {
+  kind: 'anomalies';
+  rows: AnomalyRow[];
+  /** "The newest 500 of 812 …" when the list was cut, else null. */
+  more: string | null;
+}
+
+export interface AnomalyRow {
+  kind: AnomalyKind;
+  label: string;
+  user: Link;
+  /** The time, in the zone. */
+  at: string;
+  reason: string;
+  /** The day page of the (later) session, or null for a user not seen for long. */
+  day: Link | null;
 }
 
 /**
@@ -248,7 +287,8 @@ export type PageModel =
   | ArchivePage
   | UsersPage
   | TrashPage
-  | LookupPage;
+  | LookupPage
+  | AnomaliesPage;
 
 /** Site-wide values every page shares. */
 export interface SiteModel {

@@ -128,3 +128,38 @@ test('a hookSpool or history the shell hook cannot read is warned about (exit 0)
     else assert.match(r.stderr, expected, content);
   }
 });
+
+test('the anomaly settings: printed as set, and checked like every key (exit 2 naming it)', async (t) => {
+  const dir = await tempDir(t);
+  const config = join(dir, 'config.json');
+  await writeFile(
+    config,
+    JSON.stringify({
+      workingHours: { days: 'Mon-Fri', from: '06:00', to: '20:00' },
+      sharedAccounts: ['helpdesk', 'lab'],
+      newCountryDays: 30,
+      dormantDays: 60,
+    }),
+  );
+  const r = await cliOk(['config', 'check', '--config', config]);
+  const row = (key: string) => r.stdout.split('\n').find((l) => l.trimStart().startsWith(`${key} `)) ?? '';
+  assert.match(row('workingHours'), /\{"days":"Mon-Fri","from":"06:00","to":"20:00"\} +\(config file\)/);
+  assert.match(row('sharedAccounts'), /helpdesk +\(config file\)/);
+  assert.match(r.stdout, /^ +lab$/m);
+  assert.match(row('newCountryDays'), /30 +\(config file\)/);
+  assert.match(row('dormantDays'), /60 +\(config file\)/);
+  for (const [value, message] of [
+    [{ workingHours: { days: 'Mon-Fri', from: '06:00' } }, /key "workingHours" must be an object with exactly/],
+    [
+      { workingHours: { days: 'Mo-Fr', from: '06:00', to: '20:00' } },
+      /key "workingHours" must be "days" like "Mon-Fri"/,
+    ],
+    [{ newCountryDays: 1.5 }, /key "newCountryDays" must be a whole number of days/],
+    [{ sharedAccounts: [1] }, /key "sharedAccounts" must be a list of user names/],
+  ] as const) {
+    await writeFile(config, JSON.stringify(value));
+    const bad = await runCli(['config', 'check', '--config', config]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, message);
+  }
+});

@@ -18,6 +18,7 @@ export const T0 = '2026-03-18T14:00:00Z';
 
 /** What every build rewrites, as it shows the time: the dashboard and the JSON snapshots. */
 export const LIVE_PART = [
+  'data/anomalies.json',
   'data/chart-24h.json',
   'data/days.json',
   'data/history-recent.json',

@@ -4,7 +4,7 @@
  * states. Built by hand from the types, independent of the model builders.
  */
 import { LABELS } from '../../src/core/i18n.js';
-import { lookupPage } from '../../src/render/pages.js';
+import { anomaliesPage, lookupPage } from '../../src/render/pages.js';
 import type { Lang } from '../../src/core/settings.js';
 import type {
   ArchivePage,
@@ -188,6 +188,7 @@ export function dashboardPage(): DashboardPage {
     groups: sampleGroups(),
     archive: { href: 'archive/', label: 'Archiv (alle Tage)' },
     lookup: { href: 'lookup/', label: 'Adresse suchen' },
+    anomalies: { href: 'anomalies/', label: 'Auffälligkeiten' },
     downloads: { xlsx: 'downloads/history-all.xlsx', csv: 'downloads/history-all.csv', years: null },
   };
 }
@@ -386,5 +387,28 @@ export function allPages(): PageModel[] {
     emptyArchivePage(),
     trashPage(),
     lookupPage({ lang: 'de', timeZone: 'Europe/Berlin', t: LABELS.de, aliases: {}, now: '2026-11-26T16:15:00Z' }),
+    sampleAnomaliesPage(),
   ];
+}
+
+/** /anomalies/ with a hostile user name and reason, built by its model builder. */
+export function sampleAnomaliesPage() {
+  const ctx = {
+    lang: 'de' as const,
+    timeZone: 'Europe/Berlin',
+    t: LABELS.de,
+    aliases: {},
+    now: '2026-11-26T16:15:00Z',
+  };
+  const anomaly = (kind: 'overlap' | 'dormant', user: string, at: string) => ({
+    anomaly: { kind, user, sessionIds: ['s1', 's2'], at, detail: [] },
+    label: kind === 'overlap' ? LABELS.de.anomalyOverlap : LABELS.de.anomalyDormant,
+    reason: `${EVIL_CN} & "reason"`,
+    user: { user, alias: AMP_ALIAS },
+  });
+  return anomaliesPage(
+    [anomaly('overlap', EVIL_CN, '2026-11-25T08:00:00Z'), anomaly('dormant', QUOTE_CN, '2026-11-26T08:00:00Z')],
+    new Set(['2026-11-25']),
+    ctx,
+  );
 }

@@ -17,6 +17,7 @@ import {
 import {
   archivePage,
   lookupPage,
+  anomaliesPage,
   dashboardMorePages,
   dashboardPage,
   dayPages,
@@ -852,7 +853,7 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
       ctx,
     ),
   );
-  models.push(lookupPage(ctx));
+  models.push(lookupPage(ctx), anomaliesPage([], new Set(days), ctx));
   models.push(...viewRootPages({ user: null, status: 'active', sessions: live, users: known, periods: [] }, ctx));
   models.push(
     ...viewRootPages(

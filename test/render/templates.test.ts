@@ -1007,5 +1007,14 @@ describe('app.js', () => {
 /** A type-level check that the fixtures cover every kind. */
 test('fixtures exercise every page kind', () => {
   const kinds = new Set<PageModel['kind']>(allPages().map((p) => p.kind));
-  assert.deepEqual([...kinds].sort(), ['archive', 'dashboard', 'history', 'live', 'lookup', 'trash', 'user']);
+  assert.deepEqual([...kinds].sort(), [
+    'anomalies',
+    'archive',
+    'dashboard',
+    'history',
+    'live',
+    'lookup',
+    'trash',
+    'user',
+  ]);
 });

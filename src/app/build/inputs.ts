@@ -9,6 +9,7 @@ import { rewritesSince, type HistoryRewrite } from '../../core/history-rewrite.j
 import { LABELS, type Labels } from '../../core/i18n.js';
 import type { CollectorState } from '../../core/reconcile.js';
 import type { Settings } from '../../core/settings.js';
+import { anomalyRules } from '../../core/anomalies.js';
 import { loadAliases } from '../../io/aliases.js';
 import {
   cachePaths,
@@ -113,6 +114,8 @@ export async function loadBuildInputs(
     sources: sourcesKey,
     // Named in every page's footer.
     countryData: geoDbInfo().version,
+    // The anomaly rules flag history rows on every page.
+    anomalies: anomalyRulesKey(settings),
   });
 
   const previous = await loadManifest(cp, log.warn);
@@ -134,4 +137,9 @@ export async function loadBuildInputs(
   if (full) await clearCache(cp);
   const ctx: ModelContext = { lang: settings.lang, timeZone: tz, t, aliases, now };
   return { settings, now, tz, t, ctx, aliases, fingerprint, key, paths, cp, state, extras, sources, full, manifest };
+}
+
+function anomalyRulesKey(settings: Settings): unknown {
+  const r = anomalyRules(settings);
+  return { ...r, sharedAccounts: [...r.sharedAccounts].sort(), workingHours: r.workingHours?.text ?? null };
 }

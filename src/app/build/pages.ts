@@ -20,6 +20,7 @@ import {
   LIVE_ON_DASHBOARD,
   livePages,
   lookupPage,
+  anomaliesPage,
   ROOT_ROWS,
   trashPage,
   userMonthPages,
@@ -33,6 +34,7 @@ import { RECENT_SESSIONS } from '../../render/snapshots.js';
 import { outputFile } from '../../render/urls.js';
 import type { SiteModel } from '../../render/view-model.js';
 import { countryDataLine } from '../countries.js';
+import { anomalyPageInputs, type FoundAnomalies } from './anomalies.js';
 import { progressBar } from '../progress.js';
 import { getUserMonth, hashOf, type BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked, type Users } from './summaries.js';
@@ -98,6 +100,7 @@ export async function publishPages(
   days: string[],
   people: Users,
   chartSvg: string,
+  anomalies: FoundAnomalies,
 ): Promise<Published> {
   const { m, ctx, settings, now, tz, t } = run;
   const site: SiteModel = {
@@ -139,7 +142,9 @@ export async function publishPages(
       ctx,
     ),
   );
-  await pages.emit(...usersPages(users, ctx), trashPage(ctx), lookupPage(ctx));
+  const found = anomalyPageInputs(anomalies, people.knownUser, run.t);
+  const anomalyPage = anomaliesPage(found.items, new Set(days), ctx);
+  await pages.emit(...usersPages(users, ctx, found.dormant), trashPage(ctx), lookupPage(ctx), anomalyPage);
   await pages.emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await pages.emit(
     ...viewRootPages(

@@ -4,6 +4,7 @@
  */
 import type { Settings } from '../../core/settings.js';
 import type { Logger } from '../context.js';
+import { findAnomalies, writeAnomalies } from './anomalies.js';
 import { drawChart } from './chart.js';
 import { buildFullInWorker } from './full-build.js';
 import { commitManifest, removeStalePages, wholeHistoryCounts, writeExports, writeSnapshots } from './finish.js';
@@ -65,10 +66,12 @@ export async function buildOnce(
   const days = await summariseDays(run, tracked);
   const people = await summariseUsers(run, tracked);
   const counts = wholeHistoryCounts(run, tracked, days);
+  // Before the pages: their rows carry the badges, and changed flags mark their days dirty.
+  const anomalies = await findAnomalies(run, tracked, people);
   timer.step('summaries');
   const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
   timer.step('chart');
-  const published = await publishPages(run, tracked, days, people, chart.svg);
+  const published = await publishPages(run, tracked, days, people, chart.svg, anomalies);
   timer.step('pages');
   const exported = await writeExports(run, tracked, days, people, counts);
   timer.step('exports');
@@ -76,6 +79,7 @@ export async function buildOnce(
   filesWritten += await writeReports(run, tracked, people);
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
   filesWritten += await writeLookupIndex(run, tracked, days);
+  filesWritten += await writeAnomalies(run, anomalies);
   timer.step('snapshots');
   log.detail(
     `build: ${history.newEnded} new ended, ${run.dirty.days.size} dirty day(s), ${run.dirty.userMonths.size} dirty user(s)` +

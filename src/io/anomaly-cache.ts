@@ -1,0 +1,57 @@
+/**
+ * The build's anomalies, beside its cache (HISTORY.cache/anomalies.json): per user, the
+ * start of its history, its last session and its anomalies by the month they belong to,
+ * so a run recomputes only the users whose sessions changed. Written after the pages that
+ * show them, so a run killed before that finds the old flags and marks their pages again.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Anomaly, LastSession } from '../core/anomalies.js';
+import { dict } from '../core/dict.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
+import { CacheError, type CachePaths } from './build-cache.js';
+import { ifMissing } from './fs-errors.js';
+
+/** An anomaly as the build keeps it: with the day (in the zone) of each of its sessions, whose pages show it. */
+export interface CachedAnomaly extends Anomaly {
+  days: string[];
+}
+
+export interface UserAnomalies {
+  first: string;
+  last: LastSession | null;
+  /** "YYYY-MM" → the anomalies of that month (their `at`, in the zone). */
+  months: Record<string, CachedAnomaly[]>;
+}
+
+export interface AnomalyCache {
+  schemaVersion: 1;
+  /** By user name, own keys only (src/core/dict.ts). */
+  users: Record<string, UserAnomalies>;
+}
+
+export const anomalyCacheFile = (p: CachePaths): string => join(p.dir, 'anomalies.json');
+
+export const emptyAnomalyCache = (): AnomalyCache => ({ schemaVersion: 1, users: dict() });
+
+/** Null when there is none; a CacheError (the build starts over in full) when it cannot be read. */
+export async function loadAnomalyCache(p: CachePaths): Promise<AnomalyCache | null> {
+  const file = anomalyCacheFile(p);
+  const raw = await readFile(file, 'utf8').catch(ifMissing(null));
+  if (raw === null) return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch (e) {
+    throw new CacheError(file, (e as Error).message);
+  }
+  const c = data as Partial<AnomalyCache> | null;
+  if (c?.schemaVersion !== 1 || typeof c.users !== 'object' || c.users === null)
+    throw new CacheError(file, 'unexpected content');
+  return { schemaVersion: 1, users: dict(c.users) };
+}
+
+export async function saveAnomalyCache(p: CachePaths, cache: AnomalyCache): Promise<void> {
+  await mkdir(p.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  await writeFileAtomic(anomalyCacheFile(p), JSON.stringify(cache), { mode: PRIVATE_FILE_MODE });
+}
