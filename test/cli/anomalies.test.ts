@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { reportFileName } from '../../src/core/export-names.js';
 import { recordRewrite } from '../../src/core/history-rewrite.js';
 import type { Session } from '../../src/core/session.js';
 import { appendHistory, readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
@@ -128,6 +130,25 @@ describe('anomalies command', () => {
     assert.deepEqual(kindsOf(j, CRAFTED), ['overlap a1+a2']);
     assert.ok(j.anomalies.every((a) => a.at.startsWith('2026-03-1')));
     assert.deepEqual(await anomaliesJson(site.paths, config), await anomaliesJson(site.paths, config));
+  });
+
+  test("the monthly report counts each user's flags of the month (dormant ones not: no session dates them)", async () => {
+    await cliOk(['build', ...args(site.paths, config)]);
+    const j = await anomaliesJson(site.paths, config);
+    const text = await readFile(
+      join(site.paths.out, 'exports/reports', reportFileName(null, '2026-03', 'csv')),
+      'utf8',
+    );
+    const [header, ...rows] = parse(text.replace(/^\uFEFF/, ''), { delimiter: ';' }) as string[][];
+    const column = (header as string[]).indexOf('Auffälligkeiten');
+    const counted = new Map(rows.map((r) => [r[0], Number(r[column])]));
+    for (const user of ['alice', 'bob', 'dave', EVIL]) {
+      const expected = j.anomalies.filter(
+        (a) => a.user === user && a.kind !== 'dormant' && a.at.startsWith('2026-03'),
+      ).length;
+      assert.ok(expected > 0, user);
+      assert.equal(counted.get(user), expected, user);
+    }
   });
 
   test('a shared account is not flagged; English reasons with --lang en', async () => {

@@ -76,7 +76,7 @@ export async function buildOnce(
   const exported = await writeExports(run, tracked, days, people, counts);
   timer.step('exports');
   let filesWritten = published.filesWritten + exported.written;
-  filesWritten += await writeReports(run, tracked, people);
+  filesWritten += await writeReports(run, tracked, people, anomalies);
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
   filesWritten += await writeLookupIndex(run, tracked, days);
   filesWritten += await writeAnomalies(run, anomalies);

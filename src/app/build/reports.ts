@@ -8,10 +8,16 @@ import { reportsCacheDir } from '../../io/build-cache.js';
 import { aliasOf } from '../../render/models.js';
 import { updateReports } from '../reports.js';
 import { getUserMonth, type BuildRun } from './run.js';
+import type { FoundAnomalies } from './anomalies.js';
 import type { Tracked, Users } from './summaries.js';
 
 /** Returns the files written. */
-export async function writeReports(run: BuildRun, tracked: Tracked, people: Users): Promise<number> {
+export async function writeReports(
+  run: BuildRun,
+  tracked: Tracked,
+  people: Users,
+  found: FoundAnomalies,
+): Promise<number> {
   const { settings, tz, aliases, now } = run;
   const ctx: ExportContext = { lang: settings.lang, timeZone: tz, aliasOf: (s) => aliasOf(s, aliases), now };
   // Tracked sessions by user and month (a handful; a full build asks for every user-month).
@@ -37,8 +43,9 @@ export async function writeReports(run: BuildRun, tracked: Tracked, people: User
       ...(await getUserMonth(run, user, month)),
       ...(trackedOf.get(user)?.get(month) ?? []),
     ],
-    // The anomalies (issue 21, item 3) are not wired yet: every count is 0 until they are.
-    anomalies: [],
+    // Flags on the month's sessions; a dormant user has no session in the month it is dated.
+    // findAnomalies marked the user-months whose flags changed dirty, so their reports follow.
+    anomalies: found.list.filter((a) => a.kind !== 'dormant'),
   });
   return done.written;
 }
