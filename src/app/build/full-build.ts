@@ -17,6 +17,14 @@ import { MEMO_SESSIONS } from './run.js';
 const BASE_MB = 48;
 /** A loaded session takes about 1 KB; twice that leaves room for what is made from it. */
 const SESSION_KB = 2;
+/**
+ * What a full build keeps to its end for each session of the history: the page URLs and
+ * their hashes (a page per few sessions), the user-month keys, the anomaly and report
+ * caches. Counted on E's heap (1,000,000 sessions) and rounded up; a CSV row is at least
+ * ROW_BYTES long, so the CSV's size never gives fewer sessions than it holds.
+ */
+const KEPT_BYTES_PER_SESSION = 120;
+const ROW_BYTES = 200;
 
 export interface FullBuildBounds {
   /** Sessions each of the two memos (days, user-months) holds at most. */
@@ -35,18 +43,25 @@ export const FULL_BUILD_BOUNDS: FullBuildBounds = {
   renderPageMb: RENDER_PAGE_MB,
 };
 
-/**
- * The worker's heap: the memos all along, plus the larger of a CSV chunk (ingest) and a
- * render batch (pages), which never overlap.
- */
-export function fullBuildLimits(b: FullBuildBounds): {
+export interface FullBuildLimits {
   maxOldGenerationSizeMb: number;
   maxYoungGenerationSizeMb: number;
-} {
+}
+
+/**
+ * The worker's heap: the memos all along, plus the larger of a CSV chunk (ingest) and a
+ * render batch (pages), which never overlap, plus what the build keeps for each session of
+ * a history of `historyBytes` (all the CSVs it reads).
+ */
+export function fullBuildLimits(b: FullBuildBounds, historyBytes: number): FullBuildLimits {
   const memos = (2 * b.memoSessions * SESSION_KB) / 1024;
   const chunk = (b.chunkSessions * SESSION_KB) / 1024;
   const batch = b.renderBatch * b.renderPageMb;
-  return { maxOldGenerationSizeMb: Math.ceil(BASE_MB + memos + Math.max(chunk, batch)), maxYoungGenerationSizeMb: 16 };
+  const kept = ((historyBytes / ROW_BYTES) * KEPT_BYTES_PER_SESSION) / 2 ** 20;
+  return {
+    maxOldGenerationSizeMb: Math.ceil(BASE_MB + memos + Math.max(chunk, batch) + kept),
+    maxYoungGenerationSizeMb: 16,
+  };
 }
 
 /** What the worker is given (plain data: it is copied into the worker). */
@@ -65,19 +80,18 @@ export type FullBuildNote = [keyof Logger, string];
  */
 export async function buildFullInWorker(
   job: FullBuildJob,
+  limits: FullBuildLimits,
   log: Logger,
   inThread: () => Promise<BuildOutcome>,
 ): Promise<BuildOutcome> {
   try {
-    return await runWorker<BuildOutcome>('full-build', job, fullBuildLimits(FULL_BUILD_BOUNDS), (note) => {
+    return await runWorker<BuildOutcome>('full-build', job, limits, (note) => {
       const [level, msg] = note as FullBuildNote;
       log[level](msg);
     });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ERR_WORKER_OUT_OF_MEMORY') throw e;
-    log.warn(
-      `the full build outgrew its ${fullBuildLimits(FULL_BUILD_BOUNDS).maxOldGenerationSizeMb} MB heap; building again without a cap`,
-    );
+    log.warn(`the full build outgrew its ${limits.maxOldGenerationSizeMb} MB heap; building again without a cap`);
     return inThread();
   }
 }

@@ -6,7 +6,7 @@ import type { Settings } from '../../core/settings.js';
 import type { Logger } from '../context.js';
 import { findAnomalies, writeAnomalies } from './anomalies.js';
 import { drawChart } from './chart.js';
-import { buildFullInWorker } from './full-build.js';
+import { buildFullInWorker, FULL_BUILD_BOUNDS, fullBuildLimits } from './full-build.js';
 import { commitManifest, removeStalePages, wholeHistoryCounts, writeExports, writeSnapshots } from './finish.js';
 import { ingestHistory } from './ingest.js';
 import { loadBuildInputs } from './inputs.js';
@@ -54,7 +54,9 @@ export async function buildOnce(
   if (inputs.full && opts.fullBuildWorker === true) {
     const inThread = (): Promise<BuildOutcome> =>
       buildOnce(settings, now, log, true, { ...opts, fullBuildWorker: false });
-    const outcome = await buildFullInWorker({ settings, now }, log, inThread);
+    const historyBytes = inputs.sources.reduce((sum, src) => sum + src.limit, 0);
+    const limits = fullBuildLimits(FULL_BUILD_BOUNDS, historyBytes);
+    const outcome = await buildFullInWorker({ settings, now }, limits, log, inThread);
     return { ...outcome, ms: Date.now() - started };
   }
   for (const m of warnings) log.warn(m);
