@@ -18,6 +18,7 @@
  * A crash after 1 leaves rows both in the CSV and the trash: restoring them only takes them
  * out of the trash. Restore works the same way round (CSV first, then the trash).
  */
+import type { ChainHead } from '../core/chain.js';
 import { planClear, planDelete, planRestore, type Refusal } from '../core/deletion.js';
 import { recordRewrite, REWRITE_ROWS_MAX } from '../core/history-rewrite.js';
 import type { CollectorState } from '../core/reconcile.js';
@@ -29,9 +30,10 @@ import { isoFromMs } from '../core/time.js';
 import {
   historyPaths,
   prepareHistoryEdit,
-  readHistory,
   readState,
   recoverHistory,
+  type ChainedRow,
+  readHistoryRows,
   rewriteHistory,
   scanHistory,
   writeState,
@@ -49,12 +51,15 @@ import {
 } from '../io/trash.js';
 import { buildLocked, type BuildOutcome } from './build.js';
 import type { Logger } from './context.js';
+import { ensureChain, headAfterEdit, historyStart } from './chain.js';
 import { withHistoryLock } from './lock.js';
 
-/** Who asked: the authenticated user (null without authentication) and the client's address. */
+/** Who asked: the authenticated user (null without authentication) and the client's address; and why, if they said. */
 export interface Actor {
   user: string | null;
   client: string;
+  /** The reason given (plain text, checked by the door), stored in the change log. */
+  reason?: string;
 }
 
 export interface EditDone {
@@ -65,9 +70,12 @@ export interface EditDone {
 }
 
 /** The change is in the history, but the build that would publish it failed: the site shows the old state. */
+/** The endpoint's edits. */
+export type EditAction = Extract<AuditAction, 'delete' | 'clear' | 'restore'>;
+
 export interface Unpublished {
   kind: 'unpublished';
-  action: AuditAction;
+  action: EditAction;
   ids: string[];
   count: number;
   /** The build's error where it names what to fix (a damaged file), else a pointer to the log. */
@@ -191,7 +199,7 @@ async function recovered(ctx: EditContext, at: string): Promise<CollectorState> 
   const { paths } = ctx;
   const r = await recoverHistory(paths.history, await readState(paths.state), at, ctx.warn);
   if (r.repaired) await writeState(paths.state, r.state);
-  return r.state;
+  return ensureChain(ctx.settings, r.state, at, ctx.log);
 }
 
 /** Steps 2–4 for a CSV change; `trash` runs first (step 1) with the rows that leave the CSV. */
@@ -199,38 +207,39 @@ async function rewrite(
   ctx: EditContext,
   state: CollectorState,
   change: HistoryEdit,
-  trash: (removed: Session[]) => Promise<void>,
-): Promise<void> {
+  trash: (removed: ChainedRow[]) => Promise<void>,
+): Promise<ChainHead> {
   const { paths } = ctx;
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
-  const prepared = await prepareHistoryEdit(paths.history, change, ctx.warn);
+  const prepared = await prepareHistoryEdit(
+    paths.history,
+    { ...change, prev: await historyStart(paths.history) },
+    ctx.warn,
+  );
+  const after = headAfterEdit(prepared);
   try {
-    await trash(prepared.removed);
+    await trash(prepared.removedRows);
     const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
     await writeState(paths.state, bumped);
     await prepared.commit();
-    const rewritten = {
-      bytesBefore: state.historyBytes,
-      bytesAfter: prepared.bytes,
-      removed: prepared.removed,
-      added: change.insert ?? [],
-    };
-    await writeState(paths.state, recordRewrite(state, rewritten));
+    const added = [...[...(change.insertAfter?.values() ?? [])].flat().map((r) => r.session), ...(change.append ?? [])];
+    const rewritten = { bytesBefore: state.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added };
+    await writeState(paths.state, { ...recordRewrite(state, rewritten), chain: after });
   } finally {
     await prepared.abort(); // a no-op once committed
   }
+  return after;
 }
 
 /** Audit line, log line, rebuild (Unpublished when it fails). `ids` may list only the first AUDIT_IDS_MAX of `count`. */
 async function finish(
   ctx: EditContext,
-  action: AuditAction,
+  action: EditAction,
   actor: Actor,
-  ids: string[],
-  count: number,
-  at: string,
+  done: { ids: string[]; count: number; at: string; before?: ChainHead; after?: ChainHead },
   changed: boolean,
 ): Promise<Result<EditDone, Unpublished>> {
+  const { ids, count, at } = done;
   await appendAudit(ctx.tp.audit, {
     at,
     action,
@@ -239,6 +248,9 @@ async function finish(
     ids,
     count,
     ...(count > ids.length ? { idsOmitted: count - ids.length } : {}),
+    ...(actor.reason === undefined ? {} : { reason: actor.reason }),
+    ...(done.before === undefined ? {} : { before: done.before }),
+    ...(done.after === undefined ? {} : { after: done.after }),
   });
   ctx.log.info(`${action}: ${count} session(s) by ${actor.user ?? '(no authentication)'} from ${actor.client}`);
   let build: EditDone['build'] = null;
@@ -269,13 +281,21 @@ async function deleteSessions(
   const plan = planDelete(ids, found, state.tracked);
   if (!plan.ok) return plan;
   const drop = new Set(plan.value);
-  await rewrite(ctx, state, { drop: (s) => drop.has(s.id) }, (removed) =>
+  const after = await rewrite(ctx, state, { drop: (s) => drop.has(s.id) }, (removed) =>
     appendTrash(
       ctx.tp.trash,
-      removed.map((session): TrashEntry => ({ deletedAt: at, deletedBy: actor.user, session })),
+      removed.map(
+        (r): TrashEntry => ({
+          deletedAt: at,
+          deletedBy: actor.user,
+          session: r.session,
+          chain: { prev: r.prev, sha: r.sha },
+        }),
+      ),
     ),
   );
-  return finish(ctx, 'delete', actor, plan.value, plan.value.length, at, true);
+  const done = { ids: plan.value, count: plan.value.length, at, before: state.chain, after };
+  return finish(ctx, 'delete', actor, done, true);
 }
 
 async function clearHistory(
@@ -289,17 +309,18 @@ async function clearHistory(
   const { rows } = await scanHistory(paths.history, new Set(), ctx.warn);
   const plan = planClear(expectedCount, rows);
   if (!plan.ok) return plan;
-  if (rows === 0) return finish(ctx, 'clear', actor, [], 0, at, false);
+  if (rows === 0) return finish(ctx, 'clear', actor, { ids: [], count: 0, at }, false);
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
-  const { ids, count, removed } = await trashWholeHistory(ctx, at, actor);
+  const { ids, count, removed, head } = await trashWholeHistory(ctx, at, actor);
   const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
   await writeState(paths.state, bumped);
   const bytes = await rewriteHistory(paths.history, []);
-  await writeState(
-    paths.state,
-    recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }),
-  );
-  return finish(ctx, 'clear', actor, ids, count, at, true);
+  const after: ChainHead = { head, rows: 0 };
+  await writeState(paths.state, {
+    ...recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }),
+    chain: after,
+  });
+  return finish(ctx, 'clear', actor, { ids, count, at, before: state.chain, after }, true);
 }
 
 /**
@@ -310,24 +331,28 @@ async function trashWholeHistory(
   ctx: EditContext,
   at: string,
   actor: Actor,
-): Promise<{ ids: string[]; count: number; removed: Session[] }> {
+): Promise<{ ids: string[]; count: number; removed: Session[]; head: string }> {
   const ids: string[] = [];
   let count = 0;
   // For the build's journal; past REWRITE_ROWS_MAX the next build is a full one anyway.
   const removed: Session[] = [];
+  let prev = await historyStart(ctx.paths.history);
   const writer = await openTrashWriter(ctx.tp.trash);
   try {
     // The CSV is emptied next: its bad rows must be set aside first.
-    for await (const session of readHistory(ctx.paths.history, { warn: ctx.warn, quarantine: 'required' })) {
+    for await (const row of readHistoryRows(ctx.paths.history, { warn: ctx.warn, quarantine: 'required' })) {
+      const { session } = row;
+      const sha = row.chain as string; // the history is chained (ensureChain ran)
       count++;
       if (ids.length < AUDIT_IDS_MAX) ids.push(session.id);
       if (removed.length <= REWRITE_ROWS_MAX) removed.push(session);
-      await writer.add({ deletedAt: at, deletedBy: actor.user, session });
+      await writer.add({ deletedAt: at, deletedBy: actor.user, session, chain: { prev, sha } });
+      prev = sha;
     }
   } finally {
     await writer.close();
   }
-  return { ids, count, removed };
+  return { ids, count, removed, head: prev };
 }
 
 async function restoreSessions(
@@ -340,14 +365,47 @@ async function restoreSessions(
   const wanted = new Set(ids);
   // The newest trash entry of each id (an id deleted, restored and deleted again is in it once, but be sure).
   const entries = new Map<string, TrashEntry>();
-  for await (const e of readTrash(ctx.tp.trash)) if (wanted.has(e.session.id)) entries.set(e.session.id, e);
+  // Which row each chain value belongs to, to find where a restored row goes back.
+  const prevOf = new Map<string, string>();
+  for await (const e of readTrash(ctx.tp.trash)) {
+    if (wanted.has(e.session.id)) entries.set(e.session.id, e);
+    if (e.chain) prevOf.set(e.chain.sha, e.chain.prev);
+  }
   const { found } = await scanHistory(ctx.paths.history, wanted, ctx.warn);
   const plan = planRestore(ids, new Set(entries.keys()), found, state.tracked);
   if (!plan.ok) return plan;
-  const insert = plan.value.insert.map((id) => (entries.get(id) as TrashEntry).session);
-  if (insert.length > 0) await rewrite(ctx, state, { insert }, async () => undefined);
+  const back = plan.value.insert.map((id) => entries.get(id) as TrashEntry);
+  const change = await placeRestored(ctx, back, prevOf);
+  let after = state.chain;
+  if (back.length > 0) after = await rewrite(ctx, state, change, async () => undefined);
   await removeFromTrash(ctx.tp.trash, new Set(ids));
-  return finish(ctx, 'restore', actor, ids, ids.length, at, insert.length > 0);
+  return finish(ctx, 'restore', actor, { ids, count: ids.length, at, before: state.chain, after }, back.length > 0);
+}
+
+/**
+ * Where restored rows go: each right after the row it followed when it was deleted (the
+ * nearest row before it that is not in the trash, or another row restored now), so its
+ * chain value and its neighbours' stay valid. Rows deleted before the chain have none: they
+ * are appended with a new one.
+ */
+async function placeRestored(ctx: EditContext, back: TrashEntry[], prevOf: Map<string, string>): Promise<HistoryEdit> {
+  const start = await historyStart(ctx.paths.history);
+  const restored = new Set(back.flatMap((e) => (e.chain ? [e.chain.sha] : [])));
+  const insertAfter = new Map<string, ChainedRow[]>();
+  const append: Session[] = [];
+  for (const e of back) {
+    if (!e.chain) {
+      append.push(e.session);
+      continue;
+    }
+    let key = e.chain.prev;
+    for (let p = prevOf.get(key); p !== undefined && !restored.has(key); p = prevOf.get(key)) key = p;
+    if (key === start) key = '';
+    const list = insertAfter.get(key) ?? [];
+    list.push({ session: e.session, prev: e.chain.prev, sha: e.chain.sha });
+    insertAfter.set(key, list);
+  }
+  return { insertAfter, append };
 }
 
 async function listTrash(ctx: EditContext, limit: number): Promise<{ total: number; entries: TrashItem[] }> {
