@@ -41,8 +41,15 @@ export interface ChainHead {
  */
 export class ChainLinks {
   private readonly next = new Map<string, string[]>();
+  private readonly targets = new Set<string>();
+
+  /** True when a recorded link leads to `sha` (a row that left through the tool). */
+  leadsTo(sha: string): boolean {
+    return this.targets.has(sha);
+  }
 
   add(prev: string, sha: string): void {
+    this.targets.add(sha);
     const list = this.next.get(prev);
     if (list) {
       if (!list.includes(sha)) list.push(sha);
