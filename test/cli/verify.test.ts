@@ -169,14 +169,20 @@ test('tamper: the tail cut (state and all) is caught with an anchor; a whole for
   assert.equal(cut.report.problems[0]?.file, anchor);
   assert.match(cut.report.problems[0]?.reason ?? '', /removed or rewritten after the anchor without a record/);
 
-  // A whole forged chain: one row changed and every value recomputed from the start.
-  const rows = kept.slice(1).map((r) => r.slice(0, -65));
+  // A whole forged chain over every row: one changed and every value recomputed from the start.
+  const rows = l.slice(1, -1).map((r) => r.slice(0, -65));
   rows[2] = (rows[2] as string).replace(/,(\d)/, ',9');
   let head = GENESIS;
-  const forged = rows.map((r) => `${r},${(head = chainHash(head, r))}`);
-  await writeFile(p.history, `${[kept[0], ...forged].join('\n')}\n`);
+  const forged: string[] = [];
+  for (const r of rows) {
+    head = chainHash(head, r);
+    forged.push(`${r},${head}`);
+  }
+  await writeFile(p.history, `${[l[0], ...forged].join('\n')}\n`);
   state.chain = { head, rows: forged.length };
   await writeFile(p.state, JSON.stringify(state));
+  const quiet = await verify(p);
+  assert.equal(quiet.code, 0, `consistent without the anchor: ${JSON.stringify(quiet.report.problems)}`);
   const forgedReport = await verify(p, ['--anchor', anchor]);
   assert.equal(forgedReport.code, 1);
   assert.equal(forgedReport.report.problems.at(-1)?.file, anchor);
