@@ -208,6 +208,7 @@ async function rewrite(
   state: CollectorState,
   change: HistoryEdit,
   trash: (removed: ChainedRow[]) => Promise<void>,
+  record: (after: ChainHead) => Promise<void>,
 ): Promise<ChainHead> {
   const { paths } = ctx;
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
@@ -219,6 +220,8 @@ async function rewrite(
   const after = headAfterEdit(prepared);
   try {
     await trash(prepared.removedRows);
+    // Recorded before the CSV changes: a crash in between leaves a record too many, never one too few.
+    await record(after);
     const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
     await writeState(paths.state, bumped);
     await prepared.commit();
@@ -231,14 +234,10 @@ async function rewrite(
   return after;
 }
 
-/** Audit line, log line, rebuild (Unpublished when it fails). `ids` may list only the first AUDIT_IDS_MAX of `count`. */
-async function finish(
-  ctx: EditContext,
-  action: EditAction,
-  actor: Actor,
-  done: { ids: string[]; count: number; at: string; before?: ChainHead; after?: ChainHead },
-  changed: boolean,
-): Promise<Result<EditDone, Unpublished>> {
+type Done = { ids: string[]; count: number; at: string; before?: ChainHead; after?: ChainHead };
+
+/** The change-log entry of an edit: who, why, which ids, the chain's head before and after. */
+async function audit(ctx: EditContext, action: EditAction, actor: Actor, done: Done): Promise<void> {
   const { ids, count, at } = done;
   await appendAudit(ctx.tp.audit, {
     at,
@@ -252,6 +251,17 @@ async function finish(
     ...(done.before === undefined ? {} : { before: done.before }),
     ...(done.after === undefined ? {} : { after: done.after }),
   });
+}
+
+/** Log line and rebuild (Unpublished when it fails); the change log has the entry already. */
+async function finish(
+  ctx: EditContext,
+  action: EditAction,
+  actor: Actor,
+  done: Done,
+  changed: boolean,
+): Promise<Result<EditDone, Unpublished>> {
+  const { ids, count } = done;
   ctx.log.info(`${action}: ${count} session(s) by ${actor.user ?? '(no authentication)'} from ${actor.client}`);
   let build: EditDone['build'] = null;
   if (changed) {
@@ -281,7 +291,8 @@ async function deleteSessions(
   const plan = planDelete(ids, found, state.tracked);
   if (!plan.ok) return plan;
   const drop = new Set(plan.value);
-  const after = await rewrite(ctx, state, { drop: (s) => drop.has(s.id) }, (removed) =>
+  const done: Done = { ids: plan.value, count: plan.value.length, at, before: state.chain };
+  const trash = (removed: ChainedRow[]): Promise<void> =>
     appendTrash(
       ctx.tp.trash,
       removed.map(
@@ -292,9 +303,10 @@ async function deleteSessions(
           chain: { prev: r.prev, sha: r.sha },
         }),
       ),
-    ),
+    );
+  done.after = await rewrite(ctx, state, { drop: (s) => drop.has(s.id) }, trash, (after) =>
+    audit(ctx, 'delete', actor, { ...done, after }),
   );
-  const done = { ids: plan.value, count: plan.value.length, at, before: state.chain, after };
   return finish(ctx, 'delete', actor, done, true);
 }
 
@@ -309,13 +321,18 @@ async function clearHistory(
   const { rows } = await scanHistory(paths.history, new Set(), ctx.warn);
   const plan = planClear(expectedCount, rows);
   if (!plan.ok) return plan;
-  if (rows === 0) return finish(ctx, 'clear', actor, { ids: [], count: 0, at }, false);
+  if (rows === 0) {
+    await audit(ctx, 'clear', actor, { ids: [], count: 0, at });
+    return finish(ctx, 'clear', actor, { ids: [], count: 0, at }, false);
+  }
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
   const { ids, count, removed, head } = await trashWholeHistory(ctx, at, actor);
+  const after: ChainHead = { head, rows: 0 };
+  // Recorded before the CSV is emptied: a crash in between leaves a record too many, never one too few.
+  await audit(ctx, 'clear', actor, { ids, count, at, before: state.chain, after });
   const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
   await writeState(paths.state, bumped);
   const bytes = await rewriteHistory(paths.history, []);
-  const after: ChainHead = { head, rows: 0 };
   await writeState(paths.state, {
     ...recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }),
     chain: after,
@@ -376,10 +393,12 @@ async function restoreSessions(
   if (!plan.ok) return plan;
   const back = plan.value.insert.map((id) => entries.get(id) as TrashEntry);
   const change = await placeRestored(ctx, back, prevOf);
-  let after = state.chain;
-  if (back.length > 0) after = await rewrite(ctx, state, change, async () => undefined);
+  const done: Done = { ids, count: ids.length, at, before: state.chain, after: state.chain };
+  const record = (after: ChainHead | undefined): Promise<void> => audit(ctx, 'restore', actor, { ...done, after });
+  if (back.length > 0) done.after = await rewrite(ctx, state, change, async () => undefined, record);
+  else await record(state.chain);
   await removeFromTrash(ctx.tp.trash, new Set(ids));
-  return finish(ctx, 'restore', actor, { ids, count: ids.length, at, before: state.chain, after }, back.length > 0);
+  return finish(ctx, 'restore', actor, done, back.length > 0);
 }
 
 /**

@@ -197,3 +197,34 @@ test('verify: a bad anchor file is bad input (exit 2)', async (t) => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /anchor\.json: not a ledger\.json of schemaVersion 1: head is not 64 hex digits/);
 });
+
+test('retention, a clear, an import and appends after them through the tool keep verify at 0', async (t) => {
+  const dir = await tempDir(t);
+  const site = await writeSyntheticSite(dir, { sessions: 120, users: 5, spanDays: 12, live: 2, seed: 23 });
+  const p = site.paths;
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ retentionDays: 5 }));
+  await cliOk(['run', ...siteArgs(p, plus(T0, 1), ['--config', config])]);
+  const afterRetention = await verify(p);
+  assert.deepEqual(afterRetention.report.problems, []);
+  const log = async (): Promise<string[]> =>
+    (await lines(trashPaths(p.history).audit)).filter(Boolean).map((l) => JSON.parse(l).action);
+  assert.deepEqual(await log(), ['retention']);
+  assert.ok(afterRetention.report.rows < 120, 'rows moved to the archives');
+
+  const ops = historyOps({ settings: siteSettings(p), log: memoryLog(), now: () => plus(T0, 5) });
+  const count = await ops.countSessions();
+  assert.ok(count.ok);
+  assert.ok((await ops.clearHistory(count.value, { user: 'alice', client: '127.0.0.1' })).ok);
+  const legacy = join(dir, 'old.csv');
+  await writeFile(
+    legacy,
+    'user,public_ip,tunnel_ip,start,end,duration_s\nbob,192.0.2.7,10.8.0.9,2026-03-01 10:00:00,2026-03-01 11:00:00,3600\n',
+  );
+  await cliOk(['import-legacy', legacy, '--tz', 'Europe/Berlin', '--history', p.history, '--now', plus(T0, 6)]);
+  assert.deepEqual(await log(), ['retention', 'clear', 'import']);
+  const { code, report } = await verify(p);
+  assert.deepEqual(report.problems, []);
+  assert.equal(code, 0);
+  assert.equal(report.rows, 1);
+});
