@@ -183,24 +183,26 @@ async function checkFile(
   }
   let cur = start;
   let rows = 0;
-  for await (const { line, text } of rawRows(path)) {
-    rows++;
-    const sha = text.subarray(text.length - 64).toString('latin1');
-    if (text.length < 65 || text[text.length - 65] !== 0x2c || !HEX64.test(sha)) {
-      problems.push({ file: path, line, reason: 'the row has no chain value (64 hex digits in its last column)' });
-      continue;
+  for await (const batch of rawRows(path)) {
+    for (const { line, text } of batch) {
+      rows++;
+      const sha = text.subarray(text.length - 64).toString('latin1');
+      if (text.length < 65 || text[text.length - 65] !== 0x2c || !HEX64.test(sha)) {
+        problems.push({ file: path, line, reason: 'the row has no chain value (64 hex digits in its last column)' });
+        continue;
+      }
+      const canonical = text.subarray(0, text.length - 65);
+      if (chainHash(cur, canonical) !== sha && links.find(cur, (p) => chainHash(p, canonical) === sha) === null)
+        problems.push({
+          file: path,
+          line,
+          reason:
+            'the row does not match its chain value: it was changed, or a row before it was removed, inserted or moved',
+        });
+      cur = sha;
+      if (look.wanted.has(sha)) look.seen.set(sha, history ? `history:${rows}` : 'elsewhere');
+      if (history && look.rowAt.has(rows)) look.rowAt.set(rows, sha);
     }
-    const canonical = text.subarray(0, text.length - 65);
-    if (links.find(cur, (p) => chainHash(p, canonical) === sha) === null)
-      problems.push({
-        file: path,
-        line,
-        reason:
-          'the row does not match its chain value: it was changed, or a row before it was removed, inserted or moved',
-      });
-    cur = sha;
-    if (look.wanted.has(sha)) look.seen.set(sha, history ? `history:${rows}` : 'elsewhere');
-    if (history && look.rowAt.has(rows)) look.rowAt.set(rows, sha);
   }
   return { head: cur, rows };
 }

@@ -12,15 +12,23 @@
  * SHA-256 of the line before it (of all the bytes before it for the first chained entry).
  * Pure: plain data in and out (hashing is computation, not I/O).
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const GENESIS = '0'.repeat(64);
 export const CHAIN_COLUMN = 'chainSha256';
 export const HEX64 = /^[0-9a-f]{64}$/;
 
+/** Scratch space for chainHash: a million rows must not allocate a hash object each. */
+let scratch = Buffer.alloc(4096);
+
 /** h_n from h_{n−1} (hex) and the canonical row (text or its bytes). */
 export function chainHash(prev: string, canonical: string | Uint8Array): string {
-  return createHash('sha256').update(prev, 'latin1').update(canonical).digest('hex');
+  const bytes = typeof canonical === 'string' ? Buffer.byteLength(canonical) : canonical.length;
+  if (64 + bytes > scratch.length) scratch = Buffer.alloc(2 * (64 + bytes));
+  scratch.write(prev, 0, 'latin1');
+  if (typeof canonical === 'string') scratch.write(canonical, 64, 'utf8');
+  else scratch.set(canonical, 64);
+  return hash('sha256', scratch.subarray(0, 64 + bytes), 'hex');
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

@@ -15,17 +15,20 @@ export interface RawRow {
   text: Buffer;
 }
 
+/** Quotes in b[from, to): searched within the row only, not to the chunk's end. */
 const countQuotes = (b: Buffer, from: number, to: number): number => {
+  const row = b.subarray(from, to);
   let n = 0;
-  for (let i = b.indexOf(0x22, from); i >= 0 && i < to; i = b.indexOf(0x22, i + 1)) n++;
+  for (let i = row.indexOf(0x22); i >= 0; i = row.indexOf(0x22, i + 1)) n++;
   return n;
 };
 
 /**
- * The records after the header, in file order. A record ends at a line end outside quotes;
- * a last line without its line end (an append in progress) is left out, like the builder does.
+ * The records after the header, in file order, a chunk's worth at a time (one await per
+ * row would cost more than hashing it). A record ends at a line end outside quotes; a last
+ * line without its line end (an append in progress) is left out, like the builder does.
  */
-export async function* rawRows(path: string): AsyncGenerator<RawRow> {
+export async function* rawRows(path: string): AsyncGenerator<RawRow[]> {
   let carry: Buffer[] = [];
   let quotes = 0;
   let line = 1;
@@ -34,6 +37,7 @@ export async function* rawRows(path: string): AsyncGenerator<RawRow> {
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const out: RawRow[] = [];
       let pos = 0;
       for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, pos)) {
         quotes += countQuotes(chunk, pos, nl);
@@ -47,7 +51,7 @@ export async function* rawRows(path: string): AsyncGenerator<RawRow> {
           const at = first;
           first = 0;
           if (header) header = false;
-          else if (text.length > 0 && !(text.length === 1 && text[0] === 0x0d)) yield { line: at, text };
+          else if (text.length > 0 && !(text.length === 1 && text[0] === 0x0d)) out.push({ line: at, text });
         } else carry.push(chunk.subarray(pos, nl + 1));
         pos = nl + 1;
       }
@@ -56,6 +60,7 @@ export async function* rawRows(path: string): AsyncGenerator<RawRow> {
         if (first === 0) first = line;
         carry.push(Buffer.from(chunk.subarray(pos)));
       }
+      if (out.length > 0) yield out;
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
