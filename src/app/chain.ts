@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import { type ChainHead, GENESIS } from '../core/chain.js';
 import type { CollectorState } from '../core/reconcile.js';
 import type { Settings } from '../core/settings.js';
-import { listArchives } from '../io/chain-scan.js';
+import { listArchives, rawRows } from '../io/chain-scan.js';
 import {
   historyPaths,
   isCurrentHeader,
@@ -19,6 +19,13 @@ import {
 } from '../io/history-store.js';
 import { appendAudit, auditLines, trashPaths, type AuditEntry } from '../io/trash.js';
 import type { Logger } from './context.js';
+
+/** Rows of a history file, counted from its raw records (no field is parsed). */
+async function countRows(path: string): Promise<number> {
+  let n = 0;
+  for await (const batch of rawRows(path)) n += batch.length;
+  return n;
+}
 
 /** Who ran a command on this machine, for the change log. */
 export function localActor(): { user: string | null; client: string } {
@@ -97,18 +104,18 @@ export async function ensureChain(
   const header = await readHistoryHeader(paths.history);
   let chain: ChainHead = { head: prev, rows: 0 };
   let next: CollectorState = { ...state };
-  if (header !== null) {
+  if (isCurrentHeader(header)) {
+    // Chained already (a run killed after the rename, or a history written chained): count only.
+    chain = { head: (await lastChainValue(paths.history)) ?? prev, rows: await countRows(paths.history) };
+  } else if (header !== null) {
     const p = await prepareHistoryEdit(paths.history, { prev }, warn);
     try {
-      if (!p.rechained) await p.abort();
-      else {
-        next = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
-        await writeState(paths.state, next);
-        await p.commit();
-        upgraded += p.chain.rows;
-      }
+      next = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
+      await writeState(paths.state, next);
+      await p.commit();
+      upgraded += p.chain.rows;
     } finally {
-      await p.abort();
+      await p.abort(); // a no-op once committed
     }
     chain = p.chain;
     next = { ...next, historyBytes: p.bytes };

@@ -102,8 +102,10 @@ const comparable = (text: string): string =>
 /** Pages and snapshots (every file but the export files) that differ from a full build's. */
 async function differencesFromFullBuild(site: SyntheticSite, dir: string, now: string): Promise<string[]> {
   const refOut = await referenceBuild(site, dir, now);
-  const ours = (await listFiles(site.paths.out)).filter((f) => !f.startsWith('exports/'));
-  const theirs = (await listFiles(refOut)).filter((f) => !f.startsWith('exports/'));
+  // ledger.json is the history's anchor, not a view of it: the reference has no change log.
+  const compared = (f: string): boolean => !f.startsWith('exports/') && f !== 'ledger.json';
+  const ours = (await listFiles(site.paths.out)).filter(compared);
+  const theirs = (await listFiles(refOut)).filter(compared);
   const diff: string[] = [];
   for (const f of ours.filter((x) => !theirs.includes(x))) diff.push(`${f}: only in the edited site`);
   for (const f of theirs.filter((x) => !ours.includes(x))) diff.push(`${f}: only in the full build`);

@@ -23,13 +23,14 @@ import {
 /** A Wednesday afternoon in Berlin (15:00 CET); fixed, so every run of a test is the same. */
 export const T0 = '2026-03-18T14:00:00Z';
 
-/** What every build rewrites, as it shows the time: the dashboard and the JSON snapshots. */
+/** What every build rewrites, as it shows the time: the dashboard, the JSON snapshots and the ledger's anchor. */
 export const LIVE_PART = [
   'data/chart-24h.json',
   'data/days.json',
   'data/history-recent.json',
   'data/live.json',
   'index.html',
+  'ledger.json',
 ];
 export const TZ = 'Europe/Berlin';
 
