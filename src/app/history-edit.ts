@@ -3,15 +3,17 @@
  * without authentication) does behind its HTTP checks. Each change holds the history lock
  * (the one `collect` and `run` take), in this order, so that a crash at any instant loses
  * nothing and duplicates nothing:
- *   1. the removed rows are appended to the trash (fsync'd);
+ *   1. the removed rows are appended to the trash (fsync'd), each with its chain value and
+ *      the one before it; then the change log gets its entry (who, why, ids, the chain's
+ *      head before and after): a crash later leaves a record too many, never one too few;
  *   2. the state is written with historyGeneration bumped and historyBytes 0 (the next
  *      collect re-reads the CSV's ids instead of trusting an
  *      offset into a file that is about to be replaced);
  *   3. the new CSV, written and fsync'd beside the old one, is renamed over it;
  *   4. the state gets the new CSV size and the rewrite in its journal (what left and what
- *      came back: the next build updates only those days and users); the audit log gets a line;
+ *      came back: the next build updates only those days and users) and the chain's head;
  *   5. the site is rebuilt, so the response comes after the pages show the change. If that
- *      build fails the change stays (it is in the history and the audit log) and the answer
+ *      build fails the change stays (it is in the history and the change log) and the answer
  *      says it is not yet published: the next run that builds publishes it.
  * The site is brought up to date before step 1 too: the journal only helps a build that had
  * read the CSV up to the rewrite (src/core/history-rewrite.ts).
