@@ -57,6 +57,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./cli/anomalies.js')).anomaliesCommand,
   },
   {
+    name: 'verify',
+    summary: 'check the history, archives, trash and change log against their hash chain: exit 0 intact, 1 broken',
+    load: async () => (await import('./cli/verify.js')).verifyCommand,
+  },
+  {
     name: 'import-legacy',
     summary: "import the predecessor's openvpn-sessions.csv",
     load: async () => (await import('./cli/import-legacy.js')).importLegacyCommand,

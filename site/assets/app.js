@@ -368,8 +368,10 @@
       var ids = selected().map((b) => b.value);
       if (busy || ids.length === 0) return;
       if (!window.confirm(counted(text, 'confirmDelete', ids.length))) return;
+      var why = askReason(text);
+      if (why === null) return;
       start();
-      api(base, 'api/sessions/delete', { ids: ids }).then(done, fail);
+      api(base, 'api/sessions/delete', withReason({ ids: ids }, why)).then(done, fail);
     });
 
     clear.addEventListener('click', () => {
@@ -381,7 +383,11 @@
           var n = data.count;
           if (n === 0) return settle(text.nothing);
           if (!window.confirm(counted(text, 'confirmClearCount', n))) return settle('');
-          return api(base, 'api/sessions/clear', { confirm: 'DELETE ALL', expectedCount: n }).then(done);
+          var why = askReason(text);
+          if (why === null) return settle('');
+          return api(base, 'api/sessions/clear', withReason({ confirm: 'DELETE ALL', expectedCount: n }, why)).then(
+            done,
+          );
         })
         .catch(fail);
     });
@@ -436,6 +442,28 @@
       });
       return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
     };
+  }
+
+  /**
+   * The optional reason for a delete, clear or restore, kept in the change log: '' for none,
+   * null when the user cancelled (nothing is done). One line, at most 500 characters.
+   */
+  function askReason(text) {
+    if (!text.reasonPrompt || typeof window.prompt !== 'function') return '';
+    var answer = window.prompt(text.reasonPrompt, '');
+    if (answer === null) return null;
+    return (
+      String(answer ?? '')
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is taken out
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+        .trim()
+        .slice(0, 500)
+    );
+  }
+
+  function withReason(body, why) {
+    if (why) body.reason = why;
+    return body;
   }
 
   /** Draws the trash list (text only: names are untrusted) and restores what is chosen. */
@@ -527,12 +555,14 @@
     }
     function restore(ids) {
       if (busy || ids.length === 0) return;
+      var why = askReason(text);
+      if (why === null) return;
       busy = true;
       status.textContent = text.restoring;
       refresh();
       // The endpoint answers once the pages show the restored rows again; a list that then
       // fails to load must not read as a failed restore (load reports its own failure).
-      api(base, 'api/sessions/restore', { ids: ids }).then(
+      api(base, 'api/sessions/restore', withReason({ ids: ids }, why)).then(
         (done) => load(counted(text, 'restored', done.count)),
         (err) => {
           busy = false;

@@ -16,6 +16,7 @@ import { SlugsChanged } from './build/summaries.js';
 import { withHistoryLock } from './lock.js';
 
 export type { BuildOptions, BuildOutcome } from './build/pipeline.js';
+import { publishLedger } from './build/ledger.js';
 export { SITE_VERSION } from './build/inputs.js';
 
 /** Builds under the history lock held by the caller. A damaged cache is dropped and the build done in full. */
@@ -25,13 +26,16 @@ export async function buildLocked(
   log: Logger,
   opts: BuildOptions = {},
 ): Promise<BuildOutcome> {
+  let outcome: BuildOutcome;
   try {
-    return await buildOnce(settings, now, log, false, opts);
+    outcome = await buildOnce(settings, now, log, false, opts);
   } catch (e) {
     if (!(e instanceof CacheError) && !(e instanceof SlugsChanged)) throw e;
     log.warn(`${e.message}; rebuilding the site in full`);
-    return buildOnce(settings, now, log, true, opts);
+    outcome = await buildOnce(settings, now, log, true, opts);
   }
+  await publishLedger(settings, now, log);
+  return outcome;
 }
 
 export function describeBuild(o: BuildOutcome): string {

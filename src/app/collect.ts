@@ -3,6 +3,7 @@
  * persist. Holds the history's lock throughout; a run that cannot get it within
  * lockTimeout (the config key) exits 0.
  */
+import { GENESIS } from '../core/chain.js';
 import { latin1Warning } from '../core/decode-fields.js';
 import { own } from '../core/dict.js';
 import { applyHookEvents } from '../core/hook-events.js';
@@ -24,12 +25,12 @@ import {
   recoverHistory,
   scanHistory,
   writeState,
-  type HistoryPaths,
 } from '../io/history-store.js';
 import { removePartsDone, takeSpool } from '../io/hook-spool.js';
 import { readStatusFile, type StatusRead } from '../io/status-reader.js';
 import type { Logger } from './context.js';
 import { recordCountries } from './countries.js';
+import { ensureChain, headAfterEdit, historyStart, localActor, recordChange } from './chain.js';
 import { withHistoryLock } from './lock.js';
 import { applyRetention } from './retention.js';
 
@@ -44,7 +45,8 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   const started = Date.now();
   const paths = historyPaths(settings.history);
   const recovered = await recoverHistory(paths.history, await readState(paths.state), now, log.warn);
-  const settled = await settleWithdrawal(paths.history, recovered.state);
+  const chained = await ensureChain(settings, recovered.state, now, log);
+  const settled = await settleWithdrawal(paths.history, chained);
   // Before this run appends: the rewrite then starts where the last build stopped reading.
   const retained = await applyRetention(settings, settled, now, log);
   const instances = settings.status.map((s) => s.instance);
@@ -76,10 +78,12 @@ export async function collectLocked(settings: Settings, now: string, log: Logger
   warnLatin1(reads, settings, result, log);
   result.ended.unshift(...hooked.ended);
   await recordCountries(result, log);
-  await withdrawRows(paths, state, result, log);
+  await withdrawRows(settings, state, result, now, log);
   if (result.closed.length > 0) {
-    const appended = await appendHistory(paths.history, result.closed, (m) => log.warn(m));
+    const chain = result.state.chain ?? { head: GENESIS, rows: 0 };
+    const appended = await appendHistory(paths.history, result.closed, (m) => log.warn(m), chain.head);
     result.state.historyBytes = appended.bytes;
+    result.state.chain = { head: appended.head, rows: chain.rows + result.closed.length };
     if (appended.rewritten) result.state.historyGeneration += 1;
   }
   await writeState(paths.state, result.state);
@@ -142,14 +146,18 @@ async function settleWithdrawal(history: string, state: CollectorState): Promise
  * looks (settleWithdrawal) and holds the sessions whose rows went, so none is lost or doubled.
  */
 async function withdrawRows(
-  paths: HistoryPaths,
+  settings: Settings,
   before: CollectorState,
   result: ReconcileResult,
+  now: string,
   log: Logger,
 ): Promise<void> {
   if (result.withdrawn.length === 0) return;
+  const paths = historyPaths(settings.history);
   const drop = new Set(result.withdrawn);
-  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => drop.has(s.id) });
+  const prev = await historyStart(paths.history);
+  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => drop.has(s.id), prev });
+  const after = headAfterEdit(prepared);
   try {
     if (prepared.removed.length === 0) return; // taken out by a run that then stopped
     const bumped = {
@@ -159,12 +167,24 @@ async function withdrawRows(
       withdrawing: [...drop],
     };
     await writeState(paths.state, bumped);
+    // The rows leave no trash entry: the change log keeps their links (before the CSV is
+    // replaced, so a run killed in between leaves a link too many, never one too few).
+    await recordChange(settings, {
+      at: now,
+      action: 'withdraw',
+      ...localActor(),
+      ids: prepared.removed.map((s) => s.id),
+      count: prepared.removed.length,
+      ...(before.chain === undefined ? {} : { before: before.chain }),
+      after,
+      links: prepared.removedRows.map((r) => ({ id: r.session.id, prev: r.prev, sha: r.sha })),
+    });
     await prepared.commit();
   } finally {
     await prepared.abort(); // a no-op once committed
   }
   const change = { bytesBefore: before.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added: [] };
-  result.state = recordRewrite(result.state, change);
+  result.state = { ...recordRewrite(result.state, change), chain: after };
   log.detail(`${paths.history}: withdrew ${prepared.removed.length} server-stopped row(s) of re-opened sessions`);
 }
 

@@ -15,7 +15,7 @@ import {
   syntheticStatusV3,
 } from '../demo/synthetic.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { historyPaths, rewriteHistory, writeState } from '../io/history-store.js';
+import { historyPaths, rewriteHistoryChained, writeState } from '../io/history-store.js';
 import type { Logger } from './context.js';
 import { run } from './run.js';
 
@@ -76,8 +76,9 @@ export async function writeDemoData(settings: Settings, now: string): Promise<St
   const aliases = Object.fromEntries(users.slice(0, ALIASES.length).map((u, i) => [u, ALIASES[i] as string]));
   await writeFile(settings.aliases, `${JSON.stringify(aliases, null, 2)}\n`);
   const paths = historyPaths(settings.history);
-  const historyBytes = await rewriteHistory(paths.history, history);
-  await writeState(paths.state, syntheticState({ clients, updatedAt: now, historyBytes, history, seed: SEED }));
+  const { bytes: historyBytes, chain } = await rewriteHistoryChained(paths.history, history);
+  const state = syntheticState({ clients, updatedAt: now, historyBytes, history, seed: SEED });
+  await writeState(paths.state, { ...state, chain });
   await writeStatus(statusPathOf(settings), clients, now);
   return clients;
 }

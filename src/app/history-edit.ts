@@ -3,21 +3,24 @@
  * without authentication) does behind its HTTP checks. Each change holds the history lock
  * (the one `collect` and `run` take), in this order, so that a crash at any instant loses
  * nothing and duplicates nothing:
- *   1. the removed rows are appended to the trash (fsync'd);
+ *   1. the removed rows are appended to the trash (fsync'd), each with its chain value and
+ *      the one before it; then the change log gets its entry (who, why, ids, the chain's
+ *      head before and after): a crash later leaves a record too many, never one too few;
  *   2. the state is written with historyGeneration bumped and historyBytes 0 (the next
  *      collect re-reads the CSV's ids instead of trusting an
  *      offset into a file that is about to be replaced);
  *   3. the new CSV, written and fsync'd beside the old one, is renamed over it;
  *   4. the state gets the new CSV size and the rewrite in its journal (what left and what
- *      came back: the next build updates only those days and users); the audit log gets a line;
+ *      came back: the next build updates only those days and users) and the chain's head;
  *   5. the site is rebuilt, so the response comes after the pages show the change. If that
- *      build fails the change stays (it is in the history and the audit log) and the answer
+ *      build fails the change stays (it is in the history and the change log) and the answer
  *      says it is not yet published: the next run that builds publishes it.
  * The site is brought up to date before step 1 too: the journal only helps a build that had
  * read the CSV up to the rewrite (src/core/history-rewrite.ts).
  * A crash after 1 leaves rows both in the CSV and the trash: restoring them only takes them
  * out of the trash. Restore works the same way round (CSV first, then the trash).
  */
+import type { ChainHead } from '../core/chain.js';
 import { planClear, planDelete, planRestore, type Refusal } from '../core/deletion.js';
 import { recordRewrite, REWRITE_ROWS_MAX } from '../core/history-rewrite.js';
 import type { CollectorState } from '../core/reconcile.js';
@@ -29,9 +32,10 @@ import { isoFromMs } from '../core/time.js';
 import {
   historyPaths,
   prepareHistoryEdit,
-  readHistory,
   readState,
   recoverHistory,
+  type ChainedRow,
+  readHistoryRows,
   rewriteHistory,
   scanHistory,
   writeState,
@@ -49,12 +53,15 @@ import {
 } from '../io/trash.js';
 import { buildLocked, type BuildOutcome } from './build.js';
 import type { Logger } from './context.js';
+import { ensureChain, headAfterEdit, historyStart } from './chain.js';
 import { withHistoryLock } from './lock.js';
 
-/** Who asked: the authenticated user (null without authentication) and the client's address. */
+/** Who asked: the authenticated user (null without authentication) and the client's address; and why, if they said. */
 export interface Actor {
   user: string | null;
   client: string;
+  /** The reason given (plain text, checked by the door), stored in the change log. */
+  reason?: string;
 }
 
 export interface EditDone {
@@ -65,9 +72,12 @@ export interface EditDone {
 }
 
 /** The change is in the history, but the build that would publish it failed: the site shows the old state. */
+/** The endpoint's edits. */
+export type EditAction = Extract<AuditAction, 'delete' | 'clear' | 'restore'>;
+
 export interface Unpublished {
   kind: 'unpublished';
-  action: AuditAction;
+  action: EditAction;
   ids: string[];
   count: number;
   /** The build's error where it names what to fix (a damaged file), else a pointer to the log. */
@@ -191,7 +201,7 @@ async function recovered(ctx: EditContext, at: string): Promise<CollectorState> 
   const { paths } = ctx;
   const r = await recoverHistory(paths.history, await readState(paths.state), at, ctx.warn);
   if (r.repaired) await writeState(paths.state, r.state);
-  return r.state;
+  return ensureChain(ctx.settings, r.state, at, ctx.log);
 }
 
 /** Steps 2–4 for a CSV change; `trash` runs first (step 1) with the rows that leave the CSV. */
@@ -199,38 +209,38 @@ async function rewrite(
   ctx: EditContext,
   state: CollectorState,
   change: HistoryEdit,
-  trash: (removed: Session[]) => Promise<void>,
-): Promise<void> {
+  trash: (removed: ChainedRow[]) => Promise<void>,
+  record: (after: ChainHead) => Promise<void>,
+): Promise<ChainHead> {
   const { paths } = ctx;
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
-  const prepared = await prepareHistoryEdit(paths.history, change, ctx.warn);
+  const prepared = await prepareHistoryEdit(
+    paths.history,
+    { ...change, prev: await historyStart(paths.history) },
+    ctx.warn,
+  );
+  const after = headAfterEdit(prepared);
   try {
-    await trash(prepared.removed);
+    await trash(prepared.removedRows);
+    // Recorded before the CSV changes: a crash in between leaves a record too many, never one too few.
+    await record(after);
     const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
     await writeState(paths.state, bumped);
     await prepared.commit();
-    const rewritten = {
-      bytesBefore: state.historyBytes,
-      bytesAfter: prepared.bytes,
-      removed: prepared.removed,
-      added: change.insert ?? [],
-    };
-    await writeState(paths.state, recordRewrite(state, rewritten));
+    const added = [...[...(change.insertAfter?.values() ?? [])].flat().map((r) => r.session), ...(change.append ?? [])];
+    const rewritten = { bytesBefore: state.historyBytes, bytesAfter: prepared.bytes, removed: prepared.removed, added };
+    await writeState(paths.state, { ...recordRewrite(state, rewritten), chain: after });
   } finally {
     await prepared.abort(); // a no-op once committed
   }
+  return after;
 }
 
-/** Audit line, log line, rebuild (Unpublished when it fails). `ids` may list only the first AUDIT_IDS_MAX of `count`. */
-async function finish(
-  ctx: EditContext,
-  action: AuditAction,
-  actor: Actor,
-  ids: string[],
-  count: number,
-  at: string,
-  changed: boolean,
-): Promise<Result<EditDone, Unpublished>> {
+type Done = { ids: string[]; count: number; at: string; before?: ChainHead; after?: ChainHead };
+
+/** The change-log entry of an edit: who, why, which ids, the chain's head before and after. */
+async function audit(ctx: EditContext, action: EditAction, actor: Actor, done: Done): Promise<void> {
+  const { ids, count, at } = done;
   await appendAudit(ctx.tp.audit, {
     at,
     action,
@@ -239,7 +249,21 @@ async function finish(
     ids,
     count,
     ...(count > ids.length ? { idsOmitted: count - ids.length } : {}),
+    ...(actor.reason === undefined ? {} : { reason: actor.reason }),
+    ...(done.before === undefined ? {} : { before: done.before }),
+    ...(done.after === undefined ? {} : { after: done.after }),
   });
+}
+
+/** Log line and rebuild (Unpublished when it fails); the change log has the entry already. */
+async function finish(
+  ctx: EditContext,
+  action: EditAction,
+  actor: Actor,
+  done: Done,
+  changed: boolean,
+): Promise<Result<EditDone, Unpublished>> {
+  const { ids, count } = done;
   ctx.log.info(`${action}: ${count} session(s) by ${actor.user ?? '(no authentication)'} from ${actor.client}`);
   let build: EditDone['build'] = null;
   if (changed) {
@@ -269,13 +293,23 @@ async function deleteSessions(
   const plan = planDelete(ids, found, state.tracked);
   if (!plan.ok) return plan;
   const drop = new Set(plan.value);
-  await rewrite(ctx, state, { drop: (s) => drop.has(s.id) }, (removed) =>
+  const done: Done = { ids: plan.value, count: plan.value.length, at, before: state.chain };
+  const trash = (removed: ChainedRow[]): Promise<void> =>
     appendTrash(
       ctx.tp.trash,
-      removed.map((session): TrashEntry => ({ deletedAt: at, deletedBy: actor.user, session })),
-    ),
+      removed.map(
+        (r): TrashEntry => ({
+          deletedAt: at,
+          deletedBy: actor.user,
+          session: r.session,
+          chain: { prev: r.prev, sha: r.sha },
+        }),
+      ),
+    );
+  done.after = await rewrite(ctx, state, { drop: (s) => drop.has(s.id) }, trash, (after) =>
+    audit(ctx, 'delete', actor, { ...done, after }),
   );
-  return finish(ctx, 'delete', actor, plan.value, plan.value.length, at, true);
+  return finish(ctx, 'delete', actor, done, true);
 }
 
 async function clearHistory(
@@ -289,17 +323,23 @@ async function clearHistory(
   const { rows } = await scanHistory(paths.history, new Set(), ctx.warn);
   const plan = planClear(expectedCount, rows);
   if (!plan.ok) return plan;
-  if (rows === 0) return finish(ctx, 'clear', actor, [], 0, at, false);
+  if (rows === 0) {
+    await audit(ctx, 'clear', actor, { ids: [], count: 0, at });
+    return finish(ctx, 'clear', actor, { ids: [], count: 0, at }, false);
+  }
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
-  const { ids, count, removed } = await trashWholeHistory(ctx, at, actor);
+  const { ids, count, removed, head } = await trashWholeHistory(ctx, at, actor);
+  const after: ChainHead = { head, rows: 0 };
+  // Recorded before the CSV is emptied: a crash in between leaves a record too many, never one too few.
+  await audit(ctx, 'clear', actor, { ids, count, at, before: state.chain, after });
   const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
   await writeState(paths.state, bumped);
   const bytes = await rewriteHistory(paths.history, []);
-  await writeState(
-    paths.state,
-    recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }),
-  );
-  return finish(ctx, 'clear', actor, ids, count, at, true);
+  await writeState(paths.state, {
+    ...recordRewrite(state, { bytesBefore: state.historyBytes, bytesAfter: bytes, removed, added: [] }),
+    chain: after,
+  });
+  return finish(ctx, 'clear', actor, { ids, count, at, before: state.chain, after }, true);
 }
 
 /**
@@ -310,24 +350,28 @@ async function trashWholeHistory(
   ctx: EditContext,
   at: string,
   actor: Actor,
-): Promise<{ ids: string[]; count: number; removed: Session[] }> {
+): Promise<{ ids: string[]; count: number; removed: Session[]; head: string }> {
   const ids: string[] = [];
   let count = 0;
   // For the build's journal; past REWRITE_ROWS_MAX the next build is a full one anyway.
   const removed: Session[] = [];
+  let prev = await historyStart(ctx.paths.history);
   const writer = await openTrashWriter(ctx.tp.trash);
   try {
     // The CSV is emptied next: its bad rows must be set aside first.
-    for await (const session of readHistory(ctx.paths.history, { warn: ctx.warn, quarantine: 'required' })) {
+    for await (const row of readHistoryRows(ctx.paths.history, { warn: ctx.warn, quarantine: 'required' })) {
+      const { session } = row;
+      const sha = row.chain as string; // the history is chained (ensureChain ran)
       count++;
       if (ids.length < AUDIT_IDS_MAX) ids.push(session.id);
       if (removed.length <= REWRITE_ROWS_MAX) removed.push(session);
-      await writer.add({ deletedAt: at, deletedBy: actor.user, session });
+      await writer.add({ deletedAt: at, deletedBy: actor.user, session, chain: { prev, sha } });
+      prev = sha;
     }
   } finally {
     await writer.close();
   }
-  return { ids, count, removed };
+  return { ids, count, removed, head: prev };
 }
 
 async function restoreSessions(
@@ -340,14 +384,49 @@ async function restoreSessions(
   const wanted = new Set(ids);
   // The newest trash entry of each id (an id deleted, restored and deleted again is in it once, but be sure).
   const entries = new Map<string, TrashEntry>();
-  for await (const e of readTrash(ctx.tp.trash)) if (wanted.has(e.session.id)) entries.set(e.session.id, e);
+  // Which row each chain value belongs to, to find where a restored row goes back.
+  const prevOf = new Map<string, string>();
+  for await (const e of readTrash(ctx.tp.trash)) {
+    if (wanted.has(e.session.id)) entries.set(e.session.id, e);
+    if (e.chain) prevOf.set(e.chain.sha, e.chain.prev);
+  }
   const { found } = await scanHistory(ctx.paths.history, wanted, ctx.warn);
   const plan = planRestore(ids, new Set(entries.keys()), found, state.tracked);
   if (!plan.ok) return plan;
-  const insert = plan.value.insert.map((id) => (entries.get(id) as TrashEntry).session);
-  if (insert.length > 0) await rewrite(ctx, state, { insert }, async () => undefined);
+  const back = plan.value.insert.map((id) => entries.get(id) as TrashEntry);
+  const change = await placeRestored(ctx, back, prevOf);
+  const done: Done = { ids, count: ids.length, at, before: state.chain, after: state.chain };
+  const record = (after: ChainHead | undefined): Promise<void> => audit(ctx, 'restore', actor, { ...done, after });
+  if (back.length > 0) done.after = await rewrite(ctx, state, change, async () => undefined, record);
+  else await record(state.chain);
   await removeFromTrash(ctx.tp.trash, new Set(ids));
-  return finish(ctx, 'restore', actor, ids, ids.length, at, insert.length > 0);
+  return finish(ctx, 'restore', actor, done, back.length > 0);
+}
+
+/**
+ * Where restored rows go: each right after the row it followed when it was deleted (the
+ * nearest row before it that is not in the trash, or another row restored now), so its
+ * chain value and its neighbours' stay valid. Rows deleted before the chain have none: they
+ * are appended with a new one.
+ */
+async function placeRestored(ctx: EditContext, back: TrashEntry[], prevOf: Map<string, string>): Promise<HistoryEdit> {
+  const start = await historyStart(ctx.paths.history);
+  const restored = new Set(back.flatMap((e) => (e.chain ? [e.chain.sha] : [])));
+  const insertAfter = new Map<string, ChainedRow[]>();
+  const append: Session[] = [];
+  for (const e of back) {
+    if (!e.chain) {
+      append.push(e.session);
+      continue;
+    }
+    let key = e.chain.prev;
+    for (let p = prevOf.get(key); p !== undefined && !restored.has(key); p = prevOf.get(key)) key = p;
+    if (key === start) key = '';
+    const list = insertAfter.get(key) ?? [];
+    list.push({ session: e.session, prev: e.chain.prev, sha: e.chain.sha });
+    insertAfter.set(key, list);
+  }
+  return { insertAfter, append };
 }
 
 async function listTrash(ctx: EditContext, limit: number): Promise<{ total: number; entries: TrashItem[] }> {

@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { parse } from 'csv-parse';
+import { GENESIS } from '../core/chain.js';
 import { InputError } from '../core/errors.js';
 import { checkLegacyHeader, legacyRecord, sessionFromLegacy } from '../core/legacy.js';
 import type { Session } from '../core/session.js';
@@ -21,7 +22,11 @@ import {
 } from '../io/history-store.js';
 import type { LockBusy, Result } from '../core/result.js';
 import type { Logger } from './context.js';
+import { ensureChain, localActor, recordChange } from './chain.js';
 import { withHistoryLock } from './lock.js';
+
+/** An import's ids in the change log: the first ones (the history holds them all, source "legacy"). */
+const IMPORT_IDS_MAX = 10_000;
 import { progressBar } from './progress.js';
 
 export interface LegacyRows {
@@ -82,6 +87,7 @@ export async function importSessions(
   const paths = historyPaths(settings.history);
   return withHistoryLock(settings, log, 'import-legacy', async () => {
     const recovered = await recoverHistory(paths.history, await readState(paths.state), now, log.warn);
+    const state = await ensureChain(settings, recovered.state, now, log);
     const known = new Set<string>();
     for await (const s of readHistory(paths.history, { warn: (m) => log.warn(m) })) known.add(s.id);
     const fresh: Session[] = [];
@@ -93,11 +99,28 @@ export async function importSessions(
       fresh.push(s);
     }
     if (fresh.length > 0) {
-      const state = recovered.state;
+      const before = state.chain ?? { head: GENESIS, rows: 0 };
+      const appended = await appendHistory(paths.history, fresh, (m) => log.warn(m), before.head);
+      const after = { head: appended.head, rows: before.rows + fresh.length };
       // Old days get new rows: the generation bump makes the builder start afresh.
-      state.historyBytes = (await appendHistory(paths.history, fresh, (m) => log.warn(m))).bytes;
-      state.historyGeneration += 1;
-      await writeState(paths.state, state);
+      const next = {
+        ...state,
+        historyBytes: appended.bytes,
+        historyGeneration: state.historyGeneration + 1,
+        chain: after,
+      };
+      await writeState(paths.state, next);
+      const ids = fresh.map((s) => s.id);
+      await recordChange(settings, {
+        at: now,
+        action: 'import',
+        ...localActor(),
+        ids: ids.slice(0, IMPORT_IDS_MAX),
+        count: ids.length,
+        ...(ids.length > IMPORT_IDS_MAX ? { idsOmitted: ids.length - IMPORT_IDS_MAX } : {}),
+        before,
+        after,
+      });
     }
     return fresh.length;
   });

@@ -16,7 +16,15 @@ import type { CollectorState } from '../core/reconcile.js';
 import { archiveYear, retentionCutoff, retentionDue } from '../core/retention.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
-import { appendHistory, historyPaths, prepareHistoryEdit, readHistory, writeState } from '../io/history-store.js';
+import {
+  appendChainedRows,
+  type ChainedRow,
+  historyPaths,
+  prepareHistoryEdit,
+  readHistory,
+  writeState,
+} from '../io/history-store.js';
+import { headAfterEdit, historyStart, localActor, recordChange } from './chain.js';
 import type { Logger } from './context.js';
 
 export const archivePath = (history: string, year: string): string => `${history}.archive-${year}.csv`;
@@ -26,16 +34,19 @@ async function oldestSession(path: string, log: Logger): Promise<Session | null>
   return null;
 }
 
-/** Appends `sessions` to the archive file, leaving out those it holds already. */
-async function appendToArchive(path: string, sessions: Session[], log: Logger): Promise<number> {
-  const wanted = new Set(sessions.map((s) => s.id));
+/** Appends `rows` (with their chain values) to the archive file, leaving out those it holds already. */
+async function appendToArchive(path: string, rows: ChainedRow[], log: Logger): Promise<number> {
+  const wanted = new Set(rows.map((r) => r.session.id));
   const present = new Set<string>();
   const warn = (m: string): void => log.warn(m);
   for await (const s of readHistory(path, { warn })) if (wanted.has(s.id)) present.add(s.id);
-  const fresh = sessions.filter((s) => !present.has(s.id));
-  if (fresh.length > 0) await appendHistory(path, fresh, warn);
+  const fresh = rows.filter((r) => !present.has(r.session.id));
+  await appendChainedRows(path, fresh);
   return fresh.length;
 }
+
+/** A retention move's ids in the change log: the first ones (the archives hold them all). */
+const LOG_IDS_MAX = 10_000;
 
 /** Archives what is due; returns the state to go on with (unchanged when nothing was due). */
 export async function applyRetention(
@@ -50,29 +61,48 @@ export async function applyRetention(
   const oldest = await oldestSession(paths.history, log);
   if (!retentionDue(oldest?.endedAt ?? null, now, days)) return state;
   const cutoff = retentionCutoff(now, days);
-  const prepared = await prepareHistoryEdit(paths.history, { drop: (s) => (s.endedAt ?? s.lastSeenAt) < cutoff }, (m) =>
-    log.warn(m),
+  const prev = await historyStart(paths.history);
+  const prepared = await prepareHistoryEdit(
+    paths.history,
+    { drop: (s) => (s.endedAt ?? s.lastSeenAt) < cutoff, prev },
+    (m) => log.warn(m),
   );
+  const after = headAfterEdit(prepared);
   try {
-    const byYear = new Map<string, Session[]>();
-    for (const s of prepared.removed) {
-      const year = archiveYear(s, settings.tz);
+    const byYear = new Map<string, ChainedRow[]>();
+    for (const r of prepared.removedRows) {
+      const year = archiveYear(r.session, settings.tz);
       const list = byYear.get(year);
-      if (list) list.push(s);
-      else byYear.set(year, [s]);
+      if (list) list.push(r);
+      else byYear.set(year, [r]);
     }
-    for (const [year, sessions] of byYear) await appendToArchive(archivePath(settings.history, year), sessions, log);
+    for (const [year, rows] of byYear) await appendToArchive(archivePath(settings.history, year), rows, log);
     await writeState(paths.state, { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 });
+    const ids = prepared.removed.map((s) => s.id);
+    await recordChange(settings, {
+      at: now,
+      action: 'retention',
+      ...localActor(),
+      ids: ids.slice(0, LOG_IDS_MAX),
+      count: ids.length,
+      ...(ids.length > LOG_IDS_MAX ? { idsOmitted: ids.length - LOG_IDS_MAX } : {}),
+      ...(state.chain === undefined ? {} : { before: state.chain }),
+      after,
+      files: [...byYear.keys()].map((y) => archivePath(settings.history, y)),
+    });
     await prepared.commit();
   } finally {
     await prepared.abort(); // a no-op once committed
   }
-  const next = recordRewrite(state, {
-    bytesBefore: state.historyBytes,
-    bytesAfter: prepared.bytes,
-    removed: prepared.removed,
-    added: [],
-  });
+  const next = {
+    ...recordRewrite(state, {
+      bytesBefore: state.historyBytes,
+      bytesAfter: prepared.bytes,
+      removed: prepared.removed,
+      added: [],
+    }),
+    chain: after,
+  };
   await writeState(paths.state, next);
   log.info(
     `retention: ${prepared.removed.length} session(s) that ended before ${cutoff} moved to ` +

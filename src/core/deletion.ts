@@ -53,7 +53,7 @@ function onlyKeys(body: Record<string, unknown>, keys: string[]): Checked<never>
 /** `{ "ids": [...] }` for delete and restore: a non-empty list of session ids, duplicates dropped. */
 export function parseIdsBody(body: unknown): Checked<string[]> {
   if (!isPlainObject(body)) return bad('expected a JSON object {"ids": [...]}');
-  const extra = onlyKeys(body, ['ids']);
+  const extra = onlyKeys(body, ['ids', 'reason']);
   if (extra) return extra;
   const ids = body.ids;
   if (!Array.isArray(ids)) return bad('"ids" must be a list of session ids');
@@ -78,13 +78,31 @@ export function parseIdsBody(body: unknown): Checked<string[]> {
 export function parseClearBody(body: unknown): Checked<{ expectedCount: number }> {
   if (!isPlainObject(body))
     return bad(`expected a JSON object {"confirm": "${CLEAR_CONFIRMATION}", "expectedCount": N}`);
-  const extra = onlyKeys(body, ['confirm', 'expectedCount']);
+  const extra = onlyKeys(body, ['confirm', 'expectedCount', 'reason']);
   if (extra) return extra;
   if (body.confirm !== CLEAR_CONFIRMATION) return bad(`"confirm" must be "${CLEAR_CONFIRMATION}"`);
   const n = body.expectedCount;
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
     return bad('"expectedCount" must be the number of entries to delete (a whole number ≥ 0)');
   return ok({ expectedCount: n });
+}
+
+/** Characters a reason may hold at most (it is stored in every copy of the change log). */
+export const REASON_MAX = 500;
+
+/**
+ * The optional `reason` of a delete, clear or restore: plain text of at most REASON_MAX
+ * characters without control characters (one line in the change log); empty means none.
+ */
+export function parseReason(body: unknown): Checked<string | undefined> {
+  if (!isPlainObject(body) || body.reason === undefined) return ok(undefined);
+  const r = body.reason;
+  if (typeof r !== 'string') return bad('"reason" must be a text');
+  if (r.length > REASON_MAX) return bad(`"reason" has ${r.length} characters; at most ${REASON_MAX}`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(r)) return bad('"reason" must be one line of plain text');
+  const trimmed = r.trim();
+  return ok(trimmed === '' ? undefined : trimmed);
 }
 
 /** The requested ids the state still tracks: open ones, and ones held as server-stopped. */

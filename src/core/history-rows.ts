@@ -3,6 +3,7 @@
  * Records are read by the file's own header, so files written by an older version
  * (fewer columns) still load; every value is checked and a bad one names its line.
  */
+import { CHAIN_COLUMN } from './chain.js';
 import { COUNTRY_CODE } from './country.js';
 import { InputError } from './errors.js';
 import type { EndReason, Session, SessionSource } from './session.js';
@@ -37,6 +38,11 @@ export const HISTORY_COLUMNS = [
 ] as const;
 
 export type HistoryColumn = (typeof HISTORY_COLUMNS)[number];
+/**
+ * The header written today: the session columns, then the row's chain value (src/core/chain.ts),
+ * always last, so a spreadsheet shows it as one extra column at the right.
+ */
+export const HISTORY_HEADER: readonly string[] = [...HISTORY_COLUMNS, CHAIN_COLUMN];
 /** Columns every history file must have; the others may be missing in older files. */
 const REQUIRED: HistoryColumn[] = ['id', 'commonName', 'realAddress', 'connectedAt', 'endedAt'];
 

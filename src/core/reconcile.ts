@@ -25,6 +25,7 @@
  *   file written before its connect time says nothing about it.
  */
 import { own, setOwn } from './dict.js';
+import type { ChainHead } from './chain.js';
 import type { HistoryRewrite } from './history-rewrite.js';
 import {
   ConnectionIndex,
@@ -96,6 +97,11 @@ export interface CollectorState {
    * replaced, cleared after): the next run checks which rows are gone (settleWithdrawn).
    */
   withdrawing?: string[];
+  /**
+   * The history's chain head and row count (src/core/chain.ts); absent until the chain was
+   * built (the upgrade of an older history runs while it is absent).
+   */
+  chain?: ChainHead;
 }
 
 export type Observation =

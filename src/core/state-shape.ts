@@ -3,6 +3,7 @@
  * entry is an InputError naming the state file and the entry, not a TypeError later on.
  * Fields added in later versions may be absent; fields this version does not know are kept.
  */
+import { HEX64 } from './chain.js';
 import { COUNTRY_CODE } from './country.js';
 import { InputError } from './errors.js';
 import { emptyState, type CollectorState } from './reconcile.js';
@@ -138,6 +139,10 @@ export function collectorStateFrom(data: unknown, file: string): CollectorState 
         list(r.removed, `${at}.removed`, fail, (row, rat) => fields(row, REWRITTEN_ROW, rat, fail));
       if (r.added !== null) list(r.added, `${at}.added`, fail, (row, rat) => fields(row, SESSION, rat, fail));
     });
+  }
+  if (data.chain !== undefined) {
+    const hex: Check = (v) => (typeof v === 'string' && HEX64.test(v) ? null : 'is not 64 hex digits');
+    fields(data.chain, { head: hex, rows: count }, 'chain', fail);
   }
   if (data.hookEnded !== undefined)
     list(data.hookEnded, 'hookEnded', fail, (item, at) => fields(item, HOOK_ENDED, at, fail));

@@ -10,7 +10,8 @@
 import { open, type FileHandle, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { HISTORY_COLUMNS, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
+import { CHAIN_COLUMN, type ChainHead, chainHash, GENESIS, HEX64 } from '../core/chain.js';
+import { HISTORY_HEADER, missingRequiredColumns, sessionFromRecord, sessionToRecord } from '../core/history-rows.js';
 import { emptyState, type CollectorState } from '../core/reconcile.js';
 import type { Session } from '../core/session.js';
 import type { Warn } from '../core/result.js';
@@ -57,18 +58,34 @@ export async function writeState(path: string, state: CollectorState): Promise<v
 interface Csv {
   parse: typeof import('csv-parse').parse;
   parseSync: typeof import('csv-parse/sync').parse;
-  encode(sessions: Session[]): string;
+  /** The canonical row of a session: its CSV fields as written, without chain value and line end. */
+  row(session: Session): string;
+  /** Rows chained on from `prev`: their text (line ends included) and the last chain value. */
+  encode(sessions: Session[], prev: string): { text: string; head: string };
   headerLine: string;
 }
 let csvPromise: Promise<Csv> | null = null;
 export function csv(): Promise<Csv> {
   csvPromise ??= Promise.all([import('csv-parse'), import('csv-parse/sync'), import('csv-stringify/sync')]).then(
-    ([streaming, sync, { stringify }]) => ({
-      parse: streaming.parse,
-      parseSync: sync.parse,
-      encode: (sessions: Session[]) => stringify(sessions.map(sessionToRecord)),
-      headerLine: stringify([HISTORY_COLUMNS as unknown as string[]]),
-    }),
+    ([streaming, sync, { stringify }]) => {
+      const row = (s: Session): string => stringify([sessionToRecord(s)]).slice(0, -1);
+      return {
+        parse: streaming.parse,
+        parseSync: sync.parse,
+        row,
+        encode(sessions: Session[], prev: string) {
+          let text = '';
+          let head = prev;
+          for (const s of sessions) {
+            const canonical = row(s);
+            head = chainHash(head, canonical);
+            text += `${canonical},${head}\n`;
+          }
+          return { text, head };
+        },
+        headerLine: stringify([HISTORY_HEADER as string[]]),
+      };
+    },
   );
   return csvPromise;
 }
@@ -127,10 +144,35 @@ export interface ReadOptions {
   quarantine?: QuarantineMode;
 }
 
+/** A history row as read: the session, the row's chain value (null in files without the column) and its lines. */
+export interface HistoryRow {
+  session: Session;
+  chain: string | null;
+  lines: RawLine[];
+}
+
+/** The row's text as in the file, without its line end (lines of a quoted line break joined). */
+export function rowText(lines: RawLine[]): Buffer {
+  return lines.length === 1
+    ? (lines[0] as RawLine).bytes
+    : Buffer.concat(lines.flatMap((l, i) => (i === 0 ? [l.bytes] : [NL, l.bytes])));
+}
+const NL = Buffer.from('\n');
+
+/** True when the file's header is today's (chained) one. */
+export const isCurrentHeader = (header: string[] | null): boolean =>
+  header !== null && header.join('\u0000') === HISTORY_HEADER.join('\u0000');
+
 /** Streams every readable session in the CSV, in file order. A bad header is always an InputError. */
 export async function* readHistory(path: string, opts: ReadOptions = {}): AsyncGenerator<Session> {
+  for await (const r of readHistoryRows(path, opts)) yield r.session;
+}
+
+/** readHistory with each row's chain value and lines. */
+export async function* readHistoryRows(path: string, opts: ReadOptions = {}): AsyncGenerator<HistoryRow> {
   const header = await checkedHeader(path);
   if (header === null) return;
+  const chainAt = header.indexOf(CHAIN_COLUMN);
   const start = opts.start ?? 0;
   const problems = new HistoryProblems(path, start, opts.warn, opts.quarantine ?? 'write');
   try {
@@ -152,7 +194,7 @@ export async function* readHistory(path: string, opts: ReadOptions = {}): AsyncG
           continue;
         }
         for (const why of fixes) await problems.fixed(r.lines[0] as RawLine, why);
-        yield session;
+        yield { session, chain: chainAt < 0 ? null : (r.fields[chainAt] as string), lines: r.lines };
       }
     }
   } finally {
@@ -166,12 +208,42 @@ export async function readAllHistory(path: string, opts: ReadOptions = {}): Prom
   return all;
 }
 
-/** Replaces the whole CSV atomically; returns its new size. */
-export async function rewriteHistory(path: string, sessions: Session[]): Promise<number> {
+/** Replaces the whole CSV atomically, its rows chained on from `prev`; returns its new size. */
+export async function rewriteHistory(path: string, sessions: Session[], prev = GENESIS): Promise<number> {
+  return (await rewriteHistoryChained(path, sessions, prev)).bytes;
+}
+
+/** rewriteHistory, also returning the chain's head and row count. */
+export async function rewriteHistoryChained(
+  path: string,
+  sessions: Session[],
+  prev = GENESIS,
+): Promise<{ bytes: number; chain: ChainHead }> {
   const { headerLine, encode } = await csv();
-  const data = Buffer.from(headerLine + encode(sessions));
+  const { text, head } = encode(sessions, prev);
+  const data = Buffer.from(headerLine + text);
   await writeFileAtomic(path, data, { mode: PRIVATE_FILE_MODE });
-  return data.length;
+  return { bytes: data.length, chain: { head, rows: sessions.length } };
+}
+
+/**
+ * The chain value of the file's last row (read from its end), or null when the file has no
+ * chained row: the value the next append chains from.
+ */
+export async function lastChainValue(path: string): Promise<string | null> {
+  const fh = await open(path, 'r').catch(ifMissing(null));
+  if (!fh) return null;
+  try {
+    const { size } = await fh.stat();
+    const tail = Buffer.alloc(Math.min(size, 66));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    const text = tail.toString('latin1');
+    const m = /,([0-9a-f]{64})\r?\n?$/.exec(text);
+    if (!m || text.endsWith(`,${CHAIN_COLUMN}\n`)) return null;
+    return m[1] as string;
+  } finally {
+    await fh.close();
+  }
 }
 
 export interface AppendResult {
@@ -179,36 +251,51 @@ export interface AppendResult {
   bytes: number;
   /** True when the file was rewritten rather than appended to: bump `historyGeneration`. */
   rewritten: boolean;
+  /** The chain value of the last row written (`prev` when none was). */
+  head: string;
 }
 
-/** Appends ended sessions with one fsync'd write. `warn` hears of bad rows a rewrite sets aside. */
-export async function appendHistory(path: string, sessions: Session[], warn?: Warn): Promise<AppendResult> {
+/**
+ * Appends ended sessions with one fsync'd write, chained on from the file's last row (from
+ * `prev`, the state's head, when the file has no row). `warn` hears of bad rows a rewrite sets aside.
+ */
+export async function appendHistory(
+  path: string,
+  sessions: Session[],
+  warn?: Warn,
+  prev = GENESIS,
+): Promise<AppendResult> {
   const header = await checkedHeader(path);
-  if (header === null) return { bytes: await rewriteHistory(path, sessions), rewritten: false };
-  if (header.join('\u0000') !== HISTORY_COLUMNS.join('\u0000')) {
+  if (header === null) {
+    const { bytes, chain } = await rewriteHistoryChained(path, sessions, prev);
+    return { bytes, rewritten: false, head: chain.head };
+  }
+  if (!isCurrentHeader(header)) {
     // Written by another version: rewrite once in today's columns rather than append misaligned
     // rows, streamed (a million rows must not be held in memory), the new ones at the end.
-    const prepared = await prepareHistoryEdit(path, { append: sessions }, warn);
+    const prepared = await prepareHistoryEdit(path, { append: sessions, prev }, warn);
     try {
       await prepared.commit();
     } finally {
       await prepared.abort(); // a no-op once committed
     }
-    return { bytes: prepared.bytes, rewritten: true };
+    return { bytes: prepared.bytes, rewritten: true, head: prepared.chain.head };
   }
+  const from = (await lastChainValue(path)) ?? prev;
   const fh = await onFile(path, 'append to', () => open(path, 'a+', PRIVATE_FILE_MODE));
   try {
     const { size } = await fh.stat();
     const last = Buffer.alloc(1);
     await fh.read(last, 0, 1, size - 1);
-    const data = Buffer.from((last[0] === 0x0a ? '' : '\n') + (await csv()).encode(sessions));
+    const { text, head } = (await csv()).encode(sessions, from);
+    const data = Buffer.from((last[0] === 0x0a ? '' : '\n') + text);
     if (sessions.length > 0) {
       await onFile(path, 'append to', async () => {
         await fh.write(data, 0, data.length);
         await fh.sync();
       });
     }
-    return { bytes: (await fh.stat()).size, rewritten: false };
+    return { bytes: (await fh.stat()).size, rewritten: false, head };
   } finally {
     await fh.close();
   }
@@ -225,6 +312,9 @@ async function isWholeRow(text: string, header: string[], path: string): Promise
   }
   const fields = rows[0];
   if (rows.length !== 1 || fields === undefined || fields.length !== header.length) return false;
+  // A row cut in its chain value (the last field) has every column too.
+  const chainAt = header.indexOf(CHAIN_COLUMN);
+  if (chainAt >= 0 && !HEX64.test(fields[chainAt] as string)) return false;
   try {
     // A row that reads back corrected (an end before its start) is whole too.
     sessionFromRecord(Object.fromEntries(header.map((c, i) => [c, fields[i]])), path, 0, () => undefined);
@@ -338,11 +428,18 @@ export async function recoverHistory(path: string, state: CollectorState, now: s
   }
   if (stateLost) {
     note(
-      `${historyPaths(path).state}: the collector state is missing while ${path} holds ${ids.length} session(s): sessions that were open or held ` +
+      `${historyPaths(path).state}: the collector state is missing while ${path} holds ${ids.ids.length} session(s): sessions that were open or held ` +
         'when it was lost are not recorded unless their clients are still connected (restore the state from a backup if you have one); a new state is started',
     );
   }
-  return { state: takeAsWritten(path, state, ids, size, now, note), repaired };
+  const taken = takeAsWritten(path, state, ids.ids, size, now, note);
+  // The rows carry their own chain values (verify checks them): the head is the last one's.
+  const head = (await lastChainValue(path)) ?? state.chain?.head;
+  if (state.chain !== undefined && head !== undefined) {
+    const rows = ids.all ? ids.ids.length : state.chain.rows + ids.ids.length;
+    taken.chain = { head, rows };
+  }
+  return { state: taken, repaired };
 }
 
 /** A last line without its line end is completed or cut (see recoverHistory): the file's size after. */
@@ -392,15 +489,16 @@ async function idsPastCommitted(
   size: number,
   state: CollectorState,
   note: Warn,
-): Promise<string[] | 'torn'> {
+): Promise<{ ids: string[]; all: boolean } | 'torn'> {
   const header = await checkedHeader(path);
   let ids: string[] | 'torn' | null = null;
   if (header && size > state.historyBytes && state.historyBytes > 0)
     ids = await idsFrom(path, state.historyBytes, header);
-  if (ids !== null) return ids;
+  if (ids === 'torn') return ids;
+  if (ids !== null) return { ids, all: false };
   const all: string[] = [];
   for await (const s of readHistory(path, { warn: (m) => note(m) })) all.push(s.id);
-  return all;
+  return { ids: all, all: true };
 }
 
 /** Rows of `ids` are in the CSV: the sessions the state still tracks among them count as written. */
@@ -449,10 +547,57 @@ export async function scanHistory(
 export interface HistoryEdit {
   /** Rows to leave out. */
   drop?: (s: Session) => boolean;
-  /** Rows to put back, each before the first row that ended later (the CSV is in end order). */
-  insert?: Session[];
-  /** Rows to add after all others, as an append would. */
+  /**
+   * Rows put back with their own chain values (a restore): each list right after the row
+   * whose chain value keys it, '' before the first row.
+   */
+  insertAfter?: Map<string, ChainedRow[]>;
+  /** Rows to add after all others, as an append would (chained on from the last row). */
   append?: Session[];
+  /**
+   * The chain value before the file's first row (the newest archive's last row, else
+   * GENESIS): where a file without chain values is chained from, and what the first row
+   * removed follows.
+   */
+  prev?: string;
+}
+
+/** A row with its chain value and the value of the row before it in the file when it left. */
+export interface ChainedRow {
+  session: Session;
+  prev: string;
+  sha: string;
+}
+
+/**
+ * Appends rows that keep their chain values (retention's move into an archive), with one
+ * fsync'd write; a missing file is created with today's header.
+ */
+export async function appendChainedRows(path: string, rows: ChainedRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const { headerLine, row } = await csv();
+  const text = rows.map((r) => `${row(r.session)},${r.sha}\n`).join('');
+  if ((await checkedHeader(path)) === null) {
+    await writeFileAtomic(path, headerLine + text, { mode: PRIVATE_FILE_MODE });
+    return;
+  }
+  const fh = await onFile(path, 'append to', () => open(path, 'a+', PRIVATE_FILE_MODE));
+  try {
+    const { size } = await fh.stat();
+    const last = Buffer.alloc(1);
+    await fh.read(last, 0, 1, size - 1);
+    await onFile(path, 'append to', async () => {
+      await fh.appendFile((last[0] === 0x0a ? '' : '\n') + text);
+      await fh.sync();
+    });
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The canonical row of a session (what its chain value covers). */
+export async function canonicalRow(session: Session): Promise<string> {
+  return (await csv()).row(session);
 }
 
 export interface PreparedHistoryEdit {
@@ -460,6 +605,12 @@ export interface PreparedHistoryEdit {
   bytes: number;
   /** The rows left out, in file order. */
   removed: Session[];
+  /** The same rows with their chain values (for the trash and the change log). */
+  removedRows: ChainedRow[];
+  /** Head and row count of the new CSV. */
+  chain: ChainHead;
+  /** The old file had no chain values: every row got one (the upgrade). */
+  rechained: boolean;
   /** Renames the new CSV over the old one (and fsyncs the folder). */
   commit(): Promise<void>;
   /** Removes the new CSV; the old one stays. */
@@ -468,44 +619,86 @@ export interface PreparedHistoryEdit {
 
 const TEMP_FLUSH_BYTES = 1 << 18;
 
+/** Where prepareHistoryEdit writes: text buffered, flushed in large writes, chain head and rows counted. */
+class EditWriter {
+  bytes = 0;
+  rows = 0;
+  private pending: string;
+  constructor(
+    private readonly fh: FileHandle,
+    headerLine: string,
+    public head: string,
+  ) {
+    this.pending = headerLine;
+  }
+  async row(text: string | Buffer, sha: string): Promise<void> {
+    this.pending += `${typeof text === 'string' ? text : text.toString('utf8')},${sha}\n`;
+    this.head = sha;
+    this.rows++;
+    if (this.pending.length >= TEMP_FLUSH_BYTES) await this.flush();
+  }
+  /** Rows already chained (encode()'s text), ending in `head`. */
+  async chained(text: string, head: string, rows: number): Promise<void> {
+    this.pending += text;
+    this.head = head;
+    this.rows += rows;
+    if (this.pending.length >= TEMP_FLUSH_BYTES) await this.flush();
+  }
+  async flush(): Promise<void> {
+    const data = Buffer.from(this.pending);
+    this.pending = '';
+    await this.fh.write(data, 0, data.length);
+    this.bytes += data.length;
+  }
+}
+
 /**
  * Writes the edited CSV (today's columns) to a temp file beside it and fsyncs it; nothing
- * changes until commit(). The temp name is the one writeFileAtomic uses, so a killed
- * writer's leftover is removed by the next run (removeStaleTemps). Call under the lock.
- * Bad rows are left out: they are set aside in the quarantine file first (or the edit fails).
+ * changes until commit(). Rows kept keep their text and chain value byte for byte; a file
+ * without chain values is chained from `edit.prev` (the upgrade). The temp name is the one
+ * writeFileAtomic uses, so a killed writer's leftover is removed by the next run
+ * (removeStaleTemps). Call under the lock. Bad rows are left out: they are set aside in the
+ * quarantine file first (or the edit fails).
  */
 export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?: Warn): Promise<PreparedHistoryEdit> {
   const tmp = `${path}.tmp-${process.pid}`;
-  const insert = [...(edit.insert ?? [])].sort((a, b) =>
-    (a.endedAt ?? '') < (b.endedAt ?? '') ? -1 : (a.endedAt ?? '') > (b.endedAt ?? '') ? 1 : 0,
-  );
-  const removed: Session[] = [];
-  const { headerLine, encode } = await csv();
+  const { headerLine, row, encode } = await csv();
+  const rechained = !isCurrentHeader(await checkedHeader(path));
+  const removedRows: ChainedRow[] = [];
   const fh = await onFile(path, 'rewrite', () => open(tmp, 'w', PRIVATE_FILE_MODE));
-  let bytes = 0;
+  const out = new EditWriter(fh, headerLine, edit.prev ?? GENESIS);
+  const inserts = new Map(edit.insertAfter ?? []);
+  const putBack = async (after: string): Promise<void> => {
+    const list = inserts.get(after);
+    if (!list) return;
+    inserts.delete(after);
+    for (const r of list) {
+      await out.row(row(r.session), r.sha);
+      await putBack(r.sha);
+    }
+  };
   try {
-    let pending = headerLine;
-    const flush = async (): Promise<void> => {
-      const data = Buffer.from(pending);
-      pending = '';
-      await fh.write(data, 0, data.length);
-      bytes += data.length;
-    };
-    let next = 0;
-    for await (const s of readHistory(path, { warn, quarantine: 'required' })) {
-      if (edit.drop?.(s)) {
-        removed.push(s);
+    await putBack('');
+    let before = edit.prev ?? GENESIS; // the chain value of the row before, in the old file
+    for await (const r of readHistoryRows(path, { warn, quarantine: 'required' })) {
+      const canonical = rechained ? row(r.session) : null;
+      const sha = canonical === null ? (r.chain as string) : chainHash(out.head, canonical);
+      if (edit.drop?.(r.session)) {
+        removedRows.push({ session: r.session, prev: before, sha });
+        if (rechained) out.head = sha;
+        before = sha;
         continue;
       }
-      const ended = s.endedAt ?? '';
-      while (next < insert.length && ((insert[next] as Session).endedAt ?? '') < ended)
-        pending += encode([insert[next++] as Session]);
-      pending += encode([s]);
-      if (pending.length >= TEMP_FLUSH_BYTES) await flush();
+      await out.row(canonical ?? rowWithoutChain(r.lines), sha);
+      before = sha;
+      await putBack(sha);
     }
-    if (next < insert.length) pending += encode(insert.slice(next));
-    if (edit.append && edit.append.length > 0) pending += encode(edit.append);
-    await flush();
+    for (const key of [...inserts.keys()]) await putBack(key); // their place is gone: at the end
+    if (edit.append && edit.append.length > 0) {
+      const { text, head } = encode(edit.append, out.head);
+      await out.chained(text, head, edit.append.length);
+    }
+    await out.flush();
     await fh.sync();
   } catch (e) {
     await fh.close();
@@ -515,8 +708,11 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?:
   await fh.close();
   let done = false;
   return {
-    bytes,
-    removed,
+    bytes: out.bytes,
+    removed: removedRows.map((r) => r.session),
+    removedRows,
+    chain: { head: out.head, rows: out.rows },
+    rechained,
     async commit() {
       if (done) throw new Error(`${path}: this edit was already committed or aborted`);
       done = true;
@@ -531,4 +727,10 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?:
       await unlink(tmp).catch(ifMissing(undefined));
     },
   };
+}
+
+/** A chained row's text without its `,chainSha256` field. */
+function rowWithoutChain(lines: RawLine[]): Buffer {
+  const text = rowText(lines);
+  return text.subarray(0, Math.max(0, text.lastIndexOf(0x2c)));
 }

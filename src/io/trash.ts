@@ -10,6 +10,7 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InputError } from '../core/errors.js';
+import { type ChainHead, HEX64, sha256Hex } from '../core/chain.js';
 import { HISTORY_COLUMNS, sessionFromRecord } from '../core/history-rows.js';
 import type { Session } from '../core/session.js';
 import { fsyncDir } from './atomic-write.js';
@@ -29,9 +30,23 @@ export interface TrashEntry {
   /** The authenticated user who deleted it; null where the endpoint runs without authentication (demo). */
   deletedBy: string | null;
   session: Session;
+  /**
+   * The row's chain value and that of the row before it in the CSV when it left (absent in
+   * entries deleted before the chain): verify checks the one against the other and follows
+   * the link over the gap the row left.
+   */
+  chain?: { prev: string; sha: string };
 }
 
-export type AuditAction = 'delete' | 'clear' | 'restore';
+/** The endpoint's edits, then what the commands record (retention, withdrawals, imports, the chain's upgrade). */
+export type AuditAction = 'delete' | 'clear' | 'restore' | 'retention' | 'withdraw' | 'import' | 'upgrade';
+
+/** A row that left the CSV without going to the trash (a withdrawal): its chain link. */
+export interface ChainLink {
+  id: string;
+  prev: string;
+  sha: string;
+}
 
 export interface AuditEntry {
   at: string;
@@ -43,6 +58,17 @@ export interface AuditEntry {
   count: number;
   /** Ids not listed in `ids` (a clear of a large history lists the first ones; the trash has them all). */
   idsOmitted?: number;
+  /** Why, as the user gave it (delete, clear, restore). */
+  reason?: string;
+  /** The history's chain head and row count before and after the change. */
+  before?: ChainHead;
+  after?: ChainHead;
+  /** Links of rows that left without going to the trash (withdraw). */
+  links?: ChainLink[];
+  /** Files the rows went to (retention). */
+  files?: string[];
+  /** SHA-256 of the line before (of every byte before it, for the first entry that has one); set by appendAudit. */
+  prev?: string;
 }
 
 /**
@@ -140,12 +166,39 @@ export async function openTrashWriter(
   };
 }
 
-export async function appendAudit(path: string, entry: AuditEntry): Promise<void> {
-  await appendLines(path, [JSON.stringify(entry)]);
+/**
+ * Appends one change-log entry chained to the one before it (its `prev`); returns the new
+ * entry's hash (the log's head).
+ */
+export async function appendAudit(path: string, entry: AuditEntry): Promise<string> {
+  const fh = await onFile(path, 'append to', () => open(path, 'a+', 0o600));
+  try {
+    await endAtLine(fh, isJsonLine);
+    const prev = await auditPrev(fh);
+    const line = JSON.stringify({ ...entry, prev });
+    await onFile(path, 'append to', async () => {
+      await fh.appendFile(`${line}\n`);
+      await fh.sync();
+    });
+    return sha256Hex(line);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The `prev` of an entry appended now: the last line's hash, or all bytes' when that line has none. */
+async function auditPrev(fh: FileHandle): Promise<string> {
+  const { size } = await fh.stat();
+  const all = Buffer.alloc(size);
+  if (size > 0) await fh.read(all, 0, size, 0);
+  const start = all.lastIndexOf(0x0a, size - 2) + 1;
+  const last = all.subarray(start, Math.max(start, size - 1)).toString('utf8');
+  if (last !== '' && (JSON.parse(last) as { prev?: unknown }).prev !== undefined) return sha256Hex(last);
+  return sha256Hex(all);
 }
 
 /** Every line of a JSON-lines file with its number; a last line without a newline (torn) is left out. */
-async function* jsonLines(path: string): AsyncGenerator<{ value: unknown; line: number }> {
+async function* jsonLines(path: string): AsyncGenerator<{ value: unknown; line: number; text: string }> {
   const fh = await open(path, 'r').catch(ifMissing(null));
   if (fh === null) return;
   let size: number;
@@ -181,7 +234,7 @@ async function* jsonLines(path: string): AsyncGenerator<{ value: unknown; line: 
   // One line behind, so the last one can be judged once it is known to be the last.
   try {
     for await (const text of lines) {
-      if (held !== null && held !== '') yield { value: parse(held, n), line: n };
+      if (held !== null && held !== '') yield { value: parse(held, n), line: n, text: held };
       held = text;
       n++;
     }
@@ -190,8 +243,8 @@ async function* jsonLines(path: string): AsyncGenerator<{ value: unknown; line: 
     stream.destroy(); // closes the descriptor also when the reader stopped early or a line was bad
   }
   if (held !== null && held !== '') {
-    if (endsWithNewline) yield { value: parse(held, n), line: n };
-    else if (isJsonLine(held)) yield { value: JSON.parse(held) as unknown, line: n };
+    if (endsWithNewline) yield { value: parse(held, n), line: n, text: held };
+    else if (isJsonLine(held)) yield { value: JSON.parse(held) as unknown, line: n, text: held };
   }
 }
 
@@ -217,7 +270,27 @@ function trashEntryFrom(v: unknown, path: string, line: number): TrashEntry {
   }
   const session = sessionFromRecord(record, path, line);
   if (session.endedAt === null) bad('the session has no end');
-  return { deletedAt: o.deletedAt as string, deletedBy: o.deletedBy as string | null, session };
+  const c = o.chain as Record<string, unknown> | undefined;
+  if (c !== undefined && (typeof c !== 'object' || c === null || !isHex(c.prev) || !isHex(c.sha)))
+    bad('chain is not {prev, sha} of 64 hex digits');
+  return {
+    deletedAt: o.deletedAt as string,
+    deletedBy: o.deletedBy as string | null,
+    session,
+    ...(c === undefined ? {} : { chain: { prev: c.prev as string, sha: c.sha as string } }),
+  };
+}
+
+const isHex = (v: unknown): boolean => typeof v === 'string' && HEX64.test(v);
+
+/** Every trash entry with its line number, in the order they were deleted. */
+export async function* readTrashLines(path: string): AsyncGenerator<{ entry: TrashEntry; line: number }> {
+  for await (const { value, line } of jsonLines(path)) yield { entry: trashEntryFrom(value, path, line), line };
+}
+
+/** Every line of the change log: its text, its parsed value and its number (a torn last line left out). */
+export async function* auditLines(path: string): AsyncGenerator<{ text: string; value: unknown; line: number }> {
+  for await (const l of jsonLines(path)) yield { text: l.text, value: l.value, line: l.line };
 }
 
 /** Every trash entry, in the order they were deleted. */

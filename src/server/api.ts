@@ -19,7 +19,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { parseClearBody, parseIdsBody, type Checked, type Refusal } from '../core/deletion.js';
+import { parseClearBody, parseIdsBody, parseReason, type Checked, type Refusal } from '../core/deletion.js';
 import { InputError, isExpectedError } from '../core/errors.js';
 import { logSafe } from '../core/log-safe.js';
 import type { LockBusy } from '../core/result.js';
@@ -381,6 +381,14 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/** The actor with the request's optional reason (refused with 400 when it is not plain text). */
+function withReason(actor: Actor, body: unknown): Actor {
+  const r = parseReason(body);
+  if (!r.ok) throw new HttpRefusal(r.error.status, { error: r.error.message });
+  const reason = r.value;
+  return reason === undefined ? actor : { ...actor, reason };
+}
+
 interface Route {
   method: 'GET' | 'POST';
   auth: boolean;
@@ -439,18 +447,20 @@ function routes(ops: HistoryOps): Record<string, Route> {
     '/api/sessions/delete': {
       method: 'POST',
       auth: true,
-      run: async ({ body, actor }) => editReply(await ops.deleteSessions(checked(parseIdsBody(body)), actor)),
+      run: async ({ body, actor }) =>
+        editReply(await ops.deleteSessions(checked(parseIdsBody(body)), withReason(actor, body))),
     },
     '/api/sessions/clear': {
       method: 'POST',
       auth: true,
       run: async ({ body, actor }) =>
-        editReply(await ops.clearHistory(checked(parseClearBody(body)).expectedCount, actor)),
+        editReply(await ops.clearHistory(checked(parseClearBody(body)).expectedCount, withReason(actor, body))),
     },
     '/api/sessions/restore': {
       method: 'POST',
       auth: true,
-      run: async ({ body, actor }) => editReply(await ops.restoreSessions(checked(parseIdsBody(body)), actor)),
+      run: async ({ body, actor }) =>
+        editReply(await ops.restoreSessions(checked(parseIdsBody(body)), withReason(actor, body))),
     },
   };
 }

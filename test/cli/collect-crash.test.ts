@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { HISTORY_COLUMNS } from '../../src/core/history-rows.js';
+import { HISTORY_HEADER } from '../../src/core/history-rows.js';
 import { readAllHistory, readState } from '../../src/io/history-store.js';
-import { cliOk, sessionsJson, type SessionJson } from '../helpers/cli.js';
+import { cliOk, runCli, sessionsJson, type SessionJson } from '../helpers/cli.js';
 import { killLoop } from '../helpers/crash.js';
 import { collectArgs } from '../helpers/collector.js';
 import { randomInt, seededRng } from '../helpers/random.js';
@@ -169,9 +169,12 @@ test('collect killed with SIGKILL at random moments loses nothing and writes not
   const raw = await readFile(history, 'utf8');
   assert.ok(raw.endsWith('\n'));
   const records = parse(raw, { columns: true }) as Record<string, string>[];
-  assert.deepEqual(Object.keys(records[0] ?? {}), [...HISTORY_COLUMNS]);
+  assert.deepEqual(Object.keys(records[0] ?? {}), [...HISTORY_HEADER]);
   const csv = await readAllHistory(history);
   assert.equal(csv.length, records.length);
+  // Every chained append, killed or not, left a chain that verify accepts.
+  const verified = await runCli(['verify', '--history', history]);
+  assert.equal(verified.code, 0, verified.stdout + verified.stderr);
 
   // Every session that existed is there exactly once, and ended ones end when they were last listed.
   const expected = [...truth.values()].filter((tr) => tr.lastSeen !== null);

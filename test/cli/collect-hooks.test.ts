@@ -7,7 +7,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stringify } from 'csv-stringify/sync';
-import { HISTORY_COLUMNS, sessionToRecord } from '../../src/core/history-rows.js';
+import { HISTORY_COLUMNS, HISTORY_HEADER, sessionToRecord } from '../../src/core/history-rows.js';
 import { sessionId } from '../../src/core/session.js';
 import { readAllHistory, readState, writeState } from '../../src/io/history-store.js';
 import { PART_GRACE_S } from '../../src/io/hook-spool.js';
@@ -108,7 +108,7 @@ test('collect merges the hooks with the status file: exact ends, short sessions,
   );
   const text = await readFile(history, 'utf8');
   assert.ok(
-    text.startsWith(`${HISTORY_COLUMNS.join(',')}\n`) && HISTORY_COLUMNS.indexOf('endExact') === 21,
+    text.startsWith(`${HISTORY_HEADER.join(',')}\n`) && HISTORY_COLUMNS.indexOf('endExact') === 21,
     'the endExact column, after the first 21 (later columns follow it)',
   );
   const json = await sessionsJson(history);
@@ -152,7 +152,7 @@ test('a history written before the endExact column: rewritten once in the new co
   await runHook(process.execPath, [CLI, 'hook', '--history', history], disconnectEnv(20, env('dave', 40010, T0 - 30)));
   await cliOk(collectArgs([status], history, iso(T0 + 1)));
   const text = await readFile(history, 'utf8');
-  assert.ok(text.startsWith(`${HISTORY_COLUMNS.join(',')}\n`), 'the new header');
+  assert.ok(text.startsWith(`${HISTORY_HEADER.join(',')}\n`), 'the new header');
   const all = await readAllHistory(history);
   assert.deepEqual(
     all.map((s) => [s.id.slice(0, 4), s.endExact]),

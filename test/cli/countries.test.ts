@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { EXPORT_COLUMNS } from '../../src/core/export-rows.js';
 import { exportFileName } from '../../src/core/export-names.js';
-import { HISTORY_COLUMNS, sessionToRecord } from '../../src/core/history-rows.js';
+import { HISTORY_COLUMNS, HISTORY_HEADER, sessionToRecord } from '../../src/core/history-rows.js';
 import { emptyState } from '../../src/core/reconcile.js';
 import { readAllHistory, readState, writeState } from '../../src/io/history-store.js';
 import { CLI, ensureBuilt } from '../helpers/build.js';
@@ -87,8 +87,8 @@ test('collect stores the country of each new session; the CSV keeps it in its la
     await cliOk(collectArgs([status], history, iso(at + 1)));
   }
   const text = await readFile(history, 'utf8');
-  assert.ok(text.startsWith(`${HISTORY_COLUMNS.join(',')}\n`) && HISTORY_COLUMNS.at(-1) === 'country');
-  assert.match(text.split('\n')[1] as string, /,NL$/);
+  assert.ok(text.startsWith(`${HISTORY_HEADER.join(',')}\n`) && HISTORY_COLUMNS.at(-1) === 'country');
+  assert.match(text.split('\n')[1] as string, /,NL,[0-9a-f]{64}$/, 'the country, then the chain value');
   assert.deepEqual(
     (await readAllHistory(history)).map((s) => [s.commonName, s.country]),
     [['alice', 'NL']],

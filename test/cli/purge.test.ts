@@ -100,8 +100,13 @@ const comparable = (text: string): string =>
     .replace(/<p class="stamp">[^<]*<\/p>/g, '<p class="stamp"></p>')
     .replace(/<svg [^\n]*? class="chart"[^\n]*?<\/svg>/g, '<svg class="chart"></svg>');
 
-/** The files compared with a full build's: all but the export files of the views and days (exportMismatches checks those). */
-const compared = (f: string): boolean => !f.startsWith('exports/') || f.startsWith('exports/reports/');
+/**
+ * The files compared with a full build's: all but the export files of the views and days
+ * (exportMismatches checks those) and ledger.json, the history's anchor, not a view of it
+ * (the reference has no change log).
+ */
+const compared = (f: string): boolean =>
+  (!f.startsWith('exports/') || f.startsWith('exports/reports/')) && f !== 'ledger.json';
 
 /** Pages, snapshots and monthly reports that differ from a full build's. */
 async function differencesFromFullBuild(site: SyntheticSite, dir: string, now: string): Promise<string[]> {

@@ -7,8 +7,10 @@ import {
   type Checked,
   type Refusal,
   MAX_IDS,
+  REASON_MAX,
   parseClearBody,
   parseIdsBody,
+  parseReason,
   planClear,
   planDelete,
   planRestore,
@@ -191,4 +193,13 @@ describe('settings for the endpoint', () => {
     }
     assert.throws(() => validateConfig({ passwd: '' }, 'c.json'), UsageError);
   });
+});
+
+test('parseReason: optional plain text of one line, at most REASON_MAX characters', () => {
+  assert.deepEqual(parseReason({ ids: ['a'] }), { ok: true, value: undefined });
+  assert.deepEqual(parseReason({ ids: ['a'], reason: '  wrong user  ' }), { ok: true, value: 'wrong user' });
+  assert.deepEqual(parseReason({ reason: '   ' }), { ok: true, value: undefined }, 'blank is none');
+  for (const bad of [42, 'two\nlines', 'x'.repeat(REASON_MAX + 1), 'bell\u0007'])
+    assert.equal(parseReason({ reason: bad }).ok, false, JSON.stringify(bad).slice(0, 40));
+  assert.equal(parseIdsBody({ ids: ['a'], reason: 'ok' }).ok, true, 'the ids body takes it');
 });

@@ -11,12 +11,19 @@ import type { CollectorState } from '../../src/core/reconcile.js';
 import type { Session } from '../../src/core/session.js';
 import { syntheticClients, syntheticSessions, syntheticState, syntheticStatusV3 } from '../../src/demo/synthetic.js';
 import { writeFileAtomic } from '../../src/io/atomic-write.js';
-import { historyPaths, readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
+import { GENESIS } from '../../src/core/chain.js';
+import {
+  historyPaths,
+  readState,
+  rewriteHistory,
+  rewriteHistoryChained,
+  writeState,
+} from '../../src/io/history-store.js';
 
 /** A Wednesday afternoon in Berlin (15:00 CET); fixed, so every run of a test is the same. */
 export const T0 = '2026-03-18T14:00:00Z';
 
-/** What every build rewrites, as it shows the time: the dashboard and the JSON snapshots. */
+/** What every build rewrites, as it shows the time: the dashboard, the JSON snapshots and the ledger's anchor. */
 export const LIVE_PART = [
   'data/anomalies.json',
   'data/chart-24h.json',
@@ -24,6 +31,7 @@ export const LIVE_PART = [
   'data/history-recent.json',
   'data/live.json',
   'index.html',
+  'ledger.json',
 ];
 export const TZ = 'Europe/Berlin';
 
@@ -136,8 +144,13 @@ export async function writeSyntheticSite(dir: string, o: SyntheticSiteOptions): 
   if (o.mapHistory) history = o.mapHistory(history);
   let clients = syntheticClients({ count: o.live, updatedAt, seed });
   if (o.mapClients) clients = o.mapClients(clients);
-  const historyBytes = history.length === 0 ? 0 : await rewriteHistory(paths.history, history);
-  const state = syntheticState({ clients, updatedAt, historyBytes, history, seed });
+  const written = history.length === 0 ? null : await rewriteHistoryChained(paths.history, history);
+  const historyBytes = written?.bytes ?? 0;
+  // Written as the collector writes it: with the chain's head, so no run has to build it.
+  const state = {
+    ...syntheticState({ clients, updatedAt, historyBytes, history, seed }),
+    chain: written?.chain ?? { head: GENESIS, rows: 0 },
+  };
   await writeState(paths.state, state);
   await writeStatusFile(paths.status, clients, updatedAt, seed);
   return { paths, history, clients, state, updatedAt, seed };

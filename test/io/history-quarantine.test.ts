@@ -11,7 +11,8 @@ import { describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { InputError } from '../../src/core/errors.js';
-import { HISTORY_COLUMNS, sessionToRecord } from '../../src/core/history-rows.js';
+import { GENESIS } from '../../src/core/chain.js';
+import { HISTORY_COLUMNS, HISTORY_HEADER, sessionToRecord } from '../../src/core/history-rows.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { quarantinePath } from '../../src/io/history-quarantine.js';
 import {
@@ -42,9 +43,10 @@ function session(n: number, over: Partial<Session> = {}): Session {
   });
 }
 
-const rowText = (s: Session): string => stringify([sessionToRecord(s)]);
+// These tests are about unreadable rows, not the chain: any 64 hex digits do as its value.
+const rowText = (s: Session): string => stringify([[...sessionToRecord(s), GENESIS]]);
 const withValue = (s: Session, column: string, value: string): string =>
-  stringify([sessionToRecord(s).map((v, i) => (HISTORY_COLUMNS[i] === column ? value : v))]);
+  stringify([[...sessionToRecord(s).map((v, i) => (HISTORY_COLUMNS[i] === column ? value : v)), GENESIS]]);
 
 interface QuarantineRow {
   key: string;
@@ -108,7 +110,7 @@ describe('a bad row is set aside, never a stop', () => {
     for (const w of warnings)
       assert.ok(w.startsWith(`${path}:`) && w.includes(`set aside in ${quarantinePath(path)}`), w);
     assert.match(warnings[2] as string, /:8: column endedAt: "later" is not an ISO UTC time/);
-    assert.match(warnings[3] as string, /:9: has 3 field\(s\); the header has 23/);
+    assert.match(warnings[3] as string, /:9: has 3 field\(s\); the header has 24/);
     const q = await quarantined(path);
     assert.deepEqual(
       q.map((r) => [Number(r.line), r.text, r.file]),
@@ -142,7 +144,7 @@ describe('a bad row is set aside, never a stop', () => {
   test('a bad header is still an InputError naming file and line 1', async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, 'h.csv');
-    await writeFile(path, `"id,${HISTORY_COLUMNS.slice(1).join(',')}\n${rowText(session(1))}`);
+    await writeFile(path, `"id,${HISTORY_HEADER.slice(1).join(',')}\n${rowText(session(1))}`);
     await assert.rejects(
       readHistoryHeader(path),
       (e: unknown) => e instanceof InputError && e.file === path && e.line === 1,
@@ -196,7 +198,7 @@ describe('a bad row is set aside, never a stop', () => {
     assert.equal(tail.size, full, 'the next build starts at the unfinished line');
     assert.deepEqual(await collect(tail.chunks), [session(4)]);
     assert.deepEqual(warnings, [
-      `${path}:6: has 1 field(s); the header has 23; set aside in ${quarantinePath(path)}, the other rows are read`,
+      `${path}:6: has 1 field(s); the header has 24; set aside in ${quarantinePath(path)}, the other rows are read`,
     ]);
     assert.deepEqual(
       (await quarantined(path)).map((r) => [r.line, r.text]),

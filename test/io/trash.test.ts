@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { GENESIS, sha256Hex } from '../../src/core/chain.js';
 import { InputError } from '../../src/core/errors.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { prepareHistoryEdit, readAllHistory, rewriteHistory, scanHistory } from '../../src/io/history-store.js';
@@ -163,9 +164,16 @@ describe('audit log', () => {
       count: 70_000,
       idsOmitted: 69_999,
     };
-    await appendAudit(audit, a);
-    await appendAudit(audit, b);
-    assert.deepEqual(await readAudit(audit), [a, b]);
+    const headA = await appendAudit(audit, a);
+    const headB = await appendAudit(audit, b);
+    const lines = (await readFile(audit, 'utf8')).split('\n');
+    assert.equal(headA, sha256Hex(lines[0] as string));
+    assert.equal(headB, sha256Hex(lines[1] as string));
+    // Each entry names the hash of the one before (the first: of every byte before it, none).
+    assert.deepEqual(await readAudit(audit), [
+      { ...a, prev: sha256Hex('') },
+      { ...b, prev: headA },
+    ]);
     assert.equal((await readFile(audit, 'utf8')).split('\n').length, 3, 'two lines and the final newline');
   });
 });
@@ -200,8 +208,9 @@ describe('history edits', () => {
       (await readAllHistory(path)).map((s) => s.id),
       all.filter((s) => !drop.has(s.id)).map((s) => s.id),
     );
-    // Back in end order, wherever they were.
-    const back = await prepareHistoryEdit(path, { insert: [all[11]!, all[0]!, all[5]!] });
+    // Back where they were, each after the row it followed ('' = first), keeping its chain value.
+    const after = new Map(edit.removedRows.map((r) => [r.prev === GENESIS ? '' : r.prev, [r]]));
+    const back = await prepareHistoryEdit(path, { insertAfter: after });
     await back.commit();
     assert.deepEqual(await readFile(path), original, 'byte-identical after the round trip');
     assert.deepEqual(await listDir(dir), ['h.csv'], 'no temp file left');

@@ -90,6 +90,8 @@ async function openPage(s: Site, rel: string, answers: boolean[] = [], fetchImpl
     confirms.push(m);
     return answers.shift() ?? true;
   };
+  // The optional reason: none given.
+  (w as unknown as { prompt: () => string }).prompt = () => '';
   const origin = new URL(s.base).origin;
   (w as unknown as { fetch: typeof fetch }).fetch =
     fetchImpl ??

@@ -7,6 +7,7 @@
  * page links to it. While sessions are in the trash, no file of the built site holds them.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import { JSDOM, VirtualConsole } from 'jsdom';
@@ -16,6 +17,7 @@ import { formatDateTime } from '../../src/core/format.js';
 import { LABELS } from '../../src/core/i18n.js';
 import { sessionId, type Session } from '../../src/core/session.js';
 import { readAllHistory } from '../../src/io/history-store.js';
+import { trashPaths } from '../../src/io/trash.js';
 import { siteAssets } from '../../src/render/assets.js';
 import { apiHandler, mountApi } from '../../src/server/api.js';
 import { serveStatic } from '../../src/server/static.js';
@@ -101,6 +103,9 @@ const sameOrigin = (s: Site): Record<string, string> => ({
 });
 
 /** Page `rel` of the site in jsdom with app.js run; fetch is Node's, over real HTTP. */
+/** What the user answers when asked for a reason, in order ('' when they run out). */
+const reasons: string[] = [];
+
 async function openPage(s: Site, rel: string): Promise<Page> {
   const url = new URL(rel, s.base).href;
   const html = await (await fetch(url)).text();
@@ -113,6 +118,8 @@ async function openPage(s: Site, rel: string): Promise<Page> {
   (w as unknown as { confirm: () => boolean }).confirm = () => {
     throw new Error('the trash page asks no question');
   };
+  // The one question it asks: why (optional), for the change log.
+  (w as unknown as { prompt: () => string }).prompt = () => reasons.shift() ?? '';
   const posts: Page['posts'] = [];
   (w as unknown as { fetch: typeof fetch }).fetch = async (input, init) => {
     const target = new URL(String(input));
@@ -241,9 +248,14 @@ describe('the trash page', () => {
     const button = p.d.querySelector('[data-restore-selected]') as HTMLButtonElement;
     assert.equal(button.disabled, true, 'nothing selected yet');
     const evilRow = rows(p.d).find((tr) => tr.querySelector('th')?.textContent === HOSTILE)!;
+    reasons.push('  deleted by mistake\n');
     (evilRow.querySelector('[data-restore-one]') as HTMLButtonElement).click();
     await until('the list without it', () => rows(p.d).length === 2);
-    assert.deepEqual(p.posts, [{ url: '/api/sessions/restore', body: { ids: [evil.id] } }]);
+    assert.deepEqual(p.posts, [
+      { url: '/api/sessions/restore', body: { ids: [evil.id], reason: 'deleted by mistake' } },
+    ]);
+    const log = (await readFile(trashPaths(s.site.paths.history).audit, 'utf8')).trim().split('\n');
+    assert.equal(JSON.parse(log.at(-1) as string).reason, 'deleted by mistake', 'kept in the change log');
     assert.equal(status(p.d), '1 Eintrag wiederhergestellt. 2 Einträge im Papierkorb.');
     assert.ok(
       (await readAllHistory(s.site.paths.history)).some((x) => x.id === evil.id),
