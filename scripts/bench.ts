@@ -24,7 +24,7 @@ import type { StatusClient } from '../src/core/parse-status.js';
 import { exportFileName } from '../src/core/export-names.js';
 import { isoFromEpochSeconds } from '../src/core/time.js';
 import { ifMissing } from '../src/io/fs-errors.js';
-import { readState, rewriteHistory, writeState } from '../src/io/history-store.js';
+import { readState, rewriteHistoryChained, writeState } from '../src/io/history-store.js';
 import {
   advanceClients,
   syntheticClients,
@@ -225,8 +225,12 @@ async function setUpFeed(spec: CliScenarioSpec, dir: string): Promise<Feed> {
     spanDays: spec.spanDays ?? 60,
     seed: SEED,
   });
-  const historyBytes = await rewriteHistory(paths.history, sessions);
-  const state = syntheticState({ clients, updatedAt: isoFromEpochSeconds(at), historyBytes, history: sessions });
+  const { bytes: historyBytes, chain } = await rewriteHistoryChained(paths.history, sessions);
+  // With the chain's head, as the collector writes it: no run has to count the rows first.
+  const state = {
+    ...syntheticState({ clients, updatedAt: isoFromEpochSeconds(at), historyBytes, history: sessions }),
+    chain,
+  };
   await writeState(`${paths.history}.state.json`, state);
   log(
     `${spec.name}: ${sessions.length.toLocaleString('en')} sessions (${(historyBytes / 1e6).toFixed(1)} MB CSV, ` +
