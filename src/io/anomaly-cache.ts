@@ -28,6 +28,8 @@ export interface AnomalyCache {
   schemaVersion: 1;
   /** By user name, own keys only (src/core/dict.ts). */
   users: Record<string, UserAnomalies>;
+  /** The users that were dormant at the last build, sorted (absent in caches written before it). */
+  dormant?: string[];
 }
 
 export const anomalyCacheFile = (p: CachePaths): string => join(p.dir, 'anomalies.json');
@@ -48,7 +50,8 @@ export async function loadAnomalyCache(p: CachePaths): Promise<AnomalyCache | nu
   const c = data as Partial<AnomalyCache> | null;
   if (c?.schemaVersion !== 1 || typeof c.users !== 'object' || c.users === null)
     throw new CacheError(file, 'unexpected content');
-  return { schemaVersion: 1, users: dict(c.users) };
+  const dormant = Array.isArray(c.dormant) && c.dormant.every((u) => typeof u === 'string') ? c.dormant : undefined;
+  return { schemaVersion: 1, users: dict(c.users), ...(dormant !== undefined ? { dormant } : {}) };
 }
 
 export async function saveAnomalyCache(p: CachePaths, cache: AnomalyCache): Promise<void> {

@@ -4,7 +4,7 @@
  * appends and deletes give what a full build of the same data gives.
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
@@ -280,5 +280,22 @@ describe('anomalies in the build', () => {
     const again = await published(site.paths.out);
     assertSame(again, await fullBuildOf(site, config, join(dir, 'full-2')));
     assert.match(again.get('data/anomalies.json') ?? '', new RegExp(a3.id));
+  });
+
+  test('a build that changes no anomaly leaves data/anomalies.json as it is; time that makes users dormant changes it', async () => {
+    const file = join(site.paths.out, 'data/anomalies.json');
+    const before = await stat(file);
+    const text = await readFile(file, 'utf8');
+    // A minute on: the snapshot's generatedAt would change, its anomalies do not.
+    const r = await cliOk(['build', ...siteArgs(site.paths, plus(NOW, 60)), '--config', config]);
+    assert.match(r.stderr, /build: incremental/);
+    assert.equal((await stat(file)).mtimeMs, before.mtimeMs, 'not written again');
+    assert.equal(await readFile(file, 'utf8'), text);
+    const later = plus(NOW, 100 * 86_400);
+    await cliOk(['build', ...siteArgs(site.paths, later), '--config', config]);
+    const now = JSON.parse(await readFile(file, 'utf8')) as Json & { generatedAt: string };
+    assert.equal(now.generatedAt, later);
+    const dormant = (j: Json) => j.anomalies.filter((a) => a.kind === 'dormant').length;
+    assert.ok(dormant(now) > dormant(JSON.parse(text) as Json), 'more users are dormant 100 days on');
   });
 });

@@ -25,7 +25,6 @@ export const T0 = '2026-03-18T14:00:00Z';
 
 /** What every build rewrites, as it shows the time: the dashboard, the JSON snapshots and the ledger's anchor. */
 export const LIVE_PART = [
-  'data/anomalies.json',
   'data/chart-24h.json',
   'data/days.json',
   'data/history-recent.json',

@@ -50,6 +50,8 @@ export interface FoundAnomalies {
   list: Anomaly[];
   reason(a: Anomaly): string;
   cache: AnomalyCache;
+  /** False when the list is what the last build found: its snapshot and cache stay as they are. */
+  changed: boolean;
 }
 
 /** "YYYY-MM" moved by `n` months. */
@@ -159,19 +161,28 @@ export async function findAnomalies(run: BuildRun, tracked: Tracked, people: Use
   if (!run.full && cached === null) throw new CacheError(anomalyCacheFile(run.cp), 'missing');
   const cache = cached ?? emptyAnomalyCache();
   const users = run.full ? [...people.userNames] : [...people.changedUsers];
+  let changed = run.full;
   for (const user of users) {
     const before = own(cache.users, user);
     const after = await recomputeUser(run, tracked, rules, user, before);
     if (!run.full) markChanged(run, user, before, after);
+    // A busy run recomputes a few users whose anomalies mostly stay as they were.
+    changed ||= JSON.stringify(before) !== JSON.stringify(after ?? undefined);
     if (after === null) delete cache.users[user];
     else cache.users[user] = after;
   }
   const list: Anomaly[] = [];
+  const dormantUsers: string[] = [];
   for (const [user, entry] of Object.entries(cache.users)) {
     for (const m of Object.values(entry.months)) for (const a of m) list.push(strip(a));
     const dormant = dormantAnomaly(user, entry.last, run.now, rules);
-    if (dormant !== null) list.push(dormant);
+    if (dormant === null) continue;
+    list.push(dormant);
+    dormantUsers.push(user);
   }
+  // Time alone makes users dormant: the list changes then too.
+  changed ||= JSON.stringify(dormantUsers.sort()) !== JSON.stringify(cache.dormant);
+  cache.dormant = dormantUsers;
   list.sort(compareAnomalies);
   const when = (iso: string) => formatDateTime(iso, run.tz);
   const reason = (a: Anomaly) => anomalyReason(a, run.t, run.settings.lang, rules, when);
@@ -182,7 +193,7 @@ export async function findAnomalies(run: BuildRun, tracked: Tracked, people: Use
     for (const id of a.sessionIds) flags.set(id, [...(flags.get(id) ?? []), flag]);
   }
   run.ctx.flags = flags;
-  return { list, reason, cache };
+  return { list, reason, cache, changed };
 }
 
 const strip = ({ kind, user, sessionIds, at, detail }: CachedAnomaly): Anomaly => ({
@@ -198,8 +209,12 @@ export function anomaliesJson(list: readonly Anomaly[], reason: (a: Anomaly) => 
   return list.map((a) => ({ kind: a.kind, user: a.user, sessionIds: a.sessionIds, at: a.at, reason: reason(a) }));
 }
 
-/** After the pages: data/anomalies.json, then the cache (see the file's comment). Returns files written. */
+/**
+ * After the pages: data/anomalies.json, then the cache (see the file's comment), when the
+ * list changed (a large history's snapshot is megabytes). Returns files written.
+ */
 export async function writeAnomalies(run: BuildRun, found: FoundAnomalies): Promise<number> {
+  if (!found.changed) return 0;
   const content = `${JSON.stringify(
     {
       schemaVersion: SNAPSHOT_SCHEMA,
