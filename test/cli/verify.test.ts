@@ -228,3 +228,35 @@ test('retention, a clear, an import and appends after them through the tool keep
   assert.equal(code, 0);
   assert.equal(report.rows, 1);
 });
+
+test('a restore after retention archived the row before the deleted one keeps verify at 0', async (t) => {
+  const dir = await tempDir(t);
+  const site = await writeSyntheticSite(dir, { sessions: 120, users: 5, spanDays: 12, live: 2, seed: 24 });
+  const p = site.paths;
+  await cliOk(['run', ...siteArgs(p, T0)]);
+  // The first row that stays after a 5-day retention, whose row before it goes to the archive.
+  const cutoff = Date.parse(plus(T0, 1)) - 5 * 86_400_000;
+  const rows = await readAllHistory(p.history);
+  const k = rows.findIndex(
+    (s, i) =>
+      i > 0 &&
+      Date.parse(s.endedAt as string) > cutoff + 10_000 &&
+      Date.parse(rows[i - 1]?.endedAt as string) < cutoff - 10_000,
+  );
+  assert.ok(k > 0, 'such a row exists');
+  const id = (rows[k] as { id: string }).id;
+  const ops = historyOps({ settings: siteSettings(p), log: memoryLog(), now: () => plus(T0, 1) });
+  const actor = { user: 'alice', client: '127.0.0.1' };
+  assert.ok((await ops.deleteSessions([id], actor)).ok);
+  const config = join(dir, 'config.json');
+  await writeFile(config, JSON.stringify({ retentionDays: 5 }));
+  await cliOk(['run', ...siteArgs(p, plus(T0, 1), ['--config', config])]);
+  assert.ok((await ops.restoreSessions([id], actor)).ok);
+  const { code, report } = await verify(p);
+  assert.deepEqual(report.problems, []);
+  assert.equal(code, 0);
+  assert.ok(
+    (await readAllHistory(p.history)).some((s) => s.id === id),
+    'the row is back',
+  );
+});
