@@ -4,13 +4,12 @@
  * so a run recomputes only the users whose sessions changed. Written after the pages that
  * show them, so a run killed before that finds the old flags and marks their pages again.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Anomaly, LastSession } from '../core/anomalies.js';
 import { dict } from '../core/dict.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
-import { CacheError, type CachePaths } from './build-cache.js';
-import { ifMissing } from './fs-errors.js';
+import { type CachePaths, readCacheJson } from './build-cache.js';
 
 /** An anomaly as the build keeps it: with the day (in the zone) of each of its sessions, whose pages show it. */
 export interface CachedAnomaly extends Anomaly {
@@ -36,20 +35,15 @@ export const anomalyCacheFile = (p: CachePaths): string => join(p.dir, 'anomalie
 
 export const emptyAnomalyCache = (): AnomalyCache => ({ schemaVersion: 1, users: dict() });
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
 /** Null when there is none; a CacheError (the build starts over in full) when it cannot be read. */
 export async function loadAnomalyCache(p: CachePaths): Promise<AnomalyCache | null> {
-  const file = anomalyCacheFile(p);
-  const raw = await readFile(file, 'utf8').catch(ifMissing(null));
-  if (raw === null) return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch (e) {
-    throw new CacheError(file, (e as Error).message);
-  }
-  const c = data as Partial<AnomalyCache> | null;
-  if (c?.schemaVersion !== 1 || typeof c.users !== 'object' || c.users === null)
-    throw new CacheError(file, 'unexpected content');
+  const c = await readCacheJson<Partial<AnomalyCache>>(
+    anomalyCacheFile(p),
+    (v) => isObject(v) && v.schemaVersion === 1 && isObject(v.users),
+  );
+  if (c === null) return null;
   const dormant = Array.isArray(c.dormant) && c.dormant.every((u) => typeof u === 'string') ? c.dormant : undefined;
   return { schemaVersion: 1, users: dict(c.users), ...(dormant !== undefined ? { dormant } : {}) };
 }

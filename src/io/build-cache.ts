@@ -135,6 +135,12 @@ export class CacheError extends Error {
   }
 }
 
+/** A cache file's JSON (null when there is none), checked by `check`; a CacheError when it cannot be read. */
+export async function readCacheJson<T>(file: string, check: (v: unknown) => boolean): Promise<T | null> {
+  const raw = await readFile(file, 'utf8').catch(ifMissing(null));
+  return raw === null ? null : parseCached<T>(file, raw, check);
+}
+
 function parseCached<T>(file: string, raw: string, check: (v: unknown) => boolean): T {
   let data: unknown;
   try {

@@ -6,28 +6,15 @@
  * change or a deletion of such a session rebuilds those months too. A file that cannot be
  * read back is a CacheError: the build starts over in full.
  */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReportUserRow } from '../core/report.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
-import { CacheError } from './build-cache.js';
+import { readCacheJson } from './build-cache.js';
 import { ifMissing } from './fs-errors.js';
 
 const CARRY = 'carry.json';
 const MONTH_FILE = /^(\d{4}-\d{2})\.json$/;
-
-async function readJson(file: string, check: (v: unknown) => boolean): Promise<unknown> {
-  const raw = await readFile(file, 'utf8').catch(ifMissing(null));
-  if (raw === null) return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch (e) {
-    throw new CacheError(file, (e as Error).message);
-  }
-  if (!check(data)) throw new CacheError(file, 'unexpected content');
-  return data;
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
@@ -45,7 +32,7 @@ function isRow(v: unknown): v is ReportUserRow {
 
 /** A month's summary rows by user (empty when the month has none stored). */
 export async function loadReportRows(dir: string, month: string): Promise<Map<string, ReportUserRow>> {
-  const data = await readJson(
+  const data = await readCacheJson(
     join(dir, `${month}.json`),
     (v) => isObject(v) && v.schemaVersion === 1 && Array.isArray(v.rows) && v.rows.every(isRow),
   );
@@ -78,7 +65,7 @@ export type Carry = Map<string, Map<string, string>>;
 
 export async function loadCarry(dir: string): Promise<Carry> {
   const isEntry = (e: unknown): boolean => Array.isArray(e) && e.length === 3 && e.every((x) => typeof x === 'string');
-  const data = await readJson(
+  const data = await readCacheJson(
     join(dir, CARRY),
     (v) => isObject(v) && v.schemaVersion === 1 && Array.isArray(v.carry) && v.carry.every(isEntry),
   );
