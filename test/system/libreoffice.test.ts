@@ -161,49 +161,36 @@ interface OdsCell {
 const TABLE_NS = 'urn:oasis:names:tc:opendocument:xmlns:table:1.0';
 const OFFICE_NS = 'urn:oasis:names:tc:opendocument:xmlns:office:1.0';
 
-/** The first `rows` rows of the first sheet of a .fods file, `columns` cells each (repeated cells expanded). */
-function odsCells(xml: string, rows: number, columns: number): OdsCell[][] {
-  const doc = new JSDOM(xml, { contentType: 'application/xml' }).window.document;
-  const out: OdsCell[][] = [];
-  for (const tr of [...doc.getElementsByTagNameNS(TABLE_NS, 'table-row')].slice(0, rows)) {
-    const cells: OdsCell[] = [];
-    for (const td of tr.children) {
-      if (td.localName !== 'table-cell') continue;
-      const repeat = Number(td.getAttributeNS(TABLE_NS, 'number-columns-repeated') ?? '1');
-      const cell = {
-        type: td.getAttributeNS(OFFICE_NS, 'value-type'),
-        value: td.getAttributeNS(OFFICE_NS, 'value'),
-        date: td.getAttributeNS(OFFICE_NS, 'date-value'),
-        formula: td.getAttributeNS(TABLE_NS, 'formula'),
-      };
-      for (let k = 0; k < repeat && cells.length < columns; k++) cells.push(cell);
-    }
-    out.push(cells);
+/** A table row's cells (repeated cells expanded, up to `columns`). */
+function rowCells(tr: Element, columns: number): OdsCell[] {
+  const cells: OdsCell[] = [];
+  for (const td of tr.children) {
+    if (td.localName !== 'table-cell') continue;
+    const repeat = Number(td.getAttributeNS(TABLE_NS, 'number-columns-repeated') ?? '1');
+    const cell = {
+      type: td.getAttributeNS(OFFICE_NS, 'value-type'),
+      value: td.getAttributeNS(OFFICE_NS, 'value'),
+      date: td.getAttributeNS(OFFICE_NS, 'date-value'),
+      formula: td.getAttributeNS(TABLE_NS, 'formula'),
+    };
+    for (let k = 0; k < repeat && cells.length < columns; k++) cells.push(cell);
   }
-  return out;
+  return cells;
 }
 
-/** Each sheet of a .fods file: its name and its rows' cells (repeated cells expanded up to `columns`; empty rows dropped). */
+/** The first `rows` rows of the first sheet of a .fods file, `columns` cells each. */
+function odsCells(xml: string, rows: number, columns: number): OdsCell[][] {
+  const doc = new JSDOM(xml, { contentType: 'application/xml' }).window.document;
+  return [...doc.getElementsByTagNameNS(TABLE_NS, 'table-row')].slice(0, rows).map((tr) => rowCells(tr, columns));
+}
+
+/** Each sheet of a .fods file: its name and its rows' cells (up to `columns` each; empty rows dropped). */
 function odsTables(xml: string, columns: number): { name: string; rows: OdsCell[][] }[] {
   const doc = new JSDOM(xml, { contentType: 'application/xml' }).window.document;
   return [...doc.getElementsByTagNameNS(TABLE_NS, 'table')].map((table) => ({
     name: table.getAttributeNS(TABLE_NS, 'name') ?? '',
     rows: [...table.getElementsByTagNameNS(TABLE_NS, 'table-row')]
-      .map((tr) => {
-        const cells: OdsCell[] = [];
-        for (const td of tr.children) {
-          if (td.localName !== 'table-cell') continue;
-          const repeat = Number(td.getAttributeNS(TABLE_NS, 'number-columns-repeated') ?? '1');
-          const cell = {
-            type: td.getAttributeNS(OFFICE_NS, 'value-type'),
-            value: td.getAttributeNS(OFFICE_NS, 'value'),
-            date: td.getAttributeNS(OFFICE_NS, 'date-value'),
-            formula: td.getAttributeNS(TABLE_NS, 'formula'),
-          };
-          for (let k = 0; k < repeat && cells.length < columns; k++) cells.push(cell);
-        }
-        return cells;
-      })
+      .map((tr) => rowCells(tr, columns))
       .filter((cells) => cells.some((c) => c.type !== null)),
   }));
 }
