@@ -108,6 +108,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       'trash/index.html',
       'lookup/index.html',
       'anomalies/index.html',
+      'ledger/index.html',
     ]);
     for (const day of days) {
       expected.add(`d/${day}/index.html`);
