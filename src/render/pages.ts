@@ -17,6 +17,7 @@ import {
   LIVE_URL,
   LOOKUP_URL,
   ANOMALIES_URL,
+  LEDGER_URL,
   partUrl,
   rootOf,
   TRASH_URL,
@@ -219,6 +220,7 @@ export function dashboardPage(input: DashboardInput, ctx: ModelContext): Dashboa
     archive: link(url, ARCHIVE_URL, ctx.t.archive),
     lookup: link(url, LOOKUP_URL, ctx.t.lookup),
     anomalies: link(url, ANOMALIES_URL, ctx.t.anomalies),
+    ledger: link(url, LEDGER_URL, ctx.t.ledger),
     downloads: viewDownloads(url, null, 'all', ctx),
   };
 }

@@ -15,6 +15,7 @@
  *   /trash/                   the trash: a shell whose list app.js fetches from the endpoint
  *   /lookup/                  who had an address at a time (searched in the browser)
  *   /anomalies/               what looks unusual
+ *   /ledger/                  the history's chain head, its last check and the change log
  */
 import type { StatusFilter } from './view-model.js';
 
@@ -43,6 +44,7 @@ export const USERS_URL = '/users/';
 export const TRASH_URL = '/trash/';
 export const LOOKUP_URL = '/lookup/';
 export const ANOMALIES_URL = '/anomalies/';
+export const LEDGER_URL = '/ledger/';
 
 /** "../../" for "/a/b/": the way back to the site root from a page. */
 export function rootOf(url: string): string {

@@ -164,6 +164,7 @@ export interface DashboardPage extends PageBase {
   archive: Link;
   lookup: Link;
   anomalies: Link;
+  ledger: Link;
   downloads: DownloadLinks;
 }
 
@@ -258,6 +259,38 @@ export interface AnomalyRow {
   day: Link | null;
 }
 
+/** "/ledger/": the history's chain head, its last check, and the change log newest first. */
+export interface LedgerPage extends PageBase {
+  kind: 'ledger';
+  head: string;
+  rows: number;
+  /** "2026-11-26 03:00:00: intact (head 1a2b3c4d5e6f… at 812 rows)", or "never". */
+  verified: string;
+  /** Whether the last check found the chain intact; null when it never ran. */
+  verifiedOk: boolean | null;
+  entries: LedgerRow[];
+  /** "The newest 500 of 812 …" when the list was cut, else null. */
+  more: string | null;
+}
+
+/** One change-log entry; every text but `action` and the heads came from a user or a file. */
+export interface LedgerRow {
+  action: string;
+  label: string;
+  /** The time, in the zone. */
+  at: string;
+  who: string;
+  client: string;
+  count: number;
+  /** Some of the session ids, with "… and 3 more" when there are others. */
+  ids: string;
+  reason: string;
+  /** "1a2b3c4d5e6f… → 6f5e4d3c2b1a…", or "" when the entry names no heads. */
+  change: string;
+  /** Both heads in full, for the title. */
+  changeFull: string;
+}
+
 /**
  * "/trash/": a shell only. Deleted sessions must never be in the built site, so the list is
  * fetched from the endpoint (GET api/trash) and drawn by app.js.
@@ -288,7 +321,8 @@ export type PageModel =
   | UsersPage
   | TrashPage
   | LookupPage
-  | AnomaliesPage;
+  | AnomaliesPage
+  | LedgerPage;
 
 /** Site-wide values every page shares. */
 export interface SiteModel {

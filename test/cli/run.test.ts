@@ -108,6 +108,7 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       'trash/index.html',
       'lookup/index.html',
       'anomalies/index.html',
+      'ledger/index.html',
     ]);
     for (const day of days) {
       expected.add(`d/${day}/index.html`);
@@ -262,6 +263,8 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `u/${slug}/m/${month}/index.html`,
       // The lookup shard of the day's month: the session has its end now.
       `data/lookup/${month}.json`,
+      // The auditors' page: the ended session's row moved the history's chain head.
+      'ledger/index.html',
     ];
     // Pages that may exist in this layout and may change: the "ended" copies of the period pages,
     // and the archive if its counts changed.

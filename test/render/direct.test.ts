@@ -37,7 +37,7 @@ describe('renderPagesDirect', () => {
       const kinds = new Set(pages.map((p) => p.kind));
       assert.deepEqual(
         [...kinds].sort(),
-        ['anomalies', 'archive', 'dashboard', 'history', 'live', 'lookup', 'trash', 'user', 'users'],
+        ['anomalies', 'archive', 'dashboard', 'history', 'ledger', 'live', 'lookup', 'trash', 'user', 'users'],
         'the fixtures cover every kind',
       );
       const viaEleventy = await renderPages(siteModel(lang), pages);

@@ -4,6 +4,7 @@
  * states. Built by hand from the types, independent of the model builders.
  */
 import { LABELS } from '../../src/core/i18n.js';
+import { ledgerPage } from '../../src/render/ledger-page.js';
 import { anomaliesPage, lookupPage } from '../../src/render/pages.js';
 import type { Lang } from '../../src/core/settings.js';
 import type {
@@ -189,6 +190,7 @@ export function dashboardPage(): DashboardPage {
     archive: { href: 'archive/', label: 'Archiv (alle Tage)' },
     lookup: { href: 'lookup/', label: 'Adresse suchen' },
     anomalies: { href: 'anomalies/', label: 'Auffälligkeiten' },
+    ledger: { href: 'ledger/', label: 'Prüfprotokoll' },
     downloads: { xlsx: 'downloads/history-all.xlsx', csv: 'downloads/history-all.csv', years: null },
   };
 }
@@ -388,6 +390,7 @@ export function allPages(): PageModel[] {
     trashPage(),
     lookupPage({ lang: 'de', timeZone: 'Europe/Berlin', t: LABELS.de, aliases: {}, now: '2026-11-26T16:15:00Z' }),
     sampleAnomaliesPage(),
+    sampleLedgerPage(),
   ];
 }
 
@@ -409,6 +412,43 @@ export function sampleAnomaliesPage() {
   return anomaliesPage(
     [anomaly('overlap', EVIL_CN, '2026-11-25T08:00:00Z'), anomaly('dormant', QUOTE_CN, '2026-11-26T08:00:00Z')],
     new Set(['2026-11-25']),
+    ctx,
+  );
+}
+
+/** /ledger/ with a hostile user, reason and id, built by its model builder. */
+export function sampleLedgerPage() {
+  const ctx = {
+    lang: 'de' as const,
+    timeZone: 'Europe/Berlin',
+    t: LABELS.de,
+    aliases: {},
+    now: '2026-11-26T16:15:00Z',
+  };
+  const before = { head: 'a'.repeat(64), rows: 12 };
+  const after = { head: 'b'.repeat(64), rows: 11 };
+  return ledgerPage(
+    {
+      head: after.head,
+      rows: after.rows,
+      verified: { at: '2026-11-26T02:00:00Z', ok: true, head: after.head, rows: after.rows },
+      newest: [
+        { at: '2026-11-25T08:00:00Z', action: 'upgrade', user: null, client: 'cli', ids: [], count: 12 },
+        {
+          at: '2026-11-26T08:00:00Z',
+          action: 'delete',
+          user: EVIL_CN,
+          client: '127.0.0.1',
+          ids: [QUOTE_CN],
+          count: 1,
+          reason: `${EVIL_CN} & "reason"`,
+          before,
+          after,
+        },
+      ],
+      total: 2,
+      file: 'history.csv.audit.jsonl',
+    },
     ctx,
   );
 }

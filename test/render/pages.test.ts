@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ledgerPage } from '../../src/render/ledger-page.js';
 import { describe, test } from 'node:test';
 import { dayOf, formatDateTime } from '../../src/core/format.js';
 import { LABELS } from '../../src/core/i18n.js';
@@ -853,7 +854,11 @@ function buildSiteModels(all: Session[], ctx: ModelContext): PageModel[] {
       ctx,
     ),
   );
-  models.push(lookupPage(ctx), anomaliesPage([], new Set(days), ctx));
+  models.push(
+    lookupPage(ctx),
+    anomaliesPage([], new Set(days), ctx),
+    ledgerPage({ head: '0'.repeat(64), rows: 0, verified: null, newest: [], total: 0, file: 'x' }, ctx),
+  );
   models.push(...viewRootPages({ user: null, status: 'active', sessions: live, users: known, periods: [] }, ctx));
   models.push(
     ...viewRootPages(

@@ -1012,6 +1012,7 @@ test('fixtures exercise every page kind', () => {
     'archive',
     'dashboard',
     'history',
+    'ledger',
     'live',
     'lookup',
     'trash',

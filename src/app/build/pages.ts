@@ -11,6 +11,7 @@ import { fromStored, totalsPerDay, userCountries } from '../../core/totals.js';
 import { loadUserTotals, pageShard, ShardedHashes } from '../../io/build-cache.js';
 import { publishFiles } from '../../io/output.js';
 import { renderPages } from '../../render/index.js';
+import { ledgerPage } from '../../render/ledger-page.js';
 import { slugOf } from '../../render/models.js';
 import {
   archivePage,
@@ -35,6 +36,7 @@ import { outputFile } from '../../render/urls.js';
 import type { SiteModel } from '../../render/view-model.js';
 import { countryDataLine } from '../countries.js';
 import { anomalyPageInputs, type FoundAnomalies } from './anomalies.js';
+import { ledgerPageInput } from './ledger.js';
 import { progressBar } from '../progress.js';
 import { getUserMonth, hashOf, type BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked, type Users } from './summaries.js';
@@ -145,6 +147,8 @@ export async function publishPages(
   const found = anomalyPageInputs(anomalies, people.knownUser, run.t);
   const anomalyPage = anomaliesPage(found.items, new Set(days), ctx);
   await pages.emit(...usersPages(users, ctx, found.dormant), trashPage(ctx), lookupPage(ctx), anomalyPage);
+  // Every build: an edit's change-log entry and a verify's outcome show on the next one.
+  await pages.emit(ledgerPage(await ledgerPageInput(settings, run.state.chain), ctx));
   await pages.emit(...viewRootPages({ user: null, status: 'active', sessions: live, users, periods: [] }, ctx));
   await pages.emit(
     ...viewRootPages(
