@@ -1,5 +1,6 @@
 /** `verify [--anchor FILE] [--json]`: the command-line door to src/app/verify.ts. */
 import type { Command } from '../app/command.js';
+import { localActor } from '../app/chain.js';
 import { verifyHistory } from '../app/verify.js';
 import { FileSystemError, UsageError } from '../core/errors.js';
 import { readAnchor, writeVerified } from '../io/ledger.js';
@@ -22,7 +23,14 @@ The outcome is kept in HISTORY.verified.json for the ledger (when the file can b
     const anchor = file === undefined ? null : { anchor: await readAnchor(file), file };
     const report = await verifyHistory(ctx.settings, anchor);
     try {
-      await writeVerified(ctx.settings.history, { at: ctx.now, ok: report.ok, head: report.head, rows: report.rows });
+      const { user } = localActor();
+      await writeVerified(ctx.settings.history, {
+        at: ctx.now,
+        ok: report.ok,
+        head: report.head,
+        rows: report.rows,
+        by: user,
+      });
     } catch (e) {
       // An auditor may verify a copy they cannot write beside: the verdict still stands.
       if (!(e instanceof FileSystemError)) throw e;

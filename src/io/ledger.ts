@@ -16,6 +16,8 @@ export interface Verified {
   ok: boolean;
   head: string;
   rows: number;
+  /** The system user who ran verify (absent in files written before it was recorded). */
+  by?: string | null;
 }
 
 export interface Ledger {

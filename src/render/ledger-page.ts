@@ -37,7 +37,7 @@ export interface LedgerInput {
   head: string;
   rows: number;
   /** The last verify's outcome, or null when it never ran. */
-  verified: { at: string; ok: boolean; head: string; rows: number } | null;
+  verified: { at: string; ok: boolean; head: string; rows: number; by?: string | null } | null;
   /** The newest entries, oldest first as the file has them (at most LEDGER_ON_PAGE are shown). */
   newest: LedgerEntryInput[];
   /** Entries in the whole change log. */
@@ -83,7 +83,7 @@ export function ledgerPage(input: LedgerInput, ctx: ModelContext): LedgerPage {
             .replace('{at}', timeIn(v.at, ctx))
             .replace('{result}', v.ok ? ctx.t.ledgerOk : ctx.t.ledgerBroken)
             .replace('{head}', short(v.head))
-            .replace('{rows}', String(v.rows)),
+            .replace('{rows}', String(v.rows)) + (typeof v.by === 'string' ? ` ${ctx.t.ledgerBy} ${v.by}` : ''),
     verifiedOk: v === null ? null : v.ok,
     entries: shown.map((e) => ledgerRow(e, ctx)),
     more:
@@ -101,7 +101,9 @@ function ledgerRow(e: LedgerEntryInput, ctx: ModelContext): LedgerRow {
   const listed = e.ids.slice(0, IDS_ON_ROW);
   const others = e.ids.length - listed.length + (e.idsOmitted ?? 0);
   const ids =
-    others > 0 ? `${listed.join(', ')} ${ctx.t.ledgerIdsMore.replace('{n}', String(others))}` : listed.join(', ');
+    others > 0
+      ? `${listed.join(', ')} ${(others === 1 ? ctx.t.ledgerIdsMoreOne : ctx.t.ledgerIdsMore).replace('{n}', String(others))}`
+      : listed.join(', ');
   const { before: b, after: a } = e;
   return {
     action: key === undefined ? 'other' : e.action,

@@ -5,6 +5,7 @@
  * page from the next build on.
  */
 import assert from 'node:assert/strict';
+import { userInfo } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -68,6 +69,6 @@ test('/ledger/ says when the history was last verified, from the build after a v
   const head = d.querySelector('.c-head')?.textContent ?? '';
   assert.equal(
     d.querySelector('.c-verified')?.textContent,
-    `2026-03-18 15:01:00: intakt (Kopf ${head.slice(0, 12)}… bei 20 Zeilen)`,
+    `2026-03-18 15:01:00: intakt (Kopf ${head.slice(0, 12)}… bei 20 Zeilen) von ${userInfo().username}`,
   );
 });
