@@ -96,7 +96,9 @@ describe('retentionDays in a run', () => {
     await cliOk(['build', ...siteArgs(ref, NOW)]);
     const want = await pages(ref.out);
     assert.deepEqual([...now.keys()].sort(), [...want.keys()].sort(), 'the same pages and export files');
-    for (const [f, html] of want) if (f.endsWith('.html')) assert.equal(now.get(f), html, f);
+    // /ledger/ shows the change log, which the reference (a copy without it) does not have.
+    for (const [f, html] of want)
+      if (f.endsWith('.html') && f !== 'ledger/index.html') assert.equal(now.get(f), html, f);
   });
 
   test('the next run has nothing to archive', async () => {

@@ -215,8 +215,9 @@ describe('the trash page', () => {
     await deleteIds(s, [first.id]);
     s.clock.now = plus(T0, 120);
     await deleteIds(s, [evil.id, second.id]);
+    // The change log records which sessions left, and /ledger/ shows their ids: nothing else of them.
     assert.deepEqual(
-      await findTraces(s.site.paths.out, needles),
+      (await findTraces(s.site.paths.out, needles)).filter((h) => !h.startsWith('ledger/index.html: id of ')),
       [],
       'no file of the built site holds a trashed session',
     );

@@ -50,8 +50,10 @@ export interface FoundAnomalies {
   list: Anomaly[];
   reason(a: Anomaly): string;
   cache: AnomalyCache;
-  /** False when the list is what the last build found: its snapshot and cache stay as they are. */
+  /** False when the list is what the last build found: its snapshot stays as it is. */
   changed: boolean;
+  /** False when the cache is as it was (a user's last session, say, moves it without changing the list). */
+  cacheChanged: boolean;
 }
 
 /** "YYYY-MM" moved by `n` months. */
@@ -162,12 +164,14 @@ export async function findAnomalies(run: BuildRun, tracked: Tracked, people: Use
   const cache = cached ?? emptyAnomalyCache();
   const users = run.full ? [...people.userNames] : [...people.changedUsers];
   let changed = run.full;
+  let cacheChanged = run.full;
   for (const user of users) {
     const before = own(cache.users, user);
     const after = await recomputeUser(run, tracked, rules, user, before);
     if (!run.full) markChanged(run, user, before, after);
     // A busy run recomputes a few users whose anomalies mostly stay as they were.
-    changed ||= JSON.stringify(before) !== JSON.stringify(after ?? undefined);
+    changed ||= JSON.stringify(before?.months) !== JSON.stringify(after?.months);
+    cacheChanged ||= JSON.stringify(before) !== JSON.stringify(after ?? undefined);
     if (after === null) delete cache.users[user];
     else cache.users[user] = after;
   }
@@ -193,7 +197,7 @@ export async function findAnomalies(run: BuildRun, tracked: Tracked, people: Use
     for (const id of a.sessionIds) flags.set(id, [...(flags.get(id) ?? []), flag]);
   }
   run.ctx.flags = flags;
-  return { list, reason, cache, changed };
+  return { list, reason, cache, changed, cacheChanged: cacheChanged || changed };
 }
 
 const strip = ({ kind, user, sessionIds, at, detail }: CachedAnomaly): Anomaly => ({
@@ -214,7 +218,10 @@ export function anomaliesJson(list: readonly Anomaly[], reason: (a: Anomaly) => 
  * list changed (a large history's snapshot is megabytes). Returns files written.
  */
 export async function writeAnomalies(run: BuildRun, found: FoundAnomalies): Promise<number> {
-  if (!found.changed) return 0;
+  if (!found.changed) {
+    if (found.cacheChanged) await saveAnomalyCache(run.cp, found.cache);
+    return 0;
+  }
   const content = `${JSON.stringify(
     {
       schemaVersion: SNAPSHOT_SCHEMA,
