@@ -92,12 +92,14 @@ async function referenceBuild(site: SyntheticSite, dir: string, now: string): Pr
 
 /**
  * A page without what an incremental build leaves as it was by design: the time a page was
- * rendered ("Stand"), and the chart's drawing, which is drawn again only when its series
- * changes or a 5-minute bucket completes (its series is compared in data/chart-24h.json).
+ * rendered ("Stand"), the time data/anomalies.json was last written (only when its list
+ * changes), and the chart's drawing, which is drawn again only when its series changes or a
+ * 5-minute bucket completes (its series is compared in data/chart-24h.json).
  */
 const comparable = (text: string): string =>
   text
     .replace(/<p class="stamp">[^<]*<\/p>/g, '<p class="stamp"></p>')
+    .replace(/^ "generatedAt": "[^"]*",$/m, ' "generatedAt": "",')
     .replace(/<svg [^\n]*? class="chart"[^\n]*?<\/svg>/g, '<svg class="chart"></svg>');
 
 /**
