@@ -9,12 +9,13 @@
  * the data the test generated.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import ExcelJS from 'exceljs';
 import type { Page } from 'playwright-core';
 import { syntheticClients, syntheticSessions } from '../../src/demo/synthetic.js';
+import { trashPaths } from '../../src/io/trash.js';
 import { ROOT_ROWS } from '../../src/render/pages.js';
 import { ensureBuilt } from '../helpers/build.js';
 import { sessionsJson, type SessionJson } from '../helpers/cli.js';
@@ -876,14 +877,26 @@ describe('real Chromium through nginx', () => {
     assert.equal(await box.isChecked(), true, 'the selection stays');
     assert.equal(new URL(p.url()).pathname, path, 'no navigation');
 
-    // Confirmed: the endpoint deletes, rebuilds, the page reloads.
-    w.expectDialogs({ type: 'confirm', message: /^1 ausgewählten Eintrag löschen\?/, accept: true });
+    // Confirmed, with a reason: the endpoint deletes, rebuilds, the page reloads.
+    w.expectDialogs(
+      { type: 'confirm', message: /^1 ausgewählten Eintrag löschen\?/, accept: true },
+      { type: 'prompt', message: /^Grund \(freiwillig/, accept: true, text: 'Testkonto <b>' },
+    );
     const reloaded = p.waitForEvent('load', { timeout: 60_000 });
     const clicked = Date.now();
     await button.click();
     await reloaded;
     t.diagnostic(`delete → reloaded page: ${Date.now() - clicked} ms`);
-    assert.deepEqual(w.pendingDialogs(), [], 'the confirmation was shown');
+    assert.deepEqual(w.pendingDialogs(), [], 'the confirmation and the reason prompt were shown');
+    const changeLog = (await readFile(trashPaths(need(site, 'the site').paths.history).audit, 'utf8'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { action: string; ids: string[]; reason?: string });
+    assert.deepEqual(
+      changeLog.filter((e) => e.action === 'delete').map((e) => [e.ids, e.reason]),
+      [[[target.id], 'Testkonto <b>']],
+      'the change log keeps the reason as typed',
+    );
     await p.locator('[data-delete-bar]:not([hidden])').waitFor();
     let rowsAfter = await historyRows(p);
     // The others stay in order (an older day's rows may now fit after them: the page shows at most ROOT_ROWS).
@@ -928,6 +941,7 @@ describe('real Chromium through nginx', () => {
     timeout: 120_000,
   }, async (t) => {
     if (!gate(t, lacking)) return;
+    const w = need(watch, 'the watch');
     const trash = await apiGet<{ entries: { id: string }[] }>('/api/trash');
     const target = recorded.find((x) => x.id === trash.entries[0]?.id);
     assert.ok(target && trash.entries.length === 1, 'the session the test before deleted');
@@ -957,6 +971,7 @@ describe('real Chromium through nginx', () => {
     assert.match(cells[6] ?? '', /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, 'the deletion time, as the pages show times');
 
     const clicked = Date.now();
+    w.expectDialogs({ type: 'prompt', message: /^Grund \(freiwillig/, accept: true });
     await rows.first().locator('[data-restore-one]').click();
     await p.locator('[data-trash-status]', { hasText: '1 Eintrag wiederhergestellt.' }).waitFor({ timeout: 60_000 });
     t.diagnostic(`restore → list redrawn: ${Date.now() - clicked} ms`);
@@ -994,6 +1009,7 @@ describe('real Chromium through nginx', () => {
     w.expectDialogs(
       { type: 'confirm', message: /GESAMTE History/, accept: true },
       { type: 'confirm', message: new RegExp(`alle ${n.toLocaleString('de-DE')} beendeten Einträge`), accept: true },
+      { type: 'prompt', message: /^Grund \(freiwillig/, accept: true },
     );
     const reloaded = p.waitForEvent('load', { timeout: 150_000 });
     const clicked = Date.now();
@@ -1027,10 +1043,14 @@ describe('real Chromium through nginx', () => {
     if (!gate(t, lacking)) return;
     const w = need(watch, 'the watch');
     assert.ok(
-      w.dialogs.every((d) => d.startsWith('confirm: ')),
-      `only the delete confirmations (${w.dialogs.join(' | ')})`,
+      w.dialogs.every((d) => d.startsWith('confirm: ') || d.startsWith('prompt: Grund')),
+      `only the delete confirmations and the reason prompts (${w.dialogs.join(' | ')})`,
     );
-    assert.equal(w.dialogs.length, 6, 'two for the one delete, four for the two clears');
+    assert.equal(
+      w.dialogs.length,
+      9,
+      'two for the one delete, four for the two clears, a reason for delete, restore, clear',
+    );
     assertClean('the whole run');
     await need(browser, 'the browser').close();
     assert.deepEqual(

@@ -118,6 +118,8 @@ export interface ExpectedDialog {
   type: 'alert' | 'confirm' | 'prompt' | 'beforeunload';
   message: RegExp;
   accept: boolean;
+  /** What to type into a prompt before accepting it. */
+  text?: string;
 }
 
 export interface CspViolation {
@@ -203,7 +205,7 @@ export class PageWatch {
       await d.dismiss();
       return;
     }
-    if (want.accept) await d.accept();
+    if (want.accept) await d.accept(want.text);
     else await d.dismiss();
   }
 
