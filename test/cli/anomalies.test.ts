@@ -13,7 +13,7 @@ import { recordRewrite } from '../../src/core/history-rewrite.js';
 import type { Session } from '../../src/core/session.js';
 import { appendHistory, readState, rewriteHistory, writeState } from '../../src/io/history-store.js';
 import { cliOk, runCli } from '../helpers/cli.js';
-import { sampleSession } from '../helpers/sessions.js';
+import { endedSession } from '../helpers/sessions.js';
 import {
   listFiles,
   plus,
@@ -30,20 +30,7 @@ import { tempDir } from '../helpers/tmp.js';
 const NOW = plus(T0, 1);
 const EVIL = '<img src=x onerror=alert(1)>&"';
 
-function session(id: string, user: string, from: string, to: string, address: string, country: string | null = null) {
-  return sampleSession({
-    id: id.padEnd(20, '0'),
-    user,
-    commonName: user,
-    username: null,
-    connectedAt: from,
-    lastSeenAt: to,
-    endedAt: to,
-    durationS: (Date.parse(to) - Date.parse(from)) / 1000,
-    realAddress: address,
-    country,
-  });
-}
+const session = endedSession;
 
 // T0 is Wednesday 2026-03-18 15:00 in Berlin.
 const A1 = session('a1', 'alice', '2026-03-16T08:00:00Z', '2026-03-16T10:00:00Z', '198.51.100.1');

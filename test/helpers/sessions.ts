@@ -29,3 +29,26 @@ export function sampleSession(over: Partial<Session> = {}): Session {
   };
   return { ...base, ...over };
 }
+
+/** An ended session of `user` from `from` to `to` at a public `address` (a 20-character id from `id`). */
+export function endedSession(
+  id: string,
+  user: string,
+  from: string,
+  to: string,
+  address: string,
+  country: string | null = null,
+): Session {
+  return sampleSession({
+    id: id.padEnd(20, '0'),
+    user,
+    commonName: user,
+    username: null,
+    connectedAt: from,
+    lastSeenAt: to,
+    endedAt: to,
+    durationS: (Date.parse(to) - Date.parse(from)) / 1000,
+    realAddress: address,
+    country,
+  });
+}

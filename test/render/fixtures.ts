@@ -388,21 +388,24 @@ export function allPages(): PageModel[] {
     archivePage(),
     emptyArchivePage(),
     trashPage(),
-    lookupPage({ lang: 'de', timeZone: 'Europe/Berlin', t: LABELS.de, aliases: {}, now: '2026-11-26T16:15:00Z' }),
+    lookupPage(staticPageContext()),
     sampleAnomaliesPage(),
     sampleLedgerPage(),
   ];
 }
 
+/** The context the lookup, anomalies and ledger samples are built in. */
+const staticPageContext = () => ({
+  lang: 'de' as const,
+  timeZone: 'Europe/Berlin',
+  t: LABELS.de,
+  aliases: {},
+  now: '2026-11-26T16:15:00Z',
+});
+
 /** /anomalies/ with a hostile user name and reason, built by its model builder. */
 export function sampleAnomaliesPage() {
-  const ctx = {
-    lang: 'de' as const,
-    timeZone: 'Europe/Berlin',
-    t: LABELS.de,
-    aliases: {},
-    now: '2026-11-26T16:15:00Z',
-  };
+  const ctx = staticPageContext();
   const anomaly = (kind: 'overlap' | 'dormant', user: string, at: string) => ({
     anomaly: { kind, user, sessionIds: ['s1', 's2'], at, detail: [] },
     label: kind === 'overlap' ? LABELS.de.anomalyOverlap : LABELS.de.anomalyDormant,
@@ -418,13 +421,7 @@ export function sampleAnomaliesPage() {
 
 /** /ledger/ with a hostile user, reason and id, built by its model builder. */
 export function sampleLedgerPage() {
-  const ctx = {
-    lang: 'de' as const,
-    timeZone: 'Europe/Berlin',
-    t: LABELS.de,
-    aliases: {},
-    now: '2026-11-26T16:15:00Z',
-  };
+  const ctx = staticPageContext();
   const before = { head: 'a'.repeat(64), rows: 12 };
   const after = { head: 'b'.repeat(64), rows: 11 };
   return ledgerPage(

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ensureBuilt } from '../helpers/build.js';
 import { cliOk } from '../helpers/cli.js';
-import { sampleSession } from '../helpers/sessions.js';
+import { endedSession } from '../helpers/sessions.js';
 import { siteArgs, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 import { browserMissing, gate, launchChromium, PageWatch } from './helpers/browser.js';
@@ -22,18 +22,8 @@ import type { Needs } from './helpers/requirements.js';
 const NEEDS: Needs = { bins: ['nginx', 'openssl'] };
 const HOSTILE = '<img src=x onerror="window.__injected=true">';
 
-const session = (id: string, user: string, from: string, to: string, address: string) =>
-  sampleSession({
-    id: id.padEnd(20, '0'),
-    user,
-    commonName: user,
-    username: null,
-    connectedAt: from,
-    lastSeenAt: to,
-    endedAt: to,
-    durationS: (Date.parse(to) - Date.parse(from)) / 1000,
-    realAddress: address,
-  });
+const session = endedSession;
+
 // Two sessions of the hostile user at once from two addresses, on 2026-03-16 (Berlin).
 const FIRST = session('f1', HOSTILE, '2026-03-16T08:00:00Z', '2026-03-16T10:00:00Z', '198.51.100.1');
 const SECOND = session('f2', HOSTILE, '2026-03-16T09:00:00Z', '2026-03-16T09:30:00Z', '203.0.113.9');
