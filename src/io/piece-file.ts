@@ -50,8 +50,14 @@ export class PieceMismatch extends Error {
   }
 }
 
+/** Bytes read ahead at once: unchanged pieces lie one after another, and a read per piece costs a round trip each. */
+const READ_AHEAD = 1 << 20;
+
 /** Pieces read back from the file an earlier run wrote, each checked against its CRC. */
 export class PieceReader {
+  /** The bytes read ahead, starting at `windowAt`. */
+  private window = Buffer.alloc(0);
+  private windowAt = 0;
   private constructor(
     private readonly fh: FileHandle,
     readonly path: string,
@@ -62,9 +68,16 @@ export class PieceReader {
   }
 
   async read(p: PlacedPiece): Promise<Piece> {
-    const data = Buffer.allocUnsafe(p.length);
-    const { bytesRead } = await this.fh.read(data, 0, p.length, p.at);
-    if (bytesRead !== p.length || crc32(data) !== p.zcrc) throw new PieceMismatch(this.path, p.at);
+    const end = p.at + p.length;
+    if (p.at < this.windowAt || end > this.windowAt + this.window.length) {
+      const wanted = Math.max(p.length, READ_AHEAD);
+      const buf = Buffer.allocUnsafe(wanted);
+      const { bytesRead } = await this.fh.read(buf, 0, wanted, p.at);
+      this.window = buf.subarray(0, bytesRead);
+      this.windowAt = p.at;
+    }
+    const data = this.window.subarray(p.at - this.windowAt, end - this.windowAt);
+    if (data.length !== p.length || crc32(data) !== p.zcrc) throw new PieceMismatch(this.path, p.at);
     return { data, raw: p.raw, crc: p.crc, zcrc: p.zcrc };
   }
 

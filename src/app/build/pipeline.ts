@@ -69,8 +69,9 @@ export async function buildOnce(
   const people = await summariseUsers(run, tracked);
   const counts = wholeHistoryCounts(run, tracked, days);
   // Before the pages: their rows carry the badges, and changed flags mark their days dirty.
-  const anomalies = await findAnomalies(run, tracked, people);
   timer.step('summaries');
+  const anomalies = await findAnomalies(run, tracked, people);
+  timer.step('find anomalies');
   const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
   timer.step('chart');
   const published = await publishPages(run, tracked, days, people, chart.svg, anomalies);
@@ -79,10 +80,13 @@ export async function buildOnce(
   timer.step('exports');
   let filesWritten = published.filesWritten + exported.written;
   filesWritten += await writeReports(run, tracked, people, anomalies);
+  timer.step('reports');
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
-  filesWritten += await writeLookupIndex(run, tracked, days);
-  filesWritten += await writeAnomalies(run, anomalies);
   timer.step('snapshots');
+  filesWritten += await writeLookupIndex(run, tracked, days);
+  timer.step('lookup');
+  filesWritten += await writeAnomalies(run, anomalies);
+  timer.step('anomalies');
   log.detail(
     `build: ${history.newEnded} new ended, ${run.dirty.days.size} dirty day(s), ${run.dirty.userMonths.size} dirty user(s)` +
       `${people.usersChanged ? ' (user list changed)' : ''}, ${published.produced.size} page model(s)`,
