@@ -2,17 +2,20 @@
  * `verify`: recomputes the history's hash chain (src/core/chain.ts) over the yearly archives
  * and the history, checks every trash entry and the change log's own chain, and, with an
  * anchor (an older ledger.json), that the anchored head is still on the chain or was moved
- * off it by a recorded change. Read-only and lock-free: it reads the files as they are, so
- * run it when no edit is in progress (a cron run is an append and harmless).
+ * off it by a recorded change. Read-only, under the history's lock (verifyLocked), so no
+ * append, edit or retention move is half-done while it reads.
  * Streamed: rows are hashed as they are read, never held.
  */
 import { createHash } from 'node:crypto';
 import { type Anchor, ChainLinks, chainHash, GENESIS, HEX64, sha256Hex } from '../core/chain.js';
-import { InputError } from '../core/errors.js';
+import { FileSystemError, InputError } from '../core/errors.js';
+import { type LockBusy, ok, type Result } from '../core/result.js';
 import type { Settings } from '../core/settings.js';
 import { listArchives, rawRows } from '../io/chain-scan.js';
 import { canonicalRow, historyPaths, isCurrentHeader, readHistoryHeader, readState } from '../io/history-store.js';
 import { auditLines, readTrashLines, trashPaths } from '../io/trash.js';
+import type { Logger } from './context.js';
+import { withHistoryLock } from './lock.js';
 
 export interface Problem {
   file: string;
@@ -292,3 +295,24 @@ export async function verifyHistory(
     logHead: log.head,
   };
 }
+
+/**
+ * verifyHistory holding the history's lock (waiting up to lockTimeout, as every writer does);
+ * LockBusy when another process holds it longer. A copy in a folder this user may not write
+ * (an auditor's read-only copy) has no writer to wait for: it is read as it is.
+ */
+export async function verifyLocked(
+  settings: Settings,
+  anchor: { anchor: Anchor; file: string } | null,
+  log: Logger,
+): Promise<Result<VerifyReport, LockBusy>> {
+  try {
+    return await withHistoryLock(settings, log, 'verify', () => verifyHistory(settings, anchor));
+  } catch (e) {
+    if (!(e instanceof FileSystemError) || !READ_ONLY.has(e.code)) throw e;
+    log.detail(`verify: no lock (${e.message}); reading the files as they are`);
+    return ok(await verifyHistory(settings, anchor));
+  }
+}
+
+const READ_ONLY = new Set(['EACCES', 'EPERM', 'EROFS']);

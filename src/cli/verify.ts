@@ -1,7 +1,7 @@
 /** `verify [--anchor FILE] [--json]`: the command-line door to src/app/verify.ts. */
 import type { Command } from '../app/command.js';
 import { localActor } from '../app/chain.js';
-import { verifyHistory } from '../app/verify.js';
+import { verifyLocked } from '../app/verify.js';
 import { FileSystemError, UsageError } from '../core/errors.js';
 import { readAnchor, writeVerified } from '../io/ledger.js';
 
@@ -11,7 +11,8 @@ export const verifyCommand: Command = {
 
 Recomputes the hash chain over the history, its yearly archives, the trash and the change
 log (HISTORY.audit.jsonl). Exit 0 when everything is intact; 1 naming the first place that
-breaks (file, line, reason) and every later one; 2 on bad input. --anchor FILE checks an
+breaks (file, line, reason) and every later one; 2 on bad input, or when another process
+holds the history's lock past lockTimeout (verify reads under it). --anchor FILE checks an
 older ledger.json (kept outside this machine): its head must still be on the chain at its
 row count, or have been moved off it by a change the change log records. --json prints
 {"schemaVersion": 1, "ok", "rows", "head", "problems": [{"file", "line", "reason"}]}.
@@ -21,7 +22,10 @@ The outcome is kept in HISTORY.verified.json for the ledger (when the file can b
     if (ctx.positionals.length > 0) throw new UsageError('verify: no arguments expected (see --help)');
     const file = ctx.values.anchor as string | undefined;
     const anchor = file === undefined ? null : { anchor: await readAnchor(file), file };
-    const report = await verifyHistory(ctx.settings, anchor);
+    const verified = await verifyLocked(ctx.settings, anchor, ctx.log);
+    // Not checked: neither intact nor broken (the warning names who holds the lock).
+    if (!verified.ok) return 2;
+    const report = verified.value;
     try {
       const { user } = localActor();
       await writeVerified(ctx.settings.history, {

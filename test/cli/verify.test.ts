@@ -4,17 +4,22 @@
  * catches what leaves no break (a cut tail, a whole forged chain).
  */
 import assert from 'node:assert/strict';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { chmod, copyFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { historyOps } from '../../src/app/history-edit.js';
 import { chainHash, GENESIS } from '../../src/core/chain.js';
 import { readAllHistory } from '../../src/io/history-store.js';
 import { trashPaths } from '../../src/io/trash.js';
 import { memoryLog, siteSettings } from '../helpers/api.js';
-import { cliOk, runCli } from '../helpers/cli.js';
+import { distPath } from '../helpers/build.js';
+import { cliOk, killChild, runCli, startChild } from '../helpers/cli.js';
 import { plus, siteArgs, T0, writeSyntheticSite, type SitePaths } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
+
+const HOLD = new URL('../helpers/child/hold-lock.mjs', import.meta.url).pathname;
+const isRoot = process.getuid?.() === 0;
 
 interface Report {
   schemaVersion: 1;
@@ -258,5 +263,61 @@ test('a restore after retention archived the row before the deleted one keeps ve
   assert.ok(
     (await readAllHistory(p.history)).some((s) => s.id === id),
     'the row is back',
+  );
+});
+
+test('verify reads under the history lock: it waits for a writer, and says so when the lock stays busy (exit 2)', async (t) => {
+  const p = await chainedSite(t);
+  const config = join(p.dir, 'verify-config.json');
+  await writeFile(config, JSON.stringify({ lockTimeout: 1 }));
+  const holder = await startChild(t, [HOLD, distPath('io/lock.js'), `${p.history}.lock`], 'locked');
+  const busy = await runCli(['verify', '--history', p.history, '--config', config, '--json']);
+  assert.equal(busy.code, 2, busy.stderr);
+  assert.equal(busy.stdout, '', 'no verdict without the lock');
+  assert.match(busy.stderr, new RegExp(`warning: verify skipped: the history is locked by pid ${holder.pid} on `));
+  await killChild(holder);
+  // The holder died: its lock is taken over, and the verdict is given.
+  const after = await runCli(['verify', '--history', p.history, '--config', config, '--json']);
+  assert.equal(after.code, 0, after.stderr);
+  assert.equal((JSON.parse(after.stdout) as Report).ok, true);
+  await assert.rejects(stat(`${p.history}.lock`), { code: 'ENOENT' }, 'the lock is released');
+});
+
+test('a copy on a file system this user may not write is verified as it is, without the lock', async (t) => {
+  const p = await chainedSite(t);
+  const copy = join(p.dir, 'auditor-copy');
+  await mkdir(copy);
+  // The history, its state, trash and change log (not the build cache's folder).
+  const names = (await readdir(p.dir, { withFileTypes: true }))
+    .filter((e) => e.isFile() && e.name.startsWith(basename(p.history)))
+    .map((e) => e.name);
+  const args = ['verify', '--history', join(copy, basename(p.history)), '--json', '--verbose'];
+  const copyAll = async () => {
+    for (const n of names) await copyFile(join(p.dir, n), join(copy, n));
+  };
+  let r: Awaited<ReturnType<typeof runCli>>;
+  if (isRoot) {
+    // Root writes any folder: a tmpfs remounted read-only (EROFS) stands for an auditor's read-only copy.
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', copy]).status, 0, 'mount a tmpfs');
+    try {
+      await copyAll();
+      assert.equal(spawnSync('mount', ['-o', 'remount,ro', copy]).status, 0, 'remount it read-only');
+      r = await runCli(args);
+      assert.deepEqual((await readdir(copy)).sort(), names.sort(), 'nothing written beside the copy');
+    } finally {
+      spawnSync('umount', ['-l', copy]);
+    }
+  } else {
+    await copyAll();
+    await chmod(copy, 0o500);
+    t.after(() => chmod(copy, 0o755));
+    r = await runCli(args);
+    assert.deepEqual((await readdir(copy)).sort(), names.sort(), 'nothing written beside the copy');
+  }
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as Report).ok, true);
+  assert.match(
+    r.stderr,
+    /verify: no lock \(.*cannot create the lock: (read-only file system \(EROFS\)|permission denied \(EACCES\))/,
   );
 });
