@@ -211,9 +211,9 @@ export interface BucketPlan {
 
 /**
  * Which of a month's bucket files to write and remove, given the hashes the published index
- * lists for it (null when they cannot be trusted: no index, or files written after it) with
- * the files on disk then, and the hashes of the buckets just made. A bucket whose hash the
- * index lists unchanged is left alone without being read.
+ * lists for it (null when they cannot be trusted: no index, or files written after it), the
+ * files on disk, and the hashes of the buckets just made. A bucket whose hash the index
+ * lists unchanged is left alone without being read.
  */
 export function planBuckets(
   known: Readonly<Record<string, string>> | null,
@@ -221,7 +221,7 @@ export function planBuckets(
   made: ReadonlyMap<string, string>,
 ): BucketPlan {
   const write = [...made].filter(([b, hash]) => known === null || known[b] !== hash).map(([b]) => b);
-  const before = known === null ? onDisk : Object.keys(known);
-  const remove = [...new Set(before)].filter((b) => !made.has(b));
+  // Files on disk the index does not list are strays of a run killed after its index: they go too.
+  const remove = [...new Set([...Object.keys(known ?? {}), ...onDisk])].filter((b) => !made.has(b));
   return { write: write.sort(), remove: remove.sort() };
 }

@@ -297,12 +297,12 @@ describe('planBuckets', () => {
       },
     ],
     [
-      'a bucket left empty is removed; the disk is not consulted',
+      'a bucket left empty is removed, and a file on disk the index does not list (a run killed after the index)',
       { '00': 'h0', '2f': 'h2f-new', '3e': 'h3e', '01': 'x' },
-      ['22'],
+      ['00', '01', '22', '2f', '3e'],
       {
         write: [],
-        remove: ['01'],
+        remove: ['01', '22'],
       },
     ],
   ];
