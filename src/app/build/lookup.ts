@@ -46,6 +46,7 @@ const hashText = (text: string): string => createHash('sha256').update(text).dig
 
 /** Addresses repeat a lot (a user's tunnel address, a NAT's public one): each is spelled and bucketed once. */
 const SPELLINGS_KEPT = 100_000;
+const SLUGS_KEPT = 10_000;
 type Spelled = { address: string; bucket: number };
 
 /** One bucket file being made: its own users table, then a row per session. */
@@ -90,7 +91,7 @@ class MonthBuckets {
   /** A day's sessions, taken as rows at once: a month of a large history is never held as sessions. */
   add(day: string, sessions: readonly Session[]): void {
     for (const s of sessions) {
-      const slug = this.slugs.get(s.user) ?? setBounded(this.slugs, s.user, slugOf(s.user, this.run.ctx), 10_000);
+      const slug = this.slugs.get(s.user) ?? setBounded(this.slugs, s.user, slugOf(s.user, this.run.ctx), SLUGS_KEPT);
       const start = seconds(s.connectedAt);
       const end = s.endedAt === null ? null : seconds(s.endedAt);
       this.first = Math.min(this.first, start);
