@@ -3,10 +3,13 @@
  *
  * The query is in the URL (?ip=&port=&at= or &from=&to=, times as wall times in the site's
  * zone), so an answer can be bookmarked and sent. The build writes data/lookup/index.json
- * (each month with the first start and the last end of its sessions) and a shard per month
- * (data/lookup/YYYY-MM.json, sessions by the month they started in, addresses in one
- * spelling); only the shards whose sessions can touch the period are fetched. Every text
- * from the shards (user names are untrusted) goes in with textContent.
+ * (schemaVersion 2: each month with the first start and the last end of its sessions and the
+ * address buckets it has) and, per month, a file per bucket (data/lookup/YYYY-MM/BB.json:
+ * the sessions that started that month holding an address of that bucket, addresses in one
+ * spelling). A query fetches, for each month whose sessions can touch the period, only its
+ * address's bucket, and only when the month has it. The bucket is src/core/lookup.ts's
+ * addressBucket; the two must agree. Every text from the files (user names are untrusted)
+ * goes in with textContent.
  */
 (() => {
   // biome-ignore lint/suspicious/noRedundantUseStrict: a classic script, not a module
@@ -90,6 +93,13 @@
       return [g[6] >> 8, g[6] & 255, g[7] >> 8, g[7] & 255].join('.');
     return ipv6Text(g);
   }
+  /** FNV-1a 32-bit over the one spelling, modulo the index's bucket count, as two hex digits (addressBucket). */
+  function bucketOf(address, buckets) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
+    const b = (h >>> 0) % buckets;
+    return b < 16 ? `0${b.toString(16)}` : b.toString(16);
+  }
   /** "1.2.3.4", "1.2.3.4:5678", "[2001:db8::1]:443" → {address, port}; null when none. */
   function parseAddress(text) {
     const t = text.trim();
@@ -147,11 +157,16 @@
     });
   }
 
-  /** Rows of the shards that held the address at some instant of [from, to] (seconds), oldest first. */
+  /** Rows of the bucket files that held the address at some instant of [from, to] (seconds), oldest first. */
   function search(q) {
     return fetchJson('data/lookup/index.json').then((index) => {
-      const months = index.months.filter((m) => m[1] <= q.to && (m[2] === null || m[2] >= q.from));
-      return Promise.all(months.map((m) => fetchJson(`data/lookup/${m[0]}.json`))).then((shards) => {
+      if (index.schemaVersion !== 2) throw new Error(`data/lookup/index.json: schemaVersion ${index.schemaVersion}`);
+      const bucket = bucketOf(q.address, index.buckets);
+      // [month, first start, last end|null, {bucket: hash}]: months without the bucket hold no session of the address.
+      const months = index.months.filter(
+        (m) => m[1] <= q.to && (m[2] === null || m[2] >= q.from) && Object.hasOwn(m[3], bucket),
+      );
+      return Promise.all(months.map((m) => fetchJson(`data/lookup/${m[0]}/${bucket}.json`))).then((shards) => {
         const found = [];
         shards.forEach((shard) => {
           shard.sessions.forEach((s) => {

@@ -186,3 +186,42 @@ export function addressNeedles(address: string): string[][] {
   if (groups.length === 0) return [[':']];
   return groups.map((x) => [...new Set([x, x.toUpperCase()])]);
 }
+
+/** Buckets of the lookup index: a month's sessions are split by address so a query loads one small file. */
+export const LOOKUP_BUCKETS = 64;
+
+/**
+ * The bucket of an address in its one spelling (normaliseAddress): FNV-1a 32-bit over its
+ * char codes, modulo LOOKUP_BUCKETS. site/assets/lookup.js computes the same; they must agree.
+ */
+export function addressBucket(address: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % LOOKUP_BUCKETS;
+}
+
+/** A bucket's name in the index and its file's name: two lower-case hex digits. */
+export const bucketName = (bucket: number): string => bucket.toString(16).padStart(2, '0');
+
+/** What a build does with one month's bucket files (names as bucketName). */
+export interface BucketPlan {
+  write: string[];
+  remove: string[];
+}
+
+/**
+ * Which of a month's bucket files to write and remove, given the hashes the published index
+ * lists for it (null when they cannot be trusted: no index, or files written after it), the
+ * files on disk, and the hashes of the buckets just made. A bucket whose hash the index
+ * lists unchanged is left alone without being read.
+ */
+export function planBuckets(
+  known: Readonly<Record<string, string>> | null,
+  onDisk: readonly string[],
+  made: ReadonlyMap<string, string>,
+): BucketPlan {
+  const write = [...made].filter(([b, hash]) => known === null || known[b] !== hash).map(([b]) => b);
+  // Files on disk the index does not list are strays of a run killed after its index: they go too.
+  const remove = [...new Set([...Object.keys(known ?? {}), ...onDisk])].filter((b) => !made.has(b));
+  return { write: write.sort(), remove: remove.sort() };
+}

@@ -1,20 +1,60 @@
-/** The lookup index and month shards as published in the output folder (data/lookup/). */
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+/** The lookup index and its bucket files as published in the output folder (data/lookup/). */
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 
 export const LOOKUP_DIR = 'data/lookup';
 
-/** The published index's text, or null when there is none. */
-export async function readLookupIndex(out: string): Promise<string | null> {
-  return readFile(join(out, LOOKUP_DIR, 'index.json'), 'utf8').catch(ifMissing(null));
+const MONTH = /^\d{4}-\d{2}$/;
+const BUCKET_FILE = /^([0-9a-f]{2})\.json$/;
+
+/** The published index's text and when it was written, or null when there is none. */
+export async function readLookupIndex(out: string): Promise<{ text: string; mtimeMs: number } | null> {
+  const path = join(out, LOOKUP_DIR, 'index.json');
+  const st = await stat(path).catch(ifMissing(null));
+  if (st === null) return null;
+  const text = await readFile(path, 'utf8').catch(ifMissing(null));
+  return text === null ? null : { text, mtimeMs: st.mtimeMs };
 }
 
-/** The months whose shards are published (YYYY-MM.json). */
-export async function publishedLookupMonths(out: string): Promise<string[]> {
+/** What data/lookup/ holds besides the index: month folders, and anything else (the old layout's YYYY-MM.json). */
+export async function publishedLookupEntries(out: string): Promise<{ months: string[]; others: string[] }> {
   const names = (await readdir(join(out, LOOKUP_DIR)).catch(ifMissing(null))) ?? [];
-  return names.flatMap((n) => {
-    const m = /^(\d{4}-\d{2})\.json$/.exec(n);
-    return m ? [m[1] as string] : [];
-  });
+  const months = names.filter((n) => MONTH.test(n));
+  const others = names.filter((n) => !MONTH.test(n) && n !== 'index.json' && !n.startsWith('index.json.tmp-'));
+  return { months: months.sort(), others: others.sort() };
+}
+
+/**
+ * A month folder's bucket files (their names without .json), and whether the folder changed
+ * after `sinceMs` (a file written there after the index: a run killed between the two).
+ */
+export async function monthBucketFiles(
+  out: string,
+  month: string,
+  sinceMs: number,
+): Promise<{ buckets: string[]; changedSince: boolean }> {
+  const dir = join(out, LOOKUP_DIR, month);
+  const st = await stat(dir).catch(ifMissing(null));
+  if (st === null) return { buckets: [], changedSince: false };
+  const buckets = (await readdir(dir)).flatMap((n) => BUCKET_FILE.exec(n)?.[1] ?? []);
+  return { buckets, changedSince: st.mtimeMs > sinceMs };
+}
+
+/** Writes files known to differ (their hashes decide), without reading the old ones. Returns how many. */
+export async function replaceLookupFiles(out: string, files: { path: string; content: string }[]): Promise<number> {
+  const dirs = new Set(files.map((f) => dirname(join(out, f.path))));
+  for (const d of dirs) await mkdir(d, { recursive: true });
+  for (const f of files) await writeFileAtomic(join(out, f.path), f.content, { durable: false });
+  return files.length;
+}
+
+/** Removes month folders and stray entries of data/lookup/ (names as publishedLookupEntries gives them). */
+export async function removeLookupEntries(out: string, names: string[]): Promise<void> {
+  for (const n of names) {
+    if (n === '' || n.includes('/') || n.includes('\\') || n === '.' || n === '..')
+      throw new Error(`refusing to remove ${n} from ${LOOKUP_DIR}`);
+    await rm(join(out, LOOKUP_DIR, n), { recursive: true, force: true });
+  }
 }

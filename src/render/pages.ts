@@ -595,7 +595,7 @@ export function userPage(input: UserPageInput, ctx: ModelContext): UserPage {
 
 export type { PageModel };
 
-/** "/lookup/": the form; the answer comes from the month shards in data/lookup/ (src/app/build/lookup.ts). */
+/** "/lookup/": the form; the answer comes from the bucket files in data/lookup/ (src/app/build/lookup.ts). */
 export function lookupPage(ctx: ModelContext): LookupPage {
   const url = LOOKUP_URL;
   return {

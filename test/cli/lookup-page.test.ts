@@ -1,10 +1,10 @@
 /**
- * The /lookup/ page against the shards a real build wrote: its script (site/assets/lookup.js)
+ * The /lookup/ page against the bucket files a real build wrote: its script (site/assets/lookup.js)
  * runs in jsdom with fetch served from the output folder, and every fetch is recorded, so the
- * test sees which month shards a query loads.
+ * test sees which files a query loads (found only when the script's buckets agree with the build's).
  */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { JSDOM } from 'jsdom';
@@ -109,24 +109,39 @@ describe('the lookup page', () => {
     return { w, rows, fetched: fetched.filter((f) => f.endsWith('.json')), status, section };
   }
 
-  test('the build wrote a shard per month and the index', async () => {
+  test('the build wrote a file per month and address bucket, and the index', async () => {
     const index = JSON.parse(await readFile(join(out, 'data/lookup/index.json'), 'utf8'));
-    assert.equal(index.schemaVersion, 1);
+    assert.equal(index.schemaVersion, 2);
     assert.equal(index.timeZone, 'Europe/Berlin');
+    assert.equal(index.buckets, 64);
     assert.deepEqual(
-      index.months.map((m: [string]) => m[0]),
-      ['2026-09', '2026-10', '2026-11'],
+      index.months.map((m: [string, number, number, Record<string, string>]) => [m[0], Object.keys(m[3]).sort()]),
+      [
+        // carl: 2001:db8::42, 10.8.0.9, fd00:8::9
+        ['2026-09', ['04', '2d', '2e']],
+        // anna: 203.0.113.7, 10.8.0.3, fd00:8::3
+        ['2026-10', ['12', '20', '2f']],
+        ['2026-11', ['12', '20', '2f']],
+      ],
     );
-    const oct = JSON.parse(await readFile(join(out, 'data/lookup/2026-10.json'), 'utf8'));
-    assert.deepEqual(oct.users, [['anna', 'anna']]);
-    assert.deepEqual(oct.sessions, [[0, '31', 1793480400, 1793494800, '203.0.113.7', 40001, '10.8.0.3', 'fd00:8::3']]);
+    const row = [0, '31', 1793480400, 1793494800, '203.0.113.7', 40001, '10.8.0.3', 'fd00:8::3'];
+    for (const bucket of ['12', '20', '2f']) {
+      const text = await readFile(join(out, `data/lookup/2026-10/${bucket}.json`), 'utf8');
+      const file = JSON.parse(text);
+      assert.deepEqual(
+        [file.month, file.bucket, file.users, file.sessions],
+        ['2026-10', bucket, [['anna', 'anna']], [row]],
+      );
+      assert.equal(typeof index.months[1][3][bucket], 'string');
+    }
+    assert.deepEqual((await readdir(join(out, 'data/lookup'))).sort(), ['2026-09', '2026-10', '2026-11', 'index.json']);
   });
 
   test('a time at the start of a month finds the session begun the month before, loading only the shards it can be in', async () => {
     const { rows, fetched, section } = await query('?ip=10.8.0.3&at=2026-11-01T00%3A30');
     assert.equal(section.getAttribute('data-lookup-done'), '1');
-    // November's first session starts on the 20th: its shard is not fetched.
-    assert.deepEqual(fetched, ['data/lookup/index.json', 'data/lookup/2026-10.json']);
+    // November's first session starts on the 20th: its file is not fetched; October's only in the address's bucket.
+    assert.deepEqual(fetched, ['data/lookup/index.json', 'data/lookup/2026-10/2f.json']);
     assert.deepEqual(
       rows[0]?.map((c) => c.text),
       [
@@ -144,7 +159,8 @@ describe('the lookup page', () => {
   });
 
   test('a range lists every user of the address in time order; names stay text', async () => {
-    const { w, rows } = await query('?ip=10.8.0.3&from=2026-10-01T00%3A00&to=2026-11-30T00%3A00');
+    const { w, rows, fetched } = await query('?ip=10.8.0.3&from=2026-10-01T00%3A00&to=2026-11-30T00%3A00');
+    assert.deepEqual(fetched, ['data/lookup/index.json', 'data/lookup/2026-10/2f.json', 'data/lookup/2026-11/2f.json']);
     assert.deepEqual(
       rows.map((r) => r[0]?.text),
       ['anna', EVIL],
@@ -168,13 +184,16 @@ describe('the lookup page', () => {
       v6.rows.map((r) => r[0]?.text),
       ['carl'],
     );
-    assert.deepEqual(v6.fetched, ['data/lookup/index.json', 'data/lookup/2026-09.json']);
+    assert.deepEqual(v6.fetched, ['data/lookup/index.json', 'data/lookup/2026-09/2e.json']);
   });
 
   test('nothing found, a bad address, and no query', async () => {
     const none = await query('?ip=10.8.0.3&at=2026-11-25T10%3A00');
     assert.equal(none.rows.length, 0);
     assert.equal(none.status, 'No session had this address at that time.');
+    // No month of the period has the bucket of 10.8.0.9 (only September does): nothing but the index is fetched.
+    const absent = await query('?ip=10.8.0.9&from=2026-10-01T00%3A00&to=2026-11-30T00%3A00');
+    assert.deepEqual([absent.rows.length, absent.fetched], [0, ['data/lookup/index.json']]);
     const bad = await query('?ip=not-an-address');
     assert.equal(bad.status, 'That is not an IPv4 or IPv6 address.');
     assert.deepEqual(bad.fetched, []);

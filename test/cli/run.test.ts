@@ -10,6 +10,7 @@ import { before, describe, test } from 'node:test';
 import type { StatusClient } from '../../src/core/parse-status.js';
 import type { Session } from '../../src/core/session.js';
 import { dayFileName, exportFileName, reportFileName } from '../../src/core/export-names.js';
+import { addressBucket, bucketName, normaliseAddress } from '../../src/core/lookup.js';
 import { userSlug } from '../../src/core/slug.js';
 import { advanceClients } from '../../src/demo/synthetic.js';
 import { ROOT_ROWS } from '../../src/render/pages.js';
@@ -261,8 +262,13 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `u/${slug}/active/index.html`,
       `u/${slug}/ended/index.html`,
       `u/${slug}/m/${month}/index.html`,
-      // The lookup shard of the day's month: the session has its end now.
-      `data/lookup/${month}.json`,
+      // The lookup files of the day's month and the session's address buckets: it has its end now.
+      ...[gone.realAddress, gone.virtualAddress, gone.virtualIpv6].flatMap((a) => {
+        const spelled = a === null ? null : normaliseAddress(a);
+        return spelled === null ? [] : [`data/lookup/${month}/${bucketName(addressBucket(spelled))}.json`];
+      }),
+      // The lookup index: those files' hashes.
+      'data/lookup/index.json',
       // The auditors' page: the ended session's row moved the history's chain head.
       'ledger/index.html',
     ];
@@ -273,8 +279,6 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `ended/d/${day}/index.html`,
       `u/${slug}/ended/m/${month}/index.html`,
       'archive/index.html',
-      // The lookup index, when the month's last end changed.
-      'data/lookup/index.json',
       // The rest of the day or month where the root pages' rows stop moves with a new ended row.
       'more/index.html',
       'ended/more/index.html',

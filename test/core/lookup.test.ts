@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
+  addressBucket,
   addressNeedles,
+  bucketName,
   lineMayHold,
   lookupSessions,
   normaliseAddress,
   parseLookupAddress,
   parseLookupTime,
+  planBuckets,
   sessionMatches,
   type LookupQuery,
 } from '../../src/core/lookup.js';
@@ -229,4 +232,84 @@ describe('lineMayHold', () => {
   for (const [address, expected] of cases) {
     test(address, () => assert.equal(lineMayHold(line, normaliseAddress(address) ?? address), expected));
   }
+});
+
+describe('addressBucket', () => {
+  // Computed apart from this code (FNV-1a 32-bit over the bytes, modulo 64); lookup.js must give the same.
+  const cases: [string, number, string][] = [
+    ['10.8.0.3', 47, '2f'],
+    ['1.2.3.4', 37, '25'],
+    ['203.0.113.7', 32, '20'],
+    ['0.0.0.0', 9, '09'],
+    ['255.255.255.255', 49, '31'],
+    ['fd00:8::3', 18, '12'],
+    ['fd00:8::179b', 62, '3e'],
+    ['2001:db8::1', 7, '07'],
+    ['2001:db8::42', 46, '2e'],
+    ['::', 53, '35'],
+  ];
+  for (const [address, bucket, name] of cases) {
+    test(address, () => {
+      assert.equal(addressBucket(address), bucket);
+      assert.equal(bucketName(addressBucket(address)), name);
+    });
+  }
+  test('a v4-mapped IPv6 address, spelled as its IPv4, is in the IPv4 bucket', () => {
+    const mapped = normaliseAddress('::ffff:1.2.3.4') as string;
+    assert.equal(mapped, '1.2.3.4');
+    assert.equal(addressBucket(mapped), addressBucket('1.2.3.4'));
+    assert.equal(addressBucket(normaliseAddress('FD00:0008:0:0::179B') as string), 62);
+  });
+});
+
+describe('planBuckets', () => {
+  const made = new Map([
+    ['00', 'h0'],
+    ['2f', 'h2f-new'],
+    ['3e', 'h3e'],
+  ]);
+  const cases: [string, Record<string, string> | null, string[], { write: string[]; remove: string[] }][] = [
+    [
+      'no index: every bucket written, files of no bucket removed',
+      null,
+      ['00', '11', '2f'],
+      {
+        write: ['00', '2f', '3e'],
+        remove: ['11'],
+      },
+    ],
+    [
+      'the index lists the same hashes: nothing to do',
+      { '00': 'h0', '2f': 'h2f-new', '3e': 'h3e' },
+      [],
+      {
+        write: [],
+        remove: [],
+      },
+    ],
+    [
+      'a changed bucket and a new one are written',
+      { '00': 'h0', '2f': 'h2f-old' },
+      [],
+      {
+        write: ['2f', '3e'],
+        remove: [],
+      },
+    ],
+    [
+      'a bucket left empty is removed, and a file on disk the index does not list (a run killed after the index)',
+      { '00': 'h0', '2f': 'h2f-new', '3e': 'h3e', '01': 'x' },
+      ['00', '01', '22', '2f', '3e'],
+      {
+        write: [],
+        remove: ['01', '22'],
+      },
+    ],
+  ];
+  for (const [why, known, onDisk, expected] of cases) {
+    test(why, () => assert.deepEqual(planBuckets(known, onDisk, made), expected));
+  }
+  test('a month left without sessions loses every bucket', () => {
+    assert.deepEqual(planBuckets({ '07': 'a', '2e': 'b' }, [], new Map()), { write: [], remove: ['07', '2e'] });
+  });
 });

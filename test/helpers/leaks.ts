@@ -47,7 +47,7 @@ export function traces(s: SessionJson, name: string, addresses: boolean): Needle
       { what: `${which} of ${name} (ISO)`, text: iso },
       { what: `${which} of ${name} (wall time)`, text: wall },
       { what: `${which} of ${name} (Excel serial)`, text: serialPrefix(wall) },
-      // The lookup shards (data/lookup/) hold times as epoch seconds.
+      // The lookup files (data/lookup/) hold times as epoch seconds.
       { what: `${which} of ${name} (epoch seconds)`, text: String(Date.parse(iso) / 1000) },
     );
   }

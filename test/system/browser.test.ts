@@ -492,7 +492,7 @@ describe('real Chromium through nginx', () => {
     assertClean('the hostile user');
   });
 
-  it('the lookup page finds who had a tunnel address at a time, from the month shards, under the CSP', {
+  it('the lookup page finds who had a tunnel address at a time, from the address bucket files, under the CSP', {
     timeout: 60_000,
   }, async (t) => {
     if (!gate(t, lacking)) return;

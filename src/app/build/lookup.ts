@@ -1,110 +1,214 @@
 /**
- * Stage 8b: the address lookup's index for the browser (site/assets/lookup.js): a shard per
- * month (data/lookup/YYYY-MM.json) of the sessions that started that month in the zone, and
- * data/lookup/index.json with each month's first start and last end (null while a session
- * is open), so a query fetches only the shards whose sessions can touch its period. Only the
- * months of the dirty days are written again; a month left without sessions loses its shard
- * in the same build, before the endpoint answers a delete.
+ * Stage 8b: the address lookup's index for the browser (site/assets/lookup.js). The sessions
+ * that started in a month (in the zone) are split by the bucket of their addresses
+ * (addressBucket: 64 buckets) into data/lookup/YYYY-MM/BB.json, a session in the bucket of
+ * each of its addresses; data/lookup/index.json lists each month's first start, last end
+ * (null while a session is open) and the hash of each bucket file, so a query fetches one
+ * small file per month that can touch its period, and only when the month has that bucket.
+ *
+ * Only the months of the dirty days are made again, and of them only the bucket files whose
+ * hash differs from the index's are written (not read to compare). New files go before the
+ * index that points at them; files and month folders left without sessions go after it, in
+ * the same build, before the endpoint answers a delete. A month folder changed after the
+ * index was written (a run killed between the two) is not trusted: its files are compared
+ * byte by byte. No index, a damaged one or one of the old layout (schemaVersion 1) means
+ * every month again; every build removes what the index does not list.
  */
-import { normaliseAddress } from '../../core/lookup.js';
+import { createHash } from 'node:crypto';
+import { addressBucket, bucketName, LOOKUP_BUCKETS, normaliseAddress, planBuckets } from '../../core/lookup.js';
+import { setBounded } from '../../core/memo.js';
 import type { Session } from '../../core/session.js';
 import { msFromIso } from '../../core/time.js';
-import { LOOKUP_DIR, publishedLookupMonths, readLookupIndex } from '../../io/lookup-files.js';
+import {
+  LOOKUP_DIR,
+  monthBucketFiles,
+  publishedLookupEntries,
+  readLookupIndex,
+  removeLookupEntries,
+  replaceLookupFiles,
+} from '../../io/lookup-files.js';
 import { publishFiles, removeFiles } from '../../io/output.js';
 import { slugOf } from '../../render/models.js';
 import type { BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked } from './summaries.js';
 
-/** A month in the index: [month, first start, last end or null while one is open] (epoch seconds). */
-type MonthEntry = [string, number, number | null];
+/** A month in the index: [month, first start, last end or null while one is open (epoch seconds), bucket → hash]. */
+type MonthEntry = [string, number, number | null, Record<string, string>];
+
+/** The published index as this build found it: null when there is none it can trust. */
+interface KnownIndex {
+  months: Map<string, MonthEntry>;
+  writtenMs: number;
+}
 
 const seconds = (iso: string): number => Math.floor(msFromIso(iso) / 1000);
+const hashText = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 16);
 
-/** One month's shard being made: users once, then a row per session (what the match and the result rows need). */
-class Shard {
+/** Addresses repeat a lot (a user's tunnel address, a NAT's public one): each is spelled and bucketed once. */
+const SPELLINGS_KEPT = 100_000;
+const SLUGS_KEPT = 10_000;
+type Spelled = { address: string; bucket: number };
+
+/** One bucket file being made: its own users table, then a row per session. */
+class Bucket {
   private readonly users: [string, string][] = [];
   private readonly userIndex = new Map<string, number>();
   private readonly rows: unknown[] = [];
-  private first = Number.POSITIVE_INFINITY;
-  private last: number | null = 0;
+
+  add(user: string, slug: string, rest: unknown[]): void {
+    let u = this.userIndex.get(user);
+    if (u === undefined) {
+      u = this.users.push([user, slug]) - 1;
+      this.userIndex.set(user, u);
+    }
+    this.rows.push([u, ...rest]);
+  }
+
+  text(month: string, name: string): string {
+    return JSON.stringify({ schemaVersion: 2, month, bucket: name, users: this.users, sessions: this.rows });
+  }
+}
+
+/** One month's buckets being made, with the month's first start and last end. */
+class MonthBuckets {
+  private readonly buckets = new Map<number, Bucket>();
+  private readonly slugs = new Map<string, string>();
+  first = Number.POSITIVE_INFINITY;
+  last: number | null = 0;
   constructor(
     private readonly run: BuildRun,
-    private readonly month: string,
+    private readonly spelled: Map<string, Spelled>,
   ) {}
+
+  private spell(a: string | null): Spelled | null {
+    if (a === null || a === '') return null;
+    const known = this.spelled.get(a);
+    if (known !== undefined) return known;
+    const address = normaliseAddress(a) ?? a;
+    return setBounded(this.spelled, a, { address, bucket: addressBucket(address) }, SPELLINGS_KEPT);
+  }
 
   /** A day's sessions, taken as rows at once: a month of a large history is never held as sessions. */
   add(day: string, sessions: readonly Session[]): void {
-    const address = (a: string | null) => (a === null || a === '' ? null : (normaliseAddress(a) ?? a));
     for (const s of sessions) {
-      let u = this.userIndex.get(s.user);
-      if (u === undefined) {
-        u = this.users.push([s.user, slugOf(s.user, this.run.ctx)]) - 1;
-        this.userIndex.set(s.user, u);
-      }
+      const slug = this.slugs.get(s.user) ?? setBounded(this.slugs, s.user, slugOf(s.user, this.run.ctx), SLUGS_KEPT);
       const start = seconds(s.connectedAt);
       const end = s.endedAt === null ? null : seconds(s.endedAt);
       this.first = Math.min(this.first, start);
       this.last = this.last === null || end === null ? null : Math.max(this.last, end);
-      const row = [u, day.slice(8, 10), start, end, address(s.realAddress), s.realPort];
-      this.rows.push([...row, address(s.virtualAddress), address(s.virtualIpv6)]);
+      const [real, tun4, tun6] = [this.spell(s.realAddress), this.spell(s.virtualAddress), this.spell(s.virtualIpv6)];
+      const rest = [day.slice(8, 10), start, end, real?.address ?? null, s.realPort];
+      rest.push(tun4?.address ?? null, tun6?.address ?? null);
+      // Once per bucket, even when two of its addresses share one.
+      for (const b of new Set([real, tun4, tun6].flatMap((x) => (x === null ? [] : [x.bucket])))) {
+        const bucket = this.buckets.get(b) ?? new Bucket();
+        this.buckets.set(b, bucket);
+        bucket.add(s.user, slug, rest);
+      }
     }
   }
 
-  done(): { text: string; entry: MonthEntry } {
-    const text = JSON.stringify({ schemaVersion: 1, month: this.month, users: this.users, sessions: this.rows });
-    return { text, entry: [this.month, this.first, this.last] };
+  /** Bucket name → the file's text and its hash. */
+  done(month: string): Map<string, { text: string; hash: string }> {
+    const made = new Map<string, { text: string; hash: string }>();
+    for (const b of [...this.buckets.keys()].sort((x, y) => x - y)) {
+      const text = (this.buckets.get(b) as Bucket).text(month, bucketName(b));
+      made.set(bucketName(b), { text, hash: hashText(text) });
+    }
+    return made;
   }
 }
 
-function parseIndex(text: string | null): Map<string, MonthEntry> | null {
-  if (text === null) return null;
+const MONTH = /^\d{4}-\d{2}$/;
+const BUCKET = /^[0-9a-f]{2}$/;
+
+function validEntry(m: unknown): m is MonthEntry {
+  if (!Array.isArray(m) || m.length !== 4 || typeof m[0] !== 'string' || !MONTH.test(m[0])) return false;
+  const hashes = m[3] as unknown;
+  if (typeof hashes !== 'object' || hashes === null || Array.isArray(hashes)) return false;
+  return Object.entries(hashes).every(([b, h]) => BUCKET.test(b) && typeof h === 'string');
+}
+
+function parseIndex(found: { text: string; mtimeMs: number } | null): KnownIndex | null {
+  if (found === null) return null;
   try {
-    const index = JSON.parse(text) as { schemaVersion?: number; months?: MonthEntry[] };
-    if (index.schemaVersion !== 1 || !Array.isArray(index.months)) return null;
-    return new Map(index.months.map((m) => [m[0], m]));
+    const index = JSON.parse(found.text) as { schemaVersion?: number; buckets?: number; months?: unknown[] };
+    if (index.schemaVersion !== 2 || index.buckets !== LOOKUP_BUCKETS || !Array.isArray(index.months)) return null;
+    if (!index.months.every(validEntry)) return null;
+    return { months: new Map(index.months.map((m) => [m[0], m])), writtenMs: found.mtimeMs };
   } catch (e) {
     if (e instanceof SyntaxError) return null;
     throw e;
   }
 }
 
+/** Makes one month's buckets and writes those that changed; returns its index entry, files written and files to remove after the index. */
+async function writeMonth(
+  run: BuildRun,
+  tracked: Tracked,
+  spelled: Map<string, Spelled>,
+  month: string,
+  days: string[],
+  known: KnownIndex | null,
+): Promise<{ entry: MonthEntry; written: number; remove: string[]; untrusted: boolean }> {
+  const out = run.settings.out;
+  const buckets = new MonthBuckets(run, spelled);
+  for (const day of days) buckets.add(day, await sessionsOfDay(run, tracked, day));
+  const made = buckets.done(month);
+  const disk = await monthBucketFiles(out, month, known?.writtenMs ?? Number.POSITIVE_INFINITY);
+  const listed = known?.months.get(month)?.[3];
+  // Files the index lists but the disk lacks (removed by hand) are not trusted either.
+  const whole = listed !== undefined && Object.keys(listed).every((b) => disk.buckets.includes(b));
+  const trusted = whole && !disk.changedSince ? (listed as Record<string, string>) : null;
+  const hashes = new Map([...made].map(([b, m]) => [b, m.hash]));
+  const plan = planBuckets(trusted, disk.buckets, hashes);
+  const path = (b: string): string => `${LOOKUP_DIR}/${month}/${b}.json`;
+  const files = plan.write.map((b) => ({ path: path(b), content: made.get(b)?.text ?? '' }));
+  // Hashes decide what a trusted month writes; an untrusted one compares bytes (unchanged files keep their mtime).
+  const written = trusted === null ? await publishFiles(out, files) : await replaceLookupFiles(out, files);
+  const entry: MonthEntry = [month, buckets.first, buckets.last, Object.fromEntries(hashes)];
+  return { entry, written, remove: plan.remove.map(path), untrusted: disk.changedSince };
+}
+
 /** Returns files written. */
 export async function writeLookupIndex(run: BuildRun, tracked: Tracked, days: string[]): Promise<number> {
   const out = run.settings.out;
   const known = run.full ? null : parseIndex(await readLookupIndex(out));
-  if (!run.full && known === null) run.log.detail('build: the lookup index is missing or damaged: all months again');
+  if (!run.full && known === null)
+    run.log.detail('build: the lookup index is missing, damaged or old: all months again');
   const months = new Map<string, string[]>();
   for (const day of [...days].sort()) months.set(day.slice(0, 7), [...(months.get(day.slice(0, 7)) ?? []), day]);
   const dirty = known === null ? new Set([...months.keys()]) : new Set([...run.dirty.days].map((d) => d.slice(0, 7)));
-  const entries = new Map(known ?? []);
-  const gone: string[] = [];
-  // Shards first (each written as soon as it is made), then the index that points at them.
+  const entries = new Map(known?.months ?? []);
+  const spelled = new Map<string, Spelled>();
+  const remove: string[] = [];
+  // Bucket files first (each month written as soon as it is made), then the index that points at them.
   let written = 0;
-  for (const month of dirty) {
+  let untrusted = false;
+  for (const month of [...dirty].sort()) {
     const list = months.get(month);
     if (list === undefined) {
       entries.delete(month);
-      gone.push(`${LOOKUP_DIR}/${month}.json`);
       continue;
     }
-    const shard = new Shard(run, month);
-    for (const day of list) shard.add(day, await sessionsOfDay(run, tracked, day));
-    const { text, entry } = shard.done();
-    entries.set(month, entry);
-    written += await publishFiles(out, [{ path: `${LOOKUP_DIR}/${month}.json`, content: text }]);
-  }
-  // A full build also removes shards of months no longer there (and any stray ones).
-  if (known === null) {
-    for (const month of await publishedLookupMonths(out))
-      if (!months.has(month)) gone.push(`${LOOKUP_DIR}/${month}.json`);
+    const done = await writeMonth(run, tracked, spelled, month, list, known);
+    entries.set(month, done.entry);
+    written += done.written;
+    remove.push(...done.remove);
+    untrusted ||= done.untrusted;
   }
   const index = {
-    schemaVersion: 1,
+    schemaVersion: 2,
     timeZone: run.tz,
+    buckets: LOOKUP_BUCKETS,
     months: [...entries.values()].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
   };
-  // Removed months leave the index before their shards go.
-  written += await publishFiles(out, [{ path: `${LOOKUP_DIR}/index.json`, content: JSON.stringify(index) }]);
-  await removeFiles(out, gone);
+  // What leaves the index goes after it: emptied buckets, months without sessions, the old layout's files.
+  // Written anew after a folder changed since the last one, so that folder is trusted again.
+  const indexFile = [{ path: `${LOOKUP_DIR}/index.json`, content: JSON.stringify(index) }];
+  written += untrusted ? await replaceLookupFiles(out, indexFile) : await publishFiles(out, indexFile);
+  await removeFiles(out, remove);
+  const present = await publishedLookupEntries(out);
+  await removeLookupEntries(out, [...present.months.filter((m) => !entries.has(m)), ...present.others]);
   return written;
 }
