@@ -8,6 +8,10 @@
  * start only (duration and traffic are on the live page), so a file changes when sessions
  * start, end or are deleted, not every minute. The files over the whole history of all users
  * are the large ones (a row per session): whole-history.ts writes them piece by piece.
+ *
+ * Every workbook written names the chain head it was built at (its custom properties), and
+ * every file written or removed is recorded in the sums (io/export-sums.ts): a file whose
+ * rows did not change keeps its bytes and its older head, which is still on the chain.
  */
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +19,7 @@ import { dayFileName, exportFileName, type ExportStatus } from '../core/export-n
 import { exportDigest, exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { writeCsv } from '../io/csv-export.js';
+import type { ExportSums } from '../io/export-sums.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { writeXlsx } from '../io/xlsx-export.js';
 import type { WholeHistoryResult } from './whole-history.js';
@@ -107,6 +112,7 @@ const dayFiles = (day: string): { xlsx: string; csv: string } => ({
 export async function updateExports(
   input: ExportInput,
   digests: ExportDigests,
+  sums: ExportSums,
 ): Promise<{ written: number; removed: number }> {
   const { out, ctx } = input;
   await mkdir(join(out, 'exports', 'days'), { recursive: true });
@@ -115,6 +121,7 @@ export async function updateExports(
     ctx,
     full: input.full,
     digests,
+    sums,
     keep: new Set(),
     running: new Set(),
     failures: [],
@@ -131,6 +138,7 @@ export async function updateExports(
   for (const file of stale) {
     await unlink(join(out, file)).catch(ifMissing(undefined));
     digests.delete(file);
+    sums.delete(file);
   }
   return { written: w.written, removed: stale.length };
 }
@@ -146,6 +154,7 @@ interface Writes {
   readonly ctx: ExportContext;
   readonly full: boolean;
   readonly digests: ExportDigests;
+  readonly sums: ExportSums;
   /** Every export file this build stands for; a full build removes the others. */
   readonly keep: Set<string>;
   readonly running: Set<Promise<void>>;
@@ -171,9 +180,10 @@ async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promis
     const job = (async () => {
       const done = file.endsWith('.csv')
         ? await writeCsv(path, rows, { lang: w.ctx.lang, durable: false })
-        : await writeXlsx(path, rows, { lang: w.ctx.lang, durable: false });
+        : await writeXlsx(path, rows, { lang: w.ctx.lang, durable: false, stamp: w.sums.stamp });
       if (done.written) w.written++;
       w.digests.set(file, digest);
+      w.sums.set(file, done.sha256);
     })().catch((e: unknown) => {
       w.failures.push(e);
     });
@@ -190,6 +200,8 @@ async function writeAllUsers(w: Writes, input: ExportInput): Promise<void> {
   await room(w, 1);
   const whole = await input.writeWholeHistory();
   for (const f of whole.files) w.keep.add(f.file);
+  for (const [file, sha256] of whole.sha256) w.sums.set(file, sha256);
+  for (const file of whole.gone) w.sums.delete(file);
   w.written += whole.written;
 }
 
