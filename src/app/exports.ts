@@ -168,12 +168,13 @@ async function room(w: Writes, limit: number): Promise<void> {
   while (w.running.size >= limit) await Promise.race(w.running);
 }
 
-/** One view's files: rewritten when the digest of its rows changed (or a file is missing on a full build). */
+/** One view's files: rewritten when the digest of its rows changed (always on a full build). */
 async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promise<void> {
   const digest = exportDigest(rows, w.ctx.lang);
   for (const file of [files.xlsx, files.csv]) {
     w.keep.add(file);
-    if (!w.full && w.digests.get(file) === digest) continue;
+    // A file the sums do not list (their record lost) is written again, so they list it.
+    if (!w.full && w.digests.get(file) === digest && w.sums.get(file) !== undefined) continue;
     const big = rows.length > BIG_ROWS;
     await room(w, big ? 1 : PARALLEL);
     const path = join(w.out, file);

@@ -11,7 +11,7 @@ import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ChainHead } from '../core/chain.js';
 import { type SumEntry, sumsFileOf, sumsFileOfKey, sumsText } from '../core/export-sums.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic, writeFileIfChanged } from './atomic-write.js';
 import { CacheError } from './build-cache.js';
 import { ifMissing } from './fs-errors.js';
 
@@ -79,8 +79,8 @@ export class ExportSums {
   }
 
   /**
-   * Writes the sums files whose entries changed (atomically; one left without entries is
-   * removed). `full`: a full build's record is complete, so every sums file it does not
+   * Writes the sums files whose entries changed (atomically, and only when their text
+   * differs; one left without entries is removed). `full`: a full build's record is complete, so every sums file it does not
    * stand for (a month whose reports are gone) is removed too.
    */
   async publish(out: string, full: boolean): Promise<void> {
@@ -91,7 +91,7 @@ export class ExportSums {
       const path = join(out, sums.path);
       const text = sumsText(sums.dir, this.group(key).entries());
       if (text === '') await unlink(path).catch(ifMissing(undefined));
-      else await writeFileAtomic(path, text, { durable: false });
+      else await writeFileIfChanged(path, text, { durable: false });
     }
   }
 
