@@ -201,7 +201,8 @@ async function writeAllUsers(w: Writes, input: ExportInput): Promise<void> {
   await room(w, 1);
   const whole = await input.writeWholeHistory();
   for (const f of whole.files) w.keep.add(f.file);
-  for (const [file, sha256] of whole.sha256) w.sums.set(file, sha256);
+  // Every file, kept ones too: the index holds what a run killed before the sums were saved wrote.
+  for (const [file, f] of whole.sha256) w.sums.set(file, f.sha256, f.stamp);
   for (const file of whole.gone) w.sums.delete(file);
   w.written += whole.written;
 }

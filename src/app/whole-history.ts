@@ -13,7 +13,7 @@
  * same wherever it lands in the file.
  */
 import { createHash } from 'node:crypto';
-import type { ChainHead } from '../core/chain.js';
+import { type ChainHead, GENESIS } from '../core/chain.js';
 import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
@@ -73,8 +73,8 @@ export interface WholeHistoryResult {
   files: WholeFile[];
   written: number;
   removed: number;
-  /** The SHA-256 of each file made this build (hashed as it was written). */
-  sha256: Map<string, string>;
+  /** The SHA-256 of every file (hashed as it was written, this build or an earlier one) and the head it was built at. */
+  sha256: Map<string, { sha256: string; stamp: ChainHead }>;
   /** Files removed (no longer among the views' files). */
   gone: string[];
 }
@@ -90,6 +90,9 @@ interface IndexedFile {
   size: number;
   mtimeMs: number;
   pieces: IndexedPiece[];
+  /** The SHA-256 of the file's bytes and the chain head it was built at: the sums list it every build. */
+  sha256: string;
+  stamp: ChainHead;
 }
 interface PieceIndex {
   version: 1;
@@ -116,12 +119,13 @@ export async function updateWholeHistory(input: WholeHistoryInput): Promise<Whol
   }
   const sha256 = new Map<string, string>();
   const written = await writeFiles(input, writes, index, changed, maker, next, sha256);
+  const sums = new Map(Object.entries(next.files).map(([file, f]) => [file, { sha256: f.sha256, stamp: f.stamp }]));
   const keep = new Set(planned.map((f) => f.file));
   const gone = Object.keys(index.files).filter((file) => !keep.has(file));
   for (const file of gone) await unlink(join(input.out, file)).catch(ifMissing(undefined));
   await mkdir(dirname(input.index), { recursive: true, mode: PRIVATE_DIR_MODE });
   await writeFileAtomic(input.index, JSON.stringify(next), { mode: PRIVATE_FILE_MODE, durable: false });
-  return { files: planned, written, removed: gone.length, sha256, gone };
+  return { files: planned, written, removed: gone.length, sha256: sums, gone };
 }
 
 const emptyIndex = (): PieceIndex => ({ version: 1, files: {} });
@@ -147,7 +151,8 @@ async function loadIndex(path: string, out: string, warn: (message: string) => v
   for (const [file, f] of Object.entries(index.files)) {
     const st = await stat(join(out, file)).catch(ifMissing(null));
     const same = st !== null && st.ino === f.ino && st.size === f.size && st.mtimeMs === f.mtimeMs;
-    if (!same || !Array.isArray(f.pieces)) delete index.files[file];
+    if (!same || !Array.isArray(f.pieces) || typeof f.sha256 !== 'string' || typeof f.stamp?.head !== 'string')
+      delete index.files[file];
   }
   return index;
 }
@@ -317,6 +322,8 @@ async function writeFiles(
       size: st.size,
       mtimeMs: st.mtimeMs,
       pieces: o.pieces,
+      sha256: sha256.get(o.file.file) as string,
+      stamp: input.stamp ?? { head: GENESIS, rows: 0 },
     };
   }
   return written;

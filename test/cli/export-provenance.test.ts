@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { cp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { historyOps } from '../../src/app/history-edit.js';
@@ -200,4 +200,43 @@ test('a streamed workbook and CSV carry the stamp and give the SHA-256 of the by
     assert.equal(c.sha256, sha256(await readFile(csv)), `${name} csv: the SHA-256 of its bytes`);
     assert.equal((await stat(csv)).size, c.bytes);
   }
+});
+
+test('a run killed after the exports were written but before the sums were saved: the next run lists the files as they are', async (t) => {
+  const dir = await tempDir(t, 'ovsw-provenance-crash-');
+  const site = await writeSyntheticSite(dir, { sessions: 60, users: 3, spanDays: 5, live: 2, seed: 4 });
+  const p = site.paths;
+  const settings = siteSettings(p);
+  const log = memoryLog();
+  const runAt = async (at: string): Promise<void> => {
+    const r = await run(settings, at, log);
+    assert.ok(r.ok, `run at ${at}: ${log.lines.join('\n')}`);
+  };
+  await runAt(plus(T0, 1));
+  // What a run writes only at its end (the sums, the digests, the manifest), as the first run left it.
+  const saved = ['manifest.json', 'exports', 'sums'].map((f) => join(p.cache, f));
+  const sums = ['exports/SHA256SUMS', 'exports/days/SHA256SUMS'].map((f) => join(p.out, f));
+  const keep = join(dir, 'kept');
+  for (const [i, f] of [...saved, ...sums].entries()) await cp(f, join(keep, String(i)), { recursive: true });
+
+  // Two minutes: a reconnect, then the old session ends (the whole-history files change).
+  let clients = site.clients;
+  let at = T0;
+  for (const [minute, reconnect] of [
+    [1, 1],
+    [2, 0],
+  ] as const) {
+    const next = plus(T0, minute * 60);
+    clients = advanceClients(clients, { from: at, to: next, reconnect, seed: minute });
+    at = next;
+    await writeStatusFile(p.status, clients, at, site.seed);
+    await runAt(plus(at, 1));
+  }
+  // "Killed" before its end: what the runs wrote at the end is as it was.
+  for (const [i, f] of [...saved, ...sums].entries()) {
+    await rm(f, { recursive: true, force: true });
+    await cp(join(keep, String(i)), f, { recursive: true });
+  }
+  await runAt(plus(at, 30));
+  await assertSumsCurrent(p.out, 'the run after');
 });
