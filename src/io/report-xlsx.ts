@@ -6,7 +6,8 @@
  * exports' date format, and each sheet (header bold and frozen, autofilter, column widths).
  * A sheet's session rows are the export workbooks' own (rowXml, text as inline strings), so
  * text stays text: a user `=1+2` is a string cell. Entries are stamped 1980-01-01, so the
- * same report gives the same bytes and an unchanged file is left alone.
+ * same report gives the same bytes and an unchanged file is left alone. The chain head the
+ * report was built at goes in its custom properties (xlsx-sheet.ts, stampedParts).
  */
 import type { ChainHead } from '../core/chain.js';
 import { EXPORT_COLUMNS, exportHeaders, type ExportRow } from '../core/export-rows.js';
