@@ -134,12 +134,9 @@ export async function exportMismatches(
   sessions: SessionJson[],
 ): Promise<{ other: string[]; wholeHistory: string[] }> {
   const want = expectedFiles(sessions);
-  // The monthly reports are no view's file: test/cli/reports.test.ts and the purge test check them;
-  // nor are the sums files (helpers/export-sums.ts, assertSumsCurrent).
+  // The monthly reports are no view's file: test/cli/reports.test.ts and the purge test check them.
   const found = new Set(
-    (await listFiles(out)).filter(
-      (f) => f.startsWith('exports/') && !f.startsWith('exports/reports/') && !/\/SHA256SUMS$/.test(f),
-    ),
+    (await listFiles(out)).filter((f) => f.startsWith('exports/') && !f.startsWith('exports/reports/')),
   );
   const result = { other: [] as string[], wholeHistory: [] as string[] };
   for (const v of want) {
