@@ -1,7 +1,6 @@
 /** The lookup index and its bucket files as published in the output folder (data/lookup/). */
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-write.js';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ifMissing } from './fs-errors.js';
 
 export const LOOKUP_DIR = 'data/lookup';
@@ -40,14 +39,6 @@ export async function monthBucketFiles(
   if (st === null) return { buckets: [], changedSince: false };
   const buckets = (await readdir(dir)).flatMap((n) => BUCKET_FILE.exec(n)?.[1] ?? []);
   return { buckets, changedSince: st.mtimeMs > sinceMs };
-}
-
-/** Writes files known to differ (their hashes decide), without reading the old ones. Returns how many. */
-export async function replaceLookupFiles(out: string, files: { path: string; content: string }[]): Promise<number> {
-  const dirs = new Set(files.map((f) => dirname(join(out, f.path))));
-  for (const d of dirs) await mkdir(d, { recursive: true });
-  for (const f of files) await writeFileAtomic(join(out, f.path), f.content, { durable: false });
-  return files.length;
 }
 
 /** Removes month folders and stray entries of data/lookup/ (names as publishedLookupEntries gives them). */

@@ -4,7 +4,7 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { writeFileIfChanged } from './atomic-write.js';
+import { writeFileAtomic, writeFileIfChanged } from './atomic-write.js';
 import { ifMissing } from './fs-errors.js';
 import { isProcessAlive } from './process-alive.js';
 
@@ -22,17 +22,26 @@ function inside(out: string, path: string): string {
  */
 const PARALLEL_WRITES = 8;
 
-/** Returns how many files were actually (re)written. */
-export async function publishFiles(out: string, files: { path: string; content: string | Buffer }[]): Promise<number> {
+/**
+ * Returns how many files were actually (re)written. `compare: false` is for files the caller
+ * already knows to differ (by a hash it keeps): they are written without reading the old ones.
+ */
+export async function publishFiles(
+  out: string,
+  files: { path: string; content: string | Buffer }[],
+  opts: { compare?: boolean } = {},
+): Promise<number> {
+  const write =
+    opts.compare === false
+      ? (path: string, content: string | Buffer) => writeFileAtomic(path, content, { durable: false }).then(() => true)
+      : (path: string, content: string | Buffer) => writeFileIfChanged(path, content, { durable: false });
   let written = 0;
   const dirs = new Set<string>();
   for (const f of files) dirs.add(dirname(inside(out, f.path)));
   for (const d of dirs) await mkdir(d, { recursive: true });
   for (let i = 0; i < files.length; i += PARALLEL_WRITES) {
     const batch = files.slice(i, i + PARALLEL_WRITES);
-    const done = await Promise.all(
-      batch.map((f) => writeFileIfChanged(inside(out, f.path), f.content, { durable: false })),
-    );
+    const done = await Promise.all(batch.map((f) => write(inside(out, f.path), f.content)));
     written += done.filter(Boolean).length;
   }
   return written;

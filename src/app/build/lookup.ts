@@ -25,7 +25,6 @@ import {
   publishedLookupEntries,
   readLookupIndex,
   removeLookupEntries,
-  replaceLookupFiles,
 } from '../../io/lookup-files.js';
 import { publishFiles, removeFiles } from '../../io/output.js';
 import { slugOf } from '../../render/models.js';
@@ -165,7 +164,7 @@ async function writeMonth(
   const path = (b: string): string => `${LOOKUP_DIR}/${month}/${b}.json`;
   const files = plan.write.map((b) => ({ path: path(b), content: made.get(b)?.text ?? '' }));
   // Hashes decide what a trusted month writes; an untrusted one compares bytes (unchanged files keep their mtime).
-  const written = trusted === null ? await publishFiles(out, files) : await replaceLookupFiles(out, files);
+  const written = await publishFiles(out, files, { compare: trusted === null });
   const entry: MonthEntry = [month, buckets.first, buckets.last, Object.fromEntries(hashes)];
   return { entry, written, remove: plan.remove.map(path), untrusted: disk.changedSince };
 }
@@ -206,7 +205,7 @@ export async function writeLookupIndex(run: BuildRun, tracked: Tracked, days: st
   // What leaves the index goes after it: emptied buckets, months without sessions, the old layout's files.
   // Written anew after a folder changed since the last one, so that folder is trusted again.
   const indexFile = [{ path: `${LOOKUP_DIR}/index.json`, content: JSON.stringify(index) }];
-  written += untrusted ? await replaceLookupFiles(out, indexFile) : await publishFiles(out, indexFile);
+  written += await publishFiles(out, indexFile, { compare: !untrusted });
   await removeFiles(out, remove);
   const present = await publishedLookupEntries(out);
   await removeLookupEntries(out, [...present.months.filter((m) => !entries.has(m)), ...present.others]);
