@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Anomaly, LastSession } from '../core/anomalies.js';
 import { dict } from '../core/dict.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
-import { type CachePaths, readCacheJson } from './build-cache.js';
+import { type CachePaths, isObject, readCacheJson } from './build-cache.js';
 
 /** An anomaly as the build keeps it: with the day (in the zone) of each of its sessions, whose pages show it. */
 export interface CachedAnomaly extends Anomaly {
@@ -34,8 +34,6 @@ export interface AnomalyCache {
 export const anomalyCacheFile = (p: CachePaths): string => join(p.dir, 'anomalies.json');
 
 export const emptyAnomalyCache = (): AnomalyCache => ({ schemaVersion: 1, users: dict() });
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 /** Null when there is none; a CacheError (the build starts over in full) when it cannot be read. */
 export async function loadAnomalyCache(p: CachePaths): Promise<AnomalyCache | null> {

@@ -135,6 +135,9 @@ export class CacheError extends Error {
   }
 }
 
+/** For the checks of readCacheJson: a JSON object (or array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
 /** A cache file's JSON (null when there is none), checked by `check`; a CacheError when it cannot be read. */
 export async function readCacheJson<T>(file: string, check: (v: unknown) => boolean): Promise<T | null> {
   const raw = await readFile(file, 'utf8').catch(ifMissing(null));

@@ -10,13 +10,11 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReportUserRow } from '../core/report.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic } from './atomic-write.js';
-import { readCacheJson } from './build-cache.js';
+import { isObject, readCacheJson } from './build-cache.js';
 import { ifMissing } from './fs-errors.js';
 
 const CARRY = 'carry.json';
 const MONTH_FILE = /^(\d{4}-\d{2})\.json$/;
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 function isRow(v: unknown): v is ReportUserRow {
   if (!isObject(v)) return false;
