@@ -7,7 +7,7 @@
  * full build of the same history writes.
  */
 import assert from 'node:assert/strict';
-import { cp, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { buildLocked } from '../../src/app/build.js';
@@ -19,6 +19,7 @@ import { appendHistory } from '../../src/io/history-store.js';
 import { memoryLog, siteSettings } from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
 import { sampleSession } from '../helpers/sessions.js';
+import { diffSnapshots, type FileState, snapshotFiles } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const LOOKUP = 'data/lookup';
@@ -49,36 +50,18 @@ const bob = session('b0000000000000000002', 'bob', '198.51.100.20', '10.8.0.20',
 const carl = session('c0000000000000000003', 'carl', '2001:db8::42', '10.8.0.9', 'fd00:8::9', '2026-09-10T08:00:00Z');
 const dave = session('d0000000000000000004', 'dave', '192.0.2.50', '10.8.0.3', null, '2026-10-20T08:00:00Z');
 
-interface FileState {
-  text: string;
-  ino: number;
-  mtimeMs: number;
-}
-
 /** data/lookup/ as files (relative paths) with their bytes and identity. */
-async function lookupTree(out: string): Promise<Map<string, FileState>> {
-  const tree = new Map<string, FileState>();
-  const names = (await readdir(join(out, LOOKUP), { recursive: true })).sort();
-  for (const name of names) {
-    const path = join(out, LOOKUP, name);
-    const st = await stat(path);
-    if (st.isFile()) tree.set(name, { text: await readFile(path, 'utf8'), ino: st.ino, mtimeMs: st.mtimeMs });
-  }
-  return tree;
-}
+const lookupTree = (out: string): Promise<Map<string, FileState>> => snapshotFiles(join(out, LOOKUP));
+
+const text = (f: FileState | undefined): string => (f as FileState).data.toString('utf8');
 
 const texts = (tree: Map<string, FileState>): Record<string, string> =>
-  Object.fromEntries([...tree].map(([name, f]) => [name, f.text]));
+  Object.fromEntries([...tree].map(([name, f]) => [name, text(f)]));
 
 /** The files whose bytes or identity differ between two trees, and those added or removed. */
 function touched(a: Map<string, FileState>, b: Map<string, FileState>): string[] {
-  const names = new Set([...a.keys(), ...b.keys()]);
-  return [...names]
-    .filter((n) => {
-      const [x, y] = [a.get(n), b.get(n)];
-      return x === undefined || y === undefined || x.text !== y.text || x.ino !== y.ino || x.mtimeMs !== y.mtimeMs;
-    })
-    .sort();
+  const d = diffSnapshots(a, b);
+  return [...new Set([...d.touched, ...d.changed, ...d.added, ...d.removed])].sort();
 }
 
 describe('the lookup bucket files across builds', () => {
@@ -164,7 +147,7 @@ describe('the lookup bucket files across builds', () => {
     await incremental();
     const after = await lookupTree(paths().out);
     assert.deepEqual(touched(before, after), ['2026-10/2f.json', '2026-10/3c.json', 'index.json']);
-    const shared = JSON.parse((after.get('2026-10/2f.json') as FileState).text);
+    const shared = JSON.parse(text(after.get('2026-10/2f.json')));
     assert.deepEqual(
       shared.sessions.map((r: [number]) => shared.users[r[0]][0]),
       ['anna', 'dave'],
@@ -176,8 +159,8 @@ describe('the lookup bucket files across builds', () => {
     await deleteSession(dave.id);
     let tree = await lookupTree(paths().out);
     assert.equal(tree.has('2026-10/3c.json'), false, "dave's only bucket is gone");
-    assert.ok(!(tree.get('2026-10/2f.json') as FileState).text.includes('dave'));
-    const index = JSON.parse((tree.get('index.json') as FileState).text);
+    assert.ok(!text(tree.get('2026-10/2f.json')).includes('dave'));
+    const index = JSON.parse(text(tree.get('index.json')));
     assert.deepEqual(Object.keys(index.months[1][3]).sort(), ['02', '04', '12', '20', '2f']);
     assert.deepEqual(texts(tree), await fullTree());
 
@@ -220,7 +203,7 @@ describe('the lookup bucket files across builds', () => {
     await append([session('f0000000000000000006', 'finn', '192.0.2.60', '10.8.0.60', null, '2026-11-02T08:00:00Z')]);
     await incremental();
     const tree = await lookupTree(paths().out);
-    assert.equal(JSON.parse((tree.get('index.json') as FileState).text).schemaVersion, 2);
+    assert.equal(JSON.parse(text(tree.get('index.json'))).schemaVersion, 2);
     assert.deepEqual(await readdir(lookup), ['2026-10', '2026-11', 'index.json']);
     assert.deepEqual(texts(tree), await fullTree());
   });
