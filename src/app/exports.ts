@@ -17,7 +17,6 @@ import { compareNewestFirst, type Session } from '../core/session.js';
 import { writeCsv } from '../io/csv-export.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { writeXlsx } from '../io/xlsx-export.js';
-import type { WholeHistoryResult } from './whole-history.js';
 
 /** Excel's sheet holds 1,048,576 rows: the header and the newest sessions. */
 export const EXPORT_ROWS_MAX = 1_048_575;
@@ -52,8 +51,8 @@ export interface ExportInput {
   changedDays: Set<string>;
   days: string[];
   sessionsOfDay(day: string): Promise<Session[]>;
-  /** Brings the files over the whole history of all users up to date (whole-history.ts). */
-  writeWholeHistory(): Promise<WholeHistoryResult>;
+  /** The files over the whole history of all users (whole-history.ts writes them): kept by a full build. */
+  wholeFiles: readonly string[];
   /** A user's sessions, tracked ones included. */
   sessionsOfUser(user: string): Promise<Session[]>;
 }
@@ -183,14 +182,11 @@ async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promis
   }
 }
 
-/** All users: the running sessions (a handful of rows), and the whole history's files. */
+/** All users: the running sessions (a handful of rows); the whole history's files are another stage's. */
 async function writeAllUsers(w: Writes, input: ExportInput): Promise<void> {
   const live = input.tracked.filter((s) => s.endedAt === null);
   await writeView(w, viewFiles(null, 'active'), viewRows(live, w.ctx));
-  await room(w, 1);
-  const whole = await input.writeWholeHistory();
-  for (const f of whole.files) w.keep.add(f.file);
-  w.written += whole.written;
+  for (const file of input.wholeFiles) w.keep.add(file);
 }
 
 /** A user's three views; each session's row is made once, the views share them. */

@@ -1,8 +1,8 @@
 /**
- * Heavy, rare jobs of a build run in worker threads: drawing the chart (jsdom's large
- * heap) and writing the whole-history export files (millions of rows of garbage). A
- * worker's heap goes when it ends, so the cron run's peak is the larger of the jobs, not
- * their sum, and its limits can keep V8 from growing a heap for garbage.
+ * Heavy jobs of a build run in worker threads: drawing the chart (jsdom's large heap), a
+ * full build (a capped heap) and, beside the rest of an incremental build, writing the
+ * whole-history export files (the second core). A worker's heap goes when it ends, and its
+ * limits can keep V8 from growing a heap for garbage.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { FileSystemError } from '../core/errors.js';

@@ -5,7 +5,7 @@
 import type { ExportContext } from '../../core/export-rows.js';
 import { isRebuilt } from '../../core/build-plan.js';
 import { dayFileName } from '../../core/export-names.js';
-import { exportShard, pageShard, saveManifest, ShardedHashes, wholeHistoryIndex } from '../../io/build-cache.js';
+import { exportShard, pageShard, saveManifest, ShardedHashes } from '../../io/build-cache.js';
 import { publishedPages, publishFiles, removeFiles } from '../../io/output.js';
 import { siteAssets } from '../../render/assets.js';
 import { aliasOf } from '../../render/models.js';
@@ -14,7 +14,6 @@ import { dayUrl, outputFile } from '../../render/urls.js';
 import type { SeriesPoint } from '../../core/chart-series.js';
 import type { Session } from '../../core/session.js';
 import { EXPORT_ROWS_MAX, updateExports } from '../exports.js';
-import { updateWholeHistory } from '../whole-history.js';
 import { planWholeFiles, type DayCount } from '../../core/whole-history-plan.js';
 import type { Published } from './pages.js';
 import { getUserMonth, type BuildRun } from './run.js';
@@ -24,7 +23,11 @@ import { sessionsOfDay, type Tracked, type Users } from './summaries.js';
  * Stage 4b: the rows each day has in the whole-history views, and (on the pages' context)
  * the years of their workbooks when a view has more rows than a sheet holds.
  */
-export function wholeHistoryCounts(run: BuildRun, tracked: Tracked, days: string[]): DayCount[] {
+export function wholeHistoryCounts(
+  run: BuildRun,
+  tracked: Tracked,
+  days: string[],
+): { counts: DayCount[]; files: string[] } {
   const open = new Map<string, number>();
   for (const s of tracked.live) open.set(tracked.dayOf(s), (open.get(tracked.dayOf(s)) ?? 0) + 1);
   const counts = days.map((day) => {
@@ -39,16 +42,19 @@ export function wholeHistoryCounts(run: BuildRun, tracked: Tracked, days: string
   const all = years('all');
   const ended = years('ended');
   run.ctx.xlsxYears = { ...(all.length > 0 ? { all } : {}), ...(ended.length > 0 ? { ended } : {}) };
-  return counts;
+  return { counts, files: files.map((f) => f.file) };
 }
 
-/** Stage 7: export files of the views and days whose sessions changed; returns files written. */
+/**
+ * Stage 7: export files of the views and days whose sessions changed (the whole-history
+ * files, `wholeFiles`, are stage 4c's); returns files written.
+ */
 export async function writeExports(
   run: BuildRun,
   tracked: Tracked,
   days: string[],
   people: Users,
-  counts: DayCount[],
+  wholeFiles: readonly string[],
 ): Promise<{ written: number; digests: ShardedHashes }> {
   const { settings, tz, aliases, now, cp } = run;
   const digests = new ShardedHashes(cp.exports, exportShard);
@@ -64,18 +70,7 @@ export async function writeExports(
       changedDays: run.dirty.days,
       days,
       sessionsOfDay: (day) => sessionsOfDay(run, tracked, day),
-      writeWholeHistory: () =>
-        updateWholeHistory({
-          out: settings.out,
-          index: wholeHistoryIndex(cp),
-          ctx,
-          full: run.full,
-          counts,
-          dirtyDays: run.dirty.days,
-          sessionsOfDay: (day) => sessionsOfDay(run, tracked, day),
-          rowsMax: EXPORT_ROWS_MAX,
-          warn: (m) => run.log.warn(m),
-        }),
+      wholeFiles,
       sessionsOfUser: async (user) => {
         const list = tracked.sessions.filter((s) => s.user === user);
         for (const month of run.m.users[user]?.months ?? []) list.push(...(await getUserMonth(run, user, month)));

@@ -11,10 +11,11 @@ import { commitManifest, removeStalePages, wholeHistoryCounts, writeExports, wri
 import { ingestHistory } from './ingest.js';
 import { loadBuildInputs } from './inputs.js';
 import { writeLookupIndex } from './lookup.js';
-import { publishPages } from './pages.js';
+import { publishPages, type Published } from './pages.js';
 import { writeReports } from './reports.js';
-import { startRun, stepTimer } from './run.js';
-import { summariseDays, summariseUsers, trackOpenSessions } from './summaries.js';
+import { startRun, stepTimer, type BuildRun } from './run.js';
+import { startWholeHistory } from './whole-history.js';
+import { summariseDays, summariseUsers, trackOpenSessions, type Tracked, type Users } from './summaries.js';
 
 export interface BuildOutcome {
   full: boolean;
@@ -32,6 +33,8 @@ export interface BuildOptions {
   keepChartLoaded?: boolean;
   /** For a one-shot process (the CLI's run and build): a full build runs in a worker thread with a capped heap (full-build.ts). */
   fullBuildWorker?: boolean;
+  /** For a one-shot process: an incremental build writes the whole-history files in a worker thread, beside its other stages (whole-history.ts). */
+  wholeHistoryWorker?: boolean;
 }
 
 export async function buildOnce(
@@ -62,21 +65,58 @@ export async function buildOnce(
   for (const m of warnings) log.warn(m);
   const run = startRun(inputs, log);
   timer.step('start');
+  const outcome = await buildStages(run, opts, timer);
+  log.detail(`build steps (ms): ${timer.text()}`);
+  return { ...outcome, ms: Date.now() - started };
+}
+
+type Timer = ReturnType<typeof stepTimer>;
+
+async function buildStages(run: BuildRun, opts: BuildOptions, timer: Timer): Promise<Omit<BuildOutcome, 'ms'>> {
   const history = await ingestHistory(run);
   timer.step('history');
   const tracked = trackOpenSessions(run);
   const days = await summariseDays(run, tracked);
   const people = await summariseUsers(run, tracked);
-  const counts = wholeHistoryCounts(run, tracked, days);
-  // Before the pages: their rows carry the badges, and changed flags mark their days dirty.
+  const whole = wholeHistoryCounts(run, tracked, days);
+  const joinWhole = startWholeHistory(run, tracked, whole.counts, opts.wholeHistoryWorker === true);
   timer.step('summaries');
+  const out = await outputStages(run, { tracked, days, people, wholeFiles: whole.files }, opts, timer).catch(
+    async (e: unknown) => {
+      // The full build that follows a damaged cache must not race the worker's files.
+      await joinWhole().catch((w: unknown) => run.log.warn(`the whole-history export files failed too: ${String(w)}`));
+      throw e;
+    },
+  );
+  let filesWritten = out.filesWritten + (await joinWhole()).written;
+  timer.step('whole history');
+  const { published, exported } = out;
+  run.log.detail(
+    `build: ${history.newEnded} new ended, ${run.dirty.days.size} dirty day(s), ${run.dirty.userMonths.size} dirty user(s)` +
+      `${people.usersChanged ? ' (user list changed)' : ''}, ${published.produced.size} page model(s)`,
+  );
+  filesWritten += await removeStalePages(run, published);
+  await commitManifest(run, published.hashes, exported.digests, history.csvBytes);
+  timer.step('finish');
+  return { full: run.full, pagesRendered: published.pagesRendered, filesWritten };
+}
+
+/** The stages that write the site's files, beside the whole-history files (stage 4c). */
+async function outputStages(
+  run: BuildRun,
+  made: { tracked: Tracked; days: string[]; people: Users; wholeFiles: string[] },
+  opts: BuildOptions,
+  timer: Timer,
+): Promise<{ published: Published; exported: Awaited<ReturnType<typeof writeExports>>; filesWritten: number }> {
+  const { tracked, days, people } = made;
+  // Before the pages: their rows carry the badges, and changed flags mark their days dirty.
   const anomalies = await findAnomalies(run, tracked, people);
   timer.step('find anomalies');
   const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
   timer.step('chart');
   const published = await publishPages(run, tracked, days, people, chart.svg, anomalies);
   timer.step('pages');
-  const exported = await writeExports(run, tracked, days, people, counts);
+  const exported = await writeExports(run, tracked, days, people, made.wholeFiles);
   timer.step('exports');
   let filesWritten = published.filesWritten + exported.written;
   filesWritten += await writeReports(run, tracked, people, anomalies);
@@ -87,13 +127,5 @@ export async function buildOnce(
   timer.step('lookup');
   filesWritten += await writeAnomalies(run, anomalies);
   timer.step('anomalies');
-  log.detail(
-    `build: ${history.newEnded} new ended, ${run.dirty.days.size} dirty day(s), ${run.dirty.userMonths.size} dirty user(s)` +
-      `${people.usersChanged ? ' (user list changed)' : ''}, ${published.produced.size} page model(s)`,
-  );
-  filesWritten += await removeStalePages(run, published);
-  await commitManifest(run, published.hashes, exported.digests, history.csvBytes);
-  timer.step('finish');
-  log.detail(`build steps (ms): ${timer.text()}`);
-  return { full: run.full, pagesRendered: published.pagesRendered, filesWritten, ms: Date.now() - started };
+  return { published, exported, filesWritten };
 }
