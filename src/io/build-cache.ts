@@ -8,6 +8,7 @@
  *   users/NAME/MONTH.json  a user's ended sessions that started in MONTH
  *   pages/…              page URL → hash of its model, in shards (see ShardedHashes)
  *   exports/…            export file → digest of its rows, in shards (the same)
+ *   lookup/DAY.json      a day's rows of the lookup index, for the two newest months (LookupDay)
  * Day, user, page-hash and digest files are renamed into place without an fsync each (it
  * cost a cron run a fifth of a second); the manifest, written last, is fsync'd, which on
  * ext4 commits them too. A file a power loss still left empty or torn fails to parse
@@ -115,8 +116,12 @@ export const wholeHistoryIndex = (p: CachePaths): string => join(p.dir, 'whole-h
 /** The monthly reports' summary rows and carried months (src/io/report-cache.ts); cleared with the cache. */
 export const reportsCacheDir = (p: CachePaths): string => join(p.dir, 'reports');
 
+/** The lookup index's rows of a day of the newest months (src/app/build/lookup.ts); cleared with the cache. */
+export const lookupDaysDir = (p: CachePaths): string => join(p.dir, 'lookup');
+
 export async function clearCache(p: CachePaths): Promise<void> {
   await rm(wholeHistoryIndex(p), { force: true });
+  await rm(lookupDaysDir(p), { recursive: true, force: true });
   await rm(reportsCacheDir(p), { recursive: true, force: true });
   await rm(p.days, { recursive: true, force: true });
   await rm(p.users, { recursive: true, force: true });
@@ -379,4 +384,42 @@ export class ShardedHashes {
     }
     this.changed.clear();
   }
+}
+
+/**
+ * A day's rows of the lookup index: the first start and last end (null while a session is
+ * open) and, per session and bucket of its addresses, [bucket, user, the row's JSON after
+ * its user index]. Null when the day has none cached.
+ */
+export interface LookupDay {
+  first: number;
+  last: number | null;
+  rows: [number, string, string][];
+}
+
+const isLookupRow = (r: unknown): boolean =>
+  Array.isArray(r) && r.length === 3 && Number.isInteger(r[0]) && typeof r[1] === 'string' && typeof r[2] === 'string';
+
+const isLookupDay = (v: unknown): boolean =>
+  isObject(v) &&
+  typeof v.first === 'number' &&
+  (v.last === null || typeof v.last === 'number') &&
+  Array.isArray(v.rows) &&
+  v.rows.every(isLookupRow);
+
+export const loadLookupDay = (p: CachePaths, day: string): Promise<LookupDay | null> =>
+  readCacheJson<LookupDay>(join(lookupDaysDir(p), `${day}.json`), isLookupDay);
+
+export async function saveLookupDay(p: CachePaths, day: string, rows: LookupDay): Promise<void> {
+  await mkdir(lookupDaysDir(p), { recursive: true, mode: PRIVATE_DIR_MODE });
+  await writeFileAtomic(join(lookupDaysDir(p), `${day}.json`), JSON.stringify(rows), {
+    durable: false,
+    mode: PRIVATE_FILE_MODE,
+  });
+}
+
+/** Removes the cached lookup days other than `days`. */
+export async function pruneLookupDays(p: CachePaths, days: ReadonlySet<string>): Promise<void> {
+  const names = await readdir(lookupDaysDir(p)).catch(ifMissing([] as string[]));
+  for (const n of names) if (!days.has(n.replace(/\.json$/, ''))) await rm(join(lookupDaysDir(p), n), { force: true });
 }

@@ -26,6 +26,7 @@ import {
   readLookupIndex,
   removeLookupEntries,
 } from '../../io/lookup-files.js';
+import { loadLookupDay, pruneLookupDays, saveLookupDay, type LookupDay } from '../../io/build-cache.js';
 import { publishFiles, removeFiles } from '../../io/output.js';
 import { slugOf } from '../../render/models.js';
 import type { BuildRun } from './run.js';
@@ -46,64 +47,71 @@ const hashText = (text: string): string => createHash('sha256').update(text).dig
 /** Addresses repeat a lot (a user's tunnel address, a NAT's public one): each is spelled and bucketed once. */
 const SPELLINGS_KEPT = 100_000;
 const SLUGS_KEPT = 10_000;
+/** The newest months whose days' rows are cached: the current one, and the last while sessions that began in it end. */
+const CACHED_MONTHS = 2;
 type Spelled = { address: string; bucket: number };
+
+/**
+ * A day's rows: per session and bucket of its addresses (once per bucket, even when two of
+ * its addresses share one), the row's JSON after its user index.
+ */
+function dayRows(day: string, sessions: readonly Session[], spell: (a: string | null) => Spelled | null): LookupDay {
+  let first = Number.POSITIVE_INFINITY;
+  let last: number | null = 0;
+  const rows: LookupDay['rows'] = [];
+  for (const s of sessions) {
+    const start = seconds(s.connectedAt);
+    const end = s.endedAt === null ? null : seconds(s.endedAt);
+    first = Math.min(first, start);
+    last = last === null || end === null ? null : Math.max(last, end);
+    const [real, tun4, tun6] = [spell(s.realAddress), spell(s.virtualAddress), spell(s.virtualIpv6)];
+    const rest = [day.slice(8, 10), start, end, real?.address ?? null, s.realPort, tun4?.address ?? null];
+    rest.push(tun6?.address ?? null);
+    const tail = JSON.stringify(rest).slice(1, -1);
+    for (const b of new Set([real, tun4, tun6].flatMap((x) => (x === null ? [] : [x.bucket]))))
+      rows.push([b, s.user, tail]);
+  }
+  return { first, last, rows };
+}
 
 /** One bucket file being made: its own users table, then a row per session. */
 class Bucket {
   private readonly users: [string, string][] = [];
   private readonly userIndex = new Map<string, number>();
-  private readonly rows: unknown[] = [];
+  private readonly rows: string[] = [];
 
-  add(user: string, slug: string, rest: unknown[]): void {
+  add(user: string, slug: string, tail: string): void {
     let u = this.userIndex.get(user);
     if (u === undefined) {
       u = this.users.push([user, slug]) - 1;
       this.userIndex.set(user, u);
     }
-    this.rows.push([u, ...rest]);
+    this.rows.push(`[${u},${tail}]`);
   }
 
+  /** JSON.stringify({ schemaVersion: 2, month, bucket, users, sessions }), its rows joined as made. */
   text(month: string, name: string): string {
-    return JSON.stringify({ schemaVersion: 2, month, bucket: name, users: this.users, sessions: this.rows });
+    const head = `{"schemaVersion":2,"month":${JSON.stringify(month)},"bucket":${JSON.stringify(name)}`;
+    return `${head},"users":${JSON.stringify(this.users)},"sessions":[${this.rows.join(',')}]}`;
   }
 }
 
-/** One month's buckets being made, with the month's first start and last end. */
+/** One month's buckets being made from its days' rows, with the month's first start and last end. */
 class MonthBuckets {
   private readonly buckets = new Map<number, Bucket>();
   private readonly slugs = new Map<string, string>();
   first = Number.POSITIVE_INFINITY;
   last: number | null = 0;
-  constructor(
-    private readonly run: BuildRun,
-    private readonly spelled: Map<string, Spelled>,
-  ) {}
+  constructor(private readonly run: BuildRun) {}
 
-  private spell(a: string | null): Spelled | null {
-    if (a === null || a === '') return null;
-    const known = this.spelled.get(a);
-    if (known !== undefined) return known;
-    const address = normaliseAddress(a) ?? a;
-    return setBounded(this.spelled, a, { address, bucket: addressBucket(address) }, SPELLINGS_KEPT);
-  }
-
-  /** A day's sessions, taken as rows at once: a month of a large history is never held as sessions. */
-  add(day: string, sessions: readonly Session[]): void {
-    for (const s of sessions) {
-      const slug = this.slugs.get(s.user) ?? setBounded(this.slugs, s.user, slugOf(s.user, this.run.ctx), SLUGS_KEPT);
-      const start = seconds(s.connectedAt);
-      const end = s.endedAt === null ? null : seconds(s.endedAt);
-      this.first = Math.min(this.first, start);
-      this.last = this.last === null || end === null ? null : Math.max(this.last, end);
-      const [real, tun4, tun6] = [this.spell(s.realAddress), this.spell(s.virtualAddress), this.spell(s.virtualIpv6)];
-      const rest = [day.slice(8, 10), start, end, real?.address ?? null, s.realPort];
-      rest.push(tun4?.address ?? null, tun6?.address ?? null);
-      // Once per bucket, even when two of its addresses share one.
-      for (const b of new Set([real, tun4, tun6].flatMap((x) => (x === null ? [] : [x.bucket])))) {
-        const bucket = this.buckets.get(b) ?? new Bucket();
-        this.buckets.set(b, bucket);
-        bucket.add(s.user, slug, rest);
-      }
+  add(day: LookupDay): void {
+    this.first = Math.min(this.first, day.first);
+    this.last = this.last === null || day.last === null ? null : Math.max(this.last, day.last);
+    for (const [b, user, tail] of day.rows) {
+      const slug = this.slugs.get(user) ?? setBounded(this.slugs, user, slugOf(user, this.run.ctx), SLUGS_KEPT);
+      const bucket = this.buckets.get(b) ?? new Bucket();
+      this.buckets.set(b, bucket);
+      bucket.add(user, slug, tail);
     }
   }
 
@@ -116,6 +124,34 @@ class MonthBuckets {
     }
     return made;
   }
+}
+
+/**
+ * A day's rows: from the cache when the day is not dirty and its month is one of the newest
+ * (`cached`), else made from its sessions (and cached when its month is).
+ */
+async function rowsOfDay(
+  run: BuildRun,
+  tracked: Tracked,
+  spelled: Map<string, Spelled>,
+  day: string,
+  cached: boolean,
+): Promise<LookupDay> {
+  if (cached && !run.dirty.days.has(day)) {
+    const kept = await loadLookupDay(run.cp, day);
+    if (kept !== null) return kept;
+  }
+  const spell = (a: string | null): Spelled | null => {
+    if (a === null || a === '') return null;
+    const known = spelled.get(a);
+    if (known !== undefined) return known;
+    const address = normaliseAddress(a) ?? a;
+    return setBounded(spelled, a, { address, bucket: addressBucket(address) }, SPELLINGS_KEPT);
+  };
+  const sessions = await sessionsOfDay(run, tracked, day);
+  const rows = dayRows(day, sessions, spell);
+  if (cached && sessions.length > 0) await saveLookupDay(run.cp, day, rows);
+  return rows;
 }
 
 const MONTH = /^\d{4}-\d{2}$/;
@@ -149,10 +185,11 @@ async function writeMonth(
   month: string,
   days: string[],
   known: KnownIndex | null,
+  cached: boolean,
 ): Promise<{ entry: MonthEntry; written: number; remove: string[]; untrusted: boolean }> {
   const out = run.settings.out;
-  const buckets = new MonthBuckets(run, spelled);
-  for (const day of days) buckets.add(day, await sessionsOfDay(run, tracked, day));
+  const buckets = new MonthBuckets(run);
+  for (const day of days) buckets.add(await rowsOfDay(run, tracked, spelled, day, cached));
   const made = buckets.done(month);
   const disk = await monthBucketFiles(out, month, known?.writtenMs ?? Number.POSITIVE_INFINITY);
   const listed = known?.months.get(month)?.[3];
@@ -176,7 +213,13 @@ export async function writeLookupIndex(run: BuildRun, tracked: Tracked, days: st
   if (!run.full && known === null)
     run.log.detail('build: the lookup index is missing, damaged or old: all months again');
   const months = new Map<string, string[]>();
-  for (const day of [...days].sort()) months.set(day.slice(0, 7), [...(months.get(day.slice(0, 7)) ?? []), day]);
+  for (const day of [...days].sort()) {
+    const list = months.get(day.slice(0, 7));
+    if (list === undefined) months.set(day.slice(0, 7), [day]);
+    else list.push(day);
+  }
+  // The newest months' days are cached: a busy run makes again only its dirty days' rows.
+  const cachedMonths = new Set([...months.keys()].slice(-CACHED_MONTHS));
   const dirty = known === null ? new Set([...months.keys()]) : new Set([...run.dirty.days].map((d) => d.slice(0, 7)));
   const entries = new Map(known?.months ?? []);
   const spelled = new Map<string, Spelled>();
@@ -190,7 +233,7 @@ export async function writeLookupIndex(run: BuildRun, tracked: Tracked, days: st
       entries.delete(month);
       continue;
     }
-    const done = await writeMonth(run, tracked, spelled, month, list, known);
+    const done = await writeMonth(run, tracked, spelled, month, list, known, cachedMonths.has(month));
     entries.set(month, done.entry);
     written += done.written;
     remove.push(...done.remove);
@@ -209,5 +252,6 @@ export async function writeLookupIndex(run: BuildRun, tracked: Tracked, days: st
   await removeFiles(out, remove);
   const present = await publishedLookupEntries(out);
   await removeLookupEntries(out, [...present.months.filter((m) => !entries.has(m)), ...present.others]);
+  await pruneLookupDays(run.cp, new Set([...cachedMonths].flatMap((m) => months.get(m) ?? [])));
   return written;
 }
