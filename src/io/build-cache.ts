@@ -8,6 +8,7 @@
  *   users/NAME/MONTH.json  a user's ended sessions that started in MONTH
  *   pages/…              page URL → hash of its model, in shards (see ShardedHashes)
  *   exports/…            export file → digest of its rows, in shards (the same)
+ *   sums/…               export file → SHA-256 and chain head, per sums file (export-sums.ts)
  * Day, user, page-hash and digest files are renamed into place without an fsync each (it
  * cost a cron run a fifth of a second); the manifest, written last, is fsync'd, which on
  * ext4 commits them too. A file a power loss still left empty or torn fails to parse
@@ -115,7 +116,11 @@ export const wholeHistoryIndex = (p: CachePaths): string => join(p.dir, 'whole-h
 /** The monthly reports' summary rows and carried months (src/io/report-cache.ts); cleared with the cache. */
 export const reportsCacheDir = (p: CachePaths): string => join(p.dir, 'reports');
 
+/** The record of the export files' SHA-256 (src/io/export-sums.ts); cleared with the cache. */
+export const exportSumsDir = (p: CachePaths): string => join(p.dir, 'sums');
+
 export async function clearCache(p: CachePaths): Promise<void> {
+  await rm(exportSumsDir(p), { recursive: true, force: true });
   await rm(wholeHistoryIndex(p), { force: true });
   await rm(reportsCacheDir(p), { recursive: true, force: true });
   await rm(p.days, { recursive: true, force: true });

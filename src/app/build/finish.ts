@@ -5,7 +5,16 @@
 import type { ExportContext } from '../../core/export-rows.js';
 import { isRebuilt } from '../../core/build-plan.js';
 import { dayFileName } from '../../core/export-names.js';
-import { exportShard, pageShard, saveManifest, ShardedHashes, wholeHistoryIndex } from '../../io/build-cache.js';
+import { GENESIS } from '../../core/chain.js';
+import {
+  exportShard,
+  exportSumsDir,
+  pageShard,
+  saveManifest,
+  ShardedHashes,
+  wholeHistoryIndex,
+} from '../../io/build-cache.js';
+import { ExportSums } from '../../io/export-sums.js';
 import { publishedPages, publishFiles, removeFiles } from '../../io/output.js';
 import { siteAssets } from '../../render/assets.js';
 import { aliasOf } from '../../render/models.js';
@@ -49,9 +58,11 @@ export async function writeExports(
   days: string[],
   people: Users,
   counts: DayCount[],
-): Promise<{ written: number; digests: ShardedHashes }> {
+): Promise<{ written: number; digests: ShardedHashes; sums: ExportSums }> {
   const { settings, tz, aliases, now, cp } = run;
   const digests = new ShardedHashes(cp.exports, exportShard);
+  // The files written now name the head the state holds now (after this run's appends).
+  const sums = new ExportSums(exportSumsDir(cp), run.state.chain ?? { head: GENESIS, rows: 0 });
   const ctx: ExportContext = { lang: settings.lang, timeZone: tz, aliasOf: (s) => aliasOf(s, aliases), now };
   const exported = await updateExports(
     {
@@ -75,6 +86,7 @@ export async function writeExports(
           sessionsOfDay: (day) => sessionsOfDay(run, tracked, day),
           rowsMax: EXPORT_ROWS_MAX,
           warn: (m) => run.log.warn(m),
+          stamp: sums.stamp,
         }),
       sessionsOfUser: async (user) => {
         const list = tracked.sessions.filter((s) => s.user === user);
@@ -83,8 +95,9 @@ export async function writeExports(
       },
     },
     digests,
+    sums,
   );
-  return { written: exported.written, digests };
+  return { written: exported.written, digests, sums };
 }
 
 /** Stage 8: JSON snapshots of what the pages show, for other tools; returns files written. */
@@ -140,15 +153,17 @@ export async function removeStalePages(run: BuildRun, published: Published): Pro
   );
 }
 
-/** Stage 10: the page and export hashes, then the manifest: what the next build starts from. */
+/** Stage 10: the exports' sums files, the page and export hashes and sums, then the manifest: what the next build starts from. */
 export async function commitManifest(
   run: BuildRun,
   hashes: ShardedHashes,
-  digests: ShardedHashes,
+  exported: { digests: ShardedHashes; sums: ExportSums },
   csvBytes: number,
 ): Promise<void> {
+  await exported.sums.publish(run.settings.out, run.full);
   await hashes.save();
-  await digests.save();
+  await exported.digests.save();
+  await exported.sums.save();
   run.m.csvBytes = csvBytes;
   run.m.generation = run.state.historyGeneration;
   run.m.key = run.key;

@@ -79,7 +79,7 @@ export async function buildOnce(
   const exported = await writeExports(run, tracked, days, people, counts);
   timer.step('exports');
   let filesWritten = published.filesWritten + exported.written;
-  filesWritten += await writeReports(run, tracked, people, anomalies);
+  filesWritten += await writeReports(run, tracked, people, anomalies, exported.sums);
   timer.step('reports');
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
   timer.step('snapshots');
@@ -92,7 +92,7 @@ export async function buildOnce(
       `${people.usersChanged ? ' (user list changed)' : ''}, ${published.produced.size} page model(s)`,
   );
   filesWritten += await removeStalePages(run, published);
-  await commitManifest(run, published.hashes, exported.digests, history.csvBytes);
+  await commitManifest(run, published.hashes, exported, history.csvBytes);
   timer.step('finish');
   log.detail(`build steps (ms): ${timer.text()}`);
   return { full: run.full, pagesRendered: published.pagesRendered, filesWritten, ms: Date.now() - started };
