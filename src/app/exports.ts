@@ -22,6 +22,7 @@ import { writeCsv } from '../io/csv-export.js';
 import type { ExportSums } from '../io/export-sums.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { writeXlsx } from '../io/xlsx-export.js';
+import type { WholeHistoryHashes } from './file-hashes.js';
 import type { WholeHistoryResult } from './whole-history.js';
 
 /** Excel's sheet holds 1,048,576 rows: the header and the newest sessions. */
@@ -108,12 +109,12 @@ const dayFiles = (day: string): { xlsx: string; csv: string } => ({
   csv: `exports/days/${dayFileName(day, 'csv')}`,
 });
 
-/** Writes what changed; returns the number of files written and removed. */
+/** Writes what changed; returns the number of files written and removed, and the whole-history files' hashes to come. */
 export async function updateExports(
   input: ExportInput,
   digests: ExportDigests,
   sums: ExportSums,
-): Promise<{ written: number; removed: number }> {
+): Promise<{ written: number; removed: number; whole: WholeHistoryHashes }> {
   const { out, ctx } = input;
   await mkdir(join(out, 'exports', 'days'), { recursive: true });
   const w: Writes = {
@@ -128,7 +129,7 @@ export async function updateExports(
     written: 0,
   };
   const plan = planExports(input);
-  await writeAllUsers(w, input);
+  const whole = await writeAllUsers(w, input);
   for (const user of plan.users) await writeUser(w, user, await input.sessionsOfUser(user));
   for (const day of plan.days) await writeView(w, dayFiles(day), viewRows(await input.sessionsOfDay(day), ctx));
   await room(w, 1);
@@ -140,7 +141,7 @@ export async function updateExports(
     digests.delete(file);
     sums.delete(file);
   }
-  return { written: w.written, removed: stale.length };
+  return { written: w.written, removed: stale.length, whole };
 }
 
 interface ViewFiles {
@@ -194,17 +195,17 @@ async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promis
   }
 }
 
-/** All users: the running sessions (a handful of rows), and the whole history's files. */
-async function writeAllUsers(w: Writes, input: ExportInput): Promise<void> {
+/** All users: the running sessions (a handful of rows), and the whole history's files (their hashes to come). */
+async function writeAllUsers(w: Writes, input: ExportInput): Promise<WholeHistoryHashes> {
   const live = input.tracked.filter((s) => s.endedAt === null);
   await writeView(w, viewFiles(null, 'active'), viewRows(live, w.ctx));
   await room(w, 1);
   const whole = await input.writeWholeHistory();
   for (const f of whole.files) w.keep.add(f.file);
-  // Every file, kept ones too: the index holds what a run killed before the sums were saved wrote.
-  for (const [file, f] of whole.sha256) w.sums.set(file, f.sha256, f.stamp);
   for (const file of whole.gone) w.sums.delete(file);
   w.written += whole.written;
+  // Their SHA-256 come later (file-hashes.ts): the build sets them where the sums are written.
+  return whole.hashes;
 }
 
 /** A user's three views; each session's row is made once, the views share them. */
