@@ -104,6 +104,8 @@ export async function updateReports(input: ReportInput): Promise<{ written: numb
     const users = w.todo.get(month) as Set<string>;
     w.todo.delete(month);
     await buildMonth(w, month, [...users].sort());
+    // Later months never add to an earlier one: its sums go out now, and its entries from memory.
+    await input.sums.settleMonth(month);
   }
   await saveCarry(input.cacheDir, w.carry);
   if (input.full) await removeUnkept(w);

@@ -22,6 +22,7 @@ import { memoryLog, siteSettings } from '../helpers/api.js';
 import { assertSameButStamp, assertSumsCurrent, sha256, withoutStamp, workbookStamp } from '../helpers/export-sums.js';
 import {
   dayIn,
+  listFiles,
   plus,
   snapshotFiles,
   T0,
@@ -239,4 +240,29 @@ test('a run killed after the exports were written but before the sums were saved
   }
   await runAt(plus(at, 30));
   await assertSumsCurrent(p.out, 'the run after');
+});
+
+test('the sums record is compact: per sums file, each chain head once and a [name, SHA-256 base64, head] per file', async (t) => {
+  const dir = await tempDir(t, 'ovsw-provenance-record-');
+  const site = await writeSyntheticSite(dir, { sessions: 120, users: 5, spanDays: 70, live: 3, seed: 5 });
+  const p = site.paths;
+  const log = memoryLog();
+  const r = await run(siteSettings(p), plus(T0, 1), log);
+  assert.ok(r.ok, log.lines.join('\n'));
+  const record = join(p.cache, 'sums');
+  const files = (await listFiles(record)).filter((f) => f !== 'whole-history.json');
+  assert.ok(files.includes('exports.json') && files.includes('days.json'), `${files}`);
+  assert.ok(files.filter((f) => f.startsWith('reports/')).length >= 2, `a record file per month: ${files}`);
+  for (const f of files) {
+    const data = JSON.parse(await readFile(join(record, f), 'utf8'));
+    assert.deepEqual(Object.keys(data), ['heads', 'files'], `${f}: heads and files only`);
+    const heads = (data.heads as [string, number][]).map(([h, n]) => `${h} ${n}`);
+    assert.equal(new Set(heads).size, heads.length, `${f}: each head once`);
+    const folder = f === 'exports.json' ? 'exports' : f === 'days.json' ? 'exports/days' : 'exports/reports';
+    for (const [name, b64, i] of data.files as [string, string, number][]) {
+      assert.ok(!name.includes('/'), `${f}: ${name} named in its folder`);
+      assert.equal(Buffer.from(b64, 'base64').toString('hex'), sha256(await readFile(join(p.out, folder, name))));
+      assert.ok(heads[i] !== undefined, `${f}: ${name} refers to a head`);
+    }
+  }
 });

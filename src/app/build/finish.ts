@@ -72,7 +72,7 @@ export async function writeExports(
   const { settings, tz, aliases, now, cp } = run;
   const digests = new ShardedHashes(cp.exports, exportShard);
   // The files written now name the head the state holds now (after this run's appends).
-  const sums = new ExportSums(exportSumsDir(cp), run.state.chain ?? { head: GENESIS, rows: 0 });
+  const sums = new ExportSums(exportSumsDir(cp), settings.out, run.state.chain ?? { head: GENESIS, rows: 0 });
   const ctx: ExportContext = { lang: settings.lang, timeZone: tz, aliasOf: (s) => aliasOf(s, aliases), now };
   const exported = await updateExports(
     {
@@ -175,7 +175,7 @@ export async function commitManifest(
   csvBytes: number,
 ): Promise<void> {
   for (const [file, f] of await exported.whole.digests()) exported.sums.set(file, f.sha256, f.stamp);
-  await exported.sums.publish(run.settings.out, run.full);
+  await exported.sums.publish(run.full);
   await hashes.save();
   await exported.digests.save();
   await exported.sums.save();
