@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { type ChainHead, HEX64 } from '../core/chain.js';
 import { type SumEntry, sumsFileOf, sumsFileOfKey, sumsText } from '../core/export-sums.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic, writeFileIfChanged } from './atomic-write.js';
-import { CacheError } from './build-cache.js';
+import { CacheError, isObject } from './build-cache.js';
 import { ifMissing } from './fs-errors.js';
 
 interface Stored {
@@ -32,7 +32,7 @@ const B64_LENGTH = 44;
 const B64 = /^[A-Za-z0-9+/]{43}=$/;
 
 const isStored = (v: unknown): v is Stored => {
-  if (typeof v !== 'object' || v === null) return false;
+  if (!isObject(v)) return false;
   const { heads, files } = v as Partial<Stored>;
   return (
     Array.isArray(heads) &&
