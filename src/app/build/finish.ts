@@ -174,11 +174,7 @@ export async function commitManifest(
   exported: Exported,
   csvBytes: number,
 ): Promise<void> {
-  const waiting = Date.now();
   for (const [file, f] of await exported.whole.digests()) exported.sums.set(file, f.sha256, f.stamp);
-  const hashed = exported.whole.hashedNow.length;
-  if (hashed > 0)
-    run.log.detail(`whole-history files hashed in a worker: ${hashed}, waited ${Date.now() - waiting} ms`);
   await exported.sums.publish(run.full);
   await hashes.save();
   await exported.digests.save();
