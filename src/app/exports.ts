@@ -22,7 +22,6 @@ import { writeCsv } from '../io/csv-export.js';
 import type { ExportSums } from '../io/export-sums.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { writeXlsx } from '../io/xlsx-export.js';
-import type { WholeHistoryHashes } from './file-hashes.js';
 import type { WholeHistoryResult } from './whole-history.js';
 
 /** Excel's sheet holds 1,048,576 rows: the header and the newest sessions. */
@@ -109,12 +108,12 @@ const dayFiles = (day: string): { xlsx: string; csv: string } => ({
   csv: `exports/days/${dayFileName(day, 'csv')}`,
 });
 
-/** Writes what changed; returns the number of files written and removed, and the whole-history files' hashes to come. */
+/** Writes what changed; returns the number of files written and removed. */
 export async function updateExports(
   input: ExportInput,
   digests: ExportDigests,
   sums: ExportSums,
-): Promise<{ written: number; removed: number; whole: WholeHistoryHashes }> {
+): Promise<{ written: number; removed: number }> {
   const { out, ctx } = input;
   await mkdir(join(out, 'exports', 'days'), { recursive: true });
   const w: Writes = {
@@ -129,7 +128,7 @@ export async function updateExports(
     written: 0,
   };
   const plan = planExports(input);
-  const whole = await writeAllUsers(w, input);
+  await writeAllUsers(w, input);
   for (const user of plan.users) await writeUser(w, user, await input.sessionsOfUser(user));
   for (const day of plan.days) await writeView(w, dayFiles(day), viewRows(await input.sessionsOfDay(day), ctx));
   await room(w, 1);
@@ -141,7 +140,7 @@ export async function updateExports(
     digests.delete(file);
     sums.delete(file);
   }
-  return { written: w.written, removed: stale.length, whole };
+  return { written: w.written, removed: stale.length };
 }
 
 interface ViewFiles {
@@ -195,17 +194,17 @@ async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promis
   }
 }
 
-/** All users: the running sessions (a handful of rows), and the whole history's files (their hashes to come). */
-async function writeAllUsers(w: Writes, input: ExportInput): Promise<WholeHistoryHashes> {
+/** All users: the running sessions (a handful of rows), and the whole history's files. */
+async function writeAllUsers(w: Writes, input: ExportInput): Promise<void> {
   const live = input.tracked.filter((s) => s.endedAt === null);
   await writeView(w, viewFiles(null, 'active'), viewRows(live, w.ctx));
   await room(w, 1);
   const whole = await input.writeWholeHistory();
   for (const f of whole.files) w.keep.add(f.file);
+  // Every file, kept ones too: the index holds what a run killed before the sums were saved wrote.
+  for (const [file, f] of whole.sha256) w.sums.set(file, f.sha256, f.stamp);
   for (const file of whole.gone) w.sums.delete(file);
   w.written += whole.written;
-  // Their SHA-256 come later (file-hashes.ts): the build sets them where the sums are written.
-  return whole.hashes;
 }
 
 /** A user's three views; each session's row is made once, the views share them. */

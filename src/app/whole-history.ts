@@ -48,7 +48,6 @@ import {
 } from '../io/piece-file.js';
 import { xlsxFrame, type XlsxFrame } from '../io/xlsx-export.js';
 import { rowXml } from '../io/xlsx-sheet.js';
-import { WholeHistoryHashes } from './file-hashes.js';
 
 export interface WholeHistoryInput {
   out: string;
@@ -67,8 +66,6 @@ export interface WholeHistoryInput {
   warn(message: string): void;
   /** The chain head the workbooks written are built at (their custom properties). */
   stamp?: ChainHead;
-  /** The record of the files' SHA-256 (file-hashes.ts; beside the build cache, cleared with it). */
-  hashRecord: string;
 }
 
 export interface WholeHistoryResult {
@@ -76,8 +73,8 @@ export interface WholeHistoryResult {
   files: WholeFile[];
   written: number;
   removed: number;
-  /** The SHA-256 of every file and the head it was built at, hashed off the build's thread (file-hashes.ts). */
-  hashes: WholeHistoryHashes;
+  /** The SHA-256 of every file (hashed as it was written, this build or an earlier one) and the head it was built at. */
+  sha256: Map<string, { sha256: string; stamp: ChainHead }>;
   /** Files removed (no longer among the views' files). */
   gone: string[];
 }
@@ -93,7 +90,8 @@ interface IndexedFile {
   size: number;
   mtimeMs: number;
   pieces: IndexedPiece[];
-  /** The chain head the file was built at: the sums list it under that head every build. */
+  /** The SHA-256 of the file's bytes and the chain head it was built at: the sums list it every build. */
+  sha256: string;
   stamp: ChainHead;
 }
 interface PieceIndex {
@@ -119,15 +117,15 @@ export async function updateWholeHistory(input: WholeHistoryInput): Promise<Whol
     const kept = index.files[f.file];
     if (kept !== undefined && !writes.includes(f)) next.files[f.file] = kept;
   }
-  const written = await writeFiles(input, writes, index, changed, maker, next);
-  // The files are in place: their hashing starts now, beside the rest of the build.
-  const hashes = await WholeHistoryHashes.start(input.hashRecord, input.out, new Map(Object.entries(next.files)));
+  const sha256 = new Map<string, string>();
+  const written = await writeFiles(input, writes, index, changed, maker, next, sha256);
+  const sums = new Map(Object.entries(next.files).map(([file, f]) => [file, { sha256: f.sha256, stamp: f.stamp }]));
   const keep = new Set(planned.map((f) => f.file));
   const gone = Object.keys(index.files).filter((file) => !keep.has(file));
   for (const file of gone) await unlink(join(input.out, file)).catch(ifMissing(undefined));
   await mkdir(dirname(input.index), { recursive: true, mode: PRIVATE_DIR_MODE });
   await writeFileAtomic(input.index, JSON.stringify(next), { mode: PRIVATE_FILE_MODE, durable: false });
-  return { files: planned, written, removed: gone.length, hashes, gone };
+  return { files: planned, written, removed: gone.length, sha256: sums, gone };
 }
 
 const emptyIndex = (): PieceIndex => ({ version: 1, files: {} });
@@ -153,7 +151,8 @@ async function loadIndex(path: string, out: string, warn: (message: string) => v
   for (const [file, f] of Object.entries(index.files)) {
     const st = await stat(join(out, file)).catch(ifMissing(null));
     const same = st !== null && st.ino === f.ino && st.size === f.size && st.mtimeMs === f.mtimeMs;
-    if (!same || !Array.isArray(f.pieces) || typeof f.stamp?.head !== 'string') delete index.files[file];
+    if (!same || !Array.isArray(f.pieces) || typeof f.sha256 !== 'string' || typeof f.stamp?.head !== 'string')
+      delete index.files[file];
   }
   return index;
 }
@@ -265,8 +264,8 @@ interface Open {
 /**
  * Writes `writes` in one pass over the days, newest first: each day's piece is copied from
  * the file as it was when the day is unchanged, else made (once per day for all files).
- * Each file is renamed over its target once complete; `next` gets its index entry.
- * Returns the number of files whose bytes changed.
+ * Each file is renamed over its target once complete; `next` gets its index entry and
+ * `sha256` its SHA-256. Returns the number of files whose bytes changed.
  */
 async function writeFiles(
   input: WholeHistoryInput,
@@ -275,6 +274,7 @@ async function writeFiles(
   changed: Changed,
   maker: DayPieces,
   next: PieceIndex,
+  sha256: Map<string, string>,
 ): Promise<number> {
   const open: Open[] = [];
   const done: Open[] = [];
@@ -293,7 +293,7 @@ async function writeFiles(
       const o = open[0] as Open;
       await o.reader?.close();
       o.reader = null;
-      await o.writer.finish();
+      sha256.set(o.file.file, await o.writer.finish());
       done.push(open.shift() as Open);
     }
   } catch (e) {
@@ -322,6 +322,7 @@ async function writeFiles(
       size: st.size,
       mtimeMs: st.mtimeMs,
       pieces: o.pieces,
+      sha256: sha256.get(o.file.file) as string,
       stamp: input.stamp ?? { head: GENESIS, rows: 0 },
     };
   }

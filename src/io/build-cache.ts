@@ -8,8 +8,7 @@
  *   users/NAME/MONTH.json  a user's ended sessions that started in MONTH
  *   pages/…              page URL → hash of its model, in shards (see ShardedHashes)
  *   exports/…            export file → digest of its rows, in shards (the same)
- *   sums/…               export file → SHA-256 and chain head, per sums file (export-sums.ts);
- *                        sums/whole-history.json the whole-history files' (app/file-hashes.ts)
+ *   sums/…               export file → SHA-256 and chain head, per sums file (export-sums.ts)
  * Day, user, page-hash and digest files are renamed into place without an fsync each (it
  * cost a cron run a fifth of a second); the manifest, written last, is fsync'd, which on
  * ext4 commits them too. A file a power loss still left empty or torn fails to parse
@@ -119,9 +118,6 @@ export const reportsCacheDir = (p: CachePaths): string => join(p.dir, 'reports')
 
 /** The record of the export files' SHA-256 (src/io/export-sums.ts); cleared with the cache. */
 export const exportSumsDir = (p: CachePaths): string => join(p.dir, 'sums');
-
-/** The whole-history files' SHA-256 and the identity on disk they were taken at (src/app/file-hashes.ts), beside the sums record. */
-export const wholeHistoryHashes = (p: CachePaths): string => join(p.dir, 'sums', 'whole-history.json');
 
 export async function clearCache(p: CachePaths): Promise<void> {
   await rm(exportSumsDir(p), { recursive: true, force: true });

@@ -88,22 +88,19 @@ export class PieceReader {
 }
 
 /**
- * Bytes appended to a file in chunks of about a megabyte, with the offset of the next one;
- * with a `hash`, the SHA-256 of every byte as it goes out (a streamed export's sums: the
- * file is not read back for them). The whole-history files are not hashed here: a worker
- * reads them once they are published (src/app/file-hashes.ts), off the build's thread.
+ * Bytes appended to a file in chunks of about a megabyte, with the offset of the next one,
+ * and the SHA-256 of every byte (the sums of the exports), taken as they go out: the file is
+ * never read back for it.
  */
 class Appender {
   at = 0;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
-  constructor(
-    readonly fh: FileHandle,
-    private readonly hash: Hash | null = null,
-  ) {}
+  private readonly hash: Hash = createHash('sha256');
+  constructor(readonly fh: FileHandle) {}
 
   async write(data: Buffer): Promise<void> {
-    this.hash?.update(data);
+    this.hash.update(data);
     this.queued.push(data);
     this.queuedBytes += data.length;
     this.at += data.length;
@@ -118,19 +115,16 @@ class Appender {
     await this.fh.writev(chunks);
   }
 
-  /** The SHA-256 (hex) of everything written, null when not hashed; once, at the end. */
-  sha256(): string | null {
-    return this.hash?.digest('hex') ?? null;
+  /** The SHA-256 (hex) of everything written; once, at the end. */
+  sha256(): string {
+    return this.hash.digest('hex');
   }
 }
 
-/**
- * A file being written piece by piece: `add` appends one and says where it lies; `finish`
- * completes and closes the file and gives its SHA-256 (hex) when it was opened to hash, else null.
- */
+/** A file being written piece by piece: `add` appends one and says where it lies; `finish` completes and closes the file and gives its SHA-256 (hex). */
 export interface PieceWriter {
   add(p: Piece): Promise<PlacedPiece>;
-  finish(): Promise<string | null>;
+  finish(): Promise<string>;
   /** Closes the file after a failure, unless it is closed already (the caller removes it). */
   abort(): Promise<void>;
 }
@@ -187,14 +181,13 @@ export interface ZipFrame {
  * Opens a zip of `frame` at `path` (created or truncated), every entry stamped
  * `frame.stampMs`. The piece entry's size and CRC (combined from the pieces') are known only
  * at the end: they follow its data in a data descriptor (APPNOTE 4.3.9), its local header
- * holding zeros, so every byte is written once and in order (and, with `hashed`, hashed as
- * it goes).
+ * holding zeros, so every byte is written once and in order (and hashed as it goes).
  */
-export async function openZipPieces(path: string, frame: ZipFrame, mode: number, hashed = false): Promise<PieceWriter> {
+export async function openZipPieces(path: string, frame: ZipFrame, mode: number): Promise<PieceWriter> {
   const { date, time } = dosDateTime(frame.stampMs);
   const fh = await open(path, 'w', mode);
   const close = closer(fh);
-  const a = new Appender(fh, hashed ? createHash('sha256') : null);
+  const a = new Appender(fh);
   const central: Buffer[] = [];
   const whole = async (e: WholeEntry): Promise<void> => {
     const data = e.deflate ? deflatePiece(e.data, true) : { data: e.data, raw: e.data.length, crc: crc32(e.data) };

@@ -206,7 +206,7 @@ export async function writeXlsx(
   let count = 0;
   let sha256 = '';
   try {
-    const w = await openZipPieces(tmp, frame.zip, opts.mode ?? 0o644, true);
+    const w = await openZipPieces(tmp, frame.zip, opts.mode ?? 0o644);
     try {
       let xml = '';
       for await (const r of rows) {
@@ -221,7 +221,7 @@ export async function writeXlsx(
       await w.abort();
       throw e;
     }
-    sha256 = (await w.finish()) as string;
+    sha256 = await w.finish();
   } catch (e) {
     await unlink(tmp).catch(ifMissing(undefined));
     throw fileError(e, path, 'write');

@@ -5,7 +5,6 @@
  * files are left alone; a view too large for a sheet is split per year.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -78,7 +77,6 @@ class History {
     return {
       out,
       index: join(out, 'index.json'),
-      hashRecord: join(out, 'hashes.json'),
       ctx: CTX,
       full,
       counts: days.map((day) => {
@@ -309,44 +307,5 @@ describe('the whole-history export files', () => {
       return true;
     });
     assert.deepEqual(await readdir(join(dir, 'exports')).catch(() => []), []);
-  });
-});
-
-describe("the whole-history files' SHA-256 (for the sums beside the exports)", () => {
-  const sha256 = async (path: string): Promise<string> =>
-    createHash('sha256')
-      .update(await readFile(path))
-      .digest('hex');
-  const check = async (out: string, digests: Map<string, { sha256: string }>, when: string): Promise<void> => {
-    assert.deepEqual([...digests.keys()].sort(), [...FILES].sort(), `${when}: every file`);
-    for (const f of FILES) assert.equal(digests.get(f)?.sha256, await sha256(join(out, f)), `${when}: ${f}`);
-  };
-
-  test('are taken by a worker from the published files, only from those its record does not hold as they are', async (t) => {
-    const dir = await tempDir(t);
-    const h = await History.make(dir);
-    const first = await updateWholeHistory(await h.input(dir, true, []));
-    assert.deepEqual([...first.hashes.hashedNow].sort(), [...FILES].sort(), 'a full build: every file hashed');
-    await check(dir, await first.hashes.digests(), 'full build');
-    await first.hashes.save();
-
-    // Nothing changed: no file written, none hashed, no worker; the digests come from the record.
-    const same = await updateWholeHistory(await h.input(dir, false, []));
-    assert.deepEqual(same.hashes.hashedNow, [], 'nothing written: nothing hashed');
-    await check(dir, await same.hashes.digests(), 'nothing changed');
-    await same.hashes.save();
-
-    // A running session ends: the four files are written again, and hashed again.
-    const s = h.open.pop() as Session;
-    const day = dayOf(s.connectedAt, TZ);
-    const ended = { ...s, endedAt: '2026-03-18T13:30:00Z', durationS: 1800, endReason: 'disconnected' as const };
-    await saveDay(h.cache, day, [...(await loadDay(h.cache, day)), ended]);
-    const changed = await updateWholeHistory(await h.input(dir, false, [day]));
-    assert.deepEqual([...changed.hashes.hashedNow].sort(), [...FILES].sort(), 'written files hashed');
-    // Not saved: a run killed before its end. The next run hashes the files its record does not hold.
-    const after = await updateWholeHistory(await h.input(dir, false, []));
-    assert.equal(after.written, 0);
-    assert.deepEqual([...after.hashes.hashedNow].sort(), [...FILES].sort(), 'the files the record missed');
-    await check(dir, await after.hashes.digests(), 'after a run killed before saving the record');
   });
 });

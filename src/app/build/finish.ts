@@ -12,7 +12,6 @@ import {
   pageShard,
   saveManifest,
   ShardedHashes,
-  wholeHistoryHashes,
   wholeHistoryIndex,
 } from '../../io/build-cache.js';
 import { ExportSums } from '../../io/export-sums.js';
@@ -24,7 +23,6 @@ import { dayUrl, outputFile } from '../../render/urls.js';
 import type { SeriesPoint } from '../../core/chart-series.js';
 import type { Session } from '../../core/session.js';
 import { EXPORT_ROWS_MAX, updateExports } from '../exports.js';
-import type { WholeHistoryHashes } from '../file-hashes.js';
 import { updateWholeHistory } from '../whole-history.js';
 import { planWholeFiles, type DayCount } from '../../core/whole-history-plan.js';
 import type { Published } from './pages.js';
@@ -53,14 +51,6 @@ export function wholeHistoryCounts(run: BuildRun, tracked: Tracked, days: string
   return counts;
 }
 
-/** What the exports stage leaves for the finish: the digests and sums to save, the whole-history files' hashes to come. */
-export interface Exported {
-  written: number;
-  digests: ShardedHashes;
-  sums: ExportSums;
-  whole: WholeHistoryHashes;
-}
-
 /** Stage 7: export files of the views and days whose sessions changed; returns files written. */
 export async function writeExports(
   run: BuildRun,
@@ -68,7 +58,7 @@ export async function writeExports(
   days: string[],
   people: Users,
   counts: DayCount[],
-): Promise<Exported> {
+): Promise<{ written: number; digests: ShardedHashes; sums: ExportSums }> {
   const { settings, tz, aliases, now, cp } = run;
   const digests = new ShardedHashes(cp.exports, exportShard);
   // The files written now name the head the state holds now (after this run's appends).
@@ -97,7 +87,6 @@ export async function writeExports(
           rowsMax: EXPORT_ROWS_MAX,
           warn: (m) => run.log.warn(m),
           stamp: sums.stamp,
-          hashRecord: wholeHistoryHashes(cp),
         }),
       sessionsOfUser: async (user) => {
         const list = tracked.sessions.filter((s) => s.user === user);
@@ -108,7 +97,7 @@ export async function writeExports(
     digests,
     sums,
   );
-  return { written: exported.written, digests, sums, whole: exported.whole };
+  return { written: exported.written, digests, sums };
 }
 
 /** Stage 8: JSON snapshots of what the pages show, for other tools; returns files written. */
@@ -164,22 +153,17 @@ export async function removeStalePages(run: BuildRun, published: Published): Pro
   );
 }
 
-/**
- * Stage 10: the exports' sums files (the whole-history files' hashes awaited here, the last
- * moment), the page and export hashes and sums, then the manifest: what the next build starts from.
- */
+/** Stage 10: the exports' sums files, the page and export hashes and sums, then the manifest: what the next build starts from. */
 export async function commitManifest(
   run: BuildRun,
   hashes: ShardedHashes,
-  exported: Exported,
+  exported: { digests: ShardedHashes; sums: ExportSums },
   csvBytes: number,
 ): Promise<void> {
-  for (const [file, f] of await exported.whole.digests()) exported.sums.set(file, f.sha256, f.stamp);
   await exported.sums.publish(run.full);
   await hashes.save();
   await exported.digests.save();
   await exported.sums.save();
-  await exported.whole.save();
   run.m.csvBytes = csvBytes;
   run.m.generation = run.state.historyGeneration;
   run.m.key = run.key;
