@@ -8,6 +8,10 @@
  * start only (duration and traffic are on the live page), so a file changes when sessions
  * start, end or are deleted, not every minute. The files over the whole history of all users
  * are the large ones (a row per session): whole-history.ts writes them piece by piece.
+ *
+ * Every workbook written names the chain head it was built at (its custom properties), and
+ * every file written or removed is recorded in the sums (io/export-sums.ts): a file whose
+ * rows did not change keeps its bytes and its older head, which is still on the chain.
  */
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +19,7 @@ import { dayFileName, exportFileName, type ExportStatus } from '../core/export-n
 import { exportDigest, exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { writeCsv } from '../io/csv-export.js';
+import type { ExportSums } from '../io/export-sums.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { writeXlsx } from '../io/xlsx-export.js';
 
@@ -106,6 +111,7 @@ const dayFiles = (day: string): { xlsx: string; csv: string } => ({
 export async function updateExports(
   input: ExportInput,
   digests: ExportDigests,
+  sums: ExportSums,
 ): Promise<{ written: number; removed: number }> {
   const { out, ctx } = input;
   await mkdir(join(out, 'exports', 'days'), { recursive: true });
@@ -114,6 +120,7 @@ export async function updateExports(
     ctx,
     full: input.full,
     digests,
+    sums,
     keep: new Set(),
     running: new Set(),
     failures: [],
@@ -130,6 +137,7 @@ export async function updateExports(
   for (const file of stale) {
     await unlink(join(out, file)).catch(ifMissing(undefined));
     digests.delete(file);
+    sums.delete(file);
   }
   return { written: w.written, removed: stale.length };
 }
@@ -145,6 +153,7 @@ interface Writes {
   readonly ctx: ExportContext;
   readonly full: boolean;
   readonly digests: ExportDigests;
+  readonly sums: ExportSums;
   /** Every export file this build stands for; a full build removes the others. */
   readonly keep: Set<string>;
   readonly running: Set<Promise<void>>;
@@ -158,21 +167,23 @@ async function room(w: Writes, limit: number): Promise<void> {
   while (w.running.size >= limit) await Promise.race(w.running);
 }
 
-/** One view's files: rewritten when the digest of its rows changed (or a file is missing on a full build). */
+/** One view's files: rewritten when the digest of its rows changed (always on a full build). */
 async function writeView(w: Writes, files: ViewFiles, rows: ExportRow[]): Promise<void> {
   const digest = exportDigest(rows, w.ctx.lang);
   for (const file of [files.xlsx, files.csv]) {
     w.keep.add(file);
-    if (!w.full && w.digests.get(file) === digest) continue;
+    // A file the sums do not list (their record lost) is written again, so they list it.
+    if (!w.full && w.digests.get(file) === digest && w.sums.get(file) !== undefined) continue;
     const big = rows.length > BIG_ROWS;
     await room(w, big ? 1 : PARALLEL);
     const path = join(w.out, file);
     const job = (async () => {
       const done = file.endsWith('.csv')
         ? await writeCsv(path, rows, { lang: w.ctx.lang, durable: false })
-        : await writeXlsx(path, rows, { lang: w.ctx.lang, durable: false });
+        : await writeXlsx(path, rows, { lang: w.ctx.lang, durable: false, stamp: w.sums.stamp });
       if (done.written) w.written++;
       w.digests.set(file, digest);
+      w.sums.set(file, done.sha256);
     })().catch((e: unknown) => {
       w.failures.push(e);
     });

@@ -10,10 +10,12 @@
  * from the oldest, and each of those months' all-users files from the stored summary rows
  * (report-cache.ts). A closed month is so built once and again only when its sessions
  * change; the current month follows every run that changes it. Files hold the same bytes
- * for the same rows, and are written only when their bytes differ.
+ * for the same rows, and are written only when their content differs: a workbook names the
+ * chain head it was built at, and one whose content is the same keeps its older head.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type ChainHead, sha256Hex } from '../core/chain.js';
 import { reportFileName } from '../core/export-names.js';
 import { exportRows, type ExportContext } from '../core/export-rows.js';
 import {
@@ -33,9 +35,10 @@ import { LABELS } from '../core/i18n.js';
 import { compareNewestFirst, type Session } from '../core/session.js';
 import { writeFileIfChanged } from '../io/atomic-write.js';
 import { csvTable } from '../io/csv-export.js';
+import type { ExportSums } from '../io/export-sums.js';
 import { ifMissing } from '../io/fs-errors.js';
 import { type Carry, loadCarry, loadReportRows, saveCarry, saveReportRows } from '../io/report-cache.js';
-import { writeReportXlsx, type ReportSheet } from '../io/report-xlsx.js';
+import { reportWorkbook, type ReportSheet } from '../io/report-xlsx.js';
 import { EXPORT_ROWS_MAX } from './exports.js';
 
 /** The reports' folder, relative to the output folder. */
@@ -55,6 +58,8 @@ export interface ReportInput {
   sessionsOf(user: string, month: string): Promise<Session[]>;
   /** Flags to count per user and month (issue 21, item 3). */
   anomalies: readonly ReportAnomaly[];
+  /** The record of the files' SHA-256 and chain heads; its stamp is this build's head. */
+  sums: ExportSums;
 }
 
 /** The build's state while it works through the months. */
@@ -99,6 +104,8 @@ export async function updateReports(input: ReportInput): Promise<{ written: numb
     const users = w.todo.get(month) as Set<string>;
     w.todo.delete(month);
     await buildMonth(w, month, [...users].sort());
+    // Later months never add to an earlier one: its sums go out now, and its entries from memory.
+    await input.sums.settleMonth(month);
   }
   await saveCarry(input.cacheDir, w.carry);
   if (input.full) await removeUnkept(w);
@@ -169,7 +176,7 @@ async function buildMonth(w: Work, month: string, users: string[]): Promise<void
       : [];
     await writeWorkbook(w, files.xlsx, sorted, sheets);
     const csv = csvTable(reportHeaders(input.ctx.lang), sorted.map(reportCells), { lang: input.ctx.lang });
-    if (await writeFileIfChanged(join(input.out, files.csv), csv, { durable: false })) w.written++;
+    await writeFile(w, files.csv, () => csv);
   }
   await saveReportRows(input.cacheDir, month, sorted);
 }
@@ -199,18 +206,33 @@ async function writeWorkbook(
     name: names[i] as string,
     rows: exportRows([...s.sessions].sort(compareNewestFirst).slice(0, EXPORT_ROWS_MAX), w.input.ctx),
   }));
-  const done = await writeReportXlsx(
-    join(w.input.out, file),
-    { lang, summaryName, summaryHeader: header, summary, sheets: userSheets },
-    { durable: false },
-  );
-  if (done) w.written++;
+  const book = { lang, summaryName, summaryHeader: header, summary, sheets: userSheets };
+  await writeFile(w, file, (stamp) => reportWorkbook(book, stamp));
+}
+
+/**
+ * Writes a report file made by `make` at this build's chain head, unless the file holds
+ * what `make` gives at the head it was last recorded at (its content is the same: it keeps
+ * that older head, still on the chain); records its SHA-256 and head.
+ */
+async function writeFile(w: Work, file: string, make: (stamp: ChainHead) => Buffer): Promise<void> {
+  const { out, sums, full } = w.input;
+  const path = join(out, file);
+  const was = full ? undefined : sums.get(file);
+  if (was !== undefined) {
+    const same = make(was);
+    if (sha256Hex(same) === was.sha256 && (await readFile(path).catch(ifMissing(null)))?.equals(same)) return;
+  }
+  const bytes = make(sums.stamp);
+  if (await writeFileIfChanged(path, bytes, { durable: false })) w.written++;
+  sums.set(file, sha256Hex(bytes));
 }
 
 async function remove(w: Work, file: string): Promise<void> {
   const path = join(w.input.out, file);
   const gone = await rm(path).then(() => true, ifMissing(false));
   if (gone) w.removed++;
+  w.input.sums.delete(file);
 }
 
 /** A full build's last step: report files it did not stand for (left by an older history) go. */

@@ -13,6 +13,7 @@
  * same wherever it lands in the file.
  */
 import { createHash } from 'node:crypto';
+import { type ChainHead, GENESIS } from '../core/chain.js';
 import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { exportRows, type ExportContext, type ExportRow } from '../core/export-rows.js';
@@ -63,6 +64,8 @@ export interface WholeHistoryInput {
   /** Data rows a sheet holds. */
   rowsMax: number;
   warn(message: string): void;
+  /** The chain head the workbooks written are built at (their custom properties). */
+  stamp?: ChainHead;
 }
 
 export interface WholeHistoryResult {
@@ -70,6 +73,10 @@ export interface WholeHistoryResult {
   files: WholeFile[];
   written: number;
   removed: number;
+  /** The SHA-256 of every file (hashed as it was written, this build or an earlier one) and the head it was built at. */
+  sha256: Map<string, { sha256: string; stamp: ChainHead }>;
+  /** Files removed (no longer among the views' files). */
+  gone: string[];
 }
 
 /** A piece as the index keeps it: where it lies, and a hash of its text. */
@@ -83,6 +90,9 @@ interface IndexedFile {
   size: number;
   mtimeMs: number;
   pieces: IndexedPiece[];
+  /** The SHA-256 of the file's bytes and the chain head it was built at: the sums list it every build. */
+  sha256: string;
+  stamp: ChainHead;
 }
 interface PieceIndex {
   version: 1;
@@ -96,7 +106,7 @@ export async function updateWholeHistory(input: WholeHistoryInput): Promise<Whol
   const planned = planWholeFiles(input.counts, input.rowsMax);
   await mkdir(join(input.out, 'exports'), { recursive: true });
   const index = input.full ? emptyIndex() : await loadIndex(input.index, input.out, input.warn);
-  const maker = new DayPieces(input, await xlsxFrame(input.ctx.lang));
+  const maker = new DayPieces(input, await xlsxFrame(input.ctx.lang, undefined, input.stamp));
   const changed = await changedDays(input, index, maker);
   const before = new Map<string, WrittenFile>(
     Object.entries(index.files).map(([file, f]) => [file, { days: f.pieces.map((p) => p.day) }]),
@@ -107,13 +117,15 @@ export async function updateWholeHistory(input: WholeHistoryInput): Promise<Whol
     const kept = index.files[f.file];
     if (kept !== undefined && !writes.includes(f)) next.files[f.file] = kept;
   }
-  const written = await writeFiles(input, writes, index, changed, maker, next);
+  const sha256 = new Map<string, string>();
+  const written = await writeFiles(input, writes, index, changed, maker, next, sha256);
+  const sums = new Map(Object.entries(next.files).map(([file, f]) => [file, { sha256: f.sha256, stamp: f.stamp }]));
   const keep = new Set(planned.map((f) => f.file));
   const gone = Object.keys(index.files).filter((file) => !keep.has(file));
   for (const file of gone) await unlink(join(input.out, file)).catch(ifMissing(undefined));
   await mkdir(dirname(input.index), { recursive: true, mode: PRIVATE_DIR_MODE });
   await writeFileAtomic(input.index, JSON.stringify(next), { mode: PRIVATE_FILE_MODE, durable: false });
-  return { files: planned, written, removed: gone.length };
+  return { files: planned, written, removed: gone.length, sha256: sums, gone };
 }
 
 const emptyIndex = (): PieceIndex => ({ version: 1, files: {} });
@@ -139,7 +151,8 @@ async function loadIndex(path: string, out: string, warn: (message: string) => v
   for (const [file, f] of Object.entries(index.files)) {
     const st = await stat(join(out, file)).catch(ifMissing(null));
     const same = st !== null && st.ino === f.ino && st.size === f.size && st.mtimeMs === f.mtimeMs;
-    if (!same || !Array.isArray(f.pieces)) delete index.files[file];
+    if (!same || !Array.isArray(f.pieces) || typeof f.sha256 !== 'string' || typeof f.stamp?.head !== 'string')
+      delete index.files[file];
   }
   return index;
 }
@@ -251,8 +264,8 @@ interface Open {
 /**
  * Writes `writes` in one pass over the days, newest first: each day's piece is copied from
  * the file as it was when the day is unchanged, else made (once per day for all files).
- * Each file is renamed over its target once complete; `next` gets its index entry.
- * Returns the number of files whose bytes changed.
+ * Each file is renamed over its target once complete; `next` gets its index entry and
+ * `sha256` its SHA-256. Returns the number of files whose bytes changed.
  */
 async function writeFiles(
   input: WholeHistoryInput,
@@ -261,6 +274,7 @@ async function writeFiles(
   changed: Changed,
   maker: DayPieces,
   next: PieceIndex,
+  sha256: Map<string, string>,
 ): Promise<number> {
   const open: Open[] = [];
   const done: Open[] = [];
@@ -279,7 +293,7 @@ async function writeFiles(
       const o = open[0] as Open;
       await o.reader?.close();
       o.reader = null;
-      await o.writer.finish();
+      sha256.set(o.file.file, await o.writer.finish());
       done.push(open.shift() as Open);
     }
   } catch (e) {
@@ -308,6 +322,8 @@ async function writeFiles(
       size: st.size,
       mtimeMs: st.mtimeMs,
       pieces: o.pieces,
+      sha256: sha256.get(o.file.file) as string,
+      stamp: input.stamp ?? { head: GENESIS, rows: 0 },
     };
   }
   return written;

@@ -9,6 +9,7 @@
  *   pages/…              page URL → hash of its model, in shards (see ShardedHashes)
  *   exports/…            export file → digest of its rows, in shards (the same)
  *   lookup/DAY.json      a day's rows of the lookup index, for the two newest months (LookupDay)
+ *   sums/…               export file → SHA-256 and chain head, per sums file (export-sums.ts)
  * Day, user, page-hash and digest files are renamed into place without an fsync each (it
  * cost a cron run a fifth of a second); the manifest, written last, is fsync'd, which on
  * ext4 commits them too. A file a power loss still left empty or torn fails to parse
@@ -118,8 +119,11 @@ export const reportsCacheDir = (p: CachePaths): string => join(p.dir, 'reports')
 
 /** The lookup index's rows of a day of the newest months (src/app/build/lookup.ts); cleared with the cache. */
 export const lookupDaysDir = (p: CachePaths): string => join(p.dir, 'lookup');
+/** The record of the export files' SHA-256 (src/io/export-sums.ts); cleared with the cache. */
+export const exportSumsDir = (p: CachePaths): string => join(p.dir, 'sums');
 
 export async function clearCache(p: CachePaths): Promise<void> {
+  await rm(exportSumsDir(p), { recursive: true, force: true });
   await rm(wholeHistoryIndex(p), { force: true });
   await rm(lookupDaysDir(p), { recursive: true, force: true });
   await rm(reportsCacheDir(p), { recursive: true, force: true });

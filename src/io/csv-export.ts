@@ -12,10 +12,12 @@
  * beside the target, then renamed over it; a small one is made in memory with the same
  * quoting (csvText). A target that already holds the same bytes is left alone (same mtime).
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { stat, unlink } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { sha256Hex } from '../core/chain.js';
 import { EXPORT_COLUMNS, escapeFormula, exportHeaders, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
@@ -113,7 +115,7 @@ export async function writeCsv(
     const list = rows as ExportRow[];
     const bytes = Buffer.from(csvText([header, ...list.map(csvFields)], options.delimiter));
     const written = await writeFileIfChanged(path, bytes, opts);
-    return { written, bytes: bytes.length, rows: list.length };
+    return { written, bytes: bytes.length, rows: list.length, sha256: sha256Hex(bytes) };
   }
   const tmp = tempPathFor(path);
   let count = 0;
@@ -126,15 +128,24 @@ export async function writeCsv(
   }
   // Loaded here: only large files stream, and most cron runs need not load it.
   const { stringify } = await import('csv-stringify');
+  // The sums of the exports take the bytes as they go to the file, not read back.
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
   try {
-    await pipeline(Readable.from(records()), stringify(options), createWriteStream(tmp, { mode: opts.mode ?? 0o644 }));
+    const file = createWriteStream(tmp, { mode: opts.mode ?? 0o644 });
+    await pipeline(Readable.from(records()), stringify(options), hashing, file);
   } catch (e) {
     await unlink(tmp).catch(ifMissing(undefined));
     throw fileError(e, path, 'write');
   }
   const written = await publishTempFile(tmp, path, opts);
   const { size } = await stat(path);
-  return { written, bytes: size, rows: count };
+  return { written, bytes: size, rows: count, sha256: hash.digest('hex') };
 }
 
 /**

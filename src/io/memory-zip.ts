@@ -126,6 +126,8 @@ export interface EntryFields {
   crc: number;
   compressed: number;
   raw: number;
+  /** Sizes and CRC in a data descriptor after the data (flag bit 3), the local header's left zero. */
+  described?: boolean;
 }
 
 /**
@@ -144,7 +146,7 @@ export function entryHeaders(
     throw new Error(`zip: ${e.name} needs zip64, which an export workbook never should`);
   const fields = (h: Buffer, at: number): void => {
     h.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
-    h.writeUInt16LE(0x0800, at + 2); // flags: names are UTF-8
+    h.writeUInt16LE(e.described === true ? 0x0808 : 0x0800, at + 2); // flags: names are UTF-8 (and a data descriptor)
     h.writeUInt16LE(e.deflate ? 8 : 0, at + 4);
     h.writeUInt16LE(time, at + 6);
     h.writeUInt16LE(date, at + 8);
@@ -164,6 +166,16 @@ export function entryHeaders(
   central.writeUInt32LE(offset, 42); // local header offset (comment, disk, attributes stay 0)
   name.copy(central, 46);
   return { local, central };
+}
+
+/** The data descriptor (with its signature) after the data of a `described` entry. */
+export function dataDescriptor(e: EntryFields): Buffer {
+  const d = Buffer.alloc(16);
+  d.writeUInt32LE(0x08074b50, 0);
+  d.writeUInt32LE(e.crc >>> 0, 4);
+  d.writeUInt32LE(e.compressed, 8);
+  d.writeUInt32LE(e.raw, 12);
+  return d;
 }
 
 /** The end record after a central directory of `entries` entries and `size` bytes at `offset`. */

@@ -7,10 +7,11 @@
  * the previous file instead of being made again: a file of a million rows then costs a copy
  * of its bytes, not a compression (src/app/whole-history.ts keeps where each piece lies).
  */
+import { createHash, type Hash } from 'node:crypto';
 import { constants, crc32, deflateRawSync } from 'node:zlib';
 import { open, type FileHandle } from 'node:fs/promises';
 import { crc32Combine } from '../core/crc32-combine.js';
-import { dosDateTime, endRecord, entryHeaders } from './memory-zip.js';
+import { dataDescriptor, dosDateTime, endRecord, entryHeaders } from './memory-zip.js';
 
 /** A piece as it goes into the file, with the size and CRC-32 of its text (for a deflated one, before compression). */
 export interface Piece {
@@ -86,14 +87,20 @@ export class PieceReader {
   }
 }
 
-/** Bytes appended to a file in chunks of about a megabyte, with the offset of the next one. */
+/**
+ * Bytes appended to a file in chunks of about a megabyte, with the offset of the next one,
+ * and the SHA-256 of every byte (the sums of the exports), taken as they go out: the file is
+ * never read back for it.
+ */
 class Appender {
   at = 0;
   private queued: Buffer[] = [];
   private queuedBytes = 0;
+  private readonly hash: Hash = createHash('sha256');
   constructor(readonly fh: FileHandle) {}
 
   async write(data: Buffer): Promise<void> {
+    this.hash.update(data);
     this.queued.push(data);
     this.queuedBytes += data.length;
     this.at += data.length;
@@ -107,12 +114,17 @@ class Appender {
     this.queuedBytes = 0;
     await this.fh.writev(chunks);
   }
+
+  /** The SHA-256 (hex) of everything written; once, at the end. */
+  sha256(): string {
+    return this.hash.digest('hex');
+  }
 }
 
-/** A file being written piece by piece: `add` appends one and says where it lies; `finish` completes and closes the file. */
+/** A file being written piece by piece: `add` appends one and says where it lies; `finish` completes and closes the file and gives its SHA-256 (hex). */
 export interface PieceWriter {
   add(p: Piece): Promise<PlacedPiece>;
-  finish(): Promise<void>;
+  finish(): Promise<string>;
   /** Closes the file after a failure, unless it is closed already (the caller removes it). */
   abort(): Promise<void>;
 }
@@ -144,6 +156,7 @@ export async function openTextPieces(path: string, head: Piece, mode: number): P
       } finally {
         await close();
       }
+      return a.sha256();
     },
     abort: close,
   };
@@ -166,8 +179,9 @@ export interface ZipFrame {
 
 /**
  * Opens a zip of `frame` at `path` (created or truncated), every entry stamped
- * `frame.stampMs`. The piece entry's local header is written with zeros and filled in by
- * `finish`, once its size and CRC (combined from the pieces') are known.
+ * `frame.stampMs`. The piece entry's size and CRC (combined from the pieces') are known only
+ * at the end: they follow its data in a data descriptor (APPNOTE 4.3.9), its local header
+ * holding zeros, so every byte is written once and in order (and hashed as it goes).
  */
 export async function openZipPieces(path: string, frame: ZipFrame, mode: number): Promise<PieceWriter> {
   const { date, time } = dosDateTime(frame.stampMs);
@@ -202,7 +216,8 @@ export async function openZipPieces(path: string, frame: ZipFrame, mode: number)
   try {
     for (const e of frame.before) await whole(e);
     offset = a.at;
-    await a.write(entryHeaders({ name, deflate: true, crc: 0, compressed: 0, raw: 0 }, offset, time, date).local);
+    const zeros = { name, deflate: true, crc: 0, compressed: 0, raw: 0, described: true };
+    await a.write(entryHeaders(zeros, offset, time, date).local);
     start = a.at;
     await append(frame.pieces.head);
   } catch (e) {
@@ -214,17 +229,18 @@ export async function openZipPieces(path: string, frame: ZipFrame, mode: number)
     async finish() {
       try {
         await append(frame.pieces.tail);
-        const h = entryHeaders({ name, deflate: true, crc, compressed: a.at - start, raw }, offset, time, date);
-        central.push(h.central);
+        const fields = { name, deflate: true, crc, compressed: a.at - start, raw, described: true };
+        await a.write(dataDescriptor(fields));
+        central.push(entryHeaders(fields, offset, time, date).central);
         for (const e of frame.after) await whole(e);
         const cdAt = a.at;
         for (const c of central) await a.write(c);
         await a.write(endRecord(central.length, a.at - cdAt, cdAt));
         await a.flush();
-        await fh.write(h.local, 0, h.local.length, offset);
       } finally {
         await close();
       }
+      return a.sha256();
     },
     abort: close,
   };

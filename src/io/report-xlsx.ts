@@ -6,14 +6,15 @@
  * exports' date format, and each sheet (header bold and frozen, autofilter, column widths).
  * A sheet's session rows are the export workbooks' own (rowXml, text as inline strings), so
  * text stays text: a user `=1+2` is a string cell. Entries are stamped 1980-01-01, so the
- * same report gives the same bytes and an unchanged file is left alone.
+ * same report gives the same bytes and an unchanged file is left alone. The chain head the
+ * report was built at goes in its custom properties (xlsx-sheet.ts, stampedParts).
  */
+import type { ChainHead } from '../core/chain.js';
 import { EXPORT_COLUMNS, exportHeaders, type ExportRow } from '../core/export-rows.js';
 import { REPORT_COLUMNS, type ReportCell } from '../core/report.js';
 import type { Lang } from '../core/settings.js';
-import { writeFileIfChanged, type WriteOptions } from './atomic-write.js';
 import { zipParts, type ZipPart } from './memory-zip.js';
-import { rowXml, textXml, xlsxText } from './xlsx-sheet.js';
+import { rowXml, stampedParts, textXml, xlsxText } from './xlsx-sheet.js';
 
 /** The zip entries' time: the earliest a zip holds (a clock reading would change every file's bytes). */
 const STAMP_MS = Date.parse('1980-01-01T00:00:00Z');
@@ -87,8 +88,8 @@ function sheetXml(s: Sheet, first: boolean): string {
   );
 }
 
-/** The workbook's zip bytes. */
-export function reportWorkbook(w: ReportWorkbook): Buffer {
+/** The workbook's zip bytes; with `stamp`, the chain head it was built at in its custom properties. */
+export function reportWorkbook(w: ReportWorkbook, stamp?: ChainHead): Buffer {
   const widths = REPORT_COLUMNS.map((c) => c.width);
   while (widths.length < w.summaryHeader.length) widths.push(32);
   const sheets: Sheet[] = [
@@ -143,10 +144,5 @@ export function reportWorkbook(w: ReportWorkbook): Buffer {
       data: Buffer.from(sheetXml(s, i === 0)),
     })),
   ];
-  return zipParts(parts, STAMP_MS);
-}
-
-/** Writes the report unless the file already holds these bytes; true when written. */
-export function writeReportXlsx(path: string, w: ReportWorkbook, opts: WriteOptions): Promise<boolean> {
-  return writeFileIfChanged(path, reportWorkbook(w), opts);
+  return zipParts(stamp ? stampedParts(parts, stamp) : parts, STAMP_MS);
 }

@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import type ExcelJS from 'exceljs';
+import { type ChainHead, sha256Hex } from '../core/chain.js';
 import { EXPORT_COLUMNS, exportHeaders, exportSheetName, type ExportRow } from '../core/export-rows.js';
 import type { Lang } from '../core/settings.js';
 import { publishTempFile, tempPathFor, writeFileIfChanged, type WriteOptions } from './atomic-write.js';
@@ -32,6 +33,7 @@ import {
   rowXml,
   SHEET,
   sharedStringsXml,
+  stampedTemplate,
   STRINGS,
   templateFromParts,
   templateWorkbook,
@@ -47,6 +49,8 @@ export interface XlsxWriteOptions extends WriteOptions {
    * reading here would make every build's bytes differ.
    */
   timestamp?: string;
+  /** The chain head the file is built at, in the workbook's custom properties (none: no custom properties, as exceljs writes it). */
+  stamp?: ChainHead;
 }
 
 export interface ExportWriteResult {
@@ -56,6 +60,8 @@ export interface ExportWriteResult {
   bytes: number;
   /** Data rows written (without the header). */
   rows: number;
+  /** SHA-256 (hex) of the file's bytes, taken as they were made. */
+  sha256: string;
 }
 
 const DEFAULT_TIMESTAMP = '1980-01-01T00:00:00Z';
@@ -190,13 +196,15 @@ export async function writeXlsx(
   const stampMs = stampOf(opts);
   if (Array.isArray(rows) && rows.length <= IN_MEMORY_ROWS) {
     const list = rows as ExportRow[];
-    const zip = templateWorkbook(await xlsxTemplate(opts.lang, stampMs), list, stampMs);
+    const t = await xlsxTemplate(opts.lang, stampMs);
+    const zip = templateWorkbook(opts.stamp ? stampedTemplate(t, opts.stamp) : t, list, stampMs);
     const written = await writeFileIfChanged(path, zip, opts);
-    return { written, bytes: zip.length, rows: list.length };
+    return { written, bytes: zip.length, rows: list.length, sha256: sha256Hex(zip) };
   }
-  const frame = await xlsxFrame(opts.lang, opts.timestamp);
+  const frame = await xlsxFrame(opts.lang, opts.timestamp, opts.stamp);
   const tmp = tempPathFor(path);
   let count = 0;
+  let sha256 = '';
   try {
     const w = await openZipPieces(tmp, frame.zip, opts.mode ?? 0o644);
     try {
@@ -213,14 +221,14 @@ export async function writeXlsx(
       await w.abort();
       throw e;
     }
-    await w.finish();
+    sha256 = await w.finish();
   } catch (e) {
     await unlink(tmp).catch(ifMissing(undefined));
     throw fileError(e, path, 'write');
   }
   const written = await publishTempFile(tmp, path, opts);
   const { size } = await stat(path);
-  return { written, bytes: size, rows: count };
+  return { written, bytes: size, rows: count, sha256 };
 }
 
 /** A workbook whose sheet rows come as deflate pieces (large files, and the whole-history ones). */
@@ -229,10 +237,11 @@ export interface XlsxFrame {
   dateStyleId: number;
 }
 
-/** The frame of a workbook in `lang`, from its template; every entry stamped `timestamp` (default 1980-01-01). */
-export async function xlsxFrame(lang: Lang, timestamp?: string): Promise<XlsxFrame> {
+/** The frame of a workbook in `lang`, from its template; every entry stamped `timestamp` (default 1980-01-01); with `stamp`, its custom properties. */
+export async function xlsxFrame(lang: Lang, timestamp?: string, stamp?: ChainHead): Promise<XlsxFrame> {
   const stampMs = stampOf({ timestamp });
-  const t = await xlsxTemplate(lang, stampMs);
+  const plain = await xlsxTemplate(lang, stampMs);
+  const t = stamp ? stampedTemplate(plain, stamp) : plain;
   const at = t.parts.findIndex((p) => p.name === SHEET);
   const whole = (p: ZipPart): ZipPart =>
     p.name === STRINGS ? { ...p, data: Buffer.from(sharedStringsXml(t.header)) } : p;

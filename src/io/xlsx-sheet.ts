@@ -12,6 +12,7 @@
  * bytes exceljs writes for the same rows, hostile text included.
  */
 import { createRequire } from 'node:module';
+import type { ChainHead } from '../core/chain.js';
 import { EXPORT_COLUMNS, type ExportRow } from '../core/export-rows.js';
 import { hasIsoWallShape, twoDigits } from '../core/time.js';
 import { zipParts, type ZipPart } from './memory-zip.js';
@@ -234,4 +235,67 @@ export function templateWorkbook(t: XlsxTemplate, rows: readonly ExportRow[], st
     t.parts.map((p) => ({ ...p, data: data(p) })),
     stampMs,
   );
+}
+
+/** The custom document properties part that names the chain head a workbook was built at. */
+export const CUSTOM_PROPS = 'docProps/custom.xml';
+const CUSTOM_PROPS_TYPE = 'application/vnd.openxmlformats-officedocument.custom-properties+xml';
+const CUSTOM_PROPS_REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties';
+/** The format id every user-defined property carries (ECMA-376 part 1, 22.3.2.2). */
+const USER_DEFINED = '{D5CDD505-2E9C-101B-9397-08002B2CF9AE}';
+
+/** docProps/custom.xml with `ChainHead` (text) and `ChainRows` (a number), shown by Excel and LibreOffice under Properties > Custom. */
+export function customPropsXml(stamp: ChainHead): string {
+  if (!/^[0-9a-f]{64}$/.test(stamp.head))
+    throw new RangeError(`chain head ${JSON.stringify(stamp.head)} is not 64 hex digits`);
+  if (!Number.isSafeInteger(stamp.rows) || stamp.rows < 0 || stamp.rows > 0x7fffffff)
+    throw new RangeError(`chain rows ${stamp.rows} do not fit a workbook property (vt:i4)`);
+  return (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">' +
+    `<property fmtid="${USER_DEFINED}" pid="2" name="ChainHead"><vt:lpwstr>${stamp.head}</vt:lpwstr></property>` +
+    `<property fmtid="${USER_DEFINED}" pid="3" name="ChainRows"><vt:i4>${stamp.rows}</vt:i4></property></Properties>`
+  );
+}
+
+/**
+ * `parts` with the custom properties of `stamp` added: the part itself (after
+ * docProps/core.xml, else last), its content type and the package's relation to it.
+ */
+export function stampedParts(parts: readonly ZipPart[], stamp: ChainHead): ZipPart[] {
+  const edit = (name: string, close: string, add: (xml: string) => string): ZipPart => {
+    const p = parts.find((x) => x.name === name);
+    const xml = p?.data.toString('utf8') ?? '';
+    if (p === undefined || !xml.endsWith(close) || xml.includes(CUSTOM_PROPS))
+      throw new Error(`unexpected ${name} in a workbook to stamp: xlsx-sheet.ts needs updating`);
+    return { ...p, data: Buffer.from(`${xml.slice(0, -close.length)}${add(xml)}${close}`) };
+  };
+  const types = edit(
+    '[Content_Types].xml',
+    '</Types>',
+    () => `<Override PartName="/${CUSTOM_PROPS}" ContentType="${CUSTOM_PROPS_TYPE}"/>`,
+  );
+  const rels = edit(
+    '_rels/.rels',
+    '</Relationships>',
+    (xml) =>
+      `<Relationship Id="rId${xml.split('<Relationship ').length}" Type="${CUSTOM_PROPS_REL}" Target="${CUSTOM_PROPS}"/>`,
+  );
+  const custom: ZipPart = { name: CUSTOM_PROPS, deflate: false, data: Buffer.from(customPropsXml(stamp)) };
+  const out = parts.map((p) => (p.name === types.name ? types : p.name === rels.name ? rels : p));
+  const core = out.findIndex((p) => p.name === 'docProps/core.xml');
+  out.splice(core < 0 ? out.length : core + 1, 0, custom);
+  return out;
+}
+
+const stampedTemplates = new WeakMap<XlsxTemplate, { key: string; t: XlsxTemplate }>();
+
+/** Template `t` with the custom properties of `stamp`; the last one made per template is kept, so its parts' CRCs are computed once a run. */
+export function stampedTemplate(t: XlsxTemplate, stamp: ChainHead): XlsxTemplate {
+  const key = `${stamp.head} ${stamp.rows}`;
+  const kept = stampedTemplates.get(t);
+  if (kept?.key === key) return kept.t;
+  const stamped = { ...t, parts: stampedParts(t.parts, stamp) };
+  stampedTemplates.set(t, { key, t: stamped });
+  return stamped;
 }

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, extname, join, normalize, resolve, sep } from 'node:path';
 import { logSafe } from '../core/log-safe.js';
 import { ifMissing } from '../io/fs-errors.js';
 
@@ -21,6 +21,14 @@ export const CONTENT_TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
   '.txt': 'text/plain; charset=utf-8',
 };
+
+/** The exports' SHA256SUMS files (no extension) are text, as the nginx example serves them. */
+const SUMS_FILE = /^SHA256SUMS(_\d{4}-\d{2})?$/;
+
+function contentTypeOf(file: string): string {
+  if (SUMS_FILE.test(basename(file))) return CONTENT_TYPES['.txt'] as string;
+  return CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+}
 
 export const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy':
@@ -68,7 +76,7 @@ export function serveStatic(root: string, host: string, port: number): Promise<S
       }
       if (!st?.isFile()) return send(404, 'not found\n');
       res.writeHead(200, {
-        'Content-Type': CONTENT_TYPES[extname(target)] ?? 'application/octet-stream',
+        'Content-Type': contentTypeOf(target),
         'Content-Length': st.size,
         'Cache-Control': extname(target) === '.html' ? 'no-cache' : 'max-age=60',
         ...SECURITY_HEADERS,

@@ -112,7 +112,7 @@ describe('export files of a build', () => {
     ];
     assert.deepEqual(
       (await listFiles(join(out(), 'exports', 'days'))).sort(),
-      days.flatMap((d) => [dayFileName(d, 'xlsx'), dayFileName(d, 'csv')]).sort(),
+      ['SHA256SUMS', ...days.flatMap((d) => [dayFileName(d, 'xlsx'), dayFileName(d, 'csv')])].sort(),
     );
     for (const day of days) {
       const rows = await xlsxRows(join(out(), 'exports', 'days', dayFileName(day)));
@@ -198,6 +198,10 @@ describe('export files of a build', () => {
       `reports/${reportFileName(null, dayIn(gone.connectedAt).slice(0, 7), 'xlsx')}`,
       `reports/${reportFileName(null, dayIn(gone.connectedAt).slice(0, 7), 'csv')}`,
       `reports/${reportFileName(gone.user, dayIn(gone.connectedAt).slice(0, 7), 'xlsx')}`,
+      // The sums of the three folders name the files' new bytes.
+      'SHA256SUMS',
+      'days/SHA256SUMS',
+      `reports/SHA256SUMS_${dayIn(gone.connectedAt).slice(0, 7)}`,
     ].sort();
     assert.deepEqual(diff.changed.sort(), expected);
   });

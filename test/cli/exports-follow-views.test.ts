@@ -18,6 +18,7 @@ import { apiHandler, serveApi } from '../../src/server/api.js';
 import { memoryLog, send, siteSettings } from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
 import { sessionsJson, type SessionJson } from '../helpers/cli.js';
+import { assertSumsCurrent } from '../helpers/export-sums.js';
 import { exportMismatches } from '../helpers/export-views.js';
 import { plus, siteArgs, T0, writeStatusFile, writeSyntheticSite, type SyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -57,6 +58,7 @@ describe('after every run and edit, every export file holds its view', () => {
     const m = await exportMismatches(site.paths.out, sessions);
     assert.deepEqual(m.other, [], 'the files of each user, each day, and the running sessions of all users');
     assert.deepEqual(m.wholeHistory, [], 'the whole-history files of all users');
+    await assertSumsCurrent(site.paths.out, 'the sums files');
   };
 
   before(async () => {

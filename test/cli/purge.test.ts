@@ -22,6 +22,7 @@ import { apiHandler, serveApi } from '../../src/server/api.js';
 import { memoryLog, send, siteSettings } from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
 import { sessionsJson, type SessionJson } from '../helpers/cli.js';
+import { assertSumsCurrent, withoutStamp } from '../helpers/export-sums.js';
 import { exportMismatches } from '../helpers/export-views.js';
 import { findTraces, isWholeHistoryFile, traces, uniqueAmong, type Needle } from '../helpers/leaks.js';
 import {
@@ -105,13 +106,23 @@ const comparable = (text: string): string =>
 /**
  * The files compared with a full build's: all but the export files of the views and days
  * (exportMismatches checks those), ledger.json, the history's anchor, and /ledger/, its
- * page: not views of the history (the reference has no change log).
+ * page: not views of the history (the reference has no change log); nor the sums files,
+ * which name the heads the files were built at (assertSumsCurrent checks them).
  */
 const compared = (f: string): boolean =>
-  (!f.startsWith('exports/') || f.startsWith('exports/reports/')) && f !== 'ledger.json' && f !== 'ledger/index.html';
+  (!f.startsWith('exports/') || (f.startsWith('exports/reports/') && !f.includes('SHA256SUMS'))) &&
+  f !== 'ledger.json' &&
+  f !== 'ledger/index.html';
+
+/** A file's text to compare; a workbook's entries without its chain stamp (a report left alone keeps its older one). */
+async function comparableFile(path: string): Promise<string> {
+  const data = await readFile(path);
+  return path.endsWith('.xlsx') ? JSON.stringify([...withoutStamp(data)]) : comparable(data.toString('utf8'));
+}
 
 /** Pages, snapshots and monthly reports that differ from a full build's. */
 async function differencesFromFullBuild(site: SyntheticSite, dir: string, now: string): Promise<string[]> {
+  await assertSumsCurrent(site.paths.out, 'the edited site');
   const refOut = await referenceBuild(site, dir, now);
   const ours = (await listFiles(site.paths.out)).filter(compared);
   const theirs = (await listFiles(refOut)).filter(compared);
@@ -119,10 +130,7 @@ async function differencesFromFullBuild(site: SyntheticSite, dir: string, now: s
   for (const f of ours.filter((x) => !theirs.includes(x))) diff.push(`${f}: only in the edited site`);
   for (const f of theirs.filter((x) => !ours.includes(x))) diff.push(`${f}: only in the full build`);
   for (const f of ours.filter((x) => theirs.includes(x))) {
-    const [a, b] = [
-      comparable(await readFile(join(site.paths.out, f), 'utf8')),
-      comparable(await readFile(join(refOut, f), 'utf8')),
-    ];
+    const [a, b] = [await comparableFile(join(site.paths.out, f)), await comparableFile(join(refOut, f))];
     if (a === b) continue;
     const [la, lb] = [a.split('\n'), b.split('\n')];
     const i = la.findIndex((line, n) => line !== lb[n]);

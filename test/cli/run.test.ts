@@ -294,6 +294,10 @@ describe('run on ~300 sessions of 8 users over 10 days, 3 live clients', () => {
       `exports/reports/${reportFileName(null, month, 'xlsx')}`,
       `exports/reports/${reportFileName(null, month, 'csv')}`,
       `exports/reports/${reportFileName(user, month, 'xlsx')}`,
+      // The sums of those folders: the files' new SHA-256, under the head now.
+      'exports/SHA256SUMS',
+      'exports/days/SHA256SUMS',
+      `exports/reports/SHA256SUMS_${month}`,
     ]);
     for (const f of required)
       assert.ok(d.touched.includes(f), `${f} was rewritten (rewritten: ${d.touched.join(', ')})`);

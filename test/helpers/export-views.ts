@@ -134,9 +134,12 @@ export async function exportMismatches(
   sessions: SessionJson[],
 ): Promise<{ other: string[]; wholeHistory: string[] }> {
   const want = expectedFiles(sessions);
-  // The monthly reports are no view's file: test/cli/reports.test.ts and the purge test check them.
+  // The monthly reports are no view's file: test/cli/reports.test.ts and the purge test check them;
+  // nor are the sums files (helpers/export-sums.ts, assertSumsCurrent).
   const found = new Set(
-    (await listFiles(out)).filter((f) => f.startsWith('exports/') && !f.startsWith('exports/reports/')),
+    (await listFiles(out)).filter(
+      (f) => f.startsWith('exports/') && !f.startsWith('exports/reports/') && !/\/SHA256SUMS$/.test(f),
+    ),
   );
   const result = { other: [] as string[], wholeHistory: [] as string[] };
   for (const v of want) {

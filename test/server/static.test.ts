@@ -51,6 +51,9 @@ describe('serveStatic', () => {
     await writeFile(join(root, 'u', 'alice', 'index.html'), '<!doctype html><title>alice</title>');
     for (const ext of ['html', 'css', 'js', 'json', 'svg', 'xlsx', 'csv', 'bin'])
       await writeFile(join(root, 'assets', `f.${ext}`), `content of ${ext}`);
+    await mkdir(join(root, 'exports', 'reports'), { recursive: true });
+    await writeFile(join(root, 'exports', 'SHA256SUMS'), 'sums');
+    await writeFile(join(root, 'exports', 'reports', 'SHA256SUMS_2026-03'), 'sums');
     await writeFile(join(dir, 'secret.txt'), SECRET);
     await writeFile(join(dir, 'passwd'), SECRET);
     server = await serveStatic(root, '127.0.0.1', 0);
@@ -69,6 +72,15 @@ describe('serveStatic', () => {
     const query = await get('/u/alice/?x=1#y');
     assert.equal(query.status, 200);
     assert.equal(query.body.toString(), '<!doctype html><title>alice</title>');
+  });
+
+  test('the SHA256SUMS files of the exports are text', async () => {
+    for (const path of ['/exports/SHA256SUMS', '/exports/reports/SHA256SUMS_2026-03']) {
+      const r = await get(path);
+      assert.equal(r.status, 200, path);
+      assert.equal(r.headers['content-type'], 'text/plain; charset=utf-8', path);
+      assert.equal(r.body.toString(), 'sums');
+    }
   });
 
   test('a folder without the slash is a 301 to the slashed URL', async () => {

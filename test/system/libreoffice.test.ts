@@ -23,6 +23,7 @@ import { REPORT_COLUMNS, sheetNames } from '../../src/core/report.js';
 import { EXPORT_COLUMNS, exportSheetName } from '../../src/core/export-rows.js';
 import type { Session } from '../../src/core/session.js';
 import { ensureBuilt } from '../helpers/build.js';
+import { workbookStamp } from '../helpers/export-sums.js';
 import { sessionsJson, type SessionJson } from '../helpers/cli.js';
 import { dayIn, type SyntheticSite } from '../helpers/site.js';
 import { leftovers, Procs } from './helpers/procs.js';
@@ -63,6 +64,7 @@ const procs = new Procs();
 let root = '';
 let site: SyntheticSite | null = null;
 let recorded: SessionJson[] = [];
+const exportsOut = (): string => join((site as SyntheticSite).paths.out, 'exports');
 
 /** A field of a CSV record and whether it was quoted. */
 interface Field {
@@ -148,6 +150,36 @@ async function convert(
   const text = await readFile(join(outDir, name), 'utf8');
   t.diagnostic(`${tag}: ${text.length} characters`);
   return text;
+}
+
+/** The custom properties LibreOffice read from a workbook (a .fods file's user-defined metadata): name → text. */
+function odsUserDefined(xml: string): Map<string, string> {
+  const META_NS = 'urn:oasis:names:tc:opendocument:xmlns:meta:1.0';
+  const doc = new JSDOM(xml, { contentType: 'application/xml' }).window.document;
+  const props = new Map<string, string>();
+  for (const el of doc.getElementsByTagNameNS(META_NS, 'user-defined'))
+    props.set(el.getAttributeNS(META_NS, 'name') ?? '', el.textContent ?? '');
+  return props;
+}
+
+/**
+ * Asserts that LibreOffice reads the chain stamp of `xlsx` (its custom properties, shown
+ * under File > Properties > Custom) as written: the head and row count of the ledger.
+ */
+async function checkStamp(xlsx: string, fods: string): Promise<void> {
+  const stamp = workbookStamp(await readFile(xlsx));
+  const ledger = JSON.parse(await readFile(join(exportsOut(), '..', 'ledger.json'), 'utf8')) as {
+    head: string;
+    rows: number;
+  };
+  assert.deepEqual(
+    stamp,
+    { head: ledger.head, rows: ledger.rows },
+    `${basename(xlsx)}: stamped with the ledger's head`,
+  );
+  const props = odsUserDefined(fods);
+  assert.equal(props.get('ChainHead'), ledger.head, `${basename(xlsx)}: LibreOffice reads ChainHead`);
+  assert.equal(Number(props.get('ChainRows')), ledger.rows, `${basename(xlsx)}: LibreOffice reads ChainRows`);
 }
 
 /** A cell of a flat ODF spreadsheet (.fods): LibreOffice's own type and value. */
@@ -243,7 +275,9 @@ async function checkWorkbook(t: TestContext, xlsx: string, want: string[][]): Pr
     want,
     `${name}: every cell as shown is the text we wrote, row by row`,
   );
-  const ods = odsCells(await convert(t, xlsx, 'fods', 'fods'), want.length, EXPORT_COLUMNS.length);
+  const fods = await convert(t, xlsx, 'fods', 'fods');
+  await checkStamp(xlsx, fods);
+  const ods = odsCells(fods, want.length, EXPORT_COLUMNS.length);
   for (const [n, rec] of want.entries()) {
     for (const [i, v] of rec.entries()) {
       const col = EXPORT_COLUMNS[i];
@@ -281,7 +315,7 @@ describe('LibreOffice reads the exported workbooks', () => {
     else await rm(root, { recursive: true, force: true });
   });
 
-  const exports = (): string => join((site as SyntheticSite).paths.out, 'exports');
+  const exports = exportsOut;
 
   it('the whole-history workbook: every row and cell as our CSV of it, typed', async (t) => {
     if (!systemGate(t, NEEDS) || site === null) return;
@@ -333,7 +367,9 @@ describe('LibreOffice reads the exported workbooks', () => {
     const summaryName = LABELS.de.reportSummary;
     const shown = fieldsOf((await convert(t, xlsx, CSV_FILTER, 'csv', summaryName)).replace(/^\uFEFF/, ''));
     const columns = REPORT_COLUMNS.length + 1;
-    const tables = odsTables(await convert(t, xlsx, 'fods', 'fods'), columns);
+    const fods = await convert(t, xlsx, 'fods', 'fods');
+    await checkStamp(xlsx, fods);
+    const tables = odsTables(fods, columns);
     const names = sheetNames(users, [summaryName]);
     assert.deepEqual(
       tables.map((x) => x.name),

@@ -52,6 +52,7 @@ const PROBES: Record<string, string | Buffer> = {
   'nginx-probe/openvpn-history.csv': 'user,start\nalice,2026-03-18T14:00:00Z\n',
   'nginx-probe/sessions.json': '{"schemaVersion":1}\n',
   'nginx-probe/chart.svg': '<svg xmlns="http://www.w3.org/2000/svg"/>\n',
+  'nginx-probe/SHA256SUMS_2026-03': `# chain head ${'0'.repeat(64)} at 0 rows\n`,
 };
 
 const SAFE_REFERRER = ['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin'];
@@ -69,6 +70,8 @@ function urlOf(rel: string): string {
 
 function extOf(rel: string): string {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
+  // The exports' SHA256SUMS files have no extension and are text.
+  if (/^SHA256SUMS(_\d{4}-\d{2})?$/.test(name)) return 'txt';
   return name.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : '';
 }
 

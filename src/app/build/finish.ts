@@ -5,7 +5,9 @@
 import type { ExportContext } from '../../core/export-rows.js';
 import { isRebuilt } from '../../core/build-plan.js';
 import { dayFileName } from '../../core/export-names.js';
-import { exportShard, pageShard, saveManifest, ShardedHashes } from '../../io/build-cache.js';
+import { GENESIS, type ChainHead } from '../../core/chain.js';
+import { exportShard, exportSumsDir, pageShard, saveManifest, ShardedHashes } from '../../io/build-cache.js';
+import { ExportSums } from '../../io/export-sums.js';
 import { publishedPages, publishFiles, removeFiles } from '../../io/output.js';
 import { siteAssets } from '../../render/assets.js';
 import { aliasOf } from '../../render/models.js';
@@ -55,9 +57,11 @@ export async function writeExports(
   days: string[],
   people: Users,
   wholeFiles: readonly string[],
-): Promise<{ written: number; digests: ShardedHashes }> {
+): Promise<{ written: number; digests: ShardedHashes; sums: ExportSums }> {
   const { settings, tz, aliases, now, cp } = run;
   const digests = new ShardedHashes(cp.exports, exportShard);
+  // The files written now name the head the state holds now (after this run's appends).
+  const sums = new ExportSums(exportSumsDir(cp), settings.out, chainStamp(run));
   const ctx: ExportContext = { lang: settings.lang, timeZone: tz, aliasOf: (s) => aliasOf(s, aliases), now };
   const exported = await updateExports(
     {
@@ -78,9 +82,13 @@ export async function writeExports(
       },
     },
     digests,
+    sums,
   );
-  return { written: exported.written, digests };
+  return { written: exported.written, digests, sums };
 }
+
+/** The chain head and rows the export files written now are built at (the state's, after this run's appends). */
+export const chainStamp = (run: BuildRun): ChainHead => run.state.chain ?? { head: GENESIS, rows: 0 };
 
 /** Stage 8: JSON snapshots of what the pages show, for other tools; returns files written. */
 export async function writeSnapshots(
@@ -135,15 +143,17 @@ export async function removeStalePages(run: BuildRun, published: Published): Pro
   );
 }
 
-/** Stage 10: the page and export hashes, then the manifest: what the next build starts from. */
+/** Stage 10: the exports' sums files, the page and export hashes and sums, then the manifest: what the next build starts from. */
 export async function commitManifest(
   run: BuildRun,
   hashes: ShardedHashes,
-  digests: ShardedHashes,
+  exported: { digests: ShardedHashes; sums: ExportSums },
   csvBytes: number,
 ): Promise<void> {
+  await exported.sums.publish(run.full);
   await hashes.save();
-  await digests.save();
+  await exported.digests.save();
+  await exported.sums.save();
   run.m.csvBytes = csvBytes;
   run.m.generation = run.state.historyGeneration;
   run.m.key = run.key;

@@ -28,7 +28,7 @@ import type { Logger } from '../context.js';
 import { hashOf } from './run.js';
 
 /** Bump when the page models or the cache layout change: the next build is then a full one (template changes are seen by their hash). */
-export const SITE_VERSION = '12';
+export const SITE_VERSION = '14';
 
 /** A history CSV to read: this host's, or a copy from another host (read, never written). */
 export interface Source {

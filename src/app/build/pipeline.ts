@@ -88,15 +88,19 @@ async function buildStages(run: BuildRun, opts: BuildOptions, timer: Timer): Pro
       throw e;
     },
   );
-  let filesWritten = out.filesWritten + (await joinWhole()).written;
-  timer.step('whole history');
   const { published, exported } = out;
+  const wholeDone = await joinWhole();
+  // Every file, kept ones too: the index holds what a run killed before the sums were saved wrote.
+  for (const [file, f] of wholeDone.sha256) exported.sums.set(file, f.sha256, f.stamp);
+  for (const file of wholeDone.gone) exported.sums.delete(file);
+  let filesWritten = out.filesWritten + wholeDone.written;
+  timer.step('whole history');
   run.log.detail(
     `build: ${history.newEnded} new ended, ${run.dirty.days.size} dirty day(s), ${run.dirty.userMonths.size} dirty user(s)` +
       `${people.usersChanged ? ' (user list changed)' : ''}, ${published.produced.size} page model(s)`,
   );
   filesWritten += await removeStalePages(run, published);
-  await commitManifest(run, published.hashes, exported.digests, history.csvBytes);
+  await commitManifest(run, published.hashes, exported, history.csvBytes);
   timer.step('finish');
   return { full: run.full, pagesRendered: published.pagesRendered, filesWritten };
 }
@@ -119,7 +123,7 @@ async function outputStages(
   const exported = await writeExports(run, tracked, days, people, made.wholeFiles);
   timer.step('exports');
   let filesWritten = published.filesWritten + exported.written;
-  filesWritten += await writeReports(run, tracked, people, anomalies);
+  filesWritten += await writeReports(run, tracked, people, anomalies, exported.sums);
   timer.step('reports');
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
   timer.step('snapshots');

@@ -5,6 +5,7 @@
 import type { ExportContext } from '../../core/export-rows.js';
 import type { Session } from '../../core/session.js';
 import { reportsCacheDir } from '../../io/build-cache.js';
+import type { ExportSums } from '../../io/export-sums.js';
 import { aliasOf } from '../../render/models.js';
 import { updateReports } from '../reports.js';
 import { getUserMonth, type BuildRun } from './run.js';
@@ -17,6 +18,7 @@ export async function writeReports(
   tracked: Tracked,
   people: Users,
   found: FoundAnomalies,
+  sums: ExportSums,
 ): Promise<number> {
   const { settings, tz, aliases, now } = run;
   const ctx: ExportContext = { lang: settings.lang, timeZone: tz, aliasOf: (s) => aliasOf(s, aliases), now };
@@ -46,6 +48,7 @@ export async function writeReports(
     // Flags on the month's sessions; a dormant user has no session in the month it is dated.
     // findAnomalies marked the user-months whose flags changed dirty, so their reports follow.
     anomalies: found.list.filter((a) => a.kind !== 'dormant'),
+    sums,
   });
   return done.written;
 }

@@ -6,6 +6,7 @@
  * and joins it before the manifest. A full build, watch and the demo write them in this
  * thread when joined (a full build must not hold two days' memos at once).
  */
+import type { ChainHead } from '../../core/chain.js';
 import type { ExportContext } from '../../core/export-rows.js';
 import type { Session } from '../../core/session.js';
 import type { DayCount } from '../../core/whole-history-plan.js';
@@ -14,6 +15,7 @@ import { aliasOf } from '../../render/models.js';
 import { EXPORT_ROWS_MAX } from '../exports.js';
 import { updateWholeHistory, type WholeHistoryInput, type WholeHistoryResult } from '../whole-history.js';
 import { runWorker } from '../worker.js';
+import { chainStamp } from './finish.js';
 import type { BuildRun } from './run.js';
 import { sessionsOfDay, type Tracked } from './summaries.js';
 
@@ -26,6 +28,8 @@ export interface WholeHistoryJob {
   now: string;
   aliases: Record<string, string>;
   counts: DayCount[];
+  /** The chain head the workbooks written are built at. */
+  stamp: ChainHead;
   dirtyDays: string[];
   /** The tracked (open and held) sessions by their day. */
   tracked: [string, Session][];
@@ -63,6 +67,7 @@ function wholeInput(
     sessionsOfDay,
     rowsMax: EXPORT_ROWS_MAX,
     warn,
+    stamp: job.stamp,
   };
 }
 
@@ -96,6 +101,7 @@ export function startWholeHistory(
     now: run.now,
     aliases: run.aliases,
     counts,
+    stamp: chainStamp(run),
   };
   if (run.full || !inWorker) {
     const ofDay = (day: string): Promise<Session[]> => sessionsOfDay(run, tracked, day);
