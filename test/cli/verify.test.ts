@@ -135,6 +135,49 @@ const CASES: {
       return { file: path, line: 1 };
     },
   },
+  {
+    name: 'a restored row removed, hidden by a link forged into the change log, the state made to agree',
+    async tamper(p) {
+      // The restore entry (the log's last line: no entry after it whose prev would change) gets a
+      // link as if the row had gone back out of its place; the state counts a row less.
+      const path = trashPaths(p.history).audit;
+      const log = await lines(path);
+      const restore = JSON.parse(log[1] as string);
+      const l = await lines(p.history);
+      const i = l.findIndex((row) => row.startsWith(`${restore.ids[0]},`));
+      const prev = (l[i - 1] as string).slice(-64);
+      restore.links = [{ id: restore.ids[0], prev, sha: (l[i] as string).slice(-64), after: prev }];
+      log[1] = JSON.stringify(restore);
+      await writeFile(path, log.join('\n'));
+      l.splice(i, 1);
+      await writeFile(p.history, l.join('\n'));
+      const state = JSON.parse(await readFile(p.state, 'utf8'));
+      state.chain.rows--;
+      await writeFile(p.state, JSON.stringify(state));
+      return { file: path, line: 2 };
+    },
+  },
+  {
+    name: 'a row removed, hidden by a link forged into the change log for a row no delete took out',
+    async tamper(p) {
+      const path = trashPaths(p.history).audit;
+      const log = await lines(path);
+      const restore = JSON.parse(log[1] as string);
+      const l = await lines(p.history);
+      const id = (l[10] as string).slice(0, (l[10] as string).indexOf(','));
+      const prev = (l[9] as string).slice(-64);
+      restore.ids.push(id);
+      restore.links = [{ id, prev, sha: (l[10] as string).slice(-64), after: prev }];
+      log[1] = JSON.stringify(restore);
+      await writeFile(path, log.join('\n'));
+      l.splice(10, 1);
+      await writeFile(p.history, l.join('\n'));
+      const state = JSON.parse(await readFile(p.state, 'utf8'));
+      state.chain.rows--;
+      await writeFile(p.state, JSON.stringify(state));
+      return { file: path, line: 2 };
+    },
+  },
 ];
 
 for (const c of CASES) {
