@@ -413,8 +413,9 @@ async function restoreSessions(
 /**
  * Where restored rows go: each right after the row it followed when it was deleted (the
  * nearest row before it that is not in the trash, or another row restored now), so its
- * chain value and its neighbours' stay valid. Rows deleted before the chain have none: they
- * are appended with a new one.
+ * chain value and its neighbours' stay valid. A row whose place went to an archive (the rows
+ * before and after it archived) goes at the end: its change-log entry records that (`links`).
+ * Rows deleted before the chain have none: they are appended with a new one.
  */
 async function placeRestored(ctx: EditContext, back: TrashEntry[], prevOf: Map<string, string>): Promise<HistoryEdit> {
   const start = await historyStart(ctx.paths.history);
