@@ -3,8 +3,9 @@
  * move from the history to HISTORY.archive-YYYY.csv (same columns, by year of their end in
  * the configured zone), once the oldest row is a day past the limit, so the CSV is rewritten
  * about once a day. Rows move in the history's order (src/core/retention.ts, dueInOrder and
- * archiveYears): the archives, oldest first, then the history stay one hash chain. Runs inside `collect`, under the history lock, before this run's
- * sessions are appended. The order makes every crash harmless:
+ * archiveYears): the archives, oldest first, then the history stay one hash chain. Runs
+ * inside `collect`, under the history lock, before this run's sessions are appended. The
+ * order makes every crash harmless:
  *   1. the rows go to the archive files, skipping ids an earlier, interrupted run put there;
  *   2. the state is written with historyGeneration bumped and historyBytes 0 (the next run
  *      re-reads the CSV's ids instead of trusting an offset into a replaced file);
