@@ -1,10 +1,11 @@
 /**
  * Issue 22: rows that leave their place in the chain through the tool keep `verify` at 0.
  * A server-stopped session is held until its instance is fresh again, so its row is written
- * after rows of other instances that ended later: retention then moves rows that are not a
- * prefix of the history, or (across New Year) puts them into two year files in another order
+ * after rows of other instances that ended later: retention must not move rows that are not
+ * a prefix of the history, nor (across New Year) put them into two year files in another order
  * than the chain's. A row deleted and restored after retention archived its neighbours goes
- * back at the end of the history. Real collect runs on real status files, real files on disk.
+ * back at the end of the history, recorded. Real collect runs on real status files, real files
+ * on disk.
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
