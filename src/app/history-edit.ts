@@ -327,8 +327,10 @@ async function clearHistory(
   const plan = planClear(expectedCount, rows);
   if (!plan.ok) return plan;
   if (rows === 0) {
-    await audit(ctx, 'clear', actor, { ids: [], count: 0, at });
-    return finish(ctx, 'clear', actor, { ids: [], count: 0, at }, false);
+    // Nothing changes, but the entry still names the head, as every change-log entry does.
+    const done: Done = { ids: [], count: 0, at, before: state.chain, after: state.chain };
+    await audit(ctx, 'clear', actor, done);
+    return finish(ctx, 'clear', actor, done, false);
   }
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
   const { ids, count, removed, head } = await trashWholeHistory(ctx, at, actor);

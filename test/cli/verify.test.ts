@@ -237,6 +237,25 @@ test('tamper: the tail cut (state and all) is caught with an anchor; a whole for
   assert.equal(forgedReport.report.problems.at(-1)?.file, anchor);
 });
 
+test('every change-log entry names the chain head before and after, a clear of an empty history too', async (t) => {
+  const p = await chainedSite(t);
+  const ops = historyOps({ settings: siteSettings(p), log: memoryLog(), now: () => plus(T0, 6) });
+  const actor = { user: 'alice', client: '127.0.0.1' };
+  const count = await ops.countSessions();
+  assert.ok(count.ok);
+  assert.ok((await ops.clearHistory(count.value, actor)).ok);
+  assert.ok((await ops.clearHistory(0, actor)).ok, 'nothing left to clear');
+  const log = (await lines(trashPaths(p.history).audit)).filter(Boolean).map((l) => JSON.parse(l));
+  assert.deepEqual(
+    log.map((e) => e.action),
+    ['delete', 'restore', 'clear', 'clear'],
+  );
+  for (const e of log) assert.ok(e.before && e.after, `${e.action} names both heads`);
+  assert.deepEqual(log[3].before, log[2].after);
+  assert.deepEqual(log[3].after, log[2].after);
+  assert.equal((await verify(p)).code, 0);
+});
+
 test('verify: a bad anchor file is bad input (exit 2)', async (t) => {
   const p = await chainedSite(t);
   const anchor = join(p.dir, 'anchor.json');
