@@ -35,6 +35,7 @@ import {
   readState,
   recoverHistory,
   type ChainedRow,
+  type PreparedHistoryEdit,
   readHistoryRows,
   rewriteHistory,
   scanHistory,
@@ -49,6 +50,7 @@ import {
   removeFromTrash,
   trashPaths,
   type AuditAction,
+  type ChainLink,
   type TrashEntry,
 } from '../io/trash.js';
 import { buildLocked, type BuildOutcome } from './build.js';
@@ -210,7 +212,7 @@ async function rewrite(
   state: CollectorState,
   change: HistoryEdit,
   trash: (removed: ChainedRow[]) => Promise<void>,
-  record: (after: ChainHead) => Promise<void>,
+  record: (after: ChainHead, misplaced: PreparedHistoryEdit['misplaced']) => Promise<void>,
 ): Promise<ChainHead> {
   const { paths } = ctx;
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
@@ -223,7 +225,7 @@ async function rewrite(
   try {
     await trash(prepared.removedRows);
     // Recorded before the CSV changes: a crash in between leaves a record too many, never one too few.
-    await record(after);
+    await record(after, prepared.misplaced);
     const bumped: CollectorState = { ...state, historyGeneration: state.historyGeneration + 1, historyBytes: 0 };
     await writeState(paths.state, bumped);
     await prepared.commit();
@@ -236,7 +238,7 @@ async function rewrite(
   return after;
 }
 
-type Done = { ids: string[]; count: number; at: string; before?: ChainHead; after?: ChainHead };
+type Done = { ids: string[]; count: number; at: string; before?: ChainHead; after?: ChainHead; links?: ChainLink[] };
 
 /** The change-log entry of an edit: who, why, which ids, the chain's head before and after. */
 async function audit(ctx: EditContext, action: EditAction, actor: Actor, done: Done): Promise<void> {
@@ -252,6 +254,7 @@ async function audit(ctx: EditContext, action: EditAction, actor: Actor, done: D
     ...(actor.reason === undefined ? {} : { reason: actor.reason }),
     ...(done.before === undefined ? {} : { before: done.before }),
     ...(done.after === undefined ? {} : { after: done.after }),
+    ...(done.links === undefined || done.links.length === 0 ? {} : { links: done.links }),
   });
 }
 
@@ -324,8 +327,10 @@ async function clearHistory(
   const plan = planClear(expectedCount, rows);
   if (!plan.ok) return plan;
   if (rows === 0) {
-    await audit(ctx, 'clear', actor, { ids: [], count: 0, at });
-    return finish(ctx, 'clear', actor, { ids: [], count: 0, at }, false);
+    // Nothing changes, but the entry still names the head, as every change-log entry does.
+    const done: Done = { ids: [], count: 0, at, before: state.chain, after: state.chain };
+    await audit(ctx, 'clear', actor, done);
+    return finish(ctx, 'clear', actor, done, false);
   }
   await ctx.rebuild(ctx.settings, ctx.now(), ctx.log);
   const { ids, count, removed, head } = await trashWholeHistory(ctx, at, actor);
@@ -396,7 +401,11 @@ async function restoreSessions(
   const back = plan.value.insert.map((id) => entries.get(id) as TrashEntry);
   const change = await placeRestored(ctx, back, prevOf);
   const done: Done = { ids, count: ids.length, at, before: state.chain, after: state.chain };
-  const record = (after: ChainHead | undefined): Promise<void> => audit(ctx, 'restore', actor, { ...done, after });
+  // Rows whose place went to an archive are put back at the end: verify needs where they came from and went.
+  const record = (after: ChainHead | undefined, misplaced: PreparedHistoryEdit['misplaced'] = []): Promise<void> => {
+    const links = misplaced.map((r) => ({ id: r.session.id, prev: r.prev, sha: r.sha, after: r.after }));
+    return audit(ctx, 'restore', actor, { ...done, after, links });
+  };
   if (back.length > 0) done.after = await rewrite(ctx, state, change, async () => undefined, record);
   else await record(state.chain);
   await removeFromTrash(ctx.tp.trash, new Set(ids));
@@ -406,8 +415,9 @@ async function restoreSessions(
 /**
  * Where restored rows go: each right after the row it followed when it was deleted (the
  * nearest row before it that is not in the trash, or another row restored now), so its
- * chain value and its neighbours' stay valid. Rows deleted before the chain have none: they
- * are appended with a new one.
+ * chain value and its neighbours' stay valid. A row whose place went to an archive (the rows
+ * before and after it archived) goes at the end: its change-log entry records that (`links`).
+ * Rows deleted before the chain have none: they are appended with a new one.
  */
 async function placeRestored(ctx: EditContext, back: TrashEntry[], prevOf: Map<string, string>): Promise<HistoryEdit> {
   const start = await historyStart(ctx.paths.history);

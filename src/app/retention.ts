@@ -2,8 +2,10 @@
  * Retention (config key `retentionDays`): sessions that ended more than that many days ago
  * move from the history to HISTORY.archive-YYYY.csv (same columns, by year of their end in
  * the configured zone), once the oldest row is a day past the limit, so the CSV is rewritten
- * about once a day. Runs inside `collect`, under the history lock, before this run's
- * sessions are appended. The order makes every crash harmless:
+ * about once a day. Rows move in the history's order (src/core/retention.ts, dueInOrder and
+ * archiveYears): the archives, oldest first, then the history stay one hash chain. Runs
+ * inside `collect`, under the history lock, before this run's sessions are appended. The
+ * order makes every crash harmless:
  *   1. the rows go to the archive files, skipping ids an earlier, interrupted run put there;
  *   2. the state is written with historyGeneration bumped and historyBytes 0 (the next run
  *      re-reads the CSV's ids instead of trusting an offset into a replaced file);
@@ -13,7 +15,7 @@
  */
 import { recordRewrite } from '../core/history-rewrite.js';
 import type { CollectorState } from '../core/reconcile.js';
-import { archiveYear, retentionCutoff, retentionDue } from '../core/retention.js';
+import { archiveYears, dueInOrder, retentionCutoff, retentionDue } from '../core/retention.js';
 import type { Session } from '../core/session.js';
 import type { Settings } from '../core/settings.js';
 import {
@@ -62,16 +64,13 @@ export async function applyRetention(
   if (!retentionDue(oldest?.endedAt ?? null, now, days)) return state;
   const cutoff = retentionCutoff(now, days);
   const prev = await historyStart(paths.history);
-  const prepared = await prepareHistoryEdit(
-    paths.history,
-    { drop: (s) => (s.endedAt ?? s.lastSeenAt) < cutoff, prev },
-    (m) => log.warn(m),
-  );
+  const prepared = await prepareHistoryEdit(paths.history, { drop: dueInOrder(cutoff), prev }, (m) => log.warn(m));
   const after = headAfterEdit(prepared);
   try {
     const byYear = new Map<string, ChainedRow[]>();
-    for (const r of prepared.removedRows) {
-      const year = archiveYear(r.session, settings.tz);
+    const years = archiveYears(prepared.removed, settings.tz);
+    for (const [i, r] of prepared.removedRows.entries()) {
+      const year = years[i] as string;
       const list = byYear.get(year);
       if (list) list.push(r);
       else byYear.set(year, [r]);
@@ -106,7 +105,7 @@ export async function applyRetention(
   await writeState(paths.state, next);
   log.info(
     `retention: ${prepared.removed.length} session(s) that ended before ${cutoff} moved to ` +
-      [...new Set(prepared.removed.map((s) => archivePath(settings.history, archiveYear(s, settings.tz))))].join(', '),
+      [...new Set(archiveYears(prepared.removed, settings.tz))].map((y) => archivePath(settings.history, y)).join(', '),
   );
   return next;
 }

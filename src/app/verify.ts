@@ -43,6 +43,12 @@ interface LogFacts {
   /** `${at}\0${id}` of every delete and clear entry's ids; clears that omit ids by `at`. */
   recorded: Set<string>;
   clearsOmitting: Set<string>;
+  /** Ids a delete or clear named so far (a restore can only put back one of them). */
+  deletedIds: Set<string>;
+  /** Rows restores put back out of their place, with the line that says so: each must still be somewhere. */
+  placed: { sha: string; line: number }[];
+  /** Chain values of rows withdrawals took out. */
+  withdrawn: Set<string>;
   /** When the history was last changed other than by an append (delete, clear, restore, retention, withdraw, upgrade). */
   changedAt: string[];
   entries: number;
@@ -63,6 +69,9 @@ async function checkLog(
   const facts: LogFacts = {
     recorded: new Set(),
     clearsOmitting: new Set(),
+    deletedIds: new Set(),
+    placed: [],
+    withdrawn: new Set(),
     changedAt: [],
     entries: 0,
     head: null,
@@ -92,6 +101,8 @@ async function checkLog(
       facts.entries++;
       if (anchor?.logEntries === facts.entries) facts.anchoredHash = hash;
       noteEntry(e, facts, links);
+      if (e.action === 'restore')
+        notePlaced(e, line, facts, links, (reason) => problems.push({ file: path, line, reason }));
     }
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
@@ -104,12 +115,48 @@ function noteEntry(e: Record<string, unknown>, facts: LogFacts, links: ChainLink
   const at = String(e.at);
   if (REWRITES.has(String(e.action))) facts.changedAt.push(at);
   if (e.action === 'delete' || e.action === 'clear') {
-    for (const id of Array.isArray(e.ids) ? e.ids : []) facts.recorded.add(`${at}\u0000${String(id)}`);
+    for (const id of Array.isArray(e.ids) ? e.ids : []) {
+      facts.recorded.add(`${at}\u0000${String(id)}`);
+      facts.deletedIds.add(String(id));
+    }
     if (e.action === 'clear' && typeof e.idsOmitted === 'number') facts.clearsOmitting.add(at);
   }
   if (e.action === 'withdraw' && Array.isArray(e.links)) {
     for (const l of e.links as Record<string, unknown>[])
-      if (typeof l.prev === 'string' && typeof l.sha === 'string') links.add(l.prev, l.sha);
+      if (typeof l.prev === 'string' && typeof l.sha === 'string') {
+        links.add(l.prev, l.sha);
+        facts.withdrawn.add(l.sha);
+      }
+  }
+}
+
+/**
+ * A restore's `links`: rows put back at the end of the history because their place had gone
+ * to an archive. Each is the link over the gap it left there (prev → sha) and its new place
+ * (right after `after`). Only a row this entry restores and an earlier delete or clear took
+ * out: a link cannot excuse a row that never left through the tool.
+ */
+function notePlaced(
+  e: Record<string, unknown>,
+  line: number,
+  facts: LogFacts,
+  links: ChainLinks,
+  problem: (r: string) => void,
+): void {
+  if (e.links === undefined) return;
+  const ids = new Set((Array.isArray(e.ids) ? e.ids : []).map(String));
+  const mayHaveLeft = (id: string): boolean => facts.deletedIds.has(id) || facts.clearsOmitting.size > 0;
+  for (const l of Array.isArray(e.links) ? (e.links as Record<string, unknown>[]) : [null]) {
+    const { id, prev, sha, after } = (l ?? {}) as Record<string, unknown>;
+    if (typeof id !== 'string' || ![prev, sha, after].every((v) => typeof v === 'string' && HEX64.test(v)))
+      problem('a link of this restore is not {id, prev, sha, after} with 64 hex digits');
+    else if (!ids.has(id) || !mayHaveLeft(id))
+      problem(`a link of this restore names ${id}, which it does not restore or no delete before it took out`);
+    else {
+      links.add(prev as string, sha as string);
+      links.place(prev as string, sha as string, after as string);
+      facts.placed.push({ sha: sha as string, line });
+    }
   }
 }
 
@@ -151,7 +198,9 @@ async function readTrashLinks(
 
 function checkTrash(path: string, checks: TrashCheck[], links: ChainLinks, problems: Problem[]): void {
   for (const c of checks) {
-    if (links.find(c.prev, (p) => chainHash(p, c.canonical) === c.sha) === null)
+    const fits = (p: string): boolean => chainHash(p, c.canonical) === c.sha;
+    // A row deleted where a restore had put it back (out of its place) hashes from its own prev.
+    if (links.find(c.prev, fits) === null && !links.fitsPlaced(c.sha, fits))
       problems.push({ file: path, line: c.line, reason: 'the deleted row does not match its chain value (edited?)' });
   }
 }
@@ -163,9 +212,15 @@ interface Sightings {
   seen: Map<string, string>;
   /** The history's row number `n` → its chain value, for the n asked. */
   rowAt: Map<number, string>;
+  /** Rows restores put back out of their place, and those of them found in the archives or the history. */
+  placed: Set<string>;
+  placedSeen: Set<string>;
 }
 
-/** One file's rows: each must follow the row before (or a recorded link from it). Returns the last value. */
+/**
+ * One file's rows: each must follow the row before (or a recorded link from it), or sit where
+ * a restore recorded putting it back. Returns the last value.
+ */
 async function checkFile(
   path: string,
   start: string,
@@ -195,7 +250,8 @@ async function checkFile(
         continue;
       }
       const canonical = text.subarray(0, text.length - 65);
-      if (chainHash(cur, canonical) !== sha && links.find(cur, (p) => chainHash(p, canonical) === sha) === null)
+      const fits = (p: string): boolean => chainHash(p, canonical) === sha;
+      if (!fits(cur) && links.find(cur, fits) === null && !links.placedAfter(cur, sha, fits))
         problems.push({
           file: path,
           line,
@@ -204,6 +260,7 @@ async function checkFile(
         });
       cur = sha;
       if (look.wanted.has(sha)) look.seen.set(sha, history ? `history:${rows}` : 'elsewhere');
+      if (look.placed.has(sha)) look.placedSeen.add(sha);
       if (history && look.rowAt.has(rows)) look.rowAt.set(rows, sha);
     }
   }
@@ -252,6 +309,23 @@ function checkState(
     });
 }
 
+/**
+ * Every row a restore put back out of its place is still somewhere: in an archive or the
+ * history (checkFile checks its place), or taken out again (trash, withdrawal). Else its link
+ * would hide a row removed by hand.
+ */
+function checkPlaced(audit: string, log: LogFacts, trash: TrashCheck[], look: Sightings, problems: Problem[]): void {
+  const gone = new Set([...trash.map((c) => c.sha), ...log.withdrawn]);
+  for (const { sha, line } of log.placed) {
+    if (!look.placedSeen.has(sha) && !gone.has(sha))
+      problems.push({
+        file: audit,
+        line,
+        reason: `this restore put back the row ${sha}, which no archive, history or trash holds: removed by hand?`,
+      });
+  }
+}
+
 /** Verifies the history beside settings.history (with an anchor read from `anchorFile`). */
 export async function verifyHistory(
   settings: Settings,
@@ -265,7 +339,13 @@ export async function verifyHistory(
   const trash = await readTrashLinks(tp.trash, links, log, problems);
   checkTrash(tp.trash, trash, links, problems);
   const state = await readState(paths.state);
-  const sightings: Sightings = { wanted: new Set(), seen: new Map(), rowAt: new Map() };
+  const sightings: Sightings = {
+    wanted: new Set(),
+    seen: new Map(),
+    rowAt: new Map(),
+    placed: new Set(log.placed.map((p) => p.sha)),
+    placedSeen: new Set(),
+  };
   for (const a of [anchor?.anchor, state.chain]) {
     if (!a) continue;
     sightings.wanted.add(a.head);
@@ -282,6 +362,7 @@ export async function verifyHistory(
   }
   const history = await checkFile(paths.history, cur, links, sightings, true, problems);
   checkState(paths.state, state.chain, sightings, problems);
+  checkPlaced(tp.audit, log, trash, sightings, problems);
   if (anchor) checkAnchor(anchor.anchor, anchor.file, sightings, log, problems);
   return {
     schemaVersion: 1,

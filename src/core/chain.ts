@@ -7,7 +7,9 @@
  * for good: a delete, restore, retention move or withdrawal moves rows, never re-chains them,
  * so an anchor taken earlier still finds its head. The chain runs through the yearly archives
  * (oldest year first) into the history; rows removed through the tool leave a recorded link
- * (trash entry or change-log entry: prev → sha) that verify follows over the gap.
+ * (trash entry or change-log entry: prev → sha) that verify follows over the gap. A row
+ * restored after retention archived its place goes back at the end of the history: the
+ * restore's change-log entry records its link and the row it now follows (ChainLinks.place).
  * The change log (HISTORY.audit.jsonl) is chained on its own: each entry's `prev` is the
  * SHA-256 of the line before it (of all the bytes before it for the first chained entry).
  * Pure: plain data in and out (hashing is computation, not I/O).
@@ -50,6 +52,8 @@ export interface ChainHead {
 export class ChainLinks {
   private readonly next = new Map<string, string[]>();
   private readonly targets = new Set<string>();
+  /** Rows put back out of their place (a restore after retention): sha → its prev and the value it now follows. */
+  private readonly placed = new Map<string, { prev: string; after: string }[]>();
 
   /** True when a recorded link leads to `sha` (a row that left through the tool). */
   leadsTo(sha: string): boolean {
@@ -85,6 +89,29 @@ export class ChainLinks {
       frontier = after;
     }
     return null;
+  }
+
+  /** Records that the row `sha` (chained from `prev`) was put back right after the row `after`, out of its place. */
+  place(prev: string, sha: string, after: string): void {
+    const list = this.placed.get(sha) ?? [];
+    list.push({ prev, after });
+    this.placed.set(sha, list);
+  }
+
+  /**
+   * True when the row `sha` was recorded as put back right after `cur` (or a row linked from
+   * it: one deleted since), and its bytes hash from its own prev (`fits`). Only there: a row
+   * put back is not accepted anywhere else.
+   */
+  placedAfter(cur: string, sha: string, fits: (prev: string) => boolean): boolean {
+    return (this.placed.get(sha) ?? []).some(
+      (m) => this.find(cur, (v) => v === m.after) !== null && this.find(m.prev, fits) !== null,
+    );
+  }
+
+  /** True when the row `sha` was put back out of its place and its bytes hash from its own prev. */
+  fitsPlaced(sha: string, fits: (prev: string) => boolean): boolean {
+    return (this.placed.get(sha) ?? []).some((m) => this.find(m.prev, fits) !== null);
   }
 
   get size(): number {

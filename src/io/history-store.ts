@@ -609,6 +609,11 @@ export interface PreparedHistoryEdit {
   removedRows: ChainedRow[];
   /** Head and row count of the new CSV. */
   chain: ChainHead;
+  /**
+   * Rows of insertAfter whose place was gone (put back at the end instead), each with the
+   * chain value of the row it now follows: a restore records them for verify.
+   */
+  misplaced: (ChainedRow & { after: string })[];
   /** The old file had no chain values: every row got one (the upgrade). */
   rechained: boolean;
   /** Renames the new CSV over the old one (and fsyncs the folder). */
@@ -668,11 +673,14 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?:
   const fh = await onFile(path, 'rewrite', () => open(tmp, 'w', PRIVATE_FILE_MODE));
   const out = new EditWriter(fh, headerLine, edit.prev ?? GENESIS);
   const inserts = new Map(edit.insertAfter ?? []);
-  const putBack = async (after: string): Promise<void> => {
+  const misplaced: PreparedHistoryEdit['misplaced'] = [];
+  /** The rows keyed by `after`, each followed by those keyed by it; `gone`: their place was not found. */
+  const putBack = async (after: string, gone = false): Promise<void> => {
     const list = inserts.get(after);
     if (!list) return;
     inserts.delete(after);
     for (const r of list) {
+      if (gone) misplaced.push({ ...r, after: out.head });
       await out.row(row(r.session), r.sha);
       await putBack(r.sha);
     }
@@ -693,7 +701,7 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?:
       before = sha;
       await putBack(sha);
     }
-    for (const key of [...inserts.keys()]) await putBack(key); // their place is gone: at the end
+    for (const key of [...inserts.keys()]) await putBack(key, true); // their place is gone: at the end
     if (edit.append && edit.append.length > 0) {
       const { text, head } = encode(edit.append, out.head);
       await out.chained(text, head, edit.append.length);
@@ -712,6 +720,7 @@ export async function prepareHistoryEdit(path: string, edit: HistoryEdit, warn?:
     removed: removedRows.map((r) => r.session),
     removedRows,
     chain: { head: out.head, rows: out.rows },
+    misplaced,
     rechained,
     async commit() {
       if (done) throw new Error(`${path}: this edit was already committed or aborted`);

@@ -41,11 +41,17 @@ export interface TrashEntry {
 /** The endpoint's edits, then what the commands record (retention, withdrawals, imports, the chain's upgrade). */
 export type AuditAction = 'delete' | 'clear' | 'restore' | 'retention' | 'withdraw' | 'import' | 'upgrade';
 
-/** A row that left the CSV without going to the trash (a withdrawal): its chain link. */
+/**
+ * A row's chain link where it left its place: the chain value `sha` of the row and `prev` of
+ * the row before it there. A withdrawal's rows left the CSV without going to the trash; a
+ * restore's rows went back at the end of the history (their place had gone to an archive),
+ * right after the row whose chain value is `after`.
+ */
 export interface ChainLink {
   id: string;
   prev: string;
   sha: string;
+  after?: string;
 }
 
 export interface AuditEntry {
@@ -63,7 +69,7 @@ export interface AuditEntry {
   /** The history's chain head and row count before and after the change. */
   before?: ChainHead;
   after?: ChainHead;
-  /** Links of rows that left without going to the trash (withdraw). */
+  /** Links of rows that left without going to the trash (withdraw), or went back out of their place (restore). */
   links?: ChainLink[];
   /** Files the rows went to (retention). */
   files?: string[];

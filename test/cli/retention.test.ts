@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { retentionCutoff, retentionDue } from '../../src/core/retention.js';
+import { archiveYears, dueInOrder, retentionCutoff, retentionDue } from '../../src/core/retention.js';
 import type { Session } from '../../src/core/session.js';
 import { appendHistory, readAllHistory, readState } from '../../src/io/history-store.js';
 import { archivePath } from '../../src/app/retention.js';
@@ -35,6 +35,17 @@ test('retention is due once the oldest end is a day past the limit', () => {
     'less than a day past the limit',
   );
   assert.equal(retentionDue('2026-03-12T13:59:59Z', '2026-03-18T14:00:00Z', 5), true);
+});
+
+test("rows move in the history's order: up to the first not due, into a year no earlier than a row before", () => {
+  const row = (endedAt: string) => ({ endedAt, lastSeenAt: endedAt });
+  const rows = ['2025-12-30T20:00:00Z', '2026-01-01T00:05:00Z', '2025-12-31T23:50:00Z', '2026-01-05T00:00:00Z'];
+  // Cutoff Jan 1: the row of Dec 31 is due but waits behind the one of Jan 1, which is not.
+  assert.deepEqual(rows.map(row).map(dueInOrder('2026-01-01T00:00:00Z')), [true, false, false, false]);
+  assert.deepEqual(rows.map(row).map(dueInOrder('2026-01-02T00:00:00Z')), [true, true, true, false]);
+  assert.deepEqual(archiveYears(rows.slice(0, 3).map(row), 'UTC'), ['2025', '2026', '2026']);
+  // The zone decides the year: 23:50 UTC on Dec 31 is Jan 1 in Berlin.
+  assert.deepEqual(archiveYears([row('2025-12-31T23:50:00Z')], 'Europe/Berlin'), ['2026']);
 });
 
 async function pages(out: string): Promise<Map<string, string>> {

@@ -135,6 +135,49 @@ const CASES: {
       return { file: path, line: 1 };
     },
   },
+  {
+    name: 'a restored row removed, hidden by a link forged into the change log, the state made to agree',
+    async tamper(p) {
+      // The restore entry (the log's last line: no entry after it whose prev would change) gets a
+      // link as if the row had gone back out of its place; the state counts a row less.
+      const path = trashPaths(p.history).audit;
+      const log = await lines(path);
+      const restore = JSON.parse(log[1] as string);
+      const l = await lines(p.history);
+      const i = l.findIndex((row) => row.startsWith(`${restore.ids[0]},`));
+      const prev = (l[i - 1] as string).slice(-64);
+      restore.links = [{ id: restore.ids[0], prev, sha: (l[i] as string).slice(-64), after: prev }];
+      log[1] = JSON.stringify(restore);
+      await writeFile(path, log.join('\n'));
+      l.splice(i, 1);
+      await writeFile(p.history, l.join('\n'));
+      const state = JSON.parse(await readFile(p.state, 'utf8'));
+      state.chain.rows--;
+      await writeFile(p.state, JSON.stringify(state));
+      return { file: path, line: 2 };
+    },
+  },
+  {
+    name: 'a row removed, hidden by a link forged into the change log for a row no delete took out',
+    async tamper(p) {
+      const path = trashPaths(p.history).audit;
+      const log = await lines(path);
+      const restore = JSON.parse(log[1] as string);
+      const l = await lines(p.history);
+      const id = (l[10] as string).slice(0, (l[10] as string).indexOf(','));
+      const prev = (l[9] as string).slice(-64);
+      restore.ids.push(id);
+      restore.links = [{ id, prev, sha: (l[10] as string).slice(-64), after: prev }];
+      log[1] = JSON.stringify(restore);
+      await writeFile(path, log.join('\n'));
+      l.splice(10, 1);
+      await writeFile(p.history, l.join('\n'));
+      const state = JSON.parse(await readFile(p.state, 'utf8'));
+      state.chain.rows--;
+      await writeFile(p.state, JSON.stringify(state));
+      return { file: path, line: 2 };
+    },
+  },
 ];
 
 for (const c of CASES) {
@@ -192,6 +235,25 @@ test('tamper: the tail cut (state and all) is caught with an anchor; a whole for
   const forgedReport = await verify(p, ['--anchor', anchor]);
   assert.equal(forgedReport.code, 1);
   assert.equal(forgedReport.report.problems.at(-1)?.file, anchor);
+});
+
+test('every change-log entry names the chain head before and after, a clear of an empty history too', async (t) => {
+  const p = await chainedSite(t);
+  const ops = historyOps({ settings: siteSettings(p), log: memoryLog(), now: () => plus(T0, 6) });
+  const actor = { user: 'alice', client: '127.0.0.1' };
+  const count = await ops.countSessions();
+  assert.ok(count.ok);
+  assert.ok((await ops.clearHistory(count.value, actor)).ok);
+  assert.ok((await ops.clearHistory(0, actor)).ok, 'nothing left to clear');
+  const log = (await lines(trashPaths(p.history).audit)).filter(Boolean).map((l) => JSON.parse(l));
+  assert.deepEqual(
+    log.map((e) => e.action),
+    ['delete', 'restore', 'clear', 'clear'],
+  );
+  for (const e of log) assert.ok(e.before && e.after, `${e.action} names both heads`);
+  assert.deepEqual(log[3].before, log[2].after);
+  assert.deepEqual(log[3].after, log[2].after);
+  assert.equal((await verify(p)).code, 0);
 });
 
 test('verify: a bad anchor file is bad input (exit 2)', async (t) => {
