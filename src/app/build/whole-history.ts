@@ -74,7 +74,11 @@ function wholeInput(
 /** In the worker: the day files from the cache, the tracked sessions from the job. */
 export function writeWholeHistoryJob(job: WholeHistoryJob, warn: (m: string) => void): Promise<WholeHistoryResult> {
   const byDay = new Map<string, Session[]>();
-  for (const [day, s] of job.tracked) byDay.set(day, [...(byDay.get(day) ?? []), s]);
+  for (const [day, s] of job.tracked) {
+    const list = byDay.get(day);
+    if (list === undefined) byDay.set(day, [s]);
+    else list.push(s);
+  }
   const ofDay = async (day: string): Promise<Session[]> => [
     ...(await loadDay(job.cache, day)),
     ...(byDay.get(day) ?? []),
