@@ -12,8 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildLocked } from '../../src/app/build.js';
 import { run } from '../../src/app/run.js';
-import { anomalyCacheFile } from '../../src/io/anomaly-cache.js';
-import { cachePaths, wholeHistoryIndex } from '../../src/io/build-cache.js';
+import { cachePaths, lookupDaysDir, wholeHistoryIndex } from '../../src/io/build-cache.js';
 import { exportFileName } from '../../src/core/export-names.js';
 import { advanceClients } from '../../src/demo/synthetic.js';
 import { memoryLog, siteSettings } from '../helpers/api.js';
@@ -118,11 +117,14 @@ test('a damaged cache found while the worker writes: the build starts over in fu
     at,
     site.seed,
   );
-  // The anomaly stage, after the worker started, finds its cache gone: the build starts over in full.
-  await rm(anomalyCacheFile(cachePaths(site.paths.history)));
+  // The lookup stage, after the worker started, finds a cached day of this month torn: the build starts over in full.
+  const lookupDays = lookupDaysDir(cachePaths(site.paths.history));
+  const torn = (await readdir(lookupDays)).sort()[0] as string;
+  assert.ok(torn < `${T0.slice(0, 10)}.json`, `${torn} is a day before the run's`);
+  await writeFile(join(lookupDays, torn), '{ torn');
   const log = memoryLog();
   assert.ok((await run(settings, plus(at, 1), log, { wholeHistoryWorker: true })).ok);
-  assert.ok(log.lines.some((l) => /anomalies\.json: damaged cache file .*rebuilding the site in full/.test(l)));
+  assert.ok(log.lines.some((l) => new RegExp(`${torn}: damaged cache file .*rebuilding the site in full`).test(l)));
   const exports = await readdir(join(site.paths.out, 'exports'));
   assert.deepEqual(
     exports.filter((n) => n.includes('.tmp-')),

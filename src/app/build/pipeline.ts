@@ -79,15 +79,22 @@ async function buildStages(run: BuildRun, opts: BuildOptions, timer: Timer): Pro
   const days = await summariseDays(run, tracked);
   const people = await summariseUsers(run, tracked);
   const whole = wholeHistoryCounts(run, tracked, days);
-  const joinWhole = startWholeHistory(run, tracked, whole.counts, opts.wholeHistoryWorker === true);
+  // The days dirty before the anomalies mark theirs: a badge changes no export row.
+  const dirty = new Set(run.dirty.days);
   timer.step('summaries');
-  const out = await outputStages(run, { tracked, days, people, wholeFiles: whole.files }, opts, timer).catch(
-    async (e: unknown) => {
-      // The full build that follows a damaged cache must not race the worker's files.
-      await joinWhole().catch((w: unknown) => run.log.warn(`the whole-history export files failed too: ${String(w)}`));
-      throw e;
-    },
-  );
+  // Before the pages: their rows carry the badges, and changed flags mark their days dirty.
+  const anomalies = await findAnomalies(run, tracked, people);
+  timer.step('find anomalies');
+  const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
+  timer.step('chart');
+  // After the chart: its worker's heap (jsdom's) is gone before this one's grows.
+  const joinWhole = startWholeHistory(run, tracked, { counts: whole.counts, dirty }, opts.wholeHistoryWorker === true);
+  const made = { tracked, days, people, wholeFiles: whole.files, anomalies, chart };
+  const out = await outputStages(run, made, timer).catch(async (e: unknown) => {
+    // The full build that follows a damaged cache must not race the worker's files.
+    await joinWhole().catch((w: unknown) => run.log.warn(`the whole-history export files failed too: ${String(w)}`));
+    throw e;
+  });
   const { published, exported } = out;
   const wholeDone = await joinWhole();
   // Every file, kept ones too: the index holds what a run killed before the sums were saved wrote.
@@ -108,16 +115,17 @@ async function buildStages(run: BuildRun, opts: BuildOptions, timer: Timer): Pro
 /** The stages that write the site's files, beside the whole-history files (stage 4c). */
 async function outputStages(
   run: BuildRun,
-  made: { tracked: Tracked; days: string[]; people: Users; wholeFiles: string[] },
-  opts: BuildOptions,
+  made: {
+    tracked: Tracked;
+    days: string[];
+    people: Users;
+    wholeFiles: string[];
+    anomalies: Awaited<ReturnType<typeof findAnomalies>>;
+    chart: Awaited<ReturnType<typeof drawChart>>;
+  },
   timer: Timer,
 ): Promise<{ published: Published; exported: Awaited<ReturnType<typeof writeExports>>; filesWritten: number }> {
-  const { tracked, days, people } = made;
-  // Before the pages: their rows carry the badges, and changed flags mark their days dirty.
-  const anomalies = await findAnomalies(run, tracked, people);
-  timer.step('find anomalies');
-  const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
-  timer.step('chart');
+  const { tracked, days, people, anomalies, chart } = made;
   const published = await publishPages(run, tracked, days, people, chart.svg, anomalies);
   timer.step('pages');
   const exported = await writeExports(run, tracked, days, people, made.wholeFiles);

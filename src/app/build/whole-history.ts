@@ -2,8 +2,8 @@
  * Stage 4c: the export files over the whole history (src/app/whole-history.ts). They are the
  * largest files of a build and most of a busy run's disk work, but depend only on the day
  * files (written by stage 1) and the tracked sessions: a one-shot run of an incremental
- * build writes them in a worker thread, beside the pages, exports and reports of this one,
- * and joins it before the manifest. A full build, watch and the demo write them in this
+ * build writes them in a worker thread, started once the chart is drawn, beside the pages,
+ * exports and reports of this one, and joins it before the manifest. A full build, watch and the demo write them in this
  * thread when joined (a full build must not hold two days' memos at once).
  */
 import type { ChainHead } from '../../core/chain.js';
@@ -94,7 +94,7 @@ export function writeWholeHistoryJob(job: WholeHistoryJob, warn: (m: string) => 
 export function startWholeHistory(
   run: BuildRun,
   tracked: Tracked,
-  counts: DayCount[],
+  { counts, dirty }: { counts: DayCount[]; dirty: ReadonlySet<string> },
   inWorker: boolean,
 ): () => Promise<WholeHistoryResult> {
   const base: JobBase = {
@@ -109,12 +109,11 @@ export function startWholeHistory(
   };
   if (run.full || !inWorker) {
     const ofDay = (day: string): Promise<Session[]> => sessionsOfDay(run, tracked, day);
-    return () => updateWholeHistory(wholeInput(base, run.full, run.dirty.days, ofDay, (m) => run.log.warn(m)));
+    return () => updateWholeHistory(wholeInput(base, run.full, dirty, ofDay, (m) => run.log.warn(m)));
   }
-  // The days dirty now: the pages' later marks (anomaly badges) change no export row.
   const job: WholeHistoryJob = {
     ...base,
-    dirtyDays: [...run.dirty.days],
+    dirtyDays: [...dirty],
     tracked: tracked.sessions.map((s) => [tracked.dayOf(s), s]),
   };
   const done = runWorker<WholeHistoryResult>('whole-history', job, undefined, (note) =>
