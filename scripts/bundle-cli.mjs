@@ -19,10 +19,7 @@ await build({
   entryPoints: {
     main: new URL('main.js', dist).pathname,
     ...Object.fromEntries(
-      ['chart-worker', 'full-build-worker', 'whole-history-worker'].map((name) => [
-        name,
-        new URL(`app/${name}.js`, dist).pathname,
-      ]),
+      ['chart-worker', 'full-build-worker'].map((name) => [name, new URL(`app/${name}.js`, dist).pathname]),
     ),
   },
   outdir: out.pathname,

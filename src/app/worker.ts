@@ -1,8 +1,7 @@
 /**
- * Heavy jobs of a build run in worker threads: drawing the chart (jsdom's large heap), a
- * full build (a capped heap) and, beside the rest of an incremental build, writing the
- * whole-history export files (the second core). A worker's heap goes when it ends, and its
- * limits can keep V8 from growing a heap for garbage.
+ * Heavy jobs of a build run in worker threads: drawing the chart (jsdom's large heap) and
+ * a full build (a capped heap). A worker's heap goes when it ends, and its limits can keep
+ * V8 from growing a heap for garbage.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { FileSystemError } from '../core/errors.js';

@@ -12,7 +12,7 @@ and only changed pages are rewritten, each atomically (nginx never sees a half-w
 file). Its cache lives in HISTORY.cache/ and may be deleted at any time.`,
   options: {},
   async run(ctx) {
-    const outcome = await build(ctx.settings, ctx.now, ctx.log, { fullBuildWorker: true, wholeHistoryWorker: true });
+    const outcome = await build(ctx.settings, ctx.now, ctx.log, { fullBuildWorker: true });
     if (outcome.ok) ctx.log.info(describeBuild(outcome.value)); // busy: warned, exit 0 (the next run catches up)
     return 0;
   },

@@ -22,7 +22,7 @@ within a second of each status file change.`,
   async run(ctx) {
     const started = Date.now();
     // A one-shot process: a full build runs in a worker thread with a capped heap.
-    const outcome = await run(ctx.settings, ctx.now, ctx.log, { fullBuildWorker: true, wholeHistoryWorker: true });
+    const outcome = await run(ctx.settings, ctx.now, ctx.log, { fullBuildWorker: true });
     // Busy (already warned): exit 0, the next run a minute later catches up.
     if (outcome.ok) ctx.log.info(describeRun(outcome.value, Date.now() - started));
     return 0;

@@ -14,7 +14,8 @@ import { writeLookupIndex } from './lookup.js';
 import { publishPages, type Published } from './pages.js';
 import { writeReports } from './reports.js';
 import { startRun, stepTimer, type BuildRun } from './run.js';
-import { startWholeHistory } from './whole-history.js';
+import type { DayCount } from '../../core/whole-history-plan.js';
+import { writeWholeHistory } from './whole-history.js';
 import { summariseDays, summariseUsers, trackOpenSessions, type Tracked, type Users } from './summaries.js';
 
 export interface BuildOutcome {
@@ -33,8 +34,6 @@ export interface BuildOptions {
   keepChartLoaded?: boolean;
   /** For a one-shot process (the CLI's run and build): a full build runs in a worker thread with a capped heap (full-build.ts). */
   fullBuildWorker?: boolean;
-  /** For a one-shot process: an incremental build writes the whole-history files in a worker thread, beside its other stages (whole-history.ts). */
-  wholeHistoryWorker?: boolean;
 }
 
 export async function buildOnce(
@@ -79,29 +78,12 @@ async function buildStages(run: BuildRun, opts: BuildOptions, timer: Timer): Pro
   const days = await summariseDays(run, tracked);
   const people = await summariseUsers(run, tracked);
   const whole = wholeHistoryCounts(run, tracked, days);
-  // The days dirty before the anomalies mark theirs: a badge changes no export row.
+  // The days dirty before the anomalies mark theirs (whole-history.ts).
   const dirty = new Set(run.dirty.days);
   timer.step('summaries');
-  // Before the pages: their rows carry the badges, and changed flags mark their days dirty.
-  const anomalies = await findAnomalies(run, tracked, people);
-  timer.step('find anomalies');
-  const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
-  timer.step('chart');
-  // After the chart: its worker's heap (jsdom's) is gone before this one's grows.
-  const joinWhole = startWholeHistory(run, tracked, { counts: whole.counts, dirty }, opts.wholeHistoryWorker === true);
-  const made = { tracked, days, people, wholeFiles: whole.files, anomalies, chart };
-  const out = await outputStages(run, made, timer).catch(async (e: unknown) => {
-    // The full build that follows a damaged cache must not race the worker's files.
-    await joinWhole().catch((w: unknown) => run.log.warn(`the whole-history export files failed too: ${String(w)}`));
-    throw e;
-  });
-  const { published, exported } = out;
-  const wholeDone = await joinWhole();
-  // Every file, kept ones too: the index holds what a run killed before the sums were saved wrote.
-  for (const [file, f] of wholeDone.sha256) exported.sums.set(file, f.sha256, f.stamp);
-  for (const file of wholeDone.gone) exported.sums.delete(file);
-  let filesWritten = out.filesWritten + wholeDone.written;
-  timer.step('whole history');
+  const made = { tracked, days, people, whole: { ...whole, dirty } };
+  const { published, exported, filesWritten: written } = await outputStages(run, made, opts, timer);
+  let filesWritten = written;
   run.log.detail(
     `build: ${history.newEnded} new ended, ${run.dirty.days.size} dirty day(s), ${run.dirty.userMonths.size} dirty user(s)` +
       `${people.usersChanged ? ' (user list changed)' : ''}, ${published.produced.size} page model(s)`,
@@ -112,25 +94,33 @@ async function buildStages(run: BuildRun, opts: BuildOptions, timer: Timer): Pro
   return { full: run.full, pagesRendered: published.pagesRendered, filesWritten };
 }
 
-/** The stages that write the site's files, beside the whole-history files (stage 4c). */
+/** The stages that write the site's files. */
 async function outputStages(
   run: BuildRun,
   made: {
     tracked: Tracked;
     days: string[];
     people: Users;
-    wholeFiles: string[];
-    anomalies: Awaited<ReturnType<typeof findAnomalies>>;
-    chart: Awaited<ReturnType<typeof drawChart>>;
+    whole: { counts: DayCount[]; files: string[]; dirty: ReadonlySet<string> };
   },
+  opts: BuildOptions,
   timer: Timer,
 ): Promise<{ published: Published; exported: Awaited<ReturnType<typeof writeExports>>; filesWritten: number }> {
-  const { tracked, days, people, anomalies, chart } = made;
+  const { tracked, days, people, whole } = made;
+  // Before the pages: their rows carry the badges, and changed flags mark their days dirty.
+  const anomalies = await findAnomalies(run, tracked, people);
+  timer.step('find anomalies');
+  const chart = await drawChart(run, tracked, opts.keepChartLoaded === true);
+  timer.step('chart');
   const published = await publishPages(run, tracked, days, people, chart.svg, anomalies);
   timer.step('pages');
-  const exported = await writeExports(run, tracked, days, people, made.wholeFiles);
+  const wholeDone = await writeWholeHistory(run, tracked, whole);
+  const exported = await writeExports(run, tracked, days, people, whole.files);
+  // Every file, kept ones too: the index holds what a run killed before the sums were saved wrote.
+  for (const [file, f] of wholeDone.sha256) exported.sums.set(file, f.sha256, f.stamp);
+  for (const file of wholeDone.gone) exported.sums.delete(file);
   timer.step('exports');
-  let filesWritten = published.filesWritten + exported.written;
+  let filesWritten = published.filesWritten + wholeDone.written + exported.written;
   filesWritten += await writeReports(run, tracked, people, anomalies, exported.sums);
   timer.step('reports');
   filesWritten += await writeSnapshots(run, tracked.live, published.recent, chart.series, days);
