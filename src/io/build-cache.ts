@@ -153,6 +153,12 @@ export async function readCacheJson<T>(file: string, check: (v: unknown) => bool
   return raw === null ? null : parseCached<T>(file, raw, check);
 }
 
+/** readCacheJson for a small file, read synchronously (readSmall). */
+export function readSmallCacheJson<T>(file: string, check: (v: unknown) => boolean): T | null {
+  const raw = readSmall(file);
+  return raw === null ? null : parseCached<T>(file, raw, check);
+}
+
 function parseCached<T>(file: string, raw: string, check: (v: unknown) => boolean): T {
   let data: unknown;
   try {

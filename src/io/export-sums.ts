@@ -13,13 +13,12 @@
  * (settleMonth), so a full build holds one month's entries at a time; a busy run reads and
  * writes only the folders and months it touches.
  */
-import { readFileSync } from 'node:fs';
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type ChainHead, HEX64 } from '../core/chain.js';
 import { type SumEntry, sumsFileOf, sumsFileOfKey, sumsText } from '../core/export-sums.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, writeFileAtomic, writeFileIfChanged } from './atomic-write.js';
-import { CacheError, isObject } from './build-cache.js';
+import { isObject, readSmallCacheJson } from './build-cache.js';
 import { ifMissing } from './fs-errors.js';
 
 interface Stored {
@@ -144,7 +143,7 @@ export class ExportSums {
   private group(key: string): Group {
     let g = this.groups.get(key);
     if (g === undefined) {
-      const stored = readStored(join(this.dir, `${key}.json`));
+      const stored = readSmallCacheJson<Stored>(join(this.dir, `${key}.json`), isStored);
       g = stored === null ? new Group() : Group.from(stored);
       this.groups.set(key, g);
     }
@@ -227,24 +226,6 @@ export class ExportSums {
     await mkdir(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
     await writeFileAtomic(file, JSON.stringify(g.stored()), { durable: false, mode: PRIVATE_FILE_MODE });
   }
-}
-
-/** A record file's content (null when it does not exist); a CacheError when it cannot be read back. */
-function readStored(file: string): Stored | null {
-  let raw: string;
-  try {
-    raw = readFileSync(file, 'utf8');
-  } catch (e) {
-    return ifMissing(null)(e);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(raw);
-  } catch (e) {
-    throw new CacheError(file, (e as Error).message);
-  }
-  if (!isStored(data)) throw new CacheError(file, 'unexpected content');
-  return data;
 }
 
 /** The keys of the sums files in the output folder now. */
