@@ -18,37 +18,33 @@ import type { Session } from '../../src/core/session.js';
 import { appendHistory } from '../../src/io/history-store.js';
 import { memoryLog, siteSettings } from '../helpers/api.js';
 import { cliOk } from '../helpers/cli.js';
-import { sampleSession } from '../helpers/sessions.js';
+import { hourSession } from '../helpers/sessions.js';
 import { diffSnapshots, type FileState, snapshotFiles } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const LOOKUP = 'data/lookup';
 const NOW = '2026-11-26T12:00:00Z';
 
-function session(id: string, user: string, real: string, tun4: string, tun6: string | null, at: string): Session {
-  const end = new Date(Date.parse(at) + 3_600_000).toISOString().replace('.000Z', 'Z');
-  return sampleSession({
-    id,
-    user,
-    commonName: user,
-    username: null,
-    realAddress: real,
-    realPort: 40_000,
-    virtualAddress: tun4,
-    virtualIpv6: tun6,
-    connectedAt: at,
-    lastSeenAt: end,
-    endedAt: end,
-    durationS: 3600,
-  });
-}
-
 // Buckets (see the addressBucket table): 203.0.113.7 20, 10.8.0.3 2f, fd00:8::3 12; 2001:db8::42 2e,
 // 10.8.0.9 2d, fd00:8::9 04; 192.0.2.50 3c; 198.51.100.20 02, 10.8.0.20 04.
-const anna = session('a0000000000000000001', 'anna', '203.0.113.7', '10.8.0.3', 'fd00:8::3', '2026-10-12T08:00:00Z');
-const bob = session('b0000000000000000002', 'bob', '198.51.100.20', '10.8.0.20', null, '2026-10-14T08:00:00Z');
-const carl = session('c0000000000000000003', 'carl', '2001:db8::42', '10.8.0.9', 'fd00:8::9', '2026-09-10T08:00:00Z');
-const dave = session('d0000000000000000004', 'dave', '192.0.2.50', '10.8.0.3', null, '2026-10-20T08:00:00Z');
+const anna = hourSession(
+  'a0000000000000000001',
+  'anna',
+  '203.0.113.7',
+  '10.8.0.3',
+  'fd00:8::3',
+  '2026-10-12T08:00:00Z',
+);
+const bob = hourSession('b0000000000000000002', 'bob', '198.51.100.20', '10.8.0.20', null, '2026-10-14T08:00:00Z');
+const carl = hourSession(
+  'c0000000000000000003',
+  'carl',
+  '2001:db8::42',
+  '10.8.0.9',
+  'fd00:8::9',
+  '2026-09-10T08:00:00Z',
+);
+const dave = hourSession('d0000000000000000004', 'dave', '192.0.2.50', '10.8.0.3', null, '2026-10-20T08:00:00Z');
 
 /** data/lookup/ as files (relative paths) with their bytes and identity. */
 const lookupTree = (out: string): Promise<Map<string, FileState>> => snapshotFiles(join(out, LOOKUP));
@@ -181,7 +177,9 @@ describe('the lookup bucket files across builds', () => {
     await new Promise((r) => setTimeout(r, 20));
     await writeFile(`${file}.tmp-1`, good.replace('"anna"', '"mallory"'));
     await rename(`${file}.tmp-1`, file);
-    await append([session('e0000000000000000005', 'erin', '192.0.2.51', '10.8.0.51', null, '2026-10-22T08:00:00Z')]);
+    await append([
+      hourSession('e0000000000000000005', 'erin', '192.0.2.51', '10.8.0.51', null, '2026-10-22T08:00:00Z'),
+    ]);
     await incremental();
     assert.equal(await readFile(file, 'utf8'), good);
     assert.deepEqual(texts(await lookupTree(paths().out)), await fullTree());
@@ -200,7 +198,9 @@ describe('the lookup bucket files across builds', () => {
       ],
     };
     await writeFile(join(lookup, 'index.json'), JSON.stringify(v1));
-    await append([session('f0000000000000000006', 'finn', '192.0.2.60', '10.8.0.60', null, '2026-11-02T08:00:00Z')]);
+    await append([
+      hourSession('f0000000000000000006', 'finn', '192.0.2.60', '10.8.0.60', null, '2026-11-02T08:00:00Z'),
+    ]);
     await incremental();
     const tree = await lookupTree(paths().out);
     assert.equal(JSON.parse(text(tree.get('index.json'))).schemaVersion, 2);

@@ -13,32 +13,14 @@ import type { Session } from '../../src/core/session.js';
 import { cachePaths, lookupDaysDir } from '../../src/io/build-cache.js';
 import { appendHistory } from '../../src/io/history-store.js';
 import { cliOk } from '../helpers/cli.js';
-import { sampleSession } from '../helpers/sessions.js';
+import { hourSession } from '../helpers/sessions.js';
 import { snapshotFiles } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const NOW = '2026-11-26T12:00:00Z';
 
-function session(id: string, user: string, real: string, tun4: string, at: string): Session {
-  const end = new Date(Date.parse(at) + 3_600_000).toISOString().replace('.000Z', 'Z');
-  return sampleSession({
-    id,
-    user,
-    commonName: user,
-    username: null,
-    realAddress: real,
-    realPort: 40_000,
-    virtualAddress: tun4,
-    virtualIpv6: null,
-    connectedAt: at,
-    lastSeenAt: end,
-    endedAt: end,
-    durationS: 3600,
-  });
-}
-
 const s = (n: number, user: string, at: string): Session =>
-  session(`${String(n).padStart(20, '0')}`, user, `203.0.113.${n}`, `10.8.0.${n}`, at);
+  hourSession(`${String(n).padStart(20, '0')}`, user, `203.0.113.${n}`, `10.8.0.${n}`, null, at);
 
 describe('the lookup rows cached by day', () => {
   let dir = '';

@@ -52,3 +52,29 @@ export function endedSession(
     country,
   });
 }
+
+/** An ended hour-long session of `user` from `at` with these addresses (port 40000), as the lookup tests use. */
+export function hourSession(
+  id: string,
+  user: string,
+  real: string,
+  tun4: string,
+  tun6: string | null,
+  at: string,
+): Session {
+  const end = new Date(Date.parse(at) + 3_600_000).toISOString().replace('.000Z', 'Z');
+  return sampleSession({
+    id,
+    user,
+    commonName: user,
+    username: null,
+    realAddress: real,
+    realPort: 40_000,
+    virtualAddress: tun4,
+    virtualIpv6: tun6,
+    connectedAt: at,
+    lastSeenAt: end,
+    endedAt: end,
+    durationS: 3600,
+  });
+}
