@@ -72,6 +72,36 @@ test('deletes and restores through the tool keep verify at 0; the change log nam
   assert.equal((await readAllHistory(p.history)).length, 28);
 });
 
+/**
+ * Takes the history's row `pick` chooses out and hides it with a link forged into the change
+ * log's restore entry (its second line), the state's row count made to agree; `claim` also
+ * lists the row's id among the entry's. Returns where verify must point: that entry.
+ */
+async function forgeLinkOver(
+  p: SitePaths,
+  pick: (restore: { ids: string[] }, rows: string[]) => number,
+  claim: boolean,
+): Promise<{ file: string; line: number }> {
+  const path = trashPaths(p.history).audit;
+  const log = await lines(path);
+  const restore = JSON.parse(log[1] as string);
+  const l = await lines(p.history);
+  const i = pick(restore, l);
+  const row = l[i] as string;
+  const id = row.slice(0, row.indexOf(','));
+  const prev = (l[i - 1] as string).slice(-64);
+  if (claim) restore.ids.push(id);
+  restore.links = [{ id, prev, sha: row.slice(-64), after: prev }];
+  log[1] = JSON.stringify(restore);
+  await writeFile(path, log.join('\n'));
+  l.splice(i, 1);
+  await writeFile(p.history, l.join('\n'));
+  const state = JSON.parse(await readFile(p.state, 'utf8'));
+  state.chain.rows--;
+  await writeFile(p.state, JSON.stringify(state));
+  return { file: path, line: 2 };
+}
+
 /** Each tamper case: what it does to the files, and which file and line verify must name. */
 const CASES: {
   name: string;
@@ -140,42 +170,13 @@ const CASES: {
     async tamper(p) {
       // The restore entry (the log's last line: no entry after it whose prev would change) gets a
       // link as if the row had gone back out of its place; the state counts a row less.
-      const path = trashPaths(p.history).audit;
-      const log = await lines(path);
-      const restore = JSON.parse(log[1] as string);
-      const l = await lines(p.history);
-      const i = l.findIndex((row) => row.startsWith(`${restore.ids[0]},`));
-      const prev = (l[i - 1] as string).slice(-64);
-      restore.links = [{ id: restore.ids[0], prev, sha: (l[i] as string).slice(-64), after: prev }];
-      log[1] = JSON.stringify(restore);
-      await writeFile(path, log.join('\n'));
-      l.splice(i, 1);
-      await writeFile(p.history, l.join('\n'));
-      const state = JSON.parse(await readFile(p.state, 'utf8'));
-      state.chain.rows--;
-      await writeFile(p.state, JSON.stringify(state));
-      return { file: path, line: 2 };
+      return forgeLinkOver(p, (restore, rows) => rows.findIndex((row) => row.startsWith(`${restore.ids[0]},`)), false);
     },
   },
   {
     name: 'a row removed, hidden by a link forged into the change log for a row no delete took out',
     async tamper(p) {
-      const path = trashPaths(p.history).audit;
-      const log = await lines(path);
-      const restore = JSON.parse(log[1] as string);
-      const l = await lines(p.history);
-      const id = (l[10] as string).slice(0, (l[10] as string).indexOf(','));
-      const prev = (l[9] as string).slice(-64);
-      restore.ids.push(id);
-      restore.links = [{ id, prev, sha: (l[10] as string).slice(-64), after: prev }];
-      log[1] = JSON.stringify(restore);
-      await writeFile(path, log.join('\n'));
-      l.splice(10, 1);
-      await writeFile(p.history, l.join('\n'));
-      const state = JSON.parse(await readFile(p.state, 'utf8'));
-      state.chain.rows--;
-      await writeFile(p.state, JSON.stringify(state));
-      return { file: path, line: 2 };
+      return forgeLinkOver(p, () => 10, true);
     },
   },
 ];
