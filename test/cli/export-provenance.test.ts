@@ -14,7 +14,6 @@ import { historyOps } from '../../src/app/history-edit.js';
 import { run } from '../../src/app/run.js';
 import type { ChainHead } from '../../src/core/chain.js';
 import { exportRows } from '../../src/core/export-rows.js';
-import { advanceClients } from '../../src/demo/synthetic.js';
 import { writeCsv } from '../../src/io/csv-export.js';
 import { readState } from '../../src/io/history-store.js';
 import { writeXlsx } from '../../src/io/xlsx-export.js';
@@ -26,8 +25,8 @@ import {
   plus,
   snapshotFiles,
   T0,
+  cronMinutes,
   TZ,
-  writeStatusFile,
   writeSyntheticSite,
   type FileState,
 } from '../helpers/site.js';
@@ -109,24 +108,15 @@ test('workbooks name the head they were written at; SHA256SUMS list every export
   await assertSumsCurrent(p.out, 'first run');
 
   // Minute 1: a client reconnects (a session starts); minute 2: its old session ends (rows appended).
-  let clients = site.clients;
-  let at = T0;
   const older = new Set<string>();
-  for (const [minute, reconnect] of [
-    [1, 1],
-    [2, 0],
-  ] as const) {
-    const next = plus(T0, minute * 60);
-    clients = advanceClients(clients, { from: at, to: next, reconnect, seed: minute });
-    at = next;
-    await writeStatusFile(p.status, clients, at, site.seed);
-    await runAt(plus(at, 1));
+  const at = await cronMinutes(site, [1, 0], async (minuteAt, minute) => {
+    await runAt(plus(minuteAt, 1));
     const now = await snapshotFiles(exportsDir);
     chain = await chainNow(p.state);
     for (const f of checkStamps(`minute ${minute}`, snap, now, chain)) older.add(f);
     await assertSumsCurrent(p.out, `minute ${minute}`);
     snap = now;
-  }
+  });
   assert.ok(chain.rows > (site.state.chain?.rows ?? 0), 'the runs appended rows: the head moved');
   for (const kind of ['a day', 'a month, one user', 'a user, all'])
     assert.ok(
@@ -221,18 +211,7 @@ test('a run killed after the exports were written but before the sums were saved
   for (const [i, f] of [...saved, ...sums].entries()) await cp(f, join(keep, String(i)), { recursive: true });
 
   // Two minutes: a reconnect, then the old session ends (the whole-history files change).
-  let clients = site.clients;
-  let at = T0;
-  for (const [minute, reconnect] of [
-    [1, 1],
-    [2, 0],
-  ] as const) {
-    const next = plus(T0, minute * 60);
-    clients = advanceClients(clients, { from: at, to: next, reconnect, seed: minute });
-    at = next;
-    await writeStatusFile(p.status, clients, at, site.seed);
-    await runAt(plus(at, 1));
-  }
+  const at = await cronMinutes(site, [1, 0], (now) => runAt(plus(now, 1)));
   // "Killed" before its end: what the runs wrote at the end is as it was.
   for (const [i, f] of [...saved, ...sums].entries()) {
     await rm(f, { recursive: true, force: true });

@@ -8,9 +8,8 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { exportFileName } from '../../src/core/export-names.js';
-import { advanceClients } from '../../src/demo/synthetic.js';
 import { cliOk } from '../helpers/cli.js';
-import { listFiles, plus, siteArgs, sitePaths, T0, writeStatusFile, writeSyntheticSite } from '../helpers/site.js';
+import { cronMinutes, listFiles, plus, siteArgs, sitePaths, T0, writeSyntheticSite } from '../helpers/site.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const WHOLE_HISTORY = ['all', 'ended'].map(
@@ -44,22 +43,11 @@ test('minutes of starts and ends, built incrementally, give the pages and CSV fi
   const site = await writeSyntheticSite(dir, { sessions: 150, users: 5, spanDays: 40, live: 4, seed: 11 });
   const p = site.paths;
   assert.match((await cliOk(['run', ...siteArgs(p, plus(T0, 1))])).stderr, /build: full/);
-  let clients = site.clients;
-  let at = T0;
   // Minute 1: two clients reconnect (new sessions start); minute 2: their old sessions end;
   // minute 3: quiet; minute 4: one more reconnect.
-  for (const [minute, reconnect] of [
-    [1, 2],
-    [2, 0],
-    [3, 0],
-    [4, 1],
-  ] as const) {
-    const next = plus(T0, minute * 60);
-    clients = advanceClients(clients, { from: at, to: next, reconnect, seed: minute });
-    at = next;
-    await writeStatusFile(p.status, clients, at, site.seed);
-    assert.match((await cliOk(['run', ...siteArgs(p, plus(at, 1))])).stderr, /build: incremental/);
-  }
+  const at = await cronMinutes(site, [2, 0, 0, 1], async (now) => {
+    assert.match((await cliOk(['run', ...siteArgs(p, plus(now, 1))])).stderr, /build: incremental/);
+  });
   const incremental = await published(p.out);
 
   const ref = sitePaths(join(dir, 'reference'));

@@ -9,7 +9,13 @@ import { JSDOM } from 'jsdom';
 import type { StatusClient } from '../../src/core/parse-status.js';
 import type { CollectorState } from '../../src/core/reconcile.js';
 import type { Session } from '../../src/core/session.js';
-import { syntheticClients, syntheticSessions, syntheticState, syntheticStatusV3 } from '../../src/demo/synthetic.js';
+import {
+  advanceClients,
+  syntheticClients,
+  syntheticSessions,
+  syntheticState,
+  syntheticStatusV3,
+} from '../../src/demo/synthetic.js';
 import { writeFileAtomic } from '../../src/io/atomic-write.js';
 import { GENESIS } from '../../src/core/chain.js';
 import {
@@ -153,6 +159,29 @@ export async function writeSyntheticSite(dir: string, o: SyntheticSiteOptions): 
   await writeState(paths.state, state);
   await writeStatusFile(paths.status, clients, updatedAt, seed);
   return { paths, history, clients, state, updatedAt, seed };
+}
+
+/**
+ * Cron minutes after T0: minute k moves the site's clients on to T0 + k minutes (the k-th
+ * entry of `reconnects` of them on new sessions), writes the status file, then calls `run`
+ * with that minute's time. Returns the last minute's time.
+ */
+export async function cronMinutes(
+  site: SyntheticSite,
+  reconnects: readonly number[],
+  run: (at: string, minute: number) => Promise<void>,
+): Promise<string> {
+  let clients = site.clients;
+  let at = T0;
+  for (const [i, reconnect] of reconnects.entries()) {
+    const minute = i + 1;
+    const next = plus(T0, minute * 60);
+    clients = advanceClients(clients, { from: at, to: next, reconnect, seed: minute });
+    at = next;
+    await writeStatusFile(site.paths.status, clients, at, site.seed);
+    await run(at, minute);
+  }
+  return at;
 }
 
 /** Every file below `dir`, as sorted '/'-separated relative paths. */
