@@ -66,9 +66,9 @@ export async function applyRetention(
   const prev = await historyStart(paths.history);
   const prepared = await prepareHistoryEdit(paths.history, { drop: dueInOrder(cutoff), prev }, (m) => log.warn(m));
   const after = headAfterEdit(prepared);
+  const years = archiveYears(prepared.removed, settings.tz);
   try {
     const byYear = new Map<string, ChainedRow[]>();
-    const years = archiveYears(prepared.removed, settings.tz);
     for (const [i, r] of prepared.removedRows.entries()) {
       const year = years[i] as string;
       const list = byYear.get(year);
@@ -105,7 +105,7 @@ export async function applyRetention(
   await writeState(paths.state, next);
   log.info(
     `retention: ${prepared.removed.length} session(s) that ended before ${cutoff} moved to ` +
-      [...new Set(archiveYears(prepared.removed, settings.tz))].map((y) => archivePath(settings.history, y)).join(', '),
+      [...new Set(years)].map((y) => archivePath(settings.history, y)).join(', '),
   );
   return next;
 }
